@@ -1,0 +1,123 @@
+"""A channel pair: the public ("open") channel that shows the offer and the private
+("closed") channel that subscribers are let into."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import attrs
+
+from core.domain.errors import InvalidChannel, InvalidTier, NotAuthorized
+from core.domain.ids import ChannelId, ChatId, MessageId, UserId
+from core.domain.money import Money
+from core.domain.tier import MAX_PRICE_DECIMALS, Tier, validate_tiers
+
+MAX_TITLE = 128
+
+
+@attrs.frozen
+class DonationBounds:
+    """The smallest and largest donation a closed channel accepts, in one currency."""
+
+    minimum: Money
+    maximum: Money
+
+    def __attrs_post_init__(self) -> None:
+        if self.minimum.currency != self.maximum.currency:
+            raise InvalidChannel("donation bounds must share one currency")
+        if not self.minimum.is_positive:
+            raise InvalidChannel("the minimum donation must be above zero")
+        if self.maximum < self.minimum:
+            raise InvalidChannel("the maximum donation is below the minimum")
+        for bound in (self.minimum, self.maximum):
+            if bound.decimal_places() > MAX_PRICE_DECIMALS:
+                raise InvalidChannel("donation bounds have at most two decimals")
+
+
+@attrs.frozen(repr=False)
+class PayoutWallet:
+    """Where the owner is paid. Stored encrypted (Cipher port); masked in reprs and logs."""
+
+    address: str
+    currency: str
+
+    def __attrs_post_init__(self) -> None:
+        if not self.address or len(self.address) > 256 or not self.address.isprintable():
+            raise InvalidChannel("payout wallet address is malformed")
+        if not self.currency.isalnum() or len(self.currency) > 16:
+            raise InvalidChannel("payout wallet currency is malformed")
+
+    def __repr__(self) -> str:
+        return f"PayoutWallet(address='{self.address[:4]}…', currency={self.currency!r})"
+
+
+@attrs.frozen
+class OfferPost:
+    """The offer (or donate) message the bot keeps posted in a chat."""
+
+    message_id: MessageId
+    posted_at: datetime
+    tiers_version: int
+
+
+@attrs.define
+class Channel:
+    """A registered channel pair, its owner, tiers and donation settings."""
+
+    id: ChannelId
+    owner_id: UserId
+    open_chat_id: ChatId
+    closed_chat_id: ChatId
+    title: str
+    created_at: datetime
+    tiers: tuple[Tier, ...] = ()
+    donation_bounds: DonationBounds | None = None
+    payout_wallet: PayoutWallet | None = None
+    sales_paused: bool = False
+    pause_reason: str | None = None
+    tiers_version: int = 0
+    offer_post: OfferPost | None = None
+    donate_post: OfferPost | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if self.open_chat_id == self.closed_chat_id:
+            raise InvalidChannel("the open and the closed channel must be different chats")
+        if not self.title.strip() or len(self.title) > MAX_TITLE:
+            raise InvalidChannel(f"a channel title is 1..{MAX_TITLE} characters")
+        self.tiers = validate_tiers(self.tiers)
+
+    def ensure_owner(self, user_id: UserId) -> None:
+        if user_id != self.owner_id:
+            raise NotAuthorized("only the channel's owner can change it")
+
+    def tier(self, number: int) -> Tier:
+        for tier in self.tiers:
+            if tier.number == number:
+                return tier
+        raise InvalidTier(f"this channel has no tier {number}")
+
+    def set_tiers(self, tiers: tuple[Tier, ...]) -> None:
+        """Replace the tiers; the version bump makes the posted offer stale."""
+        self.tiers = validate_tiers(tiers)
+        self.tiers_version += 1
+
+    def set_donation_bounds(self, bounds: DonationBounds | None) -> None:
+        self.donation_bounds = bounds
+
+    def pause_sales(self, reason: str) -> None:
+        self.sales_paused = True
+        self.pause_reason = reason
+
+    def resume_sales(self) -> None:
+        self.sales_paused = False
+        self.pause_reason = None
+
+    @property
+    def is_selling(self) -> bool:
+        return not self.sales_paused and bool(self.tiers)
+
+    def record_offer_post(self, message_id: MessageId, at: datetime) -> None:
+        self.offer_post = OfferPost(message_id, at, self.tiers_version)
+
+    def record_donate_post(self, message_id: MessageId, at: datetime) -> None:
+        self.donate_post = OfferPost(message_id, at, self.tiers_version)

@@ -1,0 +1,49 @@
+"""The opaque payload of an offer button's deep link (``t.me/<bot>?start=<token>``).
+
+It names a channel and a tier and is signed, so nobody can point a button at a
+channel or tier of their choosing. The price is never read from it: checkout always
+looks the tier up in the stored channel.
+"""
+
+from __future__ import annotations
+
+import re
+
+import attrs
+
+from core.domain.errors import InvalidToken
+from core.domain.ids import ChannelId, is_valid_id
+from core.domain.signing import MacKeyring
+from core.domain.tier import MAX_TIERS
+
+MAX_LENGTH = 64
+_ALPHABET = re.compile(r"\A[A-Za-z0-9_-]+\Z")
+_PURPOSE = "offer"
+
+
+@attrs.frozen
+class OfferToken:
+    channel_id: ChannelId
+    tier: int
+
+    def encode(self, keyring: MacKeyring) -> str:
+        body = f"{self.channel_id}_{self.tier}"
+        token = f"{body}_{keyring.sign(_PURPOSE, body)}"
+        if len(token) > MAX_LENGTH:  # ids are at most 32 chars, so this cannot happen
+            raise InvalidToken("offer token too long")
+        return token
+
+    @classmethod
+    def decode(cls, text: str, keyring: MacKeyring) -> OfferToken:
+        """Parse and verify; any malformed or tampered token is an :class:`InvalidToken`."""
+        if not text or len(text) > MAX_LENGTH or not _ALPHABET.match(text):
+            raise InvalidToken("this link is not a valid offer")
+        parts = text.split("_", 2)
+        if len(parts) != 3:
+            raise InvalidToken("this link is not a valid offer")
+        channel, tier_text, tag = parts
+        if not is_valid_id(channel) or tier_text not in {str(n) for n in range(1, MAX_TIERS + 1)}:
+            raise InvalidToken("this link is not a valid offer")
+        if not keyring.verify(_PURPOSE, f"{channel}_{tier_text}", tag):
+            raise InvalidToken("this link is not a valid offer")
+        return cls(ChannelId(channel), int(tier_text))

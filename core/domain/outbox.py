@@ -1,0 +1,136 @@
+"""The transactional outbox: side effects written in the same transaction as the state
+change that calls for them, performed later by the dispatcher with retries.
+
+Each message has a unique ``key`` naming the effect (e.g. ``remove:<sub>:<period>``),
+so queuing the same effect twice is a no-op: a crash and a retry never double it.
+Effects are plain values that round-trip through a JSON-able payload.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+import attrs
+
+from core.domain.ids import ChatId, GrantId, OutboxId, UserId
+from core.domain.messages import Button, OutgoingMessage
+
+
+class EffectKind(StrEnum):
+    SEND_MESSAGE = "send_message"
+    ISSUE_INVITE = "issue_invite"
+    APPROVE_JOIN = "approve_join"
+    DECLINE_JOIN = "decline_join"
+    REMOVE_MEMBER = "remove_member"
+
+
+@attrs.frozen
+class SendMessage:
+    chat_id: ChatId
+    message: OutgoingMessage
+    kind: EffectKind = EffectKind.SEND_MESSAGE
+
+
+@attrs.frozen
+class IssueInvite:
+    """Create the grant's invite link and send it to the subscriber."""
+
+    grant_id: GrantId
+    kind: EffectKind = EffectKind.ISSUE_INVITE
+
+
+@attrs.frozen
+class ApproveJoin:
+    chat_id: ChatId
+    user_id: UserId
+    kind: EffectKind = EffectKind.APPROVE_JOIN
+
+
+@attrs.frozen
+class DeclineJoin:
+    chat_id: ChatId
+    user_id: UserId
+    kind: EffectKind = EffectKind.DECLINE_JOIN
+
+
+@attrs.frozen
+class RemoveMember:
+    """Ban then unban: the member leaves and may come back by paying again."""
+
+    chat_id: ChatId
+    user_id: UserId
+    kind: EffectKind = EffectKind.REMOVE_MEMBER
+
+
+Effect = SendMessage | IssueInvite | ApproveJoin | DeclineJoin | RemoveMember
+
+
+def effect_to_payload(effect: Effect) -> dict[str, Any]:
+    """A JSON-able dict (ints, strings, lists) that :func:`effect_from_payload` reverses."""
+    if isinstance(effect, SendMessage):
+        return {
+            "chat_id": effect.chat_id,
+            "text": effect.message.text,
+            "buttons": [
+                [{"text": b.text, "url": b.url, "callback_data": b.callback_data} for b in row]
+                for row in effect.message.buttons
+            ],
+        }
+    if isinstance(effect, IssueInvite):
+        return {"grant_id": effect.grant_id}
+    return {"chat_id": effect.chat_id, "user_id": effect.user_id}
+
+
+def effect_from_payload(kind: EffectKind | str, payload: dict[str, Any]) -> Effect:
+    kind = EffectKind(kind)
+    if kind is EffectKind.SEND_MESSAGE:
+        buttons = tuple(
+            tuple(
+                Button(b["text"], url=b.get("url"), callback_data=b.get("callback_data"))
+                for b in row
+            )
+            for row in payload.get("buttons", [])
+        )
+        return SendMessage(
+            ChatId(int(payload["chat_id"])), OutgoingMessage(payload["text"], buttons)
+        )
+    if kind is EffectKind.ISSUE_INVITE:
+        return IssueInvite(GrantId(str(payload["grant_id"])))
+    chat, user = ChatId(int(payload["chat_id"])), UserId(int(payload["user_id"]))
+    if kind is EffectKind.APPROVE_JOIN:
+        return ApproveJoin(chat, user)
+    if kind is EffectKind.DECLINE_JOIN:
+        return DeclineJoin(chat, user)
+    return RemoveMember(chat, user)
+
+
+class OutboxStatus(StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    DEAD = "dead"
+
+
+@attrs.define
+class OutboxMessage:
+    id: OutboxId
+    key: str
+    effect: Effect
+    created_at: datetime
+    available_at: datetime
+    status: OutboxStatus = OutboxStatus.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+
+    def mark_done(self) -> None:
+        self.status = OutboxStatus.DONE
+
+    def mark_failed(self, error: str, retry_at: datetime | None) -> None:
+        """Record a failed try; with no ``retry_at`` the message is dead-lettered."""
+        self.attempts += 1
+        self.last_error = error[:500]
+        if retry_at is None:
+            self.status = OutboxStatus.DEAD
+        else:
+            self.available_at = retry_at

@@ -1,0 +1,90 @@
+"""Subscriptions: who may be in which closed channel, until when."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import attrs
+
+from core.domain.errors import InvalidTransition
+from core.domain.ids import ChannelId, SubscriptionId, UserId
+
+
+class SubscriptionStatus(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@attrs.define
+class Subscription:
+    """One per (user, channel). ``period`` counts activations: a new access grant is
+    due each time it goes from inactive to active, not when an active one is extended.
+    ``reminders_sent`` holds the lead times (hours) already reminded in this term."""
+
+    id: SubscriptionId
+    user_id: UserId
+    channel_id: ChannelId
+    tier: int
+    starts_at: datetime
+    expires_at: datetime
+    status: SubscriptionStatus = SubscriptionStatus.ACTIVE
+    period: int = 1
+    reminders_sent: frozenset[int] = frozenset()
+
+    @classmethod
+    def start(
+        cls,
+        sub_id: SubscriptionId,
+        user_id: UserId,
+        channel_id: ChannelId,
+        tier: int,
+        length: timedelta,
+        now: datetime,
+    ) -> Subscription:
+        return cls(sub_id, user_id, channel_id, tier, now, now + length)
+
+    def is_active_at(self, now: datetime) -> bool:
+        return self.status is SubscriptionStatus.ACTIVE and self.expires_at > now
+
+    def extend(self, length: timedelta, tier: int, now: datetime) -> bool:
+        """Add ``length``: from ``expires_at`` while still active, from ``now`` otherwise.
+
+        Returns True when this (re)activated the subscription, i.e. a grant is due.
+        Reminder marks are cleared: the new term gets its own reminders.
+        """
+        if length <= timedelta(0):
+            raise InvalidTransition("a subscription is extended by a positive period")
+        self.tier = tier
+        self.reminders_sent = frozenset()
+        if self.status is SubscriptionStatus.ACTIVE and self.expires_at > now:
+            self.expires_at = self.expires_at + length
+            return False
+        self.status = SubscriptionStatus.ACTIVE
+        self.starts_at = now
+        self.expires_at = now + length
+        self.period += 1
+        return True
+
+    def expire(self, now: datetime) -> None:
+        if self.status is not SubscriptionStatus.ACTIVE:
+            raise InvalidTransition(f"a {self.status} subscription cannot expire")
+        if self.expires_at > now:
+            raise InvalidTransition("this subscription has not reached its end")
+        self.status = SubscriptionStatus.EXPIRED
+
+    def revoke(self) -> None:
+        if self.status is SubscriptionStatus.REVOKED:
+            raise InvalidTransition("this subscription is already revoked")
+        self.status = SubscriptionStatus.REVOKED
+
+    def reminder_due(self, lead_hours: int, now: datetime) -> bool:
+        return (
+            self.is_active_at(now)
+            and lead_hours not in self.reminders_sent
+            and self.expires_at - timedelta(hours=lead_hours) <= now
+        )
+
+    def mark_reminded(self, lead_hours: int) -> None:
+        self.reminders_sent = self.reminders_sent | {lead_hours}

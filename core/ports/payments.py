@@ -1,0 +1,70 @@
+"""The payment provider: hosted invoices in, verified notifications out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+import attrs
+
+from core.domain.money import Money
+from core.domain.payment import ProviderNotification
+from core.ports.errors import PortError, Unavailable
+
+__all__ = [
+    "InvalidSignature",
+    "Invoice",
+    "InvoiceRequest",
+    "MalformedNotification",
+    "PaymentGateway",
+    "ProviderRejected",
+    "Unavailable",
+]
+
+
+class InvalidSignature(PortError):
+    """The notification's signature is missing or does not verify: believe nothing."""
+
+
+class MalformedNotification(PortError):
+    """The notification is signed correctly but its fields are unusable."""
+
+
+class ProviderRejected(PortError):
+    """The provider answered our request with a client error (bad key, bad currency)."""
+
+
+@attrs.frozen
+class InvoiceRequest:
+    order_id: str
+    price: Money
+    description: str
+    """ASCII only: it takes part in the provider's signature."""
+
+
+@attrs.frozen
+class Invoice:
+    invoice_id: str
+    url: str
+
+
+class PaymentGateway(Protocol):
+    @property
+    def name(self) -> str:
+        """The provider's stable name, stored with intents and events (e.g. 'nowpayments')."""
+        ...
+
+    async def create_invoice(self, request: InvoiceRequest) -> Invoice:
+        """Raises ProviderRejected or Unavailable."""
+        ...
+
+    def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> ProviderNotification:
+        """Check the signature over the raw body before reading any business field.
+
+        Raises InvalidSignature, then MalformedNotification."""
+        ...
+
+    async def lookup_payment(self, payment_id: str) -> ProviderNotification:
+        """The provider's current view of a payment (reconciliation). Raises
+        NotFound, ProviderRejected or Unavailable."""
+        ...

@@ -1,0 +1,217 @@
+"""Repositories and the unit of work.
+
+One unit of work per use case: an async context manager that rolls back unless
+``commit()`` was called. Repositories speak domain objects only. Writes become
+visible to other units of work at commit; uniqueness rules raise ``Conflict`` no
+later than commit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol, Self
+
+from core.domain.audit import AuditEvent, AuditRecord
+from core.domain.channel import Channel
+from core.domain.donation import Donation
+from core.domain.grant import AccessGrant
+from core.domain.ids import ChannelId, ChatId, GrantId, IntentId, SubscriptionId, UserId
+from core.domain.intent_state import IntentStatus
+from core.domain.outbox import Effect, OutboxMessage
+from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
+from core.domain.subscription import Subscription
+from core.ports.errors import Conflict, NotFound
+
+__all__ = [
+    "AuditLog",
+    "ChannelRepository",
+    "Conflict",
+    "DonationRepository",
+    "GrantRepository",
+    "IntentRepository",
+    "NotFound",
+    "OutboxRepository",
+    "PaymentEventRepository",
+    "SubscriptionRepository",
+    "UnitOfWork",
+    "UnitOfWorkFactory",
+]
+
+
+class ChannelRepository(Protocol):
+    async def add(self, channel: Channel) -> None:
+        """Raises Conflict if either chat already belongs to a registered channel."""
+        ...
+
+    async def get(self, channel_id: ChannelId) -> Channel:
+        """Raises NotFound."""
+        ...
+
+    async def by_chat(self, chat_id: ChatId) -> Channel | None:
+        """The channel whose open or closed chat this is."""
+        ...
+
+    async def by_owner(self, owner_id: UserId) -> Sequence[Channel]: ...
+
+    async def all(self) -> Sequence[Channel]: ...
+
+    async def update(self, channel: Channel) -> None:
+        """Raises NotFound."""
+        ...
+
+
+class IntentRepository(Protocol):
+    async def add(self, intent: PaymentIntent) -> None:
+        """Raises Conflict if another open subscription intent for the same user, channel
+        and tier exists (so two racing checkouts cannot both create one)."""
+        ...
+
+    async def get(self, intent_id: IntentId) -> PaymentIntent:
+        """Raises NotFound."""
+        ...
+
+    async def find_open(
+        self, user_id: UserId, channel_id: ChannelId, purpose: Purpose, tier: int | None
+    ) -> PaymentIntent | None:
+        """The newest open (created/waiting) intent for this user, channel, purpose and tier."""
+        ...
+
+    async def update(self, intent: PaymentIntent) -> None:
+        """Raises NotFound."""
+        ...
+
+    async def advance(self, intent: PaymentIntent, previous: IntentStatus) -> bool:
+        """Store ``intent`` only if its stored status is still ``previous``.
+
+        Compare-and-set: of two units of work racing on one intent, exactly one
+        advances it; the other gets False and must treat its notification as stale.
+        """
+        ...
+
+    async def unfinished_before(self, cutoff: datetime, limit: int) -> Sequence[PaymentIntent]:
+        """Intents not yet final created before ``cutoff`` (for reconciliation)."""
+        ...
+
+
+class PaymentEventRepository(Protocol):
+    async def add(self, event: PaymentEvent) -> bool:
+        """Record the event; False (and nothing written) if (provider, payment_id,
+        status) was recorded before."""
+        ...
+
+    async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]: ...
+
+
+class SubscriptionRepository(Protocol):
+    async def add(self, subscription: Subscription) -> None:
+        """Raises Conflict if the user already has a subscription to that channel."""
+        ...
+
+    async def get(self, subscription_id: SubscriptionId) -> Subscription:
+        """Raises NotFound."""
+        ...
+
+    async def find(self, user_id: UserId, channel_id: ChannelId) -> Subscription | None: ...
+
+    async def for_user(self, user_id: UserId) -> Sequence[Subscription]: ...
+
+    async def for_channel(self, channel_id: ChannelId) -> Sequence[Subscription]: ...
+
+    async def update(self, subscription: Subscription) -> None:
+        """Raises NotFound."""
+        ...
+
+    async def active_expiring_before(
+        self, cutoff: datetime, after: tuple[datetime, SubscriptionId] | None, limit: int
+    ) -> Sequence[Subscription]:
+        """Active subscriptions with ``expires_at <= cutoff``, ordered by
+        (expires_at, id), strictly after the keyset ``after``: one page of a sweep."""
+        ...
+
+
+class GrantRepository(Protocol):
+    async def add(self, grant: AccessGrant) -> bool:
+        """False (and nothing written) if the subscription's period already has a grant."""
+        ...
+
+    async def get(self, grant_id: GrantId) -> AccessGrant:
+        """Raises NotFound."""
+        ...
+
+    async def latest_for(self, subscription_id: SubscriptionId) -> AccessGrant | None: ...
+
+    async def update(self, grant: AccessGrant) -> None: ...
+
+
+class DonationRepository(Protocol):
+    async def add(self, donation: Donation) -> bool:
+        """False if this intent's donation was recorded before."""
+        ...
+
+    async def for_channel(self, channel_id: ChannelId) -> Sequence[Donation]: ...
+
+
+class AuditLog(Protocol):
+    async def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
+        """Chain ``record`` after the last event (see :mod:`core.domain.audit`)."""
+        ...
+
+    async def all(self) -> Sequence[AuditEvent]:
+        """Every event in order (for verification and tests)."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
+        """Queue ``effect`` under the unique ``key``; False if that key was queued before."""
+        ...
+
+    async def claim(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> Sequence[OutboxMessage]:
+        """Take up to ``limit`` pending messages due at ``now`` and hide them from other
+        claimers until ``lease_until`` (a crashed worker's claims come back then).
+        Concurrent claimers never get the same message."""
+        ...
+
+    async def save(self, message: OutboxMessage) -> None:
+        """Store the outcome of a try (done, retry time, or dead)."""
+        ...
+
+    async def get(self, key: str) -> OutboxMessage | None: ...
+
+    async def pending_count(self) -> int: ...
+
+
+class UnitOfWork(Protocol):
+    channels: ChannelRepository
+    intents: IntentRepository
+    events: PaymentEventRepository
+    subscriptions: SubscriptionRepository
+    grants: GrantRepository
+    donations: DonationRepository
+    audit: AuditLog
+    outbox: OutboxRepository
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Roll back unless committed."""
+        ...
+
+    async def commit(self) -> None:
+        """Raises Conflict when a uniqueness rule refuses the writes; Unavailable."""
+        ...
+
+    async def rollback(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> UnitOfWork: ...

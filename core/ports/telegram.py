@@ -1,0 +1,84 @@
+"""What the core needs from Telegram: messages and access to chats."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from core.domain.grant import GrantMode
+from core.domain.ids import ChatId, MessageId, UserId
+from core.domain.messages import OutgoingMessage
+from core.domain.rights import ChatRights
+from core.ports.errors import PortError, Unavailable
+
+__all__ = [
+    "ChatAccess",
+    "ChatGone",
+    "InviteLink",
+    "Messenger",
+    "NotEnoughRights",
+    "RecipientUnreachable",
+    "Unavailable",
+]
+
+
+class ChatGone(PortError):
+    """The chat does not exist or the bot is no longer in it."""
+
+
+class NotEnoughRights(PortError):
+    """The bot lacks the admin right this call needs."""
+
+
+class RecipientUnreachable(PortError):
+    """The user blocked the bot or never started it: retrying will not help."""
+
+
+@attrs.frozen
+class InviteLink:
+    url: str
+    expires_at: datetime | None = None
+
+
+class Messenger(Protocol):
+    async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId: ...
+
+    async def edit(
+        self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage
+    ) -> None: ...
+
+    async def delete(self, chat_id: ChatId, message_id: MessageId) -> None:
+        """Deleting a message that is already gone is not an error."""
+        ...
+
+
+class ChatAccess(Protocol):
+    async def create_invite_link(
+        self, chat_id: ChatId, name: str, mode: GrantMode, expires_at: datetime | None
+    ) -> InviteLink:
+        """A join-request link (approved by the bot) or a one-use link, per ``mode``."""
+        ...
+
+    async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None: ...
+
+    async def approve_join_request(self, chat_id: ChatId, user_id: UserId) -> None:
+        """Approving a request that was already handled is not an error."""
+        ...
+
+    async def decline_join_request(self, chat_id: ChatId, user_id: UserId) -> None:
+        """Declining a request that was already handled is not an error."""
+        ...
+
+    async def remove_member(self, chat_id: ChatId, user_id: UserId) -> None:
+        """Ban then unban: the user leaves and may join again later. Idempotent."""
+        ...
+
+    async def rights(self, chat_id: ChatId, user_id: UserId) -> ChatRights:
+        """A user's status and admin rights in a chat. Raises ChatGone."""
+        ...
+
+    async def bot_rights(self, chat_id: ChatId) -> ChatRights:
+        """The bot's own status and admin rights in a chat. Raises ChatGone."""
+        ...
