@@ -19,12 +19,23 @@ from core.domain.tier import MAX_TIERS
 MAX_LENGTH = 64
 _ALPHABET = re.compile(r"\A[A-Za-z0-9_-]+\Z")
 _PURPOSE = "offer"
+_TIERS = frozenset(str(n) for n in range(0, MAX_TIERS + 1))
+
+
+DONATION = 0
+"""The tier number a Donate button's token carries."""
 
 
 @attrs.frozen
 class OfferToken:
+    """``tier`` is 1..3 for a subscription offer, ``DONATION`` (0) for a Donate button."""
+
     channel_id: ChannelId
     tier: int
+
+    @property
+    def is_donation(self) -> bool:
+        return self.tier == DONATION
 
     def encode(self, keyring: MacKeyring) -> str:
         body = f"{self.channel_id}_{self.tier}"
@@ -42,7 +53,7 @@ class OfferToken:
         if len(parts) != 3:
             raise InvalidToken("this link is not a valid offer")
         channel, tier_text, tag = parts
-        if not is_valid_id(channel) or tier_text not in {str(n) for n in range(1, MAX_TIERS + 1)}:
+        if not is_valid_id(channel) or tier_text not in _TIERS:
             raise InvalidToken("this link is not a valid offer")
         if not keyring.verify(_PURPOSE, f"{channel}_{tier_text}", tag):
             raise InvalidToken("this link is not a valid offer")

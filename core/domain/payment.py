@@ -92,6 +92,9 @@ class PaymentIntent:
     created_at: datetime
     updated_at: datetime
     tier: int | None = None
+    duration_days: int | None = None
+    """For subscriptions: the tier's length when the intent was made, so an owner
+    editing tiers mid-payment cannot change what the payer bought."""
     status: IntentStatus = IntentStatus.CREATED
     invoice_id: str | None = None
     invoice_url: str | None = None

@@ -32,6 +32,9 @@ class Subscription:
     status: SubscriptionStatus = SubscriptionStatus.ACTIVE
     period: int = 1
     reminders_sent: frozenset[int] = frozenset()
+    version: int = 0
+    """Optimistic lock: the store bumps it on every update and refuses an update made
+    from a stale read (a sweep must not overwrite a renewal that committed meanwhile)."""
 
     @classmethod
     def start(

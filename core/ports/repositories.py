@@ -120,7 +120,9 @@ class SubscriptionRepository(Protocol):
     async def for_channel(self, channel_id: ChannelId) -> Sequence[Subscription]: ...
 
     async def update(self, subscription: Subscription) -> None:
-        """Raises NotFound."""
+        """Store the changes if the stored ``version`` is still the one that was read,
+        then bump ``version`` (in the store and on ``subscription``). Raises Conflict
+        when someone else updated it since it was read; NotFound."""
         ...
 
     async def active_expiring_before(

@@ -1,0 +1,187 @@
+"""Expire subscriptions: reminders before the end, removal after it.
+
+Due subscriptions are walked in keyset pages (``expires_at``, ``id``) with one short
+unit of work per page, never a query that loads them all. Reminders go out once per
+lead time per term (the marks are cleared when a subscription is extended, so a
+renewed subscriber is not reminded of the old end); if the sweeper was down and
+several lead times are due at once, only the most urgent reminder is sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+
+import attrs
+
+from core.domain.audit import AuditRecord
+from core.domain.channel import Channel
+from core.domain.ids import ChannelId, ChatId, SubscriptionId
+from core.domain.offer_token import OfferToken
+from core.domain.outbox import RemoveMember, SendMessage
+from core.domain.signing import MacKeyring
+from core.domain.subscription import Subscription
+from core.ports.clock import Clock
+from core.ports.errors import Conflict
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.services import notices
+
+
+def _leads(_: object, __: attrs.Attribute[tuple[int, ...]], value: tuple[int, ...]) -> None:
+    if any(lead <= 0 for lead in value):
+        raise ValueError("reminder lead times are positive numbers of hours")
+
+
+@attrs.frozen
+class ExpirySettings:
+    reminder_leads_hours: tuple[int, ...] = attrs.field(default=(72, 24), validator=_leads)
+    grace: timedelta = timedelta(0)
+    """Members stay this long after their end before being removed."""
+    page_size: int = 200
+
+
+@attrs.frozen
+class SweepReport:
+    reminders: int = 0
+    expired: int = 0
+
+
+Keyset = tuple[datetime, SubscriptionId]
+_Handler = Callable[[UnitOfWork, Subscription, Channel], Awaitable[bool]]
+_PAGE_ATTEMPTS = 3
+
+
+class ExpireSubscriptions:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        keyring: MacKeyring,
+        settings: ExpirySettings | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._keyring = keyring
+        self._settings = settings or ExpirySettings()
+
+    async def execute(self) -> SweepReport:
+        now = self._clock.now()
+        reminders = await self._remind(now)
+        expired = await self._expire(now)
+        return SweepReport(reminders=reminders, expired=expired)
+
+    async def _remind(self, now: datetime) -> int:
+        leads = sorted(self._settings.reminder_leads_hours)
+        if not leads:
+            return 0
+
+        async def remind(tx: UnitOfWork, sub: Subscription, channel: Channel) -> bool:
+            due = [lead for lead in leads if sub.reminder_due(lead, now)]
+            if not due:
+                return False
+            urgent = due[0]
+            for lead in due:
+                sub.mark_reminded(lead)
+            await tx.subscriptions.update(sub)
+            offer = OfferToken(channel.id, sub.tier)
+            await tx.outbox.enqueue(
+                f"remind:{sub.id}:{sub.expires_at.isoformat()}:{urgent}",
+                SendMessage(
+                    ChatId(sub.user_id),
+                    notices.reminder_message(channel.title, sub.expires_at, offer, self._keyring),
+                ),
+                now,
+            )
+            await tx.audit.append(
+                AuditRecord(
+                    "system",
+                    "subscription.reminded",
+                    f"subscription:{sub.id}",
+                    {"lead_hours": str(urgent)},
+                ),
+                now,
+            )
+            return True
+
+        return await self._sweep(now + timedelta(hours=leads[-1]), remind)
+
+    async def _expire(self, now: datetime) -> int:
+        async def expire(tx: UnitOfWork, sub: Subscription, channel: Channel) -> bool:
+            await self._expire_one(tx, sub, channel, now)
+            return True
+
+        return await self._sweep(now - self._settings.grace, expire)
+
+    async def _sweep(self, cutoff: datetime, handle: _Handler) -> int:
+        """Walk active subscriptions ending by ``cutoff`` page by page; one unit of work
+        per page. A page that lost a race (a renewal committed meanwhile) is re-read."""
+        count = 0
+        after: Keyset | None = None
+        while True:
+            for attempt in range(_PAGE_ATTEMPTS):
+                try:
+                    page, handled = await self._page(cutoff, after, handle)
+                    break
+                except Conflict:
+                    if attempt == _PAGE_ATTEMPTS - 1:
+                        raise
+            count += handled
+            if len(page) < self._settings.page_size:
+                return count
+            after = (page[-1].expires_at, page[-1].id)
+
+    async def _page(
+        self, cutoff: datetime, after: Keyset | None, handle: _Handler
+    ) -> tuple[list[Subscription], int]:
+        handled = 0
+        async with self._uow() as tx:
+            page = list(
+                await tx.subscriptions.active_expiring_before(
+                    cutoff, after, self._settings.page_size
+                )
+            )
+            channels: dict[ChannelId, Channel] = {}
+            for sub in page:
+                channel = await _channel(tx, channels, sub.channel_id)
+                if await handle(tx, sub, channel):
+                    handled += 1
+            await tx.commit()
+        return page, handled
+
+    async def _expire_one(
+        self, tx: UnitOfWork, sub: Subscription, channel: Channel, now: datetime
+    ) -> None:
+        sub.expire(now)
+        await tx.subscriptions.update(sub)
+        await tx.outbox.enqueue(
+            f"remove:{sub.id}:{sub.period}",
+            RemoveMember(channel.closed_chat_id, sub.user_id),
+            now,
+        )
+        await tx.outbox.enqueue(
+            f"ended:{sub.id}:{sub.period}",
+            SendMessage(
+                ChatId(sub.user_id),
+                notices.ended_message(
+                    channel.title, OfferToken(channel.id, sub.tier), self._keyring
+                ),
+            ),
+            now,
+        )
+        await tx.audit.append(
+            AuditRecord(
+                "system",
+                "subscription.expired",
+                f"subscription:{sub.id}",
+                {"period": str(sub.period)},
+            ),
+            now,
+        )
+
+
+async def _channel(
+    tx: UnitOfWork, cache: dict[ChannelId, Channel], channel_id: ChannelId
+) -> Channel:
+    if channel_id not in cache:
+        cache[channel_id] = await tx.channels.get(channel_id)
+    return cache[channel_id]

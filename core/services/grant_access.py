@@ -1,0 +1,107 @@
+"""Grant access: turn a queued grant into the subscriber's personal invite link.
+
+Run by the outbox dispatcher for an ``IssueInvite`` effect. Telegram is called
+outside any transaction; the link and the message that carries it are stored
+together, and the message goes out through the outbox like every other effect, so
+a crash at any point neither loses the grant nor issues it twice.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+
+from core.domain.audit import AuditRecord
+from core.domain.grant import AccessGrant, GrantMode, GrantStatus
+from core.domain.ids import ChatId, GrantId
+from core.domain.outbox import SendMessage
+from core.ports.clock import Clock
+from core.ports.repositories import UnitOfWorkFactory
+from core.ports.telegram import ChatAccess
+from core.services import notices
+
+
+@attrs.frozen
+class GrantSettings:
+    one_use_link_ttl: timedelta = timedelta(hours=24)
+    """How long a one-use link (the fallback mode) stays valid."""
+
+
+class GrantAccess:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        chat_access: ChatAccess,
+        settings: GrantSettings | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._chat = chat_access
+        self._settings = settings or GrantSettings()
+
+    async def execute(self, grant_id: GrantId) -> GrantStatus:
+        async with self._uow() as tx:
+            grant = await tx.grants.get(grant_id)
+            subscription = await tx.subscriptions.get(grant.subscription_id)
+            channel = await tx.channels.get(grant.channel_id)
+            now = self._clock.now()
+            if grant.status is GrantStatus.CANCELLED:
+                return grant.status
+            if grant.status is GrantStatus.LINK_ISSUED:
+                return grant.status
+            if not subscription.is_active_at(now) or subscription.period != grant.period:
+                grant.cancel()
+                await tx.grants.update(grant)
+                await tx.audit.append(
+                    AuditRecord(
+                        "system", "grant.cancelled", f"grant:{grant.id}", {"why": "inactive"}
+                    ),
+                    now,
+                )
+                await tx.commit()
+                return grant.status
+
+        expires_at = (
+            subscription.expires_at
+            if grant.mode is GrantMode.JOIN_REQUEST
+            else min(now + self._settings.one_use_link_ttl, subscription.expires_at)
+        )
+        link = await self._chat.create_invite_link(
+            channel.closed_chat_id, _link_name(grant), grant.mode, expires_at
+        )
+
+        async with self._uow() as tx:
+            grant = await tx.grants.get(grant_id)
+            now = self._clock.now()
+            if grant.status is not GrantStatus.QUEUED:
+                raced = True
+            else:
+                raced = False
+                grant.issue_link(link.url, link.expires_at)
+                await tx.grants.update(grant)
+                await tx.outbox.enqueue(
+                    f"invite:{grant.id}",
+                    SendMessage(
+                        ChatId(grant.user_id),
+                        notices.invite_message(channel.title, link.url, subscription.expires_at),
+                    ),
+                    now,
+                )
+                await tx.audit.append(
+                    AuditRecord(
+                        "system", "grant.issued", f"grant:{grant.id}", {"mode": str(grant.mode)}
+                    ),
+                    now,
+                )
+                await tx.commit()
+        if raced:
+            # Another run issued a link meanwhile (a lease ran out); ours must not linger.
+            await self._chat.revoke_invite_link(channel.closed_chat_id, link.url)
+        return grant.status
+
+
+def _link_name(grant: AccessGrant) -> str:
+    # Telegram allows 32 characters; the name tells the owner whose link it is.
+    return f"sub {grant.user_id} #{grant.period}"[:32]

@@ -1,0 +1,56 @@
+"""Join requests to a closed channel: approved if and only if the requester holds an
+active subscription to that channel. A forwarded personal link is useless to anyone
+else: their request is declined and they are told how to subscribe."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from core.domain.audit import AuditRecord
+from core.domain.ids import ChatId, UserId
+from core.domain.outbox import ApproveJoin, DeclineJoin, SendMessage
+from core.ports.clock import Clock
+from core.ports.repositories import UnitOfWorkFactory
+from core.services import notices
+
+
+class JoinDecision(StrEnum):
+    APPROVED = "approved"
+    DECLINED = "declined"
+    IGNORED = "ignored"
+    """Not a closed channel of ours: nothing to decide."""
+
+
+class HandleJoinRequest:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+        self._uow = uow
+        self._clock = clock
+
+    async def execute(
+        self, chat_id: ChatId, user_id: UserId, requested_at: datetime
+    ) -> JoinDecision:
+        async with self._uow() as tx:
+            now = self._clock.now()
+            channel = await tx.channels.by_chat(chat_id)
+            if channel is None or channel.closed_chat_id != chat_id:
+                return JoinDecision.IGNORED
+            subscription = await tx.subscriptions.find(user_id, channel.id)
+            approved = subscription is not None and subscription.is_active_at(now)
+            # Telegram resends an update it thinks was lost; the key makes it one effect.
+            key = f"join:{chat_id}:{user_id}:{int(requested_at.timestamp())}"
+            if approved:
+                await tx.outbox.enqueue(key, ApproveJoin(chat_id, user_id), now)
+            else:
+                await tx.outbox.enqueue(key, DeclineJoin(chat_id, user_id), now)
+                await tx.outbox.enqueue(
+                    f"{key}:told",
+                    SendMessage(ChatId(user_id), notices.join_declined_message(channel.title)),
+                    now,
+                )
+            decision = JoinDecision.APPROVED if approved else JoinDecision.DECLINED
+            await tx.audit.append(
+                AuditRecord(f"user:{user_id}", f"join.{decision}", f"channel:{channel.id}"), now
+            )
+            await tx.commit()
+            return decision

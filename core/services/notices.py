@@ -1,0 +1,130 @@
+"""The words PayGate says, in one place. Plain text (no parse mode), so a channel
+title can never inject markup."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from core.domain.channel import Channel
+from core.domain.messages import Button, OutgoingMessage
+from core.domain.money import Money
+from core.domain.offer_token import DONATION, OfferToken
+from core.domain.signing import MacKeyring
+from core.domain.tier import Tier
+
+OFFER_CALLBACK_PREFIX = "o:"
+"""callback_data of a Renew button: ``o:<offer token>`` starts the same checkout as
+the offer's deep link."""
+
+
+def when(at: datetime) -> str:
+    return at.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def deep_link(bot_username: str, token: str) -> str:
+    return f"https://t.me/{bot_username}?start={token}"
+
+
+def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> OutgoingMessage:
+    lines = [f"Subscribe to {channel.title}", ""]
+    rows = []
+    for tier in channel.tiers:
+        lines.append(f"• {tier_label(tier)}")
+        token = OfferToken(channel.id, tier.number).encode(keyring)
+        rows.append((Button(tier_label(tier), url=deep_link(bot_username, token)),))
+    lines += ["", "Tap a tier to pay with crypto. You get your invite link right after."]
+    return OutgoingMessage("\n".join(lines), tuple(rows))
+
+
+def donate_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> OutgoingMessage:
+    token = OfferToken(channel.id, DONATION).encode(keyring)
+    return OutgoingMessage(
+        f"Enjoying {channel.title}? You can support it with a donation.",
+        ((Button("Donate", url=deep_link(bot_username, token)),),),
+    )
+
+
+def tier_label(tier: Tier) -> str:
+    return f"{days(tier.duration_days)} — {tier.price}"
+
+
+def invoice_message(title: str, what: str, price: Money, url: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"{title}: {what} for {price}.\n"
+        "Pay on the provider's page; you will hear from me as soon as the payment is confirmed.",
+        ((Button("Pay now", url=url),),),
+    )
+
+
+def invite_message(title: str, link: str, expires_at: datetime) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"Payment confirmed. Welcome to {title}!\n"
+        f"Your subscription runs until {when(expires_at)}.\n"
+        "This link is yours alone: tap it and ask to join, and I will let you in.",
+        ((Button(f"Join {title}", url=link),),),
+    )
+
+
+def renewed_message(title: str, expires_at: datetime) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"Payment confirmed. Your subscription to {title} now runs until {when(expires_at)}."
+    )
+
+
+def reminder_message(
+    title: str, expires_at: datetime, offer: OfferToken, keyring: MacKeyring
+) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"Your subscription to {title} ends on {when(expires_at)}. Renew to keep your access.",
+        ((Button("Renew", callback_data=OFFER_CALLBACK_PREFIX + offer.encode(keyring)),),),
+    )
+
+
+def ended_message(title: str, offer: OfferToken, keyring: MacKeyring) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"Your subscription to {title} has ended. You can come back any time.",
+        (
+            (
+                Button(
+                    "Subscribe again", callback_data=OFFER_CALLBACK_PREFIX + offer.encode(keyring)
+                ),
+            ),
+        ),
+    )
+
+
+def join_declined_message(title: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"I could not let you into {title}: there is no active subscription in your name. "
+        "Invite links are personal; pick a tier from the channel's offer to subscribe."
+    )
+
+
+def donation_thanks_message(title: str, amount: Money) -> OutgoingMessage:
+    return OutgoingMessage(f"Thank you! Your donation of {amount} to {title} has arrived.")
+
+
+def owner_payment_message(
+    title: str, what: str, user_id: int, price: Money, paid: Money | None, renewal: bool
+) -> OutgoingMessage:
+    kind = "Renewal" if renewal else "New subscription"
+    crypto = f" (paid {paid})" if paid is not None else ""
+    return OutgoingMessage(f"{kind} in {title}: user {user_id}, {what}, {price}{crypto}.")
+
+
+def owner_donation_message(
+    title: str, user_id: int, amount: Money, paid: Money | None
+) -> OutgoingMessage:
+    crypto = f" (paid {paid})" if paid is not None else ""
+    return OutgoingMessage(f"Donation to {title}: user {user_id} gave {amount}{crypto}.")
+
+
+def sales_paused_message(title: str, reason: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"Sales of {title} are paused: {reason}. "
+        "Give the bot its admin rights back and sales resume by themselves."
+    )
