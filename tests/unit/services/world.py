@@ -1,0 +1,199 @@
+"""The core wired to the in-memory adapters: the whole product minus the network.
+
+Tests drive use cases through a World and assert on what the store keeps and what
+the outbox queued — the things a user would eventually see.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from adapters.outbound.memory.alert_sink import InMemoryAlertSink
+from adapters.outbound.memory.chat_access import InMemoryChatAccess
+from adapters.outbound.memory.clock import FrozenClock
+from adapters.outbound.memory.ids import SequentialIdGenerator
+from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
+from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from core.domain.channel import Channel, DonationBounds
+from core.domain.ids import ChannelId, ChatId, IntentId, UserId
+from core.domain.intent_state import IntentStatus
+from core.domain.money import Money
+from core.domain.order_id import OrderId
+from core.domain.outbox import Effect, OutboxMessage
+from core.domain.payment import ProviderNotification
+from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
+from core.domain.signing import MacKeyring
+from core.domain.tier import Tier
+from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.donations import StartDonation
+from core.services.expiry import ExpireSubscriptions, ExpirySettings
+from core.services.fulfilment import Fulfilment, FulfilmentSettings
+from core.services.grant_access import GrantAccess
+from core.services.invoicing import InvoiceIssuer, IssuedInvoice
+from core.services.join_requests import HandleJoinRequest
+from core.services.register_channel import RegisterChannel
+from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
+
+START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+OWNER = UserId(1000)
+OPEN = ChatId(-1001)
+CLOSED = ChatId(-1002)
+KEYRING = MacKeyring((b"test-mac-key-0123456789abcdef0123",))
+
+
+def usd(amount: str | int) -> Money:
+    return Money.of(amount, "USD")
+
+
+TIERS = (Tier(1, usd(10), 30), Tier(2, usd(25), 90))
+
+
+@attrs.define
+class World:
+    clock: FrozenClock
+    uow: InMemoryUnitOfWorkFactory
+    gateway: InMemoryPaymentGateway
+    chat: InMemoryChatAccess
+    alerts: InMemoryAlertSink
+    register: RegisterChannel
+    set_tiers: SetTiers
+    set_donations: SetDonationBounds
+    sales: ChangeSales
+    resolve: ResolveOffer
+    checkout: StartCheckout
+    donate: StartDonation
+    verify: VerifyPaymentIntent
+    grant: GrantAccess
+    join: HandleJoinRequest
+    expire: ExpireSubscriptions
+    plan: PlanBroadcasts
+    record_post: RecordPost
+    _payments: int = 0
+
+    # -- set-up -------------------------------------------------------------
+    def admin_chats(self) -> None:
+        for chat, rights in ((OPEN, BOT_RIGHTS_OPEN), (CLOSED, BOT_RIGHTS_CLOSED)):
+            self.chat.add_chat(chat, ChatRights(MemberStatus.ADMINISTRATOR, rights))
+            self.chat.set_member(chat, OWNER, ChatRights(MemberStatus.CREATOR))
+
+    async def channel(self, tiers: tuple[Tier, ...] = TIERS, donations: bool = True) -> Channel:
+        self.admin_chats()
+        channel = await self.register.execute(OWNER, OPEN, CLOSED, "Alpha Signals")
+        channel = await self.set_tiers.execute(OWNER, channel.id, tiers)
+        if donations:
+            channel = await self.set_donations.execute(
+                OWNER, channel.id, DonationBounds(usd(1), usd(500))
+            )
+        return channel
+
+    # -- the provider's side ------------------------------------------------
+    def notification(
+        self,
+        invoice: IssuedInvoice | IntentId,
+        status: IntentStatus,
+        *,
+        paid: Decimal | str | None = None,
+        asked: Decimal | str = "0.004",
+        price: Money | None = None,
+        payment_id: str | None = None,
+        parent: str | None = None,
+        order_id: str | None = None,
+    ) -> ProviderNotification:
+        intent_id = invoice.intent_id if isinstance(invoice, IssuedInvoice) else invoice
+        if payment_id is None:
+            self._payments += 1
+            payment_id = f"p{intent_id}"
+        return ProviderNotification(
+            provider=self.gateway.name,
+            payment_id=payment_id,
+            order_id=order_id or str(OrderId.issue(intent_id, KEYRING)),
+            status=status,
+            price=price or (invoice.price if isinstance(invoice, IssuedInvoice) else usd(10)),
+            pay_amount=Money.of(asked, "BTC"),
+            actually_paid=Money.of(paid if paid is not None else asked, "BTC"),
+            parent_payment_id=parent,
+        )
+
+    async def pay(self, invoice: IssuedInvoice, **kw: Any) -> VerificationResult:
+        """The usual happy sequence up to ``finished``."""
+        result = None
+        for status in (IntentStatus.WAITING, IntentStatus.CONFIRMING, IntentStatus.FINISHED):
+            result = await self.verify.execute(self.notification(invoice, status, **kw))
+        assert result is not None
+        return result
+
+    # -- looking at the store -----------------------------------------------
+    async def queued(self) -> list[OutboxMessage]:
+        """Every message due now or later, without claiming them (rolled back)."""
+        async with self.uow() as tx:
+            far = self.clock.now() + timedelta(days=3650)
+            return list(await tx.outbox.claim(far, 10_000, far + timedelta(days=1)))
+
+    async def effects(self) -> list[Effect]:
+        return [m.effect for m in await self.queued()]
+
+    async def keys(self) -> list[str]:
+        return [m.key for m in await self.queued()]
+
+    async def texts_to(self, chat: int) -> list[str]:
+        texts: list[str] = []
+        for effect in await self.effects():
+            if effect.kind == "send_message" and getattr(effect, "chat_id", None) == chat:
+                texts.append(effect.message.text)  # type: ignore[union-attr]
+        return texts
+
+    async def audit_actions(self) -> list[str]:
+        async with self.uow() as tx:
+            return [e.action for e in await tx.audit.all()]
+
+    async def channel_now(self, channel_id: ChannelId) -> Channel:
+        async with self.uow() as tx:
+            return await tx.channels.get(channel_id)
+
+
+def build(
+    policy: PaymentPolicy | None = None,
+    expiry: ExpirySettings | None = None,
+    fulfilment: FulfilmentSettings | None = None,
+) -> World:
+    clock = FrozenClock(START)
+    ids = SequentialIdGenerator()
+    uow = InMemoryUnitOfWorkFactory()
+    gateway = InMemoryPaymentGateway(secret="test-ipn-secret")
+    chat = InMemoryChatAccess()
+    alerts = InMemoryAlertSink()
+    issuer = InvoiceIssuer(uow, clock, ids, KEYRING, gateway)
+    return World(
+        clock=clock,
+        uow=uow,
+        gateway=gateway,
+        chat=chat,
+        alerts=alerts,
+        register=RegisterChannel(uow, clock, ids, chat),
+        set_tiers=SetTiers(uow, clock),
+        set_donations=SetDonationBounds(uow, clock),
+        sales=ChangeSales(uow, clock),
+        resolve=ResolveOffer(uow, KEYRING),
+        checkout=StartCheckout(uow, issuer),
+        donate=StartDonation(uow, issuer),
+        verify=VerifyPaymentIntent(
+            uow, clock, KEYRING, Fulfilment(ids, fulfilment), alerts, policy
+        ),
+        grant=GrantAccess(uow, clock, chat),
+        join=HandleJoinRequest(uow, clock),
+        expire=ExpireSubscriptions(uow, clock, KEYRING, expiry),
+        plan=PlanBroadcasts(uow, clock, KEYRING, BroadcastSettings(bot_username="PayGateBot")),
+        record_post=RecordPost(uow, clock),
+    )
+
+
+def dump(values: Sequence[object]) -> str:
+    return json.dumps([str(v) for v in values])
