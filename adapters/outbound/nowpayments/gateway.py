@@ -1,0 +1,244 @@
+"""NowPayments as our PaymentGateway: hosted invoices, payment look-ups and IPNs.
+
+Every HTTP call goes through a :class:`~adapters.outbound.breaker.CircuitBreaker` and a
+timeout. The provider's answers are translated in one place (:meth:`_refusal`):
+
+=====================  ==========================================  ===================
+answer                 raised                                      breaker
+=====================  ==========================================  ===================
+404 on a look-up       NotFound                                    not a failure
+429                    Unavailable with Retry-After as retry_after not a failure
+other 4xx              ProviderRejected                            not a failure
+5xx, timeout, network  Unavailable                                 failure
+=====================  ==========================================  ===================
+
+The API key and the IPN secret never appear in a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import aiohttp
+import attrs
+
+from adapters.outbound.breaker import CircuitBreaker, mark_client_error
+from adapters.outbound.nowpayments.canonical import InvalidJson, parse
+from adapters.outbound.nowpayments.ipn import PROVIDER, IpnVerifier, notification_from_payment
+from core.domain.payment import ProviderNotification
+from core.ports.errors import NotFound, PortError, Unavailable
+from core.ports.payments import (
+    Invoice,
+    InvoiceRequest,
+    MalformedNotification,
+    ProviderRejected,
+)
+from core.ports.security import Secret
+
+__all__ = ["DEFAULT_BASE_URL", "NowPaymentsGateway", "NowPaymentsSettings"]
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_BASE_URL = "https://api.nowpayments.io"
+
+_PAYMENT_ID = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
+_MAX_MESSAGE = 200
+
+
+@attrs.frozen
+class NowPaymentsSettings:
+    """What the merchant account and our deployment decide; secrets stay wrapped."""
+
+    api_key: Secret
+    ipn_secret: Secret
+    ipn_callback_url: str
+    success_url: str | None = None
+    cancel_url: str | None = None
+    previous_ipn_secret: Secret | None = None
+    """Still accepted on notifications while the IPN secret is being rotated."""
+    is_fixed_rate: bool = False
+    is_fee_paid_by_user: bool = False
+    timeout: float = 10.0
+    """Seconds for one HTTP call, answer included."""
+
+
+class NowPaymentsGateway:
+    """The PaymentGateway port over NowPayments' REST API. The caller owns the
+    ``aiohttp.ClientSession`` (opened and closed by the composition root)."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: NowPaymentsSettings,
+        *,
+        base_url: str = DEFAULT_BASE_URL,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        if not settings.api_key.reveal():
+            raise ValueError("the NowPayments API key must not be empty")
+        self._session = session
+        self._settings = settings
+        self._base_url = base_url.rstrip("/")
+        self._verifier = IpnVerifier(settings.ipn_secret, settings.previous_ipn_secret)
+        if breaker is None:
+            breaker = CircuitBreaker(PROVIDER, call_timeout=settings.timeout)
+        self._breaker = breaker
+        self._request_timeout = aiohttp.ClientTimeout(total=settings.timeout)
+
+    @property
+    def name(self) -> str:
+        return PROVIDER
+
+    async def create_invoice(self, request: InvoiceRequest) -> Invoice:
+        if not request.price.is_positive:
+            raise ProviderRejected("an invoice needs a positive price")
+        body = self._invoice_body(request)
+
+        async def attempt() -> Invoice:
+            status, headers, payload = await self._send("POST", "/v1/invoice", body)
+            if status not in (200, 201):
+                raise self._refusal(status, headers, payload, what="invoice")
+            return _invoice_from(payload)
+
+        invoice = await self._breaker.call(attempt)
+        logger.info(
+            "nowpayments invoice %s created for order %s", invoice.invoice_id, request.order_id
+        )
+        return invoice
+
+    async def lookup_payment(self, payment_id: str) -> ProviderNotification:
+        if _PAYMENT_ID.match(payment_id) is None:
+            # Not an id the provider could have issued; never put it in a URL path.
+            raise NotFound(f"no NowPayments payment {payment_id!r}")
+
+        async def attempt() -> ProviderNotification:
+            status, headers, payload = await self._send("GET", f"/v1/payment/{payment_id}")
+            if status == 404:
+                raise mark_client_error(NotFound(f"no NowPayments payment {payment_id}"))
+            if status != 200:
+                raise self._refusal(status, headers, payload, what="payment look-up")
+            try:
+                return notification_from_payment(parse(payload))
+            except (InvalidJson, MalformedNotification) as exc:
+                # The provider is up but said something we cannot use: retrying later
+                # is all a caller can do, and it is no reason to open the circuit.
+                raise mark_client_error(
+                    Unavailable(f"unusable NowPayments payment {payment_id}: {exc}")
+                ) from None
+
+        return await self._breaker.call(attempt)
+
+    def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> ProviderNotification:
+        return self._verifier.verify(body, headers)
+
+    def _invoice_body(self, request: InvoiceRequest) -> bytes:
+        settings = self._settings
+        fields: dict[str, Any] = {
+            "price_currency": request.price.currency.lower(),
+            "order_id": request.order_id,
+            "order_description": request.description,
+            "ipn_callback_url": settings.ipn_callback_url,
+            "is_fixed_rate": settings.is_fixed_rate,
+            "is_fee_paid_by_user": settings.is_fee_paid_by_user,
+        }
+        if settings.success_url is not None:
+            fields["success_url"] = settings.success_url
+        if settings.cancel_url is not None:
+            fields["cancel_url"] = settings.cancel_url
+        # The amount goes out as a JSON number written from the Decimal's own digits:
+        # through a float, 0.1 + 0.2 would become 0.30000000000000004.
+        price = f'"price_amount":{request.price.amount:f}'
+        rest = json.dumps(fields, separators=(",", ":"))[1:]
+        return ("{" + price + "," + rest).encode("utf-8")
+
+    async def _send(
+        self, method: str, path: str, body: bytes | None = None
+    ) -> tuple[int, Mapping[str, str], bytes]:
+        headers = {"x-api-key": self._settings.api_key.reveal(), "Accept": "application/json"}
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self._session.request(
+                method,
+                self._base_url + path,
+                data=body,
+                headers=headers,
+                timeout=self._request_timeout,
+                allow_redirects=False,
+                # Statuses are translated here; a session configured to raise on
+                # 4xx would otherwise turn a refusal into "unreachable".
+                raise_for_status=False,
+            ) as response:
+                payload = await response.read()
+                return response.status, response.headers, payload
+        except aiohttp.ClientError as exc:
+            # The exception's text can carry the URL but never our headers.
+            raise Unavailable(f"NowPayments unreachable: {type(exc).__name__}") from exc
+
+    def _refusal(
+        self, status: int, headers: Mapping[str, str], payload: bytes, *, what: str
+    ) -> PortError:
+        message = self._provider_message(payload)
+        logger.warning("nowpayments %s answered %s: %s", what, status, message)
+        if status == 429:
+            return mark_client_error(
+                Unavailable(
+                    f"NowPayments rate limit on {what}",
+                    retry_after=_retry_after(headers.get("Retry-After")),
+                )
+            )
+        if 400 <= status < 500:
+            return mark_client_error(
+                ProviderRejected(f"NowPayments refused the {what} ({status}): {message}")
+            )
+        return Unavailable(f"NowPayments {what} failed ({status})")
+
+    def _provider_message(self, payload: bytes) -> str:
+        try:
+            data = json.loads(payload)
+        except ValueError:
+            data = None
+        text = data.get("message") if isinstance(data, dict) else None
+        if not isinstance(text, str):
+            text = "no message"
+        # A provider that echoes the request back must not leak the key through us.
+        text = text.replace(self._settings.api_key.reveal(), "***")
+        return text[:_MAX_MESSAGE]
+
+
+def _invoice_from(payload: bytes) -> Invoice:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        data = None
+    invoice_id = data.get("id") if isinstance(data, dict) else None
+    url = data.get("invoice_url") if isinstance(data, dict) else None
+    # The id is a string in the provider's examples and a number in some clients.
+    id_ok = (
+        isinstance(invoice_id, int | str) and not isinstance(invoice_id, bool) and invoice_id != ""
+    )
+    if id_ok and isinstance(url, str) and url.startswith(("https://", "http://")):
+        return Invoice(invoice_id=str(invoice_id), url=url)
+    raise Unavailable("NowPayments answered the invoice request without an invoice id and URL")
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After is either delta-seconds or an HTTP date."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -1,0 +1,280 @@
+"""Our canonical form is byte for byte what JavaScript signs.
+
+Three layers of proof: readable cases for the known traps; committed golden vectors
+that Node produced (they run without Node); and, when Node is present (always in CI),
+the same vectors re-checked against Node plus a property test over random JSON texts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adapters.outbound.nowpayments.canonical import (
+    MAX_DEPTH,
+    InvalidJson,
+    JsonNumber,
+    canonical,
+    canonical_bytes,
+    js_number,
+    parse,
+)
+from tests.unit.nowpayments.node_reference import NodeReference
+
+GOLDEN = Path(__file__).parents[2] / "golden" / "nowpayments_canonical.json"
+_golden: dict[str, Any] = json.loads(GOLDEN.read_text(encoding="utf-8"))
+SECRET: str = _golden["secret"]
+VECTORS: list[dict[str, Any]] = _golden["vectors"]
+
+
+def ours(raw: str) -> str:
+    return canonical_bytes(raw.encode("utf-8")).decode("utf-8")
+
+
+def hmac_hex(secret: str, message: str) -> str:
+    return hmac.new(secret.encode(), message.encode("utf-8"), hashlib.sha512).hexdigest()
+
+
+# ------------------------------------------------------------------ the traps, readably
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("1.0", "1"),
+        ("1e-07", "1e-7"),
+        ("0.000001", "0.000001"),
+        ("1E+21", "1e+21"),
+        ("1e20", "100000000000000000000"),
+        ("123e-20", "1.23e-18"),
+        ("-0", "0"),
+        ("12.50", "12.5"),
+        ("9007199254740993", "9007199254740992"),
+        ("12345678901234567890", "12345678901234567000"),
+        ("1e400", "null"),
+        ("1.7976931348623157e308", "1.7976931348623157e+308"),
+    ],
+)
+def test_numbers_are_written_as_javascript_writes_the_double(raw: str, expected: str) -> None:
+    assert ours(raw) == expected
+
+
+def test_non_ascii_text_is_written_as_is_not_escaped() -> None:
+    assert ours('{"d":"Caf\\u00e9 \u2615"}') == '{"d":"Café ☕"}'
+
+
+def test_line_and_paragraph_separators_are_not_escaped() -> None:
+    assert ours('"\\u2028\\u2029"') == '"\u2028\u2029"'
+
+
+def test_control_characters_use_short_escapes_or_lowercase_hex() -> None:
+    assert (
+        ours('"\\u0008\\u0009\\u000A\\u000C\\u000D\\u001F\\u007F"')
+        == '"\\b\\t\\n\\f\\r\\u001f\x7f"'
+    )
+
+
+def test_lone_surrogates_are_escaped_and_pairs_are_joined() -> None:
+    assert ours('"\\uD83D\\uDE00 \\udbff \\udc00"') == '"😀 \\udbff \\udc00"'
+
+
+def test_surrogate_code_points_that_form_a_pair_are_one_character() -> None:
+    # parse() already joins escaped pairs; a value built in Python may not have.
+    assert canonical(["\ud83d\ude00", "\ude00\ud83d"]) == '["😀","\\ude00\\ud83d"]'
+
+
+def test_keys_sort_by_utf16_code_units_not_code_points() -> None:
+    # U+1F600 is D83D DE00 in UTF-16, so it sorts before U+E000 and U+FFFF.
+    assert ours('{"\\uffff":1,"\\ue000":2,"😀":3}') == '{"😀":3,"\ue000":2,"\uffff":1}'
+
+
+def test_array_index_keys_come_first_in_numeric_order() -> None:
+    assert ours('{"b":1,"10":2,"9":3,"01":4,"4294967295":5}') == (
+        '{"9":3,"10":2,"01":4,"4294967295":5,"b":1}'
+    )
+
+
+def test_nested_objects_are_sorted_and_arrays_keep_their_order() -> None:
+    assert ours('{"fee":{"serviceFee":1.0,"currency":"btc"},"a":[2,1]}') == (
+        '{"a":[2,1],"fee":{"currency":"btc","serviceFee":1}}'
+    )
+
+
+def test_numbers_keep_their_exact_text_for_business_use() -> None:
+    value = parse(b'{"amount":0.1000000000000000055511151231257827,"id":12345678901234567890}')
+    assert isinstance(value, dict)
+    assert value["amount"] == JsonNumber("0.1000000000000000055511151231257827")
+    amount = value["amount"]
+    assert isinstance(amount, JsonNumber)
+    assert amount.as_decimal() == Decimal("0.1000000000000000055511151231257827")
+    assert canonical(value) == '{"amount":0.1,"id":12345678901234567000}'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"a":"\xff"}',
+        '{"a":1}'.encode("utf-16"),
+        b"[" * (MAX_DEPTH + 2) + b"]" * (MAX_DEPTH + 2),
+        b"[" * 100_000,
+    ],
+    ids=["invalid_utf8", "utf16", "too_deep", "deeper_than_the_stack"],
+)
+def test_bodies_javascript_would_not_read_are_refused(body: bytes) -> None:
+    with pytest.raises(InvalidJson):
+        parse(body)
+
+
+def test_js_number_formats_the_boundaries_of_positional_notation() -> None:
+    assert js_number(1e-7) == "1e-7"
+    assert js_number(1.5e-7) == "1.5e-7"
+    assert js_number(1e21) == "1e+21"
+    assert js_number(123456789e13) == "1.23456789e+21"
+    assert js_number(-0.5) == "-0.5"
+    assert js_number(float("nan")) == "null"
+
+
+# ------------------------------------------------------------------ golden vectors
+
+
+@pytest.mark.parametrize("vector", VECTORS, ids=[v["name"] for v in VECTORS])
+def test_golden_vector_from_node(vector: dict[str, Any]) -> None:
+    if vector["canonical"] is None:
+        with pytest.raises(InvalidJson):
+            ours(vector["raw"])
+        return
+    assert ours(vector["raw"]) == vector["canonical"]
+    assert hmac_hex(SECRET, vector["canonical"]) == vector["hmac_sha512"]
+
+
+def test_the_golden_vectors_are_still_what_node_says(node_reference: NodeReference) -> None:
+    answers = node_reference.ask_many([v["raw"] for v in VECTORS], SECRET)
+    for vector, answer in zip(VECTORS, answers, strict=True):
+        assert (answer.canonical, answer.hmac) == (vector["canonical"], vector["hmac_sha512"]), (
+            f"{vector['name']}: node now says {answer.canonical!r} ({answer.error})"
+        )
+
+
+# ------------------------------------------------------------------ random JSON vs node
+
+_MUST_ESCAPE_SHORT = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r"}
+_MUST_ESCAPE_SHORT["\t"] = "\\t"
+_MAY_ESCAPE_SHORT = {"/": "\\/"}
+
+
+def _u_escape(char: str, upper: bool) -> str:
+    code = ord(char)
+    units = (
+        [code]
+        if code < 0x10000
+        else [0xD800 + ((code - 0x10000) >> 10), 0xDC00 + ((code - 0x10000) & 0x3FF)]
+    )
+    return "".join(f"\\u{unit:04X}" if upper else f"\\u{unit:04x}" for unit in units)
+
+
+def _render_char(char: str, how: str) -> str:
+    """Every way JSON text may spell a character; the must-escape ones always escaped."""
+    code = ord(char)
+    must_escape = code < 0x20 or char in '"\\' or 0xD800 <= code <= 0xDFFF
+    if how == "short" and char in _MUST_ESCAPE_SHORT:
+        return _MUST_ESCAPE_SHORT[char]
+    if how == "short" and char in _MAY_ESCAPE_SHORT:
+        return _MAY_ESCAPE_SHORT[char]
+    if how in ("lower", "upper") or must_escape:
+        return _u_escape(char, upper=how == "upper")
+    return char
+
+
+characters = st.one_of(
+    st.characters(codec="utf-8"),
+    st.characters(min_codepoint=0xD800, max_codepoint=0xDFFF),
+    st.characters(min_codepoint=0x10000, max_codepoint=0x10FFFF, codec="utf-8"),
+    st.sampled_from(list('\u2028\u2029\x7f\x00\x1f"\\/\ue000\uffff\u00e9\t\n')),
+)
+spellings = st.sampled_from(["literal", "literal", "literal", "lower", "upper", "short"])
+string_texts = st.lists(st.tuples(characters, spellings), max_size=12).map(
+    lambda pairs: '"' + "".join(_render_char(c, how) for c, how in pairs) + '"'
+)
+key_texts = st.one_of(
+    string_texts,
+    st.sampled_from(
+        ["0", "1", "9", "10", "01", "-1", "1.5", "4294967294", "4294967295", "__proto__", ""]
+    ).map(json.dumps),
+    st.integers(min_value=0, max_value=2**33).map(lambda n: f'"{n}"'),
+    st.sampled_from(["a", "A", "b", "_", "payment_id", "fee", "Z", "é", "😀"]).map(
+        lambda k: json.dumps(k, ensure_ascii=False)
+    ),
+)
+digits = st.text("0123456789", min_size=1, max_size=22)
+number_texts = st.one_of(
+    st.integers(min_value=-(10**30), max_value=10**30).map(str),
+    # Magnitudes spread evenly over the exponents, so the switches between
+    # positional and exponent notation (1e-7, 1e21) are crossed often.
+    st.builds(
+        lambda mantissa, exponent: f"{mantissa}e{exponent}",
+        st.integers(min_value=1, max_value=10**6),
+        st.integers(min_value=-16, max_value=18),
+    ),
+    st.sampled_from(["1e-7", "9.99e-7", "0.000001", "1e21", "9.99e20", "1e-6", "-1.5e-7"]),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.builds(
+        lambda sign, whole, fraction, exponent: sign + whole + fraction + exponent,
+        st.sampled_from(["", "-"]),
+        st.one_of(st.just("0"), st.integers(min_value=1, max_value=10**25).map(str)),
+        st.one_of(st.just(""), digits.map(lambda d: "." + d)),
+        st.one_of(
+            st.just(""),
+            st.builds(
+                lambda e, sign, n: e + sign + n,
+                st.sampled_from(["e", "E"]),
+                st.sampled_from(["", "+", "-"]),
+                st.text("0123456789", min_size=1, max_size=3),
+            ),
+        ),
+    ),
+)
+scalars = st.one_of(number_texts, string_texts, st.sampled_from(["true", "false", "null"]))
+whitespace = st.sampled_from(["", "", "", " ", "\n", "\t", "\r\n "])
+
+
+def _containers(children: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    arrays = st.lists(st.tuples(whitespace, children), max_size=5).map(
+        lambda items: "[" + ",".join(ws + item for ws, item in items) + "]"
+    )
+    objects = st.lists(st.tuples(key_texts, whitespace, children), max_size=6).map(
+        lambda members: "{" + ",".join(k + ws + ":" + v for k, ws, v in members) + "}"
+    )
+    return st.one_of(arrays, objects, objects)
+
+
+json_texts = st.builds(
+    lambda before, value, after: before + value + after,
+    whitespace,
+    st.recursive(scalars, _containers, max_leaves=30),
+    whitespace,
+)
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(raws=st.lists(json_texts, min_size=1, max_size=25))
+def test_random_json_canonicalises_exactly_like_node(
+    node_reference: NodeReference, raws: list[str]
+) -> None:
+    answers = node_reference.ask_many(raws, SECRET)
+    for raw, answer in zip(raws, answers, strict=True):
+        assert answer.ok, f"generated invalid JSON {raw!r}: {answer.error}"
+        assert answer.canonical is not None
+        assert ours(raw) == answer.canonical, raw
+        assert hmac_hex(SECRET, answer.canonical) == answer.hmac
