@@ -1,0 +1,438 @@
+"""The emulated Telegram as tests set it up and as its users act in it.
+
+Setting up (``add_user``, ``add_chat``, ``set_member``, ``set_bot_rights``) changes
+state directly. Users acting (``user_sends``, ``user_presses``, ``user_opens_link``,
+``user_leaves``, ``user_blocks_bot``) change state the way Telegram would and queue
+the updates the bot would receive.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sandbox.telegram.model import (
+    ALL_RIGHTS,
+    IN_CHAT,
+    JSON,
+    Chat,
+    ChatType,
+    InviteLink,
+    JoinRequest,
+    Member,
+    Message,
+    Status,
+    User,
+    member_json,
+    message_json,
+)
+from sandbox.telegram.updates import UpdateHub
+
+TOKEN_PATTERN = re.compile(r"\A(\d{1,20}):[A-Za-z0-9_-]{30,50}\Z")
+
+REQUESTER_CONTACT_SECONDS = 5 * 60
+"""A bot may write to someone with a pending join request for five minutes."""
+
+DEFAULT_BOT_RIGHTS = {
+    ChatType.CHANNEL: frozenset(
+        {
+            "can_post_messages",
+            "can_edit_messages",
+            "can_delete_messages",
+            "can_invite_users",
+            "can_restrict_members",
+        }
+    ),
+    ChatType.SUPERGROUP: frozenset(
+        {"can_delete_messages", "can_invite_users", "can_restrict_members", "can_pin_messages"}
+    ),
+    ChatType.GROUP: frozenset(
+        {"can_delete_messages", "can_invite_users", "can_restrict_members", "can_pin_messages"}
+    ),
+}
+
+
+class JoinOutcome(StrEnum):
+    JOINED = "joined"
+    REQUESTED = "requested"
+    """The link needs approval: a join request is pending."""
+    REQUEST_PENDING = "request_pending"
+    ALREADY_MEMBER = "already_member"
+    BANNED = "banned"
+    LINK_INVALID = "link_invalid"
+    """Unknown, revoked, expired or used up."""
+
+
+@dataclass
+class CallbackQuery:
+    id: str
+    user_id: int
+    chat_id: int
+    message_id: int
+    data: str
+    answered: bool = False
+    answer_text: str | None = None
+    show_alert: bool = False
+
+
+def new_token() -> str:
+    return f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(26)[:35]}"
+
+
+class World:
+    def __init__(
+        self,
+        token: str | None = None,
+        *,
+        bot_username: str = "paygate_test_bot",
+        wall_clock: Callable[[], float] = time.time,
+        webhook_retry_delay: float = 1.0,
+        webhook_retry_max_delay: float = 30.0,
+    ) -> None:
+        self.token = token or new_token()
+        match = TOKEN_PATTERN.match(self.token)
+        if match is None:
+            raise ValueError("a bot token looks like <digits>:<30-50 letters, digits, _ or ->")
+        self._wall_clock = wall_clock
+        self.bot = User(int(match.group(1)), "PayGate Test Bot", bot_username, is_bot=True)
+        self.users: dict[int, User] = {self.bot.id: self.bot}
+        self.chats: dict[int, Chat] = {}
+        self.callback_queries: dict[str, CallbackQuery] = {}
+        self._private_messages: dict[int, Chat] = {}
+        self.hub = UpdateHub(
+            webhook_retry_delay=webhook_retry_delay,
+            webhook_retry_max_delay=webhook_retry_max_delay,
+            wall_clock=wall_clock,
+        )
+
+    def now(self) -> int:
+        return int(self._wall_clock())
+
+    # ----------------------------------------------------------------- setup
+    def add_user(
+        self,
+        user_id: int,
+        first_name: str = "User",
+        *,
+        username: str | None = None,
+        started_bot: bool = True,
+    ) -> User:
+        """A Telegram user. ``started_bot`` says whether they opened a chat with the bot."""
+        if user_id <= 0:
+            raise ValueError("user ids are positive")
+        user = User(user_id, first_name, username, started_bot=started_bot)
+        self.users[user_id] = user
+        return user
+
+    def add_chat(
+        self,
+        chat_id: int,
+        chat_type: ChatType | str,
+        title: str = "Chat",
+        *,
+        username: str | None = None,
+        bot_status: Status | str = Status.ADMINISTRATOR,
+        bot_rights: Iterable[str] | None = None,
+        creator_id: int | None = None,
+    ) -> Chat:
+        """A group, supergroup or channel with the bot in it (an administrator with the
+        usual rights for that kind of chat unless told otherwise). Private chats are
+        the users themselves."""
+        kind = ChatType(chat_type)
+        if kind is ChatType.PRIVATE:
+            raise ValueError("a private chat is a user: add_user")
+        if chat_id >= 0:
+            raise ValueError("group and channel ids are negative")
+        chat = Chat(chat_id, kind, title, username)
+        self.chats[chat_id] = chat
+        rights = DEFAULT_BOT_RIGHTS[kind] if bot_rights is None else frozenset(bot_rights)
+        _check_rights(rights)
+        chat.members[self.bot.id] = Member(self.bot.id, Status(bot_status), rights)
+        if creator_id is not None:
+            self._user(creator_id)
+            chat.members[creator_id] = Member(creator_id, Status.CREATOR)
+        return chat
+
+    def remove_chat(self, chat_id: int) -> None:
+        """The chat is deleted: the bot's calls now find no chat."""
+        del self.chats[chat_id]
+
+    def set_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        status: Status | str = Status.MEMBER,
+        rights: Iterable[str] = (),
+    ) -> None:
+        chat = self.chat(chat_id)
+        self._user(user_id)
+        granted = frozenset(rights)
+        _check_rights(granted)
+        chat.members[user_id] = Member(user_id, Status(status), granted)
+
+    def set_admin(self, chat_id: int, user_id: int, *rights: str) -> None:
+        self.set_member(chat_id, user_id, Status.ADMINISTRATOR, rights)
+
+    def set_bot_rights(
+        self, chat_id: int, status: Status | str, rights: Iterable[str] = ()
+    ) -> None:
+        """Change the bot's own standing in a chat; the bot is told (my_chat_member)."""
+        chat = self.chat(chat_id)
+        old = member_json(chat, self.bot)
+        granted = frozenset(rights)
+        _check_rights(granted)
+        chat.members[self.bot.id] = Member(self.bot.id, Status(status), granted)
+        creator = next(
+            (self.users[m.user_id] for m in chat.members.values() if m.status is Status.CREATOR),
+            self.bot,
+        )
+        self.hub.emit(
+            "my_chat_member",
+            {
+                "chat": chat.to_json(),
+                "from": creator.to_json(),
+                "date": self.now(),
+                "old_chat_member": old,
+                "new_chat_member": member_json(chat, self.bot),
+            },
+        )
+
+    # ------------------------------------------------------------ inspection
+    def chat(self, chat_id: int) -> Chat:
+        chat = self.chats.get(chat_id)
+        if chat is None:
+            raise KeyError(f"no chat {chat_id} in the emulator")
+        return chat
+
+    def status_of(self, chat_id: int, user_id: int) -> Status:
+        return self.chat(chat_id).status_of(user_id)
+
+    def pending_requests(self, chat_id: int) -> list[int]:
+        return list(self.chat(chat_id).join_requests)
+
+    def links(self, chat_id: int) -> list[InviteLink]:
+        return list(self.chat(chat_id).links.values())
+
+    def messages(self, chat_id: int) -> list[Message]:
+        """Messages in a chat, oldest first (a private chat's id is its user's id)."""
+        chat = self.chats.get(chat_id) or self._private_messages.get(chat_id)
+        return [] if chat is None else list(chat.messages.values())
+
+    # ----------------------------------------------------------- users acting
+    def user_sends(self, user_id: int, text: str) -> JSON:
+        """The user writes to the bot in their private chat (``/start payload`` too)."""
+        user = self._user(user_id)
+        if user.blocked_bot:
+            # Writing to a blocked bot unblocks it, as Telegram's apps do.
+            self.user_unblocks_bot(user_id)
+        user.started_bot = True
+        chat = self.private_chat(user)
+        message = Message(chat.next_message_id, user.id, self.now(), text, user.id)
+        chat.next_message_id += 1
+        chat.messages[message.message_id] = message
+        payload = message_json(message, chat, user, user)
+        self.hub.emit("message", payload)
+        return payload
+
+    def user_presses(self, user_id: int, chat_id: int, message_id: int, data: str) -> str:
+        """The user presses an inline button; returns the callback query id."""
+        user = self._user(user_id)
+        chat = self.chats.get(chat_id) or self._private_messages.get(chat_id)
+        message = None if chat is None else chat.messages.get(message_id)
+        if chat is None or message is None:
+            raise KeyError(f"no message {message_id} in chat {chat_id}")
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        if not any(b.get("callback_data") == data for row in rows for b in row):
+            raise ValueError(f"message {message_id} has no button with callback_data {data!r}")
+        query_id = str(secrets.randbits(63))
+        self.callback_queries[query_id] = CallbackQuery(
+            query_id, user.id, chat_id, message_id, data
+        )
+        sender = self.users.get(message.from_id, self.bot)
+        private_user = user if chat.type is ChatType.PRIVATE else None
+        self.hub.emit(
+            "callback_query",
+            {
+                "id": query_id,
+                "from": user.to_json(),
+                "message": message_json(message, chat, sender, private_user),
+                "chat_instance": str(abs(chat_id) * 7919 % 10**12),
+                "data": data,
+            },
+        )
+        return query_id
+
+    def user_opens_link(self, user_id: int, url: str) -> JoinOutcome:
+        """The user opens an invite link, as Telegram's apps would let them."""
+        user = self._user(user_id)
+        found = self._find_link(url)
+        if found is None:
+            return JoinOutcome.LINK_INVALID
+        chat, link = found
+        if not self.link_usable(chat, link):
+            return JoinOutcome.LINK_INVALID
+        status = chat.status_of(user.id)
+        if status is Status.KICKED:
+            return JoinOutcome.BANNED
+        if status in IN_CHAT:
+            return JoinOutcome.ALREADY_MEMBER
+        if link.creates_join_request:
+            if user.id in chat.join_requests:
+                return JoinOutcome.REQUEST_PENDING
+            request = JoinRequest(user.id, self.now(), link.url)
+            chat.join_requests[user.id] = request
+            if self.bot_has(chat, "can_invite_users"):
+                self.hub.emit(
+                    "chat_join_request",
+                    {
+                        "chat": chat.to_json(),
+                        "from": user.to_json(),
+                        "user_chat_id": user.id,
+                        "date": request.date,
+                        "invite_link": link.to_json(self.bot, chat),
+                    },
+                )
+            return JoinOutcome.REQUESTED
+        self.join(chat, user, link, actor=user)
+        return JoinOutcome.JOINED
+
+    def user_leaves(self, chat_id: int, user_id: int) -> None:
+        chat = self.chat(chat_id)
+        user = self._user(user_id)
+        if chat.status_of(user.id) in IN_CHAT:
+            self.change_status(chat, user, Status.LEFT, actor=user)
+
+    def user_blocks_bot(self, user_id: int) -> None:
+        user = self._user(user_id)
+        if not user.blocked_bot:
+            user.blocked_bot = True
+            self._private_status_changed(user, "member", "kicked")
+
+    def user_unblocks_bot(self, user_id: int) -> None:
+        user = self._user(user_id)
+        if user.blocked_bot:
+            user.blocked_bot = False
+            self._private_status_changed(user, "kicked", "member")
+
+    # ------------------------------------------------------ shared mechanics
+    def private_chat(self, user: User) -> Chat:
+        chat = self._private_messages.get(user.id)
+        if chat is None:
+            chat = self._private_messages[user.id] = Chat(user.id, ChatType.PRIVATE)
+        return chat
+
+    def may_contact(self, user: User) -> bool:
+        """The bot may write to a user who started it, or who asked to join one of its
+        chats within the last five minutes and is still waiting."""
+        if user.started_bot:
+            return True
+        now = self.now()
+        return any(
+            (request := chat.join_requests.get(user.id)) is not None
+            and now - request.date <= REQUESTER_CONTACT_SECONDS
+            and self.bot_has(chat, "can_invite_users")
+            for chat in self.chats.values()
+        )
+
+    def bot_has(self, chat: Chat, right: str) -> bool:
+        member = chat.members.get(self.bot.id)
+        if member is None:
+            return False
+        if member.status is Status.CREATOR:
+            return True
+        return member.status is Status.ADMINISTRATOR and right in member.rights
+
+    def link_usable(self, chat: Chat, link: InviteLink) -> bool:
+        if link.is_revoked:
+            return False
+        if link.expire_date is not None and link.expire_date <= self.now():
+            return False
+        return link.member_limit is None or len(link.joined) < link.member_limit
+
+    def join(self, chat: Chat, user: User, link: InviteLink | None, actor: User) -> None:
+        chat.join_requests.pop(user.id, None)
+        self.change_status(chat, user, Status.MEMBER, actor=actor, link=link)
+
+    def change_status(
+        self,
+        chat: Chat,
+        user: User,
+        status: Status,
+        *,
+        actor: User,
+        link: InviteLink | None = None,
+        until_date: int = 0,
+    ) -> None:
+        """Move a user to ``status``, keep the links' counts right, tell the bot."""
+        old = member_json(chat, user)
+        previous = chat.members.get(user.id)
+        if previous is not None and previous.joined_via is not None:
+            via = chat.links.get(previous.joined_via)
+            if via is not None:
+                via.joined.discard(user.id)
+        if status is Status.LEFT:
+            chat.members.pop(user.id, None)
+        else:
+            joined_via = link.url if link is not None and status is Status.MEMBER else None
+            chat.members[user.id] = Member(
+                user.id, status, until_date=until_date, joined_via=joined_via
+            )
+            if joined_via is not None and link is not None:
+                link.joined.add(user.id)
+        if status is Status.KICKED:
+            chat.join_requests.pop(user.id, None)
+        if not self._bot_is_admin(chat):
+            return  # only administrator bots hear about other members
+        update: JSON = {
+            "chat": chat.to_json(),
+            "from": actor.to_json(),
+            "date": self.now(),
+            "old_chat_member": old,
+            "new_chat_member": member_json(chat, user),
+        }
+        if link is not None:
+            update["invite_link"] = link.to_json(self.bot, chat)
+        self.hub.emit("chat_member", update)
+
+    def _bot_is_admin(self, chat: Chat) -> bool:
+        return chat.status_of(self.bot.id) in (Status.CREATOR, Status.ADMINISTRATOR)
+
+    def _private_status_changed(self, user: User, old: str, new: str) -> None:
+        chat = self.private_chat(user)
+        self.hub.emit(
+            "my_chat_member",
+            {
+                "chat": chat.to_json(user),
+                "from": user.to_json(),
+                "date": self.now(),
+                "old_chat_member": {"user": self.bot.to_json(), "status": old},
+                "new_chat_member": {"user": self.bot.to_json(), "status": new}
+                | ({"until_date": 0} if new == "kicked" else {}),
+            },
+        )
+
+    def _find_link(self, url: str) -> tuple[Chat, InviteLink] | None:
+        for chat in self.chats.values():
+            link = chat.links.get(url)
+            if link is not None:
+                return chat, link
+        return None
+
+    def _user(self, user_id: int) -> User:
+        user = self.users.get(user_id)
+        if user is None:
+            user = self.add_user(user_id, f"User {user_id}", started_bot=False)
+        return user
+
+    def new_link_url(self) -> str:
+        return "https://t.me/+" + secrets.token_urlsafe(12)[:16]
+
+
+def _check_rights(rights: frozenset[str]) -> None:
+    unknown = rights - ALL_RIGHTS
+    if unknown:
+        raise ValueError(f"unknown administrator rights: {sorted(unknown)}")
