@@ -4,7 +4,7 @@ else: their request is declined and they are told how to subscribe."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from core.domain.audit import AuditRecord
@@ -13,6 +13,9 @@ from core.domain.outbox import ApproveJoin, DeclineJoin, SendMessage
 from core.ports.clock import Clock
 from core.ports.repositories import UnitOfWorkFactory
 from core.services import notices
+
+
+DECLINE_AFTER = timedelta(seconds=10)
 
 
 class JoinDecision(StrEnum):
@@ -42,12 +45,15 @@ class HandleJoinRequest:
             if approved:
                 await tx.outbox.enqueue(key, ApproveJoin(chat_id, user_id), now)
             else:
-                await tx.outbox.enqueue(key, DeclineJoin(chat_id, user_id), now)
+                # Telegram lets the bot write to a requester who never started it only
+                # while the request is pending, so the notice goes first and the decline
+                # follows a little later.
                 await tx.outbox.enqueue(
                     f"{key}:told",
                     SendMessage(ChatId(user_id), notices.join_declined_message(channel.title)),
                     now,
                 )
+                await tx.outbox.enqueue(key, DeclineJoin(chat_id, user_id), now + DECLINE_AFTER)
             decision = JoinDecision.APPROVED if approved else JoinDecision.DECLINED
             await tx.audit.append(
                 AuditRecord(f"user:{user_id}", f"join.{decision}", f"channel:{channel.id}"), now

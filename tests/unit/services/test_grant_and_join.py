@@ -80,6 +80,13 @@ async def test_a_stranger_with_a_forwarded_link_is_declined_and_told_why(world: 
     assert DeclineJoin(CLOSED, STRANGER) in effects
     assert ApproveJoin(CLOSED, STRANGER) not in effects
     assert any("no active subscription" in t for t in await world.texts_to(STRANGER))
+    told = next(k for k in await world.keys() if k.endswith(":told"))
+    async with world.uow() as tx:
+        notice = await tx.outbox.get(told)
+        decline = await tx.outbox.get(told.removesuffix(":told"))
+    assert notice is not None
+    assert decline is not None
+    assert notice.available_at < decline.available_at
 
 
 async def test_an_expired_subscriber_is_declined(world: World) -> None:
