@@ -1,0 +1,30 @@
+"""Provider notifications as received, unique on (provider, payment id, status)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from adapters.outbound.memory.table import Table, TableView
+from core.domain.ids import IntentId
+from core.domain.intent_state import IntentStatus
+from core.domain.payment import PaymentEvent
+
+EventKey = tuple[str, str, IntentStatus]
+
+
+def payment_events_table() -> Table[EventKey, PaymentEvent]:
+    return Table("payment_events", lambda e: (e.provider, e.payment_id, e.status))
+
+
+class InMemoryPaymentEventRepository:
+    """Implements PaymentEventRepository: a replay is refused by the key, not by memory
+    of what this process saw."""
+
+    def __init__(self, rows: TableView[EventKey, PaymentEvent]) -> None:
+        self._rows = rows
+
+    async def add(self, event: PaymentEvent) -> bool:
+        return await self._rows.insert_unless_taken(event)
+
+    async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
+        return self._rows.select(lambda e: e.intent_id == intent_id, order=lambda e: e.received_at)

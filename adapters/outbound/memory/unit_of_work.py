@@ -1,0 +1,119 @@
+"""The in-memory unit of work: every repository over one overlay of the shared store."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+from types import TracebackType
+from typing import Protocol, Self, TypeVar
+
+from adapters.outbound.memory.audit_log import InMemoryAuditLog
+from adapters.outbound.memory.channels import InMemoryChannelRepository
+from adapters.outbound.memory.donations import InMemoryDonationRepository
+from adapters.outbound.memory.grants import InMemoryGrantRepository
+from adapters.outbound.memory.intents import InMemoryIntentRepository
+from adapters.outbound.memory.outbox import InMemoryOutboxRepository
+from adapters.outbound.memory.payment_events import InMemoryPaymentEventRepository
+from adapters.outbound.memory.store import InMemoryStore
+from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
+from adapters.outbound.memory.table import Table, TableView
+from core.ports.errors import Conflict
+from core.ports.repositories import (
+    AuditLog,
+    ChannelRepository,
+    DonationRepository,
+    GrantRepository,
+    IntentRepository,
+    OutboxRepository,
+    PaymentEventRepository,
+    SubscriptionRepository,
+)
+
+_K = TypeVar("_K", bound=Hashable)
+_V = TypeVar("_V")
+
+
+class _Transactional(Protocol):
+    def validate(self) -> None: ...
+
+    def apply(self) -> None: ...
+
+    def reset(self) -> None: ...
+
+
+class InMemoryUnitOfWork:
+    """Implements UnitOfWork.
+
+    Writes go to this unit of work's overlay and reach the store at ``commit``, all
+    tables at once or none, without ever yielding to the event loop in between.
+    Before applying, ``commit`` checks every uniqueness rule against what others
+    committed meanwhile; the locks writers hold make that check a guard that should
+    never fire, and if it does everything is discarded and Conflict raised. Leaving
+    the ``async with`` block without committing rolls back. After a commit or a
+    rollback the unit of work may be used again for a new transaction; its locks are
+    given back at both.
+    """
+
+    channels: ChannelRepository
+    intents: IntentRepository
+    events: PaymentEventRepository
+    subscriptions: SubscriptionRepository
+    grants: GrantRepository
+    donations: DonationRepository
+    audit: AuditLog
+    outbox: OutboxRepository
+
+    def __init__(self, store: InMemoryStore) -> None:
+        self._store = store
+        self._views: list[_Transactional] = []
+        self.channels = InMemoryChannelRepository(self._view(store.channels))
+        self.intents = InMemoryIntentRepository(self._view(store.intents))
+        self.events = InMemoryPaymentEventRepository(self._view(store.events))
+        self.subscriptions = InMemorySubscriptionRepository(self._view(store.subscriptions))
+        self.grants = InMemoryGrantRepository(self._view(store.grants))
+        self.donations = InMemoryDonationRepository(self._view(store.donations))
+        self.audit = InMemoryAuditLog(self._view(store.audit))
+        self.outbox = InMemoryOutboxRepository(self._view(store.outbox))
+
+    def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:
+        view = TableView(table, self._store.locks, self, self._store.next_seq)
+        self._views.append(view)
+        return view
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.rollback()
+
+    async def commit(self) -> None:
+        try:
+            for view in self._views:
+                view.validate()
+        except Conflict:
+            self._reset()
+            raise
+        for view in self._views:
+            view.apply()
+        self._reset()
+
+    async def rollback(self) -> None:
+        self._reset()
+
+    def _reset(self) -> None:
+        for view in self._views:
+            view.reset()
+
+
+class InMemoryUnitOfWorkFactory:
+    """Implements UnitOfWorkFactory: every call opens a new unit of work over one store."""
+
+    def __init__(self, store: InMemoryStore | None = None) -> None:
+        self.store = store if store is not None else InMemoryStore()
+
+    def __call__(self) -> InMemoryUnitOfWork:
+        return InMemoryUnitOfWork(self.store)

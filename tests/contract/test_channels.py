@@ -1,0 +1,171 @@
+"""ChannelRepository contract: every backend keeps channel pairs the same way."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from core.domain.ids import ChannelId, ChatId, MessageId, UserId
+from core.domain.money import Money
+from core.domain.tier import Tier
+from core.ports.errors import Conflict, NotFound
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from tests.contract.builders import OWNER, at, commit_with, fresh_chat, make_channel, read
+
+
+async def test_a_committed_channel_reads_back_with_every_field(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+
+    assert stored == channel
+    assert stored.tiers[0].price == Money(Decimal("10.50"), "USD")
+    assert stored.tiers[0].price.currency == "USD"
+    assert stored.created_at.utcoffset() == timedelta(0)
+
+
+async def test_a_channel_is_found_by_its_open_chat_and_by_its_closed_chat(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+
+    by_open = await read(uow_factory, lambda uow: uow.channels.by_chat(channel.open_chat_id))
+    by_closed = await read(uow_factory, lambda uow: uow.channels.by_chat(channel.closed_chat_id))
+    by_other = await read(uow_factory, lambda uow: uow.channels.by_chat(fresh_chat()))
+
+    assert by_open == channel
+    assert by_closed == channel
+    assert by_other is None
+
+
+async def test_channels_are_listed_by_owner_and_all_together(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    mine = [make_channel(owner_id=OWNER), make_channel(owner_id=OWNER)]
+    theirs = make_channel(owner_id=UserId(99))
+
+    async def add_all(uow: UnitOfWork) -> None:
+        for channel in [*mine, theirs]:
+            await uow.channels.add(channel)
+
+    await commit_with(uow_factory, add_all)
+
+    owned = await read(uow_factory, lambda uow: uow.channels.by_owner(OWNER))
+    everything = await read(uow_factory, lambda uow: uow.channels.all())
+    nobodys = await read(uow_factory, lambda uow: uow.channels.by_owner(UserId(12345)))
+
+    assert sorted(c.id for c in owned) == sorted(c.id for c in mine)
+    assert sorted(c.id for c in everything) == sorted(c.id for c in [*mine, theirs])
+    assert list(nobodys) == []
+
+
+async def test_getting_an_unknown_channel_raises_not_found(uow_factory: UnitOfWorkFactory) -> None:
+    with pytest.raises(NotFound):
+        await read(uow_factory, lambda uow: uow.channels.get(ChannelId("nosuchchannel")))
+
+
+async def test_updating_an_unknown_channel_raises_not_found(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    with pytest.raises(NotFound):
+        await read(uow_factory, lambda uow: uow.channels.update(make_channel()))
+
+
+async def test_a_committed_update_is_what_everyone_reads(uow_factory: UnitOfWorkFactory) -> None:
+    channel = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+    channel.set_tiers((Tier(1, Money(Decimal("4.99"), "USD"), 7),))
+    channel.pause_sales("the bot lost its admin rights")
+    channel.record_offer_post(MessageId(555), at(hours=2))
+    channel.set_donation_bounds(None)
+    channel.payout_wallet = None
+
+    await commit_with(uow_factory, lambda uow: uow.channels.update(channel))
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+
+    assert stored == channel
+    assert stored.tiers_version == 4
+    assert stored.pause_reason == "the bot lost its admin rights"
+
+
+@pytest.mark.parametrize("reused", ["open", "closed"])
+@pytest.mark.parametrize("role", ["open", "closed"])
+async def test_a_chat_of_a_registered_pair_cannot_join_another_pair(
+    uow_factory: UnitOfWorkFactory, reused: str, role: str
+) -> None:
+    existing = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(existing))
+    chat = existing.open_chat_id if reused == "open" else existing.closed_chat_id
+    clash = make_channel(open_chat=chat) if role == "open" else make_channel(closed_chat=chat)
+
+    with pytest.raises(Conflict):
+        await commit_with(uow_factory, lambda uow: uow.channels.add(clash))
+
+    everything = await read(uow_factory, lambda uow: uow.channels.all())
+    assert [c.id for c in everything] == [existing.id]
+
+
+async def test_two_new_pairs_sharing_a_chat_in_one_unit_of_work_are_refused(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    first = make_channel()
+    second = make_channel(open_chat=first.closed_chat_id)
+
+    async def add_both(uow: UnitOfWork) -> None:
+        await uow.channels.add(first)
+        await uow.channels.add(second)
+
+    with pytest.raises(Conflict):
+        await commit_with(uow_factory, add_both)
+
+    assert list(await read(uow_factory, lambda uow: uow.channels.all())) == []
+
+
+async def test_a_channel_id_cannot_be_added_twice(uow_factory: UnitOfWorkFactory) -> None:
+    existing = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(existing))
+    same_id = make_channel(channel_id=existing.id)
+
+    with pytest.raises(Conflict):
+        await commit_with(uow_factory, lambda uow: uow.channels.add(same_id))
+
+    stored = await read(uow_factory, lambda uow: uow.channels.get(existing.id))
+    assert stored.open_chat_id == existing.open_chat_id
+
+
+async def test_changing_a_returned_channel_changes_nothing_until_updated(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+
+    async with uow_factory() as uow:
+        loaded = await uow.channels.get(channel.id)
+        loaded.pause_sales("edited but never saved")
+        again = await uow.channels.get(channel.id)
+        await uow.commit()
+
+    assert again.sales_paused is False
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+    assert stored.sales_paused is False
+
+
+async def test_changing_a_channel_after_adding_it_changes_nothing_stored(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    async with uow_factory() as uow:
+        await uow.channels.add(channel)
+        channel.title = "renamed after add"
+        channel.closed_chat_id = ChatId(-1)
+        await uow.commit()
+
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+    assert stored.title == make_channel().title
+    assert stored.closed_chat_id != ChatId(-1)

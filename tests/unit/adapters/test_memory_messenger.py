@@ -1,0 +1,84 @@
+"""The messenger fake: what the bot said where, blocked users, flood control."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.outbound.memory import InMemoryMessenger
+from adapters.outbound.memory.messenger import PostedMessage
+from core.domain.ids import ChatId, MessageId, UserId
+from core.domain.messages import Button, OutgoingMessage
+from core.ports.errors import NotFound
+from core.ports.telegram import RecipientUnreachable, Unavailable
+
+OPEN = ChatId(-1001000000001)
+USER = UserId(1001)
+OFFER = OutgoingMessage("Pick a tier", ((Button("1 month", url="https://t.me/b?start=x"),),))
+NEW_OFFER = OutgoingMessage("Pick a tier (new prices)")
+
+
+async def test_message_ids_count_up_per_chat() -> None:
+    messenger = InMemoryMessenger()
+
+    ids = [
+        await messenger.send(OPEN, OFFER),
+        await messenger.send(OPEN, OFFER),
+        await messenger.send(ChatId(USER), OFFER),
+    ]
+
+    assert ids == [MessageId(1), MessageId(2), MessageId(1)]
+    assert [m.chat_id for m in messenger.sent] == [OPEN, OPEN, ChatId(USER)]
+
+
+async def test_what_a_chat_shows_follows_edits_and_deletions() -> None:
+    messenger = InMemoryMessenger()
+    old = await messenger.send(OPEN, OFFER)
+    kept = await messenger.send(OPEN, OFFER)
+
+    await messenger.edit(OPEN, kept, NEW_OFFER)
+    await messenger.delete(OPEN, old)
+
+    assert messenger.visible(OPEN) == [PostedMessage(OPEN, kept, NEW_OFFER)]
+    assert messenger.edits == [PostedMessage(OPEN, kept, NEW_OFFER)]
+    assert messenger.deletions == [(OPEN, old)]
+
+
+async def test_deleting_a_message_that_is_gone_is_not_an_error() -> None:
+    messenger = InMemoryMessenger()
+    sent = await messenger.send(OPEN, OFFER)
+    await messenger.delete(OPEN, sent)
+
+    await messenger.delete(OPEN, sent)
+    await messenger.delete(OPEN, MessageId(99))
+
+    assert messenger.deletions == [(OPEN, sent)]
+
+
+async def test_editing_a_message_that_never_existed_is_not_found() -> None:
+    with pytest.raises(NotFound):
+        await InMemoryMessenger().edit(OPEN, MessageId(5), NEW_OFFER)
+
+
+async def test_a_user_who_blocked_the_bot_is_unreachable_until_unblocked() -> None:
+    messenger = InMemoryMessenger()
+    messenger.block(USER)
+
+    with pytest.raises(RecipientUnreachable):
+        await messenger.send(ChatId(USER), OFFER)
+    assert messenger.sent == []
+    messenger.unblock(USER)
+
+    assert await messenger.send(ChatId(USER), OFFER) == MessageId(1)
+
+
+async def test_flood_control_tells_how_long_to_wait_for_the_next_calls_only() -> None:
+    messenger = InMemoryMessenger()
+    messenger.fail_next(2, retry_after=7.0)
+
+    for _ in range(2):
+        with pytest.raises(Unavailable) as caught:
+            await messenger.send(OPEN, OFFER)
+        assert caught.value.retry_after == 7.0
+
+    assert await messenger.send(OPEN, OFFER) == MessageId(1)
+    assert len(messenger.sent) == 1
