@@ -57,7 +57,7 @@ class DeclineJoin:
 
 @attrs.frozen
 class RemoveMember:
-    """Ban then unban: the member leaves and may come back by paying again."""
+    """The member leaves and may come back by paying again."""
 
     chat_id: ChatId
     user_id: UserId

@@ -72,7 +72,8 @@ class ChatAccess(Protocol):
         ...
 
     async def remove_member(self, chat_id: ChatId, user_id: UserId) -> None:
-        """Ban then unban: the user leaves and may join again later. Idempotent."""
+        """The user leaves and may join again later (by paying again). One API call
+        where the platform allows it; removing a non-member is not an error."""
         ...
 
     async def rights(self, chat_id: ChatId, user_id: UserId) -> ChatRights:
