@@ -135,9 +135,13 @@ class VerifyPaymentIntent:
                     intent.actually_paid = notification.actually_paid
                 if outcome is EventOutcome.GRANTED:
                     intent.mark_fulfilled(now)
-                    await self._fulfilment.fulfil(tx, intent, notification, now)
+                # The compare-and-set comes first: it takes the intent's row lock before
+                # any other lock (audit chain, subscription), so two deliveries for one
+                # intent queue on the same lock instead of deadlocking.
                 if not await tx.intents.advance(intent, previous):
                     raise _Raced()
+                if outcome is EventOutcome.GRANTED:
+                    await self._fulfilment.fulfil(tx, intent, notification, now)
             await self._audit(tx, notification, intent, outcome)
             await tx.commit()
             return VerificationResult(outcome, intent.id, intent.status), late_money

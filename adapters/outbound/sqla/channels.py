@@ -1,0 +1,191 @@
+"""Channels, their tiers and their chats. The payout wallet is stored encrypted."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Row, Select, delete, insert, select, update
+
+from adapters.outbound.sqla.tables import channel_chats, channel_tiers, channels
+from adapters.outbound.sqla.transaction import SqlTransaction
+from core.domain.channel import Channel, DonationBounds, OfferPost, PayoutWallet
+from core.domain.ids import ChannelId, ChatId, MessageId, UserId
+from core.domain.money import Money
+from core.domain.tier import Tier
+from core.ports.errors import NotFound
+from core.ports.security import Cipher
+
+
+def _seal_wallet(wallet: PayoutWallet | None, cipher: Cipher) -> bytes | None:
+    if wallet is None:
+        return None
+    plain = json.dumps({"address": wallet.address, "currency": wallet.currency})
+    return cipher.encrypt(plain.encode("utf-8"))
+
+
+def _open_wallet(token: bytes | None, cipher: Cipher) -> PayoutWallet | None:
+    if token is None:
+        return None
+    fields = json.loads(cipher.decrypt(bytes(token)).decode("utf-8"))
+    return PayoutWallet(address=fields["address"], currency=fields["currency"])
+
+
+def _post_columns(prefix: str, post: OfferPost | None) -> dict[str, Any]:
+    return {
+        f"{prefix}_message_id": None if post is None else post.message_id,
+        f"{prefix}_posted_at": None if post is None else post.posted_at,
+        f"{prefix}_tiers_version": None if post is None else post.tiers_version,
+    }
+
+
+def _post_from(row: Row[Any], prefix: str) -> OfferPost | None:
+    message_id = row._mapping[f"{prefix}_message_id"]
+    if message_id is None:
+        return None
+    return OfferPost(
+        MessageId(message_id),
+        row._mapping[f"{prefix}_posted_at"],
+        row._mapping[f"{prefix}_tiers_version"],
+    )
+
+
+def channel_to_row(channel: Channel, cipher: Cipher) -> dict[str, Any]:
+    bounds = channel.donation_bounds
+    return {
+        "id": channel.id,
+        "owner_id": channel.owner_id,
+        "open_chat_id": channel.open_chat_id,
+        "closed_chat_id": channel.closed_chat_id,
+        "title": channel.title,
+        "created_at": channel.created_at,
+        "donation_min": None if bounds is None else bounds.minimum.amount,
+        "donation_max": None if bounds is None else bounds.maximum.amount,
+        "donation_currency": None if bounds is None else bounds.minimum.currency,
+        "payout_wallet": _seal_wallet(channel.payout_wallet, cipher),
+        "sales_paused": channel.sales_paused,
+        "pause_reason": channel.pause_reason,
+        "tiers_version": channel.tiers_version,
+        **_post_columns("offer", channel.offer_post),
+        **_post_columns("donate", channel.donate_post),
+    }
+
+
+def channel_from_row(row: Row[Any], tiers: Iterable[Row[Any]], cipher: Cipher) -> Channel:
+    bounds = None
+    if row.donation_currency is not None:
+        bounds = DonationBounds(
+            Money(row.donation_min, row.donation_currency),
+            Money(row.donation_max, row.donation_currency),
+        )
+    return Channel(
+        id=ChannelId(row.id),
+        owner_id=UserId(row.owner_id),
+        open_chat_id=ChatId(row.open_chat_id),
+        closed_chat_id=ChatId(row.closed_chat_id),
+        title=row.title,
+        created_at=row.created_at,
+        tiers=tuple(Tier(t.number, Money(t.price, t.currency), t.duration_days) for t in tiers),
+        donation_bounds=bounds,
+        payout_wallet=_open_wallet(row.payout_wallet, cipher),
+        sales_paused=row.sales_paused,
+        pause_reason=row.pause_reason,
+        tiers_version=row.tiers_version,
+        offer_post=_post_from(row, "offer"),
+        donate_post=_post_from(row, "donate"),
+    )
+
+
+def _tier_rows(channel: Channel) -> list[dict[str, Any]]:
+    return [
+        {
+            "channel_id": channel.id,
+            "number": tier.number,
+            "price": tier.price.amount,
+            "currency": tier.price.currency,
+            "duration_days": tier.duration_days,
+        }
+        for tier in channel.tiers
+    ]
+
+
+def _chat_rows(channel: Channel) -> list[dict[str, Any]]:
+    return [
+        {"chat_id": channel.open_chat_id, "channel_id": channel.id, "role": "open"},
+        {"chat_id": channel.closed_chat_id, "channel_id": channel.id, "role": "closed"},
+    ]
+
+
+class SqlChannelRepository:
+    def __init__(self, tx: SqlTransaction, cipher: Cipher) -> None:
+        self._tx = tx
+        self._cipher = cipher
+
+    async def add(self, channel: Channel) -> None:
+        async with self._tx.savepoint("add channel"):
+            await self._tx.conn.execute(
+                insert(channels).values(channel_to_row(channel, self._cipher))
+            )
+            await self._tx.conn.execute(insert(channel_chats), _chat_rows(channel))
+            if channel.tiers:
+                await self._tx.conn.execute(insert(channel_tiers), _tier_rows(channel))
+
+    async def get(self, channel_id: ChannelId) -> Channel:
+        found = await self._load(select(channels).where(channels.c.id == channel_id))
+        if not found:
+            raise NotFound(f"no channel {channel_id}")
+        return found[0]
+
+    async def by_chat(self, chat_id: ChatId) -> Channel | None:
+        owning = select(channel_chats.c.channel_id).where(channel_chats.c.chat_id == chat_id)
+        found = await self._load(
+            select(channels).where(channels.c.id.in_(owning.scalar_subquery()))
+        )
+        return found[0] if found else None
+
+    async def by_owner(self, owner_id: UserId) -> Sequence[Channel]:
+        return await self._load(
+            select(channels)
+            .where(channels.c.owner_id == owner_id)
+            .order_by(channels.c.created_at, channels.c.id)
+        )
+
+    async def all(self) -> Sequence[Channel]:
+        return await self._load(select(channels).order_by(channels.c.created_at, channels.c.id))
+
+    async def update(self, channel: Channel) -> None:
+        row = channel_to_row(channel, self._cipher)
+        del row["id"]
+        async with self._tx.savepoint("update channel"):
+            conn = self._tx.conn
+            result = await conn.execute(
+                update(channels).where(channels.c.id == channel.id).values(row)
+            )
+            if result.rowcount == 0:
+                raise NotFound(f"no channel {channel.id}")
+            await conn.execute(
+                delete(channel_chats).where(channel_chats.c.channel_id == channel.id)
+            )
+            await conn.execute(insert(channel_chats), _chat_rows(channel))
+            await conn.execute(
+                delete(channel_tiers).where(channel_tiers.c.channel_id == channel.id)
+            )
+            if channel.tiers:
+                await conn.execute(insert(channel_tiers), _tier_rows(channel))
+
+    async def _load(self, query: Select[Any]) -> list[Channel]:
+        rows = (await self._tx.execute(query, "read channels")).all()
+        if not rows:
+            return []
+        tiers = await self._tx.execute(
+            select(channel_tiers)
+            .where(channel_tiers.c.channel_id.in_([r.id for r in rows]))
+            .order_by(channel_tiers.c.channel_id, channel_tiers.c.number),
+            "read tiers",
+        )
+        by_channel: defaultdict[str, list[Row[Any]]] = defaultdict(list)
+        for tier in tiers:
+            by_channel[tier.channel_id].append(tier)
+        return [channel_from_row(r, by_channel[r.id], self._cipher) for r in rows]

@@ -1,0 +1,76 @@
+"""The async engine, set up per dialect so both give one-transaction units of work.
+
+SQLite: Python's sqlite3 module would start transactions late (only before a write)
+and a transaction that read first then writes can fail with "database is locked"
+when another writer got in between. PayGate takes over transaction control and
+starts every unit of work with ``BEGIN IMMEDIATE``: the write lock is taken up
+front, so units of work run one at a time and every read-then-write (claiming the
+outbox, chaining the audit log, compare-and-set of an intent) sees the latest
+committed state. WAL lets the file be read while a writer works; waiting writers
+queue on the busy timeout instead of failing at once.
+
+Postgres: a small pool (sized by the caller), READ COMMITTED, connections checked
+before use so a restarted server costs a retry, not an error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import ConnectionPoolEntry
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10.0
+
+
+def create_engine(
+    url: URL | str,
+    *,
+    pool_size: int = 5,
+    max_overflow: int = 5,
+    pool_timeout: float = 30.0,
+) -> AsyncEngine:
+    """An engine for ``url`` (see :func:`adapters.outbound.sqla.url.database_url`)."""
+    url = make_url(url)
+    if url.get_backend_name() == "sqlite":
+        if url.database in (None, "", ":memory:"):
+            # Every unit of work needs its own connection to the same database; a
+            # private in-memory database per connection cannot give that.
+            raise ValueError("PayGate needs a SQLite file, not an in-memory database")
+        engine = create_async_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_SECONDS},
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_timeout=pool_timeout,
+        )
+        _take_over_sqlite_transactions(engine)
+        return engine
+    return create_async_engine(
+        url,
+        connect_args={"timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS},
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        pool_timeout=pool_timeout,
+        pool_pre_ping=True,
+    )
+
+
+def _take_over_sqlite_transactions(engine: AsyncEngine) -> None:
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        # None: sqlite3 emits no BEGIN of its own; ours comes from the hook below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -1,0 +1,141 @@
+"""Payment intents. ``advance`` is a compare-and-set on the stored status."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+
+from adapters.outbound.sqla.tables import payment_intents as t
+from adapters.outbound.sqla.transaction import SqlTransaction
+from core.domain.ids import ChannelId, IntentId, UserId
+from core.domain.intent_state import OPEN_STATUSES, RANK, IntentStatus
+from core.domain.money import Money
+from core.domain.payment import PaymentIntent, Purpose
+from core.ports.errors import NotFound
+
+FINAL_RANK = RANK[IntentStatus.FINISHED]
+"""From ``finished`` on (failed, expired, refunded rank higher) nothing is awaited."""
+
+
+def intent_to_row(intent: PaymentIntent) -> dict[str, Any]:
+    paid = intent.actually_paid
+    return {
+        "id": intent.id,
+        "purpose": intent.purpose.value,
+        "user_id": intent.user_id,
+        "channel_id": intent.channel_id,
+        "price": intent.price.amount,
+        "currency": intent.price.currency,
+        "provider": intent.provider,
+        "created_at": intent.created_at,
+        "updated_at": intent.updated_at,
+        "tier": intent.tier,
+        "duration_days": intent.duration_days,
+        "status": intent.status.value,
+        "status_rank": RANK[intent.status],
+        "invoice_id": intent.invoice_id,
+        "invoice_url": intent.invoice_url,
+        "payment_id": intent.payment_id,
+        "fulfilled_at": intent.fulfilled_at,
+        "paid_amount": None if paid is None else paid.amount,
+        "paid_currency": None if paid is None else paid.currency,
+    }
+
+
+def intent_from_row(row: Row[Any]) -> PaymentIntent:
+    return PaymentIntent(
+        id=IntentId(row.id),
+        purpose=Purpose(row.purpose),
+        user_id=UserId(row.user_id),
+        channel_id=ChannelId(row.channel_id),
+        price=Money(row.price, row.currency),
+        provider=row.provider,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        tier=row.tier,
+        duration_days=row.duration_days,
+        status=IntentStatus(row.status),
+        invoice_id=row.invoice_id,
+        invoice_url=row.invoice_url,
+        payment_id=row.payment_id,
+        fulfilled_at=row.fulfilled_at,
+        actually_paid=None
+        if row.paid_amount is None
+        else Money(row.paid_amount, row.paid_currency),
+    )
+
+
+def _changes(intent: PaymentIntent) -> dict[str, Any]:
+    row = intent_to_row(intent)
+    for fixed in ("id", "purpose", "user_id", "channel_id", "created_at"):
+        del row[fixed]
+    return row
+
+
+class SqlIntentRepository:
+    def __init__(self, tx: SqlTransaction) -> None:
+        self._tx = tx
+
+    async def add(self, intent: PaymentIntent) -> None:
+        async with self._tx.savepoint("add payment intent"):
+            await self._tx.conn.execute(insert(t).values(intent_to_row(intent)))
+
+    async def get(self, intent_id: IntentId) -> PaymentIntent:
+        row = (await self._tx.execute(select(t).where(t.c.id == intent_id), "read intent")).first()
+        if row is None:
+            raise NotFound(f"no payment intent {intent_id}")
+        return intent_from_row(row)
+
+    async def find_open(
+        self, user_id: UserId, channel_id: ChannelId, purpose: Purpose, tier: int | None
+    ) -> PaymentIntent | None:
+        query = (
+            select(t)
+            .where(
+                t.c.user_id == user_id,
+                t.c.channel_id == channel_id,
+                t.c.purpose == purpose.value,
+                t.c.tier.is_(None) if tier is None else t.c.tier == tier,
+                t.c.status.in_(sorted(s.value for s in OPEN_STATUSES)),
+            )
+            .order_by(t.c.created_at.desc(), t.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._tx.execute(query, "find open intent")).first()
+        return None if row is None else intent_from_row(row)
+
+    async def update(self, intent: PaymentIntent) -> None:
+        async with self._tx.savepoint("update payment intent"):
+            result = await self._tx.conn.execute(
+                update(t).where(t.c.id == intent.id).values(_changes(intent))
+            )
+        if result.rowcount == 0:
+            raise NotFound(f"no payment intent {intent.id}")
+
+    async def advance(self, intent: PaymentIntent, previous: IntentStatus) -> bool:
+        # On Postgres a racing UPDATE waits for the first one's row lock, then finds the
+        # status changed and matches nothing; on SQLite units of work take turns.
+        result = await self._tx.execute(
+            update(t)
+            .where(t.c.id == intent.id, t.c.status == previous.value)
+            .values(_changes(intent)),
+            "advance payment intent",
+        )
+        if result.rowcount == 1:
+            return True
+        exists = select(t.c.id).where(t.c.id == intent.id)
+        if (await self._tx.execute(exists, "read intent")).first() is None:
+            raise NotFound(f"no payment intent {intent.id}")
+        return False
+
+    async def unfinished_before(self, cutoff: datetime, limit: int) -> Sequence[PaymentIntent]:
+        query = (
+            select(t)
+            .where(t.c.status_rank < FINAL_RANK, t.c.created_at < cutoff)
+            .order_by(t.c.created_at, t.c.id)
+            .limit(limit)
+        )
+        return [intent_from_row(r) for r in await self._tx.execute(query, "read unfinished")]

@@ -1,0 +1,249 @@
+"""The schema, as SQLAlchemy Core tables (the domain classes are never mapped).
+
+Idempotency lives here, in unique constraints the database enforces across
+processes: one event per (provider, payment, status), one grant per subscription
+period, one outbox row per key, one donation per intent, one subscription per
+(user, channel), each chat in at most one channel pair, and at most one open
+subscription intent per (user, channel, tier).
+
+Cross-aggregate references are plain columns, not foreign keys: the repositories
+must behave like the in-memory ones, where storing one aggregate never depends on
+another. Tiers and chats belong to their channel and cascade with it.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+
+from adapters.outbound.sqla.columns import Amount, UtcDateTime
+
+ID = String(32)
+"""Our ids: 1-32 ASCII letters and digits (IdGenerator port)."""
+CURRENCY = String(16)
+STATUS = String(32)
+SEQUENCE = BigInteger().with_variant(Integer, "sqlite")
+"""An autoincrement key (on SQLite only INTEGER is the rowid alias that increments)."""
+
+# A naming convention makes constraint names stable across dialects, so migrations
+# can drop them by name and autogenerate compares like with like.
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("owner_id", BigInteger, nullable=False, index=True),
+    Column("open_chat_id", BigInteger, nullable=False),
+    Column("closed_chat_id", BigInteger, nullable=False),
+    Column("title", String(128), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("donation_min", Amount, nullable=True),
+    Column("donation_max", Amount, nullable=True),
+    Column("donation_currency", CURRENCY, nullable=True),
+    Column("payout_wallet", LargeBinary, nullable=True),  # Cipher token, never plaintext
+    Column("sales_paused", Boolean, nullable=False),
+    Column("pause_reason", Text, nullable=True),
+    Column("tiers_version", Integer, nullable=False),
+    Column("offer_message_id", BigInteger, nullable=True),
+    Column("offer_posted_at", UtcDateTime, nullable=True),
+    Column("offer_tiers_version", Integer, nullable=True),
+    Column("donate_message_id", BigInteger, nullable=True),
+    Column("donate_posted_at", UtcDateTime, nullable=True),
+    Column("donate_tiers_version", Integer, nullable=True),
+)
+
+channel_chats = Table(
+    "channel_chats",
+    metadata,
+    # One row per chat of a pair: the primary key refuses a chat that is already the
+    # open or the closed chat of any channel, whichever role it had there.
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column(
+        "channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False, index=True
+    ),
+    Column("role", String(8), nullable=False),
+)
+
+channel_tiers = Table(
+    "channel_tiers",
+    metadata,
+    Column("channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("price", Amount, nullable=False),
+    Column("currency", CURRENCY, nullable=False),
+    Column("duration_days", Integer, nullable=False),
+)
+
+payment_intents = Table(
+    "payment_intents",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("purpose", STATUS, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, nullable=False),
+    Column("price", Amount, nullable=False),
+    Column("currency", CURRENCY, nullable=False),
+    Column("provider", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("tier", Integer, nullable=True),
+    Column("duration_days", Integer, nullable=True),
+    Column("status", STATUS, nullable=False),
+    Column("status_rank", Integer, nullable=False),
+    Column("invoice_id", Text, nullable=True),
+    Column("invoice_url", Text, nullable=True),
+    Column("payment_id", Text, nullable=True),
+    Column("fulfilled_at", UtcDateTime, nullable=True),
+    Column("paid_amount", Amount, nullable=True),
+    Column("paid_currency", CURRENCY, nullable=True),
+    Index("ix_payment_intents_user_id_channel_id", "user_id", "channel_id"),
+    Index("ix_payment_intents_status_rank_created_at", "status_rank", "created_at"),
+)
+
+OPEN_SUBSCRIPTION_INTENT = text("purpose = 'subscription' AND status IN ('created', 'waiting')")
+
+# Two racing checkouts cannot both create an open intent for the same thing: the
+# second insert fails on this partial index (SQLite and Postgres both have them).
+Index(
+    "uq_payment_intents_one_open",
+    payment_intents.c.user_id,
+    payment_intents.c.channel_id,
+    payment_intents.c.tier,
+    unique=True,
+    sqlite_where=OPEN_SUBSCRIPTION_INTENT,
+    postgresql_where=OPEN_SUBSCRIPTION_INTENT,
+)
+
+payment_events = Table(
+    "payment_events",
+    metadata,
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
+    Column("provider", String(64), nullable=False),
+    Column("payment_id", Text, nullable=False),
+    Column("status", STATUS, nullable=False),
+    Column("order_id", Text, nullable=False),
+    Column("intent_id", ID, nullable=True, index=True),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("outcome", STATUS, nullable=False),
+    Column("price", Amount, nullable=False),
+    Column("price_currency", CURRENCY, nullable=False),
+    Column("paid_amount", Amount, nullable=True),
+    Column("paid_currency", CURRENCY, nullable=True),
+    Column("parent_payment_id", Text, nullable=True),
+    UniqueConstraint("provider", "payment_id", "status"),
+)
+
+subscriptions = Table(
+    "subscriptions",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, nullable=False, index=True),
+    Column("tier", Integer, nullable=False),
+    Column("starts_at", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("status", STATUS, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("reminders_sent", Text, nullable=False),  # JSON list of lead hours
+    Column("version", Integer, nullable=False),  # optimistic lock
+    UniqueConstraint("user_id", "channel_id"),
+    # Keyset pages of the expiry and reminder sweeps.
+    Index("ix_subscriptions_status_expires_at_id", "status", "expires_at", "id"),
+)
+
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("subscription_id", ID, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, nullable=False),
+    Column("period", Integer, nullable=False),
+    Column("mode", STATUS, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("status", STATUS, nullable=False),
+    Column("invite_link", Text, nullable=True),
+    Column("link_expires_at", UtcDateTime, nullable=True),
+    UniqueConstraint("subscription_id", "period"),
+)
+
+donations = Table(
+    "donations",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("intent_id", ID, nullable=False),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, nullable=False, index=True),
+    Column("amount", Amount, nullable=False),
+    Column("currency", CURRENCY, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    UniqueConstraint("intent_id"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    # The primary key on seq is the last line of defence against a forked chain.
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("at", UtcDateTime, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("action", Text, nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("details", Text, nullable=False),  # JSON object of strings
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    # A sequence, not a random id: messages due at the same moment go out in the
+    # order they were queued.
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
+    Column("key", Text, nullable=False),
+    Column("kind", STATUS, nullable=False),
+    Column("payload", Text, nullable=False),  # JSON, see core.domain.outbox
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("available_at", UtcDateTime, nullable=False),
+    Column("status", STATUS, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    UniqueConstraint("key"),
+    Index("ix_outbox_status_available_at_id", "status", "available_at", "id"),
+)
+
+DATA_TABLES = (
+    channels,
+    channel_chats,
+    channel_tiers,
+    payment_intents,
+    payment_events,
+    subscriptions,
+    access_grants,
+    donations,
+    audit_events,
+    outbox,
+)
+"""Every table that holds data (tests empty them between cases)."""

@@ -1,0 +1,67 @@
+"""The one connection (and so the one transaction) a unit of work's repositories share."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import CursorResult, Executable, Table
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from adapters.outbound.sqla.errors import translated
+
+
+class NotInUnitOfWork(RuntimeError):
+    """A repository was used outside ``async with uow:``."""
+
+
+class SqlTransaction:
+    def __init__(self) -> None:
+        self._conn: AsyncConnection | None = None
+
+    def attach(self, conn: AsyncConnection | None) -> None:
+        self._conn = conn
+
+    @property
+    def conn(self) -> AsyncConnection:
+        if self._conn is None:
+            raise NotInUnitOfWork("repositories are used inside `async with uow:`")
+        return self._conn
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.conn.dialect.name == "postgresql"
+
+    async def execute(self, statement: Executable, action: str) -> CursorResult[Any]:
+        with translated(action):
+            return await self.conn.execute(statement)
+
+    @asynccontextmanager
+    async def savepoint(self, action: str) -> AsyncIterator[None]:
+        """Statements that may break a uniqueness rule: on ``Conflict`` only they are
+        undone, and the unit of work stays usable (Postgres would otherwise refuse
+        every later statement of the aborted transaction)."""
+        with translated(action):
+            async with self.conn.begin_nested():
+                yield
+
+    async def insert_once(
+        self, table: Table, values: Mapping[str, Any], unique: Sequence[str], action: str
+    ) -> bool:
+        """``INSERT ... ON CONFLICT (unique) DO NOTHING``: False when the row existed.
+
+        A concurrent inserter of the same key waits for the first one's transaction
+        and then does nothing, so exactly one of them reports True."""
+        returned = next(iter(table.primary_key.columns))
+        if self.is_postgres:
+            pg = postgresql.insert(table).values(dict(values))
+            statement: Executable = pg.on_conflict_do_nothing(
+                index_elements=list(unique)
+            ).returning(returned)
+        else:
+            lite = sqlite.insert(table).values(dict(values))
+            statement = lite.on_conflict_do_nothing(index_elements=list(unique)).returning(returned)
+        result = await self.execute(statement, action)
+        return result.first() is not None
