@@ -30,6 +30,7 @@ from core.domain.payment import ProviderNotification
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
+from core.ports.repositories import UnitOfWorkFactory
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -59,7 +60,7 @@ TIERS = (Tier(1, usd(10), 30), Tier(2, usd(25), 90))
 @attrs.define
 class World:
     clock: FrozenClock
-    uow: InMemoryUnitOfWorkFactory
+    uow: UnitOfWorkFactory
     gateway: InMemoryPaymentGateway
     chat: InMemoryChatAccess
     alerts: InMemoryAlertSink
@@ -163,10 +164,12 @@ def build(
     policy: PaymentPolicy | None = None,
     expiry: ExpirySettings | None = None,
     fulfilment: FulfilmentSettings | None = None,
+    uow: UnitOfWorkFactory | None = None,
 ) -> World:
+    """The core over in-memory adapters, or over ``uow`` (e.g. SQLAlchemy) if given."""
     clock = FrozenClock(START)
     ids = SequentialIdGenerator()
-    uow = InMemoryUnitOfWorkFactory()
+    uow = uow or InMemoryUnitOfWorkFactory()
     gateway = InMemoryPaymentGateway(secret="test-ipn-secret")
     chat = InMemoryChatAccess()
     alerts = InMemoryAlertSink()
