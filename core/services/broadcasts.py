@@ -33,6 +33,7 @@ class StaleReason(StrEnum):
     NEVER_POSTED = "never_posted"
     TIERS_CHANGED = "tiers_changed"
     DUE_REFRESH = "due_refresh"
+    REQUESTED = "requested"
 
 
 @attrs.frozen
@@ -61,7 +62,10 @@ class PlanBroadcasts:
         self._keyring = keyring
         self._settings = settings
 
-    async def execute(self) -> list[PlannedPost]:
+    async def execute(
+        self, force: frozenset[ChannelId] | set[ChannelId] = frozenset()
+    ) -> list[PlannedPost]:
+        """``force`` names channels whose offer is re-posted even if it is fresh."""
         async with self._uow() as tx:
             channels = await tx.channels.all()
         now = self._clock.now()
@@ -71,6 +75,8 @@ class PlanBroadcasts:
                 continue
             if channel.tiers:
                 reason = self._stale(channel, channel.offer_post, now)
+                if reason is None and channel.id in force:
+                    reason = StaleReason.REQUESTED
                 if reason is not None:
                     plan.append(
                         PlannedPost(

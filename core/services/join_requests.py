@@ -14,7 +14,6 @@ from core.ports.clock import Clock
 from core.ports.repositories import UnitOfWorkFactory
 from core.services import notices
 
-
 DECLINE_AFTER = timedelta(seconds=10)
 
 

@@ -18,6 +18,7 @@ from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.memory.chat_access import InMemoryChatAccess
 from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.ids import SequentialIdGenerator
+from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from core.domain.channel import Channel, DonationBounds
@@ -34,12 +35,15 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
 from core.services.grant_access import GrantAccess
 from core.services.invoicing import InvoiceIssuer, IssuedInvoice
 from core.services.join_requests import HandleJoinRequest
+from core.services.publish_posts import PublishPosts
+from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 
@@ -63,6 +67,7 @@ class World:
     uow: UnitOfWorkFactory
     gateway: InMemoryPaymentGateway
     chat: InMemoryChatAccess
+    messenger: InMemoryMessenger
     alerts: InMemoryAlertSink
     register: RegisterChannel
     set_tiers: SetTiers
@@ -77,6 +82,9 @@ class World:
     expire: ExpireSubscriptions
     plan: PlanBroadcasts
     record_post: RecordPost
+    dispatch: DispatchOutbox
+    publish: PublishPosts
+    reconcile: Reconcile
     _payments: int = 0
 
     # -- set-up -------------------------------------------------------------
@@ -165,6 +173,7 @@ def build(
     expiry: ExpirySettings | None = None,
     fulfilment: FulfilmentSettings | None = None,
     uow: UnitOfWorkFactory | None = None,
+    dispatch: DispatchSettings | None = None,
 ) -> World:
     """The core over in-memory adapters, or over ``uow`` (e.g. SQLAlchemy) if given."""
     clock = FrozenClock(START)
@@ -172,29 +181,37 @@ def build(
     uow = uow or InMemoryUnitOfWorkFactory()
     gateway = InMemoryPaymentGateway(secret="test-ipn-secret")
     chat = InMemoryChatAccess()
+    messenger = InMemoryMessenger()
     alerts = InMemoryAlertSink()
     issuer = InvoiceIssuer(uow, clock, ids, KEYRING, gateway)
+    verify = VerifyPaymentIntent(uow, clock, KEYRING, Fulfilment(ids, fulfilment), alerts, policy)
+    grant = GrantAccess(uow, clock, chat)
+    sales = ChangeSales(uow, clock)
+    plan = PlanBroadcasts(uow, clock, KEYRING, BroadcastSettings(bot_username="PayGateBot"))
+    record_post = RecordPost(uow, clock)
     return World(
         clock=clock,
         uow=uow,
         gateway=gateway,
         chat=chat,
+        messenger=messenger,
         alerts=alerts,
         register=RegisterChannel(uow, clock, ids, chat),
         set_tiers=SetTiers(uow, clock),
         set_donations=SetDonationBounds(uow, clock),
-        sales=ChangeSales(uow, clock),
+        sales=sales,
         resolve=ResolveOffer(uow, KEYRING),
         checkout=StartCheckout(uow, issuer),
         donate=StartDonation(uow, issuer),
-        verify=VerifyPaymentIntent(
-            uow, clock, KEYRING, Fulfilment(ids, fulfilment), alerts, policy
-        ),
-        grant=GrantAccess(uow, clock, chat),
+        verify=verify,
+        grant=grant,
         join=HandleJoinRequest(uow, clock),
         expire=ExpireSubscriptions(uow, clock, KEYRING, expiry),
-        plan=PlanBroadcasts(uow, clock, KEYRING, BroadcastSettings(bot_username="PayGateBot")),
-        record_post=RecordPost(uow, clock),
+        plan=plan,
+        record_post=record_post,
+        dispatch=DispatchOutbox(uow, clock, messenger, chat, grant, alerts, dispatch),
+        publish=PublishPosts(uow, clock, plan, record_post, sales, messenger),
+        reconcile=Reconcile(uow, clock, {gateway.name: gateway}, verify),
     )
 
 

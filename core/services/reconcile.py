@@ -1,0 +1,100 @@
+"""Reconciliation: a lost notification never loses a payment.
+
+Intents still not final some time after they were made are looked up at their
+provider and the provider's answer is applied through the very same use case as a
+webhook (:class:`VerifyPaymentIntent`), with all its checks. An intent whose invoice
+was never even opened (no payment reported) is closed as abandoned after a long
+while; a payment that still arrives for it is recorded and alerted, never lost.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+import attrs
+
+from core.domain.audit import AuditRecord
+from core.domain.intent_state import IntentStatus
+from core.domain.payment import EventOutcome, PaymentIntent
+from core.ports.clock import Clock
+from core.ports.errors import NotFound, Unavailable
+from core.ports.payments import MalformedNotification, PaymentGateway, ProviderRejected
+from core.ports.repositories import UnitOfWorkFactory
+from core.services.verify_payment import VerifyPaymentIntent
+
+_MOVED = {EventOutcome.APPLIED, EventOutcome.GRANTED, EventOutcome.UNDERPAID}
+
+
+@attrs.frozen
+class ReconcileSettings:
+    look_after: timedelta = timedelta(minutes=30)
+    """Leave the webhook this long to arrive before asking the provider."""
+    abandon_after: timedelta = timedelta(days=7)
+    batch_size: int = 100
+
+
+@attrs.frozen
+class ReconcileReport:
+    checked: int = 0
+    applied: int = 0
+    abandoned: int = 0
+    failed: int = 0
+
+
+class Reconcile:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        gateways: Mapping[str, PaymentGateway],
+        verify: VerifyPaymentIntent,
+        settings: ReconcileSettings | None = None,
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._gateways = dict(gateways)
+        self._verify = verify
+        self._settings = settings or ReconcileSettings()
+
+    async def run_once(self) -> ReconcileReport:
+        now = self._clock.now()
+        async with self._uow() as tx:
+            intents = list(
+                await tx.intents.unfinished_before(
+                    now - self._settings.look_after, self._settings.batch_size
+                )
+            )
+        checked = applied = abandoned = failed = 0
+        for intent in intents:
+            gateway = self._gateways.get(intent.provider)
+            if gateway is None:
+                continue
+            if intent.payment_id is None:
+                if now - intent.created_at >= self._settings.abandon_after:
+                    abandoned += await self._abandon(intent)
+                continue
+            checked += 1
+            try:
+                notification = await gateway.lookup_payment(intent.payment_id)
+                result = await self._verify.execute(notification)
+            except (NotFound, Unavailable, ProviderRejected, MalformedNotification):
+                failed += 1
+                continue
+            applied += result.outcome in _MOVED
+        return ReconcileReport(checked, applied, abandoned, failed)
+
+    async def _abandon(self, intent: PaymentIntent) -> int:
+        async with self._uow() as tx:
+            now = self._clock.now()
+            previous = intent.status
+            if not intent.is_open:
+                return 0
+            intent.move_to(IntentStatus.EXPIRED, now)
+            if not await tx.intents.advance(intent, previous):
+                return 0  # a notification moved it meanwhile: not abandoned after all
+            await tx.audit.append(
+                AuditRecord("system", "intent.abandoned", f"intent:{intent.id}"), now
+            )
+            await tx.commit()
+            return 1

@@ -1,0 +1,168 @@
+"""The worker-side use cases: dispatching the outbox, publishing offers, reconciling."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from core.domain.ids import ChatId, UserId
+from core.domain.intent_state import IntentStatus
+from core.domain.outbox import OutboxStatus
+from core.domain.payment import EventOutcome
+from core.domain.rights import ChatRights, MemberStatus
+from core.domain.tier import Tier
+from core.ports.alerts import Severity
+from core.ports.errors import Unavailable
+from core.ports.telegram import ChatGone
+from core.services.dispatch_outbox import DispatchSettings
+from core.services.publish_posts import TooSoon
+from tests.unit.services.world import CLOSED, OPEN, OWNER, World, build, usd
+
+USER = UserId(42)
+
+
+async def paid_user(world: World) -> None:
+    channel = await world.channel()
+    await world.pay(await world.checkout.execute(USER, channel.id, 1))
+
+
+async def drain(world: World, rounds: int = 5) -> None:
+    for _ in range(rounds):
+        await world.dispatch.run_once()
+
+
+async def test_dispatch_delivers_the_invite_link_to_the_subscriber(world: World) -> None:
+    await paid_user(world)
+    await drain(world)
+    to_user = [m for m in world.messenger.sent if m.chat_id == ChatId(USER)]
+    assert len(to_user) == 1
+    assert world.chat.links[-1].url in [b.url for row in to_user[0].message.buttons for b in row]
+    assert any(m.chat_id == ChatId(OWNER) for m in world.messenger.sent)
+    async with world.uow() as tx:
+        assert await tx.outbox.pending_count() == 0
+
+
+async def test_the_whole_join_path_admits_the_payer_only(world: World) -> None:
+    await paid_user(world)
+    await drain(world)
+    link = world.chat.links[-1].url
+    world.chat.request_join(CLOSED, USER, link)
+    world.chat.request_join(CLOSED, UserId(43), link)
+    await world.join.execute(CLOSED, USER, world.clock.now())
+    await world.join.execute(CLOSED, UserId(43), world.clock.now())
+    await drain(world)
+    world.clock.advance(timedelta(seconds=11))
+    await drain(world)
+    assert world.chat.is_member(CLOSED, USER)
+    assert not world.chat.is_member(CLOSED, UserId(43))
+
+
+async def test_telegram_asking_to_wait_postpones_the_message_without_losing_it(
+    world: World,
+) -> None:
+    await paid_user(world)
+    world.messenger.fail_next(count=1, retry_after=30)
+    await drain(world, rounds=1)
+    assert not [m for m in world.messenger.sent if m.chat_id == ChatId(OWNER)]
+    world.clock.advance(timedelta(seconds=31))
+    await drain(world)
+    assert [m for m in world.messenger.sent if m.chat_id == ChatId(OWNER)]
+
+
+async def test_a_user_who_blocked_the_bot_does_not_block_the_queue(world: World) -> None:
+    world.messenger.block(USER)
+    await paid_user(world)
+    await drain(world)
+    async with world.uow() as tx:
+        assert await tx.outbox.pending_count() == 0
+    assert "outbox.unreachable" in await world.audit_actions()
+
+
+async def test_an_effect_that_keeps_failing_is_dead_lettered_with_an_alert() -> None:
+    world = build(dispatch=DispatchSettings(max_attempts=3))
+    await paid_user(world)
+    world.chat.set_bot_rights(CLOSED, ChatRights(MemberStatus.MEMBER))
+    for _ in range(4):
+        await world.dispatch.run_once()
+        world.clock.advance(timedelta(hours=2))
+    dead = [a for a in world.alerts.alerts if a.severity is Severity.CRITICAL]
+    assert len(dead) == 1
+    assert "issue_invite" in dead[0].title
+    async with world.uow() as tx:
+        message = await tx.outbox.get(dead[0].details["key"])
+    assert message is not None
+    assert (message.status, message.attempts) == (OutboxStatus.DEAD, 3)
+    assert "NotEnoughRights" in (message.last_error or "")
+
+
+async def test_publish_posts_the_offer_and_replaces_it_when_tiers_change(world: World) -> None:
+    channel = await world.channel()
+    report = await world.publish.run_once()
+    assert (report.posted, report.failed) == (2, 0)
+    first = world.messenger.visible(OPEN)
+    assert len(first) == 1
+    await world.set_tiers.execute(OWNER, channel.id, (Tier(1, usd(8), 30),))
+    await world.publish.run_once()
+    now_visible = world.messenger.visible(OPEN)
+    assert len(now_visible) == 1
+    assert "8 USD" in now_visible[0].message.text
+    assert (await world.channel_now(channel.id)).offer_post is not None
+
+
+async def test_a_chat_that_refuses_the_bot_pauses_sales_and_tells_the_owner(
+    world: World,
+) -> None:
+    channel = await world.channel()
+    world.messenger.failures.arm(ChatGone("chat not found"), 1)
+    report = await world.publish.run_once()
+    assert report.paused == 1
+    assert (await world.channel_now(channel.id)).sales_paused
+
+
+async def test_manual_refresh_respects_the_cooldown(world: World) -> None:
+    channel = await world.channel()
+    await world.publish.run_once()
+    with pytest.raises(TooSoon):
+        await world.publish.refresh_now(channel.id)
+    world.clock.advance(timedelta(minutes=11))
+    assert (await world.publish.refresh_now(channel.id)).posted == 1
+
+
+async def test_reconciliation_applies_a_payment_whose_webhook_was_lost(world: World) -> None:
+    channel = await world.channel()
+    invoice = await world.checkout.execute(USER, channel.id, 1)
+    await world.verify.execute(world.notification(invoice, IntentStatus.WAITING))
+    world.gateway.set_payment(world.notification(invoice, IntentStatus.FINISHED))
+    world.clock.advance(timedelta(minutes=31))
+    report = await world.reconcile.run_once()
+    assert (report.checked, report.applied) == (1, 1)
+    async with world.uow() as tx:
+        assert await tx.subscriptions.find(USER, channel.id) is not None
+
+
+async def test_reconciliation_survives_a_provider_outage(world: World) -> None:
+    channel = await world.channel()
+    invoice = await world.checkout.execute(USER, channel.id, 1)
+    await world.verify.execute(world.notification(invoice, IntentStatus.WAITING))
+    world.gateway.fail_next(Unavailable("down"))
+    world.clock.advance(timedelta(minutes=31))
+    assert (await world.reconcile.run_once()).failed == 1
+
+
+async def test_an_invoice_never_opened_is_abandoned_after_a_week(world: World) -> None:
+    channel = await world.channel()
+    invoice = await world.checkout.execute(USER, channel.id, 1)
+    world.clock.advance(timedelta(days=7, minutes=1))
+    assert (await world.reconcile.run_once()).abandoned == 1
+    late = await world.verify.execute(world.notification(invoice, IntentStatus.FINISHED))
+    assert late.outcome is EventOutcome.STALE
+    assert world.alerts.alerts[-1].severity is Severity.CRITICAL
+
+
+async def test_posting_records_the_message_standing_in_the_chat(world: World) -> None:
+    channel = await world.channel()
+    await world.publish.run_once()
+    stored = await world.channel_now(channel.id)
+    assert stored.offer_post is not None
+    assert stored.offer_post.message_id == world.messenger.visible(OPEN)[0].message_id
