@@ -1,0 +1,105 @@
+"""What a subscriber can ask the bot about themselves: their subscriptions (``/status``)
+and their access link again, for when they lost it or left the channel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import attrs
+
+from core.domain.audit import AuditRecord
+from core.domain.errors import DomainError
+from core.domain.grant import GrantStatus
+from core.domain.ids import ChannelId, ChatId, UserId
+from core.domain.offer_token import OfferToken
+from core.domain.outbox import IssueInvite, SendMessage
+from core.domain.signing import MacKeyring
+from core.domain.subscription import SubscriptionStatus
+from core.ports.clock import Clock
+from core.ports.errors import NotFound
+from core.ports.repositories import UnitOfWorkFactory
+from core.services import notices
+
+
+class NoActiveSubscription(DomainError):
+    """There is nothing to give access to."""
+
+
+@attrs.frozen
+class SubscriptionView:
+    channel_id: ChannelId
+    title: str
+    tier: int
+    expires_at: datetime
+    active: bool
+    renew_token: str
+    """The offer token of the same tier, for a Renew button."""
+
+
+class SubscriberStatus:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, keyring: MacKeyring) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._keyring = keyring
+
+    async def execute(self, user_id: UserId) -> list[SubscriptionView]:
+        now = self._clock.now()
+        views: list[SubscriptionView] = []
+        async with self._uow() as tx:
+            for sub in await tx.subscriptions.for_user(user_id):
+                if sub.status is SubscriptionStatus.REVOKED:
+                    continue
+                try:
+                    channel = await tx.channels.get(sub.channel_id)
+                except NotFound:
+                    continue
+                views.append(
+                    SubscriptionView(
+                        channel.id,
+                        channel.title,
+                        sub.tier,
+                        sub.expires_at,
+                        sub.is_active_at(now),
+                        OfferToken(channel.id, sub.tier).encode(self._keyring),
+                    )
+                )
+        return sorted(views, key=lambda v: (not v.active, v.expires_at))
+
+
+class ResendAccess:
+    """Send the subscriber's personal invite link again (at most once per ``every``)."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, clock: Clock, every: timedelta = timedelta(minutes=1)
+    ) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._every = every
+
+    async def execute(self, user_id: UserId, channel_id: ChannelId) -> None:
+        async with self._uow() as tx:
+            now = self._clock.now()
+            sub = await tx.subscriptions.find(user_id, channel_id)
+            if sub is None or not sub.is_active_at(now):
+                raise NoActiveSubscription("you have no active subscription to this channel")
+            channel = await tx.channels.get(channel_id)
+            grant = await tx.grants.latest_for(sub.id)
+            # One resend per window: the key repeats within it, so a flood of taps is one message.
+            window = int(now.timestamp() // self._every.total_seconds())
+            if grant is not None and grant.invite_link is not None and grant.period == sub.period:
+                await tx.outbox.enqueue(
+                    f"resend:{grant.id}:{window}",
+                    SendMessage(
+                        ChatId(user_id),
+                        notices.invite_message(channel.title, grant.invite_link, sub.expires_at),
+                    ),
+                    now,
+                )
+            elif grant is not None and grant.status is GrantStatus.QUEUED:
+                await tx.outbox.enqueue(f"grant:{grant.id}", IssueInvite(grant.id), now)
+            else:
+                raise NoActiveSubscription("your access is being prepared; try again in a minute")
+            await tx.audit.append(
+                AuditRecord(f"user:{user_id}", "access.resent", f"subscription:{sub.id}"), now
+            )
+            await tx.commit()
