@@ -1,0 +1,330 @@
+"""The one place PayGate reads its configuration.
+
+Every setting comes from a ``PAYGATE_*`` environment variable (a ``.env`` file in the
+working directory fills in what the environment leaves unset) and is validated here,
+at start-up: a missing or malformed value stops the process with a message naming the
+variable, never echoing a secret. ``paygate check-config`` prints the result with
+secrets masked. ``.env.example`` documents every variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import ipaddress
+import os
+from collections.abc import Callable, Iterator, Mapping
+from datetime import timedelta
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import TypeVar
+from urllib.parse import urlsplit
+
+import attrs
+from attrs import AttrsInstance
+
+from adapters.outbound.crypto.fernet_cipher import FernetCipher
+from adapters.outbound.secrets.dotenv import load_dotenv
+from adapters.outbound.sqla.url import InvalidDatabaseUrl, database_url, safe_url
+from core.domain.grant import GrantMode
+from core.domain.intent_state import PAYING_CHOICES, IntentStatus
+from core.domain.signing import MIN_KEY_BYTES, MacKeyring
+from core.ports.security import Secret
+
+T = TypeVar("T")
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class ConfigError(ValueError):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    PRODUCTION = "production"
+
+
+@attrs.frozen
+class TelegramConfig:
+    token: Secret | None
+    api_url: str
+    bot_username: str | None
+    webhook_secret: Secret | None
+    previous_webhook_secret: Secret | None
+    admin_chat_id: int | None
+
+
+@attrs.frozen
+class NowPaymentsConfig:
+    api_url: str
+    api_key: Secret | None
+    ipn_secret: Secret | None
+    previous_ipn_secret: Secret | None
+
+
+@attrs.frozen
+class Config:
+    environment: Environment
+    database_url: str
+    redis_url: str | None
+    http_host: str
+    http_port: int
+    public_url: str | None
+    trusted_proxies: tuple[IpNetwork, ...]
+    telegram: TelegramConfig
+    nowpayments: NowPaymentsConfig
+    encryption_keys: Secret
+    mac_keys: Secret
+    paying_status: IntentStatus
+    underpayment_tolerance: Decimal
+    grant_mode: GrantMode
+    reminder_leads_hours: tuple[int, ...]
+    grace: timedelta
+    sweep_every: timedelta
+    broadcast_every: timedelta
+    dispatch_every: timedelta
+    reconcile_every: timedelta
+
+    @property
+    def keyring(self) -> MacKeyring:
+        return MacKeyring(_mac_keys(self.mac_keys))
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment is Environment.PRODUCTION
+
+    def require(self, *names: str) -> None:
+        """Stop a process that needs settings this configuration lacks."""
+        needs = {
+            "telegram": ("PAYGATE_TELEGRAM_BOT_TOKEN", self.telegram.token),
+            "nowpayments": ("PAYGATE_NOWPAYMENTS_API_KEY", self.nowpayments.api_key),
+            "ipn": ("PAYGATE_NOWPAYMENTS_IPN_SECRET", self.nowpayments.ipn_secret),
+        }
+        for name in names:
+            variable, value = needs[name]
+            if value is None:
+                raise ConfigError(f"{variable} is not set and this process needs it")
+
+    @property
+    def callback_base(self) -> str:
+        """Where providers reach our webhooks: the public URL, else our own listener."""
+        return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+    def masked(self) -> dict[str, str]:
+        """Every effective setting, secrets shown only as set / not set."""
+        out: dict[str, str] = {}
+        for name, value in _flatten(self):
+            if isinstance(value, Secret):
+                out[name] = "*** (set)"
+            elif value is None:
+                out[name] = "(not set)"
+            elif name == "database_url":
+                out[name] = safe_url(str(value))
+            elif isinstance(value, tuple):
+                out[name] = ",".join(str(v) for v in value) or "(none)"
+            else:
+                out[name] = str(value)
+        return out
+
+
+def _flatten(obj: AttrsInstance, prefix: str = "") -> Iterator[tuple[str, object]]:
+    for field in attrs.fields(type(obj)):
+        value = getattr(obj, field.name)
+        if isinstance(value, TelegramConfig | NowPaymentsConfig):
+            yield from _flatten(value, f"{prefix}{field.name}.")
+        else:
+            yield f"{prefix}{field.name}", value
+
+
+class _Reader:
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def raw(self, name: str) -> str | None:
+        value = self._env.get(name)
+        if value is None or not value.strip():
+            return None
+        return value.strip()
+
+    def text(self, name: str, default: str) -> str:
+        return self.raw(name) or default
+
+    def optional(self, name: str) -> str | None:
+        return self.raw(name)
+
+    def secret(self, name: str) -> Secret | None:
+        value = self.raw(name)
+        return None if value is None else Secret(value)
+
+    def required_secret(self, name: str, hint: str) -> Secret:
+        value = self.secret(name)
+        if value is None:
+            raise ConfigError(f"{name} is not set: {hint}")
+        return value
+
+    def parsed(self, name: str, default: T, parse: Callable[[str], T], expected: str) -> T:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            return parse(value)
+        except (ValueError, InvalidOperation) as exc:
+            raise ConfigError(f"{name} must be {expected}, got {value!r}") from exc
+
+
+def _url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("not an http(s) URL")
+    return value.rstrip("/")
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 1 <= port <= 65535:
+        raise ValueError("out of range")
+    return port
+
+
+def _cidrs(value: str) -> tuple[IpNetwork, ...]:
+    return tuple(ipaddress.ip_network(part.strip()) for part in value.split(",") if part.strip())
+
+
+def _hours(value: str) -> tuple[int, ...]:
+    hours = tuple(sorted({int(part) for part in value.split(",") if part.strip()}, reverse=True))
+    if any(h <= 0 for h in hours):
+        raise ValueError("lead times are positive")
+    return hours
+
+
+def _positive_seconds(value: str) -> timedelta:
+    seconds = float(value)
+    if seconds <= 0:
+        raise ValueError("must be positive")
+    return timedelta(seconds=seconds)
+
+
+def _tolerance(value: str) -> Decimal:
+    tolerance = Decimal(value)
+    if not Decimal(0) <= tolerance <= Decimal("0.5"):
+        raise ValueError("out of range")
+    return tolerance
+
+
+def _paying(value: str) -> IntentStatus:
+    status = IntentStatus(value)
+    if status not in PAYING_CHOICES:
+        raise ValueError("not a paying status")
+    return status
+
+
+def _mac_keys(secret: Secret) -> tuple[bytes, ...]:
+    keys: list[bytes] = []
+    for position, part in enumerate(secret.reveal().split(","), start=1):
+        try:
+            key = base64.urlsafe_b64decode(part.strip() + "=" * (-len(part.strip()) % 4))
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigError(f"PAYGATE_MAC_KEYS: key {position} is not base64") from exc
+        if len(key) < MIN_KEY_BYTES:
+            raise ConfigError(
+                f"PAYGATE_MAC_KEYS: key {position} is {len(key)} bytes, at least {MIN_KEY_BYTES}"
+            )
+        keys.append(key)
+    return tuple(keys)
+
+
+def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Config:
+    """Read and validate every setting. Raises ConfigError naming the variable."""
+    merged: dict[str, str] = {}
+    dotenv_path = Path(".env") if dotenv is None else dotenv
+    if dotenv_path.is_file():
+        try:
+            merged.update(load_dotenv(dotenv_path))
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
+    merged.update(os.environ if env is None else env)
+    r = _Reader(merged)
+    try:
+        db = str(database_url(merged))
+    except InvalidDatabaseUrl as exc:
+        raise ConfigError(str(exc)) from exc
+    config = Config(
+        environment=r.parsed(
+            "PAYGATE_ENV", Environment.DEVELOPMENT, Environment, "development or production"
+        ),
+        database_url=db,
+        redis_url=r.optional("PAYGATE_REDIS_URL"),
+        http_host=r.text("PAYGATE_HTTP_HOST", "127.0.0.1"),
+        http_port=r.parsed("PAYGATE_HTTP_PORT", 8080, _port, "a TCP port (1-65535)"),
+        public_url=r.parsed("PAYGATE_PUBLIC_URL", None, _url, "an http(s) URL"),
+        trusted_proxies=r.parsed(
+            "PAYGATE_TRUSTED_PROXIES", (), _cidrs, "comma-separated CIDRs such as 10.0.0.0/8"
+        ),
+        telegram=TelegramConfig(
+            token=r.secret("PAYGATE_TELEGRAM_BOT_TOKEN"),
+            api_url=r.parsed(
+                "PAYGATE_TELEGRAM_API_URL", "https://api.telegram.org", _url, "an http(s) URL"
+            ),
+            bot_username=r.optional("PAYGATE_TELEGRAM_BOT_USERNAME"),
+            webhook_secret=r.secret("PAYGATE_TELEGRAM_WEBHOOK_SECRET"),
+            previous_webhook_secret=r.secret("PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS"),
+            admin_chat_id=r.parsed("PAYGATE_ADMIN_CHAT_ID", None, int, "a Telegram chat id"),
+        ),
+        nowpayments=NowPaymentsConfig(
+            api_url=r.parsed(
+                "PAYGATE_NOWPAYMENTS_API_URL", "https://api.nowpayments.io", _url, "an http(s) URL"
+            ),
+            api_key=r.secret("PAYGATE_NOWPAYMENTS_API_KEY"),
+            ipn_secret=r.secret("PAYGATE_NOWPAYMENTS_IPN_SECRET"),
+            previous_ipn_secret=r.secret("PAYGATE_NOWPAYMENTS_IPN_SECRET_PREVIOUS"),
+        ),
+        encryption_keys=r.required_secret(
+            "PAYGATE_ENCRYPTION_KEYS",
+            "comma-separated Fernet keys, newest first (paygate keys new-fernet makes one)",
+        ),
+        mac_keys=r.required_secret(
+            "PAYGATE_MAC_KEYS",
+            "comma-separated base64 keys of 32+ bytes, newest first (paygate keys new-mac)",
+        ),
+        paying_status=r.parsed(
+            "PAYGATE_PAYING_STATUS", IntentStatus.FINISHED, _paying, "finished or confirmed"
+        ),
+        underpayment_tolerance=r.parsed(
+            "PAYGATE_UNDERPAYMENT_TOLERANCE", Decimal("0.005"), _tolerance, "a fraction in 0..0.5"
+        ),
+        grant_mode=r.parsed(
+            "PAYGATE_GRANT_MODE", GrantMode.JOIN_REQUEST, GrantMode, "join_request or one_use_link"
+        ),
+        reminder_leads_hours=r.parsed(
+            "PAYGATE_REMINDER_LEADS_HOURS", (72, 24), _hours, "comma-separated hours such as 72,24"
+        ),
+        grace=timedelta(hours=r.parsed("PAYGATE_GRACE_HOURS", 0, int, "a whole number of hours")),
+        sweep_every=r.parsed(
+            "PAYGATE_SWEEP_EVERY_SECONDS", timedelta(minutes=1), _positive_seconds, "seconds > 0"
+        ),
+        broadcast_every=r.parsed(
+            "PAYGATE_BROADCAST_EVERY_SECONDS",
+            timedelta(minutes=5),
+            _positive_seconds,
+            "seconds > 0",
+        ),
+        dispatch_every=r.parsed(
+            "PAYGATE_DISPATCH_EVERY_SECONDS", timedelta(seconds=1), _positive_seconds, "seconds > 0"
+        ),
+        reconcile_every=r.parsed(
+            "PAYGATE_RECONCILE_EVERY_SECONDS",
+            timedelta(minutes=5),
+            _positive_seconds,
+            "seconds > 0",
+        ),
+    )
+    config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
+    try:
+        FernetCipher.from_env_value(config.encryption_keys.reveal())
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from exc
+    if config.is_production and config.public_url and not config.public_url.startswith("https://"):
+        raise ConfigError("PAYGATE_PUBLIC_URL must be https:// in production")
+    return config

@@ -1,0 +1,203 @@
+"""The object graph, declared once with dependency-injector.
+
+``Infrastructure`` builds the adapters (engine, HTTP session, Telegram client, payment
+gateway...) as async Resources with start-up and shutdown; ``UseCases`` builds the
+core's use cases on top of it. Roots create the containers, ``await
+init_resources()``, pull the plain objects they need and pass them down; nothing
+outside this package knows dependency-injector exists.
+
+Tests and the demo swap a piece by overriding its provider (e.g. a controllable
+clock), which is the point of the hexagon: infrastructure is a choice made here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+from dependency_injector import containers, providers
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.outbound.crypto.fernet_cipher import FernetCipher
+from adapters.outbound.memory.alert_sink import InMemoryAlertSink
+from adapters.outbound.memory.nonce_store import InMemoryNonceStore
+from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
+from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from adapters.outbound.system.clock import SystemClock
+from adapters.outbound.system.ids import RandomIdGenerator
+from adapters.outbound.telegram.chat_access import TelegramChatAccess
+from adapters.outbound.telegram.client import TelegramBotClient
+from adapters.outbound.telegram.messenger import TelegramMessenger
+from composition.config import Config, ConfigError
+from core.ports.security import Secret
+from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dispatch_outbox import DispatchOutbox
+from core.services.donations import StartDonation
+from core.services.expiry import ExpireSubscriptions, ExpirySettings
+from core.services.fulfilment import Fulfilment, FulfilmentSettings
+from core.services.grant_access import GrantAccess
+from core.services.invoicing import InvoiceIssuer
+from core.services.join_requests import HandleJoinRequest
+from core.services.publish_posts import PublishPosts
+from core.services.reconcile import Reconcile
+from core.services.register_channel import RegisterChannel
+from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
+
+
+async def _engine(config: Config) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(config.database_url)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
+async def _http_session() -> AsyncIterator[aiohttp.ClientSession]:
+    session = aiohttp.ClientSession(raise_for_status=False)
+    try:
+        yield session
+    finally:
+        await session.close()
+
+
+async def _telegram(config: Config) -> AsyncIterator[TelegramBotClient]:
+    config.require("telegram")
+    token = config.telegram.token
+    assert token is not None  # checked by require()
+    client = TelegramBotClient(token.reveal(), api_url=config.telegram.api_url)
+    await client.start()
+    try:
+        yield client
+    finally:
+        await client.stop()
+
+
+def _nowpayments(session: aiohttp.ClientSession, config: Config) -> NowPaymentsGateway:
+    config.require("nowpayments", "ipn")
+    np = config.nowpayments
+    assert np.api_key is not None and np.ipn_secret is not None  # checked by require()
+    return NowPaymentsGateway(
+        session,
+        NowPaymentsSettings(
+            api_key=np.api_key,
+            ipn_secret=np.ipn_secret,
+            previous_ipn_secret=np.previous_ipn_secret,
+            ipn_callback_url=f"{config.callback_base}/webhooks/nowpayments",
+        ),
+        base_url=np.api_url,
+    )
+
+
+def _cipher(keys: Secret) -> FernetCipher:
+    return FernetCipher.from_env_value(keys.reveal())
+
+
+def _bot_username(config: Config, client: TelegramBotClient) -> str:
+    username = config.telegram.bot_username or client.bot.username
+    if not username:
+        raise ConfigError("PAYGATE_TELEGRAM_BOT_USERNAME is not set and getMe gave none")
+    return username
+
+
+class Infrastructure(containers.DeclarativeContainer):
+    config = providers.Dependency(instance_of=Config)
+
+    clock = providers.Singleton(SystemClock)
+    ids = providers.Singleton(RandomIdGenerator)
+    keyring = providers.Callable(lambda c: c.keyring, config)
+    cipher = providers.Singleton(_cipher, config.provided.encryption_keys)
+
+    engine = providers.Resource(_engine, config)
+    uow = providers.Singleton(SqlUnitOfWorkFactory, engine, cipher)
+
+    http_session = providers.Resource(_http_session)
+    gateway = providers.Singleton(_nowpayments, http_session, config)
+
+    telegram = providers.Resource(_telegram, config)
+    messenger = providers.Singleton(TelegramMessenger, telegram)
+    chat_access = providers.Singleton(TelegramChatAccess, telegram)
+    bot_username = providers.Callable(_bot_username, config, telegram)
+
+    alerts = providers.Singleton(InMemoryAlertSink)
+    nonces = providers.Singleton(InMemoryNonceStore, clock)
+    user_limiter = providers.Singleton(InMemoryRateLimiter, clock, 20, 0.5)
+
+
+class UseCases(containers.DeclarativeContainer):
+    infra = providers.DependenciesContainer()
+    config = providers.Dependency(instance_of=Config)
+
+    policy = providers.Callable(
+        lambda c: PaymentPolicy(c.paying_status, c.underpayment_tolerance), config
+    )
+    fulfilment = providers.Singleton(
+        Fulfilment,
+        infra.ids,
+        providers.Callable(lambda c: FulfilmentSettings(grant_mode=c.grant_mode), config),
+    )
+    issuer = providers.Singleton(
+        InvoiceIssuer, infra.uow, infra.clock, infra.ids, infra.keyring, infra.gateway
+    )
+    verify_payment = providers.Singleton(
+        VerifyPaymentIntent,
+        infra.uow,
+        infra.clock,
+        infra.keyring,
+        fulfilment,
+        infra.alerts,
+        policy,
+    )
+    register_channel = providers.Singleton(
+        RegisterChannel, infra.uow, infra.clock, infra.ids, infra.chat_access
+    )
+    set_tiers = providers.Singleton(SetTiers, infra.uow, infra.clock)
+    set_donations = providers.Singleton(SetDonationBounds, infra.uow, infra.clock)
+    sales = providers.Singleton(ChangeSales, infra.uow, infra.clock)
+    resolve_offer = providers.Singleton(ResolveOffer, infra.uow, infra.keyring)
+    checkout = providers.Singleton(StartCheckout, infra.uow, issuer)
+    donate = providers.Singleton(StartDonation, infra.uow, issuer)
+    join_requests = providers.Singleton(HandleJoinRequest, infra.uow, infra.clock)
+    status = providers.Singleton(SubscriberStatus, infra.uow, infra.clock, infra.keyring)
+    resend_access = providers.Singleton(ResendAccess, infra.uow, infra.clock)
+    grant_access = providers.Singleton(GrantAccess, infra.uow, infra.clock, infra.chat_access)
+    dispatch = providers.Singleton(
+        DispatchOutbox,
+        infra.uow,
+        infra.clock,
+        infra.messenger,
+        infra.chat_access,
+        grant_access,
+        infra.alerts,
+    )
+    expire = providers.Singleton(
+        ExpireSubscriptions,
+        infra.uow,
+        infra.clock,
+        infra.keyring,
+        providers.Callable(
+            lambda c: ExpirySettings(reminder_leads_hours=c.reminder_leads_hours, grace=c.grace),
+            config,
+        ),
+    )
+    plan_broadcasts = providers.Singleton(
+        PlanBroadcasts,
+        infra.uow,
+        infra.clock,
+        infra.keyring,
+        providers.Callable(BroadcastSettings, infra.bot_username),
+    )
+    record_post = providers.Singleton(RecordPost, infra.uow, infra.clock)
+    publish = providers.Singleton(
+        PublishPosts, infra.uow, infra.clock, plan_broadcasts, record_post, sales, infra.messenger
+    )
+    reconcile = providers.Singleton(
+        Reconcile,
+        infra.uow,
+        infra.clock,
+        providers.Callable(lambda g: {g.name: g}, infra.gateway),
+        verify_payment,
+    )

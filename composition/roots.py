@@ -1,0 +1,132 @@
+"""Process roots: build the containers, start what this process runs, stop gracefully.
+
+One function serves every role; ``paygate run`` turns everything on, ``web``,
+``bot`` and ``worker`` one part each. SIGTERM and SIGINT stop the process: the
+worker loops finish the run in flight (releasing nothing half-done), the bot stops
+polling, the HTTP server stops accepting and drains, then resources close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Awaitable, Callable
+
+import attrs
+
+from adapters.inbound.worker.loops import Job, WorkerLoops
+from composition.config import Config
+from composition.containers import Infrastructure, UseCases
+
+logger = logging.getLogger("paygate")
+
+
+@attrs.frozen
+class Roles:
+    web: bool = False
+    bot: bool = False
+    worker: bool = False
+
+    def describe(self) -> str:
+        on = [name for name in ("web", "bot", "worker") if getattr(self, name)]
+        return "+".join(on) or "nothing"
+
+
+MONOLITH = Roles(web=True, bot=True, worker=True)
+
+
+def worker_jobs(uc: UseCases, config: Config) -> list[Job]:
+    return [
+        Job("dispatch", uc.dispatch().run_once, config.dispatch_every),
+        Job("sweep", uc.expire().execute, config.sweep_every),
+        Job("broadcast", uc.publish().run_once, config.broadcast_every),
+        Job("reconcile", uc.reconcile().run_once, config.reconcile_every),
+    ]
+
+
+@attrs.define
+class Process:
+    """A started process: its containers and what runs. ``stop()`` ends it."""
+
+    config: Config
+    infra: Infrastructure
+    uc: UseCases
+    roles: Roles
+    loops: WorkerLoops | None = None
+    stopped: asyncio.Event = attrs.field(factory=asyncio.Event)
+    _tasks: list[asyncio.Task[None]] = attrs.field(factory=list)
+    _cleanups: list[Callable[[], Awaitable[None]]] = attrs.field(factory=list)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+    def on_cleanup(self, cleanup: Callable[[], Awaitable[None]]) -> None:
+        self._cleanups.append(cleanup)
+
+    def spawn(self, coro: Awaitable[None], name: str) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except Exception:
+                logger.exception("%s stopped on an error; stopping the process", name)
+                self.stop()
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    async def close(self) -> None:
+        if self.loops is not None:
+            self.loops.stop()
+        for cleanup in reversed(self._cleanups):
+            try:
+                await cleanup()
+            except Exception:
+                logger.exception("error while stopping")
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.infra.shutdown_resources()  # type: ignore[misc]
+
+
+Starter = Callable[[Process], Awaitable[None]]
+"""Starts one more part of a process (HTTP server, bot) and registers its cleanup."""
+
+
+async def start_process(
+    config: Config,
+    roles: Roles,
+    *,
+    infra: Infrastructure | None = None,
+    starters: list[Starter] | None = None,
+) -> Process:
+    """Build and start; the caller awaits ``process.stopped`` then ``process.close()``."""
+    infra = infra or Infrastructure(config=config)
+    uc = UseCases(infra=infra, config=config)
+    await infra.init_resources()  # type: ignore[misc]
+    process = Process(config, infra, uc, roles)
+    try:
+        if roles.worker:
+            process.loops = WorkerLoops(worker_jobs(uc, config))
+            process.spawn(process.loops.run(), "worker loops")
+        for starter in starters or []:
+            await starter(process)
+    except BaseException:
+        await process.close()
+        raise
+    logger.info("paygate %s started", roles.describe())
+    return process
+
+
+async def serve(config: Config, roles: Roles, starters: list[Starter] | None = None) -> None:
+    """Run until SIGTERM/SIGINT, then stop gracefully."""
+    process = await start_process(config, roles, starters=starters)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(sig, process.stop)
+    try:
+        await process.stopped.wait()
+        logger.info("stopping: finishing the work in flight")
+    finally:
+        await process.close()
+        logger.info("stopped")

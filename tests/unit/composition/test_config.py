@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import base64
+import re
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from adapters.outbound.crypto.fernet_cipher import generate_key
+from composition.config import Config, ConfigError, Environment, load_config
+from core.domain.grant import GrantMode
+from core.domain.intent_state import IntentStatus
+
+MAC = base64.urlsafe_b64encode(b"m" * 32).decode()
+FERNET = generate_key()
+BASE = {"PAYGATE_ENCRYPTION_KEYS": FERNET, "PAYGATE_MAC_KEYS": MAC}
+NO_DOTENV = Path("/nonexistent/.env")
+
+
+def load(**overrides: str) -> Config:
+    return load_config({**BASE, **overrides}, dotenv=NO_DOTENV)
+
+
+def test_defaults_are_the_embedded_development_setup() -> None:
+    config = load_config(BASE, dotenv=NO_DOTENV)
+    assert config.environment is Environment.DEVELOPMENT
+    assert config.database_url.startswith("sqlite+aiosqlite:///")
+    assert (config.http_host, config.http_port) == ("127.0.0.1", 8080)
+    assert config.paying_status is IntentStatus.FINISHED
+    assert config.grant_mode is GrantMode.JOIN_REQUEST
+    assert config.reminder_leads_hours == (72, 24)
+    assert config.underpayment_tolerance == Decimal("0.005")
+    assert config.callback_base == "http://127.0.0.1:8080"
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYGATE_HTTP_PORT", "eighty"),
+        ("PAYGATE_HTTP_PORT", "70000"),
+        ("PAYGATE_PUBLIC_URL", "ftp://x"),
+        ("PAYGATE_TRUSTED_PROXIES", "10.0.0.0/33"),
+        ("PAYGATE_PAYING_STATUS", "waiting"),
+        ("PAYGATE_UNDERPAYMENT_TOLERANCE", "0.9"),
+        ("PAYGATE_GRANT_MODE", "magic"),
+        ("PAYGATE_REMINDER_LEADS_HOURS", "72,-1"),
+        ("PAYGATE_ENV", "staging"),
+        ("PAYGATE_DATABASE_URL", "not a url"),
+    ],
+)
+def test_a_malformed_setting_names_its_variable(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load(**{name: value})
+
+
+@pytest.mark.parametrize("name", ["PAYGATE_ENCRYPTION_KEYS", "PAYGATE_MAC_KEYS"])
+def test_missing_keys_stop_start_up_with_a_hint(name: str) -> None:
+    env = {k: v for k, v in BASE.items() if k != name}
+    with pytest.raises(ConfigError, match=f"{name} is not set"):
+        load_config(env, dotenv=NO_DOTENV)
+
+
+def test_a_short_mac_key_is_refused_without_echoing_it() -> None:
+    short = base64.urlsafe_b64encode(b"tiny-secret").decode()
+    with pytest.raises(ConfigError, match="at least 32") as info:
+        load(PAYGATE_MAC_KEYS=short)
+    assert short not in str(info.value)
+
+
+def test_production_requires_an_https_public_url() -> None:
+    with pytest.raises(ConfigError, match="https"):
+        load(PAYGATE_ENV="production", PAYGATE_PUBLIC_URL="http://example.com")
+
+
+def test_masked_config_never_shows_a_secret() -> None:
+    config = load_config(
+        {
+            **BASE,
+            "PAYGATE_TELEGRAM_BOT_TOKEN": "123456789:canary-token-value",
+            "PAYGATE_DATABASE_URL": "postgresql+asyncpg://u:hunter2@db/paygate",
+        },
+        dotenv=NO_DOTENV,
+    )
+    shown = "\n".join(f"{k}={v}" for k, v in config.masked().items())
+    for secret in ("canary-token-value", "hunter2", FERNET, MAC):
+        assert secret not in shown
+    assert re.search(r"telegram\.token=\*\*\* \(set\)", shown)
+    assert "nowpayments.api_key=(not set)" in shown
+
+
+def test_dotenv_fills_in_and_the_environment_wins(tmp_path: Path) -> None:
+    dotenv = tmp_path / ".env"
+    dotenv.write_text("PAYGATE_HTTP_PORT=9000\nPAYGATE_HTTP_HOST=0.0.0.0\n", encoding="utf-8")
+    config = load_config({**BASE, "PAYGATE_HTTP_PORT": "9100"}, dotenv=dotenv)
+    assert (config.http_host, config.http_port) == ("0.0.0.0", 9100)  # noqa: S104
+
+
+def test_a_process_lacking_what_it_needs_is_told_which_variable() -> None:
+    config = load_config(BASE, dotenv=NO_DOTENV)
+    with pytest.raises(ConfigError, match="PAYGATE_TELEGRAM_BOT_TOKEN"):
+        config.require("telegram")
