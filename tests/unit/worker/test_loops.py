@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from adapters.inbound.worker.loops import Job, UnknownJob, WorkerLoops
+
+TICK = timedelta(milliseconds=5)
+
+
+async def test_each_job_runs_repeatedly_until_stopped() -> None:
+    runs: list[str] = []
+
+    async def work() -> None:
+        runs.append("x")
+
+    loops = WorkerLoops([Job("x", work, TICK)])
+    task = asyncio.create_task(loops.run())
+    while len(runs) < 3:
+        await asyncio.sleep(0.001)
+    loops.stop()
+    await asyncio.wait_for(task, 1)
+    assert len(runs) >= 3
+
+
+async def test_a_failing_run_does_not_stop_its_loop(caplog: pytest.LogCaptureFixture) -> None:
+    attempts = 0
+
+    async def flaky() -> None:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            raise RuntimeError("boom")
+
+    loops = WorkerLoops([Job("flaky", flaky, TICK)])
+    task = asyncio.create_task(loops.run())
+    while attempts < 2:
+        await asyncio.sleep(0.001)
+    loops.stop()
+    await asyncio.wait_for(task, 1)
+    assert "job flaky failed" in caplog.text
+
+
+async def test_stop_lets_the_run_in_flight_finish() -> None:
+    started, finished = asyncio.Event(), asyncio.Event()
+
+    async def slow() -> None:
+        started.set()
+        await asyncio.sleep(0.05)
+        finished.set()
+
+    loops = WorkerLoops([Job("slow", slow, timedelta(hours=1))])
+    task = asyncio.create_task(loops.run())
+    await started.wait()
+    loops.stop()
+    await asyncio.wait_for(task, 1)
+    assert finished.is_set()
+
+
+async def test_run_now_never_overlaps_the_loop_and_names_unknown_jobs() -> None:
+    active = 0
+    peak = 0
+
+    async def job() -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(0.01)
+        active -= 1
+
+    loops = WorkerLoops([Job("sweep", job, TICK)])
+    task = asyncio.create_task(loops.run())
+    await asyncio.gather(*(loops.run_now("sweep") for _ in range(3)))
+    loops.stop()
+    await asyncio.wait_for(task, 1)
+    assert peak == 1
+    with pytest.raises(UnknownJob, match="known: sweep"):
+        await loops.run_now("nope")
