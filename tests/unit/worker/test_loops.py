@@ -12,14 +12,16 @@ TICK = timedelta(milliseconds=5)
 
 async def test_each_job_runs_repeatedly_until_stopped() -> None:
     runs: list[str] = []
+    third = asyncio.Event()
 
     async def work() -> None:
         runs.append("x")
+        if len(runs) == 3:
+            third.set()
 
     loops = WorkerLoops([Job("x", work, TICK)])
     task = asyncio.create_task(loops.run())
-    while len(runs) < 3:
-        await asyncio.sleep(0.001)
+    await asyncio.wait_for(third.wait(), 1)
     loops.stop()
     await asyncio.wait_for(task, 1)
     assert len(runs) >= 3
@@ -27,17 +29,18 @@ async def test_each_job_runs_repeatedly_until_stopped() -> None:
 
 async def test_a_failing_run_does_not_stop_its_loop(caplog: pytest.LogCaptureFixture) -> None:
     attempts = 0
+    second = asyncio.Event()
 
     async def flaky() -> None:
         nonlocal attempts
         attempts += 1
         if attempts == 1:
             raise RuntimeError("boom")
+        second.set()
 
     loops = WorkerLoops([Job("flaky", flaky, TICK)])
     task = asyncio.create_task(loops.run())
-    while attempts < 2:
-        await asyncio.sleep(0.001)
+    await asyncio.wait_for(second.wait(), 1)
     loops.stop()
     await asyncio.wait_for(task, 1)
     assert "job flaky failed" in caplog.text
