@@ -18,8 +18,8 @@ import aiohttp
 from dependency_injector import containers, providers
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.outbound.alerts import AlertRoute, AlertService, LogAlertSink, TelegramAlertSink
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
-from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
@@ -30,7 +30,11 @@ from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
 from composition.config import Config, ConfigError
+from core.domain.ids import ChatId
+from core.ports.alerts import Severity
+from core.ports.clock import Clock
 from core.ports.security import Secret
+from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -92,6 +96,19 @@ def _nowpayments(session: aiohttp.ClientSession, config: Config) -> NowPaymentsG
     )
 
 
+def _alerts(config: Config, clock: Clock, messenger: Messenger) -> AlertService:
+    """Every alert to the log; warnings and worse to the admin chat when one is set."""
+    routes = [AlertRoute(LogAlertSink())]
+    if config.telegram.admin_chat_id is not None:
+        routes.append(
+            AlertRoute(
+                TelegramAlertSink(messenger, ChatId(config.telegram.admin_chat_id)),
+                Severity.WARNING,
+            )
+        )
+    return AlertService(routes, clock)
+
+
 def _cipher(keys: Secret) -> FernetCipher:
     return FernetCipher.from_env_value(keys.reveal())
 
@@ -122,7 +139,7 @@ class Infrastructure(containers.DeclarativeContainer):
     chat_access = providers.Singleton(TelegramChatAccess, telegram)
     bot_username = providers.Callable(_bot_username, config, telegram)
 
-    alerts = providers.Singleton(InMemoryAlertSink)
+    alerts = providers.Singleton(_alerts, config, clock, messenger)
     nonces = providers.Singleton(InMemoryNonceStore, clock)
     user_limiter = providers.Singleton(InMemoryRateLimiter, clock, 20, 0.5)
 
