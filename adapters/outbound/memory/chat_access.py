@@ -1,12 +1,15 @@
 """A fake of the bot's powers over chats: invite links, join requests, removals.
 
 Chats, members and the bot's own rights are set up by the test; every call that acts
-on a user is recorded in :attr:`InMemoryChatAccess.calls`.
+on a user is recorded in :attr:`InMemoryChatAccess.calls`. Where the fake and the
+Telegram adapter could differ, the fake does what Telegram (through the adapter)
+does: the ChatAccess contract suite runs against both.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 import attrs
@@ -16,19 +19,38 @@ from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus, Right
-from core.ports.errors import NotFound
 from core.ports.telegram import ChatGone, InviteLink, NotEnoughRights, Unavailable
 
 MAX_LINK_NAME = 32
 FULL_BOT_RIGHTS = ChatRights(MemberStatus.ADMINISTRATOR, BOT_RIGHTS_OPEN | BOT_RIGHTS_CLOSED)
 _OUTSIDER = ChatRights(MemberStatus.LEFT)
-_IN_CHAT = frozenset({MemberStatus.MEMBER, MemberStatus.RESTRICTED})
+_IN_CHAT = frozenset(
+    {
+        MemberStatus.CREATOR,
+        MemberStatus.ADMINISTRATOR,
+        MemberStatus.MEMBER,
+        MemberStatus.RESTRICTED,
+    }
+)
 
 
 class ChatAction(StrEnum):
     APPROVE = "approve"
     DECLINE = "decline"
     REMOVE = "remove"
+
+
+class LinkOutcome(StrEnum):
+    """What happens to a user who opens an invite link, as Telegram's apps show it."""
+
+    JOINED = "joined"
+    REQUESTED = "requested"
+    """The link needs approval: a join request now waits for the bot."""
+    REQUEST_PENDING = "request_pending"
+    ALREADY_MEMBER = "already_member"
+    BANNED = "banned"
+    LINK_INVALID = "link_invalid"
+    """Unknown, revoked or used up."""
 
 
 @attrs.frozen
@@ -56,18 +78,31 @@ class _Chat:
     pending: set[UserId] = attrs.field(factory=set)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 class InMemoryChatAccess:
     """Implements ChatAccess.
 
-    Link urls are deterministic (``https://t.me/+<j|o><chat><n>``). The bot needs
+    Link urls are deterministic (``https://t.me/+<j|o><chat>n<n>``). The bot needs
     INVITE_USERS for links and join requests and RESTRICT_MEMBERS to remove someone,
-    as in Telegram; an unknown chat is ChatGone."""
+    as in Telegram; an unknown chat is ChatGone. As through the Telegram adapter, a
+    link's name is cut to 32 characters, its expiry to whole seconds, and a one-use
+    link without an expiry lasts ``one_use_ttl`` from ``now()``."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        one_use_ttl: timedelta = timedelta(hours=24),
+        now: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self.calls: list[ChatCall] = []
         self.links: list[IssuedLink] = []
         self.failures = ScriptedFailures()
         self._chats: dict[ChatId, _Chat] = {}
+        self._one_use_ttl = one_use_ttl
+        self._now = now
 
     # -- set-up by tests ---------------------------------------------------------
 
@@ -88,28 +123,63 @@ class InMemoryChatAccess:
         message = "flood control" if retry_after is not None else "telegram unreachable"
         self.failures.arm(Unavailable(message, retry_after=retry_after), count)
 
+    # -- users acting --------------------------------------------------------------
+
+    def user_opens_link(self, user_id: UserId, url: str) -> LinkOutcome:
+        """A user opens an invite link: a join-request link files a request for the
+        bot to answer, a one-use link lets its first user in."""
+        found = next((link for link in self.links if link.url == url), None)
+        if found is None or not self._usable(found):
+            return LinkOutcome.LINK_INVALID
+        chat = self._chat(found.chat_id)
+        status = chat.members.get(user_id, _OUTSIDER).status
+        if status is MemberStatus.KICKED:
+            return LinkOutcome.BANNED
+        if status in _IN_CHAT:
+            return LinkOutcome.ALREADY_MEMBER
+        if found.mode is GrantMode.JOIN_REQUEST:
+            if user_id in chat.pending:
+                return LinkOutcome.REQUEST_PENDING
+            chat.pending.add(user_id)
+            return LinkOutcome.REQUESTED
+        found.used_by = user_id
+        chat.members[user_id] = ChatRights(MemberStatus.MEMBER)
+        return LinkOutcome.JOINED
+
     def request_join(self, chat_id: ChatId, user_id: UserId, url: str) -> None:
-        """A user opens a join-request link: the request waits for the bot's answer."""
+        """A user opens a join-request link of ``chat_id``: the request waits for the
+        bot's answer. Raises ValueError if that cannot happen (a test's mistake)."""
         link = self._link(chat_id, url)
-        if link.revoked or link.mode is not GrantMode.JOIN_REQUEST:
-            raise ValueError(f"{url} does not take join requests")
-        self._chat(chat_id).pending.add(user_id)
+        if link is None or link.mode is not GrantMode.JOIN_REQUEST:
+            raise ValueError(f"{url} is no join-request link of chat {chat_id}")
+        outcome = self.user_opens_link(user_id, url)
+        if outcome not in (LinkOutcome.REQUESTED, LinkOutcome.REQUEST_PENDING):
+            raise ValueError(f"user {user_id} cannot request to join with {url}: {outcome}")
 
     def join_with_link(self, chat_id: ChatId, user_id: UserId, url: str) -> bool:
-        """A user opens a one-use link: True if it let them in."""
+        """A user opens a one-use link of ``chat_id``: True if it let them in."""
         link = self._link(chat_id, url)
-        if link.mode is not GrantMode.ONE_USE_LINK or link.revoked or link.used_by is not None:
+        if link is None or link.mode is not GrantMode.ONE_USE_LINK:
             return False
-        link.used_by = user_id
-        self._chat(chat_id).members[user_id] = ChatRights(MemberStatus.MEMBER)
-        return True
+        return self.user_opens_link(user_id, url) is LinkOutcome.JOINED
+
+    # -- inspection ----------------------------------------------------------------
 
     def pending_requests(self, chat_id: ChatId) -> frozenset[UserId]:
         return frozenset(self._chat(chat_id).pending)
 
+    def status_of(self, chat_id: ChatId, user_id: UserId) -> MemberStatus:
+        return self._chat(chat_id).members.get(user_id, _OUTSIDER).status
+
     def is_member(self, chat_id: ChatId, user_id: UserId) -> bool:
-        rights = self._chat(chat_id).members.get(user_id, _OUTSIDER)
-        return rights.status not in (MemberStatus.LEFT, MemberStatus.KICKED)
+        return self.status_of(chat_id, user_id) in _IN_CHAT
+
+    def link(self, url: str) -> IssuedLink:
+        """The link issued with ``url``; KeyError if none was."""
+        for link in self.links:
+            if link.url == url:
+                return link
+        raise KeyError(url)
 
     # -- the port ------------------------------------------------------------------
 
@@ -117,17 +187,26 @@ class InMemoryChatAccess:
         self, chat_id: ChatId, name: str, mode: GrantMode, expires_at: datetime | None
     ) -> InviteLink:
         self._call(chat_id, Right.INVITE_USERS)
-        if len(name) > MAX_LINK_NAME:
-            raise ValueError(f"an invite link's name is at most {MAX_LINK_NAME} characters")
-        expires = None if expires_at is None else require_utc(expires_at, "expires_at")
+        if expires_at is None and mode is GrantMode.ONE_USE_LINK:
+            expires_at = self._now() + self._one_use_ttl
+        # Telegram keeps a link's expiry in whole seconds since the epoch.
+        expires = (
+            None
+            if expires_at is None
+            else require_utc(expires_at, "expires_at").replace(microsecond=0)
+        )
         kind = "j" if mode is GrantMode.JOIN_REQUEST else "o"
         url = f"https://t.me/+{kind}{abs(chat_id)}n{len(self.links) + 1}"
-        self.links.append(IssuedLink(chat_id, url, name, mode, expires))
+        self.links.append(IssuedLink(chat_id, url, name[:MAX_LINK_NAME], mode, expires))
         return InviteLink(url, expires)
 
     async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None:
+        """Revoking a link that is unknown or revoked already is done, not an error:
+        either way nobody can use it (Telegram's answer for it is treated alike)."""
         self._call(chat_id, Right.INVITE_USERS)
-        self._link(chat_id, url).revoked = True
+        link = self._link(chat_id, url)
+        if link is not None:
+            link.revoked = True
 
     async def approve_join_request(self, chat_id: ChatId, user_id: UserId) -> None:
         chat = self._call(chat_id, Right.INVITE_USERS)
@@ -142,14 +221,14 @@ class InMemoryChatAccess:
         chat.pending.discard(user_id)
 
     async def remove_member(self, chat_id: ChatId, user_id: UserId) -> None:
+        """Out of the chat and free to come back, as unbanChatMember leaves them: a
+        member is removed, a banned user's ban is lifted, anyone else is untouched."""
         chat = self._call(chat_id, Right.RESTRICT_MEMBERS)
         current = chat.members.get(user_id, _OUTSIDER)
         if current.is_admin:
             raise NotEnoughRights(f"user {user_id} is an administrator of chat {chat_id}")
         self.calls.append(ChatCall(ChatAction.REMOVE, chat_id, user_id))
-        if current.status in _IN_CHAT:
-            # Out of the chat, free to come back with a new link (unbanChatMember).
-            chat.members[user_id] = _OUTSIDER
+        chat.members.pop(user_id, None)
 
     async def rights(self, chat_id: ChatId, user_id: UserId) -> ChatRights:
         self.failures.check()
@@ -174,8 +253,11 @@ class InMemoryChatAccess:
             raise NotEnoughRights(f"the bot lacks {needed} in chat {chat_id}")
         return chat
 
-    def _link(self, chat_id: ChatId, url: str) -> IssuedLink:
-        for link in self.links:
-            if link.chat_id == chat_id and link.url == url:
-                return link
-        raise NotFound(f"no invite link {url} in chat {chat_id}")
+    def _link(self, chat_id: ChatId, url: str) -> IssuedLink | None:
+        return next((k for k in self.links if k.chat_id == chat_id and k.url == url), None)
+
+    @staticmethod
+    def _usable(link: IssuedLink) -> bool:
+        # Expiry is not checked: tests run the core on a frozen clock of their own,
+        # and a link's expiry is Telegram's business, decided by its clock.
+        return not link.revoked and link.used_by is None

@@ -1,4 +1,8 @@
-"""A fake Telegram messenger that remembers what the bot said where."""
+"""A fake Telegram messenger that remembers what the bot said where.
+
+Where the fake and the Telegram adapter could differ, the fake does what Telegram
+(through the adapter) does: the Messenger contract suite runs against both.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,12 @@ import attrs
 from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import OutgoingMessage
-from core.ports.errors import NotFound
-from core.ports.telegram import RecipientUnreachable, Unavailable
+from core.domain.rights import ChatRights, Right
+from core.ports.errors import NotFound, PortError
+from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable, Unavailable
+
+MAX_TEXT = 4096
+"""Telegram's limit on a text message, in characters."""
 
 
 @attrs.frozen
@@ -21,6 +29,10 @@ class PostedMessage:
 class InMemoryMessenger:
     """Implements Messenger. Message ids count up per chat from 1, as Telegram's do.
 
+    Every chat is open to the bot unless a test says otherwise: a user blocked the
+    bot or never started it (RecipientUnreachable), a chat is gone (ChatGone), or
+    the bot's rights in a channel were set without POST_MESSAGES (NotEnoughRights).
+
     ``sent``, ``edits`` and ``deletions`` keep every successful call in order;
     :meth:`visible` is what a user would see in a chat now."""
 
@@ -32,6 +44,11 @@ class InMemoryMessenger:
         self._visible: dict[ChatId, dict[MessageId, OutgoingMessage]] = {}
         self._last_id: dict[ChatId, int] = {}
         self._blocked: set[ChatId] = set()
+        self._strangers: set[ChatId] = set()
+        self._gone: set[ChatId] = set()
+        self._bot_rights: dict[ChatId, ChatRights] = {}
+
+    # -- set-up by tests ---------------------------------------------------------
 
     def block(self, user_id: UserId) -> None:
         """The user blocked the bot: their private chat refuses every call."""
@@ -40,10 +57,24 @@ class InMemoryMessenger:
     def unblock(self, user_id: UserId) -> None:
         self._blocked.discard(ChatId(user_id))
 
+    def never_started(self, user_id: UserId) -> None:
+        """The user never opened a chat with the bot: the bot cannot write first."""
+        self._strangers.add(ChatId(user_id))
+
+    def forget_chat(self, chat_id: ChatId) -> None:
+        """The chat was deleted or the bot was thrown out of it."""
+        self._gone.add(chat_id)
+
+    def set_bot_rights(self, chat_id: ChatId, rights: ChatRights) -> None:
+        """The bot's standing in a channel: posting there needs POST_MESSAGES."""
+        self._bot_rights[chat_id] = rights
+
     def fail_next(self, count: int = 1, retry_after: float | None = None) -> None:
         """The next ``count`` calls raise Unavailable (a 429 when ``retry_after`` is set)."""
         message = "flood control" if retry_after is not None else "telegram unreachable"
         self.failures.arm(Unavailable(message, retry_after=retry_after), count)
+
+    # -- inspection ----------------------------------------------------------------
 
     def visible(self, chat_id: ChatId) -> list[PostedMessage]:
         """The chat's messages as they stand now (edits applied, deletions gone)."""
@@ -52,13 +83,16 @@ class InMemoryMessenger:
             for message_id, message in sorted(self._visible.get(chat_id, {}).items())
         ]
 
-    def _enter(self, chat_id: ChatId) -> None:
-        self.failures.check()
-        if chat_id in self._blocked:
-            raise RecipientUnreachable(f"chat {chat_id} blocked the bot")
+    # -- the port ------------------------------------------------------------------
 
     async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
         self._enter(chat_id)
+        if chat_id in self._strangers:
+            raise RecipientUnreachable(f"bot can't initiate conversation with user {chat_id}")
+        rights = self._bot_rights.get(chat_id)
+        if rights is not None and not (rights.is_admin and rights.has(Right.POST_MESSAGES)):
+            raise NotEnoughRights(f"the bot lacks {Right.POST_MESSAGES} in chat {chat_id}")
+        _check_text(message)
         message_id = MessageId(self._last_id.get(chat_id, 0) + 1)
         self._last_id[chat_id] = message_id
         self._visible.setdefault(chat_id, {})[message_id] = message
@@ -66,10 +100,12 @@ class InMemoryMessenger:
         return message_id
 
     async def edit(self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage) -> None:
+        """An edit that changes nothing is done (Telegram's "message is not modified")."""
         self._enter(chat_id)
         chat = self._visible.get(chat_id, {})
         if message_id not in chat:
             raise NotFound(f"no message {message_id} in chat {chat_id}")
+        _check_text(message)
         chat[message_id] = message
         self.edits.append(PostedMessage(chat_id, message_id, message))
 
@@ -77,3 +113,20 @@ class InMemoryMessenger:
         self._enter(chat_id)
         if self._visible.get(chat_id, {}).pop(message_id, None) is not None:
             self.deletions.append((chat_id, message_id))
+
+    # -- internals -------------------------------------------------------------------
+
+    def _enter(self, chat_id: ChatId) -> None:
+        self.failures.check()
+        if chat_id in self._gone:
+            raise ChatGone(f"chat {chat_id} does not exist or the bot is not in it")
+        if chat_id in self._blocked:
+            raise RecipientUnreachable(f"chat {chat_id} blocked the bot")
+
+
+def _check_text(message: OutgoingMessage) -> None:
+    # Telegram refuses these outright; retrying the same message cannot help.
+    if not message.text.strip():
+        raise PortError("Telegram refused the call: message text is empty")
+    if len(message.text) > MAX_TEXT:
+        raise PortError("Telegram refused the call: message is too long")

@@ -1,4 +1,8 @@
-"""The Telegram adapters against the local Bot API emulator, over loopback."""
+"""Fixtures of the Telegram suites.
+
+``telegram`` runs a test once per backend of the ports (the in-memory fakes, and
+the real adapters over the emulator); the other fixtures are the real adapters over
+the emulator alone, for what only they have (the wire, pacing, the breaker)."""
 
 from __future__ import annotations
 
@@ -9,29 +13,26 @@ import pytest
 from adapters.outbound.breaker import CircuitBreaker
 from adapters.outbound.telegram import (
     PacedRateLimiter,
-    PacingLimits,
-    Rate,
     TelegramBotClient,
     TelegramChatAccess,
     TelegramMessenger,
 )
 from sandbox.telegram import FloodLimits, TelegramEmulator
-
-CHANNEL = -1001000000001
-"""The closed channel: the bot is an administrator with the usual rights."""
-OWNER = 1000
-ANN = 1001
-BOB = 1002
-
-# Pacing at real limits would make these tests wait seconds between two messages to
-# one user; flood control has its own tests (unit and emulator).
-FAST = PacingLimits(
-    overall=Rate(1000, 1.0),
-    private_chat=Rate(1000, 1.0),
-    group_chat=Rate(1000, 1.0),
-    admin=None,
-    max_retries=0,
+from tests.contract.telegram.backends import (
+    ANN,
+    BACKENDS,
+    BOB,
+    CHANNEL,
+    FAST,
+    OWNER,
+    TelegramHarness,
 )
+
+
+@pytest.fixture(params=list(BACKENDS), ids=list(BACKENDS))
+async def telegram(request: pytest.FixtureRequest) -> AsyncIterator[TelegramHarness]:
+    async with BACKENDS[request.param]() as harness:
+        yield harness
 
 
 @pytest.fixture

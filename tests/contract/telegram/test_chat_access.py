@@ -1,253 +1,326 @@
-"""ChatAccess over the Bot API: link modes, idempotent decisions and removals, rights."""
+"""ChatAccess contract: link modes, idempotent decisions and removals, rights, and each
+refusal in the port's terms. Runs against the in-memory fake and the Telegram adapter."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from adapters.outbound.telegram import TelegramBotClient, TelegramChatAccess
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus, Right
 from core.ports.telegram import ChatGone, NotEnoughRights
-from sandbox.telegram import JoinOutcome, Status, TelegramEmulator
-from tests.contract.telegram.conftest import ANN, BOB, CHANNEL, OWNER
+from tests.contract.telegram.backends import (
+    ANN,
+    BOB,
+    CHANNEL,
+    OWNER,
+    LinkOutcome,
+    TelegramHarness,
+)
 
-IN_A_MONTH = datetime(2030, 1, 31, 12, 0, tzinfo=UTC)
+NOBODY = UserId(987654)
 
 
-async def join_request_link(access: TelegramChatAccess) -> str:
-    link = await access.create_invite_link(
-        ChatId(CHANNEL), "sub 1001 #1", GrantMode.JOIN_REQUEST, IN_A_MONTH
-    )
+async def join_request_link(telegram: TelegramHarness, name: str = "sub 1001 #1") -> str:
+    expires = telegram.now + timedelta(days=30)
+    link = await telegram.access.create_invite_link(CHANNEL, name, GrantMode.JOIN_REQUEST, expires)
     return link.url
 
 
-async def test_a_join_request_link_lets_nobody_in_by_itself(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    link = await chat_access.create_invite_link(
-        ChatId(CHANNEL), "sub 1001 #1", GrantMode.JOIN_REQUEST, IN_A_MONTH
-    )
-
-    assert link.expires_at == IN_A_MONTH
-    (stored,) = emulator.links(CHANNEL)
-    assert (stored.url, stored.name, stored.creates_join_request, stored.member_limit) == (
-        link.url,
-        "sub 1001 #1",
-        True,
-        None,
-    )
-    assert emulator.user_opens_link(ANN, link.url) is JoinOutcome.REQUESTED
-    assert emulator.status_of(CHANNEL, ANN) is Status.LEFT
-    assert emulator.pending_requests(CHANNEL) == [ANN]
+async def member_by_paying(telegram: TelegramHarness, user: UserId) -> None:
+    """The subscriber's journey in: their own link, a join request, the bot's yes."""
+    assert telegram.open_link(user, await join_request_link(telegram)) is LinkOutcome.REQUESTED
+    await telegram.access.approve_join_request(CHANNEL, user)
 
 
-async def test_a_link_name_is_cut_to_telegrams_32_characters(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    await chat_access.create_invite_link(
-        ChatId(CHANNEL), "x" * 40, GrantMode.JOIN_REQUEST, IN_A_MONTH
-    )
+# ----------------------------------------------------------------- invite links
+async def test_a_join_request_link_lets_nobody_in_by_itself(telegram: TelegramHarness) -> None:
+    expires = telegram.now + timedelta(days=30)
 
-    assert emulator.links(CHANNEL)[0].name == "x" * 32
-
-
-async def test_a_one_use_link_admits_one_person_and_expires(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    expires = datetime.now(UTC).replace(microsecond=0) + timedelta(hours=2)
-
-    link = await chat_access.create_invite_link(
-        ChatId(CHANNEL), "sub 1001 #1", GrantMode.ONE_USE_LINK, expires
+    link = await telegram.access.create_invite_link(
+        CHANNEL, "sub 1001 #1", GrantMode.JOIN_REQUEST, expires
     )
 
     assert link.expires_at == expires
-    (stored,) = emulator.links(CHANNEL)
-    assert (stored.member_limit, stored.creates_join_request) == (1, False)
-    assert emulator.user_opens_link(ANN, link.url) is JoinOutcome.JOINED
-    assert emulator.user_opens_link(BOB, link.url) is JoinOutcome.LINK_INVALID
-    assert emulator.status_of(CHANNEL, BOB) is Status.LEFT
+    assert telegram.link_name(link.url) == "sub 1001 #1"
+    assert telegram.open_link(ANN, link.url) is LinkOutcome.REQUESTED
+    assert telegram.open_link(ANN, link.url) is LinkOutcome.REQUEST_PENDING
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.LEFT
+    assert telegram.pending(CHANNEL) == {ANN}
 
 
-async def test_a_one_use_link_without_an_expiry_gets_the_default_lifetime(
-    client: TelegramBotClient, emulator: TelegramEmulator
+async def test_every_link_is_new(telegram: TelegramHarness) -> None:
+    first = await join_request_link(telegram)
+    second = await join_request_link(telegram)
+
+    assert first != second
+
+
+async def test_a_link_name_is_cut_to_telegrams_32_characters(telegram: TelegramHarness) -> None:
+    url = await join_request_link(telegram, name="x" * 40)
+
+    assert telegram.link_name(url) == "x" * 32
+
+
+async def test_a_one_use_link_admits_one_person(telegram: TelegramHarness) -> None:
+    expires = telegram.now + timedelta(hours=2)
+
+    link = await telegram.access.create_invite_link(
+        CHANNEL, "sub 1001 #1", GrantMode.ONE_USE_LINK, expires
+    )
+
+    assert link.expires_at == expires
+    assert telegram.open_link(ANN, link.url) is LinkOutcome.JOINED
+    assert telegram.open_link(ANN, link.url) is LinkOutcome.LINK_INVALID
+    assert telegram.open_link(BOB, link.url) is LinkOutcome.LINK_INVALID
+    assert (telegram.status(CHANNEL, ANN), telegram.status(CHANNEL, BOB)) == (
+        MemberStatus.MEMBER,
+        MemberStatus.LEFT,
+    )
+
+
+async def test_a_member_opening_a_one_use_link_leaves_it_for_someone_else(
+    telegram: TelegramHarness,
 ) -> None:
-    now = datetime.now(UTC).replace(microsecond=0)
-    access = TelegramChatAccess(client, one_use_ttl=timedelta(hours=3), now=lambda: now)
+    telegram.set_member(CHANNEL, ANN, ChatRights(MemberStatus.MEMBER))
+    link = await telegram.access.create_invite_link(CHANNEL, "n", GrantMode.ONE_USE_LINK, None)
 
-    link = await access.create_invite_link(ChatId(CHANNEL), "n", GrantMode.ONE_USE_LINK, None)
-
-    assert link.expires_at == now + timedelta(hours=3)
-    assert emulator.links(CHANNEL)[0].expire_date == int((now + timedelta(hours=3)).timestamp())
+    assert telegram.open_link(ANN, link.url) is LinkOutcome.ALREADY_MEMBER
+    assert telegram.open_link(BOB, link.url) is LinkOutcome.JOINED
 
 
-async def test_approving_lets_the_requester_in_and_approving_again_is_fine(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    emulator.user_opens_link(ANN, await join_request_link(chat_access))
+async def test_a_one_use_link_without_an_expiry_lasts_a_day(telegram: TelegramHarness) -> None:
+    link = await telegram.access.create_invite_link(CHANNEL, "n", GrantMode.ONE_USE_LINK, None)
 
-    await chat_access.approve_join_request(ChatId(CHANNEL), UserId(ANN))
-    await chat_access.approve_join_request(ChatId(CHANNEL), UserId(ANN))
-    await chat_access.decline_join_request(ChatId(CHANNEL), UserId(ANN))
-
-    assert emulator.status_of(CHANNEL, ANN) is Status.MEMBER
-    assert [c.description for c in emulator.rejected(400)] == [
-        "Bad Request: USER_ALREADY_PARTICIPANT",
-        "Bad Request: USER_ALREADY_PARTICIPANT",
-    ]
+    assert link.expires_at == telegram.now + timedelta(hours=24)
 
 
-async def test_declining_keeps_the_requester_out_and_deciding_again_is_fine(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    emulator.user_opens_link(BOB, await join_request_link(chat_access))
+async def test_a_links_expiry_is_kept_to_the_second(telegram: TelegramHarness) -> None:
+    asked = telegram.now + timedelta(hours=1, microseconds=700_000)
 
-    await chat_access.decline_join_request(ChatId(CHANNEL), UserId(BOB))
-    await chat_access.decline_join_request(ChatId(CHANNEL), UserId(BOB))
-    await chat_access.approve_join_request(ChatId(CHANNEL), UserId(BOB))
+    link = await telegram.access.create_invite_link(CHANNEL, "n", GrantMode.JOIN_REQUEST, asked)
 
-    assert emulator.status_of(CHANNEL, BOB) is Status.LEFT
-    assert emulator.pending_requests(CHANNEL) == []
-    assert [c.description for c in emulator.rejected(400)] == [
-        "Bad Request: HIDE_REQUESTER_MISSING",
-        "Bad Request: HIDE_REQUESTER_MISSING",
-    ]
-
-
-async def test_deciding_requests_needs_the_invite_right(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    emulator.user_opens_link(ANN, await join_request_link(chat_access))
-    emulator.set_bot_rights(CHANNEL, "administrator", ["can_post_messages"])
-
-    with pytest.raises(NotEnoughRights, match=r"(?i)not enough rights to manage chat join"):
-        await chat_access.approve_join_request(ChatId(CHANNEL), UserId(ANN))
-    with pytest.raises(NotEnoughRights):
-        await chat_access.decline_join_request(ChatId(CHANNEL), UserId(ANN))
-    assert emulator.pending_requests(CHANNEL) == [ANN]
+    assert link.expires_at == telegram.now + timedelta(hours=1)
 
 
 async def test_links_need_the_invite_right_and_an_existing_chat(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
+    telegram: TelegramHarness,
 ) -> None:
-    emulator.set_bot_rights(CHANNEL, "administrator", ["can_post_messages"])
-
-    with pytest.raises(NotEnoughRights, match=r"(?i)not enough rights to manage chat invite link"):
-        await join_request_link(chat_access)
-    emulator.remove_chat(CHANNEL)
-    with pytest.raises(ChatGone):
-        await join_request_link(chat_access)
-
-
-async def test_a_revoked_link_admits_nobody_and_revoking_again_is_fine(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    url = await join_request_link(chat_access)
-
-    await chat_access.revoke_invite_link(ChatId(CHANNEL), url)
-    await chat_access.revoke_invite_link(ChatId(CHANNEL), url)
-    await chat_access.revoke_invite_link(ChatId(CHANNEL), "https://t.me/+neverExisted0000")
-
-    assert emulator.links(CHANNEL)[0].is_revoked
-    assert emulator.user_opens_link(ANN, url) is JoinOutcome.LINK_INVALID
-
-
-async def test_a_removed_member_is_out_and_may_come_back(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    emulator.user_opens_link(ANN, await join_request_link(chat_access))
-    await chat_access.approve_join_request(ChatId(CHANNEL), UserId(ANN))
-
-    await chat_access.remove_member(ChatId(CHANNEL), UserId(ANN))
-    await chat_access.remove_member(ChatId(CHANNEL), UserId(ANN))
-
-    assert emulator.status_of(CHANNEL, ANN) is Status.LEFT  # out, and not banned
-    assert emulator.user_opens_link(ANN, await join_request_link(chat_access)) is (
-        JoinOutcome.REQUESTED
+    telegram.set_bot_rights(
+        CHANNEL, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES}))
     )
-    # One call per removal: an unban without only_if_banned, Telegram's one-call kick.
-    assert [(c.method, c.params.get("only_if_banned")) for c in emulator.calls[-3:-1]] == [
-        ("unbanChatMember", "false"),
-        ("unbanChatMember", "false"),
-    ]
-    assert emulator.calls_to("banChatMember") == []
+
+    with pytest.raises(NotEnoughRights):
+        await join_request_link(telegram)
+    telegram.delete_chat(CHANNEL)
+    with pytest.raises(ChatGone):
+        await join_request_link(telegram)
 
 
-async def test_removing_a_banned_user_lifts_the_ban(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
+async def test_a_bot_that_is_no_longer_an_administrator_makes_no_links(
+    telegram: TelegramHarness,
 ) -> None:
-    emulator.set_member(CHANNEL, ANN, "kicked")
+    telegram.set_bot_rights(CHANNEL, ChatRights(MemberStatus.MEMBER))
 
-    await chat_access.remove_member(ChatId(CHANNEL), UserId(ANN))
+    with pytest.raises(NotEnoughRights):
+        await join_request_link(telegram)
 
-    assert emulator.status_of(CHANNEL, ANN) is Status.LEFT
 
-
-async def test_removing_someone_who_is_not_there_is_fine(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
+async def test_a_revoked_link_admits_nobody_and_revoking_again_is_done(
+    telegram: TelegramHarness,
 ) -> None:
-    await chat_access.remove_member(ChatId(CHANNEL), UserId(BOB))
-    await chat_access.remove_member(ChatId(CHANNEL), UserId(987654))
+    url = await join_request_link(telegram)
+    one_use = await telegram.access.create_invite_link(CHANNEL, "n", GrantMode.ONE_USE_LINK, None)
 
-    assert emulator.status_of(CHANNEL, BOB) is Status.LEFT
-    assert emulator.status_of(CHANNEL, 987654) is Status.LEFT
+    await telegram.access.revoke_invite_link(CHANNEL, url)
+    await telegram.access.revoke_invite_link(CHANNEL, url)
+    await telegram.access.revoke_invite_link(CHANNEL, one_use.url)
+    await telegram.access.revoke_invite_link(CHANNEL, "https://t.me/+neverExisted0000")
+
+    assert telegram.open_link(ANN, url) is LinkOutcome.LINK_INVALID
+    assert telegram.open_link(BOB, one_use.url) is LinkOutcome.LINK_INVALID
+    assert telegram.pending(CHANNEL) == set()
 
 
-async def test_removing_an_administrator_or_without_the_right_is_refused(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
+async def test_revoking_needs_the_invite_right(telegram: TelegramHarness) -> None:
+    url = await join_request_link(telegram)
+    telegram.set_bot_rights(
+        CHANNEL, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES}))
+    )
+
+    with pytest.raises(NotEnoughRights):
+        await telegram.access.revoke_invite_link(CHANNEL, url)
+    assert telegram.open_link(ANN, url) is LinkOutcome.REQUESTED
+
+
+# ----------------------------------------------------------------- join requests
+async def test_approving_lets_the_requester_in_and_deciding_again_is_done(
+    telegram: TelegramHarness,
 ) -> None:
-    emulator.set_admin(CHANNEL, ANN, "can_post_messages")
-    emulator.set_member(CHANNEL, BOB)
+    telegram.open_link(ANN, await join_request_link(telegram))
 
-    with pytest.raises(NotEnoughRights, match=r"(?i)administrator of the chat"):
-        await chat_access.remove_member(ChatId(CHANNEL), UserId(ANN))
-    emulator.set_bot_rights(CHANNEL, "administrator", ["can_invite_users"])
-    with pytest.raises(NotEnoughRights, match=r"(?i)restrict/unrestrict"):
-        await chat_access.remove_member(ChatId(CHANNEL), UserId(BOB))
-    assert emulator.status_of(CHANNEL, BOB) is Status.MEMBER
+    await telegram.access.approve_join_request(CHANNEL, ANN)
+    await telegram.access.approve_join_request(CHANNEL, ANN)
+    await telegram.access.decline_join_request(CHANNEL, ANN)
+
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.MEMBER
+    assert telegram.pending(CHANNEL) == set()
 
 
-async def test_rights_tell_status_and_administrator_rights(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
+async def test_declining_keeps_the_requester_out_and_deciding_again_is_done(
+    telegram: TelegramHarness,
 ) -> None:
-    emulator.set_admin(CHANNEL, ANN, "can_post_messages", "can_invite_users", "can_change_info")
-    emulator.set_member(CHANNEL, BOB)
+    telegram.open_link(BOB, await join_request_link(telegram))
 
-    assert await chat_access.rights(ChatId(CHANNEL), UserId(ANN)) == ChatRights(
+    await telegram.access.decline_join_request(CHANNEL, BOB)
+    await telegram.access.decline_join_request(CHANNEL, BOB)
+    await telegram.access.approve_join_request(CHANNEL, BOB)
+
+    assert telegram.status(CHANNEL, BOB) is MemberStatus.LEFT
+    assert telegram.pending(CHANNEL) == set()
+
+
+async def test_one_request_is_answered_without_touching_another(
+    telegram: TelegramHarness,
+) -> None:
+    url = await join_request_link(telegram)
+    telegram.open_link(ANN, url)
+    telegram.open_link(BOB, url)
+
+    await telegram.access.decline_join_request(CHANNEL, BOB)
+
+    assert telegram.pending(CHANNEL) == {ANN}
+    assert telegram.status(CHANNEL, BOB) is MemberStatus.LEFT
+
+
+async def test_deciding_requests_needs_the_invite_right(telegram: TelegramHarness) -> None:
+    telegram.open_link(ANN, await join_request_link(telegram))
+    telegram.set_bot_rights(
+        CHANNEL, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES}))
+    )
+
+    with pytest.raises(NotEnoughRights):
+        await telegram.access.approve_join_request(CHANNEL, ANN)
+    with pytest.raises(NotEnoughRights):
+        await telegram.access.decline_join_request(CHANNEL, ANN)
+    assert telegram.pending(CHANNEL) == {ANN}
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.LEFT
+
+
+# ----------------------------------------------------------------- removals
+async def test_a_removed_subscriber_is_out_and_gets_back_in_after_paying_again(
+    telegram: TelegramHarness,
+) -> None:
+    await member_by_paying(telegram, ANN)
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.MEMBER
+
+    await telegram.access.remove_member(CHANNEL, ANN)
+    await telegram.access.remove_member(CHANNEL, ANN)
+
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.LEFT  # out, and not banned
+    await member_by_paying(telegram, ANN)
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.MEMBER
+
+
+async def test_removing_a_banned_user_lifts_the_ban(telegram: TelegramHarness) -> None:
+    telegram.set_member(CHANNEL, ANN, ChatRights(MemberStatus.KICKED))
+    url = await join_request_link(telegram)
+    assert telegram.open_link(ANN, url) is LinkOutcome.BANNED
+
+    await telegram.access.remove_member(CHANNEL, ANN)
+
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.LEFT
+    assert telegram.open_link(ANN, url) is LinkOutcome.REQUESTED
+
+
+async def test_removing_someone_who_is_not_there_is_done(telegram: TelegramHarness) -> None:
+    telegram.set_member(CHANNEL, ANN, ChatRights(MemberStatus.MEMBER))
+
+    await telegram.access.remove_member(CHANNEL, BOB)
+    await telegram.access.remove_member(CHANNEL, NOBODY)
+
+    assert telegram.status(CHANNEL, BOB) is MemberStatus.LEFT
+    assert telegram.status(CHANNEL, NOBODY) is MemberStatus.LEFT
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.MEMBER
+
+
+async def test_an_administrator_or_the_owner_cannot_be_removed(telegram: TelegramHarness) -> None:
+    telegram.set_member(
+        CHANNEL, ANN, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES}))
+    )
+
+    with pytest.raises(NotEnoughRights):
+        await telegram.access.remove_member(CHANNEL, ANN)
+    with pytest.raises(NotEnoughRights):
+        await telegram.access.remove_member(CHANNEL, OWNER)
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.ADMINISTRATOR
+    assert telegram.status(CHANNEL, OWNER) is MemberStatus.CREATOR
+
+
+async def test_removing_needs_the_restrict_right(telegram: TelegramHarness) -> None:
+    telegram.set_member(CHANNEL, BOB, ChatRights(MemberStatus.MEMBER))
+    telegram.set_bot_rights(
+        CHANNEL, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.INVITE_USERS}))
+    )
+
+    with pytest.raises(NotEnoughRights):
+        await telegram.access.remove_member(CHANNEL, BOB)
+    assert telegram.status(CHANNEL, BOB) is MemberStatus.MEMBER
+
+
+async def test_nothing_can_be_removed_from_a_chat_that_is_gone(telegram: TelegramHarness) -> None:
+    telegram.set_member(CHANNEL, BOB, ChatRights(MemberStatus.MEMBER))
+    telegram.kick_bot(CHANNEL)
+
+    with pytest.raises(ChatGone):
+        await telegram.access.remove_member(CHANNEL, BOB)
+
+
+# ----------------------------------------------------------------- rights
+async def test_rights_tell_status_and_administrator_rights(telegram: TelegramHarness) -> None:
+    editor = ChatRights(
         MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES, Right.INVITE_USERS})
     )
-    assert await chat_access.rights(ChatId(CHANNEL), UserId(OWNER)) == ChatRights(
-        MemberStatus.CREATOR
-    )
-    assert await chat_access.rights(ChatId(CHANNEL), UserId(BOB)) == ChatRights(MemberStatus.MEMBER)
-    assert await chat_access.rights(ChatId(CHANNEL), UserId(987654)) == ChatRights(
-        MemberStatus.LEFT
-    )
+    telegram.set_member(CHANNEL, ANN, editor)
+    telegram.set_member(CHANNEL, BOB, ChatRights(MemberStatus.MEMBER))
+
+    assert await telegram.access.rights(CHANNEL, ANN) == editor
+    assert await telegram.access.rights(CHANNEL, OWNER) == ChatRights(MemberStatus.CREATOR)
+    assert await telegram.access.rights(CHANNEL, BOB) == ChatRights(MemberStatus.MEMBER)
+    assert await telegram.access.rights(CHANNEL, NOBODY) == ChatRights(MemberStatus.LEFT)
 
 
-async def test_the_bots_own_rights_are_read_from_the_chat(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    rights = await chat_access.bot_rights(ChatId(CHANNEL))
+async def test_a_removed_members_rights_say_left(telegram: TelegramHarness) -> None:
+    await member_by_paying(telegram, ANN)
+
+    await telegram.access.remove_member(CHANNEL, ANN)
+
+    assert await telegram.access.rights(CHANNEL, ANN) == ChatRights(MemberStatus.LEFT)
+
+
+async def test_the_bots_own_rights_are_read_from_the_chat(telegram: TelegramHarness) -> None:
+    rights = await telegram.access.bot_rights(CHANNEL)
 
     assert rights.status is MemberStatus.ADMINISTRATOR
     assert rights.missing(BOT_RIGHTS_CLOSED) == ()
-    emulator.set_bot_rights(CHANNEL, "administrator", ["can_post_messages"])
-    assert (await chat_access.bot_rights(ChatId(CHANNEL))).missing(BOT_RIGHTS_CLOSED) == (
+    telegram.set_bot_rights(
+        CHANNEL, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES}))
+    )
+    assert (await telegram.access.bot_rights(CHANNEL)).missing(BOT_RIGHTS_CLOSED) == (
         Right.DELETE_MESSAGES,
         Right.INVITE_USERS,
         Right.RESTRICT_MEMBERS,
     )
 
 
-async def test_rights_in_a_chat_that_is_gone_raise_chat_gone(
-    chat_access: TelegramChatAccess, emulator: TelegramEmulator
-) -> None:
-    emulator.remove_chat(CHANNEL)
+async def test_rights_in_a_chat_that_is_gone_raise_chat_gone(telegram: TelegramHarness) -> None:
+    with pytest.raises(ChatGone):
+        await telegram.access.rights(ChatId(-1009999), ANN)
+    telegram.kick_bot(CHANNEL)
 
     with pytest.raises(ChatGone):
-        await chat_access.bot_rights(ChatId(CHANNEL))
+        await telegram.access.bot_rights(CHANNEL)
     with pytest.raises(ChatGone):
-        await chat_access.rights(ChatId(-1009999), UserId(ANN))
+        await telegram.access.rights(CHANNEL, ANN)

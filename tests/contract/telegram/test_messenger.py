@@ -1,16 +1,16 @@
-"""Messenger over the Bot API: what users see, and each refusal in the port's terms."""
+"""Messenger contract: what users see after send, edit and delete, and each refusal in
+the port's terms. Runs against the in-memory fake and the Telegram adapter."""
 
 from __future__ import annotations
 
 import pytest
 
-from adapters.outbound.telegram import TelegramMessenger
-from core.domain.ids import ChatId, MessageId
+from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import Button, OutgoingMessage
-from core.ports.errors import NotFound
+from core.domain.rights import ChatRights, MemberStatus, Right
+from core.ports.errors import NotFound, PortError, Unavailable
 from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable
-from sandbox.telegram import TelegramEmulator
-from tests.contract.telegram.conftest import ANN, CHANNEL
+from tests.contract.telegram.backends import ANN, BOB, CHANNEL, TelegramHarness
 
 OFFER = OutgoingMessage(
     "Pick a tier",
@@ -19,137 +19,131 @@ OFFER = OutgoingMessage(
         (Button("Donate", callback_data="donate:1"), Button("Help", callback_data="help")),
     ),
 )
+SOLD_OUT = OutgoingMessage("Sold out")
 
 
-async def test_a_sent_message_shows_its_text_and_buttons(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
+async def test_a_sent_message_shows_its_text_and_buttons(telegram: TelegramHarness) -> None:
+    message_id = await telegram.messenger.send(CHANNEL, OFFER)
+
+    assert telegram.shown(CHANNEL) == [(message_id, OFFER)]
+
+
+async def test_message_ids_count_up_per_chat(telegram: TelegramHarness) -> None:
+    ids = [
+        await telegram.messenger.send(ChatId(ANN), OutgoingMessage("one")),
+        await telegram.messenger.send(ChatId(ANN), OutgoingMessage("two")),
+        await telegram.messenger.send(ChatId(BOB), OutgoingMessage("three")),
+    ]
+
+    assert ids == [MessageId(1), MessageId(2), MessageId(1)]
+    assert [m.text for _, m in telegram.shown(ChatId(ANN))] == ["one", "two"]
+
+
+async def test_an_edit_replaces_text_and_buttons(telegram: TelegramHarness) -> None:
+    message_id = await telegram.messenger.send(CHANNEL, OFFER)
+
+    await telegram.messenger.edit(CHANNEL, message_id, SOLD_OUT)
+
+    assert telegram.shown(CHANNEL) == [(message_id, SOLD_OUT)]
+
+
+async def test_an_edit_that_changes_nothing_is_done(telegram: TelegramHarness) -> None:
+    message_id = await telegram.messenger.send(CHANNEL, OFFER)
+
+    await telegram.messenger.edit(CHANNEL, message_id, OFFER)
+
+    assert telegram.shown(CHANNEL) == [(message_id, OFFER)]
+
+
+async def test_editing_a_message_that_never_existed_is_not_found(
+    telegram: TelegramHarness,
 ) -> None:
-    message_id = await messenger.send(ChatId(CHANNEL), OFFER)
+    await telegram.messenger.send(CHANNEL, OFFER)
 
-    (posted,) = emulator.messages(CHANNEL)
-    assert posted.message_id == message_id
-    assert posted.text == "Pick a tier"
-    assert posted.reply_markup == {
-        "inline_keyboard": [
-            [{"text": "1 month", "url": "https://t.me/paygate_test_bot?start=abc"}],
-            [
-                {"text": "Donate", "callback_data": "donate:1"},
-                {"text": "Help", "callback_data": "help"},
-            ],
-        ]
-    }
+    with pytest.raises(NotFound):
+        await telegram.messenger.edit(CHANNEL, MessageId(77), SOLD_OUT)
+    assert [m for _, m in telegram.shown(CHANNEL)] == [OFFER]
 
 
-async def test_text_is_sent_without_markup_parsing(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
+async def test_a_deleted_message_is_gone_and_deleting_it_again_is_done(
+    telegram: TelegramHarness,
 ) -> None:
-    await messenger.send(ChatId(ANN), OutgoingMessage("<b>Ann & co</b> *not bold*"))
+    old = await telegram.messenger.send(CHANNEL, OFFER)
+    kept = await telegram.messenger.send(CHANNEL, SOLD_OUT)
 
-    (sent,) = emulator.calls_to("sendMessage")
-    assert "parse_mode" not in sent.params
-    assert emulator.messages(ANN)[0].text == "<b>Ann & co</b> *not bold*"
+    await telegram.messenger.delete(CHANNEL, old)
+    await telegram.messenger.delete(CHANNEL, old)
+    await telegram.messenger.delete(CHANNEL, MessageId(99))
 
-
-async def test_message_ids_count_up_per_chat(messenger: TelegramMessenger) -> None:
-    first = await messenger.send(ChatId(ANN), OutgoingMessage("one"))
-    second = await messenger.send(ChatId(ANN), OutgoingMessage("two"))
-
-    assert (first, second) == (1, 2)
+    assert telegram.shown(CHANNEL) == [(kept, SOLD_OUT)]
 
 
-async def test_a_user_who_blocked_the_bot_is_unreachable(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    emulator.user_blocks_bot(ANN)
+async def test_a_user_who_blocked_the_bot_is_unreachable(telegram: TelegramHarness) -> None:
+    sent = await telegram.messenger.send(ChatId(ANN), OutgoingMessage("welcome"))
+    telegram.block_bot(ANN)
 
-    with pytest.raises(RecipientUnreachable, match="blocked"):
-        await messenger.send(ChatId(ANN), OutgoingMessage("hello"))
+    with pytest.raises(RecipientUnreachable):
+        await telegram.messenger.send(ChatId(ANN), OutgoingMessage("hello"))
+    with pytest.raises(RecipientUnreachable):
+        await telegram.messenger.edit(ChatId(ANN), sent, OutgoingMessage("hello"))
+    assert [m.text for _, m in telegram.shown(ChatId(ANN))] == ["welcome"]
 
 
 async def test_a_user_who_never_started_the_bot_is_unreachable(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
+    telegram: TelegramHarness,
 ) -> None:
-    emulator.add_user(2001, "Shy", started_bot=False)
+    shy = UserId(2001)
+    telegram.add_user(shy, started_bot=False)
 
-    with pytest.raises(RecipientUnreachable, match="initiate conversation"):
-        await messenger.send(ChatId(2001), OutgoingMessage("hello"))
-    with pytest.raises(RecipientUnreachable, match=r"(?i)chat not found"):
-        await messenger.send(ChatId(2999), OutgoingMessage("hello"))
-
-
-async def test_a_deleted_channel_is_gone(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    emulator.remove_chat(CHANNEL)
-
-    with pytest.raises(ChatGone, match=r"(?i)chat not found"):
-        await messenger.send(ChatId(CHANNEL), OFFER)
+    with pytest.raises(RecipientUnreachable):
+        await telegram.messenger.send(ChatId(shy), OutgoingMessage("hello"))
+    assert telegram.shown(ChatId(shy)) == []
 
 
-async def test_a_channel_that_removed_the_bot_is_gone(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    emulator.set_bot_rights(CHANNEL, "kicked")
-
-    with pytest.raises(ChatGone, match="kicked"):
-        await messenger.send(ChatId(CHANNEL), OFFER)
-
-
-async def test_posting_without_the_right_is_refused(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    emulator.set_bot_rights(CHANNEL, "administrator", ["can_invite_users"])
-
-    with pytest.raises(NotEnoughRights, match="administrator rights"):
-        await messenger.send(ChatId(CHANNEL), OFFER)
-    assert emulator.messages(CHANNEL) == []
-
-
-async def test_an_edit_replaces_text_and_buttons(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    message_id = await messenger.send(ChatId(CHANNEL), OFFER)
-
-    await messenger.edit(ChatId(CHANNEL), message_id, OutgoingMessage("Sold out"))
-
-    (posted,) = emulator.messages(CHANNEL)
-    assert (posted.text, posted.reply_markup) == ("Sold out", None)
-
-
-async def test_an_edit_that_changes_nothing_is_not_an_error(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    message_id = await messenger.send(ChatId(CHANNEL), OFFER)
-
-    await messenger.edit(ChatId(CHANNEL), message_id, OFFER)
-
-    (refused,) = emulator.rejected(400)
-    assert refused.method == "editMessageText"
-    assert (refused.description or "").startswith("Bad Request: message is not modified")
-    assert emulator.messages(CHANNEL)[0].text == "Pick a tier"
-
-
-async def test_editing_a_missing_message_is_not_found(messenger: TelegramMessenger) -> None:
-    with pytest.raises(NotFound, match=r"(?i)message to edit not found"):
-        await messenger.edit(ChatId(CHANNEL), MessageId(77), OFFER)
-
-
-async def test_a_deleted_message_is_gone_and_deleting_again_is_fine(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    message_id = await messenger.send(ChatId(CHANNEL), OFFER)
-
-    await messenger.delete(ChatId(CHANNEL), message_id)
-    await messenger.delete(ChatId(CHANNEL), message_id)
-
-    assert emulator.messages(CHANNEL) == []
-    assert [c.ok for c in emulator.calls_to("deleteMessage")] == [True, False]
-
-
-async def test_deleting_in_a_deleted_channel_is_gone(
-    messenger: TelegramMessenger, emulator: TelegramEmulator
-) -> None:
-    emulator.remove_chat(CHANNEL)
+async def test_everything_in_a_deleted_channel_is_gone(telegram: TelegramHarness) -> None:
+    posted = await telegram.messenger.send(CHANNEL, OFFER)
+    telegram.delete_chat(CHANNEL)
 
     with pytest.raises(ChatGone):
-        await messenger.delete(ChatId(CHANNEL), MessageId(1))
+        await telegram.messenger.send(CHANNEL, OFFER)
+    with pytest.raises(ChatGone):
+        await telegram.messenger.edit(CHANNEL, posted, SOLD_OUT)
+    with pytest.raises(ChatGone):
+        await telegram.messenger.delete(CHANNEL, posted)
+
+
+async def test_a_channel_that_threw_the_bot_out_is_gone(telegram: TelegramHarness) -> None:
+    telegram.kick_bot(CHANNEL)
+
+    with pytest.raises(ChatGone):
+        await telegram.messenger.send(CHANNEL, OFFER)
+
+
+async def test_posting_without_the_right_is_refused(telegram: TelegramHarness) -> None:
+    telegram.set_bot_rights(
+        CHANNEL, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.INVITE_USERS}))
+    )
+
+    with pytest.raises(NotEnoughRights):
+        await telegram.messenger.send(CHANNEL, OFFER)
+    assert telegram.shown(CHANNEL) == []
+
+
+@pytest.mark.parametrize("text", ["", "   ", "x" * 4097], ids=["empty", "blank", "too-long"])
+async def test_a_text_telegram_cannot_show_is_refused_for_good(
+    telegram: TelegramHarness, text: str
+) -> None:
+    with pytest.raises(PortError) as refused:
+        await telegram.messenger.send(CHANNEL, OutgoingMessage(text))
+
+    # Not Unavailable: sending the same message again can never succeed.
+    assert not isinstance(refused.value, Unavailable | NotFound)
+    assert telegram.shown(CHANNEL) == []
+
+
+async def test_the_longest_text_telegram_takes_is_sent_whole(telegram: TelegramHarness) -> None:
+    longest = OutgoingMessage("y" * 4096)
+
+    message_id = await telegram.messenger.send(CHANNEL, longest)
+
+    assert telegram.shown(CHANNEL) == [(message_id, longest)]

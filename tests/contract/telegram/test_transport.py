@@ -19,7 +19,7 @@ from core.domain.ids import ChatId
 from core.domain.messages import OutgoingMessage
 from core.ports.errors import Unavailable
 from sandbox.telegram import FloodLimits, Rate, TelegramEmulator, new_token
-from tests.contract.telegram.conftest import ANN, CHANNEL, FAST
+from tests.contract.telegram.backends import ANN, CHANNEL, FAST
 
 HELLO = OutgoingMessage("hello")
 

@@ -1,18 +1,19 @@
-"""The chat access fake keeps Telegram's rules: rights, gone chats, idempotent removals."""
+"""What the chat access fake adds for tests: deterministic links, recorded calls,
+scripted failures and set-up helpers. Its behaviour as a ChatAccess (the same as the
+Telegram adapter's) is the contract suite's, in tests/contract/telegram."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from adapters.outbound.memory import InMemoryChatAccess
-from adapters.outbound.memory.chat_access import ChatAction, ChatCall
+from adapters.outbound.memory import FrozenClock, InMemoryChatAccess
+from adapters.outbound.memory.chat_access import ChatAction, ChatCall, LinkOutcome
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import ChatRights, MemberStatus, Right
-from core.ports.errors import NotFound
 from core.ports.telegram import ChatGone, NotEnoughRights, Unavailable
 
 CLOSED = ChatId(-1002000000001)
@@ -81,13 +82,15 @@ async def test_a_one_use_link_admits_one_person(access: InMemoryChatAccess) -> N
     assert not access.is_member(CLOSED, STRANGER)
 
 
-async def test_a_revoked_link_admits_nobody(access: InMemoryChatAccess) -> None:
+async def test_a_revoked_link_admits_nobody_and_an_unknown_one_is_revoked_already(
+    access: InMemoryChatAccess,
+) -> None:
     link = await access.create_invite_link(CLOSED, "fallback", GrantMode.ONE_USE_LINK, None)
     await access.revoke_invite_link(CLOSED, link.url)
+    await access.revoke_invite_link(CLOSED, "https://t.me/+never")
 
     assert access.join_with_link(CLOSED, PAYER, link.url) is False
-    with pytest.raises(NotFound):
-        await access.revoke_invite_link(CLOSED, "https://t.me/+never")
+    assert [k.revoked for k in access.links] == [True]
 
 
 async def test_removing_a_member_is_idempotent_and_recorded(access: InMemoryChatAccess) -> None:
@@ -175,6 +178,46 @@ async def test_armed_failures_come_first_then_calls_succeed(access: InMemoryChat
     assert access.calls == [ChatCall(ChatAction.APPROVE, CLOSED, PAYER)]
 
 
-async def test_link_names_are_limited_as_in_telegram(access: InMemoryChatAccess) -> None:
-    with pytest.raises(ValueError, match="32"):
-        await access.create_invite_link(CLOSED, "x" * 33, GrantMode.JOIN_REQUEST, None)
+async def test_link_names_are_cut_to_32_characters_as_telegram_does(
+    access: InMemoryChatAccess,
+) -> None:
+    link = await access.create_invite_link(CLOSED, "x" * 33, GrantMode.JOIN_REQUEST, None)
+
+    assert access.link(link.url).name == "x" * 32
+
+
+async def test_a_one_use_link_lasts_one_use_ttl_from_the_given_clock() -> None:
+    clock = FrozenClock(datetime(2026, 3, 1, 12, 0, 0, 250_000, tzinfo=UTC))
+    access = InMemoryChatAccess(one_use_ttl=timedelta(hours=6), now=clock.now)
+    access.add_chat(CLOSED)
+
+    link = await access.create_invite_link(CLOSED, "n", GrantMode.ONE_USE_LINK, None)
+    joins = await access.create_invite_link(CLOSED, "j", GrantMode.JOIN_REQUEST, None)
+
+    assert link.expires_at == datetime(2026, 3, 1, 18, 0, tzinfo=UTC)  # whole seconds
+    assert joins.expires_at is None
+
+
+async def test_requesting_to_join_with_a_link_that_takes_no_requests_is_a_test_mistake(
+    access: InMemoryChatAccess,
+) -> None:
+    one_use = await access.create_invite_link(CLOSED, "o", GrantMode.ONE_USE_LINK, None)
+    joins = await access.create_invite_link(CLOSED, "j", GrantMode.JOIN_REQUEST, None)
+    await access.revoke_invite_link(CLOSED, joins.url)
+
+    with pytest.raises(ValueError, match="no join-request link"):
+        access.request_join(CLOSED, PAYER, one_use.url)
+    with pytest.raises(ValueError, match="link_invalid"):
+        access.request_join(CLOSED, PAYER, joins.url)
+    assert access.pending_requests(CLOSED) == frozenset()
+
+
+async def test_opening_a_link_tells_what_telegram_would_show(access: InMemoryChatAccess) -> None:
+    joins = await access.create_invite_link(CLOSED, "j", GrantMode.JOIN_REQUEST, None)
+    access.set_member(CLOSED, STRANGER, ChatRights(MemberStatus.KICKED))
+
+    assert access.user_opens_link(PAYER, joins.url) is LinkOutcome.REQUESTED
+    assert access.user_opens_link(PAYER, joins.url) is LinkOutcome.REQUEST_PENDING
+    assert access.user_opens_link(STRANGER, joins.url) is LinkOutcome.BANNED
+    assert access.user_opens_link(PAYER, "https://t.me/+never") is LinkOutcome.LINK_INVALID
+    assert access.status_of(CLOSED, STRANGER) is MemberStatus.KICKED

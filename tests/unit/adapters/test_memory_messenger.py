@@ -1,4 +1,6 @@
-"""The messenger fake: what the bot said where, blocked users, flood control."""
+"""What the messenger fake adds for tests: records of every call, what a chat shows,
+scripted failures and set-up helpers. Its behaviour as a Messenger (the same as the
+Telegram adapter's) is the contract suite's, in tests/contract/telegram."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from adapters.outbound.memory import InMemoryMessenger
 from adapters.outbound.memory.messenger import PostedMessage
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import Button, OutgoingMessage
-from core.ports.errors import NotFound
-from core.ports.telegram import RecipientUnreachable, Unavailable
+from core.domain.rights import ChatRights, MemberStatus
+from core.ports.errors import NotFound, PortError
+from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable, Unavailable
 
 OPEN = ChatId(-1001000000001)
 USER = UserId(1001)
@@ -82,3 +85,23 @@ async def test_flood_control_tells_how_long_to_wait_for_the_next_calls_only() ->
 
     assert await messenger.send(OPEN, OFFER) == MessageId(1)
     assert len(messenger.sent) == 1
+
+
+async def test_refused_calls_leave_no_record_and_other_chats_stay_open() -> None:
+    messenger = InMemoryMessenger()
+    shy, gone = UserId(2001), ChatId(-1009)
+    messenger.never_started(shy)
+    messenger.forget_chat(gone)
+    messenger.set_bot_rights(OPEN, ChatRights(MemberStatus.ADMINISTRATOR))
+
+    with pytest.raises(RecipientUnreachable, match="initiate"):
+        await messenger.send(ChatId(shy), OFFER)
+    with pytest.raises(ChatGone):
+        await messenger.send(gone, OFFER)
+    with pytest.raises(NotEnoughRights):
+        await messenger.send(OPEN, OFFER)
+    with pytest.raises(PortError, match="text is empty"):
+        await messenger.send(ChatId(USER), OutgoingMessage(" "))
+
+    assert messenger.sent == []
+    assert await messenger.send(ChatId(USER), OFFER) == MessageId(1)
