@@ -15,6 +15,7 @@ import pytest
 
 from adapters.outbound.memory import FrozenClock, InMemoryNonceStore
 from core.ports.security import NonceStore
+from tests.contract.backends_redis import redis_nonces
 
 
 @attrs.frozen
@@ -37,7 +38,10 @@ async def memory_nonces() -> AsyncIterator[NonceHarness]:
     yield NonceHarness(InMemoryNonceStore(clock), pass_time)
 
 
-NONCE_BACKENDS: dict[str, NonceBackend] = {"memory": memory_nonces}
+NONCE_BACKENDS: dict[str, NonceBackend] = {
+    "memory": memory_nonces,
+    "redis": lambda: redis_nonces(NonceHarness),
+}
 
 
 @pytest.fixture(params=list(NONCE_BACKENDS), ids=list(NONCE_BACKENDS))

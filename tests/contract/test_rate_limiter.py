@@ -15,6 +15,7 @@ import pytest
 
 from adapters.outbound.memory import FrozenClock, InMemoryRateLimiter
 from core.ports.security import RateDecision, RateLimiter
+from tests.contract.backends_redis import redis_limiters
 
 
 @attrs.frozen
@@ -41,7 +42,10 @@ async def memory_limiters() -> AsyncIterator[LimiterHarness]:
     yield LimiterHarness(make, pass_time)
 
 
-LIMITER_BACKENDS: dict[str, LimiterBackend] = {"memory": memory_limiters}
+LIMITER_BACKENDS: dict[str, LimiterBackend] = {
+    "memory": memory_limiters,
+    "redis": lambda: redis_limiters(LimiterHarness),
+}
 
 
 @pytest.fixture(params=list(LIMITER_BACKENDS), ids=list(LIMITER_BACKENDS))

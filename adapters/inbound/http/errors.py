@@ -1,0 +1,89 @@
+"""The one place where failures become HTTP answers.
+
+=======================================  ===========================================
+raised                                   answer
+=======================================  ===========================================
+aiohttp's HTTPException (404, 405, ...)  its status, with a JSON body
+BodyTooLarge / IncompleteBody            413 / 400
+NotAuthorized                            403
+Unknown* (UnknownChannel...), NotFound   404
+AlreadyRegistered, Conflict              409
+any other DomainError                    400 (domain messages are safe to show)
+Unavailable                              503, with Retry-After when it is known
+anything else                            500 ``{"error": "internal error"}`` plus a
+                                         reference; the traceback goes to the
+                                         (redacting) log, never to the client
+=======================================  ===========================================
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from collections.abc import Mapping
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from adapters.inbound.http.body import BodyTooLarge, IncompleteBody
+from core.domain.errors import AlreadyRegistered, DomainError, NotAuthorized
+from core.ports.errors import Conflict, NotFound, Unavailable
+
+__all__ = ["error_middleware", "json_error", "retry_after_header"]
+
+logger = logging.getLogger(__name__)
+
+_PASS_THROUGH_HEADERS = ("Allow", "Retry-After", "WWW-Authenticate")
+
+
+def json_error(status: int, message: str, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": message}, status=status, headers=headers)
+
+
+def retry_after_header(seconds: float | None) -> dict[str, str]:
+    """``Retry-After`` in whole seconds, at least one (the header has no fractions)."""
+    if seconds is None:
+        return {}
+    return {"Retry-After": str(max(1, math.ceil(seconds)))}
+
+
+def _domain_status(error: DomainError) -> int:
+    if isinstance(error, NotAuthorized):
+        return 403
+    # The domain names "no such thing" errors Unknown<Thing> (UnknownChannel, ...).
+    if type(error).__name__.startswith("Unknown"):
+        return 404
+    if isinstance(error, AlreadyRegistered):
+        return 409
+    return 400
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.status < 400:
+            raise  # redirects and the like are answers, not failures
+        headers = {k: v for k, v in exc.headers.items() if k in _PASS_THROUGH_HEADERS}
+        return json_error(exc.status, exc.reason, headers)
+    except BodyTooLarge as exc:
+        return json_error(413, str(exc))
+    except IncompleteBody as exc:
+        return json_error(400, str(exc))
+    except DomainError as exc:
+        return json_error(_domain_status(exc), str(exc))
+    except NotFound:
+        return json_error(404, "not found")
+    except Conflict:
+        return json_error(409, "conflict: someone else changed this first; try again")
+    except Unavailable as exc:
+        logger.warning("%s %s: dependency unavailable: %s", request.method, request.path, exc)
+        return json_error(
+            503, "temporarily unavailable; retry later", retry_after_header(exc.retry_after)
+        )
+    except Exception:
+        reference = secrets.token_hex(8)
+        logger.exception("%s %s failed (reference %s)", request.method, request.path, reference)
+        return web.json_response({"error": "internal error", "reference": reference}, status=500)

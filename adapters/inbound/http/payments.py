@@ -1,0 +1,81 @@
+"""``POST /webhooks/{provider}``: payment notifications, where money enters.
+
+Nothing is believed until verified and nothing verified is lost:
+
+1. the raw body is read, capped (413 beyond the route's limit);
+2. the provider's gateway checks the signature over those bytes before any business
+   field is read: missing or bad is 401, logged and counted, with no state change;
+   signed but unusable is 400 with the reason;
+3. the verify-payment-intent use case stores the event and applies it in one
+   transaction; only then is the answer 200. A database that is down or contended
+   raises Unavailable, answered 503 by the error middleware, and the provider
+   retries. A signed notification for an unknown order is 200: the use case recorded
+   it and raised an alert, and retrying would not change that.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from adapters.inbound.http.body import read_body
+from adapters.inbound.http.client_ip import client_ip_of
+from adapters.inbound.http.errors import json_error
+from adapters.inbound.http.metrics import HttpMetrics
+from core.ports.errors import Unavailable
+from core.ports.payments import InvalidSignature, MalformedNotification, PaymentGateway
+from core.services.verify_payment import VerifyPaymentIntent
+
+__all__ = ["PaymentWebhook"]
+
+logger = logging.getLogger(__name__)
+
+
+class PaymentWebhook:
+    def __init__(
+        self,
+        gateway: PaymentGateway,
+        verify: VerifyPaymentIntent,
+        metrics: HttpMetrics,
+        body_limit: int,
+    ) -> None:
+        self._gateway = gateway
+        self._verify = verify
+        self._metrics = metrics
+        self._limit = body_limit
+
+    async def handle(self, request: web.Request) -> web.Response:
+        provider = self._gateway.name
+        body = await read_body(request, self._limit)
+        try:
+            notification = self._gateway.verify_notification(body, request.headers)
+        except InvalidSignature as exc:
+            self._metrics.ipn.labels(provider, "invalid_signature").inc()
+            logger.warning(
+                "refused %s notification from %s: %s", provider, client_ip_of(request), exc
+            )
+            return json_error(401, "invalid signature")
+        except MalformedNotification as exc:
+            self._metrics.ipn.labels(provider, "malformed").inc()
+            logger.warning(
+                "signed %s notification from %s is unusable: %s",
+                provider,
+                client_ip_of(request),
+                exc,
+            )
+            return json_error(400, f"malformed notification: {exc}")
+        try:
+            result = await self._verify.execute(notification)
+        except Unavailable:
+            self._metrics.ipn.labels(provider, "unavailable").inc()
+            raise
+        self._metrics.ipn.labels(provider, str(result.outcome)).inc()
+        logger.info(
+            "%s payment %s %s: %s",
+            provider,
+            notification.payment_id,
+            notification.status,
+            result.outcome,
+        )
+        return web.json_response({"outcome": str(result.outcome)})

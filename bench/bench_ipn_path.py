@@ -1,0 +1,510 @@
+"""The full IPN path over HTTP, against the floor of a handler that only verifies.
+
+Measured on a real aiohttp server on 127.0.0.1, with the load generated from another
+process (so client and server do not share one core):
+
+* floor: a bare aiohttp handler that reads the body and checks the signature;
+* memory: the PayGate app and the use case on the in-memory store: the cost of the
+  HTTP edge and the core without any SQL;
+* sqlite: the PayGate app (security headers, metrics, errors, client IP, allowlist,
+  rate limit, NowPayments signature) and the verify-payment use case on SQLite;
+* postgres: the same on Postgres, with the adapter's engine as configured;
+* postgres-lean: the same with a Postgres engine that skips the pre-ping on each
+  checkout and the reset on return, to show what those cost.
+
+Every request is a unique, correctly signed ``finished`` notification for an intent
+of its own, so every one runs the whole write path: event recorded, intent advanced,
+subscription created, grant queued in the outbox, audit chained (a replay would
+short-circuit on the unique event and hide the database cost). Closed-loop load
+(fixed concurrency) gives throughput; open-loop load at fixed rates (50 and 200 IPN/s,
+sent on schedule whether or not earlier answers came) gives latency, measured from
+the scheduled send time so queueing counts.
+
+Postgres: ``PAYGATE_BENCH_POSTGRES_URL`` (default the test server); a database of its
+own is created and dropped. Prints figures; it is not a test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import AsyncExitStack
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import attrs
+from aiohttp import web
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from adapters.inbound.http import (
+    BucketSize,
+    HttpDeps,
+    RouteClass,
+    build_app,
+    rate_rules,
+)
+from adapters.outbound.crypto import FernetCipher, generate_key
+from adapters.outbound.memory import (
+    InMemoryAlertSink,
+    InMemoryChatAccess,
+    InMemoryNonceStore,
+    InMemoryRateLimiter,
+    InMemoryUnitOfWorkFactory,
+)
+from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
+from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
+from adapters.outbound.system import RandomIdGenerator, SystemClock
+from core.domain.ids import ChatId, IntentId, UserId
+from core.domain.money import Money
+from core.domain.order_id import OrderId
+from core.domain.outbox import IssueInvite
+from core.domain.payment import PaymentIntent, Purpose
+from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
+from core.domain.signing import MacKeyring
+from core.domain.tier import Tier
+from core.ports.repositories import UnitOfWorkFactory
+from core.ports.security import RateLimiter, Secret
+from core.services.channel_settings import SetTiers
+from core.services.fulfilment import Fulfilment
+from core.services.register_channel import RegisterChannel
+from core.services.verify_payment import VerifyPaymentIntent
+from sandbox.nowpayments.js_form import sign
+
+IPN_SECRET = secrets.token_hex(16)
+KEYRING = MacKeyring((secrets.token_bytes(32),))
+POSTGRES_URL = os.environ.get(
+    "PAYGATE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
+)
+CLOSED_REQUESTS = 3000
+CONCURRENCY = 16
+OPEN_RATES = (50, 200)
+OPEN_SECONDS = 10
+WARM_UP = 200
+POOL_SIZE = 10
+OWNER = UserId(1000)
+PRICE = Decimal("10")
+ASKED = Decimal("0.004")
+
+
+def say(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+# ------------------------------------------------------------------ load generator
+# Runs in a process of its own: it only needs bodies, headers and a URL.
+
+
+@attrs.frozen
+class Load:
+    url: str
+    bodies: list[tuple[bytes, dict[str, str]]]
+    concurrency: int = 0
+    """Closed loop with this many workers; 0 means open loop at ``rate``."""
+    rate: float = 0.0
+
+
+@attrs.frozen
+class Outcome:
+    latencies: list[float]
+    statuses: dict[int, int]
+    elapsed: float
+
+
+async def _drive(load: Load) -> Outcome:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def send(body: bytes, headers: dict[str, str], due: float) -> None:
+            async with session.post(load.url, data=body, headers=headers) as response:
+                await response.read()
+            latencies.append(time.perf_counter() - due)
+            statuses[response.status] = statuses.get(response.status, 0) + 1
+
+        started = time.perf_counter()
+        if load.concurrency:
+            queue = list(reversed(load.bodies))
+
+            async def worker() -> None:
+                while queue:
+                    body, headers = queue.pop()
+                    await send(body, headers, time.perf_counter())
+
+            await asyncio.gather(*(worker() for _ in range(load.concurrency)))
+        else:
+            tasks = []
+            for index, (body, headers) in enumerate(load.bodies):
+                due = started + index / load.rate
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
+                tasks.append(asyncio.create_task(send(body, headers, due)))
+            await asyncio.gather(*tasks)
+        return Outcome(latencies, statuses, time.perf_counter() - started)
+
+
+def drive(load: Load) -> Outcome:
+    return asyncio.run(_drive(load))
+
+
+# ------------------------------------------------------------------ the servers
+
+
+@attrs.define
+class Target:
+    name: str
+    url: str
+    intents: list[IntentId]
+    uow: UnitOfWorkFactory | None = None
+    sql: bool = False
+    statements: list[int] = attrs.Factory(lambda: [0])
+
+
+def ipn(intent_id: IntentId, payment_id: int) -> tuple[bytes, dict[str, str]]:
+    payload: dict[str, object] = {
+        "payment_id": payment_id,
+        "parent_payment_id": None,
+        "invoice_id": 4522625843,
+        "payment_status": "finished",
+        "pay_address": "bc1qexampleaddressexampleaddressexample",
+        "payin_extra_id": None,
+        "price_amount": PRICE,
+        "price_currency": "usd",
+        "pay_amount": ASKED,
+        "actually_paid": ASKED,
+        "actually_paid_at_fiat": Decimal(0),
+        "pay_currency": "btc",
+        "order_id": str(OrderId.issue(intent_id, KEYRING)),
+        "order_description": "Alpha Signals, tier 1, 30 days",
+        "purchase_id": "6084744717",
+        "outcome_amount": ASKED,
+        "outcome_currency": "btc",
+        "payment_extra_ids": None,
+        "fee": {"currency": "btc", "depositFee": 0, "withdrawalFee": 0, "serviceFee": 0},
+        "updated_at": 1772366400000,
+    }
+    body, signature = sign(payload, IPN_SECRET)
+    return body, {"Content-Type": "application/json", "x-nowpayments-sig": signature}
+
+
+async def start(app: web.Application, stack: AsyncExitStack) -> str:
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    return f"http://127.0.0.1:{port}/webhooks/nowpayments"
+
+
+async def floor_target(gateway: NowPaymentsGateway, stack: AsyncExitStack, count: int) -> Target:
+    async def verify_only(request: web.Request) -> web.Response:
+        notification = gateway.verify_notification(await request.read(), request.headers)
+        return web.json_response({"payment": notification.payment_id})
+
+    app = web.Application()
+    app.router.add_post("/webhooks/nowpayments", verify_only)
+    intents = [IntentId(f"floor{i}") for i in range(count)]
+    return Target("floor (verify only)", await start(app, stack), intents)
+
+
+async def seed(uow: UnitOfWorkFactory, count: int) -> list[IntentId]:
+    clock, ids = SystemClock(), RandomIdGenerator()
+    chat = InMemoryChatAccess()
+    for chat_id, rights in ((ChatId(-1001), BOT_RIGHTS_OPEN), (ChatId(-1002), BOT_RIGHTS_CLOSED)):
+        chat.add_chat(chat_id, ChatRights(MemberStatus.ADMINISTRATOR, rights))
+        chat.set_member(chat_id, OWNER, ChatRights(MemberStatus.CREATOR))
+    channel = await RegisterChannel(uow, clock, ids, chat).execute(
+        OWNER, ChatId(-1001), ChatId(-1002), "Bench"
+    )
+    await SetTiers(uow, clock).execute(OWNER, channel.id, (Tier(1, Money.of(PRICE, "USD"), 30),))
+    intents: list[IntentId] = []
+    now = datetime.now(UTC)
+    for first in range(0, count, 500):
+        async with uow() as tx:
+            for user in range(first, min(count, first + 500)):
+                intent = PaymentIntent(
+                    id=IntentId(ids.new_id()),
+                    purpose=Purpose.SUBSCRIPTION,
+                    user_id=UserId(100_000 + user),
+                    channel_id=channel.id,
+                    price=Money.of(PRICE, "USD"),
+                    provider="nowpayments",
+                    created_at=now,
+                    updated_at=now,
+                    tier=1,
+                    duration_days=30,
+                )
+                await tx.intents.add(intent)
+                intents.append(intent.id)
+            await tx.commit()
+    return intents
+
+
+async def app_target(
+    name: str,
+    engine: AsyncEngine | None,
+    gateway: NowPaymentsGateway,
+    stack: AsyncExitStack,
+    count: int,
+) -> Target:
+    """The PayGate app over SQL on ``engine``, or over the in-memory store."""
+    uow: UnitOfWorkFactory
+    if engine is None:
+        uow = InMemoryUnitOfWorkFactory()
+    else:
+        stack.push_async_callback(engine.dispose)
+        uow = SqlUnitOfWorkFactory(engine, FernetCipher([generate_key()]))
+    intents = await seed(uow, count)
+    clock = SystemClock()
+
+    def local(capacity: int, per_second: float) -> RateLimiter:
+        return InMemoryRateLimiter(clock, capacity, per_second)
+
+    alerts = InMemoryAlertSink()
+    verify = VerifyPaymentIntent(uow, clock, KEYRING, Fulfilment(RandomIdGenerator()), alerts)
+    deps = HttpDeps(
+        clock=clock,
+        alerts=alerts,
+        nonces=InMemoryNonceStore(clock),
+        verify_payment=verify,
+        gateways={"nowpayments": gateway},
+        # Real buckets, sized so the benchmark's single client is never refused.
+        rate_limits=rate_rules(
+            local, buckets=dict.fromkeys(RouteClass, BucketSize(1_000_000, 100_000.0))
+        ),
+    )
+    target = Target(name, await start(build_app(deps), stack), intents, uow, engine is not None)
+
+    def count_statement(*_: Any) -> None:
+        target.statements[0] += 1
+
+    if engine is not None:
+        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
+    return target
+
+
+# ------------------------------------------------------------------ databases
+
+
+def _admin(url: URL) -> AsyncEngine:
+    return create_async_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+async def postgres_database(stack: AsyncExitStack) -> URL | None:
+    admin_url = make_url(POSTGRES_URL)
+    name = f"paygate_bench_{secrets.token_hex(4)}"
+    admin = _admin(admin_url)
+    try:
+        async with admin.connect() as conn:
+            await conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except OSError as exc:
+        say(f"postgres: not reachable at {admin_url.render_as_string()}: {exc}")
+        return None
+    finally:
+        await admin.dispose()
+
+    async def drop() -> None:
+        engine = _admin(admin_url)
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await engine.dispose()
+
+    stack.push_async_callback(drop)
+    url = admin_url.set(database=name)
+    await asyncio.to_thread(upgrade, url)
+    return url
+
+
+async def postgres_target(
+    name: str,
+    engine: Callable[[URL], AsyncEngine],
+    gateway: NowPaymentsGateway,
+    stack: AsyncExitStack,
+    count: int,
+) -> Target | None:
+    """The app on a Postgres database of its own (None without a server)."""
+    url = await postgres_database(stack)
+    if url is None:
+        return None
+    return await app_target(name, engine(url), gateway, stack, count)
+
+
+def lean_postgres_engine(url: URL) -> AsyncEngine:
+    """The adapter's Postgres engine minus the per-checkout ping and reset on return."""
+    return create_async_engine(
+        url,
+        connect_args={"timeout": 10.0},
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_SIZE,
+        pool_pre_ping=False,
+        pool_reset_on_return=None,
+    )
+
+
+# ------------------------------------------------------------------ running
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+@attrs.frozen
+class Figures:
+    throughput: float
+    open_loop: dict[int, tuple[float, float, float]]
+    """Rate -> (p50, p99, max) in milliseconds."""
+    statuses: dict[int, int]
+    statements: float
+
+
+async def measure(target: Target, pool: ProcessPoolExecutor) -> Figures:
+    loop = asyncio.get_running_loop()
+    bodies = [ipn(intent, 6_000_000_000 + i) for i, intent in enumerate(target.intents)]
+    cursor = 0
+
+    def take(n: int) -> list[tuple[bytes, dict[str, str]]]:
+        nonlocal cursor
+        chunk, cursor = bodies[cursor : cursor + n], cursor + n
+        return chunk
+
+    async def run(load: Load) -> Outcome:
+        outcome: Outcome = await loop.run_in_executor(pool, drive, load)
+        return outcome
+
+    statuses: dict[int, int] = {}
+
+    def tally(outcome: Outcome) -> None:
+        for status, n in outcome.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+
+    tally(await run(Load(target.url, take(WARM_UP), concurrency=CONCURRENCY)))
+    before = target.statements[0]
+    closed = await run(Load(target.url, take(CLOSED_REQUESTS), concurrency=CONCURRENCY))
+    statements = (target.statements[0] - before) / CLOSED_REQUESTS
+    tally(closed)
+    open_loop: dict[int, tuple[float, float, float]] = {}
+    for rate in OPEN_RATES:
+        await asyncio.sleep(1.0)  # let the closed loop's backlog drain
+        outcome = await run(Load(target.url, take(rate * OPEN_SECONDS), rate=float(rate)))
+        tally(outcome)
+        ms = [v * 1000 for v in outcome.latencies]
+        open_loop[rate] = (statistics.median(ms), percentile(ms, 0.99), max(ms))
+    return Figures(CLOSED_REQUESTS / closed.elapsed, open_loop, statuses, statements)
+
+
+async def grants(target: Target) -> int:
+    if target.uow is None:
+        return 0
+    async with target.uow() as tx:
+        far = datetime(2100, 1, 1, tzinfo=UTC)
+        messages = await tx.outbox.claim(far, 1_000_000, far + timedelta(days=1))
+    return sum(isinstance(m.effect, IssueInvite) for m in messages)
+
+
+def report(target: Target, figures: Figures, floor: Figures | None, granted: int) -> None:
+    ratio = f"{figures.throughput / floor.throughput:6.1%} of floor" if floor else ""
+    say(f"{target.name}")
+    say(f"  closed loop, {CONCURRENCY} in flight: {figures.throughput:8.0f} IPN/s  {ratio}")
+    for rate, (p50, p99, worst) in figures.open_loop.items():
+        figures_ms = f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {worst:6.1f} ms"
+        say(f"  open loop {rate:4d} IPN/s: {figures_ms}")
+    say(f"  answers: {dict(sorted(figures.statuses.items()))}")
+    if target.sql:
+        say(f"  SQL statements per IPN: {figures.statements:.1f}; grants queued: {granted}")
+
+
+async def main() -> None:
+    needed = WARM_UP + CLOSED_REQUESTS + sum(r * OPEN_SECONDS for r in OPEN_RATES)
+    say(f"PayGate IPN path, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    say(f"{needed} unique signed paying IPNs per target; load from a separate process")
+    say()
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+        async with AsyncExitStack() as stack:
+            session = await stack.enter_async_context(aiohttp.ClientSession())
+            gateway = NowPaymentsGateway(
+                session,
+                NowPaymentsSettings(
+                    api_key=Secret("bench-api-key"),
+                    ipn_secret=Secret(IPN_SECRET),
+                    ipn_callback_url="http://127.0.0.1/webhooks/nowpayments",
+                ),
+            )
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            sqlite_url = make_url(f"sqlite+aiosqlite:///{folder / 'bench.db'}")
+            await asyncio.to_thread(upgrade, sqlite_url)
+            builders: list[tuple[str, Callable[[], Awaitable[Target | None]]]] = [
+                ("floor", lambda: floor_target(gateway, stack, needed)),
+                (
+                    "memory",
+                    lambda: app_target(
+                        "PayGate app on the in-memory store (the edge and the use case, no SQL)",
+                        None,
+                        gateway,
+                        stack,
+                        needed,
+                    ),
+                ),
+                (
+                    "sqlite",
+                    lambda: app_target(
+                        "PayGate app on SQLite",
+                        create_engine(sqlite_url, pool_size=POOL_SIZE),
+                        gateway,
+                        stack,
+                        needed,
+                    ),
+                ),
+                (
+                    "postgres",
+                    lambda: postgres_target(
+                        "PayGate app on Postgres (adapter engine: pre-ping, reset on return)",
+                        lambda url: create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE),
+                        gateway,
+                        stack,
+                        needed,
+                    ),
+                ),
+                (
+                    "postgres-lean",
+                    lambda: postgres_target(
+                        "PayGate app on Postgres (no pre-ping, no reset on return)",
+                        lean_postgres_engine,
+                        gateway,
+                        stack,
+                        needed,
+                    ),
+                ),
+            ]
+            floor: Figures | None = None
+            for key, build in builders:
+                started = time.perf_counter()
+                target = await build()
+                if target is None:
+                    continue
+                figures = await measure(target, pool)
+                report(target, figures, floor, await grants(target))
+                say(f"  ({time.perf_counter() - started:.0f} s including set-up)")
+                say()
+                if key == "floor":
+                    floor = figures
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
