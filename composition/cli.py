@@ -16,6 +16,7 @@ import attrs
 
 from adapters.outbound.sqla import InvalidDatabaseUrl, database_url, downgrade, safe_url, upgrade
 from adapters.outbound.sqla.url import DEFAULT_URL, ENV_VAR
+from composition import runtime_commands
 from core.ports.errors import Unavailable
 
 Runner = Callable[[argparse.Namespace], int]
@@ -93,6 +94,9 @@ register(
         configure=_configure_db,
     )
 )
+
+
+runtime_commands.register_all(register, Command)
 
 
 # ------------------------------------------------------------------ entry point

@@ -156,6 +156,7 @@ class UseCases(containers.DeclarativeContainer):
         infra.ids,
         providers.Callable(lambda c: FulfilmentSettings(grant_mode=c.grant_mode), config),
     )
+    gateway = infra.gateway
     issuer = providers.Singleton(
         InvoiceIssuer, infra.uow, infra.clock, infra.ids, infra.keyring, infra.gateway
     )

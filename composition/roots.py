@@ -10,15 +10,35 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import attrs
 
 from adapters.inbound.worker.loops import Job, WorkerLoops
+from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.containers import Infrastructure, UseCases
+from core.domain.signing import MacKeyring
+from core.ports.alerts import AlertSink
+from core.ports.clock import Clock
+from core.ports.payments import PaymentGateway
+from core.ports.repositories import UnitOfWorkFactory
+from core.ports.security import NonceStore, RateLimiter
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dispatch_outbox import DispatchOutbox
+from core.services.donations import StartDonation
+from core.services.expiry import ExpireSubscriptions
+from core.services.join_requests import HandleJoinRequest
+from core.services.publish_posts import PublishPosts
+from core.services.reconcile import Reconcile
+from core.services.register_channel import RegisterChannel
+from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.verify_payment import VerifyPaymentIntent
 
 logger = logging.getLogger("paygate")
 
@@ -37,12 +57,56 @@ class Roles:
 MONOLITH = Roles(web=True, bot=True, worker=True)
 
 
-def worker_jobs(uc: UseCases, config: Config) -> list[Job]:
+@attrs.frozen
+class Services:
+    """The resolved object graph: plain objects, built once at start-up."""
+
+    clock: Clock
+    uow: UnitOfWorkFactory
+    keyring: MacKeyring
+    nonces: NonceStore
+    alerts: AlertSink
+    user_limiter: RateLimiter
+    gateway: PaymentGateway
+    telegram: TelegramBotClient
+    bot_username: str
+    verify_payment: VerifyPaymentIntent
+    resolve_offer: ResolveOffer
+    checkout: StartCheckout
+    donate: StartDonation
+    join_requests: HandleJoinRequest
+    register_channel: RegisterChannel
+    set_tiers: SetTiers
+    set_donations: SetDonationBounds
+    sales: ChangeSales
+    status: SubscriberStatus
+    resend_access: ResendAccess
+    dispatch: DispatchOutbox
+    expire: ExpireSubscriptions
+    publish: PublishPosts
+    reconcile: Reconcile
+
+
+async def _resolve(provider: Callable[[], object]) -> Any:
+    # A provider that depends on an async Resource answers with an awaitable.
+    value = provider()
+    return await value if inspect.isawaitable(value) else value
+
+
+async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
+    values: dict[str, Any] = {}
+    for field in attrs.fields(Services):
+        provider = getattr(uc, field.name, None) or getattr(infra, field.name)
+        values[field.name] = await _resolve(provider)
+    return Services(**values)
+
+
+def worker_jobs(services: Services, config: Config) -> list[Job]:
     return [
-        Job("dispatch", uc.dispatch().run_once, config.dispatch_every),
-        Job("sweep", uc.expire().execute, config.sweep_every),
-        Job("broadcast", uc.publish().run_once, config.broadcast_every),
-        Job("reconcile", uc.reconcile().run_once, config.reconcile_every),
+        Job("dispatch", services.dispatch.run_once, config.dispatch_every),
+        Job("sweep", services.expire.execute, config.sweep_every),
+        Job("broadcast", services.publish.run_once, config.broadcast_every),
+        Job("reconcile", services.reconcile.run_once, config.reconcile_every),
     ]
 
 
@@ -52,9 +116,11 @@ class Process:
 
     config: Config
     infra: Infrastructure
-    uc: UseCases
+    services: Services
     roles: Roles
     loops: WorkerLoops | None = None
+    parts: dict[str, object] = attrs.field(factory=dict)
+    """Started parts other starters may share (e.g. the bot runner), by name."""
     stopped: asyncio.Event = attrs.field(factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = attrs.field(factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = attrs.field(factory=list)
@@ -103,10 +169,15 @@ async def start_process(
     infra = infra or Infrastructure(config=config)
     uc = UseCases(infra=infra, config=config)
     await infra.init_resources()  # type: ignore[misc]
-    process = Process(config, infra, uc, roles)
+    try:
+        services = await resolve_services(infra, uc)
+    except BaseException:
+        await infra.shutdown_resources()  # type: ignore[misc]
+        raise
+    process = Process(config, infra, services, roles)
     try:
         if roles.worker:
-            process.loops = WorkerLoops(worker_jobs(uc, config))
+            process.loops = WorkerLoops(worker_jobs(services, config))
             process.spawn(process.loops.run(), "worker loops")
         for starter in starters or []:
             await starter(process)

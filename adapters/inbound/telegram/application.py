@@ -1,0 +1,130 @@
+"""The bot as one python-telegram-bot Application: every handler, the rate gate in
+front of them and the one error handler behind them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ChatJoinRequestHandler,
+    ChatMemberHandler,
+    CommandHandler,
+    ExtBot,
+    JobQueue,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from adapters.inbound.telegram.chat_events import ChatEventHandlers
+from adapters.inbound.telegram.conversation import one_conversation
+from adapters.inbound.telegram.deps import BotDeps
+from adapters.inbound.telegram.donations import DonationHandlers
+from adapters.inbound.telegram.errors import RateGate, on_error
+from adapters.inbound.telegram.owner import OwnerHandlers
+from adapters.inbound.telegram.parsing import (
+    CANCEL_DONATION,
+    CONFIRM_PREFIX,
+    PRESET_PREFIX,
+    RENEW_PREFIX,
+    RESEND_PREFIX,
+)
+from adapters.inbound.telegram.queries import ChannelViews
+from adapters.inbound.telegram.replies import Context
+from adapters.inbound.telegram.subscriber import SubscriberHandlers
+
+__all__ = ["ALLOWED_UPDATES", "DEFAULT_API_URL", "BotApplication", "build_bot_application"]
+
+DEFAULT_API_URL = "https://api.telegram.org"
+
+ALLOWED_UPDATES: tuple[str, ...] = (
+    Update.MESSAGE,
+    Update.CALLBACK_QUERY,
+    Update.CHAT_JOIN_REQUEST,
+    Update.MY_CHAT_MEMBER,
+)
+"""Exactly the update kinds the handlers below serve, for setWebhook and getUpdates
+(Telegram sends ``chat_join_request`` and ``my_chat_member`` only when asked)."""
+
+BotApplication = Application[
+    ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
+]
+
+_RATE_GATE_GROUP = -1
+
+
+def build_bot_application(
+    deps: BotDeps,
+    token: str,
+    base_url: str = DEFAULT_API_URL,
+    *,
+    webhook: bool = False,
+    bot: ExtBot[None] | None = None,
+) -> BotApplication:
+    """The bot, talking to the Bot API at ``base_url`` (Telegram, or an emulator).
+
+    ``bot``, when given, is used instead of a new one built from ``token``.
+    With ``webhook=True`` it has no updater: updates come in through
+    :meth:`BotRunner.handle_webhook_update` from the HTTP app instead of long polling."""
+    root = base_url.rstrip("/")
+    if bot is not None:
+        # The process's shared bot: its replies go through the same pacing (Telegram's
+        # flood limits) and circuit breaker as every other call the process makes.
+        builder = ApplicationBuilder().bot(bot).concurrent_updates(deps.settings.concurrent_updates)
+    else:
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{root}/bot")
+            .base_file_url(f"{root}/file/bot")
+            .concurrent_updates(deps.settings.concurrent_updates)
+        )
+    if webhook:
+        builder = builder.updater(None)
+    application = builder.build()
+    add_handlers(application, deps)
+    return application
+
+
+def add_handlers(application: BotApplication, deps: BotDeps) -> None:
+    settings = deps.settings
+    views = ChannelViews(deps.uow)
+    gate = RateGate(deps.limiter, settings.command_cost, settings.checkout_cost)
+    subscriber = SubscriberHandlers(deps, gate)
+    donations = DonationHandlers(deps, views, gate)
+    owner = OwnerHandlers(deps, views)
+    chats = ChatEventHandlers(deps, views)
+    private = filters.ChatType.PRIVATE
+
+    application.add_handler(TypeHandler(Update, gate.gate), group=_RATE_GATE_GROUP)
+    # Order matters within a group: the first handler that matches takes the update.
+    # The conversation comes first, so a typed amount or channel name reaches it.
+    application.add_handlers(
+        [
+            one_conversation([donations, owner], settings.conversation_timeout),
+            CommandHandler("start", subscriber.start, filters=private),
+            CommandHandler("status", subscriber.status, filters=private),
+            CommandHandler("help", subscriber.help, filters=private),
+            CommandHandler("channels", owner.channels, filters=private),
+            CommandHandler("tiers", owner.tiers, filters=private),
+            CommandHandler("donations", owner.donations, filters=private),
+            CommandHandler("repost", owner.repost, filters=private),
+            CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
+            CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
+            CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),
+            CallbackQueryHandler(subscriber.resend, pattern=f"^{RESEND_PREFIX}"),
+            # Keypad presses outside a conversation (after a restart, or on another
+            # process): the buttons carry all they need.
+            CallbackQueryHandler(donations.preset, pattern=f"^{PRESET_PREFIX}"),
+            CallbackQueryHandler(donations.cancel_button, pattern=f"^{CANCEL_DONATION}$"),
+            ChatJoinRequestHandler(chats.join_request),
+            ChatMemberHandler(chats.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+            MessageHandler(private & (filters.TEXT | filters.COMMAND), subscriber.not_understood),
+            CallbackQueryHandler(subscriber.stale_button),
+        ]
+    )
+    application.add_error_handler(on_error)

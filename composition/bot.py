@@ -1,0 +1,79 @@
+"""The bot's part of a process: long polling (``paygate bot``, or ``run`` without a
+public URL), or webhook updates handed over by the HTTP server (``web``/``run`` with
+``PAYGATE_PUBLIC_URL`` and ``PAYGATE_TELEGRAM_WEBHOOK_SECRET``)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from adapters.inbound.telegram.application import build_bot_application
+from adapters.inbound.telegram.deps import BotDeps
+from adapters.inbound.telegram.runner import BotRunner
+from composition.roots import Process
+
+_RUNNER = "bot runner"
+
+
+def bot_deps(process: Process) -> BotDeps:
+    s = process.services
+    return BotDeps(
+        resolve_offer=s.resolve_offer,
+        checkout=s.checkout,
+        donate=s.donate,
+        join_requests=s.join_requests,
+        register=s.register_channel,
+        set_tiers=s.set_tiers,
+        set_donations=s.set_donations,
+        sales=s.sales,
+        status=s.status,
+        resend=s.resend_access,
+        publish=s.publish,
+        uow=s.uow,
+        keyring=s.keyring,
+        clock=s.clock,
+        limiter=s.user_limiter,
+        bot_username=s.bot_username,
+    )
+
+
+def _runner(process: Process, *, webhook: bool) -> BotRunner:
+    existing = process.parts.get(_RUNNER)
+    if isinstance(existing, BotRunner):
+        return existing
+    config = process.config
+    config.require("telegram")
+    token = config.telegram.token
+    assert token is not None  # checked by require()
+    application = build_bot_application(
+        bot_deps(process),
+        token.reveal(),
+        config.telegram.api_url,
+        webhook=webhook,
+        bot=process.services.telegram.bot,
+    )
+    runner = BotRunner(application, seen_updates=process.services.nonces)
+    process.parts[_RUNNER] = runner
+    process.on_cleanup(runner.stop)
+    return runner
+
+
+async def webhook_handler(process: Process) -> Callable[[Mapping[str, Any]], Awaitable[None]]:
+    """Set the webhook and return what the HTTP route calls with each update."""
+    config = process.config
+    secret = config.telegram.webhook_secret
+    if config.public_url is None or secret is None:
+        raise ValueError(
+            "webhook mode needs PAYGATE_PUBLIC_URL and PAYGATE_TELEGRAM_WEBHOOK_SECRET"
+        )
+    runner = _runner(process, webhook=True)
+    await runner.start_webhook(f"{config.public_url}/webhooks/telegram", secret.reveal())
+    return runner.handle_webhook_update
+
+
+async def start_polling_bot(process: Process) -> None:
+    """Poll for updates, unless this process already serves them by webhook."""
+    if process.parts.get(_RUNNER) is not None:
+        return
+    runner = _runner(process, webhook=False)
+    await runner.start_polling()

@@ -1,0 +1,417 @@
+"""``paygate demo``: the whole journey on a laptop, on the code path production runs.
+
+It starts local emulators of the Telegram Bot API and NowPayments (``sandbox/``),
+then the monolith (HTTP, bot, workers) on a fresh SQLite file, configured exactly as
+a deployment would be but pointed at the emulators. People are simulated through the
+emulators only — they type commands, press buttons, pay and open links — so every
+step goes through the real adapters, webhooks, outbox and workers. The clock is the
+one thing the demo holds: it moves it on to reach reminders and expiry in seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import secrets
+import socket
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TextIO
+from urllib.parse import parse_qs, urlsplit
+
+import attrs
+from dependency_injector import providers
+
+from adapters.outbound.crypto.fernet_cipher import generate_key
+from adapters.outbound.sqla import upgrade
+from composition.config import Config, load_config
+from composition.containers import Infrastructure
+from composition.roots import MONOLITH, Process, start_process
+from composition.starters import starters_for
+from sandbox.nowpayments.emulator import NowPaymentsEmulator
+from sandbox.telegram.model import Message
+from sandbox.telegram.server import TelegramEmulator
+from sandbox.telegram.world import JoinOutcome
+
+OWNER = 1001
+SUBSCRIBER = 2001
+STRANGER = 2002
+DONOR = 2003
+OPEN_CHAT = -1001000000001
+CLOSED_CHAT = -1001000000002
+STEP_TIMEOUT = 20.0
+
+
+class DemoFailed(RuntimeError):
+    """A step did not happen in time: the journey is broken."""
+
+
+class DemoClock:
+    """Real time moved on by the demo (the Clock port)."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+
+
+@attrs.define
+class Transcript:
+    out: TextIO
+    clock: DemoClock
+    started: float = attrs.field(factory=time.monotonic)
+
+    def say(self, actor: str, text: str) -> None:
+        elapsed = time.monotonic() - self.started
+        day = self.clock.offset.days
+        self.out.write(f"[{elapsed:6.2f}s | day {day:3d}] {actor:<10} {text}\n")
+        self.out.flush()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def demo_environment(
+    db: Path, telegram_url: str, token: str, np_url: str, np_key: str, np_secret: str, port: int
+) -> dict[str, str]:
+    return {
+        "PAYGATE_ENV": "development",
+        "PAYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
+        "PAYGATE_HTTP_HOST": "127.0.0.1",
+        "PAYGATE_HTTP_PORT": str(port),
+        "PAYGATE_TELEGRAM_BOT_TOKEN": token,
+        "PAYGATE_TELEGRAM_API_URL": telegram_url,
+        "PAYGATE_NOWPAYMENTS_API_URL": np_url,
+        "PAYGATE_NOWPAYMENTS_API_KEY": np_key,
+        "PAYGATE_NOWPAYMENTS_IPN_SECRET": np_secret,
+        "PAYGATE_ENCRYPTION_KEYS": generate_key(),
+        "PAYGATE_MAC_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "PAYGATE_DISPATCH_EVERY_SECONDS": "0.1",
+        "PAYGATE_SWEEP_EVERY_SECONDS": "0.2",
+        "PAYGATE_BROADCAST_EVERY_SECONDS": "0.3",
+        "PAYGATE_RECONCILE_EVERY_SECONDS": "2",
+    }
+
+
+@attrs.define
+class Demo:
+    telegram: TelegramEmulator
+    payments: NowPaymentsEmulator
+    clock: DemoClock
+    say: Transcript
+    config: Config
+    process: Process | None = None
+
+    # ---------------------------------------------------------------- helpers
+    async def until(self, check: Callable[[], Any], what: str) -> Any:
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            await asyncio.sleep(0.05)
+        raise DemoFailed(f"timed out waiting for: {what}")
+
+    def messages_to(self, chat_id: int) -> list[Message]:
+        return [m for m in self.telegram.messages(chat_id) if m.from_id == self.telegram.bot.id]
+
+    def latest_with_button(
+        self, chat_id: int, label: str, after: int = 0
+    ) -> tuple[Message, dict[str, Any]] | None:
+        for message in reversed(self.messages_to(chat_id)):
+            if message.message_id <= after:
+                break
+            for row in (message.reply_markup or {}).get("inline_keyboard", []):
+                for button in row:
+                    if label.lower() in str(button.get("text", "")).lower():
+                        return message, button
+        return None
+
+    def latest_text(self, chat_id: int, fragment: str) -> Message | None:
+        for message in reversed(self.messages_to(chat_id)):
+            if fragment.lower() in message.text.lower():
+                return message
+        return None
+
+    def last_id(self, chat_id: int) -> int:
+        messages = self.telegram.messages(chat_id)
+        return messages[-1].message_id if messages else 0
+
+    async def press(self, user: int, label: str, after: int = 0) -> None:
+        found = await self.until(
+            lambda: self.latest_with_button(user, label, after), f"a '{label}' button for {user}"
+        )
+        message, button = found
+        self.telegram.user_presses(user, user, message.message_id, button["callback_data"])
+
+    async def pay_latest_invoice(self, user: int, after: int) -> str:
+        found = await self.until(
+            lambda: self.latest_with_button(user, "Pay", after), f"an invoice link for {user}"
+        )
+        url = str(found[1]["url"])
+        invoice_id = parse_qs(urlsplit(url).query)["iid"][0]
+        self.say.say(f"user {user}", f"opens the invoice {url} and pays it")
+        await self.payments.pay(invoice_id)
+        return invoice_id
+
+    # ---------------------------------------------------------------- journey
+    async def setup_world(self) -> None:
+        tg = self.telegram
+        tg.add_user(OWNER, "Olivia", username="olivia")
+        tg.add_user(SUBSCRIBER, "Sam", username="sam")
+        tg.add_user(STRANGER, "Eve", username="eve")
+        tg.add_user(DONOR, "Dana", username="dana")
+        tg.add_chat(
+            OPEN_CHAT, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER
+        )
+        tg.add_chat(CLOSED_CHAT, "channel", "Alpha Signals VIP", creator_id=OWNER)
+        self.say.say(
+            "setup",
+            "Telegram emulator: owner @olivia made two channels and the bot an admin of both",
+        )
+
+    async def owner_registers(self) -> None:
+        tg = self.telegram
+        start = self.last_id(OWNER)
+        tg.user_sends(OWNER, f"/register {OPEN_CHAT} {CLOSED_CHAT} Alpha Signals")
+        self.say.say("owner", f"/register {OPEN_CHAT} {CLOSED_CHAT} Alpha Signals")
+        reply = await self.until(
+            lambda: next((m for m in self.messages_to(OWNER) if m.message_id > start), None),
+            "the bot's answer to /register",
+        )
+        self.say.say("bot", _first_line(reply.text))
+        start = self.last_id(OWNER)
+        tg.user_sends(OWNER, "/tiers 1 1=10USD/30d 2=25USD/90d")
+        self.say.say("owner", "/tiers 1 1=10USD/30d 2=25USD/90d")
+        reply = await self.until(
+            lambda: next((m for m in self.messages_to(OWNER) if m.message_id > start), None),
+            "the bot's answer to /tiers",
+        )
+        self.say.say("bot", _first_line(reply.text))
+        start = self.last_id(OWNER)
+        tg.user_sends(OWNER, "/donations 1 1USD-500USD")
+        self.say.say("owner", "/donations 1 1USD-500USD")
+        reply = await self.until(
+            lambda: next((m for m in self.messages_to(OWNER) if m.message_id > start), None),
+            "the bot's answer to /donations",
+        )
+        self.say.say("bot", _first_line(reply.text))
+
+    async def offer_is_posted(self) -> str:
+        found = await self.until(
+            lambda: self.latest_with_button(OPEN_CHAT, "30 days"), "the offer in the open channel"
+        )
+        message, button = found
+        self.say.say(
+            "channel",
+            f"offer posted: {_first_line(message.text)} "
+            f"[{len((message.reply_markup or {}).get('inline_keyboard', []))} tiers]",
+        )
+        url: str = button["url"]
+        return url.split("?start=", 1)[1]
+
+    async def subscriber_buys(self, token: str) -> None:
+        tg = self.telegram
+        start = self.last_id(SUBSCRIBER)
+        tg.user_sends(SUBSCRIBER, f"/start {token}")
+        self.say.say("sam", "taps '30 days — 10 USD' (opens the bot with /start <token>)")
+        await self.press(SUBSCRIBER, "Confirm", start)
+        self.say.say("sam", "confirms")
+        await self.pay_latest_invoice(SUBSCRIBER, start)
+        invite = await self.until(
+            lambda: self.latest_with_button(SUBSCRIBER, "Join", start), "the personal invite link"
+        )
+        self.say.say("bot", f"→ sam: payment confirmed, personal link {invite[1]['url']}")
+        owner_note = await self.until(
+            lambda: self.latest_text(OWNER, "New subscription"), "the owner's notification"
+        )
+        self.say.say("bot", f"→ owner: {owner_note.text}")
+        self.invite_url = invite[1]["url"]
+
+    invite_url: str = ""
+
+    async def join_and_stranger(self) -> None:
+        tg = self.telegram
+        outcome = tg.user_opens_link(SUBSCRIBER, self.invite_url)
+        self.say.say("sam", f"opens his link: {outcome}")
+        await self.until(lambda: tg.status_of(CLOSED_CHAT, SUBSCRIBER) == "member", "sam admitted")
+        self.say.say("bot", "approved sam's join request: sam is a member")
+        outcome = tg.user_opens_link(STRANGER, self.invite_url)
+        self.say.say("eve", f"opens the same (forwarded) link: {outcome}")
+        if outcome is JoinOutcome.REQUESTED:
+            # The bot tells eve why first, and declines a few seconds later.
+            told = await self.until(
+                lambda: self.latest_text(STRANGER, "no active subscription"), "eve told why"
+            )
+            self.say.say("bot", f"→ eve: {_first_line(told.text)}")
+            self.clock.advance(timedelta(seconds=15))
+            await self.until(
+                lambda: STRANGER not in tg.pending_requests(CLOSED_CHAT), "eve's request answered"
+            )
+        if tg.status_of(CLOSED_CHAT, STRANGER) == "member":
+            raise DemoFailed("the stranger got in")
+        self.say.say("bot", "declined eve: the link belongs to someone else's subscription")
+
+    async def reminder_and_renewal(self) -> None:
+        self.clock.advance(timedelta(days=27, hours=1))
+        self.say.say("clock", "27 days later")
+        reminder = await self.until(
+            lambda: self.latest_with_button(SUBSCRIBER, "Renew"), "the reminder"
+        )
+        self.say.say("bot", f"→ sam: {reminder[0].text}")
+        start = self.last_id(SUBSCRIBER)
+        self.telegram.user_presses(
+            SUBSCRIBER, SUBSCRIBER, reminder[0].message_id, reminder[1]["callback_data"]
+        )
+        self.say.say("sam", "presses Renew")
+        await self.press(SUBSCRIBER, "Confirm", start)
+        await self.pay_latest_invoice(SUBSCRIBER, start)
+        renewed = await self.until(
+            lambda: self.latest_text(SUBSCRIBER, "now runs until"), "the renewal"
+        )
+        self.say.say("bot", f"→ sam: {renewed.text}")
+
+    async def expiry(self) -> None:
+        self.clock.advance(timedelta(days=34))
+        self.say.say("clock", "34 more days: sam's paid time is over")
+        await self.until(
+            lambda: self.telegram.status_of(CLOSED_CHAT, SUBSCRIBER) != "member", "sam removed"
+        )
+        ended = await self.until(
+            lambda: self.latest_text(SUBSCRIBER, "has ended"), "the end notice"
+        )
+        self.say.say(
+            "bot", f"removed sam from the closed channel; → sam: {_first_line(ended.text)}"
+        )
+
+    async def donation(self) -> None:
+        donate = await self.until(
+            lambda: self.latest_with_button(CLOSED_CHAT, "Donate"), "the Donate button"
+        )
+        token = donate[1]["url"].split("?start=", 1)[1]
+        start = self.last_id(DONOR)
+        self.telegram.user_sends(DONOR, f"/start {token}")
+        self.say.say(
+            "dana", "taps Donate in the closed channel (a private chat with the bot opens)"
+        )
+        await self.press(DONOR, "5", start)
+        self.say.say("dana", "chooses 5 USD on the keypad")
+        await self.pay_latest_invoice(DONOR, start)
+        thanks = await self.until(lambda: self.latest_text(DONOR, "Thank you"), "the thank-you")
+        self.say.say("bot", f"→ dana: {thanks.text}")
+        note = await self.until(
+            lambda: self.latest_text(OWNER, "Donation to"), "the owner's donation notice"
+        )
+        self.say.say("bot", f"→ owner: {note.text}")
+
+    async def summary(self) -> None:
+        assert self.process is not None
+        async with self.process.services.uow() as tx:
+            channels = await tx.channels.all()
+            subs = [s for c in channels for s in await tx.subscriptions.for_channel(c.id)]
+            donations = [d for c in channels for d in await tx.donations.for_channel(c.id)]
+            chain = await tx.audit.all()
+        from core.domain.audit import verify_chain
+
+        self.say.say(
+            "summary",
+            f"channels {len(channels)}, subscriptions {len(subs)}, donations {len(donations)}",
+        )
+        self.say.say(
+            "summary",
+            f"IPNs delivered {len(self.payments.deliveries)}, "
+            f"Bot API calls {len(self.telegram.calls)}",
+        )
+        self.say.say("summary", f"audit events {len(chain)}, chain intact: {verify_chain(chain)}")
+
+
+def _first_line(text: str) -> str:
+    return text.splitlines()[0] if text else ""
+
+
+@attrs.frozen
+class Listening:
+    telegram: str
+    payments: str
+    http: str
+    database: str
+
+    def lines(self) -> Iterator[str]:
+        yield f"Telegram emulator   {self.telegram}  (control API under /_emulator/)"
+        yield f"NowPayments emulator {self.payments}  (pay pages under /payment/)"
+        yield f"PayGate HTTP        {self.http}  (/healthz /readyz /metrics /webhooks/...)"
+        yield f"Database            {self.database}"
+
+
+async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
+    clock = DemoClock()
+    say = Transcript(out, clock)
+    with tempfile.TemporaryDirectory(prefix="paygate-demo-") as tmp:
+        db = Path(tmp) / "paygate.db"
+        async with TelegramEmulator() as telegram:
+            # Fresh throwaway credentials each run: the emulator and PayGate share them.
+            np_key, np_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
+            payments = NowPaymentsEmulator(api_key=np_key, ipn_secret=np_secret)
+            async with payments:
+                port = _free_port()
+                env = demo_environment(
+                    db,
+                    telegram.base_url,
+                    telegram.token,
+                    payments.base_url,
+                    np_key,
+                    np_secret,
+                    port,
+                )
+                config = load_config(env, dotenv=Path(tmp) / "no.env")
+                await asyncio.to_thread(upgrade, config.database_url, "head")
+                infra = Infrastructure(config=config)
+                infra.clock.override(providers.Object(clock))
+                demo = Demo(telegram, payments, clock, say, config)
+                await demo.setup_world()
+                demo.process = await start_process(
+                    config, MONOLITH, infra=infra, starters=starters_for(MONOLITH)
+                )
+                say.say(
+                    "paygate",
+                    f"monolith up: HTTP on 127.0.0.1:{port}, bot polling, workers running",
+                )
+                try:
+                    await demo.owner_registers()
+                    token = await demo.offer_is_posted()
+                    await demo.subscriber_buys(token)
+                    await demo.join_and_stranger()
+                    await demo.reminder_and_renewal()
+                    await demo.expiry()
+                    await demo.donation()
+                    await demo.summary()
+                    say.say("demo", "the whole journey ran: exit 0")
+                    if keep_running:
+                        for line in Listening(
+                            telegram.base_url,
+                            payments.base_url,
+                            f"http://127.0.0.1:{port}",
+                            str(db),
+                        ).lines():
+                            out.write(line + "\n")
+                        out.write("Ctrl-C to stop.\n")
+                        out.flush()
+                        await demo.process.stopped.wait()
+                except DemoFailed as exc:
+                    say.say("demo", f"FAILED: {exc}")
+                    return 1
+                finally:
+                    await demo.process.close()
+    return 0

@@ -1,0 +1,193 @@
+"""The ``paygate`` commands that run or inspect a process: run, web, bot, worker,
+check-config, keys. (``db`` lives in :mod:`composition.cli`.)"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import logging
+import secrets
+import sys
+from collections.abc import Callable
+
+from adapters.outbound.crypto.fernet_cipher import generate_key
+from composition.config import ConfigError, load_config
+from composition.logging import configure_logging
+from composition.roots import MONOLITH, Roles, Starter, serve
+
+Register = Callable[..., object]
+
+
+def _serve(
+    roles: Roles, starters: Callable[[], list[Starter]]
+) -> Callable[[argparse.Namespace], int]:
+    def run(args: argparse.Namespace) -> int:
+        try:
+            config = load_config()
+        except ConfigError as exc:
+            sys.stderr.write(f"paygate: configuration error: {exc}\n")
+            return 2
+        configure_logging(level=args.log_level, json_lines=args.json_logs)
+        asyncio.run(serve(config, roles, starters()))
+        return 0
+
+    return run
+
+
+def _add_log_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="lowest level logged (default: INFO)",
+    )
+    parser.add_argument(
+        "--json-logs",
+        action="store_true",
+        help="one JSON object per log line (for log collectors); secrets are always redacted",
+    )
+
+
+def _check_config(_: argparse.Namespace) -> int:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        sys.stderr.write(f"paygate: configuration error: {exc}\n")
+        return 2
+    width = max(len(name) for name in config.masked())
+    for name, value in config.masked().items():
+        sys.stdout.write(f"{name.ljust(width)}  {value}\n")
+    return 0
+
+
+def _new_fernet(_: argparse.Namespace) -> int:
+    sys.stdout.write(generate_key() + "\n")
+    return 0
+
+
+def _new_mac(_: argparse.Namespace) -> int:
+    sys.stdout.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode().rstrip("=") + "\n")
+    return 0
+
+
+def _configure_keys(parser: argparse.ArgumentParser) -> None:
+    actions = parser.add_subparsers(title="actions", dest="action", metavar="ACTION")
+    actions.required = True
+    fernet = actions.add_parser(
+        "new-fernet",
+        help="print a new encryption key for PAYGATE_ENCRYPTION_KEYS",
+        description=(
+            "Print a new Fernet key. To rotate, put it first in PAYGATE_ENCRYPTION_KEYS "
+            "and keep the old keys after it until stored values are re-encrypted."
+        ),
+    )
+    fernet.set_defaults(run=_new_fernet)
+    mac = actions.add_parser(
+        "new-mac",
+        help="print a new MAC key for PAYGATE_MAC_KEYS",
+        description=(
+            "Print a new 32-byte MAC key (base64) for signing offer links and order ids. "
+            "To rotate, put it first in PAYGATE_MAC_KEYS and keep the old one after it."
+        ),
+    )
+    mac.set_defaults(run=_new_mac)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from composition.demo import run_demo
+
+    configure_logging(level=args.log_level, json_lines=args.json_logs)
+    return asyncio.run(run_demo(keep_running=args.keep_running))
+
+
+def _configure_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--keep-running",
+        action="store_true",
+        help="leave the stack up after the journey and print where each part listens",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="lowest level of the services' logs shown beside the transcript (default: WARNING)",
+    )
+    parser.add_argument("--json-logs", action="store_true", help="logs as JSON lines")
+    parser.set_defaults(run=_run_demo)
+
+
+def register_all(register: Register, command: Callable[..., object]) -> None:
+    """Add these commands to the CLI registry (``command`` builds a Command)."""
+
+    def serving(name: str, roles: Roles, help_text: str, description: str) -> None:
+        from composition.starters import starters_for
+
+        def configure(parser: argparse.ArgumentParser) -> None:
+            _add_log_options(parser)
+            parser.set_defaults(run=_serve(roles, lambda: starters_for(roles)))
+
+        register(command(name=name, help=help_text, configure=configure, description=description))
+
+    serving(
+        "run",
+        MONOLITH,
+        "run everything in one process: HTTP, bot and workers (the default deployment)",
+        "Run the HTTP server (webhooks, health, metrics), the bot and the background "
+        "workers in one process. Configuration comes from PAYGATE_* variables and .env; "
+        "see .env.example. SIGTERM stops it gracefully.",
+    )
+    serving(
+        "web",
+        Roles(web=True),
+        "run the HTTP server only: webhooks, health, metrics",
+        "Serve POST /webhooks/nowpayments, POST /webhooks/telegram, /healthz, /readyz and "
+        "/metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT. Run as many as you like.",
+    )
+    serving(
+        "bot",
+        Roles(bot=True),
+        "run the bot by long polling (for hosts without a public URL)",
+        "Receive Telegram updates with getUpdates and answer them. Only one bot process "
+        "may poll at a time (Telegram's rule); with PAYGATE_PUBLIC_URL use webhooks instead.",
+    )
+    serving(
+        "worker",
+        Roles(worker=True),
+        "run the background workers: outbox, expiry, broadcasts, reconciliation",
+        "Dispatch queued Telegram effects, send reminders and remove expired members, keep "
+        "offers posted and reconcile payments. Any number of workers may run at once.",
+    )
+    register(
+        command(
+            name="check-config",
+            help="print the effective configuration with secrets masked",
+            configure=lambda p: p.set_defaults(run=_check_config),
+            description="Load and validate the configuration as a process would, and "
+            "print every setting (secrets only as '*** (set)'). Exit status 2 if invalid.",
+        )
+    )
+    register(
+        command(
+            name="demo",
+            help="run the whole journey against local emulators (what `make demo` runs)",
+            configure=_configure_demo,
+            description=(
+                "Start local emulators of the Telegram Bot API and NowPayments, run the "
+                "monolith against them on a fresh SQLite file, and play a complete journey: "
+                "an owner registers a channel pair, a subscriber pays and is let in, a "
+                "stranger is turned away, reminders, renewal, expiry and a donation. Exits 0 "
+                "when every step happened."
+            ),
+        )
+    )
+    register(
+        command(
+            name="keys",
+            help="make new keys for encryption and signing",
+            configure=_configure_keys,
+        )
+    )
+
+
+logging.getLogger("paygate").addHandler(logging.NullHandler())

@@ -1,0 +1,74 @@
+"""The parts a process may start besides its worker loops: the HTTP server and the
+bot (by webhook through the HTTP server, or by long polling)."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from adapters.inbound.http.app import HttpDeps, HttpSettings, build_app, rate_rules
+from adapters.inbound.http.client_ip import TrustedProxies
+from adapters.inbound.http.health import unit_of_work_probe
+from adapters.inbound.http.security_headers import Environment as HttpEnvironment
+from adapters.inbound.http.telegram import TelegramWebhook
+from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from composition.roots import Process, Roles, Starter
+from core.ports.security import RateLimiter
+
+logger = logging.getLogger("paygate")
+
+
+async def start_http(process: Process) -> None:
+    """Serve webhooks, health and metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT."""
+    config, services = process.config, process.services
+    clock = services.clock
+    gateway = services.gateway
+    telegram: TelegramWebhook | None = None
+    if config.public_url and config.telegram.webhook_secret is not None:
+        from composition.bot import webhook_handler
+
+        telegram = TelegramWebhook(
+            secret=config.telegram.webhook_secret,
+            previous_secret=config.telegram.previous_webhook_secret,
+            handler=await webhook_handler(process),
+        )
+
+    def local(capacity: int, per_second: float) -> RateLimiter:
+        return InMemoryRateLimiter(clock, capacity, per_second)
+
+    deps = HttpDeps(
+        clock=clock,
+        alerts=services.alerts,
+        nonces=services.nonces,
+        verify_payment=services.verify_payment,
+        gateways={gateway.name: gateway},
+        rate_limits=rate_rules(local),
+        settings=HttpSettings(
+            environment=HttpEnvironment(config.environment.value),
+            trusted_proxies=TrustedProxies(config.trusted_proxies),
+        ),
+        telegram=telegram,
+        readiness={"database": unit_of_work_probe(services.uow)},
+    )
+    runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
+    await runner.setup()
+    site = web.TCPSite(runner, config.http_host, config.http_port)
+    await site.start()
+    logger.info("HTTP listening on %s:%s", config.http_host, config.http_port)
+    process.on_cleanup(runner.cleanup)
+
+
+async def start_bot(process: Process) -> None:
+    from composition.bot import start_polling_bot
+
+    await start_polling_bot(process)
+
+
+def starters_for(roles: Roles) -> list[Starter]:
+    starters: list[Starter] = []
+    if roles.web:
+        starters.append(start_http)
+    if roles.bot:
+        starters.append(start_bot)
+    return starters
