@@ -142,15 +142,17 @@ class Process:
         self._tasks.append(asyncio.create_task(guarded(), name=name))
 
     async def close(self) -> None:
+        """Workers first (their runs in flight finish while Telegram and the database
+        are still up), then the bot and the HTTP server, then the resources."""
         if self.loops is not None:
             self.loops.stop()
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
         for cleanup in reversed(self._cleanups):
             try:
                 await cleanup()
             except Exception:
                 logger.exception("error while stopping")
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.infra.shutdown_resources()  # type: ignore[misc]
 
 

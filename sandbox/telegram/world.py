@@ -409,7 +409,9 @@ class World:
                 "chat": chat.to_json(user),
                 "from": user.to_json(),
                 "date": self.now(),
-                "old_chat_member": {"user": self.bot.to_json(), "status": old},
+                # A "kicked" member always carries until_date (0: forever), old or new.
+                "old_chat_member": {"user": self.bot.to_json(), "status": old}
+                | ({"until_date": 0} if old == "kicked" else {}),
                 "new_chat_member": {"user": self.bot.to_json(), "status": new}
                 | ({"until_date": 0} if new == "kicked" else {}),
             },

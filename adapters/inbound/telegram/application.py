@@ -67,25 +67,26 @@ def build_bot_application(
 ) -> BotApplication:
     """The bot, talking to the Bot API at ``base_url`` (Telegram, or an emulator).
 
-    ``bot``, when given, is used instead of a new one built from ``token``.
     With ``webhook=True`` it has no updater: updates come in through
-    :meth:`BotRunner.handle_webhook_update` from the HTTP app instead of long polling."""
-    root = base_url.rstrip("/")
+    :meth:`BotRunner.handle_webhook_update` from the HTTP app instead of long polling.
+
+    ``bot`` lets the bot share an already-built ExtBot (the outbound adapters' one,
+    so replies and outbox sends share one pacing budget, as Telegram counts them per
+    bot); ``token`` must be its token, and ``base_url`` is then unused. The
+    Application shuts that bot down when it stops (python-telegram-bot always does),
+    so stop the runner only once nothing else sends through it any more."""
+    builder = ApplicationBuilder()
     if bot is not None:
-        # The process's shared bot: its replies go through the same pacing (Telegram's
-        # flood limits) and circuit breaker as every other call the process makes.
-        builder = ApplicationBuilder().bot(bot).concurrent_updates(deps.settings.concurrent_updates)
+        if bot.token != token:
+            raise ValueError("the shared bot was built with another token")
+        configured = builder.bot(bot)
     else:
-        builder = (
-            ApplicationBuilder()
-            .token(token)
-            .base_url(f"{root}/bot")
-            .base_file_url(f"{root}/file/bot")
-            .concurrent_updates(deps.settings.concurrent_updates)
-        )
+        root = base_url.rstrip("/")
+        configured = builder.token(token).base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")
+    configured = configured.concurrent_updates(deps.settings.concurrent_updates)
     if webhook:
-        builder = builder.updater(None)
-    application = builder.build()
+        configured = configured.updater(None)
+    application = configured.build()
     add_handlers(application, deps)
     return application
 

@@ -1,0 +1,78 @@
+"""What happens in the channels themselves: join requests to a closed channel, and
+changes to the bot's own standing (``my_chat_member``) in a registered chat."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import TelegramError
+
+from adapters.inbound.telegram.deps import BotDeps
+from adapters.inbound.telegram.queries import ChannelViews
+from adapters.inbound.telegram.replies import Context
+from adapters.inbound.telegram.updates import chat_rights
+from core.domain.channel import Channel
+from core.domain.ids import ChatId, UserId
+from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, Right
+
+logger = logging.getLogger("paygate.bot")
+
+
+def needed_rights(channel: Channel, chat_id: ChatId) -> frozenset[Right]:
+    return BOT_RIGHTS_OPEN if chat_id == channel.open_chat_id else BOT_RIGHTS_CLOSED
+
+
+def lost_rights_reason(chat_title: str, rights: ChatRights, missing: tuple[Right, ...]) -> str:
+    if not rights.is_admin:
+        return f"the bot is no longer an admin of {chat_title}"
+    names = ", ".join(r.value.removeprefix("can_").replace("_", " ") for r in missing)
+    return f"the bot lost its right to {names} in {chat_title}"
+
+
+class ChatEventHandlers:
+    def __init__(self, deps: BotDeps, views: ChannelViews) -> None:
+        self._deps = deps
+        self._views = views
+
+    async def join_request(self, update: Update, context: Context) -> None:
+        """Someone opened a join-request link: the use case approves only the holder
+        of an active subscription to that channel (through the outbox)."""
+        request = update.chat_join_request
+        if request is None:
+            return
+        await self._deps.join_requests.execute(
+            ChatId(request.chat.id), UserId(request.from_user.id), request.date
+        )
+
+    async def my_chat_member(self, update: Update, context: Context) -> None:
+        """The bot's rights changed in a chat. Losing any right a registered chat needs
+        pauses that channel's sales (the use case tells the owner); when both of its
+        chats are in order again, sales resume."""
+        change = update.my_chat_member
+        if change is None or change.chat.type == ChatType.PRIVATE:
+            return  # a person blocked or unblocked the bot: not a channel matter
+        chat_id = ChatId(change.chat.id)
+        channel = await self._views.by_chat(chat_id)
+        if channel is None:
+            return
+        rights = chat_rights(change.new_chat_member)
+        missing = rights.missing(needed_rights(channel, chat_id))
+        if missing:
+            title = change.chat.title or str(chat_id)
+            await self._deps.sales.pause(chat_id, lost_rights_reason(title, rights, missing))
+            return
+        if not channel.sales_paused:
+            return
+        other = channel.closed_chat_id if chat_id == channel.open_chat_id else channel.open_chat_id
+        try:
+            member = await context.bot.get_chat_member(other, context.bot.id)
+        except TelegramError:
+            logger.warning(
+                "could not check the bot's rights in chat %s; sales stay as they are", other
+            )
+            return
+        if chat_rights(member).missing(needed_rights(channel, other)):
+            return
+        await self._deps.sales.resume(chat_id)

@@ -1,0 +1,68 @@
+"""What the bot needs from the rest of PayGate: the use cases it calls, a few ports,
+and its settings. Composition builds these once and hands them over."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import attrs
+
+from core.domain.signing import MacKeyring
+from core.ports.clock import Clock
+from core.ports.repositories import UnitOfWorkFactory
+from core.ports.security import RateLimiter
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.donations import StartDonation
+from core.services.join_requests import HandleJoinRequest
+from core.services.publish_posts import PublishPosts
+from core.services.register_channel import RegisterChannel
+from core.services.subscriber_status import ResendAccess, SubscriberStatus
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be at least 1")
+
+
+@attrs.frozen
+class BotSettings:
+    conversation_timeout: timedelta = timedelta(minutes=5)
+    """An unfinished conversation (donation amount, /register) ends after this idle time."""
+    keypad_ttl: timedelta = timedelta(minutes=5)
+    """A donation keypad's preset buttons stop working this long after it was shown."""
+    command_cost: int = attrs.field(default=1, validator=_positive)
+    """Tokens a message or a button press takes from the user's bucket."""
+    checkout_cost: int = attrs.field(default=5, validator=_positive)
+    """Tokens an invoice request takes from the user's checkout bucket (a provider
+    call). Must not exceed the limiter's capacity."""
+    concurrent_updates: int = attrs.field(default=16, validator=_positive)
+    """Updates handled at once: one slow invoice must not hold up everyone else."""
+    presets: int = attrs.field(default=6, validator=_positive)
+    """Preset amounts on the donation keypad."""
+
+
+@attrs.frozen
+class BotDeps:
+    """The already-built use cases and ports the bot's handlers call."""
+
+    resolve_offer: ResolveOffer
+    checkout: StartCheckout
+    donate: StartDonation
+    join_requests: HandleJoinRequest
+    register: RegisterChannel
+    set_tiers: SetTiers
+    set_donations: SetDonationBounds
+    sales: ChangeSales
+    status: SubscriberStatus
+    resend: ResendAccess
+    publish: PublishPosts
+    uow: UnitOfWorkFactory
+    """Read-only views for owners' lists and the donation keypad."""
+    keyring: MacKeyring
+    """Verifies Donate tokens (subscription tokens are ResolveOffer's job)."""
+    clock: Clock
+    limiter: RateLimiter
+    """Per-user buckets for messages, button presses and invoice requests."""
+    bot_username: str
+    settings: BotSettings = BotSettings()

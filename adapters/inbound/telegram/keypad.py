@@ -1,0 +1,84 @@
+"""The donation keypad: preset amounts within the channel's bounds, plus "other
+amount" and "cancel".
+
+Its buttons carry the channel and the time the keypad was shown, so a press needs no
+memory of the conversation (any process can serve it) and an old keypad can be
+refused after its time is up.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from adapters.inbound.telegram.parsing import (
+    CANCEL_DONATION,
+    OtherAmount,
+    Preset,
+    format_amount,
+    other_amount_data,
+    preset_data,
+)
+from adapters.inbound.telegram.texts import money_text
+from core.domain.channel import DonationBounds
+from core.domain.ids import ChannelId
+from core.domain.messages import Button, OutgoingMessage
+
+PER_ROW = 3
+
+
+def _ladder(low: Decimal, high: Decimal) -> list[Decimal]:
+    """1-2-5 steps (0.01, 0.02, 0.05, 0.1 … 1, 2, 5, 10 …) between ``low`` and ``high``."""
+    steps: list[Decimal] = []
+    for exponent in range(-2, 10):
+        for mantissa in (1, 2, 5):
+            value = Decimal(mantissa).scaleb(exponent)
+            if low <= value <= high:
+                steps.append(value)
+    return steps
+
+
+def preset_amounts(bounds: DonationBounds, count: int) -> list[Decimal]:
+    """Up to ``count`` round amounts spread across the bounds, smallest first; the
+    bounds themselves when too few round amounts fall between them."""
+    low, high = bounds.minimum.amount, bounds.maximum.amount
+    ladder = _ladder(low, high)
+    if len(ladder) < 3:
+        ladder = sorted({low, *ladder, high})
+    if len(ladder) <= count:
+        return ladder
+    if count == 1:
+        return [ladder[0]]
+    last = len(ladder) - 1
+    span = count - 1
+    picks = sorted({(i * last + span // 2) // span for i in range(count)})
+    return [ladder[i] for i in picks]
+
+
+def keypad_message(
+    title: str, channel_id: ChannelId, bounds: DonationBounds, issued_at: datetime, count: int
+) -> OutgoingMessage:
+    currency = bounds.minimum.currency
+    presets = [
+        Button(
+            f"{format_amount(amount)} {currency}",
+            callback_data=preset_data(Preset(channel_id, amount, issued_at)),
+        )
+        for amount in preset_amounts(bounds, count)
+    ]
+    rows = [tuple(presets[i : i + PER_ROW]) for i in range(0, len(presets), PER_ROW)]
+    rows.append(
+        (
+            Button(
+                "Other amount",
+                callback_data=other_amount_data(OtherAmount(channel_id, issued_at)),
+            ),
+            Button("Cancel", callback_data=CANCEL_DONATION),
+        )
+    )
+    return OutgoingMessage(
+        f"Support {title} with a donation.\n"
+        f"Pick an amount, or type one between {money_text(bounds.minimum)} "
+        f"and {money_text(bounds.maximum)} (such as 12.50).",
+        tuple(rows),
+    )

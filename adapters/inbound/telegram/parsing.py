@@ -1,0 +1,262 @@
+"""Reading what people type and what buttons carry: amounts, tier lists, donation
+bounds, chat references, channel numbers and callback data.
+
+Pure functions over text. Bad input raises :class:`BadInput`, whose message is fit to
+show the person who typed it; the domain's own rules (tier numbers, decimals, bounds)
+are left to the domain objects these functions build.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import attrs
+
+from core.domain.channel import DonationBounds
+from core.domain.errors import DomainError
+from core.domain.ids import ChannelId, is_valid_id
+from core.domain.money import Money
+from core.domain.tier import Tier, validate_tiers
+from core.services.notices import OFFER_CALLBACK_PREFIX
+
+MAX_CALLBACK_BYTES = 64
+
+CONFIRM_PREFIX = "c:"
+RENEW_PREFIX = OFFER_CALLBACK_PREFIX
+RESEND_PREFIX = "a:"
+PRESET_PREFIX = "d:"
+OTHER_AMOUNT_PREFIX = "dt:"
+CANCEL_DONATION = "dx"
+
+OFF_WORDS = frozenset({"off", "none"})
+
+DONATION_START = re.compile(r"\A/start(?:@\w+)?\s+[A-Za-z0-9]{1,32}_0_[A-Za-z0-9_-]{22}\s*\Z")
+"""``/start <token>`` whose token names a Donate button (tier 0): the shape only; the
+token's tag is verified before anything is shown."""
+
+
+class BadInput(DomainError):
+    """What was typed or pressed cannot be read; the message says how to write it."""
+
+
+# ----------------------------------------------------------------- amounts
+_AMOUNT = re.compile(r"\A(\d{1,12})(?:[.,](\d{1,12}))?\Z")
+
+
+def parse_amount(text: str, currency: str) -> Decimal:
+    """``12.50``, ``12,50``, ``12`` or with the currency code (``12.50 USD``).
+
+    At most two decimals; no thousands separators (``1,000`` is ambiguous)."""
+    cleaned = text.strip()
+    code = currency.upper()
+    upper = cleaned.upper()
+    if upper.endswith(code):
+        cleaned = cleaned[: -len(code)].strip()
+    elif upper.startswith(code):
+        cleaned = cleaned[len(code) :].strip()
+    match = _AMOUNT.match(cleaned)
+    if match is None:
+        raise BadInput("send just the amount, such as 12.50 or 12,50")
+    whole, fraction = match.groups()
+    if fraction is not None and len(fraction) > 2:
+        raise BadInput("use at most two decimals, such as 12.50")
+    return Decimal(whole if fraction is None else f"{whole}.{fraction}")
+
+
+def format_amount(amount: Decimal) -> str:
+    """``5``, ``12.5``, ``500``: no exponent, no trailing zeros."""
+    return format(amount.normalize(), "f")
+
+
+# ------------------------------------------------------------------- tiers
+_TIER = re.compile(
+    r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})/(\d{1,5})(?:d|days?)?\Z",
+    re.IGNORECASE,
+)
+TIERS_EXAMPLE = "1=10USD/30d 2=25USD/90d"
+
+
+def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
+    """``1=10USD/30d 2=25USD/90d``: number=price+currency/days, up to three; ``none``
+    (or ``off``) for no tiers at all."""
+    if len(words) == 1 and words[0].lower() in OFF_WORDS:
+        return ()
+    if not words:
+        raise BadInput(f"write the tiers after the channel number, such as {TIERS_EXAMPLE}")
+    tiers: list[Tier] = []
+    for word in words:
+        match = _TIER.match(word)
+        if match is None:
+            raise BadInput(
+                f"I could not read “{word[:40]}”: write each tier as "
+                f"number=price/days, such as {TIERS_EXAMPLE}"
+            )
+        number, amount, currency, days = match.groups()
+        price = Money(Decimal(amount.replace(",", ".")), currency)
+        tiers.append(Tier(int(number), price, int(days)))
+    return validate_tiers(tuple(tiers))
+
+
+# ---------------------------------------------------------- donation bounds
+_BOUNDS = re.compile(
+    r"\A(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})?\s*-\s*"
+    r"(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})\Z"
+)
+BOUNDS_EXAMPLE = "1USD-500USD"
+
+
+def parse_bounds(text: str) -> DonationBounds | None:
+    """``1USD-500USD``, ``1-500 USD`` or ``2.50 EUR - 100 EUR``; ``off`` for none."""
+    cleaned = text.strip()
+    if cleaned.lower() in OFF_WORDS:
+        return None
+    match = _BOUNDS.match(cleaned)
+    if match is None:
+        raise BadInput(f"write the limits as minimum-maximum, such as {BOUNDS_EXAMPLE}, or off")
+    low, low_currency, high, high_currency = match.groups()
+    if low_currency is not None and low_currency.upper() != high_currency.upper():
+        raise BadInput("both limits must be in the same currency")
+    return DonationBounds(
+        Money(Decimal(low.replace(",", ".")), high_currency),
+        Money(Decimal(high.replace(",", ".")), high_currency),
+    )
+
+
+# ------------------------------------------------------------------- chats
+_USERNAME = re.compile(r"\A@([A-Za-z][A-Za-z0-9_]{3,31})\Z")
+_LINK = re.compile(r"\A(?:https?://)?(?:t\.me|telegram\.me)/([A-Za-z][A-Za-z0-9_]{3,31})/?\Z")
+_CHAT_ID = re.compile(r"\A-\d{1,19}\Z")
+
+
+def parse_chat_ref(text: str) -> int | str:
+    """A channel's id (``-100…``, as an int) or its public name (``@name``, as text),
+    from an id, ``@name`` or a ``t.me/name`` link."""
+    cleaned = text.strip()
+    if _CHAT_ID.match(cleaned):
+        return int(cleaned)
+    for pattern in (_USERNAME, _LINK):
+        match = pattern.match(cleaned)
+        if match is not None:
+            return "@" + match.group(1)
+    raise BadInput(
+        "send the channel's @username, its t.me link or its id (such as -1001234567890), "
+        "or forward me a message from it"
+    )
+
+
+def parse_channel_number(word: str, count: int) -> int:
+    """The owner's channel ``#n`` (as /channels numbers them) as a 0-based index."""
+    cleaned = word.strip().removeprefix("#")
+    if not cleaned.isdecimal() or len(cleaned) > 4:
+        raise BadInput("start with the channel's number from /channels, such as 1")
+    number = int(cleaned)
+    if not 1 <= number <= count:
+        raise BadInput(f"you have no channel {number}; /channels lists yours")
+    return number - 1
+
+
+# ---------------------------------------------------------- callback data
+@attrs.frozen
+class Preset:
+    """A donation keypad's preset button."""
+
+    channel_id: ChannelId
+    amount: Decimal
+    issued_at: datetime
+
+
+@attrs.frozen
+class OtherAmount:
+    """The keypad's "other amount" button."""
+
+    channel_id: ChannelId
+    issued_at: datetime
+
+
+def _fits(data: str) -> str:
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data[:16]}…")
+    return data
+
+
+def _b36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out
+
+
+def _moment(text: str) -> datetime:
+    if not text.isalnum() or len(text) > 8:
+        raise ValueError(text)
+    return datetime.fromtimestamp(int(text, 36), UTC)
+
+
+_STALE = "this button no longer works; please start again"
+
+
+def confirm_data(token: str) -> str:
+    return _fits(CONFIRM_PREFIX + token)
+
+
+def renew_data(token: str) -> str:
+    return _fits(RENEW_PREFIX + token)
+
+
+def token_from(data: str, prefix: str) -> str:
+    """The offer token a Confirm or Renew button carries (verified by the use case)."""
+    if not data.startswith(prefix) or len(data) == len(prefix):
+        raise BadInput(_STALE)
+    return data[len(prefix) :]
+
+
+def resend_data(channel_id: ChannelId) -> str:
+    return _fits(RESEND_PREFIX + channel_id)
+
+
+def channel_from_resend(data: str) -> ChannelId:
+    channel = data.removeprefix(RESEND_PREFIX)
+    if not data.startswith(RESEND_PREFIX) or not is_valid_id(channel):
+        raise BadInput(_STALE)
+    return ChannelId(channel)
+
+
+def preset_data(preset: Preset) -> str:
+    stamp = _b36(int(preset.issued_at.timestamp()))
+    return _fits(f"{PRESET_PREFIX}{preset.channel_id}:{format_amount(preset.amount)}:{stamp}")
+
+
+def parse_preset(data: str) -> Preset:
+    parts = data.removeprefix(PRESET_PREFIX).split(":")
+    try:
+        if not data.startswith(PRESET_PREFIX) or len(parts) != 3 or not is_valid_id(parts[0]):
+            raise ValueError(data)
+        amount = Decimal(parts[1]) if re.fullmatch(r"\d{1,15}(\.\d{1,2})?", parts[1]) else None
+        if amount is None:
+            raise ValueError(data)
+        return Preset(ChannelId(parts[0]), amount, _moment(parts[2]))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise BadInput(_STALE) from exc
+
+
+def other_amount_data(other: OtherAmount) -> str:
+    stamp = _b36(int(other.issued_at.timestamp()))
+    return _fits(f"{OTHER_AMOUNT_PREFIX}{other.channel_id}:{stamp}")
+
+
+def parse_other_amount(data: str) -> OtherAmount:
+    parts = data.removeprefix(OTHER_AMOUNT_PREFIX).split(":")
+    try:
+        if not data.startswith(OTHER_AMOUNT_PREFIX) or len(parts) != 2:
+            raise ValueError(data)
+        if not is_valid_id(parts[0]):
+            raise ValueError(data)
+        return OtherAmount(ChannelId(parts[0]), _moment(parts[1]))
+    except (ValueError, OverflowError, OSError) as exc:
+        raise BadInput(_STALE) from exc

@@ -1,0 +1,198 @@
+"""The real bot (python-telegram-bot Application) against the Telegram emulator over
+loopback, with the core wired on in-memory adapters (tests/unit/services/world.py).
+
+People act through the emulator (they type, press buttons, open links); the bot
+answers through the Bot API; tests read what the emulator shows each person and what
+the core's store keeps. The emulator's clock is the core's FrozenClock, so message
+dates and the core agree on what time it is.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from typing import Any, TypeVar
+
+import attrs
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from adapters.inbound.telegram import BotDeps, BotRunner, BotSettings, build_bot_application
+from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from core.domain.ids import UserId
+from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from sandbox.telegram import FloodLimits, Message, TelegramEmulator
+from tests.unit.services.world import CLOSED, KEYRING, OPEN, OWNER, World, build
+
+SUBSCRIBER = UserId(2001)
+STRANGER = UserId(2002)
+DONOR = UserId(2003)
+BOT_USERNAME = "paygate_test_bot"
+
+T = TypeVar("T")
+
+
+@attrs.define
+class Bot:
+    world: World
+    emu: TelegramEmulator
+    runner: BotRunner
+    deps: BotDeps
+
+    async def restart(self) -> None:
+        """A new bot process on the same Telegram: nothing kept in memory survives."""
+        await self.runner.stop()
+        self.runner = BotRunner(
+            build_bot_application(self.deps, self.emu.token, self.emu.base_url),
+            poll_timeout=timedelta(seconds=5),
+        )
+        await self.runner.start_polling()
+
+    # ------------------------------------------------------- people acting
+    def last_id(self, chat_id: int) -> int:
+        messages = self.emu.messages(chat_id)
+        return messages[-1].message_id if messages else 0
+
+    async def say(self, user: int, text: str) -> Message:
+        """``user`` writes ``text`` to the bot; returns the bot's first answer."""
+        after = self.last_id(user)
+        self.emu.user_sends(user, text)
+        return await self.answer_to(user, after)
+
+    async def answer_to(self, user: int, after: int) -> Message:
+        return await self.until(
+            lambda: next(
+                (m for m in self.from_bot(user) if m.message_id > after),
+                None,
+            ),
+            f"the bot's answer to {user}",
+        )
+
+    def message(self, chat_id: int, message_id: int) -> Message:
+        """A message as the chat shows it now (edits applied)."""
+        return next(m for m in self.emu.messages(chat_id) if m.message_id == message_id)
+
+    def from_bot(self, chat_id: int) -> list[Message]:
+        return [m for m in self.emu.messages(chat_id) if m.from_id == self.emu.bot.id]
+
+    async def press(self, user: int, message: Message, label: str) -> str:
+        """``user`` presses the button labelled ``label`` under ``message``; returns the
+        callback query's id once the bot answered it."""
+        data = button(message, label)["callback_data"]
+        query_id = self.emu.user_presses(user, message.chat_id, message.message_id, data)
+        await self.until(lambda: self.emu.callback_queries[query_id].answered, "an answer")
+        return query_id
+
+    def alert(self, query_id: str) -> str | None:
+        return self.emu.callback_queries[query_id].answer_text
+
+    async def until(self, check: Callable[[], T | None], what: str, within: float = 5.0) -> T:
+        """Wait until ``check`` gives something truthy, and return it."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            result = check()
+            if result:
+                return result
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    async def until_true(
+        self, check: Callable[[], Awaitable[bool]], what: str, within: float = 5.0
+    ) -> None:
+        """Wait until the async ``check`` holds (a state the core's store keeps)."""
+        deadline = time.monotonic() + within
+        while time.monotonic() < deadline:
+            if await check():
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError(f"timed out waiting for {what}")
+
+    async def bot_sends_buttons(self, user: int, *data: str) -> Message:
+        """A message from the bot with one button per callback ``data`` (as an older
+        version of the bot, or a tampering client, might have left behind)."""
+        after = self.last_id(user)
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(d, callback_data=d)] for d in data])
+        await self.runner.application.bot.send_message(user, "old buttons", reply_markup=markup)
+        return await self.answer_to(user, after)
+
+    async def settle(self) -> None:
+        """Give the bot a moment to act on anything still in flight (for asserting that
+        something did NOT happen)."""
+        await asyncio.sleep(0.2)
+
+
+def button(message: Message, label: str) -> dict[str, Any]:
+    for row in (message.reply_markup or {}).get("inline_keyboard", []):
+        for b in row:
+            if b.get("text") == label:
+                found: dict[str, Any] = b
+                return found
+    raise AssertionError(f"no button {label!r} under: {message.text!r}")
+
+
+def labels(message: Message) -> list[str]:
+    rows = (message.reply_markup or {}).get("inline_keyboard", [])
+    return [str(b["text"]) for row in rows for b in row]
+
+
+def emulated_telegram(world: World) -> TelegramEmulator:
+    emu = TelegramEmulator(
+        flood=FloodLimits.off(),
+        webhook_retry_delay=0.05,
+        wall_clock=lambda: world.clock.now().timestamp(),
+    )
+    assert emu.bot.username == BOT_USERNAME
+    emu.add_user(OWNER, "Olivia", username="olivia")
+    emu.add_user(SUBSCRIBER, "Sam")
+    emu.add_user(STRANGER, "Eve")
+    emu.add_user(DONOR, "Dana")
+    emu.add_chat(OPEN, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER)
+    emu.add_chat(CLOSED, "channel", "Alpha Signals VIP", creator_id=OWNER)
+    return emu
+
+
+def bot_deps(
+    world: World, settings: BotSettings | None = None, capacity: int = 1000, refill: int = 1
+) -> BotDeps:
+    return BotDeps(
+        resolve_offer=world.resolve,
+        checkout=world.checkout,
+        donate=world.donate,
+        join_requests=world.join,
+        register=world.register,
+        set_tiers=world.set_tiers,
+        set_donations=world.set_donations,
+        sales=world.sales,
+        status=SubscriberStatus(world.uow, world.clock, KEYRING),
+        resend=ResendAccess(world.uow, world.clock),
+        publish=world.publish,
+        uow=world.uow,
+        keyring=KEYRING,
+        clock=world.clock,
+        limiter=InMemoryRateLimiter(world.clock, capacity, refill),
+        bot_username=BOT_USERNAME,
+        settings=settings or BotSettings(),
+    )
+
+
+@asynccontextmanager
+async def polling_bot(
+    world: World | None = None,
+    deps: Callable[[World], BotDeps] = bot_deps,
+) -> AsyncIterator[Bot]:
+    """The bot long-polling the emulator."""
+    world = world or build()
+    async with emulated_telegram(world) as emu:
+        bot_deps_ = deps(world)
+        runner = BotRunner(
+            build_bot_application(bot_deps_, emu.token, emu.base_url),
+            poll_timeout=timedelta(seconds=5),
+        )
+        await runner.start_polling()
+        bot = Bot(world, emu, runner, bot_deps_)
+        try:
+            yield bot
+        finally:
+            await bot.runner.stop()  # the one running now, after any restart()

@@ -1,0 +1,204 @@
+"""Donations: the Donate link, the amount keypad, typed amounts, cancelling and
+timing out, through the real bot."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from adapters.inbound.telegram import BotSettings
+from core.domain.channel import Channel
+from core.domain.money import Money
+from core.domain.offer_token import DONATION, OfferToken
+from tests.contract.bot.harness import DONOR, Bot, bot_deps, labels, polling_bot
+from tests.unit.services.world import KEYRING, OWNER, build
+
+PRESETS = ["1 USD", "5 USD", "10 USD", "50 USD", "100 USD", "500 USD"]
+NOT_UNDERSTOOD = "I did not understand that. /help lists what I can do."
+
+
+def donate_link(channel: Channel) -> str:
+    return "/start " + OfferToken(channel.id, DONATION).encode(KEYRING)
+
+
+def prices(bot: Bot) -> list[Money]:
+    return [r.price for r in bot.world.gateway.requests]
+
+
+async def test_the_donate_link_opens_a_keypad_within_the_channels_bounds(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+
+    assert keypad.chat_id == DONOR
+    assert keypad.text.splitlines() == [
+        "Support Alpha Signals with a donation.",
+        "Pick an amount, or type one between 1 USD and 500 USD (such as 12.50).",
+    ]
+    assert labels(keypad) == [*PRESETS, "Other amount", "Cancel"]
+
+
+async def test_a_preset_amount_turns_the_keypad_into_the_invoice_link(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+
+    await bot.press(DONOR, keypad, "5 USD")
+
+    invoice = bot.emu.messages(DONOR)[-1]
+    assert invoice.message_id == keypad.message_id
+    assert invoice.text.startswith("Alpha Signals: a donation for 5 USD.")
+    assert labels(invoice) == ["Pay now"]
+    assert prices(bot) == [Money.of(5, "USD")]
+
+
+async def test_a_typed_amount_with_a_decimal_comma_is_accepted(bot: Bot, channel: Channel) -> None:
+    await bot.say(DONOR, donate_link(channel))
+
+    invoice = await bot.say(DONOR, "12,50")
+
+    assert invoice.text.startswith("Alpha Signals: a donation for 12.50 USD.")
+    assert labels(invoice) == ["Pay now"]
+    assert prices(bot) == [Money.of("12.50", "USD")]
+
+
+async def test_bad_amounts_are_explained_and_the_next_good_one_is_taken(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.say(DONOR, donate_link(channel))
+
+    answers = [(await bot.say(DONOR, text)).text for text in ("abc", "1000", "0.5", "12.505")]
+    invoice = await bot.say(DONOR, "12.50 usd")
+
+    assert answers == [
+        "Send just the amount, such as 12.50 or 12,50.",
+        "The largest donation is 500 USD.",
+        "The smallest donation is 1 USD.",
+        "Use at most two decimals, such as 12.50.",
+    ]
+    assert invoice.text.startswith("Alpha Signals: a donation for 12.50 USD.")
+    assert prices(bot) == [Money.of("12.50", "USD")]
+
+
+async def test_other_amount_asks_for_the_amount_then_takes_it(bot: Bot, channel: Channel) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    after = bot.last_id(DONOR)
+
+    await bot.press(DONOR, keypad, "Other amount")
+    prompt = await bot.answer_to(DONOR, after)
+    invoice = await bot.say(DONOR, "42")
+
+    assert prompt.text == (
+        "Type the amount for Alpha Signals in USD, between 1 USD and 500 USD (such as 12.50)."
+    )
+    assert invoice.text.startswith("Alpha Signals: a donation for 42 USD.")
+
+
+async def test_the_cancel_button_closes_the_keypad_and_the_conversation(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+
+    await bot.press(DONOR, keypad, "Cancel")
+    after_cancel = await bot.say(DONOR, "5")
+
+    assert bot.message(DONOR, keypad.message_id).text == "Donation cancelled."
+    assert labels(bot.message(DONOR, keypad.message_id)) == []
+    assert after_cancel.text == NOT_UNDERSTOOD
+    assert prices(bot) == []
+
+
+async def test_slash_cancel_ends_the_donation_and_retires_the_keypad(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+
+    answer = await bot.say(DONOR, "/cancel")
+
+    assert answer.text == "Donation cancelled."
+    assert bot.message(DONOR, keypad.message_id).text == "Donation cancelled."
+
+
+async def test_an_idle_donation_times_out_and_its_keypad_says_so() -> None:
+    world = build()
+    channel = await world.channel()
+    quick = BotSettings(conversation_timeout=timedelta(seconds=0.3))
+    async with polling_bot(world, lambda w: bot_deps(w, quick)) as bot:
+        keypad = await bot.say(DONOR, donate_link(channel))
+
+        await bot.until(
+            lambda: bot.message(DONOR, keypad.message_id).edit_date, "the keypad to time out"
+        )
+        late = await bot.say(DONOR, "5")
+
+    assert bot.message(DONOR, keypad.message_id).text == (
+        "This donation keypad has expired. Tap Donate in the channel to start again."
+    )
+    assert late.text == NOT_UNDERSTOOD
+    assert prices(bot) == []
+
+
+async def test_a_preset_pressed_after_five_minutes_is_refused(bot: Bot, channel: Channel) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    bot.world.clock.advance(timedelta(minutes=5, seconds=1))
+
+    await bot.press(DONOR, keypad, "5 USD")
+
+    assert bot.emu.messages(DONOR)[-1].text == (
+        "This donation keypad has expired. Tap Donate in the channel to start again."
+    )
+    assert prices(bot) == []
+
+
+async def test_a_preset_works_on_a_bot_process_that_never_saw_the_keypad(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    await bot.restart()
+
+    await bot.press(DONOR, keypad, "10 USD")
+
+    assert bot.emu.messages(DONOR)[-1].text.startswith("Alpha Signals: a donation for 10 USD.")
+    assert prices(bot) == [Money.of(10, "USD")]
+
+
+async def test_a_channel_without_donations_says_so(bot: Bot, channel: Channel) -> None:
+    await bot.world.set_donations.execute(OWNER, channel.id, None)
+
+    answer = await bot.say(DONOR, donate_link(channel))
+
+    assert answer.text == "Alpha Signals does not take donations right now."
+    assert labels(answer) == []
+
+
+async def test_a_forged_donate_link_gets_a_clear_message(bot: Bot, channel: Channel) -> None:
+    link = donate_link(channel)
+    forged = link[:-3] + ("AAA" if not link.endswith("AAA") else "BBB")
+
+    answer = await bot.say(DONOR, forged)
+
+    assert answer.text == "This link is not a valid offer."
+    assert prices(bot) == []
+
+
+async def test_no_keypad_is_ever_shown_outside_a_private_chat(bot: Bot, channel: Channel) -> None:
+    group = -1009
+    bot.emu.add_chat(group, "supergroup", "Chatter")
+    link = donate_link(channel)
+    bot.emu.hub.emit(
+        "message",
+        {
+            "message_id": 1,
+            "from": {"id": DONOR, "is_bot": False, "first_name": "Dana"},
+            "chat": {"id": group, "type": "supergroup", "title": "Chatter"},
+            "date": int(bot.world.clock.now().timestamp()),
+            "text": link,
+            "entities": [{"offset": 0, "length": 6, "type": "bot_command"}],
+        },
+    )
+    answer = await bot.say(DONOR, "/help")
+    await bot.settle()
+
+    sent_to = [c.params.get("chat_id") for c in bot.emu.calls_to("sendMessage")]
+    assert answer.text.startswith("Subscribers")
+    assert str(group) not in [str(c) for c in sent_to]
+    assert [m.text for m in bot.from_bot(DONOR)] == [answer.text]

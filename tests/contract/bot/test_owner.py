@@ -1,0 +1,266 @@
+"""Owners in the bot: /register (at once or step by step), /channels, /tiers,
+/donations and /repost."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+
+import pytest
+
+from adapters.inbound.telegram import BotSettings
+from core.domain.channel import Channel, DonationBounds
+from core.domain.tier import Tier
+from tests.contract.bot.harness import STRANGER, Bot, bot_deps, polling_bot
+from tests.unit.services.world import CLOSED, OPEN, OWNER, build, usd
+
+
+@pytest.fixture
+async def fresh() -> AsyncIterator[Bot]:
+    """No channel registered yet; the owner created both chats and made the bot an
+    admin of each."""
+    world = build()
+    world.admin_chats()
+    async with polling_bot(world) as running:
+        yield running
+
+
+async def channels_of(bot: Bot) -> list[Channel]:
+    async with bot.world.uow() as tx:
+        return list(await tx.channels.by_owner(OWNER))
+
+
+async def test_register_at_once_registers_the_pair(fresh: Bot) -> None:
+    answer = await fresh.say(OWNER, f"/register {OPEN} {CLOSED} Alpha Signals")
+
+    (channel,) = await channels_of(fresh)
+    assert answer.text.splitlines()[0] == "Alpha Signals is registered as channel 1."
+    assert (channel.owner_id, channel.open_chat_id, channel.closed_chat_id, channel.title) == (
+        OWNER,
+        OPEN,
+        CLOSED,
+        "Alpha Signals",
+    )
+
+
+async def test_register_step_by_step_takes_a_username_an_id_and_a_title(fresh: Bot) -> None:
+    first = await fresh.say(OWNER, "/register")
+    second = await fresh.say(OWNER, "@alpha_signals")
+    third = await fresh.say(OWNER, str(CLOSED))
+    done = await fresh.say(OWNER, "Alpha Signals")
+
+    (channel,) = await channels_of(fresh)
+    assert first.text.startswith("Let's connect your channels")
+    assert second.text.startswith("Now the closed (private) channel")
+    assert third.text.startswith("Last, the title subscribers see")
+    assert done.text.splitlines()[0] == "Alpha Signals is registered as channel 1."
+    assert (channel.open_chat_id, channel.closed_chat_id) == (OPEN, CLOSED)
+
+
+async def test_register_refuses_the_same_chat_twice_and_asks_again(fresh: Bot) -> None:
+    await fresh.say(OWNER, "/register")
+    await fresh.say(OWNER, str(OPEN))
+
+    refused = await fresh.say(OWNER, "@alpha_signals")
+    asked = await fresh.say(OWNER, str(CLOSED))
+
+    assert refused.text == "The closed channel must be a different chat from the open one."
+    assert asked.text.startswith("Last, the title subscribers see")
+
+
+async def test_register_by_someone_who_is_not_an_admin_is_refused(fresh: Bot) -> None:
+    await fresh.say(STRANGER, "/register")
+    await fresh.say(STRANGER, str(OPEN))
+    await fresh.say(STRANGER, str(CLOSED))
+
+    answer = await fresh.say(STRANGER, "Not mine")
+
+    assert answer.text == (
+        "You must be the creator or an admin of the open channel.\nSend /register to start again."
+    )
+    assert await channels_of(fresh) == []
+
+
+async def test_register_with_a_name_telegram_does_not_know_says_so(fresh: Bot) -> None:
+    answer = await fresh.say(OWNER, f"/register @nobody_here {CLOSED} Alpha")
+
+    assert answer.text == "I cannot find @nobody_here; check the name."
+
+
+async def test_register_with_too_few_words_explains_the_two_ways(fresh: Bot) -> None:
+    answer = await fresh.say(OWNER, f"/register {OPEN} {CLOSED}")
+
+    assert answer.text == (
+        "Write /register <open channel> <closed channel> <title>, "
+        "or just /register and I will ask for each."
+    )
+
+
+async def test_register_can_be_cancelled(fresh: Bot) -> None:
+    await fresh.say(OWNER, "/register")
+
+    answer = await fresh.say(OWNER, "/cancel")
+    after = await fresh.say(OWNER, str(OPEN))
+
+    assert answer.text == "Registration cancelled."
+    assert after.text == "I did not understand that. /help lists what I can do."
+
+
+async def test_an_idle_registration_times_out() -> None:
+    world = build()
+    world.admin_chats()
+    quick = BotSettings(conversation_timeout=timedelta(seconds=0.3))
+    async with polling_bot(world, lambda w: bot_deps(w, quick)) as bot:
+        first = await bot.say(OWNER, "/register")
+
+        timed_out = await bot.answer_to(OWNER, first.message_id)
+
+    assert timed_out.text == "Registration timed out. Send /register to start again."
+
+
+async def test_channels_lists_the_owners_channels_and_their_state(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.world.sales.pause(CLOSED, "the bot is no longer an admin of Alpha Signals VIP")
+
+    answer = await bot.say(OWNER, "/channels")
+
+    assert answer.text.splitlines() == [
+        "Your channels:",
+        "1. Alpha Signals — paused (the bot is no longer an admin of Alpha Signals VIP)",
+        f"   open {OPEN}, closed {CLOSED}",
+        "   tiers: 30 days — 10 USD; 90 days — 25 USD",
+        "   donations: 1 USD to 500 USD",
+    ]
+
+
+async def test_tiers_shows_the_current_tiers(bot: Bot, channel: Channel) -> None:
+    answer = await bot.say(OWNER, "/tiers")
+
+    assert answer.text.splitlines()[:3] == [
+        "1. Alpha Signals",
+        "   • tier 1: 30 days — 10 USD",
+        "   • tier 2: 90 days — 25 USD",
+    ]
+
+
+async def test_tiers_sets_up_to_three_tiers(bot: Bot, channel: Channel) -> None:
+    answer = await bot.say(OWNER, "/tiers 1 1=12USD/30d 2=30.50USD/90d 3=100usd/365d")
+
+    stored = await bot.world.channel_now(channel.id)
+    assert stored.tiers == (
+        Tier(1, usd(12), 30),
+        Tier(2, usd("30.50"), 90),
+        Tier(3, usd(100), 365),
+    )
+    assert answer.text.splitlines()[:2] == [
+        "Alpha Signals: tiers saved.",
+        "• tier 1: 30 days — 12 USD",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            "/tiers 1 1=12/30d",
+            "I could not read “1=12/30d”: write each tier as number=price/days, "
+            "such as 1=10USD/30d 2=25USD/90d.",
+        ),
+        ("/tiers 1 4=10USD/30d", "Tier number must be 1..3, got 4."),
+        ("/tiers 1 1=10USD/30d 1=20USD/60d", "Tier numbers must be unique."),
+        ("/tiers 1 1=10USD/30d 2=20EUR/60d", "All tiers of a channel are priced in one currency."),
+        ("/tiers 1 1=10.555USD/30d", "A tier's price has at most 2 decimals."),
+        ("/tiers 2 1=10USD/30d", "You have no channel 2; /channels lists yours."),
+    ],
+)
+async def test_tiers_explains_what_is_wrong_and_changes_nothing(
+    bot: Bot, channel: Channel, command: str, expected: str
+) -> None:
+    answer = await bot.say(OWNER, command)
+
+    assert answer.text == expected
+    assert (await bot.world.channel_now(channel.id)).tiers == channel.tiers
+
+
+async def test_someone_without_channels_cannot_set_tiers(bot: Bot, channel: Channel) -> None:
+    answer = await bot.say(STRANGER, "/tiers 1 1=1USD/30d")
+
+    assert answer.text == "You have no channels yet. Send /register to connect one."
+    assert (await bot.world.channel_now(channel.id)).tiers == channel.tiers
+
+
+async def test_donations_sets_and_turns_off_the_limits(bot: Bot, channel: Channel) -> None:
+    set_answer = await bot.say(OWNER, "/donations 1 2USD-100USD")
+    stored = await bot.world.channel_now(channel.id)
+    off_answer = await bot.say(OWNER, "/donations 1 off")
+
+    assert stored.donation_bounds == DonationBounds(usd(2), usd(100))
+    assert set_answer.text == "Alpha Signals: donations from 2 USD to 100 USD."
+    assert (await bot.world.channel_now(channel.id)).donation_bounds is None
+    assert off_answer.text == "Alpha Signals: donations are off."
+
+
+async def test_repost_posts_a_fresh_offer_once_per_cooldown(bot: Bot, channel: Channel) -> None:
+    first = await bot.say(OWNER, "/repost 1")
+    second = await bot.say(OWNER, "/repost 1")
+
+    posted = [p for p in bot.world.messenger.sent if p.chat_id == OPEN]
+    assert first.text == "Alpha Signals: a fresh offer is posted in the open channel."
+    assert second.text == "The offer was posted moments ago; try again in 10 min."
+    assert len(posted) == 1
+    assert posted[0].message.text.startswith("Subscribe to Alpha Signals")
+
+
+async def test_register_takes_a_message_forwarded_from_the_channel(fresh: Bot) -> None:
+    await fresh.say(OWNER, "/register")
+    after = fresh.last_id(OWNER)
+    fresh.emu.hub.emit(
+        "message",
+        {
+            "message_id": 900,
+            "from": {"id": OWNER, "is_bot": False, "first_name": "Olivia"},
+            "chat": {"id": OWNER, "type": "private", "first_name": "Olivia"},
+            "date": int(fresh.world.clock.now().timestamp()),
+            "text": "Today's signal: buy low",
+            "forward_origin": {
+                "type": "channel",
+                "date": int(fresh.world.clock.now().timestamp()),
+                "chat": {"id": OPEN, "type": "channel", "title": "Alpha Signals"},
+                "message_id": 12,
+            },
+        },
+    )
+    asked = await fresh.answer_to(OWNER, after)
+    await fresh.say(OWNER, str(CLOSED))
+    await fresh.say(OWNER, "Alpha Signals")
+
+    (channel,) = await channels_of(fresh)
+    assert asked.text.startswith("Now the closed (private) channel")
+    assert channel.open_chat_id == OPEN
+
+
+async def test_tiers_of_one_channel_and_donations_without_arguments_show_the_settings(
+    bot: Bot, channel: Channel
+) -> None:
+    tiers = await bot.say(OWNER, "/tiers 1")
+    donations = await bot.say(OWNER, "/donations")
+
+    assert tiers.text.splitlines()[0] == "1. Alpha Signals"
+    assert donations.text.splitlines()[0] == "1. Alpha Signals: 1 USD to 500 USD"
+
+
+async def test_unreadable_donation_limits_change_nothing(bot: Bot, channel: Channel) -> None:
+    answer = await bot.say(OWNER, "/donations 1 lots")
+
+    assert answer.text == "Write the limits as minimum-maximum, such as 1USD-500USD, or off."
+    assert (await bot.world.channel_now(channel.id)).donation_bounds == channel.donation_bounds
+
+
+async def test_repost_without_a_channel_number_says_how(bot: Bot, channel: Channel) -> None:
+    answer = await bot.say(OWNER, "/repost")
+
+    assert answer.text == (
+        "Write /repost and the channel's number from /channels, such as /repost 1."
+    )
+    assert bot.world.messenger.sent == []
