@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 
 import aiohttp
 from dependency_injector import containers, providers
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.alerts import AlertRoute, AlertService, LogAlertSink, TelegramAlertSink
@@ -23,6 +24,9 @@ from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
+from adapters.outbound.redis.client import connect_redis
+from adapters.outbound.redis.nonce_store import RedisNonceStore
+from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.system.clock import SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
@@ -33,7 +37,7 @@ from composition.config import Config, ConfigError
 from core.domain.ids import ChatId
 from core.ports.alerts import Severity
 from core.ports.clock import Clock
-from core.ports.security import Secret
+from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
@@ -109,6 +113,29 @@ def _alerts(config: Config, clock: Clock, messenger: Messenger) -> AlertService:
     return AlertService(routes, clock)
 
 
+async def _redis(config: Config) -> AsyncIterator[Redis | None]:
+    """A Redis client when PAYGATE_REDIS_URL is set; None keeps everything in process."""
+    if config.redis_url is None:
+        yield None
+        return
+    client = connect_redis(config.redis_url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def _nonces(redis: Redis | None, clock: Clock) -> NonceStore:
+    return InMemoryNonceStore(clock) if redis is None else RedisNonceStore(redis)
+
+
+def _user_limiter(redis: Redis | None, clock: Clock) -> RateLimiter:
+    # Per user: a burst of 20 actions, then one every two seconds.
+    if redis is None:
+        return InMemoryRateLimiter(clock, 20, 0.5)
+    return RedisRateLimiter(redis, 20, 0.5, prefix="paygate:users:")
+
+
 def _cipher(keys: Secret) -> FernetCipher:
     return FernetCipher.from_env_value(keys.reveal())
 
@@ -140,8 +167,9 @@ class Infrastructure(containers.DeclarativeContainer):
     bot_username = providers.Callable(_bot_username, config, telegram)
 
     alerts = providers.Singleton(_alerts, config, clock, messenger)
-    nonces = providers.Singleton(InMemoryNonceStore, clock)
-    user_limiter = providers.Singleton(InMemoryRateLimiter, clock, 20, 0.5)
+    redis = providers.Resource(_redis, config)
+    nonces = providers.Singleton(_nonces, redis, clock)
+    user_limiter = providers.Singleton(_user_limiter, redis, clock)
 
 
 class UseCases(containers.DeclarativeContainer):

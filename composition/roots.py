@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
+from redis.asyncio import Redis
 
 from adapters.inbound.worker.loops import Job, WorkerLoops
 from adapters.outbound.telegram.client import TelegramBotClient
@@ -69,6 +70,7 @@ class Services:
     user_limiter: RateLimiter
     gateway: PaymentGateway
     telegram: TelegramBotClient
+    redis: Redis | None
     bot_username: str
     verify_payment: VerifyPaymentIntent
     resolve_offer: ResolveOffer

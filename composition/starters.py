@@ -7,12 +7,20 @@ import logging
 
 from aiohttp import web
 
-from adapters.inbound.http.app import HttpDeps, HttpSettings, build_app, rate_rules
+from adapters.inbound.http.app import (
+    HttpDeps,
+    HttpSettings,
+    LimiterFactory,
+    build_app,
+    rate_rules,
+)
 from adapters.inbound.http.client_ip import TrustedProxies
-from adapters.inbound.http.health import unit_of_work_probe
+from adapters.inbound.http.health import Probe, unit_of_work_probe
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
 from adapters.inbound.http.telegram import TelegramWebhook
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from adapters.outbound.redis.client import RedisProbe
+from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from composition.roots import Process, Roles, Starter
 from core.ports.security import RateLimiter
 
@@ -37,19 +45,31 @@ async def start_http(process: Process) -> None:
     def local(capacity: int, per_second: float) -> RateLimiter:
         return InMemoryRateLimiter(clock, capacity, per_second)
 
+    redis = services.redis
+    shared: LimiterFactory | None = None
+    readiness: dict[str, Probe] = {"database": unit_of_work_probe(services.uow)}
+    if redis is not None:
+        shared_client = redis
+
+        def shared_limiter(capacity: int, per_second: float) -> RateLimiter:
+            return RedisRateLimiter(shared_client, capacity, per_second)
+
+        shared = shared_limiter
+        readiness["redis"] = RedisProbe(redis)
+
     deps = HttpDeps(
         clock=clock,
         alerts=services.alerts,
         nonces=services.nonces,
         verify_payment=services.verify_payment,
         gateways={gateway.name: gateway},
-        rate_limits=rate_rules(local),
+        rate_limits=rate_rules(local, shared),
         settings=HttpSettings(
             environment=HttpEnvironment(config.environment.value),
             trusted_proxies=TrustedProxies(config.trusted_proxies),
         ),
         telegram=telegram,
-        readiness={"database": unit_of_work_probe(services.uow)},
+        readiness=readiness,
     )
     runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
     await runner.setup()

@@ -1,0 +1,81 @@
+"""``paygate web`` as composed for production: config from the environment, SQL
+database, optional Redis, real HTTP listener; Telegram and NowPayments are the
+emulators. Checks what an operator and a provider see from outside."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from adapters.outbound.sqla import upgrade
+from composition.config import load_config
+from composition.demo import _free_port, demo_environment
+from composition.roots import Process, Roles, start_process
+from composition.starters import starters_for
+from sandbox.nowpayments.emulator import NowPaymentsEmulator
+from sandbox.telegram.server import TelegramEmulator
+from tests.services import REDIS_URL, require_redis
+
+
+@pytest.fixture(params=["in-process", "redis"])
+async def web(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Process, str]]:
+    async with (
+        TelegramEmulator() as telegram,
+        NowPaymentsEmulator(api_key="k" * 16, ipn_secret="s" * 24) as payments,
+    ):
+        port = _free_port()
+        env = demo_environment(
+            tmp_path / "web.db",
+            telegram.base_url,
+            telegram.token,
+            payments.base_url,
+            "k" * 16,
+            "s" * 24,
+            port,
+        )
+        if request.param == "redis":
+            require_redis()
+            env["PAYGATE_REDIS_URL"] = REDIS_URL
+        config = load_config(env, dotenv=tmp_path / "none.env")
+        await asyncio.to_thread(upgrade, config.database_url, "head")
+        process = await start_process(
+            config, Roles(web=True), starters=starters_for(Roles(web=True))
+        )
+        try:
+            yield process, f"http://127.0.0.1:{port}"
+        finally:
+            await process.close()
+
+
+async def test_probes_answer_and_readiness_checks_every_store(web: tuple[Process, str]) -> None:
+    process, base = web
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/healthz") as live:
+            assert live.status == 200
+        async with http.get(f"{base}/readyz") as ready:
+            body = await ready.json()
+            assert ready.status == 200, body
+    expected = {"database"} | ({"redis"} if process.services.redis is not None else set())
+    assert set(body["checks"]) == expected
+    assert set(body["checks"].values()) == {"ok"}
+
+
+async def test_an_unsigned_payment_notification_is_refused_and_changes_nothing(
+    web: tuple[Process, str],
+) -> None:
+    process, base = web
+    forged = json.dumps({"payment_id": 1, "payment_status": "finished", "order_id": "x"})
+    async with aiohttp.ClientSession() as http, http.post(
+        f"{base}/webhooks/nowpayments",
+        data=forged,
+        headers={"Content-Type": "application/json", "x-nowpayments-sig": "00" * 64},
+    ) as response:
+        assert response.status == 401
+        assert "Server" not in response.headers or "Python" not in response.headers["Server"]
+    async with process.services.uow() as tx:
+        assert await tx.outbox.pending_count() == 0
