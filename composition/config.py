@@ -77,6 +77,7 @@ class Config:
     nowpayments: NowPaymentsConfig
     encryption_keys: Secret
     mac_keys: Secret
+    job_keys: Secret | None
     paying_status: IntentStatus
     underpayment_tolerance: Decimal
     grant_mode: GrantMode
@@ -90,6 +91,23 @@ class Config:
     @property
     def keyring(self) -> MacKeyring:
         return MacKeyring(_mac_keys(self.mac_keys))
+
+    @property
+    def job_signing_keys(self) -> dict[str, Secret]:
+        """``PAYGATE_JOB_KEYS``: ``key-id:secret`` pairs, comma-separated, for schedulers
+        that trigger jobs with signed requests."""
+        keys: dict[str, Secret] = {}
+        if self.job_keys is None:
+            return keys
+        for position, pair in enumerate(self.job_keys.reveal().split(","), start=1):
+            key_id, _, secret = pair.strip().partition(":")
+            if not key_id or len(secret) < 32:
+                raise ConfigError(
+                    f"PAYGATE_JOB_KEYS: entry {position} must be key-id:secret "
+                    "with a secret of 32+ characters"
+                )
+            keys[key_id] = Secret(secret)
+        return keys
 
     @property
     def is_production(self) -> bool:
@@ -284,6 +302,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "PAYGATE_ENCRYPTION_KEYS",
             "comma-separated Fernet keys, newest first (paygate keys new-fernet makes one)",
         ),
+        job_keys=r.secret("PAYGATE_JOB_KEYS"),
         mac_keys=r.required_secret(
             "PAYGATE_MAC_KEYS",
             "comma-separated base64 keys of 32+ bytes, newest first (paygate keys new-mac)",
@@ -321,6 +340,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         ),
     )
     config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
+    config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
     try:
         FernetCipher.from_env_value(config.encryption_keys.reveal())
     except ValueError as exc:

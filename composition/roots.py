@@ -103,6 +103,19 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
     return Services(**values)
 
 
+def job_loops(process: Process) -> WorkerLoops:
+    """This process's jobs: its running loops, or (in a web process) a set to run on
+    demand, so a scheduler's trigger never runs a job twice at once in one process."""
+    if process.loops is not None:
+        return process.loops
+    existing = process.parts.get("on-demand jobs")
+    if isinstance(existing, WorkerLoops):
+        return existing
+    loops = WorkerLoops(worker_jobs(process.services, process.config))
+    process.parts["on-demand jobs"] = loops
+    return loops
+
+
 def worker_jobs(services: Services, config: Config) -> list[Job]:
     return [
         Job("dispatch", services.dispatch.run_once, config.dispatch_every),

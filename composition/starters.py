@@ -16,12 +16,15 @@ from adapters.inbound.http.app import (
 )
 from adapters.inbound.http.client_ip import TrustedProxies
 from adapters.inbound.http.health import Probe, unit_of_work_probe
+from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
+from adapters.inbound.http.signed_requests import SigningKeys
 from adapters.inbound.http.telegram import TelegramWebhook
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
-from composition.roots import Process, Roles, Starter
+from composition.roots import Process, Roles, Starter, job_loops
+from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
 
 logger = logging.getLogger("paygate")
@@ -57,6 +60,16 @@ async def start_http(process: Process) -> None:
         shared = shared_limiter
         readiness["redis"] = RedisProbe(redis)
 
+    jobs = job_loops(process)
+
+    async def run_job(name: str, key_id: str) -> object:
+        async with services.uow() as tx:
+            await tx.audit.append(
+                AuditRecord(f"scheduler:{key_id}", "job.triggered", f"job:{name}"), clock.now()
+            )
+            await tx.commit()
+        return await jobs.run_now(name)
+
     deps = HttpDeps(
         clock=clock,
         alerts=services.alerts,
@@ -70,6 +83,8 @@ async def start_http(process: Process) -> None:
         ),
         telegram=telegram,
         readiness=readiness,
+        signing_keys=SigningKeys(config.job_signing_keys),
+        extra_routes=job_routes(JobsEndpoint(run_job, jobs.names)),
     )
     runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
     await runner.setup()

@@ -6,20 +6,25 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from adapters.inbound.http.signed_requests import sign_request
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
 from composition.demo import _free_port, demo_environment
 from composition.roots import Process, Roles, start_process
 from composition.starters import starters_for
+from core.ports.security import Secret
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
 from sandbox.telegram.server import TelegramEmulator
 from tests.services import REDIS_URL, require_redis
+
+JOB_SECRET = "j" * 40
 
 
 @pytest.fixture(params=["in-process", "redis"])
@@ -38,6 +43,7 @@ async def web(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[t
             "s" * 24,
             port,
         )
+        env["PAYGATE_JOB_KEYS"] = f"cron:{JOB_SECRET}"
         if request.param == "redis":
             require_redis()
             env["PAYGATE_REDIS_URL"] = REDIS_URL
@@ -70,12 +76,52 @@ async def test_an_unsigned_payment_notification_is_refused_and_changes_nothing(
 ) -> None:
     process, base = web
     forged = json.dumps({"payment_id": 1, "payment_status": "finished", "order_id": "x"})
-    async with aiohttp.ClientSession() as http, http.post(
-        f"{base}/webhooks/nowpayments",
-        data=forged,
-        headers={"Content-Type": "application/json", "x-nowpayments-sig": "00" * 64},
-    ) as response:
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(
+            f"{base}/webhooks/nowpayments",
+            data=forged,
+            headers={"Content-Type": "application/json", "x-nowpayments-sig": "00" * 64},
+        ) as response,
+    ):
         assert response.status == 401
         assert "Server" not in response.headers or "Python" not in response.headers["Server"]
     async with process.services.uow() as tx:
         assert await tx.outbox.pending_count() == 0
+
+
+async def test_a_signed_scheduler_request_runs_a_job_once_and_is_audited(
+    web: tuple[Process, str],
+) -> None:
+    process, base = web
+    path = "/api/v1/jobs/sweep/run"
+    headers = sign_request(
+        "cron", Secret(JOB_SECRET), "POST", path, b"", timestamp=int(time.time())
+    )
+    async with aiohttp.ClientSession() as http:
+        async with http.post(f"{base}{path}", headers=headers) as response:
+            body = await response.json()
+            assert response.status == 200, body
+        assert body["job"] == "sweep"
+        assert "SweepReport" in body["report"]
+        async with http.post(f"{base}{path}", headers=headers) as replay:
+            assert replay.status == 401
+        async with http.post(f"{base}/api/v1/jobs/sweep/run") as unsigned:
+            assert unsigned.status == 401
+    async with process.services.uow() as tx:
+        actions = [(e.actor, e.action) for e in await tx.audit.all()]
+    assert actions.count(("scheduler:cron", "job.triggered")) == 1
+
+
+async def test_an_unknown_job_is_a_clear_404(web: tuple[Process, str]) -> None:
+    _, base = web
+    path = "/api/v1/jobs/nope/run"
+    headers = sign_request(
+        "cron", Secret(JOB_SECRET), "POST", path, b"", timestamp=int(time.time())
+    )
+    async with (
+        aiohttp.ClientSession() as http,
+        http.post(f"{base}{path}", headers=headers) as response,
+    ):
+        assert response.status == 404
+        assert "sweep" in (await response.json())["error"]

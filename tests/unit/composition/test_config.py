@@ -47,6 +47,7 @@ def test_defaults_are_the_embedded_development_setup() -> None:
         ("PAYGATE_REMINDER_LEADS_HOURS", "72,-1"),
         ("PAYGATE_ENV", "staging"),
         ("PAYGATE_DATABASE_URL", "not a url"),
+        ("PAYGATE_JOB_KEYS", "cron:too-short"),
     ],
 )
 def test_a_malformed_setting_names_its_variable(name: str, value: str) -> None:
