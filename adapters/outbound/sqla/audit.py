@@ -51,23 +51,38 @@ def event_from_row(row: Row[Any]) -> AuditEvent:
 
 
 class SqlAuditLog:
+    """One per transaction. The first append takes the turn (the lock is held to the
+    end of the transaction) and reads the tail; later appends in the same transaction
+    chain onto the event this one wrote, without asking the database again."""
+
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
+        self._tail: AuditEvent | None = None
+        self._holds_turn = False
+
+    def transaction_ended(self) -> None:
+        """The turn ends with the transaction: the next append asks again."""
+        self._tail = None
+        self._holds_turn = False
 
     async def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
         if at.tzinfo is None:
             raise ValueError("audit times are timezone-aware")
-        if self._tx.is_postgres:
-            await self._tx.execute(select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)), "lock audit")
-        last = (
-            await self._tx.execute(select(t).order_by(t.c.seq.desc()).limit(1), "read audit")
-        ).first()
+        if not self._holds_turn:
+            if self._tx.is_postgres:
+                await self._tx.execute(
+                    select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)), "lock audit"
+                )
+            last = (
+                await self._tx.execute(select(t).order_by(t.c.seq.desc()).limit(1), "read audit")
+            ).first()
+            self._tail = None if last is None else event_from_row(last)
+            self._holds_turn = True
         # The hash covers the time as stored and read back (UTC), so verification of
         # the stored chain recomputes exactly the same digest.
-        event = AuditEvent.chain(
-            None if last is None else event_from_row(last), at.astimezone(UTC), record
-        )
+        event = AuditEvent.chain(self._tail, at.astimezone(UTC), record)
         await self._tx.execute(insert(t).values(event_to_row(event)), "append audit event")
+        self._tail = event
         return event
 
     async def all(self) -> Sequence[AuditEvent]:

@@ -53,7 +53,8 @@ class SqlUnitOfWork:
         self.subscriptions: SubscriptionRepository = SqlSubscriptionRepository(self._tx)
         self.grants: GrantRepository = SqlGrantRepository(self._tx)
         self.donations: DonationRepository = SqlDonationRepository(self._tx)
-        self.audit: AuditLog = SqlAuditLog(self._tx)
+        self._audit = SqlAuditLog(self._tx)
+        self.audit: AuditLog = self._audit
         self.outbox: OutboxRepository = SqlOutboxRepository(self._tx)
 
     async def __aenter__(self) -> Self:
@@ -114,10 +115,12 @@ class SqlUnitOfWork:
             self._end_turn()
 
     async def commit(self) -> None:
+        self._audit.transaction_ended()
         with translated("commit"):
             await self._tx.conn.commit()
 
     async def rollback(self) -> None:
+        self._audit.transaction_ended()
         with translated("rollback"):
             await self._tx.conn.rollback()
 
