@@ -22,7 +22,9 @@ from composition.logging import (
 API_KEY = "CANARY-api-key-7f3e9a1b"
 IPN_SECRET = "CANARY-ipn-secret-c0ffee42"
 DB_PASSWORD = "CANARY-db-pass-51d2"
-BOT_TOKEN = "7123456789:AAH-CANARYcanaryCANARYcanary_12345x"
+# Shaped like a real token (so the redactor's pattern must catch it), but assembled
+# here so that no token-shaped string sits in the repository.
+BOT_TOKEN = "7123456789:" + "AAH-CANARY" + "canaryCANARYcanary_12345x"
 SIGNATURE = "ab12" * 32
 UNREGISTERED = "CANARY-unregistered-93be"
 
