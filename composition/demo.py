@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import secrets
+import signal
 import socket
 import sys
 import tempfile
@@ -349,10 +350,14 @@ class Listening:
     database: str
 
     def lines(self) -> Iterator[str]:
-        yield f"Telegram emulator   {self.telegram}  (control API under /_emulator/)"
-        yield f"NowPayments emulator {self.payments}  (pay pages under /payment/)"
-        yield f"PayGate HTTP        {self.http}  (/healthz /readyz /metrics /webhooks/...)"
-        yield f"Database            {self.database}"
+        rows = (
+            ("Telegram emulator", self.telegram, "control API under /_emulator/"),
+            ("NowPayments emulator", self.payments, "pay pages under /payment/"),
+            ("PayGate HTTP", self.http, "/healthz /readyz /metrics /webhooks/..."),
+            ("Database", self.database, "SQLite, removed when the demo stops"),
+        )
+        for name, where, what in rows:
+            yield f"{name:<21} {where}  ({what})"
 
 
 async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
@@ -408,7 +413,11 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
                             out.write(line + "\n")
                         out.write("Ctrl-C to stop.\n")
                         out.flush()
+                        loop = asyncio.get_running_loop()
+                        for sig in (signal.SIGINT, signal.SIGTERM):
+                            loop.add_signal_handler(sig, demo.process.stop)
                         await demo.process.stopped.wait()
+                        say.say("demo", "stopping")
                 except DemoFailed as exc:
                     say.say("demo", f"FAILED: {exc}")
                     return 1
