@@ -83,7 +83,9 @@ class IntentRepository(Protocol):
         ...
 
     async def advance(self, intent: PaymentIntent, previous: IntentStatus) -> bool:
-        """Store ``intent`` only if its stored status is still ``previous``.
+        """Store ``intent``'s progress (status, payment id, amount paid, fulfilment,
+        ``updated_at``) only if its stored status is still ``previous``; other changes
+        go through :meth:`update`.
 
         Compare-and-set: of two units of work racing on one intent, exactly one
         advances it; the other gets False and must treat its notification as stale.

@@ -75,6 +75,24 @@ def _changes(intent: PaymentIntent) -> dict[str, Any]:
     return row
 
 
+_PROGRESS = (
+    "status",
+    "status_rank",
+    "updated_at",
+    "payment_id",
+    "fulfilled_at",
+    "paid_amount",
+    "paid_currency",
+)
+"""What a payment's progress changes: all that ``advance`` writes (it is on the hot path
+of every notification, so it does not rewrite the intent's fixed terms)."""
+
+
+def _progress(intent: PaymentIntent) -> dict[str, Any]:
+    row = intent_to_row(intent)
+    return {name: row[name] for name in _PROGRESS}
+
+
 class SqlIntentRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
@@ -121,7 +139,7 @@ class SqlIntentRepository:
         result = await self._tx.execute(
             update(t)
             .where(t.c.id == intent.id, t.c.status == previous.value)
-            .values(_changes(intent)),
+            .values(_progress(intent)),
             "advance payment intent",
         )
         if result.rowcount == 1:
