@@ -52,7 +52,9 @@ def _runner(process: Process, *, webhook: bool) -> BotRunner:
         webhook=webhook,
         bot=process.services.telegram.bot,
     )
-    runner = BotRunner(application, seen_updates=process.services.nonces)
+    # Webhook updates are deduplicated by update_id once, at the HTTP edge (which
+    # marks them seen before handing them over); polling needs none (the offset).
+    runner = BotRunner(application, seen_updates=None)
     process.parts[_RUNNER] = runner
     process.on_cleanup(runner.stop)
     return runner

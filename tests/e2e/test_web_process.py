@@ -125,3 +125,41 @@ async def test_an_unknown_job_is_a_clear_404(web: tuple[Process, str]) -> None:
     ):
         assert response.status == 404
         assert "sweep" in (await response.json())["error"]
+
+
+async def test_with_a_public_url_telegram_pushes_updates_to_the_web_process(
+    tmp_path: Path,
+) -> None:
+    async with (
+        TelegramEmulator() as telegram,
+        NowPaymentsEmulator(api_key="k" * 16, ipn_secret="s" * 24) as payments,
+    ):
+        port = _free_port()
+        env = demo_environment(
+            tmp_path / "hook.db",
+            telegram.base_url,
+            telegram.token,
+            payments.base_url,
+            "k" * 16,
+            "s" * 24,
+            port,
+        )
+        env["PAYGATE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+        env["PAYGATE_TELEGRAM_WEBHOOK_SECRET"] = "hook-secret-" + "x" * 20
+        config = load_config(env, dotenv=tmp_path / "none.env")
+        await asyncio.to_thread(upgrade, config.database_url, "head")
+        roles = Roles(web=True, bot=True)
+        process = await start_process(config, roles, starters=starters_for(roles))
+        try:
+            assert telegram.calls_to("setWebhook"), "the web process set the webhook"
+            assert not telegram.calls_to("getUpdates"), "and does not poll"
+            telegram.add_user(5005, "Wendy")
+            telegram.user_sends(5005, "/help")
+            for _ in range(100):
+                replies = [m for m in telegram.messages(5005) if m.from_id == telegram.bot.id]
+                if replies:
+                    break
+                await asyncio.sleep(0.05)
+            assert replies, "the bot answered an update that came by webhook"
+        finally:
+            await process.close()
