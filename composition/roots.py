@@ -210,6 +210,8 @@ async def serve(config: Config, roles: Roles, starters: list[Starter] | None = N
     process = await start_process(config, roles, starters=starters)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
+        # Event loops without signal support (Windows) raise here; there Ctrl-C still
+        # ends the process through KeyboardInterrupt and the finally below.
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(sig, process.stop)
     try:

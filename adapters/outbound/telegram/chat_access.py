@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from telegram import ChatMemberAdministrator
@@ -74,37 +74,34 @@ class TelegramChatAccess:
             raise translate(exc, chat_id) from exc
         return InviteLink(link.invite_link, link.expire_date)
 
-    async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None:
+    async def _tolerating(
+        self, call: Awaitable[object], chat_id: ChatId, harmless: tuple[str, ...]
+    ) -> None:
+        """Run ``call``; a Bad Request naming one of ``harmless`` means the wanted state
+        already holds (idempotency), anything else is translated to the port's errors."""
         try:
-            await self._bot.revoke_chat_invite_link(chat_id, url)
+            await call
         except BadRequest as exc:
-            if has(exc, *_LINK_GONE):
+            if has(exc, *harmless):
                 return
             raise translate(exc, chat_id) from exc
         except TelegramError as exc:
             raise translate(exc, chat_id) from exc
+
+    async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None:
+        await self._tolerating(self._bot.revoke_chat_invite_link(chat_id, url), chat_id, _LINK_GONE)
 
     async def approve_join_request(self, chat_id: ChatId, user_id: UserId) -> None:
         """Approving a request that was already handled is not an error."""
-        try:
-            await self._bot.approve_chat_join_request(chat_id, user_id)
-        except BadRequest as exc:
-            if has(exc, *_ALREADY_DECIDED):
-                return
-            raise translate(exc, chat_id) from exc
-        except TelegramError as exc:
-            raise translate(exc, chat_id) from exc
+        await self._tolerating(
+            self._bot.approve_chat_join_request(chat_id, user_id), chat_id, _ALREADY_DECIDED
+        )
 
     async def decline_join_request(self, chat_id: ChatId, user_id: UserId) -> None:
         """Declining a request that was already handled is not an error."""
-        try:
-            await self._bot.decline_chat_join_request(chat_id, user_id)
-        except BadRequest as exc:
-            if has(exc, *_ALREADY_DECIDED):
-                return
-            raise translate(exc, chat_id) from exc
-        except TelegramError as exc:
-            raise translate(exc, chat_id) from exc
+        await self._tolerating(
+            self._bot.decline_chat_join_request(chat_id, user_id), chat_id, _ALREADY_DECIDED
+        )
 
     async def remove_member(self, chat_id: ChatId, user_id: UserId) -> None:
         """The user leaves and may join again later. Idempotent.
