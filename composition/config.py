@@ -87,6 +87,7 @@ class Config:
     broadcast_every: timedelta
     dispatch_every: timedelta
     reconcile_every: timedelta
+    clock_offset_file: Path | None = None
 
     @property
     def keyring(self) -> MacKeyring:
@@ -338,6 +339,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             _positive_seconds,
             "seconds > 0",
         ),
+        clock_offset_file=r.parsed("PAYGATE_CLOCK_OFFSET_FILE", None, Path, "a file path"),
     )
     config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
@@ -347,4 +349,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         raise ConfigError(str(exc)) from exc
     if config.is_production and config.public_url and not config.public_url.startswith("https://"):
         raise ConfigError("PAYGATE_PUBLIC_URL must be https:// in production")
+    if config.is_production and config.clock_offset_file is not None:
+        raise ConfigError(
+            "PAYGATE_CLOCK_OFFSET_FILE shifts the clock for tests; it is refused in production"
+        )
     return config

@@ -28,7 +28,7 @@ from adapters.outbound.redis.client import connect_redis
 from adapters.outbound.redis.nonce_store import RedisNonceStore
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
-from adapters.outbound.system.clock import SystemClock
+from adapters.outbound.system.clock import OffsetFileClock, SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
 from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
@@ -136,6 +136,13 @@ def _user_limiter(redis: Redis | None, clock: Clock) -> RateLimiter:
     return RedisRateLimiter(redis, 20, 0.5, prefix="paygate:users:")
 
 
+def _clock(config: Config) -> Clock:
+    """The system clock; shifted by a shared file only where a test asked for it."""
+    if config.clock_offset_file is None:
+        return SystemClock()
+    return OffsetFileClock(config.clock_offset_file)
+
+
 def _cipher(keys: Secret) -> FernetCipher:
     return FernetCipher.from_env_value(keys.reveal())
 
@@ -150,7 +157,7 @@ def _bot_username(config: Config, client: TelegramBotClient) -> str:
 class Infrastructure(containers.DeclarativeContainer):
     config = providers.Dependency(instance_of=Config)
 
-    clock = providers.Singleton(SystemClock)
+    clock = providers.Singleton(_clock, config)
     ids = providers.Singleton(RandomIdGenerator)
     keyring = providers.Callable(lambda c: c.keyring, config)
     cipher = providers.Singleton(_cipher, config.provided.encryption_keys)

@@ -74,6 +74,18 @@ def test_production_requires_an_https_public_url() -> None:
         load(PAYGATE_ENV="production", PAYGATE_PUBLIC_URL="http://example.com")
 
 
+def test_a_shifted_clock_is_for_tests_and_refused_in_production(tmp_path: Path) -> None:
+    offset = tmp_path / "offset"
+    assert load(PAYGATE_CLOCK_OFFSET_FILE=str(offset)).clock_offset_file == offset
+    assert load().clock_offset_file is None
+    with pytest.raises(ConfigError, match="PAYGATE_CLOCK_OFFSET_FILE"):
+        load(
+            PAYGATE_ENV="production",
+            PAYGATE_PUBLIC_URL="https://pay.example.com",
+            PAYGATE_CLOCK_OFFSET_FILE=str(offset),
+        )
+
+
 def test_masked_config_never_shows_a_secret() -> None:
     config = load_config(
         {
