@@ -158,8 +158,11 @@ class DonationRepository(Protocol):
 
 
 class AuditLog(Protocol):
-    async def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
-        """Chain ``record`` after the last event (see :mod:`core.domain.audit`)."""
+    async def append(self, record: AuditRecord, at: datetime) -> None:
+        """Record ``record`` in this unit of work. It is chained after the last event
+        (see :mod:`core.domain.audit`) when the unit of work commits, so appenders
+        take turns on the chain's tail only for the moment of the commit; a unit of
+        work that rolls back leaves no trace and no gap."""
         ...
 
     async def all(self) -> Sequence[AuditEvent]:

@@ -18,19 +18,31 @@ def audit_table() -> Table[int, AuditEvent]:
 
 
 class InMemoryAuditLog:
-    """Implements AuditLog. An appender holds the chain's tail until its unit of work
-    ends, as ``SELECT ... FOR UPDATE`` on the last event would: two racing appenders
-    never both chain after the same event, so the chain never forks."""
+    """Implements AuditLog. Appends wait in the unit of work; at commit (:meth:`flush`)
+    the appender takes the chain's tail and holds it until its unit of work ends, as
+    the SQL adapter's lock does: two racing appenders never both chain after the same
+    event, so the chain never forks."""
 
     def __init__(self, rows: TableView[int, AuditEvent]) -> None:
         self._rows = rows
+        self._pending: list[tuple[AuditRecord, datetime]] = []
 
-    async def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
-        at = require_utc(at, "the audit time")
+    async def append(self, record: AuditRecord, at: datetime) -> None:
+        self._pending.append((record, require_utc(at, "the audit time")))
+
+    async def flush(self) -> None:
+        if not self._pending:
+            return
         await self._rows.lock(_TAIL)
-        event = AuditEvent.chain(self._rows.max_by(lambda e: e.seq), at, record)
-        await self._rows.insert(event)
-        return self._rows.require(event.seq, "audit event")
+        tail = self._rows.max_by(lambda e: e.seq)
+        for record, at in self._pending:
+            tail = AuditEvent.chain(tail, at, record)
+            await self._rows.insert(tail)
+        self._pending.clear()
+
+    def transaction_ended(self) -> None:
+        self._pending.clear()
 
     async def all(self) -> Sequence[AuditEvent]:
+        await self.flush()
         return self._rows.select(lambda e: True, order=lambda e: e.seq)

@@ -71,7 +71,8 @@ class InMemoryUnitOfWork:
         self.subscriptions = InMemorySubscriptionRepository(self._view(store.subscriptions))
         self.grants = InMemoryGrantRepository(self._view(store.grants))
         self.donations = InMemoryDonationRepository(self._view(store.donations))
-        self.audit = InMemoryAuditLog(self._view(store.audit))
+        self._audit = InMemoryAuditLog(self._view(store.audit))
+        self.audit = self._audit
         self.outbox = InMemoryOutboxRepository(self._view(store.outbox))
 
     def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:
@@ -92,6 +93,7 @@ class InMemoryUnitOfWork:
 
     async def commit(self) -> None:
         try:
+            await self._audit.flush()
             for view in self._views:
                 view.validate()
         except Conflict:
@@ -105,6 +107,7 @@ class InMemoryUnitOfWork:
         self._reset()
 
     def _reset(self) -> None:
+        self._audit.transaction_ended()
         for view in self._views:
             view.reset()
 

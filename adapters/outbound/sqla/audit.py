@@ -1,10 +1,15 @@
 """The hash-chained audit log.
 
-Appending reads the last event and writes the next one; two appenders doing that at
+Chaining reads the last event and writes the next one; two appenders doing that at
 once would both chain onto the same event and fork the log. So appenders take
 turns: on Postgres under a transaction-scoped advisory lock (held to commit, so the
 next appender reads this event), on SQLite under the write lock every unit of work
 already holds. The primary key on ``seq`` refuses a fork should anything slip by.
+
+The turn is one lock for the whole log, so every payment of every channel queues on
+it: records are therefore kept in the unit of work and chained just before it
+commits (lock, read the tail, one insert of all of them, commit), which holds the
+turn for three statements instead of from the first append to the commit.
 """
 
 from __future__ import annotations
@@ -50,41 +55,48 @@ def event_from_row(row: Row[Any]) -> AuditEvent:
     )
 
 
+_LOCK = select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY))
+_TAIL = select(t).order_by(t.c.seq.desc()).limit(1)
+_ALL = select(t).order_by(t.c.seq)
+_INSERT = insert(t)
+
+
 class SqlAuditLog:
-    """One per transaction. The first append takes the turn (the lock is held to the
-    end of the transaction) and reads the tail; later appends in the same transaction
-    chain onto the event this one wrote, without asking the database again."""
+    """One per unit of work: appends wait in it until :meth:`flush`, which the unit of
+    work calls right before committing."""
 
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
-        self._tail: AuditEvent | None = None
-        self._holds_turn = False
+        self._pending: list[tuple[AuditRecord, datetime]] = []
 
     def transaction_ended(self) -> None:
-        """The turn ends with the transaction: the next append asks again."""
-        self._tail = None
-        self._holds_turn = False
+        """Records of a transaction that ended without a flush are dropped with it."""
+        self._pending.clear()
 
-    async def append(self, record: AuditRecord, at: datetime) -> AuditEvent:
+    async def append(self, record: AuditRecord, at: datetime) -> None:
         if at.tzinfo is None:
             raise ValueError("audit times are timezone-aware")
-        if not self._holds_turn:
-            if self._tx.is_postgres:
-                await self._tx.execute(
-                    select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY)), "lock audit"
-                )
-            last = (
-                await self._tx.execute(select(t).order_by(t.c.seq.desc()).limit(1), "read audit")
-            ).first()
-            self._tail = None if last is None else event_from_row(last)
-            self._holds_turn = True
         # The hash covers the time as stored and read back (UTC), so verification of
         # the stored chain recomputes exactly the same digest.
-        event = AuditEvent.chain(self._tail, at.astimezone(UTC), record)
-        await self._tx.execute(insert(t).values(event_to_row(event)), "append audit event")
-        self._tail = event
-        return event
+        self._pending.append((record, at.astimezone(UTC)))
+
+    async def flush(self) -> None:
+        """Take the turn (held to the end of the transaction), read the tail, chain
+        the waiting records onto it and write them in one statement."""
+        if not self._pending:
+            return
+        if self._tx.is_postgres:
+            await self._tx.execute(_LOCK, "lock audit")
+        last = (await self._tx.execute(_TAIL, "read audit")).first()
+        tail = None if last is None else event_from_row(last)
+        rows = []
+        for record, at in self._pending:
+            tail = AuditEvent.chain(tail, at, record)
+            rows.append(event_to_row(tail))
+        await self._tx.execute_many(_INSERT, rows, "append audit events")
+        self._pending.clear()
 
     async def all(self) -> Sequence[AuditEvent]:
-        rows = await self._tx.execute(select(t).order_by(t.c.seq), "read audit")
+        await self.flush()
+        rows = await self._tx.execute(_ALL, "read audit")
         return [event_from_row(r) for r in rows]

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, and_, insert, or_, select, update
+from sqlalchemy import Row, bindparam, select, tuple_, update
 
 from adapters.outbound.sqla.tables import subscriptions as t
 from adapters.outbound.sqla.transaction import SqlTransaction
@@ -51,8 +51,12 @@ class SqlSubscriptionRepository:
         self._tx = tx
 
     async def add(self, subscription: Subscription) -> None:
-        async with self._tx.savepoint("add subscription"):
-            await self._tx.conn.execute(insert(t).values(subscription_to_row(subscription)))
+        row = subscription_to_row(subscription)
+        if not await self._tx.insert_once(t, row, None, "add subscription"):
+            raise Conflict(
+                f"user {subscription.user_id} already has a subscription to "
+                f"channel {subscription.channel_id}"
+            )
 
     async def get(self, subscription_id: SubscriptionId) -> Subscription:
         row = (await self._tx.execute(select(t).where(t.c.id == subscription_id), "read")).first()
@@ -78,12 +82,14 @@ class SqlSubscriptionRepository:
         row = subscription_to_row(subscription)
         del row["id"]
         row["version"] = subscription.version + 1
-        async with self._tx.savepoint("update subscription"):
-            result = await self._tx.conn.execute(
-                update(t)
-                .where(t.c.id == subscription.id, t.c.version == subscription.version)
-                .values(row)
-            )
+        # No savepoint: the user and channel never change, so no uniqueness rule can
+        # break; a stale version simply matches no row.
+        result = await self._tx.execute(
+            update(t)
+            .where(t.c.id == subscription.id, t.c.version == subscription.version)
+            .values(row),
+            "update subscription",
+        )
         if result.rowcount == 0:
             exists = await self._tx.execute(select(t.c.id).where(t.c.id == subscription.id), "read")
             if exists.first() is None:
@@ -100,8 +106,18 @@ class SqlSubscriptionRepository:
         )
         if after is not None:
             at, last_id = after
+            # A row-value comparison, not ``expires_at > at OR (expires_at = at AND id >
+            # last_id)``: Postgres and SQLite both make it where the index scan starts,
+            # while the OR form was only a filter, so each page re-read the index from
+            # the first due row (200,000 subscriptions: a deep page read 22,000 entries
+            # for its 200 rows, 27 ms instead of 2). The bound values carry the columns'
+            # types, so SQLite compares the stored UTC text with UTC text.
             query = query.where(
-                or_(t.c.expires_at > at, and_(t.c.expires_at == at, t.c.id > last_id))
+                tuple_(t.c.expires_at, t.c.id)
+                > tuple_(
+                    bindparam(None, at, type_=t.c.expires_at.type),
+                    bindparam(None, last_id, type_=t.c.id.type),
+                )
             )
         query = query.order_by(t.c.expires_at, t.c.id).limit(limit)
         return [subscription_from_row(r) for r in await self._tx.execute(query, "sweep")]

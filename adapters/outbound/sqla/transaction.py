@@ -38,6 +38,14 @@ class SqlTransaction:
         with translated(action):
             return await self.conn.execute(statement)
 
+    async def execute_many(
+        self, statement: Executable, rows: Sequence[Mapping[str, Any]], action: str
+    ) -> None:
+        """One statement for every row (the driver's executemany: one round trip on
+        asyncpg). A single row goes as a plain execute."""
+        with translated(action):
+            await self.conn.execute(statement, list(rows) if len(rows) > 1 else rows[0])
+
     @asynccontextmanager
     async def savepoint(self, action: str) -> AsyncIterator[None]:
         """Statements that may break a uniqueness rule: on ``Conflict`` only they are
@@ -48,20 +56,27 @@ class SqlTransaction:
                 yield
 
     async def insert_once(
-        self, table: Table, values: Mapping[str, Any], unique: Sequence[str], action: str
+        self,
+        table: Table,
+        values: Mapping[str, Any],
+        unique: Sequence[str] | None,
+        action: str,
     ) -> bool:
-        """``INSERT ... ON CONFLICT (unique) DO NOTHING``: False when the row existed.
+        """``INSERT ... ON CONFLICT (unique) DO NOTHING``: False when the row existed
+        (``unique=None``: a row clashing with any unique rule of the table).
 
         A concurrent inserter of the same key waits for the first one's transaction
-        and then does nothing, so exactly one of them reports True."""
+        and then does nothing, so exactly one of them reports True. The transaction
+        stays usable either way, without the round trips of a savepoint."""
         returned = next(iter(table.primary_key.columns))
+        index = None if unique is None else list(unique)
         if self.is_postgres:
             pg = postgresql.insert(table).values(dict(values))
-            statement: Executable = pg.on_conflict_do_nothing(
-                index_elements=list(unique)
-            ).returning(returned)
+            statement: Executable = pg.on_conflict_do_nothing(index_elements=index).returning(
+                returned
+            )
         else:
             lite = sqlite.insert(table).values(dict(values))
-            statement = lite.on_conflict_do_nothing(index_elements=list(unique)).returning(returned)
+            statement = lite.on_conflict_do_nothing(index_elements=index).returning(returned)
         result = await self.execute(statement, action)
         return result.first() is not None

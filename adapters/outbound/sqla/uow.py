@@ -115,7 +115,10 @@ class SqlUnitOfWork:
             self._end_turn()
 
     async def commit(self) -> None:
-        self._audit.transaction_ended()
+        try:
+            await self._audit.flush()
+        finally:
+            self._audit.transaction_ended()
         with translated("commit"):
             await self._tx.conn.commit()
 
