@@ -73,7 +73,7 @@ def channel_to_row(channel: Channel, cipher: Cipher) -> dict[str, Any]:
     }
 
 
-def channel_from_row(row: Row[Any], tiers: Iterable[Row[Any]], cipher: Cipher) -> Channel:
+def channel_from_row(row: Row[Any], tiers: Iterable[Tier], cipher: Cipher) -> Channel:
     bounds = None
     if row.donation_currency is not None:
         bounds = DonationBounds(
@@ -87,7 +87,7 @@ def channel_from_row(row: Row[Any], tiers: Iterable[Row[Any]], cipher: Cipher) -
         closed_chat_id=ChatId(row.closed_chat_id),
         title=row.title,
         created_at=row.created_at,
-        tiers=tuple(Tier(t.number, Money(t.price, t.currency), t.duration_days) for t in tiers),
+        tiers=tuple(tiers),
         donation_bounds=bounds,
         payout_wallet=_open_wallet(row.payout_wallet, cipher),
         sales_paused=row.sales_paused,
@@ -176,16 +176,27 @@ class SqlChannelRepository:
                 await conn.execute(insert(channel_tiers), _tier_rows(channel))
 
     async def _load(self, query: Select[Any]) -> list[Channel]:
-        rows = (await self._tx.execute(query, "read channels")).all()
-        if not rows:
-            return []
-        tiers = await self._tx.execute(
-            select(channel_tiers)
-            .where(channel_tiers.c.channel_id.in_([r.id for r in rows]))
-            .order_by(channel_tiers.c.channel_id, channel_tiers.c.number),
-            "read tiers",
+        """The channels ``query`` selects, in its order, each with its tiers: one
+        statement (channels outer-joined to their tiers), as every payment reads one."""
+        joined = (
+            query.add_columns(*_TIER_COLUMNS)
+            .outerjoin(channel_tiers, channel_tiers.c.channel_id == channels.c.id)
+            .order_by(channel_tiers.c.number)
         )
-        by_channel: defaultdict[str, list[Row[Any]]] = defaultdict(list)
-        for tier in tiers:
-            by_channel[tier.channel_id].append(tier)
-        return [channel_from_row(r, by_channel[r.id], self._cipher) for r in rows]
+        rows = (await self._tx.execute(joined, "read channels")).all()
+        first_rows: dict[str, Row[Any]] = {}
+        tiers: defaultdict[str, list[Tier]] = defaultdict(list)
+        for row in rows:
+            first_rows.setdefault(row.id, row)
+            if row.tier_number is not None:
+                price = Money(row.tier_price, row.tier_currency)
+                tiers[row.id].append(Tier(row.tier_number, price, row.tier_duration_days))
+        return [channel_from_row(r, tiers[r.id], self._cipher) for r in first_rows.values()]
+
+
+_TIER_COLUMNS = (
+    channel_tiers.c.number.label("tier_number"),
+    channel_tiers.c.price.label("tier_price"),
+    channel_tiers.c.currency.label("tier_currency"),
+    channel_tiers.c.duration_days.label("tier_duration_days"),
+)

@@ -6,8 +6,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, bindparam, insert, select, update
 
+from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import payment_intents as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, IntentId, UserId
@@ -93,6 +94,16 @@ def _progress(intent: PaymentIntent) -> dict[str, Any]:
     return {name: row[name] for name in _PROGRESS}
 
 
+# Every payment notification reads and advances an intent: prebuilt, these cost no
+# statement building per call.
+_BY_ID = select(t).where(t.c.id == bindparam("intent_id"))
+_ADVANCE = (
+    update(t)
+    .where(t.c.id == bindparam("intent_id"), t.c.status == bindparam("previous"))
+    .values({name: bindparam(name) for name in _PROGRESS})
+)
+
+
 class SqlIntentRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
@@ -102,7 +113,8 @@ class SqlIntentRepository:
             await self._tx.conn.execute(insert(t).values(intent_to_row(intent)))
 
     async def get(self, intent_id: IntentId) -> PaymentIntent:
-        row = (await self._tx.execute(select(t).where(t.c.id == intent_id), "read intent")).first()
+        with translated("read intent"):
+            row = (await self._tx.conn.execute(_BY_ID, {"intent_id": intent_id})).first()
         if row is None:
             raise NotFound(f"no payment intent {intent_id}")
         return intent_from_row(row)
@@ -136,12 +148,10 @@ class SqlIntentRepository:
     async def advance(self, intent: PaymentIntent, previous: IntentStatus) -> bool:
         # On Postgres a racing UPDATE waits for the first one's row lock, then finds the
         # status changed and matches nothing; on SQLite units of work take turns.
-        result = await self._tx.execute(
-            update(t)
-            .where(t.c.id == intent.id, t.c.status == previous.value)
-            .values(_progress(intent)),
-            "advance payment intent",
-        )
+        with translated("advance payment intent"):
+            result = await self._tx.conn.execute(
+                _ADVANCE, {"intent_id": intent.id, "previous": previous.value, **_progress(intent)}
+            )
         if result.rowcount == 1:
             return True
         exists = select(t.c.id).where(t.c.id == intent.id)

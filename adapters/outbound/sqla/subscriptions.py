@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, tuple_, update
 
+from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import subscriptions as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, SubscriptionId, UserId
@@ -46,6 +47,12 @@ def subscription_from_row(row: Row[Any]) -> Subscription:
     )
 
 
+# Read on every paying notification: prebuilt, no statement building per call.
+_FIND = select(t).where(
+    t.c.user_id == bindparam("user_id"), t.c.channel_id == bindparam("channel_id")
+)
+
+
 class SqlSubscriptionRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
@@ -65,8 +72,11 @@ class SqlSubscriptionRepository:
         return subscription_from_row(row)
 
     async def find(self, user_id: UserId, channel_id: ChannelId) -> Subscription | None:
-        query = select(t).where(t.c.user_id == user_id, t.c.channel_id == channel_id)
-        row = (await self._tx.execute(query, "find subscription")).first()
+        with translated("find subscription"):
+            found = await self._tx.conn.execute(
+                _FIND, {"user_id": user_id, "channel_id": channel_id}
+            )
+        row = found.first()
         return None if row is None else subscription_from_row(row)
 
     async def for_user(self, user_id: UserId) -> Sequence[Subscription]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -68,15 +69,22 @@ class SqlTransaction:
         A concurrent inserter of the same key waits for the first one's transaction
         and then does nothing, so exactly one of them reports True. The transaction
         stays usable either way, without the round trips of a savepoint."""
-        returned = next(iter(table.primary_key.columns))
-        index = None if unique is None else list(unique)
-        if self.is_postgres:
-            pg = postgresql.insert(table).values(dict(values))
-            statement: Executable = pg.on_conflict_do_nothing(index_elements=index).returning(
-                returned
-            )
-        else:
-            lite = sqlite.insert(table).values(dict(values))
-            statement = lite.on_conflict_do_nothing(index_elements=index).returning(returned)
-        result = await self.execute(statement, action)
+        statement = _insert_once_statement(self.conn.dialect.name, table, unique)
+        with translated(action):
+            result = await self.conn.execute(statement, dict(values))
         return result.first() is not None
+
+
+@functools.cache
+def _insert_once_statement(dialect: str, table: Table, unique: Sequence[str] | None) -> Executable:
+    """Built once per table and key: these inserts are on every payment's path, and a
+    statement built per call costs more CPU than the round trip it makes."""
+    returned = next(iter(table.primary_key.columns))
+    index = None if unique is None else list(unique)
+    if dialect == "postgresql":
+        return (
+            postgresql.insert(table)
+            .on_conflict_do_nothing(index_elements=index)
+            .returning(returned)
+        )
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=index).returning(returned)
