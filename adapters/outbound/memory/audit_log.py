@@ -34,7 +34,7 @@ class InMemoryAuditLog:
         if not self._pending:
             return
         await self._rows.lock(_TAIL)
-        tail = self._rows.max_by(lambda e: e.seq)
+        tail = self._rows.newest()  # append-only: the newest event is the tail
         for record, at in self._pending:
             tail = AuditEvent.chain(tail, at, record)
             await self._rows.insert(tail)

@@ -153,6 +153,17 @@ class TableView(Generic[K, V]):
         best = max(self._scan(), key=lambda s: rank(s.value), default=None)
         return None if best is None else copy.deepcopy(best.value)
 
+    def newest(self) -> V | None:
+        """A copy of the visible row inserted last (for append-only tables, whose
+        newest row is their tail: found without a scan)."""
+        for key in reversed(self._writes):
+            if key in self._inserted:
+                return copy.deepcopy(self._writes[key].value)
+        if not self._table.rows:
+            return None
+        stored = self._stored(next(reversed(self._table.rows)))
+        return None if stored is None else copy.deepcopy(stored.value)
+
     def count(self, predicate: Callable[[V], bool]) -> int:
         return sum(1 for s in self._scan() if predicate(s.value))
 
