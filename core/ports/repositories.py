@@ -92,8 +92,14 @@ class IntentRepository(Protocol):
         """
         ...
 
-    async def unfinished_before(self, cutoff: datetime, limit: int) -> Sequence[PaymentIntent]:
-        """Intents not yet final created before ``cutoff`` (for reconciliation)."""
+    async def unfinished_before(
+        self,
+        cutoff: datetime,
+        limit: int,
+        after: tuple[datetime, IntentId] | None = None,
+    ) -> Sequence[PaymentIntent]:
+        """Intents not yet final created before ``cutoff``, by (created_at, id), after
+        the position ``after`` when given: keyset pages, for reconciliation."""
         ...
 
 

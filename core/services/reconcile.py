@@ -5,16 +5,22 @@ provider and the provider's answer is applied through the very same use case as 
 webhook (:class:`VerifyPaymentIntent`), with all its checks. An intent whose invoice
 was never even opened (no payment reported) is closed as abandoned after a long
 while; a payment that still arrives for it is recorded and alerted, never lost.
+
+Each run takes the next page of candidates after where the previous run stopped,
+starting over at the end: candidates that stay unfinished (invoices opened days ago
+and not paid yet, a provider that keeps failing for one payment) would otherwise
+fill every page and hide the payments behind them for good.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
 from core.domain.audit import AuditRecord
+from core.domain.ids import IntentId
 from core.domain.intent_state import IntentStatus
 from core.domain.payment import EventOutcome, PaymentIntent
 from core.ports.clock import Clock
@@ -56,15 +62,19 @@ class Reconcile:
         self._gateways = dict(gateways)
         self._verify = verify
         self._settings = settings or ReconcileSettings()
+        self._after: tuple[datetime, IntentId] | None = None
 
     async def run_once(self) -> ReconcileReport:
         now = self._clock.now()
+        batch = self._settings.batch_size
         async with self._uow() as tx:
             intents = list(
                 await tx.intents.unfinished_before(
-                    now - self._settings.look_after, self._settings.batch_size
+                    now - self._settings.look_after, batch, self._after
                 )
             )
+        # A short page is the end: the next run starts from the oldest again.
+        self._after = (intents[-1].created_at, intents[-1].id) if len(intents) == batch else None
         checked = applied = abandoned = failed = 0
         for intent in intents:
             gateway = self._gateways.get(intent.provider)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -327,6 +327,30 @@ async def test_unfinished_before_lists_unsettled_intents_created_before_the_cuto
     by_age = sorted(unsettled, key=lambda i: i.created_at)
     assert [i.id for i in everything] == [i.id for i in by_age]
     assert [i.id for i in first_three] == [i.id for i in by_age[:3]]
+
+
+async def test_unfinished_intents_come_in_keyset_pages_even_when_created_at_the_same_time(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    same_moment = [
+        make_intent(channel, purpose=Purpose.DONATION, created_at=at(minutes=1)) for _ in range(5)
+    ]
+    later = make_intent(channel, purpose=Purpose.DONATION, created_at=at(minutes=2))
+    await _add(uow_factory, *same_moment, later)
+
+    pages: list[list[IntentId]] = []
+    after: tuple[datetime, IntentId] | None = None
+    while True:
+        async with uow_factory() as uow:
+            page = await uow.intents.unfinished_before(at(minutes=10), 2, after)
+        if not page:
+            break
+        pages.append([i.id for i in page])
+        after = (page[-1].created_at, page[-1].id)
+
+    expected = [*sorted(i.id for i in same_moment), later.id]
+    assert [len(p) for p in pages] == [2, 2, 2]
+    assert [i for page in pages for i in page] == expected
 
 
 async def test_changing_a_returned_intent_changes_nothing_until_updated(

@@ -68,10 +68,19 @@ class InMemoryIntentRepository:
             intent, "payment intent", lambda stored: stored.status == previous
         )
 
-    async def unfinished_before(self, cutoff: datetime, limit: int) -> Sequence[PaymentIntent]:
+    async def unfinished_before(
+        self,
+        cutoff: datetime,
+        limit: int,
+        after: tuple[datetime, IntentId] | None = None,
+    ) -> Sequence[PaymentIntent]:
         cutoff = require_utc(cutoff, "cutoff")
         return self._rows.select(
-            lambda i: i.status not in FINAL_STATUSES and i.created_at < cutoff,
-            order=lambda i: i.created_at,
+            lambda i: (
+                i.status not in FINAL_STATUSES
+                and i.created_at < cutoff
+                and (after is None or (i.created_at, i.id) > after)
+            ),
+            order=lambda i: (i.created_at, i.id),
             limit=limit,
         )

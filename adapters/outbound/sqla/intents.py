@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, insert, select, update
+from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import payment_intents as t
@@ -159,11 +159,17 @@ class SqlIntentRepository:
             raise NotFound(f"no payment intent {intent.id}")
         return False
 
-    async def unfinished_before(self, cutoff: datetime, limit: int) -> Sequence[PaymentIntent]:
-        query = (
-            select(t)
-            .where(t.c.status_rank < FINAL_RANK, t.c.created_at < cutoff)
-            .order_by(t.c.created_at, t.c.id)
-            .limit(limit)
-        )
+    async def unfinished_before(
+        self,
+        cutoff: datetime,
+        limit: int,
+        after: tuple[datetime, IntentId] | None = None,
+    ) -> Sequence[PaymentIntent]:
+        query = select(t).where(t.c.status_rank < FINAL_RANK, t.c.created_at < cutoff)
+        if after is not None:
+            at, last_id = after
+            query = query.where(
+                or_(t.c.created_at > at, and_(t.c.created_at == at, t.c.id > last_id))
+            )
+        query = query.order_by(t.c.created_at, t.c.id).limit(limit)
         return [intent_from_row(r) for r in await self._tx.execute(query, "read unfinished")]

@@ -141,6 +141,27 @@ async def test_reconciliation_applies_a_payment_whose_webhook_was_lost(world: Wo
         assert await tx.subscriptions.find(USER, channel.id) is not None
 
 
+async def test_unpaid_invoices_never_hide_a_lost_payment_from_reconciliation(
+    world: World,
+) -> None:
+    """More opened-but-unpaid invoices than one run looks at come first by age; the
+    paid one behind them is still found within a few runs."""
+    channel = await world.channel()
+    for user in range(1, 251):  # invoices opened, never paid
+        await world.checkout.execute(UserId(9_000 + user), channel.id, 1)
+    world.clock.advance(timedelta(minutes=1))
+    invoice = await world.checkout.execute(USER, channel.id, 1)
+    await world.verify.execute(world.notification(invoice, IntentStatus.WAITING))
+    world.gateway.set_payment(world.notification(invoice, IntentStatus.FINISHED))
+    world.clock.advance(timedelta(minutes=31))
+
+    applied = [(await world.reconcile.run_once()).applied for _ in range(3)]
+
+    assert applied == [0, 0, 1]
+    async with world.uow() as tx:
+        assert await tx.subscriptions.find(USER, channel.id) is not None
+
+
 async def test_reconciliation_survives_a_provider_outage(world: World) -> None:
     channel = await world.channel()
     invoice = await world.checkout.execute(USER, channel.id, 1)
