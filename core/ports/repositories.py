@@ -14,10 +14,18 @@ from types import TracebackType
 from typing import Protocol, Self
 
 from core.domain.audit import AuditEvent, AuditRecord
-from core.domain.channel import Channel
+from core.domain.channel import Channel, OfferPost
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant
-from core.domain.ids import ChannelId, ChatId, GrantId, IntentId, SubscriptionId, UserId
+from core.domain.ids import (
+    ChannelId,
+    ChatId,
+    GrantId,
+    IntentId,
+    MessageId,
+    SubscriptionId,
+    UserId,
+)
 from core.domain.intent_state import IntentStatus
 from core.domain.outbox import Effect, OutboxMessage
 from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
@@ -59,6 +67,14 @@ class ChannelRepository(Protocol):
 
     async def update(self, channel: Channel) -> None:
         """Raises NotFound."""
+        ...
+
+    async def record_post(
+        self, channel_id: ChannelId, donate: bool, post: OfferPost, previous: MessageId | None
+    ) -> bool:
+        """Store ``post`` as the channel's standing offer (``donate``: Donate) message,
+        only if the one standing is still ``previous``: False, and nothing written,
+        when another publisher recorded one first (or the channel is gone)."""
         ...
 
 

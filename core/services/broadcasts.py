@@ -51,6 +51,8 @@ class PlannedPost:
     message: OutgoingMessage
     replaces: MessageId | None
     """The previous message, to delete once the new one is up."""
+    tiers_version: int
+    """The tiers the message shows (an offer of older tiers is stale)."""
 
 
 class PlanBroadcasts:
@@ -88,6 +90,7 @@ class PlanBroadcasts:
                                 channel, self._settings.bot_username, self._keyring
                             ),
                             channel.offer_post.message_id if channel.offer_post else None,
+                            channel.tiers_version,
                         )
                     )
             if channel.donation_bounds is not None and channel.donate_post is None:
@@ -99,6 +102,7 @@ class PlanBroadcasts:
                         StaleReason.NEVER_POSTED,
                         notices.donate_message(channel, self._settings.bot_username, self._keyring),
                         None,
+                        channel.tiers_version,
                     )
                 )
         return plan
@@ -114,21 +118,32 @@ class PlanBroadcasts:
 
 
 class RecordPost:
-    """Remember the message now standing in a chat (the previous one is replaced)."""
+    """Remember the message now standing in a chat, in place of the one it replaces.
+
+    Several workers may publish the same stale post at once (each plans from the same
+    state). Only the first to record wins; the others learn that they lost and take
+    their message down again, so a chat keeps one offer."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
-    async def execute(self, channel_id: ChannelId, kind: PostKind, message_id: MessageId) -> None:
+    async def execute(
+        self,
+        channel_id: ChannelId,
+        kind: PostKind,
+        message_id: MessageId,
+        replaces: MessageId | None,
+        tiers_version: int,
+    ) -> bool:
+        """False when another publisher recorded a post first (nothing written)."""
         async with self._uow() as tx:
             now = self._clock.now()
-            channel = await tx.channels.get(channel_id)
-            if kind is PostKind.OFFER:
-                channel.record_offer_post(message_id, now)
-            else:
-                channel.record_donate_post(message_id, now)
-            await tx.channels.update(channel)
+            post = OfferPost(message_id, now, tiers_version)
+            if not await tx.channels.record_post(
+                channel_id, kind is PostKind.DONATE, post, replaces
+            ):
+                return False
             await tx.audit.append(
                 AuditRecord(
                     "system",
@@ -139,3 +154,4 @@ class RecordPost:
                 now,
             )
             await tx.commit()
+            return True

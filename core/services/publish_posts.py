@@ -101,7 +101,14 @@ class PublishPosts:
             return "paused"
         except Unavailable:
             return "failed"
-        await self._record.execute(post.channel_id, post.kind, message_id)
+        recorded = await self._record.execute(
+            post.channel_id, post.kind, message_id, post.replaces, post.tiers_version
+        )
+        if not recorded:
+            # Another worker published the same post first: ours is the duplicate.
+            with contextlib.suppress(Unavailable, ChatGone, NotEnoughRights):
+                await self._messenger.delete(post.chat_id, message_id)
+            return "superseded"
         if post.replaces is not None:
             # The new offer is up; an old one left behind is untidy, not wrong.
             with contextlib.suppress(Unavailable, ChatGone, NotEnoughRights):

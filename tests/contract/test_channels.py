@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from core.domain.channel import OfferPost
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
 from core.domain.tier import Tier
@@ -92,6 +94,59 @@ async def test_a_committed_update_is_what_everyone_reads(uow_factory: UnitOfWork
     assert stored == channel
     assert stored.tiers_version == 4
     assert stored.pause_reason == "the bot lost its admin rights"
+
+
+async def test_a_post_is_recorded_only_over_the_one_its_publisher_saw_standing(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    channel.offer_post = channel.donate_post = None  # nothing posted yet
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+    first = OfferPost(MessageId(10), at(hours=1), channel.tiers_version)
+    racer = OfferPost(MessageId(11), at(hours=1), channel.tiers_version)
+    newer = OfferPost(MessageId(12), at(hours=2), channel.tiers_version)
+
+    async def record(post: OfferPost, previous: MessageId | None, donate: bool = False) -> bool:
+        return await commit_with(
+            uow_factory, lambda uow: uow.channels.record_post(channel.id, donate, post, previous)
+        )
+
+    assert await record(first, None)
+    assert not await record(racer, None)  # planned from the same state, lost
+    assert await record(newer, MessageId(10))
+    assert await record(racer, None, donate=True)  # the Donate message is another slot
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+
+    assert stored.offer_post == newer
+    assert stored.donate_post == racer
+    assert stored.tiers == channel.tiers
+    assert not await read(
+        uow_factory,
+        lambda uow: uow.channels.record_post(ChannelId("nosuch"), False, first, None),
+    )
+
+
+async def test_racing_publishers_of_one_post_have_one_winner(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    channel.offer_post = channel.donate_post = None  # nothing posted yet
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+
+    async def publish(n: int) -> bool:
+        post = OfferPost(MessageId(100 + n), at(hours=1), channel.tiers_version)
+        async with uow_factory() as uow:
+            won = await uow.channels.record_post(channel.id, False, post, None)
+            await asyncio.sleep(0.01)
+            await uow.commit()
+        return won
+
+    outcomes = await asyncio.gather(*(publish(n) for n in range(5)))
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+
+    assert outcomes.count(True) == 1
+    assert stored.offer_post is not None
+    assert stored.offer_post.message_id == MessageId(100 + outcomes.index(True))
 
 
 @pytest.mark.parametrize("reused", ["open", "closed"])

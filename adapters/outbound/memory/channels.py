@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+
+import attrs
 
 from adapters.outbound.memory.table import Table, TableView
-from core.domain.channel import Channel
-from core.domain.ids import ChannelId, ChatId, UserId
+from core.domain.channel import Channel, OfferPost
+from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 
 
 def channels_table() -> Table[ChannelId, Channel]:
@@ -39,3 +41,30 @@ class InMemoryChannelRepository:
 
     async def update(self, channel: Channel) -> None:
         await self._rows.update(channel, "channel")
+
+    async def record_post(
+        self, channel_id: ChannelId, donate: bool, post: OfferPost, previous: MessageId | None
+    ) -> bool:
+        while True:
+            current = self._rows.get(channel_id)
+            if current is None:
+                return False
+            standing = current.donate_post if donate else current.offer_post
+            if (None if standing is None else standing.message_id) != previous:
+                return False
+            updated = (
+                attrs.evolve(current, donate_post=post)
+                if donate
+                else attrs.evolve(current, offer_post=post)
+            )
+            # Written only over the row as read (checked once locked): a publisher
+            # that lost the race, or a change to another column meanwhile, is seen.
+            if await self._rows.compare_and_set(updated, "channel", _unchanged_since(current)):
+                return True
+
+
+def _unchanged_since(read: Channel) -> Callable[[Channel], bool]:
+    def unchanged(stored: Channel) -> bool:
+        return stored == read
+
+    return unchanged

@@ -175,6 +175,19 @@ class SqlChannelRepository:
             if channel.tiers:
                 await conn.execute(insert(channel_tiers), _tier_rows(channel))
 
+    async def record_post(
+        self, channel_id: ChannelId, donate: bool, post: OfferPost, previous: MessageId | None
+    ) -> bool:
+        prefix = "donate" if donate else "offer"
+        standing = channels.c[f"{prefix}_message_id"]
+        result = await self._tx.execute(
+            update(channels)
+            .where(channels.c.id == channel_id, standing.is_not_distinct_from(previous))
+            .values(_post_columns(prefix, post)),
+            "record post",
+        )
+        return result.rowcount == 1
+
     async def _load(self, query: Select[Any]) -> list[Channel]:
         """The channels ``query`` selects, in its order, each with its tiers: one
         statement (channels outer-joined to their tiers), as every payment reads one."""

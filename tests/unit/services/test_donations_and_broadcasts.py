@@ -1,18 +1,22 @@
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 
+from adapters.outbound.memory.messenger import InMemoryMessenger
 from core.domain.errors import InvalidAmount
-from core.domain.ids import MessageId, UserId
+from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.intent_state import IntentStatus
+from core.domain.messages import OutgoingMessage
 from core.domain.offer_token import OfferToken
 from core.domain.outbox import SendMessage
 from core.domain.payment import EventOutcome
 from core.domain.tier import Tier
 from core.services.broadcasts import PostKind, StaleReason
+from core.services.publish_posts import PublishPosts
 from tests.unit.services.world import CLOSED, KEYRING, OPEN, OWNER, World, usd
 
 DONOR = UserId(77)
@@ -82,15 +86,64 @@ async def test_posted_offers_are_left_alone_until_tiers_change_or_refresh_is_due
     world: World,
 ) -> None:
     channel = await world.channel()
-    await world.record_post.execute(channel.id, PostKind.OFFER, MessageId(10))
-    await world.record_post.execute(channel.id, PostKind.DONATE, MessageId(11))
+    version = channel.tiers_version
+    assert await world.record_post.execute(channel.id, PostKind.OFFER, MessageId(10), None, version)
+    assert await world.record_post.execute(
+        channel.id, PostKind.DONATE, MessageId(11), None, version
+    )
     assert await world.plan.execute() == []
     await world.set_tiers.execute(OWNER, channel.id, (Tier(1, usd(9), 30),))
     plan = await world.plan.execute()
     assert [(p.reason, p.replaces) for p in plan] == [(StaleReason.TIERS_CHANGED, MessageId(10))]
-    await world.record_post.execute(channel.id, PostKind.OFFER, MessageId(12))
+    assert await world.record_post.execute(
+        channel.id, PostKind.OFFER, MessageId(12), MessageId(10), plan[0].tiers_version
+    )
     world.clock.advance(timedelta(hours=24))
     assert [p.reason for p in await world.plan.execute()] == [StaleReason.DUE_REFRESH]
+
+
+async def test_a_post_recorded_over_a_replaced_one_loses_and_writes_nothing(
+    world: World,
+) -> None:
+    channel = await world.channel()
+    version = channel.tiers_version
+    assert await world.record_post.execute(channel.id, PostKind.OFFER, MessageId(10), None, version)
+    # A second publisher that planned from the same state (nothing standing yet).
+    assert not await world.record_post.execute(
+        channel.id, PostKind.OFFER, MessageId(20), None, version
+    )
+    stored = await world.channel_now(channel.id)
+    assert stored.offer_post is not None
+    assert stored.offer_post.message_id == MessageId(10)
+
+
+async def test_workers_publishing_at_once_leave_one_offer_standing(world: World) -> None:
+    """Every worker plans from the same state; the ones that lose the race take their
+    duplicate down, so the open channel shows one offer."""
+    channel = await world.channel()
+
+    class SlowTelegram(InMemoryMessenger):
+        """Sending takes a moment, as over the network: the workers overlap."""
+
+        async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
+            await asyncio.sleep(0.01)
+            return await world.messenger.send(chat_id, message)
+
+        async def delete(self, chat_id: ChatId, message_id: MessageId) -> None:
+            await world.messenger.delete(chat_id, message_id)
+
+    publish = PublishPosts(
+        world.uow, world.clock, world.plan, world.record_post, world.sales, SlowTelegram()
+    )
+    reports = await asyncio.gather(*(publish.run_once() for _ in range(3)))
+    assert sum(r.posted for r in reports) == 2  # one offer, one Donate message
+    sent_to_open = [m for m in world.messenger.sent if m.chat_id == OPEN]
+    assert len(sent_to_open) == 3, "the three workers raced (each sent its offer)"
+    assert len(world.messenger.visible(OPEN)) == 1
+    assert len(world.messenger.visible(CLOSED)) == 1
+    standing = (await world.channel_now(channel.id)).offer_post
+    assert standing is not None
+    assert standing.message_id == world.messenger.visible(OPEN)[0].message_id
 
 
 async def test_paused_channels_get_no_posts(world: World) -> None:
