@@ -164,11 +164,13 @@ class VerifyPaymentIntent:
             return EventOutcome.MISMATCH, False
         paying = self._policy.paying_status
         if not can_move(intent.status, n.status):
-            late_money = (
-                reaches_paying(n.status, paying)
-                and not intent.is_fulfilled
-                and intent.status in (IntentStatus.EXPIRED, IntentStatus.FAILED)
+            closed_unpaid = not intent.is_fulfilled and intent.status in (
+                IntentStatus.EXPIRED,
+                IntentStatus.FAILED,
             )
+            # A second payment of an invoice already paid for: money taken, nothing bought.
+            paid_twice = intent.is_fulfilled and n.payment_id != intent.payment_id
+            late_money = reaches_paying(n.status, paying) and (closed_unpaid or paid_twice)
             return EventOutcome.STALE, late_money
         if reaches_paying(n.status, paying) and not intent.is_fulfilled:
             if self._enough(n):

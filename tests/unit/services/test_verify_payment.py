@@ -163,6 +163,32 @@ async def test_money_arriving_after_expiry_alerts_but_does_not_grant(world: Worl
     assert world.alerts.alerts[-1].title.startswith("Money arrived for a closed payment")
 
 
+async def test_a_second_payment_of_a_paid_invoice_alerts_and_grants_nothing_more(
+    world: World,
+) -> None:
+    channel, invoice = await checkout(world)
+    await world.verify.execute(world.notification(invoice, S.FINISHED))
+    expires = (await subscription_of(world, channel.id)).expires_at  # type: ignore[union-attr]
+    again = await world.verify.execute(world.notification(invoice, S.FINISHED, payment_id="p2"))
+    assert again.outcome is EventOutcome.STALE
+    assert (await subscription_of(world, channel.id)).expires_at == expires  # type: ignore[union-attr]
+    assert world.alerts.alerts[-1].severity is Severity.CRITICAL
+    assert world.alerts.alerts[-1].title.startswith("Money arrived for a closed payment")
+
+
+async def test_a_late_status_of_the_payment_already_granted_raises_no_alarm(
+    world: World,
+) -> None:
+    """Only another payment is money for nothing; the granted one's stragglers are not."""
+    channel, invoice = await checkout(world)
+    world_alerts_before = len(world.alerts.alerts)
+    await world.verify.execute(world.notification(invoice, S.FINISHED))
+    replay_later_status = await world.verify.execute(world.notification(invoice, S.SENDING))
+    assert replay_later_status.outcome is EventOutcome.STALE
+    assert len(world.alerts.alerts) == world_alerts_before
+    assert await subscription_of(world, channel.id) is not None
+
+
 async def test_paying_again_while_active_extends_from_the_end_and_sends_no_new_link(
     world: World,
 ) -> None:
