@@ -217,4 +217,7 @@ def configure_logging(
     # aiohttp's access log would repeat every request line at INFO; the metrics
     # count requests already.
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    # httpx (under python-telegram-bot) logs every Bot API call at INFO: a line per
+    # message sent drowns what matters. Failures still come through at WARNING.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     return redactor
