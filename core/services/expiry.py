@@ -5,6 +5,10 @@ unit of work per page, never a query that loads them all. Reminders go out once 
 lead time per term (the marks are cleared when a subscription is extended, so a
 renewed subscriber is not reminded of the old end); if the sweeper was down and
 several lead times are due at once, only the most urgent reminder is sent.
+
+A sweep's cost follows the subscriptions it acts on: the reminder walk starts at the
+present (a subscription that has ended gets no reminder), and a channel is read only
+for a subscription that gets a message, once per sweep.
 """
 
 from __future__ import annotations
@@ -47,8 +51,31 @@ class SweepReport:
 
 
 Keyset = tuple[datetime, SubscriptionId]
-_Handler = Callable[[UnitOfWork, Subscription, Channel], Awaitable[bool]]
 _PAGE_ATTEMPTS = 3
+_CHANNELS_KEPT = 1000
+"""Channels a sweep keeps once read: enough for every channel of most deployments, and
+a bound on memory however many there are."""
+
+
+class _Channels:
+    """Channels read during one sweep. The sweep uses only a channel's id, title and
+    closed chat, which are fixed when the channel is registered, so a channel read in
+    an earlier page's unit of work is as good as a fresh read."""
+
+    def __init__(self) -> None:
+        self._kept: dict[ChannelId, Channel] = {}
+
+    async def get(self, tx: UnitOfWork, channel_id: ChannelId) -> Channel:
+        channel = self._kept.get(channel_id)
+        if channel is None:
+            channel = await tx.channels.get(channel_id)
+            if len(self._kept) >= _CHANNELS_KEPT:
+                del self._kept[next(iter(self._kept))]  # the first one read
+            self._kept[channel_id] = channel
+        return channel
+
+
+_Handler = Callable[[UnitOfWork, Subscription, _Channels], Awaitable[bool]]
 
 
 class ExpireSubscriptions:
@@ -75,10 +102,11 @@ class ExpireSubscriptions:
         if not leads:
             return 0
 
-        async def remind(tx: UnitOfWork, sub: Subscription, channel: Channel) -> bool:
+        async def remind(tx: UnitOfWork, sub: Subscription, channels: _Channels) -> bool:
             due = [lead for lead in leads if sub.reminder_due(lead, now)]
             if not due:
                 return False
+            channel = await channels.get(tx, sub.channel_id)
             urgent = due[0]
             for lead in due:
                 sub.mark_reminded(lead)
@@ -103,24 +131,30 @@ class ExpireSubscriptions:
             )
             return True
 
-        return await self._sweep(now + timedelta(hours=leads[-1]), remind)
+        # A reminder is due only while the subscription is active at ``now``, so the
+        # walk starts after those that ended by then (during the grace, or while the
+        # sweeper was down, they can be most of the window).
+        start: Keyset = (now, SubscriptionId(""))
+        return await self._sweep(now + timedelta(hours=leads[-1]), remind, start)
 
     async def _expire(self, now: datetime) -> int:
-        async def expire(tx: UnitOfWork, sub: Subscription, channel: Channel) -> bool:
-            await self._expire_one(tx, sub, channel, now)
+        async def expire(tx: UnitOfWork, sub: Subscription, channels: _Channels) -> bool:
+            await self._expire_one(tx, sub, await channels.get(tx, sub.channel_id), now)
             return True
 
         return await self._sweep(now - self._settings.grace, expire)
 
-    async def _sweep(self, cutoff: datetime, handle: _Handler) -> int:
-        """Walk active subscriptions ending by ``cutoff`` page by page; one unit of work
-        per page. A page that lost a race (a renewal committed meanwhile) is re-read."""
+    async def _sweep(self, cutoff: datetime, handle: _Handler, start: Keyset | None = None) -> int:
+        """Walk active subscriptions ending by ``cutoff`` (after ``start``) page by page;
+        one unit of work per page. A page that lost a race (a renewal committed
+        meanwhile) is re-read."""
         count = 0
-        after: Keyset | None = None
+        after = start
+        channels = _Channels()
         while True:
             for attempt in range(_PAGE_ATTEMPTS):
                 try:
-                    page, handled = await self._page(cutoff, after, handle)
+                    page, handled = await self._page(cutoff, after, handle, channels)
                     break
                 except Conflict:
                     if attempt == _PAGE_ATTEMPTS - 1:
@@ -131,7 +165,7 @@ class ExpireSubscriptions:
             after = (page[-1].expires_at, page[-1].id)
 
     async def _page(
-        self, cutoff: datetime, after: Keyset | None, handle: _Handler
+        self, cutoff: datetime, after: Keyset | None, handle: _Handler, channels: _Channels
     ) -> tuple[list[Subscription], int]:
         handled = 0
         async with self._uow() as tx:
@@ -140,10 +174,8 @@ class ExpireSubscriptions:
                     cutoff, after, self._settings.page_size
                 )
             )
-            channels: dict[ChannelId, Channel] = {}
             for sub in page:
-                channel = await _channel(tx, channels, sub.channel_id)
-                if await handle(tx, sub, channel):
+                if await handle(tx, sub, channels):
                     handled += 1
             await tx.commit()
         return page, handled
@@ -177,11 +209,3 @@ class ExpireSubscriptions:
             ),
             now,
         )
-
-
-async def _channel(
-    tx: UnitOfWork, cache: dict[ChannelId, Channel], channel_id: ChannelId
-) -> Channel:
-    if channel_id not in cache:
-        cache[channel_id] = await tx.channels.get(channel_id)
-    return cache[channel_id]

@@ -1,0 +1,1 @@
+"""Benchmarks that print figures (not tests); a package so tests can check one runs."""
