@@ -234,6 +234,17 @@ outbox = Table(
     Index("ix_outbox_status_available_at_id", "status", "available_at", "id"),
 )
 
+conversations = Table(
+    "conversations",
+    metadata,
+    # One row per person: a person is in at most one bot conversation at a time.
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("step", String(64), nullable=False),
+    Column("fields", Text, nullable=False),  # JSON object of ints and strings
+    Column("version", String(32), nullable=False),  # compare-and-set between processes
+    Column("expires_at", UtcDateTime, nullable=False, index=True),  # the timeout sweep
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -245,5 +256,6 @@ DATA_TABLES = (
     donations,
     audit_events,
     outbox,
+    conversations,
 )
 """Every table that holds data (tests empty them between cases)."""
