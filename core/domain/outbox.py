@@ -14,6 +14,7 @@ from typing import Any
 
 import attrs
 
+from core.domain.errors import InvalidTransition
 from core.domain.ids import ChatId, GrantId, OutboxId, UserId
 from core.domain.messages import Button, OutgoingMessage
 
@@ -134,3 +135,10 @@ class OutboxMessage:
             self.status = OutboxStatus.DEAD
         else:
             self.available_at = retry_at
+
+    def defer(self, until: datetime) -> None:
+        """Put the message back untried, due at ``until``: its turn has not come (its
+        chat was written to a moment ago). Not a failure: no attempt is counted."""
+        if self.status is not OutboxStatus.PENDING:
+            raise InvalidTransition(f"only a pending message is deferred, not a {self.status} one")
+        self.available_at = until

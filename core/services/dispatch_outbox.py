@@ -1,7 +1,7 @@
 """Dispatch the outbox: perform queued side effects, at least once, safely.
 
-A batch is claimed under a lease (hidden from other dispatchers until it ends, so a
-crashed dispatcher's claims come back by themselves), each effect is performed
+Messages are claimed under a lease (hidden from other dispatchers until it ends, so
+a crashed dispatcher's claims come back by themselves), each effect is performed
 through the ports, and its outcome stored. Effects are idempotent by design
 (approving twice, removing twice, sending the same invite twice do no harm), which
 is what makes at-least-once delivery safe.
@@ -12,14 +12,17 @@ is what makes at-least-once delivery safe.
   message is settled and the fact recorded.
 - Anything else (rights missing, chat gone, a bug): retried with backoff, then
   dead-lettered with an alert after ``max_attempts``.
+
+The worker serves :meth:`DispatchOutbox.run`, which keeps going rather than working
+in rounds, woken when work is committed; how it keeps the work moving (claims,
+slots, turns per chat, outcomes stored in batches) is :mod:`core.services.dispatch_run`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-
-import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.outbox import (
@@ -34,28 +37,15 @@ from core.domain.outbox import (
 )
 from core.ports.alerts import Alert, AlertSink, Severity
 from core.ports.clock import Clock
-from core.ports.errors import Unavailable
-from core.ports.repositories import UnitOfWorkFactory
+from core.ports.errors import NotFound, Unavailable
+from core.ports.outbox_wakeup import OutboxWakeup
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger, RecipientUnreachable
+from core.services.dispatch_lanes import ChatLanes
+from core.services.dispatch_run import DispatchReport, DispatchRun, DispatchSettings, Outcome
 from core.services.grant_access import GrantAccess
 
-
-@attrs.frozen
-class DispatchSettings:
-    batch_size: int = 50
-    concurrency: int = 8
-    lease: timedelta = timedelta(minutes=2)
-    max_attempts: int = 8
-    base_backoff: timedelta = timedelta(seconds=5)
-    max_backoff: timedelta = timedelta(hours=1)
-
-
-@attrs.frozen
-class DispatchReport:
-    claimed: int = 0
-    done: int = 0
-    retried: int = 0
-    dead: int = 0
+__all__ = ["DispatchOutbox", "DispatchReport", "DispatchSettings"]
 
 
 class DispatchOutbox:
@@ -76,71 +66,51 @@ class DispatchOutbox:
         self._grant = grant_access
         self._alerts = alerts
         self._settings = settings or DispatchSettings()
+        self._lanes = self._settings.lanes()
+        """Turns per chat, kept across the runs this dispatcher serves."""
 
     async def run_once(self) -> DispatchReport:
-        """Claim one batch and settle every message of it."""
-        now = self._clock.now()
-        async with self._uow() as tx:
-            batch = list(
-                await tx.outbox.claim(now, self._settings.batch_size, now + self._settings.lease)
-            )
-            await tx.commit()
-        gate = asyncio.Semaphore(self._settings.concurrency)
+        """Claim one batch and settle every message of it, one message per chat: the
+        others to a chat already written to are put back, due at their turns.
 
-        async def settle(message: OutboxMessage) -> OutboxStatus | None:
-            async with gate:
-                return await self._settle(message)
+        A run of its own (an external trigger, a test): its turns are counted afresh,
+        and the Telegram client's pacing keeps the limit between runs. Raises
+        Unavailable when the claim cannot be made."""
+        return await self._run(self._settings.lanes(), hold=False).once()
 
-        outcomes = await asyncio.gather(*(settle(m) for m in batch))
-        return DispatchReport(
-            claimed=len(batch),
-            done=outcomes.count(OutboxStatus.DONE),
-            retried=outcomes.count(OutboxStatus.PENDING),
-            dead=outcomes.count(OutboxStatus.DEAD),
+    async def run(
+        self, wakeup: OutboxWakeup, stopping: asyncio.Event, poll_every: timedelta
+    ) -> DispatchReport:
+        """Dispatch until ``stopping`` is set, woken by ``wakeup`` when work is
+        committed and polling every ``poll_every``; then finish what is in flight,
+        put back what waits for its turn, store every outcome and return."""
+        return await self._run(self._lanes, hold=True).serve(wakeup, stopping, poll_every)
+
+    def _run(self, lanes: ChatLanes, hold: bool) -> DispatchRun:
+        return DispatchRun(
+            self._uow,
+            self._clock,
+            self._settings,
+            lanes,
+            hold=hold,
+            settle=self._settle,
+            record=self._record,
+            recorded=self._alert_dead,
         )
 
-    async def _settle(self, message: OutboxMessage) -> OutboxStatus | None:
-        note: str | None = None
+    # ------------------------------------------------------------- one effect
+    async def _settle(self, message: OutboxMessage) -> Outcome:
         try:
             await self._perform(message.effect)
             message.mark_done()
         except RecipientUnreachable as exc:
-            note = f"recipient unreachable: {exc}"
             message.mark_done()
+            return Outcome(message, f"recipient unreachable: {exc}")
         except Unavailable as exc:
             message.mark_failed(_describe(exc), self._retry_at(message, exc.retry_after))
         except Exception as exc:  # any other failure: retried, then dead-lettered
             message.mark_failed(_describe(exc), self._retry_at(message, None))
-        try:
-            async with self._uow() as tx:
-                await tx.outbox.save(message)
-                if note is not None or message.status is OutboxStatus.DEAD:
-                    await tx.audit.append(
-                        AuditRecord(
-                            "system",
-                            "outbox.dead"
-                            if message.status is OutboxStatus.DEAD
-                            else "outbox.unreachable",
-                            f"outbox:{message.key}",
-                            {"error": (note or message.last_error or "")[:200]},
-                        ),
-                        self._clock.now(),
-                    )
-                await tx.commit()
-        except Unavailable:
-            # The outcome could not be stored: the lease runs out and the message is
-            # tried again, which idempotent effects make harmless.
-            return None
-        if message.status is OutboxStatus.DEAD:
-            await self._alerts.send(
-                Alert(
-                    Severity.CRITICAL,
-                    f"Gave up on a queued {message.effect.kind} after {message.attempts} tries",
-                    key=f"outbox-dead:{message.key}",
-                    details={"key": message.key, "error": message.last_error or ""},
-                )
-            )
-        return message.status
+        return Outcome(message)
 
     def _retry_at(self, message: OutboxMessage, retry_after: float | None) -> datetime | None:
         if message.attempts + 1 >= self._settings.max_attempts:
@@ -165,6 +135,40 @@ class DispatchOutbox:
                 await self._chat.decline_join_request(chat, user)
             case RemoveMember(chat_id=chat, user_id=user):
                 await self._chat.remove_member(chat, user)
+
+    # ------------------------------------------------------------- outcomes
+    async def _record(self, tx: UnitOfWork, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            message = outcome.message
+            try:
+                await tx.outbox.save(message)
+            except NotFound:
+                continue  # the row is gone: nothing is left to settle
+            if outcome.note is None and message.status is not OutboxStatus.DEAD:
+                continue
+            dead = message.status is OutboxStatus.DEAD
+            await tx.audit.append(
+                AuditRecord(
+                    "system",
+                    "outbox.dead" if dead else "outbox.unreachable",
+                    f"outbox:{message.key}",
+                    {"error": (outcome.note or message.last_error or "")[:200]},
+                ),
+                self._clock.now(),
+            )
+
+    async def _alert_dead(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            message = outcome.message
+            if message.status is OutboxStatus.DEAD:
+                await self._alerts.send(
+                    Alert(
+                        Severity.CRITICAL,
+                        f"Gave up on a queued {message.effect.kind} after {message.attempts} tries",
+                        key=f"outbox-dead:{message.key}",
+                        details={"key": message.key, "error": message.last_error or ""},
+                    )
+                )
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,7 +1,10 @@
-"""Periodic jobs: outbox dispatch, expiry sweeps, broadcasts, reconciliation.
+"""Worker jobs: outbox dispatch, expiry sweeps, broadcasts, reconciliation.
 
 Each job runs in its own loop, one run at a time, then sleeps its interval; a failed
 run is logged and the loop goes on (the next run retries, the work is idempotent).
+A job that must not wait for its next round (the outbox dispatcher: a subscriber who
+paid is waiting) is served instead: it runs until the loops stop, wakes itself when
+there is work, and is started again after its interval if it fails.
 Stopping is graceful: the loops finish the run in flight, then return, so no claim
 is abandoned mid-way (and a claim that is, by a kill, comes back when its lease ends).
 """
@@ -24,6 +27,10 @@ class Job:
     name: str
     run: Callable[[], Awaitable[object]]
     every: timedelta
+    serve: Callable[[asyncio.Event], Awaitable[object]] | None = None
+    """If set, the loop runs ``serve(stopping)`` instead of ``run`` every ``every``:
+    it keeps going until ``stopping`` is set, then finishes its work in flight and
+    returns. ``run`` stays the one-off run of :meth:`WorkerLoops.run_now`."""
 
 
 class UnknownJob(LookupError):
@@ -44,7 +51,10 @@ class WorkerLoops:
         self._stop.set()
 
     async def run_now(self, name: str) -> object:
-        """Run one job immediately (an external scheduler's trigger), never two at once."""
+        """Run one job immediately (an external scheduler's trigger), never two at once.
+
+        For a served job this is one run beside the service, which the job must allow
+        (the outbox dispatcher does: claims never overlap)."""
         job = self._jobs.get(name)
         if job is None:
             raise UnknownJob(f"no job named {name!r}; known: {', '.join(self._jobs)}")
@@ -58,8 +68,11 @@ class WorkerLoops:
     async def _loop(self, job: Job) -> None:
         while not self._stop.is_set():
             try:
-                async with self._locks[job.name]:
-                    result = await job.run()
+                if job.serve is not None:
+                    result = await job.serve(self._stop)
+                else:
+                    async with self._locks[job.name]:
+                        result = await job.run()
                 logger.debug("job %s: %s", job.name, result)
             except Exception:
                 logger.exception("job %s failed; it runs again in %s", job.name, job.every)

@@ -1,0 +1,131 @@
+"""Waking the outbox dispatcher when a use case commits work for it.
+
+Every unit of work the use cases get is wrapped: when one that queued outbox
+messages commits, the process's :class:`~core.ports.outbox_wakeup.OutboxWakeup` is
+told, after the commit (a wake-up for rows that were rolled back would only cost a
+claim that finds nothing, but one before the commit could find nothing and sleep).
+The use cases stay unaware of it, and so does the SQL adapter.
+
+Which wake-up reaches the dispatchers follows from the database, since the database
+is what processes that share work share: on Postgres, LISTEN/NOTIFY (any number of
+web and worker processes); on a SQLite file, a short poll of its commit counter (a
+web and a worker process on one file); otherwise, this process only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from sqlalchemy.engine import make_url
+
+from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
+from adapters.outbound.postgres.outbox_wakeup import PostgresOutboxWakeup
+from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
+from core.domain.outbox import Effect, OutboxMessage
+from core.ports.outbox_wakeup import OutboxWakeup
+from core.ports.repositories import OutboxRepository, UnitOfWork, UnitOfWorkFactory
+
+__all__ = ["WakingUnitOfWorkFactory", "outbox_wakeup_for"]
+
+
+async def outbox_wakeup_for(database_url: str) -> AsyncIterator[OutboxWakeup]:
+    """The wake-up that reaches every process on ``database_url``, open while in use."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        postgres = PostgresOutboxWakeup(database_url)
+        try:
+            yield postgres
+        finally:
+            await postgres.close()
+    elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        sqlite = SqliteOutboxWakeup(Path(str(url.database)))
+        try:
+            yield sqlite
+        finally:
+            await sqlite.close()
+    else:
+        yield InProcessOutboxWakeup()
+
+
+class _WatchedOutbox:
+    """OutboxRepository that remembers whether this transaction queued anything."""
+
+    def __init__(self, inner: OutboxRepository, uow: _WakingUnitOfWork) -> None:
+        self._inner = inner
+        self._uow = uow
+
+    async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
+        queued = await self._inner.enqueue(key, effect, at)
+        self._uow.queued |= queued
+        return queued
+
+    async def claim(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> Sequence[OutboxMessage]:
+        return await self._inner.claim(now, limit, lease_until)
+
+    async def save(self, message: OutboxMessage) -> None:
+        # A retry or a deferral is due later; the dispatcher that saved it knows when.
+        await self._inner.save(message)
+
+    async def get(self, key: str) -> OutboxMessage | None:
+        return await self._inner.get(key)
+
+    async def pending_count(self) -> int:
+        return await self._inner.pending_count()
+
+
+class _WakingUnitOfWork:
+    """UnitOfWork: the inner one; a commit that queued outbox work wakes dispatchers."""
+
+    def __init__(self, inner: UnitOfWork, wakeup: OutboxWakeup) -> None:
+        self._inner = inner
+        self._wakeup = wakeup
+        self.queued = False
+        self.channels = inner.channels
+        self.intents = inner.intents
+        self.events = inner.events
+        self.subscriptions = inner.subscriptions
+        self.grants = inner.grants
+        self.donations = inner.donations
+        self.audit = inner.audit
+        self.outbox: OutboxRepository = _WatchedOutbox(inner.outbox, self)
+
+    async def __aenter__(self) -> Self:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.queued = False
+        await self._inner.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        await self._inner.commit()
+        if self.queued:
+            self.queued = False
+            await self._wakeup.notify()
+
+    async def rollback(self) -> None:
+        self.queued = False
+        await self._inner.rollback()
+
+
+class WakingUnitOfWorkFactory:
+    """UnitOfWorkFactory whose units of work wake the dispatchers when they commit
+    outbox work."""
+
+    def __init__(self, inner: UnitOfWorkFactory, wakeup: OutboxWakeup) -> None:
+        self._inner = inner
+        self._wakeup = wakeup
+
+    def __call__(self) -> UnitOfWork:
+        return _WakingUnitOfWork(self._inner(), self._wakeup)

@@ -1,0 +1,322 @@
+"""How the outbox dispatcher keeps its work moving: one run's claims, slots, turns and
+stored outcomes (what it does with each message is :mod:`core.services.dispatch_outbox`).
+
+A subscriber who just paid waits for the dispatcher, so a served run keeps going
+rather than working in rounds: it claims as soon as a slot is free and work may be
+due (woken when a use case commits some, polling as the safety net), and nothing in
+flight holds up the rest. Messages take turns per chat
+(:mod:`core.services.dispatch_lanes`), so the owner's chat, told of every payment,
+never delays the subscribers' links.
+
+The database sees one transaction of the dispatcher's at a time, storing the
+outcomes gathered so far and claiming new work in one go: under load, its
+transactions grow instead of multiplying, and the webhooks that commit payments
+keep the database's time (every commit is a disk flush).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Awaitable, Callable, Container, Coroutine, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import attrs
+
+from core.domain.ids import ChatId
+from core.domain.outbox import Effect, IssueInvite, OutboxMessage, OutboxStatus, SendMessage
+from core.ports.clock import Clock
+from core.ports.errors import Unavailable
+from core.ports.outbox_wakeup import OutboxWakeup
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.services.dispatch_lanes import Admission, ChatLanes
+
+__all__ = ["DispatchReport", "DispatchRun", "DispatchSettings", "Outcome"]
+
+
+@attrs.frozen
+class DispatchSettings:
+    batch_size: int = attrs.field(default=50, validator=attrs.validators.ge(1))
+    """Most messages one claim takes."""
+    concurrency: int = attrs.field(default=32, validator=attrs.validators.ge(1))
+    """Effects performed at once. The Telegram client paces the calls; this only has
+    to keep it fed (calls in flight while others wait for their slot in its pace)."""
+    lease: timedelta = timedelta(minutes=2)
+    max_attempts: int = 8
+    base_backoff: timedelta = timedelta(seconds=5)
+    max_backoff: timedelta = timedelta(hours=1)
+    chat_spacing: timedelta = timedelta(seconds=1)
+    """Least time between starting two messages to one chat (Telegram: about one a
+    second to a private chat)."""
+    chat_queue: int = attrs.field(default=2, validator=attrs.validators.ge(0))
+    """Messages per chat held here waiting for their turn; any more go back to the
+    outbox, due at their turn."""
+    store_within: timedelta = timedelta(milliseconds=100)
+    """Outcomes are stored with the next claim, or at the latest this long after the
+    first of them was known: fewer transactions when work trickles in. If the process
+    dies meanwhile, those effects are performed again (they are idempotent)."""
+
+    def lanes(self) -> ChatLanes:
+        return ChatLanes(self.chat_spacing, self.chat_queue, self.batch_size)
+
+
+@attrs.frozen
+class DispatchReport:
+    claimed: int = 0
+    done: int = 0
+    retried: int = 0
+    dead: int = 0
+    deferred: int = 0
+    """Put back untried, due at their chat's turn."""
+
+
+@attrs.define
+class Outcome:
+    """A message after its try (or put back untried), to be stored."""
+
+    message: OutboxMessage
+    note: str | None = None
+    """Why a message settled without its effect (the recipient is unreachable)."""
+
+
+Settle = Callable[[OutboxMessage], Coroutine[Any, Any, Outcome]]
+"""Performs a message's effect; never raises (a failure is an outcome)."""
+Record = Callable[[UnitOfWork, Sequence[Outcome]], Awaitable[None]]
+"""Stores outcomes in the unit of work (and audits what needs it)."""
+Recorded = Callable[[Sequence[Outcome]], Awaitable[None]]
+"""What follows once outcomes are committed (alerts)."""
+
+
+class DispatchRun:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        settings: DispatchSettings,
+        lanes: ChatLanes,
+        *,
+        hold: bool,
+        settle: Settle,
+        record: Record,
+        recorded: Recorded,
+    ) -> None:
+        """``hold``: messages may wait here for their chat's turn (a served run);
+        otherwise one whose turn is not now is put back at once."""
+        self._uow = uow
+        self._clock = clock
+        self._s = settings
+        self._lanes = lanes
+        self._hold = hold
+        self._settle = settle
+        self._record = record
+        self._recorded = recorded
+        self._ready: deque[OutboxMessage] = deque()
+        self._in_flight: dict[asyncio.Task[Outcome], OutboxMessage] = {}
+        self._outcomes: list[Outcome] = []
+        self._outcomes_since = clock.now()
+        """When the first outcome not yet stored was known."""
+        self._claimed = self._done = self._retried = self._dead = self._deferred = 0
+
+    # ------------------------------------------------------------- whole runs
+    async def once(self) -> DispatchReport:
+        """Claim one batch and settle every message of it. Raises Unavailable when the
+        claim cannot be made."""
+        await self._sync(claim=True)
+        await self._finish(perform_ready=True)
+        return self.report()
+
+    async def serve(
+        self, wakeup: OutboxWakeup, stopping: asyncio.Event, poll_every: timedelta
+    ) -> DispatchReport:
+        """Dispatch until ``stopping`` is set, then finish what is in flight, put back
+        what waits for its turn, store every outcome and return.
+
+        Claims whenever a slot is free and work may be due: after a wake-up, every
+        ``poll_every`` (the safety net for a lost wake-up and for retries coming due),
+        while claims come back full, and after an invite was issued (its message is
+        queued then)."""
+        stop = asyncio.create_task(stopping.wait())
+        wake: asyncio.Task[bool] | None = None
+        syncing: asyncio.Task[bool] | None = None
+        more = True
+        database_ok = True
+        try:
+            while not stopping.is_set():
+                self._start_ready()
+                claim = more and self._room() > 0
+                if syncing is None and database_ok and (claim or self._outcomes_due()):
+                    syncing = asyncio.create_task(self._sync(claim))
+                    more &= not claim  # set again if the claim comes back full
+                if wake is None:
+                    wake = asyncio.create_task(wakeup.wait(poll_every))
+                waiting: set[asyncio.Task[bool] | asyncio.Task[Outcome]] = {stop, wake}
+                waiting.update(self._in_flight)
+                if syncing is not None:
+                    waiting.add(syncing)
+                # A sync in flight (or a database away) makes storing wait anyway: only
+                # then is the deadline for storing worth waking up for.
+                can_store = syncing is None and database_ok
+                done, _ = await asyncio.wait(
+                    waiting,
+                    timeout=self._seconds_to_act(can_store),
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if syncing in done:
+                    synced, syncing = syncing, None
+                    try:
+                        more |= synced.result()
+                    except Unavailable:
+                        # The database is away: try again on the next wake-up or poll.
+                        database_ok = False
+                if wake in done:
+                    wake.result()
+                    wake = None
+                    more = database_ok = True
+                more |= self._collect(done)
+        finally:
+            for task in (stop, wake):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
+            if syncing is not None:
+                # Let it end: cut short, the outcomes it carries would be lost and
+                # their effects performed again when the leases run out.
+                with contextlib.suppress(Unavailable):
+                    await syncing
+            await self._finish(perform_ready=False)
+        return self.report()
+
+    def report(self) -> DispatchReport:
+        return DispatchReport(self._claimed, self._done, self._retried, self._dead, self._deferred)
+
+    # ------------------------------------------------------------- claims and outcomes
+    def _room(self) -> int:
+        return self._s.concurrency - len(self._in_flight) - len(self._ready)
+
+    async def _sync(self, claim: bool) -> bool:
+        """One transaction: store the outcomes gathered so far and, if ``claim``, claim
+        as much due work as there is room for. True when the claim came back full
+        (more may be due). Raises Unavailable, keeping the outcomes for the next try
+        (until then their leases keep the messages from being tried twice)."""
+        outcomes, self._outcomes, since = self._outcomes, [], self._outcomes_since
+        limit = min(self._s.batch_size, self._room()) if claim else 0
+        now = self._clock.now()
+        try:
+            async with self._uow() as tx:
+                await self._record(tx, outcomes)
+                batch = await tx.outbox.claim(now, limit, now + self._s.lease) if limit else []
+                await tx.commit()
+        except Unavailable:
+            self._outcomes[:0] = outcomes
+            self._outcomes_since = since
+            raise
+        await self._recorded(outcomes)
+        self._claimed += len(batch)
+        self._lanes.forget_idle(now)
+        for message in batch:
+            self._admit(message, now)
+        return claim and len(batch) == limit
+
+    def _admit(self, message: OutboxMessage, now: datetime) -> None:
+        chat = _chat_of(message.effect)
+        admission = (
+            Admission.START if chat is None else self._lanes.admit(message, chat, now, self._hold)
+        )
+        if admission is Admission.START:
+            self._ready.append(message)
+        elif admission is Admission.DEFER:
+            self._deferred += 1
+            self._gathered(Outcome(message))
+
+    def _gathered(self, outcome: Outcome) -> None:
+        if not self._outcomes:
+            self._outcomes_since = self._clock.now()
+        self._outcomes.append(outcome)
+
+    def _outcomes_due(self) -> bool:
+        """Whether the outcomes gathered must be stored now, without waiting for a
+        claim to carry them."""
+        if not self._outcomes:
+            return False
+        if len(self._outcomes) >= self._s.batch_size:
+            return True
+        return self._clock.now() >= self._outcomes_since + self._s.store_within
+
+    # ------------------------------------------------------------- effects
+    def _start_ready(self) -> None:
+        now = self._clock.now()
+        if self._hold:
+            self._ready.extend(self._lanes.due(now))
+        while self._ready and len(self._in_flight) < self._s.concurrency:
+            message = self._ready.popleft()
+            chat = _chat_of(message.effect)
+            if chat is not None:
+                self._lanes.started(chat, now)
+            self._in_flight[asyncio.create_task(self._settle(message))] = message
+
+    def _seconds_to_act(self, can_store: bool) -> float | None:
+        """Until a waiting message's turn comes or (``can_store``) the outcomes must be
+        stored."""
+        moments = [self._lanes.next_turn() if self._hold else None]
+        if can_store and self._outcomes:
+            moments.append(self._outcomes_since + self._s.store_within)
+        soonest = min((m for m in moments if m is not None), default=None)
+        if soonest is None:
+            return None
+        return max(0.0, (soonest - self._clock.now()).total_seconds())
+
+    def _collect(self, done: Container[object]) -> bool:
+        """Take the outcomes of the effects that finished; True if an invite was
+        issued among them (which queues the message carrying it)."""
+        follow_up = False
+        for task in [t for t in self._in_flight if t in done]:
+            message = self._in_flight.pop(task)
+            chat = _chat_of(message.effect)
+            if chat is not None:
+                self._lanes.finished(chat)
+            self._count(message)
+            self._gathered(task.result())
+            follow_up |= isinstance(message.effect, IssueInvite)
+        return follow_up
+
+    def _count(self, message: OutboxMessage) -> None:
+        if message.status is OutboxStatus.DONE:
+            self._done += 1
+        elif message.status is OutboxStatus.DEAD:
+            self._dead += 1
+        else:
+            self._retried += 1
+
+    async def _finish(self, perform_ready: bool) -> None:
+        """Settle what is in flight (and, if ``perform_ready``, what was claimed and
+        waits for a slot); put the rest back; store every outcome."""
+        while True:
+            if perform_ready:
+                self._start_ready()
+            if not self._in_flight:
+                break
+            done, _ = await asyncio.wait(self._in_flight, return_when=asyncio.FIRST_COMPLETED)
+            self._collect(done)
+        now = self._clock.now()
+        for message in self._ready:
+            # Claimed, never started: due again at once, for whoever runs next.
+            message.defer(now)
+            self._gathered(Outcome(message))
+        self._ready.clear()
+        for message in self._lanes.put_back(now):
+            self._deferred += 1
+            self._gathered(Outcome(message))
+        if self._outcomes:
+            # If this fails, the leases run out and the messages are tried again,
+            # which idempotent effects make harmless.
+            with contextlib.suppress(Unavailable):
+                await self._sync(claim=False)
+
+
+def _chat_of(effect: Effect) -> ChatId | None:
+    """The chat whose turn a message waits for; other effects are administration
+    calls, paced by the Telegram client as a whole, not per chat."""
+    return effect.chat_id if isinstance(effect, SendMessage) else None
