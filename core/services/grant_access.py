@@ -87,7 +87,11 @@ class GrantAccess:
                         ChatId(grant.user_id),
                         notices.invite_message(channel.title, link.url, subscription.expires_at),
                     ),
-                    now,
+                    # The payer keeps their place in line: queued as of the grant, the
+                    # message goes before the grants of later payments, instead of
+                    # behind every one of them when payments come faster than Telegram
+                    # takes messages.
+                    grant.created_at,
                 )
                 await tx.audit.append(
                     AuditRecord(
