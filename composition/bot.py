@@ -33,6 +33,7 @@ def bot_deps(process: Process) -> BotDeps:
         keyring=s.keyring,
         clock=s.clock,
         limiter=s.user_limiter,
+        conversations=s.conversations,
         bot_username=s.bot_username,
     )
 
@@ -61,16 +62,29 @@ def _runner(process: Process, *, webhook: bool) -> BotRunner:
 
 
 async def webhook_handler(process: Process) -> Callable[[Mapping[str, Any]], Awaitable[None]]:
-    """Set the webhook and return what the HTTP route calls with each update."""
+    """Start the bot for webhook mode and return what the HTTP route calls with each
+    update; :func:`set_webhook` once the route listens."""
+    _webhook_settings(process)
+    runner = _runner(process, webhook=True)
+    await runner.start_for_webhook()
+    return runner.handle_webhook_update
+
+
+async def set_webhook(process: Process) -> None:
+    """Ask Telegram to push updates here. Only once the HTTP server listens: Telegram
+    delivers what waited first, and a refused delivery waits for its retry."""
+    url, secret = _webhook_settings(process)
+    await _runner(process, webhook=True).set_webhook(url, secret)
+
+
+def _webhook_settings(process: Process) -> tuple[str, str]:
     config = process.config
     secret = config.telegram.webhook_secret
     if config.public_url is None or secret is None:
         raise ValueError(
             "webhook mode needs PAYGATE_PUBLIC_URL and PAYGATE_TELEGRAM_WEBHOOK_SECRET"
         )
-    runner = _runner(process, webhook=True)
-    await runner.start_webhook(f"{config.public_url}/webhooks/telegram", secret.reveal())
-    return runner.handle_webhook_update
+    return f"{config.public_url}/webhooks/telegram", secret.reveal()
 
 
 async def start_polling_bot(process: Process) -> None:

@@ -27,6 +27,7 @@ from attrs import AttrsInstance
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.secrets.dotenv import load_dotenv
 from adapters.outbound.sqla.url import InvalidDatabaseUrl, database_url, safe_url
+from composition.faults import FaultPoint, FaultRule, parse_faults
 from core.domain.grant import GrantMode
 from core.domain.intent_state import PAYING_CHOICES, IntentStatus
 from core.domain.signing import MIN_KEY_BYTES, MacKeyring
@@ -54,6 +55,10 @@ class TelegramConfig:
     webhook_secret: Secret | None
     previous_webhook_secret: Secret | None
     admin_chat_id: int | None
+    admin_calls_per_second: int = 30
+    """Budget for administration calls (invite links, join approvals, removals), whose
+    limits Telegram does not publish. Every new subscriber costs one invite link and
+    one approval, so this caps how many payments a second are granted at once."""
 
 
 @attrs.frozen
@@ -88,6 +93,8 @@ class Config:
     dispatch_every: timedelta
     reconcile_every: timedelta
     clock_offset_file: Path | None = None
+    faults: tuple[FaultRule, ...] = ()
+    """Crash tests only (``PAYGATE_FAULTS``): where this process kills itself."""
 
     @property
     def keyring(self) -> MacKeyring:
@@ -218,6 +225,13 @@ def _hours(value: str) -> tuple[int, ...]:
     return hours
 
 
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number <= 0:
+        raise ValueError("must be positive")
+    return number
+
+
 def _positive_seconds(value: str) -> timedelta:
     seconds = float(value)
     if seconds <= 0:
@@ -290,6 +304,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             webhook_secret=r.secret("PAYGATE_TELEGRAM_WEBHOOK_SECRET"),
             previous_webhook_secret=r.secret("PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS"),
             admin_chat_id=r.parsed("PAYGATE_ADMIN_CHAT_ID", None, int, "a Telegram chat id"),
+            admin_calls_per_second=r.parsed(
+                "PAYGATE_TELEGRAM_ADMIN_CALLS_PER_SECOND", 30, _positive_int, "a whole number > 0"
+            ),
         ),
         nowpayments=NowPaymentsConfig(
             api_url=r.parsed(
@@ -340,6 +357,12 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "seconds > 0",
         ),
         clock_offset_file=r.parsed("PAYGATE_CLOCK_OFFSET_FILE", None, Path, "a file path"),
+        faults=r.parsed(
+            "PAYGATE_FAULTS",
+            (),
+            parse_faults,
+            "comma-separated point:probability or point@n rules, points: " + ", ".join(FaultPoint),
+        ),
     )
     config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
@@ -352,5 +375,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     if config.is_production and config.clock_offset_file is not None:
         raise ConfigError(
             "PAYGATE_CLOCK_OFFSET_FILE shifts the clock for tests; it is refused in production"
+        )
+    if config.is_production and config.faults:
+        raise ConfigError(
+            "PAYGATE_FAULTS makes processes kill themselves for crash tests; "
+            "it is refused in production"
         )
     return config

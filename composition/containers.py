@@ -25,18 +25,29 @@ from adapters.outbound.memory.nonce_store import InMemoryNonceStore
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
 from adapters.outbound.redis.client import connect_redis
+from adapters.outbound.redis.conversations import RedisConversationStore
 from adapters.outbound.redis.nonce_store import RedisNonceStore
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
 from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
+from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Rate
 from composition.config import Config, ConfigError
+from composition.faults import (
+    injector_for,
+    with_faults_chat_access,
+    with_faults_messenger,
+    with_faults_uow,
+)
+from composition.outbox_wakeup import WakingUnitOfWorkFactory, outbox_wakeup_for
 from core.domain.ids import ChatId
 from core.ports.alerts import Severity
 from core.ports.clock import Clock
+from core.ports.conversations import ConversationStore
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
@@ -76,7 +87,10 @@ async def _telegram(config: Config) -> AsyncIterator[TelegramBotClient]:
     config.require("telegram")
     token = config.telegram.token
     assert token is not None  # checked by require()
-    client = TelegramBotClient(token.reveal(), api_url=config.telegram.api_url)
+    pacing = PacingLimits(admin=Rate(config.telegram.admin_calls_per_second, 1.0))
+    client = TelegramBotClient(
+        token.reveal(), api_url=config.telegram.api_url, limiter=PacedRateLimiter(pacing)
+    )
     await client.start()
     try:
         yield client
@@ -136,6 +150,14 @@ def _user_limiter(redis: Redis | None, clock: Clock) -> RateLimiter:
     return RedisRateLimiter(redis, 20, 0.5, prefix="paygate:users:")
 
 
+def _conversations(redis: Redis | None, engine: AsyncEngine, clock: Clock) -> ConversationStore:
+    """Where the bot keeps each person's step, shared by every process: Redis when
+    PAYGATE_REDIS_URL is set (no database write per message), the database otherwise."""
+    if redis is None:
+        return SqlConversationStore(engine, clock)
+    return RedisConversationStore(redis, clock)
+
+
 def _clock(config: Config) -> Clock:
     """The system clock; shifted by a shared file only where a test asked for it."""
     if config.clock_offset_file is None:
@@ -162,21 +184,37 @@ class Infrastructure(containers.DeclarativeContainer):
     keyring = providers.Callable(lambda c: c.keyring, config)
     cipher = providers.Singleton(_cipher, config.provided.encryption_keys)
 
+    # Crash tests only: None (nothing wrapped) unless PAYGATE_FAULTS names points.
+    faults = providers.Singleton(injector_for, config.provided.faults)
+
     engine = providers.Resource(_engine, config)
-    uow = providers.Singleton(SqlUnitOfWorkFactory, engine, cipher)
+    # Commits that queue outbox work wake the dispatchers (this process's and others').
+    outbox_wakeup = providers.Resource(outbox_wakeup_for, config.provided.database_url)
+    uow = providers.Singleton(
+        WakingUnitOfWorkFactory,
+        providers.Singleton(
+            with_faults_uow, providers.Singleton(SqlUnitOfWorkFactory, engine, cipher), faults
+        ),
+        outbox_wakeup,
+    )
 
     http_session = providers.Resource(_http_session)
     gateway = providers.Singleton(_nowpayments, http_session, config)
 
     telegram = providers.Resource(_telegram, config)
-    messenger = providers.Singleton(TelegramMessenger, telegram)
-    chat_access = providers.Singleton(TelegramChatAccess, telegram)
+    messenger = providers.Singleton(
+        with_faults_messenger, providers.Singleton(TelegramMessenger, telegram), faults
+    )
+    chat_access = providers.Singleton(
+        with_faults_chat_access, providers.Singleton(TelegramChatAccess, telegram), faults
+    )
     bot_username = providers.Callable(_bot_username, config, telegram)
 
     alerts = providers.Singleton(_alerts, config, clock, messenger)
     redis = providers.Resource(_redis, config)
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
+    conversations = providers.Singleton(_conversations, redis, engine, clock)
 
 
 class UseCases(containers.DeclarativeContainer):

@@ -26,6 +26,8 @@ from composition.containers import Infrastructure, UseCases
 from core.domain.signing import MacKeyring
 from core.ports.alerts import AlertSink
 from core.ports.clock import Clock
+from core.ports.conversations import ConversationStore
+from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
@@ -87,6 +89,8 @@ class Services:
     expire: ExpireSubscriptions
     publish: PublishPosts
     reconcile: Reconcile
+    outbox_wakeup: OutboxWakeup
+    conversations: ConversationStore
 
 
 async def _resolve(provider: Callable[[], object]) -> Any:
@@ -118,7 +122,15 @@ def job_loops(process: Process) -> WorkerLoops:
 
 def worker_jobs(services: Services, config: Config) -> list[Job]:
     return [
-        Job("dispatch", services.dispatch.run_once, config.dispatch_every),
+        Job(
+            "dispatch",
+            services.dispatch.run_once,
+            config.dispatch_every,
+            # Served, not run in rounds: woken by commits, polling every interval.
+            serve=lambda stopping: services.dispatch.run(
+                services.outbox_wakeup, stopping, config.dispatch_every
+            ),
+        ),
         Job("sweep", services.expire.execute, config.sweep_every),
         Job("broadcast", services.publish.run_once, config.broadcast_every),
         Job("reconcile", services.reconcile.run_once, config.reconcile_every),

@@ -1,5 +1,7 @@
-"""The bot as one python-telegram-bot Application: every handler, the rate gate in
-front of them and the one error handler behind them."""
+"""The bot as one python-telegram-bot Application: the rate gate, then the
+conversation router (see :mod:`conversation`), then every ordinary handler, and the
+one error handler behind them; plus the repeating job that tells people their
+conversation timed out."""
 
 from __future__ import annotations
 
@@ -21,7 +23,7 @@ from telegram.ext import (
 )
 
 from adapters.inbound.telegram.chat_events import ChatEventHandlers
-from adapters.inbound.telegram.conversation import one_conversation
+from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSweeper
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.donations import DonationHandlers
 from adapters.inbound.telegram.errors import RateGate, on_error
@@ -55,6 +57,8 @@ BotApplication = Application[
 ]
 
 _RATE_GATE_GROUP = -1
+_CONVERSATION_GROUP = 0
+_COMMANDS_GROUP = 1
 
 
 def build_bot_application(
@@ -86,12 +90,42 @@ def build_bot_application(
     configured = configured.concurrent_updates(deps.settings.concurrent_updates)
     if webhook:
         configured = configured.updater(None)
+
+    configured = configured.application_class(SweepingApplication)
     application = configured.build()
-    add_handlers(application, deps)
+    if not isinstance(application, SweepingApplication):
+        raise TypeError("the builder ignored the application class")
+    router = add_handlers(application, deps)
+    application.sweeper = TimeoutSweeper(router, deps.settings.timeout_sweep)
     return application
 
 
-def add_handlers(application: BotApplication, deps: BotDeps) -> None:
+class SweepingApplication(BotApplication):
+    """The Application, plus the sweep that tells people their conversation timed out,
+    running exactly while the Application does (polling or webhook). A subclass, as
+    python-telegram-bot documents for this: its post_init/post_stop hooks are only
+    called by run_polling and run_webhook, which BotRunner does not use."""
+
+    __slots__ = ("sweeper",)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.sweeper: TimeoutSweeper | None = None
+
+    async def start(self) -> None:
+        await super().start()
+        if self.sweeper is not None:
+            await self.sweeper.start(self.bot)
+
+    async def stop(self) -> None:
+        if self.sweeper is not None:
+            await self.sweeper.stop()
+        await super().stop()
+
+
+def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRouter:
+    """Every handler, in its group; returns the conversation router, whose timeouts
+    the caller sweeps."""
     settings = deps.settings
     views = ChannelViews(deps.uow)
     gate = RateGate(deps.limiter, settings.command_cost, settings.checkout_cost)
@@ -101,12 +135,17 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> None:
     chats = ChatEventHandlers(deps, views)
     private = filters.ChatType.PRIVATE
 
+    router = ConversationRouter(
+        [donations, owner], deps.conversations, settings.conversation_timeout
+    )
+
     application.add_handler(TypeHandler(Update, gate.gate), group=_RATE_GATE_GROUP)
+    # A typed amount or channel name goes to the conversation it belongs to; anything
+    # no conversation takes goes on to the group below.
+    application.add_handler(TypeHandler(Update, router.route), group=_CONVERSATION_GROUP)
     # Order matters within a group: the first handler that matches takes the update.
-    # The conversation comes first, so a typed amount or channel name reaches it.
     application.add_handlers(
         [
-            one_conversation([donations, owner], settings.conversation_timeout),
             CommandHandler("start", subscriber.start, filters=private),
             CommandHandler("status", subscriber.status, filters=private),
             CommandHandler("help", subscriber.help, filters=private),
@@ -118,14 +157,16 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> None:
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
             CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),
             CallbackQueryHandler(subscriber.resend, pattern=f"^{RESEND_PREFIX}"),
-            # Keypad presses outside a conversation (after a restart, or on another
-            # process): the buttons carry all they need.
+            # Keypad presses outside a donation conversation (it timed out, or the
+            # person started another one since): the buttons carry all they need.
             CallbackQueryHandler(donations.preset, pattern=f"^{PRESET_PREFIX}"),
             CallbackQueryHandler(donations.cancel_button, pattern=f"^{CANCEL_DONATION}$"),
             ChatJoinRequestHandler(chats.join_request),
             ChatMemberHandler(chats.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
             MessageHandler(private & (filters.TEXT | filters.COMMAND), subscriber.not_understood),
             CallbackQueryHandler(subscriber.stale_button),
-        ]
+        ],
+        group=_COMMANDS_GROUP,
     )
     application.add_error_handler(on_error)
+    return router

@@ -9,6 +9,7 @@ import attrs
 
 from core.domain.signing import MacKeyring
 from core.ports.clock import Clock
+from core.ports.conversations import ConversationStore
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
@@ -25,10 +26,20 @@ def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
         raise ValueError(f"{attribute.name} must be at least 1")
 
 
+def _some_time(_: object, attribute: attrs.Attribute[timedelta], value: timedelta) -> None:
+    if value <= timedelta(0):
+        raise ValueError(f"{attribute.name} must be a positive time")
+
+
 @attrs.frozen
 class BotSettings:
-    conversation_timeout: timedelta = timedelta(minutes=5)
+    conversation_timeout: timedelta = attrs.field(
+        default=timedelta(minutes=5), validator=_some_time
+    )
     """An unfinished conversation (donation amount, /register) ends after this idle time."""
+    timeout_sweep: timedelta = attrs.field(default=timedelta(seconds=5), validator=_some_time)
+    """How often each bot process looks for conversations whose idle time ran out, to
+    tell their people: a "timed out" notice comes at most this late."""
     keypad_ttl: timedelta = timedelta(minutes=5)
     """A donation keypad's preset buttons stop working this long after it was shown."""
     command_cost: int = attrs.field(default=1, validator=_positive)
@@ -64,5 +75,7 @@ class BotDeps:
     clock: Clock
     limiter: RateLimiter
     """Per-user buckets for messages, button presses and invoice requests."""
+    conversations: ConversationStore
+    """Where each person's step in a conversation is kept, shared by every process."""
     bot_username: str
     settings: BotSettings = BotSettings()

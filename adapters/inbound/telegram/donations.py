@@ -2,31 +2,26 @@
 bot, which shows an amount keypad and then the invoice link.
 
 The keypad's preset buttons carry everything they need (see :mod:`keypad`), so a
-press works whichever process receives it. Typing an amount is a conversation: it
-starts with the keypad (or "Other amount") and ends with an invoice, ``/cancel``,
-the Cancel button, or five idle minutes. Nothing here ever answers inside a group
-or a channel: every handler is limited to private chats.
+press works whichever process receives it. Typing an amount is a conversation (see
+:mod:`conversation`): it starts with the keypad (or "Other amount") and ends with an
+invoice, ``/cancel``, the Cancel button, or five idle minutes. It remembers the
+channel and the keypad's message, so /cancel and the timeout can retire the keypad.
+Nothing here ever answers inside a group or a channel: every handler is limited to
+private chats.
 """
 
 from __future__ import annotations
 
 import contextlib
-import logging
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import TelegramError
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import filters
 
 from adapters.inbound.telegram import texts
-from adapters.inbound.telegram.conversation import ACTIVE, Handler, user_data
+from adapters.inbound.telegram.conversation import Route, Turn, button, command, message
 from adapters.inbound.telegram.deps import BotDeps
-from adapters.inbound.telegram.errors import RateGate, guarded
+from adapters.inbound.telegram.errors import RateGate
 from adapters.inbound.telegram.keypad import keypad_message
 from adapters.inbound.telegram.parsing import (
     CANCEL_DONATION,
@@ -51,16 +46,14 @@ from core.domain.channel import Channel, DonationBounds
 from core.domain.errors import UnknownChannel
 from core.domain.ids import ChannelId, UserId
 from core.domain.offer_token import OfferToken
+from core.ports.conversations import Conversation, FieldValue
 
-logger = logging.getLogger("paygate.bot")
+AMOUNT = "donation.amount"
+"""The donation's one step: waiting for a typed amount (or a keypad press)."""
 
-AMOUNT = "amount"
-"""The donation's one state: waiting for a typed amount (or a keypad press)."""
-END = ConversationHandler.END
-DONATION_CONVERSATION = "donation"
-
-_CHANNEL = "donation_channel"
-_KEYPAD = "donation_keypad"
+_CHANNEL = "channel"
+_KEYPAD_CHAT = "keypad_chat"
+_KEYPAD_MESSAGE = "keypad_message"
 
 
 class DonationHandlers:
@@ -69,52 +62,40 @@ class DonationHandlers:
         self._views = views
         self._gate = gate
 
-    @property
-    def name(self) -> str:
-        return DONATION_CONVERSATION
-
-    def entry_points(self) -> list[Handler]:
+    def entry_routes(self) -> list[Route]:
         return [
-            CommandHandler(
+            command(
                 "start",
-                guarded(self.open_keypad, END),
-                filters=filters.ChatType.PRIVATE & filters.Regex(DONATION_START),
+                self.open_keypad,
+                filters.ChatType.PRIVATE & filters.Regex(DONATION_START),
             ),
-            CallbackQueryHandler(
-                guarded(self.other_amount, END), pattern=f"^{OTHER_AMOUNT_PREFIX}"
-            ),
+            button(f"^{OTHER_AMOUNT_PREFIX}", self.other_amount),
         ]
 
-    def states(self) -> dict[object, list[Handler]]:
+    def step_routes(self) -> dict[str, list[Route]]:
+        typed = filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND
         return {
             AMOUNT: [
-                MessageHandler(
-                    filters.ChatType.PRIVATE & filters.TEXT & ~filters.COMMAND,
-                    guarded(self.typed_amount, AMOUNT),
-                ),
-                CallbackQueryHandler(guarded(self.preset, AMOUNT), pattern=f"^{PRESET_PREFIX}"),
-                CallbackQueryHandler(
-                    guarded(self.other_amount, AMOUNT), pattern=f"^{OTHER_AMOUNT_PREFIX}"
-                ),
-                CallbackQueryHandler(
-                    guarded(self.cancel_button, AMOUNT), pattern=f"^{CANCEL_DONATION}$"
-                ),
+                message(typed, self.typed_amount),
+                button(f"^{PRESET_PREFIX}", self.preset_in_conversation),
+                button(f"^{CANCEL_DONATION}$", self.cancel_button_in_conversation),
             ]
         }
 
     # ------------------------------------------------------------- steps
-    async def open_keypad(self, update: Update, context: Context) -> object:
+    async def open_keypad(self, turn: Turn) -> None:
         """``/start <Donate token>`` in a private chat: verify the token, show the keypad."""
-        token = OfferToken.decode(context.args[0] if context.args else "", self._deps.keyring)
+        args = turn.context.args
+        token = OfferToken.decode(args[0] if args else "", self._deps.keyring)
         if not token.is_donation:
             raise BadInput("this link is not a Donate button")
         channel, bounds = await self._donations_of(token.channel_id)
         if bounds is None:
-            await reply(update, context, texts.no_donations(channel.title))
-            return END
-        chat_id = private_chat_of(update)
+            await reply(turn.update, turn.context, texts.no_donations(channel.title))
+            return
+        chat_id = private_chat_of(turn.update)
         if chat_id is None:
-            return END
+            return
         keypad = keypad_message(
             channel.title,
             channel.id,
@@ -122,103 +103,118 @@ class DonationHandlers:
             self._deps.clock.now(),
             self._deps.settings.presets,
         )
-        sent = await send(context, chat_id, keypad)
-        self._remember(context, channel.id, (sent.chat.id, sent.message_id))
-        return AMOUNT
+        started = Conversation(AMOUNT, {_CHANNEL: channel.id})
+        # Stored before the keypad shows, so an amount typed at once finds it.
+        await turn.start(started)
+        sent = await send(turn.context, chat_id, keypad)
+        # The keypad's message, for /cancel and the timeout to retire it. If the person
+        # has already moved on (paid, cancelled), there is nothing to add it to.
+        await turn.move(
+            started.with_fields(**{_KEYPAD_CHAT: sent.chat.id, _KEYPAD_MESSAGE: sent.message_id})
+        )
 
-    async def typed_amount(self, update: Update, context: Context) -> object:
-        message = update.effective_message
-        channel_id = user_data(context).get(_CHANNEL)
-        if message is None or not isinstance(channel_id, str):
-            return END
-        channel, bounds = await self._donations_of(ChannelId(channel_id))
-        if bounds is None:
-            await reply(update, context, texts.no_donations(channel.title))
-            return END
-        amount = parse_amount(message.text or "", bounds.minimum.currency)
+    async def typed_amount(self, turn: Turn) -> None:
+        """An amount typed while the keypad is open: an invoice within the channel's
+        bounds; anything else is explained and the donation waits for another try."""
+        update, context = turn.update, turn.context
+        text = update.effective_message
         user = update.effective_user
-        if user is None:
-            return END
+        if text is None or user is None:
+            return
+        channel, bounds = await self._donations_of(ChannelId(turn.conversation.text(_CHANNEL)))
+        if bounds is None:
+            await turn.end()
+            await reply(update, context, texts.no_donations(channel.title))
+            return
+        amount = parse_amount(text.text or "", bounds.minimum.currency)
         await self._gate.checkout(user.id)
         invoice = await self._deps.donate.execute(UserId(user.id), channel.id, amount)
+        # The invoice exists now, whatever else this person started meanwhile; that
+        # newer conversation would stay (end() leaves it).
+        await turn.end()
         await reply(update, context, texts.donation_invoice(channel.title, invoice))
-        self._forget(context)
-        return END
 
-    async def preset(self, update: Update, context: Context) -> object:
+    async def preset(self, update: Update, context: Context) -> None:
+        """A preset amount pressed outside a donation conversation (the buttons carry
+        all they need)."""
+        await self._preset(update, context, None)
+
+    async def preset_in_conversation(self, turn: Turn) -> None:
+        await self._preset(turn.update, turn.context, turn)
+
+    async def _preset(self, update: Update, context: Context, turn: Turn | None) -> None:
         """A preset amount pressed: within its time, straight to the invoice link."""
         query = update.callback_query
         if query is None or query.data is None:
-            return END
+            return
         if private_chat_of(update) is None:
             await answer(query, texts.donate_privately(self._deps.bot_username), alert=True)
-            return END
+            return
         pressed = parse_preset(query.data)
         if self._deps.clock.now() - pressed.issued_at > self._deps.settings.keypad_ttl:
+            await _end(turn)
             await replace(query, context, texts.KEYPAD_EXPIRED)
             await answer(query)
-            self._forget(context)
-            return END
+            return
         channel, _ = await self._donations_of(pressed.channel_id)
         await self._gate.checkout(query.from_user.id)
         invoice = await self._deps.donate.execute(
             UserId(query.from_user.id), channel.id, pressed.amount
         )
+        await _end(turn)
         await replace(query, context, texts.donation_invoice(channel.title, invoice))
         await answer(query)
-        self._forget(context)
-        return END
 
-    async def other_amount(self, update: Update, context: Context) -> object:
+    async def other_amount(self, turn: Turn) -> None:
         """The "Other amount" button: ask for the amount and wait for it."""
+        update, context = turn.update, turn.context
         query = update.callback_query
         if query is None or query.data is None or query.message is None:
-            return END
+            return
         if private_chat_of(update) is None:
             await answer(query, texts.donate_privately(self._deps.bot_username), alert=True)
-            return END
+            return
         pressed = parse_other_amount(query.data)
         if self._deps.clock.now() - pressed.issued_at > self._deps.settings.keypad_ttl:
             await replace(query, context, texts.KEYPAD_EXPIRED)
             await answer(query)
-            self._forget(context)
-            return END
+            return
         channel, bounds = await self._donations_of(pressed.channel_id)
         if bounds is None:
             await replace(query, context, texts.no_donations(channel.title))
             await answer(query)
-            return END
-        self._remember(context, channel.id, (query.message.chat.id, query.message.message_id))
+            return
+        collected: dict[str, FieldValue] = {
+            _CHANNEL: channel.id,
+            _KEYPAD_CHAT: query.message.chat.id,
+            _KEYPAD_MESSAGE: query.message.message_id,
+        }
+        await turn.start(Conversation(AMOUNT, collected))
         await send(context, query.from_user.id, texts.ask_amount(channel.title, bounds))
         await answer(query)
-        return AMOUNT
 
-    async def cancel_button(self, update: Update, context: Context) -> object:
+    async def cancel_button(self, update: Update, context: Context) -> None:
+        """The keypad's Cancel outside a donation conversation: the keypad goes."""
+        await self._cancel_button(update, context, None)
+
+    async def cancel_button_in_conversation(self, turn: Turn) -> None:
+        await self._cancel_button(turn.update, turn.context, turn)
+
+    async def _cancel_button(self, update: Update, context: Context, turn: Turn | None) -> None:
         query = update.callback_query
         if query is None:
-            return END
+            return
+        await _end(turn)
         await replace(query, context, texts.DONATION_CANCELLED)
         await answer(query)
-        self._forget(context)
-        return END
 
-    async def cancel(self, update: Update, context: Context) -> object:
-        await self._retire_keypad(context, texts.DONATION_CANCELLED)
+    async def cancelled(self, update: Update, context: Context, conversation: Conversation) -> None:
+        await _retire_keypad(context.bot, conversation, texts.DONATION_CANCELLED)
         await reply(update, context, texts.DONATION_CANCELLED)
-        return END
 
-    async def timed_out(self, update: object, context: Context) -> None:
+    async def timed_out(self, bot: Bot, user_id: UserId, conversation: Conversation) -> None:
         """Five idle minutes: the keypad is replaced by a note, so it cannot be pressed."""
-        await self._retire_keypad(context, texts.KEYPAD_EXPIRED)
-
-    async def _retire_keypad(self, context: Context, note: str) -> None:
-        keypad = user_data(context).get(_KEYPAD)
-        self._forget(context)
-        if not isinstance(keypad, tuple):
-            return
-        chat_id, message_id = keypad
-        with contextlib.suppress(TelegramError):
-            await context.bot.edit_message_text(note, chat_id=chat_id, message_id=message_id)
+        await _retire_keypad(bot, conversation, texts.KEYPAD_EXPIRED)
 
     # ----------------------------------------------------------- helpers
     async def _donations_of(self, channel_id: ChannelId) -> tuple[Channel, DonationBounds | None]:
@@ -227,17 +223,18 @@ class DonationHandlers:
             raise UnknownChannel("this channel no longer takes donations")
         return channel, channel.donation_bounds
 
-    @staticmethod
-    def _remember(context: Context, channel_id: ChannelId, keypad: tuple[int, int]) -> None:
-        data = user_data(context)
-        data[ACTIVE] = DONATION_CONVERSATION
-        data[_CHANNEL] = channel_id
-        data[_KEYPAD] = keypad
 
-    @staticmethod
-    def _forget(context: Context) -> None:
-        data = user_data(context)
-        data.pop(_CHANNEL, None)
-        data.pop(_KEYPAD, None)
-        if data.get(ACTIVE) == DONATION_CONVERSATION:
-            data.pop(ACTIVE)
+async def _end(turn: Turn | None) -> None:
+    # A press that settles the donation ends its conversation, if it is in one.
+    if turn is not None:
+        await turn.end()
+
+
+async def _retire_keypad(bot: Bot, conversation: Conversation, note: str) -> None:
+    try:
+        chat_id = conversation.number(_KEYPAD_CHAT)
+        message_id = conversation.number(_KEYPAD_MESSAGE)
+    except KeyError:
+        return  # the keypad was never recorded: nothing to retire
+    with contextlib.suppress(TelegramError):
+        await bot.edit_message_text(note, chat_id=chat_id, message_id=message_id)

@@ -8,8 +8,6 @@ a minute; anything else gets a generic apology while the details go to the log.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
 
 from telegram import Update
 from telegram.error import NetworkError, RetryAfter
@@ -75,11 +73,8 @@ async def tell(update: Update, context: Context, text: str) -> None:
     await reply(update, context, text)
 
 
-async def on_error(update: object, context: Context) -> None:
-    """PTB's error handler: every failure of every handler ends here."""
-    error = context.error
-    if error is None:
-        return
+async def answer_failure(update: object, context: Context, error: BaseException) -> None:
+    """Log ``error`` and tell the person behind ``update`` what it means for them."""
     log_failure(update, error)
     if isinstance(update, Update):
         try:
@@ -88,30 +83,13 @@ async def on_error(update: object, context: Context) -> None:
             logger.warning("could not tell the user about a failure", exc_info=True)
 
 
-Step = Callable[[Update, Context], Awaitable[object]]
-
-
-def guarded(
-    step: Step, state_on_error: object
-) -> Callable[[Update, Context], Coroutine[Any, Any, object]]:
-    """A conversation step whose failures are answered here, like :func:`on_error`
-    would, leaving the conversation in ``state_on_error``. (A step that raises out of
-    a ConversationHandler loses its timeout, so conversation steps never raise.)"""
-
-    async def run(update: Update, context: Context) -> object:
-        try:
-            return await step(update, context)
-        except ApplicationHandlerStop:
-            raise
-        except Exception as error:
-            log_failure(update, error)
-            try:
-                await tell(update, context, describe(error))
-            except Exception:
-                logger.warning("could not tell the user about a failure", exc_info=True)
-            return state_on_error
-
-    return run
+async def on_error(update: object, context: Context) -> None:
+    """PTB's error handler: every failure of every ordinary handler ends here (the
+    conversation router answers its own, the same way)."""
+    error = context.error
+    if error is None:
+        return
+    await answer_failure(update, context, error)
 
 
 class RateGate:

@@ -3,32 +3,35 @@ view and set tiers and donation limits, ask for a fresh offer post.
 
 Owners name their channels by the number /channels shows, counted among their own
 channels only, so nobody can even point at someone else's channel; the use cases
-check ownership all the same.
+check ownership all the same. /register step by step is a conversation (see
+:mod:`conversation`) that remembers the chats given so far.
 """
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import Bot, Update
 from telegram.error import BadRequest
-from telegram.ext import CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import filters
 
 from adapters.inbound.telegram import texts
-from adapters.inbound.telegram.conversation import ACTIVE, Handler, user_data
+from adapters.inbound.telegram.conversation import Route, Superseded, Turn, command, message
 from adapters.inbound.telegram.deps import BotDeps
-from adapters.inbound.telegram.errors import describe, guarded, log_failure
+from adapters.inbound.telegram.errors import describe, log_failure
 from adapters.inbound.telegram.parsing import BadInput, parse_bounds, parse_chat_ref, parse_tiers
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context, reply
 from adapters.inbound.telegram.updates import forwarded_chat_id
 from core.domain.errors import DomainError
 from core.domain.ids import ChatId, UserId
+from core.ports.conversations import Conversation
 
-OPEN, CLOSED, TITLE = "open", "closed", "title"
-END = ConversationHandler.END
-REGISTER_CONVERSATION = "register"
+OPEN = "register.open"
+CLOSED = "register.closed"
+TITLE = "register.title"
+"""/register's steps: waiting for the open channel, the closed one, the title."""
 
-_OPEN = "register_open"
-_CLOSED = "register_closed"
+_OPEN_CHAT = "open"
+_CLOSED_CHAT = "closed"
 
 REGISTER_USAGE = (
     "write /register <open channel> <closed channel> <title>, "
@@ -42,82 +45,83 @@ class OwnerHandlers:
         self._views = views
 
     # ----------------------------------------------------------- /register
-    @property
-    def name(self) -> str:
-        return REGISTER_CONVERSATION
+    def entry_routes(self) -> list[Route]:
+        return [command("register", self.begin)]
 
-    def entry_points(self) -> list[Handler]:
-        return [
-            CommandHandler("register", guarded(self.begin, END), filters=filters.ChatType.PRIVATE)
-        ]
-
-    def states(self) -> dict[object, list[Handler]]:
+    def step_routes(self) -> dict[str, list[Route]]:
         private = filters.ChatType.PRIVATE
         chat_reference = private & ((filters.TEXT & ~filters.COMMAND) | filters.FORWARDED)
         return {
-            OPEN: [MessageHandler(chat_reference, guarded(self.got_open, OPEN))],
-            CLOSED: [MessageHandler(chat_reference, guarded(self.got_closed, CLOSED))],
-            TITLE: [
-                MessageHandler(
-                    private & filters.TEXT & ~filters.COMMAND, guarded(self.got_title, END)
-                )
-            ],
+            OPEN: [message(chat_reference, self.got_open)],
+            CLOSED: [message(chat_reference, self.got_closed)],
+            TITLE: [message(private & filters.TEXT & ~filters.COMMAND, self.got_title)],
         }
 
-    async def begin(self, update: Update, context: Context) -> object:
+    async def begin(self, turn: Turn) -> None:
         """``/register`` asks step by step; ``/register <open> <closed> <title>`` does it
         at once (open and closed as ``@username``, ``t.me`` link or id)."""
+        update, context = turn.update, turn.context
         args = context.args or []
         if not args:
-            _forget(context)
-            user_data(context)[ACTIVE] = REGISTER_CONVERSATION
+            await turn.start(Conversation(OPEN))
             await reply(update, context, texts.REGISTER_OPEN)
-            return OPEN
+            return
         if len(args) < 3:
             raise BadInput(REGISTER_USAGE)
         open_chat = await self._resolve(context, parse_chat_ref(args[0]))
         closed_chat = await self._resolve(context, parse_chat_ref(args[1]))
         await self._finish(update, context, open_chat, closed_chat, " ".join(args[2:]))
-        return END
 
-    async def got_open(self, update: Update, context: Context) -> object:
-        user_data(context)[_OPEN] = await self._chat_from(update, context)
-        await reply(update, context, texts.REGISTER_CLOSED)
-        return CLOSED
+    async def got_open(self, turn: Turn) -> None:
+        """The open channel (forwarded message, @name, link or id); then the closed one."""
+        open_chat = await self._chat_from(turn.update, turn.context)
+        if not await turn.move(Conversation(CLOSED, {_OPEN_CHAT: open_chat})):
+            raise Superseded
+        await reply(turn.update, turn.context, texts.REGISTER_CLOSED)
 
-    async def got_closed(self, update: Update, context: Context) -> object:
-        closed_chat = await self._chat_from(update, context)
-        if closed_chat == user_data(context).get(_OPEN):
+    async def got_closed(self, turn: Turn) -> None:
+        """The closed channel, which must be another chat than the open one."""
+        closed_chat = await self._chat_from(turn.update, turn.context)
+        open_chat = turn.conversation.number(_OPEN_CHAT)
+        if closed_chat == open_chat:
             raise BadInput(texts.REGISTER_SAME_CHAT)
-        user_data(context)[_CLOSED] = closed_chat
-        await reply(update, context, texts.REGISTER_TITLE)
-        return TITLE
+        collected = {_OPEN_CHAT: open_chat, _CLOSED_CHAT: closed_chat}
+        if not await turn.move(Conversation(TITLE, collected)):
+            raise Superseded
+        await reply(turn.update, turn.context, texts.REGISTER_TITLE)
 
-    async def got_title(self, update: Update, context: Context) -> object:
-        data = user_data(context)
-        open_chat, closed_chat = data.pop(_OPEN, None), data.pop(_CLOSED, None)
-        message = update.effective_message
-        if not isinstance(open_chat, int) or not isinstance(closed_chat, int) or message is None:
-            await reply(update, context, texts.REGISTER_TIMED_OUT)
-            return END
+    async def got_title(self, turn: Turn) -> None:
+        """The title: the pair is registered (the use case checks the bot's and the
+        owner's rights in both chats), and the conversation is over either way."""
+        update, context = turn.update, turn.context
+        collected = turn.conversation
+        title = update.effective_message
+        if title is None:
+            return
+        # Ended before registering: whatever happens next, the owner starts over, and
+        # a title sent twice in a hurry registers once.
+        if not await turn.end():
+            raise Superseded
         try:
-            await self._finish(update, context, open_chat, closed_chat, message.text or "")
+            await self._finish(
+                update,
+                context,
+                collected.number(_OPEN_CHAT),
+                collected.number(_CLOSED_CHAT),
+                title.text or "",
+            )
         except DomainError as error:
             # Rights or ownership missing: nothing typed now can fix that, so the
             # conversation ends and the owner starts over once it is fixed.
             log_failure(update, error)
             await reply(update, context, texts.register_again(describe(error)))
-        return END
 
-    async def cancel(self, update: Update, context: Context) -> object:
-        _forget(context)
+    async def cancelled(self, update: Update, context: Context, conversation: Conversation) -> None:
         await reply(update, context, texts.REGISTER_CANCELLED)
-        return END
 
-    async def timed_out(self, update: object, context: Context) -> None:
-        _forget(context)
-        if isinstance(update, Update):
-            await reply(update, context, texts.REGISTER_TIMED_OUT)
+    async def timed_out(self, bot: Bot, user_id: UserId, conversation: Conversation) -> None:
+        # /register is only ever asked in the owner's private chat, whose id is theirs.
+        await bot.send_message(user_id, texts.REGISTER_TIMED_OUT)
 
     async def _finish(
         self, update: Update, context: Context, open_chat: int, closed_chat: int, title: str
@@ -206,11 +210,3 @@ class OwnerHandlers:
         _, channel = await self._views.numbered(UserId(user.id), args[0])
         report = await self._deps.publish.refresh_now(channel.id)
         await reply(update, context, texts.reposted(channel.title, report.posted, report.paused))
-
-
-def _forget(context: Context) -> None:
-    data = user_data(context)
-    data.pop(_OPEN, None)
-    data.pop(_CLOSED, None)
-    if data.get(ACTIVE) == REGISTER_CONVERSATION:
-        data.pop(ACTIVE)

@@ -112,7 +112,28 @@ class BotRunner:
     ) -> None:
         """Ask Telegram to push :data:`ALLOWED_UPDATES` to ``url`` with ``secret_token``
         in the X-Telegram-Bot-Api-Secret-Token header (the HTTP app checks it)."""
+        await self.start_for_webhook()
+        await self.set_webhook(
+            url,
+            secret_token,
+            drop_pending_updates=drop_pending_updates,
+            max_connections=max_connections,
+        )
+
+    async def start_for_webhook(self) -> None:
+        """Ready to handle pushed updates; :meth:`set_webhook` once they can arrive."""
         await self._start()
+
+    async def set_webhook(
+        self,
+        url: str,
+        secret_token: str,
+        *,
+        drop_pending_updates: bool = False,
+        max_connections: int = 40,
+    ) -> None:
+        """Register the webhook: Telegram starts pushing (pending updates first), so
+        the server at ``url`` must already listen."""
         await self._app.bot.set_webhook(
             url,
             secret_token=secret_token,

@@ -20,8 +20,10 @@ import attrs
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.inbound.telegram import BotDeps, BotRunner, BotSettings, build_bot_application
+from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from core.domain.ids import UserId
+from core.ports.conversations import ConversationStore
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from sandbox.telegram import FloodLimits, Message, TelegramEmulator
 from tests.unit.services.world import CLOSED, KEYRING, OPEN, OWNER, World, build
@@ -42,7 +44,8 @@ class Bot:
     deps: BotDeps
 
     async def restart(self) -> None:
-        """A new bot process on the same Telegram: nothing kept in memory survives."""
+        """A new bot process on the same Telegram and the same stores (the world's data,
+        the conversation store): nothing in the old Application's memory survives."""
         await self.runner.stop()
         self.runner = BotRunner(
             build_bot_application(self.deps, self.emu.token, self.emu.base_url),
@@ -117,6 +120,25 @@ class Bot:
         await self.runner.application.bot.send_message(user, "old buttons", reply_markup=markup)
         return await self.answer_to(user, after)
 
+    async def idle(self) -> None:
+        """Wait until every update sent so far is fully handled, writes after the answer
+        included (a step stores the keypad's message once it is shown). Tests call this
+        before moving the clock on, which no real step could race against."""
+
+        def quiet() -> bool:
+            app = self.runner.application
+            # Webhook mode: an update leaves ``pending`` once its handling returned.
+            # Polling: it leaves once fetched, then waits in the queue or is processed.
+            return (
+                not self.emu.hub.pending
+                and app.update_queue.empty()
+                and app.update_processor.current_concurrent_updates == 0
+            )
+
+        for _ in range(2):  # twice, across the gap between the queue and the processor
+            await self.until(quiet, "the bot to finish with every update")
+            await asyncio.sleep(0.02)
+
     async def settle(self) -> None:
         """Give the bot a moment to act on anything still in flight (for asserting that
         something did NOT happen)."""
@@ -153,9 +175,19 @@ def emulated_telegram(world: World) -> TelegramEmulator:
     return emu
 
 
+SWEEP = timedelta(seconds=0.05)
+"""Tests look for timed-out conversations often, so a notice shows within a blink."""
+
+
 def bot_deps(
-    world: World, settings: BotSettings | None = None, capacity: int = 1000, refill: int = 1
+    world: World,
+    settings: BotSettings | None = None,
+    capacity: int = 1000,
+    refill: int = 1,
+    conversations: ConversationStore | None = None,
 ) -> BotDeps:
+    """What the bot gets; conversations are kept in memory on the world's clock unless
+    a store is given (a shared database, for bots in two "processes")."""
     return BotDeps(
         resolve_offer=world.resolve,
         checkout=world.checkout,
@@ -172,8 +204,11 @@ def bot_deps(
         keyring=KEYRING,
         clock=world.clock,
         limiter=InMemoryRateLimiter(world.clock, capacity, refill),
+        conversations=(
+            InMemoryConversationStore(world.clock) if conversations is None else conversations
+        ),
         bot_username=BOT_USERNAME,
-        settings=settings or BotSettings(),
+        settings=settings or BotSettings(timeout_sweep=SWEEP),
     )
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from adapters.inbound.telegram import BotSettings
 from core.domain.channel import Channel
 from core.domain.money import Money
 from core.domain.offer_token import DONATION, OfferToken
-from tests.contract.bot.harness import DONOR, Bot, bot_deps, labels, polling_bot
-from tests.unit.services.world import KEYRING, OWNER, build
+from tests.contract.bot.harness import DONOR, Bot, labels
+from tests.unit.services.world import KEYRING, OWNER
 
 PRESETS = ["1 USD", "5 USD", "10 USD", "50 USD", "100 USD", "500 USD"]
 NOT_UNDERSTOOD = "I did not understand that. /help lists what I can do."
@@ -118,23 +117,43 @@ async def test_slash_cancel_ends_the_donation_and_retires_the_keypad(
     assert bot.message(DONOR, keypad.message_id).text == "Donation cancelled."
 
 
-async def test_an_idle_donation_times_out_and_its_keypad_says_so() -> None:
-    world = build()
-    channel = await world.channel()
-    quick = BotSettings(conversation_timeout=timedelta(seconds=0.3))
-    async with polling_bot(world, lambda w: bot_deps(w, quick)) as bot:
-        keypad = await bot.say(DONOR, donate_link(channel))
+async def test_an_idle_donation_times_out_and_its_keypad_says_so(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    await bot.idle()
 
-        await bot.until(
-            lambda: bot.message(DONOR, keypad.message_id).edit_date, "the keypad to time out"
-        )
-        late = await bot.say(DONOR, "5")
+    bot.world.clock.advance(timedelta(minutes=5))
+    await bot.until(
+        lambda: bot.message(DONOR, keypad.message_id).edit_date, "the keypad to time out"
+    )
+    late = await bot.say(DONOR, "5")
 
     assert bot.message(DONOR, keypad.message_id).text == (
         "This donation keypad has expired. Tap Donate in the channel to start again."
     )
+    assert labels(bot.message(DONOR, keypad.message_id)) == []
     assert late.text == NOT_UNDERSTOOD
     assert prices(bot) == []
+
+
+async def test_every_message_of_a_donation_restarts_its_idle_time(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    await bot.idle()
+    bot.world.clock.advance(timedelta(minutes=4))
+    refused = await bot.say(DONOR, "lots")
+    await bot.idle()
+    bot.world.clock.advance(timedelta(minutes=4))
+    await bot.settle()
+
+    invoice = await bot.say(DONOR, "7")
+
+    assert refused.text == "Send just the amount, such as 12.50 or 12,50."
+    assert labels(bot.message(DONOR, keypad.message_id))[-2:] == ["Other amount", "Cancel"]
+    assert invoice.text.startswith("Alpha Signals: a donation for 7 USD.")
+    assert prices(bot) == [Money.of(7, "USD")]
 
 
 async def test_a_preset_pressed_after_five_minutes_is_refused(bot: Bot, channel: Channel) -> None:

@@ -8,10 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from adapters.inbound.telegram import BotSettings
 from core.domain.channel import Channel, DonationBounds
 from core.domain.tier import Tier
-from tests.contract.bot.harness import STRANGER, Bot, bot_deps, polling_bot
+from tests.contract.bot.harness import STRANGER, Bot, polling_bot
 from tests.unit.services.world import CLOSED, OPEN, OWNER, build, usd
 
 
@@ -106,16 +105,19 @@ async def test_register_can_be_cancelled(fresh: Bot) -> None:
     assert after.text == "I did not understand that. /help lists what I can do."
 
 
-async def test_an_idle_registration_times_out() -> None:
-    world = build()
-    world.admin_chats()
-    quick = BotSettings(conversation_timeout=timedelta(seconds=0.3))
-    async with polling_bot(world, lambda w: bot_deps(w, quick)) as bot:
-        first = await bot.say(OWNER, "/register")
+async def test_an_idle_registration_times_out(fresh: Bot) -> None:
+    await fresh.say(OWNER, "/register")
+    await fresh.say(OWNER, str(OPEN))
+    asked = fresh.last_id(OWNER)
+    await fresh.idle()
 
-        timed_out = await bot.answer_to(OWNER, first.message_id)
+    fresh.world.clock.advance(timedelta(minutes=5))
+    timed_out = await fresh.answer_to(OWNER, asked)
+    late = await fresh.say(OWNER, str(CLOSED))
 
     assert timed_out.text == "Registration timed out. Send /register to start again."
+    assert late.text == "I did not understand that. /help lists what I can do."
+    assert await channels_of(fresh) == []
 
 
 async def test_channels_lists_the_owners_channels_and_their_state(
