@@ -92,6 +92,10 @@ async def start_http(process: Process) -> None:
     await site.start()
     logger.info("HTTP listening on %s:%s", config.http_host, config.http_port)
     process.on_cleanup(runner.cleanup)
+    if telegram is not None:
+        from composition.bot import set_webhook
+
+        await set_webhook(process)
 
 
 async def start_bot(process: Process) -> None:
