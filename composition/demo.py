@@ -6,6 +6,13 @@ a deployment would be but pointed at the emulators. People are simulated through
 emulators only — they type commands, press buttons, pay and open links — so every
 step goes through the real adapters, webhooks, outbox and workers. The clock is the
 one thing the demo holds: it moves it on to reach reminders and expiry in seconds.
+
+The journey (:class:`Demo`) does not know where PayGate runs. It is given the two
+emulators, a :class:`TimeControl` and the database (a unit-of-work factory), so the
+same script drives the in-process monolith of ``paygate demo`` (a :class:`DemoClock`
+overriding the clock provider) and a fleet of real ``web``/``bot``/``worker``
+processes in the end-to-end tests (a :class:`SharedClockFile` that every process
+reads through ``PAYGATE_CLOCK_OFFSET_FILE``, and the database opened from outside).
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Protocol, TextIO
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
@@ -29,10 +36,13 @@ from dependency_injector import providers
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
 from adapters.outbound.sqla import upgrade
-from composition.config import Config, load_config
+from adapters.outbound.system.clock import OffsetFileClock
+from composition.config import load_config
 from composition.containers import Infrastructure
-from composition.roots import MONOLITH, Process, start_process
+from composition.roots import MONOLITH, start_process
 from composition.starters import starters_for
+from core.domain.audit import verify_chain
+from core.ports.repositories import UnitOfWorkFactory
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
 from sandbox.telegram.model import Message
 from sandbox.telegram.server import TelegramEmulator
@@ -51,8 +61,22 @@ class DemoFailed(RuntimeError):
     """A step did not happen in time: the journey is broken."""
 
 
+class TimeControl(Protocol):
+    """How the journey moves PayGate's time on: reminders and expiry are days away,
+    and a declined join request is answered seconds after the notice."""
+
+    @property
+    def offset(self) -> timedelta:
+        """How far PayGate's clock is ahead of real time."""
+        ...
+
+    def advance(self, delta: timedelta) -> None:
+        """Move PayGate's clock on by ``delta``, for every part of the stack at once."""
+        ...
+
+
 class DemoClock:
-    """Real time moved on by the demo (the Clock port)."""
+    """Real time moved on by the demo (the Clock port), for a stack in this process."""
 
     def __init__(self) -> None:
         self.offset = timedelta(0)
@@ -64,10 +88,27 @@ class DemoClock:
         self.offset += delta
 
 
+class SharedClockFile:
+    """Moves the clock of every PayGate process started with
+    ``PAYGATE_CLOCK_OFFSET_FILE=<path>`` (their clock is ``OffsetFileClock(path)``).
+
+    Starts the file at no offset, so processes launched afterwards begin at real
+    time even if an earlier run left the file behind."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.offset = timedelta(0)
+        OffsetFileClock.write(path, self.offset)
+
+    def advance(self, delta: timedelta) -> None:
+        self.offset += delta
+        OffsetFileClock.write(self.path, self.offset)
+
+
 @attrs.define
 class Transcript:
     out: TextIO
-    clock: DemoClock
+    clock: TimeControl
     started: float = attrs.field(factory=time.monotonic)
 
     def say(self, actor: str, text: str) -> None:
@@ -106,14 +147,38 @@ def demo_environment(
     }
 
 
+def set_up_world(telegram: TelegramEmulator, say: Transcript) -> None:
+    """The people and channels of the journey, as they exist before PayGate starts:
+    an owner who made two channels with the bot as admin, a subscriber, a stranger
+    and a donor."""
+    telegram.add_user(OWNER, "Olivia", username="olivia")
+    telegram.add_user(SUBSCRIBER, "Sam", username="sam")
+    telegram.add_user(STRANGER, "Eve", username="eve")
+    telegram.add_user(DONOR, "Dana", username="dana")
+    telegram.add_chat(
+        OPEN_CHAT, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER
+    )
+    telegram.add_chat(CLOSED_CHAT, "channel", "Alpha Signals VIP", creator_id=OWNER)
+    say.say(
+        "setup",
+        "Telegram emulator: owner @olivia made two channels and the bot an admin of both",
+    )
+
+
 @attrs.define
 class Demo:
+    """The scripted journey. People act only through the emulators; what PayGate did
+    is read back from the emulators' records and, for the summary, from ``database``.
+
+    Works wherever the stack runs, as long as it talks to these emulators, its clock
+    follows ``clock`` and ``database`` opens the database it writes to."""
+
     telegram: TelegramEmulator
     payments: NowPaymentsEmulator
-    clock: DemoClock
+    clock: TimeControl
     say: Transcript
-    config: Config
-    process: Process | None = None
+    database: UnitOfWorkFactory
+    invite_url: str = attrs.field(default="", init=False)
 
     # ---------------------------------------------------------------- helpers
     async def until(self, check: Callable[[], Any], what: str) -> Any:
@@ -150,6 +215,22 @@ class Demo:
         messages = self.telegram.messages(chat_id)
         return messages[-1].message_id if messages else 0
 
+    async def settle(self) -> None:
+        """Until every effect queued so far has been carried out (the outbox is empty).
+
+        The journey jumps days ahead only then: a dispatcher leases each message it
+        sends, and a jump of days while a send is still being recorded would end
+        that lease, so the next dispatch would send the message a second time."""
+        deadline = time.monotonic() + STEP_TIMEOUT
+        while True:
+            async with self.database() as tx:
+                pending = await tx.outbox.pending_count()
+            if not pending:
+                return
+            if time.monotonic() >= deadline:
+                raise DemoFailed(f"timed out waiting for the outbox to drain ({pending} left)")
+            await asyncio.sleep(0.05)
+
     async def press(self, user: int, label: str, after: int = 0) -> None:
         found = await self.until(
             lambda: self.latest_with_button(user, label, after), f"a '{label}' button for {user}"
@@ -168,20 +249,17 @@ class Demo:
         return invoice_id
 
     # ---------------------------------------------------------------- journey
-    async def setup_world(self) -> None:
-        tg = self.telegram
-        tg.add_user(OWNER, "Olivia", username="olivia")
-        tg.add_user(SUBSCRIBER, "Sam", username="sam")
-        tg.add_user(STRANGER, "Eve", username="eve")
-        tg.add_user(DONOR, "Dana", username="dana")
-        tg.add_chat(
-            OPEN_CHAT, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER
-        )
-        tg.add_chat(CLOSED_CHAT, "channel", "Alpha Signals VIP", creator_id=OWNER)
-        self.say.say(
-            "setup",
-            "Telegram emulator: owner @olivia made two channels and the bot an admin of both",
-        )
+    async def play(self) -> None:
+        """Every step after the world is set up and PayGate has started, in order;
+        raises DemoFailed at the first one that does not happen in time."""
+        await self.owner_registers()
+        token = await self.offer_is_posted()
+        await self.subscriber_buys(token)
+        await self.join_and_stranger()
+        await self.reminder_and_renewal()
+        await self.expiry()
+        await self.donation()
+        await self.summary()
 
     async def owner_registers(self) -> None:
         tg = self.telegram
@@ -241,8 +319,6 @@ class Demo:
         self.say.say("bot", f"→ owner: {owner_note.text}")
         self.invite_url = invite[1]["url"]
 
-    invite_url: str = ""
-
     async def join_and_stranger(self) -> None:
         tg = self.telegram
         outcome = tg.user_opens_link(SUBSCRIBER, self.invite_url)
@@ -266,6 +342,7 @@ class Demo:
         self.say.say("bot", "declined eve: the link belongs to someone else's subscription")
 
     async def reminder_and_renewal(self) -> None:
+        await self.settle()
         self.clock.advance(timedelta(days=27, hours=1))
         self.say.say("clock", "27 days later")
         reminder = await self.until(
@@ -285,6 +362,7 @@ class Demo:
         self.say.say("bot", f"→ sam: {renewed.text}")
 
     async def expiry(self) -> None:
+        await self.settle()
         self.clock.advance(timedelta(days=34))
         self.say.say("clock", "34 more days: sam's paid time is over")
         await self.until(
@@ -318,14 +396,11 @@ class Demo:
         self.say.say("bot", f"→ owner: {note.text}")
 
     async def summary(self) -> None:
-        assert self.process is not None
-        async with self.process.services.uow() as tx:
+        async with self.database() as tx:
             channels = await tx.channels.all()
             subs = [s for c in channels for s in await tx.subscriptions.for_channel(c.id)]
             donations = [d for c in channels for d in await tx.donations.for_channel(c.id)]
             chain = await tx.audit.all()
-        from core.domain.audit import verify_chain
-
         self.say.say(
             "summary",
             f"channels {len(channels)}, subscriptions {len(subs)}, donations {len(donations)}",
@@ -384,24 +459,17 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
                 await asyncio.to_thread(upgrade, config.database_url, "head")
                 infra = Infrastructure(config=config)
                 infra.clock.override(providers.Object(clock))
-                demo = Demo(telegram, payments, clock, say, config)
-                await demo.setup_world()
-                demo.process = await start_process(
+                set_up_world(telegram, say)
+                process = await start_process(
                     config, MONOLITH, infra=infra, starters=starters_for(MONOLITH)
                 )
+                demo = Demo(telegram, payments, clock, say, process.services.uow)
                 say.say(
                     "paygate",
                     f"monolith up: HTTP on 127.0.0.1:{port}, bot polling, workers running",
                 )
                 try:
-                    await demo.owner_registers()
-                    token = await demo.offer_is_posted()
-                    await demo.subscriber_buys(token)
-                    await demo.join_and_stranger()
-                    await demo.reminder_and_renewal()
-                    await demo.expiry()
-                    await demo.donation()
-                    await demo.summary()
+                    await demo.play()
                     say.say("demo", "the whole journey ran: exit 0")
                     if keep_running:
                         for line in Listening(
@@ -415,12 +483,12 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
                         out.flush()
                         loop = asyncio.get_running_loop()
                         for sig in (signal.SIGINT, signal.SIGTERM):
-                            loop.add_signal_handler(sig, demo.process.stop)
-                        await demo.process.stopped.wait()
+                            loop.add_signal_handler(sig, process.stop)
+                        await process.stopped.wait()
                         say.say("demo", "stopping")
                 except DemoFailed as exc:
                     say.say("demo", f"FAILED: {exc}")
                     return 1
                 finally:
-                    await demo.process.close()
+                    await process.close()
     return 0

@@ -4,6 +4,10 @@ on until they say they started, stopped with SIGTERM or killed with SIGKILL.
 
 Each process writes its log to a file of its own; a test that fails shows the tail
 of every log, which is where the reason usually is.
+
+Every start is an :class:`Incarnation` with its own record of how it ended (stopped,
+killed, still running), so crash tests can tell which start of which process did
+what, and whether that start was killed before it could finish.
 """
 
 from __future__ import annotations
@@ -30,6 +34,25 @@ class ProcessFailed(AssertionError):
 
 
 @attrs.define
+class Incarnation:
+    """One start of a process, from launch to exit."""
+
+    number: int
+    started_at: float
+    """``time.monotonic()`` at launch."""
+    env: dict[str, str]
+    """The variables this start was given on top of the process's own."""
+    ended_at: float | None = None
+    """When this test first saw the process gone."""
+    returncode: int | None = None
+
+    @property
+    def killed(self) -> bool:
+        """Ended by SIGKILL (its own injected fault, or the test's kill)."""
+        return self.returncode == -signal.SIGKILL
+
+
+@attrs.define
 class PaygateProcess:
     """One running ``paygate <role>`` process."""
 
@@ -39,18 +62,22 @@ class PaygateProcess:
     log_path: Path
     popen: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    incarnations: list[Incarnation] = attrs.Factory(list)
 
-    def start(self) -> None:
-        """Launch (or relaunch after a stop or a kill) with the same configuration."""
+    def start(self, overrides: Mapping[str, str] | None = None) -> None:
+        """Launch (or relaunch after a stop or a kill) with the same configuration, plus
+        ``overrides`` for this start only."""
         if self.running:
             raise ProcessFailed(f"{self.name} is already running")
         self.starts += 1
+        extra = dict(overrides or {})
+        self.incarnations.append(Incarnation(self.starts, time.monotonic(), extra))
         log = self.log_path.open("ab")
         log.write(f"---- start #{self.starts} of {self.name} ----\n".encode())
         log.flush()
         self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "composition.cli", self.role, "--log-level", "INFO"],
-            env=self.env,
+            env={**self.env, **extra},
             cwd=self.log_path.parent,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -60,7 +87,33 @@ class PaygateProcess:
 
     @property
     def running(self) -> bool:
-        return self.popen is not None and self.popen.poll() is None
+        if self.popen is None:
+            return False
+        code = self.popen.poll()
+        if code is None:
+            return True
+        self._note_exit(code)
+        return False
+
+    @property
+    def current(self) -> Incarnation:
+        if not self.incarnations:
+            raise ProcessFailed(f"{self.name} was never started")
+        return self.incarnations[-1]
+
+    def _note_exit(self, code: int) -> None:
+        current = self.current
+        if current.ended_at is None:
+            current.ended_at, current.returncode = time.monotonic(), code
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time the running process used so far (Linux), for the figures tests print."""
+        try:
+            fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, ProcessFailed):
+            return None
+        # utime and stime: fields 14 and 15 of stat(5), counted after the command name.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
     @property
     def pid(self) -> int:
@@ -114,9 +167,10 @@ class PaygateProcess:
         while self.popen.poll() is None:
             if time.monotonic() > deadline:
                 self.popen.kill()
-                self.popen.wait()
+                self._note_exit(self.popen.wait())
                 raise ProcessFailed(f"{self.name} did not stop within {within:.0f} s")
             await asyncio.sleep(0.05)
+        self._note_exit(self.popen.returncode)
         return self.popen.returncode
 
     def tail(self, lines: int = 40) -> str:
