@@ -25,6 +25,8 @@ __all__ = [
     "FieldValue",
     "StoredConversation",
     "Unavailable",
+    "require_positive_limit",
+    "require_positive_ttl",
 ]
 
 FieldValue = int | str
@@ -136,7 +138,8 @@ class ConversationStore(Protocol):
         if_version: str | None = None,
     ) -> str | None:
         """Make ``conversation`` the person's one conversation, ending ``ttl`` from now,
-        and return its new version.
+        and return its new version. ValueError unless ``ttl`` is positive
+        (:func:`require_positive_ttl`).
 
         With ``if_version``, only if the conversation held now is still at that version
         and its time is not up: otherwise nothing is written and None is returned (another
@@ -152,5 +155,23 @@ class ConversationStore(Protocol):
     async def take_expired(self, limit: int) -> list[StoredConversation]:
         """Remove up to ``limit`` conversations whose time is up, oldest first, and
         return them. However many processes ask at once, each conversation is returned
-        to exactly one of them, so exactly one tells the person it timed out."""
+        to exactly one of them, so exactly one tells the person it timed out. ValueError
+        unless ``limit`` is at least one (:func:`require_positive_limit`)."""
         ...
+
+
+def require_positive_ttl(ttl: timedelta) -> None:
+    """A conversation lasts a positive time: one put with no time left would be over
+    before the person could answer, and be taken at once as timed out. Every store
+    checks this before it touches its data, so a bad ``ttl`` is a ValueError (a bug in
+    the caller), never a write."""
+    if ttl <= timedelta(0):
+        raise ValueError("a conversation lasts a positive time")
+
+
+def require_positive_limit(limit: int) -> None:
+    """A timeout sweep takes at least one conversation: a batch of none would report
+    nothing due while conversations wait for their notice. Every store checks this
+    before it touches its data."""
+    if limit < 1:
+        raise ValueError("take at least one conversation")

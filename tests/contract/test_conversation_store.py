@@ -216,6 +216,32 @@ async def test_a_step_is_written_only_over_the_version_it_read(held: StoreHarnes
     assert (found.conversation, found.version) == (CLOSED, moved)
 
 
+@pytest.mark.parametrize("ttl", [timedelta(0), timedelta(seconds=-1)], ids=["zero", "negative"])
+async def test_a_conversation_without_positive_time_is_refused_and_not_written(
+    held: StoreHarness, ttl: timedelta
+) -> None:
+    version = await held.store.put(OWNER, OPEN, TIMEOUT)
+
+    with pytest.raises(ValueError, match="a conversation lasts a positive time"):
+        await held.store.put(OWNER, CLOSED, ttl)
+    with pytest.raises(ValueError, match="a conversation lasts a positive time"):
+        await held.store.put(OWNER, CLOSED, ttl, if_version=version)
+
+    assert await held.store.get(OWNER) == StoredConversation(
+        OWNER, OPEN, str(version), held.clock.now() + TIMEOUT
+    )
+
+
+async def test_a_sweep_of_no_conversations_is_refused_and_takes_none(held: StoreHarness) -> None:
+    await held.store.put(OWNER, OPEN, TIMEOUT)
+    held.pass_time(TIMEOUT)
+
+    with pytest.raises(ValueError, match="take at least one conversation"):
+        await held.store.take_expired(0)
+
+    assert [t.user_id for t in await held.store.take_expired(10)] == [OWNER]
+
+
 async def test_ending_a_conversation_forgets_it(held: StoreHarness) -> None:
     await held.store.put(OWNER, OPEN, TIMEOUT)
 

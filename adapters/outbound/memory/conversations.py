@@ -10,7 +10,12 @@ from datetime import timedelta
 from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.ids import UserId
 from core.ports.clock import Clock
-from core.ports.conversations import Conversation, StoredConversation
+from core.ports.conversations import (
+    Conversation,
+    StoredConversation,
+    require_positive_limit,
+    require_positive_ttl,
+)
 from core.ports.errors import Unavailable
 
 
@@ -47,8 +52,7 @@ class InMemoryConversationStore:
         *,
         if_version: str | None = None,
     ) -> str | None:
-        if ttl <= timedelta(0):
-            raise ValueError("a conversation lasts a positive time")
+        require_positive_ttl(ttl)
         self.failures.check()
         if if_version is not None:
             held = self._live(user_id)
@@ -68,8 +72,7 @@ class InMemoryConversationStore:
         return True
 
     async def take_expired(self, limit: int) -> list[StoredConversation]:
-        if limit < 1:
-            raise ValueError("take at least one conversation")
+        require_positive_limit(limit)
         self.failures.check()
         now = self._clock.now()
         due = sorted(

@@ -26,7 +26,12 @@ from adapters.outbound.breaker import CircuitBreaker
 from adapters.outbound.redis.client import guarded, redis_breaker
 from core.domain.ids import UserId
 from core.ports.clock import Clock
-from core.ports.conversations import Conversation, StoredConversation
+from core.ports.conversations import (
+    Conversation,
+    StoredConversation,
+    require_positive_limit,
+    require_positive_ttl,
+)
 
 __all__ = ["DEFAULT_GRACE", "DEFAULT_PREFIX", "RedisConversationStore"]
 
@@ -161,8 +166,7 @@ class RedisConversationStore:
         *,
         if_version: str | None = None,
     ) -> str | None:
-        if ttl <= timedelta(0):
-            raise ValueError("a conversation lasts a positive time")
+        require_positive_ttl(ttl)
         now = _ms(self._clock.now())
         version = secrets.token_hex(8)
         expires = now + math.ceil(ttl.total_seconds() * 1000)
@@ -192,8 +196,7 @@ class RedisConversationStore:
         return await guarded(self._breaker, "end conversation", remove) == 1
 
     async def take_expired(self, limit: int) -> list[StoredConversation]:
-        if limit < 1:
-            raise ValueError("take at least one conversation")
+        require_positive_limit(limit)
         now = _ms(self._clock.now())
         taken: list[StoredConversation] = []
         # Another process may claim some of the members read here first; every member

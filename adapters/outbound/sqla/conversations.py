@@ -31,7 +31,12 @@ from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import conversations as t
 from core.domain.ids import UserId
 from core.ports.clock import Clock
-from core.ports.conversations import Conversation, StoredConversation
+from core.ports.conversations import (
+    Conversation,
+    StoredConversation,
+    require_positive_limit,
+    require_positive_ttl,
+)
 
 
 def _fields_json(conversation: Conversation) -> str:
@@ -92,8 +97,7 @@ class SqlConversationStore:
         *,
         if_version: str | None = None,
     ) -> str | None:
-        if ttl <= timedelta(0):
-            raise ValueError("a conversation lasts a positive time")
+        require_positive_ttl(ttl)
         now = self._clock.now()
         version = _new_version()
         values = {
@@ -129,8 +133,7 @@ class SqlConversationStore:
         return removed == 1
 
     async def take_expired(self, limit: int) -> list[StoredConversation]:
-        if limit < 1:
-            raise ValueError("take at least one conversation")
+        require_positive_limit(limit)
         now = self._clock.now()
         due = (
             select(t.c.user_id)
