@@ -7,7 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, delete, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, insert, select, update
 
 from adapters.outbound.sqla.tables import channel_chats, channel_tiers, channels
 from adapters.outbound.sqla.transaction import SqlTransaction
@@ -133,7 +133,7 @@ class SqlChannelRepository:
                 await self._tx.conn.execute(insert(channel_tiers), _tier_rows(channel))
 
     async def get(self, channel_id: ChannelId) -> Channel:
-        found = await self._load(select(channels).where(channels.c.id == channel_id))
+        found = await self._load(_BY_ID, {"channel_id": channel_id})
         if not found:
             raise NotFound(f"no channel {channel_id}")
         return found[0]
@@ -188,15 +188,12 @@ class SqlChannelRepository:
         )
         return result.rowcount == 1
 
-    async def _load(self, query: Select[Any]) -> list[Channel]:
-        """The channels ``query`` selects, in its order, each with its tiers: one
-        statement (channels outer-joined to their tiers), as every payment reads one."""
-        joined = (
-            query.add_columns(*_TIER_COLUMNS)
-            .outerjoin(channel_tiers, channel_tiers.c.channel_id == channels.c.id)
-            .order_by(channel_tiers.c.number)
-        )
-        rows = (await self._tx.execute(joined, "read channels")).all()
+    async def _load(
+        self, query: Select[Any], params: dict[str, Any] | None = None
+    ) -> list[Channel]:
+        """The channels ``query`` selects, in its order, each with its tiers."""
+        joined = query if params is not None else _with_tiers(query)
+        rows = (await self._tx.execute(joined, "read channels", params)).all()
         first_rows: dict[str, Row[Any]] = {}
         tiers: defaultdict[str, list[Tier]] = defaultdict(list)
         for row in rows:
@@ -213,3 +210,17 @@ _TIER_COLUMNS = (
     channel_tiers.c.currency.label("tier_currency"),
     channel_tiers.c.duration_days.label("tier_duration_days"),
 )
+
+
+def _with_tiers(query: Select[Any]) -> Select[Any]:
+    """One statement (channels outer-joined to their tiers), as every payment reads one."""
+    return (
+        query.add_columns(*_TIER_COLUMNS)
+        .outerjoin(channel_tiers, channel_tiers.c.channel_id == channels.c.id)
+        .order_by(channel_tiers.c.number)
+    )
+
+
+# Read on every paying notification: built once (building it costs more CPU than
+# the round trip it makes).
+_BY_ID = _with_tiers(select(channels).where(channels.c.id == bindparam("channel_id")))

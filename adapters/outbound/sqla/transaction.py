@@ -35,9 +35,12 @@ class SqlTransaction:
     def is_postgres(self) -> bool:
         return self.conn.dialect.name == "postgresql"
 
-    async def execute(self, statement: Executable, action: str) -> CursorResult[Any]:
+    async def execute(
+        self, statement: Executable, action: str, params: Mapping[str, Any] | None = None
+    ) -> CursorResult[Any]:
+        """``params`` fill a prebuilt statement's ``bindparam``s."""
         with translated(action):
-            return await self.conn.execute(statement)
+            return await self.conn.execute(statement, None if params is None else dict(params))
 
     async def execute_many(
         self, statement: Executable, rows: Sequence[Mapping[str, Any]], action: str
