@@ -14,7 +14,7 @@ import time
 from collections import Counter
 from collections.abc import Sequence
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -28,38 +28,22 @@ processes (which trust it as a proxy) that each IPN came from one of them."""
 _FORWARDED_HEADERS = ("Content-Type", "x-nowpayments-sig")
 
 
-class IpnBalancer:
-    """One public address for the provider's IPNs, spread over the web processes round
-    robin, as a load balancer in production does.
+class _LoopbackProxy:
+    """An aiohttp server on loopback that passes requests on through a client session
+    of its own; the server and the session are closed on exit."""
 
-    A web process that refuses the connection (down, restarting) is skipped for the
-    next one; a request that reached a process but got no answer (it died on the way)
-    is answered 502 and never replayed here, because a POST is not idempotent: the
-    provider retries it, which is the behaviour under test."""
-
-    def __init__(self, backends: Sequence[str]) -> None:
-        if not backends:
-            raise ValueError("a balancer needs at least one backend")
-        self._backends = tuple(b.rstrip("/") for b in backends)
-        self._turn = itertools.count()
-        self._senders = itertools.cycle(NOWPAYMENTS_SENDERS)
+    def __init__(self, app: web.Application, client_timeout: float) -> None:
+        self._app = app
+        self._client_timeout = client_timeout
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
-        self.url = ""
-        self.forwarded: Counter[str] = Counter()
-        """Requests each backend answered."""
-        self.answers: Counter[int] = Counter()
-        """Status codes given to the provider (502: no web process answered)."""
 
-    async def __aenter__(self) -> IpnBalancer:
-        app = web.Application()
-        app.router.add_post("/{path:.*}", self._forward)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+    async def __aenter__(self) -> Self:
+        self._runner = web.AppRunner(self._app, access_log=None, shutdown_timeout=1.0)
         await self._runner.setup()
-        sock = _loopback_socket()
-        await web.SockSite(self._runner, sock).start()
-        self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
-        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self._client = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=self._client_timeout)
+        )
         return self
 
     async def __aexit__(
@@ -72,6 +56,43 @@ class IpnBalancer:
             await self._client.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+    async def _listen(self) -> int:
+        """Serve on one more loopback port, and say which."""
+        assert self._runner is not None
+        sock = _loopback_socket()
+        await web.SockSite(self._runner, sock).start()
+        return int(sock.getsockname()[1])
+
+
+class IpnBalancer(_LoopbackProxy):
+    """One public address for the provider's IPNs, spread over the web processes round
+    robin, as a load balancer in production does.
+
+    A web process that refuses the connection (down, restarting) is skipped for the
+    next one; a request that reached a process but got no answer (it died on the way)
+    is answered 502 and never replayed here, because a POST is not idempotent: the
+    provider retries it, which is the behaviour under test."""
+
+    def __init__(self, backends: Sequence[str]) -> None:
+        if not backends:
+            raise ValueError("a balancer needs at least one backend")
+        app = web.Application()
+        app.router.add_post("/{path:.*}", self._forward)
+        super().__init__(app, client_timeout=10)
+        self._backends = tuple(b.rstrip("/") for b in backends)
+        self._turn = itertools.count()
+        self._senders = itertools.cycle(NOWPAYMENTS_SENDERS)
+        self.url = ""
+        self.forwarded: Counter[str] = Counter()
+        """Requests each backend answered."""
+        self.answers: Counter[int] = Counter()
+        """Status codes given to the provider (502: no web process answered)."""
+
+    async def __aenter__(self) -> Self:
+        await super().__aenter__()
+        self.url = f"http://127.0.0.1:{await self._listen()}"
+        return self
 
     async def _forward(self, request: web.Request) -> web.Response:
         assert self._client is not None
@@ -127,7 +148,7 @@ class TappedCall:
         return self.status == 200
 
 
-class TelegramTap:
+class TelegramTap(_LoopbackProxy):
     """A pass-through to the Telegram emulator that records every call and who made it.
 
     Each start of a process gets its own listening port (:meth:`url_for`), so a call is
@@ -135,38 +156,18 @@ class TelegramTap:
     cannot be confused with its next start."""
 
     def __init__(self, upstream: str) -> None:
+        app = web.Application(client_max_size=8 * 1024 * 1024)
+        app.router.add_route("*", "/{path:.*}", self._pass)
+        super().__init__(app, client_timeout=30)
         self._upstream = upstream.rstrip("/")
-        self._runner: web.AppRunner | None = None
-        self._client: aiohttp.ClientSession | None = None
         self._callers: dict[int, Caller] = {}
         self.calls: list[TappedCall] = []
 
-    async def __aenter__(self) -> TelegramTap:
-        app = web.Application(client_max_size=8 * 1024 * 1024)
-        app.router.add_route("*", "/{path:.*}", self._pass)
-        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
-        await self._runner.setup()
-        self._client = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if self._client is not None:
-            await self._client.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
-
     async def url_for(self, process: str, incarnation: int) -> str:
         """The Bot API root to give that start of that process."""
-        assert self._runner is not None
-        sock = _loopback_socket()
-        port = int(sock.getsockname()[1])
+        # Named once open: no process knows the port before this returns.
+        port = await self._listen()
         self._callers[port] = Caller(process, incarnation)
-        await web.SockSite(self._runner, sock).start()
         return f"http://127.0.0.1:{port}"
 
     def by(self, method: str) -> list[TappedCall]:

@@ -37,7 +37,7 @@ from adapters.outbound.sqla import create_engine, upgrade
 from adapters.outbound.sqla import tables as t
 from adapters.outbound.system.clock import OffsetFileClock
 from composition.config import load_config
-from composition.demo import _free_port, demo_environment
+from composition.demo import _free_port
 from composition.faults import FAULT_LOG_MARK
 from composition.roots import Process, Roles, start_process
 from core.domain.audit import verify_chain
@@ -52,10 +52,9 @@ from sandbox.telegram.server import TelegramEmulator
 from sandbox.telegram.world import JoinOutcome
 from tests.contract.backends_sql import blank_postgres_database
 from tests.e2e.edge import NOWPAYMENTS_SENDERS, Caller, IpnBalancer, TappedCall, TelegramTap
+from tests.e2e.emulated import NP_KEY, NP_SECRET, open_emulators
 from tests.e2e.processes import Fleet, PaygateProcess, fleet_in
 
-NP_KEY = "np-key-" + "k" * 16
-NP_SECRET = "np-ipn-" + "s" * 24
 TIER = Tier(1, Money.of(10, "USD"), 30)
 TERM = timedelta(days=TIER.duration_days)
 OWNER_BASE = 41_000_000
@@ -442,29 +441,21 @@ async def open_shop(
     already, and what is under test here is what happens, not how fast."""
     web_ports = [_free_port() for _ in range(web)]
     async with (
-        TelegramEmulator(flood=FloodLimits.off()) as telegram,
-        NowPaymentsEmulator(
-            api_key=NP_KEY,
-            ipn_secret=NP_SECRET,
+        open_emulators(
+            directory / "unused.db",
+            web_ports[0],
+            flood=FloodLimits.off(),
             ipn_retries=ipn_retries,
             ipn_retry_delay=ipn_retry_delay,
-        ) as payments,
+        ) as emulated,
         IpnBalancer([f"http://127.0.0.1:{port}" for port in web_ports]) as balancer,
-        TelegramTap(telegram.base_url) as tap,
+        TelegramTap(emulated.telegram.base_url) as tap,
         blank_postgres_database() as pg_url,
     ):
         database_url = pg_url.render_as_string(hide_password=False)
         await asyncio.to_thread(upgrade, database_url, "head")
         clock_path = directory / "clock-offset"
-        fleet_env = demo_environment(
-            directory / "unused.db",
-            telegram.base_url,
-            telegram.token,
-            payments.base_url,
-            NP_KEY,
-            NP_SECRET,
-            web_ports[0],
-        ) | {
+        fleet_env = emulated.env | {
             "PAYGATE_DATABASE_URL": database_url,
             # Invoices name the balancer as their callback, as they would name the
             # public address of a real deployment.
@@ -492,8 +483,8 @@ async def open_shop(
                 ]
                 yield Shop(
                     directory,
-                    telegram,
-                    payments,
+                    emulated.telegram,
+                    emulated.payments,
                     balancer,
                     tap,
                     fleet,

@@ -28,7 +28,6 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.outbound.sqla import upgrade
 from adapters.outbound.sqla.tables import DATA_TABLES
 from composition.config import Config, ConfigError, load_config
-from composition.demo import _free_port, demo_environment
 from composition.roots import Process, Roles, start_process
 from composition.starters import starters_for
 from core.domain.ids import ChatId, UserId
@@ -37,6 +36,7 @@ from core.domain.tier import Tier
 from sandbox.nowpayments.emulator import NowPaymentsEmulator, PayPlan
 from sandbox.telegram.server import TelegramEmulator
 from tests.contract.backends_sql import postgres_url
+from tests.e2e.emulated import open_emulators
 
 OWNER = 1001
 SUBSCRIBER = 2001
@@ -57,19 +57,8 @@ class Stack:
 @pytest.fixture(params=["monolith-sqlite", "split-sqlite", "split-postgres"])
 async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Stack]:
     topology, database = str(request.param).split("-")
-    async with (
-        TelegramEmulator() as telegram,
-        NowPaymentsEmulator(api_key="k" * 16, ipn_secret="s" * 24) as payments,
-    ):
-        env = demo_environment(
-            tmp_path / "paygate.db",
-            telegram.base_url,
-            telegram.token,
-            payments.base_url,
-            "k" * 16,
-            "s" * 24,
-            _free_port(),
-        )
+    async with open_emulators(tmp_path / "paygate.db") as emulated:
+        telegram, env = emulated.telegram, emulated.env
         env["PAYGATE_DISPATCH_EVERY_SECONDS"] = POLL_EVERY
         if database == "postgres":
             env["PAYGATE_DATABASE_URL"] = (await postgres_url()).render_as_string(
@@ -91,7 +80,7 @@ async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         try:
             for role in roles:
                 processes.append(await start_process(config, role, starters=starters_for(role)))
-            yield Stack(telegram, payments, config)
+            yield Stack(telegram, emulated.payments, config)
         finally:
             for process in reversed(processes):
                 await process.close()
@@ -151,19 +140,8 @@ async def test_a_paid_subscriber_gets_the_link_without_waiting_for_a_poll(stack:
 
 async def test_the_admin_call_budget_comes_from_the_environment(tmp_path: Path) -> None:
     # Each new subscriber costs an invite link: the budget caps grants per second.
-    async with (
-        TelegramEmulator() as telegram,
-        NowPaymentsEmulator(api_key="k" * 16, ipn_secret="s" * 24) as payments,
-    ):
-        env = demo_environment(
-            tmp_path / "paygate.db",
-            telegram.base_url,
-            telegram.token,
-            payments.base_url,
-            "k" * 16,
-            "s" * 24,
-            _free_port(),
-        )
+    async with open_emulators(tmp_path / "paygate.db") as emulated:
+        env = emulated.env
         assert load_config(env, dotenv=tmp_path / "none.env").telegram.admin_calls_per_second == 30
         with pytest.raises(ConfigError, match="PAYGATE_TELEGRAM_ADMIN_CALLS_PER_SECOND"):
             load_config(

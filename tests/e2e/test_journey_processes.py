@@ -38,8 +38,6 @@ from composition.demo import (
     DemoFailed,
     SharedClockFile,
     Transcript,
-    _free_port,
-    demo_environment,
     set_up_world,
 )
 from core.domain.audit import verify_chain
@@ -49,10 +47,9 @@ from core.ports.repositories import UnitOfWorkFactory
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
 from sandbox.telegram.server import TelegramEmulator
 from tests.contract.backends_sql import blank_postgres_database
+from tests.e2e.emulated import NP_KEY, NP_SECRET, open_emulators
 from tests.e2e.processes import Fleet, fleet_in
 
-NP_KEY = "np-key-" + "k" * 16
-NP_SECRET = "np-ipn-" + "s" * 24
 WEBHOOK_SECRET = "hook-secret-" + "w" * 24
 
 
@@ -143,25 +140,15 @@ async def test_the_whole_journey_runs_across_real_processes(
     kind: str, shape: Shape, tmp_path: Path
 ) -> None:
     async with (
-        TelegramEmulator() as telegram,
-        NowPaymentsEmulator(api_key=NP_KEY, ipn_secret=NP_SECRET) as payments,
+        open_emulators(tmp_path / "unused.db") as emulated,
         migrated_database(kind, tmp_path) as database_url,
     ):
-        port = _free_port()
-        public_url = f"http://127.0.0.1:{port}"
+        telegram, payments = emulated.telegram, emulated.payments
+        public_url = emulated.url
+        clock = SharedClockFile(tmp_path / "clock-offset")
         # The demo's settings (fresh keys, fast worker loops), then this test's
         # database in place of the demo's throwaway SQLite file.
-        env = demo_environment(
-            tmp_path / "unused.db",
-            telegram.base_url,
-            telegram.token,
-            payments.base_url,
-            NP_KEY,
-            NP_SECRET,
-            port,
-        )
-        clock = SharedClockFile(tmp_path / "clock-offset")
-        env |= {
+        env = emulated.env | {
             "PAYGATE_DATABASE_URL": database_url,
             "PAYGATE_PUBLIC_URL": public_url,
             "PAYGATE_CLOCK_OFFSET_FILE": str(clock.path),

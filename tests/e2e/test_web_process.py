@@ -16,12 +16,10 @@ import pytest
 from adapters.inbound.http.signed_requests import sign_request
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
-from composition.demo import _free_port, demo_environment
 from composition.roots import Process, Roles, start_process
 from composition.starters import starters_for
 from core.ports.security import Secret
-from sandbox.nowpayments.emulator import NowPaymentsEmulator
-from sandbox.telegram.server import TelegramEmulator
+from tests.e2e.emulated import open_emulators
 from tests.services import REDIS_URL, require_redis
 
 JOB_SECRET = "j" * 40
@@ -29,20 +27,8 @@ JOB_SECRET = "j" * 40
 
 @pytest.fixture(params=["in-process", "redis"])
 async def web(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[tuple[Process, str]]:
-    async with (
-        TelegramEmulator() as telegram,
-        NowPaymentsEmulator(api_key="k" * 16, ipn_secret="s" * 24) as payments,
-    ):
-        port = _free_port()
-        env = demo_environment(
-            tmp_path / "web.db",
-            telegram.base_url,
-            telegram.token,
-            payments.base_url,
-            "k" * 16,
-            "s" * 24,
-            port,
-        )
+    async with open_emulators(tmp_path / "web.db") as emulated:
+        env = emulated.env
         env["PAYGATE_JOB_KEYS"] = f"cron:{JOB_SECRET}"
         if request.param == "redis":
             require_redis()
@@ -53,7 +39,7 @@ async def web(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[t
             config, Roles(web=True), starters=starters_for(Roles(web=True))
         )
         try:
-            yield process, f"http://127.0.0.1:{port}"
+            yield process, emulated.url
         finally:
             await process.close()
 
@@ -130,21 +116,9 @@ async def test_an_unknown_job_is_a_clear_404(web: tuple[Process, str]) -> None:
 async def test_with_a_public_url_telegram_pushes_updates_to_the_web_process(
     tmp_path: Path,
 ) -> None:
-    async with (
-        TelegramEmulator() as telegram,
-        NowPaymentsEmulator(api_key="k" * 16, ipn_secret="s" * 24) as payments,
-    ):
-        port = _free_port()
-        env = demo_environment(
-            tmp_path / "hook.db",
-            telegram.base_url,
-            telegram.token,
-            payments.base_url,
-            "k" * 16,
-            "s" * 24,
-            port,
-        )
-        env["PAYGATE_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
+    async with open_emulators(tmp_path / "hook.db") as emulated:
+        telegram, env = emulated.telegram, emulated.env
+        env["PAYGATE_PUBLIC_URL"] = emulated.url
         env["PAYGATE_TELEGRAM_WEBHOOK_SECRET"] = "hook-secret-" + "x" * 20
         config = load_config(env, dotenv=tmp_path / "none.env")
         await asyncio.to_thread(upgrade, config.database_url, "head")
