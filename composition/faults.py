@@ -38,15 +38,15 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import StrEnum
-from types import TracebackType
-from typing import NoReturn, Self
+from typing import NoReturn
 
 import attrs
 
+from composition.delegating import DelegatingOutbox, DelegatingUnitOfWork
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, IntentId, MessageId, UserId
 from core.domain.messages import OutgoingMessage
-from core.domain.outbox import Effect, OutboxMessage
+from core.domain.outbox import OutboxMessage
 from core.domain.payment import PaymentEvent
 from core.domain.rights import ChatRights
 from core.ports.repositories import (
@@ -214,26 +214,27 @@ class _WatchedEvents:
         self._uow = uow
 
     async def add(self, event: PaymentEvent) -> bool:
-        stored = await self._inner.add(event)
-        if stored:
-            self._uow.recorded = f"payment {event.payment_id} {event.status}"
-            self._uow.faults.reached(FaultPoint.AFTER_EVENT_INSERT, self._uow.recorded)
+        return (await self.add_many([event]))[0]
+
+    async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
+        stored = await self._inner.add_many(events)
+        for event, new in zip(events, stored, strict=True):
+            if new:
+                self._uow.recorded = f"payment {event.payment_id} {event.status}"
+                self._uow.faults.reached(FaultPoint.AFTER_EVENT_INSERT, self._uow.recorded)
         return stored
 
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
         return await self._inner.for_intent(intent_id)
 
 
-class _WatchedOutbox:
+class _WatchedOutbox(DelegatingOutbox):
     """OutboxRepository: remembers a claim so that its commit is a pass through
     ``after-claim``."""
 
     def __init__(self, inner: OutboxRepository, uow: _FaultyUnitOfWork) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._uow = uow
-
-    async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
-        return await self._inner.enqueue(key, effect, at)
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime
@@ -242,63 +243,30 @@ class _WatchedOutbox:
         self._uow.claimed += len(claimed)
         return claimed
 
-    async def save(self, message: OutboxMessage) -> None:
-        await self._inner.save(message)
 
-    async def get(self, key: str) -> OutboxMessage | None:
-        return await self._inner.get(key)
-
-    async def pending_count(self) -> int:
-        return await self._inner.pending_count()
-
-
-class _FaultyUnitOfWork:
+class _FaultyUnitOfWork(DelegatingUnitOfWork):
     """UnitOfWork: the inner one, with passes through the payment and claim points."""
 
     def __init__(self, inner: UnitOfWork, faults: FaultInjector) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self.faults = faults
         self.recorded: str | None = None
-        """The payment event this transaction inserted, if any."""
+        """A payment event this transaction inserted, if any."""
         self.claimed = 0
         """Outbox messages this transaction claimed."""
-        self.channels = inner.channels
-        self.intents = inner.intents
-        self.events: PaymentEventRepository = _WatchedEvents(inner.events, self)
-        self.subscriptions = inner.subscriptions
-        self.grants = inner.grants
-        self.donations = inner.donations
-        self.audit = inner.audit
-        self.outbox: OutboxRepository = _WatchedOutbox(inner.outbox, self)
+        self.events = _WatchedEvents(inner.events, self)
+        self.outbox = _WatchedOutbox(inner.outbox, self)
 
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        return self
+    def ended(self) -> None:
+        self.recorded, self.claimed = None, 0
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._forget()
-        await self._inner.__aexit__(exc_type, exc, tb)
-
-    async def commit(self) -> None:
-        await self._inner.commit()
+    async def committed(self) -> None:
         recorded, claimed = self.recorded, self.claimed
-        self._forget()
+        self.ended()
         if recorded is not None:
             self.faults.reached(FaultPoint.AFTER_PAYMENT_COMMIT, recorded)
         if claimed:
             self.faults.reached(FaultPoint.AFTER_CLAIM, f"{claimed} outbox messages leased")
-
-    async def rollback(self) -> None:
-        self._forget()
-        await self._inner.rollback()
-
-    def _forget(self) -> None:
-        self.recorded, self.claimed = None, 0
 
 
 class FaultyUnitOfWorkFactory:

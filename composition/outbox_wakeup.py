@@ -17,15 +17,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from sqlalchemy.engine import make_url
 
 from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from adapters.outbound.postgres.outbox_wakeup import PostgresOutboxWakeup
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
-from core.domain.outbox import Effect, OutboxMessage
+from composition.delegating import DelegatingOutbox, DelegatingUnitOfWork
+from core.domain.outbox import Effect
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.repositories import OutboxRepository, UnitOfWork, UnitOfWorkFactory
 
@@ -51,11 +50,11 @@ async def outbox_wakeup_for(database_url: str) -> AsyncIterator[OutboxWakeup]:
         yield InProcessOutboxWakeup()
 
 
-class _WatchedOutbox:
+class _WatchedOutbox(DelegatingOutbox):
     """OutboxRepository that remembers whether this transaction queued anything."""
 
     def __init__(self, inner: OutboxRepository, uow: _WakingUnitOfWork) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._uow = uow
 
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
@@ -63,60 +62,30 @@ class _WatchedOutbox:
         self._uow.queued |= queued
         return queued
 
-    async def claim(
-        self, now: datetime, limit: int, lease_until: datetime
-    ) -> Sequence[OutboxMessage]:
-        return await self._inner.claim(now, limit, lease_until)
-
-    async def save(self, message: OutboxMessage) -> None:
-        # A retry or a deferral is due later; the dispatcher that saved it knows when.
-        await self._inner.save(message)
-
-    async def get(self, key: str) -> OutboxMessage | None:
-        return await self._inner.get(key)
-
-    async def pending_count(self) -> int:
-        return await self._inner.pending_count()
+    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
+        await self._inner.enqueue_many(messages, at)
+        # Keys queued before are skipped without a word: a needless wake-up costs a claim.
+        self._uow.queued |= bool(messages)
 
 
-class _WakingUnitOfWork:
+class _WakingUnitOfWork(DelegatingUnitOfWork):
     """UnitOfWork: the inner one; a commit that queued outbox work wakes dispatchers."""
 
     def __init__(self, inner: UnitOfWork, wakeup: OutboxWakeup) -> None:
-        self._inner = inner
+        super().__init__(inner)
         self._wakeup = wakeup
         self.queued = False
-        self.channels = inner.channels
-        self.intents = inner.intents
-        self.events = inner.events
-        self.subscriptions = inner.subscriptions
-        self.grants = inner.grants
-        self.donations = inner.donations
-        self.audit = inner.audit
-        self.outbox: OutboxRepository = _WatchedOutbox(inner.outbox, self)
+        self.outbox = _WatchedOutbox(inner.outbox, self)
 
-    async def __aenter__(self) -> Self:
-        await self._inner.__aenter__()
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def ended(self) -> None:
         self.queued = False
-        await self._inner.__aexit__(exc_type, exc, tb)
 
-    async def commit(self) -> None:
-        await self._inner.commit()
+    async def committed(self) -> None:
+        # A retry or a deferral (OutboxRepository.save) is due later; the dispatcher
+        # that saved it knows when: only new work wakes the others.
         if self.queued:
             self.queued = False
             await self._wakeup.notify()
-
-    async def rollback(self) -> None:
-        self.queued = False
-        await self._inner.rollback()
 
 
 class WakingUnitOfWorkFactory:

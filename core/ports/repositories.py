@@ -4,11 +4,16 @@ One unit of work per use case: an async context manager that rolls back unless
 ``commit()`` was called. Repositories speak domain objects only. Writes become
 visible to other units of work at commit; uniqueness rules raise ``Conflict`` no
 later than commit.
+
+Methods named ``*_many`` are the set-at-a-time forms of their single-item
+namesakes, with the same rules per item: one statement for a whole batch of
+payment notifications instead of one per notification. The order of a returned
+sequence is the order of the input.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -57,6 +62,10 @@ class ChannelRepository(Protocol):
         """Raises NotFound."""
         ...
 
+    async def get_many(self, channel_ids: Collection[ChannelId]) -> Mapping[ChannelId, Channel]:
+        """The channels that exist among ``channel_ids``, by id (missing ones left out)."""
+        ...
+
     async def by_chat(self, chat_id: ChatId) -> Channel | None:
         """The channel whose open or closed chat this is."""
         ...
@@ -88,6 +97,10 @@ class IntentRepository(Protocol):
         """Raises NotFound."""
         ...
 
+    async def get_many(self, intent_ids: Collection[IntentId]) -> Mapping[IntentId, PaymentIntent]:
+        """The intents that exist among ``intent_ids``, by id (missing ones left out)."""
+        ...
+
     async def find_open(
         self, user_id: UserId, channel_id: ChannelId, purpose: Purpose, tier: int | None
     ) -> PaymentIntent | None:
@@ -108,6 +121,13 @@ class IntentRepository(Protocol):
         """
         ...
 
+    async def advance_many(
+        self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]
+    ) -> Sequence[bool]:
+        """:meth:`advance` for each (intent, previous status). Each intent appears once
+        (ValueError otherwise)."""
+        ...
+
     async def unfinished_before(
         self,
         cutoff: datetime,
@@ -125,6 +145,11 @@ class PaymentEventRepository(Protocol):
         status) was recorded before."""
         ...
 
+    async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
+        """:meth:`add` for each event; of copies of one (provider, payment_id, status)
+        in ``events``, at most the first is recorded."""
+        ...
+
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]: ...
 
 
@@ -139,6 +164,17 @@ class SubscriptionRepository(Protocol):
 
     async def find(self, user_id: UserId, channel_id: ChannelId) -> Subscription | None: ...
 
+    async def find_many(
+        self, keys: Collection[tuple[UserId, ChannelId]]
+    ) -> Mapping[tuple[UserId, ChannelId], Subscription]:
+        """The subscriptions that exist among these (user, channel) pairs, by pair."""
+        ...
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
+        """:meth:`add` for each: Conflict (no later than commit) if any user already
+        has a subscription to that channel, or one pair appears twice."""
+        ...
+
     async def for_user(self, user_id: UserId) -> Sequence[Subscription]: ...
 
     async def for_channel(self, channel_id: ChannelId) -> Sequence[Subscription]: ...
@@ -147,6 +183,12 @@ class SubscriptionRepository(Protocol):
         """Store the changes if the stored ``version`` is still the one that was read,
         then bump ``version`` (in the store and on ``subscription``). Raises Conflict
         when someone else updated it since it was read; NotFound."""
+        ...
+
+    async def update_many(self, subscriptions: Sequence[Subscription]) -> None:
+        """:meth:`update` for each, all or nothing for the unit of work: Conflict when
+        any of them changed since it was read (or appears twice); NotFound when any
+        is gone. Versions are bumped on the objects only when all were stored."""
         ...
 
     async def active_expiring_before(
@@ -162,6 +204,11 @@ class GrantRepository(Protocol):
         """False (and nothing written) if the subscription's period already has a grant."""
         ...
 
+    async def add_many(self, grants: Sequence[AccessGrant]) -> Sequence[bool]:
+        """:meth:`add` for each grant; of grants for one (subscription, period) in
+        ``grants``, at most the first is recorded."""
+        ...
+
     async def get(self, grant_id: GrantId) -> AccessGrant:
         """Raises NotFound."""
         ...
@@ -174,6 +221,11 @@ class GrantRepository(Protocol):
 class DonationRepository(Protocol):
     async def add(self, donation: Donation) -> bool:
         """False if this intent's donation was recorded before."""
+        ...
+
+    async def add_many(self, donations: Sequence[Donation]) -> Sequence[bool]:
+        """:meth:`add` for each donation; of donations for one intent in ``donations``,
+        at most the first is recorded."""
         ...
 
     async def for_channel(self, channel_id: ChannelId) -> Sequence[Donation]: ...
@@ -195,6 +247,11 @@ class AuditLog(Protocol):
 class OutboxRepository(Protocol):
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
         """Queue ``effect`` under the unique ``key``; False if that key was queued before."""
+        ...
+
+    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
+        """:meth:`enqueue` for each (key, effect); keys queued before (or earlier in
+        ``messages``) are skipped."""
         ...
 
     async def claim(

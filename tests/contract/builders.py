@@ -64,6 +64,11 @@ def fresh_chat() -> ChatId:
     return ChatId(-1_001_000_000_000 - next(_counter))
 
 
+def fresh_user() -> UserId:
+    """A user of no other row: batches of subscriptions need one per item."""
+    return UserId(7_500_000_000 + next(_counter))
+
+
 def usd(amount: str) -> Money:
     return Money(Decimal(amount), "USD")
 
@@ -236,3 +241,36 @@ async def given_channel(uow_factory: UnitOfWorkFactory, *, owner_id: UserId = OW
     channel = make_channel(owner_id=owner_id)
     await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
     return channel
+
+
+async def given_intents(
+    uow_factory: UnitOfWorkFactory,
+    channel: Channel,
+    count: int,
+    *,
+    status: IntentStatus = IntentStatus.WAITING,
+) -> list[PaymentIntent]:
+    """``count`` committed donation intents of ``channel`` (donations: open ones of one
+    user may coexist), ids in creation order."""
+    intents = [make_intent(channel, purpose=Purpose.DONATION, status=status) for _ in range(count)]
+
+    async def add_all(uow: UnitOfWork) -> None:
+        for intent in intents:
+            await uow.intents.add(intent)
+
+    await commit_with(uow_factory, add_all)
+    return intents
+
+
+async def given_subscriptions(
+    uow_factory: UnitOfWorkFactory, channel: Channel, count: int
+) -> list[Subscription]:
+    """``count`` committed subscriptions to ``channel``, each of a user of its own."""
+    subscriptions = [make_subscription(channel, user_id=fresh_user()) for _ in range(count)]
+
+    async def add_all(uow: UnitOfWork) -> None:
+        for subscription in subscriptions:
+            await uow.subscriptions.add(subscription)
+
+    await commit_with(uow_factory, add_all)
+    return subscriptions

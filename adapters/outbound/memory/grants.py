@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from adapters.outbound.memory.table import Table, TableView
 from core.domain.grant import AccessGrant
 from core.domain.ids import GrantId, SubscriptionId
@@ -21,6 +23,11 @@ class InMemoryGrantRepository:
 
     async def add(self, grant: AccessGrant) -> bool:
         return await self._rows.insert_unless_taken(grant, "period")
+
+    async def add_many(self, grants: Sequence[AccessGrant]) -> Sequence[bool]:
+        # One by one in order: a later grant of a period finds the first one's write.
+        with self._rows.statement():
+            return [await self.add(grant) for grant in grants]
 
     async def get(self, grant_id: GrantId) -> AccessGrant:
         return self._rows.require(grant_id, "access grant")

@@ -26,5 +26,10 @@ class InMemoryPaymentEventRepository:
     async def add(self, event: PaymentEvent) -> bool:
         return await self._rows.insert_unless_taken(event)
 
+    async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
+        # One by one in order: a later copy of a key finds the first one's write.
+        with self._rows.statement():
+            return [await self.add(event) for event in events]
+
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
         return self._rows.select(lambda e: e.intent_id == intent_id, order=lambda e: e.received_at)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime
 
 import attrs
@@ -36,6 +36,19 @@ class InMemorySubscriptionRepository:
         key = self._rows.lookup("user_channel", (user_id, channel_id))
         return None if key is None else self._rows.get(key)
 
+    async def find_many(
+        self, keys: Collection[tuple[UserId, ChannelId]]
+    ) -> Mapping[tuple[UserId, ChannelId], Subscription]:
+        found = {pair: await self.find(*pair) for pair in keys}
+        return {pair: s for pair, s in found.items() if s is not None}
+
+    async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
+        # A second subscription of one pair clashes with the first one's write; the
+        # statement then keeps none of them.
+        with self._rows.statement():
+            for subscription in subscriptions:
+                await self._rows.insert(subscription)
+
     async def for_user(self, user_id: UserId) -> Sequence[Subscription]:
         return self._rows.select(lambda s: s.user_id == user_id)
 
@@ -44,13 +57,28 @@ class InMemorySubscriptionRepository:
 
     async def update(self, subscription: Subscription) -> None:
         """Optimistic lock: refused with Conflict if someone updated it since it was read."""
+        await self._store_next_version(subscription)
+        subscription.version += 1
+
+    async def update_many(self, subscriptions: Sequence[Subscription]) -> None:
+        """All or nothing: every subscription is checked and written in one statement,
+        and only then are the versions on the objects bumped."""
+        ids = [s.id for s in subscriptions]
+        if len(set(ids)) != len(ids):
+            raise Conflict("update_many takes each subscription once")
+        # Locks in id order, whatever the input's: two batches sharing subscriptions
+        # queue on the first shared one instead of deadlocking.
+        with self._rows.statement():
+            for subscription in sorted(subscriptions, key=lambda s: s.id):
+                await self._store_next_version(subscription)
+        for subscription in subscriptions:
+            subscription.version += 1
+
+    async def _store_next_version(self, subscription: Subscription) -> None:
         read = subscription.version
         bumped = attrs.evolve(subscription, version=read + 1)
-        if not await self._rows.compare_and_set(
-            bumped, "subscription", lambda stored: stored.version == read
-        ):
+        if not await self._rows.compare_and_set(bumped, "subscription", _at_version(read)):
             raise Conflict(f"subscription {subscription.id} changed since it was read")
-        subscription.version = read + 1
 
     async def active_expiring_before(
         self, cutoff: datetime, after: tuple[datetime, SubscriptionId] | None, limit: int
@@ -66,3 +94,10 @@ class InMemorySubscriptionRepository:
             )
 
         return self._rows.select(due, order=lambda s: (s.expires_at, s.id), limit=limit)
+
+
+def _at_version(read: int) -> Callable[[Subscription], bool]:
+    def unchanged(stored: Subscription) -> bool:
+        return stored.version == read
+
+    return unchanged

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -285,6 +286,24 @@ class TableView(Generic[K, V]):
             raise NotFound(f"no {what} {key!r}")
         self._check_unique(key, value)
         self._writes[key] = _Stored(copy.deepcopy(value), current.seq)
+
+    @contextmanager
+    def statement(self) -> Iterator[None]:
+        """Make the writes of the block one statement: if it raises, none of them stay
+        and the locks it newly took are given back, as when one SQL statement for a
+        whole batch fails. The set-at-a-time methods run their per-item steps in it."""
+        writes, inserted, held = dict(self._writes), set(self._inserted), set(self._held)
+        try:
+            yield
+        except BaseException:
+            self._writes.clear()
+            self._writes.update(writes)
+            self._inserted.clear()
+            self._inserted.update(inserted)
+            for lock_key in self._held - held:
+                self._locks.release(lock_key, self._owner)
+            self._held.intersection_update(held)
+            raise
 
     # -- transaction end ----------------------------------------------------------
 

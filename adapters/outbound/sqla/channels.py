@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, delete, insert, select, update
 
 from adapters.outbound.sqla.tables import channel_chats, channel_tiers, channels
-from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.transaction import SqlTransaction, any_of
 from core.domain.channel import Channel, DonationBounds, OfferPost, PayoutWallet
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
@@ -138,6 +138,13 @@ class SqlChannelRepository:
             raise NotFound(f"no channel {channel_id}")
         return found[0]
 
+    async def get_many(self, channel_ids: Collection[ChannelId]) -> Mapping[ChannelId, Channel]:
+        if not channel_ids:
+            return {}
+        query = _BY_IDS if self._tx.is_postgres else _BY_IDS_SQLITE
+        found = await self._load(query, {"channel_ids": sorted(set(channel_ids))})
+        return {channel.id: channel for channel in found}
+
     async def by_chat(self, chat_id: ChatId) -> Channel | None:
         owning = select(channel_chats.c.channel_id).where(channel_chats.c.chat_id == chat_id)
         found = await self._load(
@@ -224,3 +231,9 @@ def _with_tiers(query: Select[Any]) -> Select[Any]:
 # Read on every paying notification: built once (building it costs more CPU than
 # the round trip it makes).
 _BY_ID = _with_tiers(select(channels).where(channels.c.id == bindparam("channel_id")))
+# A batch of them, one statement text for any size: an array on Postgres (asyncpg
+# prepares each text once per connection), an expanding IN on SQLite.
+_BY_IDS = _with_tiers(select(channels).where(any_of(channels, "id", "channel_ids")))
+_BY_IDS_SQLITE = _with_tiers(
+    select(channels).where(channels.c.id.in_(bindparam("channel_ids", expanding=True)))
+)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, select
 
 from adapters.outbound.sqla.tables import payment_events as t
-from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.transaction import BatchInsert, SqlTransaction
 from core.domain.ids import IntentId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -50,14 +50,20 @@ def event_from_row(row: Row[Any]) -> PaymentEvent:
     )
 
 
+_KEY = ("provider", "payment_id", "status")
+_ADD_MANY = BatchInsert(t, [c.name for c in t.c if c.name != "id"], _KEY, _KEY)
+
+
 class SqlPaymentEventRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
 
     async def add(self, event: PaymentEvent) -> bool:
-        return await self._tx.insert_once(
-            t, event_to_row(event), ("provider", "payment_id", "status"), "record payment event"
-        )
+        return await self._tx.insert_once(t, event_to_row(event), _KEY, "record payment event")
+
+    async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
+        rows = [event_to_row(event) for event in events]
+        return await self._tx.insert_many_once(_ADD_MANY, rows, "record payment events")
 
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
         query = select(t).where(t.c.intent_id == intent_id).order_by(t.c.received_at, t.c.id)

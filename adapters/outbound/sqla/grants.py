@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Row, select, update
 
 from adapters.outbound.sqla.tables import access_grants as t
-from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.transaction import BatchInsert, SqlTransaction
 from core.domain.grant import AccessGrant, GrantMode, GrantStatus
 from core.domain.ids import ChannelId, GrantId, SubscriptionId, UserId
 from core.ports.errors import NotFound
@@ -43,14 +44,20 @@ def grant_from_row(row: Row[Any]) -> AccessGrant:
     )
 
 
+_KEY = ("subscription_id", "period")
+_ADD_MANY = BatchInsert(t, [c.name for c in t.c], _KEY, _KEY)
+
+
 class SqlGrantRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
 
     async def add(self, grant: AccessGrant) -> bool:
-        return await self._tx.insert_once(
-            t, grant_to_row(grant), ("subscription_id", "period"), "add access grant"
-        )
+        return await self._tx.insert_once(t, grant_to_row(grant), _KEY, "add access grant")
+
+    async def add_many(self, grants: Sequence[AccessGrant]) -> Sequence[bool]:
+        rows = [grant_to_row(grant) for grant in grants]
+        return await self._tx.insert_many_once(_ADD_MANY, rows, "add access grants")
 
     async def get(self, grant_id: GrantId) -> AccessGrant:
         row = (await self._tx.execute(select(t).where(t.c.id == grant_id), "read grant")).first()

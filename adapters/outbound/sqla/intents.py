@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +10,13 @@ from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import payment_intents as t
-from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.transaction import (
+    SqlTransaction,
+    any_of,
+    arrays,
+    columns,
+    types_of,
+)
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, RANK, IntentStatus
 from core.domain.money import Money
@@ -102,6 +108,18 @@ _ADVANCE = (
     .where(t.c.id == bindparam("intent_id"), t.c.status == bindparam("previous"))
     .values({name: bindparam(name) for name in _PROGRESS})
 )
+# The same for a batch, one statement text for any size: arrays on Postgres (see
+# ``arrays``), an expanding IN on SQLite (a local file: no round trip to save).
+_BY_IDS = select(t).where(any_of(t, "id", "intent_ids"))
+_BY_IDS_SQLITE = select(t).where(t.c.id.in_(bindparam("intent_ids", expanding=True)))
+_KNOWN = select(t.c.id).where(any_of(t, "id", "intent_ids"))
+_MOVES = arrays("v", {"previous": t.c.status.type, **types_of(t, ("id", *_PROGRESS))})
+_ADVANCE_MANY = (
+    update(t)
+    .where(t.c.id == _MOVES.c.id, t.c.status == _MOVES.c.previous)
+    .values({name: _MOVES.c[name] for name in _PROGRESS})
+    .returning(t.c.id)
+)
 
 
 class SqlIntentRepository:
@@ -118,6 +136,14 @@ class SqlIntentRepository:
         if row is None:
             raise NotFound(f"no payment intent {intent_id}")
         return intent_from_row(row)
+
+    async def get_many(self, intent_ids: Collection[IntentId]) -> Mapping[IntentId, PaymentIntent]:
+        if not intent_ids:
+            return {}
+        query = _BY_IDS if self._tx.is_postgres else _BY_IDS_SQLITE
+        params = {"intent_ids": sorted(set(intent_ids))}
+        rows = await self._tx.execute(query, "read intents", params)
+        return {IntentId(row.id): intent_from_row(row) for row in rows}
 
     async def find_open(
         self, user_id: UserId, channel_id: ChannelId, purpose: Purpose, tier: int | None
@@ -158,6 +184,34 @@ class SqlIntentRepository:
         if (await self._tx.execute(exists, "read intent")).first() is None:
             raise NotFound(f"no payment intent {intent.id}")
         return False
+
+    async def advance_many(
+        self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]
+    ) -> Sequence[bool]:
+        if not moves:
+            return []
+        ids = [intent.id for intent, _ in moves]
+        if len(set(ids)) != len(ids):
+            raise ValueError("advance_many takes each intent once")
+        if not self._tx.is_postgres:
+            return [await self.advance(intent, previous) for intent, previous in moves]
+        # In id order: two batches sharing intents lock them in the same order, so one
+        # waits for the other instead of both deadlocking.
+        rows = [
+            {"previous": previous.value, "id": intent.id, **_progress(intent)}
+            for intent, previous in sorted(moves, key=lambda move: move[0].id)
+        ]
+        params = columns(rows, list(_MOVES.c.keys()))
+        result = await self._tx.execute(_ADVANCE_MANY, "advance payment intents", params)
+        advanced = set(result.scalars())
+        if len(advanced) < len(ids):
+            # As ``advance``: a stale status is False, an intent that is gone NotFound.
+            lost = sorted(set(ids) - advanced)
+            found = await self._tx.execute(_KNOWN, "read intents", {"intent_ids": lost})
+            gone = sorted(set(lost) - set(found.scalars()))
+            if gone:
+                raise NotFound(f"no payment intent {gone[0]}")
+        return [intent_id in advanced for intent_id in ids]
 
     async def unfinished_before(
         self,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Row, func, select, update
 
 from adapters.outbound.sqla.tables import outbox as t
-from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.transaction import BatchInsert, SqlTransaction
 from core.domain.ids import OutboxId
 from core.domain.outbox import (
     Effect,
@@ -49,22 +49,34 @@ def _row_id(message: OutboxMessage) -> int:
     return int(message.id)
 
 
+def _pending_row(key: str, effect: Effect, at: datetime) -> dict[str, Any]:
+    return {
+        "key": key,
+        "kind": effect.kind.value,
+        "payload": json.dumps(effect_to_payload(effect), ensure_ascii=False),
+        "created_at": at,
+        "available_at": at,
+        "status": OutboxStatus.PENDING.value,
+        "attempts": 0,
+        "last_error": None,
+    }
+
+
+_KEY = ("key",)
+_ENQUEUE_MANY = BatchInsert(t, [c.name for c in t.c if c.name != "id"], _KEY, _KEY)
+
+
 class SqlOutboxRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
 
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
-        row = {
-            "key": key,
-            "kind": effect.kind.value,
-            "payload": json.dumps(effect_to_payload(effect), ensure_ascii=False),
-            "created_at": at,
-            "available_at": at,
-            "status": OutboxStatus.PENDING.value,
-            "attempts": 0,
-            "last_error": None,
-        }
-        return await self._tx.insert_once(t, row, ("key",), "enqueue outbox message")
+        row = _pending_row(key, effect, at)
+        return await self._tx.insert_once(t, row, _KEY, "enqueue outbox message")
+
+    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
+        rows = [_pending_row(key, effect, at) for key, effect in messages]
+        await self._tx.insert_many_once(_ENQUEUE_MANY, rows, "enqueue outbox messages")
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime

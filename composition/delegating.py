@@ -1,0 +1,96 @@
+"""Units of work and outboxes that pass every call to an inner one: the base of the
+wrappers composition puts around the store (commits that wake the dispatchers,
+fault points of the crash tests), so each wrapper writes only what it adds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Self
+
+from core.domain.outbox import Effect, OutboxMessage
+from core.ports.repositories import (
+    AuditLog,
+    ChannelRepository,
+    DonationRepository,
+    GrantRepository,
+    IntentRepository,
+    OutboxRepository,
+    PaymentEventRepository,
+    SubscriptionRepository,
+    UnitOfWork,
+)
+
+__all__ = ["DelegatingOutbox", "DelegatingUnitOfWork"]
+
+
+class DelegatingOutbox:
+    """OutboxRepository: the inner one's, call for call."""
+
+    def __init__(self, inner: OutboxRepository) -> None:
+        self._inner = inner
+
+    async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
+        return await self._inner.enqueue(key, effect, at)
+
+    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
+        await self._inner.enqueue_many(messages, at)
+
+    async def claim(
+        self, now: datetime, limit: int, lease_until: datetime
+    ) -> Sequence[OutboxMessage]:
+        return await self._inner.claim(now, limit, lease_until)
+
+    async def save(self, message: OutboxMessage) -> None:
+        await self._inner.save(message)
+
+    async def get(self, key: str) -> OutboxMessage | None:
+        return await self._inner.get(key)
+
+    async def pending_count(self) -> int:
+        return await self._inner.pending_count()
+
+
+class DelegatingUnitOfWork:
+    """UnitOfWork: the inner one's repositories and transaction. Subclasses replace
+    repositories after ``__init__`` and hook :meth:`ended` (the transaction ended
+    without a commit, or is about to end) and :meth:`committed`."""
+
+    def __init__(self, inner: UnitOfWork) -> None:
+        self._inner = inner
+        self.channels: ChannelRepository = inner.channels
+        self.intents: IntentRepository = inner.intents
+        self.events: PaymentEventRepository = inner.events
+        self.subscriptions: SubscriptionRepository = inner.subscriptions
+        self.grants: GrantRepository = inner.grants
+        self.donations: DonationRepository = inner.donations
+        self.audit: AuditLog = inner.audit
+        self.outbox: OutboxRepository = inner.outbox
+
+    async def __aenter__(self) -> Self:
+        await self._inner.__aenter__()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.ended()
+        await self._inner.__aexit__(exc_type, exc, tb)
+
+    async def commit(self) -> None:
+        await self._inner.commit()
+        await self.committed()
+
+    async def rollback(self) -> None:
+        self.ended()
+        await self._inner.rollback()
+
+    def ended(self) -> None:
+        """What this wrapper remembered of the transaction no longer holds."""
+
+    async def committed(self) -> None:
+        """The inner unit of work committed."""

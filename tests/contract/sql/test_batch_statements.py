@@ -1,0 +1,334 @@
+"""What the set-at-a-time methods send: on Postgres one statement for a whole batch,
+of one text whatever the batch size (asyncpg prepares each distinct text once per
+connection), and on both dialects the column types' rules (UTC instants, exact
+decimals, no naive times) kept for every element of a batch."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import pytest
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from adapters.outbound.sqla import SqlUnitOfWorkFactory
+from core.domain.intent_state import IntentStatus
+from core.domain.money import Money
+from core.domain.payment import Purpose
+from core.ports.repositories import UnitOfWork
+from tests.contract.backends_sql import make_cipher, postgres_engine
+from tests.contract.builders import (
+    at,
+    commit_with,
+    fresh,
+    fresh_user,
+    given_channel,
+    given_intents,
+    given_subscriptions,
+    make_channel,
+    make_donation,
+    make_event,
+    make_grant,
+    make_intent,
+    make_message,
+    make_subscription,
+    read,
+)
+
+KOLKATA = timezone(timedelta(hours=5, minutes=30))
+
+
+@contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    """The SQL text of every statement sent on ``engine`` inside the block."""
+    sent: list[str] = []
+
+    def record(*args: Any) -> None:
+        _conn, _cursor, statement, *_ = args
+        sent.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def postgres() -> AsyncIterator[tuple[AsyncEngine, SqlUnitOfWorkFactory]]:
+    async with postgres_engine() as engine:
+        yield engine, SqlUnitOfWorkFactory(engine, make_cipher())
+
+
+Scenario = Callable[[AsyncEngine, SqlUnitOfWorkFactory, int], Awaitable[list[str]]]
+"""Runs one batch method on ``size`` items, checks what it did, and answers the
+statements the method sent."""
+
+
+async def _get_channels(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    channels = [make_channel() for _ in range(size)]
+
+    async def add_all(uow: UnitOfWork) -> None:
+        for channel in channels:
+            await uow.channels.add(channel)
+
+    await commit_with(uows, add_all)
+    async with uows() as uow:
+        with statements(engine) as sent:
+            found = await uow.channels.get_many([c.id for c in channels])
+    assert found == {c.id: c for c in channels}
+    return sent
+
+
+async def _get_intents(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    intents = await given_intents(uows, await given_channel(uows), size)
+    async with uows() as uow:
+        with statements(engine) as sent:
+            found = await uow.intents.get_many([i.id for i in intents])
+    assert found == {i.id: i for i in intents}
+    return sent
+
+
+async def _advance_intents(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    intents = await given_intents(uows, await given_channel(uows), size)
+    moves = []
+    for intent in intents:
+        moved = copy.deepcopy(intent)
+        moved.status = IntentStatus.CONFIRMING
+        moves.append((moved, IntentStatus.WAITING))
+    async with uows() as uow:
+        with statements(engine) as sent:
+            advanced = await uow.intents.advance_many(moves)
+        await uow.commit()
+    assert list(advanced) == [True] * size
+    return sent
+
+
+async def _add_events(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    intent = make_intent(make_channel())
+    events = [make_event(intent, payment_id=fresh("pay")) for _ in range(size)]
+    async with uows() as uow:
+        with statements(engine) as sent:
+            recorded = await uow.events.add_many(events)
+        assert await uow.events.for_intent(intent.id) == events
+    assert list(recorded) == [True] * size
+    return sent
+
+
+async def _find_subscriptions(
+    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
+) -> list[str]:
+    subscriptions = await given_subscriptions(uows, await given_channel(uows), size)
+    async with uows() as uow:
+        with statements(engine) as sent:
+            found = await uow.subscriptions.find_many(
+                [(s.user_id, s.channel_id) for s in subscriptions]
+            )
+    assert found == {(s.user_id, s.channel_id): s for s in subscriptions}
+    return sent
+
+
+async def _add_subscriptions(
+    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
+) -> list[str]:
+    channel = await given_channel(uows)
+    subscriptions = [make_subscription(channel, user_id=fresh_user()) for _ in range(size)]
+    async with uows() as uow:
+        with statements(engine) as sent:
+            await uow.subscriptions.add_many(subscriptions)
+        assert await uow.subscriptions.for_channel(channel.id) == subscriptions
+    return sent
+
+
+async def _update_subscriptions(
+    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
+) -> list[str]:
+    subscriptions = await given_subscriptions(uows, await given_channel(uows), size)
+    for subscription in subscriptions:
+        subscription.mark_reminded(12)
+    async with uows() as uow:
+        with statements(engine) as sent:
+            await uow.subscriptions.update_many(subscriptions)
+        await uow.commit()
+    stored = await read(
+        uows, lambda uow: uow.subscriptions.for_channel(subscriptions[0].channel_id)
+    )
+    assert [s.reminders_sent for s in stored] == [frozenset({72, 24, 12})] * size
+    assert [s.version for s in stored] == [1] * size
+    return sent
+
+
+async def _add_grants(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    subscription = make_subscription(make_channel())
+    grants = [make_grant(subscription, period=n) for n in range(1, size + 1)]
+    async with uows() as uow:
+        with statements(engine) as sent:
+            added = await uow.grants.add_many(grants)
+    assert list(added) == [True] * size
+    return sent
+
+
+async def _add_donations(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    channel = make_channel()
+    donations = [make_donation(make_intent(channel, purpose=Purpose.DONATION)) for _ in range(size)]
+    async with uows() as uow:
+        with statements(engine) as sent:
+            added = await uow.donations.add_many(donations)
+        assert await uow.donations.for_channel(channel.id) == donations
+    assert list(added) == [True] * size
+    return sent
+
+
+async def _enqueue_messages(
+    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
+) -> list[str]:
+    keys = [fresh("key") for _ in range(size)]
+    async with uows() as uow:
+        before = await uow.outbox.pending_count()
+        with statements(engine) as sent:
+            await uow.outbox.enqueue_many([(k, make_message()) for k in keys], at())
+        assert await uow.outbox.pending_count() == before + size
+    return sent
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "channels.get_many": _get_channels,
+    "intents.get_many": _get_intents,
+    "intents.advance_many": _advance_intents,
+    "events.add_many": _add_events,
+    "subscriptions.find_many": _find_subscriptions,
+    "subscriptions.add_many": _add_subscriptions,
+    "subscriptions.update_many": _update_subscriptions,
+    "grants.add_many": _add_grants,
+    "donations.add_many": _add_donations,
+    "outbox.enqueue_many": _enqueue_messages,
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("method", list(SCENARIOS))
+async def test_a_postgres_batch_is_one_statement_of_one_text_whatever_its_size(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory], method: str
+) -> None:
+    engine, uows = postgres
+    one = await SCENARIOS[method](engine, uows, 1)
+    five = await SCENARIOS[method](engine, uows, 5)
+
+    assert len(one) == 1
+    assert five == one
+
+
+@pytest.mark.postgres
+async def test_empty_batches_send_nothing(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
+) -> None:
+    engine, uows = postgres
+    async with uows() as uow:
+        with statements(engine) as sent:
+            assert await uow.channels.get_many([]) == {}
+            assert await uow.intents.get_many([]) == {}
+            assert list(await uow.intents.advance_many([])) == []
+            assert list(await uow.events.add_many([])) == []
+            assert await uow.subscriptions.find_many([]) == {}
+            await uow.subscriptions.add_many([])
+            await uow.subscriptions.update_many([])
+            assert list(await uow.grants.add_many([])) == []
+            assert list(await uow.donations.add_many([])) == []
+            await uow.outbox.enqueue_many([], at())
+
+    assert sent == []
+
+
+async def test_batched_money_and_times_come_back_exact_and_in_utc(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    channel = await given_channel(uow_factory)
+    intents = await given_intents(uow_factory, channel, 2)
+    tiny, huge = Money("0.000000000000000001", "ETH"), Money("123456789012.500", "USD")
+    received = datetime(2025, 3, 1, 18, 0, 0, 1, tzinfo=KOLKATA)
+    events = [
+        attrs.evolve(make_event(i, payment_id=fresh("pay")), received_at=received, price=huge)
+        for i in intents
+    ]
+    donations = [make_donation(i, amount=huge, received_at=received) for i in intents]
+    moves = []
+    for intent, paid in zip(intents, (tiny, huge), strict=True):
+        moved = copy.deepcopy(intent)
+        moved.status = IntentStatus.FINISHED
+        moved.actually_paid = paid
+        moved.mark_fulfilled(received)
+        moves.append((moved, IntentStatus.WAITING))
+
+    async def write(uow: UnitOfWork) -> None:
+        await uow.events.add_many(events)
+        await uow.donations.add_many(donations)
+        await uow.intents.advance_many(moves)
+
+    await commit_with(uow_factory, write)
+
+    async def reread(uow: UnitOfWork) -> tuple[Any, ...]:
+        return (
+            await uow.events.for_intent(intents[0].id),
+            await uow.donations.for_channel(channel.id),
+            await uow.intents.get_many([i.id for i in intents]),
+        )
+
+    stored_events, stored_donations, stored_intents = await read(uow_factory, reread)
+    assert [str(e.price) for e in stored_events] == ["123456789012.500 USD"]
+    assert stored_events[0].received_at == received
+    assert stored_events[0].received_at.utcoffset() == timedelta(0)
+    assert [str(d.amount) for d in stored_donations] == ["123456789012.500 USD"] * 2
+    assert [d.received_at.tzinfo for d in stored_donations] == [UTC, UTC]
+    paid_back = [stored_intents[i.id].actually_paid for i in intents]
+    assert [str(p) for p in paid_back] == ["0.000000000000000001 ETH", "123456789012.500 USD"]
+    assert all(isinstance(p.amount, Decimal) for p in paid_back if p is not None)
+    fulfilled = [stored_intents[i.id].fulfilled_at for i in intents]
+    assert fulfilled == [datetime(2025, 3, 1, 12, 30, 0, 1, tzinfo=UTC)] * 2
+    assert [stored_intents[i.id] for i in intents] == [m for m, _ in moves]
+
+
+async def test_batched_subscription_times_come_back_as_the_same_instants_in_utc(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    channel = await given_channel(uow_factory)
+    starts = datetime(2025, 3, 1, 18, 0, 0, 1, tzinfo=KOLKATA)
+    subscription = attrs.evolve(
+        make_subscription(channel, user_id=fresh_user()),
+        starts_at=starts,
+        expires_at=starts + timedelta(days=30),
+    )
+    await commit_with(uow_factory, lambda uow: uow.subscriptions.add_many([subscription]))
+    subscription.expires_at = starts + timedelta(days=60)
+    await commit_with(uow_factory, lambda uow: uow.subscriptions.update_many([subscription]))
+
+    pair = (subscription.user_id, subscription.channel_id)
+    found = await read(uow_factory, lambda uow: uow.subscriptions.find_many([pair]))
+
+    stored = found[pair]
+    assert stored == subscription
+    assert stored.starts_at == datetime(2025, 3, 1, 12, 30, 0, 1, tzinfo=UTC)
+    assert stored.expires_at.tzinfo == UTC
+    assert stored.version == 1
+
+
+async def test_a_naive_time_in_a_batch_is_refused_and_nothing_of_it_is_stored(
+    uow_factory: SqlUnitOfWorkFactory,
+) -> None:
+    intent = make_intent(make_channel())
+    naive = datetime(2025, 3, 1, 12, 0)  # noqa: DTZ001 - the mistake under test
+    events = [
+        make_event(intent, payment_id=fresh("pay")),
+        attrs.evolve(make_event(intent, payment_id=fresh("pay")), received_at=naive),
+    ]
+
+    async with uow_factory() as uow:
+        with pytest.raises(ValueError, match="timezone-aware"):
+            await uow.events.add_many(events)
+
+    assert await read(uow_factory, lambda uow: uow.events.for_intent(intent.id)) == []
