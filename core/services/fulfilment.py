@@ -4,6 +4,7 @@ queued, or the donation recorded; the payer and the owner told through the outbo
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -12,11 +13,12 @@ from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant, GrantMode
-from core.domain.ids import ChatId, DonationId, GrantId, SubscriptionId
-from core.domain.outbox import IssueInvite, SendMessage
+from core.domain.ids import ChannelId, ChatId, DonationId, GrantId, SubscriptionId, UserId
+from core.domain.outbox import Effect, IssueInvite, SendMessage
 from core.domain.payment import PaymentIntent, ProviderNotification, Purpose
 from core.domain.subscription import Subscription
 from core.ports.clock import IdGenerator
+from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWork
 from core.services import notices
 
@@ -38,24 +40,62 @@ class Fulfilment:
         notification: ProviderNotification,
         now: datetime,
     ) -> None:
-        channel = await tx.channels.get(intent.channel_id)
-        if intent.purpose is Purpose.DONATION:
-            await self._donation(tx, intent, channel, notification, now)
-        else:
-            await self._subscription(tx, intent, channel, notification, now)
+        await self.fulfil_many(tx, [(intent, notification)], now)
 
-    async def _subscription(
+    async def fulfil_many(
         self,
         tx: UnitOfWork,
-        intent: PaymentIntent,
-        channel: Channel,
-        notification: ProviderNotification,
+        paid: Sequence[tuple[PaymentIntent, ProviderNotification]],
         now: datetime,
     ) -> None:
+        """Fulfil each paid intent, with one statement per step for all of them.
+        At most one subscription intent per (user, channel) (ValueError otherwise):
+        a second one would extend what the first creates, so it belongs to a later
+        unit of work."""
+        buyers = [(i.user_id, i.channel_id) for i, _ in paid if i.purpose is Purpose.SUBSCRIPTION]
+        if len(set(buyers)) != len(buyers):
+            raise ValueError("one subscription payment per user and channel in a unit of work")
+        wanted = {intent.channel_id for intent, _ in paid}
+        channels = await tx.channels.get_many(wanted)
+        if missing := wanted - channels.keys():
+            raise NotFound(f"no channel {sorted(missing)[0]}")
+        found = await tx.subscriptions.find_many(set(buyers)) if buyers else {}
+        done = [
+            self._purchase(intent, channels[intent.channel_id], found, notification, now)
+            for intent, notification in paid
+        ]
+        await _store(tx, done)
+        messages: list[tuple[str, Effect]] = []
+        for purchase in done:
+            for record in purchase.records():
+                await tx.audit.append(record, now)
+            messages.extend(purchase.messages())
+        if messages:
+            await tx.outbox.enqueue_many(messages, now)
+
+    def _purchase(
+        self,
+        intent: PaymentIntent,
+        channel: Channel,
+        found: Mapping[tuple[UserId, ChannelId], Subscription],
+        notification: ProviderNotification,
+        now: datetime,
+    ) -> _Purchase:
+        purchase = _Purchase(intent, channel, notification)
+        if intent.purpose is Purpose.DONATION:
+            purchase.donation = Donation(
+                DonationId(self._ids.new_id()),
+                intent.id,
+                intent.user_id,
+                channel.id,
+                intent.price,
+                now,
+            )
+            return purchase
         if intent.tier is None or intent.duration_days is None:
             raise ValueError(f"subscription intent {intent.id} lacks its tier")
         length = timedelta(days=intent.duration_days)
-        subscription = await tx.subscriptions.find(intent.user_id, intent.channel_id)
+        subscription = found.get((intent.user_id, intent.channel_id))
         if subscription is None:
             subscription = Subscription.start(
                 SubscriptionId(self._ids.new_id()),
@@ -65,29 +105,12 @@ class Fulfilment:
                 length,
                 now,
             )
-            await tx.subscriptions.add(subscription)
-            activated, renewal = True, False
+            purchase.new, purchase.activated = True, True
         else:
-            renewal = True
-            activated = subscription.extend(length, intent.tier, now)
-            await tx.subscriptions.update(subscription)
-        action = "subscription.started" if activated else "subscription.extended"
-        await tx.audit.append(
-            AuditRecord(
-                "system",
-                action,
-                f"subscription:{subscription.id}",
-                {
-                    "intent": intent.id,
-                    "expires_at": subscription.expires_at.isoformat(),
-                    "period": str(subscription.period),
-                },
-            ),
-            now,
-        )
-        user_chat = ChatId(intent.user_id)
-        if activated:
-            grant = AccessGrant(
+            purchase.activated = subscription.extend(length, intent.tier, now)
+        purchase.subscription = subscription
+        if purchase.activated:
+            purchase.grant = AccessGrant(
                 id=GrantId(self._ids.new_id()),
                 subscription_id=subscription.id,
                 user_id=intent.user_id,
@@ -96,71 +119,99 @@ class Fulfilment:
                 mode=self._settings.grant_mode,
                 created_at=now,
             )
-            if await tx.grants.add(grant):
-                await tx.outbox.enqueue(f"grant:{grant.id}", IssueInvite(grant.id), now)
-                await tx.audit.append(
-                    AuditRecord("system", "grant.queued", f"grant:{grant.id}"), now
-                )
-        else:
-            await tx.outbox.enqueue(
-                f"renewed:{intent.id}",
-                SendMessage(
-                    user_chat, notices.renewed_message(channel.title, subscription.expires_at)
-                ),
-                now,
-            )
-        await tx.outbox.enqueue(
-            f"owner-paid:{intent.id}",
-            SendMessage(
-                ChatId(channel.owner_id),
-                notices.owner_payment_message(
-                    channel.title,
-                    notices.days(intent.duration_days),
-                    intent.user_id,
-                    intent.price,
-                    notification.actually_paid,
-                    renewal,
-                ),
-            ),
-            now,
-        )
+        return purchase
 
-    async def _donation(
-        self,
-        tx: UnitOfWork,
-        intent: PaymentIntent,
-        channel: Channel,
-        notification: ProviderNotification,
-        now: datetime,
-    ) -> None:
-        donation = Donation(
-            DonationId(self._ids.new_id()), intent.id, intent.user_id, channel.id, intent.price, now
+
+@attrs.define
+class _Purchase:
+    """What one paid intent buys: computed first, stored with the others of the batch,
+    then told (audit records and messages) by what the store took."""
+
+    intent: PaymentIntent
+    channel: Channel
+    notification: ProviderNotification
+    subscription: Subscription | None = None
+    new: bool = False
+    activated: bool = False
+    grant: AccessGrant | None = None
+    granted: bool = False
+    """The store took the grant (it refuses a second one for the same period)."""
+    donation: Donation | None = None
+    donated: bool = False
+    """The store took the donation (it refuses a second one for the same intent)."""
+
+    def records(self) -> list[AuditRecord]:
+        intent, sub = self.intent, self.subscription
+        if self.donation is not None:
+            if not self.donated:
+                return []
+            return [
+                AuditRecord(
+                    "system",
+                    "donation.received",
+                    f"donation:{self.donation.id}",
+                    {"intent": intent.id, "amount": str(intent.price)},
+                )
+            ]
+        assert sub is not None
+        action = "subscription.started" if self.activated else "subscription.extended"
+        details = {
+            "intent": intent.id,
+            "expires_at": sub.expires_at.isoformat(),
+            "period": str(sub.period),
+        }
+        records = [AuditRecord("system", action, f"subscription:{sub.id}", details)]
+        if self.grant is not None and self.granted:
+            records.append(AuditRecord("system", "grant.queued", f"grant:{self.grant.id}"))
+        return records
+
+    def messages(self) -> list[tuple[str, Effect]]:
+        intent, channel, paid = self.intent, self.channel, self.notification.actually_paid
+        owner, payer = ChatId(channel.owner_id), ChatId(intent.user_id)
+        if self.donation is not None:
+            if not self.donated:
+                return []
+            thanks = notices.donation_thanks_message(channel.title, intent.price)
+            told = notices.owner_donation_message(channel.title, intent.user_id, intent.price, paid)
+            return [
+                (f"thanks:{intent.id}", SendMessage(payer, thanks)),
+                (f"owner-donation:{intent.id}", SendMessage(owner, told)),
+            ]
+        assert self.subscription is not None and intent.duration_days is not None
+        messages: list[tuple[str, Effect]] = []
+        if self.grant is not None:
+            if self.granted:
+                messages.append((f"grant:{self.grant.id}", IssueInvite(self.grant.id)))
+        else:
+            renewed = notices.renewed_message(channel.title, self.subscription.expires_at)
+            messages.append((f"renewed:{intent.id}", SendMessage(payer, renewed)))
+        told = notices.owner_payment_message(
+            channel.title,
+            notices.days(intent.duration_days),
+            intent.user_id,
+            intent.price,
+            paid,
+            not self.new,
         )
-        if not await tx.donations.add(donation):
-            return
-        await tx.audit.append(
-            AuditRecord(
-                "system",
-                "donation.received",
-                f"donation:{donation.id}",
-                {"intent": intent.id, "amount": str(intent.price)},
-            ),
-            now,
-        )
-        await tx.outbox.enqueue(
-            f"thanks:{intent.id}",
-            SendMessage(
-                ChatId(intent.user_id), notices.donation_thanks_message(channel.title, intent.price)
-            ),
-            now,
-        )
-        await tx.outbox.enqueue(
-            f"owner-donation:{intent.id}",
-            SendMessage(
-                ChatId(channel.owner_id),
-                notices.owner_donation_message(
-                    channel.title, intent.user_id, intent.price, notification.actually_paid
-                ),
-            ),
-            now,
-        )
+        messages.append((f"owner-paid:{intent.id}", SendMessage(owner, told)))
+        return messages
+
+
+async def _store(tx: UnitOfWork, done: Sequence[_Purchase]) -> None:
+    """One statement per kind of row for the whole batch."""
+    new = [p.subscription for p in done if p.new and p.subscription is not None]
+    changed = [p.subscription for p in done if not p.new and p.subscription is not None]
+    if new:
+        await tx.subscriptions.add_many(new)
+    if changed:
+        await tx.subscriptions.update_many(changed)
+    granting = [p for p in done if p.grant is not None]
+    if granting:
+        taken = await tx.grants.add_many([p.grant for p in granting if p.grant is not None])
+        for purchase, took in zip(granting, taken, strict=True):
+            purchase.granted = took
+    donating = [p for p in done if p.donation is not None]
+    if donating:
+        taken = await tx.donations.add_many([p.donation for p in donating if p.donation])
+        for purchase, took in zip(donating, taken, strict=True):
+            purchase.donated = took

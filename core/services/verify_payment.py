@@ -14,6 +14,8 @@ Rules kept here:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from decimal import Decimal
 
 import attrs
@@ -27,9 +29,16 @@ from core.domain.payment import EventOutcome, PaymentEvent, PaymentIntent, Provi
 from core.domain.signing import MacKeyring
 from core.ports.alerts import Alert, AlertSink, Severity
 from core.ports.clock import Clock
-from core.ports.errors import Conflict, NotFound, Unavailable
+from core.ports.errors import Conflict, Unavailable
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.services.fulfilment import Fulfilment
+from core.services.payment_batches import (
+    MOVING,
+    BatchItem,
+    one_per_buyer,
+    one_per_intent,
+    split_copies,
+)
 
 MAX_TOLERANCE = Decimal("0.5")
 
@@ -57,6 +66,8 @@ class VerificationResult:
     outcome: EventOutcome
     intent_id: IntentId | None = None
     status: IntentStatus | None = None
+    late_money: bool = False
+    """Money arrived for an intent already closed (paid, expired or failed): alerted."""
 
 
 class _Raced(Exception):
@@ -72,6 +83,12 @@ _ALERTING = {
 
 
 class VerifyPaymentIntent:
+    """Applies notifications one at a time (:meth:`execute`) or a batch of them in
+    one unit of work (:meth:`execute_many`), with one statement per step for the
+    whole batch: under load the webhook hands over every notification that arrived
+    while the previous batch was being written. A notification is judged by the
+    same rules either way; a batch of one is the single case."""
+
     MAX_ROUNDS = 5
 
     def __init__(
@@ -91,68 +108,131 @@ class VerifyPaymentIntent:
         self._policy = policy or PaymentPolicy()
 
     async def execute(self, notification: ProviderNotification) -> VerificationResult:
-        try:
-            intent_id: IntentId | None = OrderId.parse(
-                notification.order_id, self._keyring
-            ).intent_id
-        except InvalidOrderId:
-            intent_id = None
-        for _ in range(self.MAX_ROUNDS):
+        """Raises Unavailable when the store is, or when every round lost a race."""
+        outcome = (await self.execute_many([notification]))[0]
+        if isinstance(outcome, Unavailable):
+            raise outcome
+        return outcome
+
+    async def execute_many(
+        self, notifications: Sequence[ProviderNotification]
+    ) -> list[VerificationResult | Unavailable]:
+        """One result per notification, in order: what applying it did, or why it
+        could not be applied now (the provider resends on a non-2xx answer).
+
+        A batch holds each intent and each (user, channel) at most once, so no two
+        of its notifications race on one row: the rest wait for a following batch,
+        except exact copies (same provider, payment and status), which are answered
+        as duplicates once the first copy is stored. When a batch loses a race to
+        another process (or the store refuses it), nothing of it is written and its
+        notifications are applied one by one."""
+        items = [BatchItem(i, n, self._intent_id(n)) for i, n in enumerate(notifications)]
+        results: dict[int, VerificationResult | Unavailable] = {}
+        pending = items
+        while pending:
+            batch, pending = one_per_intent(pending)
             try:
-                result, late_money = await self._apply(notification, intent_id)
+                done, postponed = await self._apply(batch)
+            except (_Raced, Conflict, Unavailable) as exc:
+                postponed = []
+                if len(batch) > 1:
+                    done = {}
+                    for item in batch:
+                        done.update(await self._retry_alone(item, self.MAX_ROUNDS))
+                elif isinstance(exc, Unavailable):
+                    done = {batch[0].index: exc}
+                else:
+                    done = await self._retry_alone(batch[0], self.MAX_ROUNDS - 1)
+            results.update(done)
+            pending = postponed + pending
+        for item in items:
+            outcome = results[item.index]
+            if isinstance(outcome, VerificationResult):
+                await self._alert(item.notification, outcome)
+        return [results[item.index] for item in items]
+
+    def _intent_id(self, notification: ProviderNotification) -> IntentId | None:
+        try:
+            return OrderId.parse(notification.order_id, self._keyring).intent_id
+        except InvalidOrderId:
+            return None
+
+    async def _retry_alone(
+        self, item: BatchItem, rounds: int
+    ) -> dict[int, VerificationResult | Unavailable]:
+        """The single case: a lost race rolls everything back and the notification is
+        judged again from fresh state, up to ``rounds`` times."""
+        for _ in range(rounds):
+            try:
+                done, _postponed = await self._apply([item])
             except (_Raced, Conflict):
-                # Lost a race (the intent moved, or a concurrent payment created the
-                # subscription first): everything rolled back; judge again from fresh state.
                 continue
-            await self._alert(notification, result, late_money)
-            return result
+            except Unavailable as exc:
+                return {item.index: exc}
+            return done
         # Every round lost a race: someone else is applying this intent right now. Not
         # applied, nothing written; the provider resends on a non-2xx answer.
-        raise Unavailable("the payment is being applied concurrently; retry later")
+        return {item.index: Unavailable("the payment is being applied concurrently; retry later")}
 
     async def _apply(
-        self, notification: ProviderNotification, intent_id: IntentId | None
-    ) -> tuple[VerificationResult, bool]:
+        self, batch: Sequence[BatchItem]
+    ) -> tuple[dict[int, VerificationResult | Unavailable], list[BatchItem]]:
+        """Apply ``batch`` in one unit of work: the results, and the items left for a
+        following batch (a second payment of a (user, channel) already in this one)."""
         async with self._uow() as tx:
             now = self._clock.now()
-            intent = await self._load(tx, intent_id)
-            if intent is None:
-                outcome = EventOutcome.UNKNOWN_ORDER
-                if not await self._record(tx, notification, None, outcome):
-                    return VerificationResult(EventOutcome.DUPLICATE), False
-                await self._audit(tx, notification, None, outcome)
-                await tx.commit()
-                return VerificationResult(outcome), False
-
-            previous = intent.status
-            outcome, late_money = self._judge(intent, notification)
-            if not await self._record(tx, notification, intent.id, outcome):
-                return VerificationResult(EventOutcome.DUPLICATE, intent.id, intent.status), False
-            if outcome in (EventOutcome.APPLIED, EventOutcome.GRANTED, EventOutcome.UNDERPAID):
-                intent.move_to(notification.status, now)
-                intent.payment_id = intent.payment_id or notification.payment_id
-                if notification.actually_paid is not None:
-                    intent.actually_paid = notification.actually_paid
-                if outcome is EventOutcome.GRANTED:
-                    intent.mark_fulfilled(now)
-                # The compare-and-set comes first: it takes the intent's row lock before
-                # any other lock (audit chain, subscription), so two deliveries for one
-                # intent queue on the same lock instead of deadlocking.
-                if not await tx.intents.advance(intent, previous):
-                    raise _Raced()
-                if outcome is EventOutcome.GRANTED:
-                    await self._fulfilment.fulfil(tx, intent, notification, now)
-            await self._audit(tx, notification, intent, outcome)
+            known = {i.intent_id for i in batch if i.intent_id is not None}
+            intents = await tx.intents.get_many(known) if known else {}
+            batch, postponed = one_per_buyer(batch, intents)
+            firsts, copies = split_copies(batch)
+            for item in firsts:
+                intent = intents.get(item.intent_id) if item.intent_id else None
+                item.judge(intent, self._judge)
+            recorded = await tx.events.add_many([self._event(i, now) for i in firsts])
+            results: dict[int, VerificationResult | Unavailable] = {}
+            moves: list[tuple[PaymentIntent, IntentStatus]] = []
+            paid: list[tuple[PaymentIntent, ProviderNotification]] = []
+            stored = []
+            for item, new in zip(firsts, recorded, strict=True):
+                if not new:
+                    intent = item.intent
+                    results[item.index] = VerificationResult(
+                        EventOutcome.DUPLICATE,
+                        None if intent is None else intent.id,
+                        None if intent is None else intent.status,
+                    )
+                    continue
+                stored.append(item)
+                if item.intent is not None and item.outcome in MOVING:
+                    moves.append((item.intent, item.move(now)))
+                    if item.outcome is EventOutcome.GRANTED:
+                        paid.append((item.intent, item.notification))
+            # The compare-and-set comes before anything else is written or locked: it
+            # takes the intents' row locks first, so two deliveries for one intent queue
+            # on the same lock instead of deadlocking.
+            if moves and not all(await tx.intents.advance_many(moves)):
+                raise _Raced()
+            if paid:
+                await self._fulfilment.fulfil_many(tx, paid, now)
+            for item in stored:
+                await self._audit(tx, item.notification, item.intent, item.outcome)
             await tx.commit()
-            return VerificationResult(outcome, intent.id, intent.status), late_money
-
-    async def _load(self, tx: UnitOfWork, intent_id: IntentId | None) -> PaymentIntent | None:
-        if intent_id is None:
-            return None
-        try:
-            return await tx.intents.get(intent_id)
-        except NotFound:
-            return None
+        for item in stored:
+            intent = item.intent
+            results[item.index] = VerificationResult(
+                item.outcome,
+                None if intent is None else intent.id,
+                None if intent is None else intent.status,
+                item.late_money,
+            )
+        for first, copy in copies:
+            intent = first.intent
+            results[copy.index] = VerificationResult(
+                EventOutcome.DUPLICATE,
+                None if intent is None else intent.id,
+                None if intent is None else intent.status,
+            )
+        return results, postponed
 
     def _judge(self, intent: PaymentIntent, n: ProviderNotification) -> tuple[EventOutcome, bool]:
         """The outcome, and whether money arrived for an intent already closed."""
@@ -184,26 +264,19 @@ class VerifyPaymentIntent:
             return False
         return fraction >= 1 - self._policy.underpayment_tolerance
 
-    async def _record(
-        self,
-        tx: UnitOfWork,
-        n: ProviderNotification,
-        intent_id: IntentId | None,
-        outcome: EventOutcome,
-    ) -> bool:
-        return await tx.events.add(
-            PaymentEvent(
-                provider=n.provider,
-                payment_id=n.payment_id,
-                status=n.status,
-                order_id=n.order_id,
-                intent_id=intent_id,
-                received_at=self._clock.now(),
-                outcome=outcome,
-                price=n.price,
-                actually_paid=n.actually_paid,
-                parent_payment_id=n.parent_payment_id,
-            )
+    def _event(self, item: BatchItem, now: datetime) -> PaymentEvent:
+        n = item.notification
+        return PaymentEvent(
+            provider=n.provider,
+            payment_id=n.payment_id,
+            status=n.status,
+            order_id=n.order_id,
+            intent_id=None if item.intent is None else item.intent.id,
+            received_at=now,
+            outcome=item.outcome,
+            price=n.price,
+            actually_paid=n.actually_paid,
+            parent_payment_id=n.parent_payment_id,
         )
 
     async def _audit(
@@ -224,7 +297,8 @@ class VerifyPaymentIntent:
             self._clock.now(),
         )
 
-    async def _alert(self, n: ProviderNotification, result: VerificationResult, late: bool) -> None:
+    async def _alert(self, n: ProviderNotification, result: VerificationResult) -> None:
+        late = result.late_money
         severity = Severity.CRITICAL if late else _ALERTING.get(result.outcome)
         if severity is None:
             return

@@ -6,6 +6,7 @@ the outbox queued — the things a user would eventually see.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -21,6 +22,7 @@ from adapters.outbound.memory.ids import SequentialIdGenerator
 from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from composition.delegating import DelegatingUnitOfWork
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
@@ -31,7 +33,7 @@ from core.domain.payment import ProviderNotification
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
-from core.ports.repositories import UnitOfWorkFactory
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -213,6 +215,41 @@ def build(
         publish=PublishPosts(uow, clock, plan, record_post, sales, messenger),
         reconcile=Reconcile(uow, clock, {gateway.name: gateway}, verify),
     )
+
+
+class CountingUnitOfWorkFactory:
+    """Counts the units of work that committed; refuses the next commits with the
+    errors in ``refusals`` (a store that says Conflict or Unavailable)."""
+
+    def __init__(self, inner: UnitOfWorkFactory) -> None:
+        self.inner = inner
+        self.commits = 0
+        self.refusals: list[Exception] = []
+        self.gates: list[asyncio.Event] = []
+        """The next commits wait for these (a slow disk), one each."""
+
+    def __call__(self) -> UnitOfWork:
+        return _CountingUnitOfWork(self.inner(), self)
+
+
+class _CountingUnitOfWork(DelegatingUnitOfWork):
+    def __init__(self, inner: UnitOfWork, factory: CountingUnitOfWorkFactory) -> None:
+        super().__init__(inner)
+        self._factory = factory
+
+    async def commit(self) -> None:
+        if self._factory.refusals:
+            raise self._factory.refusals.pop(0)
+        if self._factory.gates:
+            await self._factory.gates.pop(0).wait()
+        await super().commit()
+        self._factory.commits += 1
+
+
+def counted() -> tuple[World, CountingUnitOfWorkFactory]:
+    """A world over the in-memory store whose commits are counted."""
+    counting = CountingUnitOfWorkFactory(InMemoryUnitOfWorkFactory())
+    return build(uow=counting), counting
 
 
 def dump(values: Sequence[object]) -> str:
