@@ -25,6 +25,7 @@ from adapters.inbound.http.allowlist import allowlist_middleware
 from adapters.inbound.http.client_ip import IPNetwork, TrustedProxies, client_ip_middleware
 from adapters.inbound.http.errors import error_middleware
 from adapters.inbound.http.health import Health, Probe
+from adapters.inbound.http.ipn_batches import NotificationBatcher
 from adapters.inbound.http.metrics import HttpMetrics, metrics_middleware
 from adapters.inbound.http.payments import PaymentWebhook
 from adapters.inbound.http.rate_limit import OutageAlarm, RateRule, rate_limit_middleware
@@ -211,8 +212,14 @@ def build_app(deps: HttpDeps) -> web.Application:
                 ),
             )
         )
+    batcher = NotificationBatcher(deps.verify_payment)
+
+    async def finish_batch(_: web.Application) -> None:
+        await batcher.close()
+
+    app.on_cleanup.append(finish_batch)
     for name, gateway in deps.gateways.items():
-        webhook = PaymentWebhook(gateway, deps.verify_payment, metrics, settings.ipn_body_limit)
+        webhook = PaymentWebhook(gateway, batcher, metrics, settings.ipn_body_limit)
         routes.append(
             Route(
                 "POST",

@@ -7,7 +7,8 @@ Nothing is believed until verified and nothing verified is lost:
    field is read: missing or bad is 401, logged and counted, with no state change;
    signed but unusable is 400 with the reason;
 3. the verify-payment-intent use case stores the event and applies it in one
-   transaction; only then is the answer 200. A database that is down or contended
+   transaction (with the others that arrived meanwhile: see ``ipn_batches``); only
+   then is the answer 200. A database that is down or contended
    raises Unavailable, answered 503 by the error middleware, and the provider
    retries. A signed notification for an unknown order is 200: the use case recorded
    it and raised an alert, and retrying would not change that.
@@ -22,10 +23,10 @@ from aiohttp import web
 from adapters.inbound.http.body import read_body
 from adapters.inbound.http.client_ip import client_ip_of
 from adapters.inbound.http.errors import json_error
+from adapters.inbound.http.ipn_batches import NotificationBatcher
 from adapters.inbound.http.metrics import HttpMetrics
 from core.ports.errors import Unavailable
 from core.ports.payments import InvalidSignature, MalformedNotification, PaymentGateway
-from core.services.verify_payment import VerifyPaymentIntent
 
 __all__ = ["PaymentWebhook"]
 
@@ -36,7 +37,7 @@ class PaymentWebhook:
     def __init__(
         self,
         gateway: PaymentGateway,
-        verify: VerifyPaymentIntent,
+        verify: NotificationBatcher,
         metrics: HttpMetrics,
         body_limit: int,
     ) -> None:
@@ -66,7 +67,7 @@ class PaymentWebhook:
             )
             return json_error(400, f"malformed notification: {exc}")
         try:
-            result = await self._verify.execute(notification)
+            result = await self._verify.apply(notification)
         except Unavailable:
             self._metrics.ipn.labels(provider, "unavailable").inc()
             raise
