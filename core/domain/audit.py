@@ -66,8 +66,16 @@ class AuditEvent:
 
     @classmethod
     def chain(cls, previous: AuditEvent | None, at: datetime, record: AuditRecord) -> AuditEvent:
-        seq = 1 if previous is None else previous.seq + 1
-        prev_hash = GENESIS_HASH if previous is None else previous.hash
+        if previous is None:
+            return cls.follow(0, GENESIS_HASH, at, record)
+        return cls.follow(previous.seq, previous.hash, at, record)
+
+    @classmethod
+    def follow(cls, last_seq: int, last_hash: str, at: datetime, record: AuditRecord) -> AuditEvent:
+        """The event after the one numbered ``last_seq`` with hash ``last_hash`` (0 and
+        the genesis hash for the first)."""
+        seq = last_seq + 1
+        prev_hash = last_hash
         return cls(
             seq=seq,
             at=at,

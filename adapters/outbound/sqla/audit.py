@@ -8,8 +8,12 @@ already holds. The primary key on ``seq`` refuses a fork should anything slip by
 
 The turn is one lock for the whole log, so every payment of every channel queues on
 it: records are therefore kept in the unit of work and chained just before it
-commits (lock, read the tail, one insert of all of them, commit), which holds the
-turn for three statements instead of from the first append to the commit.
+commits, which holds the turn for the end of the transaction only instead of from
+the first append to the commit. On Postgres the turn is the row lock of
+``audit_head`` (the chain's last seq and hash): updating it waits for the turn and
+returns the newest committed head in one statement, and the events go with the
+unit of work's other held-back rows, with the new head, in one more (see
+``WriteBehind``). On SQLite: read the tail, one insert of all of them, commit.
 """
 
 from __future__ import annotations
@@ -19,14 +23,13 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, func, insert, literal, select, update
+from sqlalchemy.dialects import postgresql
 
 from adapters.outbound.sqla.tables import audit_events as t
+from adapters.outbound.sqla.tables import audit_head
 from adapters.outbound.sqla.transaction import SqlTransaction
-from core.domain.audit import AuditEvent, AuditRecord
-
-AUDIT_LOCK_KEY = 0x5061_7947_6174_6541
-"""The advisory lock that serialises appends on Postgres (any fixed 64-bit number)."""
+from core.domain.audit import GENESIS_HASH, AuditEvent, AuditRecord
 
 
 def event_to_row(event: AuditEvent) -> dict[str, Any]:
@@ -55,8 +58,29 @@ def event_from_row(row: Row[Any]) -> AuditEvent:
     )
 
 
-_LOCK = select(func.pg_advisory_xact_lock(AUDIT_LOCK_KEY))
 _TAIL = select(t).order_by(t.c.seq.desc()).limit(1)
+# Touching the head takes the turn; after a wait it returns the head the previous
+# appender committed (Postgres re-reads an updated row once its lock is free).
+_TAKE_HEAD = (
+    update(audit_head)
+    .where(audit_head.c.id == 1)
+    .values(seq=audit_head.c.seq)
+    .returning(audit_head.c.seq, audit_head.c.hash)
+)
+# A database whose head row is missing (emptied by hand or by tests) gets it back
+# from the stored events; of two units of work doing this at once, one inserts.
+_SEED_HEAD = (
+    postgresql.insert(audit_head)
+    .from_select(
+        ["id", "seq", "hash"],
+        select(
+            literal(1),
+            func.coalesce(func.max(t.c.seq), 0),
+            func.coalesce(_TAIL.with_only_columns(t.c.hash).scalar_subquery(), GENESIS_HASH),
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=["id"])
+)
 _ALL = select(t).order_by(t.c.seq)
 _INSERT = insert(t)
 
@@ -81,12 +105,14 @@ class SqlAuditLog:
         self._pending.append((record, at.astimezone(UTC)))
 
     async def flush(self) -> None:
-        """Take the turn (held to the end of the transaction), read the tail, chain
-        the waiting records onto it and write them in one statement."""
+        """Take the turn (held to the end of the transaction) and chain the waiting
+        records onto the tail: on Postgres they then wait to go with the unit of
+        work's other held-back rows; on SQLite they are written in one statement."""
         if not self._pending:
             return
         if self._tx.is_postgres:
-            await self._tx.execute(_LOCK, "lock audit")
+            await self._chain_behind()
+            return
         last = (await self._tx.execute(_TAIL, "read audit")).first()
         tail = None if last is None else event_from_row(last)
         rows = []
@@ -96,7 +122,30 @@ class SqlAuditLog:
         await self._tx.execute_many(_INSERT, rows, "append audit events")
         self._pending.clear()
 
+    async def _chain_behind(self) -> None:
+        behind = self._tx.behind
+        if behind.head is not None:  # chained once already in this transaction
+            seq, last_hash = behind.head
+        else:
+            seq, last_hash = await self._take_head()
+        for record, at in self._pending:
+            event = AuditEvent.follow(seq, last_hash, at, record)
+            behind.audit.append(event_to_row(event))
+            seq, last_hash = event.seq, event.hash
+        behind.head = (seq, last_hash)
+        self._pending.clear()
+
+    async def _take_head(self) -> tuple[int, str]:
+        head = (await self._tx.execute(_TAKE_HEAD, "take the audit turn")).first()
+        if head is None:
+            await self._tx.execute(_SEED_HEAD, "seed the audit head")
+            head = (await self._tx.execute(_TAKE_HEAD, "take the audit turn")).first()
+        if head is None:
+            raise RuntimeError("the audit head row could not be created")
+        return int(head.seq), str(head.hash)
+
     async def all(self) -> Sequence[AuditEvent]:
         await self.flush()
+        await self._tx.send_behind()
         rows = await self._tx.execute(_ALL, "read audit")
         return [event_from_row(r) for r in rows]

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import Row, Select, bindparam, delete, insert, select, update
 
+from adapters.outbound.sqla.arrays import any_of
 from adapters.outbound.sqla.tables import channel_chats, channel_tiers, channels
-from adapters.outbound.sqla.transaction import SqlTransaction, any_of
+from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.channel import Channel, DonationBounds, OfferPost, PayoutWallet
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money

@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from adapters.outbound.sqla.arrays import BatchInsert
 from adapters.outbound.sqla.tables import donations as t
-from adapters.outbound.sqla.transaction import BatchInsert, SqlTransaction
+from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.donation import Donation
 from core.domain.ids import ChannelId, DonationId, IntentId, UserId
 from core.domain.money import Money

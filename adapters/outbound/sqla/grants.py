@@ -7,8 +7,9 @@ from typing import Any
 
 from sqlalchemy import Row, select, update
 
+from adapters.outbound.sqla.arrays import BatchInsert
 from adapters.outbound.sqla.tables import access_grants as t
-from adapters.outbound.sqla.transaction import BatchInsert, SqlTransaction
+from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.grant import AccessGrant, GrantMode, GrantStatus
 from core.domain.ids import ChannelId, GrantId, SubscriptionId, UserId
 from core.ports.errors import NotFound

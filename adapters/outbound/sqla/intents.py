@@ -8,15 +8,10 @@ from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 
+from adapters.outbound.sqla.arrays import any_of, arrays, columns, types_of
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import payment_intents as t
-from adapters.outbound.sqla.transaction import (
-    SqlTransaction,
-    any_of,
-    arrays,
-    columns,
-    types_of,
-)
+from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, RANK, IntentStatus
 from core.domain.money import Money

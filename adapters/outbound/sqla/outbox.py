@@ -17,8 +17,9 @@ from typing import Any
 
 from sqlalchemy import Row, func, select, update
 
+from adapters.outbound.sqla.arrays import BatchInsert
 from adapters.outbound.sqla.tables import outbox as t
-from adapters.outbound.sqla.transaction import BatchInsert, SqlTransaction
+from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import OutboxId
 from core.domain.outbox import (
     Effect,
@@ -71,16 +72,23 @@ class SqlOutboxRepository:
         self._tx = tx
 
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
+        await self._tx.send_behind()
         row = _pending_row(key, effect, at)
         return await self._tx.insert_once(t, row, _KEY, "enqueue outbox message")
 
     async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
         rows = [_pending_row(key, effect, at) for key, effect in messages]
+        if self._tx.is_postgres:
+            # Nobody needs an answer: held back and sent with the commit (every read
+            # of the outbox in this transaction sends them first).
+            self._tx.behind.outbox.extend(rows)
+            return
         await self._tx.insert_many_once(_ENQUEUE_MANY, rows, "enqueue outbox messages")
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime
     ) -> Sequence[OutboxMessage]:
+        await self._tx.send_behind()
         if lease_until <= now:
             raise ValueError("a lease ends after the claim")
         due = (
@@ -104,6 +112,7 @@ class SqlOutboxRepository:
         return messages
 
     async def save(self, message: OutboxMessage) -> None:
+        await self._tx.send_behind()
         result = await self._tx.execute(
             update(t)
             .where(t.c.id == _row_id(message))
@@ -119,10 +128,12 @@ class SqlOutboxRepository:
             raise NotFound(f"no outbox message {message.id}")
 
     async def get(self, key: str) -> OutboxMessage | None:
+        await self._tx.send_behind()
         row = (await self._tx.execute(select(t).where(t.c.key == key), "read outbox")).first()
         return None if row is None else message_from_row(row)
 
     async def pending_count(self) -> int:
+        await self._tx.send_behind()
         query = select(func.count()).select_from(t).where(t.c.status == OutboxStatus.PENDING.value)
         count = (await self._tx.execute(query, "count outbox")).scalar_one()
         return int(count)

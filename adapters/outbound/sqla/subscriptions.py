@@ -9,16 +9,10 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, delete, select, tuple_, update
 
+from adapters.outbound.sqla.arrays import BatchInsert, any_of, arrays, columns, types_of
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import subscriptions as t
-from adapters.outbound.sqla.transaction import (
-    BatchInsert,
-    SqlTransaction,
-    any_of,
-    arrays,
-    columns,
-    types_of,
-)
+from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, SubscriptionId, UserId
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.ports.errors import Conflict, NotFound

@@ -22,6 +22,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -216,6 +217,17 @@ audit_events = Table(
     Column("hash", String(64), nullable=False),
 )
 
+audit_head = Table(
+    "audit_head",
+    metadata,
+    # One row (id 1): the chain's last seq and hash. On Postgres, appenders take
+    # turns by updating it (its row lock), which reads the newest committed tail in
+    # the same statement; SQLite (one writer at a time) reads the tail itself.
+    Column("id", SmallInteger, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
 outbox = Table(
     "outbox",
     metadata,
@@ -255,6 +267,7 @@ DATA_TABLES = (
     access_grants,
     donations,
     audit_events,
+    audit_head,
     outbox,
     conversations,
 )

@@ -8,22 +8,16 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import (
-    ColumnElement,
     CursorResult,
     Executable,
     Table,
-    TableValuedAlias,
-    any_,
-    bindparam,
-    column,
-    func,
-    select,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
-from sqlalchemy.types import TypeEngine
 
+from adapters.outbound.sqla.arrays import BatchInsert, columns
 from adapters.outbound.sqla.errors import translated
+from adapters.outbound.sqla.write_behind import statement_for
 
 
 class NotInUnitOfWork(RuntimeError):
@@ -33,9 +27,19 @@ class NotInUnitOfWork(RuntimeError):
 class SqlTransaction:
     def __init__(self) -> None:
         self._conn: AsyncConnection | None = None
+        self.behind = WriteBehind()
+        """Rows written without an answer, sent in one statement before commit (Postgres)."""
 
     def attach(self, conn: AsyncConnection | None) -> None:
         self._conn = conn
+        self.behind.clear()
+
+    async def send_behind(self) -> None:
+        """Send the rows held back, if any (before commit, or before reading them)."""
+        sent = self.behind.take()
+        if sent is not None:
+            statement, params = sent
+            await self.execute(statement, "write outbox and audit", params)
 
     @property
     def conn(self) -> AsyncConnection:
@@ -115,62 +119,6 @@ class SqlTransaction:
         return [firsts[key] == position and key in inserted for position, key in enumerate(keys)]
 
 
-def arrays(alias: str, types: Mapping[str, TypeEngine[Any]]) -> TableValuedAlias:
-    """``unnest(:v_a, :v_b, ...) AS alias(a, b, ...)``: rows sent as one array per
-    column (see :func:`columns`), for Postgres; ``types`` are the columns' types.
-
-    A batch of any size is then one statement of one text, which asyncpg prepares
-    once per connection (an ``IN`` list or a multi-row ``VALUES`` would be a new
-    statement per batch size). The arrays' elements go through the columns' own
-    types, so the UTC and exact-decimal rules of ``columns.py`` hold for them too."""
-    binds = [bindparam(f"v_{name}", type_=postgresql.ARRAY(type_)) for name, type_ in types.items()]
-    typed = [column(name, type_) for name, type_ in types.items()]
-    return func.unnest(*binds).table_valued(*typed).render_derived(name=alias)
-
-
-def types_of(table: Table, names: Sequence[str]) -> dict[str, TypeEngine[Any]]:
-    """The types of ``table``'s columns ``names``, for :func:`arrays`."""
-    return {name: table.c[name].type for name in names}
-
-
-def columns(rows: Sequence[Mapping[str, Any]], names: Sequence[str]) -> dict[str, list[Any]]:
-    """The parameters of :func:`arrays`: one list per column, rows in order."""
-    return {f"v_{name}": [row[name] for row in rows] for name in names}
-
-
-def any_of(table: Table, name: str, param: str) -> ColumnElement[bool]:
-    """``table.name = ANY(:param)``: membership in one array parameter (Postgres), one
-    statement text whatever the number of values."""
-    array = bindparam(param, type_=postgresql.ARRAY(table.c[name].type))
-    return table.c[name] == any_(array)
-
-
-class BatchInsert:
-    """``INSERT ... ON CONFLICT (unique) DO NOTHING`` of many rows of ``table``'s columns
-    ``names``, telling which rows went in by their ``key`` columns (``unique=None``: a
-    clash with any unique rule of the table). Built once per repository at import: it
-    is on every payment's path."""
-
-    def __init__(
-        self,
-        table: Table,
-        names: Sequence[str],
-        key: Sequence[str],
-        unique: Sequence[str] | None,
-    ) -> None:
-        self.table = table
-        self.names = tuple(names)
-        self.key = tuple(key)
-        self.unique = None if unique is None else tuple(unique)
-        values = arrays("v", types_of(table, self.names))
-        self.postgres: Executable = (
-            postgresql.insert(table)
-            .from_select(list(self.names), select(*values.c))
-            .on_conflict_do_nothing(index_elements=None if unique is None else list(unique))
-            .returning(*(table.c[name] for name in self.key))
-        )
-
-
 @functools.cache
 def _insert_once_statement(dialect: str, table: Table, unique: Sequence[str] | None) -> Executable:
     """Built once per table and key: these inserts are on every payment's path, and a
@@ -184,3 +132,27 @@ def _insert_once_statement(dialect: str, table: Table, unique: Sequence[str] | N
             .returning(returned)
         )
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index).returning(returned)
+
+
+class WriteBehind:
+    """Outbox rows and chained audit events a unit of work writes without needing an
+    answer: held until the unit of work commits (or reads them back) and then sent
+    as one statement, with the audit chain's new head. Postgres only: each round
+    trip there costs more than the statement's own work (on SQLite, a local file,
+    the repositories write at once)."""
+
+    def __init__(self) -> None:
+        self.outbox: list[Mapping[str, Any]] = []
+        self.audit: list[Mapping[str, Any]] = []
+        self.head: tuple[int, str] | None = None
+
+    def clear(self) -> None:
+        self.outbox, self.audit, self.head = [], [], None
+
+    def take(self) -> tuple[Executable, dict[str, Any]] | None:
+        """The statement and parameters for what is held, which is then let go."""
+        if not self.outbox and not self.audit:
+            return None
+        taken = statement_for(self.outbox, self.audit, self.head)
+        self.clear()
+        return taken

@@ -117,13 +117,16 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         try:
             await self._audit.flush()
+            await self._tx.send_behind()
         finally:
             self._audit.transaction_ended()
+            self._tx.behind.clear()
         with translated("commit"):
             await self._tx.conn.commit()
 
     async def rollback(self) -> None:
         self._audit.transaction_ended()
+        self._tx.behind.clear()
         with translated("rollback"):
             await self._tx.conn.rollback()
 

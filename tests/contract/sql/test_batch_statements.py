@@ -18,6 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla import SqlUnitOfWorkFactory
+from core.domain.audit import AuditRecord, verify_chain
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.payment import Purpose
@@ -188,11 +189,14 @@ async def _add_donations(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: 
 async def _enqueue_messages(
     engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
 ) -> list[str]:
+    # Held back to the commit: the one statement goes then.
     keys = [fresh("key") for _ in range(size)]
     async with uows() as uow:
         before = await uow.outbox.pending_count()
         with statements(engine) as sent:
             await uow.outbox.enqueue_many([(k, make_message()) for k in keys], at())
+            await uow.commit()
+    async with uows() as uow:
         assert await uow.outbox.pending_count() == before + size
     return sent
 
@@ -222,6 +226,48 @@ async def test_a_postgres_batch_is_one_statement_of_one_text_whatever_its_size(
 
     assert len(one) == 1
     assert five == one
+
+
+@pytest.mark.postgres
+async def test_a_commit_sends_the_outbox_rows_and_audit_events_in_one_statement(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
+) -> None:
+    engine, uows = postgres
+    async with uows() as uow:  # the chain has a head (an emptied database gets it back)
+        await uow.audit.append(AuditRecord("test", "started", "head"), at())
+        await uow.commit()
+    keys = [fresh("key") for _ in range(3)]
+    async with uows() as uow:
+        with statements(engine) as sent:
+            await uow.outbox.enqueue_many([(k, make_message()) for k in keys], at())
+            for key in keys:
+                await uow.audit.append(AuditRecord("test", "queued", key), at())
+            await uow.commit()
+    # One statement takes the audit turn and reads the head, one writes everything.
+    assert len(sent) == 2
+    async with uows() as uow:
+        assert [await uow.outbox.get(k) is not None for k in keys] == [True] * 3
+        events = await uow.audit.all()
+    assert [e.subject for e in events[-3:]] == keys
+    assert verify_chain(events)
+
+
+@pytest.mark.postgres
+async def test_queued_rows_are_read_back_in_their_own_transaction_and_gone_on_rollback(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
+) -> None:
+    _, uows = postgres
+    kept, dropped = fresh("key"), fresh("key")
+    async with uows() as uow:
+        await uow.outbox.enqueue_many([(kept, make_message())], at())
+        assert await uow.outbox.get(kept) is not None
+        await uow.commit()
+    async with uows() as uow:
+        await uow.outbox.enqueue_many([(dropped, make_message())], at())
+        await uow.rollback()
+    async with uows() as uow:
+        assert await uow.outbox.get(kept) is not None
+        assert await uow.outbox.get(dropped) is None
 
 
 @pytest.mark.postgres

@@ -5,19 +5,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import insert, inspect, select, text
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.outbound.sqla import create_engine, downgrade, metadata, upgrade
-from adapters.outbound.sqla.tables import DATA_TABLES
+from adapters.outbound.crypto import FernetCipher, generate_key
+from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, downgrade, metadata, upgrade
+from adapters.outbound.sqla.audit import event_to_row
+from adapters.outbound.sqla.tables import DATA_TABLES, audit_events, audit_head
+from core.domain.audit import AuditEvent, AuditRecord, verify_chain
 from tests.contract.backends_sql import blank_postgres_database, sqlite_url
+
+T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
 SCHEMA = {
     "channels",
@@ -29,6 +35,7 @@ SCHEMA = {
     "access_grants",
     "donations",
     "audit_events",
+    "audit_head",
     "outbox",
     "conversations",
 }
@@ -69,7 +76,7 @@ def _schema_diff(conn: Connection) -> list[Any]:
 async def test_the_migrations_go_up_down_and_up_again(blank_url: URL) -> None:
     await asyncio.to_thread(upgrade, blank_url)
     assert await _inspect(blank_url, _tables) == SCHEMA | {"alembic_version"}
-    assert await _inspect(blank_url, _revision) == "0002"
+    assert await _inspect(blank_url, _revision) == "0003"
 
     await asyncio.to_thread(downgrade, blank_url, "base")
     assert await _inspect(blank_url, _tables) == {"alembic_version"}
@@ -103,3 +110,30 @@ async def test_the_comparison_notices_a_schema_that_drifted(blank_url: URL) -> N
 
 def test_every_table_of_the_models_is_emptied_between_tests() -> None:
     assert {table.name for table in DATA_TABLES} == set(metadata.tables) == SCHEMA
+
+
+async def test_the_audit_head_is_seeded_from_the_events_already_stored(blank_url: URL) -> None:
+    # A database at 0002 with a chain of two events, then upgraded: the next event
+    # chains after the stored tail, and the whole chain verifies.
+    await asyncio.to_thread(upgrade, blank_url, "0002")
+    first = AuditEvent.chain(None, T0, AuditRecord("owner:1", "channel.registered", "c:1"))
+    second = AuditEvent.chain(first, T0, AuditRecord("owner:1", "tiers.set", "c:1"))
+    engine = create_engine(blank_url, pool_size=1, max_overflow=0)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(insert(audit_events), [event_to_row(first), event_to_row(second)])
+        await asyncio.to_thread(upgrade, blank_url)
+        async with engine.connect() as conn:
+            head = (await conn.execute(select(audit_head))).one()
+        assert (head.id, head.seq, head.hash) == (1, 2, second.hash)
+        uows = SqlUnitOfWorkFactory(engine, FernetCipher([generate_key()]))
+        async with uows() as uow:
+            await uow.audit.append(AuditRecord("owner:1", "sales.paused", "c:1"), T0)
+            await uow.commit()
+        async with uows() as uow:
+            events = await uow.audit.all()
+    finally:
+        await engine.dispose()
+    assert [e.seq for e in events] == [1, 2, 3]
+    assert events[2].prev_hash == second.hash
+    assert verify_chain(events)
