@@ -204,9 +204,10 @@ class GrantRepository(Protocol):
         """False (and nothing written) if the subscription's period already has a grant."""
         ...
 
-    async def add_many(self, grants: Sequence[AccessGrant]) -> Sequence[bool]:
-        """:meth:`add` for each grant; of grants for one (subscription, period) in
-        ``grants``, at most the first is recorded."""
+    async def add_many(self, grants: Sequence[AccessGrant]) -> None:
+        """Store grants of periods their subscriptions have just entered, which hold
+        no grant yet: Conflict (no later than commit) if one does, or one period
+        appears twice; the caller rolls back, nothing of the batch stays."""
         ...
 
     async def get(self, grant_id: GrantId) -> AccessGrant:

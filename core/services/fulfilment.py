@@ -134,8 +134,6 @@ class _Purchase:
     new: bool = False
     activated: bool = False
     grant: AccessGrant | None = None
-    granted: bool = False
-    """The store took the grant (it refuses a second one for the same period)."""
     donation: Donation | None = None
     donated: bool = False
     """The store took the donation (it refuses a second one for the same intent)."""
@@ -161,7 +159,7 @@ class _Purchase:
             "period": str(sub.period),
         }
         records = [AuditRecord("system", action, f"subscription:{sub.id}", details)]
-        if self.grant is not None and self.granted:
+        if self.grant is not None:
             records.append(AuditRecord("system", "grant.queued", f"grant:{self.grant.id}"))
         return records
 
@@ -180,8 +178,7 @@ class _Purchase:
         assert self.subscription is not None and intent.duration_days is not None
         messages: list[tuple[str, Effect]] = []
         if self.grant is not None:
-            if self.granted:
-                messages.append((f"grant:{self.grant.id}", IssueInvite(self.grant.id)))
+            messages.append((f"grant:{self.grant.id}", IssueInvite(self.grant.id)))
         else:
             renewed = notices.renewed_message(channel.title, self.subscription.expires_at)
             messages.append((f"renewed:{intent.id}", SendMessage(payer, renewed)))
@@ -205,11 +202,11 @@ async def _store(tx: UnitOfWork, done: Sequence[_Purchase]) -> None:
         await tx.subscriptions.add_many(new)
     if changed:
         await tx.subscriptions.update_many(changed)
-    granting = [p for p in done if p.grant is not None]
-    if granting:
-        taken = await tx.grants.add_many([p.grant for p in granting if p.grant is not None])
-        for purchase, took in zip(granting, taken, strict=True):
-            purchase.granted = took
+    # A grant is for a period its subscription has just entered: one that exists
+    # means someone else moved the subscription meanwhile (Conflict: judged again).
+    grants = [p.grant for p in done if p.grant is not None]
+    if grants:
+        await tx.grants.add_many(grants)
     donating = [p for p in done if p.donation is not None]
     if donating:
         taken = await tx.donations.add_many([p.donation for p in donating if p.donation])

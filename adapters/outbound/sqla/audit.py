@@ -18,6 +18,7 @@ unit of work's other held-back rows, with the new head, in one more (see
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -124,28 +125,31 @@ class SqlAuditLog:
 
     async def _chain_behind(self) -> None:
         behind = self._tx.behind
-        if behind.head is not None:  # chained once already in this transaction
+        if behind.head is not None:  # chained once already, not sent yet
             seq, last_hash = behind.head
         else:
             seq, last_hash = await self._take_head()
+        rows = []
         for record, at in self._pending:
             event = AuditEvent.follow(seq, last_hash, at, record)
-            behind.audit.append(event_to_row(event))
+            rows.append(event_to_row(event))
             seq, last_hash = event.seq, event.hash
+        behind.hold(t.name, rows)
         behind.head = (seq, last_hash)
         self._pending.clear()
 
     async def _take_head(self) -> tuple[int, str]:
-        head = (await self._tx.execute(_TAKE_HEAD, "take the audit turn")).first()
+        # Before the held rows (not after): they go with the events, in one statement.
+        take = functools.partial(self._tx.execute, _TAKE_HEAD, "take the audit turn")
+        head = (await take(after_held=False)).first()
         if head is None:
-            await self._tx.execute(_SEED_HEAD, "seed the audit head")
-            head = (await self._tx.execute(_TAKE_HEAD, "take the audit turn")).first()
+            await self._tx.execute(_SEED_HEAD, "seed the audit head", after_held=False)
+            head = (await take(after_held=False)).first()
         if head is None:
             raise RuntimeError("the audit head row could not be created")
         return int(head.seq), str(head.hash)
 
     async def all(self) -> Sequence[AuditEvent]:
         await self.flush()
-        await self._tx.send_behind()
         rows = await self._tx.execute(_ALL, "read audit")
         return [event_from_row(r) for r in rows]

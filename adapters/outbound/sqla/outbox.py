@@ -72,7 +72,6 @@ class SqlOutboxRepository:
         self._tx = tx
 
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
-        await self._tx.send_behind()
         row = _pending_row(key, effect, at)
         return await self._tx.insert_once(t, row, _KEY, "enqueue outbox message")
 
@@ -81,14 +80,13 @@ class SqlOutboxRepository:
         if self._tx.is_postgres:
             # Nobody needs an answer: held back and sent with the commit (every read
             # of the outbox in this transaction sends them first).
-            self._tx.behind.outbox.extend(rows)
+            self._tx.behind.hold("outbox", rows)
             return
         await self._tx.insert_many_once(_ENQUEUE_MANY, rows, "enqueue outbox messages")
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime
     ) -> Sequence[OutboxMessage]:
-        await self._tx.send_behind()
         if lease_until <= now:
             raise ValueError("a lease ends after the claim")
         due = (
@@ -112,7 +110,6 @@ class SqlOutboxRepository:
         return messages
 
     async def save(self, message: OutboxMessage) -> None:
-        await self._tx.send_behind()
         result = await self._tx.execute(
             update(t)
             .where(t.c.id == _row_id(message))
@@ -128,12 +125,10 @@ class SqlOutboxRepository:
             raise NotFound(f"no outbox message {message.id}")
 
     async def get(self, key: str) -> OutboxMessage | None:
-        await self._tx.send_behind()
         row = (await self._tx.execute(select(t).where(t.c.key == key), "read outbox")).first()
         return None if row is None else message_from_row(row)
 
     async def pending_count(self) -> int:
-        await self._tx.send_behind()
         query = select(func.count()).select_from(t).where(t.c.status == OutboxStatus.PENDING.value)
         count = (await self._tx.execute(query, "count outbox")).scalar_one()
         return int(count)

@@ -10,7 +10,6 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, select, tuple_, update
 
 from adapters.outbound.sqla.arrays import BatchInsert, any_of, arrays, columns, types_of
-from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import subscriptions as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, SubscriptionId, UserId
@@ -92,11 +91,8 @@ class SqlSubscriptionRepository:
         return subscription_from_row(row)
 
     async def find(self, user_id: UserId, channel_id: ChannelId) -> Subscription | None:
-        with translated("find subscription"):
-            found = await self._tx.conn.execute(
-                _FIND, {"user_id": user_id, "channel_id": channel_id}
-            )
-        row = found.first()
+        params = {"user_id": user_id, "channel_id": channel_id}
+        row = (await self._tx.execute(_FIND, "find subscription", params)).first()
         return None if row is None else subscription_from_row(row)
 
     async def find_many(
@@ -119,6 +115,11 @@ class SqlSubscriptionRepository:
         if len(set(pairs)) != len(pairs):
             raise Conflict("add_many takes one subscription per user and channel")
         rows = [subscription_to_row(s) for s in subscriptions]
+        if self._tx.is_postgres and rows:
+            # Held back and sent with the commit: the unique (user, channel) refuses a
+            # subscription that exists there (Conflict; the caller rolls back).
+            self._tx.behind.hold("subscriptions", rows)
+            return
         added = await self._tx.insert_many_once(_ADD_MANY, rows, "add subscriptions")
         if all(added):
             return

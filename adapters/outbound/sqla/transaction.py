@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.outbound.sqla.arrays import BatchInsert, columns
 from adapters.outbound.sqla.errors import translated
-from adapters.outbound.sqla.write_behind import statement_for
+from adapters.outbound.sqla.write_behind import WriteBehind
 
 
 class NotInUnitOfWork(RuntimeError):
@@ -28,18 +28,20 @@ class SqlTransaction:
     def __init__(self) -> None:
         self._conn: AsyncConnection | None = None
         self.behind = WriteBehind()
-        """Rows written without an answer, sent in one statement before commit (Postgres)."""
+        """Rows written without an answer (Postgres): sent in one statement before the
+        next statement of this unit of work, or with its commit."""
 
     def attach(self, conn: AsyncConnection | None) -> None:
         self._conn = conn
         self.behind.clear()
 
     async def send_behind(self) -> None:
-        """Send the rows held back, if any (before commit, or before reading them)."""
+        """Send the rows held back, if any."""
         sent = self.behind.take()
         if sent is not None:
             statement, params = sent
-            await self.execute(statement, "write outbox and audit", params)
+            with translated("write held-back rows"):
+                await self.conn.execute(statement, params)
 
     @property
     def conn(self) -> AsyncConnection:
@@ -52,9 +54,18 @@ class SqlTransaction:
         return self.conn.dialect.name == "postgresql"
 
     async def execute(
-        self, statement: Executable, action: str, params: Mapping[str, Any] | None = None
+        self,
+        statement: Executable,
+        action: str,
+        params: Mapping[str, Any] | None = None,
+        *,
+        after_held: bool = True,
     ) -> CursorResult[Any]:
-        """``params`` fill a prebuilt statement's ``bindparam``s."""
+        """``params`` fill a prebuilt statement's ``bindparam``s. Rows held back go
+        first unless ``after_held`` is False (a statement that reads none of them and
+        must come before them: taking the audit turn)."""
+        if after_held:
+            await self.send_behind()
         with translated(action):
             return await self.conn.execute(statement, None if params is None else dict(params))
 
@@ -63,6 +74,7 @@ class SqlTransaction:
     ) -> None:
         """One statement for every row (the driver's executemany: one round trip on
         asyncpg). A single row goes as a plain execute."""
+        await self.send_behind()
         with translated(action):
             await self.conn.execute(statement, list(rows) if len(rows) > 1 else rows[0])
 
@@ -89,6 +101,7 @@ class SqlTransaction:
         and then does nothing, so exactly one of them reports True. The transaction
         stays usable either way, without the round trips of a savepoint."""
         statement = _insert_once_statement(self.conn.dialect.name, table, unique)
+        await self.send_behind()
         with translated(action):
             result = await self.conn.execute(statement, dict(values))
         return result.first() is not None
@@ -107,6 +120,7 @@ class SqlTransaction:
             # In key order: two batches racing on some of the same keys wait for each
             # other in the same order instead of deadlocking.
             ordered = [rows[firsts[key]] for key in sorted(firsts)]
+            await self.send_behind()
             with translated(action):
                 result = await self.conn.execute(batch.postgres, columns(ordered, batch.names))
             inserted = {tuple(row) for row in result}
@@ -132,27 +146,3 @@ def _insert_once_statement(dialect: str, table: Table, unique: Sequence[str] | N
             .returning(returned)
         )
     return sqlite.insert(table).on_conflict_do_nothing(index_elements=index).returning(returned)
-
-
-class WriteBehind:
-    """Outbox rows and chained audit events a unit of work writes without needing an
-    answer: held until the unit of work commits (or reads them back) and then sent
-    as one statement, with the audit chain's new head. Postgres only: each round
-    trip there costs more than the statement's own work (on SQLite, a local file,
-    the repositories write at once)."""
-
-    def __init__(self) -> None:
-        self.outbox: list[Mapping[str, Any]] = []
-        self.audit: list[Mapping[str, Any]] = []
-        self.head: tuple[int, str] | None = None
-
-    def clear(self) -> None:
-        self.outbox, self.audit, self.head = [], [], None
-
-    def take(self) -> tuple[Executable, dict[str, Any]] | None:
-        """The statement and parameters for what is held, which is then let go."""
-        if not self.outbox and not self.audit:
-            return None
-        taken = statement_for(self.outbox, self.audit, self.head)
-        self.clear()
-        return taken
