@@ -11,7 +11,15 @@ process (so client and server do not share one core):
 * postgres: the same on Postgres, with the adapter's engine as configured (no ping
   before each checkout, no reset on return: see adapters/outbound/sqla/engine.py);
 * postgres-checked: the same with the ping on each checkout and the rollback on
-  return that SQLAlchemy does by default, to show what the adapter's choice saves.
+  return that SQLAlchemy does by default, to show what the adapter's choice saves;
+* postgres-unbatched: the same with every notification in a unit of work of its own
+  (batches of one, as many at once as arrive), to show what batching saves.
+
+The webhook applies the notifications that arrive while a batch is being written
+as the next batch, one unit of work and one statement per step for all of them
+(adapters/inbound/http/ipn_batches.py): on Postgres a batch is seven statements
+plus BEGIN and COMMIT whatever its size, so under load the cost of a round trip
+(most of the CPU here) is shared.
 
 Every request is a unique, correctly signed ``finished`` notification for an intent
 of its own, so every one runs the whole write path: event recorded, intent advanced,
@@ -55,6 +63,7 @@ from sqlalchemy.pool import NullPool
 from adapters.inbound.http import (
     BucketSize,
     HttpDeps,
+    HttpSettings,
     RouteClass,
     build_app,
     rate_rules,
@@ -263,6 +272,7 @@ async def app_target(
     gateway: NowPaymentsGateway,
     stack: AsyncExitStack,
     count: int,
+    settings: HttpSettings | None = None,
 ) -> Target:
     """The PayGate app over SQL on ``engine``, or over the in-memory store."""
     uow: UnitOfWorkFactory
@@ -289,6 +299,7 @@ async def app_target(
         rate_limits=rate_rules(
             local, buckets=dict.fromkeys(RouteClass, BucketSize(1_000_000, 100_000.0))
         ),
+        settings=settings or HttpSettings(),
     )
     target = Target(name, await start(build_app(deps), stack), intents, uow, engine is not None)
 
@@ -338,12 +349,13 @@ async def postgres_target(
     gateway: NowPaymentsGateway,
     stack: AsyncExitStack,
     count: int,
+    settings: HttpSettings | None = None,
 ) -> Target | None:
     """The app on a Postgres database of its own (None without a server)."""
     url = await postgres_database(stack)
     if url is None:
         return None
-    return await app_target(name, engine(url), gateway, stack, count)
+    return await app_target(name, engine(url), gateway, stack, count, settings)
 
 
 def checked_postgres_engine(url: URL) -> AsyncEngine:
@@ -370,8 +382,9 @@ def percentile(values: list[float], fraction: float) -> float:
 @attrs.frozen
 class Figures:
     throughput: float
-    open_loop: dict[int, tuple[float, float, float]]
-    """Rate -> (p50, p99, max) in milliseconds."""
+    open_loop: dict[int, tuple[float, float, float, float]]
+    """Rate -> (p50, p99, max) in milliseconds, and the server's CPU use meanwhile
+    (percent of one core)."""
     statuses: dict[int, int]
     statements: float
     cpu_ms: float
@@ -406,13 +419,15 @@ async def measure(target: Target, pool: ProcessPoolExecutor) -> Figures:
     cpu_ms = (time.process_time() - cpu_before) * 1000 / CLOSED_REQUESTS
     statements = (target.statements[0] - before) / CLOSED_REQUESTS
     tally(closed)
-    open_loop: dict[int, tuple[float, float, float]] = {}
+    open_loop: dict[int, tuple[float, float, float, float]] = {}
     for rate in OPEN_RATES:
         await asyncio.sleep(1.0)  # let the closed loop's backlog drain
+        cpu_before = time.process_time()
         outcome = await run(Load(target.url, take(rate * OPEN_SECONDS), rate=float(rate)))
+        busy = (time.process_time() - cpu_before) / outcome.elapsed * 100
         tally(outcome)
         ms = [v * 1000 for v in outcome.latencies]
-        open_loop[rate] = (statistics.median(ms), percentile(ms, 0.99), max(ms))
+        open_loop[rate] = (statistics.median(ms), percentile(ms, 0.99), max(ms), busy)
     return Figures(CLOSED_REQUESTS / closed.elapsed, open_loop, statuses, statements, cpu_ms)
 
 
@@ -430,15 +445,18 @@ def report(target: Target, figures: Figures, floor: Figures | None, granted: int
     say(f"{target.name}")
     say(f"  closed loop, {CONCURRENCY} in flight: {figures.throughput:8.0f} IPN/s  {ratio}")
     say(f"  server CPU per IPN: {figures.cpu_ms:.2f} ms")
-    for rate, (p50, p99, worst) in figures.open_loop.items():
-        figures_ms = f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {worst:6.1f} ms"
+    for rate, (p50, p99, worst, busy) in figures.open_loop.items():
+        figures_ms = (
+            f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {worst:6.1f} ms  server CPU {busy:3.0f}%"
+        )
         say(f"  open loop {rate:4d} IPN/s: {figures_ms}")
     say(f"  answers: {dict(sorted(figures.statuses.items()))}")
     if target.sql:
         say(f"  SQL statements per IPN: {figures.statements:.1f}; grants queued: {granted}")
 
 
-TARGETS = ("floor", "memory", "sqlite", "postgres", "postgres-checked")
+TARGETS = ("floor", "memory", "sqlite", "postgres", "postgres-checked", "postgres-unbatched")
+UNBATCHED = HttpSettings(ipn_batch=1, ipn_writers=1_000)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -529,6 +547,17 @@ async def main(args: argparse.Namespace) -> None:
                         gateway,
                         stack,
                         needed,
+                    ),
+                ),
+                (
+                    "postgres-unbatched",
+                    lambda: postgres_target(
+                        "PayGate app on Postgres, each notification in a unit of work of its own",
+                        lambda url: create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE),
+                        gateway,
+                        stack,
+                        needed,
+                        UNBATCHED,
                     ),
                 ),
                 (

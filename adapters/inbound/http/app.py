@@ -25,7 +25,7 @@ from adapters.inbound.http.allowlist import allowlist_middleware
 from adapters.inbound.http.client_ip import IPNetwork, TrustedProxies, client_ip_middleware
 from adapters.inbound.http.errors import error_middleware
 from adapters.inbound.http.health import Health, Probe
-from adapters.inbound.http.ipn_batches import NotificationBatcher
+from adapters.inbound.http.ipn_batches import MAX_BATCH, MAX_WRITERS, NotificationBatcher
 from adapters.inbound.http.metrics import HttpMetrics, metrics_middleware
 from adapters.inbound.http.payments import PaymentWebhook
 from adapters.inbound.http.rate_limit import OutageAlarm, RateRule, rate_limit_middleware
@@ -118,6 +118,10 @@ class HttpSettings:
     machine_body_limit: int = 64 * KIB
     signed_window_seconds: int = DEFAULT_WINDOW_SECONDS
     readiness_timeout: float = 2.0
+    ipn_batch: int = MAX_BATCH
+    """Payment notifications applied in one unit of work at most (1: one by one)."""
+    ipn_writers: int = MAX_WRITERS
+    """Batches of payment notifications written at once."""
 
 
 _PROVIDER_NAME = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,31}\Z")
@@ -212,7 +216,7 @@ def build_app(deps: HttpDeps) -> web.Application:
                 ),
             )
         )
-    batcher = NotificationBatcher(deps.verify_payment)
+    batcher = NotificationBatcher(deps.verify_payment, settings.ipn_batch, settings.ipn_writers)
 
     async def finish_batch(_: web.Application) -> None:
         await batcher.close()
