@@ -33,15 +33,6 @@ class Fulfilment:
         self._ids = ids
         self._settings = settings or FulfilmentSettings()
 
-    async def fulfil(
-        self,
-        tx: UnitOfWork,
-        intent: PaymentIntent,
-        notification: ProviderNotification,
-        now: datetime,
-    ) -> None:
-        await self.fulfil_many(tx, [(intent, notification)], now)
-
     async def fulfil_many(
         self,
         tx: UnitOfWork,

@@ -17,7 +17,6 @@ from typing import Any
 
 from sqlalchemy import Row, func, select, update
 
-from adapters.outbound.sqla.arrays import BatchInsert
 from adapters.outbound.sqla.tables import outbox as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import OutboxId
@@ -64,7 +63,6 @@ def _pending_row(key: str, effect: Effect, at: datetime) -> dict[str, Any]:
 
 
 _KEY = ("key",)
-_ENQUEUE_MANY = BatchInsert(t, [c.name for c in t.c if c.name != "id"], _KEY, _KEY)
 
 
 class SqlOutboxRepository:
@@ -76,13 +74,13 @@ class SqlOutboxRepository:
         return await self._tx.insert_once(t, row, _KEY, "enqueue outbox message")
 
     async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
-        rows = [_pending_row(key, effect, at) for key, effect in messages]
         if self._tx.is_postgres:
-            # Nobody needs an answer: held back and sent with the commit (every read
-            # of the outbox in this transaction sends them first).
-            self._tx.behind.hold("outbox", rows)
+            # Nobody needs an answer: held back and sent with the commit (or before
+            # the next statement of this transaction).
+            self._tx.behind.hold(t.name, [_pending_row(k, e, at) for k, e in messages])
             return
-        await self._tx.insert_many_once(_ENQUEUE_MANY, rows, "enqueue outbox messages")
+        for key, effect in messages:
+            await self.enqueue(key, effect, at)
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime

@@ -7,9 +7,9 @@ from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, delete, select, tuple_, update
+from sqlalchemy import Row, bindparam, select, tuple_, update
 
-from adapters.outbound.sqla.arrays import BatchInsert, any_of, arrays, columns, types_of
+from adapters.outbound.sqla.arrays import any_of, arrays, columns, types_of
 from adapters.outbound.sqla.tables import subscriptions as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, SubscriptionId, UserId
@@ -58,9 +58,6 @@ _PAIRS = arrays("k", types_of(t, ("user_id", "channel_id")))
 _FIND_MANY = select(t).join_from(
     t, _PAIRS, (t.c.user_id == _PAIRS.c.user_id) & (t.c.channel_id == _PAIRS.c.channel_id)
 )
-_ADD_MANY = BatchInsert(t, [c.name for c in t.c], ("user_id", "channel_id"), None)
-_UNDO_ADD = delete(t).where(any_of(t, "id", "subscription_ids"))
-_UNDO_ADD_SQLITE = delete(t).where(t.c.id.in_(bindparam("subscription_ids", expanding=True)))
 _CHANGES = arrays("v", types_of(t, [c.name for c in t.c]))
 _UPDATE_MANY = (
     update(t)
@@ -110,29 +107,17 @@ class SqlSubscriptionRepository:
         return {(s.user_id, s.channel_id): s for s in subscriptions}
 
     async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
-        """All or nothing, like ``add`` for one: on Conflict none of them stays."""
+        """Conflict (no later than commit) on one that exists: the caller rolls back."""
         pairs = [(s.user_id, s.channel_id) for s in subscriptions]
         if len(set(pairs)) != len(pairs):
             raise Conflict("add_many takes one subscription per user and channel")
-        rows = [subscription_to_row(s) for s in subscriptions]
-        if self._tx.is_postgres and rows:
-            # Held back and sent with the commit: the unique (user, channel) refuses a
-            # subscription that exists there (Conflict; the caller rolls back).
-            self._tx.behind.hold("subscriptions", rows)
+        if self._tx.is_postgres:
+            # Held back and sent with the commit, where the unique (user, channel)
+            # refuses a subscription that exists (Conflict).
+            self._tx.behind.hold(t.name, [subscription_to_row(s) for s in subscriptions])
             return
-        added = await self._tx.insert_many_once(_ADD_MANY, rows, "add subscriptions")
-        if all(added):
-            return
-        # Refusals are rare (a lost race): undoing the others then costs a round trip
-        # there instead of a savepoint's two on every batch.
-        kept = [s.id for s, went_in in zip(subscriptions, added, strict=True) if went_in]
-        if kept:
-            undo = _UNDO_ADD if self._tx.is_postgres else _UNDO_ADD_SQLITE
-            await self._tx.execute(undo, "add subscriptions", {"subscription_ids": kept})
-        refused = subscriptions[added.index(False)]
-        raise Conflict(
-            f"user {refused.user_id} already has a subscription to channel {refused.channel_id}"
-        )
+        for subscription in subscriptions:
+            await self.add(subscription)
 
     async def for_user(self, user_id: UserId) -> Sequence[Subscription]:
         query = select(t).where(t.c.user_id == user_id).order_by(t.c.starts_at, t.c.id)
