@@ -125,6 +125,7 @@ class SqlChannelRepository:
         self._cipher = cipher
 
     async def add(self, channel: Channel) -> None:
+        self._tx.known.forget_channels()
         async with self._tx.savepoint("add channel"):
             await self._tx.conn.execute(
                 insert(channels).values(channel_to_row(channel, self._cipher))
@@ -142,6 +143,9 @@ class SqlChannelRepository:
     async def get_many(self, channel_ids: Collection[ChannelId]) -> Mapping[ChannelId, Channel]:
         if not channel_ids:
             return {}
+        known = self._tx.known.channels(channel_ids)
+        if known is not None:
+            return known
         query = _BY_IDS if self._tx.is_postgres else _BY_IDS_SQLITE
         found = await self._load(query, {"channel_ids": sorted(set(channel_ids))})
         return {channel.id: channel for channel in found}
@@ -164,6 +168,7 @@ class SqlChannelRepository:
         return await self._load(select(channels).order_by(channels.c.created_at, channels.c.id))
 
     async def update(self, channel: Channel) -> None:
+        self._tx.known.forget_channels()
         row = channel_to_row(channel, self._cipher)
         del row["id"]
         async with self._tx.savepoint("update channel"):
@@ -186,6 +191,7 @@ class SqlChannelRepository:
     async def record_post(
         self, channel_id: ChannelId, donate: bool, post: OfferPost, previous: MessageId | None
     ) -> bool:
+        self._tx.known.forget_channels()
         prefix = "donate" if donate else "offer"
         standing = channels.c[f"{prefix}_message_id"]
         result = await self._tx.execute(
@@ -207,12 +213,11 @@ class SqlChannelRepository:
         for row in rows:
             first_rows.setdefault(row.id, row)
             if row.tier_number is not None:
-                price = Money(row.tier_price, row.tier_currency)
-                tiers[row.id].append(Tier(row.tier_number, price, row.tier_duration_days))
+                tiers[row.id].append(tier_from_row(row))
         return [channel_from_row(r, tiers[r.id], self._cipher) for r in first_rows.values()]
 
 
-_TIER_COLUMNS = (
+TIER_COLUMNS = (
     channel_tiers.c.number.label("tier_number"),
     channel_tiers.c.price.label("tier_price"),
     channel_tiers.c.currency.label("tier_currency"),
@@ -220,10 +225,16 @@ _TIER_COLUMNS = (
 )
 
 
+def tier_from_row(row: Row[Any]) -> Tier:
+    """A tier from the columns of :data:`TIER_COLUMNS` in ``row``."""
+    price = Money(row.tier_price, row.tier_currency)
+    return Tier(row.tier_number, price, row.tier_duration_days)
+
+
 def _with_tiers(query: Select[Any]) -> Select[Any]:
     """One statement (channels outer-joined to their tiers), as every payment reads one."""
     return (
-        query.add_columns(*_TIER_COLUMNS)
+        query.add_columns(*TIER_COLUMNS)
         .outerjoin(channel_tiers, channel_tiers.c.channel_id == channels.c.id)
         .order_by(channel_tiers.c.number)
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -117,9 +117,15 @@ _ADVANCE_MANY = (
 )
 
 
+IntentReader = Callable[[Collection[IntentId]], Awaitable[Mapping[IntentId, PaymentIntent]]]
+
+
 class SqlIntentRepository:
-    def __init__(self, tx: SqlTransaction) -> None:
+    def __init__(self, tx: SqlTransaction, read_ahead: IntentReader | None = None) -> None:
+        """``read_ahead``: on Postgres, how :meth:`get_many` reads (with the channels
+        and subscriptions its caller reads next: see ``read_ahead``)."""
         self._tx = tx
+        self._read_ahead = read_ahead
 
     async def add(self, intent: PaymentIntent) -> None:
         async with self._tx.savepoint("add payment intent"):
@@ -135,6 +141,8 @@ class SqlIntentRepository:
     async def get_many(self, intent_ids: Collection[IntentId]) -> Mapping[IntentId, PaymentIntent]:
         if not intent_ids:
             return {}
+        if self._tx.is_postgres and self._read_ahead is not None:
+            return await self._read_ahead(intent_ids)
         query = _BY_IDS if self._tx.is_postgres else _BY_IDS_SQLITE
         params = {"intent_ids": sorted(set(intent_ids))}
         rows = await self._tx.execute(query, "read intents", params)

@@ -74,6 +74,7 @@ class SqlSubscriptionRepository:
         self._tx = tx
 
     async def add(self, subscription: Subscription) -> None:
+        self._tx.known.forget_subscriptions()
         row = subscription_to_row(subscription)
         if not await self._tx.insert_once(t, row, None, "add subscription"):
             raise Conflict(
@@ -97,6 +98,9 @@ class SqlSubscriptionRepository:
     ) -> Mapping[tuple[UserId, ChannelId], Subscription]:
         if not keys:
             return {}
+        known = self._tx.known.subscriptions(keys)
+        if known is not None:
+            return known
         pairs = sorted(set(keys))
         if not self._tx.is_postgres:
             found = {pair: await self.find(*pair) for pair in pairs}
@@ -108,6 +112,7 @@ class SqlSubscriptionRepository:
 
     async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
         """Conflict (no later than commit) on one that exists: the caller rolls back."""
+        self._tx.known.forget_subscriptions()
         pairs = [(s.user_id, s.channel_id) for s in subscriptions]
         if len(set(pairs)) != len(pairs):
             raise Conflict("add_many takes one subscription per user and channel")
@@ -129,12 +134,14 @@ class SqlSubscriptionRepository:
 
     async def update(self, subscription: Subscription) -> None:
         """Optimistic lock: only over the version that was read, which it bumps."""
+        self._tx.known.forget_subscriptions()
         await self._store_next_version(subscription)
         subscription.version += 1
 
     async def update_many(self, subscriptions: Sequence[Subscription]) -> None:
         """On Conflict or NotFound some rows may have been written: the caller rolls
         the unit of work back (versions on the objects are bumped only on success)."""
+        self._tx.known.forget_subscriptions()
         if not subscriptions:
             return
         ids = [s.id for s in subscriptions]

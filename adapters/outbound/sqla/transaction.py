@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.outbound.sqla.arrays import BatchInsert, columns
 from adapters.outbound.sqla.errors import translated
+from adapters.outbound.sqla.known_rows import KnownRows
 from adapters.outbound.sqla.write_behind import WriteBehind
 
 
@@ -28,12 +29,15 @@ class SqlTransaction:
     def __init__(self) -> None:
         self._conn: AsyncConnection | None = None
         self.behind = WriteBehind()
+        self.known = KnownRows()
+        """Channels and subscriptions read ahead with payment intents (Postgres)."""
         """Rows written without an answer (Postgres): sent in one statement before the
         next statement of this unit of work, or with its commit."""
 
     def attach(self, conn: AsyncConnection | None) -> None:
         self._conn = conn
         self.behind.clear()
+        self.known.clear()
 
     async def send_behind(self) -> None:
         """Send the rows held back, if any."""

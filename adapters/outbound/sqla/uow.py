@@ -9,6 +9,7 @@ repository returns is a plain domain object, complete when returned.
 from __future__ import annotations
 
 import asyncio
+import functools
 from types import TracebackType
 from typing import Self
 
@@ -23,6 +24,7 @@ from adapters.outbound.sqla.events import SqlPaymentEventRepository
 from adapters.outbound.sqla.grants import SqlGrantRepository
 from adapters.outbound.sqla.intents import SqlIntentRepository
 from adapters.outbound.sqla.outbox import SqlOutboxRepository
+from adapters.outbound.sqla.read_ahead import read_intents
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.ports.errors import Unavailable
@@ -48,7 +50,9 @@ class SqlUnitOfWork:
         self._tx = SqlTransaction()
         self._conn: AsyncConnection | None = None
         self.channels: ChannelRepository = SqlChannelRepository(self._tx, cipher)
-        self.intents: IntentRepository = SqlIntentRepository(self._tx)
+        self.intents: IntentRepository = SqlIntentRepository(
+            self._tx, functools.partial(read_intents, self._tx, cipher=cipher)
+        )
         self.events: PaymentEventRepository = SqlPaymentEventRepository(self._tx)
         self.subscriptions: SubscriptionRepository = SqlSubscriptionRepository(self._tx)
         self.grants: GrantRepository = SqlGrantRepository(self._tx)

@@ -22,7 +22,7 @@ from core.domain.audit import AuditRecord, verify_chain
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.outbox import IssueInvite
-from core.domain.payment import EventOutcome, Purpose
+from core.domain.payment import EventOutcome, PaymentIntent, Purpose
 from core.ports.repositories import UnitOfWork
 from tests.contract.backends_sql import make_cipher, postgres_engine
 from tests.contract.builders import (
@@ -388,12 +388,12 @@ async def test_a_naive_time_in_a_batch_is_refused_and_nothing_of_it_is_stored(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("size", [1, 5])
-async def test_a_batch_of_payments_costs_seven_statements_on_postgres(
+async def test_a_batch_of_payments_costs_five_statements_on_postgres(
     postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory], size: int
 ) -> None:
-    # Read the intents, record the events, advance the intents, read the channels
-    # and the subscriptions, take the audit turn, write everything else: seven
-    # statements (plus BEGIN and COMMIT) whether the batch pays for one or five.
+    # Read the intents (with their channels and the payers' subscriptions), record
+    # the events, advance the intents, take the audit turn, write everything else:
+    # five statements (plus BEGIN and COMMIT) whether the batch pays for one or five.
     engine, uows = postgres
     world = build(uow=uows)
     channel = await world.channel()
@@ -402,8 +402,50 @@ async def test_a_batch_of_payments_costs_seven_statements_on_postgres(
     with statements(engine) as sent:
         results = await world.verify.execute_many(notes)
     assert [getattr(r, "outcome", r) for r in results] == [EventOutcome.GRANTED] * size
-    assert len(sent) == 7
+    assert len(sent) == 5
     effects = await world.effects()
     assert len([e for e in effects if isinstance(e, IssueInvite)]) == size
     async with uows() as uow:
         assert verify_chain(await uow.audit.all())
+
+
+@pytest.mark.postgres
+async def test_what_is_read_with_intents_is_whole_and_never_stale_in_the_unit_of_work(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
+) -> None:
+    # Two intents of one channel (its tiers must come once, not once per intent),
+    # one payer with a subscription and one without.
+    engine, uows = postgres
+    channel = await given_channel(uows)
+    subscribed = await given_subscriptions(uows, channel, 1)
+    intents = [
+        make_intent(channel, user_id=subscribed[0].user_id),
+        make_intent(channel, user_id=fresh_user()),
+    ]
+    await commit_with(uows, lambda uow: _add_intents(uow, intents))
+    buyers = [(i.user_id, i.channel_id) for i in intents]
+    async with uows() as uow:
+        read = await uow.intents.get_many([i.id for i in intents])
+        assert read == {i.id: i for i in intents}
+        with statements(engine) as sent:
+            channels = await uow.channels.get_many([channel.id])
+            found = await uow.subscriptions.find_many(buyers)
+        assert sent == []  # both came with the intents
+        assert channels == {channel.id: channel}
+        assert found == {buyers[0]: subscribed[0]}
+        # A copy each time: what a caller changes is not what the next one reads.
+        found[buyers[0]].tier = 2
+        assert (await uow.subscriptions.find_many(buyers))[buyers[0]] == subscribed[0]
+        # Writes make the next reads go to the database again.
+        changed = found[buyers[0]]
+        await uow.subscriptions.update_many([changed])
+        with statements(engine) as sent:
+            again = await uow.subscriptions.find_many(buyers)
+        assert len(sent) == 1
+        assert again[buyers[0]].tier == 2
+        assert again[buyers[0]].version == subscribed[0].version + 1
+
+
+async def _add_intents(uow: UnitOfWork, intents: list[PaymentIntent]) -> None:
+    for intent in intents:
+        await uow.intents.add(intent)

@@ -1,0 +1,52 @@
+"""Channels and subscriptions a unit of work has already read with its payment
+intents (see ``read_ahead``): the fulfilment that follows asks for exactly those,
+and on Postgres each round trip costs more than the rows. Forgotten as soon as the
+unit of work writes a channel or a subscription, and with the unit of work."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Collection, Mapping
+
+from core.domain.channel import Channel
+from core.domain.ids import ChannelId, UserId
+from core.domain.subscription import Subscription
+
+Buyer = tuple[UserId, ChannelId]
+
+
+class KnownRows:
+    def __init__(self) -> None:
+        self._channels: dict[ChannelId, Channel] = {}
+        self._subscriptions: dict[Buyer, Subscription | None] = {}
+        """None: known to have none."""
+
+    def clear(self) -> None:
+        self._channels, self._subscriptions = {}, {}
+
+    def remember(
+        self,
+        channels: Mapping[ChannelId, Channel],
+        subscriptions: Mapping[Buyer, Subscription | None],
+    ) -> None:
+        self._channels.update(channels)
+        self._subscriptions.update(subscriptions)
+
+    def forget_channels(self) -> None:
+        self._channels = {}
+
+    def forget_subscriptions(self) -> None:
+        self._subscriptions = {}
+
+    def channels(self, ids: Collection[ChannelId]) -> dict[ChannelId, Channel] | None:
+        """Copies of the channels ``ids`` if all of them are known, else None."""
+        if not all(i in self._channels for i in ids):
+            return None
+        return {i: copy.deepcopy(self._channels[i]) for i in ids}
+
+    def subscriptions(self, buyers: Collection[Buyer]) -> dict[Buyer, Subscription] | None:
+        """Copies of the subscriptions of ``buyers`` if all are known, else None."""
+        if not all(b in self._subscriptions for b in buyers):
+            return None
+        found = {b: self._subscriptions[b] for b in buyers}
+        return {b: copy.copy(s) for b, s in found.items() if s is not None}
