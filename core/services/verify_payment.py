@@ -207,9 +207,10 @@ class VerifyPaymentIntent:
                     moves.append((item.intent, item.move(now)))
                     if item.outcome is EventOutcome.GRANTED:
                         paid.append((item.intent, item.notification))
-            # The compare-and-set comes before anything else is written or locked: it
-            # takes the intents' row locks first, so two deliveries for one intent queue
-            # on the same lock instead of deadlocking.
+            # The compare-and-set comes right after the events, before the subscriptions
+            # and the audit turn: it takes the intents' row locks (in id order) before
+            # any other lock, so two deliveries for one intent queue on the same lock
+            # instead of deadlocking.
             if moves and not all(await tx.intents.advance_many(moves)):
                 raise _Raced()
             if paid:
