@@ -75,5 +75,7 @@ class RateDecision:
 
 class RateLimiter(Protocol):
     async def hit(self, key: str, cost: int = 1) -> RateDecision:
-        """Take ``cost`` tokens from the bucket named ``key``."""
+        """Take ``cost`` tokens from the bucket named ``key`` (1..capacity; ValueError
+        otherwise). ``cost=0`` only looks: allowed if the bucket holds a token, and
+        nothing is taken (for limits charged after the fact, on failures only)."""
         ...

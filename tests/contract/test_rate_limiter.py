@@ -117,6 +117,30 @@ async def test_a_costly_hit_takes_several_tokens(limiters: LimiterHarness) -> No
     assert second.retry_after == _seconds(1.0)
 
 
+async def test_a_look_takes_nothing_and_tells_whether_a_hit_would_pass(
+    limiters: LimiterHarness,
+) -> None:
+    limiter = limiters.make(2, 1.0)
+
+    fresh = await limiter.hit("ip:203.0.113.7", cost=0)
+    await limiter.hit("ip:203.0.113.7")
+    one_left = await limiter.hit("ip:203.0.113.7", cost=0)
+    await limiter.hit("ip:203.0.113.7")
+    empty = await limiter.hit("ip:203.0.113.7", cost=0)
+    await limiters.pass_time(0.5)
+    half_a_token = await limiter.hit("ip:203.0.113.7", cost=0)
+    await limiters.pass_time(0.5)
+    refilled = await limiter.hit("ip:203.0.113.7")
+
+    assert (fresh.allowed, fresh.remaining) == (True, 2)
+    assert (one_left.allowed, one_left.remaining) == (True, 1)
+    assert (empty.allowed, empty.remaining) == (False, 0)
+    assert empty.retry_after == _seconds(1.0)
+    assert (half_a_token.allowed, half_a_token.retry_after) == (False, _seconds(0.5))
+    # Looks took nothing: one token came back in one second, and the hit takes it.
+    assert (refilled.allowed, refilled.remaining) == (True, 0)
+
+
 async def test_a_partial_refill_is_not_yet_a_token(limiters: LimiterHarness) -> None:
     limiter = limiters.make(1, 2.0)
     await limiter.hit("user:7")

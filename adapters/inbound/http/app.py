@@ -70,8 +70,8 @@ class BucketSize:
 
 
 DEFAULT_BUCKETS: Mapping[RouteClass, BucketSize] = {
-    # Payment providers and Telegram send from a handful of addresses, in bursts
-    # (Telegram up to 40 connections at once): generous, but bounded.
+    # Charged for failed (4xx) requests only: a sender that keeps failing signature
+    # checks is cut off, a provider sending a backlog never is.
     RouteClass.WEBHOOK: BucketSize(120, 20.0),
     RouteClass.MACHINE: BucketSize(30, 1.0),
     RouteClass.PROBE: BucketSize(60, 10.0),
@@ -94,16 +94,16 @@ def rate_rules(
     limiters shared by every process (the Redis one), when configured. With a shared
     limiter, webhooks fall back to per-process buckets on an outage, other classes are
     refused while it lasts, and probes always stay per-process, so an outage of the
-    shared store never fails a liveness check."""
+    shared store never fails a liveness check. Webhooks are charged for failures
+    only: a signed sender is never refused for its volume."""
     rules: dict[RouteClass, RateRule] = {}
     for route_class, size in buckets.items():
+        webhook = route_class is RouteClass.WEBHOOK
         if shared is None or route_class is RouteClass.PROBE:
-            rules[route_class] = RateRule(local(size.capacity, size.per_second))
+            rules[route_class] = RateRule(local(size.capacity, size.per_second), None, webhook)
             continue
-        fallback = (
-            local(size.capacity, size.per_second) if route_class is RouteClass.WEBHOOK else None
-        )
-        rules[route_class] = RateRule(shared(size.capacity, size.per_second), fallback)
+        fallback = local(size.capacity, size.per_second) if webhook else None
+        rules[route_class] = RateRule(shared(size.capacity, size.per_second), fallback, webhook)
     return rules
 
 

@@ -1,7 +1,9 @@
 """Rate limiting per client IP and per route class, with the answers RFC 6585 and the
 IETF RateLimit header draft describe.
 
-Each route class has its own buckets (``<class>:<client ip>``). The limiter is the
+Each route class has its own buckets (``<class>:<client ip>``). Webhooks are charged
+for failures only (see ``RateRule.failures_only``): their senders sign what they
+send, and a provider's backlog must not be refused for coming from one address. The limiter is the
 in-process one by default and the Redis one when configured. When the shared
 limiter is unavailable:
 
@@ -45,6 +47,11 @@ class RateRule:
     limiter: RateLimiter
     fallback: RateLimiter | None = None
     """Used while ``limiter`` is unavailable; None answers 503 instead."""
+    failures_only: bool = False
+    """Charge only requests answered 4xx (a bad signature, a malformed or oversized
+    body), refusing a client once its failures emptied the bucket: for webhooks, whose
+    senders prove who they are, so a provider resending a backlog faster than the
+    bucket refills is never refused while a flood of forged ones still is."""
 
 
 class OutageAlarm:
@@ -108,16 +115,18 @@ def rate_limit_middleware(
     """429 with Retry-After and RateLimit-* once a client's bucket for the route's
     class is empty; classes without a rule are not limited."""
 
-    async def decide(route_class: RouteClass, rule: RateRule, key: str) -> RateDecision | None:
+    async def decide(
+        route_class: RouteClass, rule: RateRule, key: str, cost: int = 1
+    ) -> RateDecision | None:
         try:
-            return await rule.limiter.hit(key)
+            return await rule.limiter.hit(key, cost)
         except Unavailable as exc:
             if rule.fallback is None:
                 logger.warning("rate limiter unavailable for %s: %s", route_class, exc)
                 return None
             metrics.limiter_fallbacks.labels(str(route_class)).inc()
             await alarm.raise_once(route_class, exc)
-            return await rule.fallback.hit(key)
+            return await rule.fallback.hit(key, cost)
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -125,15 +134,32 @@ def rate_limit_middleware(
         rule = rules.get(route_class)
         if rule is None:
             return await handler(request)
-        decision = await decide(route_class, rule, f"{route_class}:{client_ip_of(request)}")
+        key = f"{route_class}:{client_ip_of(request)}"
+        decision = await decide(route_class, rule, key, 0 if rule.failures_only else 1)
         if decision is None:
             return json_error(503, "temporarily unavailable; retry later", {"Retry-After": "1"})
-        headers = _headers(decision)
         if not decision.allowed:
             metrics.refused.labels("rate_limited").inc()
-            return json_error(429, "too many requests; slow down", headers)
-        response = await handler(request)
-        response.headers.update(headers)
+            return json_error(429, "too many requests; slow down", _headers(decision))
+        if not rule.failures_only:
+            response = await handler(request)
+            response.headers.update(_headers(decision))
+            return response
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            if exc.status >= 400:
+                await decide(route_class, rule, key)
+            raise
+        except Unavailable:
+            raise  # ours, not the client's: 503, and the sender retries
+        except Exception:
+            await decide(route_class, rule, key)  # bad input the error middleware answers
+            raise
+        if 400 <= response.status < 500:
+            charged = await decide(route_class, rule, key)
+            decision = decision if charged is None else charged
+        response.headers.update(_headers(decision))
         return response
 
     return middleware

@@ -32,8 +32,9 @@ class RouteClass(StrEnum):
     """Rate-limit classes: each has buckets of its own, per client IP."""
 
     WEBHOOK = "webhook"
-    """Signed by the sender (payment provider, Telegram): on a limiter outage they keep
-    working on per-process buckets, since their signature still guards them."""
+    """Signed by the sender (payment provider, Telegram): charged for failures only, and
+    on a limiter outage they keep working on per-process buckets, since their
+    signature still guards them."""
     MACHINE = "machine"
     """Signed machine requests (schedulers triggering jobs, partner systems)."""
     PROBE = "probe"

@@ -65,17 +65,18 @@ class InMemoryRateLimiter:
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
 
     async def hit(self, key: str, cost: int = 1) -> RateDecision:
-        if not 1 <= cost <= self._capacity:
-            raise ValueError(f"a hit costs 1..{self._capacity} tokens, got {cost}")
+        if not 0 <= cost <= self._capacity:
+            raise ValueError(f"a hit costs 0..{self._capacity} tokens, got {cost}")
         now = self._clock.now()
         self._drop_full(now)
         bucket = self._buckets.pop(key, None)
         tokens = Fraction(self._capacity) if bucket is None else self._refilled(bucket, now)
-        if tokens >= cost:
+        needed = max(cost, 1)  # a look (cost 0) is allowed while a token is left
+        if tokens >= needed:
             tokens -= cost
             allowed, retry_after = True, Fraction(0)
         else:
-            allowed, retry_after = False, (cost - tokens) / self._rate
+            allowed, retry_after = False, (needed - tokens) / self._rate
         if len(self._buckets) >= self._max_keys:
             self._buckets.popitem(last=False)
         self._buckets[key] = _Bucket(tokens, now)

@@ -8,7 +8,8 @@ processes whose clocks disagree still share one consistent bucket.
 Tests of the bucket arithmetic may inject a clock of their own (microseconds), so
 that no real time passes between two hits; production never does.
 
-A bucket is a hash ``{tokens, at}`` (``at`` in microseconds of Redis time) under a
+A look (``cost=0``) writes nothing: the stored tokens and time already say what
+the bucket holds. A bucket is a hash ``{tokens, at}`` (``at`` in microseconds of Redis time) under a
 prefixed key that expires once the bucket would be full again: an expired bucket and
 a full one are the same thing, so memory holds only buckets in use.
 """
@@ -52,16 +53,19 @@ if elapsed < 0 then
   elapsed = 0
 end
 tokens = math.min(capacity, tokens + elapsed * per_second / 1000000)
+local needed = math.max(cost, 1)
 local allowed = 0
 local retry_us = 0
-if tokens >= cost then
+if tokens >= needed then
   tokens = tokens - cost
   allowed = 1
 else
-  retry_us = math.ceil((cost - tokens) * 1000000 / per_second)
+  retry_us = math.ceil((needed - tokens) * 1000000 / per_second)
 end
-redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', now)
-redis.call('PEXPIRE', KEYS[1], ttl_ms)
+if cost > 0 then
+  redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'at', now)
+  redis.call('PEXPIRE', KEYS[1], ttl_ms)
+end
 return {allowed, math.floor(tokens), retry_us}
 """
 
@@ -101,8 +105,8 @@ class RedisRateLimiter:
         self._script = client.register_script(BUCKET_LUA)
 
     async def hit(self, key: str, cost: int = 1) -> RateDecision:
-        if not 1 <= cost <= self._capacity:
-            raise ValueError(f"a hit costs 1..{self._capacity} tokens, got {cost}")
+        if not 0 <= cost <= self._capacity:
+            raise ValueError(f"a hit costs 0..{self._capacity} tokens, got {cost}")
         args: list[int | str] = [self._capacity, repr(self._rate), cost, self._ttl_ms]
         if self._clock is not None:
             args.append(self._clock())

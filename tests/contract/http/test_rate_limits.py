@@ -21,10 +21,12 @@ from adapters.inbound.http import (
 from adapters.outbound.memory import InMemoryRateLimiter
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
 from adapters.outbound.redis import RedisRateLimiter, connect_redis
-from core.domain.ids import UserId
+from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from core.domain.ids import IntentId, UserId
 from core.ports.alerts import Severity
 from core.ports.security import RateLimiter
-from tests.contract.http.shop import Shop, make_deps, serve, signed
+from tests.contract.backends_sql import make_cipher
+from tests.contract.http.shop import WRONG_SECRET, Shop, build_shop, make_deps, serve, signed
 
 SMALL = BucketSize(2, 0.5)
 
@@ -119,15 +121,84 @@ async def test_with_the_shared_limiter_down_webhooks_fall_back_to_local_buckets_
             webhook.append(
                 (await client.post("/webhooks/nowpayments", data=body, headers=headers)).status
             )
+        body, headers = signed(shop.payload(invoice, "finished"), WRONG_SECRET)
+        forged = [
+            (await client.post("/webhooks/nowpayments", data=body, headers=headers)).status
+            for _ in range(3)
+        ]
         other = await client.get("/no-such-page")
         probe = await client.get("/healthz")
         elapsed = time.perf_counter() - started
 
-    # Two tokens in the per-process bucket, then 429: still limited, still working.
-    assert webhook == [200, 200, 429]
+    # Signed ones pass; forged ones empty the two-token per-process bucket, then 429:
+    # still limited, still working.
+    assert webhook == [200, 200, 200]
+    assert forged == [401, 401, 429]
     assert (other.status, other.headers["Retry-After"]) == (503, "1")
     assert probe.status == 200
     assert [(a.severity, a.key) for a in shop.alerts.alerts] == [
         (Severity.CRITICAL, "http:rate-limiter-unavailable")
     ]
     assert elapsed < 2.0  # nobody waited on the dead Redis
+
+
+async def test_a_provider_sending_faster_than_the_bucket_refills_is_never_refused(
+    shop: Shop, gateway: NowPaymentsGateway
+) -> None:
+    invoices = [await shop.order(UserId(100 + n)) for n in range(6)]
+    async with serve(build_app(make_deps(shop, gateway, bucket=SMALL))) as client:
+        answers = []
+        for invoice in invoices:
+            body, headers = signed(shop.payload(invoice, "finished"))
+            answers.append(await client.post("/webhooks/nowpayments", data=body, headers=headers))
+
+    # Six signed notifications against a bucket of two, with no time passing.
+    assert [a.status for a in answers] == [200] * 6
+    assert {a.headers["RateLimit-Remaining"] for a in answers} == {"2"}
+    assert len(await shop.invites()) == 6
+
+
+async def test_failed_webhooks_empty_the_senders_bucket_and_time_refills_it(
+    shop: Shop, gateway: NowPaymentsGateway
+) -> None:
+    invoice = await shop.order(UserId(7))
+    genuine, headers = signed(shop.payload(invoice, "finished"))
+    forged, forged_headers = signed(shop.payload(invoice, "finished"), WRONG_SECRET)
+    async with serve(build_app(make_deps(shop, gateway, bucket=SMALL))) as client:
+
+        async def post(body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+            answer = await client.post("/webhooks/nowpayments", data=body, headers=headers)
+            return answer.status, answer.headers["RateLimit-Remaining"]
+
+        failures = [
+            await post(forged, forged_headers),
+            await post(b"{not json", {"Content-Type": "application/json"}),
+        ]
+        refused = await client.post("/webhooks/nowpayments", data=genuine, headers=headers)
+        shop.clock.advance(timedelta(seconds=2))
+        later = await post(genuine, headers)
+
+    assert failures == [(401, "1"), (401, "0")]
+    # An address whose failures emptied its bucket waits, whatever it sends next.
+    assert (refused.status, refused.headers["Retry-After"]) == (429, "2")
+    assert later == (200, "1")
+    assert len(await shop.invites()) == 1
+
+
+async def test_a_webhook_the_database_could_not_take_is_not_charged_to_the_sender(
+    gateway: NowPaymentsGateway,
+) -> None:
+    # Nothing listens on port 1: every unit of work is Unavailable, answered 503.
+    engine = create_engine("postgresql+asyncpg://paygate@127.0.0.1:1/paygate")
+    try:
+        shop = build_shop(SqlUnitOfWorkFactory(engine, make_cipher()))
+        body, headers = signed(shop.payload(IntentId("anyintent"), "finished"))
+        async with serve(build_app(make_deps(shop, gateway, bucket=SMALL))) as client:
+            answers = [
+                await client.post("/webhooks/nowpayments", data=body, headers=headers)
+                for _ in range(4)
+            ]
+    finally:
+        await engine.dispose()
+
+    assert [a.status for a in answers] == [503] * 4

@@ -47,8 +47,8 @@ async def test_decimal_rates_refill_exactly() -> None:
     assert (await limiter.hit("k")).allowed is True
 
 
-@pytest.mark.parametrize("cost", [0, 4])
-async def test_a_cost_outside_one_to_capacity_is_refused(cost: int) -> None:
+@pytest.mark.parametrize("cost", [-1, 4])
+async def test_a_cost_outside_zero_to_capacity_is_refused(cost: int) -> None:
     limiter = InMemoryRateLimiter(FrozenClock(), capacity=3, refill_per_second=1)
 
     with pytest.raises(ValueError, match="costs"):
