@@ -73,6 +73,9 @@ class NowPaymentsConfig:
 class Config:
     environment: Environment
     database_url: str
+    db_pool_size: int
+    """``PAYGATE_DB_POOL_SIZE``: database connections each process keeps for reuse;
+    a burst may open as many again, closed when returned."""
     redis_url: str | None
     http_host: str
     http_port: int
@@ -232,6 +235,15 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _pool_size(value: str) -> int:
+    size = int(value)
+    # The cap catches a stray digit before one process takes every connection a
+    # Postgres server allows by default (100).
+    if not 1 <= size <= 100:
+        raise ValueError("out of range")
+    return size
+
+
 def _positive_seconds(value: str) -> timedelta:
     seconds = float(value)
     if seconds <= 0:
@@ -288,6 +300,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "PAYGATE_ENV", Environment.DEVELOPMENT, Environment, "development or production"
         ),
         database_url=db,
+        db_pool_size=r.parsed(
+            "PAYGATE_DB_POOL_SIZE", 5, _pool_size, "a whole number of connections in 1..100"
+        ),
         redis_url=r.optional("PAYGATE_REDIS_URL"),
         http_host=r.text("PAYGATE_HTTP_HOST", "127.0.0.1"),
         http_port=r.parsed("PAYGATE_HTTP_PORT", 8080, _port, "a TCP port (1-65535)"),

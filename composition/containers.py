@@ -68,7 +68,11 @@ from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 
 
 async def _engine(config: Config) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(config.database_url)
+    # The overflow matches the pool: one setting bounds the process's connections
+    # (at twice it), and the default (5 + 5) is what it was before the setting.
+    engine = create_engine(
+        config.database_url, pool_size=config.db_pool_size, max_overflow=config.db_pool_size
+    )
     try:
         yield engine
     finally:

@@ -18,8 +18,10 @@ from typing import Any
 
 import attrs
 from redis.asyncio import Redis
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.inbound.worker.loops import Job, WorkerLoops
+from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.containers import Infrastructure, UseCases
@@ -65,6 +67,7 @@ class Services:
     """The resolved object graph: plain objects, built once at start-up."""
 
     clock: Clock
+    engine: AsyncEngine
     uow: UnitOfWorkFactory
     keyring: MacKeyring
     nonces: NonceStore
@@ -187,6 +190,16 @@ Starter = Callable[[Process], Awaitable[None]]
 """Starts one more part of a process (HTTP server, bot) and registers its cleanup."""
 
 
+async def _check_schema(infra: Infrastructure) -> None:
+    # Only the engine is open yet: a refused start has not called Telegram, taken a
+    # Redis connection or listened on a port.
+    try:
+        await check_schema_revision(await _resolve(infra.engine))
+    except BaseException:
+        await infra.shutdown_resources()  # type: ignore[misc]
+        raise
+
+
 async def start_process(
     config: Config,
     roles: Roles,
@@ -194,9 +207,13 @@ async def start_process(
     infra: Infrastructure | None = None,
     starters: list[Starter] | None = None,
 ) -> Process:
-    """Build and start; the caller awaits ``process.stopped`` then ``process.close()``."""
+    """Build and start; the caller awaits ``process.stopped`` then ``process.close()``.
+
+    Raises SchemaMismatch, before anything else is opened or started, when the
+    database is not at the schema revision this release needs."""
     infra = infra or Infrastructure(config=config)
     uc = UseCases(infra=infra, config=config)
+    await _check_schema(infra)
     await infra.init_resources()  # type: ignore[misc]
     try:
         services = await resolve_services(infra, uc)

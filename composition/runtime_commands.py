@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
+from adapters.outbound.sqla import SchemaMismatch, safe_url
 from composition.config import ConfigError, load_config
 from composition.logging import configure_logging
 from composition.roots import MONOLITH, Roles, Starter, serve
@@ -29,7 +30,12 @@ def _serve(
             sys.stderr.write(f"paygate: configuration error: {exc}\n")
             return 2
         configure_logging(level=args.log_level, json_lines=args.json_logs)
-        asyncio.run(serve(config, roles, starters()))
+        try:
+            asyncio.run(serve(config, roles, starters()))
+        except SchemaMismatch as exc:
+            # The operator's next step is in the message; a traceback would bury it.
+            sys.stderr.write(f"paygate: {safe_url(config.database_url)}: {exc}\n")
+            return 1
         return 0
 
     return run

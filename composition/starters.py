@@ -3,6 +3,7 @@ bot (by webhook through the HTTP server, or by long polling)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from aiohttp import web
@@ -23,6 +24,7 @@ from adapters.inbound.http.telegram import TelegramWebhook
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
+from adapters.outbound.sqla import check_schema_revision
 from composition.roots import Process, Roles, Starter, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
@@ -50,7 +52,12 @@ async def start_http(process: Process) -> None:
 
     redis = services.redis
     shared: LimiterFactory | None = None
-    readiness: dict[str, Probe] = {"database": unit_of_work_probe(services.uow)}
+    readiness: dict[str, Probe] = {
+        "database": unit_of_work_probe(services.uow),
+        # A database migrated past this release while it runs (against the upgrade
+        # rule) takes the process out of rotation instead of letting it serve on.
+        "schema": functools.partial(check_schema_revision, services.engine),
+    }
     if redis is not None:
         shared_client = redis
 

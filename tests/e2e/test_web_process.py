@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy.engine import make_url
 
 from adapters.inbound.http.signed_requests import sign_request
 from adapters.outbound.sqla import upgrade
@@ -52,9 +54,27 @@ async def test_probes_answer_and_readiness_checks_every_store(web: tuple[Process
         async with http.get(f"{base}/readyz") as ready:
             body = await ready.json()
             assert ready.status == 200, body
-    expected = {"database"} | ({"redis"} if process.services.redis is not None else set())
+    expected = {"database", "schema"} | ({"redis"} if process.services.redis is not None else set())
     assert set(body["checks"]) == expected
     assert set(body["checks"].values()) == {"ok"}
+
+
+async def test_a_database_migrated_under_a_running_process_makes_it_not_ready(
+    web: tuple[Process, str],
+) -> None:
+    process, base = web
+    # What a newer release's `paygate db upgrade` leaves behind, as far as this
+    # release can tell: a revision it does not know.
+    path = make_url(process.config.database_url).database
+    assert path is not None
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = '0099_newer'")
+    conn.close()
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as ready:
+        body = await ready.json()
+    assert ready.status == 503
+    assert body["checks"]["schema"] == "unavailable"
+    assert body["checks"]["database"] == "ok"
 
 
 async def test_an_unsigned_payment_notification_is_refused_and_changes_nothing(

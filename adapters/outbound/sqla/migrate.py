@@ -15,12 +15,15 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 URL_ATTRIBUTE = "paygate.url"
 
 
-def alembic_config(url: URL | str) -> Config:
+def alembic_config(url: URL | str | None = None) -> Config:
+    """Alembic's configuration for the shipped migrations; without ``url`` it can
+    only read the scripts (which revisions this release has), not migrate."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    # Passed as an attribute, not an option: ini options interpolate '%', which a
-    # URL-encoded password may contain.
-    config.attributes[URL_ATTRIBUTE] = make_url(url)
+    if url is not None:
+        # Passed as an attribute, not an option: ini options interpolate '%', which a
+        # URL-encoded password may contain.
+        config.attributes[URL_ATTRIBUTE] = make_url(url)
     return config
 
 

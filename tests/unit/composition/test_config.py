@@ -48,6 +48,9 @@ def test_defaults_are_the_embedded_development_setup() -> None:
         ("PAYGATE_ENV", "staging"),
         ("PAYGATE_DATABASE_URL", "not a url"),
         ("PAYGATE_JOB_KEYS", "cron:too-short"),
+        ("PAYGATE_DB_POOL_SIZE", "0"),
+        ("PAYGATE_DB_POOL_SIZE", "101"),
+        ("PAYGATE_DB_POOL_SIZE", "five"),
     ],
 )
 def test_a_malformed_setting_names_its_variable(name: str, value: str) -> None:
@@ -113,3 +116,10 @@ def test_a_process_lacking_what_it_needs_is_told_which_variable() -> None:
     config = load_config(BASE, dotenv=NO_DOTENV)
     with pytest.raises(ConfigError, match="PAYGATE_TELEGRAM_BOT_TOKEN"):
         config.require("telegram")
+
+
+def test_the_database_pool_holds_five_connections_unless_paygate_db_pool_size_says() -> None:
+    assert load().db_pool_size == 5
+    assert load(PAYGATE_DB_POOL_SIZE="1").db_pool_size == 1
+    assert load(PAYGATE_DB_POOL_SIZE="100").db_pool_size == 100
+    assert load(PAYGATE_DB_POOL_SIZE="20").masked()["db_pool_size"] == "20"
