@@ -17,7 +17,7 @@ process (so client and server do not share one core):
 
 The webhook applies the notifications that arrive while a batch is being written
 as the next batch, one unit of work and one statement per step for all of them
-(adapters/inbound/http/ipn_batches.py): on Postgres a batch is seven statements
+(adapters/inbound/http/ipn_batches.py): on Postgres a batch is five statements
 plus BEGIN and COMMIT whatever its size, so under load the cost of a round trip
 (most of the CPU here) is shared.
 
