@@ -40,12 +40,10 @@ from sqlalchemy import event
 
 from adapters.outbound.crypto import FernetCipher, generate_key
 from adapters.outbound.memory import InMemoryAlertSink
-from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.system import RandomIdGenerator, SystemClock
-from bench.bench_ipn_path import IPN_SECRET, KEYRING, ipn, postgres_database, say, seed
+from bench.bench_ipn_path import KEYRING, bench_gateway, ipn, postgres_database, say, seed
 from core.domain.payment import EventOutcome, ProviderNotification
-from core.ports.security import Secret
 from core.services.fulfilment import Fulfilment
 from core.services.verify_payment import VerificationResult, VerifyPaymentIntent
 
@@ -72,14 +70,7 @@ class DriverTime:
 async def run(notifications_per_size: int) -> None:
     async with AsyncExitStack() as stack:
         session = await stack.enter_async_context(aiohttp.ClientSession())
-        gateway = NowPaymentsGateway(
-            session,
-            NowPaymentsSettings(
-                api_key=Secret("bench-api-key"),
-                ipn_secret=Secret(IPN_SECRET),
-                ipn_callback_url="http://127.0.0.1/webhooks/nowpayments",
-            ),
-        )
+        gateway = bench_gateway(session)
         url = await postgres_database(stack)
         if url is None:
             return

@@ -111,6 +111,18 @@ PRICE = Decimal("10")
 ASKED = Decimal("0.004")
 
 
+def bench_gateway(session: aiohttp.ClientSession) -> NowPaymentsGateway:
+    """The real gateway with the benchmark's IPN secret (its session is never used)."""
+    return NowPaymentsGateway(
+        session,
+        NowPaymentsSettings(
+            api_key=Secret("bench-api-key"),
+            ipn_secret=Secret(IPN_SECRET),
+            ipn_callback_url="http://127.0.0.1/webhooks/nowpayments",
+        ),
+    )
+
+
 def say(text: str = "") -> None:
     sys.stdout.write(text + "\n")
     sys.stdout.flush()
@@ -506,14 +518,7 @@ async def main(args: argparse.Namespace) -> None:
     with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
         async with AsyncExitStack() as stack:
             session = await stack.enter_async_context(aiohttp.ClientSession())
-            gateway = NowPaymentsGateway(
-                session,
-                NowPaymentsSettings(
-                    api_key=Secret("bench-api-key"),
-                    ipn_secret=Secret(IPN_SECRET),
-                    ipn_callback_url="http://127.0.0.1/webhooks/nowpayments",
-                ),
-            )
+            gateway = bench_gateway(session)
             folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
             sqlite_url = make_url(f"sqlite+aiosqlite:///{folder / 'bench.db'}")
             await asyncio.to_thread(upgrade, sqlite_url)

@@ -4,12 +4,9 @@ SQLite and Postgres."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import insert, inspect, select, text
@@ -21,7 +18,6 @@ from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, downgrad
 from adapters.outbound.sqla.audit import event_to_row
 from adapters.outbound.sqla.tables import DATA_TABLES, audit_events, audit_head
 from core.domain.audit import AuditEvent, AuditRecord, verify_chain
-from tests.contract.backends_sql import blank_postgres_database, sqlite_url
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -39,16 +35,6 @@ SCHEMA = {
     "outbox",
     "conversations",
 }
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[URL]:
-    """A database with nothing in it yet."""
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "blank.db")
-        return
-    async with blank_postgres_database() as url:
-        yield url
 
 
 async def _inspect(url: URL, look: Any) -> Any:

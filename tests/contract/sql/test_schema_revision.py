@@ -5,8 +5,6 @@ both SQLite and Postgres."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -21,20 +19,9 @@ from adapters.outbound.sqla import (
 )
 from adapters.outbound.sqla.revision import database_revisions, shipped_revisions
 from core.ports.errors import Unavailable
-from tests.contract.backends_sql import blank_postgres_database, sqlite_url
 
 HEAD = "0003"
 """The newest shipped revision; a new migration moves it (as in test_migrations)."""
-
-
-@pytest.fixture(params=["sqlite", "postgres"])
-async def blank_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[URL]:
-    """A database with nothing in it yet, dropped afterwards."""
-    if request.param == "sqlite":
-        yield sqlite_url(tmp_path / "blank.db")
-        return
-    async with blank_postgres_database() as url:
-        yield url
 
 
 async def _refusal(url: URL) -> SchemaMismatch:
