@@ -89,6 +89,9 @@ async def test_a_store_outage_is_explained_and_the_amount_taken_once_it_is_back(
     store = InMemoryConversationStore(world.clock)
     async with polling_bot(world, lambda w: bot_deps(w, conversations=store)) as bot:
         await bot.say(DONOR, donate_link(channel))
+        # The keypad step stores its message after answering: only then is the store
+        # armed to fail, or the failure would hit that write instead of the amount.
+        await bot.idle()
         store.fail_next()
 
         down = await bot.say(DONOR, "5")
