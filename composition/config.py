@@ -67,6 +67,10 @@ class NowPaymentsConfig:
     api_key: Secret | None
     ipn_secret: Secret | None
     previous_ipn_secret: Secret | None
+    account_email: str | None = None
+    account_password: Secret | None = None
+    """The merchant account's login: reconciliation lists an invoice's payments with
+    it when no notification ever came. Both or neither."""
 
 
 @attrs.frozen
@@ -330,6 +334,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             api_key=r.secret("PAYGATE_NOWPAYMENTS_API_KEY"),
             ipn_secret=r.secret("PAYGATE_NOWPAYMENTS_IPN_SECRET"),
             previous_ipn_secret=r.secret("PAYGATE_NOWPAYMENTS_IPN_SECRET_PREVIOUS"),
+            account_email=r.optional("PAYGATE_NOWPAYMENTS_EMAIL"),
+            account_password=r.secret("PAYGATE_NOWPAYMENTS_PASSWORD"),
         ),
         encryption_keys=r.required_secret(
             "PAYGATE_ENCRYPTION_KEYS",
@@ -385,6 +391,17 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         FernetCipher.from_env_value(config.encryption_keys.reveal())
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    np = config.nowpayments
+    if (np.account_email is None) != (np.account_password is None):
+        missing = (
+            "PAYGATE_NOWPAYMENTS_PASSWORD"
+            if np.account_password is None
+            else ("PAYGATE_NOWPAYMENTS_EMAIL")
+        )
+        raise ConfigError(
+            f"{missing} is not set: the NowPayments account login takes both "
+            "PAYGATE_NOWPAYMENTS_EMAIL and PAYGATE_NOWPAYMENTS_PASSWORD, or neither"
+        )
     if config.is_production and config.public_url and not config.public_url.startswith("https://"):
         raise ConfigError("PAYGATE_PUBLIC_URL must be https:// in production")
     if config.is_production and config.clock_offset_file is not None:

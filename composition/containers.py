@@ -113,6 +113,8 @@ def _nowpayments(session: aiohttp.ClientSession, config: Config) -> NowPaymentsG
             ipn_secret=np.ipn_secret,
             previous_ipn_secret=np.previous_ipn_secret,
             ipn_callback_url=f"{config.callback_base}/webhooks/nowpayments",
+            account_email=np.account_email,
+            account_password=np.account_password,
         ),
         base_url=np.api_url,
     )

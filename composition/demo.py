@@ -43,7 +43,7 @@ from composition.roots import MONOLITH, start_process
 from composition.starters import starters_for
 from core.domain.audit import verify_chain
 from core.ports.repositories import UnitOfWorkFactory
-from sandbox.nowpayments.emulator import NowPaymentsEmulator
+from sandbox.nowpayments.emulator import NowPaymentsEmulator, PayPlan
 from sandbox.telegram.model import Message
 from sandbox.telegram.server import TelegramEmulator
 from sandbox.telegram.world import JoinOutcome
@@ -55,6 +55,7 @@ DONOR = 2003
 OPEN_CHAT = -1001000000001
 CLOSED_CHAT = -1001000000002
 STEP_TIMEOUT = 20.0
+DEMO_ACCOUNT_EMAIL = "owner@paygate.demo"
 
 
 class DemoFailed(RuntimeError):
@@ -126,9 +127,24 @@ def _free_port() -> int:
 
 
 def demo_environment(
-    db: Path, telegram_url: str, token: str, np_url: str, np_key: str, np_secret: str, port: int
+    db: Path,
+    telegram_url: str,
+    token: str,
+    np_url: str,
+    np_key: str,
+    np_secret: str,
+    port: int,
+    np_login: tuple[str, str] | None = None,
 ) -> dict[str, str]:
-    return {
+    """``np_login``: the emulated merchant account's email and password, with which
+    reconciliation lists the payments of an invoice no IPN ever reported."""
+    login = {}
+    if np_login is not None:
+        login = {
+            "PAYGATE_NOWPAYMENTS_EMAIL": np_login[0],
+            "PAYGATE_NOWPAYMENTS_PASSWORD": np_login[1],
+        }
+    return login | {
         "PAYGATE_ENV": "development",
         "PAYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
         "PAYGATE_HTTP_HOST": "127.0.0.1",
@@ -238,14 +254,18 @@ class Demo:
         message, button = found
         self.telegram.user_presses(user, user, message.message_id, button["callback_data"])
 
-    async def pay_latest_invoice(self, user: int, after: int) -> str:
+    async def pay_latest_invoice(self, user: int, after: int, *, notified: bool = True) -> str:
+        """``notified=False``: every IPN of the payment is lost on the way."""
         found = await self.until(
             lambda: self.latest_with_button(user, "Pay", after), f"an invoice link for {user}"
         )
         url = str(found[1]["url"])
         invoice_id = parse_qs(urlsplit(url).query)["iid"][0]
         self.say.say(f"user {user}", f"opens the invoice {url} and pays it")
-        await self.payments.pay(invoice_id)
+        plan = PayPlan()
+        if not notified:
+            plan = PayPlan(drop=frozenset(plan.statuses))
+        await self.payments.pay(invoice_id, plan)
         return invoice_id
 
     # ---------------------------------------------------------------- journey
@@ -355,7 +375,11 @@ class Demo:
         )
         self.say.say("sam", "presses Renew")
         await self.press(SUBSCRIBER, "Confirm", start)
-        await self.pay_latest_invoice(SUBSCRIBER, start)
+        await self.pay_latest_invoice(SUBSCRIBER, start, notified=False)
+        self.say.say("nowpayments", "every notification of the renewal is lost on the way")
+        await self.settle()
+        self.clock.advance(timedelta(minutes=31))
+        self.say.say("clock", "31 minutes later: reconciliation asks NowPayments for the invoice")
         renewed = await self.until(
             lambda: self.latest_text(SUBSCRIBER, "now runs until"), "the renewal"
         )
@@ -443,7 +467,13 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
         async with TelegramEmulator() as telegram:
             # Fresh throwaway credentials each run: the emulator and PayGate share them.
             np_key, np_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
-            payments = NowPaymentsEmulator(api_key=np_key, ipn_secret=np_secret)
+            np_login = (DEMO_ACCOUNT_EMAIL, secrets.token_urlsafe(16))
+            payments = NowPaymentsEmulator(
+                api_key=np_key,
+                ipn_secret=np_secret,
+                account_email=np_login[0],
+                account_password=np_login[1],
+            )
             async with payments:
                 port = _free_port()
                 env = demo_environment(
@@ -454,6 +484,7 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
                     np_key,
                     np_secret,
                     port,
+                    np_login,
                 )
                 config = load_config(env, dotenv=Path(tmp) / "no.env")
                 await asyncio.to_thread(upgrade, config.database_url, "head")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import attrs
@@ -16,6 +16,7 @@ __all__ = [
     "Invoice",
     "InvoiceRequest",
     "MalformedNotification",
+    "NotConfigured",
     "PaymentGateway",
     "ProviderRejected",
     "Unavailable",
@@ -28,6 +29,11 @@ class InvalidSignature(PortError):
 
 class MalformedNotification(PortError):
     """The notification is signed correctly but its fields are unusable."""
+
+
+class NotConfigured(PortError):
+    """The provider account is not set up for this call (no credentials for it): a
+    setting to make, not an outage to wait out."""
 
 
 class ProviderRejected(PortError):
@@ -67,4 +73,11 @@ class PaymentGateway(Protocol):
     async def lookup_payment(self, payment_id: str) -> ProviderNotification:
         """The provider's current view of a payment (reconciliation). Raises
         NotFound, ProviderRejected or Unavailable."""
+        ...
+
+    async def payments_for_invoice(self, invoice_id: str) -> Sequence[ProviderNotification]:
+        """The provider's current view of every payment made on one of our invoices,
+        oldest first (reconciliation of an invoice no notification ever reported:
+        the payer paid, every webhook was lost). Raises NotConfigured (the account
+        cannot list payments), ProviderRejected or Unavailable."""
         ...

@@ -2,9 +2,12 @@
 
 Intents still not final some time after they were made are looked up at their
 provider and the provider's answer is applied through the very same use case as a
-webhook (:class:`VerifyPaymentIntent`), with all its checks. An intent whose invoice
-was never even opened (no payment reported) is closed as abandoned after a long
-while; a payment that still arrives for it is recorded and alerted, never lost.
+webhook (:class:`VerifyPaymentIntent`), with all its checks. An intent no
+notification ever reported a payment for is looked up by its invoice: a payer whose
+every webhook was lost (our endpoint down for longer than the provider retries) is
+still let in. An intent whose invoice the provider lists no payment for (or whose
+provider account cannot list payments) is closed as abandoned after a long while; a
+payment that still arrives for it is recorded and alerted, never lost.
 
 Each run takes the next page of candidates after where the previous run stopped,
 starting over at the end: candidates that stay unfinished (invoices opened days ago
@@ -22,10 +25,15 @@ import attrs
 from core.domain.audit import AuditRecord
 from core.domain.ids import IntentId
 from core.domain.intent_state import IntentStatus
-from core.domain.payment import EventOutcome, PaymentIntent
+from core.domain.payment import EventOutcome, PaymentIntent, ProviderNotification
 from core.ports.clock import Clock
 from core.ports.errors import NotFound, Unavailable
-from core.ports.payments import MalformedNotification, PaymentGateway, ProviderRejected
+from core.ports.payments import (
+    MalformedNotification,
+    NotConfigured,
+    PaymentGateway,
+    ProviderRejected,
+)
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.verify_payment import VerifyPaymentIntent
 
@@ -80,19 +88,35 @@ class Reconcile:
             gateway = self._gateways.get(intent.provider)
             if gateway is None:
                 continue
-            if intent.payment_id is None:
-                if now - intent.created_at >= self._settings.abandon_after:
-                    abandoned += await self._abandon(intent)
-                continue
             checked += 1
             try:
-                notification = await gateway.lookup_payment(intent.payment_id)
-                result = await self._verify.execute(notification)
+                notifications = await self._provider_view(gateway, intent)
+                results = await self._verify.execute_many(notifications)
             except (NotFound, Unavailable, ProviderRejected, MalformedNotification):
                 failed += 1
                 continue
-            applied += result.outcome in _MOVED
+            if any(isinstance(result, Unavailable) for result in results):
+                failed += 1
+            moved = [r for r in results if not isinstance(r, Unavailable) and r.outcome in _MOVED]
+            applied += bool(moved)
+            if not notifications and now - intent.created_at >= self._settings.abandon_after:
+                abandoned += await self._abandon(intent)
         return ReconcileReport(checked, applied, abandoned, failed)
+
+    async def _provider_view(
+        self, gateway: PaymentGateway, intent: PaymentIntent
+    ) -> list[ProviderNotification]:
+        """What the provider says of the intent's payment(s) now: the payment a
+        notification named, else every payment on the intent's invoice (none when the
+        account cannot list them)."""
+        if intent.payment_id is not None:
+            return [await gateway.lookup_payment(intent.payment_id)]
+        if intent.invoice_id is None:
+            return []
+        try:
+            return list(await gateway.payments_for_invoice(intent.invoice_id))
+        except NotConfigured:
+            return []
 
     async def _abandon(self, intent: PaymentIntent) -> int:
         async with self._uow() as tx:

@@ -1,9 +1,11 @@
 """A local NowPayments: a real HTTP server our real adapter talks to in tests and the
 demo. Never imported by core or adapters.
 
-Provider API (``x-api-key`` checked):
+Provider API (``x-api-key`` checked, except by /v1/auth as at the provider):
+    POST /v1/auth                    the account's email and password buy a bearer token
     POST /v1/invoice                 create a hosted invoice
     GET  /v1/payment/{payment_id}    a payment's current state
+    GET  /v1/payment/                list payments (needs a bearer token as well)
 
 Hosted pay page (what ``invoice_url`` points at):
     GET  /payment/?iid={invoice_id}  a page with "pay" buttons
@@ -28,7 +30,9 @@ import html
 import itertools
 import json
 import logging
-from collections.abc import Mapping
+import secrets
+import time
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from types import MappingProxyType, TracebackType
@@ -39,7 +43,7 @@ import aiohttp
 import attrs
 from aiohttp import web
 
-from sandbox.nowpayments.js_form import sign
+from sandbox.nowpayments.js_form import js_json, sign
 
 __all__ = [
     "DEFAULT_RATES",
@@ -72,6 +76,9 @@ LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 SERVICE_FEE = Decimal("0.005")
 _EIGHT_PLACES = Decimal("0.00000001")
 _URL_FIELDS = ("ipn_callback_url", "success_url", "cancel_url", "partially_paid_url")
+_AUTH_PATH = "/v1/auth"
+_MASKED = "***"
+_MAX_PAGE_SIZE = 500
 
 
 @attrs.frozen
@@ -169,6 +176,29 @@ class EmulatedPayment:
     deliveries: list[IpnDelivery] = attrs.Factory(list)
 
 
+_SORT_KEYS: Mapping[str, Callable[[EmulatedPayment], tuple[object, ...]]] = MappingProxyType(
+    {
+        # The id breaks ties, so that a descending list is the ascending one reversed.
+        "created_at": lambda p: (p.created_at, p.payment_id),
+        "updated_at": lambda p: (p.updated_at, p.payment_id),
+        "payment_id": lambda p: (p.payment_id,),
+    }
+)
+
+
+@attrs.frozen
+class _ListQuery:
+    """What ``GET /v1/payment/`` was asked for, checked."""
+
+    invoice_id: str | None
+    limit: int
+    page: int
+    sort_by: str
+    descending: bool
+    date_from: datetime | None
+    date_to: datetime | None
+
+
 class NowPaymentsEmulator:
     def __init__(
         self,
@@ -181,8 +211,23 @@ class NowPaymentsEmulator:
         ipn_timeout: float = 3.0,
         allowed_ipn_hosts: frozenset[str] = LOOPBACK_HOSTS,
         first_id: int = 5_077_125_051,
+        account_email: str | None = None,
+        account_password: str | None = None,
+        token_ttl: float = 300.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``account_email`` and ``account_password`` are what ``POST /v1/auth`` accepts
+        (either None: it refuses everyone); its tokens live ``token_ttl`` seconds of
+        ``clock``, a monotonic clock that tests replace to expire tokens unslept."""
         self._api_key = api_key
+        self._account = (
+            None
+            if account_email is None or account_password is None
+            else (account_email.encode(), account_password.encode())
+        )
+        self._token_ttl = token_ttl
+        self._clock = clock
+        self._tokens: dict[str, float] = {}
         self._ipn_secret = ipn_secret
         self._rates = dict(rates)
         self._ipn_retries = ipn_retries
@@ -212,7 +257,9 @@ class NowPaymentsEmulator:
         if self._runner is not None:
             raise RuntimeError("the emulator is already running")
         app = web.Application()
+        app.router.add_post(_AUTH_PATH, self._auth)
         app.router.add_post("/v1/invoice", self._create_invoice)
+        app.router.add_get("/v1/payment/", self._list_payments)
         app.router.add_get("/v1/payment/{payment_id}", self._get_payment)
         app.router.add_get("/payment/", self._pay_page)
         app.router.add_post("/payment/pay", self._pay_form)
@@ -308,7 +355,9 @@ class NowPaymentsEmulator:
         given = request.headers.get("x-api-key", "")
         return hmac.compare_digest(given.encode(), self._api_key.encode())
 
-    async def _provider_call(self, request: web.Request) -> tuple[bytes, web.Response | None]:
+    async def _provider_call(
+        self, request: web.Request, *, key_required: bool = True
+    ) -> tuple[bytes, web.Response | None]:
         """Record the call; answer from a fault or a key check, or let the handler."""
         body = await request.read()
         key_ok = self._api_key_ok(request)
@@ -324,14 +373,105 @@ class NowPaymentsEmulator:
             if fault.status is not None:
                 headers = {"Retry-After": fault.retry_after} if fault.retry_after else None
                 answer = _error(fault.status, "EMULATED_FAULT", fault.message, headers)
-        if answer is None and not key_ok:
+        if answer is None and key_required and not key_ok:
             answer = _error(403, "INVALID_API_KEY", "Invalid api key")
         if answer is not None:
             self._record(request, answer.status, key_ok, body)
         return body, answer
 
     def _record(self, request: web.Request, status: int, key_ok: bool, body: bytes) -> None:
+        if request.path == _AUTH_PATH:
+            body = _without_password(body)
         self.calls.append(RecordedCall(request.method, request.path, status, key_ok, body))
+
+    async def _auth(self, request: web.Request) -> web.Response:
+        body, answer = await self._provider_call(request, key_required=False)
+        if answer is not None:
+            return answer
+        try:
+            response = self._login(body)
+        except _BadRequest as exc:
+            response = _error(400, "INVALID_REQUEST_PARAMS", str(exc))
+        self._record(request, response.status, self._api_key_ok(request), body)
+        return response
+
+    def _login(self, body: bytes) -> web.Response:
+        """The account's own email and password, and nothing else, buy a token that
+        lasts ``token_ttl`` seconds."""
+        refused = _error(401, "INVALID_CREDENTIALS", "Invalid email or password")
+        if self._account is None:
+            return refused
+        try:
+            data = json.loads(body)
+        except ValueError:
+            raise _BadRequest("body must be JSON") from None
+        if not isinstance(data, dict):
+            raise _BadRequest("body must be a JSON object")
+        email, password = data.get("email"), data.get("password")
+        if not isinstance(email, str) or not isinstance(password, str):
+            raise _BadRequest('"email" and "password" must be strings')
+        expected_email, expected_password = self._account
+        # Both comparisons always run, so the time taken does not tell which one failed.
+        email_ok = hmac.compare_digest(email.encode(), expected_email)
+        password_ok = hmac.compare_digest(password.encode(), expected_password)
+        if not (email_ok & password_ok):
+            return refused
+        now = self._clock()
+        # Forget expired tokens so a long demo does not accumulate them.
+        self._tokens = {t: until for t, until in self._tokens.items() if until > now}
+        token = secrets.token_urlsafe(32)
+        self._tokens[token] = now + self._token_ttl
+        return web.json_response({"token": token})
+
+    def _bearer_ok(self, request: web.Request) -> bool:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return False
+        until = self._tokens.get(token.strip())
+        return until is not None and self._clock() < until
+
+    async def _list_payments(self, request: web.Request) -> web.Response:
+        body, answer = await self._provider_call(request)
+        if answer is not None:
+            return answer
+        if not self._bearer_ok(request):
+            response = _error(401, "AUTH_REQUIRED", "Authorization required")
+        else:
+            try:
+                query = _list_query_from(request.query)
+            except _BadRequest as exc:
+                response = _error(400, "INVALID_REQUEST_PARAMS", str(exc))
+            else:
+                response = web.Response(
+                    body=js_json(self._payment_page(query)).encode("utf-8"),
+                    content_type="application/json",
+                )
+        self._record(request, response.status, True, body)
+        return response
+
+    def _payment_page(self, query: _ListQuery) -> dict[str, object]:
+        """One page of the matching payments, extra deposits included, each exactly as
+        ``GET /v1/payment/{payment_id}`` describes it now. ``dateFrom`` is inclusive and
+        ``dateTo`` exclusive, both on the payment's creation time."""
+        matching = [
+            payment
+            for payment in self.payments.values()
+            if (query.invoice_id is None or payment.invoice.id == query.invoice_id)
+            and (query.date_from is None or payment.created_at >= query.date_from)
+            and (query.date_to is None or payment.created_at < query.date_to)
+        ]
+        matching.sort(key=_SORT_KEYS[query.sort_by], reverse=query.descending)
+        start = query.page * query.limit
+        return {
+            "data": [
+                self._payment_payload(payment, payment.status, None)
+                for payment in matching[start : start + query.limit]
+            ],
+            "limit": query.limit,
+            "page": query.page,
+            "pagesCount": -(-len(matching) // query.limit),
+            "total": len(matching),
+        }
 
     async def _create_invoice(self, request: web.Request) -> web.Response:
         body, answer = await self._provider_call(request)
@@ -635,6 +775,66 @@ def _price(value: object) -> Decimal:
     if not price.is_finite() or price <= 0:
         raise _BadRequest('"price_amount" must be greater than 0')
     return price
+
+
+def _without_password(body: bytes) -> bytes:
+    # Recorded calls end up in test output and the control API; a password must not.
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return b""
+    if not isinstance(data, dict):
+        return b""
+    if "password" in data:
+        data["password"] = _MASKED
+    return json.dumps(data).encode()
+
+
+def _list_query_from(query: Mapping[str, str]) -> _ListQuery:
+    invoice_id = query.get("invoiceId")
+    limit = _whole_number(query, "limit", 10)
+    if not 1 <= limit <= _MAX_PAGE_SIZE:
+        raise _BadRequest(f'"limit" must be from 1 to {_MAX_PAGE_SIZE}')
+    page = _whole_number(query, "page", 0)
+    sort_by = query.get("sortBy", "created_at")
+    if sort_by not in _SORT_KEYS:
+        raise _BadRequest(f'"sortBy" must be one of {", ".join(sorted(_SORT_KEYS))}')
+    order_by = query.get("orderBy", "asc")
+    if order_by not in ("asc", "desc"):
+        raise _BadRequest('"orderBy" must be asc or desc')
+    return _ListQuery(
+        invoice_id=invoice_id,
+        limit=limit,
+        page=page,
+        sort_by=sort_by,
+        descending=order_by == "desc",
+        date_from=_moment(query, "dateFrom"),
+        date_to=_moment(query, "dateTo"),
+    )
+
+
+def _whole_number(query: Mapping[str, str], name: str, default: int) -> int:
+    text = query.get(name)
+    if text is None:
+        return default
+    # int() alone would also take " 7", "+7", "7_0" and non-ASCII digits, and past
+    # 4300 digits it raises an error of its own; no real page is that far anyway.
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
+        raise _BadRequest(f'"{name}" must be a whole number')
+    return int(text)
+
+
+def _moment(query: Mapping[str, str], name: str) -> datetime | None:
+    """``YYYY-MM-DD`` (midnight UTC starting that day) or an ISO 8601 timestamp
+    (UTC when it names no offset)."""
+    text = query.get(name)
+    if text is None:
+        return None
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise _BadRequest(f'"{name}" must be a date (YYYY-MM-DD) or an ISO 8601 time') from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _iso(moment: datetime) -> str:

@@ -17,6 +17,7 @@ from sandbox.telegram.server import TelegramEmulator
 
 NP_KEY = "np-key-" + "k" * 16
 NP_SECRET = "np-ipn-" + "s" * 24
+NP_LOGIN = ("owner@paygate.test", "np-password-" + "p" * 16)
 """Recognisable, so a test can tell when one of them leaks into a log."""
 
 
@@ -51,6 +52,8 @@ async def open_emulators(
         NowPaymentsEmulator(
             api_key=NP_KEY,
             ipn_secret=NP_SECRET,
+            account_email=NP_LOGIN[0],
+            account_password=NP_LOGIN[1],
             ipn_retries=ipn_retries,
             ipn_retry_delay=ipn_retry_delay,
         ) as payments,
@@ -63,5 +66,6 @@ async def open_emulators(
             NP_KEY,
             NP_SECRET,
             port,
+            NP_LOGIN,
         )
         yield Emulated(telegram, payments, env, port)

@@ -52,7 +52,7 @@ from sandbox.telegram.server import TelegramEmulator
 from sandbox.telegram.world import JoinOutcome
 from tests.contract.backends_sql import blank_postgres_database
 from tests.e2e.edge import NOWPAYMENTS_SENDERS, Caller, IpnBalancer, TappedCall, TelegramTap
-from tests.e2e.emulated import NP_KEY, NP_SECRET, open_emulators
+from tests.e2e.emulated import NP_KEY, NP_LOGIN, NP_SECRET, open_emulators
 from tests.e2e.processes import Fleet, PaygateProcess, fleet_in
 
 TIER = Tier(1, Money.of(10, "USD"), 30)
@@ -385,6 +385,7 @@ class Shop:
             "bot token": self.telegram.token,
             "NowPayments API key": NP_KEY,
             "IPN secret": NP_SECRET,
+            "NowPayments account password": NP_LOGIN[1],
             "MAC keys": env["PAYGATE_MAC_KEYS"],
             "encryption keys": env["PAYGATE_ENCRYPTION_KEYS"],
         }

@@ -47,7 +47,7 @@ from core.ports.repositories import UnitOfWorkFactory
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
 from sandbox.telegram.server import TelegramEmulator
 from tests.contract.backends_sql import blank_postgres_database
-from tests.e2e.emulated import NP_KEY, NP_SECRET, open_emulators
+from tests.e2e.emulated import NP_KEY, NP_LOGIN, NP_SECRET, open_emulators
 from tests.e2e.processes import Fleet, fleet_in
 
 WEBHOOK_SECRET = "hook-secret-" + "w" * 24
@@ -117,6 +117,7 @@ def secrets_of(env: dict[str, str], telegram: TelegramEmulator) -> dict[str, str
         "bot token": telegram.token,
         "NowPayments API key": NP_KEY,
         "IPN secret": NP_SECRET,
+        "NowPayments account password": NP_LOGIN[1],
         "webhook secret": WEBHOOK_SECRET,
     }
     for variable in ("PAYGATE_MAC_KEYS", "PAYGATE_ENCRYPTION_KEYS"):
@@ -236,12 +237,18 @@ def assert_the_emulators_saw_the_journey(
     assert telegram.status_of(CLOSED_CHAT, SUBSCRIBER) == "left"
     assert telegram.status_of(CLOSED_CHAT, STRANGER) == "left"
 
-    # Three payments (subscription, renewal, donation), every IPN accepted by the web
-    # process at the public URL.
-    assert len({d.payment_id for d in payments.deliveries}) == 3
+    # Three payments (subscription, renewal, donation); the renewal's IPNs were all
+    # lost, and reconciliation found it by its invoice. Every IPN sent was accepted
+    # by the web process at the public URL.
+    assert len(payments.payments) == 3
+    assert len({d.payment_id for d in payments.deliveries}) == 2
     assert {(d.url, d.response_status) for d in payments.deliveries} == {
         (f"{public_url}/webhooks/nowpayments", 200)
     }
+    listed = [c for c in payments.calls if c.path == "/v1/payment/"]
+    assert listed, "reconciliation never listed an invoice's payments"
+    assert {c.status for c in listed} == {200}
+    assert {c.status for c in payments.calls if c.path == "/v1/auth"} == {200}
     if shape.webhook:
         assert not telegram.calls_to("getUpdates"), "in webhook mode nothing polls"
         # Every update pushed to the web process was accepted at the first push: the

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from core.ports.payments import (
     Invoice,
     InvoiceRequest,
     MalformedNotification,
+    NotConfigured,
     ProviderRejected,
     Unavailable,
 )
@@ -86,7 +87,11 @@ class InMemoryPaymentGateway:
         secret: Secret | str,
         name: str = "fakepay",
         base_url: str = "https://pay.example.test",
+        *,
+        lists_payments: bool = True,
     ) -> None:
+        """``lists_payments=False``: an account without the credentials that listing
+        an invoice's payments needs (:meth:`payments_for_invoice` is NotConfigured)."""
         self._secret = secret if isinstance(secret, Secret) else Secret(secret)
         self._name = name
         self._base_url = base_url.rstrip("/")
@@ -94,6 +99,7 @@ class InMemoryPaymentGateway:
         """Every invoice asked for, in order (failed attempts included)."""
         self.failures = ScriptedFailures()
         self._payments: dict[str, ProviderNotification] = {}
+        self._lists_payments = lists_payments
 
     @property
     def name(self) -> str:
@@ -184,7 +190,8 @@ class InMemoryPaymentGateway:
     # -- reconciliation ------------------------------------------------------------
 
     def set_payment(self, notification: ProviderNotification) -> None:
-        """What :meth:`lookup_payment` reports for this payment from now on."""
+        """What :meth:`lookup_payment` (and, under its invoice id,
+        :meth:`payments_for_invoice`) reports for this payment from now on."""
         self._payments[notification.payment_id] = notification
 
     async def lookup_payment(self, payment_id: str) -> ProviderNotification:
@@ -193,3 +200,10 @@ class InMemoryPaymentGateway:
             return self._payments[payment_id]
         except KeyError:
             raise NotFound(f"the provider knows no payment {payment_id!r}") from None
+
+    async def payments_for_invoice(self, invoice_id: str) -> Sequence[ProviderNotification]:
+        if not self._lists_payments:
+            raise NotConfigured(f"{self._name}: this account cannot list payments")
+        self.failures.check()
+        # Payments in the order they were first set: the provider lists oldest first.
+        return [p for p in self._payments.values() if p.invoice_id == invoice_id]

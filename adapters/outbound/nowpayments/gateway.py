@@ -7,29 +7,40 @@ timeout. The provider's answers are translated in one place (:meth:`_refusal`):
 answer                 raised                                      breaker
 =====================  ==========================================  ===================
 404 on a look-up       NotFound                                    not a failure
+401/403 on /v1/auth    ProviderRejected (wrong account login)      not a failure
 429                    Unavailable with Retry-After as retry_after not a failure
 other 4xx              ProviderRejected                            not a failure
 5xx, timeout, network  Unavailable                                 failure
 =====================  ==========================================  ===================
 
-The API key and the IPN secret never appear in a log line or an exception message.
+Listing an invoice's payments (reconciliation of an invoice no IPN ever reported)
+needs more than the API key: a token from ``POST /v1/auth`` with the merchant
+account's email and password, valid five minutes. Without that login configured the
+call is NotConfigured; a token is reused until shortly before it expires, and a 401
+on the list gets one fresh token before giving up.
+
+The API key, the IPN secret, the account password and tokens never appear in a log
+line or an exception message.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import aiohttp
 import attrs
 
 from adapters.outbound.breaker import CircuitBreaker, mark_client_error
-from adapters.outbound.nowpayments.canonical import InvalidJson, parse
+from adapters.outbound.nowpayments.canonical import InvalidJson, JsonNumber, JsonValue, parse
 from adapters.outbound.nowpayments.ipn import PROVIDER, IpnVerifier, notification_from_payment
 from core.domain.payment import ProviderNotification
 from core.ports.errors import NotFound, PortError, Unavailable
@@ -37,6 +48,7 @@ from core.ports.payments import (
     Invoice,
     InvoiceRequest,
     MalformedNotification,
+    NotConfigured,
     ProviderRejected,
 )
 from core.ports.security import Secret
@@ -49,6 +61,13 @@ DEFAULT_BASE_URL = "https://api.nowpayments.io"
 
 _PAYMENT_ID = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 _MAX_MESSAGE = 200
+_TOKEN_LIFETIME = 240.0
+"""Seconds a token from /v1/auth is reused: NowPayments' last five minutes, and one
+renewed a minute early never expires between being taken and being sent."""
+_LIST_PAGE = 100
+_LIST_PAGES = 10
+"""Pages of one invoice's payments read at most: an invoice holds a payment and the
+odd extra deposit, never a thousand."""
 
 
 @attrs.frozen
@@ -66,6 +85,10 @@ class NowPaymentsSettings:
     is_fee_paid_by_user: bool = False
     timeout: float = 10.0
     """Seconds for one HTTP call, answer included."""
+    account_email: str | None = None
+    account_password: Secret | None = None
+    """The merchant account's login, only for listing an invoice's payments (the
+    provider wants a token from /v1/auth for that call); None: not listed."""
 
 
 class NowPaymentsGateway:
@@ -79,7 +102,9 @@ class NowPaymentsGateway:
         *,
         base_url: str = DEFAULT_BASE_URL,
         breaker: CircuitBreaker | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``clock``: seconds, for when a token must be renewed (tests move it)."""
         if not settings.api_key.reveal():
             raise ValueError("the NowPayments API key must not be empty")
         self._session = session
@@ -90,6 +115,9 @@ class NowPaymentsGateway:
             breaker = CircuitBreaker(PROVIDER, call_timeout=settings.timeout)
         self._breaker = breaker
         self._request_timeout = aiohttp.ClientTimeout(total=settings.timeout)
+        self._clock = clock
+        self._token: tuple[str, float] | None = None
+        """The /v1/auth token and when to stop using it (``clock`` seconds)."""
 
     @property
     def name(self) -> str:
@@ -137,6 +165,78 @@ class NowPaymentsGateway:
     def verify_notification(self, body: bytes, headers: Mapping[str, str]) -> ProviderNotification:
         return self._verifier.verify(body, headers)
 
+    async def payments_for_invoice(self, invoice_id: str) -> Sequence[ProviderNotification]:
+        if _PAYMENT_ID.match(invoice_id) is None:
+            raise ProviderRejected(f"{invoice_id!r} is not an invoice id NowPayments issues")
+        found: list[ProviderNotification] = []
+        for page in range(_LIST_PAGES):
+            payments, pages = await self._payment_page(invoice_id, page)
+            found.extend(payments)
+            if page + 1 >= pages:
+                break
+        return found
+
+    async def _payment_page(
+        self, invoice_id: str, page: int
+    ) -> tuple[list[ProviderNotification], int]:
+        query = {
+            "invoiceId": invoice_id,
+            "limit": _LIST_PAGE,
+            "page": page,
+            "sortBy": "created_at",
+            "orderBy": "asc",
+        }
+        path = f"/v1/payment/?{urlencode(query)}"
+
+        async def attempt(token: str) -> tuple[list[ProviderNotification], int] | None:
+            status, headers, payload = await self._send("GET", path, bearer=token)
+            if status == 401:
+                return None  # the token expired early or was revoked
+            if status != 200:
+                raise self._refusal(status, headers, payload, what="payment list")
+            try:
+                return _payments_from(parse(payload))
+            except (InvalidJson, MalformedNotification) as exc:
+                raise mark_client_error(
+                    Unavailable(f"unusable NowPayments payment list: {exc}")
+                ) from None
+
+        for renew in (False, True):
+            token = await self._bearer(renew=renew)
+            answer = await self._breaker.call(functools.partial(attempt, token))
+            if answer is not None:
+                return answer
+        raise ProviderRejected("NowPayments refused a fresh token for the payment list (401)")
+
+    async def _bearer(self, *, renew: bool) -> str:
+        """A token from /v1/auth: the one in hand while it lasts, unless ``renew``."""
+        if not renew and self._token is not None and self._clock() < self._token[1]:
+            return self._token[0]
+        email, password = self._settings.account_email, self._settings.account_password
+        if not email or password is None or not password.reveal():
+            raise NotConfigured(
+                "listing NowPayments payments needs the account's email and password "
+                "(PAYGATE_NOWPAYMENTS_EMAIL, PAYGATE_NOWPAYMENTS_PASSWORD)"
+            )
+        body = json.dumps({"email": email, "password": password.reveal()}).encode("utf-8")
+
+        async def attempt() -> str:
+            status, headers, payload = await self._send("POST", "/v1/auth", body)
+            if status in (401, 403):
+                self._provider_message(payload)  # read, redacted, never shown
+                raise mark_client_error(
+                    ProviderRejected(
+                        f"NowPayments refused the account's email and password ({status})"
+                    )
+                )
+            if status != 200:
+                raise self._refusal(status, headers, payload, what="sign-in")
+            return _token_from(payload)
+
+        token = await self._breaker.call(attempt)
+        self._token = (token, self._clock() + _TOKEN_LIFETIME)
+        return token
+
     def _invoice_body(self, request: InvoiceRequest) -> bytes:
         settings = self._settings
         fields: dict[str, Any] = {
@@ -158,11 +258,13 @@ class NowPaymentsGateway:
         return ("{" + price + "," + rest).encode("utf-8")
 
     async def _send(
-        self, method: str, path: str, body: bytes | None = None
+        self, method: str, path: str, body: bytes | None = None, *, bearer: str | None = None
     ) -> tuple[int, Mapping[str, str], bytes]:
         headers = {"x-api-key": self._settings.api_key.reveal(), "Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
+        if bearer is not None:
+            headers["Authorization"] = f"Bearer {bearer}"
         try:
             async with self._session.request(
                 method,
@@ -207,9 +309,19 @@ class NowPaymentsGateway:
         text = data.get("message") if isinstance(data, dict) else None
         if not isinstance(text, str):
             text = "no message"
-        # A provider that echoes the request back must not leak the key through us.
-        text = text.replace(self._settings.api_key.reveal(), "***")
+        # A provider that echoes the request back must not leak a secret through us.
+        for secret in self._secrets():
+            text = text.replace(secret, "***")
         return text[:_MAX_MESSAGE]
+
+    def _secrets(self) -> list[str]:
+        password = self._settings.account_password
+        secrets = [self._settings.api_key.reveal()]
+        if password is not None and password.reveal():
+            secrets.append(password.reveal())
+        if self._token is not None:
+            secrets.append(self._token[0])
+        return secrets
 
 
 def _invoice_from(payload: bytes) -> Invoice:
@@ -226,6 +338,31 @@ def _invoice_from(payload: bytes) -> Invoice:
     if id_ok and isinstance(url, str) and url.startswith(("https://", "http://")):
         return Invoice(invoice_id=str(invoice_id), url=url)
     raise Unavailable("NowPayments answered the invoice request without an invoice id and URL")
+
+
+def _token_from(payload: bytes) -> str:
+    try:
+        data = json.loads(payload)
+    except ValueError:
+        data = None
+    token = data.get("token") if isinstance(data, dict) else None
+    if isinstance(token, str) and token:
+        return token
+    raise Unavailable("NowPayments answered the sign-in without a token")
+
+
+def _payments_from(document: JsonValue) -> tuple[list[ProviderNotification], int]:
+    """The payments of one page of ``GET /v1/payment/`` and how many pages there are."""
+    if not isinstance(document, dict):
+        raise MalformedNotification("the payment list is not a JSON object")
+    data = document.get("data")
+    if not isinstance(data, list):
+        raise MalformedNotification("data: not a list of payments")
+    pages = document.get("pagesCount")
+    count = pages.as_decimal() if isinstance(pages, JsonNumber) else None
+    if count is None or count < 0 or count != count.to_integral_value():
+        raise MalformedNotification("pagesCount: not a count of pages")
+    return [notification_from_payment(item) for item in data], int(count)
 
 
 def _retry_after(value: str | None) -> float | None:

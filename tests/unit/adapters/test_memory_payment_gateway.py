@@ -7,6 +7,7 @@ import hmac
 import json
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from adapters.outbound.memory import InMemoryPaymentGateway
@@ -18,6 +19,7 @@ from core.ports.payments import (
     InvalidSignature,
     InvoiceRequest,
     MalformedNotification,
+    NotConfigured,
     ProviderRejected,
     Unavailable,
 )
@@ -216,3 +218,25 @@ async def test_lookup_reports_the_state_a_test_set(gateway: InMemoryPaymentGatew
     gateway.fail_next(Unavailable("provider down"))
     with pytest.raises(Unavailable):
         await gateway.lookup_payment(NOTIFICATION.payment_id)
+
+
+async def test_an_invoices_payments_are_listed_in_the_order_they_were_made(
+    gateway: InMemoryPaymentGateway,
+) -> None:
+    extra = attrs.evolve(NOTIFICATION, payment_id="5077125099", status=IntentStatus.WAITING)
+    other = attrs.evolve(NOTIFICATION, payment_id="5077125100", invoice_id="4522625844")
+    for notification in (NOTIFICATION, other, extra):
+        gateway.set_payment(notification)
+
+    assert await gateway.payments_for_invoice("4522625843") == [NOTIFICATION, extra]
+    assert await gateway.payments_for_invoice("4522625844") == [other]
+    assert await gateway.payments_for_invoice("1") == []
+
+
+async def test_an_account_without_listing_credentials_cannot_list() -> None:
+    gateway = InMemoryPaymentGateway(SECRET, lists_payments=False)
+    gateway.set_payment(NOTIFICATION)
+
+    with pytest.raises(NotConfigured):
+        await gateway.payments_for_invoice("4522625843")
+    assert await gateway.lookup_payment(NOTIFICATION.payment_id) == NOTIFICATION

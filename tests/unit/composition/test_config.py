@@ -123,3 +123,29 @@ def test_the_database_pool_holds_five_connections_unless_paygate_db_pool_size_sa
     assert load(PAYGATE_DB_POOL_SIZE="1").db_pool_size == 1
     assert load(PAYGATE_DB_POOL_SIZE="100").db_pool_size == 100
     assert load(PAYGATE_DB_POOL_SIZE="20").masked()["db_pool_size"] == "20"
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        ({"PAYGATE_NOWPAYMENTS_EMAIL": "shop@example.com"}, "PAYGATE_NOWPAYMENTS_PASSWORD"),
+        ({"PAYGATE_NOWPAYMENTS_PASSWORD": "hunter2-but-longer"}, "PAYGATE_NOWPAYMENTS_EMAIL"),
+    ],
+)
+def test_half_a_nowpayments_login_names_the_missing_half(
+    given: dict[str, str], missing: str
+) -> None:
+    with pytest.raises(ConfigError, match=missing) as refused:
+        load(**given)
+    assert "hunter2" not in str(refused.value)
+
+
+def test_the_nowpayments_login_is_optional_and_its_password_stays_masked() -> None:
+    assert load().nowpayments.account_email is None
+    config = load(
+        PAYGATE_NOWPAYMENTS_EMAIL="shop@example.com",
+        PAYGATE_NOWPAYMENTS_PASSWORD="hunter2-but-longer",
+    )
+    assert config.nowpayments.account_email == "shop@example.com"
+    assert config.masked()["nowpayments.account_password"] == "*** (set)"
+    assert "hunter2-but-longer" not in repr(config)

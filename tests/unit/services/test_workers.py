@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
 from core.domain.ids import ChatId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.outbox import OutboxStatus
@@ -16,6 +17,7 @@ from core.ports.alerts import Severity
 from core.ports.errors import Unavailable
 from core.ports.telegram import ChatGone
 from core.services.dispatch_outbox import DispatchSettings
+from core.services.invoicing import IssuedInvoice
 from core.services.publish_posts import TooSoon
 from tests.unit.services.world import CLOSED, OPEN, OWNER, World, build, usd
 
@@ -179,6 +181,82 @@ async def test_an_invoice_never_opened_is_abandoned_after_a_week(world: World) -
     late = await world.verify.execute(world.notification(invoice, IntentStatus.FINISHED))
     assert late.outcome is EventOutcome.STALE
     assert world.alerts.alerts[-1].severity is Severity.CRITICAL
+
+
+async def _invoice_id(world: World, invoice: IssuedInvoice) -> str:
+    async with world.uow() as tx:
+        invoice_id = (await tx.intents.get(invoice.intent_id)).invoice_id
+    assert invoice_id is not None
+    return invoice_id
+
+
+async def test_a_payment_whose_every_notification_was_lost_is_found_by_its_invoice(
+    world: World,
+) -> None:
+    channel = await world.channel()
+    invoice = await world.checkout.execute(USER, channel.id, 1)
+    invoice_id = await _invoice_id(world, invoice)
+    world.gateway.set_payment(
+        world.notification(invoice, IntentStatus.FINISHED, invoice_id=invoice_id)
+    )
+    elsewhere = await world.checkout.execute(UserId(43), channel.id, 1)  # paid nothing
+    world.clock.advance(timedelta(minutes=31))
+
+    report = await world.reconcile.run_once()
+
+    assert (report.checked, report.applied, report.failed) == (2, 1, 0)
+    async with world.uow() as tx:
+        assert await tx.subscriptions.find(USER, channel.id) is not None
+        assert await tx.subscriptions.find(UserId(43), channel.id) is None
+        # Found once: from now on the payment is looked up by its id.
+        assert (await tx.intents.get(invoice.intent_id)).payment_id is not None
+        assert (await tx.intents.get(elsewhere.intent_id)).status is IntentStatus.CREATED
+    assert (await world.reconcile.run_once()).applied == 0
+
+
+async def test_an_invoice_the_provider_lists_no_payment_for_is_abandoned_after_a_week(
+    world: World,
+) -> None:
+    channel = await world.channel()
+    await world.checkout.execute(USER, channel.id, 1)
+    world.clock.advance(timedelta(days=6))
+    early = await world.reconcile.run_once()
+    world.clock.advance(timedelta(days=1, minutes=1))
+    late = await world.reconcile.run_once()
+
+    assert (early.checked, early.abandoned) == (1, 0)
+    assert (late.checked, late.abandoned) == (1, 1)
+
+
+async def test_an_account_that_cannot_list_payments_still_abandons_after_a_week() -> None:
+    world = build(gateway=InMemoryPaymentGateway("test-ipn-secret", lists_payments=False))
+    channel = await world.channel()
+    invoice = await world.checkout.execute(USER, channel.id, 1)
+    world.gateway.set_payment(
+        world.notification(
+            invoice, IntentStatus.FINISHED, invoice_id=await _invoice_id(world, invoice)
+        )
+    )
+    world.clock.advance(timedelta(days=7, minutes=1))
+
+    report = await world.reconcile.run_once()
+
+    # Nothing to look it up by: the payment stays unknown until a notification comes.
+    assert (report.applied, report.abandoned, report.failed) == (0, 1, 0)
+
+
+async def test_a_provider_outage_while_listing_an_invoice_is_a_failed_check(
+    world: World,
+) -> None:
+    channel = await world.channel()
+    await world.checkout.execute(USER, channel.id, 1)
+    world.gateway.fail_next(Unavailable("down"))
+    world.clock.advance(timedelta(days=7, minutes=1))
+
+    report = await world.reconcile.run_once()
+
+    # Not abandoned on an outage: the provider may well list a payment next time.
+    assert (report.failed, report.abandoned) == (1, 0)
 
 
 async def test_posting_records_the_message_standing_in_the_chat(world: World) -> None:

@@ -117,6 +117,7 @@ class World:
         payment_id: str | None = None,
         parent: str | None = None,
         order_id: str | None = None,
+        invoice_id: str | None = None,
     ) -> ProviderNotification:
         intent_id = invoice.intent_id if isinstance(invoice, IssuedInvoice) else invoice
         if payment_id is None:
@@ -131,6 +132,7 @@ class World:
             pay_amount=Money.of(asked, "BTC"),
             actually_paid=Money.of(paid if paid is not None else asked, "BTC"),
             parent_payment_id=parent,
+            invoice_id=invoice_id,
         )
 
     async def pay(self, invoice: IssuedInvoice, **kw: Any) -> VerificationResult:
@@ -176,12 +178,13 @@ def build(
     fulfilment: FulfilmentSettings | None = None,
     uow: UnitOfWorkFactory | None = None,
     dispatch: DispatchSettings | None = None,
+    gateway: InMemoryPaymentGateway | None = None,
 ) -> World:
     """The core over in-memory adapters, or over ``uow`` (e.g. SQLAlchemy) if given."""
     clock = FrozenClock(START)
     ids = SequentialIdGenerator()
     uow = uow or InMemoryUnitOfWorkFactory()
-    gateway = InMemoryPaymentGateway(secret="test-ipn-secret")
+    gateway = gateway or InMemoryPaymentGateway(secret="test-ipn-secret")
     chat = InMemoryChatAccess()
     messenger = InMemoryMessenger()
     alerts = InMemoryAlertSink()
