@@ -33,7 +33,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import aiohttp
@@ -59,6 +59,7 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://api.nowpayments.io"
 
+_T = TypeVar("_T")
 _PAYMENT_ID = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
 _MAX_MESSAGE = 200
 _TOKEN_LIFETIME = 240.0
@@ -151,14 +152,7 @@ class NowPaymentsGateway:
                 raise mark_client_error(NotFound(f"no NowPayments payment {payment_id}"))
             if status != 200:
                 raise self._refusal(status, headers, payload, what="payment look-up")
-            try:
-                return notification_from_payment(parse(payload))
-            except (InvalidJson, MalformedNotification) as exc:
-                # The provider is up but said something we cannot use: retrying later
-                # is all a caller can do, and it is no reason to open the circuit.
-                raise mark_client_error(
-                    Unavailable(f"unusable NowPayments payment {payment_id}: {exc}")
-                ) from None
+            return _read(payload, notification_from_payment, f"payment {payment_id}")
 
         return await self._breaker.call(attempt)
 
@@ -194,12 +188,7 @@ class NowPaymentsGateway:
                 return None  # the token expired early or was revoked
             if status != 200:
                 raise self._refusal(status, headers, payload, what="payment list")
-            try:
-                return _payments_from(parse(payload))
-            except (InvalidJson, MalformedNotification) as exc:
-                raise mark_client_error(
-                    Unavailable(f"unusable NowPayments payment list: {exc}")
-                ) from None
+            return _read(payload, _payments_from, "payment list")
 
         for renew in (False, True):
             token = await self._bearer(renew=renew)
@@ -338,6 +327,16 @@ def _invoice_from(payload: bytes) -> Invoice:
     if id_ok and isinstance(url, str) and url.startswith(("https://", "http://")):
         return Invoice(invoice_id=str(invoice_id), url=url)
     raise Unavailable("NowPayments answered the invoice request without an invoice id and URL")
+
+
+def _read(payload: bytes, read: Callable[[JsonValue], _T], what: str) -> _T:
+    """``read`` of the provider's JSON answer."""
+    try:
+        return read(parse(payload))
+    except (InvalidJson, MalformedNotification) as exc:
+        # The provider is up but said something we cannot use: retrying later is all
+        # a caller can do, and it is no reason to open the circuit.
+        raise mark_client_error(Unavailable(f"unusable NowPayments {what}: {exc}")) from None
 
 
 def _token_from(payload: bytes) -> str:

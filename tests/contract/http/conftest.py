@@ -9,6 +9,8 @@ import pytest
 
 from adapters.outbound.memory import InMemoryUnitOfWorkFactory
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
+from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from tests.contract.backends_sql import make_cipher
 from tests.contract.http.shop import Shop, build_shop, nowpayments_gateway
 
 
@@ -21,3 +23,14 @@ def shop() -> Shop:
 async def gateway() -> AsyncIterator[NowPaymentsGateway]:
     async with nowpayments_gateway() as gateway:
         yield gateway
+
+
+@pytest.fixture
+async def dead_database_shop() -> AsyncIterator[Shop]:
+    """A shop whose database refuses every connection at once (nothing listens on
+    port 1): every unit of work is Unavailable."""
+    engine = create_engine("postgresql+asyncpg://paygate@127.0.0.1:1/paygate")
+    try:
+        yield build_shop(SqlUnitOfWorkFactory(engine, make_cipher()))
+    finally:
+        await engine.dispose()

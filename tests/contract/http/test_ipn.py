@@ -11,15 +11,12 @@ import pytest
 
 from adapters.inbound.http import HttpMetrics, HttpSettings, build_app
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from core.domain.ids import IntentId, UserId
 from core.domain.payment import EventOutcome
 from core.ports.alerts import Severity
-from tests.contract.backends_sql import make_cipher
 from tests.contract.http.shop import (
     WRONG_SECRET,
     Shop,
-    build_shop,
     make_deps,
     serve,
     signed,
@@ -151,18 +148,13 @@ async def test_a_signed_notification_for_an_unknown_order_is_recorded_alerted_ne
 
 
 async def test_a_dead_database_is_503_so_the_provider_retries(
-    gateway: NowPaymentsGateway,
+    dead_database_shop: Shop, gateway: NowPaymentsGateway
 ) -> None:
-    # Nothing listens on port 1: every connection is refused at once.
-    engine = create_engine("postgresql+asyncpg://paygate@127.0.0.1:1/paygate")
-    try:
-        shop = build_shop(SqlUnitOfWorkFactory(engine, make_cipher()))
-        body, headers = signed(shop.payload(IntentId("anyintent"), "finished"))
-        async with serve(build_app(make_deps(shop, gateway))) as client:
-            response = await client.post(URL, data=body, headers=headers)
-            answer = await response.json()
-    finally:
-        await engine.dispose()
+    shop = dead_database_shop
+    body, headers = signed(shop.payload(IntentId("anyintent"), "finished"))
+    async with serve(build_app(make_deps(shop, gateway))) as client:
+        response = await client.post(URL, data=body, headers=headers)
+        answer = await response.json()
 
     assert (response.status, answer) == (503, {"error": "temporarily unavailable; retry later"})
 

@@ -21,12 +21,10 @@ from adapters.inbound.http import (
 from adapters.outbound.memory import InMemoryRateLimiter
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
 from adapters.outbound.redis import RedisRateLimiter, connect_redis
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from core.domain.ids import IntentId, UserId
 from core.ports.alerts import Severity
 from core.ports.security import RateLimiter
-from tests.contract.backends_sql import make_cipher
-from tests.contract.http.shop import WRONG_SECRET, Shop, build_shop, make_deps, serve, signed
+from tests.contract.http.shop import WRONG_SECRET, Shop, make_deps, serve, signed
 
 SMALL = BucketSize(2, 0.5)
 
@@ -186,19 +184,13 @@ async def test_failed_webhooks_empty_the_senders_bucket_and_time_refills_it(
 
 
 async def test_a_webhook_the_database_could_not_take_is_not_charged_to_the_sender(
-    gateway: NowPaymentsGateway,
+    dead_database_shop: Shop, gateway: NowPaymentsGateway
 ) -> None:
-    # Nothing listens on port 1: every unit of work is Unavailable, answered 503.
-    engine = create_engine("postgresql+asyncpg://paygate@127.0.0.1:1/paygate")
-    try:
-        shop = build_shop(SqlUnitOfWorkFactory(engine, make_cipher()))
-        body, headers = signed(shop.payload(IntentId("anyintent"), "finished"))
-        async with serve(build_app(make_deps(shop, gateway, bucket=SMALL))) as client:
-            answers = [
-                await client.post("/webhooks/nowpayments", data=body, headers=headers)
-                for _ in range(4)
-            ]
-    finally:
-        await engine.dispose()
+    shop = dead_database_shop
+    body, headers = signed(shop.payload(IntentId("anyintent"), "finished"))
+    async with serve(build_app(make_deps(shop, gateway, bucket=SMALL))) as client:
+        answers = [
+            await client.post("/webhooks/nowpayments", data=body, headers=headers) for _ in range(4)
+        ]
 
     assert [a.status for a in answers] == [503] * 4
