@@ -78,6 +78,9 @@ class Config:
     environment: Environment
     database_url: str
     db_pool_size: int
+    db_start_wait_seconds: float
+    """``PAYGATE_DB_START_WAIT_SECONDS``: how long a starting process waits for a
+    database it cannot reach yet (started after it, restarting) before giving up."""
     """``PAYGATE_DB_POOL_SIZE``: database connections each process keeps for reuse;
     a burst may open as many again, closed when returned."""
     redis_url: str | None
@@ -239,6 +242,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _start_wait(value: str) -> float:
+    seconds = float(value)
+    if not 0 <= seconds <= 600:  # also refuses nan and inf
+        raise ValueError("out of range")
+    return seconds
+
+
 def _pool_size(value: str) -> int:
     size = int(value)
     # The cap catches a stray digit before one process takes every connection a
@@ -306,6 +316,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         database_url=db,
         db_pool_size=r.parsed(
             "PAYGATE_DB_POOL_SIZE", 5, _pool_size, "a whole number of connections in 1..100"
+        ),
+        db_start_wait_seconds=r.parsed(
+            "PAYGATE_DB_START_WAIT_SECONDS", 30.0, _start_wait, "seconds in 0..600"
         ),
         redis_url=r.optional("PAYGATE_REDIS_URL"),
         http_host=r.text("PAYGATE_HTTP_HOST", "127.0.0.1"),

@@ -13,6 +13,7 @@ import contextlib
 import inspect
 import logging
 import signal
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -29,6 +30,7 @@ from core.domain.signing import MacKeyring
 from core.ports.alerts import AlertSink
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore
+from core.ports.errors import Unavailable
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
@@ -190,14 +192,42 @@ Starter = Callable[[Process], Awaitable[None]]
 """Starts one more part of a process (HTTP server, bot) and registers its cleanup."""
 
 
-async def _check_schema(infra: Infrastructure) -> None:
+async def _check_schema(infra: Infrastructure, config: Config) -> None:
     # Only the engine is open yet: a refused start has not called Telegram, taken a
     # Redis connection or listened on a port.
     try:
-        await check_schema_revision(await _resolve(infra.engine))
+        engine = await _resolve(infra.engine)
+        await wait_for_database(lambda: check_schema_revision(engine), config.db_start_wait_seconds)
     except BaseException:
         await infra.shutdown_resources()  # type: ignore[misc]
         raise
+
+
+async def wait_for_database(
+    check: Callable[[], Awaitable[None]],
+    within: float,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> None:
+    """Run ``check`` until it passes, retrying Unavailable (a database that is not up
+    yet, or restarting) with growing pauses for at most ``within`` seconds, then
+    raising it. Anything else (a schema at the wrong revision) is raised at once:
+    waiting does not migrate a database."""
+    deadline = clock() + within
+    pause = 0.5
+    while True:
+        try:
+            await check()
+            return
+        except Unavailable as exc:
+            left = deadline - clock()
+            if left <= 0:
+                raise
+            pause = min(pause, left)
+            logger.warning("the database is not reachable yet (%s); retrying in %.1f s", exc, pause)
+            await sleep(pause)
+            pause = min(pause * 2, 5.0)
 
 
 async def start_process(
@@ -213,7 +243,7 @@ async def start_process(
     database is not at the schema revision this release needs."""
     infra = infra or Infrastructure(config=config)
     uc = UseCases(infra=infra, config=config)
-    await _check_schema(infra)
+    await _check_schema(infra, config)
     await infra.init_resources()  # type: ignore[misc]
     try:
         services = await resolve_services(infra, uc)

@@ -10,6 +10,7 @@ import contextlib
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -97,3 +98,33 @@ async def test_each_process_engine_pools_paygate_db_pool_size_connections(
             assert engine.pool.checkedout() == 14
     finally:
         await infra.shutdown_resources()  # type: ignore[misc]
+
+
+def test_a_process_waits_for_an_unreachable_database_then_stops_in_one_line(
+    tmp_path: Path,
+) -> None:
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "composition.cli", "web"],
+        env={
+            **KEYS,
+            # Nothing listens on port 1: every connection is refused at once.
+            "PAYGATE_DATABASE_URL": "postgresql://paygate:s3cret-pw@127.0.0.1:1/paygate",
+            "PAYGATE_DB_START_WAIT_SECONDS": "1.5",
+            "PATH": "/usr/bin:/bin",
+            "PYTHONPATH": str(REPO),
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+
+    lines = done.stderr.splitlines()
+    assert done.returncode == 1, done.stderr
+    assert lines[-1].startswith("paygate: read the schema revision: the database is unavailable")
+    assert sum("not reachable yet" in line for line in lines) >= 2
+    assert "s3cret-pw" not in done.stderr
+    assert 1.5 <= elapsed < 30

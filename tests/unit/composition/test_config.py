@@ -51,6 +51,10 @@ def test_defaults_are_the_embedded_development_setup() -> None:
         ("PAYGATE_DB_POOL_SIZE", "0"),
         ("PAYGATE_DB_POOL_SIZE", "101"),
         ("PAYGATE_DB_POOL_SIZE", "five"),
+        ("PAYGATE_DB_START_WAIT_SECONDS", "-1"),
+        ("PAYGATE_DB_START_WAIT_SECONDS", "601"),
+        ("PAYGATE_DB_START_WAIT_SECONDS", "nan"),
+        ("PAYGATE_DB_START_WAIT_SECONDS", "soon"),
     ],
 )
 def test_a_malformed_setting_names_its_variable(name: str, value: str) -> None:
@@ -149,3 +153,9 @@ def test_the_nowpayments_login_is_optional_and_its_password_stays_masked() -> No
     assert config.nowpayments.account_email == "shop@example.com"
     assert config.masked()["nowpayments.account_password"] == "*** (set)"
     assert "hunter2-but-longer" not in repr(config)
+
+
+def test_a_starting_process_waits_half_a_minute_for_its_database_unless_told() -> None:
+    assert load().db_start_wait_seconds == 30.0
+    assert load(PAYGATE_DB_START_WAIT_SECONDS="0").db_start_wait_seconds == 0.0
+    assert load(PAYGATE_DB_START_WAIT_SECONDS="2.5").db_start_wait_seconds == 2.5
