@@ -37,24 +37,24 @@ def _tables(path: Path) -> set[str]:
     return {name for (name,) in rows}
 
 
-@pytest.mark.parametrize("role", ["run", "web", "bot", "worker"])
-def test_every_process_refuses_an_empty_database_in_one_line(role: str, tmp_path: Path) -> None:
-    database = tmp_path / "empty.db"
-    done = subprocess.run(  # noqa: S603 - our own interpreter and module
+def paygate(role: str, settings: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``paygate <role>`` as a deployment starts it: configured by its environment only."""
+    return subprocess.run(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "composition.cli", role],
-        env={
-            **KEYS,
-            "PAYGATE_DATABASE_URL": f"sqlite:///{database}",
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(REPO),
-        },
+        env={**KEYS, **settings, "PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO)},
         # Not the repository: a developer's .env there must not configure this process.
-        cwd=tmp_path,
+        cwd=cwd,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.parametrize("role", ["run", "web", "bot", "worker"])
+def test_every_process_refuses_an_empty_database_in_one_line(role: str, tmp_path: Path) -> None:
+    database = tmp_path / "empty.db"
+    done = paygate(role, {"PAYGATE_DATABASE_URL": f"sqlite:///{database}"}, tmp_path)
 
     assert done.returncode == 1, done.stderr
     assert done.stderr == (
@@ -104,21 +104,14 @@ def test_a_process_waits_for_an_unreachable_database_then_stops_in_one_line(
     tmp_path: Path,
 ) -> None:
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-m", "composition.cli", "web"],
-        env={
-            **KEYS,
+    done = paygate(
+        "web",
+        {
             # Nothing listens on port 1: every connection is refused at once.
             "PAYGATE_DATABASE_URL": "postgresql://paygate:s3cret-pw@127.0.0.1:1/paygate",
             "PAYGATE_DB_START_WAIT_SECONDS": "1.5",
-            "PATH": "/usr/bin:/bin",
-            "PYTHONPATH": str(REPO),
         },
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+        tmp_path,
     )
     elapsed = time.monotonic() - started
 
