@@ -29,9 +29,8 @@ from __future__ import annotations
 import json
 import re
 from decimal import Decimal
+from json.encoder import encode_basestring as _encode_basestring
 from typing import TypeAlias
-
-import attrs
 
 __all__ = [
     "MAX_DEPTH",
@@ -53,20 +52,45 @@ class InvalidJson(ValueError):
     """The body is not JSON that JavaScript's ``JSON.parse`` would accept."""
 
 
-@attrs.frozen
 class JsonNumber:
-    """A JSON number exactly as written in the body."""
+    """A JSON number exactly as written in the body.
 
-    text: str
+    A plain class with one slot rather than an attrs class: every number of every
+    notification becomes one, and this constructor is the cheapest there is."""
+
+    __slots__ = ("_text",)
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    @property
+    def text(self) -> str:
+        return self._text
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, JsonNumber):
+            return NotImplemented
+        return self._text == other._text
+
+    def __hash__(self) -> int:
+        return hash((JsonNumber, self._text))
+
+    def __repr__(self) -> str:
+        return f"JsonNumber(text={self._text!r})"
 
     def as_decimal(self) -> Decimal:
         return Decimal(self.text)
 
     def as_js(self) -> str:
         """How ``JSON.stringify`` writes this number after ``JSON.parse`` read it."""
+        text = self.text
+        if len(text) <= 15 and text.isascii() and text.isdigit():
+            # A whole number of at most 15 digits is exact in a double, and JSON has
+            # no leading zeros: JavaScript writes it back as it was written.
+            return text
         # float() of the decimal text rounds correctly to the nearest double, as
         # JSON.parse does; overflow gives inf, which JSON.stringify writes as null.
-        return js_number(float(self.text))
+        return js_number(float(text))
 
 
 JsonValue: TypeAlias = "bool | str | JsonNumber | list[JsonValue] | dict[str, JsonValue] | None"
@@ -93,7 +117,10 @@ def parse(body: bytes) -> JsonValue:
         )
     except (ValueError, RecursionError) as exc:
         raise InvalidJson(f"body is not valid JSON: {exc}") from exc
-    _check_depth(value, 0)
+    # Each level of nesting opens with a bracket: a body with no more brackets than
+    # the limit (counting those inside strings too) cannot nest deeper than it.
+    if text.count("{") + text.count("[") > MAX_DEPTH:
+        _check_depth(value, 0)
     return value
 
 
@@ -139,14 +166,35 @@ def _write(value: JsonValue, out: list[str]) -> None:
             _write(item, out)
         out.append("]")
     else:
-        out.append("{")
-        for index, key in enumerate(_js_key_order(value)):
-            if index:
-                out.append(",")
-            out.append(_quote(key))
-            out.append(":")
+        separator = "{"
+        for key, quoted in _object_keys(value):
+            out.append(separator)
+            out.append(quoted)
             _write(value[key], out)
-        out.append("}")
+            separator = ","
+        out.append("}" if separator == "," else "{}")
+
+
+_SHAPES_KEPT = 256
+"""Object shapes (their keys, in body order) whose JavaScript key order is kept: the
+provider's bodies come in a handful of shapes, so a notification's keys are sorted
+and quoted once, not on every request. Bounded, so hostile bodies with ever new keys
+cost only the sorting they would have cost anyway."""
+
+_shapes: dict[tuple[str, ...], tuple[tuple[str, str], ...]] = {}
+
+
+def _object_keys(obj: dict[str, JsonValue]) -> tuple[tuple[str, str], ...]:
+    """Each key in the order ``JSON.stringify`` writes them, with its quoted form and
+    the colon that follows it."""
+    shape = tuple(obj)
+    keys = _shapes.get(shape)
+    if keys is None:
+        keys = tuple((key, _quote(key) + ":") for key in _js_key_order(obj))
+        if len(_shapes) >= _SHAPES_KEPT:
+            _shapes.clear()
+        _shapes[shape] = keys
+    return keys
 
 
 _MAX_ARRAY_INDEX = 2**32 - 2
@@ -193,7 +241,14 @@ def _escape(match: re.Match[str]) -> str:
     return _SHORT_ESCAPES.get(text) or f"\\u{ord(text):04x}"
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _quote(text: str) -> str:
+    if _SURROGATE.search(text) is None:
+        # Without surrogates, the json module's C escaper writes exactly what
+        # JavaScript writes (the same escapes, lower-case \u00xx, the rest as is).
+        return _encode_basestring(text)
     return '"' + _NEEDS_ESCAPE.sub(_escape, text) + '"'
 
 

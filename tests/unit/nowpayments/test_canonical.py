@@ -60,6 +60,12 @@ def hmac_hex(secret: str, message: str) -> str:
         ("9007199254740993", "9007199254740992"),
         ("12345678901234567890", "12345678901234567000"),
         ("1e400", "null"),
+        ("0", "0"),
+        ("100", "100"),
+        ("-12", "-12"),
+        ("123456789012345", "123456789012345"),
+        ("9999999999999999", "10000000000000000"),
+        ("0.00012345", "0.00012345"),
         ("1.7976931348623157e308", "1.7976931348623157e+308"),
     ],
 )
@@ -100,6 +106,23 @@ def test_array_index_keys_come_first_in_numeric_order() -> None:
     assert ours('{"b":1,"10":2,"9":3,"01":4,"4294967295":5}') == (
         '{"9":3,"10":2,"01":4,"4294967295":5,"b":1}'
     )
+
+
+def test_objects_with_the_same_keys_in_any_order_are_written_alike() -> None:
+    first = ours('{"b":1,"a":{"y":2,"x":3}}')
+    again = ours('{"a":{"x":3,"y":2},"b":1}')
+
+    assert first == again == '{"a":{"x":3,"y":2},"b":1}'
+
+
+def test_more_object_shapes_than_are_remembered_are_all_still_sorted() -> None:
+    shapes = [{f"k{n}": 1, f"a{n}": 2, "10": 3, "9": 4} for n in range(600)]
+
+    written = [canonical(json.loads(json.dumps(shape), parse_int=JsonNumber)) for shape in shapes]
+
+    assert written[0] == '{"9":4,"10":3,"a0":2,"k0":1}'
+    assert written[599] == '{"9":4,"10":3,"a599":2,"k599":1}'
+    assert canonical(json.loads('{"k0":1,"a0":2,"10":3,"9":4}', parse_int=JsonNumber)) == written[0]
 
 
 def test_nested_objects_are_sorted_and_arrays_keep_their_order() -> None:
