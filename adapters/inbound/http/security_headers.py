@@ -77,18 +77,24 @@ def _csp(environment: Environment, nonce: str) -> str:
     return "; ".join(directives)
 
 
+_STATIC = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
+}
+_HSTS = {"Strict-Transport-Security": f"max-age={HSTS_MAX_AGE}; includeSubDomains"}
+_NONCE_MARK = "\x00nonce\x00"
+# The policy is written once per environment and only the nonce filled in per response.
+_CSP_PARTS = {env: _csp(env, _NONCE_MARK).split(_NONCE_MARK) for env in Environment}
+
+
 def security_headers(environment: Environment, nonce: str) -> dict[str, str]:
-    headers = {
-        "Content-Security-Policy": _csp(environment, nonce),
-        "X-Content-Type-Options": "nosniff",
-        "X-Frame-Options": "DENY",
-        "Referrer-Policy": "no-referrer",
-        "Cross-Origin-Opener-Policy": "same-origin",
-        "Cross-Origin-Resource-Policy": "same-origin",
-        "Permissions-Policy": "camera=(), microphone=(), geolocation=(), payment=()",
-    }
+    headers = {"Content-Security-Policy": nonce.join(_CSP_PARTS[environment]), **_STATIC}
     if environment is Environment.PRODUCTION:
-        headers["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE}; includeSubDomains"
+        headers |= _HSTS
     return headers
 
 

@@ -69,6 +69,12 @@ class InMemoryRateLimiter:
             raise ValueError(f"a hit costs 0..{self._capacity} tokens, got {cost}")
         now = self._clock.now()
         self._drop_full(now)
+        if cost == 0 and key not in self._buckets:
+            # A look at a full bucket changes nothing, and no bucket is a full one:
+            # webhooks look on every request and are charged only when they fail.
+            return RateDecision(
+                allowed=True, limit=self._capacity, remaining=self._capacity, retry_after=0.0
+            )
         bucket = self._buckets.pop(key, None)
         tokens = Fraction(self._capacity) if bucket is None else self._refilled(bucket, now)
         needed = max(cost, 1)  # a look (cost 0) is allowed while a token is left

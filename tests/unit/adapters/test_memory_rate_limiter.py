@@ -37,6 +37,18 @@ async def test_past_the_key_limit_the_least_recently_used_bucket_goes() -> None:
     assert (await limiter.hit("b")).allowed is True
 
 
+async def test_looks_at_keys_without_a_bucket_keep_no_bucket() -> None:
+    limiter = InMemoryRateLimiter(FrozenClock(), capacity=3, refill_per_second=1)
+    for n in range(20):
+        decision = await limiter.hit(f"webhook:{n}", cost=0)
+        assert (decision.allowed, decision.remaining) == (True, 3)
+
+    assert len(limiter) == 0
+    await limiter.hit("webhook:7")
+    assert (await limiter.hit("webhook:7", cost=0)).remaining == 2
+    assert len(limiter) == 1
+
+
 async def test_decimal_rates_refill_exactly() -> None:
     clock = FrozenClock()
     limiter = InMemoryRateLimiter(clock, capacity=1, refill_per_second=Decimal("0.1"))
