@@ -2,35 +2,39 @@
 
 Chaining reads the last event and writes the next one; two appenders doing that at
 once would both chain onto the same event and fork the log. So appenders take
-turns: on Postgres under a transaction-scoped advisory lock (held to commit, so the
-next appender reads this event), on SQLite under the write lock every unit of work
-already holds. The primary key on ``seq`` refuses a fork should anything slip by.
+turns, held to commit so the next appender reads this event. The primary key on
+``seq`` refuses a fork should anything slip by.
 
 The turn is one lock for the whole log, so every payment of every channel queues on
 it: records are therefore kept in the unit of work and chained just before it
 commits, which holds the turn for the end of the transaction only instead of from
 the first append to the commit. On Postgres the turn is the row lock of
-``audit_head`` (the chain's last seq and hash): updating it waits for the turn and
-returns the newest committed head in one statement, and the events go with the
-unit of work's other held-back rows, with the new head, in one more (see
-``WriteBehind``). On SQLite: read the tail, one insert of all of them, commit.
+``audit_head`` (the chain's last seq and hash), taken by the unit of work's last
+statement, which also hashes the records onto the head, inserts them and moves
+the head, with the other held-back rows (see ``WriteBehind``). On SQLite, under the
+write lock every unit of work already holds: read the tail, chain in Python, one
+insert of all of them, commit.
 """
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Row, func, insert, literal, select, update
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Row, insert, select
 
 from adapters.outbound.sqla.tables import audit_events as t
-from adapters.outbound.sqla.tables import audit_head
 from adapters.outbound.sqla.transaction import SqlTransaction
-from core.domain.audit import GENESIS_HASH, AuditEvent, AuditRecord
+from core.domain.audit import AuditEvent, AuditRecord
+
+_DETAILS = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
+
+
+def details_text(details: Mapping[str, str]) -> str:
+    """How an event's details are stored: a JSON object of strings."""
+    return _DETAILS.encode(dict(details))
 
 
 def event_to_row(event: AuditEvent) -> dict[str, Any]:
@@ -40,7 +44,7 @@ def event_to_row(event: AuditEvent) -> dict[str, Any]:
         "actor": event.actor,
         "action": event.action,
         "subject": event.subject,
-        "details": json.dumps(dict(event.details), sort_keys=True, ensure_ascii=False),
+        "details": details_text(event.details),
         "prev_hash": event.prev_hash,
         "hash": event.hash,
     }
@@ -60,28 +64,6 @@ def event_from_row(row: Row[Any]) -> AuditEvent:
 
 
 _TAIL = select(t).order_by(t.c.seq.desc()).limit(1)
-# Touching the head takes the turn; after a wait it returns the head the previous
-# appender committed (Postgres re-reads an updated row once its lock is free).
-_TAKE_HEAD = (
-    update(audit_head)
-    .where(audit_head.c.id == 1)
-    .values(seq=audit_head.c.seq)
-    .returning(audit_head.c.seq, audit_head.c.hash)
-)
-# A database whose head row is missing (emptied by hand or by tests) gets it back
-# from the stored events; of two units of work doing this at once, one inserts.
-_SEED_HEAD = (
-    postgresql.insert(audit_head)
-    .from_select(
-        ["id", "seq", "hash"],
-        select(
-            literal(1),
-            func.coalesce(func.max(t.c.seq), 0),
-            func.coalesce(_TAIL.with_only_columns(t.c.hash).scalar_subquery(), GENESIS_HASH),
-        ),
-    )
-    .on_conflict_do_nothing(index_elements=["id"])
-)
 _ALL = select(t).order_by(t.c.seq)
 _INSERT = insert(t)
 
@@ -124,30 +106,22 @@ class SqlAuditLog:
         self._pending.clear()
 
     async def _chain_behind(self) -> None:
-        behind = self._tx.behind
-        if behind.head is not None:  # chained once already, not sent yet
-            seq, last_hash = behind.head
-        else:
-            seq, last_hash = await self._take_head()
         rows = []
         for record, at in self._pending:
-            event = AuditEvent.follow(seq, last_hash, at, record)
-            rows.append(event_to_row(event))
-            seq, last_hash = event.seq, event.hash
-        behind.hold(t.name, rows)
-        behind.head = (seq, last_hash)
+            before, after = AuditEvent.digest_parts(at, record)
+            rows.append(
+                {
+                    "at": at,
+                    "actor": record.actor,
+                    "action": record.action,
+                    "subject": record.subject,
+                    "details": details_text(record.details),
+                    "before": before,
+                    "after": after,
+                }
+            )
+        self._tx.behind.hold(t.name, rows)
         self._pending.clear()
-
-    async def _take_head(self) -> tuple[int, str]:
-        # Before the held rows (not after): they go with the events, in one statement.
-        take = functools.partial(self._tx.execute, _TAKE_HEAD, "take the audit turn")
-        head = (await take(after_held=False)).first()
-        if head is None:
-            await self._tx.execute(_SEED_HEAD, "seed the audit head", after_held=False)
-            head = (await take(after_held=False)).first()
-        if head is None:
-            raise RuntimeError("the audit head row could not be created")
-        return int(head.seq), str(head.hash)
 
     async def all(self) -> Sequence[AuditEvent]:
         await self.flush()

@@ -49,11 +49,14 @@ def _row_id(message: OutboxMessage) -> int:
     return int(message.id)
 
 
+_PAYLOAD = json.JSONEncoder(ensure_ascii=False)
+
+
 def _pending_row(key: str, effect: Effect, at: datetime) -> dict[str, Any]:
     return {
         "key": key,
         "kind": effect.kind.value,
-        "payload": json.dumps(effect_to_payload(effect), ensure_ascii=False),
+        "payload": _PAYLOAD.encode(effect_to_payload(effect)),
         "created_at": at,
         "available_at": at,
         "status": OutboxStatus.PENDING.value,

@@ -5,7 +5,7 @@ and their payers' subscriptions in one statement: the fulfilment reads those nex
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Row, Table, and_, select
@@ -57,12 +57,10 @@ class _Part:
     """The columns of one table in a joined row, under their own names, for the
     row functions of that table's repository."""
 
-    def __init__(self, row: Row[Any], prefix: str) -> None:
-        self._mapping = {
-            name[len(prefix) :]: value
-            for name, value in row._mapping.items()
-            if isinstance(name, str) and name.startswith(prefix)
-        }
+    __slots__ = ("_mapping",)
+
+    def __init__(self, row: Row[Any], columns: tuple[tuple[str, int], ...]) -> None:
+        self._mapping = {name: row[index] for name, index in columns}
 
     def __getattr__(self, name: str) -> Any:
         try:
@@ -71,14 +69,24 @@ class _Part:
             raise AttributeError(name) from None
 
 
-def _part(row: Row[Any], prefix: str) -> Row[Any]:
-    return cast(Row[Any], _Part(row, prefix))
+def _columns(keys: Sequence[str], prefix: str) -> tuple[tuple[str, int], ...]:
+    """Where a table's columns are in the joined rows: (own name, position)."""
+    return tuple(
+        (name[len(prefix) :], index) for index, name in enumerate(keys) if name.startswith(prefix)
+    )
+
+
+def _part(row: Row[Any], columns: tuple[tuple[str, int], ...]) -> Row[Any]:
+    return cast(Row[Any], _Part(row, columns))
 
 
 async def read_intents(
     tx: SqlTransaction, intent_ids: Collection[IntentId], cipher: Cipher
 ) -> Mapping[IntentId, PaymentIntent]:
     rows = await tx.execute(_STATEMENT, "read intents", {"intent_ids": sorted(set(intent_ids))})
+    keys = list(rows.keys())
+    intent_columns, channel_columns = _columns(keys, "i_"), _columns(keys, "c_")
+    subscription_columns = _columns(keys, "s_")
     found: dict[IntentId, PaymentIntent] = {}
     owned: dict[Buyer, Subscription | None] = {}
     channel_rows: dict[ChannelId, Row[Any]] = {}
@@ -88,16 +96,21 @@ async def read_intents(
     for row in rows:  # by intent, then by tier
         intent_id = IntentId(row.i_id)
         if intent_id not in found:
-            intent = found[intent_id] = intent_from_row(_part(row, "i_"))
+            intent = found[intent_id] = intent_from_row(_part(row, intent_columns))
             buyer = (intent.user_id, intent.channel_id)
-            owned[buyer] = None if row.s_id is None else subscription_from_row(_part(row, "s_"))
+            owned[buyer] = (
+                None
+                if row.s_id is None
+                else subscription_from_row(_part(row, subscription_columns))
+            )
             if row.c_id is not None and ChannelId(row.c_id) not in channel_rows:
                 channel_rows[ChannelId(row.c_id)] = row
                 tiers_from[ChannelId(row.c_id)] = intent_id
         if row.tier_number is not None and tiers_from.get(ChannelId(row.c_id)) == intent_id:
             tiers[ChannelId(row.c_id)].append(tier_from_row(row))
     known: dict[ChannelId, Channel] = {
-        cid: channel_from_row(_part(r, "c_"), tiers[cid], cipher) for cid, r in channel_rows.items()
+        cid: channel_from_row(_part(r, channel_columns), tiers[cid], cipher)
+        for cid, r in channel_rows.items()
     }
     tx.known.remember(known, owned)
     return found

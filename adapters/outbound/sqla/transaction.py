@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from adapters.outbound.sqla.arrays import BatchInsert, columns
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.known_rows import KnownRows
-from adapters.outbound.sqla.write_behind import WriteBehind
+from adapters.outbound.sqla.write_behind import SEED_HEAD, WriteBehind
 
 
 class NotInUnitOfWork(RuntimeError):
@@ -41,11 +41,18 @@ class SqlTransaction:
 
     async def send_behind(self) -> None:
         """Send the rows held back, if any."""
-        sent = self.behind.take()
-        if sent is not None:
-            statement, params = sent
-            with translated("write held-back rows"):
-                await self.conn.execute(statement, params)
+        held = self.behind.take()
+        if held is None:
+            return
+        with translated("write held-back rows"):
+            result = await self.conn.execute(held.statement, held.params)
+            if held.audit is None or result.first() is not None:
+                return
+            # The audit chain's head row was missing: put it back, then chain.
+            await self.conn.execute(SEED_HEAD)
+            statement, params = held.audit
+            if (await self.conn.execute(statement, params)).first() is None:
+                raise RuntimeError("the audit head row could not be created")
 
     @property
     def conn(self) -> AsyncConnection:

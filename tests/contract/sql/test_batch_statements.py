@@ -14,10 +14,11 @@ from typing import Any
 
 import attrs
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla import SqlUnitOfWorkFactory
+from adapters.outbound.sqla.tables import audit_head
 from core.domain.audit import AuditRecord, verify_chain
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -249,13 +250,39 @@ async def test_a_commit_sends_the_outbox_rows_and_audit_events_in_one_statement(
             for key in keys:
                 await uow.audit.append(AuditRecord("test", "queued", key), at())
             await uow.commit()
-    # One statement takes the audit turn and reads the head, one writes everything.
-    assert len(sent) == 2
+    # One statement takes the audit turn, chains the events onto the head and writes
+    # everything.
+    assert len(sent) == 1
     async with uows() as uow:
         assert [await uow.outbox.get(k) is not None for k in keys] == [True] * 3
         events = await uow.audit.all()
     assert [e.subject for e in events[-3:]] == keys
     assert verify_chain(events)
+
+
+@pytest.mark.postgres
+async def test_a_lost_audit_head_is_rebuilt_from_the_stored_tail(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
+) -> None:
+    engine, uows = postgres
+    async with uows() as uow:
+        for n in range(3):
+            await uow.audit.append(AuditRecord("test", "before", f"n{n}"), at())
+        await uow.commit()
+    async with engine.begin() as conn:
+        await conn.execute(delete(audit_head))  # emptied by hand
+
+    async with uows() as uow:
+        await uow.audit.append(AuditRecord("test", "after", "n3"), at())
+        await uow.commit()
+
+    async with uows() as uow:
+        events = await uow.audit.all()
+    async with engine.connect() as conn:
+        head = (await conn.execute(select(audit_head.c.seq, audit_head.c.hash))).one()
+    assert [e.seq for e in events] == [1, 2, 3, 4]
+    assert verify_chain(events)
+    assert (head.seq, head.hash) == (4, events[-1].hash)
 
 
 @pytest.mark.postgres
@@ -388,12 +415,12 @@ async def test_a_naive_time_in_a_batch_is_refused_and_nothing_of_it_is_stored(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("size", [1, 5])
-async def test_a_batch_of_payments_costs_five_statements_on_postgres(
+async def test_a_batch_of_payments_costs_four_statements_on_postgres(
     postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory], size: int
 ) -> None:
     # Read the intents (with their channels and the payers' subscriptions), record
-    # the events, advance the intents, take the audit turn, write everything else:
-    # five statements (plus BEGIN and COMMIT) whether the batch pays for one or five.
+    # the events, advance the intents, write everything else with the audit chain:
+    # four statements (plus BEGIN and COMMIT) whether the batch pays for one or five.
     engine, uows = postgres
     world = build(uow=uows)
     channel = await world.channel()
@@ -402,7 +429,7 @@ async def test_a_batch_of_payments_costs_five_statements_on_postgres(
     with statements(engine) as sent:
         results = await world.verify.execute_many(notes)
     assert [getattr(r, "outcome", r) for r in results] == [EventOutcome.GRANTED] * size
-    assert len(sent) == 5
+    assert len(sent) == 4
     effects = await world.effects()
     assert len([e for e in effects if isinstance(e, IssueInvite)]) == size
     async with uows() as uow:
