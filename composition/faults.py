@@ -35,7 +35,7 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from enum import StrEnum
 from typing import NoReturn
@@ -47,7 +47,7 @@ from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, IntentId, MessageId, UserId
 from core.domain.messages import OutgoingMessage
 from core.domain.outbox import OutboxMessage
-from core.domain.payment import PaymentEvent
+from core.domain.payment import EventKey, PaymentEvent
 from core.domain.rights import ChatRights
 from core.ports.repositories import (
     OutboxRepository,
@@ -223,6 +223,9 @@ class _WatchedEvents:
                 self._uow.recorded = f"payment {event.payment_id} {event.status}"
                 self._uow.faults.reached(FaultPoint.AFTER_EVENT_INSERT, self._uow.recorded)
         return stored
+
+    def expect(self, keys: Collection[EventKey]) -> None:
+        self._inner.expect(keys)
 
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
         return await self._inner.for_intent(intent_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import TypeAlias
 
 import attrs
 
@@ -62,6 +63,10 @@ class EventOutcome(StrEnum):
     UNKNOWN_ORDER = "unknown_order"  # signed, but for no intent of ours
 
 
+EventKey: TypeAlias = tuple[str, str, IntentStatus]
+"""What makes a payment event unique: (provider, payment_id, status)."""
+
+
 @attrs.frozen
 class PaymentEvent:
     """A provider notification as received. Unique on (provider, payment_id, status):
@@ -77,6 +82,10 @@ class PaymentEvent:
     price: Money
     actually_paid: Money | None = None
     parent_payment_id: str | None = None
+
+    @property
+    def key(self) -> EventKey:
+        return self.provider, self.payment_id, self.status
 
 
 @attrs.define

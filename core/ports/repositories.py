@@ -33,7 +33,7 @@ from core.domain.ids import (
 )
 from core.domain.intent_state import IntentStatus
 from core.domain.outbox import Effect, OutboxMessage
-from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
+from core.domain.payment import EventKey, PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
 
@@ -128,6 +128,15 @@ class IntentRepository(Protocol):
         (ValueError otherwise)."""
         ...
 
+    async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
+        """Advance every intent from its previous status, or leave the unit of work
+        unable to commit: if any intent moved on (or is gone), raises Conflict, at
+        once or from a later statement of the unit of work, at the latest its commit.
+        For callers that give up the whole unit of work on a lost race (a store may
+        then write the moves with what the unit of work writes last). Each intent
+        appears once (ValueError otherwise)."""
+        ...
+
     async def unfinished_before(
         self,
         cutoff: datetime,
@@ -148,6 +157,14 @@ class PaymentEventRepository(Protocol):
     async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
         """:meth:`add` for each event; of copies of one (provider, payment_id, status)
         in ``events``, at most the first is recorded."""
+        ...
+
+    def expect(self, keys: Collection[EventKey]) -> None:
+        """Say which (provider, payment_id, status) this unit of work is about to
+        record, before it reads anything else. A store may then learn whether they
+        are recorded with what it reads next, and write them with what it writes next
+        (a round trip fewer); a copy recorded meanwhile by a racing unit of work is
+        then Conflict from that statement or the commit. Ignoring it is correct."""
         ...
 
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]: ...

@@ -10,7 +10,7 @@ import attrs
 
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
-from core.domain.payment import EventOutcome, PaymentIntent, ProviderNotification
+from core.domain.payment import EventKey, EventOutcome, PaymentIntent, ProviderNotification
 
 MOVING = frozenset({EventOutcome.APPLIED, EventOutcome.GRANTED, EventOutcome.UNDERPAID})
 
@@ -29,7 +29,7 @@ class BatchItem:
     late_money: bool = False
 
     @property
-    def event_key(self) -> tuple[str, str, IntentStatus]:
+    def event_key(self) -> EventKey:
         n = self.notification
         return n.provider, n.payment_id, n.status
 
@@ -60,7 +60,7 @@ def one_per_intent(items: Sequence[BatchItem]) -> tuple[list[BatchItem], list[Ba
     taken: list[BatchItem] = []
     rest: list[BatchItem] = []
     intents: set[IntentId] = set()
-    keys: set[tuple[str, str, IntentStatus]] = set()
+    keys: set[EventKey] = set()
     for item in items:
         if item.event_key in keys:
             taken.append(item)
@@ -97,7 +97,7 @@ def split_copies(
     items: Sequence[BatchItem],
 ) -> tuple[list[BatchItem], list[tuple[BatchItem, BatchItem]]]:
     """The first of each (provider, payment, status), and each later copy with its first."""
-    firsts: dict[tuple[str, str, IntentStatus], BatchItem] = {}
+    firsts: dict[EventKey, BatchItem] = {}
     copies: list[tuple[BatchItem, BatchItem]] = []
     for item in items:
         first = firsts.setdefault(item.event_key, item)

@@ -70,10 +70,6 @@ class VerificationResult:
     """Money arrived for an intent already closed (paid, expired or failed): alerted."""
 
 
-class _Raced(Exception):
-    """Another unit of work advanced the intent between our read and our write."""
-
-
 _ALERTING = {
     EventOutcome.UNDERPAID: Severity.WARNING,
     EventOutcome.MISMATCH: Severity.CRITICAL,
@@ -133,7 +129,7 @@ class VerifyPaymentIntent:
             batch, pending = one_per_intent(pending)
             try:
                 done, postponed = await self._apply(batch)
-            except (_Raced, Conflict, Unavailable) as exc:
+            except (Conflict, Unavailable) as exc:
                 postponed = []
                 if len(batch) > 1:
                     done = {}
@@ -165,7 +161,7 @@ class VerifyPaymentIntent:
         for _ in range(rounds):
             try:
                 done, _postponed = await self._apply([item])
-            except (_Raced, Conflict):
+            except Conflict:  # another unit of work moved the intent first
                 continue
             except Unavailable as exc:
                 return {item.index: exc}
@@ -181,6 +177,7 @@ class VerifyPaymentIntent:
         following batch (a second payment of a (user, channel) already in this one)."""
         async with self._uow() as tx:
             now = self._clock.now()
+            tx.events.expect([item.event_key for item in batch])
             known = {i.intent_id for i in batch if i.intent_id is not None}
             intents = await tx.intents.get_many(known) if known else {}
             batch, postponed = one_per_buyer(batch, intents)
@@ -210,9 +207,9 @@ class VerifyPaymentIntent:
             # The compare-and-set comes right after the events, before the subscriptions
             # and the audit turn: it takes the intents' row locks (in id order) before
             # any other lock, so two deliveries for one intent queue on the same lock
-            # instead of deadlocking.
-            if moves and not all(await tx.intents.advance_many(moves)):
-                raise _Raced()
+            # instead of deadlocking. A lost race is Conflict, now or at the commit.
+            if moves:
+                await tx.intents.advance_all(moves)
             if paid:
                 await self._fulfilment.fulfil_many(tx, paid, now)
             for item in stored:

@@ -12,13 +12,14 @@ from core.domain.channel import Channel
 from core.domain.ids import IntentId
 from core.domain.intent_state import IntentStatus
 from core.domain.payment import PaymentIntent, Purpose
-from core.ports.errors import NotFound
-from core.ports.repositories import UnitOfWorkFactory
+from core.ports.errors import Conflict, NotFound
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from tests.contract.builders import (
     at,
     commit_with,
     given_channel,
     given_intents,
+    make_event,
     make_intent,
     read,
 )
@@ -195,4 +196,133 @@ async def test_two_batches_advancing_the_same_intents_in_opposite_orders_one_win
 
     assert sorted(results) == [[False, False], [True, True]]
     winner = targets[results.index([True, True])]
+    assert await _statuses(uow_factory, [first, second]) == [winner, winner]
+
+
+NO_HANG = 10.0
+"""Seconds after which racing units of work that wait for each other fail the test."""
+
+
+async def test_advance_all_stores_every_intent_still_at_its_previous_status(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    first, second, third = await given_intents(uow_factory, channel, 3)
+    # Not in id order, so a backend pairing moves with intents by position shows.
+    moves = [
+        _moved(third, IntentStatus.FINISHED),
+        _moved(first, IntentStatus.CONFIRMING),
+        _moved(second, IntentStatus.FAILED),
+    ]
+
+    await commit_with(uow_factory, lambda uow: uow.intents.advance_all(moves))
+
+    stored = await read(uow_factory, lambda uow: uow.intents.get_many([i.id for i, _ in moves]))
+    assert [stored[moved.id] for moved, _ in moves] == [moved for moved, _ in moves]
+    assert await _statuses(uow_factory, [first, second, third]) == [
+        IntentStatus.CONFIRMING,
+        IntentStatus.FAILED,
+        IntentStatus.FINISHED,
+    ]
+
+
+async def test_advance_all_with_an_intent_that_moved_on_is_refused_and_moves_none(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    current, raced = await given_intents(uow_factory, channel, 2)
+    rival, _ = rival_move = _moved(raced, IntentStatus.CONFIRMING)
+    assert await commit_with(uow_factory, lambda uow: uow.intents.advance(*rival_move))
+    # The stale one first, and after the current one in id order.
+    moves = [_moved(raced, IntentStatus.FAILED), _moved(current, IntentStatus.FINISHED)]
+
+    with pytest.raises(Conflict):
+        await commit_with(uow_factory, lambda uow: uow.intents.advance_all(moves))
+
+    stored = await read(uow_factory, lambda uow: uow.intents.get_many([current.id, raced.id]))
+    assert stored[raced.id] == rival
+    assert stored[current.id] == current
+
+
+async def test_a_unit_of_work_whose_advance_all_is_refused_stores_none_of_its_writes(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    current, raced = await given_intents(uow_factory, channel, 2)
+    await commit_with(
+        uow_factory, lambda uow: uow.intents.advance(*_moved(raced, IntentStatus.CONFIRMING))
+    )
+    event = make_event(current, status=IntentStatus.FINISHED)
+    moves = [_moved(current, IntentStatus.FINISHED), _moved(raced, IntentStatus.FAILED)]
+
+    async def write_and_advance(uow: UnitOfWork) -> None:
+        await uow.events.add(event)
+        await uow.intents.advance_all(moves)
+        await uow.events.add(make_event(raced, status=IntentStatus.FAILED))
+
+    with pytest.raises(Conflict):
+        await commit_with(uow_factory, write_and_advance)
+
+    assert list(await read(uow_factory, lambda uow: uow.events.for_intent(current.id))) == []
+    assert list(await read(uow_factory, lambda uow: uow.events.for_intent(raced.id))) == []
+    assert await _statuses(uow_factory, [current, raced]) == [
+        IntentStatus.WAITING,
+        IntentStatus.CONFIRMING,
+    ]
+
+
+async def test_advance_all_refuses_an_intent_given_twice_at_once_and_moves_none(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    intent, other = await given_intents(uow_factory, channel, 2)
+    moves = [
+        _moved(other, IntentStatus.FINISHED),
+        _moved(intent, IntentStatus.CONFIRMING),
+        _moved(intent, IntentStatus.FINISHED),
+    ]
+
+    async with uow_factory() as uow:
+        # The contract fixes the error, not its wording.
+        with pytest.raises(ValueError):  # noqa: PT011
+            await uow.intents.advance_all(moves)
+        await uow.commit()
+
+    assert await _statuses(uow_factory, [intent, other]) == [IntentStatus.WAITING] * 2
+
+
+async def test_advance_all_of_an_intent_that_is_gone_is_refused_and_moves_none(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    (intent,) = await given_intents(uow_factory, channel, 1)
+    gone = make_intent(channel, intent_id="in0gone01")
+    moves = [_moved(intent, IntentStatus.FINISHED), _moved(gone, IntentStatus.FINISHED)]
+
+    with pytest.raises(Conflict):
+        await commit_with(uow_factory, lambda uow: uow.intents.advance_all(moves))
+
+    assert await _statuses(uow_factory, [intent]) == [IntentStatus.WAITING]
+
+
+async def test_two_units_of_work_advancing_all_of_the_same_intents_one_commits_both(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    # Opposite orders are how two batches deadlock if each locks in its input order.
+    first, second = await given_intents(uow_factory, channel, 2)
+
+    async def batch(order: list[PaymentIntent], target: IntentStatus) -> bool:
+        moves = [_moved(intent, target) for intent in order]
+        try:
+            async with uow_factory() as uow:
+                await uow.intents.advance_all(moves)
+                await asyncio.sleep(HOLD)
+                await uow.commit()
+        except Conflict:
+            return False
+        return True
+
+    targets = [IntentStatus.CONFIRMING, IntentStatus.FINISHED]
+    async with asyncio.timeout(NO_HANG):
+        results = await asyncio.gather(
+            batch([first, second], targets[0]), batch([second, first], targets[1])
+        )
+
+    assert sorted(results) == [False, True]
+    winner = targets[results.index(True)]
     assert await _statuses(uow_factory, [first, second]) == [winner, winner]

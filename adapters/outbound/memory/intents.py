@@ -10,6 +10,7 @@ from adapters.outbound.memory.table import Table, TableView
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, IntentStatus
 from core.domain.payment import PaymentIntent, Purpose
+from core.ports.errors import Conflict, NotFound
 
 FINAL_STATUSES = frozenset(
     {IntentStatus.FINISHED, IntentStatus.FAILED, IntentStatus.EXPIRED, IntentStatus.REFUNDED}
@@ -88,6 +89,14 @@ class InMemoryIntentRepository:
                 intent, previous = moves[n]
                 advanced[n] = await self.advance(intent, previous)
         return advanced
+
+    async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
+        try:
+            advanced = await self.advance_many(moves)
+        except NotFound as exc:
+            raise Conflict(f"a payment intent is gone: {exc}") from exc
+        if not all(advanced):
+            raise Conflict("a payment intent moved on meanwhile")
 
     async def unfinished_before(
         self,

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from adapters.outbound.memory.table import Table, TableView
 from core.domain.ids import IntentId
-from core.domain.intent_state import IntentStatus
-from core.domain.payment import PaymentEvent
-
-EventKey = tuple[str, str, IntentStatus]
+from core.domain.payment import EventKey, PaymentEvent
 
 
 def payment_events_table() -> Table[EventKey, PaymentEvent]:
@@ -30,6 +27,9 @@ class InMemoryPaymentEventRepository:
         # One by one in order: a later copy of a key finds the first one's write.
         with self._rows.statement():
             return [await self.add(event) for event in events]
+
+    def expect(self, keys: Collection[EventKey]) -> None:
+        """Nothing to read ahead: the table is in memory."""
 
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
         return self._rows.select(lambda e: e.intent_id == intent_id, order=lambda e: e.received_at)

@@ -10,13 +10,14 @@ from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 
 from adapters.outbound.sqla.arrays import any_of, arrays, columns, types_of
 from adapters.outbound.sqla.errors import translated
+from adapters.outbound.sqla.tables import INTENT_PROGRESS
 from adapters.outbound.sqla.tables import payment_intents as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, RANK, IntentStatus
 from core.domain.money import Money
 from core.domain.payment import PaymentIntent, Purpose
-from core.ports.errors import NotFound
+from core.ports.errors import Conflict, NotFound
 
 FINAL_RANK = RANK[IntentStatus.FINISHED]
 """From ``finished`` on (failed, expired, refunded rank higher) nothing is awaited."""
@@ -77,15 +78,7 @@ def _changes(intent: PaymentIntent) -> dict[str, Any]:
     return row
 
 
-_PROGRESS = (
-    "status",
-    "status_rank",
-    "updated_at",
-    "payment_id",
-    "fulfilled_at",
-    "paid_amount",
-    "paid_currency",
-)
+_PROGRESS = INTENT_PROGRESS
 """What a payment's progress changes: all that ``advance`` writes (it is on the hot path
 of every notification, so it does not rewrite the intent's fixed terms)."""
 
@@ -215,6 +208,25 @@ class SqlIntentRepository:
             if gone:
                 raise NotFound(f"no payment intent {gone[0]}")
         return [intent_id in advanced for intent_id in ids]
+
+    async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
+        if not self._tx.is_postgres:
+            try:
+                advanced = await self.advance_many(moves)
+            except NotFound as exc:
+                raise Conflict(f"a payment intent is gone: {exc}") from exc
+            if not all(advanced):
+                raise Conflict("a payment intent moved on meanwhile")
+            return
+        ids = [intent.id for intent, _ in moves]
+        if len(set(ids)) != len(ids):
+            raise ValueError("advance_all takes each intent once")
+        # With the unit of work's next statement or its commit, which counts the moves.
+        rows = [
+            {"previous": previous.value, "id": intent.id, **_progress(intent)}
+            for intent, previous in moves
+        ]
+        self._tx.behind.hold(t.name, rows)
 
     async def unfinished_before(
         self,

@@ -8,7 +8,8 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, select
+from sqlalchemy import Row, Table, and_, bindparam, func, select
+from sqlalchemy.dialects import postgresql
 
 from adapters.outbound.sqla.arrays import any_of
 from adapters.outbound.sqla.channels import TIER_COLUMNS, channel_from_row, tier_from_row
@@ -16,6 +17,7 @@ from adapters.outbound.sqla.intents import intent_from_row
 from adapters.outbound.sqla.known_rows import Buyer
 from adapters.outbound.sqla.subscriptions import subscription_from_row
 from adapters.outbound.sqla.tables import channel_tiers, channels, subscriptions
+from adapters.outbound.sqla.tables import payment_events as events
 from adapters.outbound.sqla.tables import payment_intents as intents
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.channel import Channel
@@ -30,12 +32,40 @@ def _labelled(table: Table, prefix: str) -> list[Any]:
     return [c.label(f"{prefix}{c.name}") for c in table.c]
 
 
+_EXPECTED = (
+    func.unnest(
+        *(
+            bindparam(f"expected_{name}", type_=postgresql.ARRAY(events.c[name].type))
+            for name in ("provider", "payment_id", "status")
+        )
+    )
+    .table_valued("provider", "payment_id", "status", with_ordinality="n")
+    .render_derived(name="expected")
+)
+_RECORDED = (
+    select(func.array_agg(_EXPECTED.c.n))
+    .join_from(
+        _EXPECTED,
+        events,
+        and_(
+            events.c.provider == _EXPECTED.c.provider,
+            events.c.payment_id == _EXPECTED.c.payment_id,
+            events.c.status == _EXPECTED.c.status,
+        ),
+    )
+    .scalar_subquery()
+    .label("recorded_events")
+)
+"""Which of the events the unit of work expects to record are recorded already: their
+positions (from 1) in the ``expected_*`` arrays (see ``PaymentEventRepository.expect``)."""
+
 _STATEMENT = (
     select(
         *_labelled(intents, "i_"),
         *_labelled(channels, "c_"),
         *TIER_COLUMNS,
         *_labelled(subscriptions, "s_"),
+        _RECORDED,
     )
     .select_from(
         intents.outerjoin(channels, channels.c.id == intents.c.channel_id)
@@ -83,8 +113,18 @@ def _part(row: Row[Any], columns: tuple[tuple[str, int], ...]) -> Row[Any]:
 async def read_intents(
     tx: SqlTransaction, intent_ids: Collection[IntentId], cipher: Cipher
 ) -> Mapping[IntentId, PaymentIntent]:
-    rows = await tx.execute(_STATEMENT, "read intents", {"intent_ids": sorted(set(intent_ids))})
-    keys = list(rows.keys())
+    expected = tx.known.expected_events
+    params = {
+        "intent_ids": sorted(set(intent_ids)),
+        "expected_provider": [key[0] for key in expected],
+        "expected_payment_id": [key[1] for key in expected],
+        "expected_status": [key[2].value for key in expected],
+    }
+    result = await tx.execute(_STATEMENT, "read intents", params)
+    keys = list(result.keys())
+    rows = result.all()
+    if rows and expected:
+        tx.known.found_events(rows[0].recorded_events or ())
     intent_columns, channel_columns = _columns(keys, "i_"), _columns(keys, "c_")
     subscription_columns = _columns(keys, "s_")
     found: dict[IntentId, PaymentIntent] = {}

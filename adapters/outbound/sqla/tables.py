@@ -137,6 +137,17 @@ Index(
     postgresql_where=OPEN_SUBSCRIPTION_INTENT,
 )
 
+INTENT_PROGRESS = (
+    "status",
+    "status_rank",
+    "updated_at",
+    "payment_id",
+    "fulfilled_at",
+    "paid_amount",
+    "paid_currency",
+)
+"""The columns of a payment intent that a notification moves (its compare-and-set)."""
+
 payment_events = Table(
     "payment_events",
     metadata,

@@ -19,6 +19,7 @@ from adapters.outbound.sqla.arrays import BatchInsert, columns
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.known_rows import KnownRows
 from adapters.outbound.sqla.write_behind import SEED_HEAD, WriteBehind
+from core.ports.errors import Conflict
 
 
 class NotInUnitOfWork(RuntimeError):
@@ -46,12 +47,19 @@ class SqlTransaction:
             return
         with translated("write held-back rows"):
             result = await self.conn.execute(held.statement, held.params)
-            if held.audit is None or result.first() is not None:
+            if not held.moves and held.audit is None:
                 return
+            outcome = result.one()
+        if held.moves and outcome.moved != held.moves:
+            # Nothing else of it counts: the caller gives up the unit of work.
+            raise Conflict("a payment intent moved on meanwhile")
+        if held.audit is None or outcome.head is not None:
+            return
+        with translated("write held-back rows"):
             # The audit chain's head row was missing: put it back, then chain.
             await self.conn.execute(SEED_HEAD)
             statement, params = held.audit
-            if (await self.conn.execute(statement, params)).first() is None:
+            if (await self.conn.execute(statement, params)).one().head is None:
                 raise RuntimeError("the audit head row could not be created")
 
     @property

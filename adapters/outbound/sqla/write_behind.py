@@ -1,16 +1,24 @@
 """Rows a unit of work writes without needing an answer, held back and sent in one
 statement on Postgres, where each round trip costs more than the statement's own
-work: new subscriptions and grants, outbox messages, chained audit events and the
-chain's new head. They go before the unit of work's next statement, whatever it
-is (so it reads them back), or with its commit; a key refused there (a
-subscription or grant that exists) fails that statement: Conflict, and the caller
-rolls back. On SQLite (a local file) the repositories write at once.
+work: recorded payment events, the payment intents' compare-and-set, new
+subscriptions and grants, outbox messages, chained audit events and the chain's new
+head. They go before the unit of work's next statement, whatever it is (so it reads
+them back), or with its commit; a key refused there (an event recorded meanwhile, a
+subscription or grant that exists) fails that statement, and so does an intent
+that moved on: Conflict, and the caller rolls back. On SQLite (a local file) the
+repositories write at once.
 
 Audit records are chained in the same statement, where the chain's tail is: the
 statement locks the head row (the audit turn, held to commit), hashes each record
 onto it (``AuditEvent.digest_parts`` around the previous hash and the seq, SHA-256
 in SQL), inserts the events and moves the head. So taking the turn costs no round
 trip of its own, and the turn is held only from the unit of work's last statement.
+
+Rows are locked in the order the repositories would lock them one statement at a
+time (events, then intents, then the audit head, then the rest): each step waits
+for the one before it inside the statement (a sub-select of the step before in its
+WHERE clause, which Postgres evaluates first), so units of work sharing rows queue
+instead of deadlocking.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import attrs
 from sqlalchemy import (
     CTE,
     BigInteger,
+    ColumnElement,
     Executable,
     Integer,
     Table,
@@ -32,44 +41,62 @@ from sqlalchemy import (
     literal,
     null,
     select,
+    true,
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql.dml import Insert, Update
+from sqlalchemy.sql.dml import Insert
 from sqlalchemy.types import TypeEngine
 
 from adapters.outbound.sqla.arrays import arrays, columns, types_of
 from adapters.outbound.sqla.columns import UtcDateTime
 from adapters.outbound.sqla.tables import (
+    INTENT_PROGRESS,
     access_grants,
     audit_events,
     audit_head,
     outbox,
+    payment_events,
+    payment_intents,
     subscriptions,
 )
 from core.domain.audit import GENESIS_HASH, SEQ_JOIN
 
 _TABLES: dict[str, Table] = {
-    t.name: t for t in (subscriptions, access_grants, outbox, audit_events)
+    t.name: t
+    for t in (payment_events, payment_intents, subscriptions, access_grants, outbox, audit_events)
 }
-"""What may be held back, in the order it is written (as the repositories would);
-audit events are chained and the head moved in the same statement."""
+"""What may be held back, in the order it is written (as the repositories would).
+Payment intents are moves (compare-and-set), audit events are chained."""
 
 _SKIPPED_AGAIN = {"outbox": "key"}
 """A key queued before is skipped, not refused (OutboxRepository.enqueue_many)."""
 
+_KEY_ORDER = {
+    "outbox": ("key",),
+    "payment_events": ("provider", "payment_id", "status"),
+    "payment_intents": ("id",),
+}
+"""Rows inserted in key order: two units of work holding some of the same keys wait
+for each other in the same order instead of deadlocking."""
 
 AUDIT_HELD = ("at", "actor", "action", "subject", "details", "before", "after")
 """What an audit record is held as: its stored fields and the digested text around
 the previous hash and the seq (``AuditEvent.digest_parts``); the store numbers and
 hashes it."""
 
+MOVES = ("previous", "id", *INTENT_PROGRESS)
+"""What a held compare-and-set of a payment intent is: its status before, its id and
+its new progress."""
+
 
 def _names(table: Table) -> tuple[str, ...]:
     if table is audit_events:
         return AUDIT_HELD
-    # The outbox's id is a sequence the database assigns.
-    return tuple(c.name for c in table.c if not (table is outbox and c.name == "id"))
+    if table is payment_intents:
+        return MOVES
+    # The outbox's and the events' ids are sequences the database assigns.
+    return tuple(c.name for c in table.c if c.name != "id" or table not in (outbox, payment_events))
 
 
 def _insert(name: str) -> Insert:
@@ -83,15 +110,37 @@ def _insert(name: str) -> Insert:
     return statement
 
 
-def _chained_audit() -> tuple[list[CTE], Update]:
-    """The audit part of a statement: its CTEs, and the head's update, which returns
-    the new head (the statement's own result; no row when the head row is missing,
-    and then nothing of the audit part was written)."""
+def _after(step: CTE | None) -> ColumnElement[bool]:
+    """A condition that is always true, evaluated before the statement part it guards
+    and only once ``step`` (a data-modifying CTE with RETURNING) has run."""
+    if step is None:
+        return true()
+    return select(func.count()).select_from(step).scalar_subquery() >= 0
+
+
+def _moves(after: CTE | None) -> CTE:
+    """The compare-and-set of held payment intent moves, returning the ids it moved."""
+    t = payment_intents
+    types = {"previous": t.c.status.type, **types_of(t, MOVES[1:])}
+    moves = arrays("moves", types, prefix=f"{t.name}_")
+    return (
+        update(t)
+        .where(t.c.id == moves.c.id, t.c.status == moves.c.previous, _after(after))
+        .values({name: moves.c[name] for name in INTENT_PROGRESS})
+        .returning(t.c.id)
+        .cte("moved")
+    )
+
+
+def _chained_audit(after: CTE | None) -> tuple[list[CTE], CTE]:
+    """The audit part of a statement: its CTEs, the last of them the head's update,
+    which returns the new head (no row when the head row is missing, and then
+    nothing of the audit part was written)."""
     # The turn: the head row's lock. After a wait, Postgres reads the head as the
     # previous appender committed it (READ COMMITTED re-reads a locked row).
     start = (
         select(audit_head.c.seq, cast(audit_head.c.hash, Text).label("hash"))
-        .where(audit_head.c.id == 1)
+        .where(audit_head.c.id == 1, _after(after))
         .with_for_update()
         .cte("audit_start")
     )
@@ -136,8 +185,9 @@ def _chained_audit() -> tuple[list[CTE], Update]:
             hash=newest.with_only_columns(chain.c.hash).scalar_subquery(),
         )
         .returning(audit_head.c.seq)
+        .cte("audit_moved")
     )
-    return [start, held, chain, events], head
+    return [start, held, chain, events, head], head
 
 
 # A database whose head row is missing (emptied by hand or by tests) gets it back
@@ -162,13 +212,39 @@ SEED_HEAD = (
 
 @functools.cache
 def _statement(held: tuple[str, ...]) -> Executable:
-    """One prepared statement per combination of what is held (a handful)."""
-    inserts = [_insert(name) for name in held if name != audit_events.name]
-    if audit_events.name not in held:
-        first, *rest = inserts
+    """One prepared statement per combination of what is held (a handful). With moves
+    or audit events, its one row tells how many intents moved and the audit chain's
+    new head (None: the head row is missing)."""
+    step: CTE | None = None
+    parts: list[CTE] = []
+    if payment_events.name in held:
+        step = _insert(payment_events.name).returning(payment_events.c.id).cte("recorded")
+        parts.append(step)
+    moved = head = None
+    if payment_intents.name in held:
+        moved = step = _moves(step)
+        parts.append(moved)
+    if audit_events.name in held:
+        audit, head = _chained_audit(step)
+        parts.extend(audit)
+    inserts = [_insert(name) for name in held if name not in _LEADING]
+    if moved is None and head is None:
+        first, *rest = [_insert(name) for name in held]
         return first.add_cte(*(part.cte(f"w{n}") for n, part in enumerate(rest)))
-    audit, head = _chained_audit()
-    return head.add_cte(*audit, *(part.cte(f"w{n}") for n, part in enumerate(inserts)))
+    parts.extend(part.cte(f"w{n}") for n, part in enumerate(inserts))
+    outcome = select(
+        (literal(None) if moved is None else _count(moved)).label("moved"),
+        (literal(None) if head is None else select(head.c.seq).scalar_subquery()).label("head"),
+    )
+    return outcome.add_cte(*parts)
+
+
+_LEADING = {payment_events.name, payment_intents.name, audit_events.name}
+"""Held rows written by steps of their own (see :func:`_statement`), not plain inserts."""
+
+
+def _count(step: CTE) -> ColumnElement[int]:
+    return select(func.count()).select_from(step).scalar_subquery()
 
 
 class WriteBehind:
@@ -199,23 +275,28 @@ class WriteBehind:
                 firsts: dict[Any, Mapping[str, Any]] = {}
                 for row in rows:
                     firsts.setdefault(row[skipped], row)
-                # In key order: two units of work holding some of the same keys wait
-                # for each other in the same order instead of deadlocking.
-                rows = [firsts[key] for key in sorted(firsts)]
+                rows = list(firsts.values())
+            key = _KEY_ORDER.get(name)
+            if key is not None:
+                rows = sorted(rows, key=lambda row: tuple(row[k] for k in key))
             params |= columns(rows, _names(_TABLES[name]), prefix=f"{name}_")
+        moves = len(self._held.get(payment_intents.name, ()))
         self.clear()
         if audit_events.name not in held:
-            return Held(_statement(held), params, None)
+            return Held(_statement(held), params, moves, None)
         prefix = f"{audit_events.name}_"
         params[f"{prefix}n"] = list(range(1, len(params[f"{prefix}at"]) + 1))
         audit = {key: value for key, value in params.items() if key.startswith(prefix)}
-        return Held(_statement(held), params, (_statement((audit_events.name,)), audit))
+        return Held(_statement(held), params, moves, (_statement((audit_events.name,)), audit))
 
 
 @attrs.frozen
 class Held:
     statement: Executable
     params: dict[str, Any]
+    moves: int
+    """Payment intents the statement must move (its ``moved`` column); fewer: one
+    moved on meanwhile, and the unit of work cannot commit."""
     audit: tuple[Executable, dict[str, Any]] | None
     """When audit records are held: the statement that writes them alone, sent again
     after seeding the chain's head if ``statement`` found no head (it then wrote
