@@ -17,9 +17,11 @@ process (so client and server do not share one core):
 
 The webhook applies the notifications that arrive while a batch is being written
 as the next batch, one unit of work and one statement per step for all of them
-(adapters/inbound/http/ipn_batches.py): on Postgres a batch is five statements
-plus BEGIN and COMMIT whatever its size, so under load the cost of a round trip
-(most of the CPU here) is shared.
+(adapters/inbound/http/ipn_batches.py): on Postgres a batch is two statements
+whatever its size (a read of the intents with what the fulfilment needs, then one
+self-checking write of everything, outside any transaction: no BEGIN, no COMMIT;
+see adapters/outbound/sqla/write_behind.py), so under load the cost of a round
+trip (most of the CPU here) is shared.
 
 Every request is a unique, correctly signed ``finished`` notification for an intent
 of its own, so every one runs the whole write path: event recorded, intent advanced,

@@ -120,7 +120,7 @@ async def read_intents(
         "expected_payment_id": [key[1] for key in expected],
         "expected_status": [key[2].value for key in expected],
     }
-    result = await tx.execute(_STATEMENT, "read intents", params)
+    result = await tx.execute(_STATEMENT, "read intents", params, reads_only=True)
     keys = list(result.keys())
     rows = result.all()
     if rows and expected:

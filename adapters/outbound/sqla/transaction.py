@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 from sqlalchemy import (
@@ -12,13 +12,19 @@ from sqlalchemy import (
     Executable,
     Table,
 )
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.outbound.sqla.arrays import BatchInsert, columns
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.known_rows import KnownRows
-from adapters.outbound.sqla.write_behind import SEED_HEAD, WriteBehind
+from adapters.outbound.sqla.write_behind import (
+    MISSING_HEAD,
+    REFUSED_MOVES,
+    SEED_HEAD,
+    WriteBehind,
+)
 from core.ports.errors import Conflict
 
 
@@ -40,27 +46,55 @@ class SqlTransaction:
         self.behind.clear()
         self.known.clear()
 
-    async def send_behind(self) -> None:
-        """Send the rows held back, if any."""
+    async def send_behind(self, *, last: bool = False) -> None:
+        """Send the rows held back, if any. ``last``: nothing follows but the commit;
+        on Postgres, if nothing was written before, they then go as one statement
+        outside any transaction (it is atomic on its own: no BEGIN or COMMIT to send)."""
         held = self.behind.take()
         if held is None:
             return
-        with translated("write held-back rows"):
-            result = await self.conn.execute(held.statement, held.params)
-            if not held.moves and held.audit is None:
-                return
-            outcome = result.one()
-        if held.moves and outcome.moved != held.moves:
-            # Nothing else of it counts: the caller gives up the unit of work.
-            raise Conflict("a payment intent moved on meanwhile")
-        if held.audit is None or outcome.head is not None:
+        alone = last and self.is_postgres and not await self._in_server_transaction()
+        for attempt in range(2):
+            try:
+                async with self._autocommit(alone):
+                    with _refusals("write held-back rows"):
+                        result = await self.conn.execute(held.statement(alone), held.params)
+            except _NoAuditHead:
+                if attempt:
+                    raise RuntimeError("the audit head row could not be created") from None
+                async with self._autocommit(alone):
+                    with translated("seed the audit head"):
+                        await self.conn.execute(SEED_HEAD)
+                continue
+            break
+        if alone or held.audit is None or result.one().head is not None:
             return
         with translated("write held-back rows"):
-            # The audit chain's head row was missing: put it back, then chain.
+            # Within the transaction the head row was missing: put it back, then chain.
             await self.conn.execute(SEED_HEAD)
             statement, params = held.audit
             if (await self.conn.execute(statement, params)).one().head is None:
                 raise RuntimeError("the audit head row could not be created")
+
+    async def _in_server_transaction(self) -> bool:
+        raw = await self.conn.get_raw_connection()
+        driver = raw.driver_connection
+        return driver is not None and bool(driver.is_in_transaction())
+
+    @asynccontextmanager
+    async def _autocommit(self, on: bool) -> AsyncIterator[None]:
+        """The next statement runs on its own, outside any transaction (``on``): the
+        driver sends no BEGIN before it. The unit of work's transaction, if it ever
+        writes, begins with its next statement as usual."""
+        if not on:
+            yield
+            return
+        raw = await self.conn.get_raw_connection()
+        raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        try:
+            yield
+        finally:
+            raw.dbapi_connection.autocommit = False  # type: ignore[union-attr]
 
     @property
     def conn(self) -> AsyncConnection:
@@ -79,14 +113,23 @@ class SqlTransaction:
         params: Mapping[str, Any] | None = None,
         *,
         after_held: bool = True,
+        reads_only: bool = False,
     ) -> CursorResult[Any]:
         """``params`` fill a prebuilt statement's ``bindparam``s. Rows held back go
         first unless ``after_held`` is False (a statement that reads none of them and
-        must come before them: taking the audit turn)."""
+        must come before them).
+
+        ``reads_only``: a plain read (no row locks). On Postgres, before the unit of
+        work has written anything, it then runs outside the transaction, which begins
+        with the first write: under READ COMMITTED each statement reads its own
+        snapshot either way, and a unit of work that only writes once (a batch of
+        payments) sends neither BEGIN nor COMMIT."""
         if after_held:
             await self.send_behind()
-        with translated(action):
-            return await self.conn.execute(statement, None if params is None else dict(params))
+        alone = reads_only and self.is_postgres and not await self._in_server_transaction()
+        async with self._autocommit(alone):
+            with translated(action):
+                return await self.conn.execute(statement, None if params is None else dict(params))
 
     async def execute_many(
         self, statement: Executable, rows: Sequence[Mapping[str, Any]], action: str
@@ -150,6 +193,25 @@ class SqlTransaction:
                     inserted.add(key)
         keys = [tuple(row[name] for name in batch.key) for row in rows]
         return [firsts[key] == position and key in inserted for position, key in enumerate(keys)]
+
+
+class _NoAuditHead(Exception):
+    """A held statement run alone found no audit head row: it wrote nothing."""
+
+
+@contextmanager
+def _refusals(action: str) -> Iterator[None]:
+    """:func:`translated`, and a held statement's own refusals (see ``WriteBehind``)."""
+    try:
+        with translated(action):
+            yield
+    except sa_exc.DBAPIError as exc:
+        text = str(exc.orig)
+        if REFUSED_MOVES in text:
+            raise Conflict(f"{action}: a payment intent moved on meanwhile") from exc
+        if MISSING_HEAD in text:
+            raise _NoAuditHead() from exc
+        raise
 
 
 @functools.cache

@@ -121,7 +121,7 @@ class SqlUnitOfWork:
     async def commit(self) -> None:
         try:
             await self._audit.flush()
-            await self._tx.send_behind()
+            await self._tx.send_behind(last=True)
         finally:
             self._audit.transaction_ended()
             self._tx.behind.clear()

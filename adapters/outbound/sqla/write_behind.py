@@ -36,6 +36,8 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    bindparam,
+    case,
     cast,
     func,
     literal,
@@ -210,11 +212,22 @@ SEED_HEAD = (
 )
 
 
+REFUSED_MOVES = "paygate-write-behind: intents moved "
+MISSING_HEAD = "paygate-write-behind: no audit head "
+"""How a held statement refuses to finish (see :func:`_statement`): the text of the
+error Postgres raises, for the caller to tell these apart from any other."""
+
+
 @functools.cache
-def _statement(held: tuple[str, ...]) -> Executable:
+def _statement(held: tuple[str, ...], alone: bool = False) -> Executable:
     """One prepared statement per combination of what is held (a handful). With moves
-    or audit events, its one row tells how many intents moved and the audit chain's
-    new head (None: the head row is missing)."""
+    or audit events, it answers one row: how many intents moved and the audit chain's
+    new head (None: the head row is missing).
+
+    It fails (and so writes nothing) if fewer intents moved than ``expected_moves``
+    and, when ``alone`` (the unit of work's only write, run without a transaction
+    around it), if the audit head row is missing: what it wrote would otherwise be
+    committed with it."""
     step: CTE | None = None
     parts: list[CTE] = []
     if payment_events.name in held:
@@ -227,16 +240,29 @@ def _statement(held: tuple[str, ...]) -> Executable:
     if audit_events.name in held:
         audit, head = _chained_audit(step)
         parts.extend(audit)
-    inserts = [_insert(name) for name in held if name not in _LEADING]
     if moved is None and head is None:
         first, *rest = [_insert(name) for name in held]
         return first.add_cte(*(part.cte(f"w{n}") for n, part in enumerate(rest)))
+    inserts = [_insert(name) for name in held if name not in _LEADING]
     parts.extend(part.cte(f"w{n}") for n, part in enumerate(inserts))
-    outcome = select(
-        (literal(None) if moved is None else _count(moved)).label("moved"),
-        (literal(None) if head is None else select(head.c.seq).scalar_subquery()).label("head"),
-    )
+    moved_count = literal(None, Integer) if moved is None else _count(moved)
+    new_head = literal(None, BigInteger) if head is None else select(head.c.seq).scalar_subquery()
+    refusals: list[tuple[ColumnElement[bool], ColumnElement[Any]]] = []
+    if moved is not None:
+        expected = bindparam("expected_moves", type_=Integer)
+        refusals.append((moved_count != expected, _refuse(REFUSED_MOVES, moved_count)))
+    if head is not None and alone:
+        refusals.append((new_head.is_(None), _refuse(MISSING_HEAD, moved_count)))
+    checked = case(*refusals, else_=literal(0)) if refusals else literal(0)
+    outcome = select(moved_count.label("moved"), new_head.label("head"), checked.label("checked"))
     return outcome.add_cte(*parts)
+
+
+def _refuse(reason: str, detail: ColumnElement[Any]) -> ColumnElement[Any]:
+    # Postgres has no RAISE outside PL/pgSQL: a cast that cannot succeed fails the
+    # statement with ``reason`` in its message. ``detail`` (a sub-select) keeps the
+    # planner from evaluating the cast before the condition is known.
+    return cast(func.concat(reason, detail), Integer)
 
 
 _LEADING = {payment_events.name, payment_intents.name, audit_events.name}
@@ -280,24 +306,32 @@ class WriteBehind:
             if key is not None:
                 rows = sorted(rows, key=lambda row: tuple(row[k] for k in key))
             params |= columns(rows, _names(_TABLES[name]), prefix=f"{name}_")
-        moves = len(self._held.get(payment_intents.name, ()))
+        if payment_intents.name in held:
+            params["expected_moves"] = len(self._held[payment_intents.name])
         self.clear()
-        if audit_events.name not in held:
-            return Held(_statement(held), params, moves, None)
-        prefix = f"{audit_events.name}_"
-        params[f"{prefix}n"] = list(range(1, len(params[f"{prefix}at"]) + 1))
-        audit = {key: value for key, value in params.items() if key.startswith(prefix)}
-        return Held(_statement(held), params, moves, (_statement((audit_events.name,)), audit))
+        audit = None
+        if audit_events.name in held:
+            prefix = f"{audit_events.name}_"
+            params[f"{prefix}n"] = list(range(1, len(params[f"{prefix}at"]) + 1))
+            alone = {key: value for key, value in params.items() if key.startswith(prefix)}
+            audit = (_statement((audit_events.name,)), alone)
+        return Held(held, params, audit)
 
 
 @attrs.frozen
 class Held:
-    statement: Executable
+    tables: tuple[str, ...]
     params: dict[str, Any]
-    moves: int
-    """Payment intents the statement must move (its ``moved`` column); fewer: one
-    moved on meanwhile, and the unit of work cannot commit."""
     audit: tuple[Executable, dict[str, Any]] | None
     """When audit records are held: the statement that writes them alone, sent again
-    after seeding the chain's head if ``statement`` found no head (it then wrote
-    everything else, and no audit event)."""
+    after seeding the chain's head if the statement found no head (within a
+    transaction it then wrote everything else, and no audit event)."""
+
+    def statement(self, alone: bool) -> Executable:
+        """``alone``: the unit of work's only write, run without a transaction."""
+        return _statement(self.tables, alone)
+
+    @property
+    def answers(self) -> bool:
+        """Whether the statement answers a row (moves and audit events do)."""
+        return payment_intents.name in self.tables or audit_events.name in self.tables

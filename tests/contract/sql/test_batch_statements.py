@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
+import asyncpg.transaction  # type: ignore[import-untyped]
 import attrs
 import pytest
 from sqlalchemy import delete, event, select
@@ -46,6 +47,24 @@ from tests.contract.builders import (
 from tests.unit.services.world import build
 
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
+
+
+@contextmanager
+def transactions_begun() -> Iterator[list[str]]:
+    """The transactions the driver begins meanwhile (asyncpg sends BEGIN in
+    ``Transaction.start``), by isolation level."""
+    begun: list[str] = []
+    start = asyncpg.transaction.Transaction.start
+
+    async def counted(self: Any) -> None:
+        begun.append(str(self._isolation))
+        await start(self)
+
+    asyncpg.transaction.Transaction.start = counted
+    try:
+        yield begun
+    finally:
+        asyncpg.transaction.Transaction.start = start
 
 
 @contextmanager
@@ -415,26 +434,45 @@ async def test_a_naive_time_in_a_batch_is_refused_and_nothing_of_it_is_stored(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("size", [1, 5])
-async def test_a_batch_of_payments_costs_two_statements_on_postgres(
+async def test_a_batch_of_payments_costs_two_statements_and_no_transaction_on_postgres(
     postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory], size: int
 ) -> None:
     # Read the intents (with their channels, the payers' subscriptions and whether
     # the events are recorded), then write the events, the intents' moves and all
-    # the rest with the audit chain: two statements (plus BEGIN and COMMIT) whether
-    # the batch pays for one or five.
+    # the rest with the audit chain: two statements whether the batch pays for one or
+    # five, and the write is atomic on its own: no BEGIN, no COMMIT.
     engine, uows = postgres
     world = build(uow=uows)
     channel = await world.channel()
     bills = [await world.checkout.execute(fresh_user(), channel.id, 1) for _ in range(size)]
     notes = [world.notification(bill, IntentStatus.FINISHED) for bill in bills]
-    with statements(engine) as sent:
+    with statements(engine) as sent, transactions_begun() as begun:
         results = await world.verify.execute_many(notes)
     assert [getattr(r, "outcome", r) for r in results] == [EventOutcome.GRANTED] * size
     assert len(sent) == 2
+    assert begun == []
     effects = await world.effects()
     assert len([e for e in effects if isinstance(e, IssueInvite)]) == size
     async with uows() as uow:
         assert verify_chain(await uow.audit.all())
+
+
+@pytest.mark.postgres
+async def test_a_unit_of_work_that_writes_twice_writes_in_one_transaction(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
+) -> None:
+    _, uows = postgres
+    keys = [fresh("key"), fresh("key")]
+    with transactions_begun() as begun:
+        async with uows() as uow:
+            await uow.outbox.enqueue_many([(keys[0], make_message())], at())
+            assert await uow.outbox.get(keys[0]) is not None  # a read after a write
+            await uow.outbox.enqueue_many([(keys[1], make_message())], at())
+            await uow.rollback()
+
+    assert len(begun) == 1
+    async with uows() as uow:
+        assert [await uow.outbox.get(k) for k in keys] == [None, None]
 
 
 @pytest.mark.postgres
