@@ -1,5 +1,11 @@
 """The SQL unit of work: one connection, one transaction, rolled back unless committed.
 
+On Postgres the transaction begins with the unit of work's first write: plain reads
+before it run on their own (under READ COMMITTED each statement reads its own
+snapshot, in a transaction or not), and a unit of work whose only write is its
+held-back rows sends them as one statement, atomic by itself, with no BEGIN or
+COMMIT (see ``SqlTransaction.send_behind``).
+
 Repositories run SQLAlchemy Core statements on the unit of work's connection and
 build domain objects from rows with explicit functions. There is no ORM session: no
 identity map to expire after commit, nothing that could lazy-load later; what a
