@@ -119,11 +119,29 @@ class Transcript:
         self.out.flush()
 
 
+_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
+    """A free loopback port for a server started later, taken below the kernel's range
+    of ephemeral ports: a port handed out meanwhile for a ``bind(0)`` or a client's
+    connection (an emulator starting, a test's own servers) can never be this one."""
+    try:
+        lowest_ephemeral = int(_EPHEMERAL_PORTS.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        lowest_ephemeral = 32768  # Linux's default (macOS: 49152)
+    for _ in range(100):
+        port = 10_000 + secrets.randbelow(max(1, lowest_ephemeral - 10_000))
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as s:  # a crowded machine: any free port
         s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
+        chosen: int = s.getsockname()[1]
+        return chosen
 
 
 def demo_environment(
