@@ -50,6 +50,7 @@ __all__ = [
     "SubscriptionRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
+    "advance_all_at_once",
 ]
 
 
@@ -146,6 +147,19 @@ class IntentRepository(Protocol):
         """Intents not yet final created before ``cutoff``, by (created_at, id), after
         the position ``after`` when given: keyset pages, for reconciliation."""
         ...
+
+
+async def advance_all_at_once(
+    intents: IntentRepository, moves: Sequence[tuple[PaymentIntent, IntentStatus]]
+) -> None:
+    """:meth:`IntentRepository.advance_all` for a store that writes at once: every move
+    now, or Conflict (the caller then rolls the unit of work back)."""
+    try:
+        advanced = await intents.advance_many(moves)
+    except NotFound as exc:
+        raise Conflict(f"a payment intent is gone: {exc}") from exc
+    if not all(advanced):
+        raise Conflict("a payment intent moved on meanwhile")
 
 
 class PaymentEventRepository(Protocol):

@@ -91,8 +91,9 @@ async def test_advancing_no_intents_changes_nothing(
     assert await _statuses(uow_factory, intents) == [IntentStatus.WAITING] * 2
 
 
-async def test_advance_many_stores_every_intent_still_at_its_previous_status_in_input_order(
-    uow_factory: UnitOfWorkFactory, channel: Channel
+@pytest.mark.parametrize("method", ["advance_many", "advance_all"])
+async def test_advancing_stores_every_intent_still_at_its_previous_status_in_input_order(
+    uow_factory: UnitOfWorkFactory, channel: Channel, method: str
 ) -> None:
     first, second, third = await given_intents(uow_factory, channel, 3)
     # Not in id order, so a backend answering in its own order shows.
@@ -102,9 +103,10 @@ async def test_advance_many_stores_every_intent_still_at_its_previous_status_in_
         _moved(second, IntentStatus.FAILED),
     ]
 
-    advanced = await commit_with(uow_factory, lambda uow: uow.intents.advance_many(moves))
+    advanced = await commit_with(uow_factory, lambda uow: getattr(uow.intents, method)(moves))
 
-    assert list(advanced) == [True, True, True]
+    # advance_all answers nothing: it refuses instead (Conflict).
+    assert advanced is None if method == "advance_all" else list(advanced) == [True] * 3
     stored = await read(uow_factory, lambda uow: uow.intents.get_many([i.id for i, _ in moves]))
     assert [stored[moved.id] for moved, _ in moves] == [moved for moved, _ in moves]
 
@@ -130,8 +132,9 @@ async def test_advance_many_refuses_a_stale_intent_and_stores_the_current_one(
     assert stored[current.id].status is IntentStatus.FINISHED
 
 
-async def test_advance_many_refuses_an_intent_given_twice_and_stores_nothing(
-    uow_factory: UnitOfWorkFactory, channel: Channel
+@pytest.mark.parametrize("method", ["advance_many", "advance_all"])
+async def test_advancing_an_intent_given_twice_is_refused_at_once_and_stores_nothing(
+    uow_factory: UnitOfWorkFactory, channel: Channel, method: str
 ) -> None:
     intent, other = await given_intents(uow_factory, channel, 2)
     moves = [
@@ -140,22 +143,27 @@ async def test_advance_many_refuses_an_intent_given_twice_and_stores_nothing(
         _moved(intent, IntentStatus.FINISHED),
     ]
 
-    # The contract fixes the error, not its wording.
-    with pytest.raises(ValueError):  # noqa: PT011
-        await commit_with(uow_factory, lambda uow: uow.intents.advance_many(moves))
+    async with uow_factory() as uow:
+        # At the call, not at the commit; the contract fixes the error, not its wording.
+        with pytest.raises(ValueError):  # noqa: PT011
+            await getattr(uow.intents, method)(moves)
+        await uow.commit()
 
     assert await _statuses(uow_factory, [intent, other]) == [IntentStatus.WAITING] * 2
 
 
-async def test_advance_many_of_an_unknown_intent_raises_not_found(
-    uow_factory: UnitOfWorkFactory, channel: Channel
+@pytest.mark.parametrize(
+    ("method", "error"), [("advance_many", NotFound), ("advance_all", Conflict)]
+)
+async def test_advancing_an_intent_that_is_gone_is_refused_and_moves_none(
+    uow_factory: UnitOfWorkFactory, channel: Channel, method: str, error: type[Exception]
 ) -> None:
     (known,) = await given_intents(uow_factory, channel, 1)
     ghost = make_intent(channel, purpose=Purpose.DONATION)
     moves = [_moved(known, IntentStatus.FINISHED), _moved(ghost, IntentStatus.FINISHED)]
 
-    with pytest.raises(NotFound):
-        await commit_with(uow_factory, lambda uow: uow.intents.advance_many(moves))
+    with pytest.raises(error):
+        await commit_with(uow_factory, lambda uow: getattr(uow.intents, method)(moves))
 
     assert await _statuses(uow_factory, [known]) == [IntentStatus.WAITING]
 
@@ -203,28 +211,6 @@ NO_HANG = 10.0
 """Seconds after which racing units of work that wait for each other fail the test."""
 
 
-async def test_advance_all_stores_every_intent_still_at_its_previous_status(
-    uow_factory: UnitOfWorkFactory, channel: Channel
-) -> None:
-    first, second, third = await given_intents(uow_factory, channel, 3)
-    # Not in id order, so a backend pairing moves with intents by position shows.
-    moves = [
-        _moved(third, IntentStatus.FINISHED),
-        _moved(first, IntentStatus.CONFIRMING),
-        _moved(second, IntentStatus.FAILED),
-    ]
-
-    await commit_with(uow_factory, lambda uow: uow.intents.advance_all(moves))
-
-    stored = await read(uow_factory, lambda uow: uow.intents.get_many([i.id for i, _ in moves]))
-    assert [stored[moved.id] for moved, _ in moves] == [moved for moved, _ in moves]
-    assert await _statuses(uow_factory, [first, second, third]) == [
-        IntentStatus.CONFIRMING,
-        IntentStatus.FAILED,
-        IntentStatus.FINISHED,
-    ]
-
-
 async def test_advance_all_with_an_intent_that_moved_on_is_refused_and_moves_none(
     uow_factory: UnitOfWorkFactory, channel: Channel
 ) -> None:
@@ -266,38 +252,6 @@ async def test_a_unit_of_work_whose_advance_all_is_refused_stores_none_of_its_wr
         IntentStatus.WAITING,
         IntentStatus.CONFIRMING,
     ]
-
-
-async def test_advance_all_refuses_an_intent_given_twice_at_once_and_moves_none(
-    uow_factory: UnitOfWorkFactory, channel: Channel
-) -> None:
-    intent, other = await given_intents(uow_factory, channel, 2)
-    moves = [
-        _moved(other, IntentStatus.FINISHED),
-        _moved(intent, IntentStatus.CONFIRMING),
-        _moved(intent, IntentStatus.FINISHED),
-    ]
-
-    async with uow_factory() as uow:
-        # The contract fixes the error, not its wording.
-        with pytest.raises(ValueError):  # noqa: PT011
-            await uow.intents.advance_all(moves)
-        await uow.commit()
-
-    assert await _statuses(uow_factory, [intent, other]) == [IntentStatus.WAITING] * 2
-
-
-async def test_advance_all_of_an_intent_that_is_gone_is_refused_and_moves_none(
-    uow_factory: UnitOfWorkFactory, channel: Channel
-) -> None:
-    (intent,) = await given_intents(uow_factory, channel, 1)
-    gone = make_intent(channel, intent_id="in0gone01")
-    moves = [_moved(intent, IntentStatus.FINISHED), _moved(gone, IntentStatus.FINISHED)]
-
-    with pytest.raises(Conflict):
-        await commit_with(uow_factory, lambda uow: uow.intents.advance_all(moves))
-
-    assert await _statuses(uow_factory, [intent]) == [IntentStatus.WAITING]
 
 
 async def test_two_units_of_work_advancing_all_of_the_same_intents_one_commits_both(

@@ -25,6 +25,19 @@ async def _record(uow_factory: UnitOfWorkFactory, events: list[PaymentEvent]) ->
     return list(await commit_with(uow_factory, lambda uow: uow.events.add_many(events)))
 
 
+async def _record_expecting(
+    uow_factory: UnitOfWorkFactory, intent: PaymentIntent, events: list[PaymentEvent]
+) -> list[bool]:
+    """Record ``events`` as a batch of notifications does: expected, then the intent
+    read, then added, and committed."""
+    async with uow_factory() as uow:
+        uow.events.expect([e.key for e in events])
+        await uow.intents.get_many([intent.id])
+        answers = list(await uow.events.add_many(events))
+        await uow.commit()
+    return answers
+
+
 async def _events_of(uow_factory: UnitOfWorkFactory, intent: PaymentIntent) -> list[PaymentEvent]:
     return list(await read(uow_factory, lambda uow: uow.events.for_intent(intent.id)))
 
@@ -56,20 +69,27 @@ async def test_add_many_records_every_new_event_and_answers_in_input_order(
     assert stored == sorted(events, key=lambda e: e.received_at)
 
 
+@pytest.mark.parametrize("expecting", [False, True], ids=["plain", "expected"])
 async def test_of_copies_of_one_notification_in_a_batch_only_the_first_is_recorded(
-    uow_factory: UnitOfWorkFactory, intent: PaymentIntent
+    uow_factory: UnitOfWorkFactory, intent: PaymentIntent, expecting: bool
 ) -> None:
     first = make_event(intent, outcome=EventOutcome.APPLIED)
     copy = make_event(intent, received_at=at(seconds=1), outcome=EventOutcome.DUPLICATE)
     other = make_event(intent, status=IntentStatus.FINISHED, received_at=at(seconds=2))
 
-    assert await _record(uow_factory, [first, copy, other]) == [True, False, True]
+    batch = [first, copy, other]
+    answers = await (
+        _record_expecting(uow_factory, intent, batch) if expecting else _record(uow_factory, batch)
+    )
+
+    assert answers == [True, False, True]
 
     assert await _events_of(uow_factory, intent) == [first, other]
 
 
+@pytest.mark.parametrize("expecting", [False, True], ids=["plain", "expected"])
 async def test_add_many_refuses_events_recorded_before_and_keeps_the_first_records(
-    uow_factory: UnitOfWorkFactory, intent: PaymentIntent
+    uow_factory: UnitOfWorkFactory, intent: PaymentIntent, expecting: bool
 ) -> None:
     earlier = make_event(intent, status=IntentStatus.CONFIRMING, outcome=EventOutcome.APPLIED)
     await _record(uow_factory, [earlier])
@@ -81,19 +101,28 @@ async def test_add_many_refuses_events_recorded_before_and_keeps_the_first_recor
     )
     new = make_event(intent, status=IntentStatus.FINISHED, received_at=at(minutes=6))
 
-    assert await _record(uow_factory, [replay, new]) == [False, True]
+    batch = [replay, new]
+    answers = await (
+        _record_expecting(uow_factory, intent, batch) if expecting else _record(uow_factory, batch)
+    )
+
+    assert answers == [False, True]
 
     assert await _events_of(uow_factory, intent) == [earlier, new]
 
 
+@pytest.mark.parametrize("expecting", [False, True], ids=["plain", "expected"])
 async def test_events_added_in_a_unit_of_work_rolled_back_were_never_recorded(
-    uow_factory: UnitOfWorkFactory, intent: PaymentIntent
+    uow_factory: UnitOfWorkFactory, intent: PaymentIntent, expecting: bool
 ) -> None:
     events = [
         make_event(intent, status=IntentStatus.CONFIRMING, received_at=at(minutes=1)),
         make_event(intent, status=IntentStatus.FINISHED, received_at=at(minutes=2)),
     ]
     async with uow_factory() as uow:
+        if expecting:
+            uow.events.expect([e.key for e in events])
+            await uow.intents.get_many([intent.id])
         assert list(await uow.events.add_many(events)) == [True, True]
 
     assert await _events_of(uow_factory, intent) == []
@@ -104,45 +133,6 @@ async def test_events_added_in_a_unit_of_work_rolled_back_were_never_recorded(
 TURN = 0.5
 """Seconds a racer gets to record and commit while our unit of work is open: a store
 whose units of work take turns (SQLite) makes it wait for ours to end instead."""
-
-
-async def _record_expecting(
-    uow_factory: UnitOfWorkFactory, intent: PaymentIntent, events: list[PaymentEvent]
-) -> list[bool]:
-    """Record ``events`` as a batch of notifications does: expected, then the intent
-    read, then added, and committed."""
-    async with uow_factory() as uow:
-        uow.events.expect([e.key for e in events])
-        await uow.intents.get_many([intent.id])
-        answers = list(await uow.events.add_many(events))
-        await uow.commit()
-    return answers
-
-
-async def test_add_many_of_expected_events_answers_as_without_expecting_them(
-    uow_factory: UnitOfWorkFactory, intent: PaymentIntent
-) -> None:
-    earlier = make_event(intent, status=IntentStatus.CONFIRMING, outcome=EventOutcome.APPLIED)
-    await _record(uow_factory, [earlier])
-    replay = make_event(
-        intent,
-        status=IntentStatus.CONFIRMING,
-        received_at=at(minutes=5),
-        outcome=EventOutcome.STALE,
-    )
-    new = make_event(intent, status=IntentStatus.FINISHED, received_at=at(minutes=6))
-    copy_of_new = make_event(
-        intent,
-        status=IntentStatus.FINISHED,
-        received_at=at(minutes=7),
-        outcome=EventOutcome.DUPLICATE,
-    )
-    other = make_event(intent, status=IntentStatus.CONFIRMED, received_at=at(minutes=8))
-
-    answers = await _record_expecting(uow_factory, intent, [replay, new, copy_of_new, other])
-
-    assert answers == [False, True, False, True]
-    assert await _events_of(uow_factory, intent) == [earlier, new, other]
 
 
 async def test_expected_events_added_are_seen_by_the_unit_of_work_before_it_commits(
@@ -204,20 +194,3 @@ async def test_an_expected_event_a_racer_records_after_our_read_is_stored_once_a
         assert racer_answers == [True]
         assert answers == [False, True]
         assert stored == [other, theirs]
-
-
-async def test_expected_events_of_a_unit_of_work_rolled_back_were_never_recorded(
-    uow_factory: UnitOfWorkFactory, intent: PaymentIntent
-) -> None:
-    events = [
-        make_event(intent, status=IntentStatus.CONFIRMING, received_at=at(minutes=1)),
-        make_event(intent, status=IntentStatus.FINISHED, received_at=at(minutes=2)),
-    ]
-    async with uow_factory() as uow:
-        uow.events.expect([e.key for e in events])
-        await uow.intents.get_many([intent.id])
-        assert list(await uow.events.add_many(events)) == [True, True]
-
-    assert await _events_of(uow_factory, intent) == []
-    assert await _record_expecting(uow_factory, intent, events) == [True, True]
-    assert await _events_of(uow_factory, intent) == events

@@ -10,7 +10,7 @@ from adapters.outbound.memory.table import Table, TableView
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, IntentStatus
 from core.domain.payment import PaymentIntent, Purpose
-from core.ports.errors import Conflict, NotFound
+from core.ports.repositories import advance_all_at_once
 
 FINAL_STATUSES = frozenset(
     {IntentStatus.FINISHED, IntentStatus.FAILED, IntentStatus.EXPIRED, IntentStatus.REFUNDED}
@@ -91,12 +91,7 @@ class InMemoryIntentRepository:
         return advanced
 
     async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
-        try:
-            advanced = await self.advance_many(moves)
-        except NotFound as exc:
-            raise Conflict(f"a payment intent is gone: {exc}") from exc
-        if not all(advanced):
-            raise Conflict("a payment intent moved on meanwhile")
+        await advance_all_at_once(self, moves)
 
     async def unfinished_before(
         self,

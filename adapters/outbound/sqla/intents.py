@@ -17,7 +17,8 @@ from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, RANK, IntentStatus
 from core.domain.money import Money
 from core.domain.payment import PaymentIntent, Purpose
-from core.ports.errors import Conflict, NotFound
+from core.ports.errors import NotFound
+from core.ports.repositories import advance_all_at_once
 
 FINAL_RANK = RANK[IntentStatus.FINISHED]
 """From ``finished`` on (failed, expired, refunded rank higher) nothing is awaited."""
@@ -211,12 +212,7 @@ class SqlIntentRepository:
 
     async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
         if not self._tx.is_postgres:
-            try:
-                advanced = await self.advance_many(moves)
-            except NotFound as exc:
-                raise Conflict(f"a payment intent is gone: {exc}") from exc
-            if not all(advanced):
-                raise Conflict("a payment intent moved on meanwhile")
+            await advance_all_at_once(self, moves)
             return
         ids = [intent.id for intent, _ in moves]
         if len(set(ids)) != len(ids):
