@@ -36,10 +36,11 @@ class SqlTransaction:
     def __init__(self) -> None:
         self._conn: AsyncConnection | None = None
         self.behind = WriteBehind()
-        self.known = KnownRows()
-        """Channels and subscriptions read ahead with payment intents (Postgres)."""
         """Rows written without an answer (Postgres): sent in one statement before the
         next statement of this unit of work, or with its commit."""
+        self.known = KnownRows()
+        """What was read ahead with payment intents (Postgres): their channels, the
+        payers' subscriptions, which of the expected payment events are recorded."""
 
     def attach(self, conn: AsyncConnection | None) -> None:
         self._conn = conn
