@@ -8,11 +8,12 @@ from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 
-from adapters.outbound.sqla.arrays import any_of, arrays, columns, types_of
+from adapters.outbound.sqla.arrays import any_of, columns
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import INTENT_PROGRESS
 from adapters.outbound.sqla.tables import payment_intents as t
 from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.write_behind import MOVES, advance_moves
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, RANK, IntentStatus
 from core.domain.money import Money
@@ -79,14 +80,24 @@ def _changes(intent: PaymentIntent) -> dict[str, Any]:
     return row
 
 
-_PROGRESS = INTENT_PROGRESS
-"""What a payment's progress changes: all that ``advance`` writes (it is on the hot path
-of every notification, so it does not rewrite the intent's fixed terms)."""
-
-
 def _progress(intent: PaymentIntent) -> dict[str, Any]:
+    """What a payment's progress changes: all that ``advance`` writes (it is on the hot
+    path of every notification, so it does not rewrite the intent's fixed terms)."""
     row = intent_to_row(intent)
-    return {name: row[name] for name in _PROGRESS}
+    return {name: row[name] for name in INTENT_PROGRESS}
+
+
+def _move_rows(moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> list[dict[str, Any]]:
+    """The rows of ``advance_moves``, in id order: two batches sharing intents lock them
+    in the same order, so one waits for the other instead of both deadlocking. Each
+    intent once (ValueError)."""
+    ids = [intent.id for intent, _ in moves]
+    if len(set(ids)) != len(ids):
+        raise ValueError("each intent is advanced once per call")
+    return [
+        {"previous": previous.value, "id": intent.id, **_progress(intent)}
+        for intent, previous in sorted(moves, key=lambda move: move[0].id)
+    ]
 
 
 # Every payment notification reads and advances an intent: prebuilt, these cost no
@@ -95,20 +106,14 @@ _BY_ID = select(t).where(t.c.id == bindparam("intent_id"))
 _ADVANCE = (
     update(t)
     .where(t.c.id == bindparam("intent_id"), t.c.status == bindparam("previous"))
-    .values({name: bindparam(name) for name in _PROGRESS})
+    .values({name: bindparam(name) for name in INTENT_PROGRESS})
 )
 # The same for a batch, one statement text for any size: arrays on Postgres (see
 # ``arrays``), an expanding IN on SQLite (a local file: no round trip to save).
 _BY_IDS = select(t).where(any_of(t, "id", "intent_ids"))
 _BY_IDS_SQLITE = select(t).where(t.c.id.in_(bindparam("intent_ids", expanding=True)))
 _KNOWN = select(t.c.id).where(any_of(t, "id", "intent_ids"))
-_MOVES = arrays("v", {"previous": t.c.status.type, **types_of(t, ("id", *_PROGRESS))})
-_ADVANCE_MANY = (
-    update(t)
-    .where(t.c.id == _MOVES.c.id, t.c.status == _MOVES.c.previous)
-    .values({name: _MOVES.c[name] for name in _PROGRESS})
-    .returning(t.c.id)
-)
+_ADVANCE_MANY = advance_moves("v_")
 
 
 IntentReader = Callable[[Collection[IntentId]], Awaitable[Mapping[IntentId, PaymentIntent]]]
@@ -188,17 +193,10 @@ class SqlIntentRepository:
         if not moves:
             return []
         ids = [intent.id for intent, _ in moves]
-        if len(set(ids)) != len(ids):
-            raise ValueError("advance_many takes each intent once")
+        rows = _move_rows(moves)
         if not self._tx.is_postgres:
             return [await self.advance(intent, previous) for intent, previous in moves]
-        # In id order: two batches sharing intents lock them in the same order, so one
-        # waits for the other instead of both deadlocking.
-        rows = [
-            {"previous": previous.value, "id": intent.id, **_progress(intent)}
-            for intent, previous in sorted(moves, key=lambda move: move[0].id)
-        ]
-        params = columns(rows, list(_MOVES.c.keys()))
+        params = columns(rows, MOVES)
         result = await self._tx.execute(_ADVANCE_MANY, "advance payment intents", params)
         advanced = set(result.scalars())
         if len(advanced) < len(ids):
@@ -214,15 +212,8 @@ class SqlIntentRepository:
         if not self._tx.is_postgres:
             await advance_all_at_once(self, moves)
             return
-        ids = [intent.id for intent, _ in moves]
-        if len(set(ids)) != len(ids):
-            raise ValueError("advance_all takes each intent once")
         # With the unit of work's next statement or its commit, which counts the moves.
-        rows = [
-            {"previous": previous.value, "id": intent.id, **_progress(intent)}
-            for intent, previous in moves
-        ]
-        self._tx.behind.hold(t.name, rows)
+        self._tx.behind.hold(t.name, _move_rows(moves))
 
     async def unfinished_before(
         self,

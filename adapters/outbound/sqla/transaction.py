@@ -54,16 +54,16 @@ class SqlTransaction:
         held = self.behind.take()
         if held is None:
             return
-        alone = last and self.is_postgres and not await self._in_server_transaction()
+        alone = False
         for attempt in range(2):
             try:
-                async with self._autocommit(alone):
+                async with self._outside_transaction(last) as alone:
                     with _refusals("write held-back rows"):
                         result = await self.conn.execute(held.statement(alone), held.params)
             except _NoAuditHead:
                 if attempt:
                     raise RuntimeError("the audit head row could not be created") from None
-                async with self._autocommit(alone):
+                async with self._outside_transaction(last):
                     with translated("seed the audit head"):
                         await self.conn.execute(SEED_HEAD)
                 continue
@@ -77,25 +77,25 @@ class SqlTransaction:
             if (await self.conn.execute(statement, params)).one().head is None:
                 raise RuntimeError("the audit head row could not be created")
 
-    async def _in_server_transaction(self) -> bool:
-        raw = await self.conn.get_raw_connection()
-        driver = raw.driver_connection
-        return driver is not None and bool(driver.is_in_transaction())
-
     @asynccontextmanager
-    async def _autocommit(self, on: bool) -> AsyncIterator[None]:
-        """The next statement runs on its own, outside any transaction (``on``): the
-        driver sends no BEGIN before it. The unit of work's transaction, if it ever
-        writes, begins with its next statement as usual."""
-        if not on:
-            yield
+    async def _outside_transaction(self, wanted: bool) -> AsyncIterator[bool]:
+        """Whether the next statement runs on its own, outside any transaction: if
+        ``wanted``, on Postgres, before the unit of work has begun one. The driver then
+        sends no BEGIN before it; the transaction, if the unit of work ever writes,
+        begins with its next statement as usual."""
+        if not (wanted and self.is_postgres):
+            yield False
             return
         raw = await self.conn.get_raw_connection()
-        raw.dbapi_connection.autocommit = True  # type: ignore[union-attr]
+        driver, dbapi = raw.driver_connection, raw.dbapi_connection
+        if driver is None or dbapi is None or driver.is_in_transaction():
+            yield False
+            return
+        dbapi.autocommit = True
         try:
-            yield
+            yield True
         finally:
-            raw.dbapi_connection.autocommit = False  # type: ignore[union-attr]
+            dbapi.autocommit = False
 
     @property
     def conn(self) -> AsyncConnection:
@@ -127,8 +127,7 @@ class SqlTransaction:
         payments) sends neither BEGIN nor COMMIT."""
         if after_held:
             await self.send_behind()
-        alone = reads_only and self.is_postgres and not await self._in_server_transaction()
-        async with self._autocommit(alone):
+        async with self._outside_transaction(reads_only):
             with translated(action):
                 return await self.conn.execute(statement, None if params is None else dict(params))
 

@@ -47,7 +47,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.dml import Insert, ReturningUpdate
 from sqlalchemy.types import TypeEngine
 
 from adapters.outbound.sqla.arrays import arrays, columns, types_of
@@ -77,7 +77,7 @@ _SKIPPED_AGAIN = {"outbox": "key"}
 _KEY_ORDER = {
     "outbox": ("key",),
     "payment_events": ("provider", "payment_id", "status"),
-    "payment_intents": ("id",),
+    "payment_intents": ("id",),  # moves held by more than one call
 }
 """Rows inserted in key order: two units of work holding some of the same keys wait
 for each other in the same order instead of deadlocking."""
@@ -120,17 +120,18 @@ def _after(step: CTE | None) -> ColumnElement[bool]:
     return select(func.count()).select_from(step).scalar_subquery() >= 0
 
 
-def _moves(after: CTE | None) -> CTE:
-    """The compare-and-set of held payment intent moves, returning the ids it moved."""
+def advance_moves(prefix: str, *conditions: ColumnElement[bool]) -> ReturningUpdate[Any]:
+    """The compare-and-set of payment intent moves sent as arrays named ``prefix`` +
+    each of :data:`MOVES` (rows in id order: see ``intents.move_rows``), returning the
+    ids it moved: ``IntentRepository.advance_many`` alone, or held with other rows."""
     t = payment_intents
     types = {"previous": t.c.status.type, **types_of(t, MOVES[1:])}
-    moves = arrays("moves", types, prefix=f"{t.name}_")
+    moves = arrays("moves", types, prefix=prefix)
     return (
         update(t)
-        .where(t.c.id == moves.c.id, t.c.status == moves.c.previous, _after(after))
+        .where(t.c.id == moves.c.id, t.c.status == moves.c.previous, *conditions)
         .values({name: moves.c[name] for name in INTENT_PROGRESS})
         .returning(t.c.id)
-        .cte("moved")
     )
 
 
@@ -235,7 +236,7 @@ def _statement(held: tuple[str, ...], alone: bool = False) -> Executable:
         parts.append(step)
     moved = head = None
     if payment_intents.name in held:
-        moved = step = _moves(step)
+        moved = step = advance_moves(f"{payment_intents.name}_", _after(step)).cte("moved")
         parts.append(moved)
     if audit_events.name in held:
         audit, head = _chained_audit(step)
