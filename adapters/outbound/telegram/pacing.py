@@ -270,32 +270,38 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         seq = self._arrivals  # kept across retries: a retried call keeps its place
         own.users += 1
         attempt = 0
+        # A message holds its chat's turn until Telegram has taken it, retries
+        # included: the chat's next message waiting for its slot must not go out
+        # while this one sits out a 429. Other calls hold their bucket only while
+        # taking a slot, so a slow one never holds up the rest of its budget.
+        ordered = lane is not None
         try:
-            while True:
-                self._refuse_if_paused_long(own, endpoint, key)
-                async with self._slot(lane, own, seq):
-                    self.stats.calls += 1
-                    try:
-                        return await callback(*args, **kwargs)
-                    except RetryAfter as exc:
-                        wait = retry_after_seconds(exc)
-                        self._pause(own, wait)
-                        self.stats.retry_afters += 1
-                        give_up = attempt >= self._limits.max_retries or (
-                            wait > self._limits.max_retry_wait
-                        )
-                        logger.warning(
-                            "telegram %s to %s: 429, retry after %s s%s",
-                            endpoint,
-                            key,
-                            wait,
-                            " (handed to the caller)" if give_up else "",
-                        )
-                        if give_up:
-                            self.stats.surfaced += 1
-                            raise
-                        attempt += 1
-                        self.stats.retries += 1
+            async with own.lock.holding(seq) if ordered else _no_lock():
+                while True:
+                    self._refuse_if_paused_long(own, endpoint, key)
+                    async with self._slot(lane, own, seq, own_held=ordered):
+                        self.stats.calls += 1
+                        try:
+                            return await callback(*args, **kwargs)
+                        except RetryAfter as exc:
+                            wait = retry_after_seconds(exc)
+                            self._pause(own, wait)
+                            self.stats.retry_afters += 1
+                            give_up = attempt >= self._limits.max_retries or (
+                                wait > self._limits.max_retry_wait
+                            )
+                            logger.warning(
+                                "telegram %s to %s: 429, retry after %s s%s",
+                                endpoint,
+                                key,
+                                wait,
+                                " (handed to the caller)" if give_up else "",
+                            )
+                            if give_up:
+                                self.stats.surfaced += 1
+                                raise
+                            attempt += 1
+                            self.stats.retries += 1
         finally:
             own.users -= 1
 
@@ -348,13 +354,16 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         bucket.paused_until = max(bucket.paused_until, self._clock() + seconds)
 
     @contextlib.asynccontextmanager
-    async def _slot(self, lane: _Bucket | None, own: _Bucket, seq: int) -> AsyncIterator[None]:
+    async def _slot(
+        self, lane: _Bucket | None, own: _Bucket, seq: int, *, own_held: bool = False
+    ) -> AsyncIterator[None]:
         """Wait until both buckets allow a call and a connection is free, take the
         slot in both, and hold the connection while the caller's block runs.
 
-        One caller per own bucket at a time (its lock), so a chat's calls go in order
-        and a chat waiting for its next slot never holds up other chats in the lane."""
-        async with own.lock.holding(seq):
+        One caller per own bucket at a time (its lock, taken here unless the caller
+        ``own_held`` it already), so a chat's calls go in order and a chat waiting for
+        its next slot never holds up other chats in the lane."""
+        async with _no_lock() if own_held else own.lock.holding(seq):
             while True:
                 await self._wait_ready(own)
                 async with lane.lock.holding(seq) if lane is not None else _no_lock():

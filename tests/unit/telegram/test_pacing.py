@@ -330,6 +330,25 @@ async def test_concurrent_callers_keep_their_order_within_a_chat(time: VirtualTi
     assert order == [0, 1, 2, 3, 4, 5]
 
 
+async def test_a_message_retried_after_a_429_still_goes_before_the_next_one_to_its_chat(
+    time: VirtualTime,
+) -> None:
+    # The second message waits for its slot while the first is on its way; the 429
+    # then pauses the chat, and when the pause ends, the retry goes first.
+    limiter, api = limiter_on(time), FakeBotApi(time, latency=0.1)
+    api.refuse("sendMessage", 42, 1)
+    order: list[str] = []
+
+    async def note(text: str) -> None:
+        await request(limiter, api, "sendMessage", 42)
+        order.append(text)
+
+    await time.run([note("first"), note("second")])
+
+    assert order == ["first", "second"]
+    assert api.times(chat_id=42) == pytest.approx([0.0, 1.1, 2.15])
+
+
 async def test_a_cancelled_caller_gives_its_connection_back() -> None:
     limiter = PacedRateLimiter(PacingLimits(max_concurrency=1))
     started = asyncio.Event()
