@@ -102,6 +102,9 @@ class TableView(Generic[K, V]):
         self._writes: dict[K, _Stored[V]] = {}
         self._inserted: set[K] = set()
         self._held: set[Hashable] = set()
+        # The unique values this unit of work's own writes hold, per index: a lookup
+        # must not scan every write (a batch of thousands of rows would be quadratic).
+        self._mine: dict[str, dict[Hashable, K]] = {name: {} for name in table.index_names}
 
     # -- reads ------------------------------------------------------------------
 
@@ -170,9 +173,9 @@ class TableView(Generic[K, V]):
 
     def lookup(self, index: str, unique_key: Hashable) -> K | None:
         """The primary key of the visible row holding ``unique_key`` in ``index``."""
-        for key, stored in self._writes.items():
-            if unique_key in self._table.keys_in(index, stored.value):
-                return key
+        mine = self._mine[index].get(unique_key)
+        if mine is not None:
+            return mine
         owner = self._table.owner(index, unique_key)
         if owner is not None and owner not in self._writes:
             return owner
@@ -224,8 +227,21 @@ class TableView(Generic[K, V]):
         if self._stored(key) is not None:
             raise Conflict(f"{self._table.name}: {key!r} exists")
         self._check_unique(key, value)
-        self._writes[key] = _Stored(copy.deepcopy(value), self._next_seq())
+        self._write(key, None, _Stored(copy.deepcopy(value), self._next_seq()))
         self._inserted.add(key)
+
+    def _write(self, key: K, before: _Stored[V] | None, after: _Stored[V]) -> None:
+        """Lay ``after`` over the row (``before``: this unit of work's previous write
+        of it, if any), keeping the index of the unique values held here in step."""
+        table = self._table
+        for index, entries in self._mine.items():
+            if before is not None:
+                for old in table.keys_in(index, before.value):
+                    if entries.get(old) == key:
+                        del entries[old]
+            for new in table.keys_in(index, after.value):
+                entries[new] = key
+        self._writes[key] = after
 
     async def insert(self, value: V) -> None:
         """Raises Conflict if the primary key or a unique value is taken."""
@@ -285,7 +301,7 @@ class TableView(Generic[K, V]):
         if current is None:
             raise NotFound(f"no {what} {key!r}")
         self._check_unique(key, value)
-        self._writes[key] = _Stored(copy.deepcopy(value), current.seq)
+        self._write(key, self._writes.get(key), _Stored(copy.deepcopy(value), current.seq))
 
     @contextmanager
     def statement(self) -> Iterator[None]:
@@ -293,11 +309,13 @@ class TableView(Generic[K, V]):
         and the locks it newly took are given back, as when one SQL statement for a
         whole batch fails. The set-at-a-time methods run their per-item steps in it."""
         writes, inserted, held = dict(self._writes), set(self._inserted), set(self._held)
+        mine = {index: dict(entries) for index, entries in self._mine.items()}
         try:
             yield
         except BaseException:
             self._writes.clear()
             self._writes.update(writes)
+            self._mine = mine
             self._inserted.clear()
             self._inserted.update(inserted)
             for lock_key in self._held - held:
@@ -331,6 +349,8 @@ class TableView(Generic[K, V]):
         """Forget the writes and give back every lock (after commit or rollback)."""
         self._writes.clear()
         self._inserted.clear()
+        for entries in self._mine.values():
+            entries.clear()
         for lock_key in self._held:
             self._locks.release(lock_key, self._owner)
         self._held.clear()
