@@ -97,3 +97,27 @@ async def test_messages_enqueued_in_a_unit_of_work_rolled_back_were_never_queued
     assert await _get(uow_factory, "k1") is None
     await _enqueue(uow_factory, messages, at())
     assert [(await _queued(uow_factory, k))[0] for k, _ in messages] == [e for _, e in messages]
+
+
+async def test_a_claim_bigger_than_a_statement_can_list_leases_every_message(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    # More ids than Postgres takes parameters in one statement (32,767).
+    count = 33_000
+    invites: list[tuple[str, Effect]] = [
+        (f"k{n}", IssueInvite(GrantId(f"gr{n:06d}"))) for n in range(count)
+    ]
+    await _enqueue(uow_factory, invites, at())
+    lease = at(minutes=5)
+
+    claimed = await commit_with(
+        uow_factory, lambda uow: uow.outbox.claim(at(minutes=1), count + 1, lease)
+    )
+
+    assert len(claimed) == count
+    again = await commit_with(
+        uow_factory, lambda uow: uow.outbox.claim(at(minutes=2), count + 1, at(minutes=6))
+    )
+    assert again == []  # every one of them is leased, none was left claimable
+    last = await _get(uow_factory, f"k{count - 1}")
+    assert last is not None and last.available_at == lease

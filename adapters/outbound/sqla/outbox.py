@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, bindparam, func, select, update
+from sqlalchemy.dialects import sqlite
 
+from adapters.outbound.sqla.arrays import any_of
 from adapters.outbound.sqla.tables import outbox as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import OutboxId
@@ -67,6 +69,17 @@ def _pending_row(key: str, effect: Effect, at: datetime) -> dict[str, Any]:
 
 _KEY = ("key",)
 
+_ENQUEUE_SQLITE = sqlite.insert(t).on_conflict_do_nothing(index_elements=list(_KEY))
+"""Rows go in in order, so of copies of one key the first is queued."""
+
+_LEASE_POSTGRES = update(t).where(any_of(t, "id", "ids")).values(available_at=bindparam("lease"))
+"""The lease of any number of claimed rows in one statement of one text (an ``IN``
+list of a large claim would pass Postgres' 32,767 parameters)."""
+
+_LEASE_SQLITE_CHUNK = 500
+"""Ids per ``IN`` list on SQLite, under the smallest variable limit SQLite builds
+ship with (999)."""
+
 
 class SqlOutboxRepository:
     def __init__(self, tx: SqlTransaction) -> None:
@@ -82,8 +95,9 @@ class SqlOutboxRepository:
             # the next statement of this transaction).
             self._tx.behind.hold(t.name, [_pending_row(k, e, at) for k, e in messages])
             return
-        for key, effect in messages:
-            await self.enqueue(key, effect, at)
+        if messages:
+            rows = [_pending_row(k, e, at) for k, e in messages]
+            await self._tx.execute_many(_ENQUEUE_SQLITE, rows, "enqueue outbox messages")
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime
@@ -100,12 +114,15 @@ class SqlOutboxRepository:
         messages = [message_from_row(r) for r in await self._tx.execute(due, "claim outbox")]
         if not messages:
             return []
-        await self._tx.execute(
-            update(t)
-            .where(t.c.id.in_([_row_id(m) for m in messages]))
-            .values(available_at=lease_until),
-            "lease outbox messages",
-        )
+        ids = [_row_id(m) for m in messages]
+        if self._tx.is_postgres:
+            params = {"ids": ids, "lease": lease_until}
+            await self._tx.execute(_LEASE_POSTGRES, "lease outbox messages", params)
+        else:
+            for start in range(0, len(ids), _LEASE_SQLITE_CHUNK):
+                chunk = ids[start : start + _LEASE_SQLITE_CHUNK]
+                lease = update(t).where(t.c.id.in_(chunk)).values(available_at=lease_until)
+                await self._tx.execute(lease, "lease outbox messages")
         for message in messages:
             message.available_at = lease_until
         return messages
