@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, and_, bindparam, func, select
+from sqlalchemy import FromClause, Row, and_, bindparam, func, select, true
 from sqlalchemy.dialects import postgresql
 
 from adapters.outbound.sqla.arrays import any_of
@@ -28,7 +28,7 @@ from core.domain.tier import Tier
 from core.ports.security import Cipher
 
 
-def _labelled(table: Table, prefix: str) -> list[Any]:
+def _labelled(table: FromClause, prefix: str) -> list[Any]:
     return [c.label(f"{prefix}{c.name}") for c in table.c]
 
 
@@ -59,24 +59,31 @@ _RECORDED = (
 """Which of the events the unit of work expects to record are recorded already: their
 positions (from 1) in the ``expected_*`` arrays (see ``PaymentEventRepository.expect``)."""
 
+_OWNED = (
+    select(subscriptions)
+    .where(
+        subscriptions.c.user_id == intents.c.user_id,
+        subscriptions.c.channel_id == intents.c.channel_id,
+    )
+    .limit(1)
+    .lateral("owned")
+)
+"""The payer's subscription to the channel, looked up per intent (LATERAL): a plain
+join lets the planner pick a hash or merge join over all of ``subscriptions``, which
+it then keeps for this prepared statement while the table grows."""
+
 _STATEMENT = (
     select(
         *_labelled(intents, "i_"),
         *_labelled(channels, "c_"),
         *TIER_COLUMNS,
-        *_labelled(subscriptions, "s_"),
+        *_labelled(_OWNED, "s_"),
         _RECORDED,
     )
     .select_from(
         intents.outerjoin(channels, channels.c.id == intents.c.channel_id)
         .outerjoin(channel_tiers, channel_tiers.c.channel_id == channels.c.id)
-        .outerjoin(
-            subscriptions,
-            and_(
-                subscriptions.c.user_id == intents.c.user_id,
-                subscriptions.c.channel_id == intents.c.channel_id,
-            ),
-        )
+        .outerjoin(_OWNED, true())
     )
     .where(any_of(intents, "id", "intent_ids"))
     .order_by(intents.c.id, channel_tiers.c.number)
