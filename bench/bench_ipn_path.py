@@ -31,6 +31,20 @@ short-circuit on the unique event and hide the database cost). Closed-loop load
 sent on schedule whether or not earlier answers came) gives latency, measured from
 the scheduled send time so queueing counts.
 
+The ratio to the floor is printed twice. Once from the two closed loops, each measured
+at its target's turn, minutes apart; this machine's speed drifts by tens of percent in
+minutes (other tenants, clock scaling), so that ratio swings with it. And once from
+closed-loop rounds alternating between the floor and the target, a second or two
+apart (the median of the rounds' ratios): the same machine for both, later in the
+run (its tables fuller), so it is the stricter figure.
+
+Each SQL database starts as a live one would be: holding earlier payments (HISTORY
+events and subscriptions), with its planner statistics up to date after the warm-up
+(``ANALYZE``, which autovacuum does on a live database). A database created seconds
+before has no statistics, and the plans Postgres caches for prepared statements then
+are made for empty tables; kept while the tables grow by thousands of rows a second,
+they would show a slowdown no deployed system sees.
+
 Postgres: ``PAYGATE_BENCH_POSTGRES_URL`` (default the test server); a database of its
 own is created and dropped. Prints figures; it is not a test.
 """
@@ -57,7 +71,7 @@ from typing import Any
 import aiohttp
 import attrs
 from aiohttp import web
-from sqlalchemy import event
+from sqlalchemy import event, insert
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -80,14 +94,17 @@ from adapters.outbound.memory import (
 )
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
+from adapters.outbound.sqla.tables import payment_events, subscriptions
 from adapters.outbound.system import RandomIdGenerator, SystemClock
-from core.domain.ids import ChatId, IntentId, UserId
+from core.domain.ids import ChannelId, ChatId, IntentId, UserId
+from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.order_id import OrderId
 from core.domain.outbox import IssueInvite
-from core.domain.payment import PaymentIntent, Purpose
+from core.domain.payment import EventOutcome, PaymentIntent, Purpose
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
+from core.domain.subscription import SubscriptionStatus
 from core.domain.tier import Tier
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter, Secret
@@ -107,6 +124,13 @@ CONCURRENCY = 16
 OPEN_RATES = (50, 200)
 OPEN_SECONDS = 10
 WARM_UP = 200
+HISTORY = 20_000
+"""Payments a SQL database holds before the run, as a live one would: the tables the
+read looks up (recorded events, payers' subscriptions) are not empty."""
+PAIRED_ROUNDS = 3
+PAIRED_REQUESTS = 2000
+PAIRED_FLOOR_REQUESTS = 10000
+"""The floor is 5-8 times faster: its rounds take as long as the target's."""
 POOL_SIZE = 10
 OWNER = UserId(1000)
 PRICE = Decimal("10")
@@ -197,6 +221,9 @@ class Target:
     uow: UnitOfWorkFactory | None = None
     sql: bool = False
     statements: list[int] = attrs.Factory(lambda: [0])
+    analyze: Callable[[], Awaitable[None]] | None = None
+    """Bring the planner's statistics up to date, as autovacuum keeps them on a live
+    database (see :func:`measure`)."""
 
 
 def ipn(intent_id: IntentId, payment_id: int) -> tuple[bytes, dict[str, str]]:
@@ -280,6 +307,55 @@ async def seed(uow: UnitOfWorkFactory, count: int) -> list[IntentId]:
     return intents
 
 
+async def channel_of(uow: UnitOfWorkFactory, intent_id: IntentId) -> ChannelId:
+    async with uow() as tx:
+        intent = await tx.intents.get(intent_id)
+    assert intent is not None
+    return intent.channel_id
+
+
+async def history(engine: AsyncEngine, channel: ChannelId) -> None:
+    """HISTORY earlier payments of other subscribers: their events and subscriptions."""
+    if not HISTORY:
+        return
+    now = datetime.now(UTC)
+    events = [
+        {
+            "provider": "nowpayments",
+            "payment_id": str(5_000_000_000 + n),
+            "status": IntentStatus.FINISHED.value,
+            "order_id": "earlier",
+            "intent_id": None,
+            "received_at": now - timedelta(days=10),
+            "outcome": EventOutcome.GRANTED.value,
+            "price": PRICE,
+            "price_currency": "USD",
+            "paid_amount": ASKED,
+            "paid_currency": "BTC",
+            "parent_payment_id": None,
+        }
+        for n in range(HISTORY)
+    ]
+    subscribers = [
+        {
+            "id": f"earlier{n}",
+            "user_id": 50_000_000 + n,
+            "channel_id": channel,
+            "tier": 1,
+            "starts_at": now - timedelta(days=10),
+            "expires_at": now + timedelta(days=20),
+            "status": SubscriptionStatus.ACTIVE.value,
+            "period": 1,
+            "reminders_sent": "[]",
+            "version": 1,
+        }
+        for n in range(HISTORY)
+    ]
+    async with engine.begin() as conn:
+        await conn.execute(insert(payment_events), events)
+        await conn.execute(insert(subscriptions), subscribers)
+
+
 async def app_target(
     name: str,
     engine: AsyncEngine | None,
@@ -321,7 +397,16 @@ async def app_target(
         target.statements[0] += 1
 
     if engine is not None:
+        await history(engine, await channel_of(uow, intents[0]))
         event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
+        sql_engine = engine
+
+        async def analyze() -> None:
+            async with sql_engine.connect() as conn:
+                await conn.exec_driver_sql("ANALYZE")
+                await conn.commit()
+
+        target.analyze = analyze
     return target
 
 
@@ -404,9 +489,17 @@ class Figures:
     cpu_ms: float
     """Server-process CPU time per IPN in the closed loop: steadier than wall-clock
     figures on a busy machine, and what decides how far one process can go."""
+    paired: list[tuple[float, float]] = attrs.Factory(list)
+    """(floor, this target) closed-loop throughput of each paired round."""
 
 
-async def measure(target: Target, pool: ProcessPoolExecutor) -> Figures:
+async def measure(
+    target: Target, pool: ProcessPoolExecutor, floor: Target | None = None
+) -> Figures:
+    """``floor``: also run closed-loop rounds alternating between the floor and this
+    target. This machine's speed drifts by tens of percent within minutes (other
+    tenants, clock scaling), so a ratio of two figures measured minutes apart swings
+    with it; rounds a second or two apart see the same machine."""
     loop = asyncio.get_running_loop()
     bodies = [ipn(intent, 6_000_000_000 + i) for i, intent in enumerate(target.intents)]
     cursor = 0
@@ -427,6 +520,14 @@ async def measure(target: Target, pool: ProcessPoolExecutor) -> Figures:
             statuses[status] = statuses.get(status, 0) + n
 
     tally(await run(Load(target.url, take(WARM_UP), concurrency=CONCURRENCY)))
+    if target.analyze is not None:
+        # The database was created seconds ago and has no statistics yet. Postgres
+        # keeps the plan it made for a prepared statement while the tables were empty
+        # (sequential scans) until statistics change; autovacuum's first pass on a
+        # live database does that within a minute, so the figures would otherwise show
+        # reads slowing down as the tables grow, which no deployed system sees. Do
+        # what autovacuum would have done by now.
+        await target.analyze()
     before = target.statements[0]
     cpu_before = time.process_time()
     closed = await run(Load(target.url, take(CLOSED_REQUESTS), concurrency=CONCURRENCY))
@@ -442,7 +543,20 @@ async def measure(target: Target, pool: ProcessPoolExecutor) -> Figures:
         tally(outcome)
         ms = [v * 1000 for v in outcome.latencies]
         open_loop[rate] = (statistics.median(ms), percentile(ms, 0.99), max(ms), busy)
-    return Figures(CLOSED_REQUESTS / closed.elapsed, open_loop, statuses, statements, cpu_ms)
+    paired: list[tuple[float, float]] = []
+    if floor is not None:
+        await asyncio.sleep(1.0)
+        for round_ in range(PAIRED_ROUNDS):
+            first = 7_000_000_000 + round_ * PAIRED_FLOOR_REQUESTS
+            verify_only = [
+                ipn(IntentId(f"pair{first + i}"), first + i) for i in range(PAIRED_FLOOR_REQUESTS)
+            ]
+            base = await run(Load(floor.url, verify_only, concurrency=CONCURRENCY))
+            mine = await run(Load(target.url, take(PAIRED_REQUESTS), concurrency=CONCURRENCY))
+            tally(mine)
+            paired.append((PAIRED_FLOOR_REQUESTS / base.elapsed, PAIRED_REQUESTS / mine.elapsed))
+    throughput = CLOSED_REQUESTS / closed.elapsed
+    return Figures(throughput, open_loop, statuses, statements, cpu_ms, paired)
 
 
 async def grants(target: Target) -> int:
@@ -464,6 +578,13 @@ def report(target: Target, figures: Figures, floor: Figures | None, granted: int
             f"p50 {p50:6.1f} ms  p99 {p99:6.1f} ms  max {worst:6.1f} ms  server CPU {busy:3.0f}%"
         )
         say(f"  open loop {rate:4d} IPN/s: {figures_ms}")
+    if figures.paired:
+        ratios = sorted(mine / base for base, mine in figures.paired)
+        say(
+            f"  paired with the floor, {len(ratios)} rounds of {PAIRED_REQUESTS} each: "
+            f"{statistics.median(ratios):.1%} of floor (median; "
+            f"{ratios[0]:.1%} to {ratios[-1]:.1%})"
+        )
     say(f"  answers: {dict(sorted(figures.statuses.items()))}")
     if target.sql:
         say(f"  SQL statements per IPN: {figures.statements:.1f}; grants queued: {granted}")
@@ -513,6 +634,7 @@ async def main(args: argparse.Namespace) -> None:
     CLOSED_REQUESTS, OPEN_SECONDS = args.requests, args.seconds
     chosen = set(args.targets.split(","))
     needed = WARM_UP + CLOSED_REQUESTS + sum(r * OPEN_SECONDS for r in OPEN_RATES)
+    needed += PAIRED_ROUNDS * PAIRED_REQUESTS
     say(f"PayGate IPN path, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     say(f"{needed} unique signed paying IPNs per target; load from a separate process")
     say()
@@ -579,6 +701,7 @@ async def main(args: argparse.Namespace) -> None:
                 ),
             ]
             floor: Figures | None = None
+            floor_server: Target | None = None
             for key, build in builders:
                 if key not in chosen:
                     continue
@@ -586,12 +709,12 @@ async def main(args: argparse.Namespace) -> None:
                 target = await build()
                 if target is None:
                     continue
-                figures = await measure(target, pool)
+                figures = await measure(target, pool, floor_server)
                 report(target, figures, floor, await grants(target))
                 say(f"  ({time.perf_counter() - started:.0f} s including set-up)")
                 say()
                 if key == "floor":
-                    floor = figures
+                    floor, floor_server = figures, target
 
 
 if __name__ == "__main__":
