@@ -67,17 +67,27 @@ class Table(Generic[K, V]):
         return self._indexes[index].get(unique_key)
 
     def put(self, key: K, stored: _Stored[V]) -> None:
-        previous = self.rows.get(key)
-        for index in self._unique:
-            entries = self._indexes[index]
-            if previous is not None:
-                for old in self.keys_in(index, previous.value):
-                    # Another row of this same commit may already have taken it over.
+        self.reindex(self._indexes, key, self.rows.get(key), stored)
+        self.rows[key] = stored
+
+    def reindex(
+        self,
+        indexes: dict[str, dict[Hashable, K]],
+        key: K,
+        before: _Stored[V] | None,
+        after: _Stored[V],
+    ) -> None:
+        """Move row ``key``'s entries in ``indexes`` (per unique index: value -> key)
+        from what ``before`` held to what ``after`` holds. An old value is dropped
+        only if it still points at this row: another row written in the same go may
+        have taken it over already."""
+        for index, entries in indexes.items():
+            if before is not None:
+                for old in self.keys_in(index, before.value):
                     if entries.get(old) == key:
                         del entries[old]
-            for new in self.keys_in(index, stored.value):
+            for new in self.keys_in(index, after.value):
                 entries[new] = key
-        self.rows[key] = stored
 
     def __len__(self) -> int:
         return len(self.rows)
@@ -233,14 +243,7 @@ class TableView(Generic[K, V]):
     def _write(self, key: K, before: _Stored[V] | None, after: _Stored[V]) -> None:
         """Lay ``after`` over the row (``before``: this unit of work's previous write
         of it, if any), keeping the index of the unique values held here in step."""
-        table = self._table
-        for index, entries in self._mine.items():
-            if before is not None:
-                for old in table.keys_in(index, before.value):
-                    if entries.get(old) == key:
-                        del entries[old]
-            for new in table.keys_in(index, after.value):
-                entries[new] = key
+        self._table.reindex(self._mine, key, before, after)
         self._writes[key] = after
 
     async def insert(self, value: V) -> None:
