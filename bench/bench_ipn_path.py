@@ -599,7 +599,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         description=(
             "Throughput (closed loop) and p50/p99 latency (open loop at fixed rates) of "
             "the full IPN path over HTTP on each store, beside a verify-only floor. "
-            "The whole run takes about 5 minutes."
+            "The whole run takes about 6 minutes."
         ),
     )
     parser.add_argument(
