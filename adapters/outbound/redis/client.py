@@ -16,8 +16,8 @@ from typing import TypeVar
 
 from redis import exceptions as redis_errors
 from redis.asyncio import BlockingConnectionPool, Redis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from redis.retry import Retry
 
 from adapters.outbound.breaker import CircuitBreaker
 from core.ports.errors import Unavailable
