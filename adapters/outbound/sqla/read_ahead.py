@@ -4,8 +4,9 @@ and their payers' subscriptions in one statement: the fulfilment reads those nex
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Mapping
 from typing import Any, cast
 
 from sqlalchemy import FromClause, Row, and_, bindparam, func, select, true
@@ -106,8 +107,10 @@ class _Part:
             raise AttributeError(name) from None
 
 
-def _columns(keys: Sequence[str], prefix: str) -> tuple[tuple[str, int], ...]:
-    """Where a table's columns are in the joined rows: (own name, position)."""
+@functools.lru_cache(maxsize=16)
+def _columns(keys: tuple[str, ...], prefix: str) -> tuple[tuple[str, int], ...]:
+    """Where a table's columns are in the joined rows: (own name, position). The keys
+    are the same for every read (one statement): worked out once."""
     return tuple(
         (name[len(prefix) :], index) for index, name in enumerate(keys) if name.startswith(prefix)
     )
@@ -128,7 +131,7 @@ async def read_intents(
         "expected_status": [key[2].value for key in expected],
     }
     result = await tx.execute(_STATEMENT, "read intents", params, reads_only=True)
-    keys = list(result.keys())
+    keys = tuple(result.keys())
     rows = result.all()
     if rows and expected:
         tx.known.found_events(rows[0].recorded_events or ())

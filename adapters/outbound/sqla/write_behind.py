@@ -92,6 +92,7 @@ MOVES = ("previous", "id", *INTENT_PROGRESS)
 its new progress."""
 
 
+@functools.cache
 def _names(table: Table) -> tuple[str, ...]:
     if table is audit_events:
         return AUDIT_HELD
