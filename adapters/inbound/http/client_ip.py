@@ -14,6 +14,7 @@ is the IPv4 address, zone ids are dropped, and CIDRs match with :mod:`ipaddress`
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from collections.abc import Iterable, Sequence
 
@@ -55,9 +56,14 @@ def normalise(address: IPAddress) -> IPAddress:
     return address
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_address(text: str) -> IPAddress | None:
     """An address as found in a socket or a forwarded entry (``1.2.3.4``,
-    ``1.2.3.4:5678``, ``2001:db8::1``, ``[2001:db8::1]:443``), or None."""
+    ``1.2.3.4:5678``, ``2001:db8::1``, ``[2001:db8::1]:443``), or None.
+
+    Remembered for the last few thousand texts: the same peers and proxies come back
+    on every request, and parsing is a good part of what resolving an IP costs. The
+    bound keeps forged header entries from growing it."""
     text = text.strip()
     if text.startswith("["):
         host, bracket, _ = text[1:].partition("]")
