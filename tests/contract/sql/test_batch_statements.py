@@ -515,3 +515,24 @@ async def test_what_is_read_with_intents_is_whole_and_never_stale_in_the_unit_of
 async def _add_intents(uow: UnitOfWork, intents: list[PaymentIntent]) -> None:
     for intent in intents:
         await uow.intents.add(intent)
+
+
+async def test_an_intent_is_read_with_its_payers_subscription_to_its_own_channel_only(
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
+) -> None:
+    # The payer subscribes to another channel, someone else to this one: neither is
+    # this intent's subscription.
+    engine, uows = postgres
+    here, elsewhere = await given_channel(uows), await given_channel(uows)
+    (theirs,) = await given_subscriptions(uows, here, 1)
+    payer = fresh_user()
+    mine = make_subscription(elsewhere, user_id=payer)
+    await commit_with(uows, lambda uow: uow.subscriptions.add(mine))
+    intents = [make_intent(here, user_id=payer), make_intent(here, user_id=theirs.user_id)]
+    await commit_with(uows, lambda uow: _add_intents(uow, intents))
+    async with uows() as uow:
+        await uow.intents.get_many([i.id for i in intents])
+        with statements(engine) as sent:
+            found = await uow.subscriptions.find_many([(payer, here.id), (theirs.user_id, here.id)])
+        assert sent == []  # both answers came with the intents
+        assert found == {(theirs.user_id, here.id): theirs}
