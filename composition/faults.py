@@ -326,6 +326,11 @@ class FaultyChatAccess:
         self._done(f"createChatInviteLink in {chat_id}")
         return link
 
+    async def edit_invite_link(self, chat_id: ChatId, url: str, expires_at: datetime) -> InviteLink:
+        link = await self._inner.edit_invite_link(chat_id, url, expires_at)
+        self._done(f"editChatInviteLink in {chat_id}")
+        return link
+
     async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None:
         await self._inner.revoke_invite_link(chat_id, url)
         self._done(f"revokeChatInviteLink in {chat_id}")

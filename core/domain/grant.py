@@ -49,5 +49,13 @@ class AccessGrant:
         self.link_expires_at = expires_at
         self.status = GrantStatus.LINK_ISSUED
 
+    def replace_link(self, link: str, expires_at: datetime | None) -> None:
+        """The subscriber's link now is ``link`` (the same one with a later expiry, or
+        a new one that replaced a spent or revoked one)."""
+        if self.status is not GrantStatus.LINK_ISSUED:
+            raise InvalidTransition(f"only an issued link is replaced, not a {self.status} one")
+        self.invite_link = link
+        self.link_expires_at = expires_at
+
     def cancel(self) -> None:
         self.status = GrantStatus.CANCELLED

@@ -4,6 +4,11 @@ change that calls for them, performed later by the dispatcher with retries.
 Each message has a unique ``key`` naming the effect (e.g. ``remove:<sub>:<period>``),
 so queuing the same effect twice is a no-op: a crash and a retry never double it.
 Effects are plain values that round-trip through a JSON-able payload.
+
+An effect may be performed long after it was queued (Telegram asked for a pause, or
+was down), so whatever acts on a membership or speaks of a subscription is judged
+again when it runs: a removal, a join-request answer and a message carrying a
+:class:`Standing` go out only while what they assume still holds.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from typing import Any
 import attrs
 
 from core.domain.errors import InvalidTransition
-from core.domain.ids import ChatId, GrantId, OutboxId, UserId
+from core.domain.ids import ChatId, GrantId, OutboxId, SubscriptionId, UserId
 from core.domain.messages import Button, OutgoingMessage
 
 
@@ -25,6 +30,19 @@ class EffectKind(StrEnum):
     APPROVE_JOIN = "approve_join"
     DECLINE_JOIN = "decline_join"
     REMOVE_MEMBER = "remove_member"
+    REFRESH_INVITE = "refresh_invite"
+
+
+@attrs.frozen
+class Standing:
+    """What a message assumes of a subscription, checked when it goes out: it is sent
+    only while the subscription is active (``active``) or not (``not active``) and,
+    with ``expires_at``, still ends at that moment. A reminder of an end that a
+    renewal moved, or a goodbye to someone who paid again, is dropped."""
+
+    subscription_id: SubscriptionId
+    active: bool
+    expires_at: datetime | None = None
 
 
 @attrs.frozen
@@ -32,6 +50,7 @@ class SendMessage:
     chat_id: ChatId
     message: OutgoingMessage
     kind: EffectKind = EffectKind.SEND_MESSAGE
+    standing: Standing | None = attrs.field(default=None, kw_only=True)
 
 
 @attrs.frozen
@@ -43,7 +62,21 @@ class IssueInvite:
 
 
 @attrs.frozen
+class RefreshInvite:
+    """Make the subscription's access link work until its current end (a renewal moved
+    the end past the link's expiry, or a one-use link was spent) and, with
+    ``send_key``, send it to the subscriber under that outbox key."""
+
+    subscription_id: SubscriptionId
+    send_key: str | None = None
+    kind: EffectKind = EffectKind.REFRESH_INVITE
+
+
+@attrs.frozen
 class ApproveJoin:
+    """Answered by the subscription as it stands when the answer goes out: approved
+    while it is active, declined otherwise."""
+
     chat_id: ChatId
     user_id: UserId
     kind: EffectKind = EffectKind.APPROVE_JOIN
@@ -58,20 +91,21 @@ class DeclineJoin:
 
 @attrs.frozen
 class RemoveMember:
-    """The member leaves and may come back by paying again."""
+    """The member leaves and may come back by paying again. Dropped when it runs if
+    the member's subscription to the chat's channel is active again by then."""
 
     chat_id: ChatId
     user_id: UserId
     kind: EffectKind = EffectKind.REMOVE_MEMBER
 
 
-Effect = SendMessage | IssueInvite | ApproveJoin | DeclineJoin | RemoveMember
+Effect = SendMessage | IssueInvite | RefreshInvite | ApproveJoin | DeclineJoin | RemoveMember
 
 
 def effect_to_payload(effect: Effect) -> dict[str, Any]:
     """A JSON-able dict (ints, strings, lists) that :func:`effect_from_payload` reverses."""
     if isinstance(effect, SendMessage):
-        return {
+        payload: dict[str, Any] = {
             "chat_id": effect.chat_id,
             "text": effect.message.text,
             "buttons": [
@@ -79,8 +113,18 @@ def effect_to_payload(effect: Effect) -> dict[str, Any]:
                 for row in effect.message.buttons
             ],
         }
+        if (standing := effect.standing) is not None:
+            ends = standing.expires_at
+            payload["standing"] = {
+                "subscription_id": standing.subscription_id,
+                "active": standing.active,
+                "expires_at": None if ends is None else ends.isoformat(),
+            }
+        return payload
     if isinstance(effect, IssueInvite):
         return {"grant_id": effect.grant_id}
+    if isinstance(effect, RefreshInvite):
+        return {"subscription_id": effect.subscription_id, "send_key": effect.send_key}
     return {"chat_id": effect.chat_id, "user_id": effect.user_id}
 
 
@@ -95,16 +139,35 @@ def effect_from_payload(kind: EffectKind | str, payload: dict[str, Any]) -> Effe
             for row in payload.get("buttons", [])
         )
         return SendMessage(
-            ChatId(int(payload["chat_id"])), OutgoingMessage(payload["text"], buttons)
+            ChatId(int(payload["chat_id"])),
+            OutgoingMessage(payload["text"], buttons),
+            standing=_standing(payload.get("standing")),
         )
     if kind is EffectKind.ISSUE_INVITE:
         return IssueInvite(GrantId(str(payload["grant_id"])))
+    if kind is EffectKind.REFRESH_INVITE:
+        send_key = payload.get("send_key")
+        return RefreshInvite(
+            SubscriptionId(str(payload["subscription_id"])),
+            None if send_key is None else str(send_key),
+        )
     chat, user = ChatId(int(payload["chat_id"])), UserId(int(payload["user_id"]))
     if kind is EffectKind.APPROVE_JOIN:
         return ApproveJoin(chat, user)
     if kind is EffectKind.DECLINE_JOIN:
         return DeclineJoin(chat, user)
     return RemoveMember(chat, user)
+
+
+def _standing(raw: dict[str, Any] | None) -> Standing | None:
+    if raw is None:
+        return None
+    ends = raw.get("expires_at")
+    return Standing(
+        SubscriptionId(str(raw["subscription_id"])),
+        bool(raw["active"]),
+        None if ends is None else datetime.fromisoformat(ends),
+    )
 
 
 class OutboxStatus(StrEnum):

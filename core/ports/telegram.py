@@ -17,6 +17,7 @@ __all__ = [
     "ChatAccess",
     "ChatGone",
     "InviteLink",
+    "LinkGone",
     "Messenger",
     "NotEnoughRights",
     "RecipientUnreachable",
@@ -26,6 +27,10 @@ __all__ = [
 
 class ChatGone(PortError):
     """The chat does not exist or the bot is no longer in it."""
+
+
+class LinkGone(PortError):
+    """The invite link was revoked, or Telegram no longer knows it."""
 
 
 class NotEnoughRights(PortError):
@@ -59,6 +64,11 @@ class ChatAccess(Protocol):
         self, chat_id: ChatId, name: str, mode: GrantMode, expires_at: datetime | None
     ) -> InviteLink:
         """A join-request link (approved by the bot) or a one-use link, per ``mode``."""
+        ...
+
+    async def edit_invite_link(self, chat_id: ChatId, url: str, expires_at: datetime) -> InviteLink:
+        """Make a join-request link (one the bot created) expire at ``expires_at``
+        instead. Raises LinkGone when the link was revoked or is unknown."""
         ...
 
     async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None: ...

@@ -13,6 +13,12 @@ is what makes at-least-once delivery safe.
 - Anything else (rights missing, chat gone, a bug): retried with backoff, then
   dead-lettered with an alert after ``max_attempts``.
 
+An effect may run long after it was queued, so what it assumes is judged again just
+before it is performed (:mod:`core.services.effect_standing`): a removal of someone
+who paid again, a reminder of an end that moved, a goodbye to a subscriber who came
+back, are dropped (settled and audited as ``outbox.dropped``); a join request is
+answered by the subscription as it stands then.
+
 The worker serves :meth:`DispatchOutbox.run`, which keeps going rather than working
 in rounds, woken when work is committed; how it keeps the work moving (claims,
 slots, turns per chat, outcomes stored in batches) is :mod:`core.services.dispatch_run`.
@@ -32,6 +38,7 @@ from core.domain.outbox import (
     IssueInvite,
     OutboxMessage,
     OutboxStatus,
+    RefreshInvite,
     RemoveMember,
     SendMessage,
 )
@@ -43,6 +50,7 @@ from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger, RecipientUnreachable
 from core.services.dispatch_lanes import ChatLanes
 from core.services.dispatch_run import DispatchReport, DispatchRun, DispatchSettings, Outcome
+from core.services.effect_standing import Dropped, judge_effect
 from core.services.grant_access import GrantAccess
 
 __all__ = ["DispatchOutbox", "DispatchReport", "DispatchSettings"]
@@ -101,7 +109,11 @@ class DispatchOutbox:
     # ------------------------------------------------------------- one effect
     async def _settle(self, message: OutboxMessage) -> Outcome:
         try:
-            await self._perform(message.effect)
+            effect = await judge_effect(self._uow, self._clock, message.effect)
+            if isinstance(effect, Dropped):
+                message.mark_done()
+                return Outcome(message, effect.why, dropped=True)
+            await self._perform(effect)
             message.mark_done()
         except RecipientUnreachable as exc:
             message.mark_done()
@@ -129,6 +141,8 @@ class DispatchOutbox:
                 await self._messenger.send(chat, message)
             case IssueInvite(grant_id=grant):
                 await self._grant.execute(grant)
+            case RefreshInvite(subscription_id=subscription, send_key=send_key):
+                await self._grant.refresh(subscription, send_key)
             case ApproveJoin(chat_id=chat, user_id=user):
                 await self._chat.approve_join_request(chat, user)
             case DeclineJoin(chat_id=chat, user_id=user):
@@ -147,10 +161,11 @@ class DispatchOutbox:
             if outcome.note is None and message.status is not OutboxStatus.DEAD:
                 continue
             dead = message.status is OutboxStatus.DEAD
+            action = "dead" if dead else "dropped" if outcome.dropped else "unreachable"
             await tx.audit.append(
                 AuditRecord(
                     "system",
-                    "outbox.dead" if dead else "outbox.unreachable",
+                    f"outbox.{action}",
                     f"outbox:{message.key}",
                     {"error": (outcome.note or message.last_error or "")[:200]},
                 ),

@@ -26,7 +26,14 @@ from typing import Any
 import attrs
 
 from core.domain.ids import ChatId
-from core.domain.outbox import Effect, IssueInvite, OutboxMessage, OutboxStatus, SendMessage
+from core.domain.outbox import (
+    Effect,
+    IssueInvite,
+    OutboxMessage,
+    OutboxStatus,
+    RefreshInvite,
+    SendMessage,
+)
 from core.ports.clock import Clock
 from core.ports.errors import Unavailable
 from core.ports.outbox_wakeup import OutboxWakeup
@@ -78,7 +85,10 @@ class Outcome:
 
     message: OutboxMessage
     note: str | None = None
-    """Why a message settled without its effect (the recipient is unreachable)."""
+    """Why a message settled without its effect (the recipient is unreachable, or it
+    no longer applied)."""
+    dropped: bool = False
+    """Settled without its effect because what it assumed no longer holds."""
 
 
 Settle = Callable[[OutboxMessage], Coroutine[Any, Any, Outcome]]
@@ -270,7 +280,7 @@ class DispatchRun:
 
     def _collect(self, done: Container[object]) -> bool:
         """Take the outcomes of the effects that finished; True if an invite was
-        issued among them (which queues the message carrying it)."""
+        issued or refreshed among them (which queues the message carrying it)."""
         follow_up = False
         for task in [t for t in self._in_flight if t in done]:
             message = self._in_flight.pop(task)
@@ -279,7 +289,7 @@ class DispatchRun:
                 self._lanes.finished(chat)
             self._count(message)
             self._gathered(task.result())
-            follow_up |= isinstance(message.effect, IssueInvite)
+            follow_up |= isinstance(message.effect, IssueInvite | RefreshInvite)
         return follow_up
 
     def _count(self, message: OutboxMessage) -> None:

@@ -22,7 +22,7 @@ from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId, ChatId, SubscriptionId
 from core.domain.offer_token import OfferToken
-from core.domain.outbox import RemoveMember, SendMessage
+from core.domain.outbox import RemoveMember, SendMessage, Standing
 from core.domain.signing import MacKeyring
 from core.domain.subscription import Subscription
 from core.ports.clock import Clock
@@ -117,6 +117,8 @@ class ExpireSubscriptions:
                 SendMessage(
                     ChatId(sub.user_id),
                     notices.reminder_message(channel.title, sub.expires_at, offer, self._keyring),
+                    # Not sent if a renewal moves the end before it goes out.
+                    standing=Standing(sub.id, active=True, expires_at=sub.expires_at),
                 ),
                 now,
             )
@@ -197,6 +199,8 @@ class ExpireSubscriptions:
                 notices.ended_message(
                     channel.title, OfferToken(channel.id, sub.tier), self._keyring
                 ),
+                # Not sent to a subscriber who paid again before it went out.
+                standing=Standing(sub.id, active=False),
             ),
             now,
         )

@@ -14,7 +14,7 @@ from core.domain.channel import Channel
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant, GrantMode
 from core.domain.ids import ChannelId, ChatId, DonationId, GrantId, SubscriptionId, UserId
-from core.domain.outbox import Effect, IssueInvite, SendMessage
+from core.domain.outbox import Effect, IssueInvite, RefreshInvite, SendMessage
 from core.domain.payment import PaymentIntent, ProviderNotification, Purpose
 from core.domain.subscription import Subscription
 from core.ports.clock import IdGenerator
@@ -173,6 +173,8 @@ class _Purchase:
         else:
             renewed = notices.renewed_message(channel.title, self.subscription.expires_at)
             messages.append((f"renewed:{intent.id}", SendMessage(payer, renewed)))
+            # The access link was made to expire at the old end: it moves along.
+            messages.append((f"relink:{intent.id}", RefreshInvite(self.subscription.id)))
         told = notices.owner_payment_message(
             channel.title,
             notices.days(intent.duration_days),

@@ -10,15 +10,14 @@ import attrs
 from core.domain.audit import AuditRecord
 from core.domain.errors import DomainError
 from core.domain.grant import GrantStatus
-from core.domain.ids import ChannelId, ChatId, UserId
+from core.domain.ids import ChannelId, UserId
 from core.domain.offer_token import OfferToken
-from core.domain.outbox import IssueInvite, SendMessage
+from core.domain.outbox import IssueInvite, RefreshInvite
 from core.domain.signing import MacKeyring
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
-from core.services import notices
 
 
 class NoActiveSubscription(DomainError):
@@ -82,17 +81,16 @@ class ResendAccess:
             sub = await tx.subscriptions.find(user_id, channel_id)
             if sub is None or not sub.is_active_at(now):
                 raise NoActiveSubscription("you have no active subscription to this channel")
-            channel = await tx.channels.get(channel_id)
+            await tx.channels.get(channel_id)  # NotFound for a channel gone meanwhile
             grant = await tx.grants.latest_for(sub.id)
             # One resend per window: the key repeats within it, so a flood of taps is one message.
             window = int(now.timestamp() // self._every.total_seconds())
             if grant is not None and grant.invite_link is not None and grant.period == sub.period:
+                # The link may end before the subscription does (an early renewal moved
+                # the end) or be spent (one-use): it is made good when this runs, then sent.
                 await tx.outbox.enqueue(
                     f"resend:{grant.id}:{window}",
-                    SendMessage(
-                        ChatId(user_id),
-                        notices.invite_message(channel.title, grant.invite_link, sub.expires_at),
-                    ),
+                    RefreshInvite(sub.id, send_key=f"resent:{grant.id}:{window}"),
                     now,
                 )
             elif grant is not None and grant.status is GrantStatus.QUEUED:

@@ -19,7 +19,7 @@ from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus, Right
-from core.ports.telegram import ChatGone, InviteLink, NotEnoughRights, Unavailable
+from core.ports.telegram import ChatGone, InviteLink, LinkGone, NotEnoughRights, Unavailable
 
 MAX_LINK_NAME = 32
 FULL_BOT_RIGHTS = ChatRights(MemberStatus.ADMINISTRATOR, BOT_RIGHTS_OPEN | BOT_RIGHTS_CLOSED)
@@ -199,6 +199,14 @@ class InMemoryChatAccess:
         url = f"https://t.me/+{kind}{abs(chat_id)}n{len(self.links) + 1}"
         self.links.append(IssuedLink(chat_id, url, name[:MAX_LINK_NAME], mode, expires))
         return InviteLink(url, expires)
+
+    async def edit_invite_link(self, chat_id: ChatId, url: str, expires_at: datetime) -> InviteLink:
+        self._call(chat_id, Right.INVITE_USERS)
+        link = self._link(chat_id, url)
+        if link is None or link.revoked:
+            raise LinkGone(f"no live invite link {url} in chat {chat_id}")
+        link.expires_at = require_utc(expires_at, "expires_at").replace(microsecond=0)
+        return InviteLink(url, link.expires_at)
 
     async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None:
         """Revoking a link that is unknown or revoked already is done, not an error:

@@ -13,7 +13,7 @@ from adapters.outbound.telegram.errors import has, translate
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import ChatRights, MemberStatus, Right
-from core.ports.telegram import InviteLink
+from core.ports.telegram import InviteLink, LinkGone
 
 __all__ = ["MAX_LINK_NAME", "TelegramChatAccess"]
 
@@ -72,6 +72,23 @@ class TelegramChatAccess:
                 )
         except TelegramError as exc:
             raise translate(exc, chat_id) from exc
+        return InviteLink(link.invite_link, link.expire_date)
+
+    async def edit_invite_link(self, chat_id: ChatId, url: str, expires_at: datetime) -> InviteLink:
+        """editChatInviteLink, restating creates_join_request so the edit cannot turn
+        the subscriber's link into one that lets anybody in."""
+        try:
+            link = await self._bot.edit_chat_invite_link(
+                chat_id, url, expire_date=expires_at, creates_join_request=True
+            )
+        except BadRequest as exc:
+            if has(exc, *_LINK_GONE):
+                raise LinkGone(f"the invite link of chat {chat_id} is gone") from exc
+            raise translate(exc, chat_id) from exc
+        except TelegramError as exc:
+            raise translate(exc, chat_id) from exc
+        if link.is_revoked:
+            raise LinkGone(f"the invite link of chat {chat_id} was revoked")
         return InviteLink(link.invite_link, link.expire_date)
 
     async def _tolerating(

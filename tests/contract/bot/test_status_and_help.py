@@ -56,6 +56,9 @@ async def test_send_my_link_again_queues_the_personal_invite_once_more(
     query = await bot.press(SUBSCRIBER, status, "Send my link again")
 
     assert bot.alert(query) == "On its way: your link arrives in a moment."
+    # The link is made good for the current end first, then its message is queued.
+    assert [type(e).__name__ for e in await bot.world.effects()].count("RefreshInvite") == 1
+    await bot.world.dispatch.run_once()
     (resent,) = await bot.world.texts_to(SUBSCRIBER)
     assert resent.startswith("Payment confirmed. Welcome to Alpha Signals!")
 

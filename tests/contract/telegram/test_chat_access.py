@@ -10,7 +10,7 @@ import pytest
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus, Right
-from core.ports.telegram import ChatGone, NotEnoughRights
+from core.ports.telegram import ChatGone, LinkGone, NotEnoughRights
 from tests.contract.telegram.backends import (
     ANN,
     BOB,
@@ -142,6 +142,30 @@ async def test_a_revoked_link_admits_nobody_and_revoking_again_is_done(
     assert telegram.open_link(ANN, url) is LinkOutcome.LINK_INVALID
     assert telegram.open_link(BOB, one_use.url) is LinkOutcome.LINK_INVALID
     assert telegram.pending(CHANNEL) == set()
+
+
+async def test_a_join_request_links_expiry_moves_and_it_still_asks_to_join(
+    telegram: TelegramHarness,
+) -> None:
+    url = await join_request_link(telegram)
+    later = telegram.now + timedelta(days=60, microseconds=300_000)
+
+    link = await telegram.access.edit_invite_link(CHANNEL, url, later)
+
+    assert (link.url, link.expires_at) == (url, telegram.now + timedelta(days=60))
+    assert telegram.open_link(ANN, url) is LinkOutcome.REQUESTED
+    assert telegram.status(CHANNEL, ANN) is MemberStatus.LEFT
+
+
+async def test_a_revoked_or_unknown_link_cannot_be_edited(telegram: TelegramHarness) -> None:
+    url = await join_request_link(telegram)
+    await telegram.access.revoke_invite_link(CHANNEL, url)
+    later = telegram.now + timedelta(days=60)
+
+    with pytest.raises(LinkGone):
+        await telegram.access.edit_invite_link(CHANNEL, url, later)
+    with pytest.raises(LinkGone):
+        await telegram.access.edit_invite_link(CHANNEL, "https://t.me/+neverExisted0000", later)
 
 
 async def test_revoking_needs_the_invite_right(telegram: TelegramHarness) -> None:

@@ -41,7 +41,8 @@ async def test_the_access_link_can_be_sent_again_once_per_minute(world: World) -
     resend = ResendAccess(world.uow, world.clock)
     await resend.execute(USER, channel.id)
     await resend.execute(USER, channel.id)
-    await world.dispatch.run_once()
+    await world.dispatch.run_once()  # the link is checked (and made good)
+    await world.dispatch.run_once()  # then sent
     links = [
         m
         for m in world.messenger.sent
