@@ -77,6 +77,25 @@ class Subscription:
             raise InvalidTransition("this subscription has not reached its end")
         self.status = SubscriptionStatus.EXPIRED
 
+    def take_back(self, length: timedelta, paid_at: datetime, now: datetime) -> bool:
+        """A payment of ``length`` made at ``paid_at`` was refunded: the time it bought
+        is taken back. Returns True when nothing paid is left (the subscription is
+        revoked and its member must go).
+
+        Only a payment of the current term is taken back: one made before the term
+        started bought a term that is over (used, nothing to take). The reminders of
+        the term are cleared, so the new end gets its own."""
+        if length <= timedelta(0):
+            raise InvalidTransition("a refund takes back a positive period")
+        if self.status is not SubscriptionStatus.ACTIVE or paid_at < self.starts_at:
+            return False
+        self.expires_at = max(self.expires_at - length, self.starts_at)
+        self.reminders_sent = frozenset()
+        if self.expires_at <= now:
+            self.status = SubscriptionStatus.REVOKED
+            return True
+        return False
+
     def revoke(self) -> None:
         if self.status is SubscriptionStatus.REVOKED:
             raise InvalidTransition("this subscription is already revoked")

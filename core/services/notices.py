@@ -128,3 +128,54 @@ def sales_paused_message(title: str, reason: str) -> OutgoingMessage:
         f"Sales of {title} are paused: {reason}. "
         "Give the bot its admin rights back and sales resume by themselves."
     )
+
+
+def refunded_message(title: str, amount: Money, ends: datetime | None) -> OutgoingMessage:
+    after = (
+        f"Your subscription now ends on {when(ends)}."
+        if ends is not None
+        else "The time it paid for is taken back, so your access has ended."
+    )
+    return OutgoingMessage(f"Your payment of {amount} for {title} was refunded. {after}")
+
+
+def donation_refunded_message(title: str, amount: Money) -> OutgoingMessage:
+    return OutgoingMessage(f"Your donation of {amount} to {title} was refunded.")
+
+
+def owner_refund_message(
+    title: str, user_id: int, amount: Money, ends: datetime | None, donation: bool
+) -> OutgoingMessage:
+    if donation:
+        return OutgoingMessage(f"Refund in {title}: user {user_id}'s donation of {amount}.")
+    after = f"now ends on {when(ends)}" if ends is not None else "has ended; the member was removed"
+    return OutgoingMessage(
+        f"Refund in {title}: user {user_id}, {amount}. Their subscription {after}."
+    )
+
+
+def partial_payment_message(
+    title: str, asked: Money | None, arrived: Money | None, invoice_url: str | None, closed: bool
+) -> OutgoingMessage:
+    """``closed``: the provider closed the payment with too little money (nothing more
+    can be added); otherwise the same address still takes the rest."""
+    if asked is not None and arrived is not None and asked.currency == arrived.currency:
+        missing = asked - arrived
+        got = f"{arrived} of {asked} arrived; {missing} is missing."
+    elif arrived is not None:
+        got = f"{arrived} arrived, less than the invoice asks."
+    else:
+        got = "less than the invoice asks arrived."
+    if closed:
+        return OutgoingMessage(
+            f"Your payment for {title} is incomplete: {got} "
+            "The payment was closed as it is, so it cannot buy access; "
+            "it has been flagged for review by the people who run this bot."
+        )
+    how = "Send the missing amount to the same address, shown on your payment page"
+    buttons = ((Button("Complete the payment", url=invoice_url),),) if invoice_url else ()
+    return OutgoingMessage(
+        f"Your payment for {title} is incomplete: {got} {how}; "
+        "you get access as soon as the whole amount has arrived.",
+        buttons,
+    )

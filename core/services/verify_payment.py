@@ -9,7 +9,10 @@ Rules kept here:
   recorded and change nothing;
 - on the first move into the paying status, with enough money (within the
   tolerance), the purchase is fulfilled in the same unit of work — exactly once;
-- extra deposits (a parent payment id) are never granted automatically.
+- extra deposits (a parent payment id) are never granted automatically;
+- a refund of a fulfilled payment takes back what it bought, and a partial payment
+  tells the payer what is missing (:mod:`core.services.payment_followups`), in the
+  same unit of work.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from core.services.payment_batches import (
     one_per_intent,
     split_copies,
 )
+from core.services.payment_followups import take_back_refunds, tell_partial_payments
 
 MAX_TOLERANCE = Decimal("0.5")
 
@@ -212,6 +216,10 @@ class VerifyPaymentIntent:
                 await tx.intents.advance_all(moves)
             if paid:
                 await self._fulfilment.fulfil_many(tx, paid, now)
+            if refunded := _refunded(stored):
+                await take_back_refunds(tx, refunded, now)
+            if partial := _partial(stored):
+                await tell_partial_payments(tx, partial, now)
             for item in stored:
                 await self._audit(tx, item.notification, item.intent, item.outcome)
             await tx.commit()
@@ -318,3 +326,34 @@ class VerifyPaymentIntent:
                 },
             )
         )
+
+
+def _refunded(items: Sequence[BatchItem]) -> list[PaymentIntent]:
+    """The fulfilled intents these notifications moved into ``refunded``."""
+    return [
+        item.intent
+        for item in items
+        if item.intent is not None
+        and item.outcome is EventOutcome.APPLIED
+        and item.notification.status is IntentStatus.REFUNDED
+        and item.intent.is_fulfilled
+    ]
+
+
+def _partial(
+    items: Sequence[BatchItem],
+) -> list[tuple[PaymentIntent, ProviderNotification, bool]]:
+    """The intents paid in part: still open to the rest (``partially_paid``), or
+    closed with too little money (underpaid: True)."""
+    return [
+        (item.intent, item.notification, item.outcome is EventOutcome.UNDERPAID)
+        for item in items
+        if item.intent is not None
+        and (
+            item.outcome is EventOutcome.UNDERPAID
+            or (
+                item.outcome is EventOutcome.APPLIED
+                and item.notification.status is IntentStatus.PARTIALLY_PAID
+            )
+        )
+    ]
