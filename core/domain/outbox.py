@@ -51,6 +51,9 @@ class SendMessage:
     message: OutgoingMessage
     kind: EffectKind = EffectKind.SEND_MESSAGE
     standing: Standing | None = attrs.field(default=None, kw_only=True)
+    fold: str | None = attrs.field(default=None, kw_only=True)
+    """Messages to one chat with the same ``fold`` that wait together go out as one
+    digest (an owner told of many payments at once)."""
 
 
 @attrs.frozen
@@ -113,6 +116,8 @@ def effect_to_payload(effect: Effect) -> dict[str, Any]:
                 for row in effect.message.buttons
             ],
         }
+        if effect.fold is not None:
+            payload["fold"] = effect.fold
         if (standing := effect.standing) is not None:
             ends = standing.expires_at
             payload["standing"] = {
@@ -142,6 +147,7 @@ def effect_from_payload(kind: EffectKind | str, payload: dict[str, Any]) -> Effe
             ChatId(int(payload["chat_id"])),
             OutgoingMessage(payload["text"], buttons),
             standing=_standing(payload.get("standing")),
+            fold=payload.get("fold"),
         )
     if kind is EffectKind.ISSUE_INVITE:
         return IssueInvite(GrantId(str(payload["grant_id"])))

@@ -107,9 +107,10 @@ class DispatchOutbox:
         )
 
     # ------------------------------------------------------------- one effect
-    async def _settle(self, message: OutboxMessage) -> Outcome:
+    async def _settle(self, message: OutboxMessage, instead: Effect | None = None) -> Outcome:
+        """Perform the message's effect, or ``instead`` (a digest of it and others)."""
         try:
-            effect = await judge_effect(self._uow, self._clock, message.effect)
+            effect = await judge_effect(self._uow, self._clock, instead or message.effect)
             if isinstance(effect, Dropped):
                 message.mark_done()
                 return Outcome(message, effect.why, dropped=True)

@@ -8,6 +8,9 @@ flight holds up the rest. Messages take turns per chat
 (:mod:`core.services.dispatch_lanes`), so the owner's chat, told of every payment,
 never delays the subscribers' links.
 
+What an owner is told of each payment is folded into digests when many wait at once
+(:mod:`core.services.dispatch_folds`).
+
 The database sees one transaction of the dispatcher's at a time, storing the
 outcomes gathered so far and claiming new work in one go: under load, its
 transactions grow instead of multiplying, and the webhooks that commit payments
@@ -38,6 +41,7 @@ from core.ports.clock import Clock
 from core.ports.errors import Unavailable
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.services.dispatch_folds import Folds, fold_of, share
 from core.services.dispatch_lanes import Admission, ChatLanes
 
 __all__ = ["DispatchReport", "DispatchRun", "DispatchSettings", "Outcome"]
@@ -91,8 +95,9 @@ class Outcome:
     """Settled without its effect because what it assumed no longer holds."""
 
 
-Settle = Callable[[OutboxMessage], Coroutine[Any, Any, Outcome]]
-"""Performs a message's effect; never raises (a failure is an outcome)."""
+Settle = Callable[[OutboxMessage, Effect | None], Coroutine[Any, Any, Outcome]]
+"""Performs a message's effect (or the effect given in its place: a digest); never
+raises (a failure is an outcome)."""
 Record = Callable[[UnitOfWork, Sequence[Outcome]], Awaitable[None]]
 """Stores outcomes in the unit of work (and audits what needs it)."""
 Recorded = Callable[[Sequence[Outcome]], Awaitable[None]]
@@ -127,6 +132,7 @@ class DispatchRun:
         self._outcomes: list[Outcome] = []
         self._outcomes_since = clock.now()
         """When the first outcome not yet stored was known."""
+        self._folds = Folds()
         self._claimed = self._done = self._retried = self._dead = self._deferred = 0
 
     # ------------------------------------------------------------- whole runs
@@ -226,12 +232,23 @@ class DispatchRun:
         await self._recorded(outcomes)
         self._claimed += len(batch)
         self._lanes.forget_idle(now)
+        self._folds.forget(now)
         for message in batch:
             self._admit(message, now)
         return claim and len(batch) == limit
 
     def _admit(self, message: OutboxMessage, now: datetime) -> None:
         chat = _chat_of(message.effect)
+        fold = fold_of(message.effect)
+        if fold is not None:
+            if self._folds.ride(message, fold):
+                return
+            turn = self._folds.turn(fold, now)
+            if turn is not None:
+                message.defer(turn)  # with the others of its fold put back before
+                self._deferred += 1
+                self._gathered(Outcome(message))
+                return
         admission = (
             Admission.START if chat is None else self._lanes.admit(message, chat, now, self._hold)
         )
@@ -240,6 +257,11 @@ class DispatchRun:
         elif admission is Admission.DEFER:
             self._deferred += 1
             self._gathered(Outcome(message))
+        if fold is not None:
+            if admission is Admission.DEFER:
+                self._folds.put_back(message, fold)
+            else:
+                self._folds.carries(message, fold)
 
     def _gathered(self, outcome: Outcome) -> None:
         if not self._outcomes:
@@ -265,7 +287,8 @@ class DispatchRun:
             chat = _chat_of(message.effect)
             if chat is not None:
                 self._lanes.started(chat, now)
-            self._in_flight[asyncio.create_task(self._settle(message))] = message
+            task = asyncio.create_task(self._settle(message, self._folds.started(message)))
+            self._in_flight[task] = message
 
     def _seconds_to_act(self, can_store: bool) -> float | None:
         """Until a waiting message's turn comes or (``can_store``) the outcomes must be
@@ -287,8 +310,14 @@ class DispatchRun:
             chat = _chat_of(message.effect)
             if chat is not None:
                 self._lanes.finished(chat)
-            self._count(message)
-            self._gathered(task.result())
+            outcome = task.result()
+            for folded in self._folds.with_riders(message):
+                if folded is not message:
+                    share(folded, message)
+                self._count(folded)
+                self._gathered(
+                    outcome if folded is message else Outcome(folded, outcome.note, outcome.dropped)
+                )
             follow_up |= isinstance(message.effect, IssueInvite | RefreshInvite)
         return follow_up
 
@@ -313,12 +342,17 @@ class DispatchRun:
         now = self._clock.now()
         for message in self._ready:
             # Claimed, never started: due again at once, for whoever runs next.
-            message.defer(now)
-            self._gathered(Outcome(message))
+            for folded in self._folds.with_riders(message):
+                folded.defer(now)
+                self._gathered(Outcome(folded))
         self._ready.clear()
         for message in self._lanes.put_back(now):
-            self._deferred += 1
-            self._gathered(Outcome(message))
+            for folded in self._folds.with_riders(message):
+                if folded is not message:
+                    folded.defer(message.available_at)  # due together, to ride again
+                self._deferred += 1
+                self._gathered(Outcome(folded))
+        self._folds.close()
         if self._outcomes:
             # If this fails, the leases run out and the messages are tried again,
             # which idempotent effects make harmless.

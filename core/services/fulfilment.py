@@ -164,7 +164,7 @@ class _Purchase:
             told = notices.owner_donation_message(channel.title, intent.user_id, intent.price, paid)
             return [
                 (f"thanks:{intent.id}", SendMessage(payer, thanks)),
-                (f"owner-donation:{intent.id}", SendMessage(owner, told)),
+                (f"owner-donation:{intent.id}", SendMessage(owner, told, fold=notices.OWNER_FOLD)),
             ]
         assert self.subscription is not None and intent.duration_days is not None
         messages: list[tuple[str, Effect]] = []
@@ -183,7 +183,9 @@ class _Purchase:
             paid,
             not self.new,
         )
-        messages.append((f"owner-paid:{intent.id}", SendMessage(owner, told)))
+        messages.append(
+            (f"owner-paid:{intent.id}", SendMessage(owner, told, fold=notices.OWNER_FOLD))
+        )
         return messages
 
 

@@ -3,6 +3,7 @@ title can never inject markup."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from core.domain.channel import Channel
@@ -179,3 +180,24 @@ def partial_payment_message(
         "you get access as soon as the whole amount has arrived.",
         buttons,
     )
+
+
+OWNER_FOLD = "owner"
+"""What an owner is told of each payment, donation and refund: folded into a digest
+when many wait at once (one chat takes about a message a second)."""
+
+DIGEST_BUDGET = 3900
+"""Characters a digest may hold: Telegram takes 4,096 in a message; the rest is
+margin for the header."""
+
+
+def digest_message(texts: Sequence[str], since: datetime) -> OutgoingMessage:
+    """Several notices to one owner as one message (see :func:`digest_room`)."""
+    lines = [f"{len(texts)} updates since {when(since)}:", ""]
+    lines += [f"• {text}" for text in texts]
+    return OutgoingMessage("\n".join(lines))
+
+
+def digest_room(texts: Sequence[str], more: str) -> bool:
+    """Whether ``more`` fits in a digest of ``texts`` (every notice is shown whole)."""
+    return sum(len(t) + 3 for t in texts) + len(more) + 3 <= DIGEST_BUDGET

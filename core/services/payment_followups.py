@@ -71,6 +71,7 @@ async def take_back_refunds(
                     notices.owner_refund_message(
                         channel.title, intent.user_id, intent.price, ends, donation
                     ),
+                    fold=notices.OWNER_FOLD,
                 ),
             )
         )
