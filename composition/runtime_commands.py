@@ -148,7 +148,10 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         Roles(web=True),
         "run the HTTP server only: webhooks, health, metrics",
         "Serve POST /webhooks/nowpayments, POST /webhooks/telegram, /healthz, /readyz and "
-        "/metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT. Run as many as you like.",
+        "/metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT. Run as many as you like. "
+        "A payment the provider reports refunded takes back the time it bought (the "
+        "member is removed when no paid time is left; subscriber and owner are told); a "
+        "partly paid one tells the payer what is missing and where to send it.",
     )
     serving(
         "bot",

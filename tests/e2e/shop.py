@@ -320,16 +320,22 @@ class Shop:
 
     # ------------------------------------------------------------ what people saw
     def sent(self) -> list[Sent]:
-        """Every message Telegram accepted from the fleet, oldest first."""
+        """Every message Telegram accepted from the fleet, oldest first; a digest of
+        owner notices counts as each notice it holds (what the owner read)."""
         calls = self.tap.calls
         for call in calls[self._read :]:
             if call.method != "sendMessage" or not call.ok:
                 continue
             buttons = (call.result.get("reply_markup") or {}).get("inline_keyboard", [])
             first = buttons[0][0] if buttons and buttons[0] else {}
-            self._sent.append(
-                Sent(call.result["chat"]["id"], call.result["text"], first.get("url"), call.caller)
-            )
+            chat, text = call.result["chat"]["id"], call.result["text"]
+            lines = text.splitlines()
+            if " updates since " in lines[0] and lines[0].endswith(":"):
+                self._sent += [
+                    Sent(chat, line.removeprefix("• "), None, call.caller) for line in lines[2:]
+                ]
+                continue
+            self._sent.append(Sent(chat, text, first.get("url"), call.caller))
         self._read = len(calls)
         return list(self._sent)
 
