@@ -362,14 +362,7 @@ class BotApi:
     async def edit_chat_invite_link(self, p: Params) -> Any:
         """Changes what is given of a live link the bot created; a revoked or unknown
         link is refused as Telegram refuses it."""
-        chat = self.chat_of(p)
-        if chat.type is ChatType.PRIVATE:
-            raise bad_request(e.PRIVATE_CHAT_NO_INVITES)
-        self.bot_admin_with(chat, "can_invite_users", e.NOT_ENOUGH_RIGHTS_INVITE_LINK)
-        url = p.text("invite_link") or ""
-        if not url:
-            raise bad_request(e.INVITE_LINK_EMPTY)
-        link = chat.links.get(url)
+        chat, link = self._bots_link(p)
         if link is None or link.is_revoked:
             raise bad_request(e.INVITE_HASH_EXPIRED)
         expire_date = p.integer("expire_date") if p.has("expire_date") else link.expire_date
@@ -387,7 +380,9 @@ class BotApi:
         link.creates_join_request = creates_join_request
         return link.to_json(self.world.bot, chat)
 
-    async def revoke_chat_invite_link(self, p: Params) -> Any:
+    def _bots_link(self, p: Params) -> tuple[Chat, InviteLink | None]:
+        """The chat and the link a link-changing call names, once the bot may change
+        links there."""
         chat = self.chat_of(p)
         if chat.type is ChatType.PRIVATE:
             raise bad_request(e.PRIVATE_CHAT_NO_INVITES)
@@ -395,7 +390,10 @@ class BotApi:
         url = p.text("invite_link") or ""
         if not url:
             raise bad_request(e.INVITE_LINK_EMPTY)
-        link = chat.links.get(url)
+        return chat, chat.links.get(url)
+
+    async def revoke_chat_invite_link(self, p: Params) -> Any:
+        chat, link = self._bots_link(p)
         if link is None:
             raise bad_request(e.INVITE_HASH_EXPIRED)
         link.is_revoked = True

@@ -40,14 +40,6 @@ async def pay_again(world: World) -> None:
     await world.pay(await world.checkout.execute(USER, channel.id, 1))
 
 
-async def drain(world: World) -> None:
-    """Dispatch until nothing is due: one message per chat a run, a second apart."""
-    for _ in range(10):
-        if not (await world.dispatch.run_once()).claimed:
-            return
-        world.clock.advance(timedelta(seconds=2))
-
-
 def removals(world: World) -> list[UserId]:
     return [c.user_id for c in world.chat.calls if c.action is ChatAction.REMOVE]
 
@@ -69,7 +61,7 @@ async def test_a_removal_held_up_by_telegram_spares_someone_who_paid_again(
 
     await pay_again(world)
     world.clock.advance(timedelta(seconds=PAUSE + 1))
-    await drain(world)
+    await world.drain()
 
     assert removals(world) == []
     assert world.chat.is_member(CLOSED, USER)
@@ -86,7 +78,7 @@ async def test_a_removal_still_goes_ahead_for_someone_who_did_not_pay(
     world.chat.fail_next(1, retry_after=PAUSE)
     await world.dispatch.run_once()
     world.clock.advance(timedelta(seconds=PAUSE + 1))
-    await drain(world)
+    await world.drain()
     assert removals(world) == [USER]
     assert not world.chat.is_member(CLOSED, USER)
     assert "outbox.dropped" not in await world.audit_actions()
@@ -103,7 +95,7 @@ async def test_a_reminder_of_an_end_a_renewal_moved_is_not_sent(
 
     await pay_again(world)  # early renewal: the end moves 30 days on
     world.clock.advance(timedelta(seconds=PAUSE + 1))
-    await drain(world)
+    await world.drain()
 
     reminders = [t for t in texts_sent_to(world, USER) if "ends on" in t]
     assert reminders == []
@@ -111,7 +103,7 @@ async def test_a_reminder_of_an_end_a_renewal_moved_is_not_sent(
     # The new end gets its own reminder in its time.
     world.clock.advance(timedelta(days=30))
     assert (await world.expire.execute()).reminders == 1
-    await drain(world)
+    await world.drain()
     reminders = [t for t in texts_sent_to(world, USER) if "ends on" in t]
     assert len(reminders) == 1 and "2026-04-30" in reminders[0]
 
@@ -126,7 +118,7 @@ async def test_an_approval_that_goes_out_after_the_end_declines_instead(
     await world.dispatch.run_once()
 
     world.clock.advance(timedelta(days=30))
-    await drain(world)
+    await world.drain()
 
     answers = [c.action for c in world.chat.calls if c.user_id == USER]
     assert ChatAction.APPROVE not in answers
@@ -150,7 +142,7 @@ async def test_a_decline_that_goes_out_after_a_payment_approves_instead(
 
     await pay_again(world)
     world.clock.advance(timedelta(seconds=PAUSE + 1))
-    await drain(world)
+    await world.drain()
 
     assert world.chat.is_member(CLOSED, USER)
 
@@ -178,7 +170,7 @@ async def test_an_early_renewal_moves_the_links_expiry_to_the_new_end(
 
     world.clock.advance(timedelta(days=10))
     await pay_again(world)
-    await drain(world)
+    await world.drain()
 
     assert world.chat.links[-1] is link  # the same link, not a new one
     assert link.expires_at == first_end + timedelta(days=30)
@@ -203,7 +195,7 @@ async def test_send_my_link_again_sends_a_link_that_lasts_to_the_current_end(
     assert link.expires_at is not None and link.expires_at < sub.expires_at
 
     await ResendAccess(world.uow, world.clock).execute(USER, channel.id)
-    await drain(world)
+    await world.drain()
 
     assert link.expires_at == sub.expires_at.replace(microsecond=0)
     sent = [m for m in world.messenger.sent if m.chat_id == ChatId(USER)]
@@ -221,10 +213,10 @@ async def test_send_my_link_again_replaces_a_link_someone_revoked(
     async with world.uow() as tx:
         channel = (await tx.channels.all())[0]
     await pay_again(world)  # early renewal: the link cannot be moved along, it is replaced
-    await drain(world)
+    await world.drain()
 
     await ResendAccess(world.uow, world.clock).execute(USER, channel.id)
-    await drain(world)
+    await world.drain()
 
     new = world.chat.links[-1]
     assert new is not old and not new.revoked

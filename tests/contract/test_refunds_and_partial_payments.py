@@ -24,16 +24,9 @@ async def paid_member(uow_factory: UnitOfWorkFactory) -> tuple[World, Channel, I
     channel = await world.channel()
     invoice = await world.checkout.execute(USER, channel.id, 1)
     await world.pay(invoice)
-    await drain(world)
+    await world.drain()
     world.chat.set_member(CLOSED, USER, ChatRights(MemberStatus.MEMBER))
     return world, channel, invoice
-
-
-async def drain(world: World) -> None:
-    for _ in range(10):
-        if not (await world.dispatch.run_once()).claimed:
-            return
-        world.clock.advance(timedelta(seconds=2))
 
 
 async def subscription(world: World, channel: Channel) -> Subscription:
@@ -54,7 +47,7 @@ async def test_a_refund_of_the_only_payment_ends_access_and_removes_the_member(
     world.clock.advance(timedelta(days=3))
 
     await world.verify.execute(world.notification(invoice, IntentStatus.REFUNDED))
-    await drain(world)
+    await world.drain()
 
     sub = await subscription(world, channel)
     assert sub.status is SubscriptionStatus.REVOKED
@@ -77,7 +70,7 @@ async def test_a_refund_of_a_renewal_takes_back_its_time_and_the_member_stays(
     assert (await subscription(world, channel)).expires_at == first_end + timedelta(days=30)
 
     await world.verify.execute(world.notification(renewal, IntentStatus.REFUNDED))
-    await drain(world)
+    await world.drain()
 
     sub = await subscription(world, channel)
     assert (sub.status, sub.expires_at) == (SubscriptionStatus.ACTIVE, first_end)
@@ -108,7 +101,7 @@ async def test_a_refunded_donation_is_told_to_the_donor_and_the_owner(
     await world.pay(donation)
 
     await world.verify.execute(world.notification(donation, IntentStatus.REFUNDED))
-    await drain(world)
+    await world.drain()
 
     assert any("donation of 15 USD" in t and "refunded" in t for t in told(world, USER))
     assert "donation.refunded" in await world.audit_actions()
@@ -126,7 +119,7 @@ async def test_a_partial_payment_tells_the_payer_what_is_missing_and_where_to_se
     partly = world.notification(invoice, IntentStatus.PARTIALLY_PAID, paid="0.003")
     await world.verify.execute(partly)
     await world.verify.execute(partly)  # the provider repeats itself: told once
-    await drain(world)
+    await world.drain()
 
     notes = [m for m in world.messenger.sent if "incomplete" in m.message.text]
     assert len(notes) == 1
@@ -143,7 +136,7 @@ async def test_a_payment_closed_with_too_little_tells_the_payer_it_cannot_buy_ac
     invoice = await world.checkout.execute(USER, channel.id, 1)
 
     await world.pay(invoice, paid="0.002")
-    await drain(world)
+    await world.drain()
 
     notes = [t for t in told(world, USER) if "incomplete" in t]
     assert len(notes) == 1 and "cannot buy access" in notes[0]

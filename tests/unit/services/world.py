@@ -143,6 +143,14 @@ class World:
         assert result is not None
         return result
 
+    async def drain(self, runs: int = 10) -> None:
+        """Dispatch until nothing is due: a chat takes a message a run, so the clock
+        moves two seconds between runs."""
+        for _ in range(runs):
+            if not (await self.dispatch.run_once()).claimed:
+                return
+            self.clock.advance(timedelta(seconds=2))
+
     # -- looking at the store -----------------------------------------------
     async def queued(self) -> list[OutboxMessage]:
         """Every message due now or later, without claiming them (rolled back)."""
