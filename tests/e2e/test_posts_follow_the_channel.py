@@ -83,8 +83,9 @@ async def test_a_worker_process_keeps_the_posts_in_step_with_the_channel(
         process = await start_process(config, Roles(worker=True))
         try:
             owner = process.services
+            channel = await owner.register_channel.execute(OWNER, OPEN, CLOSED, "Alpha Signals")
 
-            async def stored(check: Callable[[Channel], bool], what: str) -> None:
+            async def until_stored(check: Callable[[Channel], bool], what: str) -> None:
                 """Wait for the worker to record what it did: a post counts as fresh
                 from its record, so the clock moves on only after that."""
                 deadline = time.monotonic() + 15
@@ -95,12 +96,11 @@ async def test_a_worker_process_keeps_the_posts_in_step_with_the_channel(
                     await asyncio.sleep(0.05)
                 raise AssertionError(f"timed out waiting for {what}")
 
-            channel = await owner.register_channel.execute(OWNER, OPEN, CLOSED, "Alpha Signals")
             await owner.set_tiers.execute(OWNER, channel.id, TIERS)
             await owner.set_donations.execute(OWNER, channel.id, BOUNDS)
             await until(lambda: offers(telegram) and donates(telegram), "both posts")
             first = donates(telegram)[0]
-            await stored(lambda c: c.donate_post is not None, "the Donate post recorded")
+            await until_stored(lambda c: c.donate_post is not None, "the Donate post recorded")
 
             # An hour on, the Donate post is edited in place: unchanged, so Telegram
             # answers "message is not modified" and nothing new is posted.
@@ -112,7 +112,7 @@ async def test_a_worker_process_keeps_the_posts_in_step_with_the_channel(
             )
             assert [m.message_id for m in donates(telegram)] == [first.message_id]
             assert answered(telegram, "sendMessage", CLOSED, "ok") == 1
-            await stored(
+            await until_stored(
                 lambda c: c.donate_post is not None and c.donate_post.posted_at >= advanced,
                 "the check recorded",
             )
@@ -130,9 +130,9 @@ async def test_a_worker_process_keeps_the_posts_in_step_with_the_channel(
             await until(lambda: not donates(telegram), "the Donate post taken down")
             await owner.set_tiers.execute(OWNER, channel.id, ())
             await until(lambda: not offers(telegram), "the offer taken down")
-            async with owner.uow() as tx:
-                stored = await tx.channels.get(channel.id)
-            assert (stored.offer_post, stored.donate_post) == (None, None)
+            await until_stored(
+                lambda c: (c.offer_post, c.donate_post) == (None, None), "both take-downs recorded"
+            )
 
             await owner.set_tiers.execute(OWNER, channel.id, TIERS)
             await owner.set_donations.execute(OWNER, channel.id, BOUNDS)
