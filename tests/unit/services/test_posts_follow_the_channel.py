@@ -5,11 +5,13 @@ store keeps as standing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from adapters.outbound.memory.messenger import InMemoryMessenger, PostedMessage
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChatId, MessageId
+from core.domain.messages import OutgoingMessage
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
 from core.ports.telegram import NotEnoughRights
@@ -276,3 +278,74 @@ async def test_the_owner_setting_tiers_again_brings_the_offer_back(world: World)
     shown = offers(world)
     assert len(shown) == 1
     assert "12 USD" in shown[0].message.text
+
+
+async def test_a_donate_check_telegram_cannot_answer_now_is_tried_again_next_round(
+    world: World,
+) -> None:
+    channel = await posted_channel(world)
+    standing = donates(world)[0]
+    world.clock.advance(HOUR)
+    world.messenger.fail_next()
+
+    assert await world.publish.run_once() == PublishReport(failed=1)
+    assert await world.publish.run_once() == PublishReport(refreshed=1)
+    assert donates(world) == [standing]
+    stored = (await world.channel_now(channel.id)).donate_post
+    assert stored is not None
+    assert stored.posted_at == world.clock.now()
+
+
+async def test_a_donate_check_in_a_chat_that_threw_the_bot_out_pauses_sales(
+    world: World,
+) -> None:
+    channel = await posted_channel(world)
+    world.clock.advance(HOUR)
+    world.messenger.forget_chat(CLOSED)
+
+    assert await world.publish.run_once() == PublishReport(paused=1)
+    stored = await world.channel_now(channel.id)
+    assert stored.sales_paused
+    # Paused: both posts are planned down; the gone chat keeps its record.
+    assert await world.publish.run_once() == PublishReport(taken_down=1, kept=1)
+    stored = await world.channel_now(channel.id)
+    assert stored.offer_post is None
+    assert stored.donate_post is not None
+
+
+async def test_workers_finding_the_donate_post_gone_at_once_leave_one_standing(
+    world: World,
+) -> None:
+    channel = await posted_channel(world)
+    world.messenger.someone_deletes(CLOSED, donates(world)[0].message_id)
+    world.clock.advance(HOUR)
+
+    class SlowTelegram(InMemoryMessenger):
+        """Each call takes a moment, as over the network: the workers overlap."""
+
+        async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
+            await asyncio.sleep(0.01)
+            return await world.messenger.send(chat_id, message)
+
+        async def edit(
+            self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage
+        ) -> None:
+            await asyncio.sleep(0.01)
+            await world.messenger.edit(chat_id, message_id, message)
+
+        async def delete(self, chat_id: ChatId, message_id: MessageId) -> None:
+            await world.messenger.delete(chat_id, message_id)
+
+    publish = PublishPosts(
+        world.uow, world.clock, world.plan, world.record_post, world.sales, SlowTelegram()
+    )
+    reports = await asyncio.gather(*(publish.run_once() for _ in range(3)))
+
+    assert sum(r.posted for r in reports) == 1
+    sent = [m for m in world.messenger.sent if m.chat_id == CLOSED]
+    assert len(sent) == 4, "the first post, then each worker's (they raced)"
+    shown = donates(world)
+    assert len(shown) == 1
+    stored = (await world.channel_now(channel.id)).donate_post
+    assert stored is not None
+    assert stored.message_id == shown[0].message_id
