@@ -57,6 +57,8 @@ class OfferPost:
 
     message_id: MessageId
     posted_at: datetime
+    """When it was posted; a message refreshed in place (the Donate message) counts
+    from its last refresh, which found it still standing."""
     tiers_version: int
 
 
@@ -115,6 +117,10 @@ class Channel:
     @property
     def is_selling(self) -> bool:
         return not self.sales_paused and bool(self.tiers)
+
+    @property
+    def takes_donations(self) -> bool:
+        return not self.sales_paused and self.donation_bounds is not None
 
     def record_offer_post(self, message_id: MessageId, at: datetime) -> None:
         self.offer_post = OfferPost(message_id, at, self.tiers_version)

@@ -80,11 +80,16 @@ class ChannelRepository(Protocol):
         ...
 
     async def record_post(
-        self, channel_id: ChannelId, donate: bool, post: OfferPost, previous: MessageId | None
+        self,
+        channel_id: ChannelId,
+        donate: bool,
+        post: OfferPost | None,
+        previous: MessageId | None,
     ) -> bool:
         """Store ``post`` as the channel's standing offer (``donate``: Donate) message,
-        only if the one standing is still ``previous``: False, and nothing written,
-        when another publisher recorded one first (or the channel is gone)."""
+        or that none stands (``post`` None, once it was taken down), only if the one
+        standing is still ``previous``: False, and nothing written, when another
+        publisher recorded one first (or the channel is gone)."""
         ...
 
 

@@ -11,13 +11,14 @@ from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import OutgoingMessage
 from core.domain.rights import ChatRights
-from core.ports.errors import PortError, Unavailable
+from core.ports.errors import NotFound, PortError, Unavailable
 
 __all__ = [
     "ChatAccess",
     "ChatGone",
     "InviteLink",
     "LinkGone",
+    "MessageGone",
     "Messenger",
     "NotEnoughRights",
     "RecipientUnreachable",
@@ -37,6 +38,11 @@ class NotEnoughRights(PortError):
     """The bot lacks the admin right this call needs."""
 
 
+class MessageGone(NotFound):
+    """The message is not in the chat (any more): someone deleted it. Telegram tells
+    the bot nothing when that happens; editing the message is how the bot finds out."""
+
+
 class RecipientUnreachable(PortError):
     """The user blocked the bot or never started it: retrying will not help."""
 
@@ -50,9 +56,10 @@ class InviteLink:
 class Messenger(Protocol):
     async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId: ...
 
-    async def edit(
-        self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage
-    ) -> None: ...
+    async def edit(self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage) -> None:
+        """An edit that changes nothing is done (the message is there as asked).
+        Raises MessageGone when the message is not in the chat."""
+        ...
 
     async def delete(self, chat_id: ChatId, message_id: MessageId) -> None:
         """Deleting a message that is already gone is not an error."""

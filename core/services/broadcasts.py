@@ -1,10 +1,19 @@
 """Plan broadcasts: which chats need a fresh offer (open channel) or Donate message
-(closed channel), and record what was posted.
+(closed channel), which posts must come down, and record what was done.
+
+The posts follow the channel's state. An offer stands while the channel sells (it has
+tiers and sales are not paused); a Donate message while it takes donations (bounds
+set, sales not paused). A post that should not stand is taken down.
 
 An offer is stale when none was posted, when the tiers changed since it was posted,
 or when it is older than the refresh interval (re-posting keeps it near the top of
-the channel). The worker posts the planned messages, paced to Telegram's limits,
-and reports each new message id back through :class:`RecordPost`.
+the channel). A Donate message is refreshed in place instead, every check interval:
+editing it carries over any change of its text and is how a message someone deleted
+is found (Telegram tells the bot nothing), to be posted again. Members of the closed
+channel are not notified over and over.
+
+The worker carries the plan out, paced to Telegram's limits, and reports each new,
+refreshed or removed message back through :class:`RecordPost`.
 """
 
 from __future__ import annotations
@@ -34,12 +43,22 @@ class StaleReason(StrEnum):
     TIERS_CHANGED = "tiers_changed"
     DUE_REFRESH = "due_refresh"
     REQUESTED = "requested"
+    DUE_CHECK = "due_check"
+    """A standing Donate message is refreshed in place (re-posted only if gone)."""
+
+
+class DownReason(StrEnum):
+    NO_TIERS = "no_tiers"
+    NO_DONATIONS = "no_donations"
+    SALES_PAUSED = "sales_paused"
 
 
 @attrs.frozen
 class BroadcastSettings:
     bot_username: str
     refresh_every: timedelta = timedelta(hours=24)
+    check_every: timedelta = timedelta(hours=1)
+    """How often a standing Donate message is refreshed in place (one edit each)."""
 
 
 @attrs.frozen
@@ -50,9 +69,44 @@ class PlannedPost:
     reason: StaleReason
     message: OutgoingMessage
     replaces: MessageId | None
-    """The previous message, to delete once the new one is up."""
+    """The previous message, to delete once the new one is up (or, refreshed in
+    place, to edit)."""
     tiers_version: int
     """The tiers the message shows (an offer of older tiers is stale)."""
+
+    @property
+    def in_place(self) -> bool:
+        """A standing Donate message is edited, not re-posted: a new post would notify
+        every member of the closed channel."""
+        return self.kind is PostKind.DONATE and self.replaces is not None
+
+
+@attrs.frozen
+class PlannedTakeDown:
+    channel_id: ChannelId
+    kind: PostKind
+    chat_id: ChatId
+    message_id: MessageId
+    reason: DownReason
+
+
+@attrs.frozen
+class BroadcastPlan:
+    posts: tuple[PlannedPost, ...] = ()
+    take_downs: tuple[PlannedTakeDown, ...] = ()
+
+
+def standing_post(channel: Channel, kind: PostKind) -> OfferPost | None:
+    return channel.donate_post if kind is PostKind.DONATE else channel.offer_post
+
+
+def why_down(channel: Channel, kind: PostKind) -> DownReason | None:
+    """Why ``channel`` must show no post of ``kind`` now; None while it should."""
+    if channel.sales_paused:
+        return DownReason.SALES_PAUSED
+    if kind is PostKind.OFFER:
+        return None if channel.is_selling else DownReason.NO_TIERS
+    return None if channel.takes_donations else DownReason.NO_DONATIONS
 
 
 class PlanBroadcasts:
@@ -66,55 +120,65 @@ class PlanBroadcasts:
 
     async def execute(
         self, force: frozenset[ChannelId] | set[ChannelId] = frozenset()
-    ) -> list[PlannedPost]:
+    ) -> BroadcastPlan:
         """``force`` names channels whose offer is re-posted even if it is fresh."""
         async with self._uow() as tx:
             channels = await tx.channels.all()
         now = self._clock.now()
-        plan: list[PlannedPost] = []
+        posts: list[PlannedPost] = []
+        take_downs: list[PlannedTakeDown] = []
         for channel in channels:
-            if channel.sales_paused:
-                continue
-            if channel.tiers:
-                reason = self._stale(channel, channel.offer_post, now)
-                if reason is None and channel.id in force:
-                    reason = StaleReason.REQUESTED
+            for kind, chat_id in (
+                (PostKind.OFFER, channel.open_chat_id),
+                (PostKind.DONATE, channel.closed_chat_id),
+            ):
+                standing = standing_post(channel, kind)
+                down = why_down(channel, kind)
+                if down is not None:
+                    if standing is not None:
+                        take_downs.append(
+                            PlannedTakeDown(channel.id, kind, chat_id, standing.message_id, down)
+                        )
+                    continue
+                reason = self._stale(channel, kind, standing, now, channel.id in force)
                 if reason is not None:
-                    plan.append(
+                    posts.append(
                         PlannedPost(
                             channel.id,
-                            PostKind.OFFER,
-                            channel.open_chat_id,
+                            kind,
+                            chat_id,
                             reason,
-                            notices.offer_message(
-                                channel, self._settings.bot_username, self._keyring
-                            ),
-                            channel.offer_post.message_id if channel.offer_post else None,
+                            self._message(channel, kind),
+                            None if standing is None else standing.message_id,
                             channel.tiers_version,
                         )
                     )
-            if channel.donation_bounds is not None and channel.donate_post is None:
-                plan.append(
-                    PlannedPost(
-                        channel.id,
-                        PostKind.DONATE,
-                        channel.closed_chat_id,
-                        StaleReason.NEVER_POSTED,
-                        notices.donate_message(channel, self._settings.bot_username, self._keyring),
-                        None,
-                        channel.tiers_version,
-                    )
-                )
-        return plan
+        return BroadcastPlan(tuple(posts), tuple(take_downs))
 
-    def _stale(self, channel: Channel, post: OfferPost | None, now: datetime) -> StaleReason | None:
+    def _message(self, channel: Channel, kind: PostKind) -> OutgoingMessage:
+        username = self._settings.bot_username
+        if kind is PostKind.DONATE:
+            return notices.donate_message(channel, username, self._keyring)
+        return notices.offer_message(channel, username, self._keyring)
+
+    def _stale(
+        self,
+        channel: Channel,
+        kind: PostKind,
+        post: OfferPost | None,
+        now: datetime,
+        forced: bool,
+    ) -> StaleReason | None:
         if post is None:
             return StaleReason.NEVER_POSTED
+        if kind is PostKind.DONATE:
+            due = now - post.posted_at >= self._settings.check_every
+            return StaleReason.DUE_CHECK if due else None
         if post.tiers_version != channel.tiers_version:
             return StaleReason.TIERS_CHANGED
         if now - post.posted_at >= self._settings.refresh_every:
             return StaleReason.DUE_REFRESH
-        return None
+        return StaleReason.REQUESTED if forced else None
 
 
 class RecordPost:
@@ -122,7 +186,8 @@ class RecordPost:
 
     Several workers may publish the same stale post at once (each plans from the same
     state). Only the first to record wins; the others learn that they lost and take
-    their message down again, so a chat keeps one offer."""
+    their message down again, so a chat keeps one offer. Refreshing and taking down
+    are recorded the same way: only over the message the worker saw standing."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
@@ -152,6 +217,43 @@ class RecordPost:
                     {"message_id": str(message_id)},
                 ),
                 now,
+            )
+            await tx.commit()
+            return True
+
+    async def refreshed(
+        self, channel_id: ChannelId, kind: PostKind, message_id: MessageId, tiers_version: int
+    ) -> bool:
+        """The message was edited in place and still stands: it is fresh from now.
+        Not audited: it happens every check interval and changes nothing anyone sees
+        (any change of its text was audited where it was made)."""
+        async with self._uow() as tx:
+            post = OfferPost(message_id, self._clock.now(), tiers_version)
+            if not await tx.channels.record_post(
+                channel_id, kind is PostKind.DONATE, post, message_id
+            ):
+                return False
+            await tx.commit()
+            return True
+
+    async def taken_down(
+        self, channel_id: ChannelId, kind: PostKind, message_id: MessageId, reason: DownReason
+    ) -> bool:
+        """No message of ``kind`` stands any more; False when another worker replaced
+        or removed ``message_id`` first (nothing written)."""
+        async with self._uow() as tx:
+            if not await tx.channels.record_post(
+                channel_id, kind is PostKind.DONATE, None, message_id
+            ):
+                return False
+            await tx.audit.append(
+                AuditRecord(
+                    "system",
+                    f"{kind}.taken_down",
+                    f"channel:{channel_id}",
+                    {"message_id": str(message_id), "reason": str(reason)},
+                ),
+                self._clock.now(),
             )
             await tx.commit()
             return True

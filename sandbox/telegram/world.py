@@ -306,6 +306,11 @@ class World:
         if chat.status_of(user.id) in IN_CHAT:
             self.change_status(chat, user, Status.LEFT, actor=user)
 
+    def admin_deletes_message(self, chat_id: int, message_id: int) -> None:
+        """An administrator deleted a message by hand. Telegram sends the bot no update
+        for it: editing the message now answers "message to edit not found"."""
+        self.chat(chat_id).messages.pop(message_id, None)
+
     def user_blocks_bot(self, user_id: int) -> None:
         user = self._user(user_id)
         if not user.blocked_bot:

@@ -126,6 +126,39 @@ async def test_a_post_is_recorded_only_over_the_one_its_publisher_saw_standing(
     )
 
 
+async def test_a_post_taken_down_is_cleared_only_if_it_still_stands(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    channel.offer_post = channel.donate_post = None
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+    offer = OfferPost(MessageId(10), at(hours=1), channel.tiers_version)
+    donate = OfferPost(MessageId(20), at(hours=1), channel.tiers_version)
+    replacement = OfferPost(MessageId(11), at(hours=2), channel.tiers_version)
+
+    async def record(post: OfferPost | None, previous: MessageId | None, donate: bool) -> bool:
+        return await commit_with(
+            uow_factory, lambda uow: uow.channels.record_post(channel.id, donate, post, previous)
+        )
+
+    assert await record(offer, None, donate=False)
+    assert await record(donate, None, donate=True)
+    assert await record(None, MessageId(20), donate=True)  # the Donate message taken down
+    assert await record(replacement, MessageId(10), donate=False)
+    # A take-down planned while message 10 stood, recorded after it was replaced: lost.
+    assert not await record(None, MessageId(10), donate=False)
+    assert not await record(None, MessageId(20), donate=True)  # already taken down
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+
+    assert stored.offer_post == replacement
+    assert stored.donate_post is None
+    assert await record(None, MessageId(11), donate=False)
+    cleared = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+    assert (cleared.offer_post, cleared.donate_post) == (None, None)
+    assert cleared.tiers == channel.tiers
+    assert await record(offer, None, donate=False)  # and a new one can be posted again
+
+
 async def test_racing_publishers_of_one_post_have_one_winner(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

@@ -47,7 +47,11 @@ class InMemoryChannelRepository:
         await self._rows.update(channel, "channel")
 
     async def record_post(
-        self, channel_id: ChannelId, donate: bool, post: OfferPost, previous: MessageId | None
+        self,
+        channel_id: ChannelId,
+        donate: bool,
+        post: OfferPost | None,
+        previous: MessageId | None,
     ) -> bool:
         while True:
             current = self._rows.get(channel_id)

@@ -12,8 +12,14 @@ from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import OutgoingMessage
 from core.domain.rights import ChatRights, Right
-from core.ports.errors import NotFound, PortError
-from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable, Unavailable
+from core.ports.errors import PortError
+from core.ports.telegram import (
+    ChatGone,
+    MessageGone,
+    NotEnoughRights,
+    RecipientUnreachable,
+    Unavailable,
+)
 
 MAX_TEXT = 4096
 """Telegram's limit on a text message, in characters."""
@@ -69,6 +75,11 @@ class InMemoryMessenger:
         """The bot's standing in a channel: posting there needs POST_MESSAGES."""
         self._bot_rights[chat_id] = rights
 
+    def someone_deletes(self, chat_id: ChatId, message_id: MessageId) -> None:
+        """An administrator of the chat deleted the message by hand. Telegram does not
+        tell the bot; the message is simply not there any more."""
+        self._visible.get(chat_id, {}).pop(message_id, None)
+
     def fail_next(self, count: int = 1, retry_after: float | None = None) -> None:
         """The next ``count`` calls raise Unavailable (a 429 when ``retry_after`` is set)."""
         message = "flood control" if retry_after is not None else "telegram unreachable"
@@ -100,11 +111,12 @@ class InMemoryMessenger:
         return message_id
 
     async def edit(self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage) -> None:
-        """An edit that changes nothing is done (Telegram's "message is not modified")."""
+        """An edit that changes nothing is done (Telegram's "message is not modified");
+        a message that is not in the chat is MessageGone ("message to edit not found")."""
         self._enter(chat_id)
         chat = self._visible.get(chat_id, {})
         if message_id not in chat:
-            raise NotFound(f"no message {message_id} in chat {chat_id}")
+            raise MessageGone(f"no message {message_id} in chat {chat_id}")
         _check_text(message)
         chat[message_id] = message
         self.edits.append(PostedMessage(chat_id, message_id, message))

@@ -189,7 +189,11 @@ class SqlChannelRepository:
                 await conn.execute(insert(channel_tiers), _tier_rows(channel))
 
     async def record_post(
-        self, channel_id: ChannelId, donate: bool, post: OfferPost, previous: MessageId | None
+        self,
+        channel_id: ChannelId,
+        donate: bool,
+        post: OfferPost | None,
+        previous: MessageId | None,
     ) -> bool:
         self._tx.known.forget_channels()
         prefix = "donate" if donate else "offer"

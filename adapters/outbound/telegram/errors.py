@@ -22,8 +22,8 @@ from telegram.error import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from core.ports.errors import NotFound, PortError, Unavailable
-from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable
+from core.ports.errors import PortError, Unavailable
+from core.ports.telegram import ChatGone, MessageGone, NotEnoughRights, RecipientUnreachable
 
 __all__ = ["describe", "has", "retry_after", "retry_after_seconds", "translate"]
 
@@ -103,7 +103,7 @@ def translate(exc: TelegramError, chat_id: int) -> PortError:
         if has(exc, *_NO_RIGHTS):
             return NotEnoughRights(exc.message)
         if has(exc, "message to edit not found", "message to delete not found"):
-            return NotFound(exc.message)
+            return MessageGone(exc.message)
         return PortError(f"Telegram refused the call: {exc.message}")
     if isinstance(exc, NetworkError):
         cause = exc.__cause__

@@ -84,6 +84,10 @@ class TelegramHarness(Protocol):
 
     def block_bot(self, user_id: UserId) -> None: ...
 
+    def someone_deletes(self, chat_id: ChatId, message_id: MessageId) -> None:
+        """An administrator deleted the message by hand (the bot is not told)."""
+        ...
+
     def open_link(self, user_id: UserId, url: str) -> LinkOutcome:
         """The user opens an invite link in Telegram's app."""
         ...
@@ -147,6 +151,9 @@ class MemoryTelegram:
     def block_bot(self, user_id: UserId) -> None:
         self.fake_messenger.block(user_id)
 
+    def someone_deletes(self, chat_id: ChatId, message_id: MessageId) -> None:
+        self.fake_messenger.someone_deletes(chat_id, message_id)
+
     def open_link(self, user_id: UserId, url: str) -> LinkOutcome:
         return self.fake_access.user_opens_link(user_id, url)
 
@@ -199,6 +206,9 @@ class EmulatedTelegram:
 
     def block_bot(self, user_id: UserId) -> None:
         self.emulator.user_blocks_bot(user_id)
+
+    def someone_deletes(self, chat_id: ChatId, message_id: MessageId) -> None:
+        self.emulator.admin_deletes_message(chat_id, message_id)
 
     def open_link(self, user_id: UserId, url: str) -> LinkOutcome:
         return LinkOutcome(str(self.emulator.user_opens_link(user_id, url)))

@@ -9,7 +9,7 @@ from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import Button, OutgoingMessage
 from core.domain.rights import ChatRights, MemberStatus, Right
 from core.ports.errors import NotFound, PortError, Unavailable
-from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable
+from core.ports.telegram import ChatGone, MessageGone, NotEnoughRights, RecipientUnreachable
 from tests.contract.telegram.backends import ANN, BOB, CHANNEL, TelegramHarness
 
 OFFER = OutgoingMessage(
@@ -55,14 +55,31 @@ async def test_an_edit_that_changes_nothing_is_done(telegram: TelegramHarness) -
     assert telegram.shown(CHANNEL) == [(message_id, OFFER)]
 
 
-async def test_editing_a_message_that_never_existed_is_not_found(
+async def test_editing_a_message_that_never_existed_is_message_gone(
     telegram: TelegramHarness,
 ) -> None:
     await telegram.messenger.send(CHANNEL, OFFER)
 
-    with pytest.raises(NotFound):
+    with pytest.raises(MessageGone):
         await telegram.messenger.edit(CHANNEL, MessageId(77), SOLD_OUT)
     assert [m for _, m in telegram.shown(CHANNEL)] == [OFFER]
+
+
+async def test_editing_a_message_an_admin_deleted_is_message_gone_even_unchanged(
+    telegram: TelegramHarness,
+) -> None:
+    """How the bot learns that its post was deleted by hand: Telegram tells it nothing
+    until an edit finds no message (an identical edit, too, is not "not modified")."""
+    posted = await telegram.messenger.send(CHANNEL, OFFER)
+    kept = await telegram.messenger.send(CHANNEL, SOLD_OUT)
+    telegram.someone_deletes(CHANNEL, posted)
+
+    with pytest.raises(MessageGone):
+        await telegram.messenger.edit(CHANNEL, posted, OFFER)
+    with pytest.raises(MessageGone):
+        await telegram.messenger.edit(CHANNEL, posted, SOLD_OUT)
+    await telegram.messenger.delete(CHANNEL, posted)  # already gone: done
+    assert telegram.shown(CHANNEL) == [(kept, SOLD_OUT)]
 
 
 async def test_a_deleted_message_is_gone_and_deleting_it_again_is_done(

@@ -11,8 +11,14 @@ from adapters.outbound.memory.messenger import PostedMessage
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import Button, OutgoingMessage
 from core.domain.rights import ChatRights, MemberStatus
-from core.ports.errors import NotFound, PortError
-from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable, Unavailable
+from core.ports.errors import PortError
+from core.ports.telegram import (
+    ChatGone,
+    MessageGone,
+    NotEnoughRights,
+    RecipientUnreachable,
+    Unavailable,
+)
 
 OPEN = ChatId(-1001000000001)
 USER = UserId(1001)
@@ -57,8 +63,8 @@ async def test_deleting_a_message_that_is_gone_is_not_an_error() -> None:
     assert messenger.deletions == [(OPEN, sent)]
 
 
-async def test_editing_a_message_that_never_existed_is_not_found() -> None:
-    with pytest.raises(NotFound):
+async def test_editing_a_message_that_never_existed_is_message_gone() -> None:
+    with pytest.raises(MessageGone):
         await InMemoryMessenger().edit(OPEN, MessageId(5), NEW_OFFER)
 
 

@@ -15,7 +15,7 @@ from core.domain.offer_token import OfferToken
 from core.domain.outbox import SendMessage
 from core.domain.payment import EventOutcome
 from core.domain.tier import Tier
-from core.services.broadcasts import PostKind, StaleReason
+from core.services.broadcasts import BroadcastPlan, PostKind, StaleReason
 from core.services.publish_posts import PublishPosts
 from tests.unit.services.world import CLOSED, KEYRING, OPEN, OWNER, World, usd
 
@@ -68,7 +68,7 @@ async def test_two_donations_are_two_intents(world: World) -> None:
 
 async def test_a_new_channel_needs_its_offer_and_donate_posts(world: World) -> None:
     channel = await world.channel()
-    plan = await world.plan.execute()
+    plan = (await world.plan.execute()).posts
     assert [(p.kind, p.chat_id, p.reason) for p in plan] == [
         (PostKind.OFFER, OPEN, StaleReason.NEVER_POSTED),
         (PostKind.DONATE, CLOSED, StaleReason.NEVER_POSTED),
@@ -91,15 +91,18 @@ async def test_posted_offers_are_left_alone_until_tiers_change_or_refresh_is_due
     assert await world.record_post.execute(
         channel.id, PostKind.DONATE, MessageId(11), None, version
     )
-    assert await world.plan.execute() == []
+    assert await world.plan.execute() == BroadcastPlan()
     await world.set_tiers.execute(OWNER, channel.id, (Tier(1, usd(9), 30),))
-    plan = await world.plan.execute()
+    plan = (await world.plan.execute()).posts
     assert [(p.reason, p.replaces) for p in plan] == [(StaleReason.TIERS_CHANGED, MessageId(10))]
     assert await world.record_post.execute(
         channel.id, PostKind.OFFER, MessageId(12), MessageId(10), plan[0].tiers_version
     )
     world.clock.advance(timedelta(hours=24))
-    assert [p.reason for p in await world.plan.execute()] == [StaleReason.DUE_REFRESH]
+    assert [(p.kind, p.reason) for p in (await world.plan.execute()).posts] == [
+        (PostKind.OFFER, StaleReason.DUE_REFRESH),
+        (PostKind.DONATE, StaleReason.DUE_CHECK),
+    ]
 
 
 async def test_a_post_recorded_over_a_replaced_one_loses_and_writes_nothing(
@@ -149,5 +152,5 @@ async def test_workers_publishing_at_once_leave_one_offer_standing(world: World)
 async def test_paused_channels_get_no_posts(world: World) -> None:
     await world.channel()
     await world.sales.pause(CLOSED, "lost rights")
-    assert await world.plan.execute() == []
+    assert await world.plan.execute() == BroadcastPlan()
     assert all(isinstance(e, SendMessage) for e in await world.effects())

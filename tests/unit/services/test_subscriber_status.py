@@ -37,7 +37,7 @@ async def test_the_access_link_can_be_sent_again_once_per_minute(world: World) -
     await subscribed(world)
     for _ in range(3):
         await world.dispatch.run_once()
-    channel = await world.channel_now((await world.plan.execute())[0].channel_id)
+    channel = await world.channel_now((await world.plan.execute()).posts[0].channel_id)
     resend = ResendAccess(world.uow, world.clock)
     await resend.execute(USER, channel.id)
     await resend.execute(USER, channel.id)
