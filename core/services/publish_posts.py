@@ -42,6 +42,10 @@ class TooSoon(DomainError):
     """A manual refresh was asked for within the cooldown."""
 
 
+class NothingToPost(DomainError):
+    """A manual refresh of a channel that sells nothing now (no tiers, or paused)."""
+
+
 @attrs.frozen
 class PublishSettings:
     manual_cooldown: timedelta = timedelta(minutes=10)
@@ -111,6 +115,11 @@ class PublishPosts:
         async with self._uow() as tx:
             channel = await tx.channels.get(channel_id)
         now = self._clock.now()
+        if not channel.tiers:
+            raise NothingToPost("this channel has no tiers yet: set them with /tiers first")
+        if channel.sales_paused:
+            why = f" ({channel.pause_reason})" if channel.pause_reason else ""
+            raise NothingToPost(f"sales are paused{why}; /resume brings them back first")
         if channel.offer_post is not None:
             ready_at = channel.offer_post.posted_at + self._settings.manual_cooldown
             if now < ready_at:

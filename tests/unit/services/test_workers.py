@@ -18,8 +18,8 @@ from core.ports.errors import Unavailable
 from core.ports.telegram import ChatGone
 from core.services.dispatch_outbox import DispatchSettings
 from core.services.invoicing import IssuedInvoice
-from core.services.publish_posts import TooSoon
-from tests.unit.services.world import CLOSED, OPEN, OWNER, World, build, usd
+from core.services.publish_posts import NothingToPost, TooSoon
+from tests.unit.services.world import CLOSED, OPEN, OWNER, TIERS, World, build, usd
 
 USER = UserId(42)
 
@@ -129,6 +129,19 @@ async def test_manual_refresh_respects_the_cooldown(world: World) -> None:
         await world.publish.refresh_now(channel.id)
     world.clock.advance(timedelta(minutes=11))
     assert (await world.publish.refresh_now(channel.id)).posted == 1
+
+
+async def test_a_manual_refresh_of_a_channel_selling_nothing_says_why_and_posts_nothing(
+    world: World,
+) -> None:
+    channel = await world.channel(tiers=())
+    with pytest.raises(NothingToPost, match="no tiers yet"):
+        await world.publish.refresh_now(channel.id)
+    await world.set_tiers.execute(OWNER, channel.id, TIERS)
+    await world.sales.pause(OPEN, "the bot lost its right to post")
+    with pytest.raises(NothingToPost, match=r"paused \(the bot lost its right to post\)"):
+        await world.publish.refresh_now(channel.id)
+    assert world.messenger.sent == []
 
 
 async def test_reconciliation_applies_a_payment_whose_webhook_was_lost(world: World) -> None:
