@@ -14,9 +14,7 @@ from tests.unit.composition.test_config import load
 
 def test_the_rights_check_runs_every_minute_unless_told() -> None:
     assert load().rights_check_every == timedelta(minutes=1)
-    assert load(PAYGATE_RIGHTS_CHECK_EVERY_SECONDS="300").rights_check_every == timedelta(
-        minutes=5
-    )
+    assert load(PAYGATE_RIGHTS_CHECK_EVERY_SECONDS="300").rights_check_every == timedelta(minutes=5)
 
 
 @pytest.mark.parametrize("value", ["0", "0.5", "86401", "nan", "often"])
