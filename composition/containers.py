@@ -269,7 +269,9 @@ class UseCases(containers.DeclarativeContainer):
         SetDonationBounds, infra.uow, infra.clock, infra.chat_access
     )
     sales = providers.Singleton(ChangeSales, infra.uow, infra.clock)
-    check_rights = providers.Singleton(CheckRights, infra.uow, infra.chat_access, sales)
+    check_rights = providers.Singleton(
+        CheckRights, infra.uow, infra.clock, infra.chat_access, sales
+    )
     resume_sales = providers.Singleton(ResumeSales, infra.uow, infra.chat_access, sales)
     resolve_offer = providers.Singleton(ResolveOffer, infra.uow, infra.keyring)
     checkout = providers.Singleton(StartCheckout, infra.uow, issuer)

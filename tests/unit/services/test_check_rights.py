@@ -3,6 +3,8 @@ in both chats, not only the ``my_chat_member`` updates."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 
 from core.domain.errors import MissingRights, NotAuthorized
@@ -75,6 +77,45 @@ async def test_a_selling_channel_is_checked_once_every_few_runs_a_paused_one_eve
     assert sorted(selling) == [0, 0, 1]
     assert paused[0] == 1  # and resumed by it: selling again, checked once in three runs
     assert not (await world.channel_now(channel.id)).sales_paused
+
+
+async def test_a_channel_paused_again_and_again_is_resumed_ever_more_slowly(
+    world: World,
+) -> None:
+    """Telegram refuses its posts while getChatMember shows every right: the owner is
+    not told "paused", "back on" every few minutes for ever."""
+    channel = await world.channel()
+
+    async def refused_post_then_check() -> int:
+        await world.sales.pause_channel(channel.id, "the bot cannot post there")
+        return (await world.check_rights.run_once()).resumed
+
+    first = await refused_post_then_check()  # a false alarm: resumed at once
+    world.clock.advance(timedelta(minutes=5))
+    second = await refused_post_then_check()  # again soon: this is flapping
+    world.clock.advance(timedelta(minutes=4))
+    held = await refused_post_then_check()  # waits 5 minutes from the last resume
+    world.clock.advance(timedelta(minutes=1))
+    third = (await world.check_rights.run_once()).resumed
+    world.clock.advance(timedelta(minutes=9))
+    await world.sales.pause_channel(channel.id, "the bot cannot post there")
+    held_longer = (await world.check_rights.run_once()).resumed  # now 10 minutes
+    world.clock.advance(timedelta(minutes=1))
+    fourth = (await world.check_rights.run_once()).resumed
+
+    assert (first, second, held, third, held_longer, fourth) == (1, 1, 0, 1, 0, 1)
+
+
+async def test_the_owners_resume_is_not_held_back_by_flapping(world: World) -> None:
+    channel = await world.channel()
+    for _ in range(3):
+        await world.sales.pause_channel(channel.id, "the bot cannot post there")
+        await world.check_rights.run_once()
+    assert (await world.channel_now(channel.id)).sales_paused
+
+    outcome = await world.resume_sales.execute(OWNER, channel.id)
+
+    assert outcome.resumed
 
 
 async def test_telegram_not_answering_changes_nothing_and_ends_the_run(world: World) -> None:

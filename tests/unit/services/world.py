@@ -223,7 +223,7 @@ def build(
         dispatch=DispatchOutbox(uow, clock, messenger, chat, grant, alerts, dispatch),
         publish=PublishPosts(uow, clock, plan, record_post, sales, messenger),
         reconcile=Reconcile(uow, clock, {gateway.name: gateway}, verify),
-        check_rights=CheckRights(uow, chat, sales, rights_check),
+        check_rights=CheckRights(uow, clock, chat, sales, rights_check),
         resume_sales=ResumeSales(uow, chat, sales),
     )
 
