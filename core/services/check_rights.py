@@ -175,7 +175,8 @@ class CheckRights:
         if flaps == 0:
             return timedelta(0)
         settings = self._settings
-        return min(settings.flap_backoff * 2 ** (flaps - 1), settings.max_backoff)
+        # The shift is capped: past the cap the wait is max_backoff anyway.
+        return min(settings.flap_backoff * (1 << min(flaps - 1, 30)), settings.max_backoff)
 
     def _held(self, channel_id: ChannelId, now: datetime) -> bool:
         last = self._resumed.get(channel_id)
