@@ -69,6 +69,13 @@ class RegisterChannel:
         )
         return registration.channel
 
+    async def ensure_may_sell(self, owner_id: UserId) -> None:
+        """Raises ClosedToSellers when the operator does not let ``owner_id`` sell here
+        (asked before a step-by-step registration, so nobody answers three questions
+        to be refused)."""
+        if not await self._sellers.may_sell(owner_id):
+            raise ClosedToSellers(NOT_OPEN_TO_SELLERS)
+
     async def register(
         self,
         owner_id: UserId,
@@ -77,8 +84,7 @@ class RegisterChannel:
         title: str,
         payout_wallet: PayoutWallet | None = None,
     ) -> Registration:
-        if not await self._sellers.may_sell(owner_id):
-            raise ClosedToSellers(NOT_OPEN_TO_SELLERS)
+        await self.ensure_may_sell(owner_id)
         now = self._clock.now()
         # Validate the pair before asking Telegram anything.
         channel = Channel(

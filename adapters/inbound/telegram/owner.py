@@ -64,6 +64,9 @@ class OwnerHandlers:
         update, context = turn.update, turn.context
         args = context.args or []
         if not args:
+            user = update.effective_user
+            if user is not None:
+                await self._deps.register.ensure_may_sell(UserId(user.id))
             await turn.start(Conversation(OPEN))
             await reply(update, context, texts.REGISTER_OPEN)
             return

@@ -434,8 +434,12 @@ async def test_a_user_the_operator_did_not_list_is_told_this_paygate_takes_no_se
 
     async with polling_bot(world, listed_only) as bot:
         answer = await bot.say(OWNER, f"/register {OPEN} {CLOSED} Alpha")
+        asked = await bot.say(OWNER, "/register")
+        after = await bot.say(OWNER, str(OPEN))
 
     assert answer.text == "This PayGate is not open for new sellers; ask its operator."
+    assert asked.text == "This PayGate is not open for new sellers; ask its operator."
+    assert after.text == "I did not understand that. /help lists what I can do."
     async with world.uow() as tx:
         assert list(await tx.channels.all()) == []
 
