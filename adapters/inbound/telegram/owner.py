@@ -236,7 +236,8 @@ class OwnerHandlers:
         title = outcome.channel.title
         if outcome.shortfalls:
             named = [(await _chat_name(context, s.chat_id), s) for s in outcome.shortfalls]
-            await reply(update, context, texts.resume_refused(title, number, named))
+            paused = outcome.channel.sales_paused
+            await reply(update, context, texts.resume_refused(title, number, named, paused))
         elif outcome.resumed:
             await reply(update, context, texts.resumed(title))
         else:

@@ -238,7 +238,7 @@ def not_paused(title: str) -> str:
 
 
 def resume_refused(
-    title: str, number: int, shortfalls: Sequence[tuple[str | None, Shortfall]]
+    title: str, number: int, shortfalls: Sequence[tuple[str | None, Shortfall]], paused: bool
 ) -> str:
     """What the bot lacks, chat by chat, named as the owner knows the chats."""
     needs = []
@@ -255,6 +255,11 @@ def resume_refused(
             needs.append(f"to be an admin with {rights} in {where}")
         else:
             needs.append(f"{rights} in {where}")
+    if not paused:
+        return (
+            f"{title}: sales are not paused, but the bot needs: {'; '.join(needs)}.\n"
+            "Give it those rights, or sales pause at the next check."
+        )
     return (
         f"I cannot resume {title} yet. The bot needs: {'; '.join(needs)}.\n"
         f"Give it those rights, then send /resume {number} again."

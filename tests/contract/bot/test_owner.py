@@ -333,6 +333,34 @@ async def test_resume_of_a_channel_that_is_selling_says_there_is_nothing_to_do(
     assert answer.text == "Alpha Signals: sales are not paused, so there is nothing to resume."
 
 
+async def test_resume_of_a_selling_channel_whose_bot_lacks_a_right_says_which(
+    bot: Bot, channel: Channel
+) -> None:
+    bot.world.chat.set_bot_rights(CLOSED, ChatRights(MemberStatus.MEMBER))
+
+    answer = await bot.say(OWNER, "/resume 1")
+
+    assert answer.text == (
+        "Alpha Signals: sales are not paused, but the bot needs: to be an admin with "
+        "delete messages, invite users, post messages, restrict members in Alpha Signals VIP "
+        "(the closed channel).\nGive it those rights, or sales pause at the next check."
+    )
+
+
+async def test_resume_where_the_bot_left_a_chat_asks_to_add_it_back(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.world.sales.pause(CLOSED, "the bot is not in the closed channel any more")
+    bot.world.chat.forget_chat(CLOSED)
+
+    answer = await bot.say(OWNER, "/resume 1")
+
+    assert answer.text == (
+        "Add the bot as an admin of the closed channel first: "
+        "I cannot see who created it otherwise."
+    )
+
+
 async def test_resume_by_someone_without_channels_touches_nothing(
     bot: Bot, channel: Channel
 ) -> None:
