@@ -92,6 +92,7 @@ from adapters.outbound.memory import (
     InMemoryRateLimiter,
     InMemoryUnitOfWorkFactory,
 )
+from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
 from adapters.outbound.sqla.tables import payment_events, subscriptions
@@ -280,10 +281,12 @@ async def seed(uow: UnitOfWorkFactory, count: int) -> list[IntentId]:
     for chat_id, rights in ((ChatId(-1001), BOT_RIGHTS_OPEN), (ChatId(-1002), BOT_RIGHTS_CLOSED)):
         chat.add_chat(chat_id, ChatRights(MemberStatus.ADMINISTRATOR, rights))
         chat.set_member(chat_id, OWNER, ChatRights(MemberStatus.CREATOR))
-    channel = await RegisterChannel(uow, clock, ids, chat).execute(
+    channel = await RegisterChannel(uow, clock, ids, chat, EveryoneSells()).execute(
         OWNER, ChatId(-1001), ChatId(-1002), "Bench"
     )
-    await SetTiers(uow, clock).execute(OWNER, channel.id, (Tier(1, Money.of(PRICE, "USD"), 30),))
+    await SetTiers(uow, clock, chat).execute(
+        OWNER, channel.id, (Tier(1, Money.of(PRICE, "USD"), 30),)
+    )
     intents: list[IntentId] = []
     now = datetime.now(UTC)
     for first in range(0, count, 500):

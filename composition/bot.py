@@ -29,6 +29,7 @@ def bot_deps(process: Process) -> BotDeps:
         status=s.status,
         resend=s.resend_access,
         publish=s.publish,
+        resume=s.resume_sales,
         uow=s.uow,
         keyring=s.keyring,
         clock=s.clock,

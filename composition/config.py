@@ -102,6 +102,11 @@ class Config:
     broadcast_every: timedelta
     dispatch_every: timedelta
     reconcile_every: timedelta
+    rights_check_every: timedelta = timedelta(minutes=1)
+    """``PAYGATE_RIGHTS_CHECK_EVERY_SECONDS``: how often the worker re-checks the bot's
+    rights (paused channels each time, selling ones every 15th time)."""
+    sellers: tuple[int, ...] = ()
+    """``PAYGATE_SELLERS``: Telegram user ids that may own channels; empty, anyone may."""
     clock_offset_file: Path | None = None
     faults: tuple[FaultRule, ...] = ()
     """Crash tests only (``PAYGATE_FAULTS``): where this process kills itself."""
@@ -265,6 +270,22 @@ def _positive_seconds(value: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _rights_check_every(value: str) -> timedelta:
+    seconds = float(value)
+    # Each run asks Telegram about every paused channel: under a second would spend
+    # the bot's request budget on it; over a day leaves a false pause standing too long.
+    if not 1 <= seconds <= 86_400:  # also refuses nan and inf
+        raise ValueError("out of range")
+    return timedelta(seconds=seconds)
+
+
+def _user_ids(value: str) -> tuple[int, ...]:
+    users = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
+    if any(user <= 0 for user in users):
+        raise ValueError("Telegram user ids are positive")
+    return users
+
+
 def _tolerance(value: str) -> Decimal:
     tolerance = Decimal(value)
     if not Decimal(0) <= tolerance <= Decimal("0.5"):
@@ -389,6 +410,15 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             timedelta(minutes=5),
             _positive_seconds,
             "seconds > 0",
+        ),
+        rights_check_every=r.parsed(
+            "PAYGATE_RIGHTS_CHECK_EVERY_SECONDS",
+            timedelta(minutes=1),
+            _rights_check_every,
+            "seconds in 1..86400",
+        ),
+        sellers=r.parsed(
+            "PAYGATE_SELLERS", (), _user_ids, "comma-separated Telegram user ids such as 1001,1002"
         ),
         clock_offset_file=r.parsed("PAYGATE_CLOCK_OFFSET_FILE", None, Path, "a file path"),
         faults=r.parsed(

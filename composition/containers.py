@@ -23,6 +23,7 @@ from adapters.outbound.alerts import AlertRoute, AlertService, LogAlertSink, Tel
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from adapters.outbound.memory.sellers import AllowlistedSellers, EveryoneSells
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
 from adapters.outbound.redis.client import connect_redis
 from adapters.outbound.redis.conversations import RedisConversationStore
@@ -44,14 +45,16 @@ from composition.faults import (
     with_faults_uow,
 )
 from composition.outbox_wakeup import WakingUnitOfWorkFactory, outbox_wakeup_for
-from core.domain.ids import ChatId
+from core.domain.ids import ChatId, UserId
 from core.ports.alerts import Severity
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore
 from core.ports.security import NonceStore, RateLimiter, Secret
+from core.ports.sellers import SellerPolicy
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dispatch_outbox import DispatchOutbox
 from core.services.donations import StartDonation
@@ -63,6 +66,7 @@ from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
+from core.services.resume_sales import ResumeSales
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 
@@ -175,6 +179,14 @@ def _cipher(keys: Secret) -> FernetCipher:
     return FernetCipher.from_env_value(keys.reveal())
 
 
+def _sellers(config: Config) -> SellerPolicy:
+    """``PAYGATE_SELLERS``: only the listed Telegram users may own channels; unset,
+    everyone may."""
+    if not config.sellers:
+        return EveryoneSells()
+    return AllowlistedSellers(UserId(user) for user in config.sellers)
+
+
 def _bot_username(config: Config, client: TelegramBotClient) -> str:
     username = config.telegram.bot_username or client.bot.username
     if not username:
@@ -221,6 +233,7 @@ class Infrastructure(containers.DeclarativeContainer):
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
     conversations = providers.Singleton(_conversations, redis, engine, clock)
+    sellers = providers.Singleton(_sellers, config)
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -249,11 +262,17 @@ class UseCases(containers.DeclarativeContainer):
         policy,
     )
     register_channel = providers.Singleton(
-        RegisterChannel, infra.uow, infra.clock, infra.ids, infra.chat_access
+        RegisterChannel, infra.uow, infra.clock, infra.ids, infra.chat_access, infra.sellers
     )
-    set_tiers = providers.Singleton(SetTiers, infra.uow, infra.clock)
-    set_donations = providers.Singleton(SetDonationBounds, infra.uow, infra.clock)
+    set_tiers = providers.Singleton(SetTiers, infra.uow, infra.clock, infra.chat_access)
+    set_donations = providers.Singleton(
+        SetDonationBounds, infra.uow, infra.clock, infra.chat_access
+    )
     sales = providers.Singleton(ChangeSales, infra.uow, infra.clock)
+    check_rights = providers.Singleton(
+        CheckRights, infra.uow, infra.clock, infra.chat_access, sales
+    )
+    resume_sales = providers.Singleton(ResumeSales, infra.uow, infra.chat_access, sales)
     resolve_offer = providers.Singleton(ResolveOffer, infra.uow, infra.keyring)
     checkout = providers.Singleton(StartCheckout, infra.uow, issuer)
     donate = providers.Singleton(StartDonation, infra.uow, issuer)

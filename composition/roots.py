@@ -36,6 +36,7 @@ from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dispatch_outbox import DispatchOutbox
 from core.services.donations import StartDonation
@@ -44,6 +45,7 @@ from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
+from core.services.resume_sales import ResumeSales
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
 
@@ -96,6 +98,8 @@ class Services:
     reconcile: Reconcile
     outbox_wakeup: OutboxWakeup
     conversations: ConversationStore
+    check_rights: CheckRights
+    resume_sales: ResumeSales
 
 
 async def _resolve(provider: Callable[[], object]) -> Any:
@@ -139,6 +143,8 @@ def worker_jobs(services: Services, config: Config) -> list[Job]:
         Job("sweep", services.expire.execute, config.sweep_every),
         Job("broadcast", services.publish.run_once, config.broadcast_every),
         Job("reconcile", services.reconcile.run_once, config.reconcile_every),
+        # Paused channels every run, selling ones every 15th (see CheckRights).
+        Job("rights", services.check_rights.run_once, config.rights_check_every),
     ]
 
 

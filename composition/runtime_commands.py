@@ -163,9 +163,10 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
     serving(
         "worker",
         Roles(worker=True),
-        "run the background workers: outbox, expiry, broadcasts, reconciliation",
+        "run the background workers: outbox, expiry, broadcasts, reconciliation, rights",
         "Dispatch queued Telegram effects, send reminders and remove expired members, keep "
-        "offers posted and reconcile payments. Any number of workers may run at once.",
+        "offers posted, reconcile payments and re-check the bot's rights in registered "
+        "chats (resuming or pausing sales). Any number of workers may run at once.",
     )
     register(
         command(

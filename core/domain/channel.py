@@ -92,6 +92,13 @@ class Channel:
         if user_id != self.owner_id:
             raise NotAuthorized("only the channel's owner can change it")
 
+    def transfer_to(self, owner_id: UserId, payout_wallet: PayoutWallet | None) -> None:
+        """A new owner (the creator of both chats reclaiming them) takes the channel
+        with its subscribers, tiers and posts; the previous owner's payout wallet is
+        never theirs, so it is replaced by the new owner's (or none)."""
+        self.owner_id = owner_id
+        self.payout_wallet = payout_wallet
+
     def tier(self, number: int) -> Tier:
         for tier in self.tiers:
             if tier.number == number:

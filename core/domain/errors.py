@@ -52,6 +52,10 @@ class MissingRights(DomainError):
         self.missing = missing
 
 
+class ClosedToSellers(DomainError):
+    """This PayGate lets only the sellers its operator listed own channels."""
+
+
 class AlreadyRegistered(DomainError):
     """A chat is already part of a registered channel pair."""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 import attrs
@@ -41,6 +42,11 @@ class ChatRights:
         if not self.is_admin:
             return tuple(sorted(needed))
         return tuple(sorted(r for r in needed if not self.has(r)))
+
+
+def right_names(rights: Iterable[Right]) -> str:
+    """Rights as Telegram's admin screen words them: "post messages, delete messages"."""
+    return ", ".join(r.value.removeprefix("can_").replace("_", " ") for r in rights)
 
 
 BOT_RIGHTS_OPEN = frozenset({Right.POST_MESSAGES, Right.DELETE_MESSAGES})

@@ -1,7 +1,10 @@
 """Owner settings of a channel: tiers, donation bounds, pausing and resuming sales.
-Only the channel's owner may change them; every change is audited."""
+Only the channel's owner may change them, and only while they are still the creator
+of both its chats (see :mod:`creators`); every change is audited."""
 
 from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel, DonationBounds
@@ -12,7 +15,9 @@ from core.domain.tier import Tier
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.ports.telegram import ChatAccess
 from core.services import notices
+from core.services.creators import CreatorCheck
 
 
 async def _owned(tx: UnitOfWork, channel_id: ChannelId, actor: UserId) -> Channel:
@@ -24,14 +29,27 @@ async def _owned(tx: UnitOfWork, channel_id: ChannelId, actor: UserId) -> Channe
     return channel
 
 
+async def owned_by_its_creator(
+    uow: UnitOfWorkFactory, creators: CreatorCheck, channel_id: ChannelId, actor: UserId
+) -> Channel:
+    """The channel, if ``actor`` owns it and still created both of its chats. Telegram
+    is asked outside any transaction; the caller re-reads the channel in its own."""
+    async with uow() as tx:
+        channel = await _owned(tx, channel_id, actor)
+    await creators.ensure_still_creator(actor, channel.open_chat_id, channel.closed_chat_id)
+    return channel
+
+
 class SetTiers:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, chat_access: ChatAccess) -> None:
         self._uow = uow
         self._clock = clock
+        self._creators = CreatorCheck(chat_access)
 
     async def execute(
         self, actor: UserId, channel_id: ChannelId, tiers: tuple[Tier, ...]
     ) -> Channel:
+        await owned_by_its_creator(self._uow, self._creators, channel_id, actor)
         async with self._uow() as tx:
             channel = await _owned(tx, channel_id, actor)
             channel.set_tiers(tiers)
@@ -50,13 +68,15 @@ class SetTiers:
 
 
 class SetDonationBounds:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, chat_access: ChatAccess) -> None:
         self._uow = uow
         self._clock = clock
+        self._creators = CreatorCheck(chat_access)
 
     async def execute(
         self, actor: UserId, channel_id: ChannelId, bounds: DonationBounds | None
     ) -> Channel:
+        await owned_by_its_creator(self._uow, self._creators, channel_id, actor)
         async with self._uow() as tx:
             channel = await _owned(tx, channel_id, actor)
             channel.set_donation_bounds(bounds)
@@ -74,17 +94,38 @@ class SetDonationBounds:
             return channel
 
 
+_Find = Callable[[UnitOfWork], Awaitable[Channel | None]]
+
+
 class ChangeSales:
-    """Pause sales when the bot loses its rights in a chat (``my_chat_member``), resume
-    them when the rights are back. Returns the channel if its state changed."""
+    """Pause sales when the bot loses its rights in a chat (``my_chat_member``, a post
+    Telegram refused, the periodic rights check), resume them when the rights are back.
+    The owner is told either way. Returns the channel if its state changed."""
 
     def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
         self._uow = uow
         self._clock = clock
 
     async def pause(self, chat_id: ChatId, reason: str) -> Channel | None:
+        return await self._pause(lambda tx: tx.channels.by_chat(chat_id), reason)
+
+    async def pause_channel(self, channel_id: ChannelId, reason: str) -> Channel | None:
+        return await self._pause(lambda tx: _get(tx, channel_id), reason)
+
+    async def resume(self, chat_id: ChatId) -> Channel | None:
+        return await self._resume(lambda tx: tx.channels.by_chat(chat_id), None, None)
+
+    async def resume_channel(
+        self, channel_id: ChannelId, actor: UserId | None = None, *, paused_for: str | None = None
+    ) -> Channel | None:
+        """Resume by the owner (``actor``) or the system. With ``paused_for``, only a
+        channel still paused for that reason: a pause that came in while the caller
+        was asking Telegram stands (the caller's answer may predate it)."""
+        return await self._resume(lambda tx: _get(tx, channel_id), actor, paused_for)
+
+    async def _pause(self, find: _Find, reason: str) -> Channel | None:
         async with self._uow() as tx:
-            channel = await tx.channels.by_chat(chat_id)
+            channel = await find(tx)
             if channel is None or channel.sales_paused:
                 return None
             now = self._clock.now()
@@ -106,15 +147,31 @@ class ChangeSales:
             await tx.commit()
             return channel
 
-    async def resume(self, chat_id: ChatId) -> Channel | None:
+    async def _resume(
+        self, find: _Find, actor: UserId | None, paused_for: str | None
+    ) -> Channel | None:
         async with self._uow() as tx:
-            channel = await tx.channels.by_chat(chat_id)
+            channel = await find(tx)
             if channel is None or not channel.sales_paused:
                 return None
+            if paused_for is not None and channel.pause_reason != paused_for:
+                return None
+            now = self._clock.now()
             channel.resume_sales()
             await tx.channels.update(channel)
-            await tx.audit.append(
-                AuditRecord("system", "channel.resumed", f"channel:{channel.id}"), self._clock.now()
+            await tx.outbox.enqueue(
+                f"resumed:{channel.id}:{now.isoformat()}",
+                SendMessage(ChatId(channel.owner_id), notices.sales_resumed_message(channel.title)),
+                now,
             )
+            who = "system" if actor is None else f"user:{actor}"
+            await tx.audit.append(AuditRecord(who, "channel.resumed", f"channel:{channel.id}"), now)
             await tx.commit()
             return channel
+
+
+async def _get(tx: UnitOfWork, channel_id: ChannelId) -> Channel | None:
+    try:
+        return await tx.channels.get(channel_id)
+    except NotFound:
+        return None

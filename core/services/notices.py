@@ -131,6 +131,19 @@ def sales_paused_message(title: str, reason: str) -> OutgoingMessage:
     )
 
 
+def sales_resumed_message(title: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"Sales of {title} are back on: the bot has the rights it needs in both chats again."
+    )
+
+
+def channel_reclaimed_message(title: str) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"The creator of the chats of {title} has taken the channel over: "
+        "it is no longer yours to manage in PayGate."
+    )
+
+
 def refunded_message(title: str, amount: Money, ends: datetime | None) -> OutgoingMessage:
     after = (
         f"Your subscription now ends on {when(ends)}."

@@ -1,32 +1,60 @@
-"""Register a channel pair.
+"""Register a channel pair, or reclaim one.
 
-The owner must be the creator or an admin of both chats, and the bot must hold the
-rights it needs in each (post and delete in the open channel; invite, restrict, post
-and delete in the closed one), checked through ChatAccess before anything is stored.
-A chat belongs to at most one registered pair.
+The operator's SellerPolicy must let the owner sell here; the owner must be the
+creator of both chats (see :mod:`creators`), and the bot must hold the rights it
+needs in each (post and delete in the open channel; invite, restrict, post and delete
+in the closed one), all checked before anything is stored.
+
+A chat belongs to at most one registered pair. The creator of both chats of a pair
+somebody else registered takes it over by registering exactly that pair: ownership
+moves to them (audited ``channel.reclaimed``, the previous owner told), and the
+channel keeps its id, subscribers, tiers and title. Anyone else meeting a registered
+chat is told which pair holds it and who can take it over.
 """
 
 from __future__ import annotations
 
+import attrs
+
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel, PayoutWallet
-from core.domain.errors import AlreadyRegistered, MissingRights
+from core.domain.errors import AlreadyRegistered, ClosedToSellers, MissingRights
 from core.domain.ids import ChannelId, ChatId, UserId
-from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, Right
+from core.domain.outbox import SendMessage
+from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, right_names
 from core.ports.clock import Clock, IdGenerator
 from core.ports.errors import Conflict
-from core.ports.repositories import UnitOfWorkFactory
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.ports.sellers import SellerPolicy
 from core.ports.telegram import ChatAccess, ChatGone
+from core.services import notices
+from core.services.creators import CreatorCheck
+
+NOT_OPEN_TO_SELLERS = "this PayGate is not open for new sellers; ask its operator"
+
+
+@attrs.frozen
+class Registration:
+    channel: Channel
+    reclaimed_from: UserId | None = None
+    """The previous owner, when the creator took an existing pair over."""
 
 
 class RegisterChannel:
     def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, ids: IdGenerator, chat_access: ChatAccess
+        self,
+        uow: UnitOfWorkFactory,
+        clock: Clock,
+        ids: IdGenerator,
+        chat_access: ChatAccess,
+        sellers: SellerPolicy,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._ids = ids
         self._chat = chat_access
+        self._creators = CreatorCheck(chat_access)
+        self._sellers = sellers
 
     async def execute(
         self,
@@ -36,6 +64,27 @@ class RegisterChannel:
         title: str,
         payout_wallet: PayoutWallet | None = None,
     ) -> Channel:
+        registration = await self.register(
+            owner_id, open_chat_id, closed_chat_id, title, payout_wallet
+        )
+        return registration.channel
+
+    async def ensure_may_sell(self, owner_id: UserId) -> None:
+        """Raises ClosedToSellers when the operator does not let ``owner_id`` sell here
+        (asked before a step-by-step registration, so nobody answers three questions
+        to be refused)."""
+        if not await self._sellers.may_sell(owner_id):
+            raise ClosedToSellers(NOT_OPEN_TO_SELLERS)
+
+    async def register(
+        self,
+        owner_id: UserId,
+        open_chat_id: ChatId,
+        closed_chat_id: ChatId,
+        title: str,
+        payout_wallet: PayoutWallet | None = None,
+    ) -> Registration:
+        await self.ensure_may_sell(owner_id)
         now = self._clock.now()
         # Validate the pair before asking Telegram anything.
         channel = Channel(
@@ -47,48 +96,96 @@ class RegisterChannel:
             created_at=now,
             payout_wallet=payout_wallet,
         )
+        await self._creators.ensure_can_register(owner_id, open_chat_id, closed_chat_id)
         for chat, needed, which in (
             (open_chat_id, BOT_RIGHTS_OPEN, "open"),
             (closed_chat_id, BOT_RIGHTS_CLOSED, "closed"),
         ):
-            owner = await self._rights(chat, owner_id, which)
-            if not owner.is_admin:
-                raise MissingRights(f"you must be the creator or an admin of the {which} channel")
-            bot = await self._rights(chat, None, which)
+            try:
+                bot = await self._chat.bot_rights(chat)
+            except ChatGone as exc:
+                raise MissingRights(
+                    f"add the bot as an admin of the {which} channel first"
+                ) from exc
             missing = bot.missing(needed)
             if missing:
                 raise MissingRights(
-                    f"make the bot an admin of the {which} channel with: {_names(missing)}",
+                    f"make the bot an admin of the {which} channel with: {right_names(missing)}",
                     tuple(str(r) for r in missing),
                 )
         async with self._uow() as tx:
-            for chat in (open_chat_id, closed_chat_id):
-                if await tx.channels.by_chat(chat) is not None:
-                    raise AlreadyRegistered(f"chat {chat} is already part of a registered channel")
-            try:
-                await tx.channels.add(channel)
-                await tx.audit.append(
-                    AuditRecord(
-                        f"user:{owner_id}",
-                        "channel.registered",
-                        f"channel:{channel.id}",
-                        {"open": str(open_chat_id), "closed": str(closed_chat_id)},
-                    ),
-                    now,
-                )
-                await tx.commit()
-            except Conflict as exc:
-                raise AlreadyRegistered("one of these chats was registered meanwhile") from exc
+            taken = [
+                (which, found)
+                for which, chat in (("open", open_chat_id), ("closed", closed_chat_id))
+                if (found := await tx.channels.by_chat(chat)) is not None
+            ]
+            if not taken:
+                return Registration(await self._add(tx, channel))
+            which, existing = taken[0]
+            same_pair = (existing.open_chat_id, existing.closed_chat_id) == (
+                open_chat_id,
+                closed_chat_id,
+            )
+            if same_pair and existing.owner_id != owner_id:
+                previous = existing.owner_id
+                return Registration(await self._reclaim(tx, existing, channel), previous)
+        raise AlreadyRegistered(await self._taken_message(owner_id, which, existing))
+
+    async def _add(self, tx: UnitOfWork, channel: Channel) -> Channel:
+        try:
+            await tx.channels.add(channel)
+            await tx.audit.append(
+                AuditRecord(
+                    f"user:{channel.owner_id}",
+                    "channel.registered",
+                    f"channel:{channel.id}",
+                    {"open": str(channel.open_chat_id), "closed": str(channel.closed_chat_id)},
+                ),
+                channel.created_at,
+            )
+            await tx.commit()
+        except Conflict as exc:
+            raise AlreadyRegistered("one of these chats was registered meanwhile") from exc
         return channel
 
-    async def _rights(self, chat: ChatId, user: UserId | None, which: str) -> ChatRights:
-        try:
-            if user is None:
-                return await self._chat.bot_rights(chat)
-            return await self._chat.rights(chat, user)
-        except ChatGone as exc:
-            raise MissingRights(f"add the bot as an admin of the {which} channel first") from exc
+    async def _reclaim(self, tx: UnitOfWork, existing: Channel, asked: Channel) -> Channel:
+        """The creator of both chats takes the pair over from whoever registered it."""
+        now = asked.created_at
+        previous = existing.owner_id
+        existing.transfer_to(asked.owner_id, asked.payout_wallet)
+        await tx.channels.update(existing)
+        await tx.outbox.enqueue(
+            f"reclaimed:{existing.id}:{now.isoformat()}",
+            SendMessage(ChatId(previous), notices.channel_reclaimed_message(existing.title)),
+            now,
+        )
+        await tx.audit.append(
+            AuditRecord(
+                f"user:{asked.owner_id}",
+                "channel.reclaimed",
+                f"channel:{existing.id}",
+                {"from": str(previous), "to": str(asked.owner_id)},
+            ),
+            now,
+        )
+        await tx.commit()
+        return existing
 
-
-def _names(rights: tuple[Right, ...]) -> str:
-    return ", ".join(r.value.removeprefix("can_").replace("_", " ") for r in rights)
+    async def _taken_message(self, owner_id: UserId, which: str, existing: Channel) -> str:
+        if existing.owner_id == owner_id:
+            return f"the {which} channel is already part of your channel {existing.title}"
+        pair = f"open {existing.open_chat_id}, closed {existing.closed_chat_id}"
+        said = f"the {which} channel is already part of a channel someone else registered ({pair})"
+        missing = [
+            chat
+            for chat in (existing.open_chat_id, existing.closed_chat_id)
+            if not await self._creators.is_creator(owner_id, chat)
+        ]
+        if not missing:
+            return (
+                f"{said}. You created both of its chats: register exactly that pair to take it over"
+            )
+        return (
+            f"{said}. Only the creator of both of its chats can take it over, by registering "
+            f"exactly that pair, and you did not create chat {missing[0]}: ask its creator"
+        )

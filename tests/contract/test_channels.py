@@ -257,3 +257,19 @@ async def test_changing_a_channel_after_adding_it_changes_nothing_stored(
     stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
     assert stored.title == make_channel().title
     assert stored.closed_chat_id != ChatId(-1)
+
+
+async def test_a_channel_moved_to_a_new_owner_is_listed_under_them_only(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel(owner_id=UserId(98))
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+    await read(uow_factory, lambda uow: uow.channels.by_owner(UserId(98)))  # read-ahead warm
+    channel.transfer_to(UserId(97), None)
+
+    await commit_with(uow_factory, lambda uow: uow.channels.update(channel))
+
+    old = await read(uow_factory, lambda uow: uow.channels.by_owner(UserId(98)))
+    new = await read(uow_factory, lambda uow: uow.channels.by_owner(UserId(97)))
+    assert (list(old), [c.id for c in new]) == ([], [channel.id])
+    assert (new[0].payout_wallet, new[0].tiers) == (None, channel.tiers)

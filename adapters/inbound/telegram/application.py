@@ -153,6 +153,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("tiers", owner.tiers, filters=private),
             CommandHandler("donations", owner.donations, filters=private),
             CommandHandler("repost", owner.repost, filters=private),
+            CommandHandler("resume", owner.resume, filters=private),
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
             CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),

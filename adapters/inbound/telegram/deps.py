@@ -18,6 +18,7 @@ from core.services.donations import StartDonation
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.register_channel import RegisterChannel
+from core.services.resume_sales import ResumeSales
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 
 
@@ -68,6 +69,8 @@ class BotDeps:
     status: SubscriberStatus
     resend: ResendAccess
     publish: PublishPosts
+    resume: ResumeSales
+    """/resume: the owner asks for sales back once the bot's rights are."""
     uow: UnitOfWorkFactory
     """Read-only views for owners' lists and the donation keypad."""
     keyring: MacKeyring

@@ -1,5 +1,6 @@
-"""What channel owners do in the bot: register a channel pair, list their channels,
-view and set tiers and donation limits, ask for a fresh offer post.
+"""What channel owners do in the bot: register (or reclaim) a channel pair, list
+their channels, view and set tiers and donation limits, ask for a fresh offer post,
+resume paused sales.
 
 Owners name their channels by the number /channels shows, counted among their own
 channels only, so nobody can even point at someone else's channel; the use cases
@@ -10,7 +11,7 @@ check ownership all the same. /register step by step is a conversation (see
 from __future__ import annotations
 
 from telegram import Bot, Update
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import filters
 
 from adapters.inbound.telegram import texts
@@ -63,6 +64,9 @@ class OwnerHandlers:
         update, context = turn.update, turn.context
         args = context.args or []
         if not args:
+            user = update.effective_user
+            if user is not None:
+                await self._deps.register.ensure_may_sell(UserId(user.id))
             await turn.start(Conversation(OPEN))
             await reply(update, context, texts.REGISTER_OPEN)
             return
@@ -129,11 +133,15 @@ class OwnerHandlers:
         user = update.effective_user
         if user is None:
             return
-        channel = await self._deps.register.execute(
+        registration = await self._deps.register.register(
             UserId(user.id), ChatId(open_chat), ChatId(closed_chat), title
         )
+        channel = registration.channel
         owned = await self._views.owned_by(UserId(user.id))
         number = next((i for i, c in enumerate(owned, start=1) if c.id == channel.id), len(owned))
+        if registration.reclaimed_from is not None:
+            await reply(update, context, texts.reclaimed(channel, number))
+            return
         await reply(update, context, texts.registered(channel, number))
 
     async def _chat_from(self, update: Update, context: Context) -> int:
@@ -210,3 +218,37 @@ class OwnerHandlers:
         _, channel = await self._views.numbered(UserId(user.id), args[0])
         report = await self._deps.publish.refresh_now(channel.id)
         await reply(update, context, texts.reposted(channel.title, report.posted, report.paused))
+
+    async def resume(self, update: Update, context: Context) -> None:
+        """``/resume 1``: the bot's rights in both chats of channel 1 are checked, and
+        its sales resume if both are in order; otherwise the owner reads what the bot
+        lacks in which chat."""
+        user = update.effective_user
+        if user is None:
+            return
+        args = context.args or []
+        if not args:
+            raise BadInput(
+                "write /resume and the channel's number from /channels, such as /resume 1"
+            )
+        number, channel = await self._views.numbered(UserId(user.id), args[0])
+        outcome = await self._deps.resume.execute(UserId(user.id), channel.id)
+        title = outcome.channel.title
+        if outcome.shortfalls:
+            named = [(await _chat_name(context, s.chat_id), s) for s in outcome.shortfalls]
+            paused = outcome.channel.sales_paused
+            await reply(update, context, texts.resume_refused(title, number, named, paused))
+        elif outcome.resumed:
+            await reply(update, context, texts.resumed(title))
+        else:
+            await reply(update, context, texts.not_paused(title))
+
+
+async def _chat_name(context: Context, chat_id: int) -> str | None:
+    """The chat's title as its members see it; None when Telegram will not say (the
+    bot is not in it any more)."""
+    try:
+        chat = await context.bot.get_chat(chat_id)
+    except TelegramError:
+        return None
+    return chat.title or chat.username

@@ -18,6 +18,8 @@ from adapters.inbound.telegram.parsing import (
 from core.domain.channel import Channel, DonationBounds
 from core.domain.messages import Button, OutgoingMessage
 from core.domain.money import Money
+from core.domain.rights import MemberStatus, right_names
+from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
 from core.services.notices import days, invoice_message, tier_label, when
@@ -40,7 +42,9 @@ HELP = OutgoingMessage(
     "• /channels — your channels and their state\n"
     f"• /tiers — view or set prices: /tiers 1 {TIERS_EXAMPLE}\n"
     f"• /donations — donation limits: /donations 1 {BOUNDS_EXAMPLE} (or off)\n"
-    "• /repost 1 — post a fresh offer now\n\n"
+    "• /repost 1 — post a fresh offer now\n"
+    "• /resume 1 — resume paused sales once the bot has its rights back\n"
+    "Only the creator of both chats can register a channel or change it.\n\n"
     "/cancel stops what we are in the middle of."
 )
 
@@ -155,6 +159,14 @@ def registered(channel: Channel, number: int) -> str:
     )
 
 
+def reclaimed(channel: Channel, number: int) -> str:
+    return (
+        f"{channel.title} is yours now, as channel {number}: you created both of its chats, "
+        "so it moved to you from whoever registered it. It keeps its subscribers, tiers and "
+        f"donation limits; check them with /tiers {number} and /donations."
+    )
+
+
 def register_again(reason: str) -> str:
     return f"{reason}\nSend /register to start again."
 
@@ -215,6 +227,43 @@ def reposted(title: str, posted: int, paused: int) -> str:
     if paused:
         return f"{title}: I cannot post in the open channel, so sales are paused. Check my rights."
     return f"{title}: Telegram did not take the post just now; I will try again shortly."
+
+
+def resumed(title: str) -> str:
+    return f"{title}: the bot has its rights in both chats, so sales are back on."
+
+
+def not_paused(title: str) -> str:
+    return f"{title}: sales are not paused, so there is nothing to resume."
+
+
+def resume_refused(
+    title: str, number: int, shortfalls: Sequence[tuple[str | None, Shortfall]], paused: bool
+) -> str:
+    """What the bot lacks, chat by chat, named as the owner knows the chats."""
+    needs = []
+    for name, gap in shortfalls:
+        where = (
+            f"{name} (the {gap.role} channel)"
+            if name
+            else f"the {gap.role} channel (chat {gap.chat_id})"
+        )
+        rights = right_names(gap.missing)
+        if gap.status is None:
+            needs.append(f"to be added as an admin with {rights} to {where}")
+        elif gap.status not in (MemberStatus.CREATOR, MemberStatus.ADMINISTRATOR):
+            needs.append(f"to be an admin with {rights} in {where}")
+        else:
+            needs.append(f"{rights} in {where}")
+    if not paused:
+        return (
+            f"{title}: sales are not paused, but the bot needs: {'; '.join(needs)}.\n"
+            "Give it those rights, or sales pause at the next check."
+        )
+    return (
+        f"I cannot resume {title} yet. The bot needs: {'; '.join(needs)}.\n"
+        f"Give it those rights, then send /resume {number} again."
+    )
 
 
 def _state(channel: Channel) -> str:

@@ -200,6 +200,7 @@ def bot_deps(
         status=SubscriberStatus(world.uow, world.clock, KEYRING),
         resend=ResendAccess(world.uow, world.clock),
         publish=world.publish,
+        resume=world.resume_sales,
         uow=world.uow,
         keyring=KEYRING,
         clock=world.clock,

@@ -153,6 +153,9 @@ async def test_sales_resume_when_the_rights_are_back(bot: Bot, channel: Channel)
 
     await bot.until_true(lambda: not_paused(bot, channel), "sales resumed")
     assert (await bot.world.channel_now(channel.id)).pause_reason is None
+    assert (await bot.world.texts_to(OWNER))[-1] == (
+        "Sales of Alpha Signals are back on: the bot has the rights it needs in both chats again."
+    )
 
 
 async def test_sales_stay_paused_while_the_other_chat_still_lacks_rights(

@@ -1,17 +1,23 @@
-"""Owners in the bot: /register (at once or step by step), /channels, /tiers,
-/donations and /repost."""
+"""Owners in the bot: /register (at once or step by step, or reclaiming a pair),
+/channels, /tiers, /donations, /repost and /resume."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
+import attrs
 import pytest
 
+from adapters.inbound.telegram import BotDeps
+from adapters.outbound.memory.sellers import AllowlistedSellers
 from core.domain.channel import Channel, DonationBounds
+from core.domain.ids import ChannelId, ChatId, UserId
+from core.domain.rights import ChatRights, MemberStatus, Right
 from core.domain.tier import Tier
-from tests.contract.bot.harness import STRANGER, Bot, polling_bot
-from tests.unit.services.world import CLOSED, OPEN, OWNER, build, usd
+from core.services.register_channel import RegisterChannel
+from tests.contract.bot.harness import STRANGER, Bot, bot_deps, polling_bot
+from tests.unit.services.world import CLOSED, OPEN, OWNER, START, TIERS, World, build, usd
 
 
 @pytest.fixture
@@ -75,9 +81,23 @@ async def test_register_by_someone_who_is_not_an_admin_is_refused(fresh: Bot) ->
     answer = await fresh.say(STRANGER, "Not mine")
 
     assert answer.text == (
-        "You must be the creator or an admin of the open channel.\nSend /register to start again."
+        "Only the creator of the open channel can register it.\nSend /register to start again."
     )
     assert await channels_of(fresh) == []
+
+
+async def test_register_by_an_admin_who_did_not_create_the_chats_is_refused(fresh: Bot) -> None:
+    for chat in (OPEN, CLOSED):
+        fresh.world.chat.set_member(chat, STRANGER, ChatRights(MemberStatus.ADMINISTRATOR))
+
+    answer = await fresh.say(STRANGER, f"/register {OPEN} {CLOSED} Not mine")
+
+    assert answer.text == (
+        "Only the creator of the open channel can register it; you are an admin there, "
+        "not its creator: ask its creator to register it."
+    )
+    async with fresh.world.uow() as tx:
+        assert list(await tx.channels.all()) == []
 
 
 async def test_register_with_a_name_telegram_does_not_know_says_so(fresh: Bot) -> None:
@@ -266,3 +286,192 @@ async def test_repost_without_a_channel_number_says_how(bot: Bot, channel: Chann
         "Write /repost and the channel's number from /channels, such as /repost 1."
     )
     assert bot.world.messenger.sent == []
+
+
+# ------------------------------------------------------------------ /resume
+async def test_resume_brings_sales_back_once_the_bot_has_its_rights(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.world.sales.pause(OPEN, "the bot cannot post there (chat not found)")
+
+    answer = await bot.say(OWNER, "/resume 1")
+
+    assert (
+        answer.text == "Alpha Signals: the bot has its rights in both chats, so sales are back on."
+    )
+    assert not (await bot.world.channel_now(channel.id)).sales_paused
+
+
+async def test_resume_says_what_the_bot_lacks_in_which_chat_and_keeps_sales_paused(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.world.sales.pause(OPEN, "the bot cannot post there (not enough rights)")
+    bot.world.chat.set_bot_rights(OPEN, ChatRights(MemberStatus.ADMINISTRATOR, frozenset()))
+    bot.world.chat.set_bot_rights(
+        CLOSED,
+        ChatRights(
+            MemberStatus.ADMINISTRATOR,
+            frozenset({Right.POST_MESSAGES, Right.DELETE_MESSAGES, Right.RESTRICT_MEMBERS}),
+        ),
+    )
+
+    answer = await bot.say(OWNER, "/resume 1")
+
+    assert answer.text == (
+        "I cannot resume Alpha Signals yet. The bot needs: delete messages, post messages in "
+        "Alpha Signals (the open channel); invite users in Alpha Signals VIP (the closed "
+        "channel).\nGive it those rights, then send /resume 1 again."
+    )
+    assert (await bot.world.channel_now(channel.id)).sales_paused
+
+
+async def test_resume_of_a_channel_that_is_selling_says_there_is_nothing_to_do(
+    bot: Bot, channel: Channel
+) -> None:
+    answer = await bot.say(OWNER, "/resume 1")
+
+    assert answer.text == "Alpha Signals: sales are not paused, so there is nothing to resume."
+
+
+async def test_resume_of_a_selling_channel_whose_bot_lacks_a_right_says_which(
+    bot: Bot, channel: Channel
+) -> None:
+    bot.world.chat.set_bot_rights(CLOSED, ChatRights(MemberStatus.MEMBER))
+
+    answer = await bot.say(OWNER, "/resume 1")
+
+    assert answer.text == (
+        "Alpha Signals: sales are not paused, but the bot needs: to be an admin with "
+        "delete messages, invite users, post messages, restrict members in Alpha Signals VIP "
+        "(the closed channel).\nGive it those rights, or sales pause at the next check."
+    )
+
+
+async def test_resume_where_the_bot_left_a_chat_asks_to_add_it_back(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.world.sales.pause(CLOSED, "the bot is not in the closed channel any more")
+    bot.world.chat.forget_chat(CLOSED)
+
+    answer = await bot.say(OWNER, "/resume 1")
+
+    assert answer.text == (
+        "Add the bot as an admin of the closed channel first: "
+        "I cannot see who created it otherwise."
+    )
+
+
+async def test_resume_by_someone_without_channels_touches_nothing(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.world.sales.pause(OPEN, "a refused post")
+
+    answer = await bot.say(STRANGER, "/resume 1")
+    usage = await bot.say(OWNER, "/resume")
+
+    assert answer.text == "You have no channels yet. Send /register to connect one."
+    assert usage.text == (
+        "Write /resume and the channel's number from /channels, such as /resume 1."
+    )
+    assert (await bot.world.channel_now(channel.id)).sales_paused
+
+
+async def test_an_owner_who_gave_the_chat_away_cannot_change_the_channel(
+    bot: Bot, channel: Channel
+) -> None:
+    bot.world.chat.set_member(CLOSED, OWNER, ChatRights(MemberStatus.ADMINISTRATOR))
+
+    answer = await bot.say(OWNER, "/tiers 1 1=1USD/30d")
+
+    assert answer.text == (
+        f"You are not the creator of the closed channel (chat {CLOSED}) any more, and only "
+        "the creator of both chats can change this channel."
+    )
+    assert (await bot.world.channel_now(channel.id)).tiers == channel.tiers
+
+
+# ---------------------------------------------------------------- reclaiming
+async def taken_by_stranger(bot: Bot) -> Channel:
+    """The pair as STRANGER, an admin of both chats, registered it before creators
+    were required."""
+    channel = Channel(
+        id=ChannelId("taken"),
+        owner_id=STRANGER,
+        open_chat_id=OPEN,
+        closed_chat_id=CLOSED,
+        title="Alpha Signals",
+        created_at=START,
+        tiers=TIERS,
+    )
+    async with bot.world.uow() as tx:
+        await tx.channels.add(channel)
+        await tx.commit()
+    return channel
+
+
+async def test_the_creator_reclaims_a_pair_an_admin_registered(fresh: Bot) -> None:
+    taken = await taken_by_stranger(fresh)
+
+    answer = await fresh.say(OWNER, f"/register {OPEN} {CLOSED} Alpha")
+
+    assert answer.text == (
+        "Alpha Signals is yours now, as channel 1: you created both of its chats, so it moved "
+        "to you from whoever registered it. It keeps its subscribers, tiers and donation "
+        "limits; check them with /tiers 1 and /donations."
+    )
+    assert [c.id for c in await channels_of(fresh)] == [taken.id]
+    assert (await fresh.world.texts_to(STRANGER)) == [
+        "The creator of the chats of Alpha Signals has taken the channel over: "
+        "it is no longer yours to manage in PayGate."
+    ]
+    assert (await fresh.say(STRANGER, "/channels")).text == (
+        "You have no channels yet. Send /register to connect one."
+    )
+
+
+async def test_the_creator_of_one_chat_of_a_registered_pair_is_told_what_to_do(
+    fresh: Bot,
+) -> None:
+    await taken_by_stranger(fresh)
+    other = ChatId(-1003)
+    fresh.emu.add_chat(other, "channel", "Olivia's other VIP", creator_id=OWNER)
+    fresh.world.chat.add_chat(other)
+    fresh.world.chat.set_member(other, OWNER, ChatRights(MemberStatus.CREATOR))
+    fresh.world.chat.set_member(CLOSED, OWNER, ChatRights(MemberStatus.MEMBER))
+
+    answer = await fresh.say(OWNER, f"/register {OPEN} {other} Alpha")
+
+    assert answer.text == (
+        f"The open channel is already part of a channel someone else registered (open {OPEN}, "
+        f"closed {CLOSED}). Only the creator of both of its chats can take it over, by "
+        f"registering exactly that pair, and you did not create chat {CLOSED}: ask its creator."
+    )
+    async with fresh.world.uow() as tx:
+        assert (await tx.channels.get(ChannelId("taken"))).owner_id == UserId(STRANGER)
+
+
+async def test_a_user_the_operator_did_not_list_is_told_this_paygate_takes_no_sellers() -> None:
+    world = build()
+    world.admin_chats()
+
+    def listed_only(world: World) -> BotDeps:
+        register = RegisterChannel(
+            world.uow, world.clock, _Ids(), world.chat, AllowlistedSellers([UserId(7)])
+        )
+        return attrs.evolve(bot_deps(world), register=register)
+
+    async with polling_bot(world, listed_only) as bot:
+        answer = await bot.say(OWNER, f"/register {OPEN} {CLOSED} Alpha")
+        asked = await bot.say(OWNER, "/register")
+        after = await bot.say(OWNER, str(OPEN))
+
+    assert answer.text == "This PayGate is not open for new sellers; ask its operator."
+    assert asked.text == "This PayGate is not open for new sellers; ask its operator."
+    assert after.text == "I did not understand that. /help lists what I can do."
+    async with world.uow() as tx:
+        assert list(await tx.channels.all()) == []
+
+
+class _Ids:
+    def new_id(self) -> str:
+        return "c1"

@@ -79,8 +79,17 @@ async def test_send_my_link_again_after_the_end_says_there_is_nothing_to_send(
 async def test_help_lists_the_commands_of_subscribers_and_owners(bot: Bot) -> None:
     answer = await bot.say(SUBSCRIBER, "/help")
 
-    for command in ("/status", "/register", "/channels", "/tiers", "/donations", "/repost"):
+    for command in (
+        "/status",
+        "/register",
+        "/channels",
+        "/tiers",
+        "/donations",
+        "/repost",
+        "/resume",
+    ):
         assert command in answer.text
+    assert "Only the creator of both chats can register a channel or change it." in answer.text
 
 
 async def test_start_without_a_token_greets(bot: Bot) -> None:

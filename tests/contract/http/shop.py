@@ -36,6 +36,7 @@ from adapters.outbound.memory import (
     InMemoryRateLimiter,
     SequentialIdGenerator,
 )
+from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
 from core.domain.channel import Channel
 from core.domain.ids import ChatId, IntentId, UserId
@@ -176,8 +177,8 @@ def build_shop(uow: UnitOfWorkFactory) -> Shop:
         alerts=alerts,
         verify=VerifyPaymentIntent(uow, clock, KEYRING, Fulfilment(ids), alerts),
         checkout=StartCheckout(uow, issuer),
-        register=RegisterChannel(uow, clock, ids, chat),
-        set_tiers=SetTiers(uow, clock),
+        register=RegisterChannel(uow, clock, ids, chat, EveryoneSells()),
+        set_tiers=SetTiers(uow, clock, chat),
         chat=chat,
     )
 

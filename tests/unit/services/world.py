@@ -21,6 +21,7 @@ from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.ids import SequentialIdGenerator
 from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
+from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from composition.delegating import DelegatingUnitOfWork
 from core.domain.channel import Channel, DonationBounds
@@ -36,6 +37,7 @@ from core.domain.tier import Tier
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.donations import StartDonation
@@ -47,6 +49,7 @@ from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
+from core.services.resume_sales import ResumeSales
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -87,6 +90,8 @@ class World:
     dispatch: DispatchOutbox
     publish: PublishPosts
     reconcile: Reconcile
+    check_rights: CheckRights
+    resume_sales: ResumeSales
     _payments: int = 0
 
     # -- set-up -------------------------------------------------------------
@@ -187,6 +192,7 @@ def build(
     uow: UnitOfWorkFactory | None = None,
     dispatch: DispatchSettings | None = None,
     gateway: InMemoryPaymentGateway | None = None,
+    rights_check: RightsCheckSettings | None = None,
 ) -> World:
     """The core over in-memory adapters, or over ``uow`` (e.g. SQLAlchemy) if given."""
     clock = FrozenClock(START)
@@ -209,9 +215,9 @@ def build(
         chat=chat,
         messenger=messenger,
         alerts=alerts,
-        register=RegisterChannel(uow, clock, ids, chat),
-        set_tiers=SetTiers(uow, clock),
-        set_donations=SetDonationBounds(uow, clock),
+        register=RegisterChannel(uow, clock, ids, chat, EveryoneSells()),
+        set_tiers=SetTiers(uow, clock, chat),
+        set_donations=SetDonationBounds(uow, clock, chat),
         sales=sales,
         resolve=ResolveOffer(uow, KEYRING),
         checkout=StartCheckout(uow, issuer),
@@ -225,6 +231,8 @@ def build(
         dispatch=DispatchOutbox(uow, clock, messenger, chat, grant, alerts, dispatch),
         publish=PublishPosts(uow, clock, plan, record_post, sales, messenger),
         reconcile=Reconcile(uow, clock, {gateway.name: gateway}, verify),
+        check_rights=CheckRights(uow, clock, chat, sales, rights_check),
+        resume_sales=ResumeSales(uow, chat, sales),
     )
 
 
