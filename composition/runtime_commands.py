@@ -158,7 +158,10 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         Roles(bot=True),
         "run the bot by long polling (for hosts without a public URL)",
         "Receive Telegram updates with getUpdates and answer them. Only one bot process "
-        "may poll at a time (Telegram's rule); with PAYGATE_PUBLIC_URL use webhooks instead.",
+        "may poll at a time (Telegram's rule); with PAYGATE_PUBLIC_URL use webhooks instead. "
+        "Owners use /register, /channels, /tiers, /donations, /repost and /resume <n> (checks "
+        "the bot's rights in both chats and resumes sales, or says what the bot lacks where); "
+        "subscribers use the offer's buttons, /status and /help.",
     )
     serving(
         "worker",
