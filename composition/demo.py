@@ -52,6 +52,7 @@ OWNER = 1001
 SUBSCRIBER = 2001
 STRANGER = 2002
 DONOR = 2003
+REFUNDED = 2004
 OPEN_CHAT = -1001000000001
 CLOSED_CHAT = -1001000000002
 STEP_TIMEOUT = 20.0
@@ -189,6 +190,7 @@ def set_up_world(telegram: TelegramEmulator, say: Transcript) -> None:
     telegram.add_user(SUBSCRIBER, "Sam", username="sam")
     telegram.add_user(STRANGER, "Eve", username="eve")
     telegram.add_user(DONOR, "Dana", username="dana")
+    telegram.add_user(REFUNDED, "Rob", username="rob")
     telegram.add_chat(
         OPEN_CHAT, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER
     )
@@ -297,6 +299,7 @@ class Demo:
         await self.reminder_and_renewal()
         await self.expiry()
         await self.donation()
+        await self.refund(token)
         await self.summary()
 
     async def owner_registers(self) -> None:
@@ -435,6 +438,33 @@ class Demo:
         note = await self.until(
             lambda: self.latest_text(OWNER, "Donation to"), "the owner's donation notice"
         )
+        self.say.say("bot", f"→ owner: {note.text}")
+
+    async def refund(self, token: str) -> None:
+        """Rob pays and gets in; then the provider refunds him: the time he paid for is
+        taken back, he is removed, and he and the owner are told."""
+        tg = self.telegram
+        start = self.last_id(REFUNDED)
+        tg.user_sends(REFUNDED, f"/start {token}")
+        self.say.say("rob", "taps '30 days — 10 USD' and confirms")
+        await self.press(REFUNDED, "Confirm", start)
+        invoice_id = await self.pay_latest_invoice(REFUNDED, start)
+        invite = await self.until(
+            lambda: self.latest_with_button(REFUNDED, "Join", start), "rob's personal link"
+        )
+        tg.user_opens_link(REFUNDED, str(invite[1]["url"]))
+        await self.until(lambda: tg.status_of(CLOSED_CHAT, REFUNDED) == "member", "rob admitted")
+        self.say.say("bot", "approved rob's join request: rob is a member")
+        await self.settle()
+        (payment,) = [p for p in self.payments.payments.values() if p.invoice.id == invoice_id]
+        await self.payments.refund(str(payment.payment_id))
+        self.say.say("nowpayments", "reports rob's payment refunded")
+        await self.until(
+            lambda: tg.status_of(CLOSED_CHAT, REFUNDED) != "member", "rob removed after the refund"
+        )
+        told = await self.until(lambda: self.latest_text(REFUNDED, "was refunded"), "rob told")
+        self.say.say("bot", f"removed rob from the closed channel; → rob: {told.text}")
+        note = await self.until(lambda: self.latest_text(OWNER, "Refund in"), "the owner told")
         self.say.say("bot", f"→ owner: {note.text}")
 
     async def summary(self) -> None:

@@ -215,6 +215,15 @@ class NowPaymentsEmulator:
             await self._notify(payment, plan.statuses[index], snapshots[index])
         return payment
 
+    async def refund(self, payment_id: str) -> EmulatedPayment:
+        """The merchant refunded a payment: it moves to ``refunded`` and its IPN is
+        delivered. Raises KeyError for an unknown payment."""
+        payment = self.payments[payment_id]
+        payment.status = "refunded"
+        payment.updated_at = datetime.now(UTC)
+        await self._notify(payment, "refunded", payment_payload(payment, "refunded", None))
+        return payment
+
     async def _notify(
         self, payment: EmulatedPayment, status: str, payload: dict[str, object]
     ) -> None:

@@ -26,6 +26,9 @@ async def test_the_whole_journey_runs_and_every_step_happens() -> None:
         "removed sam from the closed channel",
         "Thank you! Your donation of 5 USD",
         "Donation to Alpha Signals",
+        "rob is a member",
+        "removed rob from the closed channel; → rob: Your payment of 10 USD",
+        "Refund in Alpha Signals: user 2004",
         "chain intact: True",
     ):
         assert step in transcript, f"missing step: {step}\n{transcript}"
