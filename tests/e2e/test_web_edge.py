@@ -67,3 +67,26 @@ async def test_a_body_over_the_cap_is_413_and_forged_worst_cases_are_refused_che
     assert refused == [(401, {"error": "invalid signature"})] * len(worst)
     log = web.current_log()
     assert log.count("not the shape of a notification") == len(worst), web.tail()
+
+
+async def test_in_production_a_proxy_missing_from_trusted_proxies_is_logged_once(
+    tmp_path: Path,
+) -> None:
+    async with open_emulators(tmp_path / "proxy.db") as emulated:
+        async for web in _web(tmp_path, emulated, {"PAYGATE_ENV": "production"}):
+            async with aiohttp.ClientSession() as http:
+                # What a reverse proxy in front of the process sends, again and again.
+                for i in range(5):
+                    for name, value in (
+                        ("X-Forwarded-For", f"198.51.100.{i}"),
+                        ("Forwarded", f"for=198.51.100.{i}"),
+                    ):
+                        async with http.get(
+                            f"{emulated.url}/healthz", headers={name: value}
+                        ) as live:
+                            assert live.status == 200
+            log = web.current_log()
+    warnings = [line for line in log.splitlines() if "PAYGATE_TRUSTED_PROXIES" in line]
+    assert len(warnings) == 1, log
+    assert "WARNING" in warnings[0]
+    assert "carried X-Forwarded-For, but PAYGATE_TRUSTED_PROXIES is not set" in warnings[0]

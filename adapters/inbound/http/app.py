@@ -177,7 +177,10 @@ def build_app(deps: HttpDeps) -> web.Application:
             security_headers_middleware(settings.environment),
             metrics_middleware(metrics),
             error_middleware,
-            client_ip_middleware(settings.trusted_proxies),
+            client_ip_middleware(
+                settings.trusted_proxies,
+                warn_untrusted=settings.environment is Environment.PRODUCTION,
+            ),
             allowlist_middleware(table, settings.allowlists),
             rate_limit_middleware(table, deps.rate_limits, OutageAlarm(deps.alerts), metrics),
             signed_request_middleware(table, verifier, metrics),
