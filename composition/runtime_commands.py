@@ -149,6 +149,8 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "run the HTTP server only: webhooks, health, metrics",
         "Serve POST /webhooks/nowpayments, POST /webhooks/telegram, /healthz, /readyz and "
         "/metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT. Run as many as you like. "
+        "Behind a reverse proxy, set PAYGATE_TRUSTED_PROXIES to its network, or every "
+        "client shares the proxy's rate-limit bucket. "
         "A payment the provider reports refunded takes back the time it bought (the "
         "member is removed when no paid time is left; subscriber and owner are told); a "
         "partly paid one tells the payer what is missing and where to send it.",

@@ -14,6 +14,14 @@ import attrs
 
 MIN_KEY_BYTES = 32
 TAG_BYTES = 16
+MIN_TAG_BYTES = 12
+"""Shortest tag we make (96 bits, as HMAC-SHA1-96): for data with a hard size limit,
+such as Telegram's 64-byte callback data."""
+
+
+def _check_size(size: int) -> None:
+    if not MIN_TAG_BYTES <= size <= TAG_BYTES:
+        raise ValueError(f"a tag is {MIN_TAG_BYTES} to {TAG_BYTES} bytes, not {size}")
 
 
 def _check_keys(_: object, __: attrs.Attribute[tuple[bytes, ...]], keys: tuple[bytes, ...]) -> None:
@@ -34,19 +42,24 @@ class MacKeyring:
         return f"MacKeyring(<{len(self.keys)} keys>)"
 
     @staticmethod
-    def _tag(key: bytes, purpose: str, message: str) -> str:
+    def _tag(key: bytes, purpose: str, message: str, size: int) -> str:
         mac = hmac.new(key, f"{purpose}|{message}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(mac[:TAG_BYTES]).rstrip(b"=").decode("ascii")
+        return base64.urlsafe_b64encode(mac[:size]).rstrip(b"=").decode("ascii")
 
-    def sign(self, purpose: str, message: str) -> str:
-        """A 22-character base64url tag binding ``message`` to ``purpose``."""
-        return self._tag(self.keys[0], purpose, message)
+    def sign(self, purpose: str, message: str, size: int = TAG_BYTES) -> str:
+        """A base64url tag binding ``message`` to ``purpose``: 22 characters, or 16
+        for a ``size`` of :data:`MIN_TAG_BYTES`."""
+        _check_size(size)
+        return self._tag(self.keys[0], purpose, message, size)
 
-    def verify(self, purpose: str, message: str, tag: str) -> bool:
-        """Constant-time check of ``tag`` against every key of the ring."""
+    def verify(self, purpose: str, message: str, tag: str, size: int = TAG_BYTES) -> bool:
+        """Constant-time check of ``tag`` against every key of the ring. ``size`` is
+        the purpose's, never the tag's own length, so a short tag is not a weaker one."""
+        _check_size(size)
         given = tag.encode("ascii", errors="replace")
         ok = False
         for key in self.keys:
             # No early exit: the time taken does not tell which key matched.
-            ok |= hmac.compare_digest(self._tag(key, purpose, message).encode("ascii"), given)
+            expected = self._tag(key, purpose, message, size).encode("ascii")
+            ok |= hmac.compare_digest(expected, given)
         return ok

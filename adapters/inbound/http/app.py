@@ -113,7 +113,9 @@ class HttpSettings:
     trusted_proxies: TrustedProxies = attrs.field(factory=TrustedProxies)
     allowlists: Mapping[str, tuple[IPNetwork, ...]] = attrs.field(factory=dict)
     """By name: a payment provider's name, ``telegram``, ``metrics``. Unset is off."""
-    ipn_body_limit: int = 64 * KIB
+    ipn_body_limit: int = 16 * KIB
+    """A NowPayments IPN is about 1 KiB; more is answered 413 unread. Kept small because
+    a forged body costs CPU in proportion to its size before it is refused."""
     telegram_body_limit: int = 1024 * KIB
     machine_body_limit: int = 64 * KIB
     signed_window_seconds: int = DEFAULT_WINDOW_SECONDS
@@ -175,7 +177,10 @@ def build_app(deps: HttpDeps) -> web.Application:
             security_headers_middleware(settings.environment),
             metrics_middleware(metrics),
             error_middleware,
-            client_ip_middleware(settings.trusted_proxies),
+            client_ip_middleware(
+                settings.trusted_proxies,
+                warn_untrusted=settings.environment is Environment.PRODUCTION,
+            ),
             allowlist_middleware(table, settings.allowlists),
             rate_limit_middleware(table, deps.rate_limits, OutageAlarm(deps.alerts), metrics),
             signed_request_middleware(table, verifier, metrics),

@@ -1,7 +1,7 @@
 """Reading a request body with a hard cap, once per request.
 
 aiohttp's ``client_max_size`` is one limit for the whole application; routes need
-their own (64 KiB for payment notifications). The body read here is kept on the
+their own (16 KiB for payment notifications, about 1 KiB each). The body read here is kept on the
 request, so a middleware that had to read it (signature checks) and the handler see
 the same bytes.
 """

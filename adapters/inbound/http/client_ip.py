@@ -10,12 +10,17 @@ and is ignored, however plausible it looks.
 With no trusted proxies configured (the default) the header is never read at all.
 Addresses are compared as addresses, not text: IPv4-mapped IPv6 (``::ffff:1.2.3.4``)
 is the IPv4 address, zone ids are dropped, and CIDRs match with :mod:`ipaddress`.
+
+Behind a proxy that is not listed, every client is the proxy: one rate-limit bucket
+for everyone. In production the first request that shows it (forwarding headers from
+a peer we do not trust) is logged once, with the setting that fixes it.
 """
 
 from __future__ import annotations
 
 import functools
 import ipaddress
+import logging
 from collections.abc import Iterable, Sequence
 
 import attrs
@@ -29,6 +34,7 @@ __all__ = [
     "TrustedProxies",
     "client_ip_middleware",
     "client_ip_of",
+    "limit_key",
     "normalise",
     "parse_address",
     "parse_networks",
@@ -38,12 +44,18 @@ __all__ = [
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+logger = logging.getLogger(__name__)
+
 CLIENT_IP = web.RequestKey("paygate.client_ip", str)
 """The client's address as text (``"unknown"`` when the socket has none)."""
 
 UNKNOWN = "unknown"
 MAX_HOPS = 32
 """Forwarded entries read at most; a longer chain than this is not ours."""
+IPV6_LIMIT_PREFIX = 64
+"""An IPv6 client is limited by its /64: the smallest block a provider hands one
+subscriber, in which one host can take a new address for every request."""
+FORWARDING_HEADERS = ("X-Forwarded-For", "Forwarded")
 
 
 def normalise(address: IPAddress) -> IPAddress:
@@ -147,14 +159,64 @@ def client_ip_of(request: web.Request) -> str:
     return address
 
 
-def client_ip_middleware(proxies: TrustedProxies) -> Middleware:
-    """Stores the client's address on the request (:data:`CLIENT_IP`)."""
+@functools.lru_cache(maxsize=4096)
+def limit_key(client_ip: str) -> str:
+    """Whom a rate limit counts ``client_ip`` (as :func:`client_ip_of` gives it) as:
+    an IPv4 address itself, an IPv6 address its /64 (``2001:db8:1:2::/64``).
+    Remembered for the last few thousand clients, like :func:`parse_address`."""
+    address = parse_address(client_ip)
+    if isinstance(address, ipaddress.IPv6Address):
+        return str(ipaddress.IPv6Network((address, IPV6_LIMIT_PREFIX), strict=False))
+    return client_ip
+
+
+class ForwardingWarning:
+    """Logs, once per process, that a peer we do not trust as a proxy sent forwarding
+    headers: either a reverse proxy missing from ``PAYGATE_TRUSTED_PROXIES`` (every
+    client behind it then shares the proxy's rate-limit bucket) or a client writing
+    them itself (ignored, as they should be)."""
+
+    def __init__(self) -> None:
+        self.warned = False
+
+    def notice(self, request: web.Request, peer: IPAddress | None, proxies: TrustedProxies) -> None:
+        headers = [name for name in FORWARDING_HEADERS if name in request.headers]
+        if not headers:
+            return
+        self.warned = True
+        listed = (
+            "PAYGATE_TRUSTED_PROXIES is not set"
+            if not proxies.networks
+            else "it is not in PAYGATE_TRUSTED_PROXIES"
+        )
+        logger.warning(
+            "a request from %s carried %s, but %s, so the header is ignored and %s is the "
+            "client. If PayGate runs behind a reverse proxy or load balancer, every client "
+            "now shares that proxy's rate-limit bucket: set PAYGATE_TRUSTED_PROXIES to the "
+            "proxy's addresses or network (e.g. PAYGATE_TRUSTED_PROXIES=10.0.0.0/8). "
+            "Logged once per process.",
+            UNKNOWN if peer is None else peer,
+            " and ".join(headers),
+            listed,
+            UNKNOWN if peer is None else peer,
+        )
+
+
+def client_ip_middleware(proxies: TrustedProxies, warn_untrusted: bool = False) -> Middleware:
+    """Stores the client's address on the request (:data:`CLIENT_IP`). With
+    ``warn_untrusted`` (production), forwarding headers from a peer that is not a
+    trusted proxy are logged once (:class:`ForwardingWarning`)."""
+    warning = ForwardingWarning() if warn_untrusted else None
 
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
         forwarded = request.headers.getall("X-Forwarded-For", []) if proxies.networks else []
         address = resolve_client_ip(request.remote, forwarded, proxies)
         request[CLIENT_IP] = UNKNOWN if address is None else str(address)
+        if warning is not None and not warning.warned:
+            peer = parse_address(request.remote) if request.remote else None
+            if peer is None or not proxies.trusts(peer):
+                warning.notice(request, peer, proxies)
         return await handler(request)
 
     return middleware

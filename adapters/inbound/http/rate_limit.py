@@ -1,7 +1,8 @@
 """Rate limiting per client IP and per route class, with the answers RFC 6585 and the
 IETF RateLimit header draft describe.
 
-Each route class has its own buckets (``<class>:<client ip>``). Webhooks are charged
+Each route class has its own buckets (``<class>:<client ip>``, an IPv6 client's /64
+rather than its address: see ``client_ip.limit_key``). Webhooks are charged
 for failures only (see ``RateRule.failures_only``): their senders sign what they
 send, and a provider's backlog must not be refused for coming from one address. The limiter is the
 in-process one by default and the Redis one when configured. When the shared
@@ -27,7 +28,7 @@ import attrs
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
-from adapters.inbound.http.client_ip import client_ip_of
+from adapters.inbound.http.client_ip import client_ip_of, limit_key
 from adapters.inbound.http.errors import json_error, retry_after_header
 from adapters.inbound.http.metrics import HttpMetrics
 from adapters.inbound.http.routes import RouteClass, RouteTable
@@ -134,7 +135,7 @@ def rate_limit_middleware(
         rule = rules.get(route_class)
         if rule is None:
             return await handler(request)
-        key = f"{route_class}:{client_ip_of(request)}"
+        key = f"{route_class}:{limit_key(client_ip_of(request))}"
         decision = await decide(route_class, rule, key, 0 if rule.failures_only else 1)
         if decision is None:
             return json_error(503, "temporarily unavailable; retry later", {"Retry-After": "1"})

@@ -22,10 +22,11 @@ from adapters.inbound.telegram import texts
 from adapters.inbound.telegram.conversation import Route, Turn, button, command, message
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate
-from adapters.inbound.telegram.keypad import keypad_message
+from adapters.inbound.telegram.keypad import keypad_message, preset_amounts
 from adapters.inbound.telegram.parsing import (
     CANCEL_DONATION,
     DONATION_START,
+    KEYPAD_NOT_VALID,
     OTHER_AMOUNT_PREFIX,
     PRESET_PREFIX,
     BadInput,
@@ -45,6 +46,7 @@ from adapters.inbound.telegram.replies import (
 from core.domain.channel import Channel, DonationBounds
 from core.domain.errors import UnknownChannel
 from core.domain.ids import ChannelId, UserId
+from core.domain.money import Money
 from core.domain.offer_token import OfferToken
 from core.ports.conversations import Conversation, FieldValue
 
@@ -102,6 +104,7 @@ class DonationHandlers:
             bounds,
             self._deps.clock.now(),
             self._deps.settings.presets,
+            self._deps.keyring,
         )
         started = Conversation(AMOUNT, {_CHANNEL: channel.id})
         # Stored before the keypad shows, so an amount typed at once finds it.
@@ -151,15 +154,27 @@ class DonationHandlers:
             await answer(query, texts.donate_privately(self._deps.bot_username), alert=True)
             return
         pressed = parse_preset(query.data)
-        if self._deps.clock.now() - pressed.issued_at > self._deps.settings.keypad_ttl:
+        channel, bounds = await self._donations_of(pressed.preset.channel_id)
+        if bounds is None:
+            await _end(turn)
+            await replace(query, context, texts.no_donations(channel.title))
+            await answer(query)
+            return
+        amounts = preset_amounts(bounds, self._deps.settings.presets)
+        index = pressed.preset.index
+        # The amount at the button's place now: the press counts only if the bot signed
+        # the button for that amount (the owner may have changed the bounds since).
+        price = Money(amounts[index], bounds.minimum.currency) if index < len(amounts) else None
+        if price is None or not pressed.shows(price, self._deps.keyring):
+            raise BadInput(KEYPAD_NOT_VALID)
+        if self._deps.clock.now() - pressed.preset.issued_at > self._deps.settings.keypad_ttl:
             await _end(turn)
             await replace(query, context, texts.KEYPAD_EXPIRED)
             await answer(query)
             return
-        channel, _ = await self._donations_of(pressed.channel_id)
         await self._gate.checkout(query.from_user.id)
         invoice = await self._deps.donate.execute(
-            UserId(query.from_user.id), channel.id, pressed.amount
+            UserId(query.from_user.id), channel.id, price.amount
         )
         await _end(turn)
         await replace(query, context, texts.donation_invoice(channel.title, invoice))
@@ -174,7 +189,7 @@ class DonationHandlers:
         if private_chat_of(update) is None:
             await answer(query, texts.donate_privately(self._deps.bot_username), alert=True)
             return
-        pressed = parse_other_amount(query.data)
+        pressed = parse_other_amount(query.data, self._deps.keyring)
         if self._deps.clock.now() - pressed.issued_at > self._deps.settings.keypad_ttl:
             await replace(query, context, texts.KEYPAD_EXPIRED)
             await answer(query)

@@ -3,7 +3,9 @@ amount" and "cancel".
 
 Its buttons carry the channel and the time the keypad was shown, so a press needs no
 memory of the conversation (any process can serve it) and an old keypad can be
-refused after its time is up.
+refused after its time is up. Each is signed like every button that names something
+of ours (a preset together with the amount its label shows), so a press with made-up
+data (another amount, channel or time) is refused.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from adapters.inbound.telegram.texts import money_text
 from core.domain.channel import DonationBounds
 from core.domain.ids import ChannelId
 from core.domain.messages import Button, OutgoingMessage
+from core.domain.money import Money
+from core.domain.signing import MacKeyring
 
 PER_ROW = 3
 
@@ -56,22 +60,29 @@ def preset_amounts(bounds: DonationBounds, count: int) -> list[Decimal]:
 
 
 def keypad_message(
-    title: str, channel_id: ChannelId, bounds: DonationBounds, issued_at: datetime, count: int
+    title: str,
+    channel_id: ChannelId,
+    bounds: DonationBounds,
+    issued_at: datetime,
+    count: int,
+    keyring: MacKeyring,
 ) -> OutgoingMessage:
     currency = bounds.minimum.currency
     presets = [
         Button(
             f"{format_amount(amount)} {currency}",
-            callback_data=preset_data(Preset(channel_id, amount, issued_at)),
+            callback_data=preset_data(
+                Preset(channel_id, index, issued_at), Money(amount, currency), keyring
+            ),
         )
-        for amount in preset_amounts(bounds, count)
+        for index, amount in enumerate(preset_amounts(bounds, count))
     ]
     rows = [tuple(presets[i : i + PER_ROW]) for i in range(0, len(presets), PER_ROW)]
     rows.append(
         (
             Button(
                 "Other amount",
-                callback_data=other_amount_data(OtherAmount(channel_id, issued_at)),
+                callback_data=other_amount_data(OtherAmount(channel_id, issued_at), keyring),
             ),
             Button("Cancel", callback_data=CANCEL_DONATION),
         )

@@ -19,6 +19,7 @@ from core.domain.channel import DonationBounds
 from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, is_valid_id
 from core.domain.money import Money
+from core.domain.signing import MIN_TAG_BYTES, MacKeyring
 from core.domain.tier import Tier, validate_tiers
 from core.services.notices import OFFER_CALLBACK_PREFIX
 
@@ -159,13 +160,47 @@ def parse_channel_number(word: str, count: int) -> int:
 
 
 # ---------------------------------------------------------- callback data
+CALLBACK_TAG_BYTES = MIN_TAG_BYTES
+"""The MAC on a keypad button: 96 bits (16 characters), as the channel id, the time
+and the tag must share Telegram's 64 bytes of callback data."""
+_PRESET_PURPOSE = "donation-preset"
+_OTHER_AMOUNT_PURPOSE = "donation-other-amount"
+_TAG = re.compile(r"\A[A-Za-z0-9_-]{16}\Z")
+KEYPAD_NOT_VALID = "this keypad is out of date or not one of mine; tap Donate in the channel again"
+
+
 @attrs.frozen
 class Preset:
-    """A donation keypad's preset button."""
+    """A donation keypad's preset button: which of the channel's preset amounts, on a
+    keypad shown at ``issued_at``.
+
+    Its data is signed together with the amount its label shows, and carries only
+    the amount's place (64 bytes hold no more): a press is honoured only for the
+    amount shown, within the keypad's time, for a keypad the bot made."""
 
     channel_id: ChannelId
-    amount: Decimal
+    index: int
     issued_at: datetime
+
+    def signed_text(self, price: Money) -> str:
+        stamp = _b36(int(self.issued_at.timestamp()))
+        return (
+            f"{self.channel_id}:{self.index}:{stamp}:{format_amount(price.amount)}:{price.currency}"
+        )
+
+
+@attrs.frozen
+class PressedPreset:
+    """A preset's callback data as it came back: not believed until :meth:`shows`."""
+
+    preset: Preset
+    tag: str
+
+    def shows(self, price: Money, keyring: MacKeyring) -> bool:
+        """Whether the bot signed this button for ``price`` (the amount the channel's
+        keypad has at this place now), with any key of the ring."""
+        text = self.preset.signed_text(price)
+        return keyring.verify(_PRESET_PURPOSE, text, self.tag, CALLBACK_TAG_BYTES)
 
 
 @attrs.frozen
@@ -227,36 +262,55 @@ def channel_from_resend(data: str) -> ChannelId:
     return ChannelId(channel)
 
 
-def preset_data(preset: Preset) -> str:
+def preset_data(preset: Preset, price: Money, keyring: MacKeyring) -> str:
+    """``d:<channel>:<place>:<time>:<tag>``, the tag over all of it and ``price``."""
     stamp = _b36(int(preset.issued_at.timestamp()))
-    return _fits(f"{PRESET_PREFIX}{preset.channel_id}:{format_amount(preset.amount)}:{stamp}")
+    tag = keyring.sign(_PRESET_PURPOSE, preset.signed_text(price), CALLBACK_TAG_BYTES)
+    return _fits(f"{PRESET_PREFIX}{preset.channel_id}:{preset.index}:{stamp}:{tag}")
 
 
-def parse_preset(data: str) -> Preset:
+def parse_preset(data: str) -> PressedPreset:
+    """The preset's fields (shape only; see :meth:`PressedPreset.shows`)."""
     parts = data.removeprefix(PRESET_PREFIX).split(":")
     try:
-        if not data.startswith(PRESET_PREFIX) or len(parts) != 3 or not is_valid_id(parts[0]):
+        if not data.startswith(PRESET_PREFIX) or len(parts) != 4 or not is_valid_id(parts[0]):
             raise ValueError(data)
-        amount = Decimal(parts[1]) if re.fullmatch(r"\d{1,15}(\.\d{1,2})?", parts[1]) else None
-        if amount is None:
+        channel, index, stamp, tag = parts
+        if not (index.isdecimal() and index.isascii() and len(index) <= 2):
             raise ValueError(data)
-        return Preset(ChannelId(parts[0]), amount, _moment(parts[2]))
+        if _TAG.match(tag) is None:
+            raise ValueError(data)
+        return PressedPreset(Preset(ChannelId(channel), int(index), _moment(stamp)), tag)
     except (ValueError, OverflowError, OSError) as exc:
         raise BadInput(_STALE) from exc
 
 
-def other_amount_data(other: OtherAmount) -> str:
+def _other_amount_text(channel_id: ChannelId, stamp: str) -> str:
+    return f"{channel_id}:{stamp}"
+
+
+def other_amount_data(other: OtherAmount, keyring: MacKeyring) -> str:
+    """``dt:<channel>:<time>:<tag>``."""
     stamp = _b36(int(other.issued_at.timestamp()))
-    return _fits(f"{OTHER_AMOUNT_PREFIX}{other.channel_id}:{stamp}")
+    text = _other_amount_text(other.channel_id, stamp)
+    tag = keyring.sign(_OTHER_AMOUNT_PURPOSE, text, CALLBACK_TAG_BYTES)
+    return _fits(f"{OTHER_AMOUNT_PREFIX}{text}:{tag}")
 
 
-def parse_other_amount(data: str) -> OtherAmount:
+def parse_other_amount(data: str, keyring: MacKeyring) -> OtherAmount:
+    """The button's channel and time, once its tag verified: a forged or altered one
+    (another channel, a later time) is refused with :data:`KEYPAD_NOT_VALID`."""
     parts = data.removeprefix(OTHER_AMOUNT_PREFIX).split(":")
     try:
-        if not data.startswith(OTHER_AMOUNT_PREFIX) or len(parts) != 2:
+        if not data.startswith(OTHER_AMOUNT_PREFIX) or len(parts) != 3:
             raise ValueError(data)
-        if not is_valid_id(parts[0]):
+        channel, stamp, tag = parts
+        if not is_valid_id(channel) or _TAG.match(tag) is None:
             raise ValueError(data)
-        return OtherAmount(ChannelId(parts[0]), _moment(parts[1]))
+        other = OtherAmount(ChannelId(channel), _moment(stamp))
     except (ValueError, OverflowError, OSError) as exc:
         raise BadInput(_STALE) from exc
+    text = _other_amount_text(other.channel_id, stamp)
+    if not keyring.verify(_OTHER_AMOUNT_PURPOSE, text, tag, CALLBACK_TAG_BYTES):
+        raise BadInput(KEYPAD_NOT_VALID)
+    return other

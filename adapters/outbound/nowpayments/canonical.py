@@ -32,11 +32,15 @@ from decimal import Decimal
 from json.encoder import encode_basestring as _encode_basestring
 from typing import TypeAlias
 
+import attrs
+
 __all__ = [
     "MAX_DEPTH",
+    "Bounds",
     "InvalidJson",
     "JsonNumber",
     "JsonValue",
+    "OutOfBounds",
     "canonical",
     "canonical_bytes",
     "js_number",
@@ -50,6 +54,92 @@ bound keeps a hostile body from exhausting the stack."""
 
 class InvalidJson(ValueError):
     """The body is not JSON that JavaScript's ``JSON.parse`` would accept."""
+
+
+class OutOfBounds(InvalidJson):
+    """The body is JSON, but larger in some dimension than the sender ever writes."""
+
+
+def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise ValueError(f"{attribute.name} must be positive")
+
+
+@attrs.frozen
+class Bounds:
+    """The largest shape a body may have, checked before it costs more than its size.
+
+    Canonicalising costs per value (a Python object for every number, a sort for every
+    object, a callback for every escaped surrogate), not per byte: a body cut from a
+    few thousand tiny numbers costs a hundred times what a real notification of the
+    same size does. A sender whose documents are small and fixed in shape (the
+    provider's notifications) states these bounds, and anything beyond them is
+    refused before any of that work, most of it from byte counts alone."""
+
+    max_depth: int = attrs.field(validator=_positive)
+    """Levels of nesting: the document itself is level 0."""
+    max_values: int = attrs.field(validator=_positive)
+    """Values in the whole document, containers included, keys not."""
+    max_string: int = attrs.field(validator=_positive)
+    """Characters in a string or a key."""
+    max_number: int = attrs.field(validator=_positive)
+    """Characters of a number as written."""
+    max_escapes: int = attrs.field(validator=_positive)
+    """``\\u`` escapes in the whole body."""
+
+    def check_bytes(self, body: bytes) -> None:
+        """What the raw bytes tell, at the speed of ``bytes.count``. Every value after
+        the first of a container follows a comma, and every container opens with a
+        bracket, so commas and opening brackets bound the number of values (those in
+        strings count too, which only errs on the side of refusing)."""
+        separators = body.count(b",") + body.count(b"[") + body.count(b"{")
+        if separators + 1 > self.max_values:
+            raise OutOfBounds(
+                f"the body has {separators} commas and brackets, so up to "
+                f"{separators + 1} values; at most {self.max_values} are accepted"
+            )
+        escapes = body.count(b"\\u")
+        if escapes > self.max_escapes:
+            raise OutOfBounds(
+                f"the body has {escapes} \\u escapes; at most {self.max_escapes} are accepted"
+            )
+
+    def check(self, value: JsonValue) -> None:
+        """What only the parsed document tells: depth, strings, keys and numbers.
+        Level by level, so the count is known before a level is looked into."""
+        level: list[JsonValue] = [value]
+        depth = count = 0
+        while level:
+            count += len(level)
+            if count > self.max_values:
+                raise OutOfBounds(f"the body has more than {self.max_values} values")
+            nested: list[JsonValue] = []
+            for item in level:
+                kind = type(item)
+                if kind is str:
+                    self._check_text(len(item), "a string")  # type: ignore[arg-type]
+                elif kind is JsonNumber:
+                    size = len(item.text)  # type: ignore[union-attr]
+                    if size > self.max_number:
+                        raise OutOfBounds(
+                            f"a number of {size} characters; at most {self.max_number} are accepted"
+                        )
+                elif item and (kind is dict or kind is list):
+                    if depth >= self.max_depth:
+                        raise OutOfBounds(f"the body nests deeper than {self.max_depth} levels")
+                    if isinstance(item, dict):
+                        self._check_text(max(map(len, item)), "a key")
+                        nested.extend(item.values())
+                    else:
+                        nested.extend(item)  # type: ignore[arg-type]
+            level = nested
+            depth += 1
+
+    def _check_text(self, size: int, what: str) -> None:
+        if size > self.max_string:
+            raise OutOfBounds(
+                f"{what} of {size} characters; at most {self.max_string} are accepted"
+            )
 
 
 class JsonNumber:
@@ -100,12 +190,16 @@ def _refuse_constant(name: str) -> JsonValue:
     raise InvalidJson(f"{name} is not JSON")
 
 
-def parse(body: bytes) -> JsonValue:
+def parse(body: bytes, bounds: Bounds | None = None) -> JsonValue:
     """Read ``body`` as ``JSON.parse`` would, keeping numbers as :class:`JsonNumber`.
 
     Raises :class:`InvalidJson` for anything JavaScript would refuse (bad UTF-8, a
-    byte-order mark, NaN, trailing data...) or nesting deeper than :data:`MAX_DEPTH`.
+    byte-order mark, NaN, trailing data...) or nesting deeper than :data:`MAX_DEPTH`,
+    and :class:`OutOfBounds` for a body beyond ``bounds`` (checked on the bytes before
+    parsing, then on the document before anything else reads it).
     """
+    if bounds is not None:
+        bounds.check_bytes(body)
     try:
         # Decoded explicitly: json.loads(bytes) would also guess UTF-16 and UTF-32.
         text = body.decode("utf-8")
@@ -121,6 +215,8 @@ def parse(body: bytes) -> JsonValue:
     # the limit (counting those inside strings too) cannot nest deeper than it.
     if text.count("{") + text.count("[") > MAX_DEPTH:
         _check_depth(value, 0)
+    if bounds is not None:
+        bounds.check(value)
     return value
 
 

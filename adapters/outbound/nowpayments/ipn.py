@@ -19,9 +19,11 @@ from decimal import Decimal, InvalidOperation
 from types import MappingProxyType
 
 from adapters.outbound.nowpayments.canonical import (
+    Bounds,
     InvalidJson,
     JsonNumber,
     JsonValue,
+    OutOfBounds,
     canonical,
     parse,
 )
@@ -33,6 +35,7 @@ from core.ports.payments import InvalidSignature, MalformedNotification
 from core.ports.security import Secret
 
 __all__ = [
+    "IPN_BOUNDS",
     "PROVIDER",
     "SIGNATURE_HEADER",
     "STATUSES",
@@ -60,6 +63,21 @@ STATUSES: Mapping[str, IntentStatus] = MappingProxyType(
     }
 )
 
+IPN_BOUNDS = Bounds(
+    max_depth=4,
+    max_values=64,
+    max_string=1024,
+    max_number=32,
+    max_escapes=64,
+)
+"""The largest notification verified, with margin over what the provider sends: its
+IPNs nest two levels (the ``fee`` object) and hold about 28 values; strings are codes,
+addresses, our own order ids and descriptions; numbers are written by JavaScript's
+``JSON.stringify``, which never needs more than 25 characters for a double; non-ASCII
+text is written as it is, so ``\\u`` escapes are rare. A forged body beyond these is
+refused before it is canonicalised and hashed, so it costs a few times what a real
+one does instead of hundreds (see bench/bench_ipn_forgeries.py)."""
+
 _HEX_SIGNATURE = re.compile(r"\A[0-9a-fA-F]{128}\Z")
 _NUMERIC_ID = re.compile(r"\A[0-9]{1,40}\Z")
 _TEXT_ID = re.compile(r"\A[A-Za-z0-9_-]{1,64}\Z")
@@ -84,7 +102,11 @@ class IpnVerifier:
         """Raises InvalidSignature, then (signed but unusable) MalformedNotification."""
         signature = _signature(headers)
         try:
-            document = parse(body)
+            document = parse(body, IPN_BOUNDS)
+        except OutOfBounds as exc:
+            raise InvalidSignature(
+                f"the body is not the shape of a notification, so it is not verified: {exc}"
+            ) from None
         except InvalidJson:
             raise InvalidSignature("the body is not JSON, so it cannot carry a signature") from None
         message = canonical(document).encode("utf-8")

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from core.domain.channel import Channel
+from core.domain.channel import Channel, DonationBounds
 from core.domain.money import Money
 from core.domain.offer_token import DONATION, OfferToken
-from tests.contract.bot.harness import DONOR, Bot, labels
+from sandbox.telegram import Message
+from tests.contract.bot.harness import DONOR, Bot, button, labels
 from tests.unit.services.world import KEYRING, OWNER
 
 PRESETS = ["1 USD", "5 USD", "10 USD", "50 USD", "100 USD", "500 USD"]
@@ -221,3 +222,104 @@ async def test_no_keypad_is_ever_shown_outside_a_private_chat(bot: Bot, channel:
     assert answer.text.startswith("Subscribers")
     assert str(group) not in [str(c) for c in sent_to]
     assert [m.text for m in bot.from_bot(DONOR)] == [answer.text]
+
+
+# ------------------------------------------------------------ signed keypad buttons
+NOT_VALID = "This keypad is out of date or not one of mine; tap Donate in the channel again."
+
+
+def data_of(message: Message, label: str) -> str:
+    return str(button(message, label)["callback_data"])
+
+
+def with_fields(data: str, **changes: str) -> str:
+    """Preset data (``d:<channel>:<place>:<time>:<tag>``) with fields replaced."""
+    prefix, channel, place, stamp, tag = data.split(":")
+    fields = {"channel": channel, "place": place, "stamp": stamp, "tag": tag} | changes
+    return ":".join([prefix, fields["channel"], fields["place"], fields["stamp"], fields["tag"]])
+
+
+async def test_a_preset_moved_to_a_larger_amount_is_refused_and_changes_nothing(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    five = data_of(keypad, "5 USD")
+    # The 5 USD button's tag on the 500 USD button's place (a tampering client).
+    forged = await bot.bot_sends_buttons(DONOR, with_fields(five, place="5"))
+
+    query = await bot.press(DONOR, forged, labels(forged)[0])
+
+    assert bot.alert(query) == NOT_VALID
+    assert prices(bot) == []
+    assert labels(bot.message(DONOR, keypad.message_id)) == [*PRESETS, "Other amount", "Cancel"]
+    invoice = await bot.say(DONOR, "7")
+    assert invoice.text.startswith("Alpha Signals: a donation for 7 USD.")
+
+
+async def test_an_expired_preset_cannot_be_revived_with_a_later_time(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    five = data_of(keypad, "5 USD")
+    await bot.idle()
+    bot.world.clock.advance(timedelta(minutes=10))
+    later = int(bot.world.clock.now().timestamp())
+    revived = with_fields(five, stamp=base36(later))
+    forged = await bot.bot_sends_buttons(DONOR, revived)
+
+    refused = await bot.press(DONOR, forged, revived)
+    await bot.press(DONOR, keypad, "5 USD")
+
+    assert bot.alert(refused) == NOT_VALID
+    assert bot.message(DONOR, keypad.message_id).text == (
+        "This donation keypad has expired. Tap Donate in the channel to start again."
+    )
+    assert prices(bot) == []
+
+
+async def test_unsigned_presets_of_the_old_format_are_refused(bot: Bot, channel: Channel) -> None:
+    stamp = base36(int(bot.world.clock.now().timestamp()))
+    old = await bot.bot_sends_buttons(DONOR, f"d:{channel.id}:500:{stamp}")
+
+    query = await bot.press(DONOR, old, f"d:{channel.id}:500:{stamp}")
+
+    assert bot.alert(query) == "This button no longer works; please start again."
+    assert prices(bot) == []
+
+
+async def test_a_keypad_shown_before_the_bounds_changed_is_refused_as_out_of_date(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    bounds = DonationBounds(Money.of(2, "USD"), Money.of(1000, "USD"))
+    await bot.world.set_donations.execute(OWNER, channel.id, bounds)
+
+    # Its place now holds another amount than the "5 USD" the button showed.
+    query = await bot.press(DONOR, keypad, "5 USD")
+
+    assert bot.alert(query) == NOT_VALID
+    assert prices(bot) == []
+
+
+async def test_other_amount_with_a_forged_channel_or_time_is_refused(
+    bot: Bot, channel: Channel
+) -> None:
+    keypad = await bot.say(DONOR, donate_link(channel))
+    prefix, channel_id, stamp, tag = data_of(keypad, "Other amount").split(":")
+    moved = ":".join([prefix, channel_id, base36(int(stamp, 36) + 3600), tag])
+    forged = await bot.bot_sends_buttons(DONOR, moved)
+
+    query = await bot.press(DONOR, forged, moved)
+
+    assert bot.alert(query) == NOT_VALID
+    assert bot.emu.messages(DONOR)[-1].text == "old buttons"
+
+
+def base36(number: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        number, rest = divmod(number, 36)
+        out = digits[rest] + out
+        if number == 0:
+            return out

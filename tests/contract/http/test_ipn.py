@@ -186,9 +186,9 @@ def test_a_gateway_must_be_filed_under_its_own_name(
 
 async def test_the_body_limit_is_a_setting(shop: Shop, gateway: NowPaymentsGateway) -> None:
     invoice = await shop.order(USER)
-    payload = shop.payload(invoice, "finished") | {"order_description": "x" * 3000}
+    payload = shop.payload(invoice, "finished") | {"order_description": "x" * 1000}
     body, headers = signed(payload)
-    small = make_deps(shop, gateway, settings=HttpSettings(ipn_body_limit=2048))
+    small = make_deps(shop, gateway, settings=HttpSettings(ipn_body_limit=1024))
     async with serve(build_app(small)) as client:
         refused = await client.post(URL, data=body, headers=headers)
     async with serve(build_app(make_deps(shop, gateway))) as client:
@@ -196,6 +196,24 @@ async def test_the_body_limit_is_a_setting(shop: Shop, gateway: NowPaymentsGatew
 
     assert (refused.status, accepted.status) == (413, 200)
     assert len(await shop.invites()) == 1
+
+
+async def test_a_body_larger_than_any_notification_is_413_unread_by_default(
+    shop: Shop, gateway: NowPaymentsGateway
+) -> None:
+    invoice = await shop.order(USER)
+    # Signed, so only its size can refuse it: 17 KiB, where a real IPN is about 1 KiB.
+    payload = shop.payload(invoice, "finished") | {
+        "padding": ["x" * 1000] * 17,
+    }
+    body, headers = signed(payload)
+    async with serve(build_app(make_deps(shop, gateway))) as client:
+        response = await client.post(URL, data=body, headers=headers)
+        answer = await response.json()
+
+    assert len(body) > 16 * 1024
+    assert response.status == 413, answer
+    assert await shop.event_count(invoice) == 0
 
 
 async def test_a_body_that_does_not_decompress_is_400(

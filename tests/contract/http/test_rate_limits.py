@@ -87,6 +87,24 @@ async def test_clients_behind_our_proxy_are_limited_one_by_one(
     assert (second, spoofed) == (200, 429)
 
 
+async def test_ipv6_clients_are_limited_by_their_64_not_each_address(
+    shop: Shop, gateway: NowPaymentsGateway
+) -> None:
+    settings = HttpSettings(trusted_proxies=TrustedProxies.parse("127.0.0.1/32"))
+    deps = make_deps(shop, gateway, bucket=SMALL, settings=settings)
+    async with serve(build_app(deps)) as client:
+
+        async def status(forwarded: str) -> int:
+            return (await client.get("/healthz", headers={"X-Forwarded-For": forwarded})).status
+
+        # One host of one /64 taking a fresh address for every request.
+        same_64 = [await status(f"2001:db8:1:2::{i:x}") for i in range(1, 4)]
+        other_64 = await status("2001:db8:1:3::1")
+
+    assert same_64 == [200, 200, 429]
+    assert other_64 == 200
+
+
 async def test_spoofed_forwarded_for_from_an_untrusted_peer_shares_the_peers_bucket(
     shop: Shop, gateway: NowPaymentsGateway
 ) -> None:

@@ -12,6 +12,9 @@ from adapters.inbound.telegram.parsing import parse_other_amount, parse_preset
 from core.domain.channel import DonationBounds
 from core.domain.ids import ChannelId
 from core.domain.money import Money
+from core.domain.signing import MacKeyring
+
+KEYRING = MacKeyring((b"keypad-unit-test-mac-key-01234567",))
 
 WHEN = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 
@@ -42,7 +45,7 @@ def test_presets_are_round_amounts_spread_within_the_bounds(
 
 
 def test_the_keypad_has_three_presets_a_row_then_other_amount_and_cancel() -> None:
-    message = keypad_message("Alpha", ChannelId("c1"), bounds("1", "500"), WHEN, 6)
+    message = keypad_message("Alpha", ChannelId("c1"), bounds("1", "500"), WHEN, 6, KEYRING)
 
     rows = [[b.text for b in row] for row in message.buttons]
     assert rows == [
@@ -53,7 +56,10 @@ def test_the_keypad_has_three_presets_a_row_then_other_amount_and_cancel() -> No
     five = message.buttons[0][1].callback_data
     other = message.buttons[2][0].callback_data
     assert five is not None and other is not None
-    assert parse_preset(five).amount == Decimal(5)
-    assert parse_preset(five).issued_at == WHEN
-    assert parse_other_amount(other).channel_id == "c1"
+    pressed = parse_preset(five)
+    assert pressed.preset.index == 1
+    assert pressed.preset.issued_at == WHEN
+    assert pressed.shows(Money.of(5, "USD"), KEYRING)
+    assert not pressed.shows(Money.of(10, "USD"), KEYRING)
+    assert parse_other_amount(other, KEYRING).channel_id == "c1"
     assert message.buttons[2][1].callback_data == "dx"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -37,6 +38,7 @@ from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
 
 KEYRING = MacKeyring((b"unit-test-mac-key-0123456789abcdef",))
+OTHER_KEYRING = MacKeyring((b"another-unit-test-mac-key-0123456",))
 LONGEST_ID = ChannelId("f" * 32)
 WHEN = datetime(2026, 3, 1, 12, 0, 7, tzinfo=UTC)
 
@@ -202,23 +204,88 @@ def test_resend_carries_the_channel() -> None:
 
 
 def test_a_preset_round_trips_within_64_bytes_for_the_longest_ids_and_amounts() -> None:
-    preset = Preset(LONGEST_ID, Decimal("999999999.99"), WHEN)
+    preset = Preset(LONGEST_ID, 11, WHEN)
+    price = usd("999999999.99")
 
-    data = preset_data(preset)
+    data = preset_data(preset, price, KEYRING)
 
     assert len(data.encode()) <= MAX_CALLBACK_BYTES
-    assert parse_preset(data) == preset
+    pressed = parse_preset(data)
+    assert pressed.preset == preset
+    assert pressed.shows(price, KEYRING)
 
 
-def test_other_amount_round_trips() -> None:
+def test_a_preset_is_signed_for_the_amount_its_label_shows() -> None:
+    pressed = parse_preset(preset_data(Preset(LONGEST_ID, 1, WHEN), usd("5"), KEYRING))
+
+    assert not pressed.shows(usd("50"), KEYRING)
+    assert not pressed.shows(Money.of(5, "EUR"), KEYRING)
+    assert not pressed.shows(usd("5"), OTHER_KEYRING)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda p: Preset(ChannelId("e" * 32), p.index, p.issued_at),
+        lambda p: Preset(p.channel_id, p.index + 1, p.issued_at),
+        lambda p: Preset(p.channel_id, p.index, p.issued_at + timedelta(minutes=10)),
+    ],
+    ids=["channel", "place", "time"],
+)
+def test_a_preset_with_any_field_changed_does_not_verify(
+    change: Callable[[Preset], Preset],
+) -> None:
+    genuine = preset_data(Preset(LONGEST_ID, 1, WHEN), usd("5"), KEYRING)
+    tag = genuine.rsplit(":", 1)[1]
+    # The forged fields, carrying the genuine button's tag.
+    data = preset_data(change(Preset(LONGEST_ID, 1, WHEN)), usd("5"), KEYRING)
+    forged = data.rsplit(":", 1)[0] + ":" + tag
+
+    assert forged != genuine
+    assert not parse_preset(forged).shows(usd("5"), KEYRING)
+
+
+def test_presets_signed_with_the_previous_key_still_verify_during_a_rotation() -> None:
+    data = preset_data(Preset(LONGEST_ID, 1, WHEN), usd("5"), OTHER_KEYRING)
+    rotated = MacKeyring((KEYRING.keys[0], OTHER_KEYRING.keys[0]))
+
+    assert parse_preset(data).shows(usd("5"), rotated)
+
+
+def test_other_amount_round_trips_and_is_signed() -> None:
     other = OtherAmount(LONGEST_ID, WHEN)
+    data = other_amount_data(other, KEYRING)
 
-    assert parse_other_amount(other_amount_data(other)) == other
+    assert len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert parse_other_amount(data, KEYRING) == other
+    with pytest.raises(BadInput, match="out of date or not one of mine"):
+        parse_other_amount(data, OTHER_KEYRING)
+
+
+def test_other_amount_with_a_later_time_is_refused() -> None:
+    data = other_amount_data(OtherAmount(LONGEST_ID, WHEN), KEYRING)
+    prefix, channel, _, tag = data.split(":")
+    later = other_amount_data(OtherAmount(LONGEST_ID, WHEN + timedelta(hours=1)), KEYRING)
+    forged = ":".join([prefix, channel, later.split(":")[2], tag])
+
+    with pytest.raises(BadInput, match="out of date or not one of mine"):
+        parse_other_amount(forged, KEYRING)
 
 
 @pytest.mark.parametrize(
     "data",
-    ["d:", "d:abc", "d:abc:5", "d:abc:5.555:zz", "d:abc:-5:zz", "d:ab/c:5:zz", "d:abc:5:!!"],
+    [
+        "d:",
+        "d:abc",
+        "d:abc:5",
+        "d:abc:5:zz",
+        "d:abc:1:zz:short",
+        "d:abc:-1:zz:" + "A" * 16,
+        "d:abc:123:zz:" + "A" * 16,
+        "d:ab/c:1:zz:" + "A" * 16,
+        "d:abc:1:!!:" + "A" * 16,
+        "d:abc:1:zz:" + "!" * 16,
+    ],
 )
 def test_forged_or_broken_preset_data_is_refused(data: str) -> None:
     with pytest.raises(BadInput, match="no longer works"):

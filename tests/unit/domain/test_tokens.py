@@ -73,3 +73,20 @@ def test_keyring_refuses_short_keys_and_hides_them() -> None:
     with pytest.raises(ValueError, match="32 bytes"):
         MacKeyring((b"short",))
     assert "k" * 32 not in repr(KEY)
+
+
+def test_short_tags_are_their_own_size_and_never_accepted_for_a_longer_one() -> None:
+    short = KEY.sign("purpose", "message", size=12)
+    full = KEY.sign("purpose", "message")
+
+    assert (len(short), len(full)) == (16, 22)
+    assert KEY.verify("purpose", "message", short, size=12)
+    assert not KEY.verify("purpose", "message", short)
+    assert not KEY.verify("purpose", "message", full[:16])
+    assert not OTHER.verify("purpose", "message", short, size=12)
+
+
+@pytest.mark.parametrize("size", [8, 11, 17])
+def test_tags_shorter_than_96_bits_or_longer_than_the_ring_makes_are_refused(size: int) -> None:
+    with pytest.raises(ValueError, match="a tag is 12 to 16 bytes"):
+        KEY.sign("purpose", "message", size=size)

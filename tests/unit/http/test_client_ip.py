@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from adapters.inbound.http.client_ip import (
     TrustedProxies,
+    limit_key,
     parse_address,
     parse_networks,
     resolve_client_ip,
@@ -133,3 +134,18 @@ def test_what_a_client_writes_left_of_its_address_never_changes_it(
     header = ", ".join([*spoofed, str(client)])
 
     assert resolve_client_ip("10.0.0.2", [header], PROXIES) == client
+
+
+def test_ipv6_clients_of_one_64_are_limited_as_one() -> None:
+    assert limit_key("2001:db8:1:2::1") == "2001:db8:1:2::/64"
+    assert limit_key("2001:db8:1:2:ffff:ffff:ffff:fffe") == "2001:db8:1:2::/64"
+    assert limit_key("2001:db8:1:3::1") == "2001:db8:1:3::/64"
+
+
+def test_ipv4_clients_are_limited_by_their_own_address() -> None:
+    assert limit_key("198.51.100.7") == "198.51.100.7"
+    assert limit_key("198.51.100.8") == "198.51.100.8"
+
+
+def test_a_client_without_an_address_keeps_its_one_bucket() -> None:
+    assert limit_key("unknown") == "unknown"
