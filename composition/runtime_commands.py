@@ -162,7 +162,9 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         Roles(worker=True),
         "run the background workers: outbox, expiry, broadcasts, reconciliation",
         "Dispatch queued Telegram effects, send reminders and remove expired members, keep "
-        "offers posted and reconcile payments. Any number of workers may run at once.",
+        "offers posted and reconcile payments. Any number of workers may run at once; "
+        "with PAYGATE_REDIS_URL they keep to Telegram's limits together (set "
+        "PAYGATE_TELEGRAM_PROCESSES to how many processes talk to Telegram).",
     )
     register(
         command(

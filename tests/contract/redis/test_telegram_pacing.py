@@ -5,17 +5,24 @@ clock and real time), and the fallback when Redis cannot be reached."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import logging
+import secrets
 import socket
 import time
 from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
 from typing import Any
 
 import pytest
+from dependency_injector import providers
 from redis.asyncio import Redis
 
+from adapters.outbound.crypto.fernet_cipher import generate_key
 from adapters.outbound.memory import InMemoryAlertSink
 from adapters.outbound.redis import connect_redis
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
+from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.pacing import (
     ALERT_KEY,
     PacedRateLimiter,
@@ -24,6 +31,8 @@ from adapters.outbound.telegram.pacing import (
     SharedBucket,
     Turn,
 )
+from composition.config import Config, load_config
+from composition.containers import Infrastructure, telegram_limiter
 from tests.contract.backends_redis import redis_client, unique_prefix
 from tests.services import REDIS_URL
 from tests.unit.telegram.test_pacing import most_in_any_window
@@ -248,3 +257,73 @@ async def test_without_redis_each_process_paces_alone_at_its_share_and_alerts_on
     assert most_in_any_window(sent, 1.0) <= 10
     assert [a.key for a in alerts.alerts] == [ALERT_KEY]
     assert limiter.pacing_alone
+
+
+# ------------------------------------------------------------- composition
+BOT_ID = 7_000_000_000 + secrets.randbelow(1_000_000_000)
+
+
+def config_with(**env: str) -> Config:
+    base = {
+        "PAYGATE_ENCRYPTION_KEYS": generate_key(),
+        "PAYGATE_MAC_KEYS": base64.urlsafe_b64encode(b"m" * 32).decode(),
+        "PAYGATE_TELEGRAM_BOT_TOKEN": f"{BOT_ID}:" + "a" * 35,
+    }
+    return load_config({**base, **env}, dotenv=Path("/nonexistent/.env"))
+
+
+@pytest.fixture
+async def bot_keys() -> AsyncIterator[str]:
+    prefix = f"paygate:pacing:{BOT_ID}:"
+    async with redis_client(prefix):
+        yield prefix
+
+
+@pytest.mark.redis
+async def test_every_composed_process_books_in_the_bots_buckets_in_redis(bot_keys: str) -> None:
+    config = config_with(PAYGATE_REDIS_URL=REDIS_URL, PAYGATE_TELEGRAM_PROCESSES="3")
+    clients = [connect_redis(REDIS_URL, timeout=2.0) for _ in range(2)]
+    api = Recorder()
+    try:
+        one, two = (telegram_limiter(config, c) for c in clients)
+        await asyncio.gather(send(one, api, 42), send(two, api, 42))
+        keys = sorted([key async for key in clients[0].scan_iter(match=f"{bot_keys}*")])
+    finally:
+        for c in clients:
+            await c.aclose()
+
+    assert keys == [f"{bot_keys}chat:42".encode(), f"{bot_keys}overall".encode()]
+    first, second = api.times()
+    assert second - first >= 1.0  # one private chat, two processes: still 1 a second
+    assert one.limits.processes == 3
+
+
+async def test_the_composed_alerts_hear_when_pacing_falls_back(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    url = f"redis://127.0.0.1:{closed_loopback_port()}/0"
+    config = config_with(PAYGATE_REDIS_URL=url)
+    dead = connect_redis(url)
+    limiter = telegram_limiter(config, dead)
+    infra = Infrastructure(config=config)
+    # A client that is never started: only its limiter is used, with no callback to Telegram.
+    infra.telegram.override(
+        providers.Object(
+            TelegramBotClient(
+                f"{BOT_ID}:" + "a" * 35, api_url="http://127.0.0.1:9", limiter=limiter
+            )
+        )
+    )
+    try:
+        value = infra.alerts()
+        if isinstance(value, Awaitable):
+            await value
+        with caplog.at_level(logging.WARNING, logger="paygate.alerts"):
+            await send(limiter, Recorder(), 42)
+            await asyncio.sleep(0.05)
+    finally:
+        await limiter.shutdown()
+        await dead.aclose()
+
+    alerted = [r for r in caplog.records if r.name == "paygate.alerts"]
+    assert [getattr(r, "alert_key", None) for r in alerted] == [ALERT_KEY]
