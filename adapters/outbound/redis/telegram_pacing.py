@@ -24,7 +24,7 @@ from collections.abc import Callable
 from redis.asyncio import Redis
 
 from adapters.outbound.breaker import CircuitBreaker
-from adapters.outbound.redis.client import guarded, redis_breaker
+from adapters.outbound.redis.client import guarded, lua_now, redis_breaker
 from adapters.outbound.telegram.pacing import SharedBucket, Turn
 
 __all__ = ["BOOK_LUA", "DEFAULT_PREFIX", "PAUSE_LUA", "RedisTelegramPacing"]
@@ -38,12 +38,9 @@ DEFAULT_PREFIX = "paygate:pacing:"
 # Answers {0, wait}: booked, the slot is in `wait` µs; {1, wait}: a bucket that must be
 # free now is not, nothing booked, ask again in `wait` µs; {2, wait}: the own bucket is
 # paused for `wait` µs more, longer than the caller waits out, nothing booked.
-BOOK_LUA = """
-local now = tonumber(ARGV[2])
-if now == nil then
-  local clock = redis.call('TIME')
-  now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-end
+BOOK_LUA = (
+    lua_now(2)
+    + """
 local max_pause = tonumber(ARGV[1])
 local nexts = {}
 local pauses = {}
@@ -83,14 +80,12 @@ for i, key in ipairs(KEYS) do
 end
 return {0, start - now}
 """
+)
 
 # KEYS[1]: the bucket Telegram paused. ARGV[1]: the pause (µs); ARGV[2]: now as above.
-PAUSE_LUA = """
-local now = tonumber(ARGV[2])
-if now == nil then
-  local clock = redis.call('TIME')
-  now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-end
+PAUSE_LUA = (
+    lua_now(2)
+    + """
 local state = redis.call('HMGET', KEYS[1], 'next', 'paused')
 local paused = math.max(tonumber(state[2]) or 0, now + tonumber(ARGV[1]))
 redis.call('HSET', KEYS[1], 'paused', paused)
@@ -98,6 +93,7 @@ local until_us = math.max(tonumber(state[1]) or 0, paused) - now
 redis.call('PEXPIRE', KEYS[1], math.ceil(until_us / 1000) + 1000)
 return 1
 """
+)
 
 
 def _us(seconds: float) -> int:

@@ -45,6 +45,7 @@ from core.ports.errors import Unavailable
 
 __all__ = [
     "ADMIN_ENDPOINTS",
+    "ALERT_KEY",
     "MESSAGE_ENDPOINTS",
     "PacedRateLimiter",
     "PacingLimits",
@@ -152,6 +153,9 @@ class PacingStats:
     retry_afters: int = 0
     retries: int = 0
     surfaced: int = 0
+    rebooked: int = 0
+    """Slots booked ahead in the shared buckets and given up because the caller woke
+    too late for them (see ``PacedRateLimiter._wait_for``)."""
 
 
 class _ArrivalOrderLock:
@@ -206,7 +210,16 @@ class _Bucket:
     allows. Later than that, the grid restarts from the late call (no catch-up
     burst after an idle spell or a pause)."""
 
-    __slots__ = ("interval", "lock", "next_at", "paused_until", "shared", "slack", "users")
+    __slots__ = (
+        "gate",
+        "interval",
+        "lock",
+        "next_at",
+        "paused_until",
+        "shared",
+        "slack",
+        "users",
+    )
 
     def __init__(
         self, interval: float, slack: float = 0.0, shared: SharedBucket | None = None
@@ -215,6 +228,10 @@ class _Bucket:
         self.slack = slack
         self.shared = shared
         """The bucket every process books in; None when this process paces alone."""
+        self.gate = (
+            asyncio.Semaphore(_BOOKED_AHEAD) if shared is not None and shared.queue else None
+        )
+        """Bounds this process's callers waiting for slots booked ahead here."""
         self.next_at = -math.inf
         self.paused_until = -math.inf
         self.lock = _ArrivalOrderLock()
@@ -240,10 +257,13 @@ class SharedBucket:
     """How late a call may start on its slot before the grid restarts from it."""
     queue: bool
     """True: the next slot may be booked ahead and the caller waits for it (the
-    overall message budget, the admin budget: in each process one caller at a time
-    books one). False: the bucket must be free now, else nothing is booked and the
-    answer is how long until it is (a chat, whose wait must not hold the overall
-    budget)."""
+    overall message budget, the admin budget: in each process at most
+    ``_BOOKED_AHEAD`` callers at a time wait for one). False: the bucket must be free
+    now, else nothing is booked and the answer is how long until it is (a chat, whose
+    wait must not hold the overall budget)."""
+    late: float = 0.0
+    """How late a call may still go out on a slot booked ahead: a quarter of the
+    headroom of one window, as for late starts here."""
 
 
 @attrs.frozen
@@ -272,6 +292,11 @@ class SharedPacing(Protocol):
 
 
 ALERT_KEY = "telegram:pacing-alone"
+
+_BOOKED_AHEAD = 2
+"""Callers of one process waiting at once for slots booked ahead in one bucket: the
+next books while the one before waits, so this process's turn-around between two
+calls never costs a slot, and a call arriving later finds few bookings ahead of it."""
 
 _SWEEP_EVERY = 1024
 
@@ -450,7 +475,9 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         if self._shared is None:
             return _Bucket(*self._spacing(rate))
         alone = Rate(rate.count, rate.per * self._limits.processes)
-        return _Bucket(*self._spacing(alone), SharedBucket(name, *self._spacing(rate), queue))
+        late = rate.per * self._limits.headroom / 4
+        shared = SharedBucket(name, *self._spacing(rate), queue, late)
+        return _Bucket(*self._spacing(alone), shared)
 
     def _spacing(self, rate: Rate) -> tuple[float, float]:
         """Interval and slack of a bucket pacing ``rate``.
@@ -488,6 +515,7 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         One caller per own bucket at a time (its lock, taken here unless the caller
         ``own_held`` it already), so a chat's calls go in order and a chat waiting for
         its next slot never holds up other chats in the lane."""
+        booked: Turn | None = None
         async with _no_lock() if own_held else own.lock.holding(seq):
             while True:
                 await self._wait_ready(own)
@@ -496,16 +524,24 @@ class PacedRateLimiter(BaseRateLimiter[None]):
                         await self._wait_ready(lane)
                     await self._semaphore.acquire()
                     try:
-                        wait = await self._take(lane, own, endpoint, key)
+                        taken = await self._take(lane, own, endpoint, key)
                     except BaseException:
                         self._semaphore.release()
                         raise
-                    if wait is None:
+                    if taken is None or isinstance(taken, Turn):
+                        booked = taken
                         break
                     self._semaphore.release()
                 # Outside the lane: a chat waiting for its turn holds up no other chat.
-                if wait > 0:
-                    await self._sleep(wait)
+                if taken > 0:
+                    await self._sleep(taken)
+        if booked is not None:
+            # Outside the locks too: the next caller books the slot after this one.
+            try:
+                await self._wait_for(booked, lane if lane is not None else own)
+            except BaseException:
+                self._semaphore.release()
+                raise
         try:
             yield
         finally:
@@ -516,9 +552,26 @@ class PacedRateLimiter(BaseRateLimiter[None]):
 
     async def _take(
         self, lane: _Bucket | None, own: _Bucket, endpoint: str, key: tuple[str, int | str]
-    ) -> float | None:
-        """Take the call's slot in ``own`` and ``lane``: None once taken (a slot booked
-        ahead has been waited for), else seconds to wait before trying again."""
+    ) -> float | Turn | None:
+        """Take the call's slot in ``own`` and ``lane``: None once taken, a Turn booked
+        ahead (to wait for with ``_wait_for``, which gives the gate back), else seconds
+        to wait before trying again."""
+        gate = (lane if lane is not None else own).gate
+        if gate is not None:
+            await gate.acquire()
+        try:
+            taken = await self._take_now(lane, own, endpoint, key)
+        except BaseException:
+            if gate is not None:
+                gate.release()
+            raise
+        if gate is not None and not isinstance(taken, Turn):
+            gate.release()
+        return taken
+
+    async def _take_now(
+        self, lane: _Bucket | None, own: _Bucket, endpoint: str, key: tuple[str, int | str]
+    ) -> float | Turn | None:
         now = self._clock()
         # A 429 of an earlier call may have paused a bucket meanwhile.
         if own.ready_at() > now or (lane is not None and lane.ready_at() > now):
@@ -533,9 +586,31 @@ class PacedRateLimiter(BaseRateLimiter[None]):
             self._refuse(turn.wait, endpoint, key)
         if not turn.booked:
             return turn.wait
-        if turn.wait > 0:
-            await self._sleep(turn.wait)
-        return None
+        return turn if turn.wait > 0 else None
+
+    async def _wait_for(self, turn: Turn, ahead: _Bucket) -> None:
+        """Wait for the slot booked in ``ahead`` (the bucket booked ahead: the lane, or
+        the admin budget). A caller waking later than the bucket's slack after its slot
+        gives it up and books the next one: going out late would crowd the calls other
+        processes booked after it into one of Telegram's windows, which only the late
+        call can avoid (the local pacer restarts its grid at a late call for the same
+        reason)."""
+        shared = ahead.shared
+        assert shared is not None
+        try:
+            while turn.wait > 0:
+                slot = self._clock() + turn.wait
+                await self._sleep(turn.wait)
+                if self._clock() - slot <= shared.late:
+                    return
+                again = await self._shared_turn(None, ahead)
+                if again is None or not again.booked:
+                    return  # pacing alone now, or paused meanwhile: late is then harmless
+                self.stats.rebooked += 1
+                turn = again
+        finally:
+            if ahead.gate is not None:
+                ahead.gate.release()
 
     async def _shared_turn(self, lane: _Bucket | None, own: _Bucket) -> Turn | None:
         """The shared buckets' answer; None when this process paces alone."""

@@ -45,17 +45,6 @@ def chat(n: int) -> SharedBucket:
     return SharedBucket(f"chat:{n}", 1.05, 0.25, queue=False)
 
 
-@pytest.fixture
-def prefix() -> str:
-    return unique_prefix()
-
-
-@pytest.fixture
-async def client(prefix: str) -> AsyncIterator[Redis]:
-    async with redis_client(prefix) as client:
-        yield client
-
-
 # ------------------------------------------------------------- the script
 class FrozenClock:
     def __init__(self) -> None:

@@ -258,3 +258,55 @@ async def test_an_outage_seen_before_the_alert_sink_is_attached_is_alerted_then(
     await time.run([])
 
     assert [a.key for a in alerts.alerts] == [ALERT_KEY]
+
+
+async def test_a_caller_waking_too_late_for_its_booked_slot_books_the_next_one(
+    time: VirtualTime, shared: ScriptedSharedPacing
+) -> None:
+    stalls = [0.05]
+
+    async def oversleep(seconds: float) -> None:
+        # Once, a stalled process: it wakes far past the lane's slack.
+        await time.sleep(seconds + (stalls.pop() if stalls else 0.0))
+
+    limiter = PacedRateLimiter(PacingLimits(), shared=shared, clock=time.clock, sleep=oversleep)
+    api = FakeBotApi(time)
+    shared.answers["chat:42"] = [Turn(booked=True, wait=0.2)]
+    shared.answers["overall"] = [Turn(booked=True, wait=0.1)]
+
+    await time.run([send(limiter, api, 42)])
+
+    # Booked for 0.2, awake at 0.25: going then would crowd the calls booked after it.
+    assert shared.booked == [("chat:42", "overall"), ("overall", None)]
+    assert api.times() == [pytest.approx(0.35)]
+    assert limiter.stats.rebooked == 1
+
+
+async def test_a_caller_waking_within_the_slack_keeps_its_slot(
+    time: VirtualTime, shared: ScriptedSharedPacing
+) -> None:
+    async def oversleep(seconds: float) -> None:
+        await time.sleep(seconds + 0.005)  # a busy event loop: late, within the slack
+
+    limiter = PacedRateLimiter(PacingLimits(), shared=shared, clock=time.clock, sleep=oversleep)
+    api = FakeBotApi(time)
+    shared.answers["chat:42"] = [Turn(booked=True, wait=0.2)]
+
+    await time.run([send(limiter, api, 42)])
+
+    assert shared.booked == [("chat:42", "overall")]
+    assert api.times() == [pytest.approx(0.205)]
+    assert limiter.stats.rebooked == 0
+
+
+async def test_the_next_call_books_while_the_one_before_waits_for_its_slot(
+    time: VirtualTime, shared: ScriptedSharedPacing
+) -> None:
+    limiter, api = limiter_on(time, shared), FakeBotApi(time)
+    shared.answers["admin"] = [Turn(booked=True, wait=w) for w in (0.5, 0.6, 0.7)]
+
+    await time.run(request(limiter, api, "unbanChatMember", CHANNEL) for _ in range(3))
+
+    # Two of this process's calls wait for booked slots at once; the third books when
+    # the first goes out (0.5), so its slot is 0.7 after that.
+    assert api.times() == [0.5, 0.6, pytest.approx(1.2)]
