@@ -31,11 +31,12 @@ emulator, pacing together through Redis (``--redis-url``, loopback only); with
 line says the rate achieved together as a share of the limit and the 429s.
 
 Run:  .venv/bin/python -m bench.bench_telegram_pacing            (about 6 minutes)
-      .venv/bin/python bench/bench_telegram_pacing.py --quick    (under a minute: a
+      .venv/bin/python -m bench.bench_telegram_pacing --quick    (under a minute: a
       10 s channel window, 300 users, 1,000 removals, 10 s of stock removals)
       --only broadcast,private   runs a subset; --help lists every knob.
       --workers 1,3 [--alone]    processes sharing the limits through Redis (about 6
-      minutes for 1 and 3; --quick, about 1.5)
+      minutes for 1 and 3, 9 with --alone; --quick, about 1.5)
+(``-m`` from the repository root: the worker processes import this module by name.)
 Exit status 1 if our limiter misses a target.
 """
 
