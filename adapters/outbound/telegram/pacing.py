@@ -590,11 +590,11 @@ class PacedRateLimiter(BaseRateLimiter[None]):
 
     async def _wait_for(self, turn: Turn, ahead: _Bucket) -> None:
         """Wait for the slot booked in ``ahead`` (the bucket booked ahead: the lane, or
-        the admin budget). A caller waking later than the bucket's slack after its slot
-        gives it up and books the next one: going out late would crowd the calls other
-        processes booked after it into one of Telegram's windows, which only the late
-        call can avoid (the local pacer restarts its grid at a late call for the same
-        reason)."""
+        the admin budget). A caller waking more than ``SharedBucket.late`` after its
+        slot gives it up and books the next one: going out late would crowd the calls
+        booked after it (by any process) into one of Telegram's windows, which only the
+        late call can avoid (the local pacer restarts its grid at a late call for the
+        same reason). Gives the bucket's gate back."""
         shared = ahead.shared
         assert shared is not None
         try:
