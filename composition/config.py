@@ -59,6 +59,9 @@ class TelegramConfig:
     """Budget for administration calls (invite links, join approvals, removals), whose
     limits Telegram does not publish. Every new subscriber costs one invite link and
     one approval, so this caps how many payments a second are granted at once."""
+    processes: int = 1
+    """``PAYGATE_TELEGRAM_PROCESSES``: processes talking to Telegram for this bot. While
+    the shared pacing in Redis is unavailable, each keeps to this share of every limit."""
 
 
 @attrs.frozen
@@ -247,6 +250,13 @@ def _positive_int(value: str) -> int:
     return number
 
 
+def _processes(value: str) -> int:
+    count = int(value)
+    if not 1 <= count <= 100:
+        raise ValueError("out of range")
+    return count
+
+
 def _start_wait(value: str) -> float:
     seconds = float(value)
     if not 0 <= seconds <= 600:  # also refuses nan and inf
@@ -359,6 +369,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             admin_chat_id=r.parsed("PAYGATE_ADMIN_CHAT_ID", None, int, "a Telegram chat id"),
             admin_calls_per_second=r.parsed(
                 "PAYGATE_TELEGRAM_ADMIN_CALLS_PER_SECOND", 30, _positive_int, "a whole number > 0"
+            ),
+            processes=r.parsed(
+                "PAYGATE_TELEGRAM_PROCESSES", 1, _processes, "a whole number of processes in 1..100"
             ),
         ),
         nowpayments=NowPaymentsConfig(

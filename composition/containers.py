@@ -29,6 +29,7 @@ from adapters.outbound.redis.client import connect_redis
 from adapters.outbound.redis.conversations import RedisConversationStore
 from adapters.outbound.redis.nonce_store import RedisNonceStore
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
+from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
@@ -91,13 +92,29 @@ async def _http_session() -> AsyncIterator[aiohttp.ClientSession]:
         await session.close()
 
 
-async def _telegram(config: Config) -> AsyncIterator[TelegramBotClient]:
+def telegram_limiter(config: Config, redis: Redis | None) -> PacedRateLimiter:
+    """The bot's pacing. With Redis, every process books its calls in the same buckets
+    (Telegram counts per bot); without, each paces alone at the full limits."""
+    token = config.telegram.token
+    assert token is not None  # checked by require()
+    pacing = PacingLimits(
+        admin=Rate(config.telegram.admin_calls_per_second, 1.0),
+        processes=config.telegram.processes,
+    )
+    if redis is None:
+        return PacedRateLimiter(pacing)
+    # One set of buckets per bot: the token's public part, its bot id, names them.
+    bot_id = token.reveal().partition(":")[0]
+    prefix = f"paygate:pacing:{bot_id if bot_id.isdigit() else 'bot'}:"
+    return PacedRateLimiter(pacing, shared=RedisTelegramPacing(redis, prefix=prefix))
+
+
+async def _telegram(config: Config, redis: Redis | None) -> AsyncIterator[TelegramBotClient]:
     config.require("telegram")
     token = config.telegram.token
     assert token is not None  # checked by require()
-    pacing = PacingLimits(admin=Rate(config.telegram.admin_calls_per_second, 1.0))
     client = TelegramBotClient(
-        token.reveal(), api_url=config.telegram.api_url, limiter=PacedRateLimiter(pacing)
+        token.reveal(), api_url=config.telegram.api_url, limiter=telegram_limiter(config, redis)
     )
     await client.start()
     try:
@@ -124,7 +141,9 @@ def _nowpayments(session: aiohttp.ClientSession, config: Config) -> NowPaymentsG
     )
 
 
-def _alerts(config: Config, clock: Clock, messenger: Messenger) -> AlertService:
+def _alerts(
+    config: Config, clock: Clock, messenger: Messenger, telegram: TelegramBotClient
+) -> AlertService:
     """Every alert to the log; warnings and worse to the admin chat when one is set."""
     routes = [AlertRoute(LogAlertSink())]
     if config.telegram.admin_chat_id is not None:
@@ -134,7 +153,10 @@ def _alerts(config: Config, clock: Clock, messenger: Messenger) -> AlertService:
                 Severity.WARNING,
             )
         )
-    return AlertService(routes, clock)
+    service = AlertService(routes, clock)
+    # The pacing is built before the alerts, which send through it (the admin chat).
+    telegram.limiter.report_outages_to(service)
+    return service
 
 
 async def _redis(config: Config) -> AsyncIterator[Redis | None]:
@@ -219,7 +241,8 @@ class Infrastructure(containers.DeclarativeContainer):
     http_session = providers.Resource(_http_session)
     gateway = providers.Singleton(_nowpayments, http_session, config)
 
-    telegram = providers.Resource(_telegram, config)
+    redis = providers.Resource(_redis, config)
+    telegram = providers.Resource(_telegram, config, redis)
     messenger = providers.Singleton(
         with_faults_messenger, providers.Singleton(TelegramMessenger, telegram), faults
     )
@@ -228,8 +251,7 @@ class Infrastructure(containers.DeclarativeContainer):
     )
     bot_username = providers.Callable(_bot_username, config, telegram)
 
-    alerts = providers.Singleton(_alerts, config, clock, messenger)
-    redis = providers.Resource(_redis, config)
+    alerts = providers.Singleton(_alerts, config, clock, messenger, telegram)
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
     conversations = providers.Singleton(_conversations, redis, engine, clock)

@@ -171,7 +171,11 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "run the background workers: outbox, expiry, broadcasts, reconciliation, rights",
         "Dispatch queued Telegram effects, send reminders and remove expired members, keep "
         "offers posted, reconcile payments and re-check the bot's rights in registered "
-        "chats (resuming or pausing sales). Any number of workers may run at once.",
+        "chats (resuming or pausing sales). Any number of workers may run at once; with "
+        "PAYGATE_REDIS_URL they keep to Telegram's limits together (set "
+        "PAYGATE_TELEGRAM_PROCESSES to how many processes talk to Telegram). Queued "
+        "removals, reminders and join answers are checked against the subscription "
+        "when they go out.",
     )
     register(
         command(

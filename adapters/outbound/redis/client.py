@@ -26,6 +26,7 @@ __all__ = [
     "DEFAULT_TIMEOUT_SECONDS",
     "RedisProbe",
     "connect_redis",
+    "lua_now",
     "redis_breaker",
     "translated",
 ]
@@ -66,6 +67,18 @@ def redis_breaker(
         half_open_max_calls=1,
         call_timeout=timeout * 4,
     )
+
+
+def lua_now(arg: int) -> str:
+    """Lua that sets ``now``, in microseconds: ``ARGV[arg]`` where a test gave a time,
+    else Redis's own ``TIME``, so processes whose clocks disagree share one clock."""
+    return f"""
+local now = tonumber(ARGV[{arg}])
+if now == nil then
+  local clock = redis.call('TIME')
+  now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+end
+"""
 
 
 @contextmanager

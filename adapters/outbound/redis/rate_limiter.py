@@ -24,23 +24,20 @@ from fractions import Fraction
 from redis.asyncio import Redis
 
 from adapters.outbound.breaker import CircuitBreaker
-from adapters.outbound.redis.client import guarded, redis_breaker
+from adapters.outbound.redis.client import guarded, lua_now, redis_breaker
 from core.ports.security import RateDecision
 
 __all__ = ["BUCKET_LUA", "DEFAULT_PREFIX", "RedisRateLimiter"]
 
 DEFAULT_PREFIX = "paygate:rate:"
 
-BUCKET_LUA = """
+BUCKET_LUA = (
+    lua_now(5)
+    + """
 local capacity = tonumber(ARGV[1])
 local per_second = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])
 local ttl_ms = tonumber(ARGV[4])
-local now = tonumber(ARGV[5])
-if now == nil then
-  local clock = redis.call('TIME')
-  now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
-end
 local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
 local tokens = tonumber(state[1])
 local at = tonumber(state[2])
@@ -68,6 +65,7 @@ if cost > 0 then
 end
 return {allowed, math.floor(tokens), retry_us}
 """
+)
 
 
 class RedisRateLimiter:

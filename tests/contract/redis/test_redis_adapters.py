@@ -19,21 +19,9 @@ from adapters.outbound.redis import (
     connect_redis,
 )
 from core.ports.errors import Unavailable
-from tests.contract.backends_redis import redis_client, unique_prefix
 from tests.services import REDIS_URL
 
 pytestmark = pytest.mark.redis
-
-
-@pytest.fixture
-def prefix() -> str:
-    return unique_prefix()
-
-
-@pytest.fixture
-async def client(prefix: str) -> AsyncIterator[Redis]:
-    async with redis_client(prefix) as client:
-        yield client
 
 
 @pytest.fixture

@@ -55,6 +55,9 @@ def test_defaults_are_the_embedded_development_setup() -> None:
         ("PAYGATE_DB_START_WAIT_SECONDS", "601"),
         ("PAYGATE_DB_START_WAIT_SECONDS", "nan"),
         ("PAYGATE_DB_START_WAIT_SECONDS", "soon"),
+        ("PAYGATE_TELEGRAM_PROCESSES", "0"),
+        ("PAYGATE_TELEGRAM_PROCESSES", "three"),
+        ("PAYGATE_TELEGRAM_PROCESSES", "101"),
     ],
 )
 def test_a_malformed_setting_names_its_variable(name: str, value: str) -> None:
@@ -127,6 +130,12 @@ def test_the_database_pool_holds_five_connections_unless_paygate_db_pool_size_sa
     assert load(PAYGATE_DB_POOL_SIZE="1").db_pool_size == 1
     assert load(PAYGATE_DB_POOL_SIZE="100").db_pool_size == 100
     assert load(PAYGATE_DB_POOL_SIZE="20").masked()["db_pool_size"] == "20"
+
+
+def test_telegram_is_paced_as_one_process_unless_paygate_telegram_processes_says() -> None:
+    assert load().telegram.processes == 1
+    assert load(PAYGATE_TELEGRAM_PROCESSES="3").telegram.processes == 3
+    assert load(PAYGATE_TELEGRAM_PROCESSES="3").masked()["telegram.processes"] == "3"
 
 
 @pytest.mark.parametrize(
