@@ -32,6 +32,7 @@ from composition.demo import (
     DONOR,
     OPEN_CHAT,
     OWNER,
+    REFUNDED,
     STRANGER,
     SUBSCRIBER,
     Demo,
@@ -42,7 +43,7 @@ from composition.demo import (
 )
 from core.domain.audit import verify_chain
 from core.domain.money import Money
-from core.domain.subscription import SubscriptionStatus
+from core.domain.subscription import Subscription, SubscriptionStatus
 from core.ports.repositories import UnitOfWorkFactory
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
 from sandbox.telegram.server import TelegramEmulator
@@ -198,8 +199,12 @@ async def assert_the_database_holds_the_journey(db: UnitOfWorkFactory) -> None:
         donations = await tx.donations.for_channel(channel.id)
         chain = await tx.audit.all()
         pending = await tx.outbox.pending_count()
-    [subscription] = subscriptions
-    assert (subscription.user_id, subscription.tier) == (SUBSCRIBER, 1)
+    by_user: dict[int, Subscription] = {s.user_id: s for s in subscriptions}
+    assert sorted(by_user) == [SUBSCRIBER, REFUNDED]
+    # Rob's only payment was refunded: nothing paid is left.
+    assert by_user[REFUNDED].status is SubscriptionStatus.REVOKED
+    subscription = by_user[SUBSCRIBER]
+    assert subscription.tier == 1
     # Renewed while still active: one term of 30 + 30 days from the first payment,
     # not a second term started at the renewal; then expired by the sweep.
     assert subscription.expires_at - subscription.starts_at == timedelta(days=60)
@@ -208,7 +213,8 @@ async def assert_the_database_holds_the_journey(db: UnitOfWorkFactory) -> None:
     assert [(d.user_id, d.amount) for d in donations] == [(DONOR, Money(Decimal(5), "USD"))]
     assert verify_chain(chain), "the audit chain is broken"
     actions = [e.action for e in chain]
-    assert actions.count("join.approved") == 1
+    assert actions.count("subscription.refunded") == 1
+    assert actions.count("join.approved") == 2
     assert actions.count("join.declined") == 1
     assert pending == 0, "effects were left in the outbox"
 
@@ -221,6 +227,7 @@ def assert_the_emulators_saw_the_journey(
     assert len(containing(owner, "New subscription in Alpha Signals: user 2001, 30 days")) == 1
     assert len(containing(owner, "Renewal in Alpha Signals: user 2001, 30 days")) == 1
     assert len(containing(owner, "Donation to Alpha Signals: user 2003 gave 5 USD")) == 1
+    assert len(containing(owner, "Refund in Alpha Signals: user 2004, 10 USD")) == 1
 
     sam = bot_texts(telegram, SUBSCRIBER)
     # Each reminder and notice once, however many sweeps ran while time jumped.
@@ -231,17 +238,27 @@ def assert_the_emulators_saw_the_journey(
     assert containing(bot_texts(telegram, STRANGER), "no active subscription in your name")
     assert containing(bot_texts(telegram, DONOR), "Thank you! Your donation of 5 USD")
 
-    assert successful(telegram, "approveChatJoinRequest") == [(CLOSED_CHAT, SUBSCRIBER)]
+    rob = bot_texts(telegram, REFUNDED)
+    assert len(containing(rob, "was refunded")) == 1
+
+    assert successful(telegram, "approveChatJoinRequest") == [
+        (CLOSED_CHAT, SUBSCRIBER),
+        (CLOSED_CHAT, REFUNDED),
+    ]
     assert successful(telegram, "declineChatJoinRequest") == [(CLOSED_CHAT, STRANGER)]
-    assert successful(telegram, "unbanChatMember") == [(CLOSED_CHAT, SUBSCRIBER)]
+    assert successful(telegram, "unbanChatMember") == [
+        (CLOSED_CHAT, SUBSCRIBER),
+        (CLOSED_CHAT, REFUNDED),
+    ]
     assert telegram.status_of(CLOSED_CHAT, SUBSCRIBER) == "left"
+    assert telegram.status_of(CLOSED_CHAT, REFUNDED) == "left"
     assert telegram.status_of(CLOSED_CHAT, STRANGER) == "left"
 
-    # Three payments (subscription, renewal, donation); the renewal's IPNs were all
-    # lost, and reconciliation found it by its invoice. Every IPN sent was accepted
-    # by the web process at the public URL.
-    assert len(payments.payments) == 3
-    assert len({d.payment_id for d in payments.deliveries}) == 2
+    # Four payments (subscription, renewal, donation, and one refunded later); the
+    # renewal's IPNs were all lost, and reconciliation found it by its invoice. Every
+    # IPN sent was accepted by the web process at the public URL.
+    assert len(payments.payments) == 4
+    assert len({d.payment_id for d in payments.deliveries}) == 3
     assert {(d.url, d.response_status) for d in payments.deliveries} == {
         (f"{public_url}/webhooks/nowpayments", 200)
     }
