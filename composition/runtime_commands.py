@@ -149,6 +149,8 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "run the HTTP server only: webhooks, health, metrics",
         "Serve POST /webhooks/nowpayments, POST /webhooks/telegram, /healthz, /readyz and "
         "/metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT. Run as many as you like. "
+        "Connections are capped and timed out (PAYGATE_HTTP_MAX_CONNECTIONS, "
+        "PAYGATE_HTTP_*_TIMEOUT_SECONDS, PAYGATE_HTTP_KEEPALIVE_SECONDS; see .env.example). "
         "A payment the provider reports refunded takes back the time it bought (the "
         "member is removed when no paid time is left; subscriber and owner are told); a "
         "partly paid one tells the payer what is missing and where to send it.",

@@ -22,6 +22,7 @@ import attrs
 from aiohttp import web
 
 from adapters.inbound.http.allowlist import allowlist_middleware
+from adapters.inbound.http.body import BODY_TIMEOUT
 from adapters.inbound.http.client_ip import IPNetwork, TrustedProxies, client_ip_middleware
 from adapters.inbound.http.errors import error_middleware
 from adapters.inbound.http.health import Health, Probe
@@ -122,6 +123,8 @@ class HttpSettings:
     """Payment notifications applied in one unit of work at most (1: one by one)."""
     ipn_writers: int = MAX_WRITERS
     """Batches of payment notifications written at once."""
+    body_timeout: float | None = None
+    """Seconds a request body may take to arrive (408 after); None: no limit."""
 
 
 _PROVIDER_NAME = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,31}\Z")
@@ -185,6 +188,8 @@ def build_app(deps: HttpDeps) -> web.Application:
         ),
     )
     app[HTTP_DEPS] = deps
+    if settings.body_timeout is not None:
+        app[BODY_TIMEOUT] = settings.body_timeout
     app.on_response_prepare.append(strip_server_header)
     hide_server_software()
 
