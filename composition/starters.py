@@ -67,6 +67,7 @@ async def start_http(process: Process) -> None:
         # rule) takes the process out of rotation instead of letting it serve on.
         "schema": functools.partial(check_schema_revision, services.engine),
     }
+    degradable: dict[str, Probe] = {}
     if redis is not None:
         shared_client = redis
 
@@ -74,7 +75,8 @@ async def start_http(process: Process) -> None:
             return RedisRateLimiter(shared_client, capacity, per_second)
 
         shared = shared_limiter
-        readiness["redis"] = RedisProbe(redis)
+        # Webhooks fall back to per-process rate limits without it: degraded, not down.
+        degradable["redis"] = RedisProbe(redis)
 
     jobs = job_loops(process)
     metrics = HttpMetrics()
@@ -103,6 +105,7 @@ async def start_http(process: Process) -> None:
         metrics=metrics,
         telegram=telegram,
         readiness=readiness,
+        degradable=degradable,
         signing_keys=SigningKeys(config.job_signing_keys),
         extra_routes=job_routes(JobsEndpoint(run_job, jobs.names)),
     )

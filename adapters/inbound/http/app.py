@@ -146,6 +146,9 @@ class HttpDeps:
     """None: no Telegram webhook route (the bot polls)."""
     signing_keys: SigningKeys = attrs.field(factory=SigningKeys)
     readiness: Mapping[str, Probe] = attrs.field(factory=dict)
+    degradable: Mapping[str, Probe] = attrs.field(factory=dict)
+    """Probed like ``readiness``, but a failure only reports the process degraded:
+    it still takes its traffic without them (see ``health``)."""
     metrics: HttpMetrics = attrs.field(factory=HttpMetrics)
     extra_routes: Sequence[Route] = ()
     """More routes under the same middlewares (the jobs and admin API of later work)."""
@@ -193,7 +196,7 @@ def build_app(deps: HttpDeps) -> web.Application:
     app.on_response_prepare.append(strip_server_header)
     hide_server_software()
 
-    health = Health(deps.readiness, settings.readiness_timeout)
+    health = Health(deps.readiness, settings.readiness_timeout, deps.degradable, metrics)
     probe = RoutePolicy(RouteClass.PROBE)
     routes = [
         Route("GET", "/healthz", health.live, "healthz", probe),

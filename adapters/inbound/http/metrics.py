@@ -82,6 +82,12 @@ class HttpMetrics:
             "Client connections the HTTP server holds now",
             registry=r,
         )
+        self.dependency_up = Gauge(
+            "paygate_dependency_up",
+            "1 if the dependency answered the latest readiness check, else 0",
+            ["name"],
+            registry=r,
+        )
         self.connections_refused = Counter(
             "paygate_http_connections_refused",
             "Client connections closed at once by a connection cap",
