@@ -27,6 +27,7 @@ from adapters.inbound.http.connections import (
 from adapters.inbound.http.health import Probe, unit_of_work_probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
+from adapters.inbound.http.protocol import edge_protocol, malformed_log
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
 from adapters.inbound.http.signed_requests import SigningKeys
 from adapters.inbound.http.telegram import TelegramWebhook
@@ -109,18 +110,20 @@ async def start_http(process: Process) -> None:
         signing_keys=SigningKeys(config.job_signing_keys),
         extra_routes=job_routes(JobsEndpoint(run_job, jobs.names)),
     )
-    runner = web.AppRunner(
-        build_app(deps),
+    runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
+    await runner.setup()
+    assert runner.server is not None
+    protocol = edge_protocol(
+        runner.server,
+        HttpEnvironment(config.environment.value),
+        malformed_log(),
         access_log=None,
-        shutdown_timeout=10.0,
         keepalive_timeout=limits.keepalive_timeout,
         # A body its route did not read is drained this long at most, then cut.
         lingering_time=limits.body_timeout,
     )
-    await runner.setup()
-    assert runner.server is not None
     guard = ConnectionGuard(
-        runner.server,
+        protocol,
         limits,
         # Webhooks arrive from the providers' published addresses, or through our proxies.
         reserved_for=(*config.trusted_proxies, *NOWPAYMENTS_SENDERS, *TELEGRAM_SENDERS),

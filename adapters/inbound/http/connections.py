@@ -35,8 +35,9 @@ from adapters.inbound.http.metrics import HttpMetrics
 __all__ = [
     "ConnectionGuard",
     "ConnectionLimits",
-    "RefusalLog",
+    "PacedLog",
     "fit_to_descriptors",
+    "refusal_log",
 ]
 
 logger = logging.getLogger(__name__)
@@ -83,24 +84,34 @@ def fit_to_descriptors(limits: ConnectionLimits, descriptors: int) -> Connection
     return attrs.evolve(limits, max_connections=total, reserved=min(limits.reserved, total // 10))
 
 
-class RefusalLog:
-    """One warning per interval at most: the first refusal after a quiet spell at once,
-    the ones after it counted and summed up when the interval ends."""
+class PacedLog:
+    """One warning per interval at most, for events a client can cause at will: the
+    first after a quiet spell at once, the ones after it counted by kind (a bounded
+    set, never client text) and summed up when the interval ends."""
 
-    def __init__(self, interval: float = 10.0, now: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        first: str,
+        more: str,
+        interval: float = 10.0,
+        now: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._first = first
+        self._more = more
         self._interval = interval
         self._now = now
         self._counts: Counter[str] = Counter()
         self._quiet_until = 0.0
         self._flush: asyncio.TimerHandle | None = None
 
-    def refused(self, reason: str, peer: str) -> None:
+    def note(self, kind: str, *args: object) -> None:
+        """``args`` fill the first message; ``kind`` is what the summary counts."""
         now = self._now()
         if now >= self._quiet_until and not self._counts:
-            logger.warning("refused a connection from %s: %s", peer, reason)
+            logger.warning(self._first, *args)
             self._quiet_until = now + self._interval
             return
-        self._counts[reason] += 1
+        self._counts[kind] += 1
         if self._flush is None:
             delay = max(0.0, self._quiet_until - now)
             self._flush = asyncio.get_running_loop().call_later(delay, self.flush)
@@ -108,15 +119,19 @@ class RefusalLog:
     def flush(self) -> None:
         self._flush = None
         if self._counts:
-            summary = ", ".join(f"{n} {reason}" for reason, n in sorted(self._counts.items()))
-            logger.warning(
-                "refused %d more connections in the last %g s (%s)",
-                self._counts.total(),
-                self._interval,
-                summary,
-            )
+            summary = ", ".join(f"{n} {kind}" for kind, n in sorted(self._counts.items()))
+            logger.warning(self._more, self._counts.total(), self._interval, summary)
             self._counts.clear()
             self._quiet_until = self._now() + self._interval
+
+
+def refusal_log(interval: float = 10.0, now: Callable[[], float] = time.monotonic) -> PacedLog:
+    return PacedLog(
+        "refused a connection from %s: %s",
+        "refused %d more connections in the last %g s (%s)",
+        interval,
+        now,
+    )
 
 
 ProtocolFactory = Callable[[], asyncio.Protocol]
@@ -133,13 +148,13 @@ class ConnectionGuard:
         limits: ConnectionLimits,
         reserved_for: Iterable[IPNetwork] = (),
         metrics: HttpMetrics | None = None,
-        refusals: RefusalLog | None = None,
+        refusals: PacedLog | None = None,
     ) -> None:
         self._serve = serve
         self.limits = limits
         self._reserved_for = tuple(reserved_for)
         self._metrics = metrics
-        self._refusals = refusals if refusals is not None else RefusalLog()
+        self._refusals = refusals if refusals is not None else refusal_log()
         self._by_client: Counter[str] = Counter()
         self.open = 0
 
@@ -169,7 +184,7 @@ class ConnectionGuard:
             reason, why = refusal
             if self._metrics is not None:
                 self._metrics.connections_refused.labels(reason).inc()
-            self._refusals.refused(why, key)
+            self._refusals.note(reason, key, why)
             return key, why
         self.open += 1
         self._by_client[key] += 1

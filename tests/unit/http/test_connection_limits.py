@@ -14,8 +14,8 @@ from adapters.inbound.http.connections import (
     DESCRIPTOR_HEADROOM,
     ConnectionGuard,
     ConnectionLimits,
-    RefusalLog,
     fit_to_descriptors,
+    refusal_log,
 )
 from adapters.inbound.http.metrics import HttpMetrics
 
@@ -37,9 +37,9 @@ async def test_a_flood_of_refusals_is_logged_once_and_summed_up_once_per_interva
 ) -> None:
     caplog.set_level(logging.WARNING)
     ticks = Ticks()
-    log = RefusalLog(interval=0.05, now=ticks)
+    log = refusal_log(interval=0.05, now=ticks)
     for _ in range(1000):
-        log.refused("too many", "203.0.113.9")
+        log.note("too many", "203.0.113.9", "too many")
     ticks.now = 0.05
     await asyncio.sleep(0.1)
     assert refusal_lines(caplog) == [
@@ -51,7 +51,7 @@ async def test_a_flood_of_refusals_is_logged_once_and_summed_up_once_per_interva
 def guard(limits: ConnectionLimits, reserved_for: str = "") -> ConnectionGuard:
     networks = [ipaddress.ip_network(reserved_for)] if reserved_for else []
     return ConnectionGuard(
-        asyncio.Protocol, limits, networks, HttpMetrics(), RefusalLog(now=Ticks())
+        asyncio.Protocol, limits, networks, HttpMetrics(), refusal_log(now=Ticks())
     )
 
 
