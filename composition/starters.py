@@ -41,6 +41,8 @@ from core.ports.security import RateLimiter
 
 logger = logging.getLogger("paygate")
 
+LINGER_SECONDS = 2.0
+
 
 async def start_http(process: Process) -> None:
     """Serve webhooks, health and metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT."""
@@ -119,8 +121,9 @@ async def start_http(process: Process) -> None:
         malformed_log(),
         access_log=None,
         keepalive_timeout=limits.keepalive_timeout,
-        # A body its route did not read is drained this long at most, then cut.
-        lingering_time=limits.body_timeout,
+        # A body left unread (a 408, a 413) is drained this long at most, then cut:
+        # enough for a sender to get the answer, too short to hold the connection.
+        lingering_time=min(limits.body_timeout, LINGER_SECONDS),
     )
     guard = ConnectionGuard(
         protocol,

@@ -104,7 +104,8 @@ class LoneWeb:
 
 @asynccontextmanager
 async def lone_web(directory: Path, env: Mapping[str, str] | None = None) -> AsyncIterator[LoneWeb]:
-    """A migrated SQLite database and one ``paygate web`` on it, started and stopped."""
+    """A migrated SQLite database and one ``paygate web`` on it, started, and stopped
+    with SIGTERM (exit status 0) after the test; killed if the test fails."""
     async with open_emulators(directory / "edge.db") as emulated:
         settings = {**emulated.env, **(env or {})}
         config = load_config(settings, dotenv=directory / "none.env")
@@ -113,7 +114,6 @@ async def lone_web(directory: Path, env: Mapping[str, str] | None = None) -> Asy
             process = fleet.add("web", "web", settings)
             process.start()
             await process.wait_started()
-            try:
-                yield LoneWeb(process, emulated.port, config.keyring)
-            finally:
-                await fleet.stop_all()
+            yield LoneWeb(process, emulated.port, config.keyring)
+            codes = await fleet.stop_all()
+            assert codes == {"web": 0}, process.tail()
