@@ -61,6 +61,7 @@ async def test_signed_ipns_are_answered_in_time_while_hundreds_of_slow_sockets_a
         resource.prlimit(web.process.pid, resource.RLIMIT_NOFILE, (FILE_LIMIT, hard))
         port, tally = web.port, Tally()
         kinds = (Kind.IDLE, Kind.HEADERS, Kind.BODY)
+        began = time.monotonic()
         attack = [
             asyncio.create_task(
                 keep_holding(kinds[slot % 3], port, source, 1.0, ATTACK_SECONDS, tally)
@@ -79,6 +80,7 @@ async def test_signed_ipns_are_answered_in_time_while_hundreds_of_slow_sockets_a
             await asyncio.sleep(0.5)
         await asyncio.gather(*attack)
         log = web.process.current_log()
+        elapsed = time.monotonic() - began
 
     outcomes = tally.by_outcome()
     latencies = sorted(seconds for _, seconds in ipns)
@@ -104,7 +106,8 @@ async def test_signed_ipns_are_answered_in_time_while_hundreds_of_slow_sockets_a
     refusal_lines = [
         line for line in log.splitlines() if "refused" in line and "connection" in line
     ]
-    assert 1 <= len(refusal_lines) <= 2, refusal_lines
+    # The first refusal at once, then one summary per 10 s of refusals at most.
+    assert 1 <= len(refusal_lines) <= 2 + int(elapsed // 10), refusal_lines
     assert "Traceback" not in log
 
 
