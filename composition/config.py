@@ -110,6 +110,21 @@ class Config:
     rights (paused channels each time, selling ones every 15th time)."""
     sellers: tuple[int, ...] = ()
     """``PAYGATE_SELLERS``: Telegram user ids that may own channels; empty, anyone may."""
+    http_header_timeout: float = 10.0
+    """``PAYGATE_HTTP_HEADER_TIMEOUT_SECONDS``: a new connection's first request head
+    must be complete within this, or the connection is closed."""
+    http_body_timeout: float = 15.0
+    """``PAYGATE_HTTP_BODY_TIMEOUT_SECONDS``: a request body must arrive within this (408)."""
+    http_keepalive_timeout: float = 15.0
+    """``PAYGATE_HTTP_KEEPALIVE_SECONDS``: a connection with no complete request within
+    this, idle or trickling, is closed."""
+    http_max_connections: int = 1000
+    """``PAYGATE_HTTP_MAX_CONNECTIONS``: client connections held at once, at most."""
+    http_max_connections_per_client: int = 64
+    """``PAYGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT``: from one address (IPv6: one /64)."""
+    http_reserved_connections: int = 100
+    """``PAYGATE_HTTP_RESERVED_CONNECTIONS``: of the most, those only webhook senders
+    (trusted proxies, the providers' published addresses) may take."""
     clock_offset_file: Path | None = None
     faults: tuple[FaultRule, ...] = ()
     """Crash tests only (``PAYGATE_FAULTS``): where this process kills itself."""
@@ -289,6 +304,20 @@ def _rights_check_every(value: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _timeout_seconds(value: str) -> float:
+    seconds = float(value)
+    if not 0 < seconds <= 3600:  # also refuses nan and inf
+        raise ValueError("out of range")
+    return seconds
+
+
+def _connections(value: str) -> int:
+    number = int(value)
+    if not 1 <= number <= 1_000_000:
+        raise ValueError("out of range")
+    return number
+
+
 def _user_ids(value: str) -> tuple[int, ...]:
     users = tuple(sorted({int(part) for part in value.split(",") if part.strip()}))
     if any(user <= 0 for user in users):
@@ -433,6 +462,30 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         sellers=r.parsed(
             "PAYGATE_SELLERS", (), _user_ids, "comma-separated Telegram user ids such as 1001,1002"
         ),
+        http_header_timeout=r.parsed(
+            "PAYGATE_HTTP_HEADER_TIMEOUT_SECONDS", 10.0, _timeout_seconds, "seconds in (0, 3600]"
+        ),
+        http_body_timeout=r.parsed(
+            "PAYGATE_HTTP_BODY_TIMEOUT_SECONDS", 15.0, _timeout_seconds, "seconds in (0, 3600]"
+        ),
+        http_keepalive_timeout=r.parsed(
+            "PAYGATE_HTTP_KEEPALIVE_SECONDS", 15.0, _timeout_seconds, "seconds in (0, 3600]"
+        ),
+        http_max_connections=r.parsed(
+            "PAYGATE_HTTP_MAX_CONNECTIONS", 1000, _connections, "a whole number in 1..1000000"
+        ),
+        http_max_connections_per_client=r.parsed(
+            "PAYGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT",
+            64,
+            _connections,
+            "a whole number in 1..1000000",
+        ),
+        http_reserved_connections=r.parsed(
+            "PAYGATE_HTTP_RESERVED_CONNECTIONS",
+            100,
+            int,
+            "a whole number below PAYGATE_HTTP_MAX_CONNECTIONS",
+        ),
         clock_offset_file=r.parsed("PAYGATE_CLOCK_OFFSET_FILE", None, Path, "a file path"),
         faults=r.parsed(
             "PAYGATE_FAULTS",
@@ -441,6 +494,11 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "comma-separated point:probability or point@n rules, points: " + ", ".join(FaultPoint),
         ),
     )
+    if not 0 <= config.http_reserved_connections < config.http_max_connections:
+        raise ConfigError(
+            "PAYGATE_HTTP_RESERVED_CONNECTIONS must be a whole number in 0.."
+            f"{config.http_max_connections - 1} (below PAYGATE_HTTP_MAX_CONNECTIONS)"
+        )
     config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
     try:

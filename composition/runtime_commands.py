@@ -151,6 +151,8 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "/metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT. Run as many as you like. "
         "Behind a reverse proxy, set PAYGATE_TRUSTED_PROXIES to its network, or every "
         "client shares the proxy's rate-limit bucket. "
+        "Connections are capped and timed out (PAYGATE_HTTP_MAX_CONNECTIONS, "
+        "PAYGATE_HTTP_*_TIMEOUT_SECONDS, PAYGATE_HTTP_KEEPALIVE_SECONDS; see .env.example). "
         "A payment the provider reports refunded takes back the time it bought (the "
         "member is removed when no paid time is left; subscriber and owner are told); a "
         "partly paid one tells the payer what is missing and where to send it.",

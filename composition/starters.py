@@ -3,11 +3,14 @@ bot (by webhook through the HTTP server, or by long polling)."""
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import resource
 
 from aiohttp import web
 
+from adapters.inbound.http.allowlist import NOWPAYMENTS_SENDERS, TELEGRAM_SENDERS
 from adapters.inbound.http.app import (
     HttpDeps,
     HttpSettings,
@@ -16,8 +19,15 @@ from adapters.inbound.http.app import (
     rate_rules,
 )
 from adapters.inbound.http.client_ip import TrustedProxies
+from adapters.inbound.http.connections import (
+    ConnectionGuard,
+    ConnectionLimits,
+    fit_to_descriptors,
+)
 from adapters.inbound.http.health import Probe, unit_of_work_probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
+from adapters.inbound.http.metrics import HttpMetrics
+from adapters.inbound.http.protocol import edge_protocol, malformed_log
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
 from adapters.inbound.http.signed_requests import SigningKeys
 from adapters.inbound.http.telegram import TelegramWebhook
@@ -30,6 +40,8 @@ from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
 
 logger = logging.getLogger("paygate")
+
+LINGER_SECONDS = 2.0
 
 
 async def start_http(process: Process) -> None:
@@ -58,6 +70,7 @@ async def start_http(process: Process) -> None:
         # rule) takes the process out of rotation instead of letting it serve on.
         "schema": functools.partial(check_schema_revision, services.engine),
     }
+    degradable: dict[str, Probe] = {}
     if redis is not None:
         shared_client = redis
 
@@ -65,9 +78,12 @@ async def start_http(process: Process) -> None:
             return RedisRateLimiter(shared_client, capacity, per_second)
 
         shared = shared_limiter
-        readiness["redis"] = RedisProbe(redis)
+        # Webhooks fall back to per-process rate limits without it: degraded, not down.
+        degradable["redis"] = RedisProbe(redis)
 
     jobs = job_loops(process)
+    metrics = HttpMetrics()
+    limits = _connection_limits(process)
 
     async def run_job(name: str, key_id: str) -> object:
         async with services.uow() as tx:
@@ -87,22 +103,81 @@ async def start_http(process: Process) -> None:
         settings=HttpSettings(
             environment=HttpEnvironment(config.environment.value),
             trusted_proxies=TrustedProxies(config.trusted_proxies),
+            body_timeout=limits.body_timeout,
         ),
+        metrics=metrics,
         telegram=telegram,
         readiness=readiness,
+        degradable=degradable,
         signing_keys=SigningKeys(config.job_signing_keys),
         extra_routes=job_routes(JobsEndpoint(run_job, jobs.names)),
     )
     runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
     await runner.setup()
-    site = web.TCPSite(runner, config.http_host, config.http_port)
-    await site.start()
-    logger.info("HTTP listening on %s:%s", config.http_host, config.http_port)
-    process.on_cleanup(runner.cleanup)
+    assert runner.server is not None
+    protocol = edge_protocol(
+        runner.server,
+        HttpEnvironment(config.environment.value),
+        malformed_log(),
+        access_log=None,
+        keepalive_timeout=limits.keepalive_timeout,
+        # A body left unread (a 408, a 413) is drained this long at most, then cut:
+        # enough for a sender to get the answer, too short to hold the connection.
+        lingering_time=min(limits.body_timeout, LINGER_SECONDS),
+    )
+    guard = ConnectionGuard(
+        protocol,
+        limits,
+        # Webhooks arrive from the providers' published addresses, or through our proxies.
+        reserved_for=(*config.trusted_proxies, *NOWPAYMENTS_SENDERS, *TELEGRAM_SENDERS),
+        metrics=metrics,
+    )
+    listener = await asyncio.get_running_loop().create_server(
+        guard, config.http_host, config.http_port, reuse_address=True
+    )
+    logger.info(
+        "HTTP listening on %s:%s (at most %d connections, %d per client)",
+        config.http_host,
+        config.http_port,
+        limits.max_connections,
+        limits.max_per_client,
+    )
+
+    async def stop_http() -> None:
+        listener.close()  # no new connections; the runner ends the open ones
+        await runner.cleanup()
+        await listener.wait_closed()
+
+    process.on_cleanup(stop_http)
     if telegram is not None:
         from composition.bot import set_webhook
 
         await set_webhook(process)
+
+
+def _connection_limits(process: Process) -> ConnectionLimits:
+    config = process.config
+    wanted = ConnectionLimits(
+        max_connections=config.http_max_connections,
+        max_per_client=config.http_max_connections_per_client,
+        reserved=config.http_reserved_connections,
+        header_timeout=config.http_header_timeout,
+        body_timeout=config.http_body_timeout,
+        keepalive_timeout=config.http_keepalive_timeout,
+    )
+    descriptors, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if descriptors == resource.RLIM_INFINITY:
+        return wanted
+    limits = fit_to_descriptors(wanted, descriptors)
+    if limits != wanted:
+        logger.warning(
+            "PAYGATE_HTTP_MAX_CONNECTIONS=%d does not fit this process's file limit (%d); "
+            "serving at most %d connections (raise the limit with ulimit -n or LimitNOFILE)",
+            wanted.max_connections,
+            descriptors,
+            limits.max_connections,
+        )
+    return limits
 
 
 async def start_bot(process: Process) -> None:

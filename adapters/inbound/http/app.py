@@ -22,6 +22,7 @@ import attrs
 from aiohttp import web
 
 from adapters.inbound.http.allowlist import allowlist_middleware
+from adapters.inbound.http.body import BODY_TIMEOUT
 from adapters.inbound.http.client_ip import IPNetwork, TrustedProxies, client_ip_middleware
 from adapters.inbound.http.errors import error_middleware
 from adapters.inbound.http.health import Health, Probe
@@ -124,6 +125,8 @@ class HttpSettings:
     """Payment notifications applied in one unit of work at most (1: one by one)."""
     ipn_writers: int = MAX_WRITERS
     """Batches of payment notifications written at once."""
+    body_timeout: float | None = None
+    """Seconds a request body may take to arrive (408 after); None: no limit."""
 
 
 _PROVIDER_NAME = re.compile(r"\A[a-z0-9][a-z0-9_-]{0,31}\Z")
@@ -145,6 +148,9 @@ class HttpDeps:
     """None: no Telegram webhook route (the bot polls)."""
     signing_keys: SigningKeys = attrs.field(factory=SigningKeys)
     readiness: Mapping[str, Probe] = attrs.field(factory=dict)
+    degradable: Mapping[str, Probe] = attrs.field(factory=dict)
+    """Probed like ``readiness``, but a failure only reports the process degraded:
+    it still takes its traffic without them (see ``health``)."""
     metrics: HttpMetrics = attrs.field(factory=HttpMetrics)
     extra_routes: Sequence[Route] = ()
     """More routes under the same middlewares (the jobs and admin API of later work)."""
@@ -190,10 +196,12 @@ def build_app(deps: HttpDeps) -> web.Application:
         ),
     )
     app[HTTP_DEPS] = deps
+    if settings.body_timeout is not None:
+        app[BODY_TIMEOUT] = settings.body_timeout
     app.on_response_prepare.append(strip_server_header)
     hide_server_software()
 
-    health = Health(deps.readiness, settings.readiness_timeout)
+    health = Health(deps.readiness, settings.readiness_timeout, deps.degradable, metrics)
     probe = RoutePolicy(RouteClass.PROBE)
     routes = [
         Route("GET", "/healthz", health.live, "healthz", probe),

@@ -4,17 +4,25 @@ aiohttp's ``client_max_size`` is one limit for the whole application; routes nee
 their own (16 KiB for payment notifications, about 1 KiB each). The body read here is kept on the
 request, so a middleware that had to read it (signature checks) and the handler see
 the same bytes.
+
+The whole body must arrive within the application's body timeout
+(:data:`BODY_TIMEOUT`): a sender trickling it a byte at a time is answered 408
+instead of holding the connection and its handler for as long as it likes.
 """
 
 from __future__ import annotations
+
+import asyncio
 
 from aiohttp import web
 from aiohttp.client_exceptions import ClientPayloadError
 from aiohttp.http_exceptions import HttpProcessingError
 
-__all__ = ["BodyTooLarge", "IncompleteBody", "read_body"]
+__all__ = ["BODY_TIMEOUT", "BodyTimeout", "BodyTooLarge", "IncompleteBody", "read_body"]
 
 RAW_BODY = web.RequestKey("paygate.raw_body", bytes)
+BODY_TIMEOUT = web.AppKey("paygate.body_timeout", float)
+"""Seconds a whole request body may take to arrive; unset, no limit."""
 
 
 class BodyTooLarge(Exception):
@@ -23,6 +31,13 @@ class BodyTooLarge(Exception):
     def __init__(self, limit: int) -> None:
         super().__init__(f"the request body is larger than {limit} bytes")
         self.limit = limit
+
+
+class BodyTimeout(Exception):
+    """The body did not arrive within the body timeout (answered 408)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the request body did not arrive within {seconds:g} s")
 
 
 class IncompleteBody(Exception):
@@ -41,6 +56,18 @@ async def read_body(request: web.Request, limit: int) -> bytes:
     declared = request.content_length
     if declared is not None and declared > limit:
         raise BodyTooLarge(limit)
+    timeout = request.config_dict.get(BODY_TIMEOUT)
+    try:
+        async with asyncio.timeout(timeout):
+            chunks = await _read_capped(request, limit)
+    except TimeoutError as exc:
+        raise BodyTimeout(timeout or 0.0) from exc
+    body = b"".join(chunks)
+    request[RAW_BODY] = body
+    return body
+
+
+async def _read_capped(request: web.Request, limit: int) -> list[bytes]:
     chunks: list[bytes] = []
     size = 0
     try:
@@ -59,6 +86,4 @@ async def read_body(request: web.Request, limit: int) -> bytes:
         ConnectionResetError,
     ) as exc:
         raise IncompleteBody("the request body could not be read") from exc
-    body = b"".join(chunks)
-    request[RAW_BODY] = body
-    return body
+    return chunks

@@ -5,6 +5,7 @@ raised                                   answer
 =======================================  ===========================================
 aiohttp's HTTPException (404, 405, ...)  its status, with a JSON body
 BodyTooLarge / IncompleteBody            413 / 400
+BodyTimeout                              408, and the connection is closed
 NotAuthorized                            403
 Unknown* (UnknownChannel...), NotFound   404
 AlreadyRegistered, Conflict              409
@@ -26,7 +27,7 @@ from collections.abc import Mapping
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from adapters.inbound.http.body import BodyTooLarge, IncompleteBody
+from adapters.inbound.http.body import BodyTimeout, BodyTooLarge, IncompleteBody
 from core.domain.errors import AlreadyRegistered, DomainError, NotAuthorized
 from core.ports.errors import Conflict, NotFound, Unavailable
 
@@ -72,6 +73,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return json_error(413, str(exc))
     except IncompleteBody as exc:
         return json_error(400, str(exc))
+    except BodyTimeout as exc:
+        late = json_error(408, str(exc), {"Connection": "close"})
+        late.force_close()
+        return late
     except DomainError as exc:
         return json_error(_domain_status(exc), str(exc))
     except NotFound:

@@ -77,6 +77,23 @@ class HttpMetrics:
             ["name", "state"],
             registry=r,
         )
+        self.connections_open = Gauge(
+            "paygate_http_connections_open",
+            "Client connections the HTTP server holds now",
+            registry=r,
+        )
+        self.dependency_up = Gauge(
+            "paygate_dependency_up",
+            "1 if the dependency answered the latest readiness check, else 0",
+            ["name"],
+            registry=r,
+        )
+        self.connections_refused = Counter(
+            "paygate_http_connections_refused",
+            "Client connections closed at once by a connection cap",
+            ["reason"],
+            registry=r,
+        )
 
     def breaker_state_changed(self, name: str, old: str, new: str) -> None:
         """Fits ``CircuitBreaker(on_state_change=...)``: breaker states are strings."""

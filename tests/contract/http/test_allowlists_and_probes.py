@@ -161,3 +161,28 @@ async def test_metrics_count_answers_by_route_not_by_path(
     assert 'paygate_http_requests_total{method="GET",route="unmatched",status="404"} 2.0' in text
     assert 'paygate_http_requests_total{method="other",route="unmatched",status="405"} 1.0' in text
     assert "random-scanner" not in text
+
+
+async def test_a_degradable_dependency_that_is_down_leaves_the_process_ready_but_degraded(
+    shop: Shop, gateway: NowPaymentsGateway, dead_redis_probe: RedisProbe
+) -> None:
+    deps = attrs.evolve(
+        make_deps(shop, gateway),
+        readiness={"database": unit_of_work_probe(shop.uow)},
+        degradable={"redis": dead_redis_probe},
+    )
+    async with serve(build_app(deps)) as client:
+        response = await client.get("/readyz")
+        answer = await response.json()
+        text = await (await client.get("/metrics")).text()
+
+    assert (response.status, answer) == (
+        200,
+        {
+            "status": "degraded",
+            "checks": {"database": "ok", "redis": "unavailable"},
+            "degraded": ["redis"],
+        },
+    )
+    assert 'paygate_dependency_up{name="redis"} 0.0' in text
+    assert 'paygate_dependency_up{name="database"} 1.0' in text

@@ -168,3 +168,34 @@ def test_a_starting_process_waits_half_a_minute_for_its_database_unless_told() -
     assert load().db_start_wait_seconds == 30.0
     assert load(PAYGATE_DB_START_WAIT_SECONDS="0").db_start_wait_seconds == 0.0
     assert load(PAYGATE_DB_START_WAIT_SECONDS="2.5").db_start_wait_seconds == 2.5
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("PAYGATE_HTTP_HEADER_TIMEOUT_SECONDS", "0"),
+        ("PAYGATE_HTTP_BODY_TIMEOUT_SECONDS", "nan"),
+        ("PAYGATE_HTTP_KEEPALIVE_SECONDS", "7200"),
+        ("PAYGATE_HTTP_MAX_CONNECTIONS", "0"),
+        ("PAYGATE_HTTP_MAX_CONNECTIONS_PER_CLIENT", "many"),
+        ("PAYGATE_HTTP_RESERVED_CONNECTIONS", "1000"),
+        ("PAYGATE_HTTP_RESERVED_CONNECTIONS", "-1"),
+    ],
+)
+def test_connection_limits_out_of_range_are_refused_by_name(name: str, value: str) -> None:
+    with pytest.raises(ConfigError, match=name):
+        load(**{name: value})
+
+
+def test_connection_limits_default_to_bounded_timeouts_and_caps() -> None:
+    config = load()
+    assert (
+        config.http_header_timeout,
+        config.http_body_timeout,
+        config.http_keepalive_timeout,
+    ) == (10.0, 15.0, 15.0)
+    assert (
+        config.http_max_connections,
+        config.http_max_connections_per_client,
+        config.http_reserved_connections,
+    ) == (1000, 64, 100)
