@@ -26,6 +26,7 @@ from attrs import AttrsInstance
 
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.secrets.dotenv import load_dotenv
+from adapters.outbound.sqla.engine import DatabaseTimeouts
 from adapters.outbound.sqla.url import InvalidDatabaseUrl, database_url, safe_url
 from composition.faults import FaultPoint, FaultRule, parse_faults
 from core.domain.grant import GrantMode
@@ -110,6 +111,13 @@ class Config:
     clock_offset_file: Path | None = None
     faults: tuple[FaultRule, ...] = ()
     """Crash tests only (``PAYGATE_FAULTS``): where this process kills itself."""
+    db_statement_timeout_seconds: float = 1.0
+    """``PAYGATE_DB_STATEMENT_TIMEOUT_SECONDS``: how long one statement, or its wait
+    for a lock (SQLite: for the write lock), may take before the work fails as
+    unavailable (a payment notification answers 503 and the provider resends)."""
+    db_connect_timeout_seconds: float = 1.0
+    """``PAYGATE_DB_CONNECT_TIMEOUT_SECONDS``: how long to open a database connection,
+    or wait for a pooled one. With the statement timeout, under NowPayments' 3 s."""
 
     @property
     def keyring(self) -> MacKeyring:
@@ -131,6 +139,12 @@ class Config:
                 )
             keys[key_id] = Secret(secret)
         return keys
+
+    @property
+    def db_timeouts(self) -> DatabaseTimeouts:
+        return DatabaseTimeouts(
+            statement=self.db_statement_timeout_seconds, connect=self.db_connect_timeout_seconds
+        )
 
     @property
     def is_production(self) -> bool:
@@ -254,6 +268,14 @@ def _start_wait(value: str) -> float:
     return seconds
 
 
+def _db_timeout(value: str) -> float:
+    seconds = float(value)
+    # Under 0.05 s ordinary statements would fail; over 10 minutes nothing is bounded.
+    if not 0.05 <= seconds <= 600:  # also refuses nan and inf
+        raise ValueError("out of range")
+    return seconds
+
+
 def _pool_size(value: str) -> int:
     size = int(value)
     # The cap catches a stray digit before one process takes every connection a
@@ -340,6 +362,12 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         ),
         db_start_wait_seconds=r.parsed(
             "PAYGATE_DB_START_WAIT_SECONDS", 30.0, _start_wait, "seconds in 0..600"
+        ),
+        db_statement_timeout_seconds=r.parsed(
+            "PAYGATE_DB_STATEMENT_TIMEOUT_SECONDS", 1.0, _db_timeout, "seconds in 0.05..600"
+        ),
+        db_connect_timeout_seconds=r.parsed(
+            "PAYGATE_DB_CONNECT_TIMEOUT_SECONDS", 1.0, _db_timeout, "seconds in 0.05..600"
         ),
         redis_url=r.optional("PAYGATE_REDIS_URL"),
         http_host=r.text("PAYGATE_HTTP_HOST", "127.0.0.1"),

@@ -1,9 +1,10 @@
 """Driver errors in, port errors out: the core never sees a SQLAlchemy exception.
 
 - a uniqueness rule refused a write -> ``Conflict``;
-- the database cannot be reached, dropped the connection, timed out, is locked,
-  is shutting down, or aborted the transaction to break a deadlock -> ``Unavailable``
-  (the caller may retry the whole unit of work later).
+- the database cannot be reached, dropped the connection, timed out (a statement
+  or a lock wait past its timeout), is locked, is shutting down, or aborted the
+  transaction to break a deadlock -> ``Unavailable`` (the caller may retry the whole
+  unit of work later).
 
 A value a column type refuses (a naive datetime) raises its ValueError; anything
 else (a syntax error, a value too long) is a bug and propagates as is.
@@ -25,6 +26,8 @@ from core.ports.errors import Conflict, Unavailable
 # 53 insufficient resources, 57 operator intervention (shutdown, statement timeout),
 # 58 system error.
 _RETRYABLE_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+# And single codes of other classes: 55P03 lock_not_available (lock_timeout ran out).
+_RETRYABLE_SQLSTATES = frozenset({"55P03"})
 
 _UNREACHABLE = (OSError, TimeoutError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 
@@ -35,7 +38,9 @@ def _is_unavailable(error: sa_exc.DBAPIError) -> bool:
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
         return True
     code = getattr(error.orig, "sqlstate", None)
-    return isinstance(code, str) and code[:2] in _RETRYABLE_SQLSTATE_CLASSES
+    if not isinstance(code, str):
+        return False
+    return code[:2] in _RETRYABLE_SQLSTATE_CLASSES or code in _RETRYABLE_SQLSTATES
 
 
 @contextmanager
