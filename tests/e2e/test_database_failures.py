@@ -158,3 +158,44 @@ async def test_a_locked_sqlite_file_answers_a_payment_notification_503_within_th
         assert status == 503, web.tail()
         assert took < PROVIDER_PATIENCE, f"answered after {took:.2f} s"
         assert (await _post(base, 1))[0] == 200, web.tail()
+
+
+async def _read_only(url: URL) -> None:
+    """New sessions of the database are read-only, as on a replica left after a
+    failover or a database an operator set so while it is moved."""
+    engine = create_async_engine(url.set(database="postgres"), poolclass=NullPool)
+    try:
+        async with engine.connect() as conn:
+            await conn.exec_driver_sql(
+                f'ALTER DATABASE "{url.database}" SET default_transaction_read_only = on'
+            )
+            await conn.commit()
+    finally:
+        await engine.dispose()
+
+
+async def _ready(base: str) -> tuple[int, dict[str, object]]:
+    async with aiohttp.ClientSession() as http, http.get(f"{base}/readyz") as answer:
+        return answer.status, await answer.json()
+
+
+@pytest.mark.postgres
+async def test_a_read_only_postgres_answers_503_fails_readiness_and_logs_no_parameters(
+    tmp_path: Path,
+) -> None:
+    async with _postgres_database() as url:
+        await asyncio.to_thread(upgrade, url, "head")
+        await _read_only(url)
+        async with _web(tmp_path, url) as (web, base):
+            status, _ = await _post(base, 4242)
+            ready, body = await _ready(base)
+            log = web.current_log()
+    assert status == 503, log
+    assert ready == 503
+    assert body["checks"] == {"database": "unavailable", "schema": "ok"}
+    order = _notification(4242)[0].decode()
+    assert "[parameters" not in log
+    assert "4242" not in log and "lost4242" not in log, log
+    # What the operator needs instead: which statement, and what kind of refusal.
+    assert "the database is unavailable (ReadOnlySQLTransactionError)" in log, log
+    assert order not in log

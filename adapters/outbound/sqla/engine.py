@@ -27,6 +27,9 @@ statement (or its wait for a lock) after ``statement`` seconds; a quarter of a s
 later the driver gives up on its own, for a server too frozen to cancel anything. On
 SQLite, ``statement`` bounds the wait for the write lock. ``connect`` bounds opening
 a connection and waiting for a pooled one. Migrations run without them.
+
+No statement parameters in errors (``hide_parameters``): a failed statement's error
+may be logged, and its parameters are user ids, order ids and message texts.
 """
 
 from __future__ import annotations
@@ -85,12 +88,14 @@ def create_engine(
             pool_size=pool_size,
             max_overflow=max_overflow,
             pool_timeout=pool_timeout,
+            hide_parameters=True,
         )
         _take_over_sqlite_transactions(engine)
         return engine
     return create_async_engine(
         url,
         connect_args=_postgres_connect_args(timeouts),
+        hide_parameters=True,
         pool_size=pool_size,
         max_overflow=max_overflow,
         pool_timeout=pool_timeout,

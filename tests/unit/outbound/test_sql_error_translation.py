@@ -29,9 +29,13 @@ def _failed_statement(sqlstate: str) -> sa_exc.DBAPIError:
     [
         "57014",  # query_canceled: statement_timeout
         "55P03",  # lock_not_available: lock_timeout
+        "25006",  # read_only_sql_transaction: a read-only database, a hot standby
+        "53100",  # disk_full
     ],
 )
-def test_a_statement_past_its_timeout_is_unavailable(sqlstate: str) -> None:
+def test_a_statement_past_its_timeout_or_refused_for_want_of_writes_is_unavailable(
+    sqlstate: str,
+) -> None:
     expected = pytest.raises(Unavailable, match="insert a row: the database is unavailable")
     with expected, translated("insert a row"):
         raise _failed_statement(sqlstate)
@@ -40,3 +44,10 @@ def test_a_statement_past_its_timeout_is_unavailable(sqlstate: str) -> None:
 def test_a_statement_the_server_finds_wrong_still_propagates_as_a_bug() -> None:
     with pytest.raises(sa_exc.DBAPIError), translated("insert a row"):
         raise _failed_statement("42601")  # syntax_error
+
+
+def test_unavailable_names_the_statement_and_the_error_class_and_no_parameter() -> None:
+    with pytest.raises(Unavailable) as refused, translated("record payment events"):
+        raise _failed_statement("25006")
+    assert str(refused.value) == "record payment events: the database is unavailable (_ServerError)"
+    assert "a subscriber's message" not in str(refused.value)
