@@ -13,6 +13,7 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -276,6 +277,30 @@ def _db_timeout(value: str) -> float:
     return seconds
 
 
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
+"""What Telegram allows in ``secret_token`` (1-256 of A-Z a-z 0-9 _ -), and at least
+32 characters: about 190 bits when generated, not something guessed or brute-forced
+through the webhook."""
+
+
+def _check_webhook_secret(name: str, secret: Secret | None) -> None:
+    """Refuse a webhook secret Telegram would refuse or an attacker could guess. The
+    message names the variable and never echoes the value."""
+    if secret is None:
+        return
+    value = secret.reveal()
+    if _WEBHOOK_SECRET.fullmatch(value):
+        return
+    if re.fullmatch(r"[A-Za-z0-9_-]*", value) is None:
+        problem = "has characters Telegram does not allow"
+    else:
+        problem = f"is {len(value)} characters long"
+    raise ConfigError(
+        f"{name} {problem}: it must be 32-256 characters of A-Z a-z 0-9 _ - "
+        "(paygate keys new-webhook-secret makes one)"
+    )
+
+
 def _pool_size(value: str) -> int:
     size = int(value)
     # The cap catches a stray digit before one process takes every connection a
@@ -455,6 +480,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             parse_faults,
             "comma-separated point:probability or point@n rules, points: " + ", ".join(FaultPoint),
         ),
+    )
+    _check_webhook_secret("PAYGATE_TELEGRAM_WEBHOOK_SECRET", config.telegram.webhook_secret)
+    _check_webhook_secret(
+        "PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS", config.telegram.previous_webhook_secret
     )
     config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
