@@ -374,7 +374,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     merged.update(os.environ if env is None else env)
     r = _Reader(merged)
     try:
-        db = str(database_url(merged))
+        # Not str(): SQLAlchemy renders the password as *** there, and the engine
+        # would log in with that.
+        db = database_url(merged).render_as_string(hide_password=False)
     except InvalidDatabaseUrl as exc:
         raise ConfigError(str(exc)) from exc
     config = Config(
