@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import attrs
 from attrs import AttrsInstance
+from sqlalchemy.engine import make_url
 
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.secrets.dotenv import load_dotenv
@@ -167,6 +168,24 @@ class Config:
     def callback_base(self) -> str:
         """Where providers reach our webhooks: the public URL, else our own listener."""
         return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured secret as it may show up in a log line, for the log
+        redactor: each secret whole and each entry of a list of them (keys newest
+        first, ``key-id:secret`` job keys), and the passwords inside the database and
+        Redis URLs."""
+        values: set[str] = set()
+        for _, value in _flatten(self):
+            if not isinstance(value, Secret):
+                continue
+            whole = value.reveal()
+            values.add(whole)
+            for entry in whole.split(","):
+                values.update({entry.strip(), entry.partition(":")[2].strip()})
+        values.add(make_url(self.database_url).password or "")
+        if self.redis_url is not None:
+            values.add(urlsplit(self.redis_url).password or "")
+        return tuple(sorted(value for value in values if value))
 
     def masked(self) -> dict[str, str]:
         """Every effective setting, secrets shown only as set / not set."""

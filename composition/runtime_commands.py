@@ -29,7 +29,10 @@ def _serve(
         except ConfigError as exc:
             sys.stderr.write(f"paygate: configuration error: {exc}\n")
             return 2
-        configure_logging(level=args.log_level, json_lines=args.json_logs)
+        # Every configured secret is masked wherever it shows up, beside the patterns.
+        configure_logging(
+            level=args.log_level, json_lines=args.json_logs, secrets=config.secret_values()
+        )
         try:
             asyncio.run(serve(config, roles, starters()))
         except SchemaMismatch as exc:
