@@ -31,6 +31,7 @@ from core.domain.order_id import OrderId
 from core.domain.signing import MacKeyring
 from sandbox.nowpayments.js_form import sign
 from tests.contract.backends_sql import blank_postgres_database, sqlite_url
+from tests.contract.sql.frozen import FreezableRelay
 from tests.e2e.emulated import NP_SECRET, open_emulators
 from tests.e2e.processes import PaygateProcess, fleet_in
 
@@ -146,6 +147,29 @@ async def test_a_hung_postgres_answers_a_payment_notification_503_within_the_pat
         assert took < PROVIDER_PATIENCE, f"answered after {took:.2f} s"
         # The lock is gone: the provider's resend is taken.
         assert (await _post(base, 1))[0] == 200, web.tail()
+
+
+@pytest.mark.postgres
+async def test_a_frozen_postgres_answers_every_waiting_notification_503_within_the_patience(
+    tmp_path: Path,
+) -> None:
+    async with _postgres_database() as url:
+        relay = FreezableRelay(url.host or "127.0.0.1", url.port or 5432)
+        async with relay as port:
+            through_relay = url.set(host="127.0.0.1", port=port)
+            async with _web(tmp_path, through_relay) as (web, base):
+                # Pooled connections first, as a process in service has them.
+                assert [(await _post(base, n))[0] for n in (1, 2, 3)] == [200] * 3
+                relay.freeze()
+                # Each waits for the batches before its own: a frozen database must
+                # not make the later ones wait past the provider's patience.
+                answers = await asyncio.gather(*(_post(base, n) for n in (4, 5, 6)))
+                relay.thaw()
+                assert [status for status, _ in answers] == [503] * 3, web.tail()
+                slowest = max(took for _, took in answers)
+                assert slowest < PROVIDER_PATIENCE, f"the slowest took {slowest:.2f} s"
+                resent = [(await _post(base, n))[0] for n in (4, 5, 6)]
+                assert resent == [200] * 3, web.tail()
 
 
 async def test_a_locked_sqlite_file_answers_a_payment_notification_503_within_the_patience(

@@ -22,62 +22,9 @@ from adapters.outbound.sqla import DatabaseTimeouts, SqlUnitOfWorkFactory, creat
 from adapters.outbound.sqla.engine import CLIENT_TIMEOUT_MARGIN_SECONDS
 from core.ports.errors import Unavailable
 from tests.contract.backends_sql import make_cipher, postgres_url
+from tests.contract.sql.frozen import FreezableRelay
 
 TIMEOUTS = DatabaseTimeouts(statement=0.5, connect=0.5)
-
-
-class FreezableRelay:
-    """A TCP relay to the Postgres server that can stop passing bytes either way, as a
-    server stopped with SIGSTOP or a network that drops everything would."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self._upstream = (host, port)
-        self._thawed = asyncio.Event()
-        self._thawed.set()
-        self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def __aenter__(self) -> int:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        return int(self._server.sockets[0].getsockname()[1])
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._tasks.add(task)
-        try:
-            await self._wait_thawed()
-            up_reader, up_writer = await asyncio.open_connection(*self._upstream)
-            await asyncio.gather(self._pipe(reader, up_writer), self._pipe(up_reader, writer))
-        except (OSError, asyncio.CancelledError):
-            pass
-        finally:
-            writer.close()
-
-    async def _pipe(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while data := await reader.read(65536):
-                await self._wait_thawed()
-                writer.write(data)
-                await writer.drain()
-        finally:
-            writer.close()
-
-    def freeze(self) -> None:
-        self._thawed.clear()
-
-    def thaw(self) -> None:
-        self._thawed.set()
-
-    async def _wait_thawed(self) -> None:
-        await self._thawed.wait()
 
 
 async def _elapsed_until_unavailable(factory: SqlUnitOfWorkFactory) -> float:
@@ -110,7 +57,7 @@ async def test_a_statement_waiting_for_a_lock_fails_unavailable_after_the_statem
             took = await _elapsed_until_unavailable(factory)
             await locker.rollback()
             async with factory() as uow:
-                assert await uow.channels.all() == []
+                await uow.channels.all()  # answered again once the lock is gone
     finally:
         await admin.dispose()
     assert TIMEOUTS.statement <= took < TIMEOUTS.statement + CLIENT_TIMEOUT_MARGIN_SECONDS
@@ -124,7 +71,7 @@ async def test_a_frozen_server_fails_a_unit_of_work_within_the_statement_timeout
     relay = FreezableRelay(url.host or "127.0.0.1", url.port or 5432)
     async with relay as port, _factory(url.set(host="127.0.0.1", port=port)) as factory:
         async with factory() as uow:
-            assert await uow.channels.all() == []  # a pooled connection, as in service
+            await uow.channels.all()  # a pooled connection, as in service
         relay.freeze()
         on_the_pooled_connection = await _elapsed_until_unavailable(factory)
         opening_a_new_one = await _elapsed_until_unavailable(factory)
