@@ -20,7 +20,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -81,9 +81,13 @@ async def _post(base: str, payment_id: int) -> tuple[int, float]:
 
 
 @asynccontextmanager
-async def _web(tmp_path: Path, database: URL) -> AsyncIterator[tuple[PaygateProcess, str]]:
-    """``paygate web`` on ``database`` (migrated here), with the emulators around it."""
-    await asyncio.to_thread(upgrade, database, "head")
+async def _web(
+    tmp_path: Path, database: URL, *, migrate: bool = True
+) -> AsyncIterator[tuple[PaygateProcess, str]]:
+    """``paygate web`` on ``database`` (migrated here unless told), with the emulators
+    around it."""
+    if migrate:
+        await asyncio.to_thread(upgrade, database, "head")
     async with open_emulators(tmp_path / "unused.db") as emulated:
         env = emulated.env | {
             "PAYGATE_DATABASE_URL": database.render_as_string(hide_password=False),
@@ -223,3 +227,21 @@ async def test_a_read_only_postgres_answers_503_fails_readiness_and_logs_no_para
     # What the operator needs instead: which statement, and what kind of refusal.
     assert "the database is unavailable (ReadOnlySQLTransactionError)" in log, log
     assert order not in log
+
+
+async def test_a_read_only_sqlite_file_answers_503_fails_readiness_and_logs_no_parameters(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "paygate.db"
+    await asyncio.to_thread(upgrade, sqlite_url(path), "head")
+    # As on a file system mounted read-only.
+    read_only = make_url(f"sqlite+aiosqlite:///file:{path}?mode=ro&uri=true")
+    async with _web(tmp_path, read_only, migrate=False) as (web, base):
+        status, _ = await _post(base, 4343)
+        ready, body = await _ready(base)
+        log = web.current_log()
+    assert status == 503, log
+    assert (ready, body["checks"]) == (503, {"database": "unavailable", "schema": "ok"})
+    assert "[parameters" not in log
+    assert "4343" not in log, log
+    assert "the database is unavailable (SQLITE_READONLY)" in log, log
