@@ -55,7 +55,7 @@ def _runner(process: Process, *, webhook: bool) -> BotRunner:
         bot=process.services.telegram.bot,
     )
     # Webhook updates are deduplicated by update_id once, at the HTTP edge (which
-    # marks them seen before handing them over); polling needs none (the offset).
+    # marks them seen once handled); polling needs none (the offset).
     runner = BotRunner(application, seen_updates=None)
     process.parts[_RUNNER] = runner
     process.on_cleanup(runner.stop)

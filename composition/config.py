@@ -13,6 +13,7 @@ import base64
 import binascii
 import ipaddress
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -23,9 +24,11 @@ from urllib.parse import urlsplit
 
 import attrs
 from attrs import AttrsInstance
+from sqlalchemy.engine import make_url
 
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.secrets.dotenv import load_dotenv
+from adapters.outbound.sqla.engine import DatabaseTimeouts
 from adapters.outbound.sqla.url import InvalidDatabaseUrl, database_url, safe_url
 from composition.faults import FaultPoint, FaultRule, parse_faults
 from core.domain.grant import GrantMode
@@ -128,6 +131,13 @@ class Config:
     clock_offset_file: Path | None = None
     faults: tuple[FaultRule, ...] = ()
     """Crash tests only (``PAYGATE_FAULTS``): where this process kills itself."""
+    db_statement_timeout_seconds: float = 1.0
+    """``PAYGATE_DB_STATEMENT_TIMEOUT_SECONDS``: how long one statement, or its wait
+    for a lock (SQLite: for the write lock), may take before the work fails as
+    unavailable (a payment notification answers 503 and the provider resends)."""
+    db_connect_timeout_seconds: float = 1.0
+    """``PAYGATE_DB_CONNECT_TIMEOUT_SECONDS``: how long to open a database connection,
+    or wait for a pooled one. With the statement timeout, under NowPayments' 3 s."""
 
     @property
     def keyring(self) -> MacKeyring:
@@ -151,6 +161,12 @@ class Config:
         return keys
 
     @property
+    def db_timeouts(self) -> DatabaseTimeouts:
+        return DatabaseTimeouts(
+            statement=self.db_statement_timeout_seconds, connect=self.db_connect_timeout_seconds
+        )
+
+    @property
     def is_production(self) -> bool:
         return self.environment is Environment.PRODUCTION
 
@@ -170,6 +186,24 @@ class Config:
     def callback_base(self) -> str:
         """Where providers reach our webhooks: the public URL, else our own listener."""
         return self.public_url or f"http://{self.http_host}:{self.http_port}"
+
+    def secret_values(self) -> tuple[str, ...]:
+        """Every configured secret as it may show up in a log line, for the log
+        redactor: each secret whole and each entry of a list of them (keys newest
+        first, ``key-id:secret`` job keys), and the passwords inside the database and
+        Redis URLs."""
+        values: set[str] = set()
+        for _, value in _flatten(self):
+            if not isinstance(value, Secret):
+                continue
+            whole = value.reveal()
+            values.add(whole)
+            for entry in whole.split(","):
+                values.update({entry.strip(), entry.partition(":")[2].strip()})
+        values.add(make_url(self.database_url).password or "")
+        if self.redis_url is not None:
+            values.add(urlsplit(self.redis_url).password or "")
+        return tuple(sorted(value for value in values if value))
 
     def masked(self) -> dict[str, str]:
         """Every effective setting, secrets shown only as set / not set."""
@@ -279,6 +313,38 @@ def _start_wait(value: str) -> float:
     return seconds
 
 
+def _db_timeout(value: str) -> float:
+    seconds = float(value)
+    # Under 0.05 s ordinary statements would fail; over 10 minutes nothing is bounded.
+    if not 0.05 <= seconds <= 600:  # also refuses nan and inf
+        raise ValueError("out of range")
+    return seconds
+
+
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
+"""What Telegram allows in ``secret_token`` (1-256 of A-Z a-z 0-9 _ -), and at least
+32 characters: about 190 bits when generated, not something guessed or brute-forced
+through the webhook."""
+
+
+def _check_webhook_secret(name: str, secret: Secret | None) -> None:
+    """Refuse a webhook secret Telegram would refuse or an attacker could guess. The
+    message names the variable and never echoes the value."""
+    if secret is None:
+        return
+    value = secret.reveal()
+    if _WEBHOOK_SECRET.fullmatch(value):
+        return
+    if re.fullmatch(r"[A-Za-z0-9_-]*", value) is None:
+        problem = "has characters Telegram does not allow"
+    else:
+        problem = f"is {len(value)} characters long"
+    raise ConfigError(
+        f"{name} {problem}: it must be 32-256 characters of A-Z a-z 0-9 _ - "
+        "(paygate keys new-webhook-secret makes one)"
+    )
+
+
 def _pool_size(value: str) -> int:
     size = int(value)
     # The cap catches a stray digit before one process takes every connection a
@@ -366,7 +432,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     merged.update(os.environ if env is None else env)
     r = _Reader(merged)
     try:
-        db = str(database_url(merged))
+        # Not str(): SQLAlchemy renders the password as *** there, and the engine
+        # would log in with that.
+        db = database_url(merged).render_as_string(hide_password=False)
     except InvalidDatabaseUrl as exc:
         raise ConfigError(str(exc)) from exc
     config = Config(
@@ -379,6 +447,12 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         ),
         db_start_wait_seconds=r.parsed(
             "PAYGATE_DB_START_WAIT_SECONDS", 30.0, _start_wait, "seconds in 0..600"
+        ),
+        db_statement_timeout_seconds=r.parsed(
+            "PAYGATE_DB_STATEMENT_TIMEOUT_SECONDS", 1.0, _db_timeout, "seconds in 0.05..600"
+        ),
+        db_connect_timeout_seconds=r.parsed(
+            "PAYGATE_DB_CONNECT_TIMEOUT_SECONDS", 1.0, _db_timeout, "seconds in 0.05..600"
         ),
         redis_url=r.optional("PAYGATE_REDIS_URL"),
         http_host=r.text("PAYGATE_HTTP_HOST", "127.0.0.1"),
@@ -499,6 +573,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "PAYGATE_HTTP_RESERVED_CONNECTIONS must be a whole number in 0.."
             f"{config.http_max_connections - 1} (below PAYGATE_HTTP_MAX_CONNECTIONS)"
         )
+    _check_webhook_secret("PAYGATE_TELEGRAM_WEBHOOK_SECRET", config.telegram.webhook_secret)
+    _check_webhook_secret(
+        "PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS", config.telegram.previous_webhook_secret
+    )
     config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
     try:

@@ -76,7 +76,10 @@ async def _engine(config: Config) -> AsyncIterator[AsyncEngine]:
     # The overflow matches the pool: one setting bounds the process's connections
     # (at twice it), and the default (5 + 5) is what it was before the setting.
     engine = create_engine(
-        config.database_url, pool_size=config.db_pool_size, max_overflow=config.db_pool_size
+        config.database_url,
+        pool_size=config.db_pool_size,
+        max_overflow=config.db_pool_size,
+        timeouts=config.db_timeouts,
     )
     try:
         yield engine
@@ -233,7 +236,9 @@ class Infrastructure(containers.DeclarativeContainer):
     uow = providers.Singleton(
         WakingUnitOfWorkFactory,
         providers.Singleton(
-            with_faults_uow, providers.Singleton(SqlUnitOfWorkFactory, engine, cipher), faults
+            with_faults_uow,
+            providers.Singleton(SqlUnitOfWorkFactory, engine, cipher, config.provided.db_timeouts),
+            faults,
         ),
         outbox_wakeup,
     )

@@ -29,7 +29,10 @@ def _serve(
         except ConfigError as exc:
             sys.stderr.write(f"paygate: configuration error: {exc}\n")
             return 2
-        configure_logging(level=args.log_level, json_lines=args.json_logs)
+        # Every configured secret is masked wherever it shows up, beside the patterns.
+        configure_logging(
+            level=args.log_level, json_lines=args.json_logs, secrets=config.secret_values()
+        )
         try:
             asyncio.run(serve(config, roles, starters()))
         except SchemaMismatch as exc:
@@ -77,6 +80,12 @@ def _new_mac(_: argparse.Namespace) -> int:
     return 0
 
 
+def _new_webhook_secret(_: argparse.Namespace) -> int:
+    # 32 random bytes as URL-safe base64: 43 characters Telegram accepts, 256 bits.
+    sys.stdout.write(secrets.token_urlsafe(32) + "\n")
+    return 0
+
+
 def _configure_keys(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(title="actions", dest="action", metavar="ACTION")
     actions.required = True
@@ -98,6 +107,17 @@ def _configure_keys(parser: argparse.ArgumentParser) -> None:
         ),
     )
     mac.set_defaults(run=_new_mac)
+    webhook = actions.add_parser(
+        "new-webhook-secret",
+        help="print a new secret for PAYGATE_TELEGRAM_WEBHOOK_SECRET",
+        description=(
+            "Print a new Telegram webhook secret (43 characters of A-Z a-z 0-9 _ -, 256 "
+            "random bits). To rotate, move the current one to "
+            "PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS and put this one in "
+            "PAYGATE_TELEGRAM_WEBHOOK_SECRET; the web process sets it on the webhook at start."
+        ),
+    )
+    webhook.set_defaults(run=_new_webhook_secret)
 
 
 def _run_demo(args: argparse.Namespace) -> int:
@@ -205,7 +225,7 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
     register(
         command(
             name="keys",
-            help="make new keys for encryption and signing",
+            help="make new keys for encryption and signing, and webhook secrets",
             configure=_configure_keys,
         )
     )

@@ -24,7 +24,7 @@ from adapters.inbound.http.connections import (
     ConnectionLimits,
     fit_to_descriptors,
 )
-from adapters.inbound.http.health import Probe, unit_of_work_probe
+from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
 from adapters.inbound.http.protocol import edge_protocol, malformed_log
@@ -35,6 +35,7 @@ from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import check_schema_revision
+from adapters.outbound.sqla.writable import check_writable
 from composition.roots import Process, Roles, Starter, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
@@ -65,7 +66,8 @@ async def start_http(process: Process) -> None:
     redis = services.redis
     shared: LimiterFactory | None = None
     readiness: dict[str, Probe] = {
-        "database": unit_of_work_probe(services.uow),
+        # Reads alone do not take payments: a read-only database is not ready.
+        "database": functools.partial(check_writable, services.engine),
         # A database migrated past this release while it runs (against the upgrade
         # rule) takes the process out of rotation instead of letting it serve on.
         "schema": functools.partial(check_schema_revision, services.engine),

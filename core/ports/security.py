@@ -63,6 +63,11 @@ class NonceStore(Protocol):
         """True the first time ``nonce`` is seen in ``scope`` within ``ttl_seconds``."""
         ...
 
+    async def seen(self, scope: str, nonce: str) -> bool:
+        """Whether ``nonce`` is remembered in ``scope`` now; remembers nothing. For
+        marks set only once the work they stand for is done."""
+        ...
+
 
 @attrs.frozen
 class RateDecision:

@@ -96,3 +96,17 @@ async def test_of_concurrent_deliveries_of_one_nonce_exactly_one_is_accepted(
     )
 
     assert sorted(results) == [False] * 9 + [True]
+
+
+async def test_seen_tells_whether_a_nonce_is_remembered_and_remembers_nothing(
+    nonces: NonceHarness,
+) -> None:
+    store = nonces.store
+    assert await store.seen("telegram-update", "77") is False
+    assert await store.seen("telegram-update", "77") is False
+    assert await store.remember("telegram-update", "77", 60) is True
+
+    assert await store.seen("telegram-update", "77") is True
+    assert await store.seen("partner", "77") is False
+    await nonces.pass_time(61)
+    assert await store.seen("telegram-update", "77") is False

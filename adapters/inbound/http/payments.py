@@ -12,10 +12,16 @@ Nothing is believed until verified and nothing verified is lost:
    raises Unavailable, answered 503 by the error middleware, and the provider
    retries. A signed notification for an unknown order is 200: the use case recorded
    it and raised an alert, and retrying would not change that.
+
+NowPayments waits 3 s for an answer. A notification not stored within
+``ANSWER_WITHIN_SECONDS`` (a database that stopped answering, a queue of batches
+behind one) is answered 503 then, not later: it stays in its batch and is stored if
+the database answers after all, and the provider's resend finds it stored.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -32,6 +38,9 @@ __all__ = ["PaymentWebhook"]
 
 logger = logging.getLogger(__name__)
 
+ANSWER_WITHIN_SECONDS = 2.5
+"""Under NowPayments' 3 s, with room for the network and the signature check."""
+
 
 class PaymentWebhook:
     def __init__(
@@ -40,11 +49,13 @@ class PaymentWebhook:
         verify: NotificationBatcher,
         metrics: HttpMetrics,
         body_limit: int,
+        answer_within: float = ANSWER_WITHIN_SECONDS,
     ) -> None:
         self._gateway = gateway
         self._verify = verify
         self._metrics = metrics
         self._limit = body_limit
+        self._answer_within = answer_within
 
     async def handle(self, request: web.Request) -> web.Response:
         provider = self._gateway.name
@@ -67,7 +78,13 @@ class PaymentWebhook:
             )
             return json_error(400, f"malformed notification: {exc}")
         try:
-            result = await self._verify.apply(notification)
+            async with asyncio.timeout(self._answer_within):
+                result = await self._verify.apply(notification)
+        except TimeoutError as exc:
+            self._metrics.ipn.labels(provider, "unavailable").inc()
+            raise Unavailable(
+                f"the {provider} notification was not stored within {self._answer_within:g} s"
+            ) from exc
         except Unavailable:
             self._metrics.ipn.labels(provider, "unavailable").inc()
             raise

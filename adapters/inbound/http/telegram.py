@@ -6,11 +6,11 @@ the current secret and, during a rotation, the previous one; a missing or wrong
 token is 401 and logged without its value.
 
 Telegram resends an update it got no timely 2xx for, so updates are deduplicated by
-``update_id`` before they are handed on. The handler (the bot application's intake)
-is expected to queue the update and return at once; the answer is 200 as soon as it
-has. The dedupe mark is taken before the hand-off, so if the handler itself fails
-the update is answered 500 and not handed on again: the handler must only fail when
-it could not accept anything (a bug), never for what an update contains.
+``update_id``: one already handled is answered 200 and not handed on again. The mark
+is set only once the handler returned: an update whose handling failed (an error, or
+the process died half-way) has no mark, so Telegram's resend is handled. Two
+deliveries of one update that arrive while it is being handled are both handled: the
+bot's handlers are idempotent, and losing an update would be worse.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from adapters.inbound.http.body import read_body
 from adapters.inbound.http.client_ip import client_ip_of
 from adapters.inbound.http.errors import json_error
 from adapters.inbound.http.metrics import HttpMetrics
+from core.ports.errors import Unavailable
 from core.ports.security import NonceStore, Secret
 
 __all__ = ["SECRET_HEADER", "TelegramWebhook", "TelegramWebhookEndpoint", "UpdateHandler"]
@@ -101,13 +102,17 @@ class TelegramWebhookEndpoint:
         if update is None:
             self._metrics.telegram_updates.labels("malformed").inc()
             return json_error(400, "an update is a JSON object with an integer update_id")
-        update_id = update["update_id"]
-        if not await self._nonces.remember(
-            DEDUPE_SCOPE, str(update_id), self._webhook.dedupe_seconds
-        ):
+        update_id = str(update["update_id"])
+        if await self._nonces.seen(DEDUPE_SCOPE, update_id):
             self._metrics.telegram_updates.labels("duplicate").inc()
             return web.json_response({"ok": True, "duplicate": True})
         await self._webhook.handler(update)
+        try:
+            await self._nonces.remember(DEDUPE_SCOPE, update_id, self._webhook.dedupe_seconds)
+        except Unavailable as exc:
+            # Handled: a 503 would only make Telegram resend it. Without the mark a
+            # resend is handled again, which the handlers' idempotency allows.
+            logger.warning("update %s handled but not marked seen: %s", update_id, exc)
         self._metrics.telegram_updates.labels("accepted").inc()
         return web.json_response({"ok": True})
 

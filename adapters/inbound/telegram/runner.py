@@ -60,9 +60,10 @@ class RedactToken(logging.Filter):
 class BotRunner:
     """Starts and stops the Application in one of its two modes.
 
-    ``seen_updates`` (the NonceStore) drops an update Telegram delivers twice to the
-    webhook (it resends when an answer is slow); the handlers are idempotent anyway,
-    so a store outage only lets a repeat through."""
+    ``seen_updates`` (the NonceStore) drops an update Telegram delivers again to the
+    webhook (it resends when an answer is slow) once it was handled; it is marked only
+    after handling, so an update whose handling failed is handled when resent. The
+    handlers are idempotent anyway, so a store outage only lets a repeat through."""
 
     def __init__(
         self,
@@ -156,19 +157,28 @@ class BotRunner:
         except Exception as exc:  # PTB's parsers raise whatever the odd field provokes
             logger.warning("dropped a malformed Telegram update (%s)", type(exc).__name__)
             return
-        if not await self._first_time(update.update_id):
+        if await self._handled_before(update.update_id):
             logger.info("update %s was delivered again; handled once", update.update_id)
             return
         processor = self._app.update_processor
         await processor.process_update(update, self._app.process_update(update))
+        await self._mark_handled(update.update_id)
 
-    async def _first_time(self, update_id: int) -> bool:
+    async def _handled_before(self, update_id: int) -> bool:
         if self._seen is None:
-            return True
+            return False
         try:
-            return await self._seen.remember(UPDATE_SCOPE, str(update_id), self._remember_for)
+            return await self._seen.seen(UPDATE_SCOPE, str(update_id))
         except Unavailable:
-            return True
+            return False
+
+    async def _mark_handled(self, update_id: int) -> None:
+        if self._seen is None:
+            return
+        try:
+            await self._seen.remember(UPDATE_SCOPE, str(update_id), self._remember_for)
+        except Unavailable:
+            logger.warning("update %s handled but not marked seen", update_id)
 
     async def stop(self) -> None:
         """Stop taking updates, finish what is in flight, close the HTTP pool. The

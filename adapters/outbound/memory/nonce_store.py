@@ -45,6 +45,10 @@ class InMemoryNonceStore:
         heapq.heappush(self._queue, (expires, next(self._tiebreak), key))
         return True
 
+    async def seen(self, scope: str, nonce: str) -> bool:
+        self._forget_expired(self._clock.now())
+        return (scope, nonce) in self._expires
+
     def _forget_expired(self, now: datetime) -> None:
         while self._queue and self._queue[0][0] <= now:
             expires, _, key = heapq.heappop(self._queue)

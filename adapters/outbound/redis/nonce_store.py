@@ -45,3 +45,11 @@ class RedisNonceStore:
             return bool(await self._client.set(key, b"1", nx=True, ex=ttl_seconds))
 
         return await guarded(self._breaker, "remember nonce", put)
+
+    async def seen(self, scope: str, nonce: str) -> bool:
+        key = self.key(scope, nonce)
+
+        async def look() -> bool:
+            return bool(await self._client.exists(key))
+
+        return await guarded(self._breaker, "look up nonce", look)

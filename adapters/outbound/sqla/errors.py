@@ -1,9 +1,16 @@
 """Driver errors in, port errors out: the core never sees a SQLAlchemy exception.
 
 - a uniqueness rule refused a write -> ``Conflict``;
-- the database cannot be reached, dropped the connection, timed out, is locked,
-  is shutting down, or aborted the transaction to break a deadlock -> ``Unavailable``
-  (the caller may retry the whole unit of work later).
+- the database cannot be reached, dropped the connection, timed out (a statement
+  or a lock wait past its timeout), is locked, is shutting down, or aborted the
+  transaction to break a deadlock, refuses writes (read-only: a replica after a
+  failover, a read-only file) or has no room left -> ``Unavailable`` (the caller may
+  retry the whole unit of work later).
+
+``Unavailable`` names the statement (the caller's ``action``) and the driver's error
+class, and nothing of the statement's parameters (user ids, message texts): its text
+is what gets logged. Engines are made with ``hide_parameters`` too, so the chained
+driver error does not carry them either.
 
 A value a column type refuses (a naive datetime) raises its ValueError; anything
 else (a syntax error, a value too long) is a bug and propagates as is.
@@ -25,6 +32,9 @@ from core.ports.errors import Conflict, Unavailable
 # 53 insufficient resources, 57 operator intervention (shutdown, statement timeout),
 # 58 system error.
 _RETRYABLE_SQLSTATE_CLASSES = frozenset({"08", "40", "53", "57", "58"})
+# And single codes of other classes: 55P03 lock_not_available (lock_timeout ran out),
+# 25006 read_only_sql_transaction (a read-only database or a hot standby).
+_RETRYABLE_SQLSTATES = frozenset({"55P03", "25006"})
 
 _UNREACHABLE = (OSError, TimeoutError, sa_exc.TimeoutError, sa_exc.DisconnectionError)
 
@@ -35,7 +45,25 @@ def _is_unavailable(error: sa_exc.DBAPIError) -> bool:
     if isinstance(error, sa_exc.OperationalError | sa_exc.InterfaceError):
         return True
     code = getattr(error.orig, "sqlstate", None)
-    return isinstance(code, str) and code[:2] in _RETRYABLE_SQLSTATE_CLASSES
+    if not isinstance(code, str):
+        return False
+    return code[:2] in _RETRYABLE_SQLSTATE_CLASSES or code in _RETRYABLE_SQLSTATES
+
+
+def _error_class(error: BaseException) -> str:
+    """The driver's name for what went wrong: SQLite's result code (SQLITE_READONLY,
+    SQLITE_FULL, SQLITE_BUSY), asyncpg's exception class, else the exception's class."""
+    if isinstance(error, sa_exc.DBAPIError):
+        orig: BaseException = error.orig if error.orig is not None else error
+        # asyncpg's own exception sits under SQLAlchemy's adapter of it.
+        driver = orig.__cause__ if isinstance(orig.__cause__, Exception) else orig
+        name = getattr(driver, "sqlite_errorname", None)
+        return name if isinstance(name, str) else type(driver).__name__
+    return type(error).__name__
+
+
+def _unavailable(action: str, error: BaseException) -> Unavailable:
+    return Unavailable(f"{action}: the database is unavailable ({_error_class(error)})")
 
 
 @contextmanager
@@ -47,7 +75,7 @@ def translated(action: str) -> Iterator[None]:
         raise Conflict(f"{action}: refused by a uniqueness rule") from exc
     except sa_exc.DBAPIError as exc:
         if _is_unavailable(exc):
-            raise Unavailable(f"{action}: the database is unavailable") from exc
+            raise _unavailable(action, exc) from exc
         raise
     except sa_exc.StatementError as exc:
         # A column type refused a value (a naive datetime, a float amount) before
@@ -56,4 +84,4 @@ def translated(action: str) -> Iterator[None]:
             raise exc.orig from exc
         raise
     except _UNREACHABLE as exc:
-        raise Unavailable(f"{action}: the database is unavailable") from exc
+        raise _unavailable(action, exc) from exc

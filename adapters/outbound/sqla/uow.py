@@ -24,7 +24,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from adapters.outbound.sqla.audit import SqlAuditLog
 from adapters.outbound.sqla.channels import SqlChannelRepository
 from adapters.outbound.sqla.donations import SqlDonationRepository
-from adapters.outbound.sqla.engine import SQLITE_BUSY_TIMEOUT_SECONDS
+from adapters.outbound.sqla.engine import (
+    SQLITE_BUSY_TIMEOUT_SECONDS,
+    DatabaseTimeouts,
+    busy_timeout,
+)
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.events import SqlPaymentEventRepository
 from adapters.outbound.sqla.grants import SqlGrantRepository
@@ -49,10 +53,15 @@ from core.ports.security import Cipher
 
 class SqlUnitOfWork:
     def __init__(
-        self, engine: AsyncEngine, cipher: Cipher, turns: asyncio.Lock | None = None
+        self,
+        engine: AsyncEngine,
+        cipher: Cipher,
+        turns: asyncio.Lock | None = None,
+        turn_wait: float = SQLITE_BUSY_TIMEOUT_SECONDS,
     ) -> None:
         self._engine = engine
         self._turns = turns
+        self._turn_wait = turn_wait
         self._tx = SqlTransaction()
         self._conn: AsyncConnection | None = None
         self.channels: ChannelRepository = SqlChannelRepository(self._tx, cipher)
@@ -90,7 +99,7 @@ class SqlUnitOfWork:
         if self._turns is None:
             return
         try:
-            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_SECONDS):
+            async with asyncio.timeout(self._turn_wait):
                 await self._turns.acquire()
         except TimeoutError as exc:
             raise Unavailable("begin unit of work: the database is busy") from exc
@@ -151,9 +160,12 @@ class SqlUnitOfWorkFactory:
     ``BEGIN IMMEDIATE`` still guards against other processes on the same file.
     """
 
-    def __init__(self, engine: AsyncEngine, cipher: Cipher) -> None:
+    def __init__(
+        self, engine: AsyncEngine, cipher: Cipher, timeouts: DatabaseTimeouts | None = None
+    ) -> None:
         self._engine = engine
         self._cipher = cipher
+        self._turn_wait = busy_timeout(timeouts)
         self._turns = asyncio.Lock() if engine.dialect.name == "sqlite" else None
 
     @property
@@ -161,4 +173,4 @@ class SqlUnitOfWorkFactory:
         return self._engine
 
     def __call__(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self._engine, self._cipher, self._turns)
+        return SqlUnitOfWork(self._engine, self._cipher, self._turns, self._turn_wait)

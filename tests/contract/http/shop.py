@@ -48,7 +48,7 @@ from core.domain.signing import MacKeyring
 from core.domain.subscription import Subscription
 from core.domain.tier import Tier
 from core.ports.repositories import UnitOfWorkFactory
-from core.ports.security import RateLimiter, Secret
+from core.ports.security import NonceStore, RateLimiter, Secret
 from core.services.channel_settings import SetTiers
 from core.services.checkout import StartCheckout
 from core.services.fulfilment import Fulfilment
@@ -205,6 +205,7 @@ def make_deps(
     settings: HttpSettings | None = None,
     telegram: TelegramWebhook | None = None,
     bucket: BucketSize = UNLIMITED,
+    nonces: NonceStore | None = None,
 ) -> HttpDeps:
     """Deps over ``shop`` with per-process limiters whose clock only moves when a test
     moves it (so buckets refill only when told)."""
@@ -215,7 +216,7 @@ def make_deps(
     return HttpDeps(
         clock=shop.clock,
         alerts=shop.alerts,
-        nonces=InMemoryNonceStore(shop.clock),
+        nonces=nonces or InMemoryNonceStore(shop.clock),
         verify_payment=shop.verify,
         gateways={"nowpayments": gateway},
         rate_limits=rate_rules(local, buckets=dict.fromkeys(RouteClass, bucket)),

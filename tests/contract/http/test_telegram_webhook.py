@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
 import pytest
 
 from adapters.inbound.http import HttpSettings, TelegramWebhook, build_app
+from adapters.outbound.memory import InMemoryNonceStore
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
-from core.ports.security import Secret
+from core.ports.security import NonceStore, Secret
+from tests.contract.backends_redis import redis_nonces
 from tests.contract.http.shop import Shop, make_deps, serve
 
 URL = "/webhooks/telegram"
@@ -174,3 +177,55 @@ async def test_without_a_webhook_configured_there_is_no_route(
 def test_a_secret_telegram_would_refuse_is_refused_at_start_up(bot: Bot) -> None:
     with pytest.raises(ValueError, match="1-256 of A-Z a-z 0-9 _ -"):
         TelegramWebhook(Secret("has spaces"), bot.take)
+
+
+class FailingOnceBot(Bot):
+    """Fails the first time it is handed an update, as a handler that hit a bug or a
+    process that died half-way would; checks, while handling, that the update is not
+    yet marked seen (a crash at that moment must leave it to Telegram's resend)."""
+
+    def __init__(self, nonces: NonceStore) -> None:
+        super().__init__()
+        self._nonces = nonces
+        self.marked_while_handling: list[bool] = []
+
+    async def take(self, update: Mapping[str, Any]) -> None:
+        self.marked_while_handling.append(
+            await self._nonces.seen("telegram-update", str(update["update_id"]))
+        )
+        if len(self.marked_while_handling) == 1:
+            raise RuntimeError("the handler failed half-way")
+        await super().take(update)
+
+
+@asynccontextmanager
+async def _memory_nonces(shop: Shop) -> AsyncIterator[NonceStore]:
+    yield InMemoryNonceStore(shop.clock)
+
+
+@asynccontextmanager
+async def _redis_nonces(_: Shop) -> AsyncIterator[NonceStore]:
+    async with redis_nonces(lambda store, _pass_time: store) as store:
+        yield store
+
+
+@pytest.mark.parametrize("store", [_memory_nonces, _redis_nonces], ids=["memory", "redis"])
+async def test_an_update_whose_handling_failed_is_handled_when_telegram_resends_it(
+    shop: Shop,
+    gateway: NowPaymentsGateway,
+    store: Callable[[Shop], AbstractAsyncContextManager[NonceStore]],
+) -> None:
+    async with store(shop) as nonces:
+        bot = FailingOnceBot(nonces)
+        deps = make_deps(shop, gateway, telegram=webhook(bot), nonces=nonces)
+        async with serve(build_app(deps)) as client:
+            answers = [
+                await client.post(URL, json=update(4001), headers={HEADER: SECRET})
+                for _ in range(3)
+            ]
+            duplicate = await answers[2].json()
+
+    assert [a.status for a in answers] == [500, 200, 200]
+    assert duplicate == {"ok": True, "duplicate": True}
+    assert bot.updates == [update(4001)]
+    assert bot.marked_while_handling == [False, False]
