@@ -202,24 +202,19 @@ class RecordPost:
         tiers_version: int,
     ) -> bool:
         """False when another publisher recorded a post first (nothing written)."""
-        async with self._uow() as tx:
-            now = self._clock.now()
-            post = OfferPost(message_id, now, tiers_version)
-            if not await tx.channels.record_post(
-                channel_id, kind is PostKind.DONATE, post, replaces
-            ):
-                return False
-            await tx.audit.append(
-                AuditRecord(
-                    "system",
-                    f"{kind}.posted",
-                    f"channel:{channel_id}",
-                    {"message_id": str(message_id)},
-                ),
-                now,
-            )
-            await tx.commit()
-            return True
+        now = self._clock.now()
+        return await self._record(
+            channel_id,
+            kind,
+            OfferPost(message_id, now, tiers_version),
+            replaces,
+            AuditRecord(
+                "system",
+                f"{kind}.posted",
+                f"channel:{channel_id}",
+                {"message_id": str(message_id)},
+            ),
+        )
 
     async def refreshed(
         self, channel_id: ChannelId, kind: PostKind, message_id: MessageId, tiers_version: int
@@ -227,33 +222,43 @@ class RecordPost:
         """The message was edited in place and still stands: it is fresh from now.
         Not audited: it happens every check interval and changes nothing anyone sees
         (any change of its text was audited where it was made)."""
-        async with self._uow() as tx:
-            post = OfferPost(message_id, self._clock.now(), tiers_version)
-            if not await tx.channels.record_post(
-                channel_id, kind is PostKind.DONATE, post, message_id
-            ):
-                return False
-            await tx.commit()
-            return True
+        post = OfferPost(message_id, self._clock.now(), tiers_version)
+        return await self._record(channel_id, kind, post, message_id, None)
 
     async def taken_down(
         self, channel_id: ChannelId, kind: PostKind, message_id: MessageId, reason: DownReason
     ) -> bool:
         """No message of ``kind`` stands any more; False when another worker replaced
         or removed ``message_id`` first (nothing written)."""
+        return await self._record(
+            channel_id,
+            kind,
+            None,
+            message_id,
+            AuditRecord(
+                "system",
+                f"{kind}.taken_down",
+                f"channel:{channel_id}",
+                {"message_id": str(message_id), "reason": str(reason)},
+            ),
+        )
+
+    async def _record(
+        self,
+        channel_id: ChannelId,
+        kind: PostKind,
+        post: OfferPost | None,
+        previous: MessageId | None,
+        audit: AuditRecord | None,
+    ) -> bool:
+        """Store ``post`` (None: no post stands) over ``previous``, and audit it; False,
+        and nothing written, when ``previous`` no longer stands."""
         async with self._uow() as tx:
             if not await tx.channels.record_post(
-                channel_id, kind is PostKind.DONATE, None, message_id
+                channel_id, kind is PostKind.DONATE, post, previous
             ):
                 return False
-            await tx.audit.append(
-                AuditRecord(
-                    "system",
-                    f"{kind}.taken_down",
-                    f"channel:{channel_id}",
-                    {"message_id": str(message_id), "reason": str(reason)},
-                ),
-                self._clock.now(),
-            )
+            if audit is not None:
+                await tx.audit.append(audit, self._clock.now())
             await tx.commit()
             return True

@@ -22,6 +22,7 @@ from adapters.inbound.telegram.parsing import BadInput, parse_bounds, parse_chat
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context, reply
 from adapters.inbound.telegram.updates import forwarded_chat_id
+from core.domain.channel import Channel
 from core.domain.errors import DomainError
 from core.domain.ids import ChatId, UserId
 from core.ports.conversations import Conversation
@@ -210,12 +211,7 @@ class OwnerHandlers:
         user = update.effective_user
         if user is None:
             return
-        args = context.args or []
-        if not args:
-            raise BadInput(
-                "write /repost and the channel's number from /channels, such as /repost 1"
-            )
-        _, channel = await self._views.numbered(UserId(user.id), args[0])
+        _, channel = await self._channel_named(user.id, context, "repost")
         report = await self._deps.publish.refresh_now(channel.id)
         await reply(update, context, texts.reposted(channel.title, report.posted, report.paused))
 
@@ -226,12 +222,7 @@ class OwnerHandlers:
         user = update.effective_user
         if user is None:
             return
-        args = context.args or []
-        if not args:
-            raise BadInput(
-                "write /resume and the channel's number from /channels, such as /resume 1"
-            )
-        number, channel = await self._views.numbered(UserId(user.id), args[0])
+        number, channel = await self._channel_named(user.id, context, "resume")
         outcome = await self._deps.resume.execute(UserId(user.id), channel.id)
         title = outcome.channel.title
         if outcome.shortfalls:
@@ -242,6 +233,17 @@ class OwnerHandlers:
             await reply(update, context, texts.resumed(title))
         else:
             await reply(update, context, texts.not_paused(title))
+
+    async def _channel_named(
+        self, user_id: int, context: Context, command: str
+    ) -> tuple[int, Channel]:
+        """The owner's channel whose /channels number is the command's argument."""
+        args = context.args or []
+        if not args:
+            raise BadInput(
+                f"write /{command} and the channel's number from /channels, such as /{command} 1"
+            )
+        return await self._views.numbered(UserId(user_id), args[0])
 
 
 async def _chat_name(context: Context, chat_id: int) -> str | None:
