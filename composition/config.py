@@ -299,28 +299,6 @@ def _positive_int(value: str) -> int:
     return number
 
 
-def _processes(value: str) -> int:
-    count = int(value)
-    if not 1 <= count <= 100:
-        raise ValueError("out of range")
-    return count
-
-
-def _start_wait(value: str) -> float:
-    seconds = float(value)
-    if not 0 <= seconds <= 600:  # also refuses nan and inf
-        raise ValueError("out of range")
-    return seconds
-
-
-def _db_timeout(value: str) -> float:
-    seconds = float(value)
-    # Under 0.05 s ordinary statements would fail; over 10 minutes nothing is bounded.
-    if not 0.05 <= seconds <= 600:  # also refuses nan and inf
-        raise ValueError("out of range")
-    return seconds
-
-
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{32,256}")
 """What Telegram allows in ``secret_token`` (1-256 of A-Z a-z 0-9 _ -), and at least
 32 characters: about 190 bits when generated, not something guessed or brute-forced
@@ -345,13 +323,47 @@ def _check_webhook_secret(name: str, secret: Secret | None) -> None:
     )
 
 
-def _pool_size(value: str) -> int:
-    size = int(value)
-    # The cap catches a stray digit before one process takes every connection a
-    # Postgres server allows by default (100).
-    if not 1 <= size <= 100:
-        raise ValueError("out of range")
-    return size
+def _whole_in(low: int, high: int) -> Callable[[str], int]:
+    """A parser of a whole number in ``low..high``."""
+
+    def parse(value: str) -> int:
+        number = int(value)
+        if not low <= number <= high:
+            raise ValueError("out of range")
+        return number
+
+    return parse
+
+
+def _seconds_in(low: float, high: float, *, above_low: bool = False) -> Callable[[str], float]:
+    """A parser of seconds in ``low..high`` (``above_low``: ``low`` itself excluded).
+    The comparisons also refuse nan and inf."""
+
+    def parse(value: str) -> float:
+        seconds = float(value)
+        inside = low < seconds <= high if above_low else low <= seconds <= high
+        if not inside:
+            raise ValueError("out of range")
+        return seconds
+
+    return parse
+
+
+_processes = _whole_in(1, 100)
+_start_wait = _seconds_in(0, 600)
+_db_timeout = _seconds_in(0.05, 600)
+"""Under 0.05 s ordinary statements would fail; over 10 minutes nothing is bounded."""
+_pool_size = _whole_in(1, 100)
+"""The cap catches a stray digit before one process takes every connection a
+Postgres server allows by default (100)."""
+_timeout_seconds = _seconds_in(0, 3600, above_low=True)
+_connections = _whole_in(1, 1_000_000)
+
+
+def _rights_check_every(value: str) -> timedelta:
+    # Each run asks Telegram about every paused channel: under a second would spend
+    # the bot's request budget on it; over a day leaves a false pause standing too long.
+    return timedelta(seconds=_seconds_in(1, 86_400)(value))
 
 
 def _positive_seconds(value: str) -> timedelta:
@@ -359,29 +371,6 @@ def _positive_seconds(value: str) -> timedelta:
     if seconds <= 0:
         raise ValueError("must be positive")
     return timedelta(seconds=seconds)
-
-
-def _rights_check_every(value: str) -> timedelta:
-    seconds = float(value)
-    # Each run asks Telegram about every paused channel: under a second would spend
-    # the bot's request budget on it; over a day leaves a false pause standing too long.
-    if not 1 <= seconds <= 86_400:  # also refuses nan and inf
-        raise ValueError("out of range")
-    return timedelta(seconds=seconds)
-
-
-def _timeout_seconds(value: str) -> float:
-    seconds = float(value)
-    if not 0 < seconds <= 3600:  # also refuses nan and inf
-        raise ValueError("out of range")
-    return seconds
-
-
-def _connections(value: str) -> int:
-    number = int(value)
-    if not 1 <= number <= 1_000_000:
-        raise ValueError("out of range")
-    return number
 
 
 def _user_ids(value: str) -> tuple[int, ...]:

@@ -183,7 +183,7 @@ class Preset:
     issued_at: datetime
 
     def signed_text(self, price: Money) -> str:
-        stamp = _b36(int(self.issued_at.timestamp()))
+        stamp = base36(int(self.issued_at.timestamp()))
         return (
             f"{self.channel_id}:{self.index}:{stamp}:{format_amount(price.amount)}:{price.currency}"
         )
@@ -217,7 +217,7 @@ def _fits(data: str) -> str:
     return data
 
 
-def _b36(number: int) -> str:
+def base36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
     while True:
@@ -264,7 +264,7 @@ def channel_from_resend(data: str) -> ChannelId:
 
 def preset_data(preset: Preset, price: Money, keyring: MacKeyring) -> str:
     """``d:<channel>:<place>:<time>:<tag>``, the tag over all of it and ``price``."""
-    stamp = _b36(int(preset.issued_at.timestamp()))
+    stamp = base36(int(preset.issued_at.timestamp()))
     tag = keyring.sign(_PRESET_PURPOSE, preset.signed_text(price), CALLBACK_TAG_BYTES)
     return _fits(f"{PRESET_PREFIX}{preset.channel_id}:{preset.index}:{stamp}:{tag}")
 
@@ -291,7 +291,7 @@ def _other_amount_text(channel_id: ChannelId, stamp: str) -> str:
 
 def other_amount_data(other: OtherAmount, keyring: MacKeyring) -> str:
     """``dt:<channel>:<time>:<tag>``."""
-    stamp = _b36(int(other.issued_at.timestamp()))
+    stamp = base36(int(other.issued_at.timestamp()))
     text = _other_amount_text(other.channel_id, stamp)
     tag = keyring.sign(_OTHER_AMOUNT_PURPOSE, text, CALLBACK_TAG_BYTES)
     return _fits(f"{OTHER_AMOUNT_PREFIX}{text}:{tag}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.inbound.telegram.parsing import base36
 from core.domain.channel import Channel, DonationBounds
 from core.domain.money import Money
 from core.domain.offer_token import DONATION, OfferToken
@@ -313,13 +314,3 @@ async def test_other_amount_with_a_forged_channel_or_time_is_refused(
 
     assert bot.alert(query) == NOT_VALID
     assert bot.emu.messages(DONOR)[-1].text == "old buttons"
-
-
-def base36(number: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        number, rest = divmod(number, 36)
-        out = digits[rest] + out
-        if number == 0:
-            return out
