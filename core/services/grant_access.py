@@ -15,7 +15,7 @@ a new one and revokes the old.
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -71,14 +71,7 @@ class GrantAccess:
                 await tx.commit()
                 return grant.status
 
-        expires_at = (
-            subscription.expires_at
-            if grant.mode is GrantMode.JOIN_REQUEST
-            else min(now + self._settings.one_use_link_ttl, subscription.expires_at)
-        )
-        link = await self._chat.create_invite_link(
-            channel.closed_chat_id, _link_name(grant), grant.mode, expires_at
-        )
+        link = await self._new_link(grant, channel.closed_chat_id, now, subscription.expires_at)
 
         async with self._uow() as tx:
             grant = await tx.grants.get(grant_id)
@@ -150,14 +143,7 @@ class GrantAccess:
         elif send_key is None:
             return  # a one-use link was for joining once: nothing to keep alive
         if link is None:
-            expires_at = (
-                ends
-                if grant.mode is GrantMode.JOIN_REQUEST
-                else min(now + self._settings.one_use_link_ttl, ends)
-            )
-            link = await self._chat.create_invite_link(
-                channel.closed_chat_id, _link_name(grant), grant.mode, expires_at
-            )
+            link = await self._new_link(grant, channel.closed_chat_id, now, ends)
         replaced = link.url != old
 
         async with self._uow() as tx:
@@ -195,6 +181,18 @@ class GrantAccess:
                 await self._chat.revoke_invite_link(
                     channel.closed_chat_id, link.url if raced else old
                 )
+
+    async def _new_link(
+        self, grant: AccessGrant, chat: ChatId, now: datetime, ends: datetime
+    ) -> InviteLink:
+        """A new link for ``grant``: a join-request link lasts to the subscription's end,
+        a one-use link a while (never past the end)."""
+        expires_at = (
+            ends
+            if grant.mode is GrantMode.JOIN_REQUEST
+            else min(now + self._settings.one_use_link_ttl, ends)
+        )
+        return await self._chat.create_invite_link(chat, _link_name(grant), grant.mode, expires_at)
 
 
 def _link_name(grant: AccessGrant) -> str:
