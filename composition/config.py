@@ -30,7 +30,6 @@ from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.secrets.dotenv import load_dotenv
 from adapters.outbound.sqla.engine import DatabaseTimeouts
 from adapters.outbound.sqla.url import InvalidDatabaseUrl, database_url, safe_url
-from composition.faults import FaultPoint, FaultRule, parse_faults
 from core.domain.grant import GrantMode
 from core.domain.intent_state import PAYING_CHOICES, IntentStatus
 from core.domain.signing import MIN_KEY_BYTES, MacKeyring
@@ -129,8 +128,6 @@ class Config:
     """``PAYGATE_HTTP_RESERVED_CONNECTIONS``: of the most, those only webhook senders
     (trusted proxies, the providers' published addresses) may take."""
     clock_offset_file: Path | None = None
-    faults: tuple[FaultRule, ...] = ()
-    """Crash tests only (``PAYGATE_FAULTS``): where this process kills itself."""
     db_statement_timeout_seconds: float = 1.0
     """``PAYGATE_DB_STATEMENT_TIMEOUT_SECONDS``: how long one statement, or its wait
     for a lock (SQLite: for the write lock), may take before the work fails as
@@ -550,12 +547,6 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "a whole number below PAYGATE_HTTP_MAX_CONNECTIONS",
         ),
         clock_offset_file=r.parsed("PAYGATE_CLOCK_OFFSET_FILE", None, Path, "a file path"),
-        faults=r.parsed(
-            "PAYGATE_FAULTS",
-            (),
-            parse_faults,
-            "comma-separated point:probability or point@n rules, points: " + ", ".join(FaultPoint),
-        ),
     )
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(
@@ -588,10 +579,5 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     if config.is_production and config.clock_offset_file is not None:
         raise ConfigError(
             "PAYGATE_CLOCK_OFFSET_FILE shifts the clock for tests; it is refused in production"
-        )
-    if config.is_production and config.faults:
-        raise ConfigError(
-            "PAYGATE_FAULTS makes processes kill themselves for crash tests; "
-            "it is refused in production"
         )
     return config

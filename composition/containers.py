@@ -39,12 +39,6 @@ from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
 from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Rate
 from composition.config import Config, ConfigError
-from composition.faults import (
-    injector_for,
-    with_faults_chat_access,
-    with_faults_messenger,
-    with_faults_uow,
-)
 from composition.outbox_wakeup import WakingUnitOfWorkFactory, outbox_wakeup_for
 from core.domain.ids import ChatId, UserId
 from core.ports.alerts import Severity
@@ -227,33 +221,22 @@ class Infrastructure(containers.DeclarativeContainer):
     keyring = providers.Callable(lambda c: c.keyring, config)
     cipher = providers.Singleton(_cipher, config.provided.encryption_keys)
 
-    # Crash tests only: None (nothing wrapped) unless PAYGATE_FAULTS names points.
-    faults = providers.Singleton(injector_for, config.provided.faults)
-
     engine = providers.Resource(_engine, config)
     # Commits that queue outbox work wake the dispatchers (this process's and others').
     outbox_wakeup = providers.Resource(outbox_wakeup_for, config.provided.database_url)
-    uow = providers.Singleton(
-        WakingUnitOfWorkFactory,
-        providers.Singleton(
-            with_faults_uow,
-            providers.Singleton(SqlUnitOfWorkFactory, engine, cipher, config.provided.db_timeouts),
-            faults,
-        ),
-        outbox_wakeup,
+    # The store's own units of work; every use case gets them through ``uow``.
+    store_uow = providers.Singleton(
+        SqlUnitOfWorkFactory, engine, cipher, config.provided.db_timeouts
     )
+    uow = providers.Singleton(WakingUnitOfWorkFactory, store_uow, outbox_wakeup)
 
     http_session = providers.Resource(_http_session)
     gateway = providers.Singleton(_nowpayments, http_session, config)
 
     redis = providers.Resource(_redis, config)
     telegram = providers.Resource(_telegram, config, redis)
-    messenger = providers.Singleton(
-        with_faults_messenger, providers.Singleton(TelegramMessenger, telegram), faults
-    )
-    chat_access = providers.Singleton(
-        with_faults_chat_access, providers.Singleton(TelegramChatAccess, telegram), faults
-    )
+    messenger = providers.Singleton(TelegramMessenger, telegram)
+    chat_access = providers.Singleton(TelegramChatAccess, telegram)
     bot_username = providers.Callable(_bot_username, config, telegram)
 
     alerts = providers.Singleton(_alerts, config, clock, messenger, telegram)

@@ -270,9 +270,16 @@ async def start_process(
     return process
 
 
-async def serve(config: Config, roles: Roles, starters: list[Starter] | None = None) -> None:
-    """Run until SIGTERM/SIGINT, then stop gracefully."""
-    process = await start_process(config, roles, starters=starters)
+async def serve(
+    config: Config,
+    roles: Roles,
+    starters: list[Starter] | None = None,
+    *,
+    infra: Infrastructure | None = None,
+) -> None:
+    """Run until SIGTERM/SIGINT, then stop gracefully. ``infra``: containers a test
+    root has overridden (crash tests); by default the production ones."""
+    process = await start_process(config, roles, infra=infra, starters=starters)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         # Event loops without signal support (Windows) raise here; there Ctrl-C still

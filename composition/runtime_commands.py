@@ -13,33 +13,46 @@ from collections.abc import Callable
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
 from adapters.outbound.sqla import SchemaMismatch, safe_url
-from composition.config import ConfigError, load_config
+from composition.config import Config, ConfigError, load_config
+from composition.containers import Infrastructure
 from composition.logging import configure_logging
 from composition.roots import MONOLITH, Roles, Starter, serve
 
 Register = Callable[..., object]
 
 
+def run_roles(
+    roles: Roles,
+    starters: list[Starter],
+    *,
+    log_level: str,
+    json_logs: bool,
+    infrastructure: Callable[[Config], Infrastructure] | None = None,
+) -> int:
+    """Load the configuration, set up logging and serve ``roles`` until stopped; the
+    exit status. ``infrastructure`` builds the containers (a test root overrides some)."""
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        sys.stderr.write(f"paygate: configuration error: {exc}\n")
+        return 2
+    # Every configured secret is masked wherever it shows up, beside the patterns.
+    configure_logging(level=log_level, json_lines=json_logs, secrets=config.secret_values())
+    try:
+        infra = infrastructure(config) if infrastructure is not None else None
+        asyncio.run(serve(config, roles, starters, infra=infra))
+    except SchemaMismatch as exc:
+        # The operator's next step is in the message; a traceback would bury it.
+        sys.stderr.write(f"paygate: {safe_url(config.database_url)}: {exc}\n")
+        return 1
+    return 0
+
+
 def _serve(
     roles: Roles, starters: Callable[[], list[Starter]]
 ) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        try:
-            config = load_config()
-        except ConfigError as exc:
-            sys.stderr.write(f"paygate: configuration error: {exc}\n")
-            return 2
-        # Every configured secret is masked wherever it shows up, beside the patterns.
-        configure_logging(
-            level=args.log_level, json_lines=args.json_logs, secrets=config.secret_values()
-        )
-        try:
-            asyncio.run(serve(config, roles, starters()))
-        except SchemaMismatch as exc:
-            # The operator's next step is in the message; a traceback would bury it.
-            sys.stderr.write(f"paygate: {safe_url(config.database_url)}: {exc}\n")
-            return 1
-        return 0
+        return run_roles(roles, starters(), log_level=args.log_level, json_logs=args.json_logs)
 
     return run
 

@@ -1,9 +1,11 @@
 """Crash-test fault injection: a process kills itself (SIGKILL) at a named point.
 
-Test-only, and refused in production by :mod:`composition.config`. Crash tests set
-``PAYGATE_FAULTS`` to rules, comma-separated, each ``<point>:<probability>`` (every
-pass through the point dies with that probability) or ``<point>@<n>`` (the n-th pass
-in this process dies), e.g. ``after-event-insert:0.05,after-telegram-call@3``.
+Test-only: production composition knows nothing of it. Crash tests start their
+processes through :mod:`tests.e2e.faulty_process`, which overrides the containers'
+providers with these wrappers, and give it rules in ``PAYGATE_TEST_FAULTS``,
+comma-separated, each ``<point>:<probability>`` (every pass through the point dies
+with that probability) or ``<point>@<n>`` (the n-th pass in this process dies), e.g.
+``after-event-insert:0.05,after-telegram-call@3``.
 
 The points are where a crash hurts most on the payment and outbox paths:
 
@@ -65,11 +67,7 @@ __all__ = [
     "FaultyChatAccess",
     "FaultyMessenger",
     "FaultyUnitOfWorkFactory",
-    "injector_for",
     "parse_faults",
-    "with_faults_chat_access",
-    "with_faults_messenger",
-    "with_faults_uow",
 ]
 
 logger = logging.getLogger("paygate.faults")
@@ -121,7 +119,7 @@ class FaultRule:
 
 
 def parse_faults(text: str) -> tuple[FaultRule, ...]:
-    """``PAYGATE_FAULTS``: comma-separated ``point:probability`` or ``point@n`` rules, at
+    """``PAYGATE_TEST_FAULTS``: comma-separated ``point:probability`` or ``point@n`` rules, at
     most one per point. Raises ValueError saying what is wrong."""
     rules: dict[FaultPoint, FaultRule] = {}
     for part in (p.strip() for p in text.split(",")):
@@ -172,7 +170,7 @@ class FaultInjector:
         self._rules = {rule.point: rule for rule in rules}
         self._die = die
         # Chooses when a test process dies: nothing secret depends on it.
-        self._rng = rng or random.Random()  # noqa: S311
+        self._rng = rng or random.Random()
         self.passes: Counter[FaultPoint] = Counter()
 
     @property
@@ -196,11 +194,6 @@ class FaultInjector:
         for stream in (sys.stdout, sys.stderr):
             stream.flush()
         self._die()
-
-
-def injector_for(rules: Sequence[FaultRule]) -> FaultInjector | None:
-    """The process's injector, or None (no wrappers at all) when there are no rules."""
-    return FaultInjector(rules) if rules else None
 
 
 # ---------------------------------------------------------------- unit of work
@@ -277,10 +270,10 @@ class FaultyUnitOfWorkFactory:
 
     def __init__(self, inner: UnitOfWorkFactory, faults: FaultInjector) -> None:
         self._inner = inner
-        self._faults = faults
+        self.faults = faults
 
     def __call__(self) -> UnitOfWork:
-        return _FaultyUnitOfWork(self._inner(), self._faults)
+        return _FaultyUnitOfWork(self._inner(), self.faults)
 
 
 # ---------------------------------------------------------------- Telegram
@@ -352,18 +345,3 @@ class FaultyChatAccess:
 
     async def bot_rights(self, chat_id: ChatId) -> ChatRights:
         return await self._inner.bot_rights(chat_id)
-
-
-# ---------------------------------------------------------------- composition
-
-
-def with_faults_uow(inner: UnitOfWorkFactory, faults: FaultInjector | None) -> UnitOfWorkFactory:
-    return inner if faults is None else FaultyUnitOfWorkFactory(inner, faults)
-
-
-def with_faults_messenger(inner: Messenger, faults: FaultInjector | None) -> Messenger:
-    return inner if faults is None else FaultyMessenger(inner, faults)
-
-
-def with_faults_chat_access(inner: ChatAccess, faults: FaultInjector | None) -> ChatAccess:
-    return inner if faults is None else FaultyChatAccess(inner, faults)

@@ -25,6 +25,8 @@ from pathlib import Path
 import attrs
 
 STARTED = "started"
+CLI = "composition.cli"
+"""The module a deployment runs (``paygate`` is its console script)."""
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 30.0
 
@@ -60,6 +62,8 @@ class PaygateProcess:
     role: str
     env: dict[str, str]
     log_path: Path
+    root: str = CLI
+    """The module run with ``python -m``: the CLI, or a test root of the same roles."""
     popen: subprocess.Popen[bytes] | None = None
     starts: int = 0
     incarnations: list[Incarnation] = attrs.Factory(list)
@@ -76,7 +80,7 @@ class PaygateProcess:
         log.write(f"---- start #{self.starts} of {self.name} ----\n".encode())
         log.flush()
         self.popen = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "composition.cli", self.role, "--log-level", "INFO"],
+            [sys.executable, "-m", self.root, self.role, "--log-level", "INFO"],
             env={**self.env, **extra},
             cwd=self.log_path.parent,
             stdout=log,
@@ -184,12 +188,13 @@ class Fleet:
     directory: Path
     processes: list[PaygateProcess] = attrs.Factory(list)
 
-    def add(self, name: str, role: str, env: Mapping[str, str]) -> PaygateProcess:
+    def add(self, name: str, role: str, env: Mapping[str, str], root: str = CLI) -> PaygateProcess:
         process = PaygateProcess(
             name,
             role,
             {**_inherited_environment(), **env},
             self.directory / f"{name}.log",
+            root,
         )
         self.processes.append(process)
         return process

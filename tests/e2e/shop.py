@@ -38,7 +38,6 @@ from adapters.outbound.sqla import tables as t
 from adapters.outbound.system.clock import OffsetFileClock
 from composition.config import load_config
 from composition.demo import _free_port
-from composition.faults import FAULT_LOG_MARK
 from composition.roots import Process, Roles, start_process
 from core.domain.audit import verify_chain
 from core.domain.channel import Channel
@@ -53,7 +52,9 @@ from sandbox.telegram.world import JoinOutcome
 from tests.contract.backends_sql import blank_postgres_database
 from tests.e2e.edge import NOWPAYMENTS_SENDERS, Caller, IpnBalancer, TappedCall, TelegramTap
 from tests.e2e.emulated import NP_KEY, NP_LOGIN, NP_SECRET, open_emulators
-from tests.e2e.processes import Fleet, PaygateProcess, fleet_in
+from tests.e2e.faults import FAULT_LOG_MARK
+from tests.e2e.faulty_process import FAULTS_VARIABLE
+from tests.e2e.processes import CLI, Fleet, PaygateProcess, fleet_in
 
 TIER = Tier(1, Money.of(10, "USD"), 30)
 TERM = timedelta(days=TIER.duration_days)
@@ -137,13 +138,13 @@ class Shop:
 
     # ------------------------------------------------------------ the fleet
     async def start(self, process: PaygateProcess, faults: str | None = None) -> None:
-        """Start (or restart) a process with its own tap port and, for crash tests, the
-        rules it dies by."""
+        """Start (or restart) a process with its own tap port and, for crash tests (a
+        fleet run by the fault test root), the rules it dies by."""
         overrides = {
             "PAYGATE_TELEGRAM_API_URL": await self.tap.url_for(process.name, process.starts + 1)
         }
         if faults:
-            overrides["PAYGATE_FAULTS"] = faults
+            overrides[FAULTS_VARIABLE] = faults
         process.start(overrides)
 
     async def start_fleet(self) -> None:
@@ -440,9 +441,11 @@ async def open_shop(
     ipn_retries: int,
     ipn_retry_delay: float,
     env: Mapping[str, str] | None = None,
+    root: str = CLI,
 ) -> AsyncIterator[Shop]:
     """The emulators, balancer, tap and a migrated Postgres database of this test's own
-    (dropped after it), and a fleet of ``web`` and ``workers`` processes, not started.
+    (dropped after it), and a fleet of ``web`` and ``workers`` processes, not started,
+    each run as ``python -m <root> <role>``.
 
     Telegram's flood limits are off in the emulator: each process paces itself to them
     already, and what is under test here is what happens, not how fast."""
@@ -482,11 +485,12 @@ async def open_shop(
         try:
             with fleet_in(directory) as fleet:
                 webs = [
-                    fleet.add(f"web-{n}", "web", fleet_env | {"PAYGATE_HTTP_PORT": str(port)})
+                    fleet.add(f"web-{n}", "web", fleet_env | {"PAYGATE_HTTP_PORT": str(port)}, root)
                     for n, port in enumerate(web_ports, start=1)
                 ]
                 workers_ = [
-                    fleet.add(f"worker-{n}", "worker", fleet_env) for n in range(1, workers + 1)
+                    fleet.add(f"worker-{n}", "worker", fleet_env, root)
+                    for n in range(1, workers + 1)
                 ]
                 yield Shop(
                     directory,

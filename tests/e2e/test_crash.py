@@ -3,7 +3,8 @@ payment and outbox paths, over and over, lose no payment, grant nothing twice an
 leave the outbox drained.
 
 Two ``web`` and three ``worker`` processes run on one Postgres database. Every start
-of a process is given one rule of ``PAYGATE_FAULTS`` (composition.faults): it kills
+of a process (run by the test root tests.e2e.faulty_process, which wraps the ports
+of the production containers) is given one rule of ``PAYGATE_TEST_FAULTS``: it kills
 itself on the n-th pass (n drawn at random) through one named point, each process
 taking its points in turn from one start to the next:
 
@@ -44,12 +45,12 @@ import attrs
 import pytest
 
 from adapters.outbound.sqla import tables as t
-from composition.faults import FaultPoint
 from core.domain.grant import GrantStatus
 from core.domain.intent_state import IntentStatus
 from core.domain.subscription import SubscriptionStatus
 from sandbox.nowpayments.emulator import EmulatedPayment, PayPlan
 from tests.e2e.edge import Caller, TappedCall
+from tests.e2e.faults import FaultPoint
 from tests.e2e.processes import PaygateProcess
 from tests.e2e.shop import TERM, Kind, Sent, Shop, Stopwatch, open_shop, report
 from tests.services import require_postgres
@@ -160,6 +161,7 @@ async def test_killed_processes_lose_no_payment_grant_nothing_twice_and_drain_th
         workers=3,
         ipn_retries=12,
         ipn_retry_delay=0.25,
+        root="tests.e2e.faulty_process",
     ) as shop:
         await shop.set_up_channels(CHANNELS)
         users = shop.add_subscribers(SUBSCRIBERS)

@@ -1,6 +1,6 @@
-"""Crash-test fault injection (composition.faults): the rules, where each point is on
-the payment and outbox paths, what a crash there leaves behind, and that it is wired
-only when asked for and never in production.
+"""Crash-test fault injection (tests.e2e.faults): the rules, where each point is on
+the payment and outbox paths, what a crash there leaves behind, and that the crash
+tests' root wires it only when asked for, over the production containers.
 
 A fired rule raises ``Died`` here instead of SIGKILL-ing the test runner; it is a
 BaseException, so no ``except Exception`` on the way can swallow it, as nothing can
@@ -23,26 +23,14 @@ import pytest
 from dependency_injector import providers
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
+from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
-from composition.config import ConfigError, load_config
-from composition.containers import Infrastructure
-from composition.faults import (
-    FAULT_LOG_MARK,
-    FaultInjector,
-    FaultPoint,
-    FaultRule,
-    FaultyChatAccess,
-    FaultyMessenger,
-    FaultyUnitOfWorkFactory,
-    injector_for,
-    parse_faults,
-    with_faults_chat_access,
-    with_faults_messenger,
-    with_faults_uow,
-)
+from composition.config import load_config
+from composition.outbox_wakeup import WakingUnitOfWorkFactory
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.intent_state import IntentStatus
@@ -53,6 +41,17 @@ from core.domain.rights import ChatRights, MemberStatus
 from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.grant_access import GrantAccess
 from core.services.invoicing import IssuedInvoice
+from tests.e2e.faults import (
+    FAULT_LOG_MARK,
+    FaultInjector,
+    FaultPoint,
+    FaultRule,
+    FaultyChatAccess,
+    FaultyMessenger,
+    FaultyUnitOfWorkFactory,
+    parse_faults,
+)
+from tests.e2e.faulty_process import FAULTS_VARIABLE, faulty_infrastructure
 from tests.unit.services.world import CLOSED, OWNER, World, build
 
 USER = UserId(42)
@@ -118,22 +117,9 @@ def test_a_malformed_rule_is_refused_with_the_reason(spec: str, reason: str) -> 
         parse_faults(spec)
 
 
-def test_the_configuration_reads_paygate_faults_and_shows_the_rules() -> None:
+def test_the_production_configuration_knows_no_faults() -> None:
     config = load_config({**BASE, "PAYGATE_FAULTS": "after-claim@2"}, dotenv=NO_DOTENV)
-    assert config.faults == (FaultRule(FaultPoint.AFTER_CLAIM, nth=2),)
-    assert config.masked()["faults"] == "after-claim@2"
-    assert load_config(BASE, dotenv=NO_DOTENV).faults == ()
-
-
-def test_a_malformed_paygate_faults_names_the_variable_and_the_points() -> None:
-    with pytest.raises(ConfigError, match=r"PAYGATE_FAULTS must be .*after-telegram-call"):
-        load_config({**BASE, "PAYGATE_FAULTS": "sometimes"}, dotenv=NO_DOTENV)
-
-
-def test_production_refuses_to_start_with_faults() -> None:
-    env = {**BASE, "PAYGATE_ENV": "production", "PAYGATE_FAULTS": "after-claim:0.1"}
-    with pytest.raises(ConfigError, match=r"PAYGATE_FAULTS .* refused in production"):
-        load_config(env, dotenv=NO_DOTENV)
+    assert not any("fault" in name for name in config.masked())
 
 
 def test_the_nth_pass_dies_and_the_passes_before_it_and_at_other_points_do_not() -> None:
@@ -175,7 +161,7 @@ def test_the_last_words_name_the_point_the_pass_and_what_was_done(
 
 def test_a_rule_kills_the_real_process_with_sigkill() -> None:
     code = (
-        "from composition.faults import FaultInjector, FaultPoint, parse_faults\n"
+        "from tests.e2e.faults import FaultInjector, FaultPoint, parse_faults\n"
         "faults = FaultInjector(parse_faults('after-claim@2'))\n"
         "faults.reached(FaultPoint.AFTER_CLAIM, 'first')\n"
         "print('alive after the first pass', flush=True)\n"
@@ -351,15 +337,6 @@ async def test_a_crash_after_the_link_was_made_makes_a_second_link_but_sends_one
 # ---------------------------------------------------------------- wiring
 
 
-def test_without_rules_nothing_is_wrapped() -> None:
-    uow = InMemoryUnitOfWorkFactory()
-    world = build(uow=uow)
-    assert injector_for(()) is None
-    assert with_faults_uow(uow, None) is uow
-    assert with_faults_messenger(world.messenger, None) is world.messenger
-    assert with_faults_chat_access(world.chat, None) is world.chat
-
-
 async def resolve(provider: Callable[[], object]) -> object:
     # Once a container holds async resources, its providers may answer with futures.
     value = provider()
@@ -367,26 +344,32 @@ async def resolve(provider: Callable[[], object]) -> object:
 
 
 @pytest.mark.parametrize(("spec", "wrapped"), [("", False), ("after-claim@5", True)])
-async def test_the_containers_wrap_the_telegram_ports_only_when_faults_are_configured(
-    spec: str, wrapped: bool
+async def test_the_test_root_wraps_the_ports_only_when_faults_are_given(
+    spec: str, wrapped: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """(The unit of work's wrapping shows in the crash test: a fault at the event
-    insert can only fire through it, in a process composed by these containers.)"""
-    config = load_config({**BASE, "PAYGATE_FAULTS": spec}, dotenv=NO_DOTENV)
-    infra = Infrastructure(config=config)
-    # A client that is never started: nothing connects anywhere.
+    """(That the wrapped units of work are the ones the use cases get shows in the
+    crash test: a fault at the event insert can only fire through them.)"""
+    monkeypatch.setenv(FAULTS_VARIABLE, spec)
+    infra = faulty_infrastructure(load_config(BASE, dotenv=NO_DOTENV))
+    # A client that is never started, and no database: nothing connects anywhere.
     infra.telegram.override(
         providers.Object(TelegramBotClient("1234567:" + "a" * 35, api_url="http://127.0.0.1:9"))
     )
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")  # not opened
+    infra.engine.override(providers.Object(engine))
+    infra.outbox_wakeup.override(providers.Object(InProcessOutboxWakeup()))
     messenger = await resolve(infra.messenger)
     chat = await resolve(infra.chat_access)
-    faults = await resolve(infra.faults)
+    store = await resolve(infra.store_uow)
+    uow = await resolve(infra.uow)
+    assert isinstance(uow, WakingUnitOfWorkFactory)
     if wrapped:
         assert isinstance(messenger, FaultyMessenger)
         assert isinstance(chat, FaultyChatAccess)
-        assert isinstance(faults, FaultInjector)
-        assert faults.rules == (FaultRule(FaultPoint.AFTER_CLAIM, nth=5),)
+        assert isinstance(store, FaultyUnitOfWorkFactory)
+        assert store.faults.rules == (FaultRule(FaultPoint.AFTER_CLAIM, nth=5),)
     else:
         assert isinstance(messenger, TelegramMessenger)
         assert isinstance(chat, TelegramChatAccess)
-        assert faults is None
+        assert isinstance(store, SqlUnitOfWorkFactory)
+    await engine.dispose()
