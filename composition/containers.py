@@ -13,18 +13,22 @@ clock), which is the point of the hexagon: infrastructure is a choice made here.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import aiohttp
 from dependency_injector import containers, providers
 from redis.asyncio import Redis
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.alerts import AlertRoute, AlertService, LogAlertSink, TelegramAlertSink
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
+from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.memory.sellers import AllowlistedSellers, EveryoneSells
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
+from adapters.outbound.postgres.outbox_wakeup import PostgresOutboxWakeup
 from adapters.outbound.redis.client import connect_redis
 from adapters.outbound.redis.conversations import RedisConversationStore
 from adapters.outbound.redis.nonce_store import RedisNonceStore
@@ -32,18 +36,20 @@ from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
+from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
 from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
 from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Rate
+from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from composition.config import Config, ConfigError
-from composition.outbox_wakeup import WakingUnitOfWorkFactory, outbox_wakeup_for
 from core.domain.ids import ChatId, UserId
 from core.ports.alerts import Severity
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore
+from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.sellers import SellerPolicy
 from core.ports.telegram import Messenger
@@ -168,6 +174,29 @@ async def _redis(config: Config) -> AsyncIterator[Redis | None]:
         await client.aclose()
 
 
+async def _outbox_wakeup(database_url: str) -> AsyncIterator[OutboxWakeup]:
+    """The wake-up that reaches every process on ``database_url``, open while in use:
+    the database is what processes that share work share. On Postgres, LISTEN/NOTIFY
+    (any number of web and worker processes); on a SQLite file, a short poll of its
+    commit counter (a web and a worker process on one file); otherwise, this process
+    only."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "postgresql":
+        postgres = PostgresOutboxWakeup(database_url)
+        try:
+            yield postgres
+        finally:
+            await postgres.close()
+    elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        sqlite = SqliteOutboxWakeup(Path(str(url.database)))
+        try:
+            yield sqlite
+        finally:
+            await sqlite.close()
+    else:
+        yield InProcessOutboxWakeup()
+
+
 def _nonces(redis: Redis | None, clock: Clock) -> NonceStore:
     return InMemoryNonceStore(clock) if redis is None else RedisNonceStore(redis)
 
@@ -223,7 +252,7 @@ class Infrastructure(containers.DeclarativeContainer):
 
     engine = providers.Resource(_engine, config)
     # Commits that queue outbox work wake the dispatchers (this process's and others').
-    outbox_wakeup = providers.Resource(outbox_wakeup_for, config.provided.database_url)
+    outbox_wakeup = providers.Resource(_outbox_wakeup, config.provided.database_url)
     # The store's own units of work; every use case gets them through ``uow``.
     store_uow = providers.Singleton(
         SqlUnitOfWorkFactory, engine, cipher, config.provided.db_timeouts

@@ -1,6 +1,6 @@
 """Units of work and outboxes that pass every call to an inner one: the base of the
-wrappers composition puts around the store (commits that wake the dispatchers,
-fault points of the crash tests), so each wrapper writes only what it adds."""
+wrappers put around the store (commits that wake the dispatchers, the crash tests'
+fault points), so each wrapper writes only what it adds."""
 
 from __future__ import annotations
 

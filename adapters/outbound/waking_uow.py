@@ -4,50 +4,22 @@ Every unit of work the use cases get is wrapped: when one that queued outbox
 messages commits, the process's :class:`~core.ports.outbox_wakeup.OutboxWakeup` is
 told, after the commit (a wake-up for rows that were rolled back would only cost a
 claim that finds nothing, but one before the commit could find nothing and sleep).
-The use cases stay unaware of it, and so does the SQL adapter.
-
-Which wake-up reaches the dispatchers follows from the database, since the database
-is what processes that share work share: on Postgres, LISTEN/NOTIFY (any number of
-web and worker processes); on a SQLite file, a short poll of its commit counter (a
-web and a worker process on one file); otherwise, this process only.
+The use cases stay unaware of it, and so does the SQL adapter. Which wake-up it is
+(Postgres LISTEN/NOTIFY, a SQLite file's commit counter, this process only) is the
+composition's choice, by database.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
-from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
-from adapters.outbound.postgres.outbox_wakeup import PostgresOutboxWakeup
-from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
-from composition.delegating import DelegatingOutbox, DelegatingUnitOfWork
+from adapters.outbound.delegating_uow import DelegatingOutbox, DelegatingUnitOfWork
 from core.domain.outbox import Effect
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.repositories import OutboxRepository, UnitOfWork, UnitOfWorkFactory
 
-__all__ = ["WakingUnitOfWorkFactory", "outbox_wakeup_for"]
-
-
-async def outbox_wakeup_for(database_url: str) -> AsyncIterator[OutboxWakeup]:
-    """The wake-up that reaches every process on ``database_url``, open while in use."""
-    url = make_url(database_url)
-    if url.get_backend_name() == "postgresql":
-        postgres = PostgresOutboxWakeup(database_url)
-        try:
-            yield postgres
-        finally:
-            await postgres.close()
-    elif url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
-        sqlite = SqliteOutboxWakeup(Path(str(url.database)))
-        try:
-            yield sqlite
-        finally:
-            await sqlite.close()
-    else:
-        yield InProcessOutboxWakeup()
+__all__ = ["WakingUnitOfWorkFactory"]
 
 
 class _WatchedOutbox(DelegatingOutbox):

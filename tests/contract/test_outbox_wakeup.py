@@ -23,7 +23,7 @@ from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from adapters.outbound.postgres.outbox_wakeup import LISTENER_NAME, PostgresOutboxWakeup
 from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
-from composition.outbox_wakeup import WakingUnitOfWorkFactory
+from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from core.domain.ids import ChatId
 from core.domain.messages import OutgoingMessage
 from core.domain.outbox import SendMessage

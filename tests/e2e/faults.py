@@ -44,7 +44,7 @@ from typing import NoReturn
 
 import attrs
 
-from composition.delegating import DelegatingOutbox, DelegatingUnitOfWork
+from adapters.outbound.delegating_uow import DelegatingOutbox, DelegatingUnitOfWork
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, IntentId, MessageId, UserId
 from core.domain.messages import OutgoingMessage

@@ -29,8 +29,8 @@ from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
+from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from composition.config import load_config
-from composition.outbox_wakeup import WakingUnitOfWorkFactory
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.intent_state import IntentStatus

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from adapters.outbound.delegating_uow import DelegatingUnitOfWork
 from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.memory.chat_access import InMemoryChatAccess
 from adapters.outbound.memory.clock import FrozenClock
@@ -23,7 +24,6 @@ from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
 from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from composition.delegating import DelegatingUnitOfWork
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
