@@ -70,7 +70,7 @@ from sqlalchemy.pool import NullPool
 from adapters.outbound.sqla import upgrade
 from composition.config import Config, load_config
 from composition.demo import _free_port, demo_environment
-from composition.roots import Roles, start_process
+from composition.processes.process import Roles, start_process
 from core.domain.ids import ChatId, UserId
 from core.domain.money import Money
 from core.domain.tier import Tier

@@ -39,8 +39,8 @@ from adapters.outbound.sqla import upgrade
 from adapters.outbound.system.clock import OffsetFileClock
 from composition.config import load_config
 from composition.containers import Infrastructure
-from composition.roots import MONOLITH, start_process
-from composition.starters import starters_for
+from composition.processes.process import MONOLITH, start_process
+from composition.processes.run import starters_for
 from core.domain.audit import verify_chain
 from core.ports.repositories import UnitOfWorkFactory
 from sandbox.nowpayments.emulator import NowPaymentsEmulator, PayPlan

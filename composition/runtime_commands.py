@@ -1,5 +1,6 @@
 """The ``paygate`` commands that run or inspect a process: run, web, bot, worker,
-check-config, keys. (``db`` lives in :mod:`composition.cli`.)"""
+check-config, keys, demo. (``db`` lives in :mod:`composition.cli`.) They parse
+arguments only: a role is run by :func:`composition.processes.run.run_role`."""
 
 from __future__ import annotations
 
@@ -12,47 +13,16 @@ import sys
 from collections.abc import Callable
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
-from adapters.outbound.sqla import SchemaMismatch, safe_url
-from composition.config import Config, ConfigError, load_config
-from composition.containers import Infrastructure
+from composition.config import ConfigError, load_config
 from composition.logging import configure_logging
-from composition.roots import MONOLITH, Roles, Starter, serve
+from composition.processes.run import run_role
 
 Register = Callable[..., object]
 
 
-def run_roles(
-    roles: Roles,
-    starters: list[Starter],
-    *,
-    log_level: str,
-    json_logs: bool,
-    infrastructure: Callable[[Config], Infrastructure] | None = None,
-) -> int:
-    """Load the configuration, set up logging and serve ``roles`` until stopped; the
-    exit status. ``infrastructure`` builds the containers (a test root overrides some)."""
-    try:
-        config = load_config()
-    except ConfigError as exc:
-        sys.stderr.write(f"paygate: configuration error: {exc}\n")
-        return 2
-    # Every configured secret is masked wherever it shows up, beside the patterns.
-    configure_logging(level=log_level, json_lines=json_logs, secrets=config.secret_values())
-    try:
-        infra = infrastructure(config) if infrastructure is not None else None
-        asyncio.run(serve(config, roles, starters, infra=infra))
-    except SchemaMismatch as exc:
-        # The operator's next step is in the message; a traceback would bury it.
-        sys.stderr.write(f"paygate: {safe_url(config.database_url)}: {exc}\n")
-        return 1
-    return 0
-
-
-def _serve(
-    roles: Roles, starters: Callable[[], list[Starter]]
-) -> Callable[[argparse.Namespace], int]:
+def _serve(role: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        return run_roles(roles, starters(), log_level=args.log_level, json_logs=args.json_logs)
+        return run_role(role, log_level=args.log_level, json_logs=args.json_logs)
 
     return run
 
@@ -159,18 +129,15 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
 def register_all(register: Register, command: Callable[..., object]) -> None:
     """Add these commands to the CLI registry (``command`` builds a Command)."""
 
-    def serving(name: str, roles: Roles, help_text: str, description: str) -> None:
-        from composition.starters import starters_for
-
+    def serving(name: str, help_text: str, description: str) -> None:
         def configure(parser: argparse.ArgumentParser) -> None:
             _add_log_options(parser)
-            parser.set_defaults(run=_serve(roles, lambda: starters_for(roles)))
+            parser.set_defaults(run=_serve(name))
 
         register(command(name=name, help=help_text, configure=configure, description=description))
 
     serving(
         "run",
-        MONOLITH,
         "run everything in one process: HTTP, bot and workers (the default deployment)",
         "Run the HTTP server (webhooks, health, metrics), the bot and the background "
         "workers in one process. Configuration comes from PAYGATE_* variables and .env; "
@@ -178,7 +145,6 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
     )
     serving(
         "web",
-        Roles(web=True),
         "run the HTTP server only: webhooks, health, metrics",
         "Serve POST /webhooks/nowpayments, POST /webhooks/telegram, /healthz, /readyz and "
         "/metrics on PAYGATE_HTTP_HOST:PAYGATE_HTTP_PORT. Run as many as you like. "
@@ -192,7 +158,6 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
     )
     serving(
         "bot",
-        Roles(bot=True),
         "run the bot by long polling (for hosts without a public URL)",
         "Receive Telegram updates with getUpdates and answer them. Only one bot process "
         "may poll at a time (Telegram's rule); with PAYGATE_PUBLIC_URL use webhooks instead. "
@@ -202,7 +167,6 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
     )
     serving(
         "worker",
-        Roles(worker=True),
         "run the background workers: outbox, expiry, broadcasts, reconciliation, rights",
         "Dispatch queued Telegram effects, send reminders and remove expired members, keep "
         "offers posted, reconcile payments and re-check the bot's rights in registered "

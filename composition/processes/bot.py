@@ -10,9 +10,7 @@ from typing import Any
 from adapters.inbound.telegram.application import build_bot_application
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.runner import BotRunner
-from composition.roots import Process
-
-_RUNNER = "bot runner"
+from composition.processes.process import Process
 
 
 def bot_deps(process: Process) -> BotDeps:
@@ -40,9 +38,8 @@ def bot_deps(process: Process) -> BotDeps:
 
 
 def _runner(process: Process, *, webhook: bool) -> BotRunner:
-    existing = process.parts.get(_RUNNER)
-    if isinstance(existing, BotRunner):
-        return existing
+    if process.bot_runner is not None:
+        return process.bot_runner
     config = process.config
     config.require("telegram")
     token = config.telegram.token
@@ -57,7 +54,7 @@ def _runner(process: Process, *, webhook: bool) -> BotRunner:
     # Webhook updates are deduplicated by update_id once, at the HTTP edge (which
     # marks them seen once handled); polling needs none (the offset).
     runner = BotRunner(application, seen_updates=None)
-    process.parts[_RUNNER] = runner
+    process.bot_runner = runner
     process.on_cleanup(runner.stop)
     return runner
 
@@ -88,9 +85,9 @@ def _webhook_settings(process: Process) -> tuple[str, str]:
     return f"{config.public_url}/webhooks/telegram", secret.reveal()
 
 
-async def start_polling_bot(process: Process) -> None:
+async def start_bot(process: Process) -> None:
     """Poll for updates, unless this process already serves them by webhook."""
-    if process.parts.get(_RUNNER) is not None:
+    if process.bot_runner is not None:
         return
     runner = _runner(process, webhook=False)
     await runner.start_polling()

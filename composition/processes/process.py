@@ -1,7 +1,8 @@
-"""Process roots: build the containers, start what this process runs, stop gracefully.
+"""A PayGate process: build the containers, start what it runs, stop gracefully.
 
 One function serves every role; ``paygate run`` turns everything on, ``web``,
-``bot`` and ``worker`` one part each. SIGTERM and SIGINT stop the process: the
+``bot`` and ``worker`` one part each (the parts: :mod:`.web`, :mod:`.bot`, and the
+worker loops here; which role starts which: :mod:`.run`). SIGTERM and SIGINT stop the process: the
 worker loops finish the run in flight (releasing nothing half-done), the bot stops
 polling, the HTTP server stops accepting and drains, then resources close.
 """
@@ -15,12 +16,13 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol, TypeVar, cast
 
 import attrs
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.inbound.telegram.runner import BotRunner
 from adapters.inbound.worker.loops import Job, WorkerLoops
 from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.telegram.client import TelegramBotClient
@@ -51,6 +53,9 @@ from core.services.verify_payment import VerifyPaymentIntent
 
 logger = logging.getLogger("paygate")
 
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+
 
 @attrs.frozen
 class Roles:
@@ -59,8 +64,8 @@ class Roles:
     worker: bool = False
 
     def describe(self) -> str:
-        on = [name for name in ("web", "bot", "worker") if getattr(self, name)]
-        return "+".join(on) or "nothing"
+        parts = (("web", self.web), ("bot", self.bot), ("worker", self.worker))
+        return "+".join(name for name, on in parts if on) or "nothing"
 
 
 MONOLITH = Roles(web=True, bot=True, worker=True)
@@ -102,18 +107,53 @@ class Services:
     resume_sales: ResumeSales
 
 
-async def _resolve(provider: Callable[[], object]) -> Any:
+class _Provides(Protocol[T_co]):
+    """A provider of a ``T_co`` (dependency-injector's are invariant in what they
+    provide; a field typed by the port takes the provider of an adapter)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> T_co: ...
+
+
+async def _resolve(provider: _Provides[T]) -> T:
     # A provider that depends on an async Resource answers with an awaitable.
-    value = provider()
-    return await value if inspect.isawaitable(value) else value
+    value: Any = provider()
+    return cast(T, await value if inspect.isawaitable(value) else value)
 
 
 async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
-    values: dict[str, Any] = {}
-    for field in attrs.fields(Services):
-        provider = getattr(uc, field.name, None) or getattr(infra, field.name)
-        values[field.name] = await _resolve(provider)
-    return Services(**values)
+    """Each service from the container that declares it, once."""
+    return Services(
+        clock=await _resolve(infra.clock),
+        engine=await _resolve(infra.engine),
+        uow=await _resolve(infra.uow),
+        keyring=await _resolve(infra.keyring),
+        nonces=await _resolve(infra.nonces),
+        alerts=await _resolve(infra.alerts),
+        user_limiter=await _resolve(infra.user_limiter),
+        gateway=await _resolve(infra.gateway),
+        telegram=await _resolve(infra.telegram),
+        redis=await _resolve(infra.redis),
+        bot_username=await _resolve(infra.bot_username),
+        verify_payment=await _resolve(uc.verify_payment),
+        resolve_offer=await _resolve(uc.resolve_offer),
+        checkout=await _resolve(uc.checkout),
+        donate=await _resolve(uc.donate),
+        join_requests=await _resolve(uc.join_requests),
+        register_channel=await _resolve(uc.register_channel),
+        set_tiers=await _resolve(uc.set_tiers),
+        set_donations=await _resolve(uc.set_donations),
+        sales=await _resolve(uc.sales),
+        status=await _resolve(uc.status),
+        resend_access=await _resolve(uc.resend_access),
+        dispatch=await _resolve(uc.dispatch),
+        expire=await _resolve(uc.expire),
+        publish=await _resolve(uc.publish),
+        reconcile=await _resolve(uc.reconcile),
+        outbox_wakeup=await _resolve(infra.outbox_wakeup),
+        conversations=await _resolve(infra.conversations),
+        check_rights=await _resolve(uc.check_rights),
+        resume_sales=await _resolve(uc.resume_sales),
+    )
 
 
 def job_loops(process: Process) -> WorkerLoops:
@@ -121,12 +161,9 @@ def job_loops(process: Process) -> WorkerLoops:
     demand, so a scheduler's trigger never runs a job twice at once in one process."""
     if process.loops is not None:
         return process.loops
-    existing = process.parts.get("on-demand jobs")
-    if isinstance(existing, WorkerLoops):
-        return existing
-    loops = WorkerLoops(worker_jobs(process.services, process.config))
-    process.parts["on-demand jobs"] = loops
-    return loops
+    if process.on_demand_jobs is None:
+        process.on_demand_jobs = WorkerLoops(worker_jobs(process.services, process.config))
+    return process.on_demand_jobs
 
 
 def worker_jobs(services: Services, config: Config) -> list[Job]:
@@ -157,8 +194,12 @@ class Process:
     services: Services
     roles: Roles
     loops: WorkerLoops | None = None
-    parts: dict[str, object] = attrs.field(factory=dict)
-    """Started parts other starters may share (e.g. the bot runner), by name."""
+    """The worker loops, running (the worker role)."""
+    on_demand_jobs: WorkerLoops | None = None
+    """Without the worker role: the jobs a scheduler triggers over HTTP, run on demand."""
+    bot_runner: BotRunner | None = None
+    """The bot, once started, by webhook or polling (shared by the HTTP server and the
+    bot part, so one process never runs two)."""
     stopped: asyncio.Event = attrs.field(factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = attrs.field(factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = attrs.field(factory=list)

@@ -1,5 +1,5 @@
-"""The parts a process may start besides its worker loops: the HTTP server and the
-bot (by webhook through the HTTP server, or by long polling)."""
+"""The HTTP part of a process: webhooks (the bot's too, when it runs by webhook),
+health, metrics and the scheduler's job triggers."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.sqla.writable import check_writable
-from composition.roots import Process, Roles, Starter, job_loops
+from composition.processes.bot import set_webhook, webhook_handler
+from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
 
@@ -52,8 +53,6 @@ async def start_http(process: Process) -> None:
     gateway = services.gateway
     telegram: TelegramWebhook | None = None
     if config.public_url and config.telegram.webhook_secret is not None:
-        from composition.bot import webhook_handler
-
         telegram = TelegramWebhook(
             secret=config.telegram.webhook_secret,
             previous_secret=config.telegram.previous_webhook_secret,
@@ -152,8 +151,6 @@ async def start_http(process: Process) -> None:
 
     process.on_cleanup(stop_http)
     if telegram is not None:
-        from composition.bot import set_webhook
-
         await set_webhook(process)
 
 
@@ -180,18 +177,3 @@ def _connection_limits(process: Process) -> ConnectionLimits:
             limits.max_connections,
         )
     return limits
-
-
-async def start_bot(process: Process) -> None:
-    from composition.bot import start_polling_bot
-
-    await start_polling_bot(process)
-
-
-def starters_for(roles: Roles) -> list[Starter]:
-    starters: list[Starter] = []
-    if roles.web:
-        starters.append(start_http)
-    if roles.bot:
-        starters.append(start_bot)
-    return starters

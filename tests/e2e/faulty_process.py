@@ -19,9 +19,7 @@ from dependency_injector import providers
 
 from composition.config import Config
 from composition.containers import Infrastructure
-from composition.roots import MONOLITH, Roles
-from composition.runtime_commands import run_roles
-from composition.starters import starters_for
+from composition.processes.run import ROLES, run_role
 from tests.e2e.faults import (
     FaultInjector,
     FaultyChatAccess,
@@ -31,13 +29,6 @@ from tests.e2e.faults import (
 )
 
 FAULTS_VARIABLE = "PAYGATE_TEST_FAULTS"
-
-ROLES = {
-    "run": MONOLITH,
-    "web": Roles(web=True),
-    "bot": Roles(bot=True),
-    "worker": Roles(worker=True),
-}
 
 
 def _as_built(provider: providers.Singleton[Any]) -> providers.Singleton[Any]:
@@ -74,10 +65,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--log-level", default="INFO")
     parser.add_argument("--json-logs", action="store_true")
     args = parser.parse_args(argv)
-    roles = ROLES[args.role]
-    return run_roles(
-        roles,
-        starters_for(roles),
+    return run_role(
+        args.role,
         log_level=args.log_level,
         json_logs=args.json_logs,
         infrastructure=faulty_infrastructure,

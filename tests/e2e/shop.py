@@ -38,7 +38,7 @@ from adapters.outbound.sqla import tables as t
 from adapters.outbound.system.clock import OffsetFileClock
 from composition.config import load_config
 from composition.demo import _free_port
-from composition.roots import Process, Roles, start_process
+from composition.processes.process import Process, Roles, start_process
 from core.domain.audit import verify_chain
 from core.domain.channel import Channel
 from core.domain.ids import ChatId, UserId

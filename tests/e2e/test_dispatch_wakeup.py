@@ -28,8 +28,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from adapters.outbound.sqla import upgrade
 from adapters.outbound.sqla.tables import DATA_TABLES
 from composition.config import Config, ConfigError, load_config
-from composition.roots import Process, Roles, start_process
-from composition.starters import starters_for
+from composition.processes.process import Process, Roles, start_process
+from composition.processes.run import starters_for
 from core.domain.ids import ChatId, UserId
 from core.domain.money import Money
 from core.domain.tier import Tier

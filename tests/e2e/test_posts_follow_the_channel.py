@@ -18,7 +18,7 @@ from typing import TypeVar
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
 from composition.demo import SharedClockFile
-from composition.roots import Roles, start_process
+from composition.processes.process import Roles, start_process
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChatId, UserId
 from core.domain.money import Money

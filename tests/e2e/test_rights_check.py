@@ -13,8 +13,8 @@ from pathlib import Path
 
 from adapters.outbound.sqla import upgrade
 from composition.config import Config, load_config
-from composition.roots import Roles, start_process
-from composition.starters import starters_for
+from composition.processes.process import Roles, start_process
+from composition.processes.run import starters_for
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.money import Money
 from core.domain.tier import Tier

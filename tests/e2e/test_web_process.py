@@ -18,8 +18,8 @@ from sqlalchemy.engine import make_url
 from adapters.inbound.http.signed_requests import sign_request
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
-from composition.roots import Process, Roles, start_process
-from composition.starters import starters_for
+from composition.processes.process import Process, Roles, start_process
+from composition.processes.run import starters_for
 from core.ports.security import Secret
 from tests.e2e.emulated import open_emulators
 from tests.services import REDIS_URL, require_redis

@@ -19,8 +19,8 @@ from adapters.outbound.crypto import generate_key
 from adapters.outbound.sqla import SchemaMismatch, upgrade
 from composition.config import load_config
 from composition.containers import Infrastructure
-from composition.roots import MONOLITH, start_process
-from composition.starters import starters_for
+from composition.processes.process import MONOLITH, start_process
+from composition.processes.run import starters_for
 from tests.contract.backends_sql import sqlite_url
 
 REPO = Path(__file__).resolve().parents[3]

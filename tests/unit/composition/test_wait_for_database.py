@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.outbound.sqla import SchemaMismatch
-from composition.roots import wait_for_database
+from composition.processes.process import wait_for_database
 from core.ports.errors import Unavailable
 
 

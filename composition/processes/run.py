@@ -1,0 +1,69 @@
+"""Running a role until it is stopped: what ``paygate run|web|bot|worker`` does once
+its arguments are parsed, and what a test root does with containers of its own.
+
+A role is a set of parts: the worker loops (started by
+:func:`~composition.processes.process.start_process`), the HTTP server
+(:mod:`.web`) and the bot (:mod:`.bot`, by polling unless the HTTP server already
+serves it by webhook).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Callable, Mapping
+
+from adapters.outbound.sqla import SchemaMismatch, safe_url
+from composition.config import Config, ConfigError, load_config
+from composition.containers import Infrastructure
+from composition.logging import configure_logging
+from composition.processes.bot import start_bot
+from composition.processes.process import MONOLITH, Roles, Starter, serve
+from composition.processes.web import start_http
+
+ROLES: Mapping[str, Roles] = {
+    "run": MONOLITH,
+    "web": Roles(web=True),
+    "bot": Roles(bot=True),
+    "worker": Roles(worker=True),
+}
+"""The roles a process may be started in, by the name of their command."""
+
+
+def starters_for(roles: Roles) -> list[Starter]:
+    """The parts ``roles`` start besides the worker loops, in order: the HTTP server
+    first, so that a bot served by webhook is started by it and not polled."""
+    starters: list[Starter] = []
+    if roles.web:
+        starters.append(start_http)
+    if roles.bot:
+        starters.append(start_bot)
+    return starters
+
+
+def run_role(
+    role: str,
+    *,
+    log_level: str,
+    json_logs: bool,
+    infrastructure: Callable[[Config], Infrastructure] | None = None,
+) -> int:
+    """Load the configuration, set up logging and serve ``role`` (a key of
+    :data:`ROLES`) until SIGTERM/SIGINT; the exit status. ``infrastructure`` builds
+    the containers (a test root overrides some); by default the production ones."""
+    roles = ROLES[role]
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        sys.stderr.write(f"paygate: configuration error: {exc}\n")
+        return 2
+    # Every configured secret is masked wherever it shows up, beside the patterns.
+    configure_logging(level=log_level, json_lines=json_logs, secrets=config.secret_values())
+    infra = infrastructure(config) if infrastructure is not None else None
+    try:
+        asyncio.run(serve(config, roles, starters_for(roles), infra=infra))
+    except SchemaMismatch as exc:
+        # The operator's next step is in the message; a traceback would bury it.
+        sys.stderr.write(f"paygate: {safe_url(config.database_url)}: {exc}\n")
+        return 1
+    return 0
