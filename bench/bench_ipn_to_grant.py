@@ -69,7 +69,7 @@ from sqlalchemy.pool import NullPool
 
 from adapters.outbound.sqla import upgrade
 from composition.config import Config, load_config
-from composition.demo import _free_port, demo_environment
+from composition.demo.environment import demo_environment, free_port
 from composition.processes.process import Roles, start_process
 from core.domain.ids import ChatId, UserId
 from core.domain.money import Money
@@ -481,7 +481,7 @@ def environment(
         payments.base_url,
         np_key,
         np_secret,
-        _free_port(),
+        free_port(),
     )
     env["PAYGATE_DATABASE_URL"] = database_url
     # Production's schedule, not the demo's hurried one: every interval at its default.

@@ -104,7 +104,7 @@ def _configure_keys(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from composition.demo import run_demo
+    from composition.demo.run import run_demo
 
     configure_logging(level=args.log_level, json_lines=args.json_logs)
     return asyncio.run(run_demo(keep_running=args.keep_running))

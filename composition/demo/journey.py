@@ -1,46 +1,26 @@
-"""``paygate demo``: the whole journey on a laptop, on the code path production runs.
-
-It starts local emulators of the Telegram Bot API and NowPayments (``sandbox/``),
-then the monolith (HTTP, bot, workers) on a fresh SQLite file, configured exactly as
-a deployment would be but pointed at the emulators. People are simulated through the
-emulators only — they type commands, press buttons, pay and open links — so every
-step goes through the real adapters, webhooks, outbox and workers. The clock is the
-one thing the demo holds: it moves it on to reach reminders and expiry in seconds.
+"""The demo's journey: the people and channels it starts from, and every step a
+person takes, through the emulators only.
 
 The journey (:class:`Demo`) does not know where PayGate runs. It is given the two
-emulators, a :class:`TimeControl` and the database (a unit-of-work factory), so the
-same script drives the in-process monolith of ``paygate demo`` (a :class:`DemoClock`
-overriding the clock provider) and a fleet of real ``web``/``bot``/``worker``
-processes in the end-to-end tests (a :class:`SharedClockFile` that every process
-reads through ``PAYGATE_CLOCK_OFFSET_FILE``, and the database opened from outside).
+emulators, a :class:`~composition.demo.clock.TimeControl` and the database (a
+unit-of-work factory), so the same script drives the in-process monolith of
+``paygate demo`` and a fleet of real ``web``/``bot``/``worker`` processes in the
+end-to-end tests.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import secrets
-import signal
-import socket
-import sys
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
-from typing import Any, Protocol, TextIO
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import attrs
-from dependency_injector import providers
 
-from adapters.outbound.crypto.fernet_cipher import generate_key
-from adapters.outbound.sqla import upgrade
-from adapters.outbound.system.clock import OffsetFileClock
-from composition.config import load_config
-from composition.containers import Infrastructure
-from composition.processes.process import MONOLITH, start_process
-from composition.processes.run import starters_for
+from composition.demo.clock import TimeControl
+from composition.demo.transcript import Transcript
 from core.domain.audit import verify_chain
 from core.ports.repositories import UnitOfWorkFactory
 from sandbox.nowpayments.emulator import NowPaymentsEmulator, PayPlan
@@ -56,130 +36,10 @@ REFUNDED = 2004
 OPEN_CHAT = -1001000000001
 CLOSED_CHAT = -1001000000002
 STEP_TIMEOUT = 20.0
-DEMO_ACCOUNT_EMAIL = "owner@paygate.demo"
 
 
 class DemoFailed(RuntimeError):
     """A step did not happen in time: the journey is broken."""
-
-
-class TimeControl(Protocol):
-    """How the journey moves PayGate's time on: reminders and expiry are days away,
-    and a declined join request is answered seconds after the notice."""
-
-    @property
-    def offset(self) -> timedelta:
-        """How far PayGate's clock is ahead of real time."""
-        ...
-
-    def advance(self, delta: timedelta) -> None:
-        """Move PayGate's clock on by ``delta``, for every part of the stack at once."""
-        ...
-
-
-class DemoClock:
-    """Real time moved on by the demo (the Clock port), for a stack in this process."""
-
-    def __init__(self) -> None:
-        self.offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.offset
-
-    def advance(self, delta: timedelta) -> None:
-        self.offset += delta
-
-
-class SharedClockFile:
-    """Moves the clock of every PayGate process started with
-    ``PAYGATE_CLOCK_OFFSET_FILE=<path>`` (their clock is ``OffsetFileClock(path)``).
-
-    Starts the file at no offset, so processes launched afterwards begin at real
-    time even if an earlier run left the file behind."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.offset = timedelta(0)
-        OffsetFileClock.write(path, self.offset)
-
-    def advance(self, delta: timedelta) -> None:
-        self.offset += delta
-        OffsetFileClock.write(self.path, self.offset)
-
-
-@attrs.define
-class Transcript:
-    out: TextIO
-    clock: TimeControl
-    started: float = attrs.field(factory=time.monotonic)
-
-    def say(self, actor: str, text: str) -> None:
-        elapsed = time.monotonic() - self.started
-        day = self.clock.offset.days
-        self.out.write(f"[{elapsed:6.2f}s | day {day:3d}] {actor:<10} {text}\n")
-        self.out.flush()
-
-
-_EPHEMERAL_PORTS = Path("/proc/sys/net/ipv4/ip_local_port_range")
-
-
-def _free_port() -> int:
-    """A free loopback port for a server started later, taken below the kernel's range
-    of ephemeral ports: a port handed out meanwhile for a ``bind(0)`` or a client's
-    connection (an emulator starting, a test's own servers) can never be this one."""
-    try:
-        lowest_ephemeral = int(_EPHEMERAL_PORTS.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        lowest_ephemeral = 32768  # Linux's default (macOS: 49152)
-    for _ in range(100):
-        port = 10_000 + secrets.randbelow(max(1, lowest_ephemeral - 10_000))
-        with socket.socket() as s:
-            try:
-                s.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket() as s:  # a crowded machine: any free port
-        s.bind(("127.0.0.1", 0))
-        chosen: int = s.getsockname()[1]
-        return chosen
-
-
-def demo_environment(
-    db: Path,
-    telegram_url: str,
-    token: str,
-    np_url: str,
-    np_key: str,
-    np_secret: str,
-    port: int,
-    np_login: tuple[str, str] | None = None,
-) -> dict[str, str]:
-    """``np_login``: the emulated merchant account's email and password, with which
-    reconciliation lists the payments of an invoice no IPN ever reported."""
-    login = {}
-    if np_login is not None:
-        login = {
-            "PAYGATE_NOWPAYMENTS_EMAIL": np_login[0],
-            "PAYGATE_NOWPAYMENTS_PASSWORD": np_login[1],
-        }
-    return login | {
-        "PAYGATE_ENV": "development",
-        "PAYGATE_DATABASE_URL": f"sqlite+aiosqlite:///{db}",
-        "PAYGATE_HTTP_HOST": "127.0.0.1",
-        "PAYGATE_HTTP_PORT": str(port),
-        "PAYGATE_TELEGRAM_BOT_TOKEN": token,
-        "PAYGATE_TELEGRAM_API_URL": telegram_url,
-        "PAYGATE_NOWPAYMENTS_API_URL": np_url,
-        "PAYGATE_NOWPAYMENTS_API_KEY": np_key,
-        "PAYGATE_NOWPAYMENTS_IPN_SECRET": np_secret,
-        "PAYGATE_ENCRYPTION_KEYS": generate_key(),
-        "PAYGATE_MAC_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
-        "PAYGATE_DISPATCH_EVERY_SECONDS": "0.1",
-        "PAYGATE_SWEEP_EVERY_SECONDS": "0.2",
-        "PAYGATE_BROADCAST_EVERY_SECONDS": "0.3",
-        "PAYGATE_RECONCILE_EVERY_SECONDS": "2",
-    }
 
 
 def set_up_world(telegram: TelegramEmulator, say: Transcript) -> None:
@@ -487,87 +347,3 @@ class Demo:
 
 def _first_line(text: str) -> str:
     return text.splitlines()[0] if text else ""
-
-
-@attrs.frozen
-class Listening:
-    telegram: str
-    payments: str
-    http: str
-    database: str
-
-    def lines(self) -> Iterator[str]:
-        rows = (
-            ("Telegram emulator", self.telegram, "control API under /_emulator/"),
-            ("NowPayments emulator", self.payments, "pay pages under /payment/"),
-            ("PayGate HTTP", self.http, "/healthz /readyz /metrics /webhooks/..."),
-            ("Database", self.database, "SQLite, removed when the demo stops"),
-        )
-        for name, where, what in rows:
-            yield f"{name:<21} {where}  ({what})"
-
-
-async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
-    clock = DemoClock()
-    say = Transcript(out, clock)
-    with tempfile.TemporaryDirectory(prefix="paygate-demo-") as tmp:
-        db = Path(tmp) / "paygate.db"
-        async with TelegramEmulator() as telegram:
-            # Fresh throwaway credentials each run: the emulator and PayGate share them.
-            np_key, np_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
-            np_login = (DEMO_ACCOUNT_EMAIL, secrets.token_urlsafe(16))
-            payments = NowPaymentsEmulator(
-                api_key=np_key,
-                ipn_secret=np_secret,
-                account_email=np_login[0],
-                account_password=np_login[1],
-            )
-            async with payments:
-                port = _free_port()
-                env = demo_environment(
-                    db,
-                    telegram.base_url,
-                    telegram.token,
-                    payments.base_url,
-                    np_key,
-                    np_secret,
-                    port,
-                    np_login,
-                )
-                config = load_config(env, dotenv=Path(tmp) / "no.env")
-                await asyncio.to_thread(upgrade, config.database_url, "head")
-                infra = Infrastructure(config=config)
-                infra.clock.override(providers.Object(clock))
-                set_up_world(telegram, say)
-                process = await start_process(
-                    config, MONOLITH, infra=infra, starters=starters_for(MONOLITH)
-                )
-                demo = Demo(telegram, payments, clock, say, process.services.uow)
-                say.say(
-                    "paygate",
-                    f"monolith up: HTTP on 127.0.0.1:{port}, bot polling, workers running",
-                )
-                try:
-                    await demo.play()
-                    say.say("demo", "the whole journey ran: exit 0")
-                    if keep_running:
-                        for line in Listening(
-                            telegram.base_url,
-                            payments.base_url,
-                            f"http://127.0.0.1:{port}",
-                            str(db),
-                        ).lines():
-                            out.write(line + "\n")
-                        out.write("Ctrl-C to stop.\n")
-                        out.flush()
-                        loop = asyncio.get_running_loop()
-                        for sig in (signal.SIGINT, signal.SIGTERM):
-                            loop.add_signal_handler(sig, process.stop)
-                        await process.stopped.wait()
-                        say.say("demo", "stopping")
-                except DemoFailed as exc:
-                    say.say("demo", f"FAILED: {exc}")
-                    return 1
-                finally:
-                    await process.close()
-    return 0

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import attrs
 
-from composition.demo import _free_port, demo_environment
+from composition.demo.environment import demo_environment, free_port
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
 from sandbox.telegram.flood import FloodLimits
 from sandbox.telegram.server import TelegramEmulator
@@ -46,7 +46,7 @@ async def open_emulators(
 ) -> AsyncIterator[Emulated]:
     """Both emulators started (and stopped after), with ``database`` as the SQLite
     file and ``port`` (a free one unless given) as the HTTP port."""
-    port = _free_port() if port is None else port
+    port = free_port() if port is None else port
     async with (
         TelegramEmulator(flood=flood) as telegram,
         NowPaymentsEmulator(

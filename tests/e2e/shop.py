@@ -37,7 +37,7 @@ from adapters.outbound.sqla import create_engine, upgrade
 from adapters.outbound.sqla import tables as t
 from adapters.outbound.system.clock import OffsetFileClock
 from composition.config import load_config
-from composition.demo import _free_port
+from composition.demo.environment import free_port
 from composition.processes.process import Process, Roles, start_process
 from core.domain.audit import verify_chain
 from core.domain.channel import Channel
@@ -449,7 +449,7 @@ async def open_shop(
 
     Telegram's flood limits are off in the emulator: each process paces itself to them
     already, and what is under test here is what happens, not how fast."""
-    web_ports = [_free_port() for _ in range(web)]
+    web_ports = [free_port() for _ in range(web)]
     async with (
         open_emulators(
             directory / "unused.db",

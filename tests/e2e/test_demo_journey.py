@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import io
 
-from composition.demo import run_demo
+from composition.demo.run import run_demo
 
 
 async def test_the_whole_journey_runs_and_every_step_happens() -> None:

@@ -27,7 +27,8 @@ import pytest
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
 from composition.config import Config, load_config
-from composition.demo import (
+from composition.demo.clock import SharedClockFile
+from composition.demo.journey import (
     CLOSED_CHAT,
     DONOR,
     OPEN_CHAT,
@@ -37,10 +38,9 @@ from composition.demo import (
     SUBSCRIBER,
     Demo,
     DemoFailed,
-    SharedClockFile,
-    Transcript,
     set_up_world,
 )
+from composition.demo.transcript import Transcript
 from core.domain.audit import verify_chain
 from core.domain.money import Money
 from core.domain.subscription import Subscription, SubscriptionStatus

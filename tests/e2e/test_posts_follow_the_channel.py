@@ -17,7 +17,7 @@ from typing import TypeVar
 
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
-from composition.demo import SharedClockFile
+from composition.demo.clock import SharedClockFile
 from composition.processes.process import Roles, start_process
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChatId, UserId

@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from composition.demo import _free_port
+from composition.demo.environment import free_port
 
 RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 
@@ -15,7 +15,7 @@ RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
 def test_a_port_for_later_is_free_and_below_the_ephemeral_range() -> None:
     lowest_ephemeral = int(RANGE.read_text().split()[0]) if RANGE.exists() else 32768
 
-    ports = {_free_port() for _ in range(20)}
+    ports = {free_port() for _ in range(20)}
 
     assert all(10_000 <= port < lowest_ephemeral for port in ports)
     for port in ports:
