@@ -55,9 +55,9 @@ from core.ports.sellers import SellerPolicy
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
-from core.services.check_rights import CheckRights
+from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
-from core.services.dispatch_outbox import DispatchOutbox
+from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -282,11 +282,18 @@ class UseCases(containers.DeclarativeContainer):
     policy = providers.Callable(
         lambda c: PaymentPolicy(c.paying_status, c.underpayment_tolerance), config
     )
-    fulfilment = providers.Singleton(
-        Fulfilment,
-        infra.ids,
-        providers.Callable(lambda c: FulfilmentSettings(grant_mode=c.grant_mode), config),
+    fulfilment_settings = providers.Callable(
+        lambda c: FulfilmentSettings(grant_mode=c.grant_mode), config
     )
+    expiry_settings = providers.Callable(
+        lambda c: ExpirySettings(reminder_leads_hours=c.reminder_leads_hours, grace=c.grace),
+        config,
+    )
+    # Not configurable: the rules' own defaults (tests and benchmarks override them).
+    dispatch_settings: providers.Provider[DispatchSettings | None] = providers.Object(None)
+    rights_check_settings: providers.Provider[RightsCheckSettings | None] = providers.Object(None)
+
+    fulfilment = providers.Singleton(Fulfilment, infra.ids, fulfilment_settings)
     gateway = infra.gateway
     issuer = providers.Singleton(
         InvoiceIssuer, infra.uow, infra.clock, infra.ids, infra.keyring, infra.gateway
@@ -309,7 +316,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     sales = providers.Singleton(ChangeSales, infra.uow, infra.clock)
     check_rights = providers.Singleton(
-        CheckRights, infra.uow, infra.clock, infra.chat_access, sales
+        CheckRights, infra.uow, infra.clock, infra.chat_access, sales, rights_check_settings
     )
     resume_sales = providers.Singleton(ResumeSales, infra.uow, infra.chat_access, sales)
     resolve_offer = providers.Singleton(ResolveOffer, infra.uow, infra.keyring)
@@ -327,16 +334,14 @@ class UseCases(containers.DeclarativeContainer):
         infra.chat_access,
         grant_access,
         infra.alerts,
+        dispatch_settings,
     )
     expire = providers.Singleton(
         ExpireSubscriptions,
         infra.uow,
         infra.clock,
         infra.keyring,
-        providers.Callable(
-            lambda c: ExpirySettings(reminder_leads_hours=c.reminder_leads_hours, grace=c.grace),
-            config,
-        ),
+        expiry_settings,
     )
     plan_broadcasts = providers.Singleton(
         PlanBroadcasts,

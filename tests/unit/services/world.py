@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
+from dependency_injector import providers
 
 from adapters.outbound.delegating_uow import DelegatingUnitOfWork
 from adapters.outbound.memory.alert_sink import InMemoryAlertSink
@@ -24,6 +25,7 @@ from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
 from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from composition.containers import Infrastructure, UseCases
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
@@ -35,16 +37,16 @@ from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, M
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
+from core.services.broadcasts import PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
-from core.services.fulfilment import Fulfilment, FulfilmentSettings
+from core.services.fulfilment import FulfilmentSettings
 from core.services.grant_access import GrantAccess
-from core.services.invoicing import InvoiceIssuer, IssuedInvoice
+from core.services.invoicing import IssuedInvoice
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
@@ -194,20 +196,32 @@ def build(
     gateway: InMemoryPaymentGateway | None = None,
     rights_check: RightsCheckSettings | None = None,
 ) -> World:
-    """The core over in-memory adapters, or over ``uow`` (e.g. SQLAlchemy) if given."""
+    """The use cases as the production containers wire them, over in-memory adapters
+    (or over ``uow``, e.g. SQLAlchemy, if given): every adapter and setting is an
+    override, so a test runs the graph a process runs."""
     clock = FrozenClock(START)
-    ids = SequentialIdGenerator()
     uow = uow or InMemoryUnitOfWorkFactory()
     gateway = gateway or InMemoryPaymentGateway(secret="test-ipn-secret")
     chat = InMemoryChatAccess()
     messenger = InMemoryMessenger()
     alerts = InMemoryAlertSink()
-    issuer = InvoiceIssuer(uow, clock, ids, KEYRING, gateway)
-    verify = VerifyPaymentIntent(uow, clock, KEYRING, Fulfilment(ids, fulfilment), alerts, policy)
-    grant = GrantAccess(uow, clock, chat)
-    sales = ChangeSales(uow, clock)
-    plan = PlanBroadcasts(uow, clock, KEYRING, BroadcastSettings(bot_username="PayGateBot"))
-    record_post = RecordPost(uow, clock)
+    infra = Infrastructure()
+    infra.clock.override(providers.Object(clock))
+    infra.ids.override(providers.Object(SequentialIdGenerator()))
+    infra.keyring.override(providers.Object(KEYRING))
+    infra.uow.override(providers.Object(uow))
+    infra.gateway.override(providers.Object(gateway))
+    infra.chat_access.override(providers.Object(chat))
+    infra.messenger.override(providers.Object(messenger))
+    infra.alerts.override(providers.Object(alerts))
+    infra.sellers.override(providers.Object(EveryoneSells()))
+    infra.bot_username.override(providers.Object("PayGateBot"))
+    uc = UseCases(infra=infra)
+    uc.policy.override(providers.Object(policy))
+    uc.fulfilment_settings.override(providers.Object(fulfilment))
+    uc.expiry_settings.override(providers.Object(expiry))
+    uc.dispatch_settings.override(providers.Object(dispatch))
+    uc.rights_check_settings.override(providers.Object(rights_check))
     return World(
         clock=clock,
         uow=uow,
@@ -215,24 +229,24 @@ def build(
         chat=chat,
         messenger=messenger,
         alerts=alerts,
-        register=RegisterChannel(uow, clock, ids, chat, EveryoneSells()),
-        set_tiers=SetTiers(uow, clock, chat),
-        set_donations=SetDonationBounds(uow, clock, chat),
-        sales=sales,
-        resolve=ResolveOffer(uow, KEYRING),
-        checkout=StartCheckout(uow, issuer),
-        donate=StartDonation(uow, issuer),
-        verify=verify,
-        grant=grant,
-        join=HandleJoinRequest(uow, clock),
-        expire=ExpireSubscriptions(uow, clock, KEYRING, expiry),
-        plan=plan,
-        record_post=record_post,
-        dispatch=DispatchOutbox(uow, clock, messenger, chat, grant, alerts, dispatch),
-        publish=PublishPosts(uow, clock, plan, record_post, sales, messenger),
-        reconcile=Reconcile(uow, clock, {gateway.name: gateway}, verify),
-        check_rights=CheckRights(uow, clock, chat, sales, rights_check),
-        resume_sales=ResumeSales(uow, chat, sales),
+        register=uc.register_channel(),
+        set_tiers=uc.set_tiers(),
+        set_donations=uc.set_donations(),
+        sales=uc.sales(),
+        resolve=uc.resolve_offer(),
+        checkout=uc.checkout(),
+        donate=uc.donate(),
+        verify=uc.verify_payment(),
+        grant=uc.grant_access(),
+        join=uc.join_requests(),
+        expire=uc.expire(),
+        plan=uc.plan_broadcasts(),
+        record_post=uc.record_post(),
+        dispatch=uc.dispatch(),
+        publish=uc.publish(),
+        reconcile=uc.reconcile(),
+        check_rights=uc.check_rights(),
+        resume_sales=uc.resume_sales(),
     )
 
 
