@@ -24,7 +24,6 @@ from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from core.domain.ids import UserId
 from core.ports.conversations import ConversationStore
-from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from sandbox.telegram import FloodLimits, Message, TelegramEmulator
 from tests.unit.services.world import CLOSED, KEYRING, OPEN, OWNER, World, build
 
@@ -197,8 +196,8 @@ def bot_deps(
         set_tiers=world.set_tiers,
         set_donations=world.set_donations,
         sales=world.sales,
-        status=SubscriberStatus(world.uow, world.clock, KEYRING),
-        resend=ResendAccess(world.uow, world.clock),
+        status=world.status,
+        resend=world.resend,
         publish=world.publish,
         resume=world.resume_sales,
         uow=world.uow,

@@ -31,12 +31,11 @@ from adapters.outbound.memory import (
     FrozenClock,
     InMemoryAlertSink,
     InMemoryChatAccess,
+    InMemoryMessenger,
     InMemoryNonceStore,
     InMemoryPaymentGateway,
     InMemoryRateLimiter,
-    SequentialIdGenerator,
 )
-from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
 from core.domain.channel import Channel
 from core.domain.ids import ChatId, IntentId, UserId
@@ -51,11 +50,11 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.services.channel_settings import SetTiers
 from core.services.checkout import StartCheckout
-from core.services.fulfilment import Fulfilment
-from core.services.invoicing import InvoiceIssuer, IssuedInvoice
+from core.services.invoicing import IssuedInvoice
 from core.services.register_channel import RegisterChannel
 from core.services.verify_payment import VerifyPaymentIntent
 from sandbox.nowpayments.js_form import sign
+from tests.unit.services.world import wired
 
 Client = TestClient[web.Request, web.Application]
 
@@ -165,20 +164,28 @@ def signed(payload: Mapping[str, object], secret: str = IPN_SECRET) -> tuple[byt
 
 
 def build_shop(uow: UnitOfWorkFactory) -> Shop:
+    """The use cases as the production containers wire them, over ``uow`` and
+    in-memory adapters (tests.unit.services.world.wired)."""
     clock = FrozenClock(START)
-    ids = SequentialIdGenerator()
     alerts = InMemoryAlertSink()
     chat = InMemoryChatAccess()
-    invoices = InMemoryPaymentGateway(secret="unused", name="nowpayments")
-    issuer = InvoiceIssuer(uow, clock, ids, KEYRING, invoices)
+    uc = wired(
+        clock=clock,
+        uow=uow,
+        keyring=KEYRING,
+        gateway=InMemoryPaymentGateway(secret="unused", name="nowpayments"),
+        chat=chat,
+        messenger=InMemoryMessenger(),
+        alerts=alerts,
+    )
     return Shop(
         uow=uow,
         clock=clock,
         alerts=alerts,
-        verify=VerifyPaymentIntent(uow, clock, KEYRING, Fulfilment(ids), alerts),
-        checkout=StartCheckout(uow, issuer),
-        register=RegisterChannel(uow, clock, ids, chat, EveryoneSells()),
-        set_tiers=SetTiers(uow, clock, chat),
+        verify=uc.verify_payment(),
+        checkout=uc.checkout(),
+        register=uc.register_channel(),
+        set_tiers=uc.set_tiers(),
         chat=chat,
     )
 

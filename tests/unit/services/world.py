@@ -36,7 +36,11 @@ from core.domain.payment import ProviderNotification
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
+from core.ports.alerts import AlertSink
+from core.ports.clock import Clock
+from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.ports.telegram import ChatAccess, Messenger
 from core.services.broadcasts import PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
@@ -52,6 +56,7 @@ from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -94,6 +99,8 @@ class World:
     reconcile: Reconcile
     check_rights: CheckRights
     resume_sales: ResumeSales
+    status: SubscriberStatus
+    resend: ResendAccess
     _payments: int = 0
 
     # -- set-up -------------------------------------------------------------
@@ -205,23 +212,20 @@ def build(
     chat = InMemoryChatAccess()
     messenger = InMemoryMessenger()
     alerts = InMemoryAlertSink()
-    infra = Infrastructure()
-    infra.clock.override(providers.Object(clock))
-    infra.ids.override(providers.Object(SequentialIdGenerator()))
-    infra.keyring.override(providers.Object(KEYRING))
-    infra.uow.override(providers.Object(uow))
-    infra.gateway.override(providers.Object(gateway))
-    infra.chat_access.override(providers.Object(chat))
-    infra.messenger.override(providers.Object(messenger))
-    infra.alerts.override(providers.Object(alerts))
-    infra.sellers.override(providers.Object(EveryoneSells()))
-    infra.bot_username.override(providers.Object("PayGateBot"))
-    uc = UseCases(infra=infra)
-    uc.policy.override(providers.Object(policy))
-    uc.fulfilment_settings.override(providers.Object(fulfilment))
-    uc.expiry_settings.override(providers.Object(expiry))
-    uc.dispatch_settings.override(providers.Object(dispatch))
-    uc.rights_check_settings.override(providers.Object(rights_check))
+    uc = wired(
+        clock=clock,
+        uow=uow,
+        keyring=KEYRING,
+        gateway=gateway,
+        chat=chat,
+        messenger=messenger,
+        alerts=alerts,
+        policy=policy,
+        fulfilment=fulfilment,
+        expiry=expiry,
+        dispatch=dispatch,
+        rights_check=rights_check,
+    )
     return World(
         clock=clock,
         uow=uow,
@@ -247,7 +251,46 @@ def build(
         reconcile=uc.reconcile(),
         check_rights=uc.check_rights(),
         resume_sales=uc.resume_sales(),
+        status=uc.status(),
+        resend=uc.resend_access(),
     )
+
+
+def wired(
+    *,
+    clock: Clock,
+    uow: UnitOfWorkFactory,
+    keyring: MacKeyring,
+    gateway: PaymentGateway,
+    chat: ChatAccess,
+    messenger: Messenger,
+    alerts: AlertSink,
+    policy: PaymentPolicy | None = None,
+    fulfilment: FulfilmentSettings | None = None,
+    expiry: ExpirySettings | None = None,
+    dispatch: DispatchSettings | None = None,
+    rights_check: RightsCheckSettings | None = None,
+) -> UseCases:
+    """The production containers (Infrastructure and UseCases) with these adapters
+    and settings as overrides: the graph a process runs, over a test's adapters."""
+    infra = Infrastructure()
+    infra.clock.override(providers.Object(clock))
+    infra.ids.override(providers.Object(SequentialIdGenerator()))
+    infra.keyring.override(providers.Object(keyring))
+    infra.uow.override(providers.Object(uow))
+    infra.gateway.override(providers.Object(gateway))
+    infra.chat_access.override(providers.Object(chat))
+    infra.messenger.override(providers.Object(messenger))
+    infra.alerts.override(providers.Object(alerts))
+    infra.sellers.override(providers.Object(EveryoneSells()))
+    infra.bot_username.override(providers.Object("PayGateBot"))
+    uc = UseCases(infra=infra)
+    uc.policy.override(providers.Object(policy))
+    uc.fulfilment_settings.override(providers.Object(fulfilment))
+    uc.expiry_settings.override(providers.Object(expiry))
+    uc.dispatch_settings.override(providers.Object(dispatch))
+    uc.rights_check_settings.override(providers.Object(rights_check))
+    return uc
 
 
 class CountingUnitOfWorkFactory:
