@@ -114,7 +114,7 @@ class _Provides(Protocol[T_co]):
     def __call__(self, *args: Any, **kwargs: Any) -> T_co: ...
 
 
-async def _resolve(provider: _Provides[T]) -> T:
+async def resolve(provider: _Provides[T]) -> T:
     # A provider that depends on an async Resource answers with an awaitable.
     value: Any = provider()
     return cast(T, await value if inspect.isawaitable(value) else value)
@@ -123,36 +123,36 @@ async def _resolve(provider: _Provides[T]) -> T:
 async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
     """Each service from the container that declares it, once."""
     return Services(
-        clock=await _resolve(infra.clock),
-        engine=await _resolve(infra.engine),
-        uow=await _resolve(infra.uow),
-        keyring=await _resolve(infra.keyring),
-        nonces=await _resolve(infra.nonces),
-        alerts=await _resolve(infra.alerts),
-        user_limiter=await _resolve(infra.user_limiter),
-        gateway=await _resolve(infra.gateway),
-        telegram=await _resolve(infra.telegram),
-        redis=await _resolve(infra.redis),
-        bot_username=await _resolve(infra.bot_username),
-        verify_payment=await _resolve(uc.verify_payment),
-        resolve_offer=await _resolve(uc.resolve_offer),
-        checkout=await _resolve(uc.checkout),
-        donate=await _resolve(uc.donate),
-        join_requests=await _resolve(uc.join_requests),
-        register_channel=await _resolve(uc.register_channel),
-        set_tiers=await _resolve(uc.set_tiers),
-        set_donations=await _resolve(uc.set_donations),
-        sales=await _resolve(uc.sales),
-        status=await _resolve(uc.status),
-        resend_access=await _resolve(uc.resend_access),
-        dispatch=await _resolve(uc.dispatch),
-        expire=await _resolve(uc.expire),
-        publish=await _resolve(uc.publish),
-        reconcile=await _resolve(uc.reconcile),
-        outbox_wakeup=await _resolve(infra.outbox_wakeup),
-        conversations=await _resolve(infra.conversations),
-        check_rights=await _resolve(uc.check_rights),
-        resume_sales=await _resolve(uc.resume_sales),
+        clock=await resolve(infra.clock),
+        engine=await resolve(infra.engine),
+        uow=await resolve(infra.uow),
+        keyring=await resolve(infra.keyring),
+        nonces=await resolve(infra.nonces),
+        alerts=await resolve(infra.alerts),
+        user_limiter=await resolve(infra.user_limiter),
+        gateway=await resolve(infra.gateway),
+        telegram=await resolve(infra.telegram),
+        redis=await resolve(infra.redis),
+        bot_username=await resolve(infra.bot_username),
+        verify_payment=await resolve(uc.verify_payment),
+        resolve_offer=await resolve(uc.resolve_offer),
+        checkout=await resolve(uc.checkout),
+        donate=await resolve(uc.donate),
+        join_requests=await resolve(uc.join_requests),
+        register_channel=await resolve(uc.register_channel),
+        set_tiers=await resolve(uc.set_tiers),
+        set_donations=await resolve(uc.set_donations),
+        sales=await resolve(uc.sales),
+        status=await resolve(uc.status),
+        resend_access=await resolve(uc.resend_access),
+        dispatch=await resolve(uc.dispatch),
+        expire=await resolve(uc.expire),
+        publish=await resolve(uc.publish),
+        reconcile=await resolve(uc.reconcile),
+        outbox_wakeup=await resolve(infra.outbox_wakeup),
+        conversations=await resolve(infra.conversations),
+        check_rights=await resolve(uc.check_rights),
+        resume_sales=await resolve(uc.resume_sales),
     )
 
 
@@ -243,7 +243,7 @@ async def _check_schema(infra: Infrastructure, config: Config) -> None:
     # Only the engine is open yet: a refused start has not called Telegram, taken a
     # Redis connection or listened on a port.
     try:
-        engine = await _resolve(infra.engine)
+        engine = await resolve(infra.engine)
         await wait_for_database(lambda: check_schema_revision(engine), config.db_start_wait_seconds)
     except BaseException:
         await infra.shutdown_resources()  # type: ignore[misc]

@@ -33,8 +33,8 @@ import pytest
 from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.outbound.sqla import create_engine, upgrade
 from adapters.outbound.sqla import tables as t
+from adapters.outbound.sqla import upgrade
 from adapters.outbound.system.clock import OffsetFileClock
 from composition.config import load_config
 from composition.demo.environment import free_port
@@ -127,7 +127,7 @@ class Shop:
     seller: Process
     """The test process's own object graph (no role): checkouts and channel set-up."""
     engine: AsyncEngine
-    """The fleet's database, for reading what it keeps."""
+    """The fleet's database, for reading what it keeps (the seller's own engine)."""
     clock_path: Path
     channels: list[Channel] = attrs.Factory(list)
     resent: list[IpnDelivery] = attrs.Factory(list)
@@ -481,7 +481,6 @@ async def open_shop(
         }
         fleet_env |= dict(env or {})
         seller = await start_process(load_config(fleet_env, dotenv=directory / "none.env"), Roles())
-        engine = create_engine(database_url, pool_size=2, max_overflow=2)
         try:
             with fleet_in(directory) as fleet:
                 webs = [
@@ -502,9 +501,8 @@ async def open_shop(
                     webs,
                     workers_,
                     seller,
-                    engine,
+                    seller.services.engine,
                     clock_path,
                 )
         finally:
-            await engine.dispose()
             await seller.close()

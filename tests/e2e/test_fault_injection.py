@@ -23,9 +23,8 @@ import pytest
 from dependency_injector import providers
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
-from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
@@ -345,31 +344,35 @@ async def resolve(provider: Callable[[], object]) -> object:
 
 @pytest.mark.parametrize(("spec", "wrapped"), [("", False), ("after-claim@5", True)])
 async def test_the_test_root_wraps_the_ports_only_when_faults_are_given(
-    spec: str, wrapped: bool, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    spec: str,
+    wrapped: bool,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """(That the wrapped units of work are the ones the use cases get shows in the
     crash test: a fault at the event insert can only fire through them.)"""
     monkeypatch.setenv(FAULTS_VARIABLE, spec)
     infra = faulty_infrastructure(load_config(BASE, dotenv=NO_DOTENV))
-    # A client that is never started, and no database: nothing connects anywhere.
+    # A client that is never started, and nothing built that opens a database.
     infra.telegram.override(
         providers.Object(TelegramBotClient("1234567:" + "a" * 35, api_url="http://127.0.0.1:9"))
     )
-    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")  # not opened
-    infra.engine.override(providers.Object(engine))
-    infra.outbox_wakeup.override(providers.Object(InProcessOutboxWakeup()))
     messenger = await resolve(infra.messenger)
     chat = await resolve(infra.chat_access)
-    store = await resolve(infra.store_uow)
-    uow = await resolve(infra.uow)
-    assert isinstance(uow, WakingUnitOfWorkFactory)
+    # The use cases' units of work wake the dispatchers around the store's, wrapped or not.
+    assert infra.uow.provides is WakingUnitOfWorkFactory
+    assert list(infra.uow.args) == [infra.store_uow, infra.outbox_wakeup]
+    store = infra.store_uow.last_overriding
     if wrapped:
         assert isinstance(messenger, FaultyMessenger)
         assert isinstance(chat, FaultyChatAccess)
-        assert isinstance(store, FaultyUnitOfWorkFactory)
-        assert store.faults.rules == (FaultRule(FaultPoint.AFTER_CLAIM, nth=5),)
+        assert isinstance(store, providers.Singleton)
+        assert store.provides is FaultyUnitOfWorkFactory
+        inner, faults = list(store.args)
+        assert isinstance(inner, providers.Singleton) and inner.provides is SqlUnitOfWorkFactory
+        assert isinstance(faults, FaultInjector)
+        assert faults.rules == (FaultRule(FaultPoint.AFTER_CLAIM, nth=5),)
     else:
         assert isinstance(messenger, TelegramMessenger)
         assert isinstance(chat, TelegramChatAccess)
-        assert isinstance(store, SqlUnitOfWorkFactory)
-    await engine.dispose()
+        assert store is None
+        assert infra.store_uow.provides is SqlUnitOfWorkFactory

@@ -24,9 +24,9 @@ from pathlib import Path
 import attrs
 import pytest
 
-from adapters.outbound.crypto.fernet_cipher import FernetCipher
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
+from adapters.outbound.sqla import upgrade
 from composition.config import Config, load_config
+from composition.containers import Infrastructure
 from composition.demo.clock import SharedClockFile
 from composition.demo.journey import (
     CLOSED_CHAT,
@@ -41,6 +41,7 @@ from composition.demo.journey import (
     set_up_world,
 )
 from composition.demo.transcript import Transcript
+from composition.processes.process import resolve
 from core.domain.audit import verify_chain
 from core.domain.money import Money
 from core.domain.subscription import Subscription, SubscriptionStatus
@@ -85,15 +86,14 @@ async def migrated_database(kind: str, directory: Path) -> AsyncIterator[str]:
 
 @asynccontextmanager
 async def opened(config: Config) -> AsyncIterator[UnitOfWorkFactory]:
-    """The fleet's database seen from the test process, through the SQL adapter and
-    the fleet's own encryption keys (channel rows hold encrypted payout details)."""
-    engine = create_engine(config.database_url, pool_size=1, max_overflow=1)
+    """The fleet's database seen from the test process: the store's units of work of
+    the production containers, on the fleet's configuration (its encryption keys:
+    channel rows hold encrypted payout details). Only the engine is opened."""
+    infra = Infrastructure(config=config)
     try:
-        yield SqlUnitOfWorkFactory(
-            engine, FernetCipher.from_env_value(config.encryption_keys.reveal())
-        )
+        yield await resolve(infra.store_uow)
     finally:
-        await engine.dispose()
+        await infra.shutdown_resources()  # type: ignore[misc]
 
 
 def bot_texts(telegram: TelegramEmulator, chat_id: int) -> list[str]:
