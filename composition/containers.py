@@ -19,6 +19,7 @@ from dependency_injector import containers, providers
 from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.inbound.worker.outbox_dispatcher import OutboxDispatcher
 from adapters.outbound.alerts import AlertRoute, AlertService, LogAlertSink, TelegramAlertSink
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
@@ -57,7 +58,6 @@ from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPo
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
-from core.services.dispatch_outbox import DispatchOutbox
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -68,6 +68,7 @@ from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.settle_outbox import SettleOutbox
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 
@@ -307,8 +308,8 @@ class UseCases(containers.DeclarativeContainer):
     status = providers.Singleton(SubscriberStatus, infra.uow, infra.clock, infra.keyring)
     resend_access = providers.Singleton(ResendAccess, infra.uow, infra.clock)
     grant_access = providers.Singleton(GrantAccess, infra.uow, infra.clock, infra.chat_access)
-    dispatch = providers.Singleton(
-        DispatchOutbox,
+    settle_outbox = providers.Singleton(
+        SettleOutbox,
         infra.uow,
         infra.clock,
         infra.messenger,
@@ -316,6 +317,7 @@ class UseCases(containers.DeclarativeContainer):
         grant_access,
         infra.alerts,
     )
+    dispatch = providers.Singleton(OutboxDispatcher, settle_outbox, infra.clock)
     expire = providers.Singleton(
         ExpireSubscriptions,
         infra.uow,

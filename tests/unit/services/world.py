@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.memory.chat_access import InMemoryChatAccess
 from adapters.outbound.memory.clock import FrozenClock
@@ -39,7 +40,6 @@ from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPo
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
-from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -50,6 +50,7 @@ from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -87,7 +88,7 @@ class World:
     expire: ExpireSubscriptions
     plan: PlanBroadcasts
     record_post: RecordPost
-    dispatch: DispatchOutbox
+    dispatch: OutboxDispatcher
     publish: PublishPosts
     reconcile: Reconcile
     check_rights: CheckRights
@@ -191,6 +192,7 @@ def build(
     fulfilment: FulfilmentSettings | None = None,
     uow: UnitOfWorkFactory | None = None,
     dispatch: DispatchSettings | None = None,
+    retry: RetryPolicy | None = None,
     gateway: InMemoryPaymentGateway | None = None,
     rights_check: RightsCheckSettings | None = None,
 ) -> World:
@@ -228,7 +230,9 @@ def build(
         expire=ExpireSubscriptions(uow, clock, KEYRING, expiry),
         plan=plan,
         record_post=record_post,
-        dispatch=DispatchOutbox(uow, clock, messenger, chat, grant, alerts, dispatch),
+        dispatch=OutboxDispatcher(
+            SettleOutbox(uow, clock, messenger, chat, grant, alerts, retry), clock, dispatch
+        ),
         publish=PublishPosts(uow, clock, plan, record_post, sales, messenger),
         reconcile=Reconcile(uow, clock, {gateway.name: gateway}, verify),
         check_rights=CheckRights(uow, clock, chat, sales, rights_check),

@@ -1,15 +1,15 @@
 """How the outbox dispatcher keeps its work moving: one run's claims, slots, turns and
-stored outcomes (what it does with each message is :mod:`core.services.dispatch_outbox`).
+stored outcomes (what happens to each message is :mod:`core.services.settle_outbox`).
 
 A subscriber who just paid waits for the dispatcher, so a served run keeps going
 rather than working in rounds: it claims as soon as a slot is free and work may be
 due (woken when a use case commits some, polling as the safety net), and nothing in
 flight holds up the rest. Messages take turns per chat
-(:mod:`core.services.dispatch_lanes`), so the owner's chat, told of every payment,
-never delays the subscribers' links.
+(:mod:`adapters.inbound.worker.chat_lanes`), so the owner's chat, told of every
+payment, never delays the subscribers' links.
 
 What an owner is told of each payment is folded into digests when many wait at once
-(:mod:`core.services.dispatch_folds`).
+(:mod:`adapters.inbound.worker.digest_folds`).
 
 The database sees one transaction of the dispatcher's at a time, storing the
 outcomes gathered so far and claiming new work in one go: under load, its
@@ -22,12 +22,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Container, Coroutine, Sequence
+from collections.abc import Container
 from datetime import datetime, timedelta
-from typing import Any
 
 import attrs
 
+from adapters.inbound.worker.chat_lanes import Admission, ChatLanes
+from adapters.inbound.worker.digest_folds import Folds, fold_of
 from core.domain.ids import ChatId
 from core.domain.outbox import (
     Effect,
@@ -40,11 +41,9 @@ from core.domain.outbox import (
 from core.ports.clock import Clock
 from core.ports.errors import Unavailable
 from core.ports.outbox_wakeup import OutboxWakeup
-from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from core.services.dispatch_folds import Folds, fold_of, share
-from core.services.dispatch_lanes import Admission, ChatLanes
+from core.services.settle_outbox import Outcome, SettleOutbox, shared
 
-__all__ = ["DispatchReport", "DispatchRun", "DispatchSettings", "Outcome"]
+__all__ = ["DispatchReport", "DispatchRun", "DispatchSettings"]
 
 
 @attrs.frozen
@@ -55,9 +54,8 @@ class DispatchSettings:
     """Effects performed at once. The Telegram client paces the calls; this only has
     to keep it fed (calls in flight while others wait for their slot in its pace)."""
     lease: timedelta = timedelta(minutes=2)
-    max_attempts: int = 8
-    base_backoff: timedelta = timedelta(seconds=5)
-    max_backoff: timedelta = timedelta(hours=1)
+    """How long a claimed message stays hidden from other dispatchers: if this one
+    dies, the message comes back by itself when the lease ends."""
     chat_spacing: timedelta = timedelta(seconds=1)
     """Least time between starting two messages to one chat (Telegram: about one a
     second to a private chat)."""
@@ -83,50 +81,23 @@ class DispatchReport:
     """Put back untried, due at their chat's turn."""
 
 
-@attrs.define
-class Outcome:
-    """A message after its try (or put back untried), to be stored."""
-
-    message: OutboxMessage
-    note: str | None = None
-    """Why a message settled without its effect (the recipient is unreachable, or it
-    no longer applied)."""
-    dropped: bool = False
-    """Settled without its effect because what it assumed no longer holds."""
-
-
-Settle = Callable[[OutboxMessage, Effect | None], Coroutine[Any, Any, Outcome]]
-"""Performs a message's effect (or the effect given in its place: a digest); never
-raises (a failure is an outcome)."""
-Record = Callable[[UnitOfWork, Sequence[Outcome]], Awaitable[None]]
-"""Stores outcomes in the unit of work (and audits what needs it)."""
-Recorded = Callable[[Sequence[Outcome]], Awaitable[None]]
-"""What follows once outcomes are committed (alerts)."""
-
-
 class DispatchRun:
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        settle: SettleOutbox,
         clock: Clock,
         settings: DispatchSettings,
         lanes: ChatLanes,
         *,
         hold: bool,
-        settle: Settle,
-        record: Record,
-        recorded: Recorded,
     ) -> None:
         """``hold``: messages may wait here for their chat's turn (a served run);
         otherwise one whose turn is not now is put back at once."""
-        self._uow = uow
+        self._settle = settle
         self._clock = clock
         self._s = settings
         self._lanes = lanes
         self._hold = hold
-        self._settle = settle
-        self._record = record
-        self._recorded = recorded
         self._ready: deque[OutboxMessage] = deque()
         self._in_flight: dict[asyncio.Task[Outcome], OutboxMessage] = {}
         self._outcomes: list[Outcome] = []
@@ -221,15 +192,11 @@ class DispatchRun:
         limit = min(self._s.batch_size, self._room()) if claim else 0
         now = self._clock.now()
         try:
-            async with self._uow() as tx:
-                await self._record(tx, outcomes)
-                batch = await tx.outbox.claim(now, limit, now + self._s.lease) if limit else []
-                await tx.commit()
+            batch = await self._settle.store_and_claim(outcomes, limit, self._s.lease)
         except Unavailable:
             self._outcomes[:0] = outcomes
             self._outcomes_since = since
             raise
-        await self._recorded(outcomes)
         self._claimed += len(batch)
         self._lanes.forget_idle(now)
         self._folds.forget(now)
@@ -287,7 +254,7 @@ class DispatchRun:
             chat = _chat_of(message.effect)
             if chat is not None:
                 self._lanes.started(chat, now)
-            task = asyncio.create_task(self._settle(message, self._folds.started(message)))
+            task = asyncio.create_task(self._settle.settle(message, self._folds.started(message)))
             self._in_flight[task] = message
 
     def _seconds_to_act(self, can_store: bool) -> float | None:
@@ -312,12 +279,9 @@ class DispatchRun:
                 self._lanes.finished(chat)
             outcome = task.result()
             for folded in self._folds.with_riders(message):
-                if folded is not message:
-                    share(folded, message)
+                settled = outcome if folded is message else shared(folded, outcome)
                 self._count(folded)
-                self._gathered(
-                    outcome if folded is message else Outcome(folded, outcome.note, outcome.dropped)
-                )
+                self._gathered(settled)
             follow_up |= isinstance(message.effect, IssueInvite | RefreshInvite)
         return follow_up
 
