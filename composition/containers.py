@@ -66,6 +66,7 @@ from core.services.invoicing import InvoiceIssuer
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.settle_outbox import SettleOutbox
@@ -308,6 +309,7 @@ class UseCases(containers.DeclarativeContainer):
     status = providers.Singleton(SubscriberStatus, infra.uow, infra.clock, infra.keyring)
     resend_access = providers.Singleton(ResendAccess, infra.uow, infra.clock)
     grant_access = providers.Singleton(GrantAccess, infra.uow, infra.clock, infra.chat_access)
+    refresh_link = providers.Singleton(RefreshLink, infra.uow, infra.clock, infra.chat_access)
     settle_outbox = providers.Singleton(
         SettleOutbox,
         infra.uow,
@@ -315,6 +317,7 @@ class UseCases(containers.DeclarativeContainer):
         infra.messenger,
         infra.chat_access,
         grant_access,
+        refresh_link,
         infra.alerts,
     )
     dispatch = providers.Singleton(OutboxDispatcher, settle_outbox, infra.clock)

@@ -50,6 +50,7 @@ from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger, RecipientUnreachable
 from core.services.effect_standing import Dropped, judge_effect
 from core.services.grant_access import GrantAccess
+from core.services.refresh_link import RefreshLink
 
 __all__ = ["Outcome", "RetryPolicy", "SettleOutbox", "shared"]
 
@@ -105,6 +106,7 @@ class SettleOutbox:
         messenger: Messenger,
         chat_access: ChatAccess,
         grant_access: GrantAccess,
+        refresh_link: RefreshLink,
         alerts: AlertSink,
         retry: RetryPolicy | None = None,
     ) -> None:
@@ -113,6 +115,7 @@ class SettleOutbox:
         self._messenger = messenger
         self._chat = chat_access
         self._grant = grant_access
+        self._refresh = refresh_link
         self._alerts = alerts
         self._retry = retry or RetryPolicy()
 
@@ -161,7 +164,7 @@ class SettleOutbox:
             case IssueInvite(grant_id=grant):
                 await self._grant.execute(grant)
             case RefreshInvite(subscription_id=subscription, send_key=send_key):
-                await self._grant.refresh(subscription, send_key)
+                await self._refresh.execute(subscription, send_key)
             case ApproveJoin(chat_id=chat, user_id=user):
                 await self._chat.approve_join_request(chat, user)
             case DeclineJoin(chat_id=chat, user_id=user):

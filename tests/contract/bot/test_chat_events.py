@@ -18,6 +18,7 @@ from adapters.outbound.telegram import (
 )
 from core.domain.channel import Channel
 from core.services.grant_access import GrantAccess
+from core.services.refresh_link import RefreshLink
 from core.services.settle_outbox import SettleOutbox
 from sandbox.telegram import JoinOutcome
 from tests.contract.bot.harness import STRANGER, SUBSCRIBER, Bot, button
@@ -48,6 +49,7 @@ async def dispatch(bot: Bot) -> AsyncIterator[OutboxDispatcher]:
             TelegramMessenger(client),
             access,
             GrantAccess(world.uow, world.clock, access),
+            RefreshLink(world.uow, world.clock, access),
             world.alerts,
         )
         yield OutboxDispatcher(settle, world.clock)

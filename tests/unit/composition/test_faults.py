@@ -282,6 +282,7 @@ async def test_a_crash_after_telegram_sent_a_message_sends_it_again_after_the_le
             FaultyMessenger(world.messenger, faults),
             world.chat,
             world.grant,
+            world.refresh,
             world.alerts,
         ),
         world.clock,

@@ -48,6 +48,7 @@ from core.services.invoicing import InvoiceIssuer, IssuedInvoice
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.settle_outbox import RetryPolicy, SettleOutbox
@@ -84,6 +85,7 @@ class World:
     donate: StartDonation
     verify: VerifyPaymentIntent
     grant: GrantAccess
+    refresh: RefreshLink
     join: HandleJoinRequest
     expire: ExpireSubscriptions
     plan: PlanBroadcasts
@@ -207,6 +209,7 @@ def build(
     issuer = InvoiceIssuer(uow, clock, ids, KEYRING, gateway)
     verify = VerifyPaymentIntent(uow, clock, KEYRING, Fulfilment(ids, fulfilment), alerts, policy)
     grant = GrantAccess(uow, clock, chat)
+    refresh = RefreshLink(uow, clock, chat)
     sales = ChangeSales(uow, clock)
     plan = PlanBroadcasts(uow, clock, KEYRING, BroadcastSettings(bot_username="PayGateBot"))
     record_post = RecordPost(uow, clock)
@@ -226,12 +229,15 @@ def build(
         donate=StartDonation(uow, issuer),
         verify=verify,
         grant=grant,
+        refresh=refresh,
         join=HandleJoinRequest(uow, clock),
         expire=ExpireSubscriptions(uow, clock, KEYRING, expiry),
         plan=plan,
         record_post=record_post,
         dispatch=OutboxDispatcher(
-            SettleOutbox(uow, clock, messenger, chat, grant, alerts, retry), clock, dispatch
+            SettleOutbox(uow, clock, messenger, chat, grant, refresh, alerts, retry),
+            clock,
+            dispatch,
         ),
         publish=PublishPosts(uow, clock, plan, record_post, sales, messenger),
         reconcile=Reconcile(uow, clock, {gateway.name: gateway}, verify),

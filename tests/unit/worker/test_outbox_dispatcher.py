@@ -57,7 +57,13 @@ def texts_to(world: World, chat: int) -> list[str]:
 
 def dispatcher(world: World, settings: DispatchSettings | None = None) -> OutboxDispatcher:
     settle = SettleOutbox(
-        world.uow, world.clock, world.messenger, world.chat, world.grant, world.alerts
+        world.uow,
+        world.clock,
+        world.messenger,
+        world.chat,
+        world.grant,
+        world.refresh,
+        world.alerts,
     )
     return OutboxDispatcher(settle, world.clock, settings)
 
@@ -221,7 +227,7 @@ async def test_a_database_outage_delays_dispatch_and_stops_nothing(world: World)
     await queue(world, USER, "hello")
     outage = _Outage(world.uow, failures=3)
     settle = SettleOutbox(
-        outage, world.clock, world.messenger, world.chat, world.grant, world.alerts
+        outage, world.clock, world.messenger, world.chat, world.grant, world.refresh, world.alerts
     )
     dispatch = OutboxDispatcher(settle, world.clock)
     async with running(dispatch, poll_every=timedelta(milliseconds=50)) as run:
