@@ -29,12 +29,12 @@ import attrs
 
 from adapters.inbound.worker.chat_lanes import Admission, ChatLanes
 from adapters.inbound.worker.digest_folds import Folds, fold_of
+from adapters.inbound.worker.run_outcomes import DispatchReport, Tally, Unstored
 from core.domain.ids import ChatId
 from core.domain.outbox import (
     Effect,
     IssueInvite,
     OutboxMessage,
-    OutboxStatus,
     RefreshInvite,
     SendMessage,
 )
@@ -43,7 +43,7 @@ from core.ports.errors import Unavailable
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.services.settle_outbox import Outcome, SettleOutbox, shared
 
-__all__ = ["DispatchReport", "DispatchRun", "DispatchSettings"]
+__all__ = ["DispatchRun", "DispatchSettings"]
 
 
 @attrs.frozen
@@ -64,21 +64,10 @@ class DispatchSettings:
     outbox, due at their turn."""
     store_within: timedelta = timedelta(milliseconds=100)
     """Outcomes are stored with the next claim, or at the latest this long after the
-    first of them was known: fewer transactions when work trickles in. If the process
-    dies meanwhile, those effects are performed again (they are idempotent)."""
+    first of them was known (:mod:`adapters.inbound.worker.run_outcomes`)."""
 
     def lanes(self) -> ChatLanes:
         return ChatLanes(self.chat_spacing, self.chat_queue, self.batch_size)
-
-
-@attrs.frozen
-class DispatchReport:
-    claimed: int = 0
-    done: int = 0
-    retried: int = 0
-    dead: int = 0
-    deferred: int = 0
-    """Put back untried, due at their chat's turn."""
 
 
 class DispatchRun:
@@ -100,11 +89,9 @@ class DispatchRun:
         self._hold = hold
         self._ready: deque[OutboxMessage] = deque()
         self._in_flight: dict[asyncio.Task[Outcome], OutboxMessage] = {}
-        self._outcomes: list[Outcome] = []
-        self._outcomes_since = clock.now()
-        """When the first outcome not yet stored was known."""
+        self._unstored = Unstored(clock, settings.store_within, settings.batch_size)
         self._folds = Folds()
-        self._claimed = self._done = self._retried = self._dead = self._deferred = 0
+        self._tally = Tally()
 
     # ------------------------------------------------------------- whole runs
     async def once(self) -> DispatchReport:
@@ -133,7 +120,7 @@ class DispatchRun:
             while not stopping.is_set():
                 self._start_ready()
                 claim = more and self._room() > 0
-                if syncing is None and database_ok and (claim or self._outcomes_due()):
+                if syncing is None and database_ok and (claim or self._unstored.due()):
                     syncing = asyncio.create_task(self._sync(claim))
                     more &= not claim  # set again if the claim comes back full
                 if wake is None:
@@ -177,7 +164,7 @@ class DispatchRun:
         return self.report()
 
     def report(self) -> DispatchReport:
-        return DispatchReport(self._claimed, self._done, self._retried, self._dead, self._deferred)
+        return self._tally.report()
 
     # ------------------------------------------------------------- claims and outcomes
     def _room(self) -> int:
@@ -188,16 +175,15 @@ class DispatchRun:
         as much due work as there is room for. True when the claim came back full
         (more may be due). Raises Unavailable, keeping the outcomes for the next try
         (until then their leases keep the messages from being tried twice)."""
-        outcomes, self._outcomes, since = self._outcomes, [], self._outcomes_since
+        outcomes, since = self._unstored.take()
         limit = min(self._s.batch_size, self._room()) if claim else 0
         now = self._clock.now()
         try:
             batch = await self._settle.store_and_claim(outcomes, limit, self._s.lease)
         except Unavailable:
-            self._outcomes[:0] = outcomes
-            self._outcomes_since = since
+            self._unstored.restore(outcomes, since)
             raise
-        self._claimed += len(batch)
+        self._tally.claimed += len(batch)
         self._lanes.forget_idle(now)
         self._folds.forget(now)
         for message in batch:
@@ -213,8 +199,8 @@ class DispatchRun:
             turn = self._folds.turn(fold, now)
             if turn is not None:
                 message.defer(turn)  # with the others of its fold put back before
-                self._deferred += 1
-                self._gathered(Outcome(message))
+                self._tally.deferred += 1
+                self._unstored.add(Outcome(message))
                 return
         admission = (
             Admission.START if chat is None else self._lanes.admit(message, chat, now, self._hold)
@@ -222,27 +208,13 @@ class DispatchRun:
         if admission is Admission.START:
             self._ready.append(message)
         elif admission is Admission.DEFER:
-            self._deferred += 1
-            self._gathered(Outcome(message))
+            self._tally.deferred += 1
+            self._unstored.add(Outcome(message))
         if fold is not None:
             if admission is Admission.DEFER:
                 self._folds.put_back(message, fold)
             else:
                 self._folds.carries(message, fold)
-
-    def _gathered(self, outcome: Outcome) -> None:
-        if not self._outcomes:
-            self._outcomes_since = self._clock.now()
-        self._outcomes.append(outcome)
-
-    def _outcomes_due(self) -> bool:
-        """Whether the outcomes gathered must be stored now, without waiting for a
-        claim to carry them."""
-        if not self._outcomes:
-            return False
-        if len(self._outcomes) >= self._s.batch_size:
-            return True
-        return self._clock.now() >= self._outcomes_since + self._s.store_within
 
     # ------------------------------------------------------------- effects
     def _start_ready(self) -> None:
@@ -261,8 +233,8 @@ class DispatchRun:
         """Until a waiting message's turn comes or (``can_store``) the outcomes must be
         stored."""
         moments = [self._lanes.next_turn() if self._hold else None]
-        if can_store and self._outcomes:
-            moments.append(self._outcomes_since + self._s.store_within)
+        if can_store and self._unstored:
+            moments.append(self._unstored.deadline())
         soonest = min((m for m in moments if m is not None), default=None)
         if soonest is None:
             return None
@@ -280,18 +252,10 @@ class DispatchRun:
             outcome = task.result()
             for folded in self._folds.with_riders(message):
                 settled = outcome if folded is message else shared(folded, outcome)
-                self._count(folded)
-                self._gathered(settled)
+                self._tally.settled(folded)
+                self._unstored.add(settled)
             follow_up |= isinstance(message.effect, IssueInvite | RefreshInvite)
         return follow_up
-
-    def _count(self, message: OutboxMessage) -> None:
-        if message.status is OutboxStatus.DONE:
-            self._done += 1
-        elif message.status is OutboxStatus.DEAD:
-            self._dead += 1
-        else:
-            self._retried += 1
 
     async def _finish(self, perform_ready: bool) -> None:
         """Settle what is in flight (and, if ``perform_ready``, what was claimed and
@@ -308,16 +272,16 @@ class DispatchRun:
             # Claimed, never started: due again at once, for whoever runs next.
             for folded in self._folds.with_riders(message):
                 folded.defer(now)
-                self._gathered(Outcome(folded))
+                self._unstored.add(Outcome(folded))
         self._ready.clear()
         for message in self._lanes.put_back(now):
             for folded in self._folds.with_riders(message):
                 if folded is not message:
                     folded.defer(message.available_at)  # due together, to ride again
-                self._deferred += 1
-                self._gathered(Outcome(folded))
+                self._tally.deferred += 1
+                self._unstored.add(Outcome(folded))
         self._folds.close()
-        if self._outcomes:
+        if self._unstored:
             # If this fails, the leases run out and the messages are tried again,
             # which idempotent effects make harmless.
             with contextlib.suppress(Unavailable):

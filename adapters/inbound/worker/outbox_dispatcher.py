@@ -13,7 +13,8 @@ import asyncio
 from datetime import timedelta
 
 from adapters.inbound.worker.chat_lanes import ChatLanes
-from adapters.inbound.worker.dispatch_run import DispatchReport, DispatchRun, DispatchSettings
+from adapters.inbound.worker.dispatch_run import DispatchRun, DispatchSettings
+from adapters.inbound.worker.run_outcomes import DispatchReport
 from core.ports.clock import Clock
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.services.settle_outbox import SettleOutbox
