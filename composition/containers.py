@@ -21,6 +21,7 @@ from redis.asyncio import Redis
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from adapters.outbound.alerts import AlertRoute, AlertService, LogAlertSink, TelegramAlertSink
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
@@ -57,7 +58,6 @@ from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPo
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
-from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -66,8 +66,10 @@ from core.services.invoicing import InvoiceIssuer
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 
@@ -291,6 +293,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     # Not configurable: the rules' own defaults (tests and benchmarks override them).
     dispatch_settings: providers.Provider[DispatchSettings | None] = providers.Object(None)
+    retry_policy: providers.Provider[RetryPolicy | None] = providers.Object(None)
     rights_check_settings: providers.Provider[RightsCheckSettings | None] = providers.Object(None)
 
     fulfilment = providers.Singleton(Fulfilment, infra.ids, fulfilment_settings)
@@ -326,16 +329,19 @@ class UseCases(containers.DeclarativeContainer):
     status = providers.Singleton(SubscriberStatus, infra.uow, infra.clock, infra.keyring)
     resend_access = providers.Singleton(ResendAccess, infra.uow, infra.clock)
     grant_access = providers.Singleton(GrantAccess, infra.uow, infra.clock, infra.chat_access)
-    dispatch = providers.Singleton(
-        DispatchOutbox,
+    refresh_link = providers.Singleton(RefreshLink, infra.uow, infra.clock, infra.chat_access)
+    settle_outbox = providers.Singleton(
+        SettleOutbox,
         infra.uow,
         infra.clock,
         infra.messenger,
         infra.chat_access,
         grant_access,
+        refresh_link,
         infra.alerts,
-        dispatch_settings,
+        retry_policy,
     )
+    dispatch = providers.Singleton(OutboxDispatcher, settle_outbox, infra.clock, dispatch_settings)
     expire = providers.Singleton(
         ExpireSubscriptions,
         infra.uow,

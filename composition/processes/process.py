@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.inbound.telegram.runner import BotRunner
 from adapters.inbound.worker.loops import Job, WorkerLoops
+from adapters.inbound.worker.outbox_dispatcher import OutboxDispatcher
 from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
@@ -40,7 +41,6 @@ from core.ports.security import NonceStore, RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
-from core.services.dispatch_outbox import DispatchOutbox
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
@@ -97,7 +97,7 @@ class Services:
     sales: ChangeSales
     status: SubscriberStatus
     resend_access: ResendAccess
-    dispatch: DispatchOutbox
+    dispatch: OutboxDispatcher
     expire: ExpireSubscriptions
     publish: PublishPosts
     reconcile: Reconcile

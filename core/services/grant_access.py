@@ -6,28 +6,26 @@ together, and the message goes out through the outbox like every other effect, s
 a crash at any point neither loses the grant nor issues it twice.
 
 A link must work until the subscription's current end. A join-request link is made
-to expire at the end as it was; when a renewal moves the end, or the subscriber asks
-for the link again, :meth:`GrantAccess.refresh` moves the link's expiry along
-(editChatInviteLink), or replaces a link that is gone or spent (a one-use link) with
-a new one and revokes the old.
+to expire at the end as it was; when the end moves, :mod:`core.services.refresh_link`
+moves the link along.
 """
 
 from __future__ import annotations
 
-import contextlib
 from datetime import datetime, timedelta
 
 import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.grant import AccessGrant, GrantMode, GrantStatus
-from core.domain.ids import ChatId, GrantId, SubscriptionId
+from core.domain.ids import ChatId, GrantId
 from core.domain.outbox import SendMessage
 from core.ports.clock import Clock
-from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
-from core.ports.telegram import ChatAccess, InviteLink, LinkGone
+from core.ports.telegram import ChatAccess, InviteLink
 from core.services import notices
+
+__all__ = ["GrantAccess", "GrantSettings", "new_invite_link"]
 
 
 @attrs.frozen
@@ -71,7 +69,9 @@ class GrantAccess:
                 await tx.commit()
                 return grant.status
 
-        link = await self._new_link(grant, channel.closed_chat_id, now, subscription.expires_at)
+        link = await new_invite_link(
+            self._chat, self._settings, grant, channel.closed_chat_id, now, subscription.expires_at
+        )
 
         async with self._uow() as tx:
             grant = await tx.grants.get(grant_id)
@@ -106,93 +106,21 @@ class GrantAccess:
             await self._chat.revoke_invite_link(channel.closed_chat_id, link.url)
         return grant.status
 
-    async def refresh(self, subscription_id: SubscriptionId, send_key: str | None) -> None:
-        """Make the subscriber's link work until the subscription's current end; with
-        ``send_key``, send it to them under that outbox key. Does nothing for a
-        subscription that is no longer active, or whose grant has no link yet (the
-        queued grant makes one that lasts to the current end)."""
-        async with self._uow() as tx:
-            try:
-                subscription = await tx.subscriptions.get(subscription_id)
-            except NotFound:
-                return
-            now = self._clock.now()
-            grant = await tx.grants.latest_for(subscription.id)
-            if (
-                not subscription.is_active_at(now)
-                or grant is None
-                or grant.period != subscription.period
-                or grant.status is not GrantStatus.LINK_ISSUED
-                or grant.invite_link is None
-            ):
-                return
-            channel = await tx.channels.get(grant.channel_id)
-        old, ends = grant.invite_link, subscription.expires_at
-        link: InviteLink | None = None
-        if grant.mode is GrantMode.JOIN_REQUEST:
-            # Telegram keeps whole seconds: a link ending within the second lasts.
-            if grant.link_expires_at is None or grant.link_expires_at >= ends.replace(
-                microsecond=0
-            ):
-                link = InviteLink(old, grant.link_expires_at)
-            else:
-                try:
-                    link = await self._chat.edit_invite_link(channel.closed_chat_id, old, ends)
-                except LinkGone:
-                    link = None
-        elif send_key is None:
-            return  # a one-use link was for joining once: nothing to keep alive
-        if link is None:
-            link = await self._new_link(grant, channel.closed_chat_id, now, ends)
-        replaced = link.url != old
 
-        async with self._uow() as tx:
-            grant = await tx.grants.get(grant.id)
-            now = self._clock.now()
-            raced = grant.invite_link != old
-            if not raced:
-                changed = replaced or link.expires_at != grant.link_expires_at
-                grant.replace_link(link.url, link.expires_at)
-                await tx.grants.update(grant)
-                if send_key is not None:
-                    await tx.outbox.enqueue(
-                        send_key,
-                        SendMessage(
-                            ChatId(grant.user_id),
-                            notices.invite_message(channel.title, link.url, ends),
-                        ),
-                        now,
-                    )
-                if changed:
-                    until = "" if link.expires_at is None else link.expires_at.isoformat()
-                    await tx.audit.append(
-                        AuditRecord(
-                            "system",
-                            "grant.link_replaced" if replaced else "grant.link_extended",
-                            f"grant:{grant.id}",
-                            {"expires_at": until},
-                        ),
-                        now,
-                    )
-                await tx.commit()
-        if replaced:
-            # The new link stands (or, raced, ours lost): the other one must not linger.
-            with contextlib.suppress(LinkGone):
-                await self._chat.revoke_invite_link(
-                    channel.closed_chat_id, link.url if raced else old
-                )
-
-    async def _new_link(
-        self, grant: AccessGrant, chat: ChatId, now: datetime, ends: datetime
-    ) -> InviteLink:
-        """A new link for ``grant``: a join-request link lasts to the subscription's end,
-        a one-use link a while (never past the end)."""
-        expires_at = (
-            ends
-            if grant.mode is GrantMode.JOIN_REQUEST
-            else min(now + self._settings.one_use_link_ttl, ends)
-        )
-        return await self._chat.create_invite_link(chat, _link_name(grant), grant.mode, expires_at)
+async def new_invite_link(
+    chat_access: ChatAccess,
+    settings: GrantSettings,
+    grant: AccessGrant,
+    chat: ChatId,
+    now: datetime,
+    ends: datetime,
+) -> InviteLink:
+    """A new link for ``grant`` (issued, or replacing one gone): a join-request link
+    lasts to the subscription's end, a one-use link a while (never past the end)."""
+    expires_at = (
+        ends if grant.mode is GrantMode.JOIN_REQUEST else min(now + settings.one_use_link_ttl, ends)
+    )
+    return await chat_access.create_invite_link(chat, _link_name(grant), grant.mode, expires_at)
 
 
 def _link_name(grant: AccessGrant) -> str:

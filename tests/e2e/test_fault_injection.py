@@ -22,6 +22,7 @@ from typing import NoReturn
 import pytest
 from dependency_injector import providers
 
+from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from adapters.outbound.crypto.fernet_cipher import generate_key
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from adapters.outbound.sqla import SqlUnitOfWorkFactory
@@ -37,9 +38,9 @@ from core.domain.messages import OutgoingMessage
 from core.domain.outbox import IssueInvite, SendMessage
 from core.domain.payment import EventOutcome
 from core.domain.rights import ChatRights, MemberStatus
-from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.grant_access import GrantAccess
 from core.services.invoicing import IssuedInvoice
+from core.services.settle_outbox import SettleOutbox
 from tests.e2e.faults import (
     FAULT_LOG_MARK,
     FaultInjector,
@@ -259,13 +260,17 @@ async def test_a_crash_after_telegram_sent_a_message_sends_it_again_after_the_le
     world = build()
     faults = injector("after-telegram-call@1")
     one_at_a_time = DispatchSettings(batch_size=1, concurrency=1)
-    dying = DispatchOutbox(
-        world.uow,
+    dying = OutboxDispatcher(
+        SettleOutbox(
+            world.uow,
+            world.clock,
+            FaultyMessenger(world.messenger, faults),
+            world.chat,
+            world.grant,
+            world.refresh,
+            world.alerts,
+        ),
         world.clock,
-        FaultyMessenger(world.messenger, faults),
-        world.chat,
-        world.grant,
-        world.alerts,
         one_at_a_time,
     )
     async with world.uow() as tx:

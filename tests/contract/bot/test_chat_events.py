@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.inbound.worker.outbox_dispatcher import OutboxDispatcher
 from adapters.outbound.telegram import (
     PacedRateLimiter,
     TelegramBotClient,
@@ -16,8 +17,9 @@ from adapters.outbound.telegram import (
     TelegramMessenger,
 )
 from core.domain.channel import Channel
-from core.services.dispatch_outbox import DispatchOutbox
 from core.services.grant_access import GrantAccess
+from core.services.refresh_link import RefreshLink
+from core.services.settle_outbox import SettleOutbox
 from sandbox.telegram import JoinOutcome
 from tests.contract.bot.harness import STRANGER, SUBSCRIBER, Bot, button
 from tests.contract.telegram.backends import FAST
@@ -33,7 +35,7 @@ ALL_RIGHTS = [
 
 
 @pytest.fixture
-async def dispatch(bot: Bot) -> AsyncIterator[DispatchOutbox]:
+async def dispatch(bot: Bot) -> AsyncIterator[OutboxDispatcher]:
     """The outbox dispatcher acting on the emulated Telegram, as the worker would."""
     client = TelegramBotClient(
         bot.emu.token, api_url=bot.emu.base_url, limiter=PacedRateLimiter(FAST)
@@ -41,22 +43,24 @@ async def dispatch(bot: Bot) -> AsyncIterator[DispatchOutbox]:
     async with client:
         access = TelegramChatAccess(client, now=bot.world.clock.now)
         world = bot.world
-        yield DispatchOutbox(
+        settle = SettleOutbox(
             world.uow,
             world.clock,
             TelegramMessenger(client),
             access,
             GrantAccess(world.uow, world.clock, access),
+            RefreshLink(world.uow, world.clock, access),
             world.alerts,
         )
+        yield OutboxDispatcher(settle, world.clock)
 
 
-async def drain(dispatch: DispatchOutbox) -> None:
+async def drain(dispatch: OutboxDispatcher) -> None:
     while (await dispatch.run_once()).claimed:
         pass
 
 
-async def personal_link(bot: Bot, channel: Channel, dispatch: DispatchOutbox) -> str:
+async def personal_link(bot: Bot, channel: Channel, dispatch: OutboxDispatcher) -> str:
     invoice = await bot.world.checkout.execute(SUBSCRIBER, channel.id, 1)
     await bot.world.pay(invoice)
     await drain(dispatch)
@@ -71,7 +75,7 @@ async def join_effects(bot: Bot, count: int) -> bool:
 
 
 async def test_the_subscriber_is_let_in_and_a_stranger_with_the_same_link_is_declined(
-    bot: Bot, channel: Channel, dispatch: DispatchOutbox
+    bot: Bot, channel: Channel, dispatch: OutboxDispatcher
 ) -> None:
     link = await personal_link(bot, channel, dispatch)
 

@@ -16,9 +16,9 @@ from core.domain.tier import Tier
 from core.ports.alerts import Severity
 from core.ports.errors import Unavailable
 from core.ports.telegram import ChatGone
-from core.services.dispatch_outbox import DispatchSettings
 from core.services.invoicing import IssuedInvoice
 from core.services.publish_posts import NothingToPost, TooSoon
+from core.services.settle_outbox import RetryPolicy
 from tests.unit.services.world import CLOSED, OPEN, OWNER, TIERS, World, build, usd
 
 USER = UserId(42)
@@ -82,7 +82,7 @@ async def test_a_user_who_blocked_the_bot_does_not_block_the_queue(world: World)
 
 
 async def test_an_effect_that_keeps_failing_is_dead_lettered_with_an_alert() -> None:
-    world = build(dispatch=DispatchSettings(max_attempts=3))
+    world = build(retry=RetryPolicy(max_attempts=3))
     await paid_user(world)
     world.chat.set_bot_rights(CLOSED, ChatRights(MemberStatus.MEMBER))
     for _ in range(4):

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 from dependency_injector import providers
 
+from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from adapters.outbound.delegating_uow import DelegatingUnitOfWork
 from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.memory.chat_access import InMemoryChatAccess
@@ -45,7 +46,6 @@ from core.services.broadcasts import PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
-from core.services.dispatch_outbox import DispatchOutbox, DispatchSettings
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import FulfilmentSettings
@@ -54,8 +54,10 @@ from core.services.invoicing import IssuedInvoice
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.settle_outbox import RetryPolicy
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 
@@ -90,11 +92,12 @@ class World:
     donate: StartDonation
     verify: VerifyPaymentIntent
     grant: GrantAccess
+    refresh: RefreshLink
     join: HandleJoinRequest
     expire: ExpireSubscriptions
     plan: PlanBroadcasts
     record_post: RecordPost
-    dispatch: DispatchOutbox
+    dispatch: OutboxDispatcher
     publish: PublishPosts
     reconcile: Reconcile
     check_rights: CheckRights
@@ -200,6 +203,7 @@ def build(
     fulfilment: FulfilmentSettings | None = None,
     uow: UnitOfWorkFactory | None = None,
     dispatch: DispatchSettings | None = None,
+    retry: RetryPolicy | None = None,
     gateway: InMemoryPaymentGateway | None = None,
     rights_check: RightsCheckSettings | None = None,
 ) -> World:
@@ -224,6 +228,7 @@ def build(
         fulfilment=fulfilment,
         expiry=expiry,
         dispatch=dispatch,
+        retry=retry,
         rights_check=rights_check,
     )
     return World(
@@ -242,6 +247,7 @@ def build(
         donate=uc.donate(),
         verify=uc.verify_payment(),
         grant=uc.grant_access(),
+        refresh=uc.refresh_link(),
         join=uc.join_requests(),
         expire=uc.expire(),
         plan=uc.plan_broadcasts(),
@@ -269,6 +275,7 @@ def wired(
     fulfilment: FulfilmentSettings | None = None,
     expiry: ExpirySettings | None = None,
     dispatch: DispatchSettings | None = None,
+    retry: RetryPolicy | None = None,
     rights_check: RightsCheckSettings | None = None,
 ) -> UseCases:
     """The production containers (Infrastructure and UseCases) with these adapters
@@ -289,6 +296,7 @@ def wired(
     uc.fulfilment_settings.override(providers.Object(fulfilment))
     uc.expiry_settings.override(providers.Object(expiry))
     uc.dispatch_settings.override(providers.Object(dispatch))
+    uc.retry_policy.override(providers.Object(retry))
     uc.rights_check_settings.override(providers.Object(rights_check))
     return uc
 

@@ -6,7 +6,8 @@ One chat takes about a message a second: at many payments a second to one owner,
 the owner gets a digest a turn instead of a queue an hour long. A message rides
 while the digest has room for it whole (Telegram's length limit); a full digest
 takes no more, and the next message starts one of its own. Riders share their
-carrier's fate (sent, retried or dead-lettered together). Foldable messages put
+carrier's fate (sent, retried or dead-lettered together:
+:func:`core.services.settle_outbox.shared`). Foldable messages put
 back in the outbox for a later turn are all due at one turn, so that they come back
 together and ride together again.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.domain.ids import ChatId, OutboxId
-from core.domain.outbox import Effect, OutboxMessage, OutboxStatus, SendMessage
+from core.domain.outbox import Effect, OutboxMessage, SendMessage
 from core.services import notices
 
 Fold = tuple[ChatId, str]
@@ -95,16 +96,6 @@ class Folds:
     def close(self) -> None:
         """No carrier takes riders any more (the run stops)."""
         self._carriers.clear()
-
-
-def share(rider: OutboxMessage, carrier: OutboxMessage) -> None:
-    """A rider's outcome is its carrier's: sent, due again with it, or dead."""
-    if carrier.status is OutboxStatus.DONE:
-        rider.mark_done()
-    elif carrier.status is OutboxStatus.DEAD:
-        rider.mark_failed(carrier.last_error or "", None)
-    else:
-        rider.mark_failed(carrier.last_error or "", carrier.available_at)
 
 
 def _text_of(effect: Effect) -> str:

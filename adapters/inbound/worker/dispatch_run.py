@@ -1,15 +1,15 @@
 """How the outbox dispatcher keeps its work moving: one run's claims, slots, turns and
-stored outcomes (what it does with each message is :mod:`core.services.dispatch_outbox`).
+stored outcomes (what happens to each message is :mod:`core.services.settle_outbox`).
 
 A subscriber who just paid waits for the dispatcher, so a served run keeps going
 rather than working in rounds: it claims as soon as a slot is free and work may be
 due (woken when a use case commits some, polling as the safety net), and nothing in
 flight holds up the rest. Messages take turns per chat
-(:mod:`core.services.dispatch_lanes`), so the owner's chat, told of every payment,
-never delays the subscribers' links.
+(:mod:`adapters.inbound.worker.chat_lanes`), so the owner's chat, told of every
+payment, never delays the subscribers' links.
 
 What an owner is told of each payment is folded into digests when many wait at once
-(:mod:`core.services.dispatch_folds`).
+(:mod:`adapters.inbound.worker.digest_folds`).
 
 The database sees one transaction of the dispatcher's at a time, storing the
 outcomes gathered so far and claiming new work in one go: under load, its
@@ -22,29 +22,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Awaitable, Callable, Container, Coroutine, Sequence
+from collections.abc import Container
 from datetime import datetime, timedelta
-from typing import Any
 
 import attrs
 
+from adapters.inbound.worker.chat_lanes import Admission, ChatLanes
+from adapters.inbound.worker.digest_folds import Folds, fold_of
+from adapters.inbound.worker.run_outcomes import DispatchReport, Tally, Unstored
 from core.domain.ids import ChatId
 from core.domain.outbox import (
     Effect,
     IssueInvite,
     OutboxMessage,
-    OutboxStatus,
     RefreshInvite,
     SendMessage,
 )
 from core.ports.clock import Clock
 from core.ports.errors import Unavailable
 from core.ports.outbox_wakeup import OutboxWakeup
-from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from core.services.dispatch_folds import Folds, fold_of, share
-from core.services.dispatch_lanes import Admission, ChatLanes
+from core.services.settle_outbox import Outcome, SettleOutbox, shared
 
-__all__ = ["DispatchReport", "DispatchRun", "DispatchSettings", "Outcome"]
+__all__ = ["DispatchRun", "DispatchSettings"]
 
 
 @attrs.frozen
@@ -55,9 +54,8 @@ class DispatchSettings:
     """Effects performed at once. The Telegram client paces the calls; this only has
     to keep it fed (calls in flight while others wait for their slot in its pace)."""
     lease: timedelta = timedelta(minutes=2)
-    max_attempts: int = 8
-    base_backoff: timedelta = timedelta(seconds=5)
-    max_backoff: timedelta = timedelta(hours=1)
+    """How long a claimed message stays hidden from other dispatchers: if this one
+    dies, the message comes back by itself when the lease ends."""
     chat_spacing: timedelta = timedelta(seconds=1)
     """Least time between starting two messages to one chat (Telegram: about one a
     second to a private chat)."""
@@ -66,74 +64,34 @@ class DispatchSettings:
     outbox, due at their turn."""
     store_within: timedelta = timedelta(milliseconds=100)
     """Outcomes are stored with the next claim, or at the latest this long after the
-    first of them was known: fewer transactions when work trickles in. If the process
-    dies meanwhile, those effects are performed again (they are idempotent)."""
+    first of them was known (:mod:`adapters.inbound.worker.run_outcomes`)."""
 
     def lanes(self) -> ChatLanes:
         return ChatLanes(self.chat_spacing, self.chat_queue, self.batch_size)
 
 
-@attrs.frozen
-class DispatchReport:
-    claimed: int = 0
-    done: int = 0
-    retried: int = 0
-    dead: int = 0
-    deferred: int = 0
-    """Put back untried, due at their chat's turn."""
-
-
-@attrs.define
-class Outcome:
-    """A message after its try (or put back untried), to be stored."""
-
-    message: OutboxMessage
-    note: str | None = None
-    """Why a message settled without its effect (the recipient is unreachable, or it
-    no longer applied)."""
-    dropped: bool = False
-    """Settled without its effect because what it assumed no longer holds."""
-
-
-Settle = Callable[[OutboxMessage, Effect | None], Coroutine[Any, Any, Outcome]]
-"""Performs a message's effect (or the effect given in its place: a digest); never
-raises (a failure is an outcome)."""
-Record = Callable[[UnitOfWork, Sequence[Outcome]], Awaitable[None]]
-"""Stores outcomes in the unit of work (and audits what needs it)."""
-Recorded = Callable[[Sequence[Outcome]], Awaitable[None]]
-"""What follows once outcomes are committed (alerts)."""
-
-
 class DispatchRun:
     def __init__(
         self,
-        uow: UnitOfWorkFactory,
+        settle: SettleOutbox,
         clock: Clock,
         settings: DispatchSettings,
         lanes: ChatLanes,
         *,
         hold: bool,
-        settle: Settle,
-        record: Record,
-        recorded: Recorded,
     ) -> None:
         """``hold``: messages may wait here for their chat's turn (a served run);
         otherwise one whose turn is not now is put back at once."""
-        self._uow = uow
+        self._settle = settle
         self._clock = clock
         self._s = settings
         self._lanes = lanes
         self._hold = hold
-        self._settle = settle
-        self._record = record
-        self._recorded = recorded
         self._ready: deque[OutboxMessage] = deque()
         self._in_flight: dict[asyncio.Task[Outcome], OutboxMessage] = {}
-        self._outcomes: list[Outcome] = []
-        self._outcomes_since = clock.now()
-        """When the first outcome not yet stored was known."""
+        self._unstored = Unstored(clock, settings.store_within, settings.batch_size)
         self._folds = Folds()
-        self._claimed = self._done = self._retried = self._dead = self._deferred = 0
+        self._tally = Tally()
 
     # ------------------------------------------------------------- whole runs
     async def once(self) -> DispatchReport:
@@ -162,7 +120,7 @@ class DispatchRun:
             while not stopping.is_set():
                 self._start_ready()
                 claim = more and self._room() > 0
-                if syncing is None and database_ok and (claim or self._outcomes_due()):
+                if syncing is None and database_ok and (claim or self._unstored.due()):
                     syncing = asyncio.create_task(self._sync(claim))
                     more &= not claim  # set again if the claim comes back full
                 if wake is None:
@@ -206,7 +164,7 @@ class DispatchRun:
         return self.report()
 
     def report(self) -> DispatchReport:
-        return DispatchReport(self._claimed, self._done, self._retried, self._dead, self._deferred)
+        return self._tally.report()
 
     # ------------------------------------------------------------- claims and outcomes
     def _room(self) -> int:
@@ -217,20 +175,15 @@ class DispatchRun:
         as much due work as there is room for. True when the claim came back full
         (more may be due). Raises Unavailable, keeping the outcomes for the next try
         (until then their leases keep the messages from being tried twice)."""
-        outcomes, self._outcomes, since = self._outcomes, [], self._outcomes_since
+        outcomes, since = self._unstored.take()
         limit = min(self._s.batch_size, self._room()) if claim else 0
         now = self._clock.now()
         try:
-            async with self._uow() as tx:
-                await self._record(tx, outcomes)
-                batch = await tx.outbox.claim(now, limit, now + self._s.lease) if limit else []
-                await tx.commit()
+            batch = await self._settle.store_and_claim(outcomes, limit, self._s.lease)
         except Unavailable:
-            self._outcomes[:0] = outcomes
-            self._outcomes_since = since
+            self._unstored.restore(outcomes, since)
             raise
-        await self._recorded(outcomes)
-        self._claimed += len(batch)
+        self._tally.claimed += len(batch)
         self._lanes.forget_idle(now)
         self._folds.forget(now)
         for message in batch:
@@ -246,8 +199,8 @@ class DispatchRun:
             turn = self._folds.turn(fold, now)
             if turn is not None:
                 message.defer(turn)  # with the others of its fold put back before
-                self._deferred += 1
-                self._gathered(Outcome(message))
+                self._tally.deferred += 1
+                self._unstored.add(Outcome(message))
                 return
         admission = (
             Admission.START if chat is None else self._lanes.admit(message, chat, now, self._hold)
@@ -255,27 +208,13 @@ class DispatchRun:
         if admission is Admission.START:
             self._ready.append(message)
         elif admission is Admission.DEFER:
-            self._deferred += 1
-            self._gathered(Outcome(message))
+            self._tally.deferred += 1
+            self._unstored.add(Outcome(message))
         if fold is not None:
             if admission is Admission.DEFER:
                 self._folds.put_back(message, fold)
             else:
                 self._folds.carries(message, fold)
-
-    def _gathered(self, outcome: Outcome) -> None:
-        if not self._outcomes:
-            self._outcomes_since = self._clock.now()
-        self._outcomes.append(outcome)
-
-    def _outcomes_due(self) -> bool:
-        """Whether the outcomes gathered must be stored now, without waiting for a
-        claim to carry them."""
-        if not self._outcomes:
-            return False
-        if len(self._outcomes) >= self._s.batch_size:
-            return True
-        return self._clock.now() >= self._outcomes_since + self._s.store_within
 
     # ------------------------------------------------------------- effects
     def _start_ready(self) -> None:
@@ -287,15 +226,15 @@ class DispatchRun:
             chat = _chat_of(message.effect)
             if chat is not None:
                 self._lanes.started(chat, now)
-            task = asyncio.create_task(self._settle(message, self._folds.started(message)))
+            task = asyncio.create_task(self._settle.settle(message, self._folds.started(message)))
             self._in_flight[task] = message
 
     def _seconds_to_act(self, can_store: bool) -> float | None:
         """Until a waiting message's turn comes or (``can_store``) the outcomes must be
         stored."""
         moments = [self._lanes.next_turn() if self._hold else None]
-        if can_store and self._outcomes:
-            moments.append(self._outcomes_since + self._s.store_within)
+        if can_store and self._unstored:
+            moments.append(self._unstored.deadline())
         soonest = min((m for m in moments if m is not None), default=None)
         if soonest is None:
             return None
@@ -312,22 +251,11 @@ class DispatchRun:
                 self._lanes.finished(chat)
             outcome = task.result()
             for folded in self._folds.with_riders(message):
-                if folded is not message:
-                    share(folded, message)
-                self._count(folded)
-                self._gathered(
-                    outcome if folded is message else Outcome(folded, outcome.note, outcome.dropped)
-                )
+                settled = outcome if folded is message else shared(folded, outcome)
+                self._tally.settled(folded)
+                self._unstored.add(settled)
             follow_up |= isinstance(message.effect, IssueInvite | RefreshInvite)
         return follow_up
-
-    def _count(self, message: OutboxMessage) -> None:
-        if message.status is OutboxStatus.DONE:
-            self._done += 1
-        elif message.status is OutboxStatus.DEAD:
-            self._dead += 1
-        else:
-            self._retried += 1
 
     async def _finish(self, perform_ready: bool) -> None:
         """Settle what is in flight (and, if ``perform_ready``, what was claimed and
@@ -344,16 +272,16 @@ class DispatchRun:
             # Claimed, never started: due again at once, for whoever runs next.
             for folded in self._folds.with_riders(message):
                 folded.defer(now)
-                self._gathered(Outcome(folded))
+                self._unstored.add(Outcome(folded))
         self._ready.clear()
         for message in self._lanes.put_back(now):
             for folded in self._folds.with_riders(message):
                 if folded is not message:
                     folded.defer(message.available_at)  # due together, to ride again
-                self._deferred += 1
-                self._gathered(Outcome(folded))
+                self._tally.deferred += 1
+                self._unstored.add(Outcome(folded))
         self._folds.close()
-        if self._outcomes:
+        if self._unstored:
             # If this fails, the leases run out and the messages are tried again,
             # which idempotent effects make harmless.
             with contextlib.suppress(Unavailable):

@@ -1,4 +1,8 @@
-"""Dispatch the outbox: perform queued side effects, at least once, safely.
+"""Settle the outbox: perform a queued side effect, at least once, safely.
+
+This is the rule for one effect: what it does, when it is tried again, when it is
+given up. When and how many are tried at once (claims, leases, turns per chat,
+wake-ups) is the worker's business (:mod:`adapters.inbound.worker.outbox_dispatcher`).
 
 Messages are claimed under a lease (hidden from other dispatchers until it ends, so
 a crashed dispatcher's claims come back by themselves), each effect is performed
@@ -18,17 +22,14 @@ before it is performed (:mod:`core.services.effect_standing`): a removal of some
 who paid again, a reminder of an end that moved, a goodbye to a subscriber who came
 back, are dropped (settled and audited as ``outbox.dropped``); a join request is
 answered by the subscription as it stands then.
-
-The worker serves :meth:`DispatchOutbox.run`, which keeps going rather than working
-in rounds, woken when work is committed; how it keeps the work moving (claims,
-slots, turns per chat, outcomes stored in batches) is :mod:`core.services.dispatch_run`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+
+import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.outbox import (
@@ -45,18 +46,59 @@ from core.domain.outbox import (
 from core.ports.alerts import Alert, AlertSink, Severity
 from core.ports.clock import Clock
 from core.ports.errors import NotFound, Unavailable
-from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger, RecipientUnreachable
-from core.services.dispatch_lanes import ChatLanes
-from core.services.dispatch_run import DispatchReport, DispatchRun, DispatchSettings, Outcome
 from core.services.effect_standing import Dropped, judge_effect
 from core.services.grant_access import GrantAccess
+from core.services.refresh_link import RefreshLink
 
-__all__ = ["DispatchOutbox", "DispatchReport", "DispatchSettings"]
+__all__ = ["Outcome", "RetryPolicy", "SettleOutbox", "shared"]
 
 
-class DispatchOutbox:
+@attrs.frozen
+class RetryPolicy:
+    max_attempts: int = 8
+    base_backoff: timedelta = timedelta(seconds=5)
+    max_backoff: timedelta = timedelta(hours=1)
+
+    def retry_at(
+        self, message: OutboxMessage, retry_after: float | None, now: datetime
+    ) -> datetime | None:
+        """When a message that failed is due again; None: it is dead."""
+        if message.attempts + 1 >= self.max_attempts:
+            return None
+        backoff = min(self.base_backoff * (1 << min(message.attempts, 20)), self.max_backoff)
+        if retry_after is not None:
+            backoff = max(backoff, timedelta(seconds=retry_after))
+        return now + backoff
+
+
+@attrs.define
+class Outcome:
+    """A message after its try (or put back untried), to be stored."""
+
+    message: OutboxMessage
+    note: str | None = None
+    """Why a message settled without its effect (the recipient is unreachable, or it
+    no longer applied)."""
+    dropped: bool = False
+    """Settled without its effect because what it assumed no longer holds."""
+
+
+def shared(rider: OutboxMessage, carrier: Outcome) -> Outcome:
+    """The outcome of a message that went out folded into another's (a digest): the
+    carrier's, sent, due again with it, or dead."""
+    settled = carrier.message
+    if settled.status is OutboxStatus.DONE:
+        rider.mark_done()
+    elif settled.status is OutboxStatus.DEAD:
+        rider.mark_failed(settled.last_error or "", None)
+    else:
+        rider.mark_failed(settled.last_error or "", settled.available_at)
+    return Outcome(rider, carrier.note, carrier.dropped)
+
+
+class SettleOutbox:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -64,51 +106,22 @@ class DispatchOutbox:
         messenger: Messenger,
         chat_access: ChatAccess,
         grant_access: GrantAccess,
+        refresh_link: RefreshLink,
         alerts: AlertSink,
-        settings: DispatchSettings | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
         self._uow = uow
         self._clock = clock
         self._messenger = messenger
         self._chat = chat_access
         self._grant = grant_access
+        self._refresh = refresh_link
         self._alerts = alerts
-        self._settings = settings or DispatchSettings()
-        self._lanes = self._settings.lanes()
-        """Turns per chat, kept across the runs this dispatcher serves."""
+        self._retry = retry or RetryPolicy()
 
-    async def run_once(self) -> DispatchReport:
-        """Claim one batch and settle every message of it, one message per chat: the
-        others to a chat already written to are put back, due at their turns.
-
-        A run of its own (an external trigger, a test): its turns are counted afresh,
-        and the Telegram client's pacing keeps the limit between runs. Raises
-        Unavailable when the claim cannot be made."""
-        return await self._run(self._settings.lanes(), hold=False).once()
-
-    async def run(
-        self, wakeup: OutboxWakeup, stopping: asyncio.Event, poll_every: timedelta
-    ) -> DispatchReport:
-        """Dispatch until ``stopping`` is set, woken by ``wakeup`` when work is
-        committed and polling every ``poll_every``; then finish what is in flight,
-        put back what waits for its turn, store every outcome and return."""
-        return await self._run(self._lanes, hold=True).serve(wakeup, stopping, poll_every)
-
-    def _run(self, lanes: ChatLanes, hold: bool) -> DispatchRun:
-        return DispatchRun(
-            self._uow,
-            self._clock,
-            self._settings,
-            lanes,
-            hold=hold,
-            settle=self._settle,
-            record=self._record,
-            recorded=self._alert_dead,
-        )
-
-    # ------------------------------------------------------------- one effect
-    async def _settle(self, message: OutboxMessage, instead: Effect | None = None) -> Outcome:
-        """Perform the message's effect, or ``instead`` (a digest of it and others)."""
+    async def settle(self, message: OutboxMessage, instead: Effect | None = None) -> Outcome:
+        """Perform the message's effect, or ``instead`` (a digest of it and others).
+        Never raises: a failure is an outcome (due again, or dead)."""
         try:
             effect = await judge_effect(self._uow, self._clock, instead or message.effect)
             if isinstance(effect, Dropped):
@@ -120,21 +133,29 @@ class DispatchOutbox:
             message.mark_done()
             return Outcome(message, f"recipient unreachable: {exc}")
         except Unavailable as exc:
-            message.mark_failed(_describe(exc), self._retry_at(message, exc.retry_after))
+            retry_at = self._retry.retry_at(message, exc.retry_after, self._clock.now())
+            message.mark_failed(_describe(exc), retry_at)
         except Exception as exc:  # any other failure: retried, then dead-lettered
-            message.mark_failed(_describe(exc), self._retry_at(message, None))
+            message.mark_failed(
+                _describe(exc), self._retry.retry_at(message, None, self._clock.now())
+            )
         return Outcome(message)
 
-    def _retry_at(self, message: OutboxMessage, retry_after: float | None) -> datetime | None:
-        if message.attempts + 1 >= self._settings.max_attempts:
-            return None
-        backoff = min(
-            self._settings.base_backoff * (1 << min(message.attempts, 20)),
-            self._settings.max_backoff,
-        )
-        if retry_after is not None:
-            backoff = max(backoff, timedelta(seconds=retry_after))
-        return self._clock.now() + backoff
+    async def store_and_claim(
+        self, outcomes: Sequence[Outcome], claim: int, lease: timedelta
+    ) -> list[OutboxMessage]:
+        """One transaction: store ``outcomes`` (auditing what needs it) and claim up to
+        ``claim`` messages due now, hidden from other dispatchers for ``lease``. Once
+        committed, an alert for each message given up. Raises Unavailable, having
+        stored nothing (until a retry, the leases keep the messages from being tried
+        twice)."""
+        now = self._clock.now()
+        async with self._uow() as tx:
+            await self._record(tx, outcomes)
+            batch = await tx.outbox.claim(now, claim, now + lease) if claim else []
+            await tx.commit()
+        await self._alert_dead(outcomes)
+        return list(batch)
 
     async def _perform(self, effect: Effect) -> None:
         match effect:
@@ -143,7 +164,7 @@ class DispatchOutbox:
             case IssueInvite(grant_id=grant):
                 await self._grant.execute(grant)
             case RefreshInvite(subscription_id=subscription, send_key=send_key):
-                await self._grant.refresh(subscription, send_key)
+                await self._refresh.execute(subscription, send_key)
             case ApproveJoin(chat_id=chat, user_id=user):
                 await self._chat.approve_join_request(chat, user)
             case DeclineJoin(chat_id=chat, user_id=user):
@@ -151,7 +172,6 @@ class DispatchOutbox:
             case RemoveMember(chat_id=chat, user_id=user):
                 await self._chat.remove_member(chat, user)
 
-    # ------------------------------------------------------------- outcomes
     async def _record(self, tx: UnitOfWork, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:
             message = outcome.message

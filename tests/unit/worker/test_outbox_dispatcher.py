@@ -12,13 +12,18 @@ from typing import Self
 
 import attrs
 
+from adapters.inbound.worker.outbox_dispatcher import (
+    DispatchReport,
+    DispatchSettings,
+    OutboxDispatcher,
+)
 from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from core.domain.ids import ChatId, UserId
 from core.domain.messages import OutgoingMessage
 from core.domain.outbox import OutboxMessage, OutboxStatus, SendMessage
 from core.ports.errors import Unavailable
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from core.services.dispatch_outbox import DispatchOutbox, DispatchReport, DispatchSettings
+from core.services.settle_outbox import SettleOutbox
 from tests.unit.services.world import OWNER, World, build
 
 USER = UserId(42)
@@ -50,10 +55,17 @@ def texts_to(world: World, chat: int) -> list[str]:
     return [m.message.text for m in world.messenger.sent if m.chat_id == ChatId(chat)]
 
 
-def dispatcher(world: World, settings: DispatchSettings | None = None) -> DispatchOutbox:
-    return DispatchOutbox(
-        world.uow, world.clock, world.messenger, world.chat, world.grant, world.alerts, settings
+def dispatcher(world: World, settings: DispatchSettings | None = None) -> OutboxDispatcher:
+    settle = SettleOutbox(
+        world.uow,
+        world.clock,
+        world.messenger,
+        world.chat,
+        world.grant,
+        world.refresh,
+        world.alerts,
     )
+    return OutboxDispatcher(settle, world.clock, settings)
 
 
 async def until(check: Callable[[], bool], what: str) -> None:
@@ -76,7 +88,7 @@ class Running:
 
 @asynccontextmanager
 async def running(
-    dispatch: DispatchOutbox, poll_every: timedelta = NEVER
+    dispatch: OutboxDispatcher, poll_every: timedelta = NEVER
 ) -> AsyncIterator[Running]:
     wakeup = InProcessOutboxWakeup()
     stopping = asyncio.Event()
@@ -214,9 +226,10 @@ class _Refused:
 async def test_a_database_outage_delays_dispatch_and_stops_nothing(world: World) -> None:
     await queue(world, USER, "hello")
     outage = _Outage(world.uow, failures=3)
-    dispatch = DispatchOutbox(
-        outage, world.clock, world.messenger, world.chat, world.grant, world.alerts
+    settle = SettleOutbox(
+        outage, world.clock, world.messenger, world.chat, world.grant, world.refresh, world.alerts
     )
+    dispatch = OutboxDispatcher(settle, world.clock)
     async with running(dispatch, poll_every=timedelta(milliseconds=50)) as run:
         await until(lambda: texts_to(world, USER) == ["hello"], "the message after the outage")
         assert not run.task.done()

@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from adapters.inbound.worker.outbox_dispatcher import DispatchSettings
 from core.domain.ids import ChatId, UserId
 from core.domain.messages import OutgoingMessage
 from core.domain.outbox import OutboxStatus, SendMessage
 from core.services import notices
-from core.services.dispatch_outbox import DispatchSettings
-from tests.unit.services.test_dispatch_outbox import dispatcher, running, until
 from tests.unit.services.world import OWNER, World, build
+from tests.unit.worker.test_outbox_dispatcher import dispatcher, running, until
 
 USER = UserId(42)
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from adapters.inbound.worker.chat_lanes import Admission, ChatLanes
 from core.domain.ids import ChatId, OutboxId
 from core.domain.messages import OutgoingMessage
 from core.domain.outbox import OutboxMessage, SendMessage
-from core.services.dispatch_lanes import Admission, ChatLanes
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 SECOND = timedelta(seconds=1)
