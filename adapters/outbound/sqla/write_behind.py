@@ -107,7 +107,7 @@ def digest_parts(at: datetime, record: AuditRecord) -> tuple[str, str]:
 
 
 _SKIPPED_AGAIN = {"outbox": "key"}
-"""A key queued before is skipped, not refused (OutboxRepository.enqueue_many)."""
+"""A key queued before is skipped, not refused (as `PaymentLedger.save` promises)."""
 
 _KEY_ORDER = {
     "outbox": ("key",),
