@@ -10,6 +10,7 @@ from types import TracebackType
 from typing import Self
 
 from core.domain.outbox import Effect, OutboxMessage
+from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import (
     AuditLog,
     ChannelRepository,
@@ -33,9 +34,6 @@ class DelegatingOutbox:
 
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
         return await self._inner.enqueue(key, effect, at)
-
-    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
-        await self._inner.enqueue_many(messages, at)
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime
@@ -67,6 +65,7 @@ class DelegatingUnitOfWork:
         self.donations: DonationRepository = inner.donations
         self.audit: AuditLog = inner.audit
         self.outbox: OutboxRepository = inner.outbox
+        self.payments: PaymentLedger = inner.payments
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -11,12 +11,15 @@ composition's choice, by database.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from datetime import datetime
 
 from adapters.outbound.delegating_uow import DelegatingOutbox, DelegatingUnitOfWork
+from core.domain.ids import IntentId
 from core.domain.outbox import Effect
+from core.domain.payment import EventKey
 from core.ports.outbox_wakeup import OutboxWakeup
+from core.ports.payment_ledger import PaymentBook, PaymentChanges, PaymentLedger
 from core.ports.repositories import OutboxRepository, UnitOfWork, UnitOfWorkFactory
 
 __all__ = ["WakingUnitOfWorkFactory"]
@@ -34,10 +37,23 @@ class _WatchedOutbox(DelegatingOutbox):
         self._uow.queued |= queued
         return queued
 
-    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
-        await self._inner.enqueue_many(messages, at)
+
+class _WatchedPayments:
+    """PaymentLedger that remembers whether this transaction queued outbox messages."""
+
+    def __init__(self, inner: PaymentLedger, uow: _WakingUnitOfWork) -> None:
+        self._inner = inner
+        self._uow = uow
+
+    async def load(
+        self, keys: Collection[EventKey], intent_ids: Collection[IntentId]
+    ) -> PaymentBook:
+        return await self._inner.load(keys, intent_ids)
+
+    async def save(self, changes: PaymentChanges, at: datetime) -> None:
+        await self._inner.save(changes, at)
         # Keys queued before are skipped without a word: a needless wake-up costs a claim.
-        self._uow.queued |= bool(messages)
+        self._uow.queued |= bool(changes.messages)
 
 
 class _WakingUnitOfWork(DelegatingUnitOfWork):
@@ -48,6 +64,7 @@ class _WakingUnitOfWork(DelegatingUnitOfWork):
         self._wakeup = wakeup
         self.queued = False
         self.outbox = _WatchedOutbox(inner.outbox, self)
+        self.payments = _WatchedPayments(inner.payments, self)
 
     def ended(self) -> None:
         self.queued = False

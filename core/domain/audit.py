@@ -14,8 +14,6 @@ from datetime import datetime
 import attrs
 
 GENESIS_HASH = "0" * 64
-SEQ_JOIN = '","seq":'
-"""What :meth:`AuditEvent.digest_parts` leaves between the previous hash and the seq."""
 
 _COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 """The JSON :meth:`AuditEvent.digest` hashes (one encoder, not one per call)."""
@@ -65,21 +63,6 @@ class AuditEvent:
             }
         )
         return hashlib.sha256(body.encode("utf-8")).hexdigest()
-
-    @staticmethod
-    def digest_parts(at: datetime, record: AuditRecord) -> tuple[str, str]:
-        """The text :meth:`digest` hashes, around what only the chain's tail decides:
-        ``before + prev_hash + SEQ_JOIN + str(seq) + after``, for a hash-chained
-        previous hash (lower-case hex). A store that chains events where the tail is
-        (in one SQL statement) hashes exactly what :meth:`digest` would."""
-        # The keys in sorted order: action, actor, at, details | prev, seq | subject.
-        text = _COMPACT.encode
-        before = (
-            f'{{"action":{text(record.action)},"actor":{text(record.actor)},'
-            f'"at":{text(at.isoformat())},"details":{text(dict(sorted(record.details.items())))}'
-            ',"prev":"'
-        )
-        return before, f',"subject":{text(record.subject)}}}'
 
     @classmethod
     def chain(cls, previous: AuditEvent | None, at: datetime, record: AuditRecord) -> AuditEvent:

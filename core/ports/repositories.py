@@ -5,15 +5,14 @@ One unit of work per use case: an async context manager that rolls back unless
 visible to other units of work at commit; uniqueness rules raise ``Conflict`` no
 later than commit.
 
-Methods named ``*_many`` are the set-at-a-time forms of their single-item
-namesakes, with the same rules per item: one statement for a whole batch of
-payment notifications instead of one per notification. The order of a returned
-sequence is the order of the input.
+What a batch of payment notifications reads and writes goes through the unit of
+work's :class:`~core.ports.payment_ledger.PaymentLedger` (``payments``), in one call
+each way; the repositories serve the other use cases.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from types import TracebackType
 from typing import Protocol, Self
@@ -33,9 +32,10 @@ from core.domain.ids import (
 )
 from core.domain.intent_state import IntentStatus
 from core.domain.outbox import Effect, OutboxMessage
-from core.domain.payment import EventKey, PaymentEvent, PaymentIntent, Purpose
+from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
+from core.ports.payment_ledger import PaymentLedger
 
 __all__ = [
     "AuditLog",
@@ -50,7 +50,6 @@ __all__ = [
     "SubscriptionRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
-    "advance_all_at_once",
 ]
 
 
@@ -61,10 +60,6 @@ class ChannelRepository(Protocol):
 
     async def get(self, channel_id: ChannelId) -> Channel:
         """Raises NotFound."""
-        ...
-
-    async def get_many(self, channel_ids: Collection[ChannelId]) -> Mapping[ChannelId, Channel]:
-        """The channels that exist among ``channel_ids``, by id (missing ones left out)."""
         ...
 
     async def by_chat(self, chat_id: ChatId) -> Channel | None:
@@ -103,10 +98,6 @@ class IntentRepository(Protocol):
         """Raises NotFound."""
         ...
 
-    async def get_many(self, intent_ids: Collection[IntentId]) -> Mapping[IntentId, PaymentIntent]:
-        """The intents that exist among ``intent_ids``, by id (missing ones left out)."""
-        ...
-
     async def find_open(
         self, user_id: UserId, channel_id: ChannelId, purpose: Purpose, tier: int | None
     ) -> PaymentIntent | None:
@@ -120,27 +111,11 @@ class IntentRepository(Protocol):
     async def advance(self, intent: PaymentIntent, previous: IntentStatus) -> bool:
         """Store ``intent``'s progress (status, payment id, amount paid, fulfilment,
         ``updated_at``) only if its stored status is still ``previous``; other changes
-        go through :meth:`update`.
+        go through :meth:`update`. Raises NotFound.
 
         Compare-and-set: of two units of work racing on one intent, exactly one
-        advances it; the other gets False and must treat its notification as stale.
-        """
-        ...
-
-    async def advance_many(
-        self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]
-    ) -> Sequence[bool]:
-        """:meth:`advance` for each (intent, previous status). Each intent appears once
-        (ValueError otherwise)."""
-        ...
-
-    async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
-        """Advance every intent from its previous status, or leave the unit of work
-        unable to commit: if any intent moved on (or is gone), raises Conflict, at
-        once or from a later statement of the unit of work, at the latest its commit.
-        For callers that give up the whole unit of work on a lost race (a store may
-        then write the moves with what the unit of work writes last). Each intent
-        appears once (ValueError otherwise)."""
+        advances it; the other gets False (an intent closed by checkout or
+        reconciliation while a notification moved it)."""
         ...
 
     async def unfinished_before(
@@ -154,62 +129,18 @@ class IntentRepository(Protocol):
         ...
 
 
-async def advance_all_at_once(
-    intents: IntentRepository, moves: Sequence[tuple[PaymentIntent, IntentStatus]]
-) -> None:
-    """:meth:`IntentRepository.advance_all` for a store that writes at once: every move
-    now, or Conflict (the caller then rolls the unit of work back)."""
-    try:
-        advanced = await intents.advance_many(moves)
-    except NotFound as exc:
-        raise Conflict(f"a payment intent is gone: {exc}") from exc
-    if not all(advanced):
-        raise Conflict("a payment intent moved on meanwhile")
-
-
 class PaymentEventRepository(Protocol):
-    async def add(self, event: PaymentEvent) -> bool:
-        """Record the event; False (and nothing written) if (provider, payment_id,
-        status) was recorded before."""
-        ...
-
-    async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
-        """:meth:`add` for each event; of copies of one (provider, payment_id, status)
-        in ``events``, at most the first is recorded."""
-        ...
-
-    def expect(self, keys: Collection[EventKey]) -> None:
-        """Say which (provider, payment_id, status) this unit of work is about to
-        record, before it reads anything else. A store may then learn whether they
-        are recorded with what it reads next, and write them with what it writes next
-        (a round trip fewer); a copy recorded meanwhile by a racing unit of work is
-        then Conflict from that statement or the commit. Ignoring it is correct."""
-        ...
+    """Provider notifications as received (recorded through ``payments``)."""
 
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]: ...
 
 
 class SubscriptionRepository(Protocol):
-    async def add(self, subscription: Subscription) -> None:
-        """Raises Conflict if the user already has a subscription to that channel."""
-        ...
-
     async def get(self, subscription_id: SubscriptionId) -> Subscription:
         """Raises NotFound."""
         ...
 
     async def find(self, user_id: UserId, channel_id: ChannelId) -> Subscription | None: ...
-
-    async def find_many(
-        self, keys: Collection[tuple[UserId, ChannelId]]
-    ) -> Mapping[tuple[UserId, ChannelId], Subscription]:
-        """The subscriptions that exist among these (user, channel) pairs, by pair."""
-        ...
-
-    async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
-        """:meth:`add` for each: Conflict (no later than commit) if any user already
-        has a subscription to that channel, or one pair appears twice."""
-        ...
 
     async def for_user(self, user_id: UserId) -> Sequence[Subscription]: ...
 
@@ -221,12 +152,6 @@ class SubscriptionRepository(Protocol):
         when someone else updated it since it was read; NotFound."""
         ...
 
-    async def update_many(self, subscriptions: Sequence[Subscription]) -> None:
-        """:meth:`update` for each, all or nothing for the unit of work: Conflict when
-        any of them changed since it was read (or appears twice); NotFound when any
-        is gone. Versions are bumped on the objects only when all were stored."""
-        ...
-
     async def active_expiring_before(
         self, cutoff: datetime, after: tuple[datetime, SubscriptionId] | None, limit: int
     ) -> Sequence[Subscription]:
@@ -236,16 +161,6 @@ class SubscriptionRepository(Protocol):
 
 
 class GrantRepository(Protocol):
-    async def add(self, grant: AccessGrant) -> bool:
-        """False (and nothing written) if the subscription's period already has a grant."""
-        ...
-
-    async def add_many(self, grants: Sequence[AccessGrant]) -> None:
-        """Store grants of periods their subscriptions have just entered, which hold
-        no grant yet: Conflict (no later than commit) if one does, or one period
-        appears twice; the caller rolls back, nothing of the batch stays."""
-        ...
-
     async def get(self, grant_id: GrantId) -> AccessGrant:
         """Raises NotFound."""
         ...
@@ -256,14 +171,7 @@ class GrantRepository(Protocol):
 
 
 class DonationRepository(Protocol):
-    async def add(self, donation: Donation) -> bool:
-        """False if this intent's donation was recorded before."""
-        ...
-
-    async def add_many(self, donations: Sequence[Donation]) -> Sequence[bool]:
-        """:meth:`add` for each donation; of donations for one intent in ``donations``,
-        at most the first is recorded."""
-        ...
+    """Donations as received (recorded through ``payments``)."""
 
     async def for_channel(self, channel_id: ChannelId) -> Sequence[Donation]: ...
 
@@ -284,11 +192,6 @@ class AuditLog(Protocol):
 class OutboxRepository(Protocol):
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
         """Queue ``effect`` under the unique ``key``; False if that key was queued before."""
-        ...
-
-    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
-        """:meth:`enqueue` for each (key, effect); keys queued before (or earlier in
-        ``messages``) are skipped."""
         ...
 
     async def claim(
@@ -317,6 +220,7 @@ class UnitOfWork(Protocol):
     donations: DonationRepository
     audit: AuditLog
     outbox: OutboxRepository
+    payments: PaymentLedger
 
     async def __aenter__(self) -> Self: ...
 

@@ -1,10 +1,12 @@
-"""What a confirmed payment buys, written in the same unit of work that moved the
-intent into the paying status: the subscription created or extended and its grant
-queued, or the donation recorded; the payer and the owner told through the outbox."""
+"""What a confirmed payment buys, saved with the move of the intent into the paying
+status: the subscription created or extended and its grant queued, or the donation
+recorded; the payer and the owner told through the outbox. Worked out from what the
+batch loaded (:class:`~core.ports.payment_ledger.PaymentBook`), with no I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import copy
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import attrs
@@ -13,13 +15,13 @@ from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant, GrantMode
-from core.domain.ids import ChannelId, ChatId, DonationId, GrantId, SubscriptionId, UserId
+from core.domain.ids import ChatId, DonationId, GrantId, SubscriptionId
 from core.domain.outbox import Effect, IssueInvite, RefreshInvite, SendMessage
 from core.domain.payment import PaymentIntent, ProviderNotification, Purpose
 from core.domain.subscription import Subscription
 from core.ports.clock import IdGenerator
 from core.ports.errors import NotFound
-from core.ports.repositories import UnitOfWork
+from core.ports.payment_ledger import PaymentBook, PaymentChanges
 from core.services import notices
 
 
@@ -33,42 +35,42 @@ class Fulfilment:
         self._ids = ids
         self._settings = settings or FulfilmentSettings()
 
-    async def fulfil_many(
+    def fulfil(
         self,
-        tx: UnitOfWork,
         paid: Sequence[tuple[PaymentIntent, ProviderNotification]],
+        book: PaymentBook,
         now: datetime,
-    ) -> None:
-        """Fulfil each paid intent, with one statement per step for all of them.
-        At most one subscription intent per (user, channel) (ValueError otherwise):
-        a second one would extend what the first creates, so it belongs to a later
-        unit of work."""
+    ) -> PaymentChanges:
+        """What each paid intent buys. At most one subscription intent per (user,
+        channel) (ValueError otherwise): a second one would extend what the first
+        creates, so it belongs to a later unit of work. Raises NotFound when a paid
+        intent's channel is gone."""
         buyers = [(i.user_id, i.channel_id) for i, _ in paid if i.purpose is Purpose.SUBSCRIPTION]
         if len(set(buyers)) != len(buyers):
             raise ValueError("one subscription payment per user and channel in a unit of work")
         wanted = {intent.channel_id for intent, _ in paid}
-        channels = await tx.channels.get_many(wanted)
-        if missing := wanted - channels.keys():
+        if missing := wanted - book.channels.keys():
             raise NotFound(f"no channel {sorted(missing)[0]}")
-        found = await tx.subscriptions.find_many(set(buyers)) if buyers else {}
         done = [
-            self._purchase(intent, channels[intent.channel_id], found, notification, now)
+            self._purchase(intent, book.channels[intent.channel_id], book, notification, now)
             for intent, notification in paid
         ]
-        await _store(tx, done)
-        messages: list[tuple[str, Effect]] = []
-        for purchase in done:
-            for record in purchase.records():
-                await tx.audit.append(record, now)
-            messages.extend(purchase.messages())
-        if messages:
-            await tx.outbox.enqueue_many(messages, now)
+        return PaymentChanges(
+            new_subscriptions=[p.subscription for p in done if p.new and p.subscription],
+            changed_subscriptions=[p.subscription for p in done if not p.new and p.subscription],
+            # A grant is for a period its subscription has just entered: one that exists
+            # means someone else moved the subscription meanwhile (Conflict: judged again).
+            grants=[p.grant for p in done if p.grant is not None],
+            donations=[p.donation for p in done if p.donation is not None],
+            audit=[record for p in done for record in p.records()],
+            messages=[message for p in done for message in p.messages()],
+        )
 
     def _purchase(
         self,
         intent: PaymentIntent,
         channel: Channel,
-        found: Mapping[tuple[UserId, ChannelId], Subscription],
+        book: PaymentBook,
         notification: ProviderNotification,
         now: datetime,
     ) -> _Purchase:
@@ -86,7 +88,9 @@ class Fulfilment:
         if intent.tier is None or intent.duration_days is None:
             raise ValueError(f"subscription intent {intent.id} lacks its tier")
         length = timedelta(days=intent.duration_days)
-        subscription = found.get((intent.user_id, intent.channel_id))
+        found = book.subscriptions.get((intent.user_id, intent.channel_id))
+        # Extended on a copy: the book stays as it was read.
+        subscription = None if found is None else copy.copy(found)
         if subscription is None:
             subscription = Subscription.start(
                 SubscriptionId(self._ids.new_id()),
@@ -115,8 +119,7 @@ class Fulfilment:
 
 @attrs.define
 class _Purchase:
-    """What one paid intent buys: computed first, stored with the others of the batch,
-    then told (audit records and messages) by what the store took."""
+    """What one paid intent buys, and how it is told (audit records and messages)."""
 
     intent: PaymentIntent
     channel: Channel
@@ -126,14 +129,10 @@ class _Purchase:
     activated: bool = False
     grant: AccessGrant | None = None
     donation: Donation | None = None
-    donated: bool = False
-    """The store took the donation (it refuses a second one for the same intent)."""
 
     def records(self) -> list[AuditRecord]:
         intent, sub = self.intent, self.subscription
         if self.donation is not None:
-            if not self.donated:
-                return []
             return [
                 AuditRecord(
                     "system",
@@ -158,8 +157,6 @@ class _Purchase:
         intent, channel, paid = self.intent, self.channel, self.notification.actually_paid
         owner, payer = ChatId(channel.owner_id), ChatId(intent.user_id)
         if self.donation is not None:
-            if not self.donated:
-                return []
             thanks = notices.donation_thanks_message(channel.title, intent.price)
             told = notices.owner_donation_message(channel.title, intent.user_id, intent.price, paid)
             return [
@@ -187,23 +184,3 @@ class _Purchase:
             (f"owner-paid:{intent.id}", SendMessage(owner, told, fold=notices.OWNER_FOLD))
         )
         return messages
-
-
-async def _store(tx: UnitOfWork, done: Sequence[_Purchase]) -> None:
-    """One statement per kind of row for the whole batch."""
-    new = [p.subscription for p in done if p.new and p.subscription is not None]
-    changed = [p.subscription for p in done if not p.new and p.subscription is not None]
-    if new:
-        await tx.subscriptions.add_many(new)
-    if changed:
-        await tx.subscriptions.update_many(changed)
-    # A grant is for a period its subscription has just entered: one that exists
-    # means someone else moved the subscription meanwhile (Conflict: judged again).
-    grants = [p.grant for p in done if p.grant is not None]
-    if grants:
-        await tx.grants.add_many(grants)
-    donating = [p for p in done if p.donation is not None]
-    if donating:
-        taken = await tx.donations.add_many([p.donation for p in donating if p.donation])
-        for purchase, took in zip(donating, taken, strict=True):
-            purchase.donated = took

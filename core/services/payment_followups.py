@@ -1,5 +1,6 @@
-"""What a payment that did not simply succeed calls for, written in the unit of work
-that recorded the notification (:mod:`core.services.verify_payment`):
+"""What a payment that did not simply succeed calls for, saved with the notification
+that reported it (:mod:`core.services.verify_payment`), worked out from what the
+batch loaded, with no I/O:
 
 - a refund of a fulfilled payment takes back what it bought: the time it added to
   the subscription (or, when nothing paid is left, the subscription itself, and the
@@ -11,6 +12,7 @@ that recorded the notification (:mod:`core.services.verify_payment`):
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
@@ -19,21 +21,19 @@ from core.domain.ids import ChatId
 from core.domain.outbox import Effect, RemoveMember, SendMessage
 from core.domain.payment import PaymentIntent, ProviderNotification, Purpose
 from core.domain.subscription import Subscription
-from core.ports.repositories import UnitOfWork
+from core.ports.payment_ledger import PaymentBook, PaymentChanges
 from core.services import notices
 
 
-async def take_back_refunds(
-    tx: UnitOfWork, refunded: Sequence[PaymentIntent], now: datetime
-) -> None:
+def take_back_refunds(
+    refunded: Sequence[PaymentIntent], book: PaymentBook, now: datetime
+) -> PaymentChanges:
     """Each intent was fulfilled and is now refunded; one per (user, channel)."""
-    channels = await tx.channels.get_many({i.channel_id for i in refunded})
-    buyers = {(i.user_id, i.channel_id) for i in refunded if i.purpose is Purpose.SUBSCRIPTION}
-    found = await tx.subscriptions.find_many(buyers) if buyers else {}
     changed: list[Subscription] = []
     messages: list[tuple[str, Effect]] = []
+    records: list[AuditRecord] = []
     for intent in refunded:
-        channel = channels.get(intent.channel_id)
+        channel = book.channels.get(intent.channel_id)
         if channel is None:
             continue  # the channel is gone: nothing to take back, nobody to tell
         payer, owner = ChatId(intent.user_id), ChatId(channel.owner_id)
@@ -44,9 +44,10 @@ async def take_back_refunds(
             action, subject = "donation.refunded", f"intent:{intent.id}"
             told = notices.donation_refunded_message(channel.title, intent.price)
         else:
-            sub = found.get((intent.user_id, intent.channel_id))
-            if sub is None or intent.duration_days is None or intent.fulfilled_at is None:
+            found = book.subscriptions.get((intent.user_id, intent.channel_id))
+            if found is None or intent.duration_days is None or intent.fulfilled_at is None:
                 continue
+            sub = copy.copy(found)  # the book stays as it was read
             ended = sub.take_back(timedelta(days=intent.duration_days), intent.fulfilled_at, now)
             if sub.is_active_at(now):
                 ends = sub.expires_at
@@ -75,24 +76,18 @@ async def take_back_refunds(
                 ),
             )
         )
-        await tx.audit.append(AuditRecord("system", action, subject, details), now)
-    if changed:
-        await tx.subscriptions.update_many(changed)
-    if messages:
-        await tx.outbox.enqueue_many(messages, now)
+        records.append(AuditRecord("system", action, subject, details))
+    return PaymentChanges(changed_subscriptions=changed, audit=records, messages=messages)
 
 
-async def tell_partial_payments(
-    tx: UnitOfWork,
-    partial: Sequence[tuple[PaymentIntent, ProviderNotification, bool]],
-    now: datetime,
-) -> None:
+def tell_partial_payments(
+    partial: Sequence[tuple[PaymentIntent, ProviderNotification, bool]], book: PaymentBook
+) -> PaymentChanges:
     """Each (intent, notification, closed): ``closed`` when the provider closed the
     payment with too little money, otherwise the rest may still be sent."""
-    channels = await tx.channels.get_many({i.channel_id for i, _, _ in partial})
     messages: list[tuple[str, Effect]] = []
     for intent, n, closed in partial:
-        channel = channels.get(intent.channel_id)
+        channel = book.channels.get(intent.channel_id)
         if channel is None:
             continue
         message = notices.partial_payment_message(
@@ -100,5 +95,4 @@ async def tell_partial_payments(
         )
         key = f"partial:{intent.id}:{n.payment_id}:{n.status}"
         messages.append((key, SendMessage(ChatId(intent.user_id), message)))
-    if messages:
-        await tx.outbox.enqueue_many(messages, now)
+    return PaymentChanges(messages=messages)

@@ -20,10 +20,11 @@ from enum import StrEnum
 
 import attrs
 
+from core.domain.channel import Channel
 from core.domain.errors import DomainError
 from core.domain.ids import ChannelId
 from core.ports.clock import Clock
-from core.ports.errors import Unavailable
+from core.ports.errors import NotFound, Unavailable
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.telegram import ChatGone, MessageGone, Messenger, NotEnoughRights
 from core.services.broadcasts import (
@@ -171,7 +172,10 @@ class PublishPosts:
         # Checked again now: the owner may have set tiers or resumed sales since the
         # plan was made, and a deleted post would stay missing until the next round.
         async with self._uow() as tx:
-            channel = (await tx.channels.get_many([down.channel_id])).get(down.channel_id)
+            try:
+                channel: Channel | None = await tx.channels.get(down.channel_id)
+            except NotFound:  # the channel is gone: nothing stands to take down
+                channel = None
         standing = None if channel is None else standing_post(channel, down.kind)
         if (
             channel is None

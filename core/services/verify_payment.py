@@ -18,68 +18,27 @@ Rules kept here:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from decimal import Decimal
 
-import attrs
-
-from core.domain.audit import AuditRecord
 from core.domain.errors import InvalidOrderId
 from core.domain.ids import IntentId
-from core.domain.intent_state import PAYING_CHOICES, IntentStatus, can_move, reaches_paying
 from core.domain.order_id import OrderId
-from core.domain.payment import EventOutcome, PaymentEvent, PaymentIntent, ProviderNotification
+from core.domain.payment import ProviderNotification
 from core.domain.signing import MacKeyring
-from core.ports.alerts import Alert, AlertSink, Severity
+from core.ports.alerts import AlertSink
 from core.ports.clock import Clock
 from core.ports.errors import Conflict, Unavailable
-from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.ports.repositories import UnitOfWorkFactory
 from core.services.fulfilment import Fulfilment
-from core.services.payment_batches import (
-    MOVING,
-    BatchItem,
-    one_per_buyer,
-    one_per_intent,
-    split_copies,
+from core.services.payment_batches import BatchItem, one_per_buyer, one_per_intent
+from core.services.payment_judging import (
+    MAX_TOLERANCE,
+    PaymentPolicy,
+    VerificationResult,
+    alert_for,
+    settle,
 )
-from core.services.payment_followups import take_back_refunds, tell_partial_payments
 
-MAX_TOLERANCE = Decimal("0.5")
-
-
-def _paying(_: object, __: attrs.Attribute[IntentStatus], value: IntentStatus) -> None:
-    if value not in PAYING_CHOICES:
-        raise ValueError(f"the paying status is one of {sorted(PAYING_CHOICES)}, not {value}")
-
-
-def _tolerance(_: object, __: attrs.Attribute[Decimal], value: Decimal) -> None:
-    if not isinstance(value, Decimal) or not Decimal(0) <= value <= MAX_TOLERANCE:
-        raise ValueError(f"underpayment tolerance is a Decimal in 0..{MAX_TOLERANCE}")
-
-
-@attrs.frozen
-class PaymentPolicy:
-    paying_status: IntentStatus = attrs.field(default=IntentStatus.FINISHED, validator=_paying)
-    """Grant on ``finished`` (the provider's advice) or, by choice, on ``confirmed``."""
-    underpayment_tolerance: Decimal = attrs.field(default=Decimal("0.005"), validator=_tolerance)
-    """The fraction of the requested crypto amount that may be missing (network fees)."""
-
-
-@attrs.frozen
-class VerificationResult:
-    outcome: EventOutcome
-    intent_id: IntentId | None = None
-    status: IntentStatus | None = None
-    late_money: bool = False
-    """Money arrived for an intent already closed (paid, expired or failed): alerted."""
-
-
-_ALERTING = {
-    EventOutcome.UNDERPAID: Severity.WARNING,
-    EventOutcome.MISMATCH: Severity.CRITICAL,
-    EventOutcome.CHILD_PAYMENT: Severity.WARNING,
-    EventOutcome.UNKNOWN_ORDER: Severity.CRITICAL,
-}
+__all__ = ["MAX_TOLERANCE", "PaymentPolicy", "VerificationResult", "VerifyPaymentIntent"]
 
 
 class VerifyPaymentIntent:
@@ -90,6 +49,8 @@ class VerifyPaymentIntent:
     same rules either way; a batch of one is the single case."""
 
     MAX_ROUNDS = 5
+    """Units of work one notification gets to win its races before it is answered
+    Unavailable (the provider resends)."""
 
     def __init__(
         self,
@@ -177,183 +138,22 @@ class VerifyPaymentIntent:
     async def _apply(
         self, batch: Sequence[BatchItem]
     ) -> tuple[dict[int, VerificationResult | Unavailable], list[BatchItem]]:
-        """Apply ``batch`` in one unit of work: the results, and the items left for a
-        following batch (a second payment of a (user, channel) already in this one)."""
+        """Apply ``batch`` in one unit of work: one load of what it needs, one save of
+        what it changes. The results, and the items left for a following batch (a
+        second payment of a (user, channel) already in this one)."""
         async with self._uow() as tx:
             now = self._clock.now()
-            tx.events.expect([item.event_key for item in batch])
+            keys = [item.event_key for item in batch]
             known = {i.intent_id for i in batch if i.intent_id is not None}
-            intents = await tx.intents.get_many(known) if known else {}
-            batch, postponed = one_per_buyer(batch, intents)
-            firsts, copies = split_copies(batch)
-            for item in firsts:
-                intent = intents.get(item.intent_id) if item.intent_id else None
-                item.judge(intent, self._judge)
-            recorded = await tx.events.add_many([self._event(i, now) for i in firsts])
-            results: dict[int, VerificationResult | Unavailable] = {}
-            moves: list[tuple[PaymentIntent, IntentStatus]] = []
-            paid: list[tuple[PaymentIntent, ProviderNotification]] = []
-            stored = []
-            for item, new in zip(firsts, recorded, strict=True):
-                if not new:
-                    intent = item.intent
-                    results[item.index] = VerificationResult(
-                        EventOutcome.DUPLICATE,
-                        None if intent is None else intent.id,
-                        None if intent is None else intent.status,
-                    )
-                    continue
-                stored.append(item)
-                if item.intent is not None and item.outcome in MOVING:
-                    moves.append((item.intent, item.move(now)))
-                    if item.outcome is EventOutcome.GRANTED:
-                        paid.append((item.intent, item.notification))
-            # The compare-and-set comes right after the events, before the subscriptions
-            # and the audit turn: it takes the intents' row locks (in id order) before
-            # any other lock, so two deliveries for one intent queue on the same lock
-            # instead of deadlocking. A lost race is Conflict, now or at the commit.
-            if moves:
-                await tx.intents.advance_all(moves)
-            if paid:
-                await self._fulfilment.fulfil_many(tx, paid, now)
-            if refunded := _refunded(stored):
-                await take_back_refunds(tx, refunded, now)
-            if partial := _partial(stored):
-                await tell_partial_payments(tx, partial, now)
-            for item in stored:
-                await self._audit(tx, item.notification, item.intent, item.outcome)
+            book = await tx.payments.load(keys, known)
+            batch, postponed = one_per_buyer(batch, book.intents)
+            settled = settle(batch, book, now, self._policy, self._fulfilment)
+            await tx.payments.save(settled.changes, now)
             await tx.commit()
-        for item in stored:
-            intent = item.intent
-            results[item.index] = VerificationResult(
-                item.outcome,
-                None if intent is None else intent.id,
-                None if intent is None else intent.status,
-                item.late_money,
-            )
-        for first, copy in copies:
-            intent = first.intent
-            results[copy.index] = VerificationResult(
-                EventOutcome.DUPLICATE,
-                None if intent is None else intent.id,
-                None if intent is None else intent.status,
-            )
+        results: dict[int, VerificationResult | Unavailable] = dict(settled.results)
         return results, postponed
 
-    def _judge(self, intent: PaymentIntent, n: ProviderNotification) -> tuple[EventOutcome, bool]:
-        """The outcome, and whether money arrived for an intent already closed."""
-        if n.provider != intent.provider:
-            return EventOutcome.MISMATCH, False
-        if n.parent_payment_id:
-            return EventOutcome.CHILD_PAYMENT, False
-        if not n.price.same_value(intent.price):
-            return EventOutcome.MISMATCH, False
-        paying = self._policy.paying_status
-        if not can_move(intent.status, n.status):
-            closed_unpaid = not intent.is_fulfilled and intent.status in (
-                IntentStatus.EXPIRED,
-                IntentStatus.FAILED,
-            )
-            # A second payment of an invoice already paid for: money taken, nothing bought.
-            paid_twice = intent.is_fulfilled and n.payment_id != intent.payment_id
-            late_money = reaches_paying(n.status, paying) and (closed_unpaid or paid_twice)
-            return EventOutcome.STALE, late_money
-        if reaches_paying(n.status, paying) and not intent.is_fulfilled:
-            if self._enough(n):
-                return EventOutcome.GRANTED, False
-            return EventOutcome.UNDERPAID, False
-        return EventOutcome.APPLIED, False
-
-    def _enough(self, n: ProviderNotification) -> bool:
-        fraction = n.paid_fraction()
-        if fraction is None:  # no evidence of the amount: never grant on faith
-            return False
-        return fraction >= 1 - self._policy.underpayment_tolerance
-
-    def _event(self, item: BatchItem, now: datetime) -> PaymentEvent:
-        n = item.notification
-        return PaymentEvent(
-            provider=n.provider,
-            payment_id=n.payment_id,
-            status=n.status,
-            order_id=n.order_id,
-            intent_id=None if item.intent is None else item.intent.id,
-            received_at=now,
-            outcome=item.outcome,
-            price=n.price,
-            actually_paid=n.actually_paid,
-            parent_payment_id=n.parent_payment_id,
-        )
-
-    async def _audit(
-        self,
-        tx: UnitOfWork,
-        n: ProviderNotification,
-        intent: PaymentIntent | None,
-        outcome: EventOutcome,
-    ) -> None:
-        subject = f"intent:{intent.id}" if intent else f"order:{n.order_id[:80]}"
-        await tx.audit.append(
-            AuditRecord(
-                f"provider:{n.provider}",
-                f"payment.{outcome}",
-                subject,
-                {"payment_id": n.payment_id, "status": str(n.status)},
-            ),
-            self._clock.now(),
-        )
-
     async def _alert(self, n: ProviderNotification, result: VerificationResult) -> None:
-        late = result.late_money
-        severity = Severity.CRITICAL if late else _ALERTING.get(result.outcome)
-        if severity is None:
-            return
-        title = (
-            "Money arrived for a closed payment: review and grant by hand"
-            if late
-            else f"Payment notification {result.outcome}"
-        )
-        await self._alerts.send(
-            Alert(
-                severity=severity,
-                title=title,
-                key=f"payment:{n.provider}:{n.payment_id}:{n.status}",
-                details={
-                    "order_id": n.order_id[:80],
-                    "status": str(n.status),
-                    "intent": result.intent_id or "-",
-                    "outcome": str(result.outcome),
-                },
-            )
-        )
-
-
-def _refunded(items: Sequence[BatchItem]) -> list[PaymentIntent]:
-    """The fulfilled intents these notifications moved into ``refunded``."""
-    return [
-        item.intent
-        for item in items
-        if item.intent is not None
-        and item.outcome is EventOutcome.APPLIED
-        and item.notification.status is IntentStatus.REFUNDED
-        and item.intent.is_fulfilled
-    ]
-
-
-def _partial(
-    items: Sequence[BatchItem],
-) -> list[tuple[PaymentIntent, ProviderNotification, bool]]:
-    """The intents paid in part: still open to the rest (``partially_paid``), or
-    closed with too little money (underpaid: True)."""
-    return [
-        (item.intent, item.notification, item.outcome is EventOutcome.UNDERPAID)
-        for item in items
-        if item.intent is not None
-        and (
-            item.outcome is EventOutcome.UNDERPAID
-            or (
-                item.outcome is EventOutcome.APPLIED
-                and item.notification.status is IntentStatus.PARTIALLY_PAID
-            )
-        )
-    ]
+        alert = alert_for(n, result)
+        if alert is not None:
+            await self._alerts.send(alert)

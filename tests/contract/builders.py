@@ -34,6 +34,8 @@ from core.domain.outbox import SendMessage
 from core.domain.payment import EventOutcome, PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.domain.tier import Tier
+from core.ports.errors import Conflict
+from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 
 T = TypeVar("T")
@@ -230,6 +232,25 @@ async def commit_with(
     return result
 
 
+def saving(changes: PaymentChanges) -> Callable[[UnitOfWork], Awaitable[None]]:
+    """A step that saves ``changes`` through the payment ledger (at ``T0``): how
+    subscriptions, grants, donations and payment events come to be stored."""
+
+    async def save(uow: UnitOfWork) -> None:
+        await uow.payments.save(changes, T0)
+
+    return save
+
+
+async def saved(uow_factory: UnitOfWorkFactory, changes: PaymentChanges) -> bool:
+    """Whether ``changes`` were saved and committed (False: Conflict, nothing stored)."""
+    try:
+        await commit_with(uow_factory, saving(changes))
+    except Conflict:
+        return False
+    return True
+
+
 async def read(uow_factory: UnitOfWorkFactory, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:
     """Run ``step`` in a new unit of work that commits nothing (what others now see)."""
     async with uow_factory() as uow:
@@ -268,9 +289,5 @@ async def given_subscriptions(
     """``count`` committed subscriptions to ``channel``, each of a user of its own."""
     subscriptions = [make_subscription(channel, user_id=fresh_user()) for _ in range(count)]
 
-    async def add_all(uow: UnitOfWork) -> None:
-        for subscription in subscriptions:
-            await uow.subscriptions.add(subscription)
-
-    await commit_with(uow_factory, add_all)
+    await commit_with(uow_factory, saving(PaymentChanges(new_subscriptions=subscriptions)))
     return subscriptions

@@ -1,4 +1,5 @@
-"""DonationRepository contract: a donation is recorded once per paid intent."""
+"""Donations, recorded through the payment ledger and listed by the
+DonationRepository: a donation is recorded once per paid intent."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import pytest
 from core.domain.channel import Channel
 from core.domain.money import Money
 from core.domain.payment import PaymentIntent, Purpose
-from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.ports.payment_ledger import PaymentChanges
+from core.ports.repositories import UnitOfWorkFactory
 from tests.contract.builders import (
     at,
     commit_with,
@@ -18,6 +20,7 @@ from tests.contract.builders import (
     make_donation,
     make_intent,
     read,
+    saved,
 )
 
 
@@ -38,7 +41,7 @@ async def test_a_donation_reads_back_with_its_exact_amount(
     intent = await _donation_intent(uow_factory, channel)
     donation = make_donation(intent, amount=Money(Decimal("10.50"), "EUR"))
 
-    assert await commit_with(uow_factory, lambda uow: uow.donations.add(donation)) is True
+    assert await saved(uow_factory, PaymentChanges(donations=[donation])) is True
 
     stored = list(await read(uow_factory, lambda uow: uow.donations.for_channel(channel.id)))
     assert stored == [donation]
@@ -54,8 +57,8 @@ async def test_an_intent_is_thanked_for_once(
     first = make_donation(intent)
     again = make_donation(intent, received_at=at(minutes=1))
 
-    assert await commit_with(uow_factory, lambda uow: uow.donations.add(first)) is True
-    assert await commit_with(uow_factory, lambda uow: uow.donations.add(again)) is False
+    assert await saved(uow_factory, PaymentChanges(donations=[first])) is True
+    assert await saved(uow_factory, PaymentChanges(donations=[again])) is False
 
     stored = await read(uow_factory, lambda uow: uow.donations.for_channel(channel.id))
     assert [d.id for d in stored] == [first.id]
@@ -71,11 +74,7 @@ async def test_donations_are_listed_per_channel(
     ]
     there = make_donation(await _donation_intent(uow_factory, elsewhere))
 
-    async def add_all(uow: UnitOfWork) -> None:
-        for donation in [*here, there]:
-            assert await uow.donations.add(donation) is True
-
-    await commit_with(uow_factory, add_all)
+    assert await saved(uow_factory, PaymentChanges(donations=[*here, there])) is True
 
     listed = await read(uow_factory, lambda uow: uow.donations.for_channel(channel.id))
     assert sorted(d.id for d in listed) == sorted(d.id for d in here)
@@ -86,7 +85,7 @@ async def test_a_donation_rolled_back_was_never_recorded(
 ) -> None:
     donation = make_donation(await _donation_intent(uow_factory, channel))
     async with uow_factory() as uow:
-        assert await uow.donations.add(donation) is True
+        await uow.payments.save(PaymentChanges(donations=[donation]), at())
 
     assert list(await read(uow_factory, lambda uow: uow.donations.for_channel(channel.id))) == []
-    assert await commit_with(uow_factory, lambda uow: uow.donations.add(donation)) is True
+    assert await saved(uow_factory, PaymentChanges(donations=[donation])) is True

@@ -7,6 +7,7 @@ import pytest
 from core.domain.grant import AccessGrant, GrantStatus
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
+from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWorkFactory
 from tests.contract.builders import (
     at,
@@ -15,6 +16,8 @@ from tests.contract.builders import (
     make_grant,
     make_subscription,
     read,
+    saved,
+    saving,
 )
 
 
@@ -22,12 +25,12 @@ from tests.contract.builders import (
 async def subscription(uow_factory: UnitOfWorkFactory) -> Subscription:
     channel = await given_channel(uow_factory)
     subscription = make_subscription(channel)
-    await commit_with(uow_factory, lambda uow: uow.subscriptions.add(subscription))
+    await commit_with(uow_factory, saving(PaymentChanges(new_subscriptions=[subscription])))
     return subscription
 
 
 async def _add(uow_factory: UnitOfWorkFactory, grant: AccessGrant) -> bool:
-    return await commit_with(uow_factory, lambda uow: uow.grants.add(grant))
+    return await saved(uow_factory, PaymentChanges(grants=[grant]))
 
 
 async def test_a_committed_grant_reads_back_with_every_field(
@@ -88,8 +91,9 @@ async def test_a_grant_id_cannot_be_reused_for_another_period(
     first = make_grant(subscription, period=1)
     await _add(uow_factory, first)
 
+    reused = make_grant(subscription, period=2, grant_id=first.id)
     with pytest.raises(Conflict):
-        await _add(uow_factory, make_grant(subscription, period=2, grant_id=first.id))
+        await commit_with(uow_factory, saving(PaymentChanges(grants=[reused])))
 
 
 async def test_an_issued_link_is_stored_once_committed(

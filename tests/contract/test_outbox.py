@@ -19,8 +19,9 @@ from core.domain.outbox import (
     RemoveMember,
 )
 from core.ports.errors import NotFound
+from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from tests.contract.builders import at, commit_with, make_message, read
+from tests.contract.builders import at, commit_with, make_message, read, saving
 
 HOLD = 0.05
 LEASE = timedelta(seconds=30)
@@ -207,3 +208,28 @@ async def test_changing_a_claimed_message_changes_nothing_until_saved(
 
     assert (await _get(uow_factory, "job")).status is OutboxStatus.PENDING
     assert await read(uow_factory, lambda uow: uow.outbox.pending_count()) == 1
+
+
+async def test_a_claim_bigger_than_a_statement_can_list_leases_every_message(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    # More ids than Postgres takes parameters in one statement (32,767).
+    count = 33_000
+    invites: list[tuple[str, Effect]] = [
+        (f"k{n}", IssueInvite(GrantId(f"gr{n:06d}"))) for n in range(count)
+    ]
+    # Queued as a batch of payments queues them (one statement on Postgres).
+    await commit_with(uow_factory, saving(PaymentChanges(messages=invites)))
+    lease = at(minutes=5)
+
+    claimed = await commit_with(
+        uow_factory, lambda uow: uow.outbox.claim(at(minutes=1), count + 1, lease)
+    )
+
+    assert len(claimed) == count
+    again = await commit_with(
+        uow_factory, lambda uow: uow.outbox.claim(at(minutes=2), count + 1, at(minutes=6))
+    )
+    assert again == []  # every one of them is leased, none was left claimable
+    last = await read(uow_factory, lambda uow: uow.outbox.get(f"k{count - 1}"))
+    assert last is not None and last.available_at == lease

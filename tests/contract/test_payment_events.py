@@ -1,4 +1,5 @@
-"""PaymentEventRepository contract: a replayed notification is recognised by the store."""
+"""Payment events, recorded through the payment ledger and read back by the
+PaymentEventRepository: a replayed notification is recognised by the store."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from core.domain.channel import Channel
 from core.domain.intent_state import IntentStatus
 from core.domain.payment import EventOutcome, PaymentEvent, PaymentIntent
 from core.ports.errors import Conflict
+from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from tests.contract.builders import (
     PRECISE_CRYPTO,
@@ -20,6 +22,7 @@ from tests.contract.builders import (
     make_event,
     make_intent,
     read,
+    saved,
 )
 
 HOLD = 0.05
@@ -34,7 +37,7 @@ async def intent(uow_factory: UnitOfWorkFactory) -> PaymentIntent:
 
 
 async def _record(uow_factory: UnitOfWorkFactory, event: PaymentEvent) -> bool:
-    return await commit_with(uow_factory, lambda uow: uow.events.add(event))
+    return await saved(uow_factory, PaymentChanges(events=[event]))
 
 
 async def _events_of(uow_factory: UnitOfWorkFactory, intent: PaymentIntent) -> list[PaymentEvent]:
@@ -69,14 +72,15 @@ async def test_a_replayed_notification_is_refused_and_the_first_record_kept(
 async def test_a_replay_within_one_unit_of_work_is_refused(
     uow_factory: UnitOfWorkFactory, intent: PaymentIntent
 ) -> None:
-    async def twice(uow: UnitOfWork) -> tuple[bool, bool]:
-        return (
-            await uow.events.add(make_event(intent)),
-            await uow.events.add(make_event(intent, received_at=at(seconds=1))),
-        )
+    async def twice(uow: UnitOfWork) -> None:
+        await uow.payments.save(PaymentChanges(events=[make_event(intent)]), at())
+        replay = make_event(intent, received_at=at(seconds=1))
+        await uow.payments.save(PaymentChanges(events=[replay]), at())
 
-    assert await commit_with(uow_factory, twice) == (True, False)
-    assert len(await _events_of(uow_factory, intent)) == 1
+    # Refused at once or by the commit: the unit of work then keeps nothing.
+    with pytest.raises(Conflict):
+        await commit_with(uow_factory, twice)
+    assert await _events_of(uow_factory, intent) == []
 
 
 async def test_each_status_of_a_payment_is_recorded_once(
@@ -126,7 +130,7 @@ async def test_an_event_rolled_back_was_never_recorded(
 ) -> None:
     event = make_event(intent)
     async with uow_factory() as uow:
-        assert await uow.events.add(event) is True
+        await uow.payments.save(PaymentChanges(events=[event]), at())
 
     assert await _events_of(uow_factory, intent) == []
     assert await _record(uow_factory, event) is True
@@ -135,24 +139,30 @@ async def test_an_event_rolled_back_was_never_recorded(
 async def test_of_two_racing_deliveries_of_one_notification_exactly_one_is_recorded(
     uow_factory: UnitOfWorkFactory, intent: PaymentIntent
 ) -> None:
-    first_added = asyncio.Event()
+    first_saved = asyncio.Event()
 
     async def first() -> bool:
-        async with uow_factory() as uow:
-            added = await uow.events.add(make_event(intent, outcome=EventOutcome.APPLIED))
-            first_added.set()
-            await asyncio.sleep(HOLD)
-            await uow.commit()
-        return added
-
-    async def second() -> bool:
-        # Waiting for the first, then False, or a Conflict no later than commit: either
-        # way the replay writes nothing.
-        await first_added.wait()
         try:
-            return await _record(uow_factory, make_event(intent, outcome=EventOutcome.STALE))
+            async with uow_factory() as uow:
+                event = make_event(intent, outcome=EventOutcome.APPLIED)
+                await uow.payments.save(PaymentChanges(events=[event]), at())
+                first_saved.set()
+                await asyncio.sleep(HOLD)
+                await uow.commit()
         except Conflict:
             return False
+        return True
 
-    assert list(await asyncio.gather(first(), second())) == [True, False]
-    assert [e.outcome for e in await _events_of(uow_factory, intent)] == [EventOutcome.APPLIED]
+    async def second() -> bool:
+        # Saved while the first is open: one store makes it wait for the first and
+        # refuses it, another writes it first and refuses the first's commit. Either
+        # way exactly one is recorded and the loser gets Conflict.
+        await first_saved.wait()
+        replay = make_event(intent, outcome=EventOutcome.STALE)
+        return await saved(uow_factory, PaymentChanges(events=[replay]))
+
+    won = await asyncio.gather(first(), second())
+
+    assert sorted(won) == [False, True]
+    winner = EventOutcome.APPLIED if won[0] else EventOutcome.STALE
+    assert [e.outcome for e in await _events_of(uow_factory, intent)] == [winner]

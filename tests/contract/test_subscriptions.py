@@ -10,7 +10,8 @@ from core.domain.channel import Channel
 from core.domain.ids import SubscriptionId, UserId
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.ports.errors import Conflict, NotFound
-from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.ports.payment_ledger import PaymentChanges
+from core.ports.repositories import UnitOfWorkFactory
 from tests.contract.builders import (
     OTHER_USER,
     USER,
@@ -19,6 +20,7 @@ from tests.contract.builders import (
     given_channel,
     make_subscription,
     read,
+    saving,
 )
 
 
@@ -28,11 +30,7 @@ async def channel(uow_factory: UnitOfWorkFactory) -> Channel:
 
 
 async def _add(uow_factory: UnitOfWorkFactory, *subscriptions: Subscription) -> None:
-    async def add_all(uow: UnitOfWork) -> None:
-        for subscription in subscriptions:
-            await uow.subscriptions.add(subscription)
-
-    await commit_with(uow_factory, add_all)
+    await commit_with(uow_factory, saving(PaymentChanges(new_subscriptions=subscriptions)))
 
 
 async def _get(uow_factory: UnitOfWorkFactory, subscription_id: SubscriptionId) -> Subscription:

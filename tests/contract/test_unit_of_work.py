@@ -9,6 +9,7 @@ import pytest
 from core.domain.audit import AuditRecord
 from core.domain.ids import ChannelId
 from core.ports.errors import Conflict, NotFound
+from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from tests.contract.builders import (
     at,
@@ -19,6 +20,7 @@ from tests.contract.builders import (
     make_message,
     make_subscription,
     read,
+    saving,
 )
 
 HOLD = 0.05
@@ -47,7 +49,7 @@ async def _write_a_bit_of_everything(uow: UnitOfWork) -> ChannelId:
     channel = make_channel()
     await uow.channels.add(channel)
     await uow.intents.add(make_intent(channel))
-    await uow.subscriptions.add(make_subscription(channel))
+    await uow.payments.save(PaymentChanges(new_subscriptions=[make_subscription(channel)]), at())
     await uow.outbox.enqueue("welcome", make_message(), at())
     await uow.audit.append(AuditRecord("owner:1", "channel.register", channel.id), at())
     return channel.id
@@ -150,13 +152,18 @@ async def test_a_commit_refused_by_a_uniqueness_rule_stores_none_of_its_writes(
     uow_factory: UnitOfWorkFactory,
 ) -> None:
     channel = await given_channel(uow_factory)
-    await commit_with(uow_factory, lambda uow: uow.subscriptions.add(make_subscription(channel)))
+    await commit_with(
+        uow_factory, saving(PaymentChanges(new_subscriptions=[make_subscription(channel)]))
+    )
     newcomer = make_channel()
 
     async def clash(uow: UnitOfWork) -> None:
         await uow.channels.add(newcomer)
         await uow.outbox.enqueue("never", make_message(), at())
-        await uow.subscriptions.add(make_subscription(channel))  # same user and channel
+        # The same user and channel: refused at once or by the commit.
+        await uow.payments.save(
+            PaymentChanges(new_subscriptions=[make_subscription(channel)]), at()
+        )
 
     with pytest.raises(Conflict):
         await commit_with(uow_factory, clash)

@@ -49,14 +49,10 @@ from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, IntentId, MessageId, UserId
 from core.domain.messages import OutgoingMessage
 from core.domain.outbox import OutboxMessage
-from core.domain.payment import EventKey, PaymentEvent
+from core.domain.payment import EventKey
 from core.domain.rights import ChatRights
-from core.ports.repositories import (
-    OutboxRepository,
-    PaymentEventRepository,
-    UnitOfWork,
-    UnitOfWorkFactory,
-)
+from core.ports.payment_ledger import PaymentBook, PaymentChanges, PaymentLedger
+from core.ports.repositories import OutboxRepository, UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, InviteLink, Messenger
 
 __all__ = [
@@ -200,28 +196,22 @@ class FaultInjector:
 
 
 class _WatchedEvents:
-    """PaymentEventRepository: a pass through ``after-event-insert`` per new event."""
+    """PaymentLedger: a pass through ``after-event-insert`` per new event saved."""
 
-    def __init__(self, inner: PaymentEventRepository, uow: _FaultyUnitOfWork) -> None:
+    def __init__(self, inner: PaymentLedger, uow: _FaultyUnitOfWork) -> None:
         self._inner = inner
         self._uow = uow
 
-    async def add(self, event: PaymentEvent) -> bool:
-        return (await self.add_many([event]))[0]
+    async def load(
+        self, keys: Collection[EventKey], intent_ids: Collection[IntentId]
+    ) -> PaymentBook:
+        return await self._inner.load(keys, intent_ids)
 
-    async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
-        stored = await self._inner.add_many(events)
-        for event, new in zip(events, stored, strict=True):
-            if new:
-                self._uow.recorded = f"payment {event.payment_id} {event.status}"
-                self._uow.faults.reached(FaultPoint.AFTER_EVENT_INSERT, self._uow.recorded)
-        return stored
-
-    def expect(self, keys: Collection[EventKey]) -> None:
-        self._inner.expect(keys)
-
-    async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
-        return await self._inner.for_intent(intent_id)
+    async def save(self, changes: PaymentChanges, at: datetime) -> None:
+        await self._inner.save(changes, at)
+        for event in changes.events:
+            self._uow.recorded = f"payment {event.payment_id} {event.status}"
+            self._uow.faults.reached(FaultPoint.AFTER_EVENT_INSERT, self._uow.recorded)
 
 
 class _WatchedOutbox(DelegatingOutbox):
@@ -250,7 +240,7 @@ class _FaultyUnitOfWork(DelegatingUnitOfWork):
         """A payment event this transaction inserted, if any."""
         self.claimed = 0
         """Outbox messages this transaction claimed."""
-        self.events = _WatchedEvents(inner.events, self)
+        self.payments = _WatchedEvents(inner.payments, self)
         self.outbox = _WatchedOutbox(inner.outbox, self)
 
     def ended(self) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -28,10 +28,6 @@ class InMemoryChannelRepository:
 
     async def get(self, channel_id: ChannelId) -> Channel:
         return self._rows.require(channel_id, "channel")
-
-    async def get_many(self, channel_ids: Collection[ChannelId]) -> Mapping[ChannelId, Channel]:
-        found = {channel_id: self._rows.get(channel_id) for channel_id in channel_ids}
-        return {channel_id: c for channel_id, c in found.items() if c is not None}
 
     async def by_chat(self, chat_id: ChatId) -> Channel | None:
         owner = self._rows.lookup("chat", chat_id)

@@ -19,14 +19,6 @@ class InMemoryDonationRepository:
     def __init__(self, rows: TableView[DonationId, Donation]) -> None:
         self._rows = rows
 
-    async def add(self, donation: Donation) -> bool:
-        return await self._rows.insert_unless_taken(donation, "intent")
-
-    async def add_many(self, donations: Sequence[Donation]) -> Sequence[bool]:
-        # One by one in order: a later donation of an intent finds the first one's write.
-        with self._rows.statement():
-            return [await self.add(donation) for donation in donations]
-
     async def for_channel(self, channel_id: ChannelId) -> Sequence[Donation]:
         return self._rows.select(
             lambda d: d.channel_id == channel_id, order=lambda d: d.received_at

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from adapters.outbound.memory.table import Table, TableView
 from core.domain.grant import AccessGrant
 from core.domain.ids import GrantId, SubscriptionId
-from core.ports.errors import Conflict
 
 
 def grants_table() -> Table[GrantId, AccessGrant]:
@@ -21,21 +18,6 @@ class InMemoryGrantRepository:
 
     def __init__(self, rows: TableView[GrantId, AccessGrant]) -> None:
         self._rows = rows
-
-    async def add(self, grant: AccessGrant) -> bool:
-        return await self._rows.insert_unless_taken(grant, "period")
-
-    async def add_many(self, grants: Sequence[AccessGrant]) -> None:
-        periods = [(g.subscription_id, g.period) for g in grants]
-        if len(set(periods)) != len(periods):
-            raise Conflict("add_many takes one grant per subscription and period")
-        with self._rows.statement():
-            for grant in grants:
-                if not await self.add(grant):
-                    raise Conflict(
-                        f"subscription {grant.subscription_id} already has a grant "
-                        f"for period {grant.period}"
-                    )
 
     async def get(self, grant_id: GrantId) -> AccessGrant:
         return self._rows.require(grant_id, "access grant")

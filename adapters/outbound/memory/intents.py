@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Mapping, Sequence
+from collections.abc import Hashable, Sequence
 from datetime import datetime
 
 from adapters.outbound.memory.clock import require_utc
@@ -10,7 +10,6 @@ from adapters.outbound.memory.table import Table, TableView
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, IntentStatus
 from core.domain.payment import PaymentIntent, Purpose
-from core.ports.repositories import advance_all_at_once
 
 FINAL_STATUSES = frozenset(
     {IntentStatus.FINISHED, IntentStatus.FAILED, IntentStatus.EXPIRED, IntentStatus.REFUNDED}
@@ -43,10 +42,6 @@ class InMemoryIntentRepository:
     async def get(self, intent_id: IntentId) -> PaymentIntent:
         return self._rows.require(intent_id, "payment intent")
 
-    async def get_many(self, intent_ids: Collection[IntentId]) -> Mapping[IntentId, PaymentIntent]:
-        found = {intent_id: self._rows.get(intent_id) for intent_id in intent_ids}
-        return {intent_id: i for intent_id, i in found.items() if i is not None}
-
     async def find_open(
         self, user_id: UserId, channel_id: ChannelId, purpose: Purpose, tier: int | None
     ) -> PaymentIntent | None:
@@ -72,26 +67,6 @@ class InMemoryIntentRepository:
         return await self._rows.compare_and_set(
             intent, "payment intent", lambda stored: stored.status == previous
         )
-
-    async def advance_many(
-        self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]
-    ) -> Sequence[bool]:
-        ids = [intent.id for intent, _ in moves]
-        if len(set(ids)) != len(ids):
-            raise ValueError("advance_many takes each intent once")
-        # Locks in id order, whatever the input's: two batches sharing intents queue
-        # on the first shared one instead of deadlocking. Each result depends on its
-        # own row only, so the order does not change them.
-        order = sorted(range(len(moves)), key=lambda n: ids[n])
-        advanced = [False] * len(moves)
-        with self._rows.statement():
-            for n in order:
-                intent, previous = moves[n]
-                advanced[n] = await self.advance(intent, previous)
-        return advanced
-
-    async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
-        await advance_all_at_once(self, moves)
 
     async def unfinished_before(
         self,

@@ -29,13 +29,6 @@ class InMemoryOutboxRepository:
         message_id = OutboxId(f"ob{self._rows.new_seq()}")
         return await self._rows.insert_unless_taken(OutboxMessage(message_id, key, effect, at, at))
 
-    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
-        at = require_utc(at, "the enqueue time")
-        # One by one in order: a later copy of a key finds the first one's write.
-        with self._rows.statement():
-            for key, effect in messages:
-                await self.enqueue(key, effect, at)
-
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime
     ) -> Sequence[OutboxMessage]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 
 from adapters.outbound.memory.table import Table, TableView
 from core.domain.ids import IntentId
@@ -19,17 +19,6 @@ class InMemoryPaymentEventRepository:
 
     def __init__(self, rows: TableView[EventKey, PaymentEvent]) -> None:
         self._rows = rows
-
-    async def add(self, event: PaymentEvent) -> bool:
-        return await self._rows.insert_unless_taken(event)
-
-    async def add_many(self, events: Sequence[PaymentEvent]) -> Sequence[bool]:
-        # One by one in order: a later copy of a key finds the first one's write.
-        with self._rows.statement():
-            return [await self.add(event) for event in events]
-
-    def expect(self, keys: Collection[EventKey]) -> None:
-        """Nothing to read ahead: the table is in memory."""
 
     async def for_intent(self, intent_id: IntentId) -> Sequence[PaymentEvent]:
         return self._rows.select(lambda e: e.intent_id == intent_id, order=lambda e: e.received_at)

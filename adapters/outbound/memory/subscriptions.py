@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 import attrs
@@ -26,28 +26,12 @@ class InMemorySubscriptionRepository:
     def __init__(self, rows: TableView[SubscriptionId, Subscription]) -> None:
         self._rows = rows
 
-    async def add(self, subscription: Subscription) -> None:
-        await self._rows.insert(subscription)
-
     async def get(self, subscription_id: SubscriptionId) -> Subscription:
         return self._rows.require(subscription_id, "subscription")
 
     async def find(self, user_id: UserId, channel_id: ChannelId) -> Subscription | None:
         key = self._rows.lookup("user_channel", (user_id, channel_id))
         return None if key is None else self._rows.get(key)
-
-    async def find_many(
-        self, keys: Collection[tuple[UserId, ChannelId]]
-    ) -> Mapping[tuple[UserId, ChannelId], Subscription]:
-        found = {pair: await self.find(*pair) for pair in keys}
-        return {pair: s for pair, s in found.items() if s is not None}
-
-    async def add_many(self, subscriptions: Sequence[Subscription]) -> None:
-        # A second subscription of one pair clashes with the first one's write; the
-        # statement then keeps none of them.
-        with self._rows.statement():
-            for subscription in subscriptions:
-                await self._rows.insert(subscription)
 
     async def for_user(self, user_id: UserId) -> Sequence[Subscription]:
         return self._rows.select(lambda s: s.user_id == user_id)
@@ -59,20 +43,6 @@ class InMemorySubscriptionRepository:
         """Optimistic lock: refused with Conflict if someone updated it since it was read."""
         await self._store_next_version(subscription)
         subscription.version += 1
-
-    async def update_many(self, subscriptions: Sequence[Subscription]) -> None:
-        """All or nothing: every subscription is checked and written in one statement,
-        and only then are the versions on the objects bumped."""
-        ids = [s.id for s in subscriptions]
-        if len(set(ids)) != len(ids):
-            raise Conflict("update_many takes each subscription once")
-        # Locks in id order, whatever the input's: two batches sharing subscriptions
-        # queue on the first shared one instead of deadlocking.
-        with self._rows.statement():
-            for subscription in sorted(subscriptions, key=lambda s: s.id):
-                await self._store_next_version(subscription)
-        for subscription in subscriptions:
-            subscription.version += 1
 
     async def _store_next_version(self, subscription: Subscription) -> None:
         read = subscription.version

@@ -13,10 +13,12 @@ from adapters.outbound.memory.grants import InMemoryGrantRepository
 from adapters.outbound.memory.intents import InMemoryIntentRepository
 from adapters.outbound.memory.outbox import InMemoryOutboxRepository
 from adapters.outbound.memory.payment_events import InMemoryPaymentEventRepository
+from adapters.outbound.memory.payment_ledger import InMemoryPaymentLedger, PaymentTables
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
 from core.ports.errors import Conflict
+from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import (
     AuditLog,
     ChannelRepository,
@@ -61,19 +63,30 @@ class InMemoryUnitOfWork:
     donations: DonationRepository
     audit: AuditLog
     outbox: OutboxRepository
+    payments: PaymentLedger
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
         self._views: list[_Transactional] = []
-        self.channels = InMemoryChannelRepository(self._view(store.channels))
-        self.intents = InMemoryIntentRepository(self._view(store.intents))
-        self.events = InMemoryPaymentEventRepository(self._view(store.events))
-        self.subscriptions = InMemorySubscriptionRepository(self._view(store.subscriptions))
-        self.grants = InMemoryGrantRepository(self._view(store.grants))
-        self.donations = InMemoryDonationRepository(self._view(store.donations))
+        tables = PaymentTables(
+            events=self._view(store.events),
+            intents=self._view(store.intents),
+            channels=self._view(store.channels),
+            subscriptions=self._view(store.subscriptions),
+            grants=self._view(store.grants),
+            donations=self._view(store.donations),
+        )
+        self.channels = InMemoryChannelRepository(tables.channels)
+        self.intents = InMemoryIntentRepository(tables.intents)
+        self.events = InMemoryPaymentEventRepository(tables.events)
+        self.subscriptions = InMemorySubscriptionRepository(tables.subscriptions)
+        self.grants = InMemoryGrantRepository(tables.grants)
+        self.donations = InMemoryDonationRepository(tables.donations)
         self._audit = InMemoryAuditLog(self._view(store.audit))
         self.audit = self._audit
-        self.outbox = InMemoryOutboxRepository(self._view(store.outbox))
+        outbox = InMemoryOutboxRepository(self._view(store.outbox))
+        self.outbox = outbox
+        self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
 
     def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:
         view = TableView(table, self._store.locks, self, self._store.next_seq)

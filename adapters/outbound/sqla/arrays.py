@@ -8,14 +8,12 @@ from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
-    Executable,
     Table,
     TableValuedAlias,
     any_,
     bindparam,
     column,
     func,
-    select,
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.types import TypeEngine
@@ -55,29 +53,3 @@ def any_of(table: Table, name: str, param: str) -> ColumnElement[bool]:
     statement text whatever the number of values."""
     array = bindparam(param, type_=postgresql.ARRAY(table.c[name].type))
     return table.c[name] == any_(array)
-
-
-class BatchInsert:
-    """``INSERT ... ON CONFLICT (unique) DO NOTHING`` of many rows of ``table``'s columns
-    ``names``, telling which rows went in by their ``key`` columns (``unique=None``: a
-    clash with any unique rule of the table). Built once per repository at import: it
-    is on every payment's path."""
-
-    def __init__(
-        self,
-        table: Table,
-        names: Sequence[str],
-        key: Sequence[str],
-        unique: Sequence[str] | None,
-    ) -> None:
-        self.table = table
-        self.names = tuple(names)
-        self.key = tuple(key)
-        self.unique = None if unique is None else tuple(unique)
-        values = arrays("v", types_of(table, self.names))
-        self.postgres: Executable = (
-            postgresql.insert(table)
-            .from_select(list(self.names), select(*values.c))
-            .on_conflict_do_nothing(index_elements=None if unique is None else list(unique))
-            .returning(*(table.c[name] for name in self.key))
-        )

@@ -27,6 +27,7 @@ from sqlalchemy import Row, insert, select
 
 from adapters.outbound.sqla.tables import audit_events as t
 from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.write_behind import digest_parts
 from core.domain.audit import AuditEvent, AuditRecord
 
 _DETAILS = json.JSONEncoder(sort_keys=True, ensure_ascii=False)
@@ -108,7 +109,7 @@ class SqlAuditLog:
     async def _chain_behind(self) -> None:
         rows = []
         for record, at in self._pending:
-            before, after = AuditEvent.digest_parts(at, record)
+            before, after = digest_parts(at, record)
             rows.append(
                 {
                     "at": at,

@@ -125,7 +125,6 @@ class SqlChannelRepository:
         self._cipher = cipher
 
     async def add(self, channel: Channel) -> None:
-        self._tx.known.forget_channels()
         async with self._tx.savepoint("add channel"):
             await self._tx.conn.execute(
                 insert(channels).values(channel_to_row(channel, self._cipher))
@@ -141,11 +140,9 @@ class SqlChannelRepository:
         return found[0]
 
     async def get_many(self, channel_ids: Collection[ChannelId]) -> Mapping[ChannelId, Channel]:
+        """The channels that exist among ``channel_ids``, by id (for ``payment_ledger``)."""
         if not channel_ids:
             return {}
-        known = self._tx.known.channels(channel_ids)
-        if known is not None:
-            return known
         query = _BY_IDS if self._tx.is_postgres else _BY_IDS_SQLITE
         found = await self._load(query, {"channel_ids": sorted(set(channel_ids))})
         return {channel.id: channel for channel in found}
@@ -168,7 +165,6 @@ class SqlChannelRepository:
         return await self._load(select(channels).order_by(channels.c.created_at, channels.c.id))
 
     async def update(self, channel: Channel) -> None:
-        self._tx.known.forget_channels()
         row = channel_to_row(channel, self._cipher)
         del row["id"]
         async with self._tx.savepoint("update channel"):
@@ -195,7 +191,6 @@ class SqlChannelRepository:
         post: OfferPost | None,
         previous: MessageId | None,
     ) -> bool:
-        self._tx.known.forget_channels()
         prefix = "donate" if donate else "offer"
         standing = channels.c[f"{prefix}_message_id"]
         result = await self._tx.execute(

@@ -7,7 +7,6 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
-from adapters.outbound.sqla.arrays import BatchInsert
 from adapters.outbound.sqla.tables import donations as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.donation import Donation
@@ -38,20 +37,9 @@ def donation_from_row(row: Row[Any]) -> Donation:
     )
 
 
-_KEY = ("intent_id",)
-_ADD_MANY = BatchInsert(t, [c.name for c in t.c], _KEY, _KEY)
-
-
 class SqlDonationRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
-
-    async def add(self, donation: Donation) -> bool:
-        return await self._tx.insert_once(t, donation_to_row(donation), _KEY, "record donation")
-
-    async def add_many(self, donations: Sequence[Donation]) -> Sequence[bool]:
-        rows = [donation_to_row(donation) for donation in donations]
-        return await self._tx.insert_many_once(_ADD_MANY, rows, "record donations")
 
     async def for_channel(self, channel_id: ChannelId) -> Sequence[Donation]:
         query = select(t).where(t.c.channel_id == channel_id).order_by(t.c.received_at, t.c.id)

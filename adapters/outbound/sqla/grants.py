@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
+from sqlalchemy import Row, select, update
 
 from adapters.outbound.sqla.tables import access_grants as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.grant import AccessGrant, GrantMode, GrantStatus
 from core.domain.ids import ChannelId, GrantId, SubscriptionId, UserId
-from core.ports.errors import Conflict, NotFound
+from core.ports.errors import NotFound
 
 
 def grant_to_row(grant: AccessGrant) -> dict[str, Any]:
@@ -50,23 +49,6 @@ _KEY = ("subscription_id", "period")
 class SqlGrantRepository:
     def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
-
-    async def add(self, grant: AccessGrant) -> bool:
-        return await self._tx.insert_once(t, grant_to_row(grant), _KEY, "add access grant")
-
-    async def add_many(self, grants: Sequence[AccessGrant]) -> None:
-        periods = [(g.subscription_id, g.period) for g in grants]
-        if len(set(periods)) != len(periods):
-            raise Conflict("add_many takes one grant per subscription and period")
-        if not grants:
-            return
-        rows = [grant_to_row(grant) for grant in grants]
-        if self._tx.is_postgres:
-            # Nobody needs an answer: held back and sent with the commit, where the
-            # unique (subscription, period) refuses a grant that exists (Conflict).
-            self._tx.behind.hold("access_grants", rows)
-            return
-        await self._tx.execute_many(insert(t), rows, "add access grants")
 
     async def get(self, grant_id: GrantId) -> AccessGrant:
         row = (await self._tx.execute(select(t).where(t.c.id == grant_id), "read grant")).first()

@@ -1,25 +1,23 @@
-"""Payment intents. ``advance`` is a compare-and-set on the stored status."""
+"""Payment intents. ``advance`` is a compare-and-set on the stored status (a batch of
+payments moves them through ``payment_ledger``)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Row, and_, bindparam, insert, or_, select, update
 
-from adapters.outbound.sqla.arrays import any_of, columns
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import INTENT_PROGRESS
 from adapters.outbound.sqla.tables import payment_intents as t
 from adapters.outbound.sqla.transaction import SqlTransaction
-from adapters.outbound.sqla.write_behind import MOVES, advance_moves
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import OPEN_STATUSES, RANK, IntentStatus
 from core.domain.money import Money
 from core.domain.payment import PaymentIntent, Purpose
 from core.ports.errors import NotFound
-from core.ports.repositories import advance_all_at_once
 
 FINAL_RANK = RANK[IntentStatus.FINISHED]
 """From ``finished`` on (failed, expired, refunded rank higher) nothing is awaited."""
@@ -80,24 +78,11 @@ def _changes(intent: PaymentIntent) -> dict[str, Any]:
     return row
 
 
-def _progress(intent: PaymentIntent) -> dict[str, Any]:
+def intent_progress(intent: PaymentIntent) -> dict[str, Any]:
     """What a payment's progress changes: all that ``advance`` writes (it is on the hot
     path of every notification, so it does not rewrite the intent's fixed terms)."""
     row = intent_to_row(intent)
     return {name: row[name] for name in INTENT_PROGRESS}
-
-
-def _move_rows(moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> list[dict[str, Any]]:
-    """The rows of ``advance_moves``, in id order: two batches sharing intents lock them
-    in the same order, so one waits for the other instead of both deadlocking. Each
-    intent once (ValueError)."""
-    ids = [intent.id for intent, _ in moves]
-    if len(set(ids)) != len(ids):
-        raise ValueError("each intent is advanced once per call")
-    return [
-        {"previous": previous.value, "id": intent.id, **_progress(intent)}
-        for intent, previous in sorted(moves, key=lambda move: move[0].id)
-    ]
 
 
 # Every payment notification reads and advances an intent: prebuilt, these cost no
@@ -108,23 +93,13 @@ _ADVANCE = (
     .where(t.c.id == bindparam("intent_id"), t.c.status == bindparam("previous"))
     .values({name: bindparam(name) for name in INTENT_PROGRESS})
 )
-# The same for a batch, one statement text for any size: arrays on Postgres (see
-# ``arrays``), an expanding IN on SQLite (a local file: no round trip to save).
-_BY_IDS = select(t).where(any_of(t, "id", "intent_ids"))
-_BY_IDS_SQLITE = select(t).where(t.c.id.in_(bindparam("intent_ids", expanding=True)))
-_KNOWN = select(t.c.id).where(any_of(t, "id", "intent_ids"))
-_ADVANCE_MANY = advance_moves("v_")
-
-
-IntentReader = Callable[[Collection[IntentId]], Awaitable[Mapping[IntentId, PaymentIntent]]]
+BY_IDS_SQLITE = select(t).where(t.c.id.in_(bindparam("intent_ids", expanding=True)))
+"""A batch of intents on SQLite (``payment_ledger``; Postgres reads them ahead)."""
 
 
 class SqlIntentRepository:
-    def __init__(self, tx: SqlTransaction, read_ahead: IntentReader | None = None) -> None:
-        """``read_ahead``: on Postgres, how :meth:`get_many` reads (with the channels
-        and subscriptions its caller reads next: see ``read_ahead``)."""
+    def __init__(self, tx: SqlTransaction) -> None:
         self._tx = tx
-        self._read_ahead = read_ahead
 
     async def add(self, intent: PaymentIntent) -> None:
         async with self._tx.savepoint("add payment intent"):
@@ -136,16 +111,6 @@ class SqlIntentRepository:
         if row is None:
             raise NotFound(f"no payment intent {intent_id}")
         return intent_from_row(row)
-
-    async def get_many(self, intent_ids: Collection[IntentId]) -> Mapping[IntentId, PaymentIntent]:
-        if not intent_ids:
-            return {}
-        if self._tx.is_postgres and self._read_ahead is not None:
-            return await self._read_ahead(intent_ids)
-        query = _BY_IDS if self._tx.is_postgres else _BY_IDS_SQLITE
-        params = {"intent_ids": sorted(set(intent_ids))}
-        rows = await self._tx.execute(query, "read intents", params)
-        return {IntentId(row.id): intent_from_row(row) for row in rows}
 
     async def find_open(
         self, user_id: UserId, channel_id: ChannelId, purpose: Purpose, tier: int | None
@@ -178,7 +143,8 @@ class SqlIntentRepository:
         # status changed and matches nothing; on SQLite units of work take turns.
         with translated("advance payment intent"):
             result = await self._tx.conn.execute(
-                _ADVANCE, {"intent_id": intent.id, "previous": previous.value, **_progress(intent)}
+                _ADVANCE,
+                {"intent_id": intent.id, "previous": previous.value, **intent_progress(intent)},
             )
         if result.rowcount == 1:
             return True
@@ -186,34 +152,6 @@ class SqlIntentRepository:
         if (await self._tx.execute(exists, "read intent")).first() is None:
             raise NotFound(f"no payment intent {intent.id}")
         return False
-
-    async def advance_many(
-        self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]
-    ) -> Sequence[bool]:
-        if not moves:
-            return []
-        ids = [intent.id for intent, _ in moves]
-        rows = _move_rows(moves)
-        if not self._tx.is_postgres:
-            return [await self.advance(intent, previous) for intent, previous in moves]
-        params = columns(rows, MOVES)
-        result = await self._tx.execute(_ADVANCE_MANY, "advance payment intents", params)
-        advanced = set(result.scalars())
-        if len(advanced) < len(ids):
-            # As ``advance``: a stale status is False, an intent that is gone NotFound.
-            lost = sorted(set(ids) - advanced)
-            found = await self._tx.execute(_KNOWN, "read intents", {"intent_ids": lost})
-            gone = sorted(set(lost) - set(found.scalars()))
-            if gone:
-                raise NotFound(f"no payment intent {gone[0]}")
-        return [intent_id in advanced for intent_id in ids]
-
-    async def advance_all(self, moves: Sequence[tuple[PaymentIntent, IntentStatus]]) -> None:
-        if not self._tx.is_postgres:
-            await advance_all_at_once(self, moves)
-            return
-        # With the unit of work's next statement or its commit, which counts the moves.
-        self._tx.behind.hold(t.name, _move_rows(moves))
 
     async def unfinished_before(
         self,

@@ -54,7 +54,7 @@ def _row_id(message: OutboxMessage) -> int:
 _PAYLOAD = json.JSONEncoder(ensure_ascii=False)
 
 
-def _pending_row(key: str, effect: Effect, at: datetime) -> dict[str, Any]:
+def pending_row(key: str, effect: Effect, at: datetime) -> dict[str, Any]:
     return {
         "key": key,
         "kind": effect.kind.value,
@@ -69,7 +69,7 @@ def _pending_row(key: str, effect: Effect, at: datetime) -> dict[str, Any]:
 
 _KEY = ("key",)
 
-_ENQUEUE_SQLITE = sqlite.insert(t).on_conflict_do_nothing(index_elements=list(_KEY))
+ENQUEUE_SQLITE = sqlite.insert(t).on_conflict_do_nothing(index_elements=list(_KEY))
 """Rows go in in order, so of copies of one key the first is queued."""
 
 _LEASE_POSTGRES = update(t).where(any_of(t, "id", "ids")).values(available_at=bindparam("lease"))
@@ -86,18 +86,8 @@ class SqlOutboxRepository:
         self._tx = tx
 
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
-        row = _pending_row(key, effect, at)
+        row = pending_row(key, effect, at)
         return await self._tx.insert_once(t, row, _KEY, "enqueue outbox message")
-
-    async def enqueue_many(self, messages: Sequence[tuple[str, Effect]], at: datetime) -> None:
-        if self._tx.is_postgres:
-            # Nobody needs an answer: held back and sent with the commit (or before
-            # the next statement of this transaction).
-            self._tx.behind.hold(t.name, [_pending_row(k, e, at) for k, e in messages])
-            return
-        if messages:
-            rows = [_pending_row(k, e, at) for k, e in messages]
-            await self._tx.execute_many(_ENQUEUE_SQLITE, rows, "enqueue outbox messages")
 
     async def claim(
         self, now: datetime, limit: int, lease_until: datetime

@@ -1,12 +1,13 @@
-"""On Postgres, a batch of payment intents is read with their channels (and tiers)
-and their payers' subscriptions in one statement: the fulfilment reads those next
-(see ``known_rows``), so a batch of payments costs two round trips fewer."""
+"""On Postgres, what a batch of payment notifications needs (``PaymentLedger.load``)
+in one statement: the intents with their channels (and tiers), their payers'
+subscriptions, and which of the notifications' events are recorded. Private to the
+SQL adapter: a tactic of this store, not a promise of the port."""
 
 from __future__ import annotations
 
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Any, cast
 
 from sqlalchemy import FromClause, Row, and_, bindparam, func, select, true
@@ -15,7 +16,6 @@ from sqlalchemy.dialects import postgresql
 from adapters.outbound.sqla.arrays import any_of
 from adapters.outbound.sqla.channels import TIER_COLUMNS, channel_from_row, tier_from_row
 from adapters.outbound.sqla.intents import intent_from_row
-from adapters.outbound.sqla.known_rows import Buyer
 from adapters.outbound.sqla.subscriptions import subscription_from_row
 from adapters.outbound.sqla.tables import channel_tiers, channels, subscriptions
 from adapters.outbound.sqla.tables import payment_events as events
@@ -23,9 +23,10 @@ from adapters.outbound.sqla.tables import payment_intents as intents
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId, IntentId
-from core.domain.payment import PaymentIntent
+from core.domain.payment import EventKey, PaymentIntent
 from core.domain.subscription import Subscription
 from core.domain.tier import Tier
+from core.ports.payment_ledger import Buyer, PaymentBook
 from core.ports.security import Cipher
 
 
@@ -58,7 +59,10 @@ _RECORDED = (
     .label("recorded_events")
 )
 """Which of the events the unit of work expects to record are recorded already: their
-positions (from 1) in the ``expected_*`` arrays (see ``PaymentEventRepository.expect``)."""
+positions (from 1) in the ``expected_*`` arrays."""
+
+_RECORDED_ONLY = select(_RECORDED)
+"""The same when no intent is read (every notification names an unknown order)."""
 
 _OWNED = (
     select(subscriptions)
@@ -120,25 +124,45 @@ def _part(row: Row[Any], columns: tuple[tuple[str, int], ...]) -> Row[Any]:
     return cast(Row[Any], _Part(row, columns))
 
 
-async def read_intents(
-    tx: SqlTransaction, intent_ids: Collection[IntentId], cipher: Cipher
-) -> Mapping[IntentId, PaymentIntent]:
-    expected = tx.known.expected_events
+async def read_book(
+    tx: SqlTransaction,
+    keys: Collection[EventKey],
+    intent_ids: Collection[IntentId],
+    cipher: Cipher,
+) -> PaymentBook:
+    expected = list(dict.fromkeys(keys))
     params = {
         "intent_ids": sorted(set(intent_ids)),
         "expected_provider": [key[0] for key in expected],
         "expected_payment_id": [key[1] for key in expected],
         "expected_status": [key[2].value for key in expected],
     }
-    result = await tx.execute(_STATEMENT, "read intents", params, reads_only=True)
-    keys = tuple(result.keys())
-    rows = result.all()
-    if rows and expected:
-        tx.known.found_events(rows[0].recorded_events or ())
+    rows: list[Row[Any]] = []
+    keys_of_rows: tuple[str, ...] = ()
+    if intent_ids:
+        result = await tx.execute(_STATEMENT, "read intents", params, reads_only=True)
+        keys_of_rows = tuple(result.keys())
+        rows = list(result.all())
+    if rows:
+        positions = rows[0].recorded_events or ()
+    elif expected:
+        del params["intent_ids"]
+        found = await tx.execute(_RECORDED_ONLY, "read payment events", params, reads_only=True)
+        positions = found.scalar_one() or ()
+    else:
+        positions = ()
+    recorded = frozenset(expected[n - 1] for n in positions)
+    intents, channels, subscriptions = _book_rows(rows, keys_of_rows, cipher)
+    return PaymentBook(recorded, intents, channels, subscriptions)
+
+
+def _book_rows(
+    rows: list[Row[Any]], keys: tuple[str, ...], cipher: Cipher
+) -> tuple[dict[IntentId, PaymentIntent], dict[ChannelId, Channel], dict[Buyer, Subscription]]:
     intent_columns, channel_columns = _columns(keys, "i_"), _columns(keys, "c_")
     subscription_columns = _columns(keys, "s_")
     found: dict[IntentId, PaymentIntent] = {}
-    owned: dict[Buyer, Subscription | None] = {}
+    owned: dict[Buyer, Subscription] = {}
     channel_rows: dict[ChannelId, Row[Any]] = {}
     tiers_from: dict[ChannelId, IntentId] = {}
     """The intent whose rows carry a channel's tiers (every intent's rows repeat them)."""
@@ -147,20 +171,17 @@ async def read_intents(
         intent_id = IntentId(row.i_id)
         if intent_id not in found:
             intent = found[intent_id] = intent_from_row(_part(row, intent_columns))
-            buyer = (intent.user_id, intent.channel_id)
-            owned[buyer] = (
-                None
-                if row.s_id is None
-                else subscription_from_row(_part(row, subscription_columns))
-            )
+            if row.s_id is not None:
+                owned[(intent.user_id, intent.channel_id)] = subscription_from_row(
+                    _part(row, subscription_columns)
+                )
             if row.c_id is not None and ChannelId(row.c_id) not in channel_rows:
                 channel_rows[ChannelId(row.c_id)] = row
                 tiers_from[ChannelId(row.c_id)] = intent_id
         if row.tier_number is not None and tiers_from.get(ChannelId(row.c_id)) == intent_id:
             tiers[ChannelId(row.c_id)].append(tier_from_row(row))
-    known: dict[ChannelId, Channel] = {
+    channels: dict[ChannelId, Channel] = {
         cid: channel_from_row(_part(r, channel_columns), tiers[cid], cipher)
         for cid, r in channel_rows.items()
     }
-    tx.known.remember(known, owned)
-    return found
+    return found, channels, owned

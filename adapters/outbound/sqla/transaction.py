@@ -16,9 +16,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from adapters.outbound.sqla.arrays import BatchInsert, columns
 from adapters.outbound.sqla.errors import translated
-from adapters.outbound.sqla.known_rows import KnownRows
 from adapters.outbound.sqla.write_behind import (
     MISSING_HEAD,
     REFUSED_MOVES,
@@ -38,14 +36,10 @@ class SqlTransaction:
         self.behind = WriteBehind()
         """Rows written without an answer (Postgres): sent in one statement before the
         next statement of this unit of work, or with its commit."""
-        self.known = KnownRows()
-        """What was read ahead with payment intents (Postgres): their channels, the
-        payers' subscriptions, which of the expected payment events are recorded."""
 
     def attach(self, conn: AsyncConnection | None) -> None:
         self._conn = conn
         self.behind.clear()
-        self.known.clear()
 
     async def send_behind(self, *, last: bool = False) -> None:
         """Send the rows held back, if any. ``last``: nothing follows but the commit;
@@ -167,32 +161,6 @@ class SqlTransaction:
         with translated(action):
             result = await self.conn.execute(statement, dict(values))
         return result.first() is not None
-
-    async def insert_many_once(
-        self, batch: BatchInsert, rows: Sequence[Mapping[str, Any]], action: str
-    ) -> list[bool]:
-        """:meth:`insert_once` for each row, in the order of ``rows``: of rows with one
-        key, only the first is tried. Postgres: one statement for all of them."""
-        if not rows:
-            return []
-        firsts: dict[tuple[Any, ...], int] = {}
-        for position, row in enumerate(rows):
-            firsts.setdefault(tuple(row[name] for name in batch.key), position)
-        if self.is_postgres:
-            # In key order: two batches racing on some of the same keys wait for each
-            # other in the same order instead of deadlocking.
-            ordered = [rows[firsts[key]] for key in sorted(firsts)]
-            await self.send_behind()
-            with translated(action):
-                result = await self.conn.execute(batch.postgres, columns(ordered, batch.names))
-            inserted = {tuple(row) for row in result}
-        else:
-            inserted = set()
-            for key, position in firsts.items():
-                if await self.insert_once(batch.table, rows[position], batch.unique, action):
-                    inserted.add(key)
-        keys = [tuple(row[name] for name in batch.key) for row in rows]
-        return [firsts[key] == position and key in inserted for position, key in enumerate(keys)]
 
 
 class _NoAuditHead(Exception):

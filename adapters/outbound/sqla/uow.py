@@ -15,7 +15,6 @@ repository returns is a plain domain object, complete when returned.
 from __future__ import annotations
 
 import asyncio
-import functools
 from types import TracebackType
 from typing import Self
 
@@ -34,10 +33,11 @@ from adapters.outbound.sqla.events import SqlPaymentEventRepository
 from adapters.outbound.sqla.grants import SqlGrantRepository
 from adapters.outbound.sqla.intents import SqlIntentRepository
 from adapters.outbound.sqla.outbox import SqlOutboxRepository
-from adapters.outbound.sqla.read_ahead import read_intents
+from adapters.outbound.sqla.payment_ledger import SqlPaymentLedger
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.ports.errors import Unavailable
+from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import (
     AuditLog,
     ChannelRepository,
@@ -64,17 +64,21 @@ class SqlUnitOfWork:
         self._turn_wait = turn_wait
         self._tx = SqlTransaction()
         self._conn: AsyncConnection | None = None
-        self.channels: ChannelRepository = SqlChannelRepository(self._tx, cipher)
-        self.intents: IntentRepository = SqlIntentRepository(
-            self._tx, functools.partial(read_intents, self._tx, cipher=cipher)
-        )
+        channels = SqlChannelRepository(self._tx, cipher)
+        intents = SqlIntentRepository(self._tx)
+        subscriptions = SqlSubscriptionRepository(self._tx)
+        self.channels: ChannelRepository = channels
+        self.intents: IntentRepository = intents
         self.events: PaymentEventRepository = SqlPaymentEventRepository(self._tx)
-        self.subscriptions: SubscriptionRepository = SqlSubscriptionRepository(self._tx)
+        self.subscriptions: SubscriptionRepository = subscriptions
         self.grants: GrantRepository = SqlGrantRepository(self._tx)
         self.donations: DonationRepository = SqlDonationRepository(self._tx)
         self._audit = SqlAuditLog(self._tx)
         self.audit: AuditLog = self._audit
         self.outbox: OutboxRepository = SqlOutboxRepository(self._tx)
+        self.payments: PaymentLedger = SqlPaymentLedger(
+            self._tx, cipher, self._audit, channels, intents, subscriptions
+        )
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:

@@ -1,17 +1,18 @@
-"""Rows a unit of work writes without needing an answer, held back and sent in one
-statement on Postgres, where each round trip costs more than the statement's own
-work: recorded payment events, the payment intents' compare-and-set, new
-subscriptions and grants, outbox messages, chained audit events and the chain's new
-head. They go before the unit of work's next statement, whatever it is (so it reads
-them back), or with its commit; a key refused there (an event recorded meanwhile, a
-subscription or grant that exists) fails that statement, and so does an intent
+"""Postgres only, private to the SQL adapter: rows a unit of work writes without
+needing an answer, held back and sent in one statement, where each round trip costs
+more than the statement's own work: recorded payment events, the payment intents'
+compare-and-set, new subscriptions, grants and donations, outbox messages, chained
+audit events and the chain's new head. They go before the unit of work's next
+statement, whatever it is (so it reads them back), or with its commit; a key refused
+there (an event recorded meanwhile, a subscription, grant or donation that exists)
+fails that statement, and so does an intent
 that moved on: Conflict, and the caller rolls back. On SQLite (a local file) the
-repositories write at once.
+ledger and the repositories write at once.
 
 Audit records are chained in the same statement, where the chain's tail is: the
 statement locks the head row (the audit turn, held to commit), hashes each record
-onto it (``AuditEvent.digest_parts`` around the previous hash and the seq, SHA-256
-in SQL), inserts the events and moves the head. So taking the turn costs no round
+onto it (:func:`digest_parts` around the previous hash and the seq, SHA-256 in
+SQL), inserts the events and moves the head. So taking the turn costs no round
 trip of its own, and the turn is held only from the unit of work's last statement.
 
 Rows are locked in the order the repositories would lock them one statement at a
@@ -24,7 +25,9 @@ instead of deadlocking.
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import attrs
@@ -57,22 +60,54 @@ from adapters.outbound.sqla.tables import (
     access_grants,
     audit_events,
     audit_head,
+    donations,
     outbox,
     payment_events,
     payment_intents,
     subscriptions,
 )
-from core.domain.audit import GENESIS_HASH, SEQ_JOIN
+from core.domain.audit import GENESIS_HASH, AuditRecord
 
 _TABLES: dict[str, Table] = {
     t.name: t
-    for t in (payment_events, payment_intents, subscriptions, access_grants, outbox, audit_events)
+    for t in (
+        payment_events,
+        payment_intents,
+        subscriptions,
+        access_grants,
+        donations,
+        outbox,
+        audit_events,
+    )
 }
 """What may be held back, in the order it is written (as the repositories would).
 Payment intents are moves (compare-and-set), audit events are chained."""
 
+_COMPACT = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""The JSON ``AuditEvent.digest`` hashes: keys sorted, no spaces, UTF-8 as is."""
+
+SEQ_JOIN = '","seq":'
+"""What :func:`digest_parts` leaves between the previous hash and the seq."""
+
+
+def digest_parts(at: datetime, record: AuditRecord) -> tuple[str, str]:
+    """The text ``AuditEvent.digest`` hashes, around what only the chain's tail
+    decides: ``before + prev_hash + SEQ_JOIN + str(seq) + after``, for a hash-chained
+    previous hash (lower-case hex). The statement that chains the records where the
+    tail is hashes exactly what the core's :func:`~core.domain.audit.verify_chain`
+    recomputes (a contract test holds the two together)."""
+    # The keys in sorted order: action, actor, at, details | prev, seq | subject.
+    text = _COMPACT.encode
+    before = (
+        f'{{"action":{text(record.action)},"actor":{text(record.actor)},'
+        f'"at":{text(at.isoformat())},"details":{text(dict(sorted(record.details.items())))}'
+        ',"prev":"'
+    )
+    return before, f',"subject":{text(record.subject)}}}'
+
+
 _SKIPPED_AGAIN = {"outbox": "key"}
-"""A key queued before is skipped, not refused (OutboxRepository.enqueue_many)."""
+"""A key queued before is skipped, not refused (as `PaymentLedger.save` promises)."""
 
 _KEY_ORDER = {
     "outbox": ("key",),
@@ -84,7 +119,7 @@ for each other in the same order instead of deadlocking."""
 
 AUDIT_HELD = ("at", "actor", "action", "subject", "details", "before", "after")
 """What an audit record is held as: its stored fields and the digested text around
-the previous hash and the seq (``AuditEvent.digest_parts``); the store numbers and
+the previous hash and the seq (:func:`digest_parts`); the store numbers and
 hashes it."""
 
 MOVES = ("previous", "id", *INTENT_PROGRESS)

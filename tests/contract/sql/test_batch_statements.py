@@ -1,7 +1,7 @@
-"""What the set-at-a-time methods send: on Postgres one statement for a whole batch,
-of one text whatever the batch size (asyncpg prepares each distinct text once per
-connection), and on both dialects the column types' rules (UTC instants, exact
-decimals, no naive times) kept for every element of a batch."""
+"""What the payment ledger sends: on Postgres one statement for a whole batch's load
+and one for its save, of one text whatever the batch size (asyncpg prepares each
+distinct text once per connection), and on both dialects the column types' rules
+(UTC instants, exact decimals, no naive times) kept for every element of a batch."""
 
 from __future__ import annotations
 
@@ -24,7 +24,9 @@ from core.domain.audit import AuditRecord, verify_chain
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.outbox import IssueInvite
-from core.domain.payment import EventOutcome, PaymentIntent, Purpose
+from core.domain.payment import EventOutcome, PaymentIntent
+from core.domain.subscription import Subscription
+from core.ports.payment_ledger import PaymentBook, PaymentChanges
 from core.ports.repositories import UnitOfWork
 from tests.contract.backends_sql import make_cipher, postgres_engine
 from tests.contract.builders import (
@@ -43,6 +45,7 @@ from tests.contract.builders import (
     make_message,
     make_subscription,
     read,
+    saving,
 )
 from tests.unit.services.world import build
 
@@ -90,95 +93,86 @@ async def postgres() -> AsyncIterator[tuple[AsyncEngine, SqlUnitOfWorkFactory]]:
 
 
 Scenario = Callable[[AsyncEngine, SqlUnitOfWorkFactory, int], Awaitable[list[str]]]
-"""Runs one batch method on ``size`` items, checks what it did, and answers the
-statements the method sent."""
+"""Runs one ledger call on a batch of ``size``, checks what it did, and answers the
+statements the call sent."""
 
 
-async def _get_channels(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
-    channels = [make_channel() for _ in range(size)]
-
-    async def add_all(uow: UnitOfWork) -> None:
-        for channel in channels:
-            await uow.channels.add(channel)
-
-    await commit_with(uows, add_all)
+async def _load(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    # Intents with their channel and the payers' subscriptions, and whether each
+    # event is recorded: one statement.
+    channel = await given_channel(uows)
+    subscriptions = await given_subscriptions(uows, channel, size)
+    intents = [make_intent(channel, user_id=s.user_id) for s in subscriptions]
+    await commit_with(uows, lambda uow: _add_intents(uow, intents))
+    keys = [make_event(i, payment_id=fresh("pay")).key for i in intents]
     async with uows() as uow:
         with statements(engine) as sent:
-            found = await uow.channels.get_many([c.id for c in channels])
-    assert found == {c.id: c for c in channels}
+            book = await uow.payments.load(keys, [i.id for i in intents])
+    assert book.intents == {i.id: i for i in intents}
+    assert book.channels == {channel.id: channel}
+    assert book.subscriptions == {(s.user_id, s.channel_id): s for s in subscriptions}
+    assert book.recorded == frozenset()
     return sent
 
 
-async def _get_intents(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
-    intents = await given_intents(uows, await given_channel(uows), size)
+async def _load_unknown_orders(
+    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
+) -> list[str]:
+    events = [make_event(None, payment_id=fresh("pay")) for _ in range(size)]
+    await commit_with(uows, saving(PaymentChanges(events=events[:1])))
     async with uows() as uow:
         with statements(engine) as sent:
-            found = await uow.intents.get_many([i.id for i in intents])
-    assert found == {i.id: i for i in intents}
+            book = await uow.payments.load([e.key for e in events], [])
+    assert book.recorded == {events[0].key}
     return sent
 
 
-async def _advance_intents(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
-    intents = await given_intents(uows, await given_channel(uows), size)
+async def _save(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
+    # Events, moves, new subscriptions, grants, donations, outbox messages and the
+    # audit chain: held back and sent with the commit, one statement.
+    async with uows() as uow:  # the chain has a head (an emptied database gets it back)
+        await uow.audit.append(AuditRecord("test", "started", "head"), at())
+        await uow.commit()
+    channel = await given_channel(uows)
+    intents = await given_intents(uows, channel, size)
     moves = []
     for intent in intents:
         moved = copy.deepcopy(intent)
-        moved.status = IntentStatus.CONFIRMING
+        moved.status = IntentStatus.FINISHED
         moves.append((moved, IntentStatus.WAITING))
-    async with uows() as uow:
-        with statements(engine) as sent:
-            advanced = await uow.intents.advance_many(moves)
-        await uow.commit()
-    assert list(advanced) == [True] * size
-    return sent
-
-
-async def _add_events(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
-    intent = make_intent(make_channel())
-    events = [make_event(intent, payment_id=fresh("pay")) for _ in range(size)]
-    async with uows() as uow:
-        with statements(engine) as sent:
-            recorded = await uow.events.add_many(events)
-        assert await uow.events.for_intent(intent.id) == events
-    assert list(recorded) == [True] * size
-    return sent
-
-
-async def _find_subscriptions(
-    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
-) -> list[str]:
-    subscriptions = await given_subscriptions(uows, await given_channel(uows), size)
-    async with uows() as uow:
-        with statements(engine) as sent:
-            found = await uow.subscriptions.find_many(
-                [(s.user_id, s.channel_id) for s in subscriptions]
-            )
-    assert found == {(s.user_id, s.channel_id): s for s in subscriptions}
-    return sent
-
-
-async def _add_subscriptions(
-    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
-) -> list[str]:
-    # Held back: the one statement goes before the next one (the read here).
-    channel = await given_channel(uows)
     subscriptions = [make_subscription(channel, user_id=fresh_user()) for _ in range(size)]
+    keys = [fresh("key") for _ in range(size)]
+    changes = PaymentChanges(
+        events=[make_event(i, payment_id=fresh("pay")) for i in intents],
+        moves=moves,
+        new_subscriptions=subscriptions,
+        grants=[make_grant(s) for s in subscriptions],
+        donations=[make_donation(i) for i in intents],
+        audit=[AuditRecord("test", "paid", k) for k in keys],
+        messages=[(k, make_message()) for k in keys],
+    )
     async with uows() as uow:
         with statements(engine) as sent:
-            await uow.subscriptions.add_many(subscriptions)
-            assert await uow.subscriptions.for_channel(channel.id) == subscriptions
-    return sent[:1]
+            await uow.payments.save(changes, at())
+            await uow.commit()
+    async with uows() as uow:
+        assert await uow.subscriptions.for_channel(channel.id) == subscriptions
+        assert [await uow.outbox.get(k) is not None for k in keys] == [True] * size
+        assert [(await uow.intents.get(m.id)).status for m, _ in moves] == [
+            IntentStatus.FINISHED
+        ] * size
+        assert verify_chain(await uow.audit.all())
+    return sent
 
 
-async def _update_subscriptions(
-    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
-) -> list[str]:
+async def _renew(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
     subscriptions = await given_subscriptions(uows, await given_channel(uows), size)
     for subscription in subscriptions:
         subscription.mark_reminded(12)
     async with uows() as uow:
         with statements(engine) as sent:
-            await uow.subscriptions.update_many(subscriptions)
+            await uow.payments.save(PaymentChanges(changed_subscriptions=subscriptions), at())
+        # The versioned update went at once: one statement, committed below.
         await uow.commit()
     stored = await read(
         uows, lambda uow: uow.subscriptions.for_channel(subscriptions[0].channel_id)
@@ -188,67 +182,22 @@ async def _update_subscriptions(
     return sent
 
 
-async def _add_grants(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
-    # Held back: the one statement goes with the commit.
-    subscription = make_subscription(make_channel())
-    grants = [make_grant(subscription, period=n) for n in range(1, size + 1)]
-    async with uows() as uow:
-        with statements(engine) as sent:
-            await uow.grants.add_many(grants)
-            await uow.commit()
-    async with uows() as uow:
-        assert await uow.grants.latest_for(subscription.id) == grants[-1]
-    return sent
-
-
-async def _add_donations(engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int) -> list[str]:
-    channel = make_channel()
-    donations = [make_donation(make_intent(channel, purpose=Purpose.DONATION)) for _ in range(size)]
-    async with uows() as uow:
-        with statements(engine) as sent:
-            added = await uow.donations.add_many(donations)
-        assert await uow.donations.for_channel(channel.id) == donations
-    assert list(added) == [True] * size
-    return sent
-
-
-async def _enqueue_messages(
-    engine: AsyncEngine, uows: SqlUnitOfWorkFactory, size: int
-) -> list[str]:
-    # Held back to the commit: the one statement goes then.
-    keys = [fresh("key") for _ in range(size)]
-    async with uows() as uow:
-        before = await uow.outbox.pending_count()
-        with statements(engine) as sent:
-            await uow.outbox.enqueue_many([(k, make_message()) for k in keys], at())
-            await uow.commit()
-    async with uows() as uow:
-        assert await uow.outbox.pending_count() == before + size
-    return sent
-
-
 SCENARIOS: dict[str, Scenario] = {
-    "channels.get_many": _get_channels,
-    "intents.get_many": _get_intents,
-    "intents.advance_many": _advance_intents,
-    "events.add_many": _add_events,
-    "subscriptions.find_many": _find_subscriptions,
-    "subscriptions.add_many": _add_subscriptions,
-    "subscriptions.update_many": _update_subscriptions,
-    "grants.add_many": _add_grants,
-    "donations.add_many": _add_donations,
-    "outbox.enqueue_many": _enqueue_messages,
+    "payments.load": _load,
+    "payments.load (unknown orders)": _load_unknown_orders,
+    "payments.save": _save,
+    "payments.save (renewals)": _renew,
 }
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("method", list(SCENARIOS))
+@pytest.mark.parametrize("call", list(SCENARIOS))
 async def test_a_postgres_batch_is_one_statement_of_one_text_whatever_its_size(
-    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory], method: str
+    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory], call: str
 ) -> None:
     engine, uows = postgres
-    one = await SCENARIOS[method](engine, uows, 1)
-    five = await SCENARIOS[method](engine, uows, 5)
+    one = await SCENARIOS[call](engine, uows, 1)
+    five = await SCENARIOS[call](engine, uows, 5)
 
     assert len(one) == 1
     assert five == one
@@ -265,7 +214,8 @@ async def test_a_commit_sends_the_outbox_rows_and_audit_events_in_one_statement(
     keys = [fresh("key") for _ in range(3)]
     async with uows() as uow:
         with statements(engine) as sent:
-            await uow.outbox.enqueue_many([(k, make_message()) for k in keys], at())
+            messages = [(k, make_message()) for k in keys]
+            await uow.payments.save(PaymentChanges(messages=messages), at())
             for key in keys:
                 await uow.audit.append(AuditRecord("test", "queued", key), at())
             await uow.commit()
@@ -311,11 +261,11 @@ async def test_queued_rows_are_read_back_in_their_own_transaction_and_gone_on_ro
     _, uows = postgres
     kept, dropped = fresh("key"), fresh("key")
     async with uows() as uow:
-        await uow.outbox.enqueue_many([(kept, make_message())], at())
+        await uow.payments.save(PaymentChanges(messages=[(kept, make_message())]), at())
         assert await uow.outbox.get(kept) is not None
         await uow.commit()
     async with uows() as uow:
-        await uow.outbox.enqueue_many([(dropped, make_message())], at())
+        await uow.payments.save(PaymentChanges(messages=[(dropped, make_message())]), at())
         await uow.rollback()
     async with uows() as uow:
         assert await uow.outbox.get(kept) is not None
@@ -329,21 +279,14 @@ async def test_empty_batches_send_nothing(
     engine, uows = postgres
     async with uows() as uow:
         with statements(engine) as sent:
-            assert await uow.channels.get_many([]) == {}
-            assert await uow.intents.get_many([]) == {}
-            assert list(await uow.intents.advance_many([])) == []
-            assert list(await uow.events.add_many([])) == []
-            assert await uow.subscriptions.find_many([]) == {}
-            await uow.subscriptions.add_many([])
-            await uow.subscriptions.update_many([])
-            await uow.grants.add_many([])
-            assert list(await uow.donations.add_many([])) == []
-            await uow.outbox.enqueue_many([], at())
+            assert await uow.payments.load([], []) == PaymentBook(frozenset(), {}, {}, {})
+            await uow.payments.save(PaymentChanges(), at())
+            await uow.commit()
 
     assert sent == []
 
 
-async def test_batched_money_and_times_come_back_exact_and_in_utc(
+async def test_saved_money_and_times_come_back_exact_and_in_utc(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     channel = await given_channel(uow_factory)
@@ -362,57 +305,46 @@ async def test_batched_money_and_times_come_back_exact_and_in_utc(
         moved.actually_paid = paid
         moved.mark_fulfilled(received)
         moves.append((moved, IntentStatus.WAITING))
+    changes = PaymentChanges(events=events, moves=moves, donations=donations)
 
-    async def write(uow: UnitOfWork) -> None:
-        await uow.events.add_many(events)
-        await uow.donations.add_many(donations)
-        await uow.intents.advance_many(moves)
+    await commit_with(uow_factory, saving(changes))
 
-    await commit_with(uow_factory, write)
-
-    async def reread(uow: UnitOfWork) -> tuple[Any, ...]:
-        return (
-            await uow.events.for_intent(intents[0].id),
-            await uow.donations.for_channel(channel.id),
-            await uow.intents.get_many([i.id for i in intents]),
-        )
-
-    stored_events, stored_donations, stored_intents = await read(uow_factory, reread)
+    async with uow_factory() as uow:
+        stored_events = await uow.events.for_intent(intents[0].id)
+        stored_donations = await uow.donations.for_channel(channel.id)
+        book = await uow.payments.load([], [i.id for i in intents])
     assert [str(e.price) for e in stored_events] == ["123456789012.500 USD"]
     assert stored_events[0].received_at == received
     assert stored_events[0].received_at.utcoffset() == timedelta(0)
     assert [str(d.amount) for d in stored_donations] == ["123456789012.500 USD"] * 2
     assert [d.received_at.tzinfo for d in stored_donations] == [UTC, UTC]
-    paid_back = [stored_intents[i.id].actually_paid for i in intents]
+    paid_back = [book.intents[i.id].actually_paid for i in intents]
     assert [str(p) for p in paid_back] == ["0.000000000000000001 ETH", "123456789012.500 USD"]
     assert all(isinstance(p.amount, Decimal) for p in paid_back if p is not None)
-    fulfilled = [stored_intents[i.id].fulfilled_at for i in intents]
+    fulfilled = [book.intents[i.id].fulfilled_at for i in intents]
     assert fulfilled == [datetime(2025, 3, 1, 12, 30, 0, 1, tzinfo=UTC)] * 2
-    assert [stored_intents[i.id] for i in intents] == [m for m, _ in moves]
+    assert [book.intents[i.id] for i in intents] == [m for m, _ in moves]
 
 
-async def test_batched_subscription_times_come_back_as_the_same_instants_in_utc(
+async def test_a_renewed_subscriptions_times_come_back_as_the_same_instants_in_utc(
     uow_factory: SqlUnitOfWorkFactory,
 ) -> None:
     channel = await given_channel(uow_factory)
     starts = datetime(2025, 3, 1, 18, 0, 0, 1, tzinfo=KOLKATA)
-    subscription = attrs.evolve(
+    subscription: Subscription = attrs.evolve(
         make_subscription(channel, user_id=fresh_user()),
         starts_at=starts,
         expires_at=starts + timedelta(days=30),
     )
-    await commit_with(uow_factory, lambda uow: uow.subscriptions.add_many([subscription]))
+    await commit_with(uow_factory, saving(PaymentChanges(new_subscriptions=[subscription])))
     subscription.expires_at = starts + timedelta(days=60)
-    await commit_with(uow_factory, lambda uow: uow.subscriptions.update_many([subscription]))
+    await commit_with(uow_factory, saving(PaymentChanges(changed_subscriptions=[subscription])))
 
-    pair = (subscription.user_id, subscription.channel_id)
-    found = await read(uow_factory, lambda uow: uow.subscriptions.find_many([pair]))
+    stored = await read(uow_factory, lambda uow: uow.subscriptions.get(subscription.id))
 
-    stored = found[pair]
-    assert stored == subscription
+    assert stored == attrs.evolve(subscription, version=1)
     assert stored.starts_at == datetime(2025, 3, 1, 12, 30, 0, 1, tzinfo=UTC)
     assert stored.expires_at.tzinfo == UTC
-    assert stored.version == 1
 
 
 async def test_a_naive_time_in_a_batch_is_refused_and_nothing_of_it_is_stored(
@@ -425,9 +357,8 @@ async def test_a_naive_time_in_a_batch_is_refused_and_nothing_of_it_is_stored(
         attrs.evolve(make_event(intent, payment_id=fresh("pay")), received_at=naive),
     ]
 
-    async with uow_factory() as uow:
-        with pytest.raises(ValueError, match="timezone-aware"):
-            await uow.events.add_many(events)
+    with pytest.raises(ValueError, match="timezone-aware"):  # at once or by the commit
+        await commit_with(uow_factory, saving(PaymentChanges(events=events)))
 
     assert await read(uow_factory, lambda uow: uow.events.for_intent(intent.id)) == []
 
@@ -465,9 +396,9 @@ async def test_a_unit_of_work_that_writes_twice_writes_in_one_transaction(
     keys = [fresh("key"), fresh("key")]
     with transactions_begun() as begun:
         async with uows() as uow:
-            await uow.outbox.enqueue_many([(keys[0], make_message())], at())
+            await uow.payments.save(PaymentChanges(messages=[(keys[0], make_message())]), at())
             assert await uow.outbox.get(keys[0]) is not None  # a read after a write
-            await uow.outbox.enqueue_many([(keys[1], make_message())], at())
+            await uow.payments.save(PaymentChanges(messages=[(keys[1], make_message())]), at())
             await uow.rollback()
 
     assert len(begun) == 1
@@ -475,64 +406,6 @@ async def test_a_unit_of_work_that_writes_twice_writes_in_one_transaction(
         assert [await uow.outbox.get(k) for k in keys] == [None, None]
 
 
-@pytest.mark.postgres
-async def test_what_is_read_with_intents_is_whole_and_never_stale_in_the_unit_of_work(
-    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
-) -> None:
-    # Two intents of one channel (its tiers must come once, not once per intent),
-    # one payer with a subscription and one without.
-    engine, uows = postgres
-    channel = await given_channel(uows)
-    subscribed = await given_subscriptions(uows, channel, 1)
-    intents = [
-        make_intent(channel, user_id=subscribed[0].user_id),
-        make_intent(channel, user_id=fresh_user()),
-    ]
-    await commit_with(uows, lambda uow: _add_intents(uow, intents))
-    buyers = [(i.user_id, i.channel_id) for i in intents]
-    async with uows() as uow:
-        read = await uow.intents.get_many([i.id for i in intents])
-        assert read == {i.id: i for i in intents}
-        with statements(engine) as sent:
-            channels = await uow.channels.get_many([channel.id])
-            found = await uow.subscriptions.find_many(buyers)
-        assert sent == []  # both came with the intents
-        assert channels == {channel.id: channel}
-        assert found == {buyers[0]: subscribed[0]}
-        # A copy each time: what a caller changes is not what the next one reads.
-        found[buyers[0]].tier = 2
-        assert (await uow.subscriptions.find_many(buyers))[buyers[0]] == subscribed[0]
-        # Writes make the next reads go to the database again.
-        changed = found[buyers[0]]
-        await uow.subscriptions.update_many([changed])
-        with statements(engine) as sent:
-            again = await uow.subscriptions.find_many(buyers)
-        assert len(sent) == 1
-        assert again[buyers[0]].tier == 2
-        assert again[buyers[0]].version == subscribed[0].version + 1
-
-
 async def _add_intents(uow: UnitOfWork, intents: list[PaymentIntent]) -> None:
     for intent in intents:
         await uow.intents.add(intent)
-
-
-async def test_an_intent_is_read_with_its_payers_subscription_to_its_own_channel_only(
-    postgres: tuple[AsyncEngine, SqlUnitOfWorkFactory],
-) -> None:
-    # The payer subscribes to another channel, someone else to this one: neither is
-    # this intent's subscription.
-    engine, uows = postgres
-    here, elsewhere = await given_channel(uows), await given_channel(uows)
-    (theirs,) = await given_subscriptions(uows, here, 1)
-    payer = fresh_user()
-    mine = make_subscription(elsewhere, user_id=payer)
-    await commit_with(uows, lambda uow: uow.subscriptions.add(mine))
-    intents = [make_intent(here, user_id=payer), make_intent(here, user_id=theirs.user_id)]
-    await commit_with(uows, lambda uow: _add_intents(uow, intents))
-    async with uows() as uow:
-        await uow.intents.get_many([i.id for i in intents])
-        with statements(engine) as sent:
-            found = await uow.subscriptions.find_many([(payer, here.id), (theirs.user_id, here.id)])
-        assert sent == []  # both answers came with the intents
-        assert found == {(theirs.user_id, here.id): theirs}

@@ -24,6 +24,7 @@ from core.domain.money import Money
 from core.domain.payment import PaymentIntent, Purpose
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, Unavailable
+from core.ports.payment_ledger import PaymentChanges
 from core.ports.security import DecryptionFailed
 from tests.contract.backends_sql import make_cipher, sqlite_url
 from tests.contract.builders import make_channel
@@ -84,7 +85,9 @@ async def test_times_from_any_zone_come_back_as_the_same_instant_in_utc(
         starts + timedelta(days=30),
     )
     async with uow_factory() as uow:
-        await uow.subscriptions.add(subscription)
+        await uow.payments.save(
+            PaymentChanges(new_subscriptions=[subscription]), subscription.starts_at
+        )
         await uow.commit()
 
     async with uow_factory() as uow:
