@@ -34,6 +34,7 @@ from core.domain.messages import (
     Renewed,
     SalesPaused,
     SalesResumed,
+    Verbatim,
 )
 from core.domain.money import Money
 from core.domain.offer_token import DONATION, OfferToken
@@ -144,9 +145,13 @@ OWNER_FOLD = "owner"
 """What an owner is told of each payment, donation and refund: folded into a digest
 when many wait at once (one chat takes about a message a second)."""
 
-DIGEST_MAX = 14
-"""Notices a digest may hold. Telegram takes 4,096 characters in a message: the
-catalog's test proves that a digest of this many of the longest owner notices fits."""
+DIGEST_BUDGET = 3900
+"""Characters a digest may hold: Telegram takes 4,096 in a message; the rest is
+margin for the header."""
+
+WORDS_ALLOWANCE = 100
+"""Characters the words of a folded notice (one told to an owner) may take besides
+its data: the catalog's test holds each of its entries for those notices to it."""
 
 
 def digest_message(notices: Sequence[Notice], since: datetime) -> Digest:
@@ -156,4 +161,13 @@ def digest_message(notices: Sequence[Notice], since: datetime) -> Digest:
 
 def digest_room(notices: Sequence[Notice], more: Notice) -> bool:
     """Whether ``more`` fits in a digest of ``notices`` (every notice is shown whole)."""
-    return len(notices) + 1 <= DIGEST_MAX
+    return sum(weight(n) + 3 for n in notices) + weight(more) + 3 <= DIGEST_BUDGET
+
+
+def weight(notice: Notice) -> int:
+    """At least the characters ``notice`` takes in a digest, without knowing its words:
+    its data as text, and the allowance for the words around it."""
+    if isinstance(notice, Verbatim):
+        return len(notice.text)
+    data = (getattr(notice, f.name) for f in attrs.fields(type(notice)))
+    return WORDS_ALLOWANCE + sum(len(str(value)) for value in data)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from core.domain.ids import ChatId, OutboxId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import OutboxMessage, SendMessage
 from core.services.dispatch_lanes import Admission, ChatLanes
 
@@ -15,7 +15,7 @@ OWNER = ChatId(1000)
 
 
 def message(n: int, chat: ChatId = OWNER) -> OutboxMessage:
-    effect = SendMessage(chat, OutgoingMessage(f"payment {n}"))
+    effect = SendMessage(chat, Verbatim(f"payment {n}"))
     return OutboxMessage(OutboxId(f"ob{n}"), f"owner-paid:{n}", effect, NOW, NOW)
 
 

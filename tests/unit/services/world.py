@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from adapters.catalog.notices import render
 from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.memory.chat_access import InMemoryChatAccess
 from adapters.outbound.memory.clock import FrozenClock
@@ -29,7 +30,7 @@ from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.order_id import OrderId
-from core.domain.outbox import Effect, OutboxMessage
+from core.domain.outbox import Effect, OutboxMessage, SendMessage
 from core.domain.payment import ProviderNotification
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
@@ -172,8 +173,8 @@ class World:
     async def texts_to(self, chat: int) -> list[str]:
         texts: list[str] = []
         for effect in await self.effects():
-            if effect.kind == "send_message" and getattr(effect, "chat_id", None) == chat:
-                texts.append(effect.message.text)  # type: ignore[union-attr]
+            if isinstance(effect, SendMessage) and effect.chat_id == chat:
+                texts.append(render(effect.message).text)
         return texts
 
     async def audit_actions(self) -> list[str]:
