@@ -26,11 +26,11 @@ from core.domain.messages import (
     OwnerPayment,
     OwnerRefund,
     PartialPayment,
+    PausedSales,
     Refunded,
     Reminder,
     Renewed,
-    SalesPaused,
-    SalesResumed,
+    ResumedSales,
     Verbatim,
 )
 from core.domain.money import Money
@@ -107,12 +107,12 @@ def render(notice: Notice) -> OutgoingMessage:
             return OutgoingMessage(
                 f"Refund in {title}: user {user}, {amount}. Their subscription {after}."
             )
-        case SalesPaused(title=title, reason=reason):
+        case PausedSales(title=title, reason=reason):
             return OutgoingMessage(
                 f"Sales of {title} are paused: {reason}. "
                 "Give the bot its admin rights back and sales resume by themselves."
             )
-        case SalesResumed(title=title):
+        case ResumedSales(title=title):
             return OutgoingMessage(
                 f"Sales of {title} are back on: the bot has the rights it needs in both chats "
                 "again."

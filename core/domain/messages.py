@@ -180,14 +180,14 @@ class OwnerRefund:
 
 
 @attrs.frozen
-class SalesPaused:
+class PausedSales:
     title: str
     reason: str
     """Why, as recorded on the channel when sales paused."""
 
 
 @attrs.frozen
-class SalesResumed:
+class ResumedSales:
     title: str
 
 
@@ -240,8 +240,8 @@ Notice = (
     | OwnerPayment
     | OwnerDonation
     | OwnerRefund
-    | SalesPaused
-    | SalesResumed
+    | PausedSales
+    | ResumedSales
     | ChannelReclaimed
     | Digest
     | Verbatim

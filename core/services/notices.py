@@ -29,11 +29,11 @@ from core.domain.messages import (
     OwnerPayment,
     OwnerRefund,
     PartialPayment,
+    PausedSales,
     Refunded,
     Reminder,
     Renewed,
-    SalesPaused,
-    SalesResumed,
+    ResumedSales,
     Verbatim,
 )
 from core.domain.money import Money
@@ -107,11 +107,11 @@ def owner_donation_message(title: str, user_id: int, amount: Money, paid: Money 
 
 
 def sales_paused_message(title: str, reason: str) -> Notice:
-    return SalesPaused(title, reason)
+    return PausedSales(title, reason)
 
 
 def sales_resumed_message(title: str) -> Notice:
-    return SalesResumed(title)
+    return ResumedSales(title)
 
 
 def channel_reclaimed_message(title: str) -> Notice:
