@@ -4,9 +4,9 @@ has not started yet, and go out with it as one digest.
 
 One chat takes about a message a second: at many payments a second to one owner,
 the owner gets a digest a turn instead of a queue an hour long. A message rides
-while the digest has room for it (a digest holds a bounded number of notices, so
-that it stays within Telegram's length limit); a full digest
-takes no more, and the next message starts one of its own. Riders share their
+while the digest has room for it whole (Telegram's length limit, budgeted by each
+notice's weight: :func:`notices.weight`); a full digest takes no more, and the next
+message starts one of its own. Riders share their
 carrier's fate (sent, retried or dead-lettered together). Foldable messages put
 back in the outbox for a later turn are all due at one turn, so that they come back
 together and ride together again.
