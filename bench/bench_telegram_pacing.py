@@ -71,7 +71,7 @@ from adapters.outbound.telegram import (
 )
 from adapters.outbound.telegram import Rate as PacingRate
 from core.domain.ids import ChatId, UserId
-from core.domain.messages import Button, OutgoingMessage
+from core.domain.messages import Verbatim, VerbatimButton
 from sandbox.telegram import CallRecord, FloodLimits, Rate, Status, TelegramEmulator
 
 SCENARIOS = ("broadcast", "channel", "channels", "private", "removals")
@@ -178,7 +178,7 @@ class PacedBot:
         self.access = TelegramChatAccess(self.client)
 
     def send(self, chat: int, text: str) -> Job:
-        message = OutgoingMessage(text, ((Button("Subscribe", url=OFFER_BUTTON),),))
+        message = Verbatim(text, ((VerbatimButton("Subscribe", url=OFFER_BUTTON),),))
         return lambda: self.messenger.send(ChatId(chat), message)
 
     def remove(self, chat: int, user: int) -> Job:

@@ -21,7 +21,13 @@ import attrs
 
 from core.domain.errors import InvalidTransition
 from core.domain.ids import ChatId, GrantId, OutboxId, SubscriptionId, UserId
-from core.domain.messages import Button, OutgoingMessage
+from core.domain.messages import (
+    Notice,
+    Verbatim,
+    VerbatimButton,
+    notice_from_payload,
+    notice_to_payload,
+)
 
 
 class EffectKind(StrEnum):
@@ -48,7 +54,7 @@ class Standing:
 @attrs.frozen
 class SendMessage:
     chat_id: ChatId
-    message: OutgoingMessage
+    message: Notice
     kind: EffectKind = EffectKind.SEND_MESSAGE
     standing: Standing | None = attrs.field(default=None, kw_only=True)
     fold: str | None = attrs.field(default=None, kw_only=True)
@@ -110,11 +116,7 @@ def effect_to_payload(effect: Effect) -> dict[str, Any]:
     if isinstance(effect, SendMessage):
         payload: dict[str, Any] = {
             "chat_id": effect.chat_id,
-            "text": effect.message.text,
-            "buttons": [
-                [{"text": b.text, "url": b.url, "callback_data": b.callback_data} for b in row]
-                for row in effect.message.buttons
-            ],
+            "notice": notice_to_payload(effect.message),
         }
         if effect.fold is not None:
             payload["fold"] = effect.fold
@@ -136,16 +138,9 @@ def effect_to_payload(effect: Effect) -> dict[str, Any]:
 def effect_from_payload(kind: EffectKind | str, payload: dict[str, Any]) -> Effect:
     kind = EffectKind(kind)
     if kind is EffectKind.SEND_MESSAGE:
-        buttons = tuple(
-            tuple(
-                Button(b["text"], url=b.get("url"), callback_data=b.get("callback_data"))
-                for b in row
-            )
-            for row in payload.get("buttons", [])
-        )
         return SendMessage(
             ChatId(int(payload["chat_id"])),
-            OutgoingMessage(payload["text"], buttons),
+            _notice(payload),
             standing=_standing(payload.get("standing")),
             fold=payload.get("fold"),
         )
@@ -163,6 +158,21 @@ def effect_from_payload(kind: EffectKind | str, payload: dict[str, Any]) -> Effe
     if kind is EffectKind.DECLINE_JOIN:
         return DeclineJoin(chat, user)
     return RemoveMember(chat, user)
+
+
+def _notice(payload: dict[str, Any]) -> Notice:
+    raw = payload.get("notice")
+    if raw is not None:
+        return notice_from_payload(raw)
+    # A row queued by a release that wrote messages in words: it goes out as written.
+    buttons = tuple(
+        tuple(
+            VerbatimButton(b["text"], url=b.get("url"), callback_data=b.get("callback_data"))
+            for b in row
+        )
+        for row in payload.get("buttons", [])
+    )
+    return Verbatim(payload["text"], buttons)
 
 
 def _standing(raw: dict[str, Any] | None) -> Standing | None:

@@ -9,7 +9,7 @@ import attrs
 
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, MessageId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Notice
 from core.domain.rights import ChatRights
 from core.ports.errors import NotFound, PortError, Unavailable
 
@@ -54,9 +54,11 @@ class InviteLink:
 
 
 class Messenger(Protocol):
-    async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId: ...
+    """Sends notices: the adapter renders each into the words and buttons people see."""
 
-    async def edit(self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage) -> None:
+    async def send(self, chat_id: ChatId, message: Notice) -> MessageId: ...
+
+    async def edit(self, chat_id: ChatId, message_id: MessageId, message: Notice) -> None:
         """An edit that changes nothing is done (the message is there as asked).
         Raises MessageGone when the message is not in the chat."""
         ...

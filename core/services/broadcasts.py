@@ -26,7 +26,7 @@ import attrs
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel, OfferPost
 from core.domain.ids import ChannelId, ChatId, MessageId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Notice
 from core.domain.signing import MacKeyring
 from core.ports.clock import Clock
 from core.ports.repositories import UnitOfWorkFactory
@@ -67,7 +67,7 @@ class PlannedPost:
     kind: PostKind
     chat_id: ChatId
     reason: StaleReason
-    message: OutgoingMessage
+    message: Notice
     replaces: MessageId | None
     """The previous message, to delete once the new one is up (or, refreshed in
     place, to edit)."""
@@ -155,7 +155,7 @@ class PlanBroadcasts:
                     )
         return BroadcastPlan(tuple(posts), tuple(take_downs))
 
-    def _message(self, channel: Channel, kind: PostKind) -> OutgoingMessage:
+    def _message(self, channel: Channel, kind: PostKind) -> Notice:
         username = self._settings.bot_username
         if kind is PostKind.DONATE:
             return notices.donate_message(channel, username, self._keyring)

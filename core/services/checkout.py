@@ -19,7 +19,6 @@ from core.domain.tier import Tier
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.invoicing import InvoiceIssuer, InvoiceOrder, IssuedInvoice
-from core.services.notices import days
 
 
 @attrs.frozen
@@ -68,11 +67,17 @@ class StartCheckout:
                 user_id=user_id,
                 channel=channel,
                 price=tier.price,
-                description=f"Subscription {days(tier.duration_days)} (tier {tier.number})",
+                description=_description(tier),
                 tier=tier.number,
                 duration_days=tier.duration_days,
             )
         )
+
+
+def _description(tier: Tier) -> str:
+    """What the provider's page says is bought (the provider's words, not the bot's)."""
+    period = "1 day" if tier.duration_days == 1 else f"{tier.duration_days} days"
+    return f"Subscription {period} (tier {tier.number})"
 
 
 async def _selling_channel(uow: UnitOfWorkFactory, channel_id: ChannelId) -> Channel:

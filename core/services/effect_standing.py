@@ -28,7 +28,6 @@ from core.domain.subscription import Subscription
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
-from core.services import notices
 
 
 @attrs.frozen
@@ -55,12 +54,12 @@ async def judge_effect(uow: UnitOfWorkFactory, clock: Clock, effect: Effect) -> 
                 state = "active again" if standing.active is False else "no longer active"
                 return Dropped(f"the subscription is {state}")
             if standing.expires_at is not None and sub.expires_at != standing.expires_at:
-                return Dropped(f"the subscription now ends {notices.when(sub.expires_at)}")
+                return Dropped(f"the subscription now ends {sub.expires_at:%Y-%m-%d %H:%M} UTC")
             return effect
         case RemoveMember(chat_id=chat, user_id=user):
             member = await _membership(uow, chat, user)
             if member is not None and member.is_active_at(clock.now()):
-                return Dropped(f"paid again: active until {notices.when(member.expires_at)}")
+                return Dropped(f"paid again: active until {member.expires_at:%Y-%m-%d %H:%M} UTC")
             return effect
         case ApproveJoin(chat_id=chat, user_id=user) | DeclineJoin(chat_id=chat, user_id=user):
             member = await _membership(uow, chat, user)

@@ -1,198 +1,144 @@
-"""The words PayGate says, in one place. Plain text (no parse mode), so a channel
-title can never inject markup."""
+"""What the use cases tell people, as typed notices (:mod:`core.domain.messages`): the
+data each message speaks of and what its buttons do. The words are the Telegram
+adapter's catalog's; offers and renewals are signed here, where the keys are."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
+import attrs
+
 from core.domain.channel import Channel
-from core.domain.messages import Button, OutgoingMessage
+from core.domain.messages import (
+    ChannelReclaimed,
+    Checkout,
+    CheckoutWithBot,
+    Digest,
+    DonateInvitation,
+    DonationRefunded,
+    DonationThanks,
+    Ended,
+    Invite,
+    JoinDeclined,
+    Notice,
+    Offer,
+    OfferedTier,
+    OpenLink,
+    OwnerDonation,
+    OwnerPayment,
+    OwnerRefund,
+    PartialPayment,
+    PausedSales,
+    Refunded,
+    Reminder,
+    Renewed,
+    ResumedSales,
+    Verbatim,
+)
 from core.domain.money import Money
 from core.domain.offer_token import DONATION, OfferToken
 from core.domain.signing import MacKeyring
-from core.domain.tier import Tier
-
-OFFER_CALLBACK_PREFIX = "o:"
-"""callback_data of a Renew button: ``o:<offer token>`` starts the same checkout as
-the offer's deep link."""
 
 
-def when(at: datetime) -> str:
-    return at.strftime("%Y-%m-%d %H:%M UTC")
+@attrs.frozen
+class Days:
+    """A subscription's length, as a notice names it."""
+
+    count: int
 
 
-def days(n: int) -> str:
-    return "1 day" if n == 1 else f"{n} days"
+def days(n: int) -> Days:
+    return Days(n)
 
 
-def deep_link(bot_username: str, token: str) -> str:
-    return f"https://t.me/{bot_username}?start={token}"
-
-
-def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> OutgoingMessage:
-    lines = [f"Subscribe to {channel.title}", ""]
-    rows = []
-    for tier in channel.tiers:
-        lines.append(f"• {tier_label(tier)}")
-        token = OfferToken(channel.id, tier.number).encode(keyring)
-        rows.append((Button(tier_label(tier), url=deep_link(bot_username, token)),))
-    lines += ["", "Tap a tier to pay with crypto. You get your invite link right after."]
-    return OutgoingMessage("\n".join(lines), tuple(rows))
-
-
-def donate_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> OutgoingMessage:
-    token = OfferToken(channel.id, DONATION).encode(keyring)
-    return OutgoingMessage(
-        f"Enjoying {channel.title}? You can support it with a donation.",
-        ((Button("Donate", url=deep_link(bot_username, token)),),),
-    )
-
-
-def tier_label(tier: Tier) -> str:
-    return f"{days(tier.duration_days)} — {tier.price}"
-
-
-def invoice_message(title: str, what: str, price: Money, url: str) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"{title}: {what} for {price}.\n"
-        "Pay on the provider's page; you will hear from me as soon as the payment is confirmed.",
-        ((Button("Pay now", url=url),),),
-    )
-
-
-def invite_message(title: str, link: str, expires_at: datetime) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"Payment confirmed. Welcome to {title}!\n"
-        f"Your subscription runs until {when(expires_at)}.\n"
-        "This link is yours alone: tap it and ask to join, and I will let you in.",
-        ((Button(f"Join {title}", url=link),),),
-    )
-
-
-def renewed_message(title: str, expires_at: datetime) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"Payment confirmed. Your subscription to {title} now runs until {when(expires_at)}."
-    )
-
-
-def reminder_message(
-    title: str, expires_at: datetime, offer: OfferToken, keyring: MacKeyring
-) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"Your subscription to {title} ends on {when(expires_at)}. Renew to keep your access.",
-        ((Button("Renew", callback_data=OFFER_CALLBACK_PREFIX + offer.encode(keyring)),),),
-    )
-
-
-def ended_message(title: str, offer: OfferToken, keyring: MacKeyring) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"Your subscription to {title} has ended. You can come back any time.",
-        (
-            (
-                Button(
-                    "Subscribe again", callback_data=OFFER_CALLBACK_PREFIX + offer.encode(keyring)
-                ),
-            ),
+def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> Offer:
+    return Offer(
+        channel.title,
+        tuple(
+            OfferedTier(
+                tier,
+                CheckoutWithBot(bot_username, OfferToken(channel.id, tier.number).encode(keyring)),
+            )
+            for tier in channel.tiers
         ),
     )
 
 
-def join_declined_message(title: str) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"I could not let you into {title}: there is no active subscription in your name. "
-        "Invite links are personal; pick a tier from the channel's offer to subscribe."
-    )
+def donate_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> DonateInvitation:
+    token = OfferToken(channel.id, DONATION).encode(keyring)
+    return DonateInvitation(channel.title, CheckoutWithBot(bot_username, token))
 
 
-def donation_thanks_message(title: str, amount: Money) -> OutgoingMessage:
-    return OutgoingMessage(f"Thank you! Your donation of {amount} to {title} has arrived.")
+def invite_message(title: str, link: str, expires_at: datetime) -> Notice:
+    return Invite(title, expires_at, OpenLink(link))
+
+
+def renewed_message(title: str, expires_at: datetime) -> Notice:
+    return Renewed(title, expires_at)
+
+
+def reminder_message(
+    title: str, expires_at: datetime, offer: OfferToken, keyring: MacKeyring
+) -> Notice:
+    return Reminder(title, expires_at, Checkout(offer.encode(keyring)))
+
+
+def ended_message(title: str, offer: OfferToken, keyring: MacKeyring) -> Notice:
+    return Ended(title, Checkout(offer.encode(keyring)))
+
+
+def join_declined_message(title: str) -> Notice:
+    return JoinDeclined(title)
+
+
+def donation_thanks_message(title: str, amount: Money) -> Notice:
+    return DonationThanks(title, amount)
 
 
 def owner_payment_message(
-    title: str, what: str, user_id: int, price: Money, paid: Money | None, renewal: bool
-) -> OutgoingMessage:
-    kind = "Renewal" if renewal else "New subscription"
-    crypto = f" (paid {paid})" if paid is not None else ""
-    return OutgoingMessage(f"{kind} in {title}: user {user_id}, {what}, {price}{crypto}.")
+    title: str, what: Days, user_id: int, price: Money, paid: Money | None, renewal: bool
+) -> Notice:
+    return OwnerPayment(title, user_id, what.count, price, paid, renewal)
 
 
-def owner_donation_message(
-    title: str, user_id: int, amount: Money, paid: Money | None
-) -> OutgoingMessage:
-    crypto = f" (paid {paid})" if paid is not None else ""
-    return OutgoingMessage(f"Donation to {title}: user {user_id} gave {amount}{crypto}.")
+def owner_donation_message(title: str, user_id: int, amount: Money, paid: Money | None) -> Notice:
+    return OwnerDonation(title, user_id, amount, paid)
 
 
-def sales_paused_message(title: str, reason: str) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"Sales of {title} are paused: {reason}. "
-        "Give the bot its admin rights back and sales resume by themselves."
-    )
+def sales_paused_message(title: str, reason: str) -> Notice:
+    return PausedSales(title, reason)
 
 
-def sales_resumed_message(title: str) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"Sales of {title} are back on: the bot has the rights it needs in both chats again."
-    )
+def sales_resumed_message(title: str) -> Notice:
+    return ResumedSales(title)
 
 
-def channel_reclaimed_message(title: str) -> OutgoingMessage:
-    return OutgoingMessage(
-        f"The creator of the chats of {title} has taken the channel over: "
-        "it is no longer yours to manage in PayGate."
-    )
+def channel_reclaimed_message(title: str) -> Notice:
+    return ChannelReclaimed(title)
 
 
-def refunded_message(title: str, amount: Money, ends: datetime | None) -> OutgoingMessage:
-    after = (
-        f"Your subscription now ends on {when(ends)}."
-        if ends is not None
-        else "The time it paid for is taken back, so your access has ended."
-    )
-    return OutgoingMessage(f"Your payment of {amount} for {title} was refunded. {after}")
+def refunded_message(title: str, amount: Money, ends: datetime | None) -> Notice:
+    return Refunded(title, amount, ends)
 
 
-def donation_refunded_message(title: str, amount: Money) -> OutgoingMessage:
-    return OutgoingMessage(f"Your donation of {amount} to {title} was refunded.")
+def donation_refunded_message(title: str, amount: Money) -> Notice:
+    return DonationRefunded(title, amount)
 
 
 def owner_refund_message(
     title: str, user_id: int, amount: Money, ends: datetime | None, donation: bool
-) -> OutgoingMessage:
-    if donation:
-        return OutgoingMessage(f"Refund in {title}: user {user_id}'s donation of {amount}.")
-    after = f"now ends on {when(ends)}" if ends is not None else "has ended; the member was removed"
-    return OutgoingMessage(
-        f"Refund in {title}: user {user_id}, {amount}. Their subscription {after}."
-    )
+) -> Notice:
+    return OwnerRefund(title, user_id, amount, ends, donation)
 
 
 def partial_payment_message(
     title: str, asked: Money | None, arrived: Money | None, invoice_url: str | None, closed: bool
-) -> OutgoingMessage:
+) -> Notice:
     """``closed``: the provider closed the payment with too little money (nothing more
     can be added); otherwise the same address still takes the rest."""
-    if asked is not None and arrived is not None and asked.currency == arrived.currency:
-        missing = asked - arrived
-        got = f"{arrived} of {asked} arrived; {missing} is missing."
-    elif arrived is not None:
-        got = f"{arrived} arrived, less than the invoice asks."
-    else:
-        got = "less than the invoice asks arrived."
-    if closed:
-        return OutgoingMessage(
-            f"Your payment for {title} is incomplete: {got} "
-            "The payment was closed as it is, so it cannot buy access; "
-            "it has been flagged for review by the people who run this bot."
-        )
-    how = "Send the missing amount to the same address, shown on your payment page"
-    buttons = ((Button("Complete the payment", url=invoice_url),),) if invoice_url else ()
-    return OutgoingMessage(
-        f"Your payment for {title} is incomplete: {got} {how}; "
-        "you get access as soon as the whole amount has arrived.",
-        buttons,
-    )
+    complete = OpenLink(invoice_url) if invoice_url and not closed else None
+    return PartialPayment(title, asked, arrived, complete, closed)
 
 
 OWNER_FOLD = "owner"
@@ -203,14 +149,25 @@ DIGEST_BUDGET = 3900
 """Characters a digest may hold: Telegram takes 4,096 in a message; the rest is
 margin for the header."""
 
+WORDS_ALLOWANCE = 100
+"""Characters the words of a folded notice (one told to an owner) may take besides
+its data: the catalog's test holds each of its entries for those notices to it."""
 
-def digest_message(texts: Sequence[str], since: datetime) -> OutgoingMessage:
+
+def digest_message(notices: Sequence[Notice], since: datetime) -> Digest:
     """Several notices to one owner as one message (see :func:`digest_room`)."""
-    lines = [f"{len(texts)} updates since {when(since)}:", ""]
-    lines += [f"• {text}" for text in texts]
-    return OutgoingMessage("\n".join(lines))
+    return Digest(tuple(notices), since)
 
 
-def digest_room(texts: Sequence[str], more: str) -> bool:
-    """Whether ``more`` fits in a digest of ``texts`` (every notice is shown whole)."""
-    return sum(len(t) + 3 for t in texts) + len(more) + 3 <= DIGEST_BUDGET
+def digest_room(notices: Sequence[Notice], more: Notice) -> bool:
+    """Whether ``more`` fits in a digest of ``notices`` (every notice is shown whole)."""
+    return sum(weight(n) + 3 for n in notices) + weight(more) + 3 <= DIGEST_BUDGET
+
+
+def weight(notice: Notice) -> int:
+    """At least the characters ``notice`` takes in a digest, without knowing its words:
+    its data as text, and the allowance for the words around it."""
+    if isinstance(notice, Verbatim):
+        return len(notice.text)
+    data = (getattr(notice, f.name) for f in attrs.fields(type(notice)))
+    return WORDS_ALLOWANCE + sum(len(str(value)) for value in data)

@@ -28,7 +28,7 @@ from core.domain.ids import (
     UserId,
 )
 from core.domain.intent_state import IntentStatus
-from core.domain.messages import Button, OutgoingMessage
+from core.domain.messages import Verbatim, VerbatimButton
 from core.domain.money import Money
 from core.domain.outbox import SendMessage
 from core.domain.payment import EventOutcome, PaymentEvent, PaymentIntent, Purpose
@@ -209,13 +209,13 @@ def make_donation(
 def make_message(text: str = "Your link: tap below ✅") -> SendMessage:
     return SendMessage(
         ChatId(USER),
-        OutgoingMessage(
+        Verbatim(
             text,
             (
-                (Button("Join", url="https://t.me/+abc"),),
+                (VerbatimButton("Join", url="https://t.me/+abc"),),
                 (
-                    Button("Renew", callback_data="renew:2"),
-                    Button("Help", url="https://example.test/help"),
+                    VerbatimButton("Renew", callback_data="renew:2"),
+                    VerbatimButton("Help", url="https://example.test/help"),
                 ),
             ),
         ),

@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from adapters.outbound.memory.chat_access import ChatAction
 from core.domain.ids import ChatId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import SendMessage
 from core.domain.rights import ChatRights, MemberStatus
 from core.ports.repositories import UnitOfWorkFactory
@@ -152,7 +152,7 @@ async def test_an_unconditional_message_is_sent_without_a_look_at_the_store(
 ) -> None:
     world = build(uow=uow_factory)
     async with world.uow() as tx:
-        message = SendMessage(ChatId(7), OutgoingMessage("hello"))
+        message = SendMessage(ChatId(7), Verbatim("hello"))
         await tx.outbox.enqueue("hello", message, world.clock.now())
         await tx.commit()
     await world.dispatch.run_once()

@@ -25,7 +25,7 @@ from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from core.domain.ids import ChatId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import SendMessage
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.repositories import UnitOfWorkFactory
@@ -117,7 +117,7 @@ async def processes(request: pytest.FixtureRequest) -> AsyncIterator[Processes]:
 
 async def queue_work(uow: UnitOfWorkFactory, key: str, commit: bool = True) -> None:
     async with uow() as tx:
-        effect = SendMessage(ChatId(42), OutgoingMessage("your link"))
+        effect = SendMessage(ChatId(42), Verbatim("your link"))
         await tx.outbox.enqueue(key, effect, datetime.now(UTC))
         if commit:
             await tx.commit()

@@ -47,7 +47,7 @@ import attrs
 from adapters.outbound.delegating_uow import DelegatingOutbox, DelegatingUnitOfWork
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, IntentId, MessageId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Notice
 from core.domain.outbox import OutboxMessage
 from core.domain.payment import EventKey
 from core.domain.rights import ChatRights
@@ -277,12 +277,12 @@ class FaultyMessenger:
         self._inner = inner
         self._faults = faults
 
-    async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
+    async def send(self, chat_id: ChatId, message: Notice) -> MessageId:
         sent = await self._inner.send(chat_id, message)
         self._faults.reached(FaultPoint.AFTER_TELEGRAM_CALL, f"sendMessage to {chat_id}")
         return sent
 
-    async def edit(self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage) -> None:
+    async def edit(self, chat_id: ChatId, message_id: MessageId, message: Notice) -> None:
         await self._inner.edit(chat_id, message_id, message)
         self._faults.reached(FaultPoint.AFTER_TELEGRAM_CALL, f"editMessageText in {chat_id}")
 

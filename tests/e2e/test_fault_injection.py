@@ -22,6 +22,7 @@ from typing import NoReturn
 import pytest
 from dependency_injector import providers
 
+from adapters.catalog.notices import render
 from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from adapters.outbound.crypto.fernet_cipher import generate_key
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
@@ -34,7 +35,7 @@ from composition.config import load_config
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
 from core.domain.intent_state import IntentStatus
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import IssueInvite, SendMessage
 from core.domain.payment import EventOutcome
 from core.domain.rights import ChatRights, MemberStatus
@@ -275,7 +276,7 @@ async def test_a_crash_after_telegram_sent_a_message_sends_it_again_after_the_le
     )
     async with world.uow() as tx:
         await tx.outbox.enqueue(
-            "hello:1", SendMessage(ChatId(OWNER), OutgoingMessage("hello")), world.clock.now()
+            "hello:1", SendMessage(ChatId(OWNER), Verbatim("hello")), world.clock.now()
         )
         await tx.commit()
     with pytest.raises(Died):
@@ -302,7 +303,7 @@ async def test_every_telegram_effect_is_done_before_the_crash_and_reads_are_no_p
     until = datetime(2030, 1, 1, tzinfo=UTC)
 
     with pytest.raises(Died):
-        await messenger.send(ChatId(USER), OutgoingMessage("hi"))
+        await messenger.send(ChatId(USER), Verbatim("hi"))
     assert [m.message.text for m in world.messenger.sent] == ["hi"]
     with pytest.raises(Died):
         await chat.create_invite_link(CLOSED, "sub 42 #1", GrantMode.JOIN_REQUEST, until)
@@ -335,7 +336,9 @@ async def test_a_crash_after_the_link_was_made_makes_a_second_link_but_sends_one
     invites = [
         e for e in await world.effects() if isinstance(e, SendMessage) and e.chat_id == ChatId(USER)
     ]
-    assert [b.url for e in invites for row in e.message.buttons for b in row] == [grant.invite_link]
+    assert [b.url for e in invites for row in render(e.message).buttons for b in row] == [
+        grant.invite_link
+    ]
 
 
 # ---------------------------------------------------------------- wiring

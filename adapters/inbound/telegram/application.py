@@ -22,19 +22,19 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.inbound.telegram.chat_events import ChatEventHandlers
-from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSweeper
-from adapters.inbound.telegram.deps import BotDeps
-from adapters.inbound.telegram.donations import DonationHandlers
-from adapters.inbound.telegram.errors import RateGate, on_error
-from adapters.inbound.telegram.owner import OwnerHandlers
-from adapters.inbound.telegram.parsing import (
+from adapters.catalog.buttons import (
     CANCEL_DONATION,
     CONFIRM_PREFIX,
     PRESET_PREFIX,
     RENEW_PREFIX,
     RESEND_PREFIX,
 )
+from adapters.inbound.telegram.chat_events import ChatEventHandlers
+from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSweeper
+from adapters.inbound.telegram.deps import BotDeps
+from adapters.inbound.telegram.donations import DonationHandlers
+from adapters.inbound.telegram.errors import RateGate, on_error
+from adapters.inbound.telegram.owner import OwnerHandlers
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context
 from adapters.inbound.telegram.subscriber import SubscriberHandlers

@@ -55,7 +55,7 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.inbound.telegram import texts
+from adapters.catalog import texts
 from adapters.inbound.telegram.errors import answer_failure, tell
 from adapters.inbound.telegram.replies import Context
 from core.domain.ids import UserId

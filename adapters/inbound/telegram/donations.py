@@ -18,17 +18,15 @@ from telegram import Bot, Update
 from telegram.error import TelegramError
 from telegram.ext import filters
 
-from adapters.inbound.telegram import texts
+from adapters.catalog import texts
+from adapters.catalog.buttons import CANCEL_DONATION, OTHER_AMOUNT_PREFIX, PRESET_PREFIX
 from adapters.inbound.telegram.conversation import Route, Turn, button, command, message
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate
 from adapters.inbound.telegram.keypad import keypad_message, preset_amounts
 from adapters.inbound.telegram.parsing import (
-    CANCEL_DONATION,
     DONATION_START,
     KEYPAD_NOT_VALID,
-    OTHER_AMOUNT_PREFIX,
-    PRESET_PREFIX,
     BadInput,
     parse_amount,
     parse_other_amount,

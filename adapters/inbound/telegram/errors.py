@@ -13,7 +13,7 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
-from adapters.inbound.telegram import texts
+from adapters.catalog import texts
 from adapters.inbound.telegram.replies import Context, answer, reply
 from core.domain.errors import DomainError, NotAuthorized
 from core.ports.errors import Unavailable

@@ -13,18 +13,18 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
+from adapters.catalog import texts
+from adapters.catalog.buttons import CANCEL_DONATION
+from adapters.catalog.message import Button, OutgoingMessage
+from adapters.catalog.words import money_text
 from adapters.inbound.telegram.parsing import (
-    CANCEL_DONATION,
     OtherAmount,
     Preset,
-    format_amount,
     other_amount_data,
     preset_data,
 )
-from adapters.inbound.telegram.texts import money_text
 from core.domain.channel import DonationBounds
 from core.domain.ids import ChannelId
-from core.domain.messages import Button, OutgoingMessage
 from core.domain.money import Money
 from core.domain.signing import MacKeyring
 
@@ -70,7 +70,7 @@ def keypad_message(
     currency = bounds.minimum.currency
     presets = [
         Button(
-            f"{format_amount(amount)} {currency}",
+            money_text(Money(amount, currency)),
             callback_data=preset_data(
                 Preset(channel_id, index, issued_at), Money(amount, currency), keyring
             ),
@@ -81,15 +81,10 @@ def keypad_message(
     rows.append(
         (
             Button(
-                "Other amount",
+                texts.KEYPAD_OTHER_AMOUNT,
                 callback_data=other_amount_data(OtherAmount(channel_id, issued_at), keyring),
             ),
-            Button("Cancel", callback_data=CANCEL_DONATION),
+            Button(texts.KEYPAD_CANCEL, callback_data=CANCEL_DONATION),
         )
     )
-    return OutgoingMessage(
-        f"Support {title} with a donation.\n"
-        f"Pick an amount, or type one between {money_text(bounds.minimum)} "
-        f"and {money_text(bounds.maximum)} (such as 12.50).",
-        tuple(rows),
-    )
+    return OutgoingMessage(texts.keypad(title, bounds), tuple(rows))

@@ -14,7 +14,7 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import filters
 
-from adapters.inbound.telegram import texts
+from adapters.catalog import texts
 from adapters.inbound.telegram.conversation import Route, Superseded, Turn, command, message
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import describe, log_failure

@@ -15,22 +15,14 @@ from decimal import Decimal
 
 import attrs
 
+from adapters.catalog.buttons import OTHER_AMOUNT_PREFIX, PRESET_PREFIX, RESEND_PREFIX, fits
+from adapters.catalog.words import BOUNDS_EXAMPLE, TIERS_EXAMPLE, format_amount
 from core.domain.channel import DonationBounds
 from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, is_valid_id
 from core.domain.money import Money
 from core.domain.signing import MIN_TAG_BYTES, MacKeyring
 from core.domain.tier import Tier, validate_tiers
-from core.services.notices import OFFER_CALLBACK_PREFIX
-
-MAX_CALLBACK_BYTES = 64
-
-CONFIRM_PREFIX = "c:"
-RENEW_PREFIX = OFFER_CALLBACK_PREFIX
-RESEND_PREFIX = "a:"
-PRESET_PREFIX = "d:"
-OTHER_AMOUNT_PREFIX = "dt:"
-CANCEL_DONATION = "dx"
 
 OFF_WORDS = frozenset({"off", "none"})
 
@@ -67,17 +59,11 @@ def parse_amount(text: str, currency: str) -> Decimal:
     return Decimal(whole if fraction is None else f"{whole}.{fraction}")
 
 
-def format_amount(amount: Decimal) -> str:
-    """``5``, ``12.5``, ``500``: no exponent, no trailing zeros."""
-    return format(amount.normalize(), "f")
-
-
 # ------------------------------------------------------------------- tiers
 _TIER = re.compile(
     r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})/(\d{1,5})(?:d|days?)?\Z",
     re.IGNORECASE,
 )
-TIERS_EXAMPLE = "1=10USD/30d 2=25USD/90d"
 
 
 def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
@@ -106,7 +92,6 @@ _BOUNDS = re.compile(
     r"\A(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})?\s*-\s*"
     r"(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})\Z"
 )
-BOUNDS_EXAMPLE = "1USD-500USD"
 
 
 def parse_bounds(text: str) -> DonationBounds | None:
@@ -211,12 +196,6 @@ class OtherAmount:
     issued_at: datetime
 
 
-def _fits(data: str) -> str:
-    if len(data.encode()) > MAX_CALLBACK_BYTES:
-        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data[:16]}…")
-    return data
-
-
 def base36(number: int) -> str:
     digits = "0123456789abcdefghijklmnopqrstuvwxyz"
     out = ""
@@ -236,23 +215,11 @@ def _moment(text: str) -> datetime:
 _STALE = "this button no longer works; please start again"
 
 
-def confirm_data(token: str) -> str:
-    return _fits(CONFIRM_PREFIX + token)
-
-
-def renew_data(token: str) -> str:
-    return _fits(RENEW_PREFIX + token)
-
-
 def token_from(data: str, prefix: str) -> str:
     """The offer token a Confirm or Renew button carries (verified by the use case)."""
     if not data.startswith(prefix) or len(data) == len(prefix):
         raise BadInput(_STALE)
     return data[len(prefix) :]
-
-
-def resend_data(channel_id: ChannelId) -> str:
-    return _fits(RESEND_PREFIX + channel_id)
 
 
 def channel_from_resend(data: str) -> ChannelId:
@@ -266,7 +233,7 @@ def preset_data(preset: Preset, price: Money, keyring: MacKeyring) -> str:
     """``d:<channel>:<place>:<time>:<tag>``, the tag over all of it and ``price``."""
     stamp = base36(int(preset.issued_at.timestamp()))
     tag = keyring.sign(_PRESET_PURPOSE, preset.signed_text(price), CALLBACK_TAG_BYTES)
-    return _fits(f"{PRESET_PREFIX}{preset.channel_id}:{preset.index}:{stamp}:{tag}")
+    return fits(f"{PRESET_PREFIX}{preset.channel_id}:{preset.index}:{stamp}:{tag}")
 
 
 def parse_preset(data: str) -> PressedPreset:
@@ -294,7 +261,7 @@ def other_amount_data(other: OtherAmount, keyring: MacKeyring) -> str:
     stamp = base36(int(other.issued_at.timestamp()))
     text = _other_amount_text(other.channel_id, stamp)
     tag = keyring.sign(_OTHER_AMOUNT_PURPOSE, text, CALLBACK_TAG_BYTES)
-    return _fits(f"{OTHER_AMOUNT_PREFIX}{text}:{tag}")
+    return fits(f"{OTHER_AMOUNT_PREFIX}{text}:{tag}")
 
 
 def parse_other_amount(data: str, keyring: MacKeyring) -> OtherAmount:

@@ -3,7 +3,7 @@ the channel a chat belongs to. Reads only; every change goes through a use case.
 
 from __future__ import annotations
 
-from adapters.inbound.telegram import texts
+from adapters.catalog import texts
 from adapters.inbound.telegram.parsing import BadInput, parse_channel_number
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId, ChatId, UserId

@@ -13,7 +13,7 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from core.domain.messages import OutgoingMessage
+from adapters.catalog.message import OutgoingMessage
 
 Context = ContextTypes.DEFAULT_TYPE
 

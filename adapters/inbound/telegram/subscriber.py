@@ -6,15 +6,11 @@ from __future__ import annotations
 
 from telegram import Update
 
-from adapters.inbound.telegram import texts
+from adapters.catalog import texts
+from adapters.catalog.buttons import CONFIRM_PREFIX, RENEW_PREFIX
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate, tell
-from adapters.inbound.telegram.parsing import (
-    CONFIRM_PREFIX,
-    RENEW_PREFIX,
-    channel_from_resend,
-    token_from,
-)
+from adapters.inbound.telegram.parsing import channel_from_resend, token_from
 from adapters.inbound.telegram.replies import Context, answer, replace, reply, send
 from core.domain.ids import UserId
 

@@ -4,10 +4,11 @@ has not started yet, and go out with it as one digest.
 
 One chat takes about a message a second: at many payments a second to one owner,
 the owner gets a digest a turn instead of a queue an hour long. A message rides
-while the digest has room for it whole (Telegram's length limit); a full digest
-takes no more, and the next message starts one of its own. Riders share their
-carrier's fate (sent, retried or dead-lettered together:
-:func:`core.services.settle_outbox.shared`). Foldable messages put
+while the digest has room for it whole (Telegram's length limit, budgeted by each
+notice's weight: :func:`core.services.notices.weight`); a full digest takes no more,
+and the next message starts one of its own. Riders share their carrier's fate (sent,
+retried or dead-lettered together: :func:`core.services.settle_outbox.shared`).
+Foldable messages put
 back in the outbox for a later turn are all due at one turn, so that they come back
 together and ride together again.
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from core.domain.ids import ChatId, OutboxId
+from core.domain.messages import Notice
 from core.domain.outbox import Effect, OutboxMessage, SendMessage
 from core.services import notices
 
@@ -49,8 +51,8 @@ class Folds:
         if carrier is None:
             return False
         riders = self._riders.setdefault(carrier.id, [])
-        texts = [_text_of(m.effect) for m in (carrier, *riders)]
-        if not notices.digest_room(texts, _text_of(message.effect)):
+        folded = [_notice_of(m.effect) for m in (carrier, *riders)]
+        if not notices.digest_room(folded, _notice_of(message.effect)):
             del self._carriers[fold]  # full: the next one starts a digest of its own
             return False
         riders.append(message)
@@ -81,7 +83,7 @@ class Folds:
             return None
         folded = [message, *riders]
         since = min(m.created_at for m in folded)
-        digest = notices.digest_message([_text_of(m.effect) for m in folded], since)
+        digest = notices.digest_message([_notice_of(m.effect) for m in folded], since)
         return SendMessage(effect.chat_id, digest)
 
     def with_riders(self, message: OutboxMessage) -> list[OutboxMessage]:
@@ -98,5 +100,6 @@ class Folds:
         self._carriers.clear()
 
 
-def _text_of(effect: Effect) -> str:
-    return effect.message.text if isinstance(effect, SendMessage) else ""
+def _notice_of(effect: Effect) -> Notice:
+    assert isinstance(effect, SendMessage)  # only messages fold (fold_of)
+    return effect.message

@@ -9,7 +9,7 @@ from adapters.outbound.alerts.channel import (
 )
 from adapters.outbound.alerts.rendering import plain_text, truncate
 from core.domain.ids import ChatId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.ports.alerts import Alert
 from core.ports.errors import PortError, Unavailable
 from core.ports.telegram import Messenger
@@ -56,7 +56,7 @@ class TelegramAlertSink(BestEffortChannel):
             # (severity, title, first details) is what an operator needs first.
             text = truncate(text, TELEGRAM_TEXT_LIMIT - 40)
         try:
-            await self._messenger.send(self._chat_id, OutgoingMessage(text))
+            await self._messenger.send(self._chat_id, Verbatim(text))
         except PortError as exc:
             raise AlertDeliveryFailed(
                 f"{self._name}: the message to the admin chat failed ({describe_failure(exc)})",

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import attrs
 
+from adapters.catalog.message import OutgoingMessage
+from adapters.catalog.notices import render
 from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.ids import ChatId, MessageId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Notice
 from core.domain.rights import ChatRights, Right
 from core.ports.errors import PortError
 from core.ports.telegram import (
@@ -96,7 +98,8 @@ class InMemoryMessenger:
 
     # -- the port ------------------------------------------------------------------
 
-    async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
+    async def send(self, chat_id: ChatId, notice: Notice) -> MessageId:
+        message = render(notice)
         self._enter(chat_id)
         if chat_id in self._strangers:
             raise RecipientUnreachable(f"bot can't initiate conversation with user {chat_id}")
@@ -110,9 +113,10 @@ class InMemoryMessenger:
         self.sent.append(PostedMessage(chat_id, message_id, message))
         return message_id
 
-    async def edit(self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage) -> None:
+    async def edit(self, chat_id: ChatId, message_id: MessageId, notice: Notice) -> None:
         """An edit that changes nothing is done (Telegram's "message is not modified");
         a message that is not in the chat is MessageGone ("message to edit not found")."""
+        message = render(notice)
         self._enter(chat_id)
         chat = self._visible.get(chat_id, {})
         if message_id not in chat:

@@ -5,22 +5,26 @@ from __future__ import annotations
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
+from adapters.catalog.message import OutgoingMessage
+from adapters.catalog.notices import render
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.errors import has, translate
 from core.domain.ids import ChatId, MessageId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Notice
 
 __all__ = ["TelegramMessenger"]
 
 
 class TelegramMessenger:
-    """``core.ports.telegram.Messenger``. Text is sent as plain text (no parse mode),
-    so a channel title or a user's name can never inject markup."""
+    """``core.ports.telegram.Messenger``. Each notice is rendered by the catalog and sent
+    as plain text (no parse mode), so a channel title or a user's name can never
+    inject markup."""
 
     def __init__(self, client: TelegramBotClient) -> None:
         self._bot = client.bot
 
-    async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
+    async def send(self, chat_id: ChatId, notice: Notice) -> MessageId:
+        message = render(notice)
         try:
             sent = await self._bot.send_message(
                 chat_id, message.text, reply_markup=_keyboard(message)
@@ -29,7 +33,8 @@ class TelegramMessenger:
             raise translate(exc, chat_id) from exc
         return MessageId(sent.message_id)
 
-    async def edit(self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage) -> None:
+    async def edit(self, chat_id: ChatId, message_id: MessageId, notice: Notice) -> None:
+        message = render(notice)
         try:
             await self._bot.edit_message_text(
                 message.text,

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from adapters.catalog.buttons import RENEW_PREFIX
 from core.domain.channel import Channel
 from core.domain.money import Money
 from core.domain.offer_token import OfferToken
 from core.domain.tier import Tier
 from core.ports.errors import Unavailable
-from core.services.notices import OFFER_CALLBACK_PREFIX
 from tests.contract.bot.harness import SUBSCRIBER, Bot, button, labels
 from tests.unit.services.world import KEYRING, OWNER, usd
 
@@ -114,7 +114,7 @@ async def test_a_renew_button_shows_the_offer_like_the_deep_link(
 
     offer = await bot.answer_to(SUBSCRIBER, after)
     assert button(status, "Renew Alpha Signals")["callback_data"] == (
-        OFFER_CALLBACK_PREFIX + token(channel, 1)
+        RENEW_PREFIX + token(channel, 1)
     )
     assert offer.text.splitlines()[1] == "Tier 1: 30 days for 10 USD."
     assert labels(offer) == ["Confirm"]

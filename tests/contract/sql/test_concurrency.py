@@ -13,7 +13,7 @@ from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from core.domain.audit import AuditRecord, verify_chain
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.money import Money
 from core.domain.outbox import SendMessage
 from core.domain.payment import PaymentIntent, Purpose
@@ -28,7 +28,7 @@ async def _fill_outbox(factory: SqlUnitOfWorkFactory, count: int) -> set[str]:
     keys = {f"notice:{n:04d}" for n in range(count)}
     async with factory() as uow:
         for key in sorted(keys):
-            message = SendMessage(ChatId(7_000_000_001), OutgoingMessage(f"message {key}"))
+            message = SendMessage(ChatId(7_000_000_001), Verbatim(f"message {key}"))
             assert await uow.outbox.enqueue(key, message, NOW - timedelta(seconds=1))
         await uow.commit()
     return keys

@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from adapters.catalog.message import Button, OutgoingMessage
 from adapters.outbound.memory import InMemoryChatAccess, InMemoryMessenger
 from adapters.outbound.memory.chat_access import LinkOutcome
 from adapters.outbound.telegram import (
@@ -24,7 +25,6 @@ from adapters.outbound.telegram import (
     TelegramMessenger,
 )
 from core.domain.ids import ChatId, MessageId, UserId
-from core.domain.messages import Button, OutgoingMessage
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.ports.telegram import ChatAccess, Messenger
 from sandbox.telegram import FloodLimits, TelegramEmulator
@@ -234,7 +234,7 @@ class EmulatedTelegram:
 
 
 def _buttons(markup: dict[str, Any] | None) -> tuple[tuple[Button, ...], ...]:
-    """An inline keyboard as Telegram shows it, back in the domain's terms."""
+    """An inline keyboard as Telegram shows it, back in the catalog's terms."""
     rows: list[list[dict[str, Any]]] = (markup or {}).get("inline_keyboard", [])
     return tuple(
         tuple(

@@ -10,20 +10,20 @@ import pytest
 from adapters.outbound.telegram import TelegramChatAccess, TelegramMessenger
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, MessageId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.rights import ChatRights, MemberStatus, Right
 from core.ports.telegram import ChatGone, NotEnoughRights, RecipientUnreachable
 from sandbox.telegram import TelegramEmulator
 from tests.contract.telegram.backends import ANN, BOB, CHANNEL
 
 IN_A_MONTH = datetime(2030, 1, 31, 12, 0, tzinfo=UTC)
-HELLO = OutgoingMessage("hello")
+HELLO = Verbatim("hello")
 
 
 async def test_text_is_sent_without_markup_parsing(
     messenger: TelegramMessenger, emulator: TelegramEmulator
 ) -> None:
-    await messenger.send(ChatId(ANN), OutgoingMessage("<b>Ann & co</b> *not bold*"))
+    await messenger.send(ChatId(ANN), Verbatim("<b>Ann & co</b> *not bold*"))
 
     (sent,) = emulator.calls_to("sendMessage")
     assert "parse_mode" not in sent.params

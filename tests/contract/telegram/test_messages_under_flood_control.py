@@ -8,7 +8,7 @@ import time
 
 from adapters.outbound.telegram import PacedRateLimiter, TelegramBotClient, TelegramMessenger
 from core.domain.ids import ChatId, MessageId
-from core.domain.messages import Button, OutgoingMessage
+from core.domain.messages import Verbatim, VerbatimButton
 from sandbox.telegram import FloodLimits, TelegramEmulator
 
 USERS = [ChatId(20_000 + n) for n in range(45)]
@@ -32,11 +32,11 @@ async def test_200_messages_to_50_chats_all_arrive_in_order_and_no_429_reaches_t
             emulator.token, api_url=emulator.base_url, limiter=limiter
         ) as client:
             messenger = TelegramMessenger(client)
-            button = ((Button("Subscribe", url="https://t.me/paygate_test_bot?start=x"),),)
+            button = ((VerbatimButton("Subscribe", url="https://t.me/paygate_test_bot?start=x"),),)
             # Round after round over every chat, all in flight at once, as a broadcast
             # with follow-ups would queue them.
             sends = [
-                messenger.send(chat, OutgoingMessage(text(chat, n), button))
+                messenger.send(chat, Verbatim(text(chat, n), button))
                 for n in range(1, PER_CHAT + 1)
                 for chat in chats
             ]

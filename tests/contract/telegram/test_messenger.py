@@ -5,34 +5,38 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.catalog.notices import render
 from core.domain.ids import ChatId, MessageId, UserId
-from core.domain.messages import Button, OutgoingMessage
+from core.domain.messages import Verbatim, VerbatimButton
 from core.domain.rights import ChatRights, MemberStatus, Right
 from core.ports.errors import NotFound, PortError, Unavailable
 from core.ports.telegram import ChatGone, MessageGone, NotEnoughRights, RecipientUnreachable
 from tests.contract.telegram.backends import ANN, BOB, CHANNEL, TelegramHarness
 
-OFFER = OutgoingMessage(
+OFFER = Verbatim(
     "Pick a tier",
     (
-        (Button("1 month", url="https://t.me/paygate_test_bot?start=abc"),),
-        (Button("Donate", callback_data="donate:1"), Button("Help", callback_data="help")),
+        (VerbatimButton("1 month", url="https://t.me/paygate_test_bot?start=abc"),),
+        (
+            VerbatimButton("Donate", callback_data="donate:1"),
+            VerbatimButton("Help", callback_data="help"),
+        ),
     ),
 )
-SOLD_OUT = OutgoingMessage("Sold out")
+SOLD_OUT = Verbatim("Sold out")
 
 
 async def test_a_sent_message_shows_its_text_and_buttons(telegram: TelegramHarness) -> None:
     message_id = await telegram.messenger.send(CHANNEL, OFFER)
 
-    assert telegram.shown(CHANNEL) == [(message_id, OFFER)]
+    assert telegram.shown(CHANNEL) == [(message_id, render(OFFER))]
 
 
 async def test_message_ids_count_up_per_chat(telegram: TelegramHarness) -> None:
     ids = [
-        await telegram.messenger.send(ChatId(ANN), OutgoingMessage("one")),
-        await telegram.messenger.send(ChatId(ANN), OutgoingMessage("two")),
-        await telegram.messenger.send(ChatId(BOB), OutgoingMessage("three")),
+        await telegram.messenger.send(ChatId(ANN), Verbatim("one")),
+        await telegram.messenger.send(ChatId(ANN), Verbatim("two")),
+        await telegram.messenger.send(ChatId(BOB), Verbatim("three")),
     ]
 
     assert ids == [MessageId(1), MessageId(2), MessageId(1)]
@@ -44,7 +48,7 @@ async def test_an_edit_replaces_text_and_buttons(telegram: TelegramHarness) -> N
 
     await telegram.messenger.edit(CHANNEL, message_id, SOLD_OUT)
 
-    assert telegram.shown(CHANNEL) == [(message_id, SOLD_OUT)]
+    assert telegram.shown(CHANNEL) == [(message_id, render(SOLD_OUT))]
 
 
 async def test_an_edit_that_changes_nothing_is_done(telegram: TelegramHarness) -> None:
@@ -52,7 +56,7 @@ async def test_an_edit_that_changes_nothing_is_done(telegram: TelegramHarness) -
 
     await telegram.messenger.edit(CHANNEL, message_id, OFFER)
 
-    assert telegram.shown(CHANNEL) == [(message_id, OFFER)]
+    assert telegram.shown(CHANNEL) == [(message_id, render(OFFER))]
 
 
 async def test_editing_a_message_that_never_existed_is_message_gone(
@@ -62,7 +66,7 @@ async def test_editing_a_message_that_never_existed_is_message_gone(
 
     with pytest.raises(MessageGone):
         await telegram.messenger.edit(CHANNEL, MessageId(77), SOLD_OUT)
-    assert [m for _, m in telegram.shown(CHANNEL)] == [OFFER]
+    assert [m for _, m in telegram.shown(CHANNEL)] == [render(OFFER)]
 
 
 async def test_editing_a_message_an_admin_deleted_is_message_gone_even_unchanged(
@@ -79,7 +83,7 @@ async def test_editing_a_message_an_admin_deleted_is_message_gone_even_unchanged
     with pytest.raises(MessageGone):
         await telegram.messenger.edit(CHANNEL, posted, SOLD_OUT)
     await telegram.messenger.delete(CHANNEL, posted)  # already gone: done
-    assert telegram.shown(CHANNEL) == [(kept, SOLD_OUT)]
+    assert telegram.shown(CHANNEL) == [(kept, render(SOLD_OUT))]
 
 
 async def test_a_deleted_message_is_gone_and_deleting_it_again_is_done(
@@ -92,17 +96,17 @@ async def test_a_deleted_message_is_gone_and_deleting_it_again_is_done(
     await telegram.messenger.delete(CHANNEL, old)
     await telegram.messenger.delete(CHANNEL, MessageId(99))
 
-    assert telegram.shown(CHANNEL) == [(kept, SOLD_OUT)]
+    assert telegram.shown(CHANNEL) == [(kept, render(SOLD_OUT))]
 
 
 async def test_a_user_who_blocked_the_bot_is_unreachable(telegram: TelegramHarness) -> None:
-    sent = await telegram.messenger.send(ChatId(ANN), OutgoingMessage("welcome"))
+    sent = await telegram.messenger.send(ChatId(ANN), Verbatim("welcome"))
     telegram.block_bot(ANN)
 
     with pytest.raises(RecipientUnreachable):
-        await telegram.messenger.send(ChatId(ANN), OutgoingMessage("hello"))
+        await telegram.messenger.send(ChatId(ANN), Verbatim("hello"))
     with pytest.raises(RecipientUnreachable):
-        await telegram.messenger.edit(ChatId(ANN), sent, OutgoingMessage("hello"))
+        await telegram.messenger.edit(ChatId(ANN), sent, Verbatim("hello"))
     assert [m.text for _, m in telegram.shown(ChatId(ANN))] == ["welcome"]
 
 
@@ -113,7 +117,7 @@ async def test_a_user_who_never_started_the_bot_is_unreachable(
     telegram.add_user(shy, started_bot=False)
 
     with pytest.raises(RecipientUnreachable):
-        await telegram.messenger.send(ChatId(shy), OutgoingMessage("hello"))
+        await telegram.messenger.send(ChatId(shy), Verbatim("hello"))
     assert telegram.shown(ChatId(shy)) == []
 
 
@@ -151,7 +155,7 @@ async def test_a_text_telegram_cannot_show_is_refused_for_good(
     telegram: TelegramHarness, text: str
 ) -> None:
     with pytest.raises(PortError) as refused:
-        await telegram.messenger.send(CHANNEL, OutgoingMessage(text))
+        await telegram.messenger.send(CHANNEL, Verbatim(text))
 
     # Not Unavailable: sending the same message again can never succeed.
     assert not isinstance(refused.value, Unavailable | NotFound)
@@ -159,8 +163,8 @@ async def test_a_text_telegram_cannot_show_is_refused_for_good(
 
 
 async def test_the_longest_text_telegram_takes_is_sent_whole(telegram: TelegramHarness) -> None:
-    longest = OutgoingMessage("y" * 4096)
+    longest = Verbatim("y" * 4096)
 
     message_id = await telegram.messenger.send(CHANNEL, longest)
 
-    assert telegram.shown(CHANNEL) == [(message_id, longest)]
+    assert telegram.shown(CHANNEL) == [(message_id, render(longest))]

@@ -16,12 +16,12 @@ from adapters.outbound.telegram import (
     TelegramMessenger,
 )
 from core.domain.ids import ChatId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.ports.errors import Unavailable
 from sandbox.telegram import FloodLimits, Rate, TelegramEmulator, new_token
 from tests.contract.telegram.backends import ANN, CHANNEL, FAST
 
-HELLO = OutgoingMessage("hello")
+HELLO = Verbatim("hello")
 
 
 async def test_flood_control_reaches_the_caller_as_unavailable_with_its_wait(

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.catalog.notices import render
 from adapters.outbound.memory import InMemoryMessenger
 from adapters.outbound.memory.messenger import PostedMessage
 from core.domain.ids import ChatId, MessageId, UserId
-from core.domain.messages import Button, OutgoingMessage
+from core.domain.messages import Verbatim, VerbatimButton
 from core.domain.rights import ChatRights, MemberStatus
 from core.ports.errors import PortError
 from core.ports.telegram import (
@@ -22,8 +23,8 @@ from core.ports.telegram import (
 
 OPEN = ChatId(-1001000000001)
 USER = UserId(1001)
-OFFER = OutgoingMessage("Pick a tier", ((Button("1 month", url="https://t.me/b?start=x"),),))
-NEW_OFFER = OutgoingMessage("Pick a tier (new prices)")
+OFFER = Verbatim("Pick a tier", ((VerbatimButton("1 month", url="https://t.me/b?start=x"),),))
+NEW_OFFER = Verbatim("Pick a tier (new prices)")
 
 
 async def test_message_ids_count_up_per_chat() -> None:
@@ -47,8 +48,8 @@ async def test_what_a_chat_shows_follows_edits_and_deletions() -> None:
     await messenger.edit(OPEN, kept, NEW_OFFER)
     await messenger.delete(OPEN, old)
 
-    assert messenger.visible(OPEN) == [PostedMessage(OPEN, kept, NEW_OFFER)]
-    assert messenger.edits == [PostedMessage(OPEN, kept, NEW_OFFER)]
+    assert messenger.visible(OPEN) == [PostedMessage(OPEN, kept, render(NEW_OFFER))]
+    assert messenger.edits == [PostedMessage(OPEN, kept, render(NEW_OFFER))]
     assert messenger.deletions == [(OPEN, old)]
 
 
@@ -107,7 +108,7 @@ async def test_refused_calls_leave_no_record_and_other_chats_stay_open() -> None
     with pytest.raises(NotEnoughRights):
         await messenger.send(OPEN, OFFER)
     with pytest.raises(PortError, match="text is empty"):
-        await messenger.send(ChatId(USER), OutgoingMessage(" "))
+        await messenger.send(ChatId(USER), Verbatim(" "))
 
     assert messenger.sent == []
     assert await messenger.send(ChatId(USER), OFFER) == MessageId(1)

@@ -13,7 +13,7 @@ from adapters.outbound.memory.row_locks import SelfDeadlock
 from core.domain.audit import AuditRecord, verify_chain
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId, ChatId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import SendMessage
 from core.ports.errors import Unavailable
 
@@ -106,7 +106,7 @@ async def test_an_uncommitted_claim_is_skipped_not_waited_for() -> None:
     factory = InMemoryUnitOfWorkFactory()
     async with factory() as uow:
         for n in range(4):
-            await uow.outbox.enqueue(f"k{n}", SendMessage(ChatId(1), OutgoingMessage("hi")), T0)
+            await uow.outbox.enqueue(f"k{n}", SendMessage(ChatId(1), Verbatim("hi")), T0)
         await uow.commit()
     lease = T0 + timedelta(seconds=30)
 

@@ -8,14 +8,14 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.catalog.buttons import confirm_data, renew_data, resend_data
+from adapters.catalog.message import MAX_CALLBACK_BYTES
 from adapters.inbound.telegram.parsing import (
     DONATION_START,
-    MAX_CALLBACK_BYTES,
     BadInput,
     OtherAmount,
     Preset,
     channel_from_resend,
-    confirm_data,
     other_amount_data,
     parse_amount,
     parse_bounds,
@@ -25,8 +25,6 @@ from adapters.inbound.telegram.parsing import (
     parse_preset,
     parse_tiers,
     preset_data,
-    renew_data,
-    resend_data,
     token_from,
 )
 from core.domain.channel import DonationBounds

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.catalog.notices import render
 from core.domain.errors import InvalidTier, MissingRights, NotAuthorized, UnknownChannel
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.outbox import SendMessage
@@ -48,7 +49,7 @@ async def test_losing_rights_pauses_sales_once_and_tells_the_owner(world: World)
     assert stored.sales_paused
     told = [e for e in await world.effects() if isinstance(e, SendMessage)]
     assert [e.chat_id for e in told] == [ChatId(OWNER)]
-    assert "paused" in told[0].message.text
+    assert "paused" in render(told[0].message).text
 
 
 async def test_rights_back_resume_sales(world: World) -> None:

@@ -6,11 +6,12 @@ from decimal import Decimal
 
 import pytest
 
+from adapters.catalog.notices import render
 from adapters.outbound.memory.messenger import InMemoryMessenger
 from core.domain.errors import InvalidAmount
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.intent_state import IntentStatus
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Notice
 from core.domain.offer_token import OfferToken
 from core.domain.outbox import SendMessage
 from core.domain.payment import EventOutcome
@@ -73,7 +74,7 @@ async def test_a_new_channel_needs_its_offer_and_donate_posts(world: World) -> N
         (PostKind.OFFER, OPEN, StaleReason.NEVER_POSTED),
         (PostKind.DONATE, CLOSED, StaleReason.NEVER_POSTED),
     ]
-    offer = plan[0].message
+    offer = render(plan[0].message)
     urls = [b.url or "" for row in offer.buttons for b in row]
     assert len(urls) == 2
     token = urls[0].split("?start=")[1]
@@ -128,7 +129,7 @@ async def test_workers_publishing_at_once_leave_one_offer_standing(world: World)
     class SlowTelegram(InMemoryMessenger):
         """Sending takes a moment, as over the network: the workers overlap."""
 
-        async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
+        async def send(self, chat_id: ChatId, message: Notice) -> MessageId:
             await asyncio.sleep(0.01)
             return await world.messenger.send(chat_id, message)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import timedelta
 
+from adapters.catalog.notices import render
 from core.domain.ids import UserId
 from core.domain.outbox import RemoveMember, SendMessage
 from core.domain.subscription import SubscriptionStatus
@@ -20,7 +21,9 @@ async def subscribe_all(world: World, users: list[UserId] = USERS) -> None:
 
 
 def reminders(effects: Sequence[object]) -> list[SendMessage]:
-    return [e for e in effects if isinstance(e, SendMessage) and "ends on" in e.message.text]
+    return [
+        e for e in effects if isinstance(e, SendMessage) and "ends on" in render(e.message).text
+    ]
 
 
 async def test_nothing_is_due_early(world: World) -> None:
@@ -38,7 +41,9 @@ async def test_reminders_go_out_once_per_lead_time(world: World) -> None:
     assert (await world.expire.execute()).reminders == 5
     sent = reminders(await world.effects())
     assert len(sent) == 10
-    buttons = [b.callback_data or "" for m in sent for row in m.message.buttons for b in row]
+    buttons = [
+        b.callback_data or "" for m in sent for row in render(m.message).buttons for b in row
+    ]
     assert {data[:2] for data in buttons} == {"o:"}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.catalog.notices import render
 from core.domain.channel import Channel
 from core.domain.ids import ChatId, UserId
 from core.domain.outbox import RemoveMember, SendMessage
@@ -49,9 +50,9 @@ async def test_members_of_two_channels_are_removed_from_their_own_chat_page_afte
         (BETA_CLOSED, UserId(103)),
     }
     ended = {
-        e.chat_id: e.message.text
+        e.chat_id: render(e.message).text
         for e in effects
-        if isinstance(e, SendMessage) and "has ended" in e.message.text
+        if isinstance(e, SendMessage) and "has ended" in render(e.message).text
     }
     assert ended == {
         101: "Your subscription to Beta Notes has ended. You can come back any time.",
@@ -78,6 +79,6 @@ async def test_a_reminder_reaches_its_subscriber_behind_subscriptions_in_their_g
     reminded = [
         e.chat_id
         for e in await world.effects()
-        if isinstance(e, SendMessage) and "ends on" in e.message.text
+        if isinstance(e, SendMessage) and "ends on" in render(e.message).text
     ]
     assert reminded == [300]

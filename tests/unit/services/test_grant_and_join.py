@@ -4,6 +4,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.catalog.notices import render
 from core.domain.grant import GrantMode, GrantStatus
 from core.domain.ids import ChatId, GrantId, UserId
 from core.domain.outbox import ApproveJoin, DeclineJoin, IssueInvite, SendMessage
@@ -36,7 +37,7 @@ async def test_grant_creates_a_join_request_link_and_queues_it_for_the_subscribe
     sent = [
         e for e in await world.effects() if isinstance(e, SendMessage) and e.chat_id == ChatId(USER)
     ]
-    assert [b.url for row in sent[-1].message.buttons for b in row] == [link.url]
+    assert [b.url for row in render(sent[-1].message).buttons for b in row] == [link.url]
 
 
 async def test_running_a_grant_twice_issues_one_link(world: World) -> None:

@@ -11,7 +11,7 @@ from datetime import timedelta
 from adapters.outbound.memory.messenger import InMemoryMessenger, PostedMessage
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChatId, MessageId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Notice
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
 from core.ports.telegram import NotEnoughRights
@@ -323,13 +323,11 @@ async def test_workers_finding_the_donate_post_gone_at_once_leave_one_standing(
     class SlowTelegram(InMemoryMessenger):
         """Each call takes a moment, as over the network: the workers overlap."""
 
-        async def send(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
+        async def send(self, chat_id: ChatId, message: Notice) -> MessageId:
             await asyncio.sleep(0.01)
             return await world.messenger.send(chat_id, message)
 
-        async def edit(
-            self, chat_id: ChatId, message_id: MessageId, message: OutgoingMessage
-        ) -> None:
+        async def edit(self, chat_id: ChatId, message_id: MessageId, message: Notice) -> None:
             await asyncio.sleep(0.01)
             await world.messenger.edit(chat_id, message_id, message)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from core.domain.ids import ChatId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import OutboxMessage, OutboxStatus, SendMessage
 from core.ports.alerts import Severity
 from core.services.settle_outbox import RetryPolicy, SettleOutbox, shared
@@ -31,7 +31,7 @@ def settler(world: World, retry: RetryPolicy | None = None) -> SettleOutbox:
 async def claimed(world: World, settle: SettleOutbox, *texts: str) -> list[OutboxMessage]:
     async with world.uow() as tx:
         for text in texts:
-            effect = SendMessage(ChatId(OWNER), OutgoingMessage(text))
+            effect = SendMessage(ChatId(OWNER), Verbatim(text))
             await tx.outbox.enqueue(f"test:{text}", effect, world.clock.now())
         await tx.commit()
     return await settle.store_and_claim([], len(texts), LEASE)

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 from dependency_injector import providers
 
+from adapters.catalog.notices import render
 from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
 from adapters.outbound.delegating_uow import DelegatingUnitOfWork
 from adapters.outbound.memory.alert_sink import InMemoryAlertSink
@@ -32,7 +33,7 @@ from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.order_id import OrderId
-from core.domain.outbox import Effect, OutboxMessage
+from core.domain.outbox import Effect, OutboxMessage, SendMessage
 from core.domain.payment import ProviderNotification
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
@@ -184,8 +185,8 @@ class World:
     async def texts_to(self, chat: int) -> list[str]:
         texts: list[str] = []
         for effect in await self.effects():
-            if effect.kind == "send_message" and getattr(effect, "chat_id", None) == chat:
-                texts.append(effect.message.text)  # type: ignore[union-attr]
+            if isinstance(effect, SendMessage) and effect.chat_id == chat:
+                texts.append(render(effect.message).text)
         return texts
 
     async def audit_actions(self) -> list[str]:

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 from adapters.inbound.worker.chat_lanes import Admission, ChatLanes
 from core.domain.ids import ChatId, OutboxId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import OutboxMessage, SendMessage
 
 NOW = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
@@ -15,7 +15,7 @@ OWNER = ChatId(1000)
 
 
 def message(n: int, chat: ChatId = OWNER) -> OutboxMessage:
-    effect = SendMessage(chat, OutgoingMessage(f"payment {n}"))
+    effect = SendMessage(chat, Verbatim(f"payment {n}"))
     return OutboxMessage(OutboxId(f"ob{n}"), f"owner-paid:{n}", effect, NOW, NOW)
 
 

@@ -19,7 +19,7 @@ from adapters.inbound.worker.outbox_dispatcher import (
 )
 from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from core.domain.ids import ChatId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import OutboxMessage, OutboxStatus, SendMessage
 from core.ports.errors import Unavailable
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -38,7 +38,7 @@ async def queue(world: World, chat: int, text: str) -> None:
     async with world.uow() as tx:
         await tx.outbox.enqueue(
             f"test:{chat}:{text}",
-            SendMessage(ChatId(chat), OutgoingMessage(text)),
+            SendMessage(ChatId(chat), Verbatim(text)),
             world.clock.now(),
         )
         await tx.commit()

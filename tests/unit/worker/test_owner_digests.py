@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from adapters.inbound.worker.outbox_dispatcher import DispatchSettings
 from core.domain.ids import ChatId, UserId
-from core.domain.messages import OutgoingMessage
+from core.domain.messages import Verbatim
 from core.domain.outbox import OutboxStatus, SendMessage
 from core.services import notices
 from tests.unit.services.world import OWNER, World, build
@@ -23,7 +23,7 @@ async def notify(world: World, n: int, text: str | None = None) -> None:
             f"owner-paid:{n}",
             SendMessage(
                 ChatId(OWNER),
-                OutgoingMessage(text or f"New subscription: user {n}"),
+                Verbatim(text or f"New subscription: user {n}"),
                 fold=notices.OWNER_FOLD,
             ),
             world.clock.now(),
@@ -71,7 +71,7 @@ async def test_a_lone_notice_goes_out_as_it_is(world: World) -> None:
 async def test_other_messages_to_the_owner_are_never_folded(world: World) -> None:
     await notify(world, 1)
     async with world.uow() as tx:
-        reply = SendMessage(ChatId(OWNER), OutgoingMessage("Sales are paused"))
+        reply = SendMessage(ChatId(OWNER), Verbatim("Sales are paused"))
         await tx.outbox.enqueue("paused", reply, world.clock.now())
         await tx.commit()
     await notify(world, 2)

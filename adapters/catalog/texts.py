@@ -1,28 +1,26 @@
-"""What the bot answers in conversation, as plain-text messages (no parse mode, so a
-channel title can never inject markup). What the core sends on its own (invite
-links, reminders, receipts) lives in :mod:`core.services.notices`."""
+"""What the bot answers in conversation. What the core sends on its own (invite links,
+reminders, receipts) is rendered by :mod:`adapters.catalog.notices`."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
-from adapters.inbound.telegram.parsing import (
+from adapters.catalog.buttons import confirm_data, renew_data, resend_data
+from adapters.catalog.message import Button, OutgoingMessage
+from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
     TIERS_EXAMPLE,
-    confirm_data,
-    format_amount,
-    renew_data,
-    resend_data,
+    days,
+    money_text,
+    seconds,
+    tier_label,
+    when,
 )
 from core.domain.channel import Channel, DonationBounds
-from core.domain.messages import Button, OutgoingMessage
-from core.domain.money import Money
 from core.domain.rights import MemberStatus, right_names
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
-from core.services.notices import days, invoice_message, tier_label, when
 from core.services.subscriber_status import SubscriptionView
 
 WELCOME = OutgoingMessage(
@@ -61,20 +59,15 @@ NOT_OWNER = "Only the channel's owner can change it."
 LINK_ON_ITS_WAY = "On its way: your link arrives in a moment."
 
 
-def slow_down(seconds: float) -> str:
-    return f"You are going a little fast. Please wait {_seconds(seconds)} and try again."
+def slow_down(wait: float) -> str:
+    return f"You are going a little fast. Please wait {seconds(wait)} and try again."
 
 
-def slow_down_checkout(seconds: float) -> str:
+def slow_down_checkout(wait: float) -> str:
     return (
         "You asked for several payment links in a short time. "
-        f"Please wait {_seconds(seconds)} and try again."
+        f"Please wait {seconds(wait)} and try again."
     )
-
-
-def _seconds(seconds: float) -> str:
-    whole = max(1, math.ceil(seconds))
-    return "1 second" if whole == 1 else f"{whole} seconds"
 
 
 # ------------------------------------------------------------- subscribers
@@ -89,11 +82,19 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
 
 
 def subscription_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
-    return invoice_message(found.title, days(found.tier.duration_days), invoice.price, invoice.url)
+    return _invoice(found.title, days(found.tier.duration_days), invoice)
 
 
 def donation_invoice(title: str, invoice: IssuedInvoice) -> OutgoingMessage:
-    return invoice_message(title, "a donation", invoice.price, invoice.url)
+    return _invoice(title, "a donation", invoice)
+
+
+def _invoice(title: str, what: str, invoice: IssuedInvoice) -> OutgoingMessage:
+    return OutgoingMessage(
+        f"{title}: {what} for {invoice.price}.\n"
+        "Pay on the provider's page; you will hear from me as soon as the payment is confirmed.",
+        ((Button("Pay now", url=invoice.url),),),
+    )
 
 
 def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
@@ -129,6 +130,18 @@ def no_donations(title: str) -> str:
 
 KEYPAD_EXPIRED = "This donation keypad has expired. Tap Donate in the channel to start again."
 DONATION_CANCELLED = "Donation cancelled."
+
+
+def keypad(title: str, bounds: DonationBounds) -> str:
+    return (
+        f"Support {title} with a donation.\n"
+        f"Pick an amount, or type one between {money_text(bounds.minimum)} "
+        f"and {money_text(bounds.maximum)} (such as 12.50)."
+    )
+
+
+KEYPAD_OTHER_AMOUNT = "Other amount"
+KEYPAD_CANCEL = "Cancel"
 
 
 def donate_privately(bot_username: str) -> str:
@@ -280,7 +293,3 @@ def _bounds(bounds: DonationBounds | None) -> str:
     if bounds is None:
         return "off"
     return f"{money_text(bounds.minimum)} to {money_text(bounds.maximum)}"
-
-
-def money_text(money: Money) -> str:
-    return f"{format_amount(money.amount)} {money.currency}"
