@@ -1,21 +1,37 @@
 # PayGate: two commands for a newcomer.
-#   make demo   creates .venv, installs, runs the whole journey on the embedded default
-#   make test   creates .venv, installs, runs lint, types, import contracts and the tests
+#   make demo   creates .venv, installs exactly uv.lock, runs the whole journey on the embedded default
+#   make test   creates .venv, installs exactly uv.lock, runs lint, types, import contracts and the tests
+#
+# uv.lock pins every package and its files' hashes (why uv: see [tool.uv] in
+# pyproject.toml). `make lock` brings it in line after pyproject.toml changed, keeping
+# every pin it can; `make upgrade` moves every pin to the newest allowed release;
+# `make lowest` runs the tests on the oldest releases pyproject.toml allows.
 
-PYTHON ?= python3
-VENV   := .venv
-BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+PYTHON     ?= python3
+VENV       := .venv
+BIN        := $(VENV)/bin
+STAMP      := $(VENV)/.installed
+# uv itself, pinned, in a venv of its own: `uv sync` makes .venv exactly the lock,
+# so it would remove itself from there.
+UV_VERSION := 0.13.10
+TOOLS      := .uv
+UV         := $(TOOLS)/bin/uv
+# Never fetch an interpreter: use $(PYTHON), as the rest of the tool chain does.
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint typecheck contracts pytest format bench clean
+.PHONY: demo test lint typecheck contracts pytest format bench lock upgrade lowest clean
 
-$(BIN)/python:
+$(UV):
 	$(PYTHON) -c 'import sys; sys.exit("PayGate needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet "uv==$(UV_VERSION)"
 
-$(STAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+# --locked: install what uv.lock says or fail if pyproject.toml no longer matches it
+# (then run `make lock`); never re-resolve silently. The postgres extra is in, since
+# the tests run against Postgres too.
+$(STAMP): $(UV) uv.lock pyproject.toml sandbox/pyproject.toml
+	$(UV) sync --locked --all-extras --python $(PYTHON)
 	touch $(STAMP)
 
 demo: $(STAMP)
@@ -43,5 +59,24 @@ format: $(STAMP)
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done
 
+lock: $(UV)
+	$(UV) lock --python $(PYTHON)
+
+upgrade: $(UV)
+	$(UV) lock --upgrade --python $(PYTHON)
+
+# The declared minimums are true when the tests pass on them: every direct
+# dependency at the lowest version pyproject.toml allows (theirs at the newest that
+# fits), in a venv of its own. Lint and type checks are left out: the oldest ruff and
+# mypy allowed judge differently, and that is not what the minimums promise.
+LOWEST := .venv-lowest
+lowest: $(UV)
+	rm -rf $(LOWEST)
+	$(UV) venv --quiet --python $(PYTHON) $(LOWEST)
+	VIRTUAL_ENV=$(LOWEST) $(UV) pip install --quiet --resolution lowest-direct \
+		-e '.[postgres]' -e sandbox --group dev
+	VIRTUAL_ENV=$(LOWEST) $(UV) pip list --quiet | grep -iE '^(attrs|dependency-injector|sqlalchemy|alembic|aiohttp|python-telegram-bot|redis|cryptography|aiosqlite|asyncpg|prometheus-client|pytest|pytest-asyncio|hypothesis) '
+	$(LOWEST)/bin/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info paygate.db
+	rm -rf $(VENV) $(TOOLS) $(LOWEST) .mypy_cache .ruff_cache .pytest_cache .hypothesis *.egg-info sandbox/*.egg-info paygate.db

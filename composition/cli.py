@@ -17,6 +17,7 @@ import attrs
 from adapters.outbound.sqla import InvalidDatabaseUrl, database_url, downgrade, safe_url, upgrade
 from adapters.outbound.sqla.url import DEFAULT_URL, ENV_VAR
 from composition import runtime_commands
+from composition.db_backup import add_backup_action
 from core.ports.errors import Unavailable
 
 Runner = Callable[[argparse.Namespace], int]
@@ -81,6 +82,7 @@ def _configure_db(parser: argparse.ArgumentParser) -> None:
     )
     down.add_argument("revision", help="target revision, e.g. base or 0001")
     down.set_defaults(run=_db_downgrade)
+    add_backup_action(actions)
 
 
 register(

@@ -22,7 +22,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.engine import make_url
 
 __all__ = ["LISTENER_NAME", "NOTIFY_CHANNEL", "PostgresOutboxWakeup"]
@@ -31,6 +30,14 @@ logger = logging.getLogger(__name__)
 
 NOTIFY_CHANNEL = "paygate_outbox"
 LISTENER_NAME = "paygate outbox listener"
+
+
+def _asyncpg() -> Any:
+    """The Postgres driver, imported when a Postgres wake-up first connects: it comes
+    with the optional ``postgres`` extra, and a SQLite deployment never needs it."""
+    import asyncpg  # type: ignore[import-untyped]
+
+    return asyncpg
 
 
 def _libpq_dsn(database_url: str) -> str:
@@ -86,7 +93,9 @@ class PostgresOutboxWakeup:
             self._send_again = False
             try:
                 if self._notifier is None or self._notifier.is_closed():
-                    self._notifier = await asyncpg.connect(self._dsn, timeout=self._connect_timeout)
+                    self._notifier = await _asyncpg().connect(
+                        self._dsn, timeout=self._connect_timeout
+                    )
                 await self._notifier.execute(
                     "SELECT pg_notify($1, $2)",
                     self._channel,
@@ -140,7 +149,7 @@ class PostgresOutboxWakeup:
             await asyncio.sleep(self._reconnect_after)
 
     async def _listen_once(self) -> None:
-        conn = await asyncpg.connect(
+        conn = await _asyncpg().connect(
             self._dsn,
             timeout=self._connect_timeout,
             # Named, so that an operator (or a test) can tell it in pg_stat_activity.
