@@ -85,7 +85,7 @@ def test_paygate_starts_without_the_postgres_driver_or_the_emulators() -> None:
     # A SQLite install has neither asyncpg nor the sandbox: importing every process's
     # wiring must not need them.
     probe = (
-        "import sys; import composition.cli, composition.containers, composition.starters; "
+        "import sys; import composition.cli, composition.containers, composition.processes.run; "
         "loaded = sorted(m for m in ('asyncpg', 'sandbox') if m in sys.modules); "
         "print(','.join(loaded))"
     )
