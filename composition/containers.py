@@ -249,7 +249,8 @@ class Infrastructure(containers.DeclarativeContainer):
 
     clock = providers.Singleton(_clock, config)
     ids = providers.Singleton(RandomIdGenerator)
-    keyring = providers.Callable(lambda c: c.keyring, config)
+    # One keyring per process: a secrets reload re-keys it in place (SecretRefresher).
+    keyring = providers.Singleton(lambda c, clock: c.keyring_at(clock.now()), config, clock)
     cipher = providers.Singleton(_cipher, config.provided.encryption_keys)
 
     engine = providers.Resource(_engine, config)
