@@ -166,7 +166,7 @@ async def test_a_secret_manager_of_another_project_is_refused_in_one_line(tmp_pa
             "PAYGATE_GSM_URL": gsm.base_url,
             "PAYGATE_GSM_METADATA_URL": gsm.base_url,
         }
-        code, out, err = await _paygate("web", env=env, cwd=tmp_path)
+        code, _, err = await _paygate("web", env=env, cwd=tmp_path)
     assert code == 2
     assert err.count("\n") == 1, err
     assert err.startswith("paygate: configuration error: PAYGATE_TELEGRAM_BOT_TOKEN")
