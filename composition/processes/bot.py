@@ -24,6 +24,7 @@ def bot_deps(process: Process) -> BotDeps:
         register=s.register_channel,
         set_tiers=s.set_tiers,
         set_donations=s.set_donations,
+        set_wallet=s.set_wallet,
         sales=s.sales,
         status=s.status,
         resend=s.resend_access,

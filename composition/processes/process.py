@@ -39,7 +39,7 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
-from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.donations import StartDonation
@@ -95,6 +95,7 @@ class Services:
     register_channel: RegisterChannel
     set_tiers: SetTiers
     set_donations: SetDonationBounds
+    set_wallet: SetPayoutWallet
     sales: ChangeSales
     status: SubscriberStatus
     resend_access: ResendAccess
@@ -143,6 +144,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         register_channel=await resolve(uc.register_channel),
         set_tiers=await resolve(uc.set_tiers),
         set_donations=await resolve(uc.set_donations),
+        set_wallet=await resolve(uc.set_wallet),
         sales=await resolve(uc.sales),
         status=await resolve(uc.status),
         resend_access=await resolve(uc.resend_access),
