@@ -15,7 +15,7 @@ import ipaddress
 import os
 import re
 from collections.abc import Callable, Iterator, Mapping
-from datetime import timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +30,7 @@ from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.secrets.dotenv import load_dotenv
 from adapters.outbound.sqla.engine import DatabaseTimeouts
 from adapters.outbound.sqla.url import InvalidDatabaseUrl, database_url, safe_url
+from composition.secret_source import SecretsKind, SecretSourceError, read_secrets
 from core.domain.grant import GrantMode
 from core.domain.intent_state import PAYING_CHOICES, IntentStatus
 from core.domain.signing import MIN_KEY_BYTES, MacKeyring
@@ -135,10 +136,28 @@ class Config:
     db_connect_timeout_seconds: float = 1.0
     """``PAYGATE_DB_CONNECT_TIMEOUT_SECONDS``: how long to open a database connection,
     or wait for a pooled one. With the statement timeout, under NowPayments' 3 s."""
+    # ---- secret stores and their refresh (issue 18, secrets) -------------------------
+    secrets: SecretsKind = SecretsKind.ENV
+    """``PAYGATE_SECRETS``: where the secret settings are read (env, files, gsm)."""
+    secrets_refresh: timedelta = timedelta(minutes=5)
+    """``PAYGATE_SECRETS_REFRESH_SECONDS``: how often a running process re-reads its
+    secrets (and on SIGHUP); 0: on SIGHUP only."""
+
+    @property
+    def mac_key_entries(self) -> tuple[MacKeyEntry, ...]:
+        """``PAYGATE_MAC_KEYS``, parsed: newest first, retiring keys with their date."""
+        return _mac_keys(self.mac_keys)
+
+    def keyring_at(self, now: datetime) -> MacKeyring:
+        """The MAC keys accepted at ``now``: every key but those retired by then."""
+        return MacKeyring(tuple(e.key for e in self.mac_key_entries if e.accepted_at(now)))
 
     @property
     def keyring(self) -> MacKeyring:
-        return MacKeyring(_mac_keys(self.mac_keys))
+        """Every MAC key, retiring ones included (tests; processes use keyring_at)."""
+        return MacKeyring(tuple(entry.key for entry in self.mac_key_entries))
+
+    # ---- end secret stores --------------------------------------------------------------
 
     @property
     def job_signing_keys(self) -> dict[str, Secret]:
@@ -197,6 +216,7 @@ class Config:
             values.add(whole)
             for entry in whole.split(","):
                 values.update({entry.strip(), entry.partition(":")[2].strip()})
+                values.add(entry.partition("@")[0].strip())  # a retiring MAC key
         values.add(make_url(self.database_url).password or "")
         if self.redis_url is not None:
             values.add(urlsplit(self.redis_url).password or "")
@@ -206,7 +226,9 @@ class Config:
         """Every effective setting, secrets shown only as set / not set."""
         out: dict[str, str] = {}
         for name, value in _flatten(self):
-            if isinstance(value, Secret):
+            if name == "mac_keys":
+                out[name] = _masked_mac_keys(self.mac_key_entries)
+            elif isinstance(value, Secret):
                 out[name] = "*** (set)"
             elif value is None:
                 out[name] = "(not set)"
@@ -391,19 +413,77 @@ def _paying(value: str) -> IntentStatus:
     return status
 
 
-def _mac_keys(secret: Secret) -> tuple[bytes, ...]:
-    keys: list[bytes] = []
+@attrs.frozen(repr=False)
+class MacKeyEntry:
+    """One key of ``PAYGATE_MAC_KEYS``: ``until`` None, accepted for good; else a
+    retiring key, accepted (never signed with) before that instant."""
+
+    key: bytes
+    until: datetime | None = None
+
+    def accepted_at(self, now: datetime) -> bool:
+        return self.until is None or now < self.until
+
+    def __repr__(self) -> str:
+        return f"MacKeyEntry(<key>, until={self.until})"
+
+
+def _until(text: str) -> datetime:
+    """``2025-07-01`` (that day's start, UTC) or an ISO 8601 instant with its offset
+    (``2025-07-01T12:00Z``); a time without an offset is refused, being ambiguous."""
+    if len(text) == 10:
+        return datetime.combine(date.fromisoformat(text), time(0), tzinfo=UTC)
+    instant = datetime.fromisoformat(text)
+    if instant.tzinfo is None:
+        raise ValueError("a time needs its offset, such as Z or +02:00")
+    return instant.astimezone(UTC)
+
+
+def _mac_keys(secret: Secret) -> tuple[MacKeyEntry, ...]:
+    """``KEY[@UNTIL],...``: base64url keys, newest first; an older key may end in
+    ``@`` and a date or instant after which it is no longer accepted (``@`` is not a
+    base64url character, so it cannot be part of a key)."""
+    entries: list[MacKeyEntry] = []
     for position, part in enumerate(secret.reveal().split(","), start=1):
+        encoded, at, until_text = (piece.strip() for piece in part.partition("@"))
+        until: datetime | None = None
+        if at:
+            if position == 1:
+                raise ConfigError(
+                    "PAYGATE_MAC_KEYS: key 1 signs new tags and cannot retire; "
+                    "put the new key first and the retiring one after it with @date"
+                )
+            try:
+                until = _until(until_text)
+            except ValueError as exc:
+                raise ConfigError(
+                    f"PAYGATE_MAC_KEYS: key {position} ends in @ but not a date such as "
+                    "2025-07-01 or an instant such as 2025-07-01T12:00Z"
+                ) from exc
         try:
-            key = base64.urlsafe_b64decode(part.strip() + "=" * (-len(part.strip()) % 4))
+            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
         except (binascii.Error, ValueError) as exc:
             raise ConfigError(f"PAYGATE_MAC_KEYS: key {position} is not base64") from exc
         if len(key) < MIN_KEY_BYTES:
             raise ConfigError(
                 f"PAYGATE_MAC_KEYS: key {position} is {len(key)} bytes, at least {MIN_KEY_BYTES}"
             )
-        keys.append(key)
-    return tuple(keys)
+        entries.append(MacKeyEntry(key, until))
+    return tuple(entries)
+
+
+def _masked_mac_keys(entries: tuple[MacKeyEntry, ...]) -> str:
+    retiring = [f"until {e.until.isoformat()}" for e in entries if e.until is not None]
+    return f"*** ({len(entries)} keys" + "".join(f"; one {r}" for r in retiring) + ")"
+
+
+def _refresh_seconds(value: str) -> timedelta:
+    # 0 turns the timer off (SIGHUP only); under 10 s would hammer a paid secret
+    # manager for nothing; over a day, a rotation would wait too long.
+    seconds = float(value)
+    if seconds != 0 and not 10 <= seconds <= 86_400:
+        raise ValueError("out of range")
+    return timedelta(seconds=seconds)
 
 
 def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Config:
@@ -416,6 +496,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
     merged.update(os.environ if env is None else env)
+    try:
+        merged.update(read_secrets(merged))
+    except SecretSourceError as exc:
+        raise ConfigError(str(exc)) from exc
     r = _Reader(merged)
     try:
         # Not str(): SQLAlchemy renders the password as *** there, and the engine
@@ -547,6 +631,13 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "a whole number below PAYGATE_HTTP_MAX_CONNECTIONS",
         ),
         clock_offset_file=r.parsed("PAYGATE_CLOCK_OFFSET_FILE", None, Path, "a file path"),
+        secrets=r.parsed("PAYGATE_SECRETS", SecretsKind.ENV, SecretsKind, "env, files or gsm"),
+        secrets_refresh=r.parsed(
+            "PAYGATE_SECRETS_REFRESH_SECONDS",
+            timedelta(minutes=5),
+            _refresh_seconds,
+            "0 (on SIGHUP only) or seconds in 10..86400",
+        ),
     )
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(
@@ -557,7 +648,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     _check_webhook_secret(
         "PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS", config.telegram.previous_webhook_secret
     )
-    config.keyring  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
+    config.mac_key_entries  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
     try:
         FernetCipher.from_env_value(config.encryption_keys.reveal())

@@ -55,7 +55,7 @@ from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.sellers import SellerPolicy
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
-from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.donations import StartDonation
@@ -249,7 +249,8 @@ class Infrastructure(containers.DeclarativeContainer):
 
     clock = providers.Singleton(_clock, config)
     ids = providers.Singleton(RandomIdGenerator)
-    keyring = providers.Callable(lambda c: c.keyring, config)
+    # One keyring per process: a secrets reload re-keys it in place (SecretRefresher).
+    keyring = providers.Singleton(lambda c, clock: c.keyring_at(clock.now()), config, clock)
     cipher = providers.Singleton(_cipher, config.provided.encryption_keys)
 
     engine = providers.Resource(_engine, config)
@@ -314,6 +315,7 @@ class UseCases(containers.DeclarativeContainer):
         RegisterChannel, infra.uow, infra.clock, infra.ids, infra.chat_access, infra.sellers
     )
     set_tiers = providers.Singleton(SetTiers, infra.uow, infra.clock, infra.chat_access)
+    set_wallet = providers.Singleton(SetPayoutWallet, infra.uow, infra.clock, infra.chat_access)
     set_donations = providers.Singleton(
         SetDonationBounds, infra.uow, infra.clock, infra.chat_access
     )

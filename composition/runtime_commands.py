@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
 from composition.config import ConfigError, load_config
+from composition.key_rotation import configure_rotate
 from composition.logging import configure_logging
 from composition.processes.run import run_role
 
@@ -86,7 +87,8 @@ def _configure_keys(parser: argparse.ArgumentParser) -> None:
         help="print a new MAC key for PAYGATE_MAC_KEYS",
         description=(
             "Print a new 32-byte MAC key (base64) for signing offer links and order ids. "
-            "To rotate, put it first in PAYGATE_MAC_KEYS and keep the old one after it."
+            "To rotate, put it first in PAYGATE_MAC_KEYS and keep the old one after it, "
+            "optionally accepted until a date only: NEW,OLD@2025-07-01."
         ),
     )
     mac.set_defaults(run=_new_mac)
@@ -101,6 +103,20 @@ def _configure_keys(parser: argparse.ArgumentParser) -> None:
         ),
     )
     webhook.set_defaults(run=_new_webhook_secret)
+    # ---- keys rotate (issue 18, key rotation) ----
+    configure_rotate(
+        actions.add_parser(
+            "rotate",
+            help="re-encrypt every stored encrypted value under the newest encryption key",
+            description=(
+                "Re-encrypt every encrypted value (payout wallets) under the first key of "
+                "PAYGATE_ENCRYPTION_KEYS, in pages. Safe to interrupt and run again, and to "
+                "run beside the service. When it reports nothing unreadable, the old keys "
+                "may be removed from PAYGATE_ENCRYPTION_KEYS."
+            ),
+        )
+    )
+    # ---- end keys rotate ----
 
 
 def _run_demo(args: argparse.Namespace) -> int:

@@ -219,6 +219,30 @@ def donations(numbered: Sequence[tuple[int, Channel]]) -> str:
     return "\n".join(lines)
 
 
+WALLET_EXAMPLE = "/wallet 1 btc bc1q…"
+
+
+def _wallet(channel: Channel) -> str:
+    wallet = channel.payout_wallet
+    return "not set" if wallet is None else wallet.masked()
+
+
+def wallets(numbered: Sequence[tuple[int, Channel]]) -> str:
+    if not numbered:
+        return NO_CHANNELS
+    lines = [f"{number}. {c.title}: {_wallet(c)}" for number, c in numbered]
+    lines.append(
+        f"\nSet one with /wallet <channel> <currency> <address> ({WALLET_EXAMPLE}), or off."
+    )
+    return "\n".join(lines)
+
+
+def wallet_saved(channel: Channel) -> str:
+    if channel.payout_wallet is None:
+        return f"{channel.title}: payout wallet removed."
+    return f"{channel.title}: payouts go to {channel.payout_wallet.masked()}."
+
+
 def tiers_saved(channel: Channel) -> str:
     if not channel.tiers:
         return f"{channel.title}: no tiers, so nothing is on sale."

@@ -11,6 +11,7 @@ from adapters.inbound.telegram.application import build_bot_application
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.runner import BotRunner
 from composition.processes.process import Process
+from core.ports.security import Secret
 
 
 def bot_deps(process: Process) -> BotDeps:
@@ -23,6 +24,7 @@ def bot_deps(process: Process) -> BotDeps:
         register=s.register_channel,
         set_tiers=s.set_tiers,
         set_donations=s.set_donations,
+        set_wallet=s.set_wallet,
         sales=s.sales,
         status=s.status,
         resend=s.resend_access,
@@ -68,11 +70,13 @@ async def webhook_handler(process: Process) -> Callable[[Mapping[str, Any]], Awa
     return runner.handle_webhook_update
 
 
-async def set_webhook(process: Process) -> None:
+async def set_webhook(process: Process, secret: Secret | None = None) -> None:
     """Ask Telegram to push updates here. Only once the HTTP server listens: Telegram
-    delivers what waited first, and a refused delivery waits for its retry."""
-    url, secret = _webhook_settings(process)
-    await _runner(process, webhook=True).set_webhook(url, secret)
+    delivers what waited first, and a refused delivery waits for its retry.
+    ``secret``: a re-read webhook secret, instead of the one configured at start."""
+    url, configured = _webhook_settings(process)
+    token = configured if secret is None else secret.reveal()
+    await _runner(process, webhook=True).set_webhook(url, token)
 
 
 def _webhook_settings(process: Process) -> tuple[str, str]:

@@ -29,6 +29,7 @@ from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.containers import Infrastructure, UseCases
+from composition.processes.secrets_reload import SecretRefresher
 from core.domain.signing import MacKeyring
 from core.ports.alerts import AlertSink
 from core.ports.clock import Clock
@@ -38,7 +39,7 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
-from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.donations import StartDonation
@@ -94,6 +95,7 @@ class Services:
     register_channel: RegisterChannel
     set_tiers: SetTiers
     set_donations: SetDonationBounds
+    set_wallet: SetPayoutWallet
     sales: ChangeSales
     status: SubscriberStatus
     resend_access: ResendAccess
@@ -142,6 +144,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         register_channel=await resolve(uc.register_channel),
         set_tiers=await resolve(uc.set_tiers),
         set_donations=await resolve(uc.set_donations),
+        set_wallet=await resolve(uc.set_wallet),
         sales=await resolve(uc.sales),
         status=await resolve(uc.status),
         resend_access=await resolve(uc.resend_access),
@@ -200,6 +203,8 @@ class Process:
     bot_runner: BotRunner | None = None
     """The bot, once started, by webhook or polling (shared by the HTTP server and the
     bot part, so one process never runs two)."""
+    secrets: SecretRefresher | None = None
+    """Re-reads the secrets on SIGHUP and a timer, when the root gave a way to."""
     stopped: asyncio.Event = attrs.field(factory=asyncio.Event)
     _tasks: list[asyncio.Task[None]] = attrs.field(factory=list)
     _cleanups: list[Callable[[], Awaitable[None]]] = attrs.field(factory=list)
@@ -283,8 +288,12 @@ async def start_process(
     *,
     infra: Infrastructure | None = None,
     starters: list[Starter] | None = None,
+    reload: Callable[[], Config] | None = None,
+    redact: Callable[[tuple[str, ...]], None] = lambda _: None,
 ) -> Process:
     """Build and start; the caller awaits ``process.stopped`` then ``process.close()``.
+    ``reload`` reads the configuration again: given, the secrets are re-read on
+    SIGHUP and every ``PAYGATE_SECRETS_REFRESH_SECONDS`` (``redact`` learns them).
 
     Raises SchemaMismatch, before anything else is opened or started, when the
     database is not at the schema revision this release needs."""
@@ -298,6 +307,11 @@ async def start_process(
         await infra.shutdown_resources()  # type: ignore[misc]
         raise
     process = Process(config, infra, services, roles)
+    if reload is not None:
+        process.secrets = SecretRefresher(
+            config, reload, services.clock, services.keyring, services.gateway, add_redacted=redact
+        )
+        process.spawn(process.secrets.run(process.stopped), "secrets refresh")
     try:
         if roles.worker:
             process.loops = WorkerLoops(worker_jobs(services, config))
@@ -317,11 +331,19 @@ async def serve(
     starters: list[Starter] | None = None,
     *,
     infra: Infrastructure | None = None,
+    reload: Callable[[], Config] | None = None,
+    redact: Callable[[tuple[str, ...]], None] = lambda _: None,
 ) -> None:
     """Run until SIGTERM/SIGINT, then stop gracefully. ``infra``: containers a test
-    root has overridden (crash tests); by default the production ones."""
-    process = await start_process(config, roles, infra=infra, starters=starters)
+    root has overridden (crash tests); by default the production ones. SIGHUP re-reads
+    the secrets (see :func:`start_process`)."""
+    process = await start_process(
+        config, roles, infra=infra, starters=starters, reload=reload, redact=redact
+    )
     loop = asyncio.get_running_loop()
+    if process.secrets is not None:
+        with contextlib.suppress(NotImplementedError, AttributeError):
+            loop.add_signal_handler(signal.SIGHUP, process.secrets.trigger)
     for sig in (signal.SIGTERM, signal.SIGINT):
         # Event loops without signal support (Windows) raise here; there Ctrl-C still
         # ends the process through KeyboardInterrupt and the finally below.

@@ -58,10 +58,22 @@ def run_role(
         sys.stderr.write(f"paygate: configuration error: {exc}\n")
         return 2
     # Every configured secret is masked wherever it shows up, beside the patterns.
-    configure_logging(level=log_level, json_lines=json_logs, secrets=config.secret_values())
+    redactor = configure_logging(
+        level=log_level, json_lines=json_logs, secrets=config.secret_values()
+    )
     infra = infrastructure(config) if infrastructure is not None else None
     try:
-        asyncio.run(serve(config, roles, starters_for(roles), infra=infra))
+        asyncio.run(
+            serve(
+                config,
+                roles,
+                starters_for(roles),
+                infra=infra,
+                # Secrets re-read on SIGHUP and a timer; new ones are masked in logs too.
+                reload=load_config,
+                redact=lambda values: redactor.add(*values),
+            )
+        )
     except SchemaMismatch as exc:
         # The operator's next step is in the message; a traceback would bury it.
         sys.stderr.write(f"paygate: {safe_url(config.database_url)}: {exc}\n")

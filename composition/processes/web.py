@@ -30,7 +30,7 @@ from adapters.inbound.http.metrics import HttpMetrics
 from adapters.inbound.http.protocol import edge_protocol, malformed_log
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
 from adapters.inbound.http.signed_requests import SigningKeys
-from adapters.inbound.http.telegram import TelegramWebhook
+from adapters.inbound.http.telegram import TelegramWebhook, WebhookSecretRing
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
@@ -53,11 +53,18 @@ async def start_http(process: Process) -> None:
     gateway = services.gateway
     telegram: TelegramWebhook | None = None
     if config.public_url and config.telegram.webhook_secret is not None:
+        ring = WebhookSecretRing(
+            config.telegram.webhook_secret, config.telegram.previous_webhook_secret
+        )
         telegram = TelegramWebhook(
             secret=config.telegram.webhook_secret,
             previous_secret=config.telegram.previous_webhook_secret,
             handler=await webhook_handler(process),
+            ring=ring,
         )
+        if process.secrets is not None:
+            # A re-read webhook secret is checked at once and given to Telegram.
+            process.secrets.watch_webhook(ring, functools.partial(set_webhook, process))
 
     def local(capacity: int, per_second: float) -> RateLimiter:
         return InMemoryRateLimiter(clock, capacity, per_second)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import attrs
@@ -34,6 +35,24 @@ class DonationBounds:
                 raise InvalidChannel("donation bounds have at most two decimals")
 
 
+MIN_ADDRESS = 20
+MAX_ADDRESS = 128
+"""No coin we know of has addresses shorter than 25 characters (XRP) or longer than
+about 110 (Cardano); a little margin either way."""
+
+_BASE58 = "[1-9A-HJ-NP-Za-km-z]"
+ADDRESS_SHAPES: dict[str, re.Pattern[str]] = {
+    "btc": re.compile(rf"(?:[13]{_BASE58}{{25,34}}|bc1[02-9ac-hj-np-z]{{11,71}})"),
+    "ltc": re.compile(rf"(?:[LM3]{_BASE58}{{26,33}}|ltc1[02-9ac-hj-np-z]{{11,71}})"),
+    "eth": re.compile(r"0x[0-9a-fA-F]{40}"),
+    "usdterc20": re.compile(r"0x[0-9a-fA-F]{40}"),
+    "usdttrc20": re.compile(rf"T{_BASE58}{{33}}"),
+    "trx": re.compile(rf"T{_BASE58}{{33}}"),
+}
+"""Address shapes of the currencies owners use most; others are checked for length
+and spaces only."""
+
+
 @attrs.frozen(repr=False)
 class PayoutWallet:
     """Where the owner is paid. Stored encrypted (Cipher port); masked in reprs and logs."""
@@ -49,6 +68,27 @@ class PayoutWallet:
 
     def __repr__(self) -> str:
         return f"PayoutWallet(address='{self.address[:4]}…', currency={self.currency!r})"
+
+    @classmethod
+    def parse(cls, currency: str, address: str) -> PayoutWallet:
+        """A wallet as an owner types it: trimmed, the currency in lower case, the
+        address in the shape its currency's addresses have (where we know it: a typo
+        here sends the owner's money nowhere). Raises InvalidChannel."""
+        currency, address = currency.strip().lower(), address.strip()
+        if not address or any(char.isspace() for char in address):
+            raise InvalidChannel("a payout address is one word, without spaces")
+        if not MIN_ADDRESS <= len(address) <= MAX_ADDRESS:
+            raise InvalidChannel(
+                f"a payout address is {MIN_ADDRESS} to {MAX_ADDRESS} characters long"
+            )
+        shape = ADDRESS_SHAPES.get(currency)
+        if shape is not None and shape.fullmatch(address) is None:
+            raise InvalidChannel(f"that is not a {currency.upper()} address")
+        return cls(address=address, currency=currency)
+
+    def masked(self) -> str:
+        """What an owner is shown back: enough to recognise it, not to copy it."""
+        return f"{self.currency.upper()} {self.address[:6]}…{self.address[-4:]}"
 
 
 @attrs.frozen
@@ -112,6 +152,9 @@ class Channel:
 
     def set_donation_bounds(self, bounds: DonationBounds | None) -> None:
         self.donation_bounds = bounds
+
+    def set_payout_wallet(self, wallet: PayoutWallet | None) -> None:
+        self.payout_wallet = wallet
 
     def pause_sales(self, reason: str) -> None:
         self.sales_paused = True

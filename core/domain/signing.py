@@ -32,14 +32,24 @@ def _check_keys(_: object, __: attrs.Attribute[tuple[bytes, ...]], keys: tuple[b
             raise ValueError(f"MAC keys must be at least {MIN_KEY_BYTES} bytes")
 
 
-@attrs.frozen(repr=False)
+@attrs.define(repr=False, eq=False)
 class MacKeyring:
-    """Signs with the first key, verifies with any; never shows a key in its repr."""
+    """Signs with the first key, verifies with any; never shows a key in its repr.
+
+    One keyring is shared by every part of a process, and :meth:`rekey` replaces its
+    keys in place when the deployment's secrets are re-read, so a rotated key takes
+    effect without a restart and without each caller looking it up per request."""
 
     keys: tuple[bytes, ...] = attrs.field(validator=_check_keys)
 
     def __repr__(self) -> str:
         return f"MacKeyring(<{len(self.keys)} keys>)"
+
+    def rekey(self, keys: tuple[bytes, ...]) -> None:
+        """Sign with ``keys[0]`` and accept any of ``keys`` from now on. Validated like
+        the keys given at construction; one assignment, so a concurrent sign or verify
+        sees the old ring or the new one, never a mix."""
+        self.keys = keys
 
     @staticmethod
     def _tag(key: bytes, purpose: str, message: str, size: int) -> str:

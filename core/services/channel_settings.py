@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from core.domain.audit import AuditRecord
-from core.domain.channel import Channel, DonationBounds
+from core.domain.channel import Channel, DonationBounds, PayoutWallet
 from core.domain.errors import UnknownChannel
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.outbox import SendMessage
@@ -87,6 +87,34 @@ class SetDonationBounds:
             await tx.audit.append(
                 AuditRecord(
                     f"user:{actor}", "channel.donations_set", f"channel:{channel.id}", details
+                ),
+                self._clock.now(),
+            )
+            await tx.commit()
+            return channel
+
+
+class SetPayoutWallet:
+    """The owner sets (or clears, with None) where the channel's takings are paid.
+    Stored encrypted; the audit keeps only the currency and a masked address."""
+
+    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, chat_access: ChatAccess) -> None:
+        self._uow = uow
+        self._clock = clock
+        self._creators = CreatorCheck(chat_access)
+
+    async def execute(
+        self, actor: UserId, channel_id: ChannelId, wallet: PayoutWallet | None
+    ) -> Channel:
+        await owned_by_its_creator(self._uow, self._creators, channel_id, actor)
+        async with self._uow() as tx:
+            channel = await _owned(tx, channel_id, actor)
+            channel.set_payout_wallet(wallet)
+            await tx.channels.update(channel)
+            details = {} if wallet is None else {"wallet": wallet.masked()}
+            await tx.audit.append(
+                AuditRecord(
+                    f"user:{actor}", "channel.payout_wallet_set", f"channel:{channel.id}", details
                 ),
                 self._clock.now(),
             )

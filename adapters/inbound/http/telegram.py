@@ -32,7 +32,13 @@ from adapters.inbound.http.metrics import HttpMetrics
 from core.ports.errors import Unavailable
 from core.ports.security import NonceStore, Secret
 
-__all__ = ["SECRET_HEADER", "TelegramWebhook", "TelegramWebhookEndpoint", "UpdateHandler"]
+__all__ = [
+    "SECRET_HEADER",
+    "TelegramWebhook",
+    "TelegramWebhookEndpoint",
+    "UpdateHandler",
+    "WebhookSecretRing",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +59,22 @@ def _secret_shape(_: object, attribute: attrs.Attribute[Secret], value: Secret) 
         raise ValueError(f"{attribute.name}: Telegram secret tokens are 1-256 of A-Z a-z 0-9 _ -")
 
 
+class WebhookSecretRing:
+    """The secret tokens an update may carry: the current one and, during a rotation,
+    the previous one. Shared with whoever re-reads the deployment's secrets, which
+    calls :meth:`rekey`; a request reads one tuple, so the check stays a compare."""
+
+    def __init__(self, secret: Secret, previous: Secret | None = None) -> None:
+        self.tokens: tuple[bytes, ...] = ()
+        self.rekey(secret, previous)
+
+    def rekey(self, secret: Secret, previous: Secret | None = None) -> None:
+        for value in (secret, previous):
+            if value is not None and _SECRET_SHAPE.match(value.reveal()) is None:
+                raise ValueError("Telegram secret tokens are 1-256 of A-Z a-z 0-9 _ -")
+        self.tokens = tuple(s.reveal().encode("ascii") for s in (secret, previous) if s)
+
+
 @attrs.frozen
 class TelegramWebhook:
     secret: Secret = attrs.field(validator=_secret_shape)
@@ -62,6 +84,9 @@ class TelegramWebhook:
     )
     """Still accepted while the webhook secret is being rotated."""
     dedupe_seconds: int = DEFAULT_DEDUPE_SECONDS
+    ring: WebhookSecretRing | None = None
+    """The live secrets, re-keyed when the deployment's secrets are re-read; None:
+    ``secret`` and ``previous_secret`` for the life of the endpoint."""
 
 
 class TelegramWebhookEndpoint:
@@ -69,9 +94,7 @@ class TelegramWebhookEndpoint:
         self, webhook: TelegramWebhook, nonces: NonceStore, metrics: HttpMetrics, body_limit: int
     ) -> None:
         self._webhook = webhook
-        self._secrets = tuple(
-            s.reveal().encode("ascii") for s in (webhook.secret, webhook.previous_secret) if s
-        )
+        self._ring = webhook.ring or WebhookSecretRing(webhook.secret, webhook.previous_secret)
         self._nonces = nonces
         self._metrics = metrics
         self._limit = body_limit
@@ -82,7 +105,7 @@ class TelegramWebhookEndpoint:
             return False
         token = given[0].encode("utf-8", "surrogateescape")
         matched = False
-        for secret in self._secrets:
+        for secret in self._ring.tokens:
             # No early exit: the time taken does not tell which secret matched.
             matched |= hmac.compare_digest(secret, token)
         return matched

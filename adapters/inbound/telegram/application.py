@@ -152,6 +152,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("channels", owner.channels, filters=private),
             CommandHandler("tiers", owner.tiers, filters=private),
             CommandHandler("donations", owner.donations, filters=private),
+            CommandHandler("wallet", owner.wallet, filters=private),
             CommandHandler("repost", owner.repost, filters=private),
             CommandHandler("resume", owner.resume, filters=private),
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),

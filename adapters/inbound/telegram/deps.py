@@ -12,7 +12,7 @@ from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
-from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.donations import StartDonation
 from core.services.join_requests import HandleJoinRequest
@@ -65,6 +65,8 @@ class BotDeps:
     register: RegisterChannel
     set_tiers: SetTiers
     set_donations: SetDonationBounds
+    set_wallet: SetPayoutWallet
+    """/wallet: the owner sets where the channel's takings are paid."""
     sales: ChangeSales
     status: SubscriberStatus
     resend: ResendAccess

@@ -21,8 +21,9 @@ from adapters.inbound.telegram.errors import describe, log_failure
 from adapters.inbound.telegram.parsing import BadInput, parse_bounds, parse_chat_ref, parse_tiers
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context, reply
+from adapters.inbound.telegram.texts import WALLET_EXAMPLE
 from adapters.inbound.telegram.updates import forwarded_chat_id
-from core.domain.channel import Channel
+from core.domain.channel import Channel, PayoutWallet
 from core.domain.errors import DomainError
 from core.domain.ids import ChatId, UserId
 from core.ports.conversations import Conversation
@@ -205,6 +206,30 @@ class OwnerHandlers:
         bounds = parse_bounds(" ".join(args[1:]))
         saved = await self._deps.set_donations.execute(owner, channel.id, bounds)
         await reply(update, context, texts.donations_saved(saved))
+
+    async def wallet(self, update: Update, context: Context) -> None:
+        """``/wallet`` lists (masked); ``/wallet 1 btc <address>`` sets channel 1's
+        payout wallet; ``/wallet 1 off`` clears it. Only a masked form is ever shown."""
+        user = update.effective_user
+        if user is None:
+            return
+        owner = UserId(user.id)
+        args = context.args or []
+        if len(args) < 2:
+            owned = await self._views.owned_by(owner)
+            await reply(update, context, texts.wallets(list(enumerate(owned, start=1))))
+            return
+        _, channel = await self._views.numbered(owner, args[0])
+        if len(args) == 2 and args[1].lower() == "off":
+            wallet = None
+        elif len(args) == 3:
+            wallet = PayoutWallet.parse(args[1], args[2])
+        else:
+            raise BadInput(
+                f"write /wallet <channel> <currency> <address>, such as {WALLET_EXAMPLE}"
+            )
+        saved = await self._deps.set_wallet.execute(owner, channel.id, wallet)
+        await reply(update, context, texts.wallet_saved(saved))
 
     async def repost(self, update: Update, context: Context) -> None:
         """``/repost 1``: a fresh offer in channel 1's open channel now (with a cooldown)."""

@@ -79,7 +79,9 @@ class FernetCipher:
 
     def __init__(self, keys: Sequence[str], *, source: str = "the Fernet key list") -> None:
         """``keys`` newest first; ``source`` names where they came from in errors."""
-        self._multi = MultiFernet(_fernets(keys, source))
+        fernets = _fernets(keys, source)
+        self._multi = MultiFernet(fernets)
+        self._newest = fernets[0]
 
     @classmethod
     def from_env_value(cls, value: str) -> FernetCipher:
@@ -109,3 +111,12 @@ class FernetCipher:
             raise DecryptionFailed(
                 "cannot rotate: the token was not made by any configured key, or was altered"
             ) from exc
+
+    def is_current(self, token: bytes) -> bool:
+        """Whether ``token`` decrypts under the first key: already rotated, nothing to
+        do (what makes a re-run of a rotation skip what the last run finished)."""
+        try:
+            self._newest.decrypt(_strict_token(token))
+        except (InvalidToken, DecryptionFailed):
+            return False
+        return True

@@ -124,6 +124,12 @@ class NowPaymentsGateway:
     def name(self) -> str:
         return PROVIDER
 
+    def rekey_ipn(self, secret: Secret, previous: Secret | None = None) -> None:
+        """Verify notifications with ``secret`` (and ``previous``, during a rotation)
+        from now on: the deployment's secrets were re-read. Built first, then swapped
+        in one assignment, so a notification being verified uses one pair or the other."""
+        self._verifier = IpnVerifier(secret, previous)
+
     async def create_invoice(self, request: InvoiceRequest) -> Invoice:
         if not request.price.is_positive:
             raise ProviderRejected("an invoice needs a positive price")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from pathlib import Path
 
 from adapters.outbound.secrets.errors import SecretAccessDenied, SecretStoreRefused
@@ -16,13 +17,17 @@ class FileSecretStore:
 
     The file is read on every call, so a rotated mount is seen at once. Trailing line
     breaks are dropped because ``echo value > file`` and most editors add one, and no
-    token, key or password we use ends in one."""
+    token, key or password we use ends in one.
 
-    def __init__(self, directory: Path) -> None:
+    ``files`` names a file for some secrets outright (``PAYGATE_<NAME>_FILE``, the
+    Docker convention); those are read from there instead of the directory."""
+
+    def __init__(self, directory: Path, files: Mapping[str, Path] | None = None) -> None:
         self._directory = directory
+        self._files = dict(files or {})
 
     async def get(self, name: str) -> Secret:
-        path = self._directory / check_secret_name(name)
+        path = self._files.get(name) or self._directory / check_secret_name(name)
         # A mounted file is local, but a network filesystem can stall; keep the loop free.
         return await asyncio.to_thread(self._read, name, path)
 
@@ -30,6 +35,8 @@ class FileSecretStore:
         try:
             raw = path.read_bytes()
         except FileNotFoundError:
+            if name in self._files:
+                raise NotFound(f"secret {name!r} is missing: no file {path}") from None
             if not self._directory.is_dir():
                 raise NotFound(
                     f"secret {name!r} is missing: the secrets directory {self._directory} "

@@ -13,7 +13,7 @@ import binascii
 import json
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 import aiohttp
 
@@ -31,6 +31,7 @@ AccessTokenProvider = Callable[[], Awaitable[str]]
 # A project id (6-30 lowercase letters, digits, hyphens) or a project number.
 _PROJECT = re.compile(r"\A[a-z0-9][a-z0-9-]{0,62}\Z")
 _PREFIX = re.compile(r"\A[A-Za-z0-9_-]{0,100}\Z")
+_VERSION = re.compile(r"\A(?:latest|[1-9][0-9]{0,18})\Z")
 _TRANSIENT = {408, 429}
 _DETAIL_LIMIT = 200
 
@@ -62,7 +63,7 @@ def _decode_bytes_field(data: str) -> bytes:
 
 class GcpSecretManagerStore:
     """Implements SecretStore: secret ``bot_token`` is Secret Manager secret
-    ``<prefix>bot_token``, latest version.
+    ``<prefix>bot_token``, latest version (or the version pinned for it).
 
     Values are cached for ``cache_ttl`` seconds (0 turns the cache off): a process asks
     for the same few secrets on every webhook, and Secret Manager bills and rate-limits
@@ -81,7 +82,10 @@ class GcpSecretManagerStore:
         cache_ttl: float = 30.0,
         timeout: float = 5.0,
         monotonic: Callable[[], float] = time.monotonic,
+        versions: Mapping[str, str] | None = None,
     ) -> None:
+        """``versions`` pins some secrets to a version number (``{"mac_keys": "3"}``);
+        the others are read at ``latest``."""
         if _PROJECT.match(project) is None:
             raise ValueError(f"not a GCP project id or number: {project!r}")
         if _PREFIX.match(secret_prefix) is None:
@@ -92,6 +96,13 @@ class GcpSecretManagerStore:
             raise ValueError("cache_ttl is zero (no cache) or a number of seconds")
         if timeout <= 0:
             raise ValueError("timeout is a positive number of seconds")
+        for secret, version in (versions or {}).items():
+            check_secret_name(secret)
+            if _VERSION.match(version) is None:
+                raise ValueError(
+                    f"the version of secret {secret!r} is a number or 'latest', got {version!r}"
+                )
+        self._versions = dict(versions or {})
         self._session = session
         self._project = project
         self._access_token = access_token
@@ -113,7 +124,8 @@ class GcpSecretManagerStore:
         return secret
 
     async def _access(self, name: str) -> Secret:
-        resource = f"projects/{self._project}/secrets/{self._prefix}{name}/versions/latest"
+        version = self._versions.get(name, "latest")
+        resource = f"projects/{self._project}/secrets/{self._prefix}{name}/versions/{version}"
         token = await self._access_token()
         try:
             async with self._session.get(

@@ -195,6 +195,7 @@ def bot_deps(
         register=world.register,
         set_tiers=world.set_tiers,
         set_donations=world.set_donations,
+        set_wallet=world.set_wallet,
         sales=world.sales,
         status=world.status,
         resend=world.resend,

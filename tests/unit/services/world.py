@@ -44,7 +44,7 @@ from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger
 from core.services.broadcasts import PlanBroadcasts, RecordPost
-from core.services.channel_settings import ChangeSales, SetDonationBounds, SetTiers
+from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.donations import StartDonation
@@ -87,6 +87,7 @@ class World:
     register: RegisterChannel
     set_tiers: SetTiers
     set_donations: SetDonationBounds
+    set_wallet: SetPayoutWallet
     sales: ChangeSales
     resolve: ResolveOffer
     checkout: StartCheckout
@@ -242,6 +243,7 @@ def build(
         register=uc.register_channel(),
         set_tiers=uc.set_tiers(),
         set_donations=uc.set_donations(),
+        set_wallet=uc.set_wallet(),
         sales=uc.sales(),
         resolve=uc.resolve_offer(),
         checkout=uc.checkout(),
