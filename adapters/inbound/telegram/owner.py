@@ -21,7 +21,6 @@ from adapters.inbound.telegram.errors import describe, log_failure
 from adapters.inbound.telegram.parsing import BadInput, parse_bounds, parse_chat_ref, parse_tiers
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context, reply
-from adapters.inbound.telegram.texts import WALLET_EXAMPLE
 from adapters.inbound.telegram.updates import forwarded_chat_id
 from core.domain.channel import Channel, PayoutWallet
 from core.domain.errors import DomainError
@@ -226,7 +225,7 @@ class OwnerHandlers:
             wallet = PayoutWallet.parse(args[1], args[2])
         else:
             raise BadInput(
-                f"write /wallet <channel> <currency> <address>, such as {WALLET_EXAMPLE}"
+                f"write /wallet <channel> <currency> <address>, such as {texts.WALLET_EXAMPLE}"
             )
         saved = await self._deps.set_wallet.execute(owner, channel.id, wallet)
         await reply(update, context, texts.wallet_saved(saved))
