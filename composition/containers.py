@@ -157,7 +157,7 @@ def _nowpayments(session: aiohttp.ClientSession, config: Config) -> NowPaymentsG
 # ---------------------------------------------------------------- alerts (operator's surface)
 
 
-def _alert_channels(
+def alert_channels(
     config: Config,
     clock: Clock,
     ids: IdGenerator,
@@ -214,7 +214,7 @@ def _alerts(
     session: aiohttp.ClientSession,
 ) -> AlertService:
     service = AlertService(
-        _alert_channels(config, clock, ids, messenger, session),
+        alert_channels(config, clock, ids, messenger, session),
         clock,
         repeat_window=config.alerts.repeat_window,
     )
