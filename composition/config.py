@@ -26,6 +26,9 @@ import attrs
 from attrs import AttrsInstance
 from sqlalchemy.engine import make_url
 
+from adapters.inbound.http.allowlist import NOWPAYMENTS_SENDERS, TELEGRAM_SENDERS
+from adapters.outbound.alerts.email_sink import SmtpSecurity, SmtpSettings
+from adapters.outbound.alerts.webhook_sink import WebhookSecret
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.secrets.dotenv import load_dotenv
 from adapters.outbound.sqla.engine import DatabaseTimeouts
@@ -34,6 +37,7 @@ from composition.secret_source import SecretsKind, SecretSourceError, read_secre
 from core.domain.grant import GrantMode
 from core.domain.intent_state import PAYING_CHOICES, IntentStatus
 from core.domain.signing import MIN_KEY_BYTES, MacKeyring
+from core.ports.alerts import Severity
 from core.ports.security import Secret
 
 T = TypeVar("T")
@@ -136,6 +140,12 @@ class Config:
     db_connect_timeout_seconds: float = 1.0
     """``PAYGATE_DB_CONNECT_TIMEOUT_SECONDS``: how long to open a database connection,
     or wait for a pooled one. With the statement timeout, under NowPayments' 3 s."""
+    # --- operator's surface (alerts, allowlists, operators)
+    alerts: AlertConfig = attrs.field(factory=lambda: AlertConfig())
+    allowlists: EdgeAllowlists = attrs.field(factory=lambda: EdgeAllowlists())
+    operators: tuple[int, ...] = ()
+    """``PAYGATE_OPERATOR_IDS``: Telegram user ids of the deployment's operators."""
+    # --- end operator's surface
     # ---- secret stores and their refresh (issue 18, secrets) -------------------------
     secrets: SecretsKind = SecretsKind.ENV
     """``PAYGATE_SECRETS``: where the secret settings are read (env, files, gsm)."""
@@ -244,7 +254,8 @@ class Config:
 def _flatten(obj: AttrsInstance, prefix: str = "") -> Iterator[tuple[str, object]]:
     for field in attrs.fields(type(obj)):
         value = getattr(obj, field.name)
-        if isinstance(value, TelegramConfig | NowPaymentsConfig):
+        # Nested settings (Telegram, NowPayments, alerts, allowlists) by dotted name.
+        if attrs.has(type(value)) and not isinstance(value, Secret):
             yield from _flatten(value, f"{prefix}{field.name}.")
         else:
             yield f"{prefix}{field.name}", value
@@ -486,6 +497,216 @@ def _refresh_seconds(value: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+# ---------------------------------------------------------------- operator's surface
+# Alerts, allowlists and private endpoints, operators (PAYGATE_ALERT_*,
+# PAYGATE_ALLOWLIST_*, PAYGATE_PRIVATE_ALLOWLIST, PAYGATE_OPERATOR_IDS).
+
+LOOPBACK: tuple[IpNetwork, ...] = (
+    ipaddress.ip_network("127.0.0.0/8"),
+    ipaddress.ip_network("::1/128"),
+)
+"""Where /metrics and the job trigger answer by default in production: this host only
+(a sidecar, an SSH tunnel, a proxy on the same machine). A scraper elsewhere is named
+in PAYGATE_PRIVATE_ALLOWLIST."""
+
+
+@attrs.frozen
+class SmtpAlertConfig:
+    """``PAYGATE_ALERT_SMTP_*``: alerts by email."""
+
+    settings: SmtpSettings
+    ca_file: Path | None
+    """``PAYGATE_ALERT_SMTP_CA_FILE``: trust this CA (PEM) for the server's certificate
+    instead of the system's authorities (a private relay)."""
+    min_severity: Severity
+
+
+@attrs.frozen
+class WebhookAlertConfig:
+    """``PAYGATE_ALERT_WEBHOOK_*``: alerts as Standard Webhooks."""
+
+    url: Secret
+    """A Secret: receivers often put a token in the URL."""
+    secret: Secret
+    min_severity: Severity
+
+
+@attrs.frozen
+class AlertConfig:
+    telegram_min_severity: Severity = Severity.WARNING
+    """``PAYGATE_ALERT_TELEGRAM_MIN_SEVERITY``: for the admin chat (or the operators)."""
+    log_min_severity: Severity = Severity.INFO
+    """``PAYGATE_ALERT_LOG_MIN_SEVERITY``."""
+    email: SmtpAlertConfig | None = None
+    webhook: WebhookAlertConfig | None = None
+    repeat_window: timedelta = timedelta(minutes=10)
+    """``PAYGATE_ALERT_REPEAT_WINDOW_SECONDS``: one alert key fires once per window."""
+
+
+@attrs.frozen
+class EdgeAllowlists:
+    """Per-route CIDR allowlists; None is off (anyone may connect)."""
+
+    nowpayments: tuple[IpNetwork, ...] | None = None
+    """``PAYGATE_ALLOWLIST_NOWPAYMENTS``: who may post payment notifications."""
+    telegram: tuple[IpNetwork, ...] | None = None
+    """``PAYGATE_ALLOWLIST_TELEGRAM``: who may post bot updates."""
+    private: tuple[IpNetwork, ...] | None = None
+    """``PAYGATE_PRIVATE_ALLOWLIST``: who may read /metrics and trigger jobs."""
+
+
+def _severity(value: str) -> Severity:
+    return Severity(value.lower())
+
+
+def _sender_list(published: tuple[IpNetwork, ...]) -> Callable[[str], tuple[IpNetwork, ...] | None]:
+    """``off``, ``published`` (the provider's documented addresses) or CIDRs."""
+
+    def parse(value: str) -> tuple[IpNetwork, ...] | None:
+        if value.lower() == "off":
+            return None
+        if value.lower() == "published":
+            return tuple(published)
+        networks = _cidrs(value)
+        if not networks:
+            raise ValueError("no CIDR given")
+        return networks
+
+    return parse
+
+
+def _private_list(value: str) -> tuple[IpNetwork, ...] | None:
+    if value.lower() == "any":
+        return None
+    networks = _cidrs(value)
+    if not networks:
+        raise ValueError("no CIDR given")
+    return networks
+
+
+def _addresses(value: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in value.split(",") if part.strip())
+
+
+def _read_allowlists(r: _Reader, environment: Environment) -> EdgeAllowlists:
+    sender_help = "off, published, or comma-separated CIDRs"
+    private_default = LOOPBACK if environment is Environment.PRODUCTION else None
+    return EdgeAllowlists(
+        nowpayments=r.parsed(
+            "PAYGATE_ALLOWLIST_NOWPAYMENTS", None, _sender_list(NOWPAYMENTS_SENDERS), sender_help
+        ),
+        telegram=r.parsed(
+            "PAYGATE_ALLOWLIST_TELEGRAM", None, _sender_list(TELEGRAM_SENDERS), sender_help
+        ),
+        private=r.parsed(
+            "PAYGATE_PRIVATE_ALLOWLIST",
+            private_default,
+            _private_list,
+            "any, or comma-separated CIDRs such as 10.0.0.0/8",
+        ),
+    )
+
+
+def _read_smtp(r: _Reader) -> SmtpAlertConfig | None:
+    host = r.optional("PAYGATE_ALERT_SMTP_HOST")
+    if host is None:
+        for name in ("PAYGATE_ALERT_SMTP_TO", "PAYGATE_ALERT_SMTP_FROM"):
+            if r.raw(name) is not None:
+                raise ConfigError(f"{name} is set but PAYGATE_ALERT_SMTP_HOST is not")
+        return None
+    security = r.parsed(
+        "PAYGATE_ALERT_SMTP_SECURITY", SmtpSecurity.STARTTLS, SmtpSecurity, "starttls, tls or none"
+    )
+    default_port = 465 if security is SmtpSecurity.TLS else 587
+    port = r.parsed("PAYGATE_ALERT_SMTP_PORT", default_port, _port, "a TCP port (1-65535)")
+    sender = r.raw("PAYGATE_ALERT_SMTP_FROM")
+    if sender is None:
+        raise ConfigError("PAYGATE_ALERT_SMTP_FROM is not set: the sender address of alert emails")
+    recipients = _addresses(r.raw("PAYGATE_ALERT_SMTP_TO") or "")
+    if not recipients:
+        raise ConfigError("PAYGATE_ALERT_SMTP_TO is not set: comma-separated recipient addresses")
+    username = r.optional("PAYGATE_ALERT_SMTP_USERNAME")
+    password = r.secret("PAYGATE_ALERT_SMTP_PASSWORD")
+    try:
+        settings = SmtpSettings(
+            host=host,
+            port=port,
+            sender=sender,
+            recipients=recipients,
+            security=security,
+            username=username,
+            password=password,
+            timeout=r.parsed(
+                "PAYGATE_ALERT_SMTP_TIMEOUT_SECONDS",
+                10.0,
+                _seconds_in(0, 120, above_low=True),
+                "seconds in (0, 120]",
+            ),
+        )
+    except ValueError as exc:
+        # The settings' own words; they name no secret (the password is never quoted).
+        raise ConfigError(f"PAYGATE_ALERT_SMTP_*: {exc}") from exc
+    ca_file = r.parsed("PAYGATE_ALERT_SMTP_CA_FILE", None, Path, "a file path")
+    if ca_file is not None and not ca_file.is_file():
+        raise ConfigError(f"PAYGATE_ALERT_SMTP_CA_FILE: no such file: {ca_file}")
+    return SmtpAlertConfig(
+        settings,
+        ca_file,
+        r.parsed("PAYGATE_ALERT_SMTP_MIN_SEVERITY", Severity.WARNING, _severity, _SEVERITY_HELP),
+    )
+
+
+_SEVERITY_HELP = "info, warning or critical"
+
+
+def _read_webhook(r: _Reader) -> WebhookAlertConfig | None:
+    url = r.secret("PAYGATE_ALERT_WEBHOOK_URL")
+    secret = r.secret("PAYGATE_ALERT_WEBHOOK_SECRET")
+    if url is None and secret is None:
+        return None
+    if url is None or secret is None:
+        missing = "PAYGATE_ALERT_WEBHOOK_URL" if url is None else "PAYGATE_ALERT_WEBHOOK_SECRET"
+        raise ConfigError(
+            f"{missing} is not set: webhook alerts take both PAYGATE_ALERT_WEBHOOK_URL and "
+            "PAYGATE_ALERT_WEBHOOK_SECRET (whsec_ + base64 of 24-64 random bytes), or neither"
+        )
+    try:
+        _url(url.reveal())
+    except ValueError:
+        raise ConfigError("PAYGATE_ALERT_WEBHOOK_URL must be an http(s) URL") from None
+    try:
+        WebhookSecret.parse(secret)
+    except ValueError as exc:
+        raise ConfigError(f"PAYGATE_ALERT_WEBHOOK_SECRET: {exc}") from None
+    return WebhookAlertConfig(
+        url,
+        secret,
+        r.parsed("PAYGATE_ALERT_WEBHOOK_MIN_SEVERITY", Severity.WARNING, _severity, _SEVERITY_HELP),
+    )
+
+
+def _read_alerts(r: _Reader) -> AlertConfig:
+    return AlertConfig(
+        telegram_min_severity=r.parsed(
+            "PAYGATE_ALERT_TELEGRAM_MIN_SEVERITY", Severity.WARNING, _severity, _SEVERITY_HELP
+        ),
+        log_min_severity=r.parsed(
+            "PAYGATE_ALERT_LOG_MIN_SEVERITY", Severity.INFO, _severity, _SEVERITY_HELP
+        ),
+        email=_read_smtp(r),
+        webhook=_read_webhook(r),
+        repeat_window=r.parsed(
+            "PAYGATE_ALERT_REPEAT_WINDOW_SECONDS",
+            timedelta(minutes=10),
+            lambda v: timedelta(seconds=_seconds_in(0, 86_400)(v)),
+            "seconds in 0..86400",
+        ),
+    )
+
+
+# ---------------------------------------------------------------- end operator's surface
+
+
 def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Config:
     """Read and validate every setting. Raises ConfigError naming the variable."""
     merged: dict[str, str] = {}
@@ -631,6 +852,18 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             "a whole number below PAYGATE_HTTP_MAX_CONNECTIONS",
         ),
         clock_offset_file=r.parsed("PAYGATE_CLOCK_OFFSET_FILE", None, Path, "a file path"),
+        # --- operator's surface
+        alerts=_read_alerts(r),
+        allowlists=_read_allowlists(
+            r,
+            r.parsed(
+                "PAYGATE_ENV", Environment.DEVELOPMENT, Environment, "development or production"
+            ),
+        ),
+        operators=r.parsed(
+            "PAYGATE_OPERATOR_IDS", (), _user_ids, "comma-separated Telegram user ids such as 1001"
+        ),
+        # --- end operator's surface
         secrets=r.parsed("PAYGATE_SECRETS", SecretsKind.ENV, SecretsKind, "env, files or gsm"),
         secrets_refresh=r.parsed(
             "PAYGATE_SECRETS_REFRESH_SECONDS",

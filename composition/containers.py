@@ -12,6 +12,7 @@ clock), which is the point of the hexagon: infrastructure is a choice made here.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -22,7 +23,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
-from adapters.outbound.alerts import AlertRoute, AlertService, LogAlertSink, TelegramAlertSink
+from adapters.outbound.alerts import (
+    AlertRoute,
+    AlertService,
+    EmailAlertSink,
+    LogAlertSink,
+    TelegramAlertSink,
+    WebhookAlertSink,
+    WebhookSecret,
+)
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
 from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
@@ -47,8 +56,7 @@ from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Ra
 from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from composition.config import Config, ConfigError
 from core.domain.ids import ChatId, UserId
-from core.ports.alerts import Severity
-from core.ports.clock import Clock
+from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.security import NonceStore, RateLimiter, Secret
@@ -146,22 +154,76 @@ def _nowpayments(session: aiohttp.ClientSession, config: Config) -> NowPaymentsG
     )
 
 
-def _alerts(
-    config: Config, clock: Clock, messenger: Messenger, telegram: TelegramBotClient
-) -> AlertService:
-    """Every alert to the log; warnings and worse to the admin chat when one is set."""
-    routes = [AlertRoute(LogAlertSink())]
+# ---------------------------------------------------------------- alerts (operator's surface)
+
+
+def alert_channels(
+    config: Config,
+    clock: Clock,
+    ids: IdGenerator,
+    messenger: Messenger,
+    session: aiohttp.ClientSession,
+) -> list[AlertRoute]:
+    """The configured channels, each with its least severity: the log always; the
+    admin chat when PAYGATE_ADMIN_CHAT_ID is set, else each operator's private chat
+    (PAYGATE_OPERATOR_IDS); email and a signed webhook when configured."""
+    alerts = config.alerts
+    routes = [AlertRoute(LogAlertSink(), alerts.log_min_severity)]
     if config.telegram.admin_chat_id is not None:
+        chats = [ChatId(config.telegram.admin_chat_id)]
+    else:
+        # A user's private chat with the bot has the user's id.
+        chats = [ChatId(operator) for operator in config.operators]
+    for chat in chats:
+        name = "telegram" if len(chats) == 1 else f"telegram.{chat}"
+        routes.append(
+            AlertRoute(TelegramAlertSink(messenger, chat, name=name), alerts.telegram_min_severity)
+        )
+    if alerts.email is not None:
+        context = ssl.create_default_context(
+            cafile=None if alerts.email.ca_file is None else str(alerts.email.ca_file)
+        )
         routes.append(
             AlertRoute(
-                TelegramAlertSink(messenger, ChatId(config.telegram.admin_chat_id)),
-                Severity.WARNING,
+                EmailAlertSink(alerts.email.settings, clock, tls_context=context),
+                alerts.email.min_severity,
             )
         )
-    service = AlertService(routes, clock)
+    if alerts.webhook is not None:
+        routes.append(
+            AlertRoute(
+                WebhookAlertSink(
+                    session,
+                    alerts.webhook.url.reveal(),
+                    WebhookSecret.parse(alerts.webhook.secret),
+                    clock,
+                    ids,
+                ),
+                alerts.webhook.min_severity,
+            )
+        )
+    return routes
+
+
+def _alerts(
+    config: Config,
+    clock: Clock,
+    ids: IdGenerator,
+    messenger: Messenger,
+    telegram: TelegramBotClient,
+    session: aiohttp.ClientSession,
+) -> AlertService:
+    service = AlertService(
+        alert_channels(config, clock, ids, messenger, session),
+        clock,
+        repeat_window=config.alerts.repeat_window,
+    )
     # The pacing is built before the alerts, which send through it (the admin chat).
     telegram.limiter.report_outages_to(service)
     return service
+
+
+# ---------------------------------------------------------------- end alerts
 
 
 async def _redis(config: Config) -> AsyncIterator[Redis | None]:
@@ -271,7 +333,7 @@ class Infrastructure(containers.DeclarativeContainer):
     chat_access = providers.Singleton(TelegramChatAccess, telegram)
     bot_username = providers.Callable(_bot_username, config, telegram)
 
-    alerts = providers.Singleton(_alerts, config, clock, messenger, telegram)
+    alerts = providers.Singleton(_alerts, config, clock, ids, messenger, telegram, http_session)
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
     conversations = providers.Singleton(_conversations, redis, engine, clock)

@@ -179,7 +179,8 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "may poll at a time (Telegram's rule); with PAYGATE_PUBLIC_URL use webhooks instead. "
         "Owners use /register, /channels, /tiers, /donations, /repost and /resume <n> (checks "
         "the bot's rights in both chats and resumes sales, or says what the bot lacks where); "
-        "subscribers use the offer's buttons, /status and /help.",
+        "subscribers use the offer's buttons, /status and /help. Operators "
+        "(PAYGATE_OPERATOR_IDS) use /owners: every owner, their channels and each one's status.",
     )
     serving(
         "worker",

@@ -11,6 +11,7 @@ from adapters.inbound.telegram.application import build_bot_application
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.runner import BotRunner
 from composition.processes.process import Process
+from core.domain.ids import UserId
 from core.ports.security import Secret
 
 
@@ -36,6 +37,7 @@ def bot_deps(process: Process) -> BotDeps:
         limiter=s.user_limiter,
         conversations=s.conversations,
         bot_username=s.bot_username,
+        operators=frozenset(UserId(user) for user in process.config.operators),
     )
 
 

@@ -18,7 +18,7 @@ from adapters.inbound.http.app import (
     build_app,
     rate_rules,
 )
-from adapters.inbound.http.client_ip import TrustedProxies
+from adapters.inbound.http.client_ip import IPNetwork, TrustedProxies
 from adapters.inbound.http.connections import (
     ConnectionGuard,
     ConnectionLimits,
@@ -36,6 +36,7 @@ from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.sqla.writable import check_writable
+from composition.config import Config
 from composition.processes.bot import set_webhook, webhook_handler
 from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
@@ -111,6 +112,7 @@ async def start_http(process: Process) -> None:
         settings=HttpSettings(
             environment=HttpEnvironment(config.environment.value),
             trusted_proxies=TrustedProxies(config.trusted_proxies),
+            allowlists=route_allowlists(config, gateway.name),
             body_timeout=limits.body_timeout,
         ),
         metrics=metrics,
@@ -159,6 +161,20 @@ async def start_http(process: Process) -> None:
     process.on_cleanup(stop_http)
     if telegram is not None:
         await set_webhook(process)
+
+
+def route_allowlists(config: Config, provider: str) -> dict[str, tuple[IPNetwork, ...]]:
+    """The allowlists by the names routes give them: the payment provider's webhook,
+    Telegram's, and the private endpoints (``metrics``, ``jobs``). A list left off is
+    absent, and its routes are open."""
+    edge = config.allowlists
+    named = {
+        provider: edge.nowpayments,
+        "telegram": edge.telegram,
+        "metrics": edge.private,
+        "jobs": edge.private,
+    }
+    return {name: networks for name, networks in named.items() if networks is not None}
 
 
 def _connection_limits(process: Process) -> ConnectionLimits:

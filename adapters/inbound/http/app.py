@@ -113,7 +113,7 @@ class HttpSettings:
     environment: Environment = Environment.DEVELOPMENT
     trusted_proxies: TrustedProxies = attrs.field(factory=TrustedProxies)
     allowlists: Mapping[str, tuple[IPNetwork, ...]] = attrs.field(factory=dict)
-    """By name: a payment provider's name, ``telegram``, ``metrics``. Unset is off."""
+    """By name: a payment provider's name, ``telegram``, ``metrics``, ``jobs``. Unset is off."""
     ipn_body_limit: int = 16 * KIB
     """A NowPayments IPN is about 1 KiB; more is answered 413 unread. Kept small because
     a forged body costs CPU in proportion to its size before it is refused."""

@@ -41,6 +41,8 @@ def job_routes(endpoint: JobsEndpoint) -> list[Route]:
             "/api/v1/jobs/{name}/run",
             endpoint.trigger,
             "jobs.run",
-            RoutePolicy(route_class=RouteClass.MACHINE, signed=True),
+            # Signed, and (where configured) only from the private allowlist: a
+            # scheduler inside the deployment, never the open internet.
+            RoutePolicy(route_class=RouteClass.MACHINE, allowlist="jobs", signed=True),
         )
     ]

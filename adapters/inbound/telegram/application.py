@@ -34,6 +34,7 @@ from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSw
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.donations import DonationHandlers
 from adapters.inbound.telegram.errors import RateGate, on_error
+from adapters.inbound.telegram.operator import OperatorHandlers
 from adapters.inbound.telegram.owner import OwnerHandlers
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context
@@ -133,6 +134,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     donations = DonationHandlers(deps, views, gate)
     owner = OwnerHandlers(deps, views)
     chats = ChatEventHandlers(deps, views)
+    operator = OperatorHandlers(deps)
     private = filters.ChatType.PRIVATE
 
     router = ConversationRouter(
@@ -156,6 +158,8 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("repost", owner.repost, filters=private),
             CommandHandler("resume", owner.resume, filters=private),
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
+            # --- operators (PAYGATE_OPERATOR_IDS)
+            CommandHandler("owners", operator.owners, filters=private),
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
             CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),
             CallbackQueryHandler(subscriber.resend, pattern=f"^{RESEND_PREFIX}"),

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import attrs
 
+from core.domain.ids import UserId
 from core.domain.signing import MacKeyring
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore
@@ -84,3 +85,5 @@ class BotDeps:
     """Where each person's step in a conversation is kept, shared by every process."""
     bot_username: str
     settings: BotSettings = BotSettings()
+    operators: frozenset[UserId] = frozenset()
+    """``PAYGATE_OPERATOR_IDS``: who may use the operators' commands (/owners)."""

@@ -22,6 +22,8 @@ class LoopbackTls:
     server: ssl.SSLContext
     client: ssl.SSLContext
     """Trusts only this certificate, and checks the host name (127.0.0.1)."""
+    certificate_pem: bytes
+    """The certificate (its own CA), for a process that is told which CA to trust."""
 
 
 def loopback_tls() -> LoopbackTls:
@@ -57,4 +59,4 @@ def loopback_tls() -> LoopbackTls:
         key_file.write_bytes(key_pem)
         server.load_cert_chain(cert_file, key_file)
     client = ssl.create_default_context(cadata=cert_pem.decode())
-    return LoopbackTls(server=server, client=client)
+    return LoopbackTls(server=server, client=client, certificate_pem=cert_pem)
