@@ -7,10 +7,14 @@ cd "$(dirname "$0")/.."
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# compose.yaml names an env file and a secret file the operator writes; stand-ins.
+# compose.yaml names an env file and secret files the operator writes; stand-ins.
 cp compose.yaml "$work/"
 touch "$work/.env"
-mkdir "$work/secrets" && echo stand-in > "$work/secrets/postgres_password"
+mkdir "$work/secrets"
+for name in postgres_password telegram_bot_token telegram_webhook_secret \
+    nowpayments_api_key nowpayments_ipn_secret encryption_keys mac_keys; do
+    echo stand-in > "$work/secrets/$name"
+done
 if docker compose version > /dev/null 2>&1; then
     (cd "$work" && docker compose config --quiet && docker compose --profile polling config --quiet)
     echo "compose.yaml: docker compose accepts it"
