@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Self
 
 from core.domain.outbox import Effect, OutboxMessage
@@ -71,12 +70,7 @@ class DelegatingUnitOfWork:
         await self._inner.__aenter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.ended()
         await self._inner.__aexit__(exc_type, exc, tb)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
@@ -96,12 +95,7 @@ class InMemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         await self.rollback()
 
     async def commit(self) -> None:

@@ -15,7 +15,6 @@ repository returns is a plain domain object, complete when returned.
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -112,12 +111,7 @@ class SqlUnitOfWork:
         if self._turns is not None:
             self._turns.release()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         conn, self._conn = self._conn, None
         self._tx.attach(None)
         if conn is None:
