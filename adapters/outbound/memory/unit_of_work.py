@@ -16,18 +16,9 @@ from adapters.outbound.memory.payment_ledger import InMemoryPaymentLedger, Payme
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
+from core.ports import repositories
 from core.ports.errors import Conflict
 from core.ports.payment_ledger import PaymentLedger
-from core.ports.repositories import (
-    AuditLog,
-    ChannelRepository,
-    DonationRepository,
-    GrantRepository,
-    IntentRepository,
-    OutboxRepository,
-    PaymentEventRepository,
-    SubscriptionRepository,
-)
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -54,14 +45,14 @@ class InMemoryUnitOfWork:
     given back at both.
     """
 
-    channels: ChannelRepository
-    intents: IntentRepository
-    events: PaymentEventRepository
-    subscriptions: SubscriptionRepository
-    grants: GrantRepository
-    donations: DonationRepository
-    audit: AuditLog
-    outbox: OutboxRepository
+    channels: repositories.ChannelRepository
+    intents: repositories.IntentRepository
+    events: repositories.PaymentEventRepository
+    subscriptions: repositories.SubscriptionRepository
+    grants: repositories.GrantRepository
+    donations: repositories.DonationRepository
+    audit: repositories.AuditLog
+    outbox: repositories.OutboxRepository
     payments: PaymentLedger
 
     def __init__(self, store: InMemoryStore) -> None:

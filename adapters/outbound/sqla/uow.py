@@ -35,18 +35,9 @@ from adapters.outbound.sqla.outbox import SqlOutboxRepository
 from adapters.outbound.sqla.payment_ledger import SqlPaymentLedger
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
+from core.ports import repositories
 from core.ports.errors import Unavailable
 from core.ports.payment_ledger import PaymentLedger
-from core.ports.repositories import (
-    AuditLog,
-    ChannelRepository,
-    DonationRepository,
-    GrantRepository,
-    IntentRepository,
-    OutboxRepository,
-    PaymentEventRepository,
-    SubscriptionRepository,
-)
 from core.ports.security import Cipher
 
 
@@ -66,15 +57,15 @@ class SqlUnitOfWork:
         channels = SqlChannelRepository(self._tx, cipher)
         intents = SqlIntentRepository(self._tx)
         subscriptions = SqlSubscriptionRepository(self._tx)
-        self.channels: ChannelRepository = channels
-        self.intents: IntentRepository = intents
-        self.events: PaymentEventRepository = SqlPaymentEventRepository(self._tx)
-        self.subscriptions: SubscriptionRepository = subscriptions
-        self.grants: GrantRepository = SqlGrantRepository(self._tx)
-        self.donations: DonationRepository = SqlDonationRepository(self._tx)
+        self.channels: repositories.ChannelRepository = channels
+        self.intents: repositories.IntentRepository = intents
+        self.events: repositories.PaymentEventRepository = SqlPaymentEventRepository(self._tx)
+        self.subscriptions: repositories.SubscriptionRepository = subscriptions
+        self.grants: repositories.GrantRepository = SqlGrantRepository(self._tx)
+        self.donations: repositories.DonationRepository = SqlDonationRepository(self._tx)
         self._audit = SqlAuditLog(self._tx)
-        self.audit: AuditLog = self._audit
-        self.outbox: OutboxRepository = SqlOutboxRepository(self._tx)
+        self.audit: repositories.AuditLog = self._audit
+        self.outbox: repositories.OutboxRepository = SqlOutboxRepository(self._tx)
         self.payments: PaymentLedger = SqlPaymentLedger(
             self._tx, cipher, self._audit, channels, intents, subscriptions
         )
