@@ -6,22 +6,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from types import TracebackType
 from typing import Self
 
 from core.domain.outbox import Effect, OutboxMessage
+from core.ports import repositories
 from core.ports.payment_ledger import PaymentLedger
-from core.ports.repositories import (
-    AuditLog,
-    ChannelRepository,
-    DonationRepository,
-    GrantRepository,
-    IntentRepository,
-    OutboxRepository,
-    PaymentEventRepository,
-    SubscriptionRepository,
-    UnitOfWork,
-)
+from core.ports.repositories import UnitOfWork
 
 __all__ = ["DelegatingOutbox", "DelegatingUnitOfWork"]
 
@@ -29,7 +19,7 @@ __all__ = ["DelegatingOutbox", "DelegatingUnitOfWork"]
 class DelegatingOutbox:
     """OutboxRepository: the inner one's, call for call."""
 
-    def __init__(self, inner: OutboxRepository) -> None:
+    def __init__(self, inner: repositories.OutboxRepository) -> None:
         self._inner = inner
 
     async def enqueue(self, key: str, effect: Effect, at: datetime) -> bool:
@@ -57,26 +47,21 @@ class DelegatingUnitOfWork:
 
     def __init__(self, inner: UnitOfWork) -> None:
         self._inner = inner
-        self.channels: ChannelRepository = inner.channels
-        self.intents: IntentRepository = inner.intents
-        self.events: PaymentEventRepository = inner.events
-        self.subscriptions: SubscriptionRepository = inner.subscriptions
-        self.grants: GrantRepository = inner.grants
-        self.donations: DonationRepository = inner.donations
-        self.audit: AuditLog = inner.audit
-        self.outbox: OutboxRepository = inner.outbox
+        self.channels: repositories.ChannelRepository = inner.channels
+        self.intents: repositories.IntentRepository = inner.intents
+        self.events: repositories.PaymentEventRepository = inner.events
+        self.subscriptions: repositories.SubscriptionRepository = inner.subscriptions
+        self.grants: repositories.GrantRepository = inner.grants
+        self.donations: repositories.DonationRepository = inner.donations
+        self.audit: repositories.AuditLog = inner.audit
+        self.outbox: repositories.OutboxRepository = inner.outbox
         self.payments: PaymentLedger = inner.payments
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         self.ended()
         await self._inner.__aexit__(exc_type, exc, tb)
 

@@ -109,14 +109,12 @@ def why_down(channel: Channel, kind: PostKind) -> DownReason | None:
     return None if channel.takes_donations else DownReason.NO_DONATIONS
 
 
+@attrs.define(eq=False)
 class PlanBroadcasts:
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, keyring: MacKeyring, settings: BroadcastSettings
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._keyring = keyring
-        self._settings = settings
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _keyring: MacKeyring
+    _settings: BroadcastSettings
 
     async def execute(
         self, force: frozenset[ChannelId] | set[ChannelId] = frozenset()
@@ -181,6 +179,7 @@ class PlanBroadcasts:
         return StaleReason.REQUESTED if forced else None
 
 
+@attrs.define(eq=False)
 class RecordPost:
     """Remember the message now standing in a chat, in place of the one it replaces.
 
@@ -189,9 +188,8 @@ class RecordPost:
     their message down again, so a chat keeps one offer. Refreshing and taking down
     are recorded the same way: only over the message the worker saw standing."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    _uow: UnitOfWorkFactory
+    _clock: Clock
 
     async def execute(
         self,

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+import attrs
+
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel, DonationBounds, PayoutWallet
 from core.domain.errors import UnknownChannel
@@ -15,7 +17,6 @@ from core.domain.tier import Tier
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from core.ports.telegram import ChatAccess
 from core.services import notices
 from core.services.creators import CreatorCheck
 
@@ -40,11 +41,11 @@ async def owned_by_its_creator(
     return channel
 
 
+@attrs.define(eq=False)
 class SetTiers:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, chat_access: ChatAccess) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._creators = CreatorCheck(chat_access)
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _creators: CreatorCheck = attrs.field(alias="chat_access", converter=CreatorCheck)
 
     async def execute(
         self, actor: UserId, channel_id: ChannelId, tiers: tuple[Tier, ...]
@@ -67,11 +68,11 @@ class SetTiers:
             return channel
 
 
+@attrs.define(eq=False)
 class SetDonationBounds:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, chat_access: ChatAccess) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._creators = CreatorCheck(chat_access)
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _creators: CreatorCheck = attrs.field(alias="chat_access", converter=CreatorCheck)
 
     async def execute(
         self, actor: UserId, channel_id: ChannelId, bounds: DonationBounds | None
@@ -125,14 +126,14 @@ class SetPayoutWallet:
 _Find = Callable[[UnitOfWork], Awaitable[Channel | None]]
 
 
+@attrs.define(eq=False)
 class ChangeSales:
     """Pause sales when the bot loses its rights in a chat (``my_chat_member``, a post
     Telegram refused, the periodic rights check), resume them when the rights are back.
     The owner is told either way. Returns the channel if its state changed."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    _uow: UnitOfWorkFactory
+    _clock: Clock
 
     async def pause(self, chat_id: ChatId, reason: str) -> Channel | None:
         return await self._pause(lambda tx: tx.channels.by_chat(chat_id), reason)

@@ -105,6 +105,11 @@ class RightsCheckSettings:
             raise ValueError("selling_every_runs must be at least 1")
 
 
+def rights_check_settings(given: RightsCheckSettings | None) -> RightsCheckSettings:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or RightsCheckSettings()
+
+
 @attrs.frozen
 class _Resumed:
     at: datetime
@@ -120,22 +125,15 @@ class RightsCheckReport:
     """Telegram did not answer: the channels not checked wait for the next run."""
 
 
+@attrs.define(eq=False)
 class CheckRights:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        chat_access: ChatAccess,
-        sales: ChangeSales,
-        settings: RightsCheckSettings | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._chat = chat_access
-        self._sales = sales
-        self._settings = settings or RightsCheckSettings()
-        self._runs = 0
-        self._resumed: dict[ChannelId, _Resumed] = {}
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _chat: ChatAccess = attrs.field(alias="chat_access")
+    _sales: ChangeSales
+    _settings: RightsCheckSettings = attrs.field(default=None, converter=rights_check_settings)
+    _runs: int = attrs.field(init=False, default=0)
+    _resumed: dict[ChannelId, _Resumed] = attrs.field(init=False, factory=dict)
 
     async def run_once(self) -> RightsCheckReport:
         run = self._runs

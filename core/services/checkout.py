@@ -28,12 +28,12 @@ class Offer:
     tier: Tier
 
 
+@attrs.define(eq=False)
 class ResolveOffer:
     """Turns a deep-link payload into the offer it names, or a clear InvalidToken."""
 
-    def __init__(self, uow: UnitOfWorkFactory, keyring: MacKeyring) -> None:
-        self._uow = uow
-        self._keyring = keyring
+    _uow: UnitOfWorkFactory
+    _keyring: MacKeyring
 
     async def execute(self, token_text: str) -> Offer:
         token = OfferToken.decode(token_text, self._keyring)
@@ -49,12 +49,12 @@ class ResolveOffer:
         return Offer(channel.id, channel.title, tier)
 
 
+@attrs.define(eq=False)
 class StartCheckout:
     """The subscriber confirmed: make (or reuse) the intent and its invoice."""
 
-    def __init__(self, uow: UnitOfWorkFactory, issuer: InvoiceIssuer) -> None:
-        self._uow = uow
-        self._issuer = issuer
+    _uow: UnitOfWorkFactory
+    _issuer: InvoiceIssuer
 
     async def execute(
         self, user_id: UserId, channel_id: ChannelId, tier_number: int

@@ -10,15 +10,17 @@ channel. Letting "an admin the creator named" own a pair is not supported.
 
 from __future__ import annotations
 
+import attrs
+
 from core.domain.errors import MissingRights
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import ChatRights, MemberStatus
 from core.ports.telegram import ChatAccess, ChatGone
 
 
+@attrs.define(eq=False)
 class CreatorCheck:
-    def __init__(self, chat_access: ChatAccess) -> None:
-        self._chat = chat_access
+    _chat: ChatAccess = attrs.field(alias="chat_access")
 
     async def is_creator(self, user: UserId, chat: ChatId) -> bool:
         """False also where the bot cannot see the chat (it is not in it)."""

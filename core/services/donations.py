@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import attrs
+
 from core.domain.donation import validate_donation
 from core.domain.errors import InvalidAmount, UnknownChannel
 from core.domain.ids import ChannelId, UserId
@@ -18,10 +20,10 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.services.invoicing import InvoiceIssuer, InvoiceOrder, IssuedInvoice
 
 
+@attrs.define(eq=False)
 class StartDonation:
-    def __init__(self, uow: UnitOfWorkFactory, issuer: InvoiceIssuer) -> None:
-        self._uow = uow
-        self._issuer = issuer
+    _uow: UnitOfWorkFactory
+    _issuer: InvoiceIssuer
 
     async def execute(
         self, user_id: UserId, channel_id: ChannelId, amount: Decimal

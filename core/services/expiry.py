@@ -44,6 +44,11 @@ class ExpirySettings:
     page_size: int = 200
 
 
+def expiry_settings(given: ExpirySettings | None) -> ExpirySettings:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or ExpirySettings()
+
+
 @attrs.frozen
 class SweepReport:
     reminders: int = 0
@@ -78,18 +83,12 @@ class _Channels:
 _Handler = Callable[[UnitOfWork, Subscription, _Channels], Awaitable[bool]]
 
 
+@attrs.define(eq=False)
 class ExpireSubscriptions:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        keyring: MacKeyring,
-        settings: ExpirySettings | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._keyring = keyring
-        self._settings = settings or ExpirySettings()
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _keyring: MacKeyring
+    _settings: ExpirySettings = attrs.field(default=None, converter=expiry_settings)
 
     async def execute(self) -> SweepReport:
         now = self._clock.now()

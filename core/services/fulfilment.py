@@ -30,10 +30,15 @@ class FulfilmentSettings:
     grant_mode: GrantMode = GrantMode.JOIN_REQUEST
 
 
+def fulfilment_settings(given: FulfilmentSettings | None) -> FulfilmentSettings:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or FulfilmentSettings()
+
+
+@attrs.define(eq=False)
 class Fulfilment:
-    def __init__(self, ids: IdGenerator, settings: FulfilmentSettings | None = None) -> None:
-        self._ids = ids
-        self._settings = settings or FulfilmentSettings()
+    _ids: IdGenerator
+    _settings: FulfilmentSettings = attrs.field(default=None, converter=fulfilment_settings)
 
     def fulfil(
         self,

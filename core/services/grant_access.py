@@ -25,7 +25,7 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, InviteLink
 from core.services import notices
 
-__all__ = ["GrantAccess", "GrantSettings", "new_invite_link"]
+__all__ = ["GrantAccess", "GrantSettings", "grant_settings", "new_invite_link"]
 
 
 @attrs.frozen
@@ -34,18 +34,17 @@ class GrantSettings:
     """How long a one-use link (the fallback mode) stays valid."""
 
 
+def grant_settings(given: GrantSettings | None) -> GrantSettings:
+    """None (a container's setting left unset) means the defaults."""
+    return given or GrantSettings()
+
+
+@attrs.define(eq=False)
 class GrantAccess:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        chat_access: ChatAccess,
-        settings: GrantSettings | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._chat = chat_access
-        self._settings = settings or GrantSettings()
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _chat: ChatAccess = attrs.field(alias="chat_access")
+    _settings: GrantSettings = attrs.field(default=None, converter=grant_settings)
 
     async def execute(self, grant_id: GrantId) -> GrantStatus:
         async with self._uow() as tx:

@@ -32,6 +32,11 @@ class InvoiceSettings:
     """An open subscription intent younger than this is reused (same invoice link)."""
 
 
+def invoice_settings(given: InvoiceSettings | None) -> InvoiceSettings:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or InvoiceSettings()
+
+
 @attrs.frozen
 class IssuedInvoice:
     intent_id: IntentId
@@ -53,22 +58,14 @@ class InvoiceOrder:
     duration_days: int | None = None
 
 
+@attrs.define(eq=False)
 class InvoiceIssuer:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        ids: IdGenerator,
-        keyring: MacKeyring,
-        gateway: PaymentGateway,
-        settings: InvoiceSettings | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
-        self._keyring = keyring
-        self._gateway = gateway
-        self._settings = settings or InvoiceSettings()
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _ids: IdGenerator
+    _keyring: MacKeyring
+    _gateway: PaymentGateway
+    _settings: InvoiceSettings = attrs.field(default=None, converter=invoice_settings)
 
     async def issue(self, order: InvoiceOrder) -> IssuedInvoice:
         """Reuse the open intent for this user, channel and tier, or make one; make sure

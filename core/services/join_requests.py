@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import attrs
+
 from core.domain.audit import AuditRecord
 from core.domain.ids import ChatId, UserId
 from core.domain.outbox import ApproveJoin, DeclineJoin, SendMessage
@@ -24,10 +26,10 @@ class JoinDecision(StrEnum):
     """Not a closed channel of ours: nothing to decide."""
 
 
+@attrs.define(eq=False)
 class HandleJoinRequest:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock) -> None:
-        self._uow = uow
-        self._clock = clock
+    _uow: UnitOfWorkFactory
+    _clock: Clock
 
     async def execute(
         self, chat_id: ChatId, user_id: UserId, requested_at: datetime

@@ -9,33 +9,8 @@ from datetime import datetime
 
 import attrs
 
+from core.domain import messages
 from core.domain.channel import Channel
-from core.domain.messages import (
-    ChannelReclaimed,
-    Checkout,
-    CheckoutWithBot,
-    Digest,
-    DonateInvitation,
-    DonationRefunded,
-    DonationThanks,
-    Ended,
-    Invite,
-    JoinDeclined,
-    Notice,
-    Offer,
-    OfferedTier,
-    OpenLink,
-    OwnerDonation,
-    OwnerPayment,
-    OwnerRefund,
-    PartialPayment,
-    PausedSales,
-    Refunded,
-    Reminder,
-    Renewed,
-    ResumedSales,
-    Verbatim,
-)
 from core.domain.money import Money
 from core.domain.offer_token import DONATION, OfferToken
 from core.domain.signing import MacKeyring
@@ -52,93 +27,99 @@ def days(n: int) -> Days:
     return Days(n)
 
 
-def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> Offer:
-    return Offer(
+def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> messages.Offer:
+    return messages.Offer(
         channel.title,
         tuple(
-            OfferedTier(
+            messages.OfferedTier(
                 tier,
-                CheckoutWithBot(bot_username, OfferToken(channel.id, tier.number).encode(keyring)),
+                messages.CheckoutWithBot(
+                    bot_username, OfferToken(channel.id, tier.number).encode(keyring)
+                ),
             )
             for tier in channel.tiers
         ),
     )
 
 
-def donate_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> DonateInvitation:
+def donate_message(
+    channel: Channel, bot_username: str, keyring: MacKeyring
+) -> messages.DonateInvitation:
     token = OfferToken(channel.id, DONATION).encode(keyring)
-    return DonateInvitation(channel.title, CheckoutWithBot(bot_username, token))
+    return messages.DonateInvitation(channel.title, messages.CheckoutWithBot(bot_username, token))
 
 
-def invite_message(title: str, link: str, expires_at: datetime) -> Notice:
-    return Invite(title, expires_at, OpenLink(link))
+def invite_message(title: str, link: str, expires_at: datetime) -> messages.Notice:
+    return messages.Invite(title, expires_at, messages.OpenLink(link))
 
 
-def renewed_message(title: str, expires_at: datetime) -> Notice:
-    return Renewed(title, expires_at)
+def renewed_message(title: str, expires_at: datetime) -> messages.Notice:
+    return messages.Renewed(title, expires_at)
 
 
 def reminder_message(
     title: str, expires_at: datetime, offer: OfferToken, keyring: MacKeyring
-) -> Notice:
-    return Reminder(title, expires_at, Checkout(offer.encode(keyring)))
+) -> messages.Notice:
+    return messages.Reminder(title, expires_at, messages.Checkout(offer.encode(keyring)))
 
 
-def ended_message(title: str, offer: OfferToken, keyring: MacKeyring) -> Notice:
-    return Ended(title, Checkout(offer.encode(keyring)))
+def ended_message(title: str, offer: OfferToken, keyring: MacKeyring) -> messages.Notice:
+    return messages.Ended(title, messages.Checkout(offer.encode(keyring)))
 
 
-def join_declined_message(title: str) -> Notice:
-    return JoinDeclined(title)
+def join_declined_message(title: str) -> messages.Notice:
+    return messages.JoinDeclined(title)
 
 
-def donation_thanks_message(title: str, amount: Money) -> Notice:
-    return DonationThanks(title, amount)
+def donation_thanks_message(title: str, amount: Money) -> messages.Notice:
+    return messages.DonationThanks(title, amount)
 
 
 def owner_payment_message(
     title: str, what: Days, user_id: int, price: Money, paid: Money | None, renewal: bool
-) -> Notice:
-    return OwnerPayment(title, user_id, what.count, price, paid, renewal)
+) -> messages.Notice:
+    return messages.OwnerPayment(title, user_id, what.count, price, paid, renewal)
 
 
-def owner_donation_message(title: str, user_id: int, amount: Money, paid: Money | None) -> Notice:
-    return OwnerDonation(title, user_id, amount, paid)
+def owner_donation_message(
+    title: str, user_id: int, amount: Money, paid: Money | None
+) -> messages.Notice:
+    return messages.OwnerDonation(title, user_id, amount, paid)
 
 
-def sales_paused_message(title: str, reason: str) -> Notice:
-    return PausedSales(title, reason)
+def sales_paused_message(title: str, reason: str) -> messages.Notice:
+    return messages.PausedSales(title, reason)
 
 
-def sales_resumed_message(title: str) -> Notice:
-    return ResumedSales(title)
+def sales_resumed_message(title: str) -> messages.Notice:
+    return messages.ResumedSales(title)
 
 
-def channel_reclaimed_message(title: str) -> Notice:
-    return ChannelReclaimed(title)
+def channel_reclaimed_message(title: str) -> messages.Notice:
+    return messages.ChannelReclaimed(title)
 
 
-def refunded_message(title: str, amount: Money, ends: datetime | None) -> Notice:
-    return Refunded(title, amount, ends)
+def refunded_message(title: str, amount: Money, ends: datetime | None) -> messages.Notice:
+    return messages.Refunded(title, amount, ends)
 
 
-def donation_refunded_message(title: str, amount: Money) -> Notice:
-    return DonationRefunded(title, amount)
+def donation_refunded_message(title: str, amount: Money) -> messages.Notice:
+    return messages.DonationRefunded(title, amount)
 
 
 def owner_refund_message(
     title: str, user_id: int, amount: Money, ends: datetime | None, donation: bool
-) -> Notice:
-    return OwnerRefund(title, user_id, amount, ends, donation)
+) -> messages.Notice:
+    return messages.OwnerRefund(title, user_id, amount, ends, donation)
 
 
 def partial_payment_message(
     title: str, asked: Money | None, arrived: Money | None, invoice_url: str | None, closed: bool
-) -> Notice:
+) -> messages.Notice:
     """``closed``: the provider closed the payment with too little money (nothing more
     can be added); otherwise the same address still takes the rest."""
-    complete = OpenLink(invoice_url) if invoice_url and not closed else None
-    return PartialPayment(title, asked, arrived, complete, closed)
+    complete = messages.OpenLink(invoice_url) if invoice_url and not closed else None
+    return messages.PartialPayment(title, asked, arrived, complete, closed)
 
 
 OWNER_FOLD = "owner"
@@ -154,20 +135,20 @@ WORDS_ALLOWANCE = 100
 its data: the catalog's test holds each of its entries for those notices to it."""
 
 
-def digest_message(notices: Sequence[Notice], since: datetime) -> Digest:
+def digest_message(notices: Sequence[messages.Notice], since: datetime) -> messages.Digest:
     """Several notices to one owner as one message (see :func:`digest_room`)."""
-    return Digest(tuple(notices), since)
+    return messages.Digest(tuple(notices), since)
 
 
-def digest_room(notices: Sequence[Notice], more: Notice) -> bool:
+def digest_room(notices: Sequence[messages.Notice], more: messages.Notice) -> bool:
     """Whether ``more`` fits in a digest of ``notices`` (every notice is shown whole)."""
     return sum(weight(n) + 3 for n in notices) + weight(more) + 3 <= DIGEST_BUDGET
 
 
-def weight(notice: Notice) -> int:
+def weight(notice: messages.Notice) -> int:
     """At least the characters ``notice`` takes in a digest, without knowing its words:
     its data as text, and the allowance for the words around it."""
-    if isinstance(notice, Verbatim):
+    if isinstance(notice, messages.Verbatim):
         return len(notice.text)
     data = (getattr(notice, f.name) for f in attrs.fields(type(notice)))
     return WORDS_ALLOWANCE + sum(len(str(value)) for value in data)

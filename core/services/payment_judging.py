@@ -76,6 +76,11 @@ class PaymentPolicy:
         return fraction >= 1 - self.underpayment_tolerance
 
 
+def payment_policy(given: PaymentPolicy | None) -> PaymentPolicy:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or PaymentPolicy()
+
+
 @attrs.frozen
 class VerificationResult:
     outcome: EventOutcome

@@ -52,6 +52,11 @@ class PublishSettings:
     manual_cooldown: timedelta = timedelta(minutes=10)
 
 
+def publish_settings(given: PublishSettings | None) -> PublishSettings:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or PublishSettings()
+
+
 class Outcome(StrEnum):
     POSTED = "posted"
     REFRESHED = "refreshed"
@@ -86,24 +91,15 @@ class PublishReport:
         )
 
 
+@attrs.define(eq=False)
 class PublishPosts:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        plan: PlanBroadcasts,
-        record: RecordPost,
-        sales: ChangeSales,
-        messenger: Messenger,
-        settings: PublishSettings | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._plan = plan
-        self._record = record
-        self._sales = sales
-        self._messenger = messenger
-        self._settings = settings or PublishSettings()
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _plan: PlanBroadcasts
+    _record: RecordPost
+    _sales: ChangeSales
+    _messenger: Messenger
+    _settings: PublishSettings = attrs.field(default=None, converter=publish_settings)
 
     async def run_once(self) -> PublishReport:
         plan = await self._plan.execute()

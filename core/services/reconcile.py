@@ -48,6 +48,11 @@ class ReconcileSettings:
     batch_size: int = 100
 
 
+def reconcile_settings(given: ReconcileSettings | None) -> ReconcileSettings:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or ReconcileSettings()
+
+
 @attrs.frozen
 class ReconcileReport:
     checked: int = 0
@@ -56,21 +61,18 @@ class ReconcileReport:
     failed: int = 0
 
 
+def _by_name(gateways: Mapping[str, PaymentGateway]) -> dict[str, PaymentGateway]:
+    return dict(gateways)  # its own copy: the caller's mapping may change
+
+
+@attrs.define(eq=False)
 class Reconcile:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        gateways: Mapping[str, PaymentGateway],
-        verify: VerifyPaymentIntent,
-        settings: ReconcileSettings | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._gateways = dict(gateways)
-        self._verify = verify
-        self._settings = settings or ReconcileSettings()
-        self._after: tuple[datetime, IntentId] | None = None
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _gateways: dict[str, PaymentGateway] = attrs.field(converter=_by_name)
+    _verify: VerifyPaymentIntent
+    _settings: ReconcileSettings = attrs.field(default=None, converter=reconcile_settings)
+    _after: tuple[datetime, IntentId] | None = attrs.field(init=False, default=None)
 
     async def run_once(self) -> ReconcileReport:
         now = self._clock.now()

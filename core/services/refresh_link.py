@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import contextlib
 
+import attrs
+
 from core.domain.audit import AuditRecord
 from core.domain.grant import GrantMode, GrantStatus
 from core.domain.ids import ChatId, SubscriptionId
@@ -22,23 +24,17 @@ from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, InviteLink, LinkGone
 from core.services import notices
-from core.services.grant_access import GrantSettings, new_invite_link
+from core.services.grant_access import GrantSettings, grant_settings, new_invite_link
 
 __all__ = ["RefreshLink"]
 
 
+@attrs.define(eq=False)
 class RefreshLink:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        chat_access: ChatAccess,
-        settings: GrantSettings | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._chat = chat_access
-        self._settings = settings or GrantSettings()
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _chat: ChatAccess = attrs.field(alias="chat_access")
+    _settings: GrantSettings = attrs.field(default=None, converter=grant_settings)
 
     async def execute(self, subscription_id: SubscriptionId, send_key: str | None) -> None:
         """Make the subscriber's link work until the subscription's current end; with

@@ -40,21 +40,13 @@ class Registration:
     """The previous owner, when the creator took an existing pair over."""
 
 
+@attrs.define(eq=False)
 class RegisterChannel:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        ids: IdGenerator,
-        chat_access: ChatAccess,
-        sellers: SellerPolicy,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._ids = ids
-        self._chat = chat_access
-        self._creators = CreatorCheck(chat_access)
-        self._sellers = sellers
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _ids: IdGenerator
+    _chat: ChatAccess = attrs.field(alias="chat_access")
+    _sellers: SellerPolicy
 
     async def execute(
         self,
@@ -96,7 +88,7 @@ class RegisterChannel:
             created_at=now,
             payout_wallet=payout_wallet,
         )
-        await self._creators.ensure_can_register(owner_id, open_chat_id, closed_chat_id)
+        await CreatorCheck(self._chat).ensure_can_register(owner_id, open_chat_id, closed_chat_id)
         for chat, needed, which in (
             (open_chat_id, BOT_RIGHTS_OPEN, "open"),
             (closed_chat_id, BOT_RIGHTS_CLOSED, "closed"),
@@ -179,7 +171,7 @@ class RegisterChannel:
         missing = [
             chat
             for chat in (existing.open_chat_id, existing.closed_chat_id)
-            if not await self._creators.is_creator(owner_id, chat)
+            if not await CreatorCheck(self._chat).is_creator(owner_id, chat)
         ]
         if not missing:
             return (

@@ -26,17 +26,16 @@ class ResumeOutcome:
     """What the bot lacks, chat by chat (empty when both chats are in order)."""
 
 
+@attrs.define(eq=False)
 class ResumeSales:
-    def __init__(self, uow: UnitOfWorkFactory, chat_access: ChatAccess, sales: ChangeSales) -> None:
-        self._uow = uow
-        self._chat = chat_access
-        self._creators = CreatorCheck(chat_access)
-        self._sales = sales
+    _uow: UnitOfWorkFactory
+    _chat: ChatAccess = attrs.field(alias="chat_access")
+    _sales: ChangeSales
 
     async def execute(self, actor: UserId, channel_id: ChannelId) -> ResumeOutcome:
         """Raises NotAuthorized (not the owner), MissingRights (no longer the creator
         of both chats), UnknownChannel, Unavailable (Telegram did not answer)."""
-        channel = await owned_by_its_creator(self._uow, self._creators, channel_id, actor)
+        channel = await owned_by_its_creator(self._uow, CreatorCheck(self._chat), channel_id, actor)
         shortfalls = await bot_shortfalls(self._chat, channel)
         if shortfalls:
             return ResumeOutcome(channel, False, shortfalls)

@@ -73,6 +73,11 @@ class RetryPolicy:
         return now + backoff
 
 
+def retry_policy(given: RetryPolicy | None) -> RetryPolicy:
+    """None (a setting a container leaves unset) means the defaults."""
+    return given or RetryPolicy()
+
+
 @attrs.define
 class Outcome:
     """A message after its try (or put back untried), to be stored."""
@@ -98,26 +103,16 @@ def shared(rider: OutboxMessage, carrier: Outcome) -> Outcome:
     return Outcome(rider, carrier.note, carrier.dropped)
 
 
+@attrs.define(eq=False)
 class SettleOutbox:
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        messenger: Messenger,
-        chat_access: ChatAccess,
-        grant_access: GrantAccess,
-        refresh_link: RefreshLink,
-        alerts: AlertSink,
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._messenger = messenger
-        self._chat = chat_access
-        self._grant = grant_access
-        self._refresh = refresh_link
-        self._alerts = alerts
-        self._retry = retry or RetryPolicy()
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _messenger: Messenger
+    _chat: ChatAccess = attrs.field(alias="chat_access")
+    _grant: GrantAccess = attrs.field(alias="grant_access")
+    _refresh: RefreshLink = attrs.field(alias="refresh_link")
+    _alerts: AlertSink
+    _retry: RetryPolicy = attrs.field(default=None, converter=retry_policy)
 
     async def settle(self, message: OutboxMessage, instead: Effect | None = None) -> Outcome:
         """Perform the message's effect, or ``instead`` (a digest of it and others).

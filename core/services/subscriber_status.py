@@ -35,11 +35,11 @@ class SubscriptionView:
     """The offer token of the same tier, for a Renew button."""
 
 
+@attrs.define(eq=False)
 class SubscriberStatus:
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, keyring: MacKeyring) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._keyring = keyring
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _keyring: MacKeyring
 
     async def execute(self, user_id: UserId) -> list[SubscriptionView]:
         now = self._clock.now()
@@ -65,15 +65,13 @@ class SubscriberStatus:
         return sorted(views, key=lambda v: (not v.active, v.expires_at))
 
 
+@attrs.define(eq=False)
 class ResendAccess:
     """Send the subscriber's personal invite link again (at most once per ``every``)."""
 
-    def __init__(
-        self, uow: UnitOfWorkFactory, clock: Clock, every: timedelta = timedelta(minutes=1)
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._every = every
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _every: timedelta = timedelta(minutes=1)
 
     async def execute(self, user_id: UserId, channel_id: ChannelId) -> None:
         async with self._uow() as tx:

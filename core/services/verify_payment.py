@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import attrs
+
 from core.domain.errors import InvalidOrderId
 from core.domain.ids import IntentId
 from core.domain.order_id import OrderId
@@ -35,12 +37,14 @@ from core.services.payment_judging import (
     PaymentPolicy,
     VerificationResult,
     alert_for,
+    payment_policy,
     settle,
 )
 
 __all__ = ["MAX_TOLERANCE", "PaymentPolicy", "VerificationResult", "VerifyPaymentIntent"]
 
 
+@attrs.define(eq=False)
 class VerifyPaymentIntent:
     """Applies notifications one at a time (:meth:`execute`) or a batch of them in
     one unit of work (:meth:`execute_many`), with one statement per step for the
@@ -52,21 +56,12 @@ class VerifyPaymentIntent:
     """Units of work one notification gets to win its races before it is answered
     Unavailable (the provider resends)."""
 
-    def __init__(
-        self,
-        uow: UnitOfWorkFactory,
-        clock: Clock,
-        keyring: MacKeyring,
-        fulfilment: Fulfilment,
-        alerts: AlertSink,
-        policy: PaymentPolicy | None = None,
-    ) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._keyring = keyring
-        self._fulfilment = fulfilment
-        self._alerts = alerts
-        self._policy = policy or PaymentPolicy()
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _keyring: MacKeyring
+    _fulfilment: Fulfilment
+    _alerts: AlertSink
+    _policy: PaymentPolicy = attrs.field(default=None, converter=payment_policy)
 
     async def execute(self, notification: ProviderNotification) -> VerificationResult:
         """Raises Unavailable when the store is, or when every round lost a race."""

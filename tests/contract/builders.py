@@ -8,6 +8,7 @@ a database collation's agree when a test checks ordering by id.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -249,6 +250,37 @@ async def saved(uow_factory: UnitOfWorkFactory, changes: PaymentChanges) -> bool
     except Conflict:
         return False
     return True
+
+
+async def saves_racing(
+    uow_factory: UnitOfWorkFactory,
+    first: Callable[[UnitOfWork], Awaitable[PaymentChanges]],
+    second: Callable[[], PaymentChanges],
+    hold: float = 0.05,
+) -> list[bool]:
+    """Two units of work save payment changes at once: ``first``'s (built in its unit
+    of work) is saved and held open for ``hold`` seconds while ``second``'s is saved
+    and committed. One store makes the second wait for the first and refuses it,
+    another writes the second first and refuses the first's commit; which of the two
+    were kept (the loser got Conflict)."""
+    first_saved = asyncio.Event()
+
+    async def held_open() -> bool:
+        try:
+            async with uow_factory() as uow:
+                await uow.payments.save(await first(uow), at())
+                first_saved.set()
+                await asyncio.sleep(hold)
+                await uow.commit()
+        except Conflict:
+            return False
+        return True
+
+    async def meanwhile() -> bool:
+        await first_saved.wait()
+        return await saved(uow_factory, second())
+
+    return list(await asyncio.gather(held_open(), meanwhile()))
 
 
 async def read(uow_factory: UnitOfWorkFactory, step: Callable[[UnitOfWork], Awaitable[T]]) -> T:

@@ -3,7 +3,6 @@ PaymentEventRepository: a replayed notification is recognised by the store."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
@@ -23,9 +22,8 @@ from tests.contract.builders import (
     make_intent,
     read,
     saved,
+    saves_racing,
 )
-
-HOLD = 0.05
 
 
 @pytest.fixture
@@ -139,29 +137,13 @@ async def test_an_event_rolled_back_was_never_recorded(
 async def test_of_two_racing_deliveries_of_one_notification_exactly_one_is_recorded(
     uow_factory: UnitOfWorkFactory, intent: PaymentIntent
 ) -> None:
-    first_saved = asyncio.Event()
+    async def first(_: UnitOfWork) -> PaymentChanges:
+        return PaymentChanges(events=[make_event(intent, outcome=EventOutcome.APPLIED)])
 
-    async def first() -> bool:
-        try:
-            async with uow_factory() as uow:
-                event = make_event(intent, outcome=EventOutcome.APPLIED)
-                await uow.payments.save(PaymentChanges(events=[event]), at())
-                first_saved.set()
-                await asyncio.sleep(HOLD)
-                await uow.commit()
-        except Conflict:
-            return False
-        return True
+    def replay() -> PaymentChanges:
+        return PaymentChanges(events=[make_event(intent, outcome=EventOutcome.STALE)])
 
-    async def second() -> bool:
-        # Saved while the first is open: one store makes it wait for the first and
-        # refuses it, another writes it first and refuses the first's commit. Either
-        # way exactly one is recorded and the loser gets Conflict.
-        await first_saved.wait()
-        replay = make_event(intent, outcome=EventOutcome.STALE)
-        return await saved(uow_factory, PaymentChanges(events=[replay]))
-
-    won = await asyncio.gather(first(), second())
+    won = await saves_racing(uow_factory, first, replay)
 
     assert sorted(won) == [False, True]
     winner = EventOutcome.APPLIED if won[0] else EventOutcome.STALE

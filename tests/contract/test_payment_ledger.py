@@ -5,7 +5,6 @@ unit of work stays. Run on every backend (memory, SQLite, Postgres)."""
 
 from __future__ import annotations
 
-import asyncio
 import copy
 from datetime import timedelta, timezone
 
@@ -37,10 +36,10 @@ from tests.contract.builders import (
     make_subscription,
     read,
     saved,
+    saves_racing,
     saving,
 )
 
-HOLD = 0.05
 KOLKATA = timezone(timedelta(hours=5, minutes=30))
 
 
@@ -301,27 +300,16 @@ async def test_of_two_units_of_work_moving_one_intent_exactly_one_wins(
     uow_factory: UnitOfWorkFactory, channel: Channel
 ) -> None:
     (intent,) = await given_intents(uow_factory, channel, 1)
-    first_saved = asyncio.Event()
 
-    async def first() -> bool:
-        try:
-            async with uow_factory() as uow:
-                book = await uow.payments.load([], [intent.id])
-                moved = _moved(book.intents[intent.id], IntentStatus.CONFIRMING)
-                await uow.payments.save(PaymentChanges(moves=[(moved, intent.status)]), at())
-                first_saved.set()
-                await asyncio.sleep(HOLD)
-                await uow.commit()
-        except Conflict:
-            return False
-        return True
+    async def first(uow: UnitOfWork) -> PaymentChanges:
+        book = await uow.payments.load([], [intent.id])
+        moved = _moved(book.intents[intent.id], IntentStatus.CONFIRMING)
+        return PaymentChanges(moves=[(moved, intent.status)])
 
-    async def second() -> bool:
-        await first_saved.wait()
-        moved = _moved(intent, IntentStatus.FINISHED)
-        return await saved(uow_factory, PaymentChanges(moves=[(moved, intent.status)]))
+    def second() -> PaymentChanges:
+        return PaymentChanges(moves=[(_moved(intent, IntentStatus.FINISHED), intent.status)])
 
-    won = await asyncio.gather(first(), second())
+    won = await saves_racing(uow_factory, first, second)
 
     assert sorted(won) == [False, True]
     stored = await read(uow_factory, lambda uow: uow.intents.get(intent.id))
@@ -338,24 +326,10 @@ async def test_of_two_units_of_work_renewing_one_subscription_exactly_one_wins(
         changed.extend(timedelta(days=days), 1, at())
         return PaymentChanges(changed_subscriptions=[changed])
 
-    first_saved = asyncio.Event()
+    async def first(_: UnitOfWork) -> PaymentChanges:
+        return renewed(30)
 
-    async def first() -> bool:
-        try:
-            async with uow_factory() as uow:
-                await uow.payments.save(renewed(30), at())
-                first_saved.set()
-                await asyncio.sleep(HOLD)
-                await uow.commit()
-        except Conflict:
-            return False
-        return True
-
-    async def second() -> bool:
-        await first_saved.wait()
-        return await saved(uow_factory, renewed(90))
-
-    won = await asyncio.gather(first(), second())
+    won = await saves_racing(uow_factory, first, lambda: renewed(90))
 
     assert sorted(won) == [False, True]
     stored = await read(uow_factory, lambda uow: uow.subscriptions.get(subscription.id))

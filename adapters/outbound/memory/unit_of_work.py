@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Hashable
-from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
@@ -17,18 +16,9 @@ from adapters.outbound.memory.payment_ledger import InMemoryPaymentLedger, Payme
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
+from core.ports import repositories
 from core.ports.errors import Conflict
 from core.ports.payment_ledger import PaymentLedger
-from core.ports.repositories import (
-    AuditLog,
-    ChannelRepository,
-    DonationRepository,
-    GrantRepository,
-    IntentRepository,
-    OutboxRepository,
-    PaymentEventRepository,
-    SubscriptionRepository,
-)
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -55,14 +45,14 @@ class InMemoryUnitOfWork:
     given back at both.
     """
 
-    channels: ChannelRepository
-    intents: IntentRepository
-    events: PaymentEventRepository
-    subscriptions: SubscriptionRepository
-    grants: GrantRepository
-    donations: DonationRepository
-    audit: AuditLog
-    outbox: OutboxRepository
+    channels: repositories.ChannelRepository
+    intents: repositories.IntentRepository
+    events: repositories.PaymentEventRepository
+    subscriptions: repositories.SubscriptionRepository
+    grants: repositories.GrantRepository
+    donations: repositories.DonationRepository
+    audit: repositories.AuditLog
+    outbox: repositories.OutboxRepository
     payments: PaymentLedger
 
     def __init__(self, store: InMemoryStore) -> None:
@@ -96,12 +86,7 @@ class InMemoryUnitOfWork:
     async def __aenter__(self) -> Self:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         await self.rollback()
 
     async def commit(self) -> None:

@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Row, insert, select
 
+from adapters.outbound.sqla.rows import row_of
 from adapters.outbound.sqla.tables import audit_events as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from adapters.outbound.sqla.write_behind import digest_parts
@@ -39,16 +40,7 @@ def details_text(details: Mapping[str, str]) -> str:
 
 
 def event_to_row(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "seq": event.seq,
-        "at": event.at,
-        "actor": event.actor,
-        "action": event.action,
-        "subject": event.subject,
-        "details": details_text(event.details),
-        "prev_hash": event.prev_hash,
-        "hash": event.hash,
-    }
+    return row_of(event, details=details_text(event.details))
 
 
 def event_from_row(row: Row[Any]) -> AuditEvent:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Row, select
 
+from adapters.outbound.sqla.rows import row_of
 from adapters.outbound.sqla.tables import donations as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.donation import Donation
@@ -15,15 +16,7 @@ from core.domain.money import Money
 
 
 def donation_to_row(donation: Donation) -> dict[str, Any]:
-    return {
-        "id": donation.id,
-        "intent_id": donation.intent_id,
-        "user_id": donation.user_id,
-        "channel_id": donation.channel_id,
-        "amount": donation.amount.amount,
-        "currency": donation.amount.currency,
-        "received_at": donation.received_at,
-    }
+    return row_of(donation, amount=donation.amount.amount, currency=donation.amount.currency)
 
 
 def donation_from_row(row: Row[Any]) -> Donation:

@@ -6,6 +6,7 @@ from typing import Any
 
 from sqlalchemy import Row, select, update
 
+from adapters.outbound.sqla.rows import row_of
 from adapters.outbound.sqla.tables import access_grants as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.grant import AccessGrant, GrantMode, GrantStatus
@@ -14,18 +15,7 @@ from core.ports.errors import NotFound
 
 
 def grant_to_row(grant: AccessGrant) -> dict[str, Any]:
-    return {
-        "id": grant.id,
-        "subscription_id": grant.subscription_id,
-        "user_id": grant.user_id,
-        "channel_id": grant.channel_id,
-        "period": grant.period,
-        "mode": grant.mode.value,
-        "created_at": grant.created_at,
-        "status": grant.status.value,
-        "invite_link": grant.invite_link,
-        "link_expires_at": grant.link_expires_at,
-    }
+    return row_of(grant, mode=grant.mode.value, status=grant.status.value)
 
 
 def grant_from_row(row: Row[Any]) -> AccessGrant:

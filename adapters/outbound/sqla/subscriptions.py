@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, select, tuple_, update
 
+from adapters.outbound.sqla.rows import row_of
 from adapters.outbound.sqla.tables import subscriptions as t
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.ids import ChannelId, SubscriptionId, UserId
@@ -17,18 +18,9 @@ from core.ports.errors import Conflict, NotFound
 
 
 def subscription_to_row(sub: Subscription) -> dict[str, Any]:
-    return {
-        "id": sub.id,
-        "user_id": sub.user_id,
-        "channel_id": sub.channel_id,
-        "tier": sub.tier,
-        "starts_at": sub.starts_at,
-        "expires_at": sub.expires_at,
-        "status": sub.status.value,
-        "period": sub.period,
-        "reminders_sent": json.dumps(sorted(sub.reminders_sent)),
-        "version": sub.version,
-    }
+    return row_of(
+        sub, status=sub.status.value, reminders_sent=json.dumps(sorted(sub.reminders_sent))
+    )
 
 
 def subscription_from_row(row: Row[Any]) -> Subscription:

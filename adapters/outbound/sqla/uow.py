@@ -15,7 +15,6 @@ repository returns is a plain domain object, complete when returned.
 from __future__ import annotations
 
 import asyncio
-from types import TracebackType
 from typing import Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -36,18 +35,9 @@ from adapters.outbound.sqla.outbox import SqlOutboxRepository
 from adapters.outbound.sqla.payment_ledger import SqlPaymentLedger
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
+from core.ports import repositories
 from core.ports.errors import Unavailable
 from core.ports.payment_ledger import PaymentLedger
-from core.ports.repositories import (
-    AuditLog,
-    ChannelRepository,
-    DonationRepository,
-    GrantRepository,
-    IntentRepository,
-    OutboxRepository,
-    PaymentEventRepository,
-    SubscriptionRepository,
-)
 from core.ports.security import Cipher
 
 
@@ -67,15 +57,15 @@ class SqlUnitOfWork:
         channels = SqlChannelRepository(self._tx, cipher)
         intents = SqlIntentRepository(self._tx)
         subscriptions = SqlSubscriptionRepository(self._tx)
-        self.channels: ChannelRepository = channels
-        self.intents: IntentRepository = intents
-        self.events: PaymentEventRepository = SqlPaymentEventRepository(self._tx)
-        self.subscriptions: SubscriptionRepository = subscriptions
-        self.grants: GrantRepository = SqlGrantRepository(self._tx)
-        self.donations: DonationRepository = SqlDonationRepository(self._tx)
+        self.channels: repositories.ChannelRepository = channels
+        self.intents: repositories.IntentRepository = intents
+        self.events: repositories.PaymentEventRepository = SqlPaymentEventRepository(self._tx)
+        self.subscriptions: repositories.SubscriptionRepository = subscriptions
+        self.grants: repositories.GrantRepository = SqlGrantRepository(self._tx)
+        self.donations: repositories.DonationRepository = SqlDonationRepository(self._tx)
         self._audit = SqlAuditLog(self._tx)
-        self.audit: AuditLog = self._audit
-        self.outbox: OutboxRepository = SqlOutboxRepository(self._tx)
+        self.audit: repositories.AuditLog = self._audit
+        self.outbox: repositories.OutboxRepository = SqlOutboxRepository(self._tx)
         self.payments: PaymentLedger = SqlPaymentLedger(
             self._tx, cipher, self._audit, channels, intents, subscriptions
         )
@@ -112,12 +102,7 @@ class SqlUnitOfWork:
         if self._turns is not None:
             self._turns.release()
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: object, tb: object) -> None:
         conn, self._conn = self._conn, None
         self._tx.attach(None)
         if conn is None:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-from types import TracebackType
 
 from telegram.error import TelegramError
 from telegram.ext import ExtBot
@@ -116,10 +115,5 @@ class TelegramBotClient:
         await self.start()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         await self.stop()

@@ -7,7 +7,6 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from types import TracebackType
 from typing import Self
 
 import attrs
@@ -214,12 +213,7 @@ class _Refused:
     async def __aenter__(self) -> Self:
         raise Unavailable("the database is restarting")
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *_: object) -> None:
         return None
 
 
