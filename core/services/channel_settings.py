@@ -95,14 +95,14 @@ class SetDonationBounds:
             return channel
 
 
+@attrs.define(eq=False)
 class SetPayoutWallet:
     """The owner sets (or clears, with None) where the channel's takings are paid.
     Stored encrypted; the audit keeps only the currency and a masked address."""
 
-    def __init__(self, uow: UnitOfWorkFactory, clock: Clock, chat_access: ChatAccess) -> None:
-        self._uow = uow
-        self._clock = clock
-        self._creators = CreatorCheck(chat_access)
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+    _creators: CreatorCheck = attrs.field(alias="chat_access", converter=CreatorCheck)
 
     async def execute(
         self, actor: UserId, channel_id: ChannelId, wallet: PayoutWallet | None
