@@ -27,6 +27,7 @@ from composition.config import (
     check_role,
     load_config,
     masked_url,
+    settings_environment,
 )
 from composition.logging import configure_logging
 from composition.processes.run import run_role
@@ -38,9 +39,23 @@ Register = Callable[..., object]
 
 def _serve(role: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        return run_role(role, log_level=args.log_level, json_logs=args.json_logs)
+        try:
+            json_logs = args.json_logs or _json_log_format()
+        except ConfigError as exc:
+            sys.stderr.write(f"paygate: configuration error: {exc}\n")
+            return 2
+        return run_role(role, log_level=args.log_level, json_logs=json_logs)
 
     return run
+
+
+def _json_log_format() -> bool:
+    """``PAYGATE_LOG_FORMAT`` (issue 18): ``json`` or ``text`` (the default); the
+    ``--json-logs`` flag wins over it."""
+    value = settings_environment().get("PAYGATE_LOG_FORMAT", "").strip().lower() or "text"
+    if value not in ("json", "text"):
+        raise ConfigError(f"PAYGATE_LOG_FORMAT must be json or text, got {value!r}")
+    return value == "json"
 
 
 def _add_log_options(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +68,10 @@ def _add_log_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json-logs",
         action="store_true",
-        help="one JSON object per log line (for log collectors); secrets are always redacted",
+        help=(
+            "one JSON object per log line (for log collectors), as PAYGATE_LOG_FORMAT=json "
+            "does; secrets are always redacted"
+        ),
     )
 
 
