@@ -13,11 +13,14 @@ import sys
 from collections.abc import Callable, Sequence
 
 import attrs
+from sqlalchemy.engine import URL
 
 from adapters.outbound.sqla import InvalidDatabaseUrl, database_url, downgrade, safe_url, upgrade
 from adapters.outbound.sqla.url import DEFAULT_URL, ENV_VAR
 from composition import runtime_commands
+from composition.config import ConfigError, settings_environment
 from composition.db_backup import add_backup_action
+from composition.version import paygate_version
 from core.ports.errors import Unavailable
 
 Runner = Callable[[argparse.Namespace], int]
@@ -51,15 +54,23 @@ def commands() -> Sequence[Command]:
 # ------------------------------------------------------------------ paygate db
 
 
+def _db_url() -> URL:
+    # Like every other command: .env in the working directory, then the environment.
+    try:
+        return database_url(settings_environment())
+    except ConfigError as exc:  # a malformed .env
+        raise InvalidDatabaseUrl(str(exc)) from exc
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
-    url = database_url()
+    url = _db_url()
     upgrade(url, args.revision)
     sys.stdout.write(f"Database {safe_url(url)} is at revision {args.revision}.\n")
     return 0
 
 
 def _db_downgrade(args: argparse.Namespace) -> int:
-    url = database_url()
+    url = _db_url()
     downgrade(url, args.revision)
     sys.stdout.write(f"Database {safe_url(url)} is back at revision {args.revision}.\n")
     return 0
@@ -90,8 +101,9 @@ register(
         name="db",
         help="database schema migrations",
         description=(
-            f"Manage the database schema. The database is {ENV_VAR} "
-            f"(unset: {DEFAULT_URL}, a file in the current directory)."
+            f"Manage the database schema. The database is {ENV_VAR}, read from the "
+            f"environment and .env like every other command (unset: {DEFAULT_URL}, a file "
+            "in the current directory)."
         ),
         configure=_configure_db,
     )
@@ -112,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
             "Run 'paygate COMMAND --help' for a command's options."
         ),
     )
+    parser.add_argument("--version", action="version", version=f"paygate {paygate_version()}")
     sub = parser.add_subparsers(title="commands", dest="command", metavar="COMMAND")
     sub.required = True
     for command in commands():

@@ -244,6 +244,8 @@ class Config:
                 out[name] = "(not set)"
             elif name == "database_url":
                 out[name] = safe_url(str(value))
+            elif isinstance(value, str) and "://" in value:
+                out[name] = masked_url(value)
             elif isinstance(value, tuple):
                 out[name] = ",".join(str(v) for v in value) or "(none)"
             else:
@@ -707,8 +709,14 @@ def _read_alerts(r: _Reader) -> AlertConfig:
 # ---------------------------------------------------------------- end operator's surface
 
 
-def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Config:
-    """Read and validate every setting. Raises ConfigError naming the variable."""
+# --- never silently wrong (issue 18) ---
+
+
+def settings_environment(
+    env: Mapping[str, str] | None = None, dotenv: Path | None = None
+) -> dict[str, str]:
+    """The variables every command reads: ``.env`` in the working directory (or
+    ``dotenv``), overridden by the environment (or ``env``)."""
     merged: dict[str, str] = {}
     dotenv_path = Path(".env") if dotenv is None else dotenv
     if dotenv_path.is_file():
@@ -717,6 +725,97 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         except ValueError as exc:
             raise ConfigError(str(exc)) from exc
     merged.update(os.environ if env is None else env)
+    return merged
+
+
+def masked_url(url: str) -> str:
+    """``url`` with the password inside it (``redis://:pw@host``,
+    ``postgresql://user:pw@host``) shown as ``***``."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def _redis_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme == "unix" and parts.path:
+        return value
+    if parts.scheme not in ("redis", "rediss") or not parts.hostname:
+        raise ValueError("not a Redis URL")
+    parts.port  # noqa: B018 - a port that is not a number raises ValueError here
+    return value
+
+
+def _check_keys_are_distinct(config: Config) -> None:
+    """Both kinds are 32 random bytes in base64, so either parses as the other: a key
+    in both variables is one pasted into the wrong one."""
+
+    def keys(secret: Secret) -> set[str]:
+        return {part.strip().rstrip("=") for part in secret.reveal().split(",") if part.strip()}
+
+    if keys(config.mac_keys) & keys(config.encryption_keys):
+        raise ConfigError(
+            "PAYGATE_MAC_KEYS and PAYGATE_ENCRYPTION_KEYS share a key: each needs its own "
+            "(paygate keys new-mac, paygate keys new-fernet)"
+        )
+
+
+ROLES = ("run", "web", "bot", "worker")
+"""The processes ``check-config --for`` checks the settings of."""
+
+
+def check_role(config: Config, role: str, *, credentials: bool = True) -> list[str]:
+    """What ``role`` needs of ``config``: raises ConfigError (one line, naming the
+    variable and the fix) for what stops it, returns warnings for what it can run
+    without in development.
+
+    Every role builds the Telegram client and the NowPayments gateway, so each needs
+    the bot token, the API key and the IPN secret. ``run`` and ``bot`` create invoices,
+    whose IPN callback must be reachable from NowPayments: without PAYGATE_PUBLIC_URL,
+    refused in production. A public URL means Telegram webhooks for ``run`` (it has
+    no separate poller) and for ``web`` in production: without a webhook secret the
+    updates would go nowhere.
+
+    ``credentials=False`` leaves the credentials to the process, which asks for them
+    once the database is known to be at its schema (that refusal comes first)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    if credentials:
+        config.require("telegram", "nowpayments", "ipn")
+    warnings: list[str] = []
+    if role in ("run", "bot") and config.public_url is None:
+        problem = (
+            "PAYGATE_PUBLIC_URL is not set: NowPayments cannot reach the IPN callback "
+            f"{config.callback_base}/webhooks/nowpayments; set it to this deployment's "
+            "public https:// address"
+        )
+        if config.is_production:
+            raise ConfigError(problem)
+        warnings.append(problem + " (development: payments are only seen by reconciliation)")
+    if (
+        role in ("run", "web")
+        and config.public_url is not None
+        and config.telegram.webhook_secret is None
+    ):
+        problem = (
+            "PAYGATE_PUBLIC_URL is set but PAYGATE_TELEGRAM_WEBHOOK_SECRET is not: Telegram "
+            "updates cannot be taken by webhook; set it (paygate keys new-webhook-secret)"
+        )
+        if role == "run" or config.is_production:
+            raise ConfigError(problem)
+        warnings.append(problem + ", or run `paygate bot` to poll")
+    return warnings
+
+
+# --- end never silently wrong ---
+
+
+def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None) -> Config:
+    """Read and validate every setting. Raises ConfigError naming the variable."""
+    merged = settings_environment(env, dotenv)
     try:
         merged.update(read_secrets(merged))
     except SecretSourceError as exc:
@@ -745,7 +844,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         db_connect_timeout_seconds=r.parsed(
             "PAYGATE_DB_CONNECT_TIMEOUT_SECONDS", 1.0, _db_timeout, "seconds in 0.05..600"
         ),
-        redis_url=r.optional("PAYGATE_REDIS_URL"),
+        redis_url=r.parsed("PAYGATE_REDIS_URL", None, _redis_url, "a redis:// or rediss:// URL"),
         http_host=r.text("PAYGATE_HTTP_HOST", "127.0.0.1"),
         http_port=r.parsed("PAYGATE_HTTP_PORT", 8080, _port, "a TCP port (1-65535)"),
         public_url=r.parsed("PAYGATE_PUBLIC_URL", None, _url, "an http(s) URL"),
@@ -887,6 +986,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         FernetCipher.from_env_value(config.encryption_keys.reveal())
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
+    _check_keys_are_distinct(config)  # issue 18: a key pasted into the wrong variable
     np = config.nowpayments
     if (np.account_email is None) != (np.account_password is None):
         missing = (

@@ -12,6 +12,9 @@ clock), which is the point of the hexagon: infrastructure is a choice made here.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -81,6 +84,8 @@ from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 
+logger = logging.getLogger("paygate")
+
 
 async def _engine(config: Config) -> AsyncIterator[AsyncEngine]:
     # The overflow matches the pool: one setting bounds the process's connections
@@ -129,11 +134,30 @@ async def _telegram(config: Config, redis: Redis | None) -> AsyncIterator[Telegr
     client = TelegramBotClient(
         token.reveal(), api_url=config.telegram.api_url, limiter=telegram_limiter(config, redis)
     )
-    await client.start()
+    # --- degraded, not down (issue 18) ---
+    # Telegram unreachable at start: with the bot's username configured nothing needs
+    # getMe's answer now, so the process starts and keeps asking in the background
+    # (payments are recorded; their Telegram effects wait in the outbox). Without it,
+    # the process waits here for Telegram instead of exiting.
+    reconnecting: asyncio.Task[None] | None = None
+    if not await client.start_degraded():
+        if config.telegram.bot_username is None:
+            logger.warning(
+                "waiting for Telegram to learn the bot's username; set "
+                "PAYGATE_TELEGRAM_BOT_USERNAME to start without it"
+            )
+            await client.reconnect()
+        else:
+            reconnecting = asyncio.create_task(client.reconnect(), name="telegram reconnect")
     try:
         yield client
     finally:
+        if reconnecting is not None:
+            reconnecting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reconnecting
         await client.stop()
+    # --- end degraded, not down ---
 
 
 def _nowpayments(session: aiohttp.ClientSession, config: Config) -> NowPaymentsGateway:

@@ -13,19 +13,50 @@ import sys
 from collections.abc import Callable
 
 from adapters.outbound.crypto.fernet_cipher import generate_key
-from composition.config import ConfigError, load_config
+from adapters.outbound.redis.client import RedisProbe, connect_redis
+from adapters.outbound.sqla import (
+    SchemaMismatch,
+    check_schema_revision,
+    create_engine,
+    safe_url,
+)
+from composition.config import (
+    ROLES,
+    Config,
+    ConfigError,
+    check_role,
+    load_config,
+    masked_url,
+    settings_environment,
+)
 from composition.key_rotation import configure_rotate
 from composition.logging import configure_logging
 from composition.processes.run import run_role
+from composition.startup_errors import explain
+from core.ports.errors import Unavailable
 
 Register = Callable[..., object]
 
 
 def _serve(role: str) -> Callable[[argparse.Namespace], int]:
     def run(args: argparse.Namespace) -> int:
-        return run_role(role, log_level=args.log_level, json_logs=args.json_logs)
+        try:
+            json_logs = args.json_logs or _json_log_format()
+        except ConfigError as exc:
+            sys.stderr.write(f"paygate: configuration error: {exc}\n")
+            return 2
+        return run_role(role, log_level=args.log_level, json_logs=json_logs)
 
     return run
+
+
+def _json_log_format() -> bool:
+    """``PAYGATE_LOG_FORMAT`` (issue 18): ``json`` or ``text`` (the default); the
+    ``--json-logs`` flag wins over it."""
+    value = settings_environment().get("PAYGATE_LOG_FORMAT", "").strip().lower() or "text"
+    if value not in ("json", "text"):
+        raise ConfigError(f"PAYGATE_LOG_FORMAT must be json or text, got {value!r}")
+    return value == "json"
 
 
 def _add_log_options(parser: argparse.ArgumentParser) -> None:
@@ -38,20 +69,86 @@ def _add_log_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--json-logs",
         action="store_true",
-        help="one JSON object per log line (for log collectors); secrets are always redacted",
+        help=(
+            "one JSON object per log line (for log collectors), as PAYGATE_LOG_FORMAT=json "
+            "does; secrets are always redacted"
+        ),
     )
 
 
-def _check_config(_: argparse.Namespace) -> int:
+def _check_config(args: argparse.Namespace) -> int:
+    # --- never silently wrong (issue 18): --for ROLE checks what that process needs ---
+    role: str | None = args.role
     try:
         config = load_config()
+        warnings = check_role(config, role) if role is not None else []
     except ConfigError as exc:
         sys.stderr.write(f"paygate: configuration error: {exc}\n")
         return 2
     width = max(len(name) for name in config.masked())
     for name, value in config.masked().items():
         sys.stdout.write(f"{name.ljust(width)}  {value}\n")
+    for warning in warnings:
+        sys.stdout.write(f"warning: {warning}\n")
+    if role is None:
+        return 0
+    problem = asyncio.run(_unreachable(config))
+    if problem is not None:
+        sys.stderr.write(f"paygate: {problem}\n")
+        return 2
+    sys.stdout.write(f"paygate {role}: the configuration, database and Redis are ready\n")
     return 0
+
+
+async def _unreachable(config: Config) -> str | None:
+    """The first store a process would fail to use, as one line naming its variable;
+    None when the database is reachable at this release's schema and Redis answers."""
+    shown = safe_url(config.database_url)
+    engine = create_engine(config.database_url, pool_size=1, max_overflow=0)
+    try:
+        await check_schema_revision(engine)
+    except SchemaMismatch as exc:
+        return f"PAYGATE_DATABASE_URL ({shown}): {exc}"
+    except Unavailable as exc:
+        line = explain(exc, config.database_url)
+        return line or f"PAYGATE_DATABASE_URL ({shown}): the database does not answer ({exc})"
+    except Exception as exc:
+        line = explain(exc, config.database_url)
+        if line is None:
+            raise
+        return line
+    finally:
+        await engine.dispose()
+    if config.redis_url is None:
+        return None
+    client = connect_redis(config.redis_url)
+    try:
+        await RedisProbe(client)()
+    except Unavailable as exc:
+        return (
+            f"PAYGATE_REDIS_URL ({masked_url(config.redis_url)}): Redis does not answer "
+            f"({exc}); start it or fix the URL (processes run on without it, degraded)"
+        )
+    finally:
+        await client.aclose()
+    return None
+
+
+def _configure_check_config(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--for",
+        dest="role",
+        choices=ROLES,
+        default=None,
+        help=(
+            "also check what this process needs: its credentials, PAYGATE_PUBLIC_URL and "
+            "the webhook secret, the database at this release's schema, Redis answering"
+        ),
+    )
+    parser.set_defaults(run=_check_config)
+
+
+# --- end never silently wrong ---
 
 
 def _new_fernet(_: argparse.Namespace) -> int:
@@ -197,9 +294,12 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         command(
             name="check-config",
             help="print the effective configuration with secrets masked",
-            configure=lambda p: p.set_defaults(run=_check_config),
+            configure=_configure_check_config,
             description="Load and validate the configuration as a process would, and "
-            "print every setting (secrets only as '*** (set)'). Exit status 2 if invalid.",
+            "print every setting (secrets only as '*** (set)', passwords inside URLs as "
+            "***). With --for ROLE, also check what that process needs and that its "
+            "database and Redis answer. Exit status 2, with one line naming the variable "
+            "and the fix, if anything is wrong.",
         )
     )
     register(

@@ -4,15 +4,24 @@ public URL), or webhook updates handed over by the HTTP server (``web``/``run`` 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
+
+from telegram.error import TelegramError
 
 from adapters.inbound.telegram.application import build_bot_application
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.runner import BotRunner
+from adapters.outbound.telegram.errors import translate
 from composition.processes.process import Process
 from core.domain.ids import UserId
+from core.ports.errors import Unavailable
 from core.ports.security import Secret
+
+logger = logging.getLogger("paygate")
 
 
 def bot_deps(process: Process) -> BotDeps:
@@ -65,20 +74,50 @@ def _runner(process: Process, *, webhook: bool) -> BotRunner:
 
 async def webhook_handler(process: Process) -> Callable[[Mapping[str, Any]], Awaitable[None]]:
     """Start the bot for webhook mode and return what the HTTP route calls with each
-    update; :func:`set_webhook` once the route listens."""
+    update; :func:`set_webhook` once the route listens. While Telegram is unreachable
+    the bot starts with the first update (or when :func:`set_webhook` gets through)."""
     _webhook_settings(process)
     runner = _runner(process, webhook=True)
-    await runner.start_for_webhook()
-    return runner.handle_webhook_update
+    if process.services.telegram.connected:
+        await _started(runner)
+
+    async def handle(update: Mapping[str, Any]) -> None:
+        await _started(runner)
+        await runner.handle_webhook_update(update)
+
+    return handle
+
+
+async def _started(runner: BotRunner) -> None:
+    # Idempotent (BotRunner._start); Telegram's errors as the port's.
+    try:
+        await runner.start_for_webhook()
+    except TelegramError as exc:
+        raise translate(exc, 0) from exc
 
 
 async def set_webhook(process: Process, secret: Secret | None = None) -> None:
     """Ask Telegram to push updates here. Only once the HTTP server listens: Telegram
-    delivers what waited first, and a refused delivery waits for its retry.
-    ``secret``: a re-read webhook secret, instead of the one configured at start."""
+    delivers what waited first, and a refused delivery waits for its retry. While
+    Telegram is unreachable, keeps trying in the background (the process serves
+    payments meanwhile). ``secret``: a re-read webhook secret, instead of the one
+    configured at start."""
     url, configured = _webhook_settings(process)
     token = configured if secret is None else secret.reveal()
-    await _runner(process, webhook=True).set_webhook(url, token)
+    runner = _runner(process, webhook=True)
+
+    async def attempt() -> None:
+        await _started(runner)
+        try:
+            await runner.set_webhook(url, token)
+        except TelegramError as exc:
+            raise translate(exc, 0) from exc
+
+    try:
+        await attempt()
+    except Unavailable as exc:
+        logger.warning("the Telegram webhook is not set yet (%s); retrying in the background", exc)
+        process.spawn(_until_done(process, attempt, "set the Telegram webhook"), "telegram webhook")
 
 
 def _webhook_settings(process: Process) -> tuple[str, str]:
@@ -92,8 +131,49 @@ def _webhook_settings(process: Process) -> tuple[str, str]:
 
 
 async def start_bot(process: Process) -> None:
-    """Poll for updates, unless this process already serves them by webhook."""
+    """Poll for updates, unless this process already serves them by webhook. While
+    Telegram is unreachable the process starts anyway and polling begins once it
+    answers (the bot waits and retries rather than exiting)."""
     if process.bot_runner is not None:
         return
     runner = _runner(process, webhook=False)
-    await runner.start_polling()
+
+    async def attempt() -> None:
+        try:
+            await runner.start_polling()
+        except TelegramError as exc:
+            raise translate(exc, 0) from exc
+
+    if process.services.telegram.connected:
+        try:
+            await attempt()
+            return
+        except Unavailable as exc:
+            logger.warning("cannot poll Telegram yet (%s); retrying in the background", exc)
+    process.spawn(_until_done(process, attempt, "poll Telegram"), "telegram polling")
+
+
+async def _until_done(
+    process: Process,
+    attempt: Callable[[], Awaitable[None]],
+    what: str,
+    *,
+    first_pause: float = 1.0,
+    longest_pause: float = 60.0,
+) -> None:
+    """Run ``attempt`` until it passes, pausing between tries (doubling up to
+    ``longest_pause``) while Telegram is Unavailable, until the process stops."""
+    pause = first_pause
+    while not process.stopped.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(process.stopped.wait(), pause)
+        if process.stopped.is_set():
+            return
+        try:
+            await attempt()
+        except Unavailable as exc:
+            logger.debug("could not %s yet: %s", what, exc)
+            pause = min(pause * 2, longest_pause)
+            continue
+        logger.info("Telegram answered: did %s", what)
+        return

@@ -25,11 +25,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.inbound.telegram.runner import BotRunner
 from adapters.inbound.worker.loops import Job, WorkerLoops
 from adapters.inbound.worker.outbox_dispatcher import OutboxDispatcher
-from adapters.outbound.sqla import check_schema_revision
+from adapters.outbound.sqla import check_schema_revision, safe_url
 from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.containers import Infrastructure, UseCases
 from composition.processes.secrets_reload import SecretRefresher
+from composition.version import paygate_version
 from core.domain.signing import MacKeyring
 from core.ports.alerts import AlertSink
 from core.ports.clock import Clock
@@ -321,8 +322,39 @@ async def start_process(
     except BaseException:
         await process.close()
         raise
-    logger.info("paygate %s started", roles.describe())
+    logger.info("%s", start_line(process), extra={"role": roles.describe()})
     return process
+
+
+# --- never silently wrong (issue 18): one start line says what runs, and how ---
+
+
+def start_line(process: Process) -> str:
+    """Version, mode, database (password masked), callback URLs and which optional
+    parts are on: what an operator checks first when something is not reached."""
+    config, services = process.config, process.services
+    public = config.public_url
+    webhook = public is not None and config.telegram.webhook_secret is not None
+    telegram_updates = (
+        f"{public}/webhooks/telegram" if webhook else ("polling" if process.roles.bot else "-")
+    )
+    parts = {
+        "redis": config.redis_url is not None,
+        "admin alerts": config.telegram.admin_chat_id is not None,
+        "nowpayments login": config.nowpayments.account_email is not None,
+        "job keys": config.job_keys is not None,
+        "telegram": services.telegram.connected,
+    }
+    optional = ", ".join(f"{name} {'on' if on else 'off'}" for name, on in parts.items())
+    return (
+        f"paygate {process.roles.describe()} started: version {paygate_version()}, "
+        f"mode {config.environment.value}, database {safe_url(config.database_url)}, "
+        f"IPN callback {config.callback_base}/webhooks/nowpayments, "
+        f"Telegram updates {telegram_updates}; {optional}"
+    )
+
+
+# --- end never silently wrong ---
 
 
 async def serve(

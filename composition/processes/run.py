@@ -10,16 +10,20 @@ serves it by webhook).
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Callable, Mapping
 
 from adapters.outbound.sqla import SchemaMismatch, safe_url
-from composition.config import Config, ConfigError, load_config
+from composition.config import Config, ConfigError, check_role, load_config
 from composition.containers import Infrastructure
 from composition.logging import configure_logging
 from composition.processes.bot import start_bot
-from composition.processes.process import MONOLITH, Roles, Starter, serve
+from composition.processes.process import MONOLITH, Process, Roles, Starter, serve
 from composition.processes.web import start_http
+from composition.startup_errors import explain
+
+logger = logging.getLogger("paygate")
 
 ROLES: Mapping[str, Roles] = {
     "run": MONOLITH,
@@ -54,20 +58,27 @@ def run_role(
     roles = ROLES[role]
     try:
         config = load_config()
+        warnings = check_role(config, role, credentials=False)
     except ConfigError as exc:
-        sys.stderr.write(f"paygate: configuration error: {exc}\n")
-        return 2
+        configure_logging(level=log_level, json_lines=json_logs)
+        return _fatal(f"configuration error: {exc}", json_logs, 2)
     # Every configured secret is masked wherever it shows up, beside the patterns.
     redactor = configure_logging(
         level=log_level, json_lines=json_logs, secrets=config.secret_values()
     )
+
+    async def warn(_: Process) -> None:
+        # Once the process is up: a refused start stays its one line.
+        for warning in warnings:
+            logger.warning("%s", warning)
+
     infra = infrastructure(config) if infrastructure is not None else None
     try:
         asyncio.run(
             serve(
                 config,
                 roles,
-                starters_for(roles),
+                [*starters_for(roles), warn],
                 infra=infra,
                 # Secrets re-read on SIGHUP and a timer; new ones are masked in logs too.
                 reload=load_config,
@@ -76,6 +87,22 @@ def run_role(
         )
     except SchemaMismatch as exc:
         # The operator's next step is in the message; a traceback would bury it.
-        sys.stderr.write(f"paygate: {safe_url(config.database_url)}: {exc}\n")
-        return 1
+        return _fatal(f"{safe_url(config.database_url)}: {exc}", json_logs, 1)
+    except ConfigError as exc:  # a credential this role needs, asked for as it is built
+        return _fatal(f"configuration error: {exc}", json_logs, 2)
+    except Exception as exc:
+        line = explain(exc, config.database_url)
+        if line is None:
+            raise
+        return _fatal(line, json_logs, 2)
     return 0
+
+
+def _fatal(line: str, json_logs: bool, status: int) -> int:
+    """A start refused: one line. As JSON through the logger when logs are JSON (a
+    collector reads them), else plain on stderr (a person reads it)."""
+    if json_logs:
+        logger.critical("%s", line, extra={"fatal": True})
+    else:
+        sys.stderr.write(f"paygate: {line}\n")
+    return status

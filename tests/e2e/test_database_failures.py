@@ -220,7 +220,7 @@ async def test_a_read_only_postgres_answers_503_fails_readiness_and_logs_no_para
             log = web.current_log()
     assert status == 503, log
     assert ready == 503
-    assert body["checks"] == {"database": "unavailable", "schema": "ok"}
+    assert body["checks"] == {"database": "unavailable", "schema": "ok", "telegram": "ok"}
     order = _notification(4242)[0].decode()
     assert "[parameters" not in log
     assert "4242" not in log and "lost4242" not in log, log
@@ -241,7 +241,10 @@ async def test_a_read_only_sqlite_file_answers_503_fails_readiness_and_logs_no_p
         ready, body = await _ready(base)
         log = web.current_log()
     assert status == 503, log
-    assert (ready, body["checks"]) == (503, {"database": "unavailable", "schema": "ok"})
+    assert (ready, body["checks"]) == (
+        503,
+        {"database": "unavailable", "schema": "ok", "telegram": "ok"},
+    )
     assert "[parameters" not in log
     assert "4343" not in log, log
     assert "the database is unavailable (SQLITE_READONLY)" in log, log

@@ -38,6 +38,11 @@ async def test_with_redis_down_the_process_takes_ipns_and_says_degraded_not_unre
     assert ipn_status == 200
     assert (status, body["status"]) == (200, "degraded"), body
     assert body["degraded"] == ["redis"]
-    assert body["checks"] == {"database": "ok", "schema": "ok", "redis": "unavailable"}
+    assert body["checks"] == {
+        "database": "ok",
+        "schema": "ok",
+        "redis": "unavailable",
+        "telegram": "ok",
+    }
     assert 'paygate_dependency_up{name="redis"} 0.0' in text
     assert 'paygate_dependency_up{name="database"} 1.0' in text

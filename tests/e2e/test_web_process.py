@@ -54,7 +54,9 @@ async def test_probes_answer_and_readiness_checks_every_store(web: tuple[Process
         async with http.get(f"{base}/readyz") as ready:
             body = await ready.json()
             assert ready.status == 200, body
-    expected = {"database", "schema"} | ({"redis"} if process.services.redis is not None else set())
+    expected = {"database", "schema", "telegram"} | (
+        {"redis"} if process.services.redis is not None else set()
+    )
     assert set(body["checks"]) == expected
     assert set(body["checks"].values()) == {"ok"}
 

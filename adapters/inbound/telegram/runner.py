@@ -86,8 +86,11 @@ class BotRunner:
     async def _start(self) -> None:
         for name in _TOKEN_LOGGERS:
             logging.getLogger(name).addFilter(self._redaction)
-        await self._app.initialize()
-        await self._app.start()
+        await self._app.initialize()  # a no-op once done
+        # Started already when an earlier attempt failed past this point (Telegram
+        # dropped between getMe and getUpdates): a retry goes on from here.
+        if not self._app.running:
+            await self._app.start()
 
     async def start_polling(self, *, drop_pending_updates: bool = False) -> None:
         """Long polling (getUpdates) for exactly :data:`ALLOWED_UPDATES`; removes a

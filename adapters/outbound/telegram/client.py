@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
@@ -13,6 +15,7 @@ from adapters.outbound.breaker import CircuitBreaker
 from adapters.outbound.telegram.errors import translate
 from adapters.outbound.telegram.pacing import PacedRateLimiter
 from adapters.outbound.telegram.transport import BreakerRequest
+from core.ports.errors import Unavailable
 
 __all__ = ["DEFAULT_API_URL", "TelegramBotClient"]
 
@@ -20,6 +23,8 @@ DEFAULT_API_URL = "https://api.telegram.org"
 
 # Loggers that print request URLs, which carry the bot token: httpx at INFO
 # ("HTTP Request: POST https://api.telegram.org/bot<token>/sendMessage"), PTB at DEBUG.
+logger = logging.getLogger(__name__)
+
 _URL_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
 
 
@@ -87,7 +92,16 @@ class TelegramBotClient:
 
     @property
     def bot_id(self) -> int:
-        return self.bot.id
+        """The bot's user id: getMe's answer, or (before Telegram answered it) the
+        token's first part, which Telegram makes the bot's id."""
+        if self._started:
+            return self.bot.id
+        return int(self.bot.token.partition(":")[0])
+
+    @property
+    def connected(self) -> bool:
+        """Telegram answered getMe since the pool opened."""
+        return self._started
 
     async def start(self) -> None:
         """Open the HTTP pool and learn who the bot is (getMe). Raises Unavailable."""
@@ -100,6 +114,54 @@ class TelegramBotClient:
             await self.stop()
             raise translate(exc, 0) from exc
         self._started = True
+
+    async def start_degraded(self) -> bool:
+        """Open the HTTP pool and try getMe; False while Telegram is unreachable. The
+        pool stays open then: calls fail as Unavailable (queued work waits in the
+        outbox, a payment is still recorded) until :meth:`reconnect` gets an answer.
+        A refused token is not an outage: it raises like :meth:`start`."""
+        if self._started:
+            return True
+        self._redact_logs()
+        try:
+            await self.bot.initialize()
+        except TelegramError as exc:
+            error = translate(exc, 0)
+            if isinstance(exc, InvalidToken) or not isinstance(error, Unavailable):
+                await self.stop()
+                raise error from exc
+            logger.warning("Telegram is unreachable at start (%s); starting degraded", error)
+            return False
+        self._started = True
+        return True
+
+    async def reconnect(
+        self,
+        *,
+        first_pause: float = 1.0,
+        longest_pause: float = 60.0,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        """Ask getMe with pauses doubling from ``first_pause`` to ``longest_pause``
+        until Telegram answers (cancel to give up). Logs the outage once and the
+        recovery once, not every attempt."""
+        pause = first_pause
+        while not self._started:
+            await sleep(pause)
+            try:
+                await self.bot.initialize()
+            except InvalidToken:
+                # Telegram answers again but refuses this token: say so, keep asking
+                # (a corrected token needs a restart; the outage may be a proxy's).
+                logger.error("Telegram refuses PAYGATE_TELEGRAM_BOT_TOKEN; check the token")
+                pause = longest_pause
+                continue
+            except TelegramError as exc:
+                logger.debug("Telegram still unreachable: %s", translate(exc, 0))
+                pause = min(pause * 2, longest_pause)
+                continue
+            self._started = True
+            logger.info("Telegram is reachable again (bot @%s)", self.bot.username)
 
     def _redact_logs(self) -> None:
         for name in _URL_LOGGERS:
