@@ -82,7 +82,13 @@ class Bot:
     async def press(self, user: int, message: Message, label: str) -> str:
         """``user`` presses the button labelled ``label`` under ``message``; returns the
         callback query's id once the bot answered it."""
-        data = button(message, label)["callback_data"]
+        return await self.press_data(user, message, button(message, label)["callback_data"])
+
+    async def press_data(self, user: int, message: Message, data: str) -> str:
+        """``user`` presses a button carrying ``data`` under ``message``, as a client
+        still showing it would: the emulator edits messages in place, so once the bot
+        has edited the buttons away (a conversation's timeout), a test holding the
+        message can no longer look them up by label."""
         query_id = self.emu.user_presses(user, message.chat_id, message.message_id, data)
         await self.until(lambda: self.emu.callback_queries[query_id].answered, "an answer")
         return query_id
