@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.inbound.telegram.deps import BotSettings
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from core.domain.channel import Channel
 from core.domain.money import Money
@@ -87,7 +88,12 @@ async def test_a_store_outage_is_explained_and_the_amount_taken_once_it_is_back(
     world = build()
     channel = await world.channel()
     store = InMemoryConversationStore(world.clock)
-    async with polling_bot(world, lambda w: bot_deps(w, conversations=store)) as bot:
+    # No timeout sweep while the test runs: a sweep would take the armed failure before
+    # the amount does.
+    quiet = BotSettings(timeout_sweep=timedelta(hours=1))
+    async with polling_bot(
+        world, lambda w: bot_deps(w, conversations=store, settings=quiet)
+    ) as bot:
         await bot.say(DONOR, donate_link(channel))
         # The keypad step stores its message after answering: only then is the store
         # armed to fail, or the failure would hit that write instead of the amount.
