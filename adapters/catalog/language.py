@@ -106,11 +106,12 @@ def _locales(language: str) -> Locale:
 
 
 def name_of(language: str, *, own: bool = False) -> str:
-    """A language's name in the current language, or in its own (``own``: how a menu
-    lists it, "Español", so a person finds theirs whatever they read now)."""
+    """A language's name in the current language ("español" mid-sentence), or in its
+    own, capitalised (``own``: how a menu lists it, "Español", so a person finds theirs
+    whatever they read now)."""
     shown = _locales(language) if own else locale()
     name = _locales(language).get_display_name(shown) or language
-    return name[:1].upper() + name[1:]
+    return name[:1].upper() + name[1:] if own else name
 
 
 def menu() -> list[tuple[str, str]]:

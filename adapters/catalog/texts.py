@@ -607,3 +607,30 @@ def command_usage(command: str) -> str:
         "write /%(command)s and the channel's number from /channels, such as /%(command)s 1",
         command=command,
     )
+
+
+# ------------------------------------------------------------ command menu
+def subscriber_commands() -> list[tuple[str, str]]:
+    """The menu Telegram shows everyone in a private chat with the bot: (command,
+    what it does)."""
+    return [
+        ("start", _("what I do")),
+        ("status", _("your subscriptions")),
+        ("language", _("the language I speak to you")),
+        ("help", _("everything I can do")),
+        ("cancel", _("stop what we are doing")),
+    ]
+
+
+def owner_commands() -> list[tuple[str, str]]:
+    """The menu of a channel owner's private chat: theirs, then the subscribers'."""
+    return [
+        ("channels", _("your channels and their state")),
+        ("register", _("connect an open and a closed channel")),
+        ("tiers", _("view or set prices")),
+        ("donations", _("donation limits")),
+        ("wallet", _("where payouts go")),
+        ("repost", _("post a fresh offer now")),
+        ("resume", _("resume paused sales")),
+        *subscriber_commands(),
+    ]

@@ -35,6 +35,7 @@ from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.donations import DonationHandlers
 from adapters.inbound.telegram.errors import RateGate, on_error
 from adapters.inbound.telegram.language import LanguageHandlers
+from adapters.inbound.telegram.menus import publish_menus
 from adapters.inbound.telegram.operator import OperatorHandlers
 from adapters.inbound.telegram.owner import OwnerHandlers
 from adapters.inbound.telegram.queries import ChannelViews
@@ -100,6 +101,7 @@ def build_bot_application(
         raise TypeError("the builder ignored the application class")
     router = add_handlers(application, deps)
     application.sweeper = TimeoutSweeper(router, deps.settings.timeout_sweep)
+    application.deps = deps
     return application
 
 
@@ -109,16 +111,19 @@ class SweepingApplication(BotApplication):
     python-telegram-bot documents for this: its post_init/post_stop hooks are only
     called by run_polling and run_webhook, which BotRunner does not use."""
 
-    __slots__ = ("sweeper",)
+    __slots__ = ("deps", "sweeper")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sweeper: TimeoutSweeper | None = None
+        self.deps: BotDeps | None = None
 
     async def start(self) -> None:
         await super().start()
         if self.sweeper is not None:
             await self.sweeper.start(self.bot)
+        if self.deps is not None:
+            await publish_menus(self.bot, self.deps)
 
     async def stop(self) -> None:
         if self.sweeper is not None:

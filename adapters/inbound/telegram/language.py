@@ -18,6 +18,7 @@ from telegram import Update
 from adapters.catalog import texts
 from adapters.catalog.language import activate, current, menu, name_of, speaking, supported
 from adapters.inbound.telegram.deps import BotDeps
+from adapters.inbound.telegram.menus import publish_owner_menu
 from adapters.inbound.telegram.parsing import BadInput
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context, reply
@@ -81,6 +82,8 @@ class LanguageHandlers:
             await book.choose(ChatId(user.id), code)
             with speaking(code):
                 await reply(update, context, texts.language_saved(name_of(code)))
+            if await self._views.owned_by(UserId(user.id)):
+                await publish_owner_menu(context.bot, self._deps, UserId(user.id))
             return
         number, channel = await self._views.numbered(UserId(user.id), args[0])
         await book.choose(channel.open_chat_id, code)
