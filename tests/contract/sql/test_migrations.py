@@ -34,6 +34,7 @@ SCHEMA = {
     "audit_head",
     "outbox",
     "conversations",
+    "chat_languages",
 }
 
 
