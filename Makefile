@@ -20,7 +20,7 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint typecheck contracts pytest format bench lock upgrade lowest clean
+.PHONY: demo test lint typecheck contracts pytest format bench lock upgrade lowest clean messages
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit("PayGate needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -55,6 +55,15 @@ pytest: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# The catalogs: extract the marked words (babel.cfg) into the template and merge it
+# into each language's .po. The .po files are compiled at load time (see
+# adapters/catalog/language.py), so there is no compile step to forget.
+LOCALES := adapters/catalog/locales
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k n_:1,2 --no-location --sort-output \
+		--project PayGate --add-comments TRANSLATORS: -o $(LOCALES)/messages.pot .
+	$(BIN)/pybabel update -D paygate -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done

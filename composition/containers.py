@@ -49,6 +49,7 @@ from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
+from adapters.outbound.sqla.languages import SqlLanguageBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
@@ -353,7 +354,9 @@ class Infrastructure(containers.DeclarativeContainer):
 
     redis = providers.Resource(_redis, config)
     telegram = providers.Resource(_telegram, config, redis)
-    messenger = providers.Singleton(TelegramMessenger, telegram)
+    # What each chat reads: the messenger renders every notice in it at send time.
+    languages = providers.Singleton(SqlLanguageBook, engine)
+    messenger = providers.Singleton(TelegramMessenger, telegram, languages)
     chat_access = providers.Singleton(TelegramChatAccess, telegram)
     bot_username = providers.Callable(_bot_username, config, telegram)
 

@@ -1,108 +1,248 @@
 """The catalog's entry for each notice the core sends (:mod:`core.domain.messages`):
-its text and its buttons, in English."""
+its text and its buttons, in the recipient's language (:mod:`adapters.catalog.language`)."""
 
 from __future__ import annotations
 
 from typing import assert_never
 
 from adapters.catalog.buttons import deep_link, renew_data
+from adapters.catalog.language import DEFAULT, _, n_, speaking
 from adapters.catalog.message import Button, OutgoingMessage
-from adapters.catalog.words import days, tier_label, when
-from core.domain import messages
+from adapters.catalog.words import days, money, tier_label, when
+from core.domain.ids import ChatId
+from core.domain.messages import (
+    ChannelReclaimed,
+    Checkout,
+    CheckoutWithBot,
+    Digest,
+    DonateInvitation,
+    DonationRefunded,
+    DonationThanks,
+    Ended,
+    Invite,
+    JoinDeclined,
+    Notice,
+    Offer,
+    OpenLink,
+    OwnerDonation,
+    OwnerPayment,
+    OwnerRefund,
+    PartialPayment,
+    PausedSales,
+    Refunded,
+    Reminder,
+    Renewed,
+    ResumedSales,
+    Verbatim,
+)
 from core.domain.money import Money
+from core.ports.languages import LanguageBook
 
 
-def render(notice: messages.Notice) -> OutgoingMessage:
+def render(notice: Notice, language: str | None = None) -> OutgoingMessage:
+    """``notice`` in ``language`` (None: the language the catalog speaks now)."""
+    with speaking(language):
+        return _render(notice)
+
+
+async def render_for(
+    chat_id: ChatId, notice: Notice, languages: LanguageBook | None
+) -> OutgoingMessage:
+    """``notice`` in the language ``chat_id`` reads now (English when the book has no
+    entry, or there is no book): looked up when the message goes out, so a notice
+    queued before a person chose a language, or by an older release, reads in it."""
+    held = await languages.get(chat_id) if languages is not None else None
+    return render(notice, held.language if held is not None else DEFAULT)
+
+
+def _render(notice: Notice) -> OutgoingMessage:
     match notice:
-        case messages.Offer():
+        case Offer():
             return _offer(notice)
-        case messages.DonateInvitation(title=title, donate=donate):
+        case DonateInvitation(title=title, donate=donate):
             return OutgoingMessage(
-                f"Enjoying {title}? You can support it with a donation.",
-                ((_button("Donate", donate),),),
+                _("Enjoying %(title)s? You can support it with a donation.", title=title),
+                ((_button(_("Donate"), donate),),),
             )
-        case messages.Invite(title=title, expires_at=ends, join=join):
+        case Invite(title=title, expires_at=ends, join=join):
             return OutgoingMessage(
-                f"Payment confirmed. Welcome to {title}!\n"
-                f"Your subscription runs until {when(ends)}.\n"
-                "This link is yours alone: tap it and ask to join, and I will let you in.",
-                ((_button(f"Join {title}", join),),),
+                _(
+                    "Payment confirmed. Welcome to %(title)s!\n"
+                    "Your subscription runs until %(end)s.\n"
+                    "This link is yours alone: tap it and ask to join, and I will let you in.",
+                    title=title,
+                    end=when(ends),
+                ),
+                ((_button(_("Join %(title)s", title=title), join),),),
             )
-        case messages.Renewed(title=title, expires_at=ends):
+        case Renewed(title=title, expires_at=ends):
             return OutgoingMessage(
-                f"Payment confirmed. Your subscription to {title} now runs until {when(ends)}."
+                _(
+                    "Payment confirmed. Your subscription to %(title)s now runs until %(end)s.",
+                    title=title,
+                    end=when(ends),
+                )
             )
-        case messages.Reminder(title=title, expires_at=ends, renew=renew):
+        case Reminder(title=title, expires_at=ends, renew=renew):
             return OutgoingMessage(
-                f"Your subscription to {title} ends on {when(ends)}. Renew to keep your access.",
-                ((_button("Renew", renew),),),
+                _(
+                    "Your subscription to %(title)s ends on %(end)s. Renew to keep your access.",
+                    title=title,
+                    end=when(ends),
+                ),
+                ((_button(_("Renew"), renew),),),
             )
-        case messages.Ended(title=title, subscribe_again=again):
+        case Ended(title=title, subscribe_again=again):
             return OutgoingMessage(
-                f"Your subscription to {title} has ended. You can come back any time.",
-                ((_button("Subscribe again", again),),),
+                _(
+                    "Your subscription to %(title)s has ended. You can come back any time.",
+                    title=title,
+                ),
+                ((_button(_("Subscribe again"), again),),),
             )
-        case messages.JoinDeclined(title=title):
+        case JoinDeclined(title=title):
             return OutgoingMessage(
-                f"I could not let you into {title}: there is no active subscription in your "
-                "name. Invite links are personal; pick a tier from the channel's offer to "
-                "subscribe."
+                _(
+                    "I could not let you into %(title)s: there is no active subscription in "
+                    "your name. Invite links are personal; pick a tier from the channel's "
+                    "offer to subscribe.",
+                    title=title,
+                )
             )
-        case messages.DonationThanks(title=title, amount=amount):
-            return OutgoingMessage(f"Thank you! Your donation of {amount} to {title} has arrived.")
-        case messages.Refunded(title=title, amount=amount, ends=ends):
-            after = (
-                f"Your subscription now ends on {when(ends)}."
-                if ends is not None
-                else "The time it paid for is taken back, so your access has ended."
+        case DonationThanks(title=title, amount=amount):
+            return OutgoingMessage(
+                _(
+                    "Thank you! Your donation of %(amount)s to %(title)s has arrived.",
+                    amount=money(amount),
+                    title=title,
+                )
             )
-            return OutgoingMessage(f"Your payment of {amount} for {title} was refunded. {after}")
-        case messages.DonationRefunded(title=title, amount=amount):
-            return OutgoingMessage(f"Your donation of {amount} to {title} was refunded.")
-        case messages.PartialPayment():
+        case Refunded(title=title, amount=amount, ends=ends):
+            if ends is not None:
+                text = _(
+                    "Your payment of %(amount)s for %(title)s was refunded. "
+                    "Your subscription now ends on %(end)s.",
+                    amount=money(amount),
+                    title=title,
+                    end=when(ends),
+                )
+            else:
+                text = _(
+                    "Your payment of %(amount)s for %(title)s was refunded. "
+                    "The time it paid for is taken back, so your access has ended.",
+                    amount=money(amount),
+                    title=title,
+                )
+            return OutgoingMessage(text)
+        case DonationRefunded(title=title, amount=amount):
+            return OutgoingMessage(
+                _(
+                    "Your donation of %(amount)s to %(title)s was refunded.",
+                    amount=money(amount),
+                    title=title,
+                )
+            )
+        case PartialPayment():
             return _partial_payment(notice)
-        case messages.OwnerPayment():
-            kind = "Renewal" if notice.renewal else "New subscription"
+        case OwnerPayment():
+            values = {
+                "title": notice.title,
+                "user": notice.user_id,
+                "period": days(notice.duration_days),
+                "price": money(notice.price),
+                "paid": _paid(notice.paid),
+            }
+            if notice.renewal:
+                return OutgoingMessage(
+                    _(
+                        "Renewal in %(title)s: user %(user)s, %(period)s, %(price)s%(paid)s.",
+                        **values,
+                    )
+                )
             return OutgoingMessage(
-                f"{kind} in {notice.title}: user {notice.user_id}, "
-                f"{days(notice.duration_days)}, {notice.price}{_paid(notice.paid)}."
+                _(
+                    "New subscription in %(title)s: user %(user)s, %(period)s, %(price)s%(paid)s.",
+                    **values,
+                )
             )
-        case messages.OwnerDonation():
+        case OwnerDonation():
             return OutgoingMessage(
-                f"Donation to {notice.title}: user {notice.user_id} gave "
-                f"{notice.amount}{_paid(notice.paid)}."
+                _(
+                    "Donation to %(title)s: user %(user)s gave %(amount)s%(paid)s.",
+                    title=notice.title,
+                    user=notice.user_id,
+                    amount=money(notice.amount),
+                    paid=_paid(notice.paid),
+                )
             )
-        case messages.OwnerRefund(title=title, user_id=user, amount=amount, ends=ends):
+        case OwnerRefund(title=title, user_id=user, amount=amount, ends=ends):
             if notice.donation:
-                return OutgoingMessage(f"Refund in {title}: user {user}'s donation of {amount}.")
-            after = (
-                f"now ends on {when(ends)}"
-                if ends is not None
-                else "has ended; the member was removed"
-            )
+                return OutgoingMessage(
+                    _(
+                        "Refund in %(title)s: user %(user)s's donation of %(amount)s.",
+                        title=title,
+                        user=user,
+                        amount=money(amount),
+                    )
+                )
+            if ends is not None:
+                return OutgoingMessage(
+                    _(
+                        "Refund in %(title)s: user %(user)s, %(amount)s. "
+                        "Their subscription now ends on %(end)s.",
+                        title=title,
+                        user=user,
+                        amount=money(amount),
+                        end=when(ends),
+                    )
+                )
             return OutgoingMessage(
-                f"Refund in {title}: user {user}, {amount}. Their subscription {after}."
+                _(
+                    "Refund in %(title)s: user %(user)s, %(amount)s. "
+                    "Their subscription has ended; the member was removed.",
+                    title=title,
+                    user=user,
+                    amount=money(amount),
+                )
             )
-        case messages.PausedSales(title=title, reason=reason):
+        case PausedSales(title=title, reason=reason):
             return OutgoingMessage(
-                f"Sales of {title} are paused: {reason}. "
-                "Give the bot its admin rights back and sales resume by themselves."
+                _(
+                    "Sales of %(title)s are paused: %(reason)s. "
+                    "Give the bot its admin rights back and sales resume by themselves.",
+                    title=title,
+                    reason=reason,
+                )
             )
-        case messages.ResumedSales(title=title):
+        case ResumedSales(title=title):
             return OutgoingMessage(
-                f"Sales of {title} are back on: the bot has the rights it needs in both chats "
-                "again."
+                _(
+                    "Sales of %(title)s are back on: the bot has the rights it needs in both "
+                    "chats again.",
+                    title=title,
+                )
             )
-        case messages.ChannelReclaimed(title=title):
+        case ChannelReclaimed(title=title):
             return OutgoingMessage(
-                f"The creator of the chats of {title} has taken the channel over: "
-                "it is no longer yours to manage in PayGate."
+                _(
+                    "The creator of the chats of %(title)s has taken the channel over: "
+                    "it is no longer yours to manage in PayGate.",
+                    title=title,
+                )
             )
-        case messages.Digest(notices=folded, since=since):
-            lines = [f"{len(folded)} updates since {when(since)}:", ""]
-            lines += [f"• {render(n).text}" for n in folded]
+        case Digest(notices=folded, since=since):
+            lines = [
+                n_(
+                    "%(n)s update since %(since)s:",
+                    "%(n)s updates since %(since)s:",
+                    len(folded),
+                    since=when(since),
+                ),
+                "",
+            ]
+            lines += [f"• {_render(n).text}" for n in folded]
             return OutgoingMessage("\n".join(lines))
-        case messages.Verbatim(text=text, buttons=rows):
+        case Verbatim(text=text, buttons=rows):
             return OutgoingMessage(
                 text,
                 tuple(
@@ -114,52 +254,63 @@ def render(notice: messages.Notice) -> OutgoingMessage:
             assert_never(notice)
 
 
-def _offer(offer: messages.Offer) -> OutgoingMessage:
-    lines = [f"Subscribe to {offer.title}", ""]
+def _offer(offer: Offer) -> OutgoingMessage:
+    lines = [_("Subscribe to %(title)s", title=offer.title), ""]
     lines += [f"• {tier_label(t.tier)}" for t in offer.tiers]
-    lines += ["", "Tap a tier to pay with crypto. You get your invite link right after."]
+    lines += ["", _("Tap a tier to pay with crypto. You get your invite link right after.")]
     rows = tuple((_button(tier_label(t.tier), t.pay),) for t in offer.tiers)
     return OutgoingMessage("\n".join(lines), rows)
 
 
-def _partial_payment(notice: messages.PartialPayment) -> OutgoingMessage:
+def _partial_payment(notice: PartialPayment) -> OutgoingMessage:
     asked, arrived = notice.asked, notice.arrived
     if asked is not None and arrived is not None and asked.currency == arrived.currency:
-        got = f"{arrived} of {asked} arrived; {asked - arrived} is missing."
+        got = _(
+            "%(arrived)s of %(asked)s arrived; %(missing)s is missing.",
+            arrived=money(arrived),
+            asked=money(asked),
+            missing=money(asked - arrived),
+        )
     elif arrived is not None:
-        got = f"{arrived} arrived, less than the invoice asks."
+        got = _("%(arrived)s arrived, less than the invoice asks.", arrived=money(arrived))
     else:
-        got = "less than the invoice asks arrived."
+        got = _("less than the invoice asks arrived.")
     if notice.closed:
         return OutgoingMessage(
-            f"Your payment for {notice.title} is incomplete: {got} "
-            "The payment was closed as it is, so it cannot buy access; "
-            "it has been flagged for review by the people who run this bot."
+            _(
+                "Your payment for %(title)s is incomplete: %(got)s "
+                "The payment was closed as it is, so it cannot buy access; "
+                "it has been flagged for review by the people who run this bot.",
+                title=notice.title,
+                got=got,
+            )
         )
-    how = "Send the missing amount to the same address, shown on your payment page"
     complete = notice.complete
-    buttons = ((_button("Complete the payment", complete),),) if complete else ()
+    buttons = ((_button(_("Complete the payment"), complete),),) if complete else ()
     return OutgoingMessage(
-        f"Your payment for {notice.title} is incomplete: {got} {how}; "
-        "you get access as soon as the whole amount has arrived.",
+        _(
+            "Your payment for %(title)s is incomplete: %(got)s Send the missing amount to the "
+            "same address, shown on your payment page; you get access as soon as the whole "
+            "amount has arrived.",
+            title=notice.title,
+            got=got,
+        ),
         buttons,
     )
 
 
 def _paid(paid: Money | None) -> str:
     """What the subscriber paid in crypto, when the provider said."""
-    return f" (paid {paid})" if paid is not None else ""
+    return _(" (paid %(paid)s)", paid=money(paid)) if paid is not None else ""
 
 
-def _button(
-    label: str, action: messages.OpenLink | messages.Checkout | messages.CheckoutWithBot
-) -> Button:
+def _button(label: str, action: OpenLink | Checkout | CheckoutWithBot) -> Button:
     match action:
-        case messages.OpenLink(url=url):
+        case OpenLink(url=url):
             return Button(label, url=url)
-        case messages.Checkout(offer=offer):
+        case Checkout(offer=offer):
             return Button(label, callback_data=renew_data(offer))
-        case messages.CheckoutWithBot(bot_username=bot, offer=offer):
+        case CheckoutWithBot(bot_username=bot, offer=offer):
             return Button(label, url=deep_link(bot, offer))
         case _:
             assert_never(action)

@@ -1,72 +1,116 @@
-"""What the bot answers in conversation. What the core sends on its own (invite links,
-reminders, receipts) is rendered by :mod:`adapters.catalog.notices`."""
+"""What the bot answers in conversation, in the language of the person it answers
+(:mod:`adapters.catalog.language`; the bot sets it per update). What the core sends
+on its own (invite links, reminders, receipts) is rendered by
+:mod:`adapters.catalog.notices`.
+
+Every text is a function, not a constant: it is read in the language spoken when it
+is called."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from adapters.catalog.buttons import confirm_data, renew_data, resend_data
+from adapters.catalog.language import _
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
     TIERS_EXAMPLE,
     days,
+    money,
     money_text,
     seconds,
     tier_label,
     when,
 )
 from core.domain.channel import Channel, DonationBounds
-from core.domain.rights import MemberStatus, right_names
+from core.domain.rights import MemberStatus, Right
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
 from core.services.subscriber_status import SubscriptionView
 
-WELCOME = OutgoingMessage(
-    "Hi! I sell access to private Telegram channels.\n"
-    "Tap a tier under a channel's offer to subscribe; I send you a payment link and, "
-    "once paid, your personal invite.\n\n"
-    "/status — your subscriptions\n"
-    "/help — everything I can do"
-)
 
-HELP = OutgoingMessage(
-    "Subscribers\n"
-    "• Tap a tier in a channel's offer to subscribe, or Donate in a closed channel.\n"
-    "• /status — your subscriptions, Renew buttons and your invite link again\n\n"
-    "Channel owners\n"
-    "• /register — connect an open (public) and a closed (private) channel\n"
-    "• /channels — your channels and their state\n"
-    f"• /tiers — view or set prices: /tiers 1 {TIERS_EXAMPLE}\n"
-    f"• /donations — donation limits: /donations 1 {BOUNDS_EXAMPLE} (or off)\n"
-    "• /repost 1 — post a fresh offer now\n"
-    "• /resume 1 — resume paused sales once the bot has its rights back\n"
-    "Only the creator of both chats can register a channel or change it.\n\n"
-    "/cancel stops what we are in the middle of."
-)
+def welcome() -> OutgoingMessage:
+    return OutgoingMessage(
+        _(
+            "Hi! I sell access to private Telegram channels.\n"
+            "Tap a tier under a channel's offer to subscribe; I send you a payment link and, "
+            "once paid, your personal invite.\n\n"
+            "/status — your subscriptions\n"
+            "/language — the language I speak to you\n"
+            "/help — everything I can do"
+        )
+    )
 
-NOT_UNDERSTOOD = "I did not understand that. /help lists what I can do."
-STALE_BUTTON = "This button no longer works."
-NOTHING_TO_CANCEL = "There is nothing to cancel."
-NO_CHANNELS = "You have no channels yet. Send /register to connect one."
-GENERIC_FAILURE = "Sorry, something went wrong on my side. Please try again in a little while."
-UNAVAILABLE = "I cannot reach a service I need right now. Please try again in a minute."
-PROVIDER_REFUSED = (
-    "The payment provider would not create an invoice just now. Please try again later."
-)
-NOT_OWNER = "Only the channel's owner can change it."
-LINK_ON_ITS_WAY = "On its way: your link arrives in a moment."
+
+def help_text() -> OutgoingMessage:
+    return OutgoingMessage(
+        _(
+            "Subscribers\n"
+            "• Tap a tier in a channel's offer to subscribe, or Donate in a closed channel.\n"
+            "• /status — your subscriptions, Renew buttons and your invite link again\n"
+            "• /language — the language I speak to you\n\n"
+            "Channel owners\n"
+            "• /register — connect an open (public) and a closed (private) channel\n"
+            "• /channels — your channels and their state\n"
+            "• /tiers — view or set prices: /tiers 1 %(tiers)s\n"
+            "• /donations — donation limits: /donations 1 %(bounds)s (or off)\n"
+            "• /repost 1 — post a fresh offer now\n"
+            "• /resume 1 — resume paused sales once the bot has its rights back\n"
+            "• /language 1 es — the language of channel 1's posts\n"
+            "Only the creator of both chats can register a channel or change it.\n\n"
+            "/cancel stops what we are in the middle of.",
+            tiers=TIERS_EXAMPLE,
+            bounds=BOUNDS_EXAMPLE,
+        )
+    )
+
+
+def not_understood() -> str:
+    return _("I did not understand that. /help lists what I can do.")
+
+
+def stale_button() -> str:
+    return _("This button no longer works.")
+
+
+def nothing_to_cancel() -> str:
+    return _("There is nothing to cancel.")
+
+
+def no_channels() -> str:
+    return _("You have no channels yet. Send /register to connect one.")
+
+
+def generic_failure() -> str:
+    return _("Sorry, something went wrong on my side. Please try again in a little while.")
+
+
+def unavailable() -> str:
+    return _("I cannot reach a service I need right now. Please try again in a minute.")
+
+
+def provider_refused() -> str:
+    return _("The payment provider would not create an invoice just now. Please try again later.")
+
+
+def not_owner() -> str:
+    return _("Only the channel's owner can change it.")
+
+
+def link_on_its_way() -> str:
+    return _("On its way: your link arrives in a moment.")
 
 
 def slow_down(wait: float) -> str:
-    return f"You are going a little fast. Please wait {seconds(wait)} and try again."
+    return _("You are going a little fast. Please wait %(wait)s and try again.", wait=seconds(wait))
 
 
 def slow_down_checkout(wait: float) -> str:
-    return (
-        "You asked for several payment links in a short time. "
-        f"Please wait {seconds(wait)} and try again."
+    return _(
+        "You asked for several payment links in a short time. Please wait %(wait)s and try again.",
+        wait=seconds(wait),
     )
 
 
@@ -74,10 +118,16 @@ def slow_down_checkout(wait: float) -> str:
 def offer(found: Offer, token: str) -> OutgoingMessage:
     tier = found.tier
     return OutgoingMessage(
-        f"{found.title}\n"
-        f"Tier {tier.number}: {days(tier.duration_days)} for {tier.price}.\n\n"
-        "Confirm and I will send you a payment link (crypto, on the provider's page).",
-        ((Button("Confirm", callback_data=confirm_data(token)),),),
+        _(
+            "%(title)s\n"
+            "Tier %(number)s: %(period)s for %(price)s.\n\n"
+            "Confirm and I will send you a payment link (crypto, on the provider's page).",
+            title=found.title,
+            number=tier.number,
+            period=days(tier.duration_days),
+            price=money(tier.price),
+        ),
+        ((Button(_("Confirm"), callback_data=confirm_data(token)),),),
     )
 
 
@@ -86,136 +136,200 @@ def subscription_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessag
 
 
 def donation_invoice(title: str, invoice: IssuedInvoice) -> OutgoingMessage:
-    return _invoice(title, "a donation", invoice)
+    return _invoice(title, _("a donation"), invoice)
 
 
 def _invoice(title: str, what: str, invoice: IssuedInvoice) -> OutgoingMessage:
     return OutgoingMessage(
-        f"{title}: {what} for {invoice.price}.\n"
-        "Pay on the provider's page; you will hear from me as soon as the payment is confirmed.",
-        ((Button("Pay now", url=invoice.url),),),
+        _(
+            "%(title)s: %(what)s for %(price)s.\n"
+            "Pay on the provider's page; you will hear from me as soon as the payment is "
+            "confirmed.",
+            title=title,
+            what=what,
+            price=money(invoice.price),
+        ),
+        ((Button(_("Pay now"), url=invoice.url),),),
     )
 
 
 def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
     if not views:
         return OutgoingMessage(
-            "You have no subscriptions yet. Tap a tier in a channel's offer to subscribe."
+            _("You have no subscriptions yet. Tap a tier in a channel's offer to subscribe.")
         )
-    lines = ["Your subscriptions:"]
+    lines = [_("Your subscriptions:")]
     rows: list[tuple[Button, ...]] = []
     for view in views:
+        values = {"title": view.title, "tier": view.tier, "end": when(view.expires_at)}
         if view.active:
-            lines.append(f"• {view.title} — tier {view.tier}, active until {when(view.expires_at)}")
+            lines.append(_("• %(title)s — tier %(tier)s, active until %(end)s", **values))
         else:
-            lines.append(f"• {view.title} — tier {view.tier}, ended {when(view.expires_at)}")
-        row = [Button(f"Renew {view.title}", callback_data=renew_data(view.renew_token))]
+            lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
+        row = [
+            Button(
+                _("Renew %(title)s", title=view.title), callback_data=renew_data(view.renew_token)
+            )
+        ]
         if view.active:
-            row.append(Button("Send my link again", callback_data=resend_data(view.channel_id)))
+            row.append(Button(_("Send my link again"), callback_data=resend_data(view.channel_id)))
         rows.append(tuple(row))
     return OutgoingMessage("\n".join(lines), tuple(rows))
 
 
 # -------------------------------------------------------------- donations
 def ask_amount(title: str, bounds: DonationBounds) -> str:
-    return (
-        f"Type the amount for {title} in {bounds.minimum.currency}, between "
-        f"{money_text(bounds.minimum)} and {money_text(bounds.maximum)} (such as 12.50)."
+    return _(
+        "Type the amount for %(title)s in %(currency)s, between %(minimum)s and %(maximum)s "
+        "(such as 12.50).",
+        title=title,
+        currency=bounds.minimum.currency,
+        minimum=money_text(bounds.minimum),
+        maximum=money_text(bounds.maximum),
     )
 
 
 def no_donations(title: str) -> str:
-    return f"{title} does not take donations right now."
+    return _("%(title)s does not take donations right now.", title=title)
 
 
-KEYPAD_EXPIRED = "This donation keypad has expired. Tap Donate in the channel to start again."
-DONATION_CANCELLED = "Donation cancelled."
+def keypad_expired() -> str:
+    return _("This donation keypad has expired. Tap Donate in the channel to start again.")
+
+
+def donation_cancelled() -> str:
+    return _("Donation cancelled.")
 
 
 def keypad(title: str, bounds: DonationBounds) -> str:
-    return (
-        f"Support {title} with a donation.\n"
-        f"Pick an amount, or type one between {money_text(bounds.minimum)} "
-        f"and {money_text(bounds.maximum)} (such as 12.50)."
+    return _(
+        "Support %(title)s with a donation.\n"
+        "Pick an amount, or type one between %(minimum)s and %(maximum)s (such as 12.50).",
+        title=title,
+        minimum=money_text(bounds.minimum),
+        maximum=money_text(bounds.maximum),
     )
 
 
-KEYPAD_OTHER_AMOUNT = "Other amount"
-KEYPAD_CANCEL = "Cancel"
+def keypad_other_amount() -> str:
+    return _("Other amount")
+
+
+def keypad_cancel() -> str:
+    return _("Cancel")
 
 
 def donate_privately(bot_username: str) -> str:
-    return f"Donations happen in a private chat with me: https://t.me/{bot_username}"
+    return _(
+        "Donations happen in a private chat with me: %(link)s",
+        link=f"https://t.me/{bot_username}",
+    )
 
 
 # ------------------------------------------------------------------ owners
-REGISTER_OPEN = (
-    "Let's connect your channels (send /cancel to stop).\n"
-    "First the open (public) channel where the offer is posted: forward me a message "
-    "from it, or send its @username or id."
-)
-REGISTER_CLOSED = (
-    "Now the closed (private) channel subscribers are let into: forward me a message "
-    "from it, or send its id."
-)
-REGISTER_TITLE = "Last, the title subscribers see for this channel, such as Alpha Signals."
-REGISTER_SAME_CHAT = "The closed channel must be a different chat from the open one."
-REGISTER_TIMED_OUT = "Registration timed out. Send /register to start again."
-REGISTER_CANCELLED = "Registration cancelled."
+def register_open() -> str:
+    return _(
+        "Let's connect your channels (send /cancel to stop).\n"
+        "First the open (public) channel where the offer is posted: forward me a message "
+        "from it, or send its @username or id."
+    )
+
+
+def register_closed() -> str:
+    return _(
+        "Now the closed (private) channel subscribers are let into: forward me a message "
+        "from it, or send its id."
+    )
+
+
+def register_title() -> str:
+    return _("Last, the title subscribers see for this channel, such as Alpha Signals.")
+
+
+def register_same_chat() -> str:
+    return _("The closed channel must be a different chat from the open one.")
+
+
+def register_timed_out() -> str:
+    return _("Registration timed out. Send /register to start again.")
+
+
+def register_cancelled() -> str:
+    return _("Registration cancelled.")
 
 
 def registered(channel: Channel, number: int) -> str:
-    return (
-        f"{channel.title} is registered as channel {number}.\n"
-        f"Next, set its tiers: /tiers {number} {TIERS_EXAMPLE}\n"
-        f"To take donations: /donations {number} {BOUNDS_EXAMPLE}"
+    return _(
+        "%(title)s is registered as channel %(number)s.\n"
+        "Next, set its tiers: /tiers %(number)s %(tiers)s\n"
+        "To take donations: /donations %(number)s %(bounds)s",
+        title=channel.title,
+        number=number,
+        tiers=TIERS_EXAMPLE,
+        bounds=BOUNDS_EXAMPLE,
     )
 
 
 def reclaimed(channel: Channel, number: int) -> str:
-    return (
-        f"{channel.title} is yours now, as channel {number}: you created both of its chats, "
+    return _(
+        "%(title)s is yours now, as channel %(number)s: you created both of its chats, "
         "so it moved to you from whoever registered it. It keeps its subscribers, tiers and "
-        f"donation limits; check them with /tiers {number} and /donations."
+        "donation limits; check them with /tiers %(number)s and /donations.",
+        title=channel.title,
+        number=number,
     )
 
 
 def register_again(reason: str) -> str:
-    return f"{reason}\nSend /register to start again."
+    return _("%(reason)s\nSend /register to start again.", reason=reason)
 
 
 def channels(owned: Sequence[Channel]) -> str:
     if not owned:
-        return NO_CHANNELS
-    lines = ["Your channels:"]
+        return no_channels()
+    lines = [_("Your channels:")]
     for number, channel in enumerate(owned, start=1):
         lines.append(f"{number}. {channel.title} — {_state(channel)}")
-        lines.append(f"   open {channel.open_chat_id}, closed {channel.closed_chat_id}")
-        lines.append(f"   tiers: {_tiers(channel)}")
-        lines.append(f"   donations: {_bounds(channel.donation_bounds)}")
+        lines.append(
+            _(
+                "   open %(open)s, closed %(closed)s",
+                open=channel.open_chat_id,
+                closed=channel.closed_chat_id,
+            )
+        )
+        lines.append(_("   tiers: %(tiers)s", tiers=_tiers(channel)))
+        lines.append(_("   donations: %(bounds)s", bounds=_bounds(channel.donation_bounds)))
     return "\n".join(lines)
 
 
 def tiers(numbered: Sequence[tuple[int, Channel]]) -> str:
     if not numbered:
-        return NO_CHANNELS
+        return no_channels()
     lines = []
     for number, channel in numbered:
         lines.append(f"{number}. {channel.title}")
-        lines.extend(f"   • tier {t.number}: {tier_label(t)}" for t in channel.tiers)
+        lines.extend(
+            _("   • tier %(number)s: %(label)s", number=t.number, label=tier_label(t))
+            for t in channel.tiers
+        )
         if not channel.tiers:
-            lines.append("   no tiers: nothing is on sale")
+            lines.append(_("   no tiers: nothing is on sale"))
     lines.append(
-        f"\nChange them with /tiers <channel> {TIERS_EXAMPLE} (up to three; none to stop selling)."
+        _(
+            "\nChange them with /tiers <channel> %(tiers)s (up to three; none to stop selling).",
+            tiers=TIERS_EXAMPLE,
+        )
     )
     return "\n".join(lines)
 
 
 def donations(numbered: Sequence[tuple[int, Channel]]) -> str:
     if not numbered:
-        return NO_CHANNELS
+        return no_channels()
     lines = [f"{number}. {c.title}: {_bounds(c.donation_bounds)}" for number, c in numbered]
-    lines.append(f"\nChange them with /donations <channel> {BOUNDS_EXAMPLE}, or off.")
+    lines.append(
+        _("\nChange them with /donations <channel> %(bounds)s, or off.", bounds=BOUNDS_EXAMPLE)
+    )
     return "\n".join(lines)
 
 
@@ -224,54 +338,74 @@ WALLET_EXAMPLE = "/wallet 1 btc bc1q…"
 
 def _wallet(channel: Channel) -> str:
     wallet = channel.payout_wallet
-    return "not set" if wallet is None else wallet.masked()
+    return _("not set") if wallet is None else wallet.masked()
 
 
 def wallets(numbered: Sequence[tuple[int, Channel]]) -> str:
     if not numbered:
-        return NO_CHANNELS
+        return no_channels()
     lines = [f"{number}. {c.title}: {_wallet(c)}" for number, c in numbered]
     lines.append(
-        f"\nSet one with /wallet <channel> <currency> <address> ({WALLET_EXAMPLE}), or off."
+        _(
+            "\nSet one with /wallet <channel> <currency> <address> (%(example)s), or off.",
+            example=WALLET_EXAMPLE,
+        )
     )
     return "\n".join(lines)
 
 
 def wallet_saved(channel: Channel) -> str:
     if channel.payout_wallet is None:
-        return f"{channel.title}: payout wallet removed."
-    return f"{channel.title}: payouts go to {channel.payout_wallet.masked()}."
+        return _("%(title)s: payout wallet removed.", title=channel.title)
+    return _(
+        "%(title)s: payouts go to %(wallet)s.",
+        title=channel.title,
+        wallet=channel.payout_wallet.masked(),
+    )
 
 
 def tiers_saved(channel: Channel) -> str:
     if not channel.tiers:
-        return f"{channel.title}: no tiers, so nothing is on sale."
-    lines = [f"{channel.title}: tiers saved."]
-    lines.extend(f"• tier {t.number}: {tier_label(t)}" for t in channel.tiers)
-    lines.append("The offer in the open channel is refreshed shortly.")
+        return _("%(title)s: no tiers, so nothing is on sale.", title=channel.title)
+    lines = [_("%(title)s: tiers saved.", title=channel.title)]
+    lines.extend(
+        _("• tier %(number)s: %(label)s", number=t.number, label=tier_label(t))
+        for t in channel.tiers
+    )
+    lines.append(_("The offer in the open channel is refreshed shortly."))
     return "\n".join(lines)
 
 
 def donations_saved(channel: Channel) -> str:
     if channel.donation_bounds is None:
-        return f"{channel.title}: donations are off."
-    return f"{channel.title}: donations from {_bounds(channel.donation_bounds)}."
+        return _("%(title)s: donations are off.", title=channel.title)
+    return _(
+        "%(title)s: donations from %(bounds)s.",
+        title=channel.title,
+        bounds=_bounds(channel.donation_bounds),
+    )
 
 
 def reposted(title: str, posted: int, paused: int) -> str:
     if posted:
-        return f"{title}: a fresh offer is posted in the open channel."
+        return _("%(title)s: a fresh offer is posted in the open channel.", title=title)
     if paused:
-        return f"{title}: I cannot post in the open channel, so sales are paused. Check my rights."
-    return f"{title}: Telegram did not take the post just now; I will try again shortly."
+        return _(
+            "%(title)s: I cannot post in the open channel, so sales are paused. Check my rights.",
+            title=title,
+        )
+    return _(
+        "%(title)s: Telegram did not take the post just now; I will try again shortly.",
+        title=title,
+    )
 
 
 def resumed(title: str) -> str:
-    return f"{title}: the bot has its rights in both chats, so sales are back on."
+    return _("%(title)s: the bot has its rights in both chats, so sales are back on.", title=title)
 
 
 def not_paused(title: str) -> str:
-    return f"{title}: sales are not paused, so there is nothing to resume."
+    return _("%(title)s: sales are not paused, so there is nothing to resume.", title=title)
 
 
 def resume_refused(
@@ -280,40 +414,223 @@ def resume_refused(
     """What the bot lacks, chat by chat, named as the owner knows the chats."""
     needs = []
     for name, gap in shortfalls:
+        role = _("open") if gap.role == "open" else _("closed")
         where = (
-            f"{name} (the {gap.role} channel)"
+            _("%(name)s (the %(role)s channel)", name=name, role=role)
             if name
-            else f"the {gap.role} channel (chat {gap.chat_id})"
+            else _("the %(role)s channel (chat %(chat)s)", role=role, chat=gap.chat_id)
         )
-        rights = right_names(gap.missing)
+        rights = _right_names(gap.missing)
         if gap.status is None:
-            needs.append(f"to be added as an admin with {rights} to {where}")
+            needs.append(
+                _(
+                    "to be added as an admin with %(rights)s to %(where)s",
+                    rights=rights,
+                    where=where,
+                )
+            )
         elif gap.status not in (MemberStatus.CREATOR, MemberStatus.ADMINISTRATOR):
-            needs.append(f"to be an admin with {rights} in {where}")
+            needs.append(
+                _("to be an admin with %(rights)s in %(where)s", rights=rights, where=where)
+            )
         else:
-            needs.append(f"{rights} in {where}")
+            needs.append(_("%(rights)s in %(where)s", rights=rights, where=where))
     if not paused:
-        return (
-            f"{title}: sales are not paused, but the bot needs: {'; '.join(needs)}.\n"
-            "Give it those rights, or sales pause at the next check."
+        return _(
+            "%(title)s: sales are not paused, but the bot needs: %(needs)s.\n"
+            "Give it those rights, or sales pause at the next check.",
+            title=title,
+            needs="; ".join(needs),
         )
-    return (
-        f"I cannot resume {title} yet. The bot needs: {'; '.join(needs)}.\n"
-        f"Give it those rights, then send /resume {number} again."
+    return _(
+        "I cannot resume %(title)s yet. The bot needs: %(needs)s.\n"
+        "Give it those rights, then send /resume %(number)s again.",
+        title=title,
+        needs="; ".join(needs),
+        number=number,
     )
+
+
+def _right_names(rights: Sequence[Right]) -> str:
+    """Rights as Telegram's admin screen words them, in the person's language."""
+    names = {
+        Right.POST_MESSAGES: _("post messages"),
+        Right.EDIT_MESSAGES: _("edit messages"),
+        Right.DELETE_MESSAGES: _("delete messages"),
+        Right.INVITE_USERS: _("invite users"),
+        Right.RESTRICT_MEMBERS: _("restrict members"),
+    }
+    return ", ".join(names[r] for r in rights)
 
 
 def _state(channel: Channel) -> str:
     if channel.sales_paused:
-        return f"paused ({channel.pause_reason})" if channel.pause_reason else "paused"
-    return "selling" if channel.tiers else "not selling: no tiers yet"
+        if channel.pause_reason:
+            return _("paused (%(reason)s)", reason=channel.pause_reason)
+        return _("paused")
+    return _("selling") if channel.tiers else _("not selling: no tiers yet")
 
 
 def _tiers(channel: Channel) -> str:
-    return "; ".join(tier_label(t) for t in channel.tiers) or "none"
+    return "; ".join(tier_label(t) for t in channel.tiers) or _("none")
 
 
 def _bounds(bounds: DonationBounds | None) -> str:
     if bounds is None:
-        return "off"
-    return f"{money_text(bounds.minimum)} to {money_text(bounds.maximum)}"
+        return _("off")
+    return _(
+        "%(minimum)s to %(maximum)s",
+        minimum=money_text(bounds.minimum),
+        maximum=money_text(bounds.maximum),
+    )
+
+
+# ------------------------------------------------------------- languages
+def language_menu(current: str, names: Sequence[tuple[str, str]]) -> str:
+    """``/language`` alone: what the person reads now and how to change it."""
+    listed = ", ".join(f"/language {code} ({name})" for code, name in names)
+    return _(
+        "I speak %(current)s to you. To change it: %(choices)s.\n"
+        "Channel owners: /language <channel> <code> sets the language of that channel's "
+        "posts.",
+        current=current,
+        choices=listed,
+    )
+
+
+def language_saved(name: str) -> str:
+    return _("From now on I speak %(language)s to you.", language=name)
+
+
+def channel_language_saved(title: str, name: str, number: int) -> str:
+    return _(
+        "%(title)s: its offer and Donate posts are in %(language)s from the next post on; "
+        "/repost %(number)s posts a fresh offer now.",
+        title=title,
+        language=name,
+        number=number,
+    )
+
+
+def unknown_language(code: str, names: Sequence[tuple[str, str]]) -> str:
+    return _(
+        "I do not speak “%(code)s”. Pick one of: %(choices)s.",
+        code=code[:16],
+        choices=", ".join(f"{c} ({n})" for c, n in names),
+    )
+
+
+# ------------------------------------------------------------- what to type
+# Why the bot could not read what was typed or pressed, as the start of a sentence
+# (the bot's error handler capitalises it and ends it with a full stop).
+def amount_usage() -> str:
+    return _("send just the amount, such as 12.50 or 12,50")
+
+
+def amount_decimals() -> str:
+    return _("use at most two decimals, such as 12.50")
+
+
+def tiers_usage() -> str:
+    return _("write the tiers after the channel number, such as %(example)s", example=TIERS_EXAMPLE)
+
+
+def tier_unreadable(word: str) -> str:
+    return _(
+        "I could not read “%(word)s”: write each tier as number=price/days, such as %(example)s",
+        word=word[:40],
+        example=TIERS_EXAMPLE,
+    )
+
+
+def bounds_usage() -> str:
+    return _(
+        "write the limits as minimum-maximum, such as %(example)s, or off", example=BOUNDS_EXAMPLE
+    )
+
+
+def bounds_currencies() -> str:
+    return _("both limits must be in the same currency")
+
+
+def chat_ref_usage() -> str:
+    return _(
+        "send the channel's @username, its t.me link or its id (such as -1001234567890), "
+        "or forward me a message from it"
+    )
+
+
+def channel_number_usage() -> str:
+    return _("start with the channel's number from /channels, such as 1")
+
+
+def no_such_channel(number: int) -> str:
+    return _("you have no channel %(number)s; /channels lists yours", number=number)
+
+
+def keypad_not_valid() -> str:
+    return _("this keypad is out of date or not one of mine; tap Donate in the channel again")
+
+
+def button_stale() -> str:
+    return _("this button no longer works; please start again")
+
+
+def not_a_donate_button() -> str:
+    return _("this link is not a Donate button")
+
+
+def donations_gone() -> str:
+    return _("this channel no longer takes donations")
+
+
+def register_usage() -> str:
+    return _(
+        "write /register <open channel> <closed channel> <title>, "
+        "or just /register and I will ask for each"
+    )
+
+
+def chat_not_found(reference: str) -> str:
+    return _("I cannot find %(chat)s; check the name", chat=reference)
+
+
+def wallet_usage() -> str:
+    return _(
+        "write /wallet <channel> <currency> <address>, such as %(example)s",
+        example=WALLET_EXAMPLE,
+    )
+
+
+def command_usage(command: str) -> str:
+    return _(
+        "write /%(command)s and the channel's number from /channels, such as /%(command)s 1",
+        command=command,
+    )
+
+
+# ------------------------------------------------------------ command menu
+def subscriber_commands() -> list[tuple[str, str]]:
+    """The menu Telegram shows everyone in a private chat with the bot: (command,
+    what it does)."""
+    return [
+        ("start", _("what I do")),
+        ("status", _("your subscriptions")),
+        ("language", _("the language I speak to you")),
+        ("help", _("everything I can do")),
+        ("cancel", _("stop what we are doing")),
+    ]
+
+
+def owner_commands() -> list[tuple[str, str]]:
+    """The menu of a channel owner's private chat: theirs, then the subscribers'."""
+    return [
+        ("channels", _("your channels and their state")),
+        ("register", _("connect an open and a closed channel")),
+        ("tiers", _("view or set prices")),
+        ("donations", _("donation limits")),
+        ("wallet", _("where payouts go")),
+        ("repost", _("post a fresh offer now")),
+        ("resume", _("resume paused sales")),
+        *subscriber_commands(),
+    ]

@@ -45,11 +45,11 @@ class DemoFailed(RuntimeError):
 def set_up_world(telegram: TelegramEmulator, say: Transcript) -> None:
     """The people and channels of the journey, as they exist before PayGate starts:
     an owner who made two channels with the bot as admin, a subscriber, a stranger
-    and a donor."""
+    and a donor whose Telegram app speaks Spanish (she reads the bot in Spanish)."""
     telegram.add_user(OWNER, "Olivia", username="olivia")
     telegram.add_user(SUBSCRIBER, "Sam", username="sam")
     telegram.add_user(STRANGER, "Eve", username="eve")
-    telegram.add_user(DONOR, "Dana", username="dana")
+    telegram.add_user(DONOR, "Dana", username="dana", language_code="es")
     telegram.add_user(REFUNDED, "Rob", username="rob")
     telegram.add_chat(
         OPEN_CHAT, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER
@@ -134,10 +134,13 @@ class Demo:
         message, button = found
         self.telegram.user_presses(user, user, message.message_id, button["callback_data"])
 
-    async def pay_latest_invoice(self, user: int, after: int, *, notified: bool = True) -> str:
-        """``notified=False``: every IPN of the payment is lost on the way."""
+    async def pay_latest_invoice(
+        self, user: int, after: int, *, notified: bool = True, label: str = "Pay"
+    ) -> str:
+        """``notified=False``: every IPN of the payment is lost on the way; ``label``:
+        the pay button's words in the user's language."""
         found = await self.until(
-            lambda: self.latest_with_button(user, "Pay", after), f"an invoice link for {user}"
+            lambda: self.latest_with_button(user, label, after), f"an invoice link for {user}"
         )
         url = str(found[1]["url"])
         invoice_id = parse_qs(urlsplit(url).query)["iid"][0]
@@ -288,12 +291,18 @@ class Demo:
         start = self.last_id(DONOR)
         self.telegram.user_sends(DONOR, f"/start {token}")
         self.say.say(
-            "dana", "taps Donate in the closed channel (a private chat with the bot opens)"
+            "dana",
+            "taps Donate in the closed channel (a private chat with the bot opens; "
+            "her Telegram app speaks Spanish)",
         )
+        keypad = await self.until(
+            lambda: self.latest_text(DONOR, "Apoya a"), "the keypad, in Spanish"
+        )
+        self.say.say("bot", f"→ dana: {_first_line(keypad.text)}")
         await self.press(DONOR, "5", start)
         self.say.say("dana", "chooses 5 USD on the keypad")
-        await self.pay_latest_invoice(DONOR, start)
-        thanks = await self.until(lambda: self.latest_text(DONOR, "Thank you"), "the thank-you")
+        await self.pay_latest_invoice(DONOR, start, label="Pagar")
+        thanks = await self.until(lambda: self.latest_text(DONOR, "Gracias"), "the thank-you")
         self.say.say("bot", f"→ dana: {thanks.text}")
         note = await self.until(
             lambda: self.latest_text(OWNER, "Donation to"), "the owner's donation notice"

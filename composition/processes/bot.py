@@ -47,6 +47,7 @@ def bot_deps(process: Process) -> BotDeps:
         conversations=s.conversations,
         bot_username=s.bot_username,
         operators=frozenset(UserId(user) for user in process.config.operators),
+        languages=s.languages,
     )
 
 

@@ -36,6 +36,7 @@ from core.ports.alerts import AlertSink
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore
 from core.ports.errors import Unavailable
+from core.ports.languages import LanguageBook
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
@@ -106,6 +107,7 @@ class Services:
     reconcile: Reconcile
     outbox_wakeup: OutboxWakeup
     conversations: ConversationStore
+    languages: LanguageBook
     check_rights: CheckRights
     resume_sales: ResumeSales
 
@@ -155,6 +157,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         reconcile=await resolve(uc.reconcile),
         outbox_wakeup=await resolve(infra.outbox_wakeup),
         conversations=await resolve(infra.conversations),
+        languages=await resolve(infra.languages),
         check_rights=await resolve(uc.check_rights),
         resume_sales=await resolve(uc.resume_sales),
     )

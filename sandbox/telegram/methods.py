@@ -29,7 +29,16 @@ from sandbox.telegram.model import (
     message_json,
 )
 from sandbox.telegram.updates import Webhook
-from sandbox.telegram.world import World
+from sandbox.telegram.world import BotCommand, CommandScope, World
+
+_COMMAND = re.compile(r"\A[a-z0-9_]{1,32}\Z")
+_LANGUAGE = re.compile(r"\A[a-z]{2}\Z")
+_MAX_COMMANDS = 100
+_MAX_DESCRIPTION = 256
+_PLAIN_SCOPES = frozenset(
+    {"default", "all_private_chats", "all_group_chats", "all_chat_administrators"}
+)
+_CHAT_SCOPES = frozenset({"chat", "chat_administrators", "chat_member"})
 
 MAX_TEXT = 4096
 MAX_LINK_NAME = 32
@@ -119,6 +128,9 @@ class BotApi:
             "deleteWebhook": self.delete_webhook,
             "getWebhookInfo": self.get_webhook_info,
             "getUpdates": self.get_updates,
+            "setMyCommands": self.set_my_commands,
+            "getMyCommands": self.get_my_commands,
+            "deleteMyCommands": self.delete_my_commands,
         }
 
     def handler(self, method: str) -> Handler | None:
@@ -466,6 +478,61 @@ class BotApi:
         if user is None:
             raise bad_request("PARTICIPANT_ID_INVALID")
         return chat, user
+
+    # ------------------------------------------------------------ commands
+    def command_key(self, p: Params) -> tuple[CommandScope, str]:
+        """The (scope, language) a *MyCommands call names; scopes naming a chat need a
+        chat the bot can address."""
+        language = (p.text("language_code") or "").strip()
+        if language and _LANGUAGE.match(language) is None:
+            raise bad_request("invalid language code specified")
+        raw = p.obj("scope") or {"type": "default"}
+        if not isinstance(raw, dict):
+            raise bad_request("can't parse scope JSON object")
+        kind = str(raw.get("type", ""))
+        if kind in _PLAIN_SCOPES:
+            return (kind, 0, 0), language
+        if kind not in _CHAT_SCOPES:
+            raise bad_request("unsupported bot command scope type")
+        chat = self.chat_of(Params({"chat_id": raw.get("chat_id")}))
+        user_id = 0
+        if kind == "chat_member":
+            user_id = self.user_id_of(Params({"user_id": raw.get("user_id")}))
+        return (kind, chat.id, user_id), language
+
+    async def set_my_commands(self, p: Params) -> Any:
+        raw = p.obj("commands")
+        if not isinstance(raw, list) or len(raw) > _MAX_COMMANDS:
+            raise bad_request(
+                "BOT_COMMANDS_TOO_MUCH"
+                if isinstance(raw, list)
+                else "can't parse commands JSON object"
+            )
+        commands: list[BotCommand] = []
+        for entry in raw:
+            if not isinstance(entry, dict):
+                raise bad_request("can't parse BotCommand")
+            command = str(entry.get("command", ""))
+            description = str(entry.get("description", ""))
+            if _COMMAND.match(command) is None:
+                raise bad_request("BOT_COMMAND_INVALID")
+            if not 1 <= len(description.strip()) <= _MAX_DESCRIPTION:
+                raise bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
+            commands.append((command, description))
+        key = self.command_key(p)
+        if commands:
+            self.world.commands[key] = commands
+        else:
+            self.world.commands.pop(key, None)
+        return True
+
+    async def get_my_commands(self, p: Params) -> Any:
+        found = self.world.commands.get(self.command_key(p), [])
+        return [{"command": c, "description": d} for c, d in found]
+
+    async def delete_my_commands(self, p: Params) -> Any:
+        self.world.commands.pop(self.command_key(p), None)
+        return True
 
     async def set_webhook(self, p: Params) -> Any:
         url = p.text("url") or ""

@@ -73,11 +73,15 @@ class User:
     started_bot: bool = True
     """The user opened a private chat with the bot (pressed Start)."""
     blocked_bot: bool = False
+    language_code: str | None = None
+    """The IETF tag of the user's app language, sent in every update's ``from``."""
 
     def to_json(self) -> JSON:
         body: JSON = {"id": self.id, "is_bot": self.is_bot, "first_name": self.first_name}
         if self.username is not None:
             body["username"] = self.username
+        if self.language_code is not None:
+            body["language_code"] = self.language_code
         return body
 
 

@@ -194,6 +194,7 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
             str(b.get("first_name", "User")),
             username=b.get("username"),
             started_bot=bool(b.get("started_bot", True)),
+            language_code=b.get("language_code"),
         )
         return user.to_json()
 

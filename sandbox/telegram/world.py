@@ -83,6 +83,12 @@ def new_token() -> str:
     return f"{secrets.randbelow(9 * 10**9) + 10**9}:{secrets.token_urlsafe(26)[:35]}"
 
 
+BotCommand = tuple[str, str]
+"""A menu entry: the command (without its slash) and its description."""
+CommandScope = tuple[str, int, int]
+"""A BotCommandScope as (type, chat id, user id); 0 where the type has none."""
+
+
 class World:
     def __init__(
         self,
@@ -103,6 +109,8 @@ class World:
         self.chats: dict[int, Chat] = {}
         self.callback_queries: dict[str, CallbackQuery] = {}
         self._private_messages: dict[int, Chat] = {}
+        self.commands: dict[tuple[CommandScope, str], list[BotCommand]] = {}
+        """setMyCommands: the menu per (scope, language code; "" for every language)."""
         self.hub = UpdateHub(
             webhook_retry_delay=webhook_retry_delay,
             webhook_retry_max_delay=webhook_retry_max_delay,
@@ -112,6 +120,20 @@ class World:
     def now(self) -> int:
         return int(self._wall_clock())
 
+    # -------------------------------------------------------------- commands
+    def menu_in_private_chat(self, user_id: int) -> list[BotCommand]:
+        """The command menu a user sees in their private chat with the bot, resolved as
+        Telegram documents: the chat's own scope, then all private chats, then the
+        default, each first in the user's language and then for every language."""
+        user = self.users[user_id]
+        language = (user.language_code or "").split("-")[0].lower()
+        for scope in (("chat", user_id, 0), ("all_private_chats", 0, 0), ("default", 0, 0)):
+            for code in (language, "") if language else ("",):
+                found = self.commands.get((scope, code))
+                if found:
+                    return found
+        return []
+
     # ----------------------------------------------------------------- setup
     def add_user(
         self,
@@ -120,11 +142,15 @@ class World:
         *,
         username: str | None = None,
         started_bot: bool = True,
+        language_code: str | None = None,
     ) -> User:
-        """A Telegram user. ``started_bot`` says whether they opened a chat with the bot."""
+        """A Telegram user. ``started_bot`` says whether they opened a chat with the bot;
+        ``language_code`` is their app's language, as updates carry it."""
         if user_id <= 0:
             raise ValueError("user ids are positive")
-        user = User(user_id, first_name, username, started_bot=started_bot)
+        user = User(
+            user_id, first_name, username, started_bot=started_bot, language_code=language_code
+        )
         self.users[user_id] = user
         return user
 

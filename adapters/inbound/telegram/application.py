@@ -34,6 +34,8 @@ from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSw
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.donations import DonationHandlers
 from adapters.inbound.telegram.errors import RateGate, on_error
+from adapters.inbound.telegram.language import LanguageHandlers
+from adapters.inbound.telegram.menus import publish_menus
 from adapters.inbound.telegram.operator import OperatorHandlers
 from adapters.inbound.telegram.owner import OwnerHandlers
 from adapters.inbound.telegram.queries import ChannelViews
@@ -57,6 +59,7 @@ BotApplication = Application[
     ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
 ]
 
+_LANGUAGE_GROUP = -2
 _RATE_GATE_GROUP = -1
 _CONVERSATION_GROUP = 0
 _COMMANDS_GROUP = 1
@@ -98,6 +101,7 @@ def build_bot_application(
         raise TypeError("the builder ignored the application class")
     router = add_handlers(application, deps)
     application.sweeper = TimeoutSweeper(router, deps.settings.timeout_sweep)
+    application.deps = deps
     return application
 
 
@@ -107,16 +111,19 @@ class SweepingApplication(BotApplication):
     python-telegram-bot documents for this: its post_init/post_stop hooks are only
     called by run_polling and run_webhook, which BotRunner does not use."""
 
-    __slots__ = ("sweeper",)
+    __slots__ = ("deps", "sweeper")
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.sweeper: TimeoutSweeper | None = None
+        self.deps: BotDeps | None = None
 
     async def start(self) -> None:
         await super().start()
         if self.sweeper is not None:
             await self.sweeper.start(self.bot)
+        if self.deps is not None:
+            await publish_menus(self.bot, self.deps)
 
     async def stop(self) -> None:
         if self.sweeper is not None:
@@ -135,11 +142,18 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     owner = OwnerHandlers(deps, views)
     chats = ChatEventHandlers(deps, views)
     operator = OperatorHandlers(deps)
+    language = LanguageHandlers(deps, views)
     private = filters.ChatType.PRIVATE
 
     router = ConversationRouter(
-        [donations, owner], deps.conversations, settings.conversation_timeout
+        [donations, owner],
+        deps.conversations,
+        settings.conversation_timeout,
+        languages=deps.languages,
     )
+
+    # The person's language first, so every answer below (a refusal included) is in it.
+    application.add_handler(TypeHandler(Update, language.speak), group=_LANGUAGE_GROUP)
 
     application.add_handler(TypeHandler(Update, gate.gate), group=_RATE_GATE_GROUP)
     # A typed amount or channel name goes to the conversation it belongs to; anything
@@ -158,6 +172,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("repost", owner.repost, filters=private),
             CommandHandler("resume", owner.resume, filters=private),
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
+            CommandHandler("language", language.language, filters=private),
             # --- operators (PAYGATE_OPERATOR_IDS)
             CommandHandler("owners", operator.owners, filters=private),
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),

@@ -56,11 +56,13 @@ from telegram.ext import (
 )
 
 from adapters.catalog import texts
+from adapters.catalog.language import speaking
 from adapters.inbound.telegram.errors import answer_failure, tell
 from adapters.inbound.telegram.replies import Context
-from core.domain.ids import UserId
+from core.domain.ids import ChatId, UserId
 from core.ports.conversations import Conversation, ConversationStore, StoredConversation
 from core.ports.errors import Unavailable
+from core.ports.languages import LanguageBook
 
 logger = logging.getLogger("paygate.bot")
 
@@ -200,9 +202,15 @@ class ConversationPart(Protocol):
 
 class ConversationRouter:
     def __init__(
-        self, parts: Sequence[ConversationPart], store: ConversationStore, timeout: timedelta
+        self,
+        parts: Sequence[ConversationPart],
+        store: ConversationStore,
+        timeout: timedelta,
+        *,
+        languages: LanguageBook | None = None,
     ) -> None:
         self._store = store
+        self._languages = languages
         self._timeout = timeout
         self._entries = [route for part in parts for route in part.entry_routes()]
         self._steps: dict[str, list[Route]] = {}
@@ -241,7 +249,7 @@ class ConversationRouter:
             except Superseded:
                 continue
         logger.warning("update %s: the conversation kept changing under it", update.update_id)
-        await tell(update, context, texts.GENERIC_FAILURE)
+        await tell(update, context, texts.generic_failure())
         return True
 
     async def _attempt(self, update: Update, context: Context, user_id: UserId) -> bool:
@@ -315,7 +323,8 @@ class ConversationRouter:
                 if part is None:
                     continue
                 try:
-                    await part.timed_out(bot, held.user_id, held.conversation)
+                    with speaking(await self._language_of(held.user_id)):
+                        await part.timed_out(bot, held.user_id, held.conversation)
                 except Exception as error:
                     logger.warning(
                         "could not tell a person their conversation timed out (%s)",
@@ -323,6 +332,13 @@ class ConversationRouter:
                     )
             if len(batch) < SWEEP_BATCH:
                 return
+
+    async def _language_of(self, user_id: UserId) -> str | None:
+        """What the person reads, for a notice outside any update of theirs."""
+        if self._languages is None:
+            return None
+        held = await self._languages.get(ChatId(user_id))
+        return None if held is None else held.language
 
 
 class TimeoutSweeper:

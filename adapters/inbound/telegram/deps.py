@@ -11,6 +11,7 @@ from core.domain.ids import UserId
 from core.domain.signing import MacKeyring
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore
+from core.ports.languages import LanguageBook
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
@@ -87,3 +88,6 @@ class BotDeps:
     settings: BotSettings = BotSettings()
     operators: frozenset[UserId] = frozenset()
     """``PAYGATE_OPERATOR_IDS``: who may use the operators' commands (/owners)."""
+    languages: LanguageBook | None = None
+    """What each chat reads (/language, Telegram's language_code, a channel's posts);
+    without it the bot speaks each person's app language and /language only lists."""

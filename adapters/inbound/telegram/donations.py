@@ -26,7 +26,6 @@ from adapters.inbound.telegram.errors import RateGate
 from adapters.inbound.telegram.keypad import keypad_message, preset_amounts
 from adapters.inbound.telegram.parsing import (
     DONATION_START,
-    KEYPAD_NOT_VALID,
     BadInput,
     parse_amount,
     parse_other_amount,
@@ -88,7 +87,7 @@ class DonationHandlers:
         args = turn.context.args
         token = OfferToken.decode(args[0] if args else "", self._deps.keyring)
         if not token.is_donation:
-            raise BadInput("this link is not a Donate button")
+            raise BadInput(texts.not_a_donate_button())
         channel, bounds = await self._donations_of(token.channel_id)
         if bounds is None:
             await reply(turn.update, turn.context, texts.no_donations(channel.title))
@@ -164,10 +163,10 @@ class DonationHandlers:
         # the button for that amount (the owner may have changed the bounds since).
         price = Money(amounts[index], bounds.minimum.currency) if index < len(amounts) else None
         if price is None or not pressed.shows(price, self._deps.keyring):
-            raise BadInput(KEYPAD_NOT_VALID)
+            raise BadInput(texts.keypad_not_valid())
         if self._deps.clock.now() - pressed.preset.issued_at > self._deps.settings.keypad_ttl:
             await _end(turn)
-            await replace(query, context, texts.KEYPAD_EXPIRED)
+            await replace(query, context, texts.keypad_expired())
             await answer(query)
             return
         await self._gate.checkout(query.from_user.id)
@@ -189,7 +188,7 @@ class DonationHandlers:
             return
         pressed = parse_other_amount(query.data, self._deps.keyring)
         if self._deps.clock.now() - pressed.issued_at > self._deps.settings.keypad_ttl:
-            await replace(query, context, texts.KEYPAD_EXPIRED)
+            await replace(query, context, texts.keypad_expired())
             await answer(query)
             return
         channel, bounds = await self._donations_of(pressed.channel_id)
@@ -218,22 +217,22 @@ class DonationHandlers:
         if query is None:
             return
         await _end(turn)
-        await replace(query, context, texts.DONATION_CANCELLED)
+        await replace(query, context, texts.donation_cancelled())
         await answer(query)
 
     async def cancelled(self, update: Update, context: Context, conversation: Conversation) -> None:
-        await _retire_keypad(context.bot, conversation, texts.DONATION_CANCELLED)
-        await reply(update, context, texts.DONATION_CANCELLED)
+        await _retire_keypad(context.bot, conversation, texts.donation_cancelled())
+        await reply(update, context, texts.donation_cancelled())
 
     async def timed_out(self, bot: Bot, user_id: UserId, conversation: Conversation) -> None:
         """Five idle minutes: the keypad is replaced by a note, so it cannot be pressed."""
-        await _retire_keypad(bot, conversation, texts.KEYPAD_EXPIRED)
+        await _retire_keypad(bot, conversation, texts.keypad_expired())
 
     # ----------------------------------------------------------- helpers
     async def _donations_of(self, channel_id: ChannelId) -> tuple[Channel, DonationBounds | None]:
         channel = await self._views.get(channel_id)
         if channel is None:
-            raise UnknownChannel("this channel no longer takes donations")
+            raise UnknownChannel(texts.donations_gone())
         return channel, channel.donation_bounds
 
 

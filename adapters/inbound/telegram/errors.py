@@ -30,15 +30,15 @@ class SlowDown(DomainError):
 def describe(error: BaseException) -> str:
     """The sentence a person sees for ``error``."""
     if isinstance(error, NotAuthorized):
-        return texts.NOT_OWNER
+        return texts.not_owner()
     if isinstance(error, DomainError):
-        return _sentence(str(error)) or texts.GENERIC_FAILURE
+        return _sentence(str(error)) or texts.generic_failure()
     if isinstance(error, Unavailable | NetworkError | RetryAfter):
         # NetworkError: Telegram itself did not answer one of our calls.
-        return texts.UNAVAILABLE
+        return texts.unavailable()
     if isinstance(error, ProviderRejected):
-        return texts.PROVIDER_REFUSED
-    return texts.GENERIC_FAILURE
+        return texts.provider_refused()
+    return texts.generic_failure()
 
 
 def _sentence(text: str) -> str:

@@ -81,10 +81,10 @@ def keypad_message(
     rows.append(
         (
             Button(
-                texts.KEYPAD_OTHER_AMOUNT,
+                texts.keypad_other_amount(),
                 callback_data=other_amount_data(OtherAmount(channel_id, issued_at), keyring),
             ),
-            Button(texts.KEYPAD_CANCEL, callback_data=CANCEL_DONATION),
+            Button(texts.keypad_cancel(), callback_data=CANCEL_DONATION),
         )
     )
     return OutgoingMessage(texts.keypad(title, bounds), tuple(rows))

@@ -35,11 +35,6 @@ TITLE = "register.title"
 _OPEN_CHAT = "open"
 _CLOSED_CHAT = "closed"
 
-REGISTER_USAGE = (
-    "write /register <open channel> <closed channel> <title>, "
-    "or just /register and I will ask for each"
-)
-
 
 class OwnerHandlers:
     def __init__(self, deps: BotDeps, views: ChannelViews) -> None:
@@ -69,10 +64,10 @@ class OwnerHandlers:
             if user is not None:
                 await self._deps.register.ensure_may_sell(UserId(user.id))
             await turn.start(Conversation(OPEN))
-            await reply(update, context, texts.REGISTER_OPEN)
+            await reply(update, context, texts.register_open())
             return
         if len(args) < 3:
-            raise BadInput(REGISTER_USAGE)
+            raise BadInput(texts.register_usage())
         open_chat = await self._resolve(context, parse_chat_ref(args[0]))
         closed_chat = await self._resolve(context, parse_chat_ref(args[1]))
         await self._finish(update, context, open_chat, closed_chat, " ".join(args[2:]))
@@ -82,18 +77,18 @@ class OwnerHandlers:
         open_chat = await self._chat_from(turn.update, turn.context)
         if not await turn.move(Conversation(CLOSED, {_OPEN_CHAT: open_chat})):
             raise Superseded
-        await reply(turn.update, turn.context, texts.REGISTER_CLOSED)
+        await reply(turn.update, turn.context, texts.register_closed())
 
     async def got_closed(self, turn: Turn) -> None:
         """The closed channel, which must be another chat than the open one."""
         closed_chat = await self._chat_from(turn.update, turn.context)
         open_chat = turn.conversation.number(_OPEN_CHAT)
         if closed_chat == open_chat:
-            raise BadInput(texts.REGISTER_SAME_CHAT)
+            raise BadInput(texts.register_same_chat())
         collected = {_OPEN_CHAT: open_chat, _CLOSED_CHAT: closed_chat}
         if not await turn.move(Conversation(TITLE, collected)):
             raise Superseded
-        await reply(turn.update, turn.context, texts.REGISTER_TITLE)
+        await reply(turn.update, turn.context, texts.register_title())
 
     async def got_title(self, turn: Turn) -> None:
         """The title: the pair is registered (the use case checks the bot's and the
@@ -122,11 +117,11 @@ class OwnerHandlers:
             await reply(update, context, texts.register_again(describe(error)))
 
     async def cancelled(self, update: Update, context: Context, conversation: Conversation) -> None:
-        await reply(update, context, texts.REGISTER_CANCELLED)
+        await reply(update, context, texts.register_cancelled())
 
     async def timed_out(self, bot: Bot, user_id: UserId, conversation: Conversation) -> None:
         # /register is only ever asked in the owner's private chat, whose id is theirs.
-        await bot.send_message(user_id, texts.REGISTER_TIMED_OUT)
+        await bot.send_message(user_id, texts.register_timed_out())
 
     async def _finish(
         self, update: Update, context: Context, open_chat: int, closed_chat: int, title: str
@@ -148,7 +143,7 @@ class OwnerHandlers:
     async def _chat_from(self, update: Update, context: Context) -> int:
         message = update.effective_message
         if message is None:
-            raise BadInput(texts.REGISTER_OPEN)
+            raise BadInput(texts.register_open())
         forwarded = forwarded_chat_id(message)
         if forwarded is not None:
             return forwarded
@@ -161,7 +156,7 @@ class OwnerHandlers:
         try:
             chat = await context.bot.get_chat(reference)
         except BadRequest as exc:
-            raise BadInput(f"I cannot find {reference}; check the name") from exc
+            raise BadInput(texts.chat_not_found(reference)) from exc
         return chat.id
 
     # --------------------------------------------------- commands at once
@@ -224,9 +219,7 @@ class OwnerHandlers:
         elif len(args) == 3:
             wallet = PayoutWallet.parse(args[1], args[2])
         else:
-            raise BadInput(
-                f"write /wallet <channel> <currency> <address>, such as {texts.WALLET_EXAMPLE}"
-            )
+            raise BadInput(texts.wallet_usage())
         saved = await self._deps.set_wallet.execute(owner, channel.id, wallet)
         await reply(update, context, texts.wallet_saved(saved))
 
@@ -264,9 +257,7 @@ class OwnerHandlers:
         """The owner's channel whose /channels number is the command's argument."""
         args = context.args or []
         if not args:
-            raise BadInput(
-                f"write /{command} and the channel's number from /channels, such as /{command} 1"
-            )
+            raise BadInput(texts.command_usage(command))
         return await self._views.numbered(UserId(user_id), args[0])
 
 

@@ -15,8 +15,9 @@ from decimal import Decimal
 
 import attrs
 
+from adapters.catalog import texts
 from adapters.catalog.buttons import OTHER_AMOUNT_PREFIX, PRESET_PREFIX, RESEND_PREFIX, fits
-from adapters.catalog.words import BOUNDS_EXAMPLE, TIERS_EXAMPLE, format_amount
+from adapters.catalog.words import format_amount
 from core.domain.channel import DonationBounds
 from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, is_valid_id
@@ -52,10 +53,10 @@ def parse_amount(text: str, currency: str) -> Decimal:
         cleaned = cleaned[len(code) :].strip()
     match = _AMOUNT.match(cleaned)
     if match is None:
-        raise BadInput("send just the amount, such as 12.50 or 12,50")
+        raise BadInput(texts.amount_usage())
     whole, fraction = match.groups()
     if fraction is not None and len(fraction) > 2:
-        raise BadInput("use at most two decimals, such as 12.50")
+        raise BadInput(texts.amount_decimals())
     return Decimal(whole if fraction is None else f"{whole}.{fraction}")
 
 
@@ -72,15 +73,12 @@ def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
     if len(words) == 1 and words[0].lower() in OFF_WORDS:
         return ()
     if not words:
-        raise BadInput(f"write the tiers after the channel number, such as {TIERS_EXAMPLE}")
+        raise BadInput(texts.tiers_usage())
     tiers: list[Tier] = []
     for word in words:
         match = _TIER.match(word)
         if match is None:
-            raise BadInput(
-                f"I could not read “{word[:40]}”: write each tier as "
-                f"number=price/days, such as {TIERS_EXAMPLE}"
-            )
+            raise BadInput(texts.tier_unreadable(word))
         number, amount, currency, days = match.groups()
         price = Money(Decimal(amount.replace(",", ".")), currency)
         tiers.append(Tier(int(number), price, int(days)))
@@ -101,10 +99,10 @@ def parse_bounds(text: str) -> DonationBounds | None:
         return None
     match = _BOUNDS.match(cleaned)
     if match is None:
-        raise BadInput(f"write the limits as minimum-maximum, such as {BOUNDS_EXAMPLE}, or off")
+        raise BadInput(texts.bounds_usage())
     low, low_currency, high, high_currency = match.groups()
     if low_currency is not None and low_currency.upper() != high_currency.upper():
-        raise BadInput("both limits must be in the same currency")
+        raise BadInput(texts.bounds_currencies())
     return DonationBounds(
         Money(Decimal(low.replace(",", ".")), high_currency),
         Money(Decimal(high.replace(",", ".")), high_currency),
@@ -127,20 +125,17 @@ def parse_chat_ref(text: str) -> int | str:
         match = pattern.match(cleaned)
         if match is not None:
             return "@" + match.group(1)
-    raise BadInput(
-        "send the channel's @username, its t.me link or its id (such as -1001234567890), "
-        "or forward me a message from it"
-    )
+    raise BadInput(texts.chat_ref_usage())
 
 
 def parse_channel_number(word: str, count: int) -> int:
     """The owner's channel ``#n`` (as /channels numbers them) as a 0-based index."""
     cleaned = word.strip().removeprefix("#")
     if not cleaned.isdecimal() or len(cleaned) > 4:
-        raise BadInput("start with the channel's number from /channels, such as 1")
+        raise BadInput(texts.channel_number_usage())
     number = int(cleaned)
     if not 1 <= number <= count:
-        raise BadInput(f"you have no channel {number}; /channels lists yours")
+        raise BadInput(texts.no_such_channel(number))
     return number - 1
 
 
@@ -151,7 +146,6 @@ and the tag must share Telegram's 64 bytes of callback data."""
 _PRESET_PURPOSE = "donation-preset"
 _OTHER_AMOUNT_PURPOSE = "donation-other-amount"
 _TAG = re.compile(r"\A[A-Za-z0-9_-]{16}\Z")
-KEYPAD_NOT_VALID = "this keypad is out of date or not one of mine; tap Donate in the channel again"
 
 
 @attrs.frozen
@@ -212,20 +206,17 @@ def _moment(text: str) -> datetime:
     return datetime.fromtimestamp(int(text, 36), UTC)
 
 
-_STALE = "this button no longer works; please start again"
-
-
 def token_from(data: str, prefix: str) -> str:
     """The offer token a Confirm or Renew button carries (verified by the use case)."""
     if not data.startswith(prefix) or len(data) == len(prefix):
-        raise BadInput(_STALE)
+        raise BadInput(texts.button_stale())
     return data[len(prefix) :]
 
 
 def channel_from_resend(data: str) -> ChannelId:
     channel = data.removeprefix(RESEND_PREFIX)
     if not data.startswith(RESEND_PREFIX) or not is_valid_id(channel):
-        raise BadInput(_STALE)
+        raise BadInput(texts.button_stale())
     return ChannelId(channel)
 
 
@@ -249,7 +240,7 @@ def parse_preset(data: str) -> PressedPreset:
             raise ValueError(data)
         return PressedPreset(Preset(ChannelId(channel), int(index), _moment(stamp)), tag)
     except (ValueError, OverflowError, OSError) as exc:
-        raise BadInput(_STALE) from exc
+        raise BadInput(texts.button_stale()) from exc
 
 
 def _other_amount_text(channel_id: ChannelId, stamp: str) -> str:
@@ -266,7 +257,7 @@ def other_amount_data(other: OtherAmount, keyring: MacKeyring) -> str:
 
 def parse_other_amount(data: str, keyring: MacKeyring) -> OtherAmount:
     """The button's channel and time, once its tag verified: a forged or altered one
-    (another channel, a later time) is refused with :data:`KEYPAD_NOT_VALID`."""
+    (another channel, a later time) is refused with :func:`texts.keypad_not_valid`."""
     parts = data.removeprefix(OTHER_AMOUNT_PREFIX).split(":")
     try:
         if not data.startswith(OTHER_AMOUNT_PREFIX) or len(parts) != 3:
@@ -276,8 +267,8 @@ def parse_other_amount(data: str, keyring: MacKeyring) -> OtherAmount:
             raise ValueError(data)
         other = OtherAmount(ChannelId(channel), _moment(stamp))
     except (ValueError, OverflowError, OSError) as exc:
-        raise BadInput(_STALE) from exc
+        raise BadInput(texts.button_stale()) from exc
     text = _other_amount_text(other.channel_id, stamp)
     if not keyring.verify(_OTHER_AMOUNT_PURPOSE, text, tag, CALLBACK_TAG_BYTES):
-        raise BadInput(KEYPAD_NOT_VALID)
+        raise BadInput(texts.keypad_not_valid())
     return other

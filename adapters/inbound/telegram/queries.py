@@ -25,7 +25,7 @@ class ChannelViews:
         """The owner's channel ``word`` (its number in /channels) and that number."""
         owned = await self.owned_by(owner)
         if not owned:
-            raise BadInput(texts.NO_CHANNELS)
+            raise BadInput(texts.no_channels())
         index = parse_channel_number(word, len(owned))
         return index + 1, owned[index]
 

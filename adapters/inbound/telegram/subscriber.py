@@ -24,7 +24,7 @@ class SubscriberHandlers:
         """``/start`` alone greets; ``/start <token>`` (an offer's deep link) shows the
         offer it names with a Confirm button."""
         if not context.args:
-            await reply(update, context, texts.WELCOME)
+            await reply(update, context, texts.welcome())
             return
         token = context.args[0]
         found = await self._deps.resolve_offer.execute(token)
@@ -70,16 +70,16 @@ class SubscriberHandlers:
             return
         channel_id = channel_from_resend(query.data)
         await self._deps.resend.execute(UserId(query.from_user.id), channel_id)
-        await answer(query, texts.LINK_ON_ITS_WAY)
+        await answer(query, texts.link_on_its_way())
 
     async def help(self, update: Update, context: Context) -> None:
-        await reply(update, context, texts.HELP)
+        await reply(update, context, texts.help_text())
 
     async def nothing_to_cancel(self, update: Update, context: Context) -> None:
-        await reply(update, context, texts.NOTHING_TO_CANCEL)
+        await reply(update, context, texts.nothing_to_cancel())
 
     async def not_understood(self, update: Update, context: Context) -> None:
-        await reply(update, context, texts.NOT_UNDERSTOOD)
+        await reply(update, context, texts.not_understood())
 
     async def stale_button(self, update: Update, context: Context) -> None:
-        await tell(update, context, texts.STALE_BUTTON)
+        await tell(update, context, texts.stale_button())

@@ -9,12 +9,13 @@ from __future__ import annotations
 import attrs
 
 from adapters.catalog.message import OutgoingMessage
-from adapters.catalog.notices import render
+from adapters.catalog.notices import render_for
 from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import Notice
 from core.domain.rights import ChatRights, Right
 from core.ports.errors import PortError
+from core.ports.languages import LanguageBook
 from core.ports.telegram import (
     ChatGone,
     MessageGone,
@@ -44,7 +45,8 @@ class InMemoryMessenger:
     ``sent``, ``edits`` and ``deletions`` keep every successful call in order;
     :meth:`visible` is what a user would see in a chat now."""
 
-    def __init__(self) -> None:
+    def __init__(self, languages: LanguageBook | None = None) -> None:
+        self._languages = languages
         self.sent: list[PostedMessage] = []
         self.edits: list[PostedMessage] = []
         self.deletions: list[tuple[ChatId, MessageId]] = []
@@ -99,7 +101,7 @@ class InMemoryMessenger:
     # -- the port ------------------------------------------------------------------
 
     async def send(self, chat_id: ChatId, notice: Notice) -> MessageId:
-        message = render(notice)
+        message = await render_for(chat_id, notice, self._languages)
         self._enter(chat_id)
         if chat_id in self._strangers:
             raise RecipientUnreachable(f"bot can't initiate conversation with user {chat_id}")
@@ -116,7 +118,7 @@ class InMemoryMessenger:
     async def edit(self, chat_id: ChatId, message_id: MessageId, notice: Notice) -> None:
         """An edit that changes nothing is done (Telegram's "message is not modified");
         a message that is not in the chat is MessageGone ("message to edit not found")."""
-        message = render(notice)
+        message = await render_for(chat_id, notice, self._languages)
         self._enter(chat_id)
         chat = self._visible.get(chat_id, {})
         if message_id not in chat:

@@ -268,6 +268,15 @@ conversations = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),  # the timeout sweep
 )
 
+chat_languages = Table(
+    "chat_languages",
+    metadata,
+    # A person's private chat (chat id = user id) or a channel's chat.
+    Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("language", String(8), nullable=False),
+    Column("chosen", Boolean, nullable=False),  # a choice outlives Telegram's language_code
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -281,5 +290,6 @@ DATA_TABLES = (
     audit_head,
     outbox,
     conversations,
+    chat_languages,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -6,11 +6,12 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
 from adapters.catalog.message import OutgoingMessage
-from adapters.catalog.notices import render
+from adapters.catalog.notices import render_for
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.errors import has, translate
 from core.domain.ids import ChatId, MessageId
 from core.domain.messages import Notice
+from core.ports.languages import LanguageBook
 
 __all__ = ["TelegramMessenger"]
 
@@ -18,13 +19,15 @@ __all__ = ["TelegramMessenger"]
 class TelegramMessenger:
     """``core.ports.telegram.Messenger``. Each notice is rendered by the catalog and sent
     as plain text (no parse mode), so a channel title or a user's name can never
-    inject markup."""
+    inject markup; in the language ``languages`` says the chat reads (English without
+    it)."""
 
-    def __init__(self, client: TelegramBotClient) -> None:
+    def __init__(self, client: TelegramBotClient, languages: LanguageBook | None = None) -> None:
         self._bot = client.bot
+        self._languages = languages
 
     async def send(self, chat_id: ChatId, notice: Notice) -> MessageId:
-        message = render(notice)
+        message = await render_for(chat_id, notice, self._languages)
         try:
             sent = await self._bot.send_message(
                 chat_id, message.text, reply_markup=_keyboard(message)
@@ -34,7 +37,7 @@ class TelegramMessenger:
         return MessageId(sent.message_id)
 
     async def edit(self, chat_id: ChatId, message_id: MessageId, notice: Notice) -> None:
-        message = render(notice)
+        message = await render_for(chat_id, notice, self._languages)
         try:
             await self._bot.edit_message_text(
                 message.text,

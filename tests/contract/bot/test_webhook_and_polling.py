@@ -12,6 +12,7 @@ import attrs
 import pytest
 from aiohttp import web
 
+from adapters.catalog.language import LANGUAGES
 from adapters.inbound.telegram import (
     ALLOWED_UPDATES,
     BotRunner,
@@ -173,9 +174,11 @@ async def test_the_bot_can_share_the_outbound_adapters_paced_bot() -> None:
             await client.stop()
 
     assert answer.text.startswith("Subscribers")
-    # deleteWebhook and the reply went through the shared pacing (PTB never paces
-    # getUpdates)
-    assert client.limiter.stats.calls - before == 2
+    # deleteWebhook, the command menus published at start and the reply went through
+    # the shared pacing (PTB never paces getUpdates)
+    menus = len(emu.calls_to("setMyCommands"))
+    assert menus >= len(LANGUAGES)
+    assert client.limiter.stats.calls - before == 2 + menus
 
 
 def test_a_shared_bot_must_carry_the_same_token() -> None:
