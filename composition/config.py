@@ -69,6 +69,9 @@ class TelegramConfig:
     processes: int = 1
     """``PAYGATE_TELEGRAM_PROCESSES``: processes talking to Telegram for this bot. While
     the shared pacing in Redis is unavailable, each keeps to this share of every limit."""
+    stars: bool = False
+    """``PAYGATE_TELEGRAM_STARS``: the bot also sells tiers that have a Stars price for
+    Telegram Stars (a second way to pay beside crypto)."""
 
 
 @attrs.frozen
@@ -322,6 +325,13 @@ def _hours(value: str) -> tuple[int, ...]:
     if any(h <= 0 for h in hours):
         raise ValueError("lead times are positive")
     return hours
+
+
+def _switch(value: str) -> bool:
+    word = value.strip().lower()
+    if word not in ("on", "off", "true", "false", "1", "0"):
+        raise ValueError("must be on or off")
+    return word in ("on", "true", "1")
 
 
 def _positive_int(value: str) -> int:
@@ -866,6 +876,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             processes=r.parsed(
                 "PAYGATE_TELEGRAM_PROCESSES", 1, _processes, "a whole number of processes in 1..100"
             ),
+            stars=r.parsed("PAYGATE_TELEGRAM_STARS", False, _switch, "on or off"),
         ),
         nowpayments=NowPaymentsConfig(
             api_url=r.parsed(

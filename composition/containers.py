@@ -57,12 +57,17 @@ from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
 from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Rate
+from adapters.outbound.telegram.stars_gateway import TelegramStarsGateway
 from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from composition.config import Config, ConfigError
 from core.domain.ids import ChatId, UserId
+from core.domain.signing import MacKeyring
+from core.domain.tier import Rail
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
 from core.ports.outbox_wakeup import OutboxWakeup
+from core.ports.payments import PaymentGateway
+from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.sellers import SellerPolicy
 from core.ports.telegram import Messenger
@@ -331,6 +336,26 @@ def _bot_username(config: Config, client: TelegramBotClient) -> str:
     return username
 
 
+def _stars_gateway(config: Config, telegram: TelegramBotClient) -> PaymentGateway | None:
+    """Telegram Stars (PAYGATE_TELEGRAM_STARS), a second rail beside crypto; None
+    where the bot sells for crypto only."""
+    return TelegramStarsGateway(telegram) if config.telegram.stars else None
+
+
+def _stars_issuer(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    keyring: MacKeyring,
+    gateway: PaymentGateway | None,
+) -> InvoiceIssuer | None:
+    return None if gateway is None else InvoiceIssuer(uow, clock, ids, keyring, gateway)
+
+
+def _rails(stars: PaymentGateway | None) -> frozenset[Rail]:
+    return frozenset({Rail.CRYPTO} if stars is None else {Rail.CRYPTO, Rail.STARS})
+
+
 class Infrastructure(containers.DeclarativeContainer):
     config = providers.Dependency(instance_of=Config)
 
@@ -354,6 +379,7 @@ class Infrastructure(containers.DeclarativeContainer):
 
     redis = providers.Resource(_redis, config)
     telegram = providers.Resource(_telegram, config, redis)
+    stars_gateway = providers.Singleton(_stars_gateway, config, telegram)
     # What each chat reads: the messenger renders every notice in it at send time.
     languages = providers.Singleton(SqlLanguageBook, engine)
     messenger = providers.Singleton(TelegramMessenger, telegram, languages)
@@ -413,8 +439,13 @@ class UseCases(containers.DeclarativeContainer):
         CheckRights, infra.uow, infra.clock, infra.chat_access, sales, rights_check_settings
     )
     resume_sales = providers.Singleton(ResumeSales, infra.uow, infra.chat_access, sales)
-    resolve_offer = providers.Singleton(ResolveOffer, infra.uow, infra.keyring)
-    checkout = providers.Singleton(StartCheckout, infra.uow, issuer)
+    stars_issuer = providers.Singleton(
+        _stars_issuer, infra.uow, infra.clock, infra.ids, infra.keyring, infra.stars_gateway
+    )
+    resolve_offer = providers.Singleton(
+        ResolveOffer, infra.uow, infra.keyring, providers.Callable(_rails, infra.stars_gateway)
+    )
+    checkout = providers.Singleton(StartCheckout, infra.uow, issuer, stars_issuer)
     donate = providers.Singleton(StartDonation, infra.uow, issuer)
     join_requests = providers.Singleton(HandleJoinRequest, infra.uow, infra.clock)
     status = providers.Singleton(SubscriberStatus, infra.uow, infra.clock, infra.keyring)

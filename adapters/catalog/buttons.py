@@ -7,6 +7,8 @@ from adapters.catalog.message import MAX_CALLBACK_BYTES
 from core.domain.ids import ChannelId
 
 CONFIRM_PREFIX = "c:"
+STARS_PREFIX = "s:"
+"""``s:<offer token>``: confirm the offer, to pay in Telegram Stars."""
 RENEW_PREFIX = "o:"
 """``o:<offer token>``: starts the same checkout as the offer's deep link (Renew and
 Subscribe again)."""
@@ -24,6 +26,10 @@ def fits(data: str) -> str:
 
 def confirm_data(token: str) -> str:
     return fits(CONFIRM_PREFIX + token)
+
+
+def stars_data(token: str) -> str:
+    return fits(STARS_PREFIX + token)
 
 
 def renew_data(token: str) -> str:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from adapters.catalog.buttons import confirm_data, renew_data, resend_data
+from adapters.catalog.buttons import confirm_data, renew_data, resend_data, stars_data
 from adapters.catalog.language import _
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
+    STARS_TIER_EXAMPLE,
     TIERS_EXAMPLE,
     days,
     money,
@@ -25,6 +26,7 @@ from adapters.catalog.words import (
 )
 from core.domain.channel import Channel, DonationBounds
 from core.domain.rights import MemberStatus, Right
+from core.domain.tier import Rail
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
@@ -117,6 +119,28 @@ def slow_down_checkout(wait: float) -> str:
 # ------------------------------------------------------------- subscribers
 def offer(found: Offer, token: str) -> OutgoingMessage:
     tier = found.tier
+    if Rail.STARS in found.rails and tier.stars_price is not None:
+        return OutgoingMessage(
+            _(
+                "%(title)s\n"
+                "Tier %(number)s: %(period)s for %(price)s or %(stars)s.\n\n"
+                "Pay in crypto on the provider's page, or in Telegram Stars right here.",
+                title=found.title,
+                number=tier.number,
+                period=days(tier.duration_days),
+                price=money(tier.price),
+                stars=money(tier.stars_price),
+            ),
+            (
+                (Button(_("Pay in crypto"), callback_data=confirm_data(token)),),
+                (
+                    Button(
+                        _("Pay %(stars)s", stars=money(tier.stars_price)),
+                        callback_data=stars_data(token),
+                    ),
+                ),
+            ),
+        )
     return OutgoingMessage(
         _(
             "%(title)s\n"
@@ -133,6 +157,20 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
 
 def subscription_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
     return _invoice(found.title, days(found.tier.duration_days), invoice)
+
+
+def stars_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
+    return OutgoingMessage(
+        _(
+            "%(title)s: %(what)s for %(price)s.\n"
+            "Pay in Telegram with the button below; you will hear from me as soon as the "
+            "payment goes through.",
+            title=found.title,
+            what=days(found.tier.duration_days),
+            price=money(invoice.price),
+        ),
+        ((Button(_("Pay now"), url=invoice.url),),),
+    )
 
 
 def donation_invoice(title: str, invoice: IssuedInvoice) -> OutgoingMessage:
@@ -318,6 +356,12 @@ def tiers(numbered: Sequence[tuple[int, Channel]]) -> str:
         _(
             "\nChange them with /tiers <channel> %(tiers)s (up to three; none to stop selling).",
             tiers=TIERS_EXAMPLE,
+        )
+    )
+    lines.append(
+        _(
+            "To sell a tier for Telegram Stars too, add its Stars price: %(example)s",
+            example=STARS_TIER_EXAMPLE,
         )
     )
     return "\n".join(lines)

@@ -16,6 +16,8 @@ from core.domain.money import Money
 from core.domain.tier import Tier
 
 TIERS_EXAMPLE = "1=10USD/30d 2=25USD/90d"
+STARS_TIER_EXAMPLE = "1=10USD+500XTR/30d"
+"""A tier sold for crypto and for Telegram Stars."""
 BOUNDS_EXAMPLE = "1USD-500USD"
 
 
@@ -36,6 +38,13 @@ def seconds(value: float) -> str:
 
 
 def tier_label(tier: Tier) -> str:
+    if tier.stars_price is not None:
+        return _(
+            "%(period)s — %(price)s or %(stars)s",
+            period=days(tier.duration_days),
+            price=money(tier.price),
+            stars=money(tier.stars_price),
+        )
     return _("%(period)s — %(price)s", period=days(tier.duration_days), price=money(tier.price))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 
 import attrs
 
@@ -12,6 +13,17 @@ from core.domain.money import Money
 MAX_TIERS = 3
 MAX_DURATION_DAYS = 3660
 MAX_PRICE_DECIMALS = 2
+STARS = "XTR"
+"""Telegram Stars' currency code on the Bot API."""
+MAX_STARS = 10_000
+"""The most Stars a tier may cost (Telegram's cap on a Stars subscription price)."""
+
+
+class Rail(StrEnum):
+    """A way to pay for a tier: crypto through the payment provider, or Telegram Stars."""
+
+    CRYPTO = "crypto"
+    STARS = "stars"
 
 
 def _check_number(_: object, __: attrs.Attribute[int], value: int) -> None:
@@ -26,6 +38,15 @@ def _check_price(_: object, __: attrs.Attribute[Money], value: Money) -> None:
         raise InvalidTier(f"a tier's price has at most {MAX_PRICE_DECIMALS} decimals")
 
 
+def _check_stars(_: object, __: attrs.Attribute[Money | None], value: Money | None) -> None:
+    if value is None:
+        return
+    if value.currency != STARS:
+        raise InvalidTier(f"a tier's Stars price is in {STARS}, not {value.currency}")
+    if value.decimal_places() > 0 or not 1 <= value.amount <= MAX_STARS:
+        raise InvalidTier(f"a tier's Stars price is a whole number of Stars, 1..{MAX_STARS}")
+
+
 def _check_duration(_: object, __: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
         raise InvalidTier("a tier's duration is a whole number of days")
@@ -35,15 +56,34 @@ def _check_duration(_: object, __: attrs.Attribute[int], value: int) -> None:
 
 @attrs.frozen
 class Tier:
-    """One of up to three offers of a channel: a price for a number of days."""
+    """One of up to three offers of a channel: a price for a number of days, and
+    optionally a price in Telegram Stars beside it (a second way to pay)."""
 
     number: int = attrs.field(validator=_check_number)
     price: Money = attrs.field(validator=_check_price)
     duration_days: int = attrs.field(validator=_check_duration)
+    stars_price: Money | None = attrs.field(default=None, validator=_check_stars)
+
+    def __attrs_post_init__(self) -> None:
+        if self.price.currency == STARS:
+            raise InvalidTier("a tier's main price is for crypto; give Stars as its Stars price")
 
     @property
     def period(self) -> timedelta:
         return timedelta(days=self.duration_days)
+
+    @property
+    def rails(self) -> tuple[Rail, ...]:
+        """The ways this tier can be paid for, crypto first."""
+        return (Rail.CRYPTO, Rail.STARS) if self.stars_price is not None else (Rail.CRYPTO,)
+
+    def price_on(self, rail: Rail) -> Money:
+        """What the tier costs on ``rail``; InvalidTier if it is not sold that way."""
+        if rail is Rail.CRYPTO:
+            return self.price
+        if self.stars_price is None:
+            raise InvalidTier(f"tier {self.number} is not sold for Stars")
+        return self.stars_price
 
 
 def validate_tiers(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:

@@ -7,6 +7,7 @@ from typing import Protocol
 
 import attrs
 
+from core.domain.ids import UserId
 from core.domain.money import Money
 from core.domain.payment import ProviderNotification
 from core.ports.errors import PortError, Unavailable
@@ -18,6 +19,7 @@ __all__ = [
     "MalformedNotification",
     "NotConfigured",
     "PaymentGateway",
+    "PaymentRefunds",
     "ProviderRejected",
     "Unavailable",
 ]
@@ -80,4 +82,14 @@ class PaymentGateway(Protocol):
         oldest first (reconciliation of an invoice no notification ever reported:
         the payer paid, every webhook was lost). Raises NotConfigured (the account
         cannot list payments), ProviderRejected or Unavailable."""
+        ...
+
+
+class PaymentRefunds(Protocol):
+    """A provider that refunds on our request (Telegram Stars); the refund's
+    notification then takes back what the payment bought."""
+
+    async def refund(self, user_id: UserId, payment_id: str) -> None:
+        """Give ``user_id`` back the money of ``payment_id``. Raises ProviderRejected
+        (already refunded, unknown charge) or Unavailable."""
         ...

@@ -15,7 +15,7 @@ from core.domain.ids import ChannelId, UserId
 from core.domain.offer_token import OfferToken
 from core.domain.payment import Purpose
 from core.domain.signing import MacKeyring
-from core.domain.tier import Tier
+from core.domain.tier import Rail, Tier
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.invoicing import InvoiceIssuer, InvoiceOrder, IssuedInvoice
@@ -26,6 +26,13 @@ class Offer:
     channel_id: ChannelId
     title: str
     tier: Tier
+    rails: tuple[Rail, ...] = (Rail.CRYPTO,)
+    """The ways to pay for it here: the tier's rails this deployment takes."""
+
+
+def _rails(given: frozenset[Rail] | None) -> frozenset[Rail]:
+    """None (a setting a container leaves unset) means crypto only."""
+    return given if given is not None else frozenset({Rail.CRYPTO})
 
 
 @attrs.define(eq=False)
@@ -34,6 +41,8 @@ class ResolveOffer:
 
     _uow: UnitOfWorkFactory
     _keyring: MacKeyring
+    _rails: frozenset[Rail] = attrs.field(default=None, converter=_rails)
+    """The rails this deployment takes (Stars only with a Stars gateway)."""
 
     async def execute(self, token_text: str) -> Offer:
         token = OfferToken.decode(token_text, self._keyring)
@@ -46,27 +55,40 @@ class ResolveOffer:
             raise InvalidToken(
                 "this offer has changed; please pick a tier from the channel again"
             ) from exc
-        return Offer(channel.id, channel.title, tier)
+        rails = tuple(rail for rail in tier.rails if rail in self._rails)
+        return Offer(channel.id, channel.title, tier, rails)
 
 
 @attrs.define(eq=False)
 class StartCheckout:
-    """The subscriber confirmed: make (or reuse) the intent and its invoice."""
+    """The subscriber confirmed, on one rail: make (or reuse) the intent and its
+    invoice with that rail's provider, at the tier's price on that rail."""
 
     _uow: UnitOfWorkFactory
     _issuer: InvoiceIssuer
+    _stars: InvoiceIssuer | None = None
+    """Issues Stars invoices; None where Stars are not taken."""
 
     async def execute(
-        self, user_id: UserId, channel_id: ChannelId, tier_number: int
+        self,
+        user_id: UserId,
+        channel_id: ChannelId,
+        tier_number: int,
+        rail: Rail = Rail.CRYPTO,
     ) -> IssuedInvoice:
         channel = await _selling_channel(self._uow, channel_id)
         tier = channel.tier(tier_number)
-        return await self._issuer.issue(
+        issuer = self._issuer
+        if rail is Rail.STARS:
+            if self._stars is None:
+                raise InvalidTier("payments in Stars are not taken here")
+            issuer = self._stars
+        return await issuer.issue(
             InvoiceOrder(
                 purpose=Purpose.SUBSCRIPTION,
                 user_id=user_id,
                 channel=channel,
-                price=tier.price,
+                price=tier.price_on(rail),
                 description=_description(tier),
                 tier=tier.number,
                 duration_days=tier.duration_days,

@@ -96,6 +96,22 @@ async def test_a_committed_update_is_what_everyone_reads(uow_factory: UnitOfWork
     assert stored.pause_reason == "the bot lost its admin rights"
 
 
+async def test_a_tiers_stars_price_reads_back_beside_its_crypto_price(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    channel = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+    stars = Tier(1, Money(Decimal("10"), "USD"), 30, Money(250, "XTR"))
+    channel.set_tiers((stars, Tier(2, Money(Decimal("25"), "USD"), 90)))
+
+    await commit_with(uow_factory, lambda uow: uow.channels.update(channel))
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+    listed = await read(uow_factory, lambda uow: uow.channels.by_owner(channel.owner_id))
+
+    assert [t.stars_price for t in stored.tiers] == [Money(250, "XTR"), None]
+    assert [t.stars_price for t in listed[0].tiers] == [Money(250, "XTR"), None]
+
+
 async def test_a_post_is_recorded_only_over_the_one_its_publisher_saw_standing(
     uow_factory: UnitOfWorkFactory,
 ) -> None:

@@ -28,6 +28,7 @@ from adapters.catalog.buttons import (
     PRESET_PREFIX,
     RENEW_PREFIX,
     RESEND_PREFIX,
+    STARS_PREFIX,
 )
 from adapters.inbound.telegram.chat_events import ChatEventHandlers
 from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSweeper
@@ -176,6 +177,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             # --- operators (PAYGATE_OPERATOR_IDS)
             CommandHandler("owners", operator.owners, filters=private),
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
+            CallbackQueryHandler(subscriber.confirm_stars, pattern=f"^{STARS_PREFIX}"),
             CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),
             CallbackQueryHandler(subscriber.resend, pattern=f"^{RESEND_PREFIX}"),
             # Keypad presses outside a donation conversation (it timed out, or the

@@ -23,7 +23,7 @@ from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, is_valid_id
 from core.domain.money import Money
 from core.domain.signing import MIN_TAG_BYTES, MacKeyring
-from core.domain.tier import Tier, validate_tiers
+from core.domain.tier import STARS, Tier, validate_tiers
 
 OFF_WORDS = frozenset({"off", "none"})
 
@@ -62,14 +62,16 @@ def parse_amount(text: str, currency: str) -> Decimal:
 
 # ------------------------------------------------------------------- tiers
 _TIER = re.compile(
-    r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})/(\d{1,5})(?:d|days?)?\Z",
+    r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})"
+    r"(?:\+(\d{1,9})(?:XTR|stars?))?/(\d{1,5})(?:d|days?)?\Z",
     re.IGNORECASE,
 )
 
 
 def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
-    """``1=10USD/30d 2=25USD/90d``: number=price+currency/days, up to three; ``none``
-    (or ``off``) for no tiers at all."""
+    """``1=10USD/30d 2=25USD/90d``: number=price+currency/days, up to three; a Stars
+    price beside the crypto one as ``1=10USD+500XTR/30d``; ``none`` (or ``off``) for
+    no tiers at all."""
     if len(words) == 1 and words[0].lower() in OFF_WORDS:
         return ()
     if not words:
@@ -79,9 +81,10 @@ def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
         match = _TIER.match(word)
         if match is None:
             raise BadInput(texts.tier_unreadable(word))
-        number, amount, currency, days = match.groups()
+        number, amount, currency, stars, days = match.groups()
         price = Money(Decimal(amount.replace(",", ".")), currency)
-        tiers.append(Tier(int(number), price, int(days)))
+        stars_price = None if stars is None else Money(int(stars), STARS)
+        tiers.append(Tier(int(number), price, int(days), stars_price))
     return validate_tiers(tuple(tiers))
 
 

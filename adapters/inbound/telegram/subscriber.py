@@ -7,12 +7,13 @@ from __future__ import annotations
 from telegram import Update
 
 from adapters.catalog import texts
-from adapters.catalog.buttons import CONFIRM_PREFIX, RENEW_PREFIX
+from adapters.catalog.buttons import CONFIRM_PREFIX, RENEW_PREFIX, STARS_PREFIX
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate, tell
 from adapters.inbound.telegram.parsing import channel_from_resend, token_from
 from adapters.inbound.telegram.replies import Context, answer, replace, reply, send
 from core.domain.ids import UserId
+from core.domain.tier import Rail
 
 
 class SubscriberHandlers:
@@ -53,6 +54,21 @@ class SubscriberHandlers:
             UserId(query.from_user.id), found.channel_id, found.tier.number
         )
         await replace(query, context, texts.subscription_invoice(found, invoice))
+        await answer(query)
+
+    async def confirm_stars(self, update: Update, context: Context) -> None:
+        """Pay in Stars (``s:<token>``): as Confirm, on the Stars rail; the offer message
+        becomes the Stars invoice link."""
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        token = token_from(query.data, STARS_PREFIX)
+        found = await self._deps.resolve_offer.execute(token)
+        await self._gate.checkout(query.from_user.id)
+        invoice = await self._deps.checkout.execute(
+            UserId(query.from_user.id), found.channel_id, found.tier.number, Rail.STARS
+        )
+        await replace(query, context, texts.stars_invoice(found, invoice))
         await answer(query)
 
     async def status(self, update: Update, context: Context) -> None:

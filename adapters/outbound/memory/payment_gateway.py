@@ -16,6 +16,7 @@ from typing import Any
 
 from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.errors import InvalidMoney
+from core.domain.ids import UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.payment import ProviderNotification
@@ -100,6 +101,8 @@ class InMemoryPaymentGateway:
         self.failures = ScriptedFailures()
         self._payments: dict[str, ProviderNotification] = {}
         self._lists_payments = lists_payments
+        self.refunds: list[tuple[UserId, str]] = []
+        """Every refund asked for and taken, in order (PaymentRefunds)."""
 
     @property
     def name(self) -> str:
@@ -114,6 +117,13 @@ class InMemoryPaymentGateway:
         self.failures.check()
         invoice_id = f"inv{len(self.requests)}"
         return Invoice(invoice_id=invoice_id, url=f"{self._base_url}/invoice/{invoice_id}")
+
+    async def refund(self, user_id: UserId, payment_id: str) -> None:
+        """PaymentRefunds: a payment refunded twice is refused, as providers do."""
+        self.failures.check()
+        if any(refunded == payment_id for _, refunded in self.refunds):
+            raise ProviderRejected(f"payment {payment_id!r} was already refunded")
+        self.refunds.append((user_id, payment_id))
 
     # -- notifications -------------------------------------------------------------
 

@@ -15,7 +15,7 @@ from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.channel import Channel, DonationBounds, OfferPost, PayoutWallet
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
-from core.domain.tier import Tier
+from core.domain.tier import STARS, Tier
 from core.ports.errors import NotFound
 from core.ports.security import Cipher
 
@@ -107,6 +107,7 @@ def _tier_rows(channel: Channel) -> list[dict[str, Any]]:
             "price": tier.price.amount,
             "currency": tier.price.currency,
             "duration_days": tier.duration_days,
+            "stars_price": None if tier.stars_price is None else int(tier.stars_price.amount),
         }
         for tier in channel.tiers
     ]
@@ -221,13 +222,15 @@ TIER_COLUMNS = (
     channel_tiers.c.price.label("tier_price"),
     channel_tiers.c.currency.label("tier_currency"),
     channel_tiers.c.duration_days.label("tier_duration_days"),
+    channel_tiers.c.stars_price.label("tier_stars_price"),
 )
 
 
 def tier_from_row(row: Row[Any]) -> Tier:
     """A tier from the columns of :data:`TIER_COLUMNS` in ``row``."""
     price = Money(row.tier_price, row.tier_currency)
-    return Tier(row.tier_number, price, row.tier_duration_days)
+    stars = None if row.tier_stars_price is None else Money(row.tier_stars_price, STARS)
+    return Tier(row.tier_number, price, row.tier_duration_days, stars)
 
 
 def _with_tiers(query: Select[Any]) -> Select[Any]:

@@ -95,6 +95,7 @@ channel_tiers = Table(
     Column("price", Amount, nullable=False),
     Column("currency", CURRENCY, nullable=False),
     Column("duration_days", Integer, nullable=False),
+    Column("stars_price", Integer, nullable=True),
 )
 
 payment_intents = Table(
@@ -121,6 +122,7 @@ payment_intents = Table(
     Column("paid_currency", CURRENCY, nullable=True),
     Index("ix_payment_intents_user_id_channel_id", "user_id", "channel_id"),
     Index("ix_payment_intents_status_rank_created_at", "status_rank", "created_at"),
+    Index("ix_payment_intents_provider_payment_id", "provider", "payment_id"),
 )
 
 OPEN_SUBSCRIPTION_INTENT = text("purpose = 'subscription' AND status IN ('created', 'waiting')")

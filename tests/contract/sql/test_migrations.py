@@ -63,7 +63,7 @@ def _schema_diff(conn: Connection) -> list[Any]:
 async def test_the_migrations_go_up_down_and_up_again(blank_url: URL) -> None:
     await asyncio.to_thread(upgrade, blank_url)
     assert await _inspect(blank_url, _tables) == SCHEMA | {"alembic_version"}
-    assert await _inspect(blank_url, _revision) == "0004"
+    assert await _inspect(blank_url, _revision) == "0005"
 
     await asyncio.to_thread(downgrade, blank_url, "base")
     assert await _inspect(blank_url, _tables) == {"alembic_version"}
@@ -124,3 +124,43 @@ async def test_the_audit_head_is_seeded_from_the_events_already_stored(blank_url
     assert [e.seq for e in events] == [1, 2, 3]
     assert events[2].prev_hash == second.hash
     assert verify_chain(events)
+
+
+async def test_tiers_keep_their_prices_when_stars_prices_come_and_go(blank_url: URL) -> None:
+    # A tier stored before Stars existed is sold for crypto only after the upgrade; a
+    # Stars price set since is dropped by the downgrade, the crypto price kept.
+    await asyncio.to_thread(upgrade, blank_url, "0004")
+    engine = create_engine(blank_url, pool_size=1, max_overflow=0)
+    channel = (
+        "INSERT INTO channels (id, owner_id, open_chat_id, closed_chat_id, title, created_at, "
+        "sales_paused, tiers_version) "
+        "VALUES ('c1', 1, -100, -200, 'News', '2026-11-23 12:00:00', false, 1)"
+    )
+    tier = (
+        "INSERT INTO channel_tiers (channel_id, number, price, currency, duration_days) "
+        "VALUES ('c1', 1, 10, 'USD', 30)"
+    )
+    tiers = "SELECT number, price, currency, duration_days{} FROM channel_tiers"
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(channel))
+            await conn.execute(text(tier))
+        await asyncio.to_thread(upgrade, blank_url, "0005")
+        async with engine.begin() as conn:
+            before = (await conn.execute(text(tiers.format(", stars_price")))).all()
+            await conn.execute(text("UPDATE channel_tiers SET stars_price = 250"))
+        await asyncio.to_thread(downgrade, blank_url, "0004")
+        async with engine.connect() as conn:
+            after = (await conn.execute(text(tiers.format("")))).all()
+            columns = await conn.run_sync(
+                lambda sync: {c["name"] for c in inspect(sync).get_columns("channel_tiers")}
+            )
+        await asyncio.to_thread(upgrade, blank_url, "0005")
+        async with engine.connect() as conn:
+            again = (await conn.execute(text(tiers.format(", stars_price")))).all()
+    finally:
+        await engine.dispose()
+    assert [(r[0], int(r[1]), r[2], r[3], r[4]) for r in before] == [(1, 10, "USD", 30, None)]
+    assert "stars_price" not in columns
+    assert [(r[0], int(r[1]), r[2], r[3]) for r in after] == [(1, 10, "USD", 30)]
+    assert [r[4] for r in again] == [None]

@@ -92,6 +92,26 @@ def test_tiers_are_read_from_number_price_currency_and_days() -> None:
     )
 
 
+def test_a_tier_may_carry_a_stars_price_beside_its_crypto_price() -> None:
+    tiers = parse_tiers(["1=10USD+500XTR/30d", "2=25USD+1200stars/90d", "3=99USD/365d"])
+
+    assert [t.stars_price for t in tiers] == [Money.of(500, "XTR"), Money.of(1200, "XTR"), None]
+    assert [t.price for t in tiers] == [usd("10"), usd("25"), usd("99")]
+
+
+@pytest.mark.parametrize(
+    ("word", "message"),
+    [
+        ("1=10USD+0XTR/30d", "whole number of Stars"),
+        ("1=10USD+10001XTR/30d", "whole number of Stars"),
+        ("1=500XTR/30d", "main price is for crypto"),
+    ],
+)
+def test_a_stars_price_keeps_the_domain_rules(word: str, message: str) -> None:
+    with pytest.raises(InvalidTier, match=message):
+        parse_tiers([word])
+
+
 @pytest.mark.parametrize("word", ["none", "off", "NONE"])
 def test_none_means_no_tiers(word: str) -> None:
     assert parse_tiers([word]) == ()

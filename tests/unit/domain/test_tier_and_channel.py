@@ -6,7 +6,7 @@ from core.domain.channel import Channel, DonationBounds, PayoutWallet
 from core.domain.errors import InvalidChannel, InvalidTier, NotAuthorized
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
-from core.domain.tier import Tier
+from core.domain.tier import Rail, Tier
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -109,3 +109,33 @@ def test_recorded_offer_post_remembers_the_tiers_version() -> None:
     c.set_tiers((Tier(1, usd("5"), 30),))
     c.record_offer_post(MessageId(55), NOW)
     assert c.offer_post is not None and c.offer_post.tiers_version == 1
+
+
+def test_a_tier_without_a_stars_price_is_sold_for_crypto_only() -> None:
+    tier = Tier(1, Money.of("10", "USD"), 30)
+
+    assert tier.rails == (Rail.CRYPTO,)
+    with pytest.raises(InvalidTier):
+        tier.price_on(Rail.STARS)
+
+
+def test_a_tier_with_a_stars_price_is_sold_both_ways_at_its_own_price_on_each() -> None:
+    tier = Tier(1, Money.of("10", "USD"), 30, Money.of(250, "XTR"))
+
+    assert tier.rails == (Rail.CRYPTO, Rail.STARS)
+    assert tier.price_on(Rail.CRYPTO) == Money.of("10", "USD")
+    assert tier.price_on(Rail.STARS) == Money.of(250, "XTR")
+
+
+@pytest.mark.parametrize(
+    "stars",
+    [Money.of(0, "XTR"), Money.of("2.5", "XTR"), Money.of(10_001, "XTR"), Money.of(5, "USD")],
+)
+def test_a_stars_price_is_a_whole_number_of_stars_within_telegrams_cap(stars: Money) -> None:
+    with pytest.raises(InvalidTier):
+        Tier(1, Money.of("10", "USD"), 30, stars)
+
+
+def test_the_crypto_price_cannot_be_given_in_stars() -> None:
+    with pytest.raises(InvalidTier):
+        Tier(1, Money.of(250, "XTR"), 30)

@@ -34,7 +34,7 @@ from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.order_id import OrderId
 from core.domain.outbox import Effect, OutboxMessage, SendMessage
-from core.domain.payment import ProviderNotification
+from core.domain.payment import PaymentIntent, ProviderNotification
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
@@ -107,6 +107,8 @@ class World:
     status: SubscriberStatus
     resend: ResendAccess
     _payments: int = 0
+    stars: InMemoryPaymentGateway | None = None
+    """The Stars rail's provider, where the world sells for Stars too."""
 
     # -- set-up -------------------------------------------------------------
     def admin_chats(self) -> None:
@@ -194,6 +196,10 @@ class World:
         async with self.uow() as tx:
             return [e.action for e in await tx.audit.all()]
 
+    async def intent(self, intent_id: IntentId) -> PaymentIntent:
+        async with self.uow() as tx:
+            return await tx.intents.get(intent_id)
+
     async def channel_now(self, channel_id: ChannelId) -> Channel:
         async with self.uow() as tx:
             return await tx.channels.get(channel_id)
@@ -208,6 +214,8 @@ def build(
     retry: RetryPolicy | None = None,
     gateway: InMemoryPaymentGateway | None = None,
     rights_check: RightsCheckSettings | None = None,
+    *,
+    stars: bool = False,
 ) -> World:
     """The use cases as the production containers wire them, over in-memory adapters
     (or over ``uow``, e.g. SQLAlchemy, if given): every adapter and setting is an
@@ -215,6 +223,11 @@ def build(
     clock = FrozenClock(START)
     uow = uow or InMemoryUnitOfWorkFactory()
     gateway = gateway or InMemoryPaymentGateway(secret="test-ipn-secret")
+    stars_gateway = (
+        InMemoryPaymentGateway(secret="unused", name="telegram_stars", base_url="https://t.me")
+        if stars
+        else None
+    )
     chat = InMemoryChatAccess()
     messenger = InMemoryMessenger()
     alerts = InMemoryAlertSink()
@@ -232,6 +245,7 @@ def build(
         dispatch=dispatch,
         retry=retry,
         rights_check=rights_check,
+        stars=stars_gateway,
     )
     return World(
         clock=clock,
@@ -262,6 +276,7 @@ def build(
         resume_sales=uc.resume_sales(),
         status=uc.status(),
         resend=uc.resend_access(),
+        stars=stars_gateway,
     )
 
 
@@ -280,6 +295,7 @@ def wired(
     dispatch: DispatchSettings | None = None,
     retry: RetryPolicy | None = None,
     rights_check: RightsCheckSettings | None = None,
+    stars: PaymentGateway | None = None,
 ) -> UseCases:
     """The production containers (Infrastructure and UseCases) with these adapters
     and settings as overrides: the graph a process runs, over a test's adapters."""
@@ -289,6 +305,7 @@ def wired(
     infra.keyring.override(providers.Object(keyring))
     infra.uow.override(providers.Object(uow))
     infra.gateway.override(providers.Object(gateway))
+    infra.stars_gateway.override(providers.Object(stars))
     infra.chat_access.override(providers.Object(chat))
     infra.messenger.override(providers.Object(messenger))
     infra.alerts.override(providers.Object(alerts))
