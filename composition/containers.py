@@ -57,7 +57,7 @@ from adapters.outbound.telegram.chat_access import TelegramChatAccess
 from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.messenger import TelegramMessenger
 from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Rate
-from adapters.outbound.telegram.stars_gateway import TelegramStarsGateway
+from adapters.outbound.telegram.stars_gateway import STARS_PROVIDER, TelegramStarsGateway
 from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from composition.config import Config, ConfigError
 from core.domain.ids import ChatId, UserId
@@ -66,7 +66,7 @@ from core.domain.tier import Rail
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
 from core.ports.outbox_wakeup import OutboxWakeup
-from core.ports.payments import PaymentGateway
+from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.sellers import SellerPolicy
@@ -87,6 +87,7 @@ from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.settle_outbox import RetryPolicy, SettleOutbox
+from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 
@@ -336,7 +337,7 @@ def _bot_username(config: Config, client: TelegramBotClient) -> str:
     return username
 
 
-def _stars_gateway(config: Config, telegram: TelegramBotClient) -> PaymentGateway | None:
+def _stars_gateway(config: Config, telegram: TelegramBotClient) -> RefundingGateway | None:
     """Telegram Stars (PAYGATE_TELEGRAM_STARS), a second rail beside crypto; None
     where the bot sells for crypto only."""
     return TelegramStarsGateway(telegram) if config.telegram.stars else None
@@ -354,6 +355,22 @@ def _stars_issuer(
 
 def _rails(stars: PaymentGateway | None) -> frozenset[Rail]:
     return frozenset({Rail.CRYPTO} if stars is None else {Rail.CRYPTO, Rail.STARS})
+
+
+def _stars_name(stars: PaymentGateway | None) -> str:
+    return STARS_PROVIDER if stars is None else stars.name
+
+
+def _stars_refunds(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    keyring: MacKeyring,
+    stars: RefundingGateway | None,
+    verify: VerifyPaymentIntent,
+) -> RefundStarsPayment | None:
+    if stars is None:
+        return None
+    return RefundStarsPayment(uow, clock, keyring, stars, verify, stars.name)
 
 
 class Infrastructure(containers.DeclarativeContainer):
@@ -425,6 +442,12 @@ class UseCases(containers.DeclarativeContainer):
         fulfilment,
         infra.alerts,
         policy,
+    )
+    stars_name = providers.Callable(_stars_name, infra.stars_gateway)
+    pre_checkout = providers.Singleton(AnswerPreCheckout, infra.uow, infra.keyring, stars_name)
+    stars_payment = providers.Singleton(RecordStarsPayment, verify_payment, stars_name)
+    stars_refund = providers.Singleton(
+        _stars_refunds, infra.uow, infra.clock, infra.keyring, infra.stars_gateway, verify_payment
     )
     register_channel = providers.Singleton(
         RegisterChannel, infra.uow, infra.clock, infra.ids, infra.chat_access, infra.sellers

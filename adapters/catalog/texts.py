@@ -25,11 +25,13 @@ from adapters.catalog.words import (
     when,
 )
 from core.domain.channel import Channel, DonationBounds
+from core.domain.money import Money
 from core.domain.rights import MemberStatus, Right
 from core.domain.tier import Rail
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
+from core.services.stars import Refusal
 from core.services.subscriber_status import SubscriptionView
 
 
@@ -678,3 +680,34 @@ def owner_commands() -> list[tuple[str, str]]:
         ("resume", _("resume paused sales")),
         *subscriber_commands(),
     ]
+
+
+# ------------------------------------------------------------ Telegram Stars
+def pre_checkout_refused(refusal: Refusal | None) -> str:
+    """Why Telegram will not take the Stars (shown by Telegram); None: we could not
+    check in time."""
+    if refusal is Refusal.CLOSED:
+        return _("This invoice is closed. Tap the offer again for a new one.")
+    if refusal is Refusal.CHANGED:
+        return _("This invoice no longer matches the offer. Tap the offer again for a new one.")
+    if refusal is Refusal.SOMEONE_ELSE:
+        return _("This invoice was made for someone else. Tap the offer to get your own.")
+    if refusal is Refusal.UNKNOWN:
+        return _("I do not know this invoice. Tap the offer to get a new one.")
+    return _("I cannot check this invoice right now. Please try again in a minute.")
+
+
+def refund_usage() -> str:
+    return _("write /refund <charge id> <reason>, such as /refund stxAbc123 asked by the buyer")
+
+
+def refunded(charge_id: str, amount: Money) -> str:
+    return _(
+        "Refunded %(amount)s of payment %(charge)s; what it bought is taken back.",
+        amount=money(amount),
+        charge=charge_id,
+    )
+
+
+def stars_off() -> str:
+    return _("This bot does not take Telegram Stars.")

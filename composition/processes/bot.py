@@ -48,6 +48,9 @@ def bot_deps(process: Process) -> BotDeps:
         bot_username=s.bot_username,
         operators=frozenset(UserId(user) for user in process.config.operators),
         languages=s.languages,
+        pre_checkout=s.pre_checkout,
+        stars_payment=s.stars_payment,
+        stars_refund=s.stars_refund,
     )
 
 

@@ -51,6 +51,7 @@ from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
 
@@ -92,6 +93,9 @@ class Services:
     verify_payment: VerifyPaymentIntent
     resolve_offer: ResolveOffer
     checkout: StartCheckout
+    pre_checkout: AnswerPreCheckout
+    stars_payment: RecordStarsPayment
+    stars_refund: RefundStarsPayment | None
     donate: StartDonation
     join_requests: HandleJoinRequest
     register_channel: RegisterChannel
@@ -142,6 +146,9 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         verify_payment=await resolve(uc.verify_payment),
         resolve_offer=await resolve(uc.resolve_offer),
         checkout=await resolve(uc.checkout),
+        pre_checkout=await resolve(uc.pre_checkout),
+        stars_payment=await resolve(uc.stars_payment),
+        stars_refund=await resolve(uc.stars_refund),
         donate=await resolve(uc.donate),
         join_requests=await resolve(uc.join_requests),
         register_channel=await resolve(uc.register_channel),

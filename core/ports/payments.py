@@ -21,6 +21,7 @@ __all__ = [
     "PaymentGateway",
     "PaymentRefunds",
     "ProviderRejected",
+    "RefundingGateway",
     "Unavailable",
 ]
 
@@ -93,3 +94,7 @@ class PaymentRefunds(Protocol):
         """Give ``user_id`` back the money of ``payment_id``. Raises ProviderRejected
         (already refunded, unknown charge) or Unavailable."""
         ...
+
+
+class RefundingGateway(PaymentGateway, PaymentRefunds, Protocol):
+    """A provider we both sell through and refund through (Telegram Stars)."""

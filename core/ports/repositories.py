@@ -103,6 +103,11 @@ class IntentRepository(Protocol):
         """The newest open (created/waiting) intent for this user, channel, purpose and tier."""
         ...
 
+    async def by_payment(self, provider: str, payment_id: str) -> PaymentIntent | None:
+        """The intent ``provider``'s payment ``payment_id`` moved (a refund names the
+        payment, not our order)."""
+        ...
+
     async def update(self, intent: PaymentIntent) -> None:
         """Raises NotFound."""
         ...

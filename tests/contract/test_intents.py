@@ -72,6 +72,22 @@ async def test_a_donation_intent_has_no_tier(
     assert stored.tier is None
 
 
+async def test_an_intent_is_found_by_its_providers_payment_id(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    intent = make_intent(channel)
+    await _add(uow_factory, intent)
+
+    found = await read(uow_factory, lambda uow: uow.intents.by_payment("fakepay", "5077125051"))
+    other_provider = await read(
+        uow_factory, lambda uow: uow.intents.by_payment("telegram_stars", "5077125051")
+    )
+    unknown = await read(uow_factory, lambda uow: uow.intents.by_payment("fakepay", "404"))
+
+    assert found == intent
+    assert (other_provider, unknown) == (None, None)
+
+
 async def test_getting_an_unknown_intent_raises_not_found(
     uow_factory: UnitOfWorkFactory, channel: Channel
 ) -> None:

@@ -18,6 +18,7 @@ from telegram.ext import (
     ExtBot,
     JobQueue,
     MessageHandler,
+    PreCheckoutQueryHandler,
     TypeHandler,
     filters,
 )
@@ -41,6 +42,7 @@ from adapters.inbound.telegram.operator import OperatorHandlers
 from adapters.inbound.telegram.owner import OwnerHandlers
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context
+from adapters.inbound.telegram.stars import StarsHandlers
 from adapters.inbound.telegram.subscriber import SubscriberHandlers
 
 __all__ = ["ALLOWED_UPDATES", "DEFAULT_API_URL", "BotApplication", "build_bot_application"]
@@ -52,9 +54,11 @@ ALLOWED_UPDATES: tuple[str, ...] = (
     Update.CALLBACK_QUERY,
     Update.CHAT_JOIN_REQUEST,
     Update.MY_CHAT_MEMBER,
+    Update.PRE_CHECKOUT_QUERY,
 )
 """Exactly the update kinds the handlers below serve, for setWebhook and getUpdates
-(Telegram sends ``chat_join_request`` and ``my_chat_member`` only when asked)."""
+(Telegram sends ``chat_join_request`` and ``my_chat_member`` only when asked;
+``pre_checkout_query`` must be answered within 10 s for a Stars payment to go on)."""
 
 BotApplication = Application[
     ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
@@ -143,6 +147,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     owner = OwnerHandlers(deps, views)
     chats = ChatEventHandlers(deps, views)
     operator = OperatorHandlers(deps)
+    stars = StarsHandlers(deps)
     language = LanguageHandlers(deps, views)
     private = filters.ChatType.PRIVATE
 
@@ -176,6 +181,10 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("language", language.language, filters=private),
             # --- operators (PAYGATE_OPERATOR_IDS)
             CommandHandler("owners", operator.owners, filters=private),
+            # --- operators and owners: Stars refunds
+            CommandHandler("refund", stars.refund, filters=private),
+            PreCheckoutQueryHandler(stars.pre_checkout),
+            MessageHandler(filters.SUCCESSFUL_PAYMENT, stars.successful_payment),
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
             CallbackQueryHandler(subscriber.confirm_stars, pattern=f"^{STARS_PREFIX}"),
             CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),

@@ -21,6 +21,7 @@ from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 
 
@@ -91,3 +92,8 @@ class BotDeps:
     languages: LanguageBook | None = None
     """What each chat reads (/language, Telegram's language_code, a channel's posts);
     without it the bot speaks each person's app language and /language only lists."""
+    pre_checkout: AnswerPreCheckout | None = None
+    """Telegram Stars (PAYGATE_TELEGRAM_STARS): the pre-checkout check, the payment
+    and refunds; None where the bot sells for crypto only."""
+    stars_payment: RecordStarsPayment | None = None
+    stars_refund: RefundStarsPayment | None = None

@@ -110,6 +110,8 @@ class RateGate:
         user = update.effective_user
         if user is None or (update.message is None and update.callback_query is None):
             return
+        if update.message is not None and update.message.successful_payment is not None:
+            return  # money taken: never dropped, whatever the payer's pace
         try:
             decision = await self._limiter.hit(f"bot:cmd:{user.id}", self._command_cost)
         except Unavailable:

@@ -58,6 +58,13 @@ class InMemoryIntentRepository:
         # Ordered by time, then insertion: the last is the newest.
         return matches[-1] if matches else None
 
+    async def by_payment(self, provider: str, payment_id: str) -> PaymentIntent | None:
+        matches = self._rows.select(
+            lambda i: i.provider == provider and i.payment_id == payment_id,
+            order=lambda i: i.created_at,
+        )
+        return matches[-1] if matches else None
+
     async def update(self, intent: PaymentIntent) -> None:
         await self._rows.update(intent, "payment intent")
 

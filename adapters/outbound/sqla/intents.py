@@ -130,6 +130,16 @@ class SqlIntentRepository:
         row = (await self._tx.execute(query, "find open intent")).first()
         return None if row is None else intent_from_row(row)
 
+    async def by_payment(self, provider: str, payment_id: str) -> PaymentIntent | None:
+        query = (
+            select(t)
+            .where(t.c.provider == provider, t.c.payment_id == payment_id)
+            .order_by(t.c.created_at.desc(), t.c.id.desc())
+            .limit(1)
+        )
+        row = (await self._tx.execute(query, "find intent by payment")).first()
+        return None if row is None else intent_from_row(row)
+
     async def update(self, intent: PaymentIntent) -> None:
         async with self._tx.savepoint("update payment intent"):
             result = await self._tx.conn.execute(

@@ -40,7 +40,7 @@ from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
 from core.ports.alerts import AlertSink
 from core.ports.clock import Clock
-from core.ports.payments import PaymentGateway
+from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger
 from core.services.broadcasts import PlanBroadcasts, RecordPost
@@ -59,6 +59,7 @@ from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.settle_outbox import RetryPolicy
+from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 
@@ -109,6 +110,9 @@ class World:
     _payments: int = 0
     stars: InMemoryPaymentGateway | None = None
     """The Stars rail's provider, where the world sells for Stars too."""
+    pre_checkout: AnswerPreCheckout | None = None
+    stars_payment: RecordStarsPayment | None = None
+    stars_refund: RefundStarsPayment | None = None
 
     # -- set-up -------------------------------------------------------------
     def admin_chats(self) -> None:
@@ -277,6 +281,9 @@ def build(
         status=uc.status(),
         resend=uc.resend_access(),
         stars=stars_gateway,
+        pre_checkout=uc.pre_checkout(),
+        stars_payment=uc.stars_payment(),
+        stars_refund=uc.stars_refund(),
     )
 
 
@@ -295,7 +302,7 @@ def wired(
     dispatch: DispatchSettings | None = None,
     retry: RetryPolicy | None = None,
     rights_check: RightsCheckSettings | None = None,
-    stars: PaymentGateway | None = None,
+    stars: RefundingGateway | None = None,
 ) -> UseCases:
     """The production containers (Infrastructure and UseCases) with these adapters
     and settings as overrides: the graph a process runs, over a test's adapters."""
