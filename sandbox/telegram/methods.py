@@ -131,6 +131,9 @@ class BotApi:
             "setMyCommands": self.set_my_commands,
             "getMyCommands": self.get_my_commands,
             "deleteMyCommands": self.delete_my_commands,
+            "createInvoiceLink": self.create_invoice_link,
+            "answerPreCheckoutQuery": self.answer_pre_checkout_query,
+            "refundStarPayment": self.refund_star_payment,
         }
 
     def handler(self, method: str) -> Handler | None:
@@ -532,6 +535,31 @@ class BotApi:
 
     async def delete_my_commands(self, p: Params) -> Any:
         self.world.commands.pop(self.command_key(p), None)
+        return True
+
+    # --------------------------------------------------------------- Stars
+    async def create_invoice_link(self, p: Params) -> Any:
+        return self.world.stars.create_invoice_link(
+            title=p.text("title") or "",
+            description=p.text("description") or "",
+            payload=p.text("payload") or "",
+            currency=p.text("currency") or "",
+            prices=p.obj("prices"),
+            provider_token=p.text("provider_token"),
+            subscription_period=p.integer("subscription_period"),
+        )
+
+    async def answer_pre_checkout_query(self, p: Params) -> Any:
+        self.world.stars.answer(
+            p.text("pre_checkout_query_id") or "", p.flag("ok"), p.text("error_message")
+        )
+        return True
+
+    async def refund_star_payment(self, p: Params) -> Any:
+        user_id = self.user_id_of(p)
+        if user_id not in self.world.users:
+            raise bad_request(e.USER_NOT_FOUND)
+        self.world.stars.refund(user_id, p.text("telegram_payment_charge_id") or "")
         return True
 
     async def set_webhook(self, p: Params) -> Any:

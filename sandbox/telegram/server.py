@@ -254,6 +254,11 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         b = await body_of(request)
         return {"outcome": str(emu.user_opens_link(ident(request, "user_id"), str(b["url"])))}
 
+    async def user_pays(request: web.Request) -> Any:
+        b = await body_of(request)
+        result = await emu.user_pays(ident(request, "user_id"), str(b["url"]))
+        return result.to_json()
+
     async def user_leaves(request: web.Request) -> Any:
         b = await body_of(request)
         emu.user_leaves(int(b["chat_id"]), ident(request, "user_id"))
@@ -307,6 +312,7 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         ("POST", "/_emulator/users/{user_id}/messages", user_sends),
         ("POST", "/_emulator/users/{user_id}/presses", user_presses),
         ("POST", "/_emulator/users/{user_id}/joins", user_joins),
+        ("POST", "/_emulator/users/{user_id}/pays", user_pays),
         ("POST", "/_emulator/users/{user_id}/leaves", user_leaves),
         ("POST", "/_emulator/users/{user_id}/block", user_blocks),
         ("POST", "/_emulator/users/{user_id}/unblock", user_unblocks),

@@ -8,6 +8,7 @@ the updates the bot would receive.
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import time
@@ -29,6 +30,14 @@ from sandbox.telegram.model import (
     User,
     member_json,
     message_json,
+)
+from sandbox.telegram.stars import (
+    PRE_CHECKOUT_DEADLINE,
+    STARS,
+    PayOutcome,
+    PayResult,
+    StarsLedger,
+    successful_payment_json,
 )
 from sandbox.telegram.updates import UpdateHub
 
@@ -111,6 +120,9 @@ class World:
         self._private_messages: dict[int, Chat] = {}
         self.commands: dict[tuple[CommandScope, str], list[BotCommand]] = {}
         """setMyCommands: the menu per (scope, language code; "" for every language)."""
+        self.stars = StarsLedger()
+        self.pre_checkout_deadline = PRE_CHECKOUT_DEADLINE
+        """Seconds a pre-checkout query waits for the bot's answer (Telegram: 10)."""
         self.hub = UpdateHub(
             webhook_retry_delay=webhook_retry_delay,
             webhook_retry_max_delay=webhook_retry_max_delay,
@@ -291,6 +303,45 @@ class World:
             },
         )
         return query_id
+
+    async def user_pays(self, user_id: int, url: str) -> PayResult:
+        """The user taps Pay on a Stars invoice link: Telegram sends the bot a
+        pre-checkout query and waits for its answer (10 s); on yes the Stars are
+        charged and a ``successful_payment`` message reaches the bot."""
+        user = self._user(user_id)
+        invoice = self.stars.invoices.get(url)
+        if invoice is None:
+            return PayResult(PayOutcome.UNKNOWN_INVOICE)
+        query_id, pending = self.stars.ask(user.id, invoice)
+        self.hub.emit(
+            "pre_checkout_query",
+            {
+                "id": query_id,
+                "from": user.to_json(),
+                "currency": STARS,
+                "total_amount": invoice.amount,
+                "invoice_payload": invoice.payload,
+            },
+        )
+        try:
+            async with asyncio.timeout(self.pre_checkout_deadline):
+                ok, error_message = await pending.answer
+        except TimeoutError:
+            self.stars.pending.pop(query_id, None)
+            return PayResult(PayOutcome.TIMED_OUT)
+        if not ok:
+            return PayResult(PayOutcome.REFUSED, error_message=error_message)
+        charge = self.stars.charge(user.id, invoice)
+        user.started_bot = True
+        chat = self.private_chat(user)
+        message = Message(chat.next_message_id, user.id, self.now(), "", user.id)
+        chat.next_message_id += 1
+        chat.messages[message.message_id] = message
+        payload = message_json(message, chat, user, user)
+        del payload["text"]  # a service message: the payment, no text
+        payload["successful_payment"] = successful_payment_json(charge)
+        self.hub.emit("message", payload)
+        return PayResult(PayOutcome.PAID, charge_id=charge.charge_id)
 
     def user_opens_link(self, user_id: int, url: str) -> JoinOutcome:
         """The user opens an invite link, as Telegram's apps would let them."""
