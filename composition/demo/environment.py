@@ -69,4 +69,5 @@ def demo_environment(
         "PAYGATE_SWEEP_EVERY_SECONDS": "0.2",
         "PAYGATE_BROADCAST_EVERY_SECONDS": "0.3",
         "PAYGATE_RECONCILE_EVERY_SECONDS": "2",
+        "PAYGATE_TELEGRAM_STARS": "on",
     }

@@ -26,6 +26,7 @@ from core.ports.repositories import UnitOfWorkFactory
 from sandbox.nowpayments.emulator import NowPaymentsEmulator, PayPlan
 from sandbox.telegram.model import Message
 from sandbox.telegram.server import TelegramEmulator
+from sandbox.telegram.stars import PayOutcome
 from sandbox.telegram.world import JoinOutcome
 
 OWNER = 1001
@@ -33,9 +34,12 @@ SUBSCRIBER = 2001
 STRANGER = 2002
 DONOR = 2003
 REFUNDED = 2004
+STARS_BUYER = 2005
 OPEN_CHAT = -1001000000001
 CLOSED_CHAT = -1001000000002
 STEP_TIMEOUT = 20.0
+TIERS = "1=10USD/30d 2=25USD+1200XTR/90d"
+"""Tier 2 sells for crypto or for 1200 Telegram Stars."""
 
 
 class DemoFailed(RuntimeError):
@@ -51,6 +55,7 @@ def set_up_world(telegram: TelegramEmulator, say: Transcript) -> None:
     telegram.add_user(STRANGER, "Eve", username="eve")
     telegram.add_user(DONOR, "Dana", username="dana", language_code="es")
     telegram.add_user(REFUNDED, "Rob", username="rob")
+    telegram.add_user(STARS_BUYER, "Stella", username="stella")
     telegram.add_chat(
         OPEN_CHAT, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER
     )
@@ -163,6 +168,7 @@ class Demo:
         await self.expiry()
         await self.donation()
         await self.refund(token)
+        await self.paid_in_stars()
         await self.summary()
 
     async def owner_registers(self) -> None:
@@ -176,8 +182,8 @@ class Demo:
         )
         self.say.say("bot", _first_line(reply.text))
         start = self.last_id(OWNER)
-        tg.user_sends(OWNER, "/tiers 1 1=10USD/30d 2=25USD/90d")
-        self.say.say("owner", "/tiers 1 1=10USD/30d 2=25USD/90d")
+        tg.user_sends(OWNER, f"/tiers 1 {TIERS}")
+        self.say.say("owner", f"/tiers 1 {TIERS}")
         reply = await self.until(
             lambda: next((m for m in self.messages_to(OWNER) if m.message_id > start), None),
             "the bot's answer to /tiers",
@@ -335,6 +341,52 @@ class Demo:
         self.say.say("bot", f"removed rob from the closed channel; → rob: {told.text}")
         note = await self.until(lambda: self.latest_text(OWNER, "Refund in"), "the owner told")
         self.say.say("bot", f"→ owner: {note.text}")
+
+    async def paid_in_stars(self) -> None:
+        """Stella pays tier 2 in Telegram Stars: the bot answers Telegram's pre-checkout
+        query, and the payment lets her in; then the owner refunds her with /refund,
+        and she is removed."""
+        tg = self.telegram
+        found = await self.until(
+            lambda: self.latest_with_button(OPEN_CHAT, "90 days"), "tier 2 in the offer"
+        )
+        token = str(found[1]["url"]).split("?start=", 1)[1]
+        start = self.last_id(STARS_BUYER)
+        tg.user_sends(STARS_BUYER, f"/start {token}")
+        self.say.say("stella", "taps '90 days — 25 USD or 1200 XTR'")
+        await self.press(STARS_BUYER, "Pay 1200", start)
+        self.say.say("stella", "chooses to pay in Telegram Stars")
+        link = await self.until(
+            lambda: self.latest_with_button(STARS_BUYER, "Pay now", start), "the Stars invoice"
+        )
+        paid = await tg.user_pays(STARS_BUYER, str(link[1]["url"]))
+        if paid.outcome is not PayOutcome.PAID or paid.charge_id is None:
+            raise DemoFailed(f"the Stars payment did not go through: {paid.to_json()}")
+        self.say.say("telegram", "the bot said yes to the pre-checkout query: 1200 Stars paid")
+        invite = await self.until(
+            lambda: self.latest_with_button(STARS_BUYER, "Join", start), "stella's personal link"
+        )
+        tg.user_opens_link(STARS_BUYER, str(invite[1]["url"]))
+        await self.until(
+            lambda: tg.status_of(CLOSED_CHAT, STARS_BUYER) == "member", "stella admitted"
+        )
+        self.say.say("bot", "approved stella's join request: stella is a member")
+        await self.settle()
+        before = self.last_id(OWNER)
+        tg.user_sends(OWNER, f"/refund {paid.charge_id} she asked for her Stars back")
+        self.say.say("owner", "/refund <stella's charge id> she asked for her Stars back")
+        done = await self.until(
+            lambda: next((m for m in self.messages_to(OWNER) if m.message_id > before), None),
+            "the bot's answer to /refund",
+        )
+        self.say.say("bot", f"→ owner: {_first_line(done.text)}")
+        await self.until(
+            lambda: tg.status_of(CLOSED_CHAT, STARS_BUYER) != "member", "stella removed"
+        )
+        told = await self.until(
+            lambda: self.latest_text(STARS_BUYER, "was refunded"), "stella told"
+        )
+        self.say.say("bot", f"removed stella from the closed channel; → stella: {told.text}")
 
     async def summary(self) -> None:
         async with self.database() as tx:

@@ -34,6 +34,7 @@ from composition.demo.journey import (
     OPEN_CHAT,
     OWNER,
     REFUNDED,
+    STARS_BUYER,
     STRANGER,
     SUBSCRIBER,
     Demo,
@@ -200,9 +201,11 @@ async def assert_the_database_holds_the_journey(db: UnitOfWorkFactory) -> None:
         chain = await tx.audit.all()
         pending = await tx.outbox.pending_count()
     by_user: dict[int, Subscription] = {s.user_id: s for s in subscriptions}
-    assert sorted(by_user) == [SUBSCRIBER, REFUNDED]
-    # Rob's only payment was refunded: nothing paid is left.
+    assert sorted(by_user) == [SUBSCRIBER, REFUNDED, STARS_BUYER]
+    # Rob's only payment was refunded: nothing paid is left. Stella's, in Stars, too.
     assert by_user[REFUNDED].status is SubscriptionStatus.REVOKED
+    assert by_user[STARS_BUYER].status is SubscriptionStatus.REVOKED
+    assert by_user[STARS_BUYER].tier == 2
     subscription = by_user[SUBSCRIBER]
     assert subscription.tier == 1
     # Renewed while still active: one term of 30 + 30 days from the first payment,
@@ -213,8 +216,9 @@ async def assert_the_database_holds_the_journey(db: UnitOfWorkFactory) -> None:
     assert [(d.user_id, d.amount) for d in donations] == [(DONOR, Money(Decimal(5), "USD"))]
     assert verify_chain(chain), "the audit chain is broken"
     actions = [e.action for e in chain]
-    assert actions.count("subscription.refunded") == 1
-    assert actions.count("join.approved") == 2
+    assert actions.count("subscription.refunded") == 2
+    assert actions.count("payment.refund_requested") == 1
+    assert actions.count("join.approved") == 3
     assert actions.count("join.declined") == 1
     assert pending == 0, "effects were left in the outbox"
 
@@ -228,6 +232,8 @@ def assert_the_emulators_saw_the_journey(
     assert len(containing(owner, "Renewal in Alpha Signals: user 2001, 30 days")) == 1
     assert len(containing(owner, "Donation to Alpha Signals: user 2003 gave 5 USD")) == 1
     assert len(containing(owner, "Refund in Alpha Signals: user 2004, 10 USD")) == 1
+    assert len(containing(owner, "New subscription in Alpha Signals: user 2005, 90 days")) == 1
+    assert len(containing(owner, "Refund in Alpha Signals: user 2005, 1200 XTR")) == 1
 
     sam = bot_texts(telegram, SUBSCRIBER)
     # Each reminder and notice once, however many sweeps ran while time jumped.
@@ -241,18 +247,28 @@ def assert_the_emulators_saw_the_journey(
 
     rob = bot_texts(telegram, REFUNDED)
     assert len(containing(rob, "was refunded")) == 1
+    stella = bot_texts(telegram, STARS_BUYER)
+    assert len(containing(stella, "Payment confirmed. Welcome to Alpha Signals!")) == 1
+    assert len(containing(stella, "Your payment of 1200 XTR for Alpha Signals was refunded")) == 1
+    # Telegram asked once, the bot said yes once; one charge, refunded once.
+    assert [ok for _, ok, _ in telegram.stars.answers] == [True]
+    assert [c.refunded for c in telegram.stars.charges.values()] == [True]
+    assert [c.ok for c in telegram.calls_to("refundStarPayment")] == [True]
 
     assert successful(telegram, "approveChatJoinRequest") == [
         (CLOSED_CHAT, SUBSCRIBER),
         (CLOSED_CHAT, REFUNDED),
+        (CLOSED_CHAT, STARS_BUYER),
     ]
     assert successful(telegram, "declineChatJoinRequest") == [(CLOSED_CHAT, STRANGER)]
     assert successful(telegram, "unbanChatMember") == [
         (CLOSED_CHAT, SUBSCRIBER),
         (CLOSED_CHAT, REFUNDED),
+        (CLOSED_CHAT, STARS_BUYER),
     ]
     assert telegram.status_of(CLOSED_CHAT, SUBSCRIBER) == "left"
     assert telegram.status_of(CLOSED_CHAT, REFUNDED) == "left"
+    assert telegram.status_of(CLOSED_CHAT, STARS_BUYER) == "left"
     assert telegram.status_of(CLOSED_CHAT, STRANGER) == "left"
 
     # Four payments (subscription, renewal, donation, and one refunded later); the
