@@ -357,6 +357,12 @@ def _rails(stars: PaymentGateway | None) -> frozenset[Rail]:
     return frozenset({Rail.CRYPTO} if stars is None else {Rail.CRYPTO, Rail.STARS})
 
 
+def _by_provider(*gateways: PaymentGateway | None) -> dict[str, PaymentGateway]:
+    """Every provider the reconciler asks, by name (a Stars invoice nobody paid is
+    closed as abandoned, as a crypto one is)."""
+    return {g.name: g for g in gateways if g is not None}
+
+
 def _stars_name(stars: PaymentGateway | None) -> str:
     return STARS_PROVIDER if stars is None else stars.name
 
@@ -509,6 +515,6 @@ class UseCases(containers.DeclarativeContainer):
         Reconcile,
         infra.uow,
         infra.clock,
-        providers.Callable(lambda g: {g.name: g}, infra.gateway),
+        providers.Callable(_by_provider, infra.gateway, infra.stars_gateway),
         verify_payment,
     )

@@ -58,6 +58,7 @@ def test_defaults_are_the_embedded_development_setup() -> None:
         ("PAYGATE_TELEGRAM_PROCESSES", "0"),
         ("PAYGATE_TELEGRAM_PROCESSES", "three"),
         ("PAYGATE_TELEGRAM_PROCESSES", "101"),
+        ("PAYGATE_TELEGRAM_STARS", "maybe"),
     ],
 )
 def test_a_malformed_setting_names_its_variable(name: str, value: str) -> None:
@@ -136,6 +137,12 @@ def test_telegram_is_paced_as_one_process_unless_paygate_telegram_processes_says
     assert load().telegram.processes == 1
     assert load(PAYGATE_TELEGRAM_PROCESSES="3").telegram.processes == 3
     assert load(PAYGATE_TELEGRAM_PROCESSES="3").masked()["telegram.processes"] == "3"
+
+
+def test_stars_are_sold_only_when_paygate_telegram_stars_is_on() -> None:
+    assert load().telegram.stars is False
+    assert load(PAYGATE_TELEGRAM_STARS="on").telegram.stars is True
+    assert load(PAYGATE_TELEGRAM_STARS="0").telegram.stars is False
 
 
 @pytest.mark.parametrize(

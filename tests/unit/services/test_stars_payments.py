@@ -195,3 +195,15 @@ async def test_a_refund_refused_by_telegram_changes_nothing(world: World) -> Non
 
     assert (await world.intent(invoice.intent_id)).status is IntentStatus.FINISHED
     assert "payment.refund_requested" not in await world.audit_actions()
+
+
+async def test_a_stars_invoice_nobody_paid_is_abandoned_after_a_week(world: World) -> None:
+    _, invoice, order = await _stars_invoice(world)
+    world.clock.advance(timedelta(days=7, minutes=1))
+
+    report = await world.reconcile.run_once()
+    late = await _pre_checkout(world).execute(StarsCheckout(USER, order, 500, "XTR"))
+
+    assert (report.checked, report.abandoned) == (1, 1)
+    assert (await world.intent(invoice.intent_id)).status is IntentStatus.EXPIRED
+    assert late is Refusal.CLOSED

@@ -228,7 +228,9 @@ def build(
     uow = uow or InMemoryUnitOfWorkFactory()
     gateway = gateway or InMemoryPaymentGateway(secret="test-ipn-secret")
     stars_gateway = (
-        InMemoryPaymentGateway(secret="unused", name="telegram_stars", base_url="https://t.me")
+        InMemoryPaymentGateway(
+            secret="unused", name="telegram_stars", base_url="https://t.me", lists_payments=False
+        )
         if stars
         else None
     )
