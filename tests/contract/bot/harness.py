@@ -218,6 +218,9 @@ def bot_deps(
         bot_username=BOT_USERNAME,
         settings=settings or BotSettings(timeout_sweep=SWEEP),
         languages=InMemoryLanguageBook(),
+        pre_checkout=world.pre_checkout,
+        stars_payment=world.stars_payment,
+        stars_refund=world.stars_refund,
     )
 
 
