@@ -257,7 +257,13 @@ def _render(notice: Notice) -> OutgoingMessage:
 def _offer(offer: Offer) -> OutgoingMessage:
     lines = [_("Subscribe to %(title)s", title=offer.title), ""]
     lines += [f"• {tier_label(t.tier)}" for t in offer.tiers]
-    lines += ["", _("Tap a tier to pay with crypto. You get your invite link right after.")]
+    if any(t.tier.stars_price is not None for t in offer.tiers):
+        how = _(
+            "Tap a tier to pay with crypto or Telegram Stars. You get your invite link right after."
+        )
+    else:
+        how = _("Tap a tier to pay with crypto. You get your invite link right after.")
+    lines += ["", how]
     rows = tuple((_button(tier_label(t.tier), t.pay),) for t in offer.tiers)
     return OutgoingMessage("\n".join(lines), rows)
 

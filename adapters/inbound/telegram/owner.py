@@ -182,6 +182,8 @@ class OwnerHandlers:
             await reply(update, context, texts.tiers([(number, channel)]))
             return
         tiers = parse_tiers(args[1:])
+        if self._deps.stars_refund is None and any(t.stars_price for t in tiers):
+            raise BadInput(texts.stars_off())
         saved = await self._deps.set_tiers.execute(owner, channel.id, tiers)
         await reply(update, context, texts.tiers_saved(saved))
 

@@ -5,6 +5,7 @@ invoice, the pre-checkout answer Telegram waits for, the payment's grant, and
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -21,12 +22,18 @@ from tests.unit.services.world import KEYRING, OWNER, build, usd
 STARS_TIERS = (Tier(1, usd(10), 30, Money.of(500, "XTR")), Tier(2, usd(25), 90))
 
 
-@pytest.fixture
-async def bot() -> AsyncIterator[Bot]:
-    """The bot of a deployment that takes Stars; tier 1 costs 10 USD or 500 XTR."""
+@asynccontextmanager
+async def bot_taking_stars() -> AsyncIterator[Bot]:
     world = build(stars=True)
     await world.channel(STARS_TIERS)
     async with polling_bot(world) as running:
+        yield running
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[Bot]:
+    """The bot of a deployment that takes Stars; tier 1 costs 10 USD or 500 XTR."""
+    async with bot_taking_stars() as running:
         yield running
 
 
@@ -131,3 +138,22 @@ async def test_only_the_owner_or_an_operator_may_refund(bot: Bot, channel: Chann
     assert usage.text.startswith("Write /refund <charge id> <reason>")
     assert bot.world.stars is not None
     assert bot.world.stars.refunds == [(UserId(SUBSCRIBER), paid.charge_id)]
+
+
+async def test_owners_set_stars_prices_only_where_stars_are_taken() -> None:
+    crypto_only = build()
+    await crypto_only.channel()
+    async with polling_bot(crypto_only) as running:
+        refused = await running.say(OWNER, "/tiers 1 1=10USD+500XTR/30d")
+    async with bot_taking_stars() as running:
+        saved = await running.say(OWNER, "/tiers 1 1=10USD+500XTR/30d 2=25USD/90d")
+        async with running.world.uow() as tx:
+            (stored,) = await tx.channels.all()
+
+    assert refused.text == "This bot does not take Telegram Stars."
+    assert saved.text.splitlines()[:3] == [
+        "Alpha Signals: tiers saved.",
+        "• tier 1: 30 days — 10 USD or 500 XTR",
+        "• tier 2: 90 days — 25 USD",
+    ]
+    assert [t.stars_price for t in stored.tiers] == [Money.of(500, "XTR"), None]

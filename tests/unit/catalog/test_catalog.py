@@ -134,6 +134,16 @@ def test_an_offer_links_each_tier_to_a_checkout_in_the_bots_chat() -> None:
     )
 
 
+def test_an_offer_with_a_stars_price_says_stars_are_taken_too() -> None:
+    stars = Tier(1, PRICE, 30, Money.of(500, "XTR"))
+    shown = render(Offer(TITLE, (OfferedTier(stars, CheckoutWithBot("PayGateBot", "tok1")),)))
+
+    assert shown.text == (
+        "Subscribe to Alpha Signals\n\n• 30 days — 10 USD or 500 XTR\n\n"
+        "Tap a tier to pay with crypto or Telegram Stars. You get your invite link right after."
+    )
+
+
 def test_a_digest_shows_each_notice_as_it_reads_alone() -> None:
     folded = owner_notices(TITLE)
     text = render(notices.digest_message(folded, ENDS)).text
