@@ -91,8 +91,9 @@ class PaymentRefunds(Protocol):
     notification then takes back what the payment bought."""
 
     async def refund(self, user_id: UserId, payment_id: str) -> None:
-        """Give ``user_id`` back the money of ``payment_id``. Raises ProviderRejected
-        (already refunded, unknown charge) or Unavailable."""
+        """Give ``user_id`` back the money of ``payment_id``. A payment refunded before
+        is no error (the refund stands: asking again after a crash is safe). Raises
+        ProviderRejected (no such payment of that user) or Unavailable."""
         ...
 
 

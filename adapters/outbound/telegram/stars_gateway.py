@@ -16,7 +16,7 @@ from telegram import LabeledPrice
 from telegram.error import BadRequest, TelegramError
 
 from adapters.outbound.telegram.client import TelegramBotClient
-from adapters.outbound.telegram.errors import translate
+from adapters.outbound.telegram.errors import has, translate
 from core.domain.ids import UserId
 from core.domain.payment import ProviderNotification
 from core.domain.tier import STARS
@@ -85,6 +85,8 @@ class TelegramStarsGateway:
         try:
             await self._bot.refund_star_payment(user_id, payment_id)
         except BadRequest as exc:
+            if has(exc, "charge_already_refunded"):
+                return  # refunded before (our earlier attempt): the refund stands
             raise ProviderRejected(f"Telegram refused the refund: {exc.message}") from exc
         except TelegramError as exc:
             raise _unavailable(exc) from exc

@@ -223,7 +223,7 @@ async def test_the_gateway_refuses_what_telegram_would_refuse_before_asking(
     assert emulator.calls_to("createInvoiceLink") == []
 
 
-async def test_the_gateway_refunds_a_charge_once(
+async def test_the_gateway_refunds_a_charge_once_and_asking_again_is_safe(
     emulator: TelegramEmulator, stars: TelegramStarsGateway, http: aiohttp.ClientSession
 ) -> None:
     made = await stars.create_invoice(InvoiceRequest(ORDER, Money(500, "XTR"), "30 days"))
@@ -233,12 +233,15 @@ async def test_the_gateway_refunds_a_charge_once(
     assert charge is not None
 
     await stars.refund(UserId(ANN), charge)
+    await stars.refund(UserId(ANN), charge)  # after a crash, say: the refund stands
     with pytest.raises(ProviderRejected):
-        await stars.refund(UserId(ANN), charge)
+        await stars.refund(UserId(BOB), charge)
     with pytest.raises(ProviderRejected):
         await stars.refund(UserId(BOB), "stxNoSuchCharge")
 
     assert emulator.stars.charges[charge].refunded
+    refunds = [c.description for c in emulator.calls_to("refundStarPayment")]
+    assert refunds[:2] == [None, "Bad Request: CHARGE_ALREADY_REFUNDED"]
 
 
 async def test_the_gateway_believes_no_webhook_and_lists_nothing(
