@@ -28,7 +28,8 @@ from adapters.outbound.sqla import upgrade
 from composition.assembly import opened_store
 from composition.config import load_config
 from composition.demo.clock import SharedClockFile
-from composition.demo.journey import (
+from composition.demo.journey import Demo
+from composition.demo.people import (
     CLOSED_CHAT,
     DONOR,
     OPEN_CHAT,
@@ -36,10 +37,9 @@ from composition.demo.journey import (
     REFUNDED,
     STRANGER,
     SUBSCRIBER,
-    Demo,
-    DemoFailed,
     set_up_world,
 )
+from composition.demo.stage import DemoFailed
 from composition.demo.transcript import Transcript
 from core.domain.audit import verify_chain
 from core.domain.money import Money
