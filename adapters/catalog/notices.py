@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from adapters.catalog.buttons import deep_link, renew_data
+from adapters.catalog.buttons import decide_seller_data, deep_link, renew_data
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import days, tier_label, when
 from core.domain.messages import (
     ChannelReclaimed,
     Checkout,
     CheckoutWithBot,
+    DecideSeller,
     Digest,
     DonateInvitation,
     DonationRefunded,
@@ -31,6 +32,9 @@ from core.domain.messages import (
     Reminder,
     Renewed,
     ResumedSales,
+    SellerApproved,
+    SellerAsked,
+    SellerDeclined,
     Verbatim,
 )
 from core.domain.money import Money
@@ -122,6 +126,22 @@ def render(notice: Notice) -> OutgoingMessage:
                 f"The creator of the chats of {title} has taken the channel over: "
                 "it is no longer yours to manage in PayGate."
             )
+        case SellerAsked(user_id=user, name=name, approve=approve, decline=decline):
+            return OutgoingMessage(
+                f"{name} (Telegram user {user}) asks to sell channels here. "
+                "Approve, and they can register channels at once; decline, and they are "
+                "told so.",
+                ((_button("Approve", approve), _button("Decline", decline)),),
+            )
+        case SellerApproved():
+            return OutgoingMessage(
+                "Good news: the operators of this PayGate approved you as a seller. "
+                "Send /register to connect your channels."
+            )
+        case SellerDeclined():
+            return OutgoingMessage(
+                "The operators of this PayGate declined your request to sell channels here."
+            )
         case Digest(notices=folded, since=since):
             lines = [f"{len(folded)} updates since {when(since)}:", ""]
             lines += [f"• {render(n).text}" for n in folded]
@@ -175,7 +195,7 @@ def _paid(paid: Money | None) -> str:
     return f" (paid {paid})" if paid is not None else ""
 
 
-def _button(label: str, action: OpenLink | Checkout | CheckoutWithBot) -> Button:
+def _button(label: str, action: OpenLink | Checkout | CheckoutWithBot | DecideSeller) -> Button:
     match action:
         case OpenLink(url=url):
             return Button(label, url=url)
@@ -183,5 +203,7 @@ def _button(label: str, action: OpenLink | Checkout | CheckoutWithBot) -> Button
             return Button(label, callback_data=renew_data(offer))
         case CheckoutWithBot(bot_username=bot, offer=offer):
             return Button(label, url=deep_link(bot, offer))
+        case DecideSeller(user_id=user, approve=approve):
+            return Button(label, callback_data=decide_seller_data(user, approve))
         case _:
             assert_never(action)

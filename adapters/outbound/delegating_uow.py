@@ -22,6 +22,7 @@ from core.ports.repositories import (
     SubscriptionRepository,
     UnitOfWork,
 )
+from core.ports.sellers import SellerRequestRepository
 
 __all__ = ["DelegatingOutbox", "DelegatingUnitOfWork"]
 
@@ -66,6 +67,7 @@ class DelegatingUnitOfWork:
         self.audit: AuditLog = inner.audit
         self.outbox: OutboxRepository = inner.outbox
         self.payments: PaymentLedger = inner.payments
+        self.sellers: SellerRequestRepository = inner.sellers
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -268,6 +268,18 @@ conversations = Table(
     Column("expires_at", UtcDateTime, nullable=False, index=True),  # the timeout sweep
 )
 
+seller_requests = Table(
+    "seller_requests",
+    metadata,
+    # One row per person who asked to sell here; the operators decide it once.
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(256), nullable=False),
+    Column("asked_at", UtcDateTime, nullable=False),
+    Column("status", STATUS, nullable=False),
+    Column("decided_by", BigInteger, nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -281,5 +293,6 @@ DATA_TABLES = (
     audit_head,
     outbox,
     conversations,
+    seller_requests,
 )
 """Every table that holds data (tests empty them between cases)."""
