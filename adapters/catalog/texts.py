@@ -21,6 +21,7 @@ from core.domain.rights import MemberStatus, right_names
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
+from core.services.seller_requests import Asked, Decision
 from core.services.subscriber_status import SubscriptionView
 
 WELCOME = OutgoingMessage(
@@ -317,3 +318,40 @@ def _bounds(bounds: DonationBounds | None) -> str:
     if bounds is None:
         return "off"
     return f"{money_text(bounds.minimum)} to {money_text(bounds.maximum)}"
+
+
+# ------------------------------------------------------------ who may sell
+# PAYGATE_SELLERS=approval: a request to sell, and the operators' decision on it.
+
+_ASKED = {
+    Asked.SENT: (
+        "This PayGate lets its operators choose who sells here, and you are not on their "
+        "list yet. I have asked them for you; I will tell you here as soon as they decide."
+    ),
+    Asked.WAITING: (
+        "Your request to sell here is with the operators of this PayGate. I will tell you "
+        "here as soon as they decide."
+    ),
+    Asked.APPROVED: "You are approved as a seller here: send /register to connect a channel.",
+    Asked.DECLINED: "The operators of this PayGate declined your request to sell channels here.",
+}
+
+
+def seller_asked(asked: Asked) -> str:
+    """What someone who may not sell yet reads when they try to register."""
+    return _ASKED[asked]
+
+
+NOT_AN_OPERATOR_BUTTON = "Only the operators of this PayGate decide who may sell."
+
+
+def seller_decided(decision: Decision, operator: int) -> str:
+    """The operator's request message once decided: who decided what, and whether the
+    press just now did it (or another operator had decided already)."""
+    request = decision.request
+    verdict = "approved" if request.approved else "declined"
+    by = "you" if request.decided_by == operator else f"operator {request.decided_by}"
+    said = f"{request.name or 'Someone'} (Telegram user {request.user_id}): {verdict} by {by}"
+    if decision.decided_now:
+        return f"{said}. They have been told."
+    return f"{said} already; nothing changed."

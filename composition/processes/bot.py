@@ -38,6 +38,7 @@ def bot_deps(process: Process) -> BotDeps:
         conversations=s.conversations,
         bot_username=s.bot_username,
         operators=frozenset(UserId(user) for user in process.config.operators),
+        seller_requests=s.seller_requests,
     )
 
 

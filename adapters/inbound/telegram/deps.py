@@ -20,6 +20,7 @@ from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.seller_requests import SellerRequests
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 
 
@@ -87,3 +88,6 @@ class BotDeps:
     settings: BotSettings = BotSettings()
     operators: frozenset[UserId] = frozenset()
     """``PAYGATE_OPERATOR_IDS``: who may use the operators' commands (/owners)."""
+    seller_requests: SellerRequests | None = None
+    """With ``PAYGATE_SELLERS=approval``: someone who may not sell yet and tries to
+    register asks the operators instead, who decide with the buttons they get."""
