@@ -116,7 +116,8 @@ class Config:
     """``PAYGATE_RIGHTS_CHECK_EVERY_SECONDS``: how often the worker re-checks the bot's
     rights (paused channels each time, selling ones every 15th time)."""
     sellers: tuple[int, ...] = ()
-    """``PAYGATE_SELLERS``: Telegram user ids that may own channels; empty, anyone may."""
+    """``PAYGATE_SELLERS``: Telegram user ids that may own channels; empty (or
+    ``anyone``), anyone may, unless ``sellers_by_approval``."""
     http_header_timeout: float = 10.0
     """``PAYGATE_HTTP_HEADER_TIMEOUT_SECONDS``: a new connection's first request head
     must be complete within this, or the connection is closed."""
@@ -145,6 +146,9 @@ class Config:
     allowlists: EdgeAllowlists = attrs.field(factory=lambda: EdgeAllowlists())
     operators: tuple[int, ...] = ()
     """``PAYGATE_OPERATOR_IDS``: Telegram user ids of the deployment's operators."""
+    sellers_by_approval: bool = False
+    """``PAYGATE_SELLERS=approval[,ids]``: besides the listed ids, whoever the operators
+    approve in the bot may own channels; anyone else who tries files a request."""
     # --- end operator's surface
     # ---- secret stores and their refresh (issue 18, secrets) -------------------------
     secrets: SecretsKind = SecretsKind.ENV
@@ -721,6 +725,34 @@ def _read_alerts(r: _Reader) -> AlertConfig:
     )
 
 
+_SELLERS_HELP = (
+    "anyone, comma-separated Telegram user ids such as 1001,1002, or approval "
+    "(optionally with ids: approval,1001,1002)"
+)
+
+
+def _seller_rule(value: str) -> tuple[tuple[int, ...], bool]:
+    words = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if words == ["anyone"]:
+        return (), False
+    approval = "approval" in words
+    return _user_ids(",".join(w for w in words if w != "approval")), approval
+
+
+def _read_sellers(r: _Reader) -> tuple[tuple[int, ...], bool]:
+    """``PAYGATE_SELLERS``: who may own channels, and whether others may ask."""
+    anyone: tuple[tuple[int, ...], bool] = ((), False)
+    return r.parsed("PAYGATE_SELLERS", anyone, _seller_rule, _SELLERS_HELP)
+
+
+def _check_sellers(config: Config) -> None:
+    if config.sellers_by_approval and not config.operators:
+        raise ConfigError(
+            "PAYGATE_SELLERS=approval needs PAYGATE_OPERATOR_IDS: set the Telegram user ids "
+            "of the operators who approve sellers"
+        )
+
+
 # ---------------------------------------------------------------- end operator's surface
 
 
@@ -938,9 +970,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             _rights_check_every,
             "seconds in 1..86400",
         ),
-        sellers=r.parsed(
-            "PAYGATE_SELLERS", (), _user_ids, "comma-separated Telegram user ids such as 1001,1002"
-        ),
+        sellers=_read_sellers(r)[0],
         http_header_timeout=r.parsed(
             "PAYGATE_HTTP_HEADER_TIMEOUT_SECONDS", 10.0, _timeout_seconds, "seconds in (0, 3600]"
         ),
@@ -977,6 +1007,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         operators=r.parsed(
             "PAYGATE_OPERATOR_IDS", (), _user_ids, "comma-separated Telegram user ids such as 1001"
         ),
+        sellers_by_approval=_read_sellers(r)[1],
         # --- end operator's surface
         secrets=r.parsed("PAYGATE_SECRETS", SecretsKind.ENV, SecretsKind, "env, files or gsm"),
         secrets_refresh=r.parsed(
@@ -999,6 +1030,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     _check_webhook_secret(
         "PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS", config.telegram.previous_webhook_secret
     )
+    _check_sellers(config)  # operator's surface
     config.mac_key_entries  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
     try:

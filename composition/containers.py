@@ -64,8 +64,8 @@ from core.domain.ids import ChatId, UserId
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
 from core.ports.outbox_wakeup import OutboxWakeup
+from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
-from core.ports.sellers import SellerPolicy
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
@@ -82,6 +82,7 @@ from core.services.reconcile import Reconcile
 from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.seller_requests import ApprovedSellers, SellerRequests
 from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
@@ -322,12 +323,24 @@ def _cipher(keys: Secret) -> FernetCipher:
     return FernetCipher.from_env_value(keys.reveal())
 
 
-def _sellers(config: Config) -> SellerPolicy:
-    """``PAYGATE_SELLERS``: only the listed Telegram users may own channels; unset,
-    everyone may."""
-    if not config.sellers:
-        return EveryoneSells()
-    return AllowlistedSellers(UserId(user) for user in config.sellers)
+def _listed_sellers(config: Config) -> list[UserId]:
+    return [UserId(user) for user in config.sellers]
+
+
+def _seller_rule(config: Config) -> str:
+    """``PAYGATE_SELLERS``: ``approval`` (the listed, and those the operators approved,
+    may own channels), ``listed`` (only they may), else ``anyone``."""
+    if config.sellers_by_approval:
+        return "approval"
+    return "listed" if config.sellers else "anyone"
+
+
+def _seller_requests(config: Config, uow: UnitOfWorkFactory, clock: Clock) -> SellerRequests | None:
+    """Requests to sell, decided by PAYGATE_OPERATOR_IDS: only with
+    ``PAYGATE_SELLERS=approval``."""
+    if not config.sellers_by_approval:
+        return None
+    return SellerRequests(uow, clock, (UserId(user) for user in config.operators))
 
 
 def _bot_username(config: Config, client: TelegramBotClient) -> str:
@@ -373,7 +386,15 @@ class Infrastructure(containers.DeclarativeContainer):
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
     conversations = providers.Singleton(_conversations, redis, engine, clock)
-    sellers = providers.Singleton(_sellers, config)
+    # The store only with PAYGATE_SELLERS=approval (a bare allowlist needs none).
+    sellers = providers.Selector(
+        providers.Callable(_seller_rule, config),
+        approval=providers.Singleton(
+            ApprovedSellers, uow, providers.Callable(_listed_sellers, config)
+        ),
+        listed=providers.Singleton(AllowlistedSellers, providers.Callable(_listed_sellers, config)),
+        anyone=providers.Singleton(EveryoneSells),
+    )
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -422,6 +443,7 @@ class UseCases(containers.DeclarativeContainer):
         CheckRights, infra.uow, infra.clock, infra.chat_access, sales, rights_check_settings
     )
     resume_sales = providers.Singleton(ResumeSales, infra.uow, infra.chat_access, sales)
+    seller_requests = providers.Singleton(_seller_requests, config, infra.uow, infra.clock)
     resolve_offer = providers.Singleton(ResolveOffer, infra.uow, infra.keyring)
     checkout = providers.Singleton(StartCheckout, infra.uow, issuer)
     donate = providers.Singleton(StartDonation, infra.uow, issuer)

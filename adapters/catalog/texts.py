@@ -28,6 +28,7 @@ from core.domain.rights import MemberStatus, Right
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
+from core.services.seller_requests import Asked, Decision
 from core.services.subscriber_status import SubscriptionView
 
 
@@ -634,3 +635,59 @@ def owner_commands() -> list[tuple[str, str]]:
         ("resume", _("resume paused sales")),
         *subscriber_commands(),
     ]
+
+
+# ------------------------------------------------------------ who may sell
+# PAYGATE_SELLERS=approval: a request to sell, and the operators' decision on it.
+
+
+def seller_asked(asked: Asked) -> str:
+    """What someone who may not sell yet reads when they try to register."""
+    match asked:
+        case Asked.SENT:
+            return _(
+                "This PayGate lets its operators choose who sells here, and you are not on "
+                "their list yet. I have asked them for you; I will tell you here as soon as "
+                "they decide."
+            )
+        case Asked.WAITING:
+            return _(
+                "Your request to sell here is with the operators of this PayGate. I will tell "
+                "you here as soon as they decide."
+            )
+        case Asked.APPROVED:
+            return _("You are approved as a seller here: send /register to connect a channel.")
+        case Asked.DECLINED:
+            return _("The operators of this PayGate declined your request to sell channels here.")
+
+
+def not_an_operator_button() -> str:
+    return _("Only the operators of this PayGate decide who may sell.")
+
+
+def seller_decided(decision: Decision, operator: int) -> str:
+    """The operator's request message once decided: who decided what, and whether the
+    press just now did it (or another operator had decided already)."""
+    request = decision.request
+    name = request.name or _("Someone")
+    if request.decided_by == operator:
+        by = _("you")
+    else:
+        by = _("operator %(operator)s", operator=request.decided_by)
+    if request.approved:
+        said = _(
+            "%(name)s (Telegram user %(user)s): approved by %(by)s",
+            name=name,
+            user=request.user_id,
+            by=by,
+        )
+    else:
+        said = _(
+            "%(name)s (Telegram user %(user)s): declined by %(by)s",
+            name=name,
+            user=request.user_id,
+            by=by,
+        )
+    if decision.decided_now:
+        return _("%(said)s. They have been told.", said=said)
+    return _("%(said)s already; nothing changed.", said=said)

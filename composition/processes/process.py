@@ -52,6 +52,7 @@ from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.seller_requests import SellerRequests
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
 
@@ -112,6 +113,8 @@ class Services:
     check_rights: CheckRights
     resume_sales: ResumeSales
     metrics: ProcessMetrics
+    seller_requests: SellerRequests | None = None
+    """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
 
 
 class _Provides(Protocol[T_co]):
@@ -163,6 +166,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         check_rights=await resolve(uc.check_rights),
         resume_sales=await resolve(uc.resume_sales),
         metrics=await resolve(infra.metrics),
+        seller_requests=await resolve(uc.seller_requests),
     )
 
 

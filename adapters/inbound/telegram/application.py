@@ -23,8 +23,10 @@ from telegram.ext import (
 )
 
 from adapters.catalog.buttons import (
+    APPROVE_SELLER_PREFIX,
     CANCEL_DONATION,
     CONFIRM_PREFIX,
+    DECLINE_SELLER_PREFIX,
     PRESET_PREFIX,
     RENEW_PREFIX,
     RESEND_PREFIX,
@@ -175,6 +177,10 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("language", language.language, filters=private),
             # --- operators (PAYGATE_OPERATOR_IDS)
             CommandHandler("owners", operator.owners, filters=private),
+            CallbackQueryHandler(
+                operator.decide_seller,
+                pattern=f"^({APPROVE_SELLER_PREFIX}|{DECLINE_SELLER_PREFIX})",
+            ),
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
             CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),
             CallbackQueryHandler(subscriber.resend, pattern=f"^{RESEND_PREFIX}"),

@@ -21,6 +21,7 @@ from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.seller_requests import SellerRequests
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 
 
@@ -91,3 +92,6 @@ class BotDeps:
     languages: LanguageBook | None = None
     """What each chat reads (/language, Telegram's language_code, a channel's posts);
     without it the bot speaks each person's app language and /language only lists."""
+    seller_requests: SellerRequests | None = None
+    """With ``PAYGATE_SELLERS=approval``: someone who may not sell yet and tries to
+    register asks the operators instead, who decide with the buttons they get."""

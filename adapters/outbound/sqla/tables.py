@@ -277,6 +277,18 @@ chat_languages = Table(
     Column("chosen", Boolean, nullable=False),  # a choice outlives Telegram's language_code
 )
 
+seller_requests = Table(
+    "seller_requests",
+    metadata,
+    # One row per person who asked to sell here; the operators decide it once.
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(256), nullable=False),
+    Column("asked_at", UtcDateTime, nullable=False),
+    Column("status", STATUS, nullable=False),
+    Column("decided_by", BigInteger, nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -291,5 +303,6 @@ DATA_TABLES = (
     outbox,
     conversations,
     chat_languages,
+    seller_requests,
 )
 """Every table that holds data (tests empty them between cases)."""
