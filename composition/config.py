@@ -152,6 +152,11 @@ class Config:
     secrets_refresh: timedelta = timedelta(minutes=5)
     """``PAYGATE_SECRETS_REFRESH_SECONDS``: how often a running process re-reads its
     secrets (and on SIGHUP); 0: on SIGHUP only."""
+    # ---- dashboard (issue 20) ------------------------------------------------------------
+    dashboard: bool = True
+    """``PAYGATE_DASHBOARD``: ``on`` serves the owners' dashboard under ``/dashboard``
+    (login only from the bot's signed link); ``off`` serves none of it."""
+    # ---- end dashboard --------------------------------------------------------------------
 
     @property
     def mac_key_entries(self) -> tuple[MacKeyEntry, ...]:
@@ -240,6 +245,8 @@ class Config:
                 out[name] = _masked_mac_keys(self.mac_key_entries)
             elif isinstance(value, Secret):
                 out[name] = "*** (set)"
+            elif name == "dashboard":
+                out[name] = "on" if value else "off"
             elif value is None:
                 out[name] = "(not set)"
             elif name == "database_url":
@@ -403,6 +410,13 @@ def _positive_seconds(value: str) -> timedelta:
     if seconds <= 0:
         raise ValueError("must be positive")
     return timedelta(seconds=seconds)
+
+
+def _on_off(value: str) -> bool:
+    switch = value.strip().lower()
+    if switch not in ("on", "off"):
+        raise ValueError(value)
+    return switch == "on"
 
 
 def _user_ids(value: str) -> tuple[int, ...]:
@@ -970,6 +984,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             _refresh_seconds,
             "0 (on SIGHUP only) or seconds in 10..86400",
         ),
+        dashboard=r.parsed("PAYGATE_DASHBOARD", True, _on_off, "on or off"),
     )
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(

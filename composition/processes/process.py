@@ -44,6 +44,8 @@ from core.ports.security import NonceStore, RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
@@ -110,6 +112,10 @@ class Services:
     languages: LanguageBook
     check_rights: CheckRights
     resume_sales: ResumeSales
+    # --- dashboard (issue 20)
+    dashboard: OwnerDashboard
+    dashboard_sessions: DashboardSessions
+    # --- end dashboard
 
 
 class _Provides(Protocol[T_co]):
@@ -160,6 +166,8 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         languages=await resolve(infra.languages),
         check_rights=await resolve(uc.check_rights),
         resume_sales=await resolve(uc.resume_sales),
+        dashboard=await resolve(uc.dashboard),
+        dashboard_sessions=await resolve(infra.dashboard_sessions),
     )
 
 
