@@ -34,12 +34,14 @@ from core.ports.security import NonceStore
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_sessions import DashboardSessions
 
-__all__ = ["Dashboard", "DashboardSettings", "cookie_name"]
+__all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "cookie_name"]
 
 logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOGIN_SCOPE = "dashboard-login"
+LOGIN_PATH = "/dashboard/login"
+"""Where the bot's login button points; Telegram appends the signed identity."""
 
 
 def cookie_name(secure: bool) -> str:
@@ -79,7 +81,7 @@ class Dashboard:
 
     def routes(self) -> list[Route]:
         return [
-            Route("GET", "/dashboard/login", self._page(self.login), "dashboard.login"),
+            Route("GET", LOGIN_PATH, self._page(self.login), "dashboard.login"),
             Route("GET", "/dashboard", self._page(self.overview), "dashboard.overview"),
             Route("GET", "/dashboard/channels", self._page(self.channels), "dashboard.channels"),
             Route(
