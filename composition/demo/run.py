@@ -16,17 +16,20 @@ from typing import TextIO
 import attrs
 from dependency_injector import providers
 
+from adapters.inbound.http.dashboard import LOGIN_PATH
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
 from composition.containers import Infrastructure
 from composition.demo.clock import DemoClock
 from composition.demo.environment import demo_environment, free_port
-from composition.demo.journey import Demo, DemoFailed, set_up_world
+from composition.demo.journey import OWNER, Demo, DemoFailed, set_up_world
 from composition.demo.transcript import Transcript
 from composition.processes.process import MONOLITH, start_process
 from composition.processes.run import starters_for
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
+from sandbox.telegram.login import signed_login_url
 from sandbox.telegram.server import TelegramEmulator
+from sandbox.telegram.world import World
 
 DEMO_ACCOUNT_EMAIL = "owner@paygate.demo"
 
@@ -47,6 +50,18 @@ class Listening:
         )
         for name, where, what in rows:
             yield f"{name:<21} {where}  ({what})"
+
+
+def dashboard_link(telegram: World, port: int, clock: DemoClock) -> str:
+    """The owner's dashboard login, as the bot's /dashboard button opens it: signed by
+    Telegram (the emulator) on the demo's clock, good for five minutes and once."""
+    url = signed_login_url(
+        f"http://127.0.0.1:{port}{LOGIN_PATH}",
+        telegram.users[OWNER],
+        telegram.token,
+        int(clock.now().timestamp()),
+    )
+    return f"{'Dashboard (Olivia)':<21} {url}  (good for 5 minutes, once)"
 
 
 async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
@@ -100,6 +115,7 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
                             str(db),
                         ).lines():
                             out.write(line + "\n")
+                        out.write(dashboard_link(telegram, port, clock) + "\n")
                         out.write("Ctrl-C to stop.\n")
                         out.flush()
                         loop = asyncio.get_running_loop()
