@@ -152,6 +152,16 @@ class Config:
     secrets_refresh: timedelta = timedelta(minutes=5)
     """``PAYGATE_SECRETS_REFRESH_SECONDS``: how often a running process re-reads its
     secrets (and on SIGHUP); 0: on SIGHUP only."""
+    # ---- observability (issue 18): the ops port of worker and bot ----------------
+    ops_host: str = "127.0.0.1"
+    """``PAYGATE_OPS_HOST``: where a ``worker`` or ``bot`` serves /healthz, /readyz
+    and /metrics (this host only by default)."""
+    ops_port: int | None = None
+    """``PAYGATE_OPS_PORT``: the port of those; unset, none is served (several
+    workers share a host and an environment file: each is given its own); 0, any
+    free port (the log says which). A process with the web role serves them on
+    PAYGATE_HTTP_PORT instead."""
+    # ---- end observability
     # ---- dashboard (issue 20) ------------------------------------------------------------
     dashboard: bool = True
     """``PAYGATE_DASHBOARD``: ``on`` serves the owners' dashboard under ``/dashboard``
@@ -318,6 +328,11 @@ def _port(value: str) -> int:
     if not 1 <= port <= 65535:
         raise ValueError("out of range")
     return port
+
+
+def _ops_port(value: str) -> int:
+    # 0: any free port, which the start log names (tests, one-off runs).
+    return 0 if value.strip() == "0" else _port(value)
 
 
 def _cidrs(value: str) -> tuple[IpNetwork, ...]:
@@ -984,6 +999,10 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             _refresh_seconds,
             "0 (on SIGHUP only) or seconds in 10..86400",
         ),
+        # --- observability (issue 18)
+        ops_host=r.text("PAYGATE_OPS_HOST", "127.0.0.1"),
+        ops_port=r.parsed("PAYGATE_OPS_PORT", None, _ops_port, "a TCP port (0-65535)"),
+        # --- end observability
         dashboard=r.parsed("PAYGATE_DASHBOARD", True, _on_off, "on or off"),
     )
     if not 0 <= config.http_reserved_connections < config.http_max_connections:

@@ -61,6 +61,7 @@ from adapters.outbound.telegram.messenger import TelegramMessenger
 from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Rate
 from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from composition.config import Config, ConfigError
+from composition.metrics import ProcessMetrics
 from core.domain.ids import ChatId, UserId
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
@@ -133,12 +134,17 @@ def telegram_limiter(config: Config, redis: Redis | None) -> PacedRateLimiter:
     return PacedRateLimiter(pacing, shared=RedisTelegramPacing(redis, prefix=prefix))
 
 
-async def _telegram(config: Config, redis: Redis | None) -> AsyncIterator[TelegramBotClient]:
+async def _telegram(
+    config: Config, redis: Redis | None, metrics: ProcessMetrics
+) -> AsyncIterator[TelegramBotClient]:
     config.require("telegram")
     token = config.telegram.token
     assert token is not None  # checked by require()
     client = TelegramBotClient(
-        token.reveal(), api_url=config.telegram.api_url, limiter=telegram_limiter(config, redis)
+        token.reveal(),
+        api_url=config.telegram.api_url,
+        limiter=telegram_limiter(config, redis),
+        observe=metrics.telegram_call,  # observability (issue 18)
     )
     # --- degraded, not down (issue 18) ---
     # Telegram unreachable at start: with the bot's username configured nothing needs
@@ -376,7 +382,10 @@ class Infrastructure(containers.DeclarativeContainer):
     gateway = providers.Singleton(_nowpayments, http_session, config)
 
     redis = providers.Resource(_redis, config)
-    telegram = providers.Resource(_telegram, config, redis)
+    # --- observability (issue 18): the process's business metrics ---
+    metrics = providers.Singleton(ProcessMetrics)
+    # --- end observability
+    telegram = providers.Resource(_telegram, config, redis, metrics)
     # What each chat reads: the messenger renders every notice in it at send time.
     languages = providers.Singleton(SqlLanguageBook, engine)
     messenger = providers.Singleton(TelegramMessenger, telegram, languages)
@@ -464,7 +473,13 @@ class UseCases(containers.DeclarativeContainer):
         infra.alerts,
         retry_policy,
     )
-    dispatch = providers.Singleton(OutboxDispatcher, settle_outbox, infra.clock, dispatch_settings)
+    dispatch = providers.Singleton(
+        OutboxDispatcher,
+        settle_outbox,
+        infra.clock,
+        dispatch_settings,
+        infra.metrics.provided.message_settled,  # observability (issue 18)
+    )
     expire = providers.Singleton(
         ExpireSubscriptions,
         infra.uow,

@@ -277,7 +277,9 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "Owners use /register, /channels, /tiers, /donations, /repost and /resume <n> (checks "
         "the bot's rights in both chats and resumes sales, or says what the bot lacks where); "
         "subscribers use the offer's buttons, /status and /help. Operators "
-        "(PAYGATE_OPERATOR_IDS) use /owners: every owner, their channels and each one's status.",
+        "(PAYGATE_OPERATOR_IDS) use /owners: every owner, their channels and each one's status. "
+        "With PAYGATE_OPS_PORT set, serves /healthz, /readyz and /metrics on "
+        "PAYGATE_OPS_HOST (127.0.0.1):PAYGATE_OPS_PORT.",
     )
     serving(
         "worker",
@@ -288,7 +290,8 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "PAYGATE_REDIS_URL they keep to Telegram's limits together (set "
         "PAYGATE_TELEGRAM_PROCESSES to how many processes talk to Telegram). Queued "
         "removals, reminders and join answers are checked against the subscription "
-        "when they go out.",
+        "when they go out. With PAYGATE_OPS_PORT set, serves /healthz, /readyz and "
+        "/metrics on PAYGATE_OPS_HOST (127.0.0.1):PAYGATE_OPS_PORT.",
     )
     register(
         command(

@@ -22,7 +22,9 @@ from composition.config import load_config
 from composition.containers import Infrastructure
 from composition.demo.clock import DemoClock
 from composition.demo.environment import demo_environment, free_port
-from composition.demo.journey import OWNER, Demo, DemoFailed, set_up_world
+from composition.demo.journey import Demo
+from composition.demo.people import OWNER, set_up_world
+from composition.demo.stage import DemoFailed
 from composition.demo.transcript import Transcript
 from composition.processes.process import MONOLITH, start_process
 from composition.processes.run import starters_for

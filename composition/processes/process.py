@@ -29,6 +29,7 @@ from adapters.outbound.sqla import check_schema_revision, safe_url
 from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.containers import Infrastructure, UseCases
+from composition.metrics import ProcessMetrics
 from composition.processes.secrets_reload import SecretRefresher
 from composition.version import paygate_version
 from core.domain.signing import MacKeyring
@@ -112,6 +113,7 @@ class Services:
     languages: LanguageBook
     check_rights: CheckRights
     resume_sales: ResumeSales
+    metrics: ProcessMetrics
     # --- dashboard (issue 20)
     dashboard: OwnerDashboard
     dashboard_sessions: DashboardSessions
@@ -166,6 +168,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         languages=await resolve(infra.languages),
         check_rights=await resolve(uc.check_rights),
         resume_sales=await resolve(uc.resume_sales),
+        metrics=await resolve(infra.metrics),
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
     )
@@ -182,7 +185,8 @@ def job_loops(process: Process) -> WorkerLoops:
 
 
 def worker_jobs(services: Services, config: Config) -> list[Job]:
-    return [
+    """Each job's runs are counted (metrics); the served dispatcher counts per message."""
+    jobs = [
         Job(
             "dispatch",
             services.dispatch.run_once,
@@ -198,6 +202,8 @@ def worker_jobs(services: Services, config: Config) -> list[Job]:
         # Paused channels every run, selling ones every 15th (see CheckRights).
         Job("rights", services.check_rights.run_once, config.rights_check_every),
     ]
+    count = services.metrics.counted_job
+    return [attrs.evolve(job, run=count(job.name, job.run)) for job in jobs]
 
 
 @attrs.define

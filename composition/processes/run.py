@@ -19,6 +19,7 @@ from composition.config import Config, ConfigError, check_role, load_config
 from composition.containers import Infrastructure
 from composition.logging import configure_logging
 from composition.processes.bot import start_bot
+from composition.processes.ops import start_ops
 from composition.processes.process import MONOLITH, Process, Roles, Starter, serve
 from composition.processes.web import start_http
 from composition.startup_errors import explain
@@ -42,6 +43,9 @@ def starters_for(roles: Roles) -> list[Starter]:
         starters.append(start_http)
     if roles.bot:
         starters.append(start_bot)
+    # Observability (issue 18): worker and bot serve probes and metrics on their own port.
+    if not roles.web:
+        starters.append(start_ops)
     return starters
 
 

@@ -32,18 +32,16 @@ from adapters.inbound.http.protocol import edge_protocol, malformed_log
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
 from adapters.inbound.http.signed_requests import SigningKeys
 from adapters.inbound.http.telegram import TelegramWebhook, WebhookSecretRing
-from adapters.outbound.breaker import BreakerState
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.sqla.writable import check_writable
-from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.processes.bot import set_webhook, webhook_handler
+from composition.processes.ops import metrics_refresh, telegram_connected
 from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
-from core.ports.errors import Unavailable
 from core.ports.security import RateLimiter
 
 logger = logging.getLogger("paygate")
@@ -95,10 +93,11 @@ async def start_http(process: Process) -> None:
         degradable["redis"] = RedisProbe(redis)
 
     # --- degraded, not down (issue 18): payments are taken while Telegram is away ---
-    degradable["telegram"] = functools.partial(_telegram_connected, services.telegram)
+    degradable["telegram"] = functools.partial(telegram_connected, services.telegram)
     # --- end degraded, not down ---
     jobs = job_loops(process)
-    metrics = HttpMetrics()
+    # The process's business metrics share the registry (observability, issue 18).
+    metrics = HttpMetrics(services.metrics.registry, metrics_refresh(process))
     limits = _connection_limits(process)
 
     async def run_job(name: str, key_id: str) -> object:
@@ -207,14 +206,6 @@ def route_allowlists(config: Config, provider: str) -> dict[str, tuple[IPNetwork
         "jobs": edge.private,
     }
     return {name: networks for name, networks in named.items() if networks is not None}
-
-
-async def _telegram_connected(client: TelegramBotClient) -> None:
-    """Telegram answered getMe and the breaker lets calls through."""
-    if not client.connected:
-        raise Unavailable("Telegram has not answered since the start")
-    if client.breaker.state is BreakerState.OPEN:
-        raise Unavailable("the Telegram circuit is open")
 
 
 def _connection_limits(process: Process) -> ConnectionLimits:

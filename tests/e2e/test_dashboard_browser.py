@@ -25,9 +25,8 @@ from playwright.async_api import ConsoleMessage, Page, async_playwright
 
 from adapters.outbound.sqla import upgrade
 from adapters.outbound.sqla.tables import payment_intents
+from composition.assembly import opened_store
 from composition.config import Config, load_config
-from composition.containers import Infrastructure
-from composition.processes.process import resolve
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.money import Money
@@ -35,7 +34,6 @@ from core.domain.tier import Tier
 from sandbox.telegram.server import TelegramEmulator
 from tests.e2e.emulated import open_emulators
 from tests.e2e.processes import fleet_in
-from tests.e2e.test_journey_processes import opened
 
 OWNER = 8101
 OPEN_CHAT, CLOSED_CHAT = -100_8101, -100_8102
@@ -55,23 +53,21 @@ def chromium() -> str:
 async def seed(config: Config) -> None:
     """The owner's channel, selling, and one fulfilled payment this month."""
     now = datetime.now(UTC)
-    async with opened(config) as uow, uow() as tx:
-        await tx.channels.add(
-            Channel(
-                CHANNEL,
-                UserId(OWNER),
-                ChatId(OPEN_CHAT),
-                ChatId(CLOSED_CHAT),
-                "Alpha Signals",
-                now,
-                tiers=(Tier(1, Money.of(10, "USD"), 30),),
+    async with opened_store(config) as store:
+        async with store.uow() as tx:
+            await tx.channels.add(
+                Channel(
+                    CHANNEL,
+                    UserId(OWNER),
+                    ChatId(OPEN_CHAT),
+                    ChatId(CLOSED_CHAT),
+                    "Alpha Signals",
+                    now,
+                    tiers=(Tier(1, Money.of(10, "USD"), 30),),
+                )
             )
-        )
-        await tx.commit()
-    infra = Infrastructure(config=config)
-    try:
-        engine = await resolve(infra.engine)
-        async with engine.begin() as conn:
+            await tx.commit()
+        async with store.engine.begin() as conn:
             await conn.execute(
                 payment_intents.insert().values(
                     id="pi-dash-1",
@@ -90,8 +86,6 @@ async def seed(config: Config) -> None:
                     fulfilled_at=now,
                 )
             )
-    finally:
-        await infra.shutdown_resources()  # type: ignore[misc]
 
 
 async def login_link(telegram: TelegramEmulator, within: float = 20.0) -> str:
@@ -174,7 +168,7 @@ async def test_the_owner_uses_the_dashboard_in_a_real_browser(tmp_path: Path) ->
                     allow_redirects=False,
                 )
                 forged_status = forged.status
-            async with opened(config) as uow, uow() as tx:
+            async with opened_store(config) as store, store.uow() as tx:
                 channel = await tx.channels.get(CHANNEL)
             codes = await fleet.stop_all()
     assert codes == {"web": 0}, process.tail()

@@ -14,7 +14,7 @@ from telegram.request import HTTPXRequest
 from adapters.outbound.breaker import CircuitBreaker
 from adapters.outbound.telegram.errors import translate
 from adapters.outbound.telegram.pacing import PacedRateLimiter
-from adapters.outbound.telegram.transport import BreakerRequest
+from adapters.outbound.telegram.transport import BreakerRequest, CallObserver
 from core.ports.errors import Unavailable
 
 __all__ = ["DEFAULT_API_URL", "TelegramBotClient"]
@@ -57,6 +57,7 @@ class TelegramBotClient:
         breaker: CircuitBreaker | None = None,
         read_timeout: float = 10.0,
         connect_timeout: float = 5.0,
+        observe: CallObserver | None = None,
     ) -> None:
         self._limiter = limiter or PacedRateLimiter()
         self._breaker = breaker or CircuitBreaker("telegram", call_timeout=read_timeout + 5.0)
@@ -77,7 +78,8 @@ class TelegramBotClient:
             token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
-            request=BreakerRequest(self._breaker, http),
+            # ``observe`` counts each call by method and result (metrics).
+            request=BreakerRequest(self._breaker, http, observe),
             rate_limiter=self._limiter,
         )
         self._started = False

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from adapters.inbound.http.dashboard.telegram_login import verify_login
 from composition.demo.clock import DemoClock
-from composition.demo.journey import OWNER
+from composition.demo.people import OWNER
 from composition.demo.run import dashboard_link
 from sandbox.telegram.world import World
 
