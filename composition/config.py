@@ -166,6 +166,11 @@ class Config:
     free port (the log says which). A process with the web role serves them on
     PAYGATE_HTTP_PORT instead."""
     # ---- end observability
+    # ---- dashboard (issue 20) ------------------------------------------------------------
+    dashboard: bool = True
+    """``PAYGATE_DASHBOARD``: ``on`` serves the owners' dashboard under ``/dashboard``
+    (login only from the bot's signed link); ``off`` serves none of it."""
+    # ---- end dashboard --------------------------------------------------------------------
 
     @property
     def mac_key_entries(self) -> tuple[MacKeyEntry, ...]:
@@ -254,6 +259,8 @@ class Config:
                 out[name] = _masked_mac_keys(self.mac_key_entries)
             elif isinstance(value, Secret):
                 out[name] = "*** (set)"
+            elif name == "dashboard":
+                out[name] = "on" if value else "off"
             elif value is None:
                 out[name] = "(not set)"
             elif name == "database_url":
@@ -422,6 +429,13 @@ def _positive_seconds(value: str) -> timedelta:
     if seconds <= 0:
         raise ValueError("must be positive")
     return timedelta(seconds=seconds)
+
+
+def _on_off(value: str) -> bool:
+    switch = value.strip().lower()
+    if switch not in ("on", "off"):
+        raise ValueError(value)
+    return switch == "on"
 
 
 def _user_ids(value: str) -> tuple[int, ...]:
@@ -1020,6 +1034,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         ops_host=r.text("PAYGATE_OPS_HOST", "127.0.0.1"),
         ops_port=r.parsed("PAYGATE_OPS_PORT", None, _ops_port, "a TCP port (0-65535)"),
         # --- end observability
+        dashboard=r.parsed("PAYGATE_DASHBOARD", True, _on_off, "on or off"),
     )
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(

@@ -46,9 +46,11 @@ from adapters.outbound.redis.client import connect_redis
 from adapters.outbound.redis.conversations import RedisConversationStore
 from adapters.outbound.redis.nonce_store import RedisNonceStore
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
+from adapters.outbound.redis.sessions import RedisSessionStore
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
+from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
@@ -63,6 +65,7 @@ from composition.metrics import ProcessMetrics
 from core.domain.ids import ChatId, UserId
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
+from core.ports.dashboard import SessionStore
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
@@ -71,6 +74,8 @@ from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPo
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -312,6 +317,24 @@ def _conversations(redis: Redis | None, engine: AsyncEngine, clock: Clock) -> Co
     return RedisConversationStore(redis, clock)
 
 
+# ---------------------------------------------------------------- dashboard (issue 20)
+
+
+def _session_store(redis: Redis | None, engine: AsyncEngine, clock: Clock) -> SessionStore:
+    """Dashboard sessions, shared by every web process: Redis when PAYGATE_REDIS_URL is
+    set, the database otherwise."""
+    if redis is None:
+        return SqlSessionStore(engine, clock)
+    return RedisSessionStore(redis)
+
+
+def _operators(config: Config) -> frozenset[UserId]:
+    return frozenset(UserId(user) for user in config.operators)
+
+
+# ---------------------------------------------------------------- end dashboard
+
+
 def _clock(config: Config) -> Clock:
     """The system clock; shifted by a shared file only where a test asked for it."""
     if config.clock_offset_file is None:
@@ -395,6 +418,15 @@ class Infrastructure(containers.DeclarativeContainer):
         listed=providers.Singleton(AllowlistedSellers, providers.Callable(_listed_sellers, config)),
         anyone=providers.Singleton(EveryoneSells),
     )
+    # --- dashboard (issue 20)
+    dashboard_sessions = providers.Singleton(
+        DashboardSessions,
+        providers.Singleton(_session_store, redis, engine, clock),
+        clock,
+        ids,
+    )
+    channel_figures = providers.Singleton(SqlChannelFigures, engine)
+    # --- end dashboard
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -495,3 +527,14 @@ class UseCases(containers.DeclarativeContainer):
         providers.Callable(lambda g: {g.name: g}, infra.gateway),
         verify_payment,
     )
+    # --- dashboard (issue 20)
+    dashboard = providers.Singleton(
+        OwnerDashboard,
+        infra.uow,
+        infra.clock,
+        infra.channel_figures,
+        sales,
+        resume_sales,
+        providers.Callable(_operators, config),
+    )
+    # --- end dashboard

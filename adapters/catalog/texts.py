@@ -96,6 +96,32 @@ def provider_refused() -> str:
     return _("The payment provider would not create an invoice just now. Please try again later.")
 
 
+# --- dashboard (issue 20)
+
+
+def dashboard_login(login_url: str) -> OutgoingMessage:
+    """/dashboard for an owner or operator: Telegram signs the button's link with who
+    they are, so opening it logs them in."""
+    return OutgoingMessage(
+        _(
+            "Your dashboard: earnings, subscribers per channel, pausing and resuming sales.\n"
+            "The button logs you in as yourself; the link works for a few minutes only."
+        ),
+        ((Button(_("Open the dashboard"), login_url=login_url),),),
+    )
+
+
+def dashboard_not_owner() -> str:
+    return _("The dashboard is for channel owners. Send /register to connect a channel first.")
+
+
+def dashboard_off() -> str:
+    return _("This PayGate has no web dashboard.")
+
+
+# --- end dashboard
+
+
 def not_owner() -> str:
     return _("Only the channel's owner can change it.")
 

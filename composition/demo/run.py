@@ -20,13 +20,14 @@ from typing import TextIO
 import attrs
 from dependency_injector import providers
 
+from adapters.inbound.http.dashboard import LOGIN_PATH
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
 from composition.containers import Infrastructure
 from composition.demo.clock import DemoClock
 from composition.demo.environment import demo_environment, free_port
 from composition.demo.journey import Demo
-from composition.demo.people import set_up_world
+from composition.demo.people import OWNER, set_up_world
 from composition.demo.stage import DemoFailed
 from composition.demo.transcript import Transcript
 from composition.processes.process import MONOLITH, start_process
@@ -34,7 +35,9 @@ from composition.processes.run import starters_for
 from composition.secret_source import SECRET_VARIABLES, SecretsKind, secret_name
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
 from sandbox.secretmanager import SecretManagerEmulator
+from sandbox.telegram.login import signed_login_url
 from sandbox.telegram.server import TelegramEmulator
+from sandbox.telegram.world import World
 
 DEMO_ACCOUNT_EMAIL = "owner@paygate.demo"
 
@@ -58,6 +61,18 @@ class Listening:
             rows.append(("Secret Manager emul.", self.secret_manager, "PayGate's secrets"))
         for name, where, what in rows:
             yield f"{name:<21} {where}  ({what})"
+
+
+def dashboard_link(telegram: World, port: int, clock: DemoClock) -> str:
+    """The owner's dashboard login, as the bot's /dashboard button opens it: signed by
+    Telegram (the emulator) on the demo's clock, good for five minutes and once."""
+    url = signed_login_url(
+        f"http://127.0.0.1:{port}{LOGIN_PATH}",
+        telegram.users[OWNER],
+        telegram.token,
+        int(clock.now().timestamp()),
+    )
+    return f"{'Dashboard (Olivia)':<21} {url}  (good for 5 minutes, once)"
 
 
 @contextlib.asynccontextmanager
@@ -159,6 +174,7 @@ async def run_demo(
                             None if gsm is None else gsm.base_url,
                         ).lines():
                             out.write(line + "\n")
+                        out.write(dashboard_link(telegram, port, clock) + "\n")
                         out.write("Ctrl-C to stop.\n")
                         out.flush()
                         loop = asyncio.get_running_loop()

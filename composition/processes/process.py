@@ -45,6 +45,8 @@ from core.ports.security import NonceStore, RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
@@ -113,6 +115,10 @@ class Services:
     check_rights: CheckRights
     resume_sales: ResumeSales
     metrics: ProcessMetrics
+    # --- dashboard (issue 20)
+    dashboard: OwnerDashboard
+    dashboard_sessions: DashboardSessions
+    # --- end dashboard
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
 
@@ -167,6 +173,8 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         resume_sales=await resolve(uc.resume_sales),
         metrics=await resolve(infra.metrics),
         seller_requests=await resolve(uc.seller_requests),
+        dashboard=await resolve(uc.dashboard),
+        dashboard_sessions=await resolve(infra.dashboard_sessions),
     )
 
 

@@ -24,6 +24,7 @@ from adapters.inbound.http.connections import (
     ConnectionLimits,
     fit_to_descriptors,
 )
+from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -126,6 +127,7 @@ async def start_http(process: Process) -> None:
         degradable=degradable,
         signing_keys=SigningKeys(config.job_signing_keys),
         extra_routes=job_routes(JobsEndpoint(run_job, jobs.names)),
+        dashboard=owners_dashboard(process),
     )
     runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
     await runner.setup()
@@ -166,6 +168,30 @@ async def start_http(process: Process) -> None:
     process.on_cleanup(stop_http)
     if telegram is not None:
         await set_webhook(process)
+
+
+# --- dashboard (issue 20)
+
+
+def owners_dashboard(process: Process) -> Dashboard | None:
+    """The dashboard under ``/dashboard`` (``PAYGATE_DASHBOARD=on``): logins signed with
+    the bot's token, the session cookie Secure in production."""
+    config, services = process.config, process.services
+    if not config.dashboard:
+        return None
+    config.require("telegram")
+    token = config.telegram.token
+    assert token is not None  # checked by require()
+    return Dashboard(
+        services.dashboard,
+        services.dashboard_sessions,
+        services.nonces,
+        services.clock,
+        DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
+    )
+
+
+# --- end dashboard
 
 
 def route_allowlists(config: Config, provider: str) -> dict[str, tuple[IPNetwork, ...]]:

@@ -33,6 +33,7 @@ from adapters.catalog.buttons import (
 )
 from adapters.inbound.telegram.chat_events import ChatEventHandlers
 from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSweeper
+from adapters.inbound.telegram.dashboard import DashboardHandlers
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.donations import DonationHandlers
 from adapters.inbound.telegram.errors import RateGate, on_error
@@ -144,6 +145,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     owner = OwnerHandlers(deps, views)
     chats = ChatEventHandlers(deps, views)
     operator = OperatorHandlers(deps)
+    dashboard = DashboardHandlers(deps)
     language = LanguageHandlers(deps, views)
     private = filters.ChatType.PRIVATE
 
@@ -175,6 +177,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("resume", owner.resume, filters=private),
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
             CommandHandler("language", language.language, filters=private),
+            CommandHandler("dashboard", dashboard.dashboard, filters=private),
             # --- operators (PAYGATE_OPERATOR_IDS)
             CommandHandler("owners", operator.owners, filters=private),
             CallbackQueryHandler(

@@ -89,6 +89,9 @@ class BotDeps:
     settings: BotSettings = BotSettings()
     operators: frozenset[UserId] = frozenset()
     """``PAYGATE_OPERATOR_IDS``: who may use the operators' commands (/owners)."""
+    dashboard_login_url: str | None = None
+    """Where the dashboard's login button points (PAYGATE_PUBLIC_URL + its login path);
+    None: no dashboard is served, and /dashboard says so."""
     languages: LanguageBook | None = None
     """What each chat reads (/language, Telegram's language_code, a channel's posts);
     without it the bot speaks each person's app language and /language only lists."""

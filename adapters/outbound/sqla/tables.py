@@ -289,6 +289,25 @@ seller_requests = Table(
     Column("decided_at", UtcDateTime, nullable=True),
 )
 
+# --- owners' dashboard (issue 20)
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 of the cookie's token
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+# The overview's takings: a channel's fulfilled payments by time, from this index.
+Index(
+    "ix_payment_intents_channel_id_fulfilled_at",
+    payment_intents.c.channel_id,
+    payment_intents.c.fulfilled_at,
+)
+# --- end owners' dashboard
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -304,5 +323,6 @@ DATA_TABLES = (
     conversations,
     chat_languages,
     seller_requests,
+    dashboard_sessions,
 )
 """Every table that holds data (tests empty them between cases)."""
