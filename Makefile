@@ -22,8 +22,11 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 
 # The dashboard's browser test drives Debian's chromium (Playwright cannot download
 # browsers here); installed only when missing (needs root, as in CI).
+# Debian's chromium for the dashboard's browser tests (needs root; `make test` skips
+# those tests without it, and fails them with CI=true). Playwright drives it.
 browsers:
-	@which chromium >/dev/null 2>&1 || (apt-get update && apt-get install -y chromium chromium-driver)
+	@which chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends chromium chromium-driver)
 
 .PHONY: browsers demo test lint typecheck contracts pytest format bench lock upgrade lowest clean messages
 
