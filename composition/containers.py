@@ -257,6 +257,7 @@ def _alerts(
     )
     # The pacing is built before the alerts, which send through it (the admin chat).
     telegram.limiter.report_outages_to(service)
+    telegram.report_outages_to(service)  # degraded, not down (issue 18)
     return service
 
 

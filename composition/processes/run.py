@@ -68,7 +68,10 @@ def run_role(
         return _fatal(f"configuration error: {exc}", json_logs, 2)
     # Every configured secret is masked wherever it shows up, beside the patterns.
     redactor = configure_logging(
-        level=log_level, json_lines=json_logs, secrets=config.secret_values()
+        level=log_level,
+        json_lines=json_logs,
+        secrets=config.secret_values(),
+        fields={"role": roles.describe()},
     )
 
     async def warn(_: Process) -> None:
