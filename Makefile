@@ -20,7 +20,15 @@ UV         := $(TOOLS)/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: demo test lint typecheck contracts pytest format bench lock upgrade lowest clean messages
+# The dashboard's browser test drives Debian's chromium (Playwright cannot download
+# browsers here); installed only when missing (needs root, as in CI).
+# Debian's chromium for the dashboard's browser tests (needs root; `make test` skips
+# those tests without it, and fails them with CI=true). Playwright drives it.
+browsers:
+	@which chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y --no-install-recommends chromium chromium-driver)
+
+.PHONY: browsers demo test lint typecheck contracts pytest format bench lock upgrade lowest clean messages
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit("PayGate needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'

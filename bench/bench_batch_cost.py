@@ -43,14 +43,18 @@ import aiohttp
 from multidict import CIMultiDict
 from sqlalchemy import event
 
-from adapters.outbound.crypto import FernetCipher, generate_key
 from adapters.outbound.memory import InMemoryAlertSink
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
-from adapters.outbound.system import RandomIdGenerator, SystemClock
-from bench.bench_ipn_path import KEYRING, bench_gateway, ipn, postgres_database, say, seed
+from bench.bench_ipn_path import (
+    bench_gateway,
+    bench_use_cases,
+    ipn,
+    postgres_database,
+    say,
+    seed,
+)
+from composition.assembly import database_config, opened_store
 from core.domain.payment import EventOutcome, ProviderNotification
-from core.services.fulfilment import Fulfilment
-from core.services.verify_payment import VerificationResult, VerifyPaymentIntent
+from core.services.verify_payment import VerificationResult
 
 SIZES = (1, 2, 4, 8, 16)
 WARM_UP = 100
@@ -79,14 +83,13 @@ async def run(notifications_per_size: int) -> None:
         url = await postgres_database(stack)
         if url is None:
             return
-        engine = create_engine(url)
-        stack.push_async_callback(engine.dispose)
-        uow = SqlUnitOfWorkFactory(engine, FernetCipher([generate_key()]))
+        # The store as a process on that database opens it (production's engine).
+        store = await stack.enter_async_context(opened_store(database_config(url)))
+        engine = store.engine
+        uc = bench_use_cases(store.uow, gateway, InMemoryAlertSink())
         total = WARM_UP + notifications_per_size * len(SIZES)
-        intents = await seed(uow, total)
-        verify = VerifyPaymentIntent(
-            uow, SystemClock(), KEYRING, Fulfilment(RandomIdGenerator()), InMemoryAlertSink()
-        )
+        intents = await seed(uc, store.uow, total)
+        verify = uc.verify_payment()
         notifications: list[ProviderNotification] = []
         for n, intent in enumerate(intents):
             body, headers = ipn(intent, 9_000_000_000 + n)

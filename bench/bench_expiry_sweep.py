@@ -1,11 +1,13 @@
 """The expiry sweep at 100,000 and 1,000,000 subscriptions, 10% of them due, on
 Postgres and SQLite: time, and peak memory (prints figures; not a test).
 
-What runs is the real use case, ``ExpireSubscriptions`` over ``SqlUnitOfWorkFactory``
-with the production defaults (reminders 72 h and 24 h ahead, no grace, keyset pages
-of 200, one unit of work per page), with the clock frozen at the moment the data was
-made. It sweeps until nothing is due: one sweep does the work, a second one must find
-nothing (its time is what an idle sweep costs at that size).
+What runs is the real use case, ``ExpireSubscriptions`` from the production
+containers over the store a process opens (``composition.assembly``: production's
+engine, pool and timeouts), with the production defaults (reminders 72 h and 24 h
+ahead, no grace, keyset pages of 200, one unit of work per page), with the clock
+frozen at the moment the data was made. It sweeps until nothing is due: one sweep
+does the work, a second one must find nothing (its time is what an idle sweep costs
+at that size).
 
 The data, made through the adapter's own row mapping (``subscription_to_row``; the
 channels through the channel repository, with three tiers and a sealed payout
@@ -72,18 +74,25 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
-from adapters.outbound.crypto import FernetCipher, generate_key
-from adapters.outbound.memory import FrozenClock
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
+from adapters.outbound.crypto import generate_key
+from adapters.outbound.memory import (
+    FrozenClock,
+    InMemoryAlertSink,
+    InMemoryChatAccess,
+    InMemoryMessenger,
+    InMemoryPaymentGateway,
+)
+from adapters.outbound.sqla import upgrade
 from adapters.outbound.sqla.subscriptions import subscription_to_row
 from adapters.outbound.sqla.tables import audit_events, outbox, subscriptions
+from composition.assembly import Store, assembled, database_config, opened_store
+from composition.config import Config
 from core.domain.channel import Channel, DonationBounds, PayoutWallet
 from core.domain.ids import ChannelId, ChatId, SubscriptionId, UserId
 from core.domain.money import Money
-from core.domain.signing import MacKeyring
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.domain.tier import Tier
-from core.services.expiry import ExpireSubscriptions, ExpirySettings
+from core.services.expiry import ExpirySettings
 
 POSTGRES_URL = os.environ.get(
     "PAYGATE_BENCH_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -101,6 +110,10 @@ MB = 1024 * 1024
 GROWTH_LIMIT_MB = 50.0
 GROWTH_SPREAD_LIMIT_MB = 10.0
 PER_ROW_RATIO_LIMIT = 1.5
+
+LOADING = {"PAYGATE_DB_STATEMENT_TIMEOUT_SECONDS": "600"}
+"""Loading is not what is measured, and a COPY of 20,000 rows or a VACUUM ANALYZE
+may take longer than production's statement timeout: like migrations, it gets room."""
 
 LEADS = ExpirySettings().reminder_leads_hours
 DURATION_DAYS = {1: 30, 2: 90, 3: 365}
@@ -207,14 +220,19 @@ async def load_subscriptions(conn: AsyncConnection, batch: Sequence[Subscription
         await driver.executemany(str(insert(subscriptions).compile(dialect=conn.dialect)), rows)
 
 
-async def seed(engine: AsyncEngine, cipher: FernetCipher, size: int, now: datetime) -> Seeded:
+def sweep_config(url: URL | str, cipher_key: str, settings: dict[str, str] | None = None) -> Config:
+    """A process's configuration on ``url`` whose store encrypts with ``cipher_key``."""
+    return database_config(url, {"PAYGATE_ENCRYPTION_KEYS": cipher_key, **(settings or {})})
+
+
+async def seed(store: Store, size: int, now: datetime) -> Seeded:
     """``size`` subscriptions over ``CHANNELS`` channels, in the shares of the module's
     table (drawn, so the counts are near, not exactly, those shares)."""
     started = time.perf_counter()
     rng = random.Random(size)  # noqa: S311 (reproducible data, not a secret)
     channels = [_channel(rng, n, now) for n in range(CHANNELS)]
-    uow = SqlUnitOfWorkFactory(engine, cipher)
-    async with uow() as tx:
+    engine = store.engine
+    async with store.uow() as tx:
         for channel in channels:
             await tx.channels.add(channel)
         await tx.commit()
@@ -345,19 +363,25 @@ async def _count(conn: AsyncConnection, query: Any) -> int:
 
 async def measure_sweep(job: SweepJob) -> SweepFigures:
     """Sweep until nothing is due, with the figures of the module's table."""
-    engine = create_engine(job.url)
     pages = _Pages()
 
     def on_execute(_c: Any, _cur: Any, statement: str, parameters: Any, *_: Any) -> None:
         pages.seen(statement, parameters)
 
-    event.listen(engine.sync_engine, "before_cursor_execute", on_execute)
-    try:
-        uow = SqlUnitOfWorkFactory(engine, FernetCipher([job.cipher_key]))
-        keyring = MacKeyring((secrets.token_bytes(32),))
-        expire = ExpireSubscriptions(
-            uow, FrozenClock(job.now), keyring, ExpirySettings(page_size=job.page_size)
-        )
+    config = sweep_config(job.url, job.cipher_key)
+    async with opened_store(config) as store:
+        engine = store.engine
+        event.listen(engine.sync_engine, "before_cursor_execute", on_execute)
+        expire = assembled(
+            clock=FrozenClock(job.now),
+            uow=store.uow,
+            keyring=config.keyring,
+            gateway=InMemoryPaymentGateway(secret=secrets.token_hex(8)),  # never asked
+            chat=InMemoryChatAccess(),
+            messenger=InMemoryMessenger(),
+            alerts=InMemoryAlertSink(),
+            expiry=ExpirySettings(page_size=job.page_size),
+        ).expire()
         async with engine.connect() as conn:  # the pool holds a connection, as in a worker
             await conn.exec_driver_sql("SELECT 1")
         rss_start = _resident()
@@ -411,8 +435,6 @@ async def measure_sweep(job: SweepJob) -> SweepFigures:
             traced_peak=traced_peak,
             plans=tuple(plans),
         )
-    finally:
-        await engine.dispose()
 
 
 def sweep_in_process(job: SweepJob) -> SweepFigures:
@@ -525,11 +547,8 @@ class Case:
 async def run_case(backend: str, url: URL, size: int, settings: Settings) -> Case:
     now = datetime.now(UTC).replace(microsecond=0)
     key = generate_key()
-    engine = create_engine(url)
-    try:
-        seeded = await seed(engine, FernetCipher([key]), size, now)
-    finally:
-        await engine.dispose()
+    async with opened_store(sweep_config(url, key, LOADING)) as store:
+        seeded = await seed(store, size, now)
     say(f"  {backend} {size:,}: seeded in {seeded.seconds:.0f} s, sweeping in a fresh process")
     job = SweepJob(
         url=url.render_as_string(hide_password=False),

@@ -23,6 +23,11 @@ self-checking write of everything, outside any transaction: no BEGIN, no COMMIT;
 see adapters/outbound/sqla/write_behind.py), so under load the cost of a round
 trip (most of the CPU here) is shared.
 
+Every target is built as a process builds it: the use cases from the production
+containers, and each SQL store opened by them from a configuration of POOL_SIZE
+connections (``composition.assembly``): the engine, its pool and its timeouts are
+production's, except where a target says otherwise (postgres-checked).
+
 Every request is a unique, correctly signed ``finished`` notification for an intent
 of its own, so every one runs the whole write path: event recorded, intent advanced,
 subscription created, grant queued in the outbox, audit chained (a replay would
@@ -84,19 +89,21 @@ from adapters.inbound.http import (
     build_app,
     rate_rules,
 )
-from adapters.outbound.crypto import FernetCipher, generate_key
 from adapters.outbound.memory import (
     InMemoryAlertSink,
     InMemoryChatAccess,
+    InMemoryMessenger,
     InMemoryNonceStore,
     InMemoryRateLimiter,
     InMemoryUnitOfWorkFactory,
 )
-from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
+from adapters.outbound.sqla import upgrade
 from adapters.outbound.sqla.tables import payment_events, subscriptions
 from adapters.outbound.system import RandomIdGenerator, SystemClock
+from composition.assembly import Store, assembled, database_config, opened_store
+from composition.config import Config
+from composition.containers import UseCases
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -107,12 +114,10 @@ from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, M
 from core.domain.signing import MacKeyring
 from core.domain.subscription import SubscriptionStatus
 from core.domain.tier import Tier
+from core.ports.alerts import AlertSink
+from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter, Secret
-from core.services.channel_settings import SetTiers
-from core.services.fulfilment import Fulfilment
-from core.services.register_channel import RegisterChannel
-from core.services.verify_payment import VerifyPaymentIntent
 from sandbox.nowpayments.js_form import sign
 
 IPN_SECRET = secrets.token_hex(16)
@@ -275,18 +280,35 @@ async def floor_target(gateway: NowPaymentsGateway, stack: AsyncExitStack, count
     return Target("floor (verify only)", await start(app, stack), intents)
 
 
-async def seed(uow: UnitOfWorkFactory, count: int) -> list[IntentId]:
-    clock, ids = SystemClock(), RandomIdGenerator()
+def bench_config(url: URL) -> Config:
+    """A process's configuration on ``url`` with POOL_SIZE connections: the store is
+    opened as production opens it (engine, pool, timeouts; see composition.assembly)."""
+    return database_config(url, {"PAYGATE_DB_POOL_SIZE": str(POOL_SIZE)})
+
+
+def bench_use_cases(uow: UnitOfWorkFactory, gateway: PaymentGateway, alerts: AlertSink) -> UseCases:
+    """The production use cases over ``uow``, with the system clock and random ids,
+    and in-memory stand-ins for Telegram (the owner administers both chats)."""
     chat = InMemoryChatAccess()
     for chat_id, rights in ((ChatId(-1001), BOT_RIGHTS_OPEN), (ChatId(-1002), BOT_RIGHTS_CLOSED)):
         chat.add_chat(chat_id, ChatRights(MemberStatus.ADMINISTRATOR, rights))
         chat.set_member(chat_id, OWNER, ChatRights(MemberStatus.CREATOR))
-    channel = await RegisterChannel(uow, clock, ids, chat, EveryoneSells()).execute(
-        OWNER, ChatId(-1001), ChatId(-1002), "Bench"
+    return assembled(
+        clock=SystemClock(),
+        uow=uow,
+        keyring=KEYRING,
+        gateway=gateway,
+        chat=chat,
+        messenger=InMemoryMessenger(),
+        alerts=alerts,
     )
-    await SetTiers(uow, clock, chat).execute(
-        OWNER, channel.id, (Tier(1, Money.of(PRICE, "USD"), 30),)
-    )
+
+
+async def seed(uc: UseCases, uow: UnitOfWorkFactory, count: int) -> list[IntentId]:
+    """A channel selling one tier, and ``count`` open intents to pay for it."""
+    channel = await uc.register_channel().execute(OWNER, ChatId(-1001), ChatId(-1002), "Bench")
+    await uc.set_tiers().execute(OWNER, channel.id, (Tier(1, Money.of(PRICE, "USD"), 30),))
+    ids = RandomIdGenerator()
     intents: list[IntentId] = []
     now = datetime.now(UTC)
     for first in range(0, count, 500):
@@ -361,27 +383,23 @@ async def history(engine: AsyncEngine, channel: ChannelId) -> None:
 
 async def app_target(
     name: str,
-    engine: AsyncEngine | None,
+    store: Store | None,
     gateway: NowPaymentsGateway,
     stack: AsyncExitStack,
     count: int,
     settings: HttpSettings | None = None,
 ) -> Target:
-    """The PayGate app over SQL on ``engine``, or over the in-memory store."""
-    uow: UnitOfWorkFactory
-    if engine is None:
-        uow = InMemoryUnitOfWorkFactory()
-    else:
-        stack.push_async_callback(engine.dispose)
-        uow = SqlUnitOfWorkFactory(engine, FernetCipher([generate_key()]))
-    intents = await seed(uow, count)
+    """The PayGate app over the SQL ``store``, or over the in-memory store."""
+    uow: UnitOfWorkFactory = InMemoryUnitOfWorkFactory() if store is None else store.uow
+    alerts = InMemoryAlertSink()
+    uc = bench_use_cases(uow, gateway, alerts)
+    intents = await seed(uc, uow, count)
     clock = SystemClock()
 
     def local(capacity: int, per_second: float) -> RateLimiter:
         return InMemoryRateLimiter(clock, capacity, per_second)
 
-    alerts = InMemoryAlertSink()
-    verify = VerifyPaymentIntent(uow, clock, KEYRING, Fulfilment(RandomIdGenerator()), alerts)
+    verify = uc.verify_payment()
     deps = HttpDeps(
         clock=clock,
         alerts=alerts,
@@ -394,15 +412,15 @@ async def app_target(
         ),
         settings=settings or HttpSettings(),
     )
-    target = Target(name, await start(build_app(deps), stack), intents, uow, engine is not None)
+    target = Target(name, await start(build_app(deps), stack), intents, uow, store is not None)
 
     def count_statement(*_: Any) -> None:
         target.statements[0] += 1
 
-    if engine is not None:
-        await history(engine, await channel_of(uow, intents[0]))
-        event.listen(engine.sync_engine, "before_cursor_execute", count_statement)
-        sql_engine = engine
+    if store is not None:
+        await history(store.engine, await channel_of(uow, intents[0]))
+        event.listen(store.engine.sync_engine, "before_cursor_execute", count_statement)
+        sql_engine = store.engine
 
         async def analyze() -> None:
             async with sql_engine.connect() as conn:
@@ -447,30 +465,40 @@ async def postgres_database(stack: AsyncExitStack) -> URL | None:
 
 async def postgres_target(
     name: str,
-    engine: Callable[[URL], AsyncEngine],
     gateway: NowPaymentsGateway,
     stack: AsyncExitStack,
     count: int,
     settings: HttpSettings | None = None,
+    engine: Callable[[Config], AsyncEngine] | None = None,
 ) -> Target | None:
-    """The app on a Postgres database of its own (None without a server)."""
+    """The app on a Postgres database of its own (None without a server), its store
+    opened as a process opens it; ``engine``: another engine than production's."""
     url = await postgres_database(stack)
     if url is None:
         return None
-    return await app_target(name, engine(url), gateway, stack, count, settings)
+    store = await stack.enter_async_context(opened_store(bench_config(url), engine=engine))
+    return await app_target(name, store, gateway, stack, count, settings)
 
 
-def checked_postgres_engine(url: URL) -> AsyncEngine:
+def checked_postgres_engine(config: Config) -> AsyncEngine:
     """The adapter's Postgres engine plus SQLAlchemy's default checks: a ping on each
     checkout and a rollback on each return."""
     return create_async_engine(
-        url,
+        config.database_url,
         connect_args={"timeout": 10.0},
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_SIZE,
+        pool_size=config.db_pool_size,
+        max_overflow=config.db_pool_size,
         pool_pre_ping=True,
         pool_reset_on_return="rollback",
     )
+
+
+async def sqlite_target(
+    url: URL, gateway: NowPaymentsGateway, stack: AsyncExitStack, count: int
+) -> Target:
+    """The app on the migrated SQLite file at ``url``, opened as a process opens it."""
+    store = await stack.enter_async_context(opened_store(bench_config(url)))
+    return await app_target("PayGate app on SQLite", store, gateway, stack, count)
 
 
 # ------------------------------------------------------------------ running
@@ -663,19 +691,12 @@ async def main(args: argparse.Namespace) -> None:
                 ),
                 (
                     "sqlite",
-                    lambda: app_target(
-                        "PayGate app on SQLite",
-                        create_engine(sqlite_url, pool_size=POOL_SIZE),
-                        gateway,
-                        stack,
-                        needed,
-                    ),
+                    lambda: sqlite_target(sqlite_url, gateway, stack, needed),
                 ),
                 (
                     "postgres",
                     lambda: postgres_target(
                         "PayGate app on Postgres (adapter engine: no pre-ping, no reset on return)",
-                        lambda url: create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE),
                         gateway,
                         stack,
                         needed,
@@ -685,7 +706,6 @@ async def main(args: argparse.Namespace) -> None:
                     "postgres-unbatched",
                     lambda: postgres_target(
                         "PayGate app on Postgres, each notification in a unit of work of its own",
-                        lambda url: create_engine(url, pool_size=POOL_SIZE, max_overflow=POOL_SIZE),
                         gateway,
                         stack,
                         needed,
@@ -696,10 +716,10 @@ async def main(args: argparse.Namespace) -> None:
                     "postgres-checked",
                     lambda: postgres_target(
                         "PayGate app on Postgres (with SQLAlchemy's pre-ping and reset on return)",
-                        checked_postgres_engine,
                         gateway,
                         stack,
                         needed,
+                        engine=checked_postgres_engine,
                     ),
                 ),
             ]

@@ -119,7 +119,8 @@ class Config:
     """``PAYGATE_RIGHTS_CHECK_EVERY_SECONDS``: how often the worker re-checks the bot's
     rights (paused channels each time, selling ones every 15th time)."""
     sellers: tuple[int, ...] = ()
-    """``PAYGATE_SELLERS``: Telegram user ids that may own channels; empty, anyone may."""
+    """``PAYGATE_SELLERS``: Telegram user ids that may own channels; empty (or
+    ``anyone``), anyone may, unless ``sellers_by_approval``."""
     http_header_timeout: float = 10.0
     """``PAYGATE_HTTP_HEADER_TIMEOUT_SECONDS``: a new connection's first request head
     must be complete within this, or the connection is closed."""
@@ -148,6 +149,9 @@ class Config:
     allowlists: EdgeAllowlists = attrs.field(factory=lambda: EdgeAllowlists())
     operators: tuple[int, ...] = ()
     """``PAYGATE_OPERATOR_IDS``: Telegram user ids of the deployment's operators."""
+    sellers_by_approval: bool = False
+    """``PAYGATE_SELLERS=approval[,ids]``: besides the listed ids, whoever the operators
+    approve in the bot may own channels; anyone else who tries files a request."""
     # --- end operator's surface
     # ---- secret stores and their refresh (issue 18, secrets) -------------------------
     secrets: SecretsKind = SecretsKind.ENV
@@ -155,6 +159,21 @@ class Config:
     secrets_refresh: timedelta = timedelta(minutes=5)
     """``PAYGATE_SECRETS_REFRESH_SECONDS``: how often a running process re-reads its
     secrets (and on SIGHUP); 0: on SIGHUP only."""
+    # ---- observability (issue 18): the ops port of worker and bot ----------------
+    ops_host: str = "127.0.0.1"
+    """``PAYGATE_OPS_HOST``: where a ``worker`` or ``bot`` serves /healthz, /readyz
+    and /metrics (this host only by default)."""
+    ops_port: int | None = None
+    """``PAYGATE_OPS_PORT``: the port of those; unset, none is served (several
+    workers share a host and an environment file: each is given its own); 0, any
+    free port (the log says which). A process with the web role serves them on
+    PAYGATE_HTTP_PORT instead."""
+    # ---- end observability
+    # ---- dashboard (issue 20) ------------------------------------------------------------
+    dashboard: bool = True
+    """``PAYGATE_DASHBOARD``: ``on`` serves the owners' dashboard under ``/dashboard``
+    (login only from the bot's signed link); ``off`` serves none of it."""
+    # ---- end dashboard --------------------------------------------------------------------
 
     @property
     def mac_key_entries(self) -> tuple[MacKeyEntry, ...]:
@@ -243,6 +262,8 @@ class Config:
                 out[name] = _masked_mac_keys(self.mac_key_entries)
             elif isinstance(value, Secret):
                 out[name] = "*** (set)"
+            elif name == "dashboard":
+                out[name] = "on" if value else "off"
             elif value is None:
                 out[name] = "(not set)"
             elif name == "database_url":
@@ -314,6 +335,11 @@ def _port(value: str) -> int:
     if not 1 <= port <= 65535:
         raise ValueError("out of range")
     return port
+
+
+def _ops_port(value: str) -> int:
+    # 0: any free port, which the start log names (tests, one-off runs).
+    return 0 if value.strip() == "0" else _port(value)
 
 
 def _cidrs(value: str) -> tuple[IpNetwork, ...]:
@@ -413,6 +439,13 @@ def _positive_seconds(value: str) -> timedelta:
     if seconds <= 0:
         raise ValueError("must be positive")
     return timedelta(seconds=seconds)
+
+
+def _on_off(value: str) -> bool:
+    switch = value.strip().lower()
+    if switch not in ("on", "off"):
+        raise ValueError(value)
+    return switch == "on"
 
 
 def _user_ids(value: str) -> tuple[int, ...]:
@@ -716,6 +749,34 @@ def _read_alerts(r: _Reader) -> AlertConfig:
     )
 
 
+_SELLERS_HELP = (
+    "anyone, comma-separated Telegram user ids such as 1001,1002, or approval "
+    "(optionally with ids: approval,1001,1002)"
+)
+
+
+def _seller_rule(value: str) -> tuple[tuple[int, ...], bool]:
+    words = [part.strip().lower() for part in value.split(",") if part.strip()]
+    if words == ["anyone"]:
+        return (), False
+    approval = "approval" in words
+    return _user_ids(",".join(w for w in words if w != "approval")), approval
+
+
+def _read_sellers(r: _Reader) -> tuple[tuple[int, ...], bool]:
+    """``PAYGATE_SELLERS``: who may own channels, and whether others may ask."""
+    anyone: tuple[tuple[int, ...], bool] = ((), False)
+    return r.parsed("PAYGATE_SELLERS", anyone, _seller_rule, _SELLERS_HELP)
+
+
+def _check_sellers(config: Config) -> None:
+    if config.sellers_by_approval and not config.operators:
+        raise ConfigError(
+            "PAYGATE_SELLERS=approval needs PAYGATE_OPERATOR_IDS: set the Telegram user ids "
+            "of the operators who approve sellers"
+        )
+
+
 # ---------------------------------------------------------------- end operator's surface
 
 
@@ -934,9 +995,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             _rights_check_every,
             "seconds in 1..86400",
         ),
-        sellers=r.parsed(
-            "PAYGATE_SELLERS", (), _user_ids, "comma-separated Telegram user ids such as 1001,1002"
-        ),
+        sellers=_read_sellers(r)[0],
         http_header_timeout=r.parsed(
             "PAYGATE_HTTP_HEADER_TIMEOUT_SECONDS", 10.0, _timeout_seconds, "seconds in (0, 3600]"
         ),
@@ -973,6 +1032,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         operators=r.parsed(
             "PAYGATE_OPERATOR_IDS", (), _user_ids, "comma-separated Telegram user ids such as 1001"
         ),
+        sellers_by_approval=_read_sellers(r)[1],
         # --- end operator's surface
         secrets=r.parsed("PAYGATE_SECRETS", SecretsKind.ENV, SecretsKind, "env, files or gsm"),
         secrets_refresh=r.parsed(
@@ -981,6 +1041,11 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
             _refresh_seconds,
             "0 (on SIGHUP only) or seconds in 10..86400",
         ),
+        # --- observability (issue 18)
+        ops_host=r.text("PAYGATE_OPS_HOST", "127.0.0.1"),
+        ops_port=r.parsed("PAYGATE_OPS_PORT", None, _ops_port, "a TCP port (0-65535)"),
+        # --- end observability
+        dashboard=r.parsed("PAYGATE_DASHBOARD", True, _on_off, "on or off"),
     )
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(
@@ -991,6 +1056,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     _check_webhook_secret(
         "PAYGATE_TELEGRAM_WEBHOOK_SECRET_PREVIOUS", config.telegram.previous_webhook_secret
     )
+    _check_sellers(config)  # operator's surface
     config.mac_key_entries  # noqa: B018 - validates PAYGATE_MAC_KEYS now, not at first use
     config.job_signing_keys  # noqa: B018 - and PAYGATE_JOB_KEYS
     try:

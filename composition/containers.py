@@ -46,9 +46,11 @@ from adapters.outbound.redis.client import connect_redis
 from adapters.outbound.redis.conversations import RedisConversationStore
 from adapters.outbound.redis.nonce_store import RedisNonceStore
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
+from adapters.outbound.redis.sessions import RedisSessionStore
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
+from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
@@ -60,21 +62,24 @@ from adapters.outbound.telegram.pacing import PacedRateLimiter, PacingLimits, Ra
 from adapters.outbound.telegram.stars_gateway import STARS_PROVIDER, TelegramStarsGateway
 from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from composition.config import Config, ConfigError
+from composition.metrics import ProcessMetrics
 from core.domain.ids import ChatId, UserId
 from core.domain.signing import MacKeyring
 from core.domain.tier import Rail
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
+from core.ports.dashboard import SessionStore
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
-from core.ports.sellers import SellerPolicy
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -86,6 +91,7 @@ from core.services.reconcile import Reconcile
 from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.seller_requests import ApprovedSellers, SellerRequests
 from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
@@ -134,12 +140,17 @@ def telegram_limiter(config: Config, redis: Redis | None) -> PacedRateLimiter:
     return PacedRateLimiter(pacing, shared=RedisTelegramPacing(redis, prefix=prefix))
 
 
-async def _telegram(config: Config, redis: Redis | None) -> AsyncIterator[TelegramBotClient]:
+async def _telegram(
+    config: Config, redis: Redis | None, metrics: ProcessMetrics
+) -> AsyncIterator[TelegramBotClient]:
     config.require("telegram")
     token = config.telegram.token
     assert token is not None  # checked by require()
     client = TelegramBotClient(
-        token.reveal(), api_url=config.telegram.api_url, limiter=telegram_limiter(config, redis)
+        token.reveal(),
+        api_url=config.telegram.api_url,
+        limiter=telegram_limiter(config, redis),
+        observe=metrics.telegram_call,  # observability (issue 18)
     )
     # --- degraded, not down (issue 18) ---
     # Telegram unreachable at start: with the bot's username configured nothing needs
@@ -251,6 +262,7 @@ def _alerts(
     )
     # The pacing is built before the alerts, which send through it (the admin chat).
     telegram.limiter.report_outages_to(service)
+    telegram.report_outages_to(service)  # degraded, not down (issue 18)
     return service
 
 
@@ -311,6 +323,24 @@ def _conversations(redis: Redis | None, engine: AsyncEngine, clock: Clock) -> Co
     return RedisConversationStore(redis, clock)
 
 
+# ---------------------------------------------------------------- dashboard (issue 20)
+
+
+def _session_store(redis: Redis | None, engine: AsyncEngine, clock: Clock) -> SessionStore:
+    """Dashboard sessions, shared by every web process: Redis when PAYGATE_REDIS_URL is
+    set, the database otherwise."""
+    if redis is None:
+        return SqlSessionStore(engine, clock)
+    return RedisSessionStore(redis)
+
+
+def _operators(config: Config) -> frozenset[UserId]:
+    return frozenset(UserId(user) for user in config.operators)
+
+
+# ---------------------------------------------------------------- end dashboard
+
+
 def _clock(config: Config) -> Clock:
     """The system clock; shifted by a shared file only where a test asked for it."""
     if config.clock_offset_file is None:
@@ -322,12 +352,24 @@ def _cipher(keys: Secret) -> FernetCipher:
     return FernetCipher.from_env_value(keys.reveal())
 
 
-def _sellers(config: Config) -> SellerPolicy:
-    """``PAYGATE_SELLERS``: only the listed Telegram users may own channels; unset,
-    everyone may."""
-    if not config.sellers:
-        return EveryoneSells()
-    return AllowlistedSellers(UserId(user) for user in config.sellers)
+def _listed_sellers(config: Config) -> list[UserId]:
+    return [UserId(user) for user in config.sellers]
+
+
+def _seller_rule(config: Config) -> str:
+    """``PAYGATE_SELLERS``: ``approval`` (the listed, and those the operators approved,
+    may own channels), ``listed`` (only they may), else ``anyone``."""
+    if config.sellers_by_approval:
+        return "approval"
+    return "listed" if config.sellers else "anyone"
+
+
+def _seller_requests(config: Config, uow: UnitOfWorkFactory, clock: Clock) -> SellerRequests | None:
+    """Requests to sell, decided by PAYGATE_OPERATOR_IDS: only with
+    ``PAYGATE_SELLERS=approval``."""
+    if not config.sellers_by_approval:
+        return None
+    return SellerRequests(uow, clock, (UserId(user) for user in config.operators))
 
 
 def _bot_username(config: Config, client: TelegramBotClient) -> str:
@@ -401,7 +443,10 @@ class Infrastructure(containers.DeclarativeContainer):
     gateway = providers.Singleton(_nowpayments, http_session, config)
 
     redis = providers.Resource(_redis, config)
-    telegram = providers.Resource(_telegram, config, redis)
+    # --- observability (issue 18): the process's business metrics ---
+    metrics = providers.Singleton(ProcessMetrics)
+    # --- end observability
+    telegram = providers.Resource(_telegram, config, redis, metrics)
     stars_gateway = providers.Singleton(_stars_gateway, config, telegram)
     # What each chat reads: the messenger renders every notice in it at send time.
     languages = providers.Singleton(SqlLanguageBook, engine)
@@ -413,7 +458,24 @@ class Infrastructure(containers.DeclarativeContainer):
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
     conversations = providers.Singleton(_conversations, redis, engine, clock)
-    sellers = providers.Singleton(_sellers, config)
+    # The store only with PAYGATE_SELLERS=approval (a bare allowlist needs none).
+    sellers = providers.Selector(
+        providers.Callable(_seller_rule, config),
+        approval=providers.Singleton(
+            ApprovedSellers, uow, providers.Callable(_listed_sellers, config)
+        ),
+        listed=providers.Singleton(AllowlistedSellers, providers.Callable(_listed_sellers, config)),
+        anyone=providers.Singleton(EveryoneSells),
+    )
+    # --- dashboard (issue 20)
+    dashboard_sessions = providers.Singleton(
+        DashboardSessions,
+        providers.Singleton(_session_store, redis, engine, clock),
+        clock,
+        ids,
+    )
+    channel_figures = providers.Singleton(SqlChannelFigures, engine)
+    # --- end dashboard
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -468,6 +530,7 @@ class UseCases(containers.DeclarativeContainer):
         CheckRights, infra.uow, infra.clock, infra.chat_access, sales, rights_check_settings
     )
     resume_sales = providers.Singleton(ResumeSales, infra.uow, infra.chat_access, sales)
+    seller_requests = providers.Singleton(_seller_requests, config, infra.uow, infra.clock)
     stars_issuer = providers.Singleton(
         _stars_issuer, infra.uow, infra.clock, infra.ids, infra.keyring, infra.stars_gateway
     )
@@ -492,7 +555,13 @@ class UseCases(containers.DeclarativeContainer):
         infra.alerts,
         retry_policy,
     )
-    dispatch = providers.Singleton(OutboxDispatcher, settle_outbox, infra.clock, dispatch_settings)
+    dispatch = providers.Singleton(
+        OutboxDispatcher,
+        settle_outbox,
+        infra.clock,
+        dispatch_settings,
+        infra.metrics.provided.message_settled,  # observability (issue 18)
+    )
     expire = providers.Singleton(
         ExpireSubscriptions,
         infra.uow,
@@ -518,3 +587,14 @@ class UseCases(containers.DeclarativeContainer):
         providers.Callable(_by_provider, infra.gateway, infra.stars_gateway),
         verify_payment,
     )
+    # --- dashboard (issue 20)
+    dashboard = providers.Singleton(
+        OwnerDashboard,
+        infra.uow,
+        infra.clock,
+        infra.channel_figures,
+        sales,
+        resume_sales,
+        providers.Callable(_operators, config),
+    )
+    # --- end dashboard

@@ -16,6 +16,10 @@ reaches the output (message, arguments, traceback, stack, extras) passes through
   ``token``, ``secret``...), and long hex strings such as HMAC signatures;
 * ``extra`` fields whose name looks secret are dropped to ``***`` whatever they hold.
 
+Besides its own ``extra`` fields (``intent``, ``order``, ``update_id``, ``job``...),
+every line carries the fields the process set once at start (``role``), so lines
+from several processes in one collector can be told apart.
+
 The filter rewrites the record itself (message, pre-formatted traceback), so the
 handlers that run after it see the redacted text too, never the raw exception.
 """
@@ -28,7 +32,7 @@ import re
 import sys
 import threading
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import IO, Any
 from urllib.parse import quote, quote_plus
@@ -157,11 +161,13 @@ class RedactingFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per line; redacts again, so it is safe even without the filter."""
+    """One JSON object per line; redacts again, so it is safe even without the filter.
+    ``fields`` go on every line (a record's own ``extra`` of the same name wins)."""
 
-    def __init__(self, redactor: Redactor) -> None:
+    def __init__(self, redactor: Redactor, fields: Mapping[str, Any] | None = None) -> None:
         super().__init__()
         self.redactor = redactor
+        self.fields = dict(fields or {})
 
     def format(self, record: logging.LogRecord) -> str:
         redact = self.redactor
@@ -180,6 +186,9 @@ class JsonFormatter(logging.Formatter):
             entry["stack"] = redact(record.stack_info)
         for name, value in vars(record).items():
             if name not in _STANDARD_ATTRIBUTES and name not in entry:
+                entry[name] = _redact_value(redact, name, value)
+        for name, value in self.fields.items():
+            if name not in entry:
                 entry[name] = _redact_value(redact, name, value)
         return json.dumps(entry, ensure_ascii=False, default=str)
 
@@ -201,14 +210,16 @@ def configure_logging(
     json_lines: bool = True,
     secrets: Iterable[str] = (),
     stream: IO[str] | None = None,
+    fields: Mapping[str, Any] | None = None,
 ) -> Redactor:
     """Send every log record to ``stream`` (stderr), redacted, as JSON lines or as
-    text, replacing the root logger's handlers. Returns the redactor, to register
-    secrets loaded later."""
+    text, replacing the root logger's handlers. ``fields`` go on every JSON line
+    (e.g. the process's role). Returns the redactor, to register secrets loaded
+    later."""
     redactor = Redactor(secrets)
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.addFilter(RedactingFilter(redactor))
-    handler.setFormatter(JsonFormatter(redactor) if json_lines else TextFormatter(redactor))
+    handler.setFormatter(JsonFormatter(redactor, fields) if json_lines else TextFormatter(redactor))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

@@ -32,6 +32,7 @@ from composition.config import (
 from composition.key_rotation import configure_rotate
 from composition.logging import configure_logging
 from composition.processes.run import run_role
+from composition.secret_source import SecretsKind
 from composition.startup_errors import explain
 from core.ports.errors import Unavailable
 
@@ -220,7 +221,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     from composition.demo.run import run_demo
 
     configure_logging(level=args.log_level, json_lines=args.json_logs)
-    return asyncio.run(run_demo(keep_running=args.keep_running))
+    return asyncio.run(
+        run_demo(keep_running=args.keep_running, secrets_from=SecretsKind(args.secrets))
+    )
 
 
 def _configure_demo(parser: argparse.ArgumentParser) -> None:
@@ -236,6 +239,13 @@ def _configure_demo(parser: argparse.ArgumentParser) -> None:
         help="lowest level of the services' logs shown beside the transcript (default: WARNING)",
     )
     parser.add_argument("--json-logs", action="store_true", help="logs as JSON lines")
+    parser.add_argument(
+        "--secrets",
+        default=SecretsKind.ENV.value,
+        choices=(SecretsKind.ENV.value, SecretsKind.GSM.value),
+        help="where PayGate reads its secrets: env (default) or gsm, a local Secret Manager "
+        "emulator started beside the others (PAYGATE_SECRETS=gsm with a service-account key)",
+    )
     parser.set_defaults(run=_run_demo)
 
 
@@ -277,7 +287,9 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "Owners use /register, /channels, /tiers, /donations, /repost and /resume <n> (checks "
         "the bot's rights in both chats and resumes sales, or says what the bot lacks where); "
         "subscribers use the offer's buttons, /status and /help. Operators "
-        "(PAYGATE_OPERATOR_IDS) use /owners: every owner, their channels and each one's status.",
+        "(PAYGATE_OPERATOR_IDS) use /owners: every owner, their channels and each one's status. "
+        "With PAYGATE_OPS_PORT set, serves /healthz, /readyz and /metrics on "
+        "PAYGATE_OPS_HOST (127.0.0.1):PAYGATE_OPS_PORT.",
     )
     serving(
         "worker",
@@ -288,7 +300,8 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
         "PAYGATE_REDIS_URL they keep to Telegram's limits together (set "
         "PAYGATE_TELEGRAM_PROCESSES to how many processes talk to Telegram). Queued "
         "removals, reminders and join answers are checked against the subscription "
-        "when they go out.",
+        "when they go out. With PAYGATE_OPS_PORT set, serves /healthz, /readyz and "
+        "/metrics on PAYGATE_OPS_HOST (127.0.0.1):PAYGATE_OPS_PORT.",
     )
     register(
         command(

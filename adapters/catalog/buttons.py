@@ -16,6 +16,9 @@ RESEND_PREFIX = "a:"
 PRESET_PREFIX = "d:"
 OTHER_AMOUNT_PREFIX = "dt:"
 CANCEL_DONATION = "dx"
+APPROVE_SELLER_PREFIX = "sa:"
+DECLINE_SELLER_PREFIX = "sd:"
+"""``sa:<user id>`` / ``sd:<user id>``: an operator approves or declines a request to sell."""
 
 
 def fits(data: str) -> str:
@@ -38,6 +41,10 @@ def renew_data(token: str) -> str:
 
 def resend_data(channel_id: ChannelId) -> str:
     return fits(RESEND_PREFIX + channel_id)
+
+
+def decide_seller_data(user_id: int, approve: bool) -> str:
+    return fits(f"{APPROVE_SELLER_PREFIX if approve else DECLINE_SELLER_PREFIX}{user_id}")
 
 
 def deep_link(bot_username: str, token: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import assert_never
 
-from adapters.catalog.buttons import deep_link, renew_data
+from adapters.catalog.buttons import decide_seller_data, deep_link, renew_data
 from adapters.catalog.language import DEFAULT, _, n_, speaking
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import days, money, tier_label, when
@@ -14,6 +14,7 @@ from core.domain.messages import (
     ChannelReclaimed,
     Checkout,
     CheckoutWithBot,
+    DecideSeller,
     Digest,
     DonateInvitation,
     DonationRefunded,
@@ -33,6 +34,9 @@ from core.domain.messages import (
     Reminder,
     Renewed,
     ResumedSales,
+    SellerApproved,
+    SellerAsked,
+    SellerDeclined,
     Verbatim,
 )
 from core.domain.money import Money
@@ -230,6 +234,28 @@ def _render(notice: Notice) -> OutgoingMessage:
                     title=title,
                 )
             )
+        case SellerAsked(user_id=user, name=name, approve=approve, decline=decline):
+            return OutgoingMessage(
+                _(
+                    "%(name)s (Telegram user %(user)s) asks to sell channels here. "
+                    "Approve, and they can register channels at once; decline, and they are "
+                    "told so.",
+                    name=name,
+                    user=user,
+                ),
+                ((_button(_("Approve"), approve), _button(_("Decline"), decline)),),
+            )
+        case SellerApproved():
+            return OutgoingMessage(
+                _(
+                    "Good news: the operators of this PayGate approved you as a seller. "
+                    "Send /register to connect your channels."
+                )
+            )
+        case SellerDeclined():
+            return OutgoingMessage(
+                _("The operators of this PayGate declined your request to sell channels here.")
+            )
         case Digest(notices=folded, since=since):
             lines = [
                 n_(
@@ -310,7 +336,7 @@ def _paid(paid: Money | None) -> str:
     return _(" (paid %(paid)s)", paid=money(paid)) if paid is not None else ""
 
 
-def _button(label: str, action: OpenLink | Checkout | CheckoutWithBot) -> Button:
+def _button(label: str, action: OpenLink | Checkout | CheckoutWithBot | DecideSeller) -> Button:
     match action:
         case OpenLink(url=url):
             return Button(label, url=url)
@@ -318,5 +344,7 @@ def _button(label: str, action: OpenLink | Checkout | CheckoutWithBot) -> Button
             return Button(label, callback_data=renew_data(offer))
         case CheckoutWithBot(bot_username=bot, offer=offer):
             return Button(label, url=deep_link(bot, offer))
+        case DecideSeller(user_id=user, approve=approve):
+            return Button(label, callback_data=decide_seller_data(user, approve))
         case _:
             assert_never(action)

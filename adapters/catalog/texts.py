@@ -31,6 +31,7 @@ from core.domain.tier import Rail
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
 from core.services.invoicing import IssuedInvoice
+from core.services.seller_requests import Asked, Decision
 from core.services.stars import Refusal
 from core.services.subscriber_status import SubscriptionView
 
@@ -97,6 +98,32 @@ def unavailable() -> str:
 
 def provider_refused() -> str:
     return _("The payment provider would not create an invoice just now. Please try again later.")
+
+
+# --- dashboard (issue 20)
+
+
+def dashboard_login(login_url: str) -> OutgoingMessage:
+    """/dashboard for an owner or operator: Telegram signs the button's link with who
+    they are, so opening it logs them in."""
+    return OutgoingMessage(
+        _(
+            "Your dashboard: earnings, subscribers per channel, pausing and resuming sales.\n"
+            "The button logs you in as yourself; the link works for a few minutes only."
+        ),
+        ((Button(_("Open the dashboard"), login_url=login_url),),),
+    )
+
+
+def dashboard_not_owner() -> str:
+    return _("The dashboard is for channel owners. Send /register to connect a channel first.")
+
+
+def dashboard_off() -> str:
+    return _("This PayGate has no web dashboard.")
+
+
+# --- end dashboard
 
 
 def not_owner() -> str:
@@ -711,3 +738,59 @@ def refunded(charge_id: str, amount: Money) -> str:
 
 def stars_off() -> str:
     return _("This bot does not take Telegram Stars.")
+
+
+# ------------------------------------------------------------ who may sell
+# PAYGATE_SELLERS=approval: a request to sell, and the operators' decision on it.
+
+
+def seller_asked(asked: Asked) -> str:
+    """What someone who may not sell yet reads when they try to register."""
+    match asked:
+        case Asked.SENT:
+            return _(
+                "This PayGate lets its operators choose who sells here, and you are not on "
+                "their list yet. I have asked them for you; I will tell you here as soon as "
+                "they decide."
+            )
+        case Asked.WAITING:
+            return _(
+                "Your request to sell here is with the operators of this PayGate. I will tell "
+                "you here as soon as they decide."
+            )
+        case Asked.APPROVED:
+            return _("You are approved as a seller here: send /register to connect a channel.")
+        case Asked.DECLINED:
+            return _("The operators of this PayGate declined your request to sell channels here.")
+
+
+def not_an_operator_button() -> str:
+    return _("Only the operators of this PayGate decide who may sell.")
+
+
+def seller_decided(decision: Decision, operator: int) -> str:
+    """The operator's request message once decided: who decided what, and whether the
+    press just now did it (or another operator had decided already)."""
+    request = decision.request
+    name = request.name or _("Someone")
+    if request.decided_by == operator:
+        by = _("you")
+    else:
+        by = _("operator %(operator)s", operator=request.decided_by)
+    if request.approved:
+        said = _(
+            "%(name)s (Telegram user %(user)s): approved by %(by)s",
+            name=name,
+            user=request.user_id,
+            by=by,
+        )
+    else:
+        said = _(
+            "%(name)s (Telegram user %(user)s): declined by %(by)s",
+            name=name,
+            user=request.user_id,
+            by=by,
+        )
+    if decision.decided_now:
+        return _("%(said)s. They have been told.", said=said)
+    return _("%(said)s already; nothing changed.", said=said)

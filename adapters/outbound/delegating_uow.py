@@ -12,6 +12,7 @@ from core.domain.outbox import Effect, OutboxMessage
 from core.ports import repositories
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import UnitOfWork
+from core.ports.sellers import SellerRequestRepository
 
 __all__ = ["DelegatingOutbox", "DelegatingUnitOfWork"]
 
@@ -56,6 +57,7 @@ class DelegatingUnitOfWork:
         self.audit: repositories.AuditLog = inner.audit
         self.outbox: repositories.OutboxRepository = inner.outbox
         self.payments: PaymentLedger = inner.payments
+        self.sellers: SellerRequestRepository = inner.sellers
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

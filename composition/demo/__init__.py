@@ -9,6 +9,8 @@ one thing the demo holds: it moves it on to reach reminders and expiry in second
 
 One module per concern: :mod:`.clock` (moving time, in this process or a fleet's
 shared file), :mod:`.transcript` (what is printed), :mod:`.environment` (the
-configuration pointed at the emulators), :mod:`.journey` (the people and their
-steps) and :mod:`.run` (the emulators, the monolith and the journey together).
+configuration pointed at the emulators), :mod:`.people` (who and which channels
+exist before PayGate starts), :mod:`.stage` (what a step can do: act through the
+emulators, wait for PayGate's answer), :mod:`.journey` (the steps, in order) and
+:mod:`.run` (the emulators, the monolith and the journey together).
 """

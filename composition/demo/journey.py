@@ -1,162 +1,35 @@
-"""The demo's journey: the people and channels it starts from, and every step a
-person takes, through the emulators only.
-
-The journey (:class:`Demo`) does not know where PayGate runs. It is given the two
-emulators, a :class:`~composition.demo.clock.TimeControl` and the database (a
-unit-of-work factory), so the same script drives the in-process monolith of
-``paygate demo`` and a fleet of real ``web``/``bot``/``worker`` processes in the
-end-to-end tests.
-"""
+"""The demo's journey: every step a person takes, in order, through the emulators
+only (the people are in :mod:`composition.demo.people`, what a step can do in
+:mod:`composition.demo.stage`)."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import attrs
 
-from composition.demo.clock import TimeControl
-from composition.demo.transcript import Transcript
+from composition.demo.people import (
+    CLOSED_CHAT,
+    DONOR,
+    OPEN_CHAT,
+    OWNER,
+    REFUNDED,
+    STARS_BUYER,
+    STRANGER,
+    SUBSCRIBER,
+    TIERS,
+)
+from composition.demo.stage import DemoFailed, Stage, first_line
 from core.domain.audit import verify_chain
-from core.ports.repositories import UnitOfWorkFactory
-from sandbox.nowpayments.emulator import NowPaymentsEmulator, PayPlan
-from sandbox.telegram.model import Message
-from sandbox.telegram.server import TelegramEmulator
 from sandbox.telegram.stars import PayOutcome
 from sandbox.telegram.world import JoinOutcome
 
-OWNER = 1001
-SUBSCRIBER = 2001
-STRANGER = 2002
-DONOR = 2003
-REFUNDED = 2004
-STARS_BUYER = 2005
-OPEN_CHAT = -1001000000001
-CLOSED_CHAT = -1001000000002
-STEP_TIMEOUT = 20.0
-TIERS = "1=10USD/30d 2=25USD+1200XTR/90d"
-"""Tier 2 sells for crypto or for 1200 Telegram Stars."""
-
-
-class DemoFailed(RuntimeError):
-    """A step did not happen in time: the journey is broken."""
-
-
-def set_up_world(telegram: TelegramEmulator, say: Transcript) -> None:
-    """The people and channels of the journey, as they exist before PayGate starts:
-    an owner who made two channels with the bot as admin, a subscriber, a stranger
-    and a donor whose Telegram app speaks Spanish (she reads the bot in Spanish)."""
-    telegram.add_user(OWNER, "Olivia", username="olivia")
-    telegram.add_user(SUBSCRIBER, "Sam", username="sam")
-    telegram.add_user(STRANGER, "Eve", username="eve")
-    telegram.add_user(DONOR, "Dana", username="dana", language_code="es")
-    telegram.add_user(REFUNDED, "Rob", username="rob")
-    telegram.add_user(STARS_BUYER, "Stella", username="stella")
-    telegram.add_chat(
-        OPEN_CHAT, "channel", "Alpha Signals", username="alpha_signals", creator_id=OWNER
-    )
-    telegram.add_chat(CLOSED_CHAT, "channel", "Alpha Signals VIP", creator_id=OWNER)
-    say.say(
-        "setup",
-        "Telegram emulator: owner @olivia made two channels and the bot an admin of both",
-    )
-
 
 @attrs.define
-class Demo:
+class Demo(Stage):
     """The scripted journey. People act only through the emulators; what PayGate did
-    is read back from the emulators' records and, for the summary, from ``database``.
+    is read back from the emulators' records and, for the summary, from ``database``."""
 
-    Works wherever the stack runs, as long as it talks to these emulators, its clock
-    follows ``clock`` and ``database`` opens the database it writes to."""
-
-    telegram: TelegramEmulator
-    payments: NowPaymentsEmulator
-    clock: TimeControl
-    say: Transcript
-    database: UnitOfWorkFactory
-    invite_url: str = attrs.field(default="", init=False)
-
-    # ---------------------------------------------------------------- helpers
-    async def until(self, check: Callable[[], Any], what: str) -> Any:
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while time.monotonic() < deadline:
-            result = check()
-            if result:
-                return result
-            await asyncio.sleep(0.05)
-        raise DemoFailed(f"timed out waiting for: {what}")
-
-    def messages_to(self, chat_id: int) -> list[Message]:
-        return [m for m in self.telegram.messages(chat_id) if m.from_id == self.telegram.bot.id]
-
-    def latest_with_button(
-        self, chat_id: int, label: str, after: int = 0
-    ) -> tuple[Message, dict[str, Any]] | None:
-        for message in reversed(self.messages_to(chat_id)):
-            if message.message_id <= after:
-                break
-            for row in (message.reply_markup or {}).get("inline_keyboard", []):
-                for button in row:
-                    if label.lower() in str(button.get("text", "")).lower():
-                        return message, button
-        return None
-
-    def latest_text(self, chat_id: int, fragment: str) -> Message | None:
-        for message in reversed(self.messages_to(chat_id)):
-            if fragment.lower() in message.text.lower():
-                return message
-        return None
-
-    def last_id(self, chat_id: int) -> int:
-        messages = self.telegram.messages(chat_id)
-        return messages[-1].message_id if messages else 0
-
-    async def settle(self) -> None:
-        """Until every effect queued so far has been carried out (the outbox is empty).
-
-        The journey jumps days ahead only then: a dispatcher leases each message it
-        sends, and a jump of days while a send is still being recorded would end
-        that lease, so the next dispatch would send the message a second time."""
-        deadline = time.monotonic() + STEP_TIMEOUT
-        while True:
-            async with self.database() as tx:
-                pending = await tx.outbox.pending_count()
-            if not pending:
-                return
-            if time.monotonic() >= deadline:
-                raise DemoFailed(f"timed out waiting for the outbox to drain ({pending} left)")
-            await asyncio.sleep(0.05)
-
-    async def press(self, user: int, label: str, after: int = 0) -> None:
-        found = await self.until(
-            lambda: self.latest_with_button(user, label, after), f"a '{label}' button for {user}"
-        )
-        message, button = found
-        self.telegram.user_presses(user, user, message.message_id, button["callback_data"])
-
-    async def pay_latest_invoice(
-        self, user: int, after: int, *, notified: bool = True, label: str = "Pay"
-    ) -> str:
-        """``notified=False``: every IPN of the payment is lost on the way; ``label``:
-        the pay button's words in the user's language."""
-        found = await self.until(
-            lambda: self.latest_with_button(user, label, after), f"an invoice link for {user}"
-        )
-        url = str(found[1]["url"])
-        invoice_id = parse_qs(urlsplit(url).query)["iid"][0]
-        self.say.say(f"user {user}", f"opens the invoice {url} and pays it")
-        plan = PayPlan()
-        if not notified:
-            plan = PayPlan(drop=frozenset(plan.statuses))
-        await self.payments.pay(invoice_id, plan)
-        return invoice_id
-
-    # ---------------------------------------------------------------- journey
     async def play(self) -> None:
         """Every step after the world is set up and PayGate has started, in order;
         raises DemoFailed at the first one that does not happen in time."""
@@ -180,7 +53,7 @@ class Demo:
             lambda: next((m for m in self.messages_to(OWNER) if m.message_id > start), None),
             "the bot's answer to /register",
         )
-        self.say.say("bot", _first_line(reply.text))
+        self.say.say("bot", first_line(reply.text))
         start = self.last_id(OWNER)
         tg.user_sends(OWNER, f"/tiers 1 {TIERS}")
         self.say.say("owner", f"/tiers 1 {TIERS}")
@@ -188,7 +61,7 @@ class Demo:
             lambda: next((m for m in self.messages_to(OWNER) if m.message_id > start), None),
             "the bot's answer to /tiers",
         )
-        self.say.say("bot", _first_line(reply.text))
+        self.say.say("bot", first_line(reply.text))
         start = self.last_id(OWNER)
         tg.user_sends(OWNER, "/donations 1 1USD-500USD")
         self.say.say("owner", "/donations 1 1USD-500USD")
@@ -196,7 +69,7 @@ class Demo:
             lambda: next((m for m in self.messages_to(OWNER) if m.message_id > start), None),
             "the bot's answer to /donations",
         )
-        self.say.say("bot", _first_line(reply.text))
+        self.say.say("bot", first_line(reply.text))
 
     async def offer_is_posted(self) -> str:
         found = await self.until(
@@ -205,7 +78,7 @@ class Demo:
         message, button = found
         self.say.say(
             "channel",
-            f"offer posted: {_first_line(message.text)} "
+            f"offer posted: {first_line(message.text)} "
             f"[{len((message.reply_markup or {}).get('inline_keyboard', []))} tiers]",
         )
         url: str = button["url"]
@@ -242,7 +115,7 @@ class Demo:
             told = await self.until(
                 lambda: self.latest_text(STRANGER, "no active subscription"), "eve told why"
             )
-            self.say.say("bot", f"→ eve: {_first_line(told.text)}")
+            self.say.say("bot", f"→ eve: {first_line(told.text)}")
             self.clock.advance(timedelta(seconds=15))
             await self.until(
                 lambda: STRANGER not in tg.pending_requests(CLOSED_CHAT), "eve's request answered"
@@ -285,9 +158,7 @@ class Demo:
         ended = await self.until(
             lambda: self.latest_text(SUBSCRIBER, "has ended"), "the end notice"
         )
-        self.say.say(
-            "bot", f"removed sam from the closed channel; → sam: {_first_line(ended.text)}"
-        )
+        self.say.say("bot", f"removed sam from the closed channel; → sam: {first_line(ended.text)}")
 
     async def donation(self) -> None:
         donate = await self.until(
@@ -304,7 +175,7 @@ class Demo:
         keypad = await self.until(
             lambda: self.latest_text(DONOR, "Apoya a"), "the keypad, in Spanish"
         )
-        self.say.say("bot", f"→ dana: {_first_line(keypad.text)}")
+        self.say.say("bot", f"→ dana: {first_line(keypad.text)}")
         await self.press(DONOR, "5", start)
         self.say.say("dana", "chooses 5 USD on the keypad")
         await self.pay_latest_invoice(DONOR, start, label="Pagar")
@@ -379,7 +250,7 @@ class Demo:
             lambda: next((m for m in self.messages_to(OWNER) if m.message_id > before), None),
             "the bot's answer to /refund",
         )
-        self.say.say("bot", f"→ owner: {_first_line(done.text)}")
+        self.say.say("bot", f"→ owner: {first_line(done.text)}")
         await self.until(
             lambda: tg.status_of(CLOSED_CHAT, STARS_BUYER) != "member", "stella removed"
         )
@@ -404,7 +275,3 @@ class Demo:
             f"Bot API calls {len(self.telegram.calls)}",
         )
         self.say.say("summary", f"audit events {len(chain)}, chain intact: {verify_chain(chain)}")
-
-
-def _first_line(text: str) -> str:
-    return text.splitlines()[0] if text else ""

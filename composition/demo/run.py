@@ -1,32 +1,43 @@
 """``paygate demo``: the emulators, the monolith on a fresh SQLite file built from the
 production containers (only the clock overridden, by a :class:`DemoClock`), and the
-journey played against them."""
+journey played against them. With ``--secrets gsm`` the secrets are not in the
+environment at all: a Secret Manager emulator holds them, and PayGate reads them from
+it with a service-account key, as it would from Google's."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import secrets
 import signal
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import TextIO
 
 import attrs
 from dependency_injector import providers
 
+from adapters.inbound.http.dashboard import LOGIN_PATH
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
 from composition.containers import Infrastructure
 from composition.demo.clock import DemoClock
 from composition.demo.environment import demo_environment, free_port
-from composition.demo.journey import Demo, DemoFailed, set_up_world
+from composition.demo.journey import Demo
+from composition.demo.people import OWNER, set_up_world
+from composition.demo.stage import DemoFailed
 from composition.demo.transcript import Transcript
 from composition.processes.process import MONOLITH, start_process
 from composition.processes.run import starters_for
+from composition.secret_source import SECRET_VARIABLES, SecretsKind, secret_name
 from sandbox.nowpayments.emulator import NowPaymentsEmulator
+from sandbox.secretmanager import SecretManagerEmulator
+from sandbox.telegram.login import signed_login_url
 from sandbox.telegram.server import TelegramEmulator
+from sandbox.telegram.world import World
 
 DEMO_ACCOUNT_EMAIL = "owner@paygate.demo"
 
@@ -37,24 +48,72 @@ class Listening:
     payments: str
     http: str
     database: str
+    secret_manager: str | None = None
 
     def lines(self) -> Iterator[str]:
-        rows = (
+        rows = [
             ("Telegram emulator", self.telegram, "control API under /_emulator/"),
             ("NowPayments emulator", self.payments, "pay pages under /payment/"),
             ("PayGate HTTP", self.http, "/healthz /readyz /metrics /webhooks/..."),
             ("Database", self.database, "SQLite, removed when the demo stops"),
-        )
+        ]
+        if self.secret_manager is not None:
+            rows.append(("Secret Manager emul.", self.secret_manager, "PayGate's secrets"))
         for name, where, what in rows:
             yield f"{name:<21} {where}  ({what})"
 
 
-async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
+def dashboard_link(telegram: World, port: int, clock: DemoClock) -> str:
+    """The owner's dashboard login, as the bot's /dashboard button opens it: signed by
+    Telegram (the emulator) on the demo's clock, good for five minutes and once."""
+    url = signed_login_url(
+        f"http://127.0.0.1:{port}{LOGIN_PATH}",
+        telegram.users[OWNER],
+        telegram.token,
+        int(clock.now().timestamp()),
+    )
+    return f"{'Dashboard (Olivia)':<21} {url}  (good for 5 minutes, once)"
+
+
+@contextlib.asynccontextmanager
+async def _secret_store(kind: SecretsKind) -> AsyncIterator[SecretManagerEmulator | None]:
+    if kind is SecretsKind.ENV:
+        yield None
+        return
+    if kind is not SecretsKind.GSM:
+        raise ValueError(f"the demo reads its secrets from env or gsm, not {kind.value}")
+    async with SecretManagerEmulator() as gsm:
+        yield gsm
+
+
+def _moved_to(env: dict[str, str], gsm: SecretManagerEmulator, key_file: Path) -> dict[str, str]:
+    """``env`` with its secrets moved into ``gsm``, and how to read them from there."""
+    kept = dict(env)
+    for variable in SECRET_VARIABLES:
+        if variable in kept:
+            gsm.add_version(secret_name(variable), kept.pop(variable))
+    key_file.write_text(json.dumps(gsm.service_account_key()))
+    key_file.chmod(0o600)
+    return kept | {
+        "PAYGATE_SECRETS": SecretsKind.GSM.value,
+        "PAYGATE_GSM_PROJECT": gsm.project,
+        "PAYGATE_GSM_URL": gsm.base_url,
+        "PAYGATE_GSM_CREDENTIALS_FILE": str(key_file),
+    }
+
+
+async def run_demo(
+    keep_running: bool = False,
+    out: TextIO = sys.stdout,
+    secrets_from: SecretsKind = SecretsKind.ENV,
+) -> int:
+    """``secrets_from``: ``env`` (the demo's settings as environment variables) or
+    ``gsm`` (from a Secret Manager emulator started beside the others)."""
     clock = DemoClock()
     say = Transcript(out, clock)
     with tempfile.TemporaryDirectory(prefix="paygate-demo-") as tmp:
         db = Path(tmp) / "paygate.db"
-        async with TelegramEmulator() as telegram:
+        async with _secret_store(secrets_from) as gsm, TelegramEmulator() as telegram:
             # Fresh throwaway credentials each run: the emulator and PayGate share them.
             np_key, np_secret = secrets.token_urlsafe(16), secrets.token_urlsafe(24)
             np_login = (DEMO_ACCOUNT_EMAIL, secrets.token_urlsafe(16))
@@ -76,7 +135,21 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
                     port,
                     np_login,
                 )
-                config = load_config(env, dotenv=Path(tmp) / "no.env")
+                held = {secret_name(v) for v in SECRET_VARIABLES if v in env}
+                if gsm is not None:
+                    env = _moved_to(env, gsm, Path(tmp) / "service-account.json")
+                # In a thread: reading Secret Manager blocks on the emulator, which
+                # serves on this loop.
+                config = await asyncio.to_thread(load_config, env, Path(tmp) / "no.env")
+                if gsm is not None:
+                    # What the emulator served (PayGate also asks for the optional
+                    # secrets the demo does not set, and hears they do not exist).
+                    read = sorted(held & {access.split("/")[0] for access in gsm.accesses})
+                    say.say(
+                        "paygate",
+                        f"{len(read)} secrets read from the Secret Manager emulator: "
+                        + ", ".join(read),
+                    )
                 await asyncio.to_thread(upgrade, config.database_url, "head")
                 infra = Infrastructure(config=config)
                 infra.clock.override(providers.Object(clock))
@@ -98,8 +171,10 @@ async def run_demo(keep_running: bool = False, out: TextIO = sys.stdout) -> int:
                             payments.base_url,
                             f"http://127.0.0.1:{port}",
                             str(db),
+                            None if gsm is None else gsm.base_url,
                         ).lines():
                             out.write(line + "\n")
+                        out.write(dashboard_link(telegram, port, clock) + "\n")
                         out.write("Ctrl-C to stop.\n")
                         out.flush()
                         loop = asyncio.get_running_loop()

@@ -12,10 +12,12 @@ from typing import Any
 
 from telegram.error import TelegramError
 
+from adapters.inbound.http.dashboard import LOGIN_PATH
 from adapters.inbound.telegram.application import build_bot_application
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.runner import BotRunner
 from adapters.outbound.telegram.errors import translate
+from composition.config import Config
 from composition.processes.process import Process
 from core.domain.ids import UserId
 from core.ports.errors import Unavailable
@@ -51,7 +53,16 @@ def bot_deps(process: Process) -> BotDeps:
         pre_checkout=s.pre_checkout,
         stars_payment=s.stars_payment,
         stars_refund=s.stars_refund,
+        seller_requests=s.seller_requests,
+        dashboard_login_url=dashboard_login_url(process.config),
     )
+
+
+def dashboard_login_url(config: Config) -> str | None:
+    """The bot's /dashboard button: on the public URL, when the dashboard is on."""
+    if not config.dashboard or config.public_url is None:
+        return None
+    return config.public_url.rstrip("/") + LOGIN_PATH
 
 
 def _runner(process: Process, *, webhook: bool) -> BotRunner:

@@ -29,6 +29,7 @@ from adapters.outbound.sqla import check_schema_revision, safe_url
 from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.containers import Infrastructure, UseCases
+from composition.metrics import ProcessMetrics
 from composition.processes.secrets_reload import SecretRefresher
 from composition.version import paygate_version
 from core.domain.signing import MacKeyring
@@ -44,6 +45,8 @@ from core.ports.security import NonceStore, RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
@@ -51,6 +54,7 @@ from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
@@ -114,6 +118,13 @@ class Services:
     languages: LanguageBook
     check_rights: CheckRights
     resume_sales: ResumeSales
+    metrics: ProcessMetrics
+    # --- dashboard (issue 20)
+    dashboard: OwnerDashboard
+    dashboard_sessions: DashboardSessions
+    # --- end dashboard
+    seller_requests: SellerRequests | None = None
+    """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
 
 
 class _Provides(Protocol[T_co]):
@@ -167,6 +178,10 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         languages=await resolve(infra.languages),
         check_rights=await resolve(uc.check_rights),
         resume_sales=await resolve(uc.resume_sales),
+        metrics=await resolve(infra.metrics),
+        seller_requests=await resolve(uc.seller_requests),
+        dashboard=await resolve(uc.dashboard),
+        dashboard_sessions=await resolve(infra.dashboard_sessions),
     )
 
 
@@ -181,7 +196,8 @@ def job_loops(process: Process) -> WorkerLoops:
 
 
 def worker_jobs(services: Services, config: Config) -> list[Job]:
-    return [
+    """Each job's runs are counted (metrics); the served dispatcher counts per message."""
+    jobs = [
         Job(
             "dispatch",
             services.dispatch.run_once,
@@ -197,6 +213,8 @@ def worker_jobs(services: Services, config: Config) -> list[Job]:
         # Paused channels every run, selling ones every 15th (see CheckRights).
         Job("rights", services.check_rights.run_once, config.rights_check_every),
     ]
+    count = services.metrics.counted_job
+    return [attrs.evolve(job, run=count(job.name, job.run)) for job in jobs]
 
 
 @attrs.define

@@ -19,6 +19,7 @@ from composition.config import Config, ConfigError, check_role, load_config
 from composition.containers import Infrastructure
 from composition.logging import configure_logging
 from composition.processes.bot import start_bot
+from composition.processes.ops import start_ops
 from composition.processes.process import MONOLITH, Process, Roles, Starter, serve
 from composition.processes.web import start_http
 from composition.startup_errors import explain
@@ -42,6 +43,9 @@ def starters_for(roles: Roles) -> list[Starter]:
         starters.append(start_http)
     if roles.bot:
         starters.append(start_bot)
+    # Observability (issue 18): worker and bot serve probes and metrics on their own port.
+    if not roles.web:
+        starters.append(start_ops)
     return starters
 
 
@@ -64,7 +68,10 @@ def run_role(
         return _fatal(f"configuration error: {exc}", json_logs, 2)
     # Every configured secret is masked wherever it shows up, beside the patterns.
     redactor = configure_logging(
-        level=log_level, json_lines=json_logs, secrets=config.secret_values()
+        level=log_level,
+        json_lines=json_logs,
+        secrets=config.secret_values(),
+        fields={"role": roles.describe()},
     )
 
     async def warn(_: Process) -> None:

@@ -24,6 +24,7 @@ from adapters.inbound.http.connections import (
     ConnectionLimits,
     fit_to_descriptors,
 )
+from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -31,18 +32,16 @@ from adapters.inbound.http.protocol import edge_protocol, malformed_log
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
 from adapters.inbound.http.signed_requests import SigningKeys
 from adapters.inbound.http.telegram import TelegramWebhook, WebhookSecretRing
-from adapters.outbound.breaker import BreakerState
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import check_schema_revision
 from adapters.outbound.sqla.writable import check_writable
-from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
 from composition.processes.bot import set_webhook, webhook_handler
+from composition.processes.ops import metrics_refresh, telegram_connected
 from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
-from core.ports.errors import Unavailable
 from core.ports.security import RateLimiter
 
 logger = logging.getLogger("paygate")
@@ -94,10 +93,11 @@ async def start_http(process: Process) -> None:
         degradable["redis"] = RedisProbe(redis)
 
     # --- degraded, not down (issue 18): payments are taken while Telegram is away ---
-    degradable["telegram"] = functools.partial(_telegram_connected, services.telegram)
+    degradable["telegram"] = functools.partial(telegram_connected, services.telegram)
     # --- end degraded, not down ---
     jobs = job_loops(process)
-    metrics = HttpMetrics()
+    # The process's business metrics share the registry (observability, issue 18).
+    metrics = HttpMetrics(services.metrics.registry, metrics_refresh(process))
     limits = _connection_limits(process)
 
     async def run_job(name: str, key_id: str) -> object:
@@ -127,6 +127,7 @@ async def start_http(process: Process) -> None:
         degradable=degradable,
         signing_keys=SigningKeys(config.job_signing_keys),
         extra_routes=job_routes(JobsEndpoint(run_job, jobs.names)),
+        dashboard=owners_dashboard(process),
     )
     runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
     await runner.setup()
@@ -169,6 +170,30 @@ async def start_http(process: Process) -> None:
         await set_webhook(process)
 
 
+# --- dashboard (issue 20)
+
+
+def owners_dashboard(process: Process) -> Dashboard | None:
+    """The dashboard under ``/dashboard`` (``PAYGATE_DASHBOARD=on``): logins signed with
+    the bot's token, the session cookie Secure in production."""
+    config, services = process.config, process.services
+    if not config.dashboard:
+        return None
+    config.require("telegram")
+    token = config.telegram.token
+    assert token is not None  # checked by require()
+    return Dashboard(
+        services.dashboard,
+        services.dashboard_sessions,
+        services.nonces,
+        services.clock,
+        DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
+    )
+
+
+# --- end dashboard
+
+
 def route_allowlists(config: Config, provider: str) -> dict[str, tuple[IPNetwork, ...]]:
     """The allowlists by the names routes give them: the payment provider's webhook,
     Telegram's, and the private endpoints (``metrics``, ``jobs``). A list left off is
@@ -181,14 +206,6 @@ def route_allowlists(config: Config, provider: str) -> dict[str, tuple[IPNetwork
         "jobs": edge.private,
     }
     return {name: networks for name, networks in named.items() if networks is not None}
-
-
-async def _telegram_connected(client: TelegramBotClient) -> None:
-    """Telegram answered getMe and the breaker lets calls through."""
-    if not client.connected:
-        raise Unavailable("Telegram has not answered since the start")
-    if client.breaker.state is BreakerState.OPEN:
-        raise Unavailable("the Telegram circuit is open")
 
 
 def _connection_limits(process: Process) -> ConnectionLimits:

@@ -56,6 +56,10 @@ class ClosedToSellers(DomainError):
     """This PayGate lets only the sellers its operator listed own channels."""
 
 
+class UnknownSellerRequest(DomainError):
+    """Nobody with that Telegram user id asked to sell here."""
+
+
 class AlreadyRegistered(DomainError):
     """A chat is already part of a registered channel pair."""
 

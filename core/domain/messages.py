@@ -47,6 +47,14 @@ class CheckoutWithBot:
     offer: str
 
 
+@attrs.frozen
+class DecideSeller:
+    """An operator's button: approve (or decline) the request of ``user_id`` to sell."""
+
+    user_id: int
+    approve: bool
+
+
 # --------------------------------------------------------- channel posts
 
 
@@ -198,6 +206,30 @@ class ChannelReclaimed:
     title: str
 
 
+# ------------------------------------------------------------- operators
+
+
+@attrs.frozen
+class SellerAsked:
+    """To each operator: someone who may not sell here yet asked to; the buttons decide."""
+
+    user_id: int
+    name: str
+    """How they show in Telegram (their name and @username), for the operator to know whom."""
+    approve: DecideSeller
+    decline: DecideSeller
+
+
+@attrs.frozen
+class SellerApproved:
+    """To the person who asked: they may register channels now."""
+
+
+@attrs.frozen
+class SellerDeclined:
+    """To the person who asked: the operators said no."""
+
+
 # ----------------------------------------------------------- the others
 
 
@@ -243,6 +275,9 @@ Notice = (
     | PausedSales
     | ResumedSales
     | ChannelReclaimed
+    | SellerAsked
+    | SellerApproved
+    | SellerDeclined
     | Digest
     | Verbatim
 )
@@ -259,6 +294,7 @@ _VALUES: dict[str, type[Any]] = {
         OpenLink,
         Checkout,
         CheckoutWithBot,
+        DecideSeller,
         OfferedTier,
         VerbatimButton,
         Tier,

@@ -35,6 +35,7 @@ from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
 from core.ports.payment_ledger import PaymentLedger
+from core.ports.sellers import SellerRequestRepository
 
 __all__ = [
     "AuditLog",
@@ -225,6 +226,7 @@ class UnitOfWork(Protocol):
     audit: AuditLog
     outbox: OutboxRepository
     payments: PaymentLedger
+    sellers: SellerRequestRepository
 
     async def __aenter__(self) -> Self: ...
 

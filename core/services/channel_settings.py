@@ -138,21 +138,29 @@ class ChangeSales:
     async def pause(self, chat_id: ChatId, reason: str) -> Channel | None:
         return await self._pause(lambda tx: tx.channels.by_chat(chat_id), reason)
 
-    async def pause_channel(self, channel_id: ChannelId, reason: str) -> Channel | None:
-        return await self._pause(lambda tx: _get(tx, channel_id), reason)
+    async def pause_channel(
+        self, channel_id: ChannelId, reason: str, actor: UserId | None = None
+    ) -> Channel | None:
+        """Pause by the system or, with ``actor``, by a person (the owner's dashboard)."""
+        return await self._pause(lambda tx: _get(tx, channel_id), reason, actor)
 
     async def resume(self, chat_id: ChatId) -> Channel | None:
         return await self._resume(lambda tx: tx.channels.by_chat(chat_id), None, None)
 
     async def resume_channel(
-        self, channel_id: ChannelId, actor: UserId | None = None, *, paused_for: str | None = None
+        self,
+        channel_id: ChannelId,
+        actor: UserId | None = None,
+        *,
+        paused_for: str | None = None,
+        reason: str | None = None,
     ) -> Channel | None:
         """Resume by the owner (``actor``) or the system. With ``paused_for``, only a
         channel still paused for that reason: a pause that came in while the caller
         was asking Telegram stands (the caller's answer may predate it)."""
-        return await self._resume(lambda tx: _get(tx, channel_id), actor, paused_for)
+        return await self._resume(lambda tx: _get(tx, channel_id), actor, paused_for, reason)
 
-    async def _pause(self, find: _Find, reason: str) -> Channel | None:
+    async def _pause(self, find: _Find, reason: str, actor: UserId | None = None) -> Channel | None:
         async with self._uow() as tx:
             channel = await find(tx)
             if channel is None or channel.sales_paused:
@@ -169,7 +177,10 @@ class ChangeSales:
             )
             await tx.audit.append(
                 AuditRecord(
-                    "system", "channel.paused", f"channel:{channel.id}", {"reason": reason}
+                    "system" if actor is None else f"user:{actor}",
+                    "channel.paused",
+                    f"channel:{channel.id}",
+                    {"reason": reason},
                 ),
                 now,
             )
@@ -177,7 +188,11 @@ class ChangeSales:
             return channel
 
     async def _resume(
-        self, find: _Find, actor: UserId | None, paused_for: str | None
+        self,
+        find: _Find,
+        actor: UserId | None,
+        paused_for: str | None,
+        reason: str | None = None,
     ) -> Channel | None:
         async with self._uow() as tx:
             channel = await find(tx)
@@ -194,7 +209,10 @@ class ChangeSales:
                 now,
             )
             who = "system" if actor is None else f"user:{actor}"
-            await tx.audit.append(AuditRecord(who, "channel.resumed", f"channel:{channel.id}"), now)
+            details = {} if reason is None else {"reason": reason}
+            await tx.audit.append(
+                AuditRecord(who, "channel.resumed", f"channel:{channel.id}", details), now
+            )
             await tx.commit()
             return channel
 

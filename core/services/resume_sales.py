@@ -32,14 +32,17 @@ class ResumeSales:
     _chat: ChatAccess = attrs.field(alias="chat_access")
     _sales: ChangeSales
 
-    async def execute(self, actor: UserId, channel_id: ChannelId) -> ResumeOutcome:
-        """Raises NotAuthorized (not the owner), MissingRights (no longer the creator
+    async def execute(
+        self, actor: UserId, channel_id: ChannelId, reason: str | None = None
+    ) -> ResumeOutcome:
+        """``reason``, when the owner gave one (the dashboard asks), is audited.
+        Raises NotAuthorized (not the owner), MissingRights (no longer the creator
         of both chats), UnknownChannel, Unavailable (Telegram did not answer)."""
         channel = await owned_by_its_creator(self._uow, CreatorCheck(self._chat), channel_id, actor)
         shortfalls = await bot_shortfalls(self._chat, channel)
         if shortfalls:
             return ResumeOutcome(channel, False, shortfalls)
-        resumed = await self._sales.resume_channel(channel.id, actor)
+        resumed = await self._sales.resume_channel(channel.id, actor, reason=reason)
         if resumed is None:
             return ResumeOutcome(channel, False)
         return ResumeOutcome(resumed, True)

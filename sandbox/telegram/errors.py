@@ -53,6 +53,7 @@ USER_ID_INVALID = "invalid user_id specified"
 MESSAGE_TEXT_EMPTY = "message text is empty"
 MESSAGE_TOO_LONG = "message is too long"
 BUTTON_DATA_INVALID = "BUTTON_DATA_INVALID"
+BUTTON_URL_INVALID = "BUTTON_URL_INVALID"
 MESSAGE_TO_EDIT_NOT_FOUND = "message to edit not found"
 MESSAGE_NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly "

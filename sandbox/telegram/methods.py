@@ -625,6 +625,13 @@ def _inline_markup(markup: Any) -> JSON | None:
             data = button.get("callback_data")
             if data is not None and (not isinstance(data, str) or len(data.encode()) > 64):
                 raise bad_request(e.BUTTON_DATA_INVALID)
-            if data is None and not isinstance(button.get("url"), str):
+            login = button.get("login_url")
+            if login is not None and (
+                not isinstance(login, dict)
+                or not isinstance(login.get("url"), str)
+                or not login["url"].startswith(("http://", "https://"))
+            ):
+                raise bad_request(e.BUTTON_URL_INVALID)
+            if data is None and login is None and not isinstance(button.get("url"), str):
                 raise bad_request('can\'t find field "callback_data"')
     return {"inline_keyboard": rows}

@@ -250,6 +250,13 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         )
         return {"callback_query_id": query_id}
 
+    async def user_logs_in(request: web.Request) -> Any:
+        b = await body_of(request)
+        url = emu.user_opens_login(
+            ident(request, "user_id"), int(b["chat_id"]), int(b["message_id"]), str(b["text"])
+        )
+        return {"url": url}
+
     async def user_joins(request: web.Request) -> Any:
         b = await body_of(request)
         return {"outcome": str(emu.user_opens_link(ident(request, "user_id"), str(b["url"])))}
@@ -311,6 +318,7 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         ("PUT", "/_emulator/chats/{chat_id}/bot", set_bot),
         ("POST", "/_emulator/users/{user_id}/messages", user_sends),
         ("POST", "/_emulator/users/{user_id}/presses", user_presses),
+        ("POST", "/_emulator/users/{user_id}/logins", user_logs_in),
         ("POST", "/_emulator/users/{user_id}/joins", user_joins),
         ("POST", "/_emulator/users/{user_id}/pays", user_pays),
         ("POST", "/_emulator/users/{user_id}/leaves", user_leaves),

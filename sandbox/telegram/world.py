@@ -1,9 +1,9 @@
 """The emulated Telegram as tests set it up and as its users act in it.
 
 Setting up (``add_user``, ``add_chat``, ``set_member``, ``set_bot_rights``) changes
-state directly. Users acting (``user_sends``, ``user_presses``, ``user_opens_link``,
-``user_leaves``, ``user_blocks_bot``) change state the way Telegram would and queue
-the updates the bot would receive.
+state directly. Users acting (``user_sends``, ``user_presses``, ``user_opens_login``,
+``user_opens_link``, ``user_leaves``, ``user_blocks_bot``) change state the way
+Telegram would and queue the updates the bot would receive.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sandbox.telegram.login import signed_login_url
 from sandbox.telegram.model import (
     ALL_RIGHTS,
     IN_CHAT,
@@ -342,6 +343,23 @@ class World:
         payload["successful_payment"] = successful_payment_json(charge)
         self.hub.emit("message", payload)
         return PayResult(PayOutcome.PAID, charge_id=charge.charge_id)
+
+    def user_opens_login(self, user_id: int, chat_id: int, message_id: int, text: str) -> str:
+        """The user taps the ``login_url`` button labelled ``text``; the URL their
+        browser opens, their identity signed with the bot's token as Telegram does."""
+        user = self._user(user_id)
+        chat = self.chats.get(chat_id) or self._private_messages.get(chat_id)
+        message = None if chat is None else chat.messages.get(message_id)
+        if chat is None or message is None:
+            raise KeyError(f"no message {message_id} in chat {chat_id}")
+        rows = (message.reply_markup or {}).get("inline_keyboard", [])
+        for row in rows:
+            for button in row:
+                if button.get("text") == text and isinstance(button.get("login_url"), dict):
+                    return signed_login_url(
+                        button["login_url"]["url"], user, self.token, self.now()
+                    )
+        raise ValueError(f"message {message_id} has no login button {text!r}")
 
     def user_opens_link(self, user_id: int, url: str) -> JoinOutcome:
         """The user opens an invite link, as Telegram's apps would let them."""

@@ -36,7 +36,6 @@ from sqlalchemy.pool import NullPool
 from adapters.outbound.crypto import FernetCipher, generate_key
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, upgrade
 from adapters.outbound.sqla.tables import DATA_TABLES
-from core.ports.repositories import UnitOfWorkFactory
 from tests.contract.backends_memory import Backend
 from tests.services import POSTGRES_URL, require_postgres
 
@@ -95,9 +94,17 @@ async def sqlite_engine(pool_size: int = POOL_SIZE) -> AsyncIterator[AsyncEngine
 _postgres_database: URL | None = None
 
 
+def side_engine(url: URL | str, *, autocommit: bool = False) -> AsyncEngine:
+    """An engine beside the store, not the store's: each connection a session of its
+    own, closed when returned (another client holding locks, an operator's session);
+    ``autocommit`` for statements that cannot run in a transaction (CREATE DATABASE)."""
+    if autocommit:
+        return create_async_engine(url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    return create_async_engine(url, poolclass=NullPool)
+
+
 def _admin_engine(admin_url: URL) -> AsyncEngine:
-    # CREATE/DROP DATABASE cannot run inside a transaction.
-    return create_async_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    return side_engine(admin_url, autocommit=True)
 
 
 async def _create_database(admin_url: URL, name: str) -> None:
@@ -207,16 +214,24 @@ async def postgres_engine(
         await engine.dispose()
 
 
-@asynccontextmanager
-async def sqlite_backend() -> AsyncIterator[UnitOfWorkFactory]:
-    async with sqlite_engine() as engine:
-        yield SqlUnitOfWorkFactory(engine, make_cipher())
+def sql_uow(engine: AsyncEngine, cipher: FernetCipher | None = None) -> SqlUnitOfWorkFactory:
+    """The SQL adapter's units of work over ``engine``: the one place the suites
+    construct it, with a key of its own unless ``cipher`` is given."""
+    return SqlUnitOfWorkFactory(engine, cipher or make_cipher())
 
 
 @asynccontextmanager
-async def postgres_backend() -> AsyncIterator[UnitOfWorkFactory]:
-    async with postgres_engine() as engine:
-        yield SqlUnitOfWorkFactory(engine, make_cipher())
+async def sqlite_backend(pool_size: int = POOL_SIZE) -> AsyncIterator[SqlUnitOfWorkFactory]:
+    async with sqlite_engine(pool_size) as engine:
+        yield sql_uow(engine)
+
+
+@asynccontextmanager
+async def postgres_backend(
+    pool_size: int = POOL_SIZE, max_overflow: int = MAX_OVERFLOW
+) -> AsyncIterator[SqlUnitOfWorkFactory]:
+    async with postgres_engine(pool_size, max_overflow) as engine:
+        yield sql_uow(engine)
 
 
 SQL_BACKENDS: dict[str, Backend] = {"sqlite": sqlite_backend, "postgres": postgres_backend}

@@ -22,8 +22,8 @@ from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.redis.client import connect_redis
 from adapters.outbound.redis.conversations import RedisConversationStore
-from adapters.outbound.sqla import create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
+from composition.assembly import database_config, opened_store
 from core.domain.ids import UserId
 from core.ports.conversations import (
     Conversation,
@@ -80,11 +80,10 @@ def _sql_harness(engine: AsyncEngine) -> StoreHarness:
 
     @asynccontextmanager
     async def other_process() -> AsyncIterator[ConversationStore]:
-        other = create_engine(engine.url, pool_size=2, max_overflow=2)
-        try:
-            yield SqlConversationStore(other, clock)
-        finally:
-            await other.dispose()
+        url = engine.url.render_as_string(hide_password=False)
+        config = database_config(url, {"PAYGATE_DB_POOL_SIZE": "2"})
+        async with opened_store(config) as other:
+            yield SqlConversationStore(other.engine, clock)
 
     return StoreHarness(SqlConversationStore(engine, clock), clock, other_process)
 

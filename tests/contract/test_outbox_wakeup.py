@@ -15,13 +15,10 @@ from pathlib import Path
 import attrs
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 
 from adapters.outbound.memory import InMemoryUnitOfWorkFactory
 from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
 from adapters.outbound.postgres.outbox_wakeup import LISTENER_NAME, PostgresOutboxWakeup
-from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.waking_uow import WakingUnitOfWorkFactory
 from core.domain.ids import ChatId
@@ -29,7 +26,7 @@ from core.domain.messages import Verbatim
 from core.domain.outbox import SendMessage
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.repositories import UnitOfWorkFactory
-from tests.contract.backends_sql import make_cipher, postgres_engine, sqlite_engine
+from tests.contract.backends_sql import postgres_engine, side_engine, sql_uow, sqlite_engine
 
 SOON = timedelta(seconds=5)
 """How long a test lets a wake-up take to arrive; they take milliseconds."""
@@ -72,7 +69,7 @@ async def sqlite_file() -> AsyncIterator[Processes]:
 
         try:
             yield Processes(
-                WakingUnitOfWorkFactory(SqlUnitOfWorkFactory(engine, make_cipher()), a),
+                WakingUnitOfWorkFactory(sql_uow(engine), a),
                 a,
                 b,
                 listening,
@@ -95,7 +92,7 @@ async def postgres() -> AsyncIterator[Processes]:
 
         try:
             yield Processes(
-                WakingUnitOfWorkFactory(SqlUnitOfWorkFactory(engine, make_cipher()), a),
+                WakingUnitOfWorkFactory(sql_uow(engine), a),
                 a,
                 b,
                 listening,
@@ -167,7 +164,7 @@ async def test_the_postgres_listener_comes_back_when_its_connection_is_killed() 
         b = processes.b
         assert isinstance(b, PostgresOutboxWakeup) and processes.database_url is not None
         await processes.listening()
-        admin = create_async_engine(processes.database_url, poolclass=NullPool)
+        admin = side_engine(processes.database_url)
         try:
             async with admin.connect() as conn:
                 killed = await conn.execute(

@@ -21,8 +21,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from adapters.outbound.sqla import upgrade
 from adapters.outbound.sqla.tables import DATA_TABLES
@@ -30,7 +29,7 @@ from core.domain.ids import IntentId
 from core.domain.order_id import OrderId
 from core.domain.signing import MacKeyring
 from sandbox.nowpayments.js_form import sign
-from tests.contract.backends_sql import blank_postgres_database, sqlite_url
+from tests.contract.backends_sql import blank_postgres_database, side_engine, sqlite_url
 from tests.contract.sql.frozen import FreezableRelay
 from tests.e2e.emulated import NP_SECRET, open_emulators
 from tests.e2e.processes import PaygateProcess, fleet_in
@@ -113,7 +112,7 @@ async def _postgres_database() -> AsyncIterator[URL]:
 async def _locked_postgres(url: URL) -> AsyncIterator[None]:
     """Another session holds every table in ACCESS EXCLUSIVE mode: each statement on
     them waits, as on a database stuck behind a long migration or a hung session."""
-    engine = create_async_engine(url, poolclass=NullPool)
+    engine = side_engine(url)
     try:
         async with engine.connect() as conn:
             await _lock_every_table(conn)
@@ -191,7 +190,7 @@ async def test_a_locked_sqlite_file_answers_a_payment_notification_503_within_th
 async def _read_only(url: URL) -> None:
     """New sessions of the database are read-only, as on a replica left after a
     failover or a database an operator set so while it is moved."""
-    engine = create_async_engine(url.set(database="postgres"), poolclass=NullPool)
+    engine = side_engine(url.set(database="postgres"))
     try:
         async with engine.connect() as conn:
             await conn.exec_driver_sql(

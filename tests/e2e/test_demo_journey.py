@@ -5,8 +5,13 @@ outbox and the workers. What the emulators recorded is the evidence."""
 from __future__ import annotations
 
 import io
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from composition.demo.run import run_demo
+from composition.secret_source import SECRET_VARIABLES
 
 
 async def test_the_whole_journey_runs_and_every_step_happens() -> None:
@@ -36,4 +41,31 @@ async def test_the_whole_journey_runs_and_every_step_happens() -> None:
         "removed stella from the closed channel; → stella: Your payment of 1200 XTR",
         "chain intact: True",
     ):
+        assert step in transcript, f"missing step: {step}\n{transcript}"
+
+
+def test_paygate_demo_with_secrets_from_the_secret_manager_emulator_runs_the_journey(
+    tmp_path: Path,
+) -> None:
+    # The real command, in a process of its own: nothing secret in its environment
+    # (the demo makes fresh ones and moves them into the emulator it starts).
+    inherited = {name: value for name, value in os.environ.items() if name not in SECRET_VARIABLES}
+    done = subprocess.run(
+        [sys.executable, "-m", "composition.cli", "demo", "--secrets", "gsm"],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        cwd=tmp_path,
+        env=inherited,
+        check=False,
+    )
+    transcript = done.stdout
+    assert done.returncode == 0, transcript + done.stderr[-3000:]
+    read = next(line for line in transcript.splitlines() if "Secret Manager emulator" in line)
+    assert read.endswith(
+        "6 secrets read from the Secret Manager emulator: encryption_keys, mac_keys, "
+        "nowpayments_api_key, nowpayments_ipn_secret, nowpayments_password, "
+        "telegram_bot_token"
+    ), read
+    for step in ("Alpha Signals is registered", "New subscription in Alpha Signals"):
         assert step in transcript, f"missing step: {step}\n{transcript}"

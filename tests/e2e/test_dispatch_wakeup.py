@@ -23,10 +23,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import attrs
 import pytest
-from sqlalchemy.ext.asyncio import create_async_engine
 
 from adapters.outbound.sqla import upgrade
 from adapters.outbound.sqla.tables import DATA_TABLES
+from composition.assembly import opened_store
 from composition.config import Config, ConfigError, load_config
 from composition.processes.process import Process, Roles, start_process
 from composition.processes.run import starters_for
@@ -90,13 +90,9 @@ async def _empty_database(config: Config) -> None:
     """The Postgres database is this test run's, shared by the suites: empty it."""
     if not config.database_url.startswith("postgresql"):
         return
-    engine = create_async_engine(config.database_url)
-    try:
-        async with engine.begin() as conn:
-            tables = ", ".join(f'"{table.name}"' for table in DATA_TABLES)
-            await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY")
-    finally:
-        await engine.dispose()
+    async with opened_store(config) as store, store.engine.begin() as conn:
+        tables = ", ".join(f'"{table.name}"' for table in DATA_TABLES)
+        await conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY")
 
 
 async def _invoice_for_subscriber(config: Config) -> str:

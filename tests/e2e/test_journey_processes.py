@@ -25,10 +25,11 @@ import attrs
 import pytest
 
 from adapters.outbound.sqla import upgrade
-from composition.config import Config, load_config
-from composition.containers import Infrastructure
+from composition.assembly import opened_store
+from composition.config import load_config
 from composition.demo.clock import SharedClockFile
-from composition.demo.journey import (
+from composition.demo.journey import Demo
+from composition.demo.people import (
     CLOSED_CHAT,
     DONOR,
     OPEN_CHAT,
@@ -37,12 +38,10 @@ from composition.demo.journey import (
     STARS_BUYER,
     STRANGER,
     SUBSCRIBER,
-    Demo,
-    DemoFailed,
     set_up_world,
 )
+from composition.demo.stage import DemoFailed
 from composition.demo.transcript import Transcript
-from composition.processes.process import resolve
 from core.domain.audit import verify_chain
 from core.domain.money import Money
 from core.domain.subscription import Subscription, SubscriptionStatus
@@ -83,18 +82,6 @@ async def migrated_database(kind: str, directory: Path) -> AsyncIterator[str]:
         url = pg_url.render_as_string(hide_password=False)
         await asyncio.to_thread(upgrade, url, "head")
         yield url
-
-
-@asynccontextmanager
-async def opened(config: Config) -> AsyncIterator[UnitOfWorkFactory]:
-    """The fleet's database seen from the test process: the store's units of work of
-    the production containers, on the fleet's configuration (its encryption keys:
-    channel rows hold encrypted payout details). Only the engine is opened."""
-    infra = Infrastructure(config=config)
-    try:
-        yield await resolve(infra.store_uow)
-    finally:
-        await infra.shutdown_resources()  # type: ignore[misc]
 
 
 def bot_texts(telegram: TelegramEmulator, chat_id: int) -> list[str]:
@@ -166,7 +153,8 @@ async def test_the_whole_journey_runs_across_real_processes(
             for role in shape.roles:
                 fleet.add(role, role, env)
             await fleet.start_all()
-            async with opened(config) as db:
+            async with opened_store(config) as store:
+                db = store.uow
                 broken = ""
                 try:
                     await Demo(telegram, payments, clock, say, db).play()

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import aiohttp
+
 from tests.e2e.lone_web import lone_web
 from tests.e2e.test_never_silently_wrong import CREDENTIALS, paygate
 
@@ -43,3 +45,34 @@ def test_an_unknown_log_format_is_one_line(tmp_path: Path) -> None:
         done.stderr
         == "paygate: configuration error: PAYGATE_LOG_FORMAT must be json or text, got 'xml'\n"
     )
+
+
+async def test_json_lines_of_a_payment_carry_its_fields_and_never_its_signature(
+    tmp_path: Path,
+) -> None:
+    async with lone_web(tmp_path, {"PAYGATE_LOG_FORMAT": "json"}) as web:
+        body, headers = web.signed_ipn()
+        order = json.loads(body)["order_id"]
+        signature = headers["x-nowpayments-sig"]
+        async with aiohttp.ClientSession() as http:
+            async with http.post(
+                f"{web.url}/webhooks/nowpayments", data=body, headers=headers
+            ) as answer:
+                assert answer.status == 200, await answer.text()
+            forged = {**headers, "x-nowpayments-sig": "0" * len(signature)}
+            async with http.post(
+                f"{web.url}/webhooks/nowpayments", data=body, headers=forged
+            ) as answer:
+                assert answer.status == 401
+        log = web.process.current_log()
+    entries = [json.loads(line) for line in log.splitlines() if line.strip()]
+    assert all(entry["role"] == "web" for entry in entries), log
+    (paid,) = [e for e in entries if e.get("order") == order]
+    assert paid["provider"] == "nowpayments"
+    assert paid["payment_id"] == str(json.loads(body)["payment_id"])
+    assert paid["payment_status"] == "finished"
+    # Signed with our key but for an intent this database never held: no intent.
+    assert (paid["outcome"], paid["intent"]) == ("unknown_order", None)
+    (refused,) = [e for e in entries if e.get("ipn_result") == "invalid"]
+    assert (refused["provider"], refused["level"]) == ("nowpayments", "WARNING")
+    assert signature not in log

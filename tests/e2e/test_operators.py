@@ -12,6 +12,7 @@ from pathlib import Path
 
 from adapters.inbound.telegram import operator_texts
 from adapters.outbound.sqla import upgrade
+from composition.assembly import opened_store
 from composition.config import load_config
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId, ChatId, UserId
@@ -20,7 +21,7 @@ from core.domain.tier import Tier
 from sandbox.telegram.server import TelegramEmulator
 from tests.e2e.emulated import open_emulators
 from tests.e2e.processes import fleet_in
-from tests.e2e.test_journey_processes import bot_texts, opened
+from tests.e2e.test_journey_processes import bot_texts
 
 OPERATOR, STRANGER = 7001, 7002
 OWNER_A, OWNER_B = 8001, 8002
@@ -42,7 +43,7 @@ async def test_an_operator_lists_owners_and_a_stranger_is_told_politely(tmp_path
         config = load_config(env, dotenv=tmp_path / "none.env")
         await asyncio.to_thread(upgrade, config.database_url, "head")
         now = datetime.now(UTC)
-        async with opened(config) as uow, uow() as tx:
+        async with opened_store(config) as store, store.uow() as tx:
             await tx.channels.add(
                 Channel(
                     ChannelId("ch-a"),

@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 
 from adapters.catalog.buttons import (
+    APPROVE_SELLER_PREFIX,
     CANCEL_DONATION,
     CONFIRM_PREFIX,
+    DECLINE_SELLER_PREFIX,
     OTHER_AMOUNT_PREFIX,
     PRESET_PREFIX,
     RENEW_PREFIX,
@@ -160,6 +162,7 @@ NOTICE_CLASSES = {cls.__name__ for cls in NOTICE_KINDS} | {
     "OpenLink",
     "Checkout",
     "CheckoutWithBot",
+    "DecideSeller",
     "OfferedTier",
     "VerbatimButton",
 }
@@ -175,6 +178,8 @@ BUTTON_ENCODINGS = {
     PRESET_PREFIX,
     OTHER_AMOUNT_PREFIX,
     CANCEL_DONATION,
+    APPROVE_SELLER_PREFIX,
+    DECLINE_SELLER_PREFIX,
     "t.me/",
 }
 

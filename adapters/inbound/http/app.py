@@ -24,6 +24,7 @@ from aiohttp import web
 from adapters.inbound.http.allowlist import allowlist_middleware
 from adapters.inbound.http.body import BODY_TIMEOUT
 from adapters.inbound.http.client_ip import IPNetwork, TrustedProxies, client_ip_middleware
+from adapters.inbound.http.dashboard import Dashboard
 from adapters.inbound.http.errors import error_middleware
 from adapters.inbound.http.health import Health, Probe
 from adapters.inbound.http.ipn_batches import MAX_BATCH, MAX_WRITERS, NotificationBatcher
@@ -154,6 +155,8 @@ class HttpDeps:
     metrics: HttpMetrics = attrs.field(factory=HttpMetrics)
     extra_routes: Sequence[Route] = ()
     """More routes under the same middlewares (the jobs and admin API of later work)."""
+    dashboard: Dashboard | None = None
+    """The owners' dashboard under ``/dashboard``; None: not served."""
 
 
 HTTP_DEPS = web.AppKey("paygate.http.deps", HttpDeps)
@@ -246,6 +249,9 @@ def build_app(deps: HttpDeps) -> web.Application:
                 RoutePolicy(RouteClass.WEBHOOK, name, body_limit=settings.ipn_body_limit),
             )
         )
+    if deps.dashboard is not None:
+        deps.dashboard.install(app)
+        routes.extend(deps.dashboard.routes())
     for route in (*routes, *deps.extra_routes):
         table.add(app.router, route)
     return app

@@ -9,24 +9,34 @@ reasons): an unknown path is counted as ``unmatched``, never by its text.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import generate_latest
 
-__all__ = ["HttpMetrics", "metrics_middleware"]
+__all__ = ["HttpMetrics", "Refresh", "metrics_middleware"]
+
+logger = logging.getLogger(__name__)
+
+Refresh = Callable[[], Awaitable[None]]
+"""Sets the gauges read at scrape time (a backlog, a breaker's state) before each
+``/metrics`` answer."""
 
 CLIENT_GONE = 499
 """Counted for a request whose client went away before the answer (nginx's code)."""
 _LATENCY_BUCKETS = (0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
-_BREAKER_LEVELS = {"closed": 0, "half_open": 1, "open": 2}
 
 
 class HttpMetrics:
-    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+    def __init__(
+        self, registry: CollectorRegistry | None = None, refresh: Refresh | None = None
+    ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
+        self._refresh = refresh
         r = self.registry
         self.requests = Counter(
             "paygate_http_requests",
@@ -65,18 +75,6 @@ class HttpMetrics:
             ["route_class"],
             registry=r,
         )
-        self.breaker_state = Gauge(
-            "paygate_circuit_state",
-            "Circuit breaker state: 0 closed, 1 half open, 2 open",
-            ["name"],
-            registry=r,
-        )
-        self.breaker_transitions = Counter(
-            "paygate_circuit_transitions",
-            "Circuit breaker state changes",
-            ["name", "state"],
-            registry=r,
-        )
         self.connections_open = Gauge(
             "paygate_http_connections_open",
             "Client connections the HTTP server holds now",
@@ -95,13 +93,15 @@ class HttpMetrics:
             registry=r,
         )
 
-    def breaker_state_changed(self, name: str, old: str, new: str) -> None:
-        """Fits ``CircuitBreaker(on_state_change=...)``: breaker states are strings."""
-        self.breaker_state.labels(name).set(_BREAKER_LEVELS.get(str(new), -1))
-        self.breaker_transitions.labels(name, str(new)).inc()
-
     async def endpoint(self, request: web.Request) -> web.Response:
-        """``GET /metrics`` in the Prometheus text format."""
+        """``GET /metrics`` in the Prometheus text format. A refresh that fails (the
+        database is away) leaves those gauges at their last value, logged: the
+        counters still answer."""
+        if self._refresh is not None:
+            try:
+                await self._refresh()
+            except Exception as exc:
+                logger.warning("metrics refresh failed: %s: %s", type(exc).__name__, exc)
         body = generate_latest(self.registry)
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 

@@ -64,17 +64,24 @@ class PaymentWebhook:
             notification = self._gateway.verify_notification(body, request.headers)
         except InvalidSignature as exc:
             self._metrics.ipn.labels(provider, "invalid_signature").inc()
+            client = client_ip_of(request)
             logger.warning(
-                "refused %s notification from %s: %s", provider, client_ip_of(request), exc
+                "refused %s notification from %s: %s",
+                provider,
+                client,
+                exc,
+                extra={"provider": provider, "client_ip": client, "ipn_result": "invalid"},
             )
             return json_error(401, "invalid signature")
         except MalformedNotification as exc:
             self._metrics.ipn.labels(provider, "malformed").inc()
+            client = client_ip_of(request)
             logger.warning(
                 "signed %s notification from %s is unusable: %s",
                 provider,
-                client_ip_of(request),
+                client,
                 exc,
+                extra={"provider": provider, "client_ip": client, "ipn_result": "malformed"},
             )
             return json_error(400, f"malformed notification: {exc}")
         try:
@@ -95,5 +102,13 @@ class PaymentWebhook:
             notification.payment_id,
             notification.status,
             result.outcome,
+            extra={
+                "provider": provider,
+                "payment_id": notification.payment_id,
+                "order": notification.order_id,
+                "intent": result.intent_id,
+                "payment_status": str(notification.status),
+                "outcome": str(result.outcome),
+            },
         )
         return web.json_response({"outcome": str(result.outcome)})

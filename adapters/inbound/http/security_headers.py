@@ -23,6 +23,7 @@ from aiohttp.typedefs import Handler, Middleware
 
 __all__ = [
     "CSP_NONCE",
+    "STRICT_CSP",
     "Environment",
     "csp_nonce",
     "hide_server_software",
@@ -32,6 +33,9 @@ __all__ = [
 ]
 
 CSP_NONCE = web.RequestKey("paygate.csp_nonce", str)
+STRICT_CSP = web.RequestKey("paygate.strict_csp", bool)
+"""Set by pages that must hold the production policy in every environment (the
+owners' dashboard): what a developer sees is what production enforces."""
 
 HSTS_MAX_AGE = 63_072_000  # two years, as the HSTS preload list asks
 
@@ -110,7 +114,11 @@ def security_headers_middleware(environment: Environment) -> Middleware:
             # Only non-error HTTPExceptions (redirects) get past the error middleware.
             exc.headers.update(security_headers(environment, nonce))
             raise
-        response.headers.update(security_headers(environment, nonce))
+        headers = security_headers(environment, nonce)
+        if request.get(STRICT_CSP):
+            strict = security_headers(Environment.PRODUCTION, nonce)
+            headers["Content-Security-Policy"] = strict["Content-Security-Policy"]
+        response.headers.update(headers)
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 

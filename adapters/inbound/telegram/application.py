@@ -24,8 +24,10 @@ from telegram.ext import (
 )
 
 from adapters.catalog.buttons import (
+    APPROVE_SELLER_PREFIX,
     CANCEL_DONATION,
     CONFIRM_PREFIX,
+    DECLINE_SELLER_PREFIX,
     PRESET_PREFIX,
     RENEW_PREFIX,
     RESEND_PREFIX,
@@ -33,6 +35,7 @@ from adapters.catalog.buttons import (
 )
 from adapters.inbound.telegram.chat_events import ChatEventHandlers
 from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSweeper
+from adapters.inbound.telegram.dashboard import DashboardHandlers
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.donations import DonationHandlers
 from adapters.inbound.telegram.errors import RateGate, on_error
@@ -148,6 +151,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     chats = ChatEventHandlers(deps, views)
     operator = OperatorHandlers(deps)
     stars = StarsHandlers(deps)
+    dashboard = DashboardHandlers(deps)
     language = LanguageHandlers(deps, views)
     private = filters.ChatType.PRIVATE
 
@@ -179,12 +183,17 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("resume", owner.resume, filters=private),
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
             CommandHandler("language", language.language, filters=private),
+            CommandHandler("dashboard", dashboard.dashboard, filters=private),
             # --- operators (PAYGATE_OPERATOR_IDS)
             CommandHandler("owners", operator.owners, filters=private),
             # --- operators and owners: Stars refunds
             CommandHandler("refund", stars.refund, filters=private),
             PreCheckoutQueryHandler(stars.pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT, stars.successful_payment),
+            CallbackQueryHandler(
+                operator.decide_seller,
+                pattern=f"^({APPROVE_SELLER_PREFIX}|{DECLINE_SELLER_PREFIX})",
+            ),
             CallbackQueryHandler(subscriber.confirm, pattern=f"^{CONFIRM_PREFIX}"),
             CallbackQueryHandler(subscriber.confirm_stars, pattern=f"^{STARS_PREFIX}"),
             CallbackQueryHandler(subscriber.renew, pattern=f"^{RENEW_PREFIX}"),

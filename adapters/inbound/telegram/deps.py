@@ -21,6 +21,7 @@ from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
+from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 
@@ -89,6 +90,9 @@ class BotDeps:
     settings: BotSettings = BotSettings()
     operators: frozenset[UserId] = frozenset()
     """``PAYGATE_OPERATOR_IDS``: who may use the operators' commands (/owners)."""
+    dashboard_login_url: str | None = None
+    """Where the dashboard's login button points (PAYGATE_PUBLIC_URL + its login path);
+    None: no dashboard is served, and /dashboard says so."""
     languages: LanguageBook | None = None
     """What each chat reads (/language, Telegram's language_code, a channel's posts);
     without it the bot speaks each person's app language and /language only lists."""
@@ -97,3 +101,6 @@ class BotDeps:
     and refunds; None where the bot sells for crypto only."""
     stars_payment: RecordStarsPayment | None = None
     stars_refund: RefundStarsPayment | None = None
+    seller_requests: SellerRequests | None = None
+    """With ``PAYGATE_SELLERS=approval``: someone who may not sell yet and tries to
+    register asks the operators instead, who decide with the buttons they get."""

@@ -53,14 +53,20 @@ def log_failure(update: object, error: BaseException) -> None:
     """Expected refusals are not news; everything else is logged with its traceback.
     Only the update's id is logged: its content is other people's messages."""
     update_id = update.update_id if isinstance(update, Update) else None
+    fields = {"update_id": update_id, "error": type(error).__name__}
     if isinstance(error, DomainError):
-        logger.info("update %s refused: %s", update_id, type(error).__name__)
+        logger.info("update %s refused: %s", update_id, type(error).__name__, extra=fields)
     elif isinstance(error, Unavailable | NetworkError | RetryAfter):
-        logger.warning("update %s: a dependency is unavailable: %s", update_id, error)
+        logger.warning("update %s: a dependency is unavailable: %s", update_id, error, extra=fields)
     elif isinstance(error, ProviderRejected):
-        logger.error("update %s: the payment provider refused an invoice: %s", update_id, error)
+        logger.error(
+            "update %s: the payment provider refused an invoice: %s",
+            update_id,
+            error,
+            extra=fields,
+        )
     else:
-        logger.error("update %s failed", update_id, exc_info=error)
+        logger.error("update %s failed", update_id, exc_info=error, extra=fields)
 
 
 async def tell(update: Update, context: Context, text: str) -> None:

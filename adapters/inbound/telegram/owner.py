@@ -23,7 +23,7 @@ from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context, reply
 from adapters.inbound.telegram.updates import forwarded_chat_id
 from core.domain.channel import Channel, PayoutWallet
-from core.domain.errors import DomainError
+from core.domain.errors import ClosedToSellers, DomainError
 from core.domain.ids import ChatId, UserId
 from core.ports.conversations import Conversation
 
@@ -59,10 +59,9 @@ class OwnerHandlers:
         at once (open and closed as ``@username``, ``t.me`` link or id)."""
         update, context = turn.update, turn.context
         args = context.args or []
+        if not await self._may_register(update, context):
+            return
         if not args:
-            user = update.effective_user
-            if user is not None:
-                await self._deps.register.ensure_may_sell(UserId(user.id))
             await turn.start(Conversation(OPEN))
             await reply(update, context, texts.register_open())
             return
@@ -71,6 +70,25 @@ class OwnerHandlers:
         open_chat = await self._resolve(context, parse_chat_ref(args[0]))
         closed_chat = await self._resolve(context, parse_chat_ref(args[1]))
         await self._finish(update, context, open_chat, closed_chat, " ".join(args[2:]))
+
+    async def _may_register(self, update: Update, context: Context) -> bool:
+        """Whether the sender may sell here, asked before anything else. With requests
+        to sell (``PAYGATE_SELLERS=approval``) someone who may not yet files one and
+        is told the operators were asked; otherwise ClosedToSellers says no."""
+        user = update.effective_user
+        if user is None:
+            return False
+        try:
+            await self._deps.register.ensure_may_sell(UserId(user.id))
+        except ClosedToSellers:
+            requests = self._deps.seller_requests
+            if requests is None:
+                raise
+            name = user.full_name + (f" @{user.username}" if user.username else "")
+            asked = await requests.ask(UserId(user.id), name)
+            await reply(update, context, texts.seller_asked(asked))
+            return False
+        return True
 
     async def got_open(self, turn: Turn) -> None:
         """The open channel (forwarded message, @name, link or id); then the closed one."""

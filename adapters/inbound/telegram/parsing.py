@@ -16,7 +16,14 @@ from decimal import Decimal
 import attrs
 
 from adapters.catalog import texts
-from adapters.catalog.buttons import OTHER_AMOUNT_PREFIX, PRESET_PREFIX, RESEND_PREFIX, fits
+from adapters.catalog.buttons import (
+    APPROVE_SELLER_PREFIX,
+    DECLINE_SELLER_PREFIX,
+    OTHER_AMOUNT_PREFIX,
+    PRESET_PREFIX,
+    RESEND_PREFIX,
+    fits,
+)
 from adapters.catalog.words import format_amount
 from core.domain.channel import DonationBounds
 from core.domain.errors import DomainError
@@ -221,6 +228,15 @@ def channel_from_resend(data: str) -> ChannelId:
     if not data.startswith(RESEND_PREFIX) or not is_valid_id(channel):
         raise BadInput(texts.button_stale())
     return ChannelId(channel)
+
+
+def seller_decision_from(data: str) -> tuple[int, bool]:
+    """``sa:<user id>`` (approve) or ``sd:<user id>`` (decline): whom, and which."""
+    for prefix, approve in ((APPROVE_SELLER_PREFIX, True), (DECLINE_SELLER_PREFIX, False)):
+        user = data.removeprefix(prefix)
+        if data.startswith(prefix) and user.isdigit() and 0 < int(user) < 2**63:
+            return int(user), approve
+    raise BadInput(texts.button_stale())
 
 
 def preset_data(preset: Preset, price: Money, keyring: MacKeyring) -> str:

@@ -8,12 +8,19 @@ from __future__ import annotations
 
 import contextlib
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LoginUrl,
+    Message,
+    Update,
+)
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from adapters.catalog.message import OutgoingMessage
+from adapters.catalog.message import Button, OutgoingMessage
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -21,17 +28,15 @@ Context = ContextTypes.DEFAULT_TYPE
 def keyboard(message: OutgoingMessage) -> InlineKeyboardMarkup | None:
     if not message.buttons:
         return None
-    return InlineKeyboardMarkup(
-        [
-            [
-                InlineKeyboardButton(b.text, url=b.url)
-                if b.url is not None
-                else InlineKeyboardButton(b.text, callback_data=b.callback_data)
-                for b in row
-            ]
-            for row in message.buttons
-        ]
-    )
+    return InlineKeyboardMarkup([[_button(b) for b in row] for row in message.buttons])
+
+
+def _button(button: Button) -> InlineKeyboardButton:
+    if button.url is not None:
+        return InlineKeyboardButton(button.text, url=button.url)
+    if button.login_url is not None:
+        return InlineKeyboardButton(button.text, login_url=LoginUrl(button.login_url))
+    return InlineKeyboardButton(button.text, callback_data=button.callback_data)
 
 
 def as_message(text: str | OutgoingMessage) -> OutgoingMessage:

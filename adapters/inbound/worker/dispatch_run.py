@@ -29,7 +29,7 @@ import attrs
 
 from adapters.inbound.worker.chat_lanes import Admission, ChatLanes
 from adapters.inbound.worker.digest_folds import Folds, fold_of
-from adapters.inbound.worker.run_outcomes import DispatchReport, Tally, Unstored
+from adapters.inbound.worker.run_outcomes import DispatchReport, SettleObserver, Tally, Unstored
 from core.domain.ids import ChatId
 from core.domain.outbox import (
     Effect,
@@ -79,9 +79,11 @@ class DispatchRun:
         lanes: ChatLanes,
         *,
         hold: bool,
+        observe: SettleObserver | None = None,
     ) -> None:
         """``hold``: messages may wait here for their chat's turn (a served run);
-        otherwise one whose turn is not now is put back at once."""
+        otherwise one whose turn is not now is put back at once. ``observe`` is told
+        of every message tried (metrics)."""
         self._settle = settle
         self._clock = clock
         self._s = settings
@@ -91,7 +93,7 @@ class DispatchRun:
         self._in_flight: dict[asyncio.Task[Outcome], OutboxMessage] = {}
         self._unstored = Unstored(clock, settings.store_within, settings.batch_size)
         self._folds = Folds()
-        self._tally = Tally()
+        self._tally = Tally(observe=observe)
 
     # ------------------------------------------------------------- whole runs
     async def once(self) -> DispatchReport:

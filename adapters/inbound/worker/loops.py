@@ -73,8 +73,13 @@ class WorkerLoops:
                 else:
                     async with self._locks[job.name]:
                         result = await job.run()
-                logger.debug("job %s: %s", job.name, result)
+                logger.debug("job %s: %s", job.name, result, extra={"job": job.name})
             except Exception:
-                logger.exception("job %s failed; it runs again in %s", job.name, job.every)
+                logger.exception(
+                    "job %s failed; it runs again in %s",
+                    job.name,
+                    job.every,
+                    extra={"job": job.name},
+                )
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), job.every.total_seconds())

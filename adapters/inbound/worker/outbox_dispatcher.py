@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from adapters.inbound.worker.chat_lanes import ChatLanes
 from adapters.inbound.worker.dispatch_run import DispatchRun, DispatchSettings
-from adapters.inbound.worker.run_outcomes import DispatchReport
+from adapters.inbound.worker.run_outcomes import DispatchReport, SettleObserver
 from core.ports.clock import Clock
 from core.ports.outbox_wakeup import OutboxWakeup
 from core.services.settle_outbox import SettleOutbox
@@ -24,10 +24,17 @@ __all__ = ["DispatchReport", "DispatchSettings", "OutboxDispatcher"]
 
 class OutboxDispatcher:
     def __init__(
-        self, settle: SettleOutbox, clock: Clock, settings: DispatchSettings | None = None
+        self,
+        settle: SettleOutbox,
+        clock: Clock,
+        settings: DispatchSettings | None = None,
+        observe: SettleObserver | None = None,
     ) -> None:
+        """``observe`` is told of every message tried (metrics: grants, removals,
+        reminders, dead letters)."""
         self._settle = settle
         self._clock = clock
+        self._observe = observe
         self._settings = settings or DispatchSettings()
         self._lanes = self._settings.lanes()
         """Turns per chat, kept across the runs this dispatcher serves."""
@@ -50,4 +57,6 @@ class OutboxDispatcher:
         return await self._run(self._lanes, hold=True).serve(wakeup, stopping, poll_every)
 
     def _run(self, lanes: ChatLanes, hold: bool) -> DispatchRun:
-        return DispatchRun(self._settle, self._clock, self._settings, lanes, hold=hold)
+        return DispatchRun(
+            self._settle, self._clock, self._settings, lanes, hold=hold, observe=self._observe
+        )

@@ -8,15 +8,37 @@ performed again (they are idempotent), so nothing here is needed for correctness
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import attrs
 
-from core.domain.outbox import OutboxMessage, OutboxStatus
+from core.domain.messages import Reminder
+from core.domain.outbox import Effect, EffectKind, OutboxMessage, OutboxStatus, SendMessage
 from core.ports.clock import Clock
 from core.services.settle_outbox import Outcome
 
-__all__ = ["DispatchReport", "Tally", "Unstored"]
+__all__ = ["DispatchReport", "SettleObserver", "Tally", "Unstored", "effect_label"]
+
+SettleObserver = Callable[[str, str], None]
+"""Told of every message tried: what it did (:func:`effect_label`) and how it ended
+(``done``, ``retried``, ``dead``): bounded sets, fit for metric labels."""
+
+_EFFECT_LABELS = {
+    EffectKind.ISSUE_INVITE: "grant",
+    EffectKind.REMOVE_MEMBER: "removal",
+    EffectKind.APPROVE_JOIN: "join_approval",
+    EffectKind.DECLINE_JOIN: "join_decline",
+    EffectKind.REFRESH_INVITE: "invite_refresh",
+}
+
+
+def effect_label(effect: Effect) -> str:
+    """The business fact a message carries: a grant, a removal, a reminder, another
+    message; never whom it concerns."""
+    if isinstance(effect, SendMessage):
+        return "reminder" if isinstance(effect.message, Reminder) else "message"
+    return _EFFECT_LABELS[effect.kind]
 
 
 @attrs.frozen
@@ -36,15 +58,21 @@ class Tally:
     retried: int = 0
     dead: int = 0
     deferred: int = 0
+    observe: SettleObserver | None = None
 
     def settled(self, message: OutboxMessage) -> None:
         """``message`` was tried (alone or in a digest)."""
         if message.status is OutboxStatus.DONE:
             self.done += 1
+            outcome = "done"
         elif message.status is OutboxStatus.DEAD:
             self.dead += 1
+            outcome = "dead"
         else:
             self.retried += 1
+            outcome = "retried"
+        if self.observe is not None:
+            self.observe(effect_label(message.effect), outcome)
 
     def report(self) -> DispatchReport:
         return DispatchReport(self.claimed, self.done, self.retried, self.dead, self.deferred)

@@ -12,6 +12,7 @@ from adapters.outbound.memory.intents import intents_table
 from adapters.outbound.memory.outbox import outbox_table
 from adapters.outbound.memory.payment_events import payment_events_table
 from adapters.outbound.memory.row_locks import RowLocks
+from adapters.outbound.memory.seller_requests import seller_requests_table
 from adapters.outbound.memory.subscriptions import subscriptions_table
 
 DEFAULT_LOCK_TIMEOUT = 5.0
@@ -34,6 +35,7 @@ class InMemoryStore:
         self.donations = donations_table()
         self.audit = audit_table()
         self.outbox = outbox_table()
+        self.seller_requests = seller_requests_table()
         self.locks = RowLocks(lock_timeout)
         self._sequence = itertools.count(1)
 

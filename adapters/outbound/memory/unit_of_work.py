@@ -13,12 +13,14 @@ from adapters.outbound.memory.intents import InMemoryIntentRepository
 from adapters.outbound.memory.outbox import InMemoryOutboxRepository
 from adapters.outbound.memory.payment_events import InMemoryPaymentEventRepository
 from adapters.outbound.memory.payment_ledger import InMemoryPaymentLedger, PaymentTables
+from adapters.outbound.memory.seller_requests import InMemorySellerRequestRepository
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
 from core.ports import repositories
 from core.ports.errors import Conflict
 from core.ports.payment_ledger import PaymentLedger
+from core.ports.sellers import SellerRequestRepository
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -54,6 +56,7 @@ class InMemoryUnitOfWork:
     audit: repositories.AuditLog
     outbox: repositories.OutboxRepository
     payments: PaymentLedger
+    sellers: SellerRequestRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -77,6 +80,7 @@ class InMemoryUnitOfWork:
         outbox = InMemoryOutboxRepository(self._view(store.outbox))
         self.outbox = outbox
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
+        self.sellers = InMemorySellerRequestRepository(self._view(store.seller_requests))
 
     def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:
         view = TableView(table, self._store.locks, self, self._store.next_seq)

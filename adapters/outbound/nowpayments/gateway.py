@@ -121,6 +121,11 @@ class NowPaymentsGateway:
         """The /v1/auth token and when to stop using it (``clock`` seconds)."""
 
     @property
+    def breaker(self) -> CircuitBreaker:
+        """The breaker every call to NowPayments goes through (its state is a metric)."""
+        return self._breaker
+
+    @property
     def name(self) -> str:
         return PROVIDER
 

@@ -279,6 +279,37 @@ chat_languages = Table(
     Column("chosen", Boolean, nullable=False),  # a choice outlives Telegram's language_code
 )
 
+seller_requests = Table(
+    "seller_requests",
+    metadata,
+    # One row per person who asked to sell here; the operators decide it once.
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("name", String(256), nullable=False),
+    Column("asked_at", UtcDateTime, nullable=False),
+    Column("status", STATUS, nullable=False),
+    Column("decided_by", BigInteger, nullable=True),
+    Column("decided_at", UtcDateTime, nullable=True),
+)
+
+# --- owners' dashboard (issue 20)
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("key", String(64), primary_key=True),  # SHA-256 of the cookie's token
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_seen", UtcDateTime, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+)
+# The overview's takings: a channel's fulfilled payments by time, from this index.
+Index(
+    "ix_payment_intents_channel_id_fulfilled_at",
+    payment_intents.c.channel_id,
+    payment_intents.c.fulfilled_at,
+)
+# --- end owners' dashboard
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -293,5 +324,7 @@ DATA_TABLES = (
     outbox,
     conversations,
     chat_languages,
+    seller_requests,
+    dashboard_sessions,
 )
 """Every table that holds data (tests empty them between cases)."""

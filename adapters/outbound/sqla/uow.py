@@ -33,12 +33,14 @@ from adapters.outbound.sqla.grants import SqlGrantRepository
 from adapters.outbound.sqla.intents import SqlIntentRepository
 from adapters.outbound.sqla.outbox import SqlOutboxRepository
 from adapters.outbound.sqla.payment_ledger import SqlPaymentLedger
+from adapters.outbound.sqla.seller_requests import SqlSellerRequestRepository
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.ports import repositories
 from core.ports.errors import Unavailable
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.security import Cipher
+from core.ports.sellers import SellerRequestRepository
 
 
 class SqlUnitOfWork:
@@ -69,6 +71,7 @@ class SqlUnitOfWork:
         self.payments: PaymentLedger = SqlPaymentLedger(
             self._tx, cipher, self._audit, channels, intents, subscriptions
         )
+        self.sellers: SellerRequestRepository = SqlSellerRequestRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:

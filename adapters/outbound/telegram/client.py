@@ -14,7 +14,8 @@ from telegram.request import HTTPXRequest
 from adapters.outbound.breaker import CircuitBreaker
 from adapters.outbound.telegram.errors import translate
 from adapters.outbound.telegram.pacing import PacedRateLimiter
-from adapters.outbound.telegram.transport import BreakerRequest
+from adapters.outbound.telegram.transport import BreakerRequest, CallObserver
+from core.ports.alerts import Alert, AlertSink, Severity
 from core.ports.errors import Unavailable
 
 __all__ = ["DEFAULT_API_URL", "TelegramBotClient"]
@@ -24,6 +25,9 @@ DEFAULT_API_URL = "https://api.telegram.org"
 # Loggers that print request URLs, which carry the bot token: httpx at INFO
 # ("HTTP Request: POST https://api.telegram.org/bot<token>/sendMessage"), PTB at DEBUG.
 logger = logging.getLogger(__name__)
+UNREACHABLE_ALERT_KEY = "telegram:unreachable"
+REACHABLE_ALERT_KEY = "telegram:reachable"
+"""Two keys: the alert service folds repeats of one key, never "back" into "lost"."""
 
 _URL_LOGGERS = ("httpx", "telegram.Bot", "telegram.ext.ExtBot")
 
@@ -57,6 +61,7 @@ class TelegramBotClient:
         breaker: CircuitBreaker | None = None,
         read_timeout: float = 10.0,
         connect_timeout: float = 5.0,
+        observe: CallObserver | None = None,
     ) -> None:
         self._limiter = limiter or PacedRateLimiter()
         self._breaker = breaker or CircuitBreaker("telegram", call_timeout=read_timeout + 5.0)
@@ -77,10 +82,48 @@ class TelegramBotClient:
             token,
             base_url=f"{root}/bot",
             base_file_url=f"{root}/file/bot",
-            request=BreakerRequest(self._breaker, http),
+            # ``observe`` counts each call by method and result (metrics).
+            request=BreakerRequest(self._breaker, http, observe),
             rate_limiter=self._limiter,
         )
         self._started = False
+        # --- degraded, not down (issue 18): an alert when Telegram is lost and back ---
+        self._alerts: AlertSink | None = None
+        self._unsent_alert: Alert | None = None
+        self._alert_tasks: set[asyncio.Task[None]] = set()
+
+    def report_outages_to(self, alerts: AlertSink) -> None:
+        """Where "Telegram unreachable" and "reachable again" go. Set after
+        construction (the admin-chat alert channel sends through this client); an
+        outage found at start-up is reported now, if it still lasts."""
+        self._alerts = alerts
+        pending, self._unsent_alert = self._unsent_alert, None
+        if pending is not None and not self._started:
+            self._send_alert(pending)
+
+    def _alert(self, alert: Alert) -> None:
+        if self._alerts is None:
+            self._unsent_alert = alert
+        else:
+            self._send_alert(alert)
+
+    def _send_alert(self, alert: Alert) -> None:
+        # In the background: the admin-chat channel sends through this very client,
+        # and the caller (start-up, the reconnect loop) must not wait for it.
+        sink = self._alerts
+        assert sink is not None
+
+        async def send() -> None:
+            try:
+                await sink.send(alert)
+            except Exception:
+                logger.exception("the Telegram reachability alert could not be sent")
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._alert_tasks.add(task)
+        task.add_done_callback(self._alert_tasks.discard)
+
+    # --- end degraded, not down
 
     @property
     def limiter(self) -> PacedRateLimiter:
@@ -131,6 +174,14 @@ class TelegramBotClient:
                 await self.stop()
                 raise error from exc
             logger.warning("Telegram is unreachable at start (%s); starting degraded", error)
+            self._alert(
+                Alert(
+                    severity=Severity.CRITICAL,
+                    title="Telegram is unreachable: payments are recorded, grants wait",
+                    key=UNREACHABLE_ALERT_KEY,
+                    details={"error": str(error)[:200]},
+                )
+            )
             return False
         self._started = True
         return True
@@ -162,6 +213,16 @@ class TelegramBotClient:
                 continue
             self._started = True
             logger.info("Telegram is reachable again (bot @%s)", self.bot.username)
+            if self._alerts is None:
+                self._unsent_alert = None  # lost and back before anyone could be told
+            else:
+                self._send_alert(
+                    Alert(
+                        severity=Severity.WARNING,
+                        title="Telegram is reachable again: the waiting work goes out",
+                        key=REACHABLE_ALERT_KEY,
+                    )
+                )
 
     def _redact_logs(self) -> None:
         for name in _URL_LOGGERS:

@@ -9,8 +9,7 @@ import pytest
 
 from adapters.outbound.memory import InMemoryUnitOfWorkFactory
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
-from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
-from tests.contract.backends_sql import make_cipher
+from composition.assembly import database_config, opened_store
 from tests.contract.http.shop import Shop, build_shop, nowpayments_gateway
 
 
@@ -29,8 +28,6 @@ async def gateway() -> AsyncIterator[NowPaymentsGateway]:
 async def dead_database_shop() -> AsyncIterator[Shop]:
     """A shop whose database refuses every connection at once (nothing listens on
     port 1): every unit of work is Unavailable."""
-    engine = create_engine("postgresql+asyncpg://paygate@127.0.0.1:1/paygate")
-    try:
-        yield build_shop(SqlUnitOfWorkFactory(engine, make_cipher()))
-    finally:
-        await engine.dispose()
+    config = database_config("postgresql+asyncpg://paygate@127.0.0.1:1/paygate")
+    async with opened_store(config) as store:
+        yield build_shop(store.uow)

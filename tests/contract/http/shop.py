@@ -36,7 +36,9 @@ from adapters.outbound.memory import (
     InMemoryPaymentGateway,
     InMemoryRateLimiter,
 )
+from adapters.outbound.memory.ids import SequentialIdGenerator
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway, NowPaymentsSettings
+from composition.assembly import assembled
 from core.domain.channel import Channel
 from core.domain.ids import ChatId, IntentId, UserId
 from core.domain.money import Money
@@ -54,7 +56,6 @@ from core.services.invoicing import IssuedInvoice
 from core.services.register_channel import RegisterChannel
 from core.services.verify_payment import VerifyPaymentIntent
 from sandbox.nowpayments.js_form import sign
-from tests.unit.services.world import wired
 
 Client = TestClient[web.Request, web.Application]
 
@@ -165,11 +166,11 @@ def signed(payload: Mapping[str, object], secret: str = IPN_SECRET) -> tuple[byt
 
 def build_shop(uow: UnitOfWorkFactory) -> Shop:
     """The use cases as the production containers wire them, over ``uow`` and
-    in-memory adapters (tests.unit.services.world.wired)."""
+    in-memory adapters (composition.assembly.assembled)."""
     clock = FrozenClock(START)
     alerts = InMemoryAlertSink()
     chat = InMemoryChatAccess()
-    uc = wired(
+    uc = assembled(
         clock=clock,
         uow=uow,
         keyring=KEYRING,
@@ -177,6 +178,7 @@ def build_shop(uow: UnitOfWorkFactory) -> Shop:
         chat=chat,
         messenger=InMemoryMessenger(),
         alerts=alerts,
+        ids=SequentialIdGenerator(),
     )
     return Shop(
         uow=uow,

@@ -30,13 +30,12 @@ import pytest
 from adapters.inbound.http import build_app
 from adapters.outbound.memory import InMemoryUnitOfWorkFactory
 from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
-from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from core.domain.ids import UserId
 from core.domain.payment import EventOutcome
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.invoicing import IssuedInvoice
 from sandbox.nowpayments.js_form import js_json
-from tests.contract.backends_sql import make_cipher, postgres_engine, sqlite_engine
+from tests.contract.backends_sql import postgres_backend, sqlite_backend
 from tests.contract.http.shop import (
     IPN_SECRET,
     WRONG_SECRET,
@@ -223,14 +222,14 @@ async def memory_store() -> AsyncIterator[UnitOfWorkFactory]:
 
 @asynccontextmanager
 async def sqlite_store() -> AsyncIterator[UnitOfWorkFactory]:
-    async with sqlite_engine() as engine:
-        yield SqlUnitOfWorkFactory(engine, make_cipher())
+    async with sqlite_backend() as uow:
+        yield uow
 
 
 @asynccontextmanager
 async def postgres_store() -> AsyncIterator[UnitOfWorkFactory]:
-    async with postgres_engine(pool_size=10, max_overflow=10) as engine:
-        yield SqlUnitOfWorkFactory(engine, make_cipher())
+    async with postgres_backend(pool_size=10, max_overflow=10) as uow:
+        yield uow
 
 
 STORES = {

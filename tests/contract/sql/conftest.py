@@ -15,6 +15,7 @@ from tests.contract.backends_sql import (
     blank_postgres_database,
     make_cipher,
     postgres_engine,
+    sql_uow,
     sqlite_engine,
     sqlite_url,
 )
@@ -44,4 +45,4 @@ def cipher() -> FernetCipher:
 
 @pytest.fixture
 def uow_factory(engine: AsyncEngine, cipher: FernetCipher) -> SqlUnitOfWorkFactory:
-    return SqlUnitOfWorkFactory(engine, cipher)
+    return sql_uow(engine, cipher)

@@ -8,15 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from adapters.outbound.crypto import FernetCipher, generate_key
+from adapters.outbound.crypto import generate_key
 from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from bench.bench_expiry_sweep import (
+    LOADING,
     Case,
     SweepJob,
     load_subscriptions,
     measure_sweep,
     seed,
+    sweep_config,
 )
+from composition.assembly import opened_store
 from core.domain.ids import ChannelId, SubscriptionId, UserId
 from core.domain.subscription import Subscription, SubscriptionStatus
 
@@ -24,7 +27,7 @@ NOW = datetime(2026, 5, 1, 9, 30, tzinfo=UTC)
 
 
 async def test_subscriptions_loaded_in_bulk_read_back_through_the_repository(
-    engine: AsyncEngine,
+    engine: AsyncEngine, uow_factory: SqlUnitOfWorkFactory
 ) -> None:
     loaded = [
         Subscription(
@@ -52,8 +55,7 @@ async def test_subscriptions_loaded_in_bulk_read_back_through_the_repository(
         await load_subscriptions(conn, loaded)
         await conn.commit()
 
-    uow = SqlUnitOfWorkFactory(engine, FernetCipher([generate_key()]))
-    async with uow() as tx:
+    async with uow_factory() as tx:
         read = [await tx.subscriptions.get(sub.id) for sub in loaded]
         due = await tx.subscriptions.active_expiring_before(NOW + timedelta(days=1), None, 10)
 
@@ -65,9 +67,12 @@ async def test_the_benchmark_sweep_expires_and_reminds_exactly_what_it_seeded(
     engine: AsyncEngine,
 ) -> None:
     key = generate_key()
-    seeded = await seed(engine, FernetCipher([key]), 1500, NOW)
+    url = engine.url.render_as_string(hide_password=False)
+    # As the benchmark does: the store a process on this database opens.
+    async with opened_store(sweep_config(url, key, LOADING)) as store:
+        seeded = await seed(store, 1500, NOW)
     job = SweepJob(
-        url=engine.url.render_as_string(hide_password=False),
+        url=url,
         now=NOW,
         cipher_key=key,
         page_size=50,

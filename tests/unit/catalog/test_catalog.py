@@ -17,6 +17,7 @@ from core.domain.messages import (
     ChannelReclaimed,
     Checkout,
     CheckoutWithBot,
+    DecideSeller,
     Digest,
     DonateInvitation,
     DonationRefunded,
@@ -37,6 +38,9 @@ from core.domain.messages import (
     Reminder,
     Renewed,
     ResumedSales,
+    SellerApproved,
+    SellerAsked,
+    SellerDeclined,
     Verbatim,
     VerbatimButton,
     notice_from_payload,
@@ -93,6 +97,9 @@ EXAMPLES: list[Notice] = [
     PausedSales(TITLE, "the bot cannot post there"),
     ResumedSales(TITLE),
     ChannelReclaimed(TITLE),
+    SellerAsked(USER, "Ada Lovelace @ada", DecideSeller(USER, True), DecideSeller(USER, False)),
+    SellerApproved(),
+    SellerDeclined(),
     Digest((Renewed(TITLE, ENDS), Verbatim("written earlier")), ENDS),
     Verbatim("hi ✓", ((VerbatimButton("Renew", callback_data="o:tok1"),),)),
 ]
@@ -205,3 +212,15 @@ async def test_a_row_queued_in_words_by_an_older_release_is_delivered() -> None:
     (sent,) = [m for m in world.messenger.sent if m.chat_id == ChatId(OWNER)]
     assert sent.message.text == OLD_ROW["text"]
     assert [b.callback_data for row in sent.message.buttons for b in row] == ["o:tok1"]
+
+
+def test_an_operator_approves_or_declines_a_seller_with_the_buttons_of_the_request() -> None:
+    asked = SellerAsked(USER, "Ada @ada", DecideSeller(USER, True), DecideSeller(USER, False))
+    shown = render(asked)
+    assert shown.text.startswith(f"Ada @ada (Telegram user {USER}) asks to sell channels here.")
+    assert shown.buttons == (
+        (
+            Button("Approve", callback_data=f"sa:{USER}"),
+            Button("Decline", callback_data=f"sd:{USER}"),
+        ),
+    )

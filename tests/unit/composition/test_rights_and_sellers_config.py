@@ -40,3 +40,24 @@ async def test_the_seller_list_admits_only_its_users() -> None:
     assert config.sellers == (1001, 1002)
     assert await policy.may_sell(UserId(1002))
     assert not await policy.may_sell(UserId(1003))
+
+
+def test_anyone_is_the_same_as_no_seller_list() -> None:
+    config = load(PAYGATE_SELLERS="anyone")
+    assert (config.sellers, config.sellers_by_approval) == ((), False)
+
+
+def test_approval_keeps_the_listed_ids_beside_it() -> None:
+    config = load(PAYGATE_SELLERS="approval, 1001", PAYGATE_OPERATOR_IDS="9001")
+    assert (config.sellers, config.sellers_by_approval) == ((1001,), True)
+
+
+def test_approval_without_operators_names_both_variables() -> None:
+    with pytest.raises(ConfigError, match="PAYGATE_SELLERS=approval needs PAYGATE_OPERATOR_IDS"):
+        load(PAYGATE_SELLERS="approval")
+
+
+@pytest.mark.parametrize("value", ["anyone,1001", "approve", "approval,bob"])
+def test_a_malformed_seller_rule_names_its_variable(value: str) -> None:
+    with pytest.raises(ConfigError, match="PAYGATE_SELLERS must be anyone, comma-separated"):
+        load(PAYGATE_SELLERS=value, PAYGATE_OPERATOR_IDS="9001")

@@ -190,3 +190,36 @@ def test_configured_logging_writes_redacted_json_lines_for_every_logger() -> Non
         "aiohttp.server",
         "paygate.deep.module",
     ]
+
+
+@pytest.mark.usefixtures("root_logging")
+def test_process_fields_go_on_every_json_line_and_are_redacted_too() -> None:
+    stream = io.StringIO()
+    configure_logging(
+        "INFO",
+        secrets=[IPN_SECRET],
+        stream=stream,
+        fields={"role": "web", "deployment": f"eu {IPN_SECRET}", "api_key": "x"},
+    )
+
+    logging.getLogger("paygate.a").info("first")
+    logging.getLogger("paygate.b").info("second", extra={"role": "bot", "job": "sweep"})
+
+    first, second = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert_no_canary(stream.getvalue())
+    assert (first["role"], first["deployment"], first["api_key"]) == ("web", f"eu {MASK}", MASK)
+    # A record's own field wins over the process's.
+    assert (second["role"], second["job"]) == ("bot", "sweep")
+
+
+def test_structured_fields_holding_secret_shapes_are_masked(capture: Capture) -> None:
+    capture.logger.warning(
+        "update refused",
+        extra={"update_id": 42, "order": f"o1 {BOT_TOKEN}", "intent": SIGNATURE, "job": None},
+    )
+
+    (entry,) = capture.entries()
+    assert_no_canary(json.dumps(entry))
+    assert (entry["update_id"], entry["job"]) == (42, None)
+    assert entry["order"] == f"o1 {MASK}"
+    assert entry["intent"] == MASK

@@ -14,7 +14,6 @@ from decimal import Decimal
 from typing import Any
 
 import attrs
-from dependency_injector import providers
 
 from adapters.catalog.notices import render
 from adapters.inbound.worker.outbox_dispatcher import DispatchSettings, OutboxDispatcher
@@ -25,9 +24,8 @@ from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.ids import SequentialIdGenerator
 from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
-from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
-from composition.containers import Infrastructure, UseCases
+from composition.assembly import assembled
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
@@ -38,11 +36,7 @@ from core.domain.payment import PaymentIntent, ProviderNotification
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus
 from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
-from core.ports.alerts import AlertSink
-from core.ports.clock import Clock
-from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
-from core.ports.telegram import ChatAccess, Messenger
 from core.services.broadcasts import PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
@@ -237,7 +231,7 @@ def build(
     chat = InMemoryChatAccess()
     messenger = InMemoryMessenger()
     alerts = InMemoryAlertSink()
-    uc = wired(
+    uc = assembled(
         clock=clock,
         uow=uow,
         keyring=KEYRING,
@@ -245,6 +239,7 @@ def build(
         chat=chat,
         messenger=messenger,
         alerts=alerts,
+        ids=SequentialIdGenerator(),
         policy=policy,
         fulfilment=fulfilment,
         expiry=expiry,
@@ -287,47 +282,6 @@ def build(
         stars_payment=uc.stars_payment(),
         stars_refund=uc.stars_refund(),
     )
-
-
-def wired(
-    *,
-    clock: Clock,
-    uow: UnitOfWorkFactory,
-    keyring: MacKeyring,
-    gateway: PaymentGateway,
-    chat: ChatAccess,
-    messenger: Messenger,
-    alerts: AlertSink,
-    policy: PaymentPolicy | None = None,
-    fulfilment: FulfilmentSettings | None = None,
-    expiry: ExpirySettings | None = None,
-    dispatch: DispatchSettings | None = None,
-    retry: RetryPolicy | None = None,
-    rights_check: RightsCheckSettings | None = None,
-    stars: RefundingGateway | None = None,
-) -> UseCases:
-    """The production containers (Infrastructure and UseCases) with these adapters
-    and settings as overrides: the graph a process runs, over a test's adapters."""
-    infra = Infrastructure()
-    infra.clock.override(providers.Object(clock))
-    infra.ids.override(providers.Object(SequentialIdGenerator()))
-    infra.keyring.override(providers.Object(keyring))
-    infra.uow.override(providers.Object(uow))
-    infra.gateway.override(providers.Object(gateway))
-    infra.stars_gateway.override(providers.Object(stars))
-    infra.chat_access.override(providers.Object(chat))
-    infra.messenger.override(providers.Object(messenger))
-    infra.alerts.override(providers.Object(alerts))
-    infra.sellers.override(providers.Object(EveryoneSells()))
-    infra.bot_username.override(providers.Object("PayGateBot"))
-    uc = UseCases(infra=infra)
-    uc.policy.override(providers.Object(policy))
-    uc.fulfilment_settings.override(providers.Object(fulfilment))
-    uc.expiry_settings.override(providers.Object(expiry))
-    uc.dispatch_settings.override(providers.Object(dispatch))
-    uc.retry_policy.override(providers.Object(retry))
-    uc.rights_check_settings.override(providers.Object(rights_check))
-    return uc
 
 
 class CountingUnitOfWorkFactory:

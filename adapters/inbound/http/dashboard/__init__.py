@@ -1,0 +1,10 @@
+"""The owners' dashboard (``/dashboard``), served by the HTTP edge."""
+
+from adapters.inbound.http.dashboard.pages import (
+    LOGIN_PATH,
+    Dashboard,
+    DashboardSettings,
+    cookie_name,
+)
+
+__all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "cookie_name"]

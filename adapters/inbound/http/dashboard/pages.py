@@ -1,0 +1,218 @@
+"""The owners' dashboard under ``/dashboard``: login from the bot's link, server-side
+sessions in a cookie, and server-rendered pages with plain HTML forms.
+
+Every page carries the production CSP (its one ``<style>`` has the response's nonce;
+there is no script). Every POST carries the session's CSRF token, compared in
+constant time; without it the answer is 403 and nothing changes. Failures become
+HTML pages here, in one place: an unknown (or someone else's) channel is 404, a
+refused login or change 403, bad input 400, an unavailable dependency 503.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp_jinja2
+import attrs
+import jinja2
+from aiohttp import web
+from markupsafe import Markup
+
+from adapters.inbound.http.dashboard.chart import bar_chart
+from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
+from adapters.inbound.http.routes import Route
+from adapters.inbound.http.security_headers import STRICT_CSP, csp_nonce
+from core.domain.errors import DomainError, NotAuthorized
+from core.domain.ids import ChannelId
+from core.ports.clock import Clock
+from core.ports.dashboard import DashboardSession
+from core.ports.errors import Unavailable
+from core.ports.security import NonceStore
+from core.services.dashboard import OwnerDashboard, Viewer
+from core.services.dashboard_sessions import DashboardSessions
+
+__all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "cookie_name"]
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES = Path(__file__).parent / "templates"
+LOGIN_SCOPE = "dashboard-login"
+LOGIN_PATH = "/dashboard/login"
+"""Where the bot's login button points; Telegram appends the signed identity."""
+
+
+def cookie_name(secure: bool) -> str:
+    """``__Host-paygate`` over HTTPS (browsers take a ``__Host-`` cookie only when it is
+    Secure, host-only and for ``/``); plain ``paygate`` in development over http."""
+    return "__Host-paygate" if secure else "paygate"
+
+
+@attrs.frozen
+class DashboardSettings:
+    bot_tokens: tuple[str, ...]
+    """The bot token that signs login links (and the previous one during a rotation)."""
+    secure_cookie: bool = True
+
+
+Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@attrs.define(eq=False)
+class Dashboard:
+    _dashboard: OwnerDashboard
+    _sessions: DashboardSessions
+    _nonces: NonceStore
+    _clock: Clock
+    _settings: DashboardSettings
+
+    @property
+    def _cookie(self) -> str:
+        return cookie_name(self._settings.secure_cookie)
+
+    def install(self, app: web.Application) -> None:
+        aiohttp_jinja2.setup(
+            app,
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=jinja2.select_autoescape(default=True),
+        )
+
+    def routes(self) -> list[Route]:
+        return [
+            Route("GET", LOGIN_PATH, self._page(self.login), "dashboard.login"),
+            Route("GET", "/dashboard", self._page(self.overview), "dashboard.overview"),
+            Route("GET", "/dashboard/channels", self._page(self.channels), "dashboard.channels"),
+            Route(
+                "POST",
+                "/dashboard/channels/{channel_id}/{action:pause|resume}",
+                self._page(self.change_sales),
+                "dashboard.sales",
+            ),
+            Route("POST", "/dashboard/logout", self._page(self.logout), "dashboard.logout"),
+        ]
+
+    # ---------------------------------------------------------------- plumbing
+
+    def _render(
+        self, request: web.Request, template: str, context: dict[str, object], status: int = 200
+    ) -> web.Response:
+        context = {"nonce": csp_nonce(request), **context}
+        return aiohttp_jinja2.render_template(template, request, context, status=status)
+
+    def _page(self, handler: Page) -> Page:
+        async def page(request: web.Request) -> web.StreamResponse:
+            request[STRICT_CSP] = True
+            try:
+                return await handler(request)
+            except NotAuthorized as exc:
+                return self._message(request, 403, "Not for you", str(exc))
+            except DomainError as exc:
+                status = 404 if type(exc).__name__.startswith("Unknown") else 400
+                title = "Not found" if status == 404 else "Cannot do that"
+                return self._message(request, status, title, str(exc))
+            except Unavailable:
+                logger.warning("dashboard %s: a dependency is unavailable", request.path)
+                return self._message(
+                    request, 503, "Try again soon", "A service we depend on is unavailable."
+                )
+
+        return page
+
+    def _message(self, request: web.Request, status: int, title: str, text: str) -> web.Response:
+        return self._render(request, "message.html", {"title": title, "text": text}, status)
+
+    async def _session(self, request: web.Request) -> tuple[DashboardSession, Viewer] | None:
+        session = await self._sessions.resume(request.cookies.get(self._cookie, ""))
+        if session is None:
+            return None
+        return session, await self._dashboard.admit(session.user_id)
+
+    async def _signed_in(self, request: web.Request) -> tuple[DashboardSession, Viewer]:
+        found = await self._session(request)
+        if found is None:
+            raise _LoggedOut()
+        return found
+
+    async def _checked_form(
+        self, request: web.Request
+    ) -> tuple[DashboardSession, Viewer, dict[str, str]]:
+        session, viewer = await self._signed_in(request)
+        form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
+        if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
+            raise NotAuthorized("this form has expired; reload the page and try again")
+        return session, viewer, form
+
+    # ---------------------------------------------------------------- pages
+
+    async def login(self, request: web.Request) -> web.StreamResponse:
+        identity = verify_login(request.query, self._settings.bot_tokens, self._clock.now())
+        if not await self._nonces.remember(LOGIN_SCOPE, identity.hash, MAX_AGE_SECONDS + 120):
+            raise NotAuthorized("this login link was used already; open /dashboard in the bot")
+        viewer = await self._dashboard.admit(identity.user_id)
+        started = await self._sessions.start(viewer.user_id, request.cookies.get(self._cookie))
+        response = web.HTTPSeeOther("/dashboard")
+        response.set_cookie(
+            self._cookie,
+            started.token,
+            path="/",
+            secure=self._settings.secure_cookie,
+            httponly=True,
+            samesite="Lax",
+        )
+        raise response
+
+    async def overview(self, request: web.Request) -> web.StreamResponse:
+        session, viewer = await self._signed_in(request)
+        views = await self._dashboard.overview(viewer)
+        charts = []
+        for view in views:
+            for currency, months in view.revenue.items():
+                bars = [(m.month, m.amount) for m in months]
+                title = f"{view.channel.title}: takings per month in {currency}"
+                charts.append((view, currency, months, Markup(bar_chart(title, bars))))  # noqa: S704
+        return self._render(
+            request,
+            "overview.html",
+            {"viewer": viewer, "session": session, "views": views, "charts": charts},
+        )
+
+    async def channels(self, request: web.Request) -> web.StreamResponse:
+        session, viewer = await self._signed_in(request)
+        channels = await self._dashboard.channels(viewer)
+        notice = request.query.get("notice", "")
+        return self._render(
+            request,
+            "channels.html",
+            {"viewer": viewer, "session": session, "channels": channels, "notice": notice},
+        )
+
+    async def change_sales(self, request: web.Request) -> web.StreamResponse:
+        _, viewer, form = await self._checked_form(request)
+        channel_id = ChannelId(request.match_info["channel_id"])
+        reason = form.get("reason", "")
+        if request.match_info["action"] == "pause":
+            changed = await self._dashboard.pause(viewer, channel_id, reason)
+            notice = "paused" if changed else "already-paused"
+        else:
+            outcome = await self._dashboard.resume(viewer, channel_id, reason)
+            notice = "resumed" if outcome.resumed else "not-resumed"
+        raise web.HTTPSeeOther(f"/dashboard/channels?notice={notice}")
+
+    async def logout(self, request: web.Request) -> web.StreamResponse:
+        _, viewer, form = await self._checked_form(request)
+        if form.get("everywhere"):
+            await self._sessions.end_everywhere(viewer.user_id)
+        else:
+            await self._sessions.end(request.cookies.get(self._cookie, ""))
+        response = self._message(
+            request, 200, "Logged out", "Open /dashboard in the bot to return."
+        )
+        response.del_cookie(self._cookie, path="/")
+        return response
+
+
+class _LoggedOut(NotAuthorized):
+    def __init__(self) -> None:
+        super().__init__("you are not logged in: send /dashboard to the bot and open its button")
