@@ -103,6 +103,9 @@ class ExportPerson:
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> PersonData:
         """Raises PersonDataRefused while the person holds an active subscription."""
+        # Read before the unit of work: on SQLite it holds the write lock these need.
+        conversation = await self._conversations.get(user_id)
+        language = await self._languages.get(ChatId(user_id))
         async with self._uow() as tx:
             subs = list(await tx.subscriptions.for_user(user_id))
             if not force and any(s.is_active_at(self._clock.now()) for s in subs):
@@ -120,8 +123,8 @@ class ExportPerson:
                 donations=list(await tx.people.donations_of(user_id)),
                 channels=channels,
                 seller_request=await tx.sellers.get(user_id),
-                conversation=await self._conversations.get(user_id),
-                language=await self._languages.get(ChatId(user_id)),
+                conversation=conversation,
+                language=language,
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
             )
         return data
