@@ -37,7 +37,7 @@ def test_db_upgrade_then_downgrade_base_creates_then_drops_the_schema(
 
     assert main(["db", "upgrade"]) == 0
     assert _tables(database) == SCHEMA | {"alembic_version"}
-    assert _revision(database) == ["0004"]
+    assert _revision(database) == ["0005"]
     assert "shop.db is at revision head" in capsys.readouterr().out
 
     assert main(["db", "downgrade", "base"]) == 0
