@@ -48,6 +48,7 @@ def bot_deps(process: Process) -> BotDeps:
         bot_username=s.bot_username,
         operators=frozenset(UserId(user) for user in process.config.operators),
         languages=s.languages,
+        wording=s.own_wording,
     )
 
 

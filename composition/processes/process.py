@@ -53,6 +53,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
+from core.services.wordings import OwnWording
 
 logger = logging.getLogger("paygate")
 
@@ -110,6 +111,7 @@ class Services:
     languages: LanguageBook
     check_rights: CheckRights
     resume_sales: ResumeSales
+    own_wording: OwnWording
 
 
 class _Provides(Protocol[T_co]):
@@ -160,6 +162,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         languages=await resolve(infra.languages),
         check_rights=await resolve(uc.check_rights),
         resume_sales=await resolve(uc.resume_sales),
+        own_wording=await resolve(uc.own_wording),
     )
 
 

@@ -22,6 +22,7 @@ from core.services.publish_posts import PublishPosts
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.wordings import OwnWording
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -91,3 +92,6 @@ class BotDeps:
     languages: LanguageBook | None = None
     """What each chat reads (/language, Telegram's language_code, a channel's posts);
     without it the bot speaks each person's app language and /language only lists."""
+    wording: OwnWording | None = None
+    """/wording: owners' own texts for their channel's messages; without it /wording
+    does nothing."""
