@@ -27,6 +27,7 @@ from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
 from adapters.outbound.memory.sellers import EveryoneSells
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from adapters.outbound.memory.wordings import InMemoryWordingBook
 from composition.containers import Infrastructure, UseCases
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
@@ -43,6 +44,7 @@ from core.ports.clock import Clock
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger
+from core.ports.wordings import WordingBook
 from core.services.broadcasts import PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
@@ -61,6 +63,7 @@ from core.services.resume_sales import ResumeSales
 from core.services.settle_outbox import RetryPolicy
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
+from core.services.wordings import OwnWording
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OWNER = UserId(1000)
@@ -84,6 +87,8 @@ class World:
     chat: InMemoryChatAccess
     messenger: InMemoryMessenger
     alerts: InMemoryAlertSink
+    wordings: InMemoryWordingBook
+    own_wording: OwnWording
     register: RegisterChannel
     set_tiers: SetTiers
     set_donations: SetDonationBounds
@@ -216,9 +221,11 @@ def build(
     uow = uow or InMemoryUnitOfWorkFactory()
     gateway = gateway or InMemoryPaymentGateway(secret="test-ipn-secret")
     chat = InMemoryChatAccess()
-    messenger = InMemoryMessenger()
+    wordings = InMemoryWordingBook()
+    messenger = InMemoryMessenger(wordings=wordings)
     alerts = InMemoryAlertSink()
     uc = wired(
+        wordings=wordings,
         clock=clock,
         uow=uow,
         keyring=KEYRING,
@@ -240,6 +247,8 @@ def build(
         chat=chat,
         messenger=messenger,
         alerts=alerts,
+        wordings=wordings,
+        own_wording=uc.own_wording(),
         register=uc.register_channel(),
         set_tiers=uc.set_tiers(),
         set_donations=uc.set_donations(),
@@ -274,6 +283,7 @@ def wired(
     chat: ChatAccess,
     messenger: Messenger,
     alerts: AlertSink,
+    wordings: WordingBook | None = None,
     policy: PaymentPolicy | None = None,
     fulfilment: FulfilmentSettings | None = None,
     expiry: ExpirySettings | None = None,
@@ -292,6 +302,7 @@ def wired(
     infra.chat_access.override(providers.Object(chat))
     infra.messenger.override(providers.Object(messenger))
     infra.alerts.override(providers.Object(alerts))
+    infra.wordings.override(providers.Object(wordings or InMemoryWordingBook()))
     infra.sellers.override(providers.Object(EveryoneSells()))
     infra.bot_username.override(providers.Object("PayGateBot"))
     uc = UseCases(infra=infra)
