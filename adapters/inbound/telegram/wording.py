@@ -160,15 +160,15 @@ class WordingHandlers:
         held = turn.conversation
         if not await turn.end():
             raise Superseded
-        await answer(query)
         kind = WordingKind(held.text(_KIND))
         language = held.text(_LANGUAGE)
-        if not publish:
+        if publish:
+            owner = UserId(update.effective_user.id)
+            await own.publish(owner, ChannelId(held.text(_CHANNEL)), kind, language)
+            await replace(query, context, words.saved(kind, language, held.text(_TITLE)))
+        else:
             await replace(query, context, words.discarded())
-            return
-        owner = UserId(update.effective_user.id)
-        await own.publish(owner, ChannelId(held.text(_CHANNEL)), kind, language)
-        await replace(query, context, words.saved(kind, language, held.text(_TITLE)))
+        await answer(query)
 
     async def cancelled(self, update: Update, context: Context, conversation: Conversation) -> None:
         await reply(update, context, words.cancelled())

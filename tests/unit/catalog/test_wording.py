@@ -151,7 +151,8 @@ async def test_a_broken_text_sends_the_catalogs_words_and_tells_its_author_once(
     assert [(chat, note.text.split(". ")[0]) for chat, note in notes] == [
         (
             ChatId(OWNER),
-            "Your own text for the welcome with the invite link of Alpha (en) could not be used, so PayGate's own words went out instead",
+            "Your own text for the welcome with the invite link of Alpha (en) could not be "
+            "used, so PayGate's own words went out instead",
         )
     ]
     assert "Unknown placeholders: {nickname}." in notes[0][1].text
