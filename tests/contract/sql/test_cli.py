@@ -55,8 +55,8 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
     assert main(["db", "upgrade", "0001"]) == 0
 
     # Revision 0001 as asked: the conversations table comes with 0002, the audit
-    # head with 0003, the chat languages with 0004.
-    later = {"conversations", "audit_head", "chat_languages"}
+    # head with 0003, the chat languages with 0004, owners' wording with 0005.
+    later = {"conversations", "audit_head", "chat_languages", "channel_wordings"}
     assert _tables(tmp_path / "paygate.db") == SCHEMA - later | {"alembic_version"}
 
 
