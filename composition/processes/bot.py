@@ -52,6 +52,7 @@ def bot_deps(process: Process) -> BotDeps:
         languages=s.languages,
         seller_requests=s.seller_requests,
         dashboard_login_url=dashboard_login_url(process.config),
+        wording=s.own_wording,
     )
 
 

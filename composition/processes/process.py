@@ -59,6 +59,7 @@ from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
+from core.services.wordings import OwnWording
 
 logger = logging.getLogger("paygate")
 
@@ -121,6 +122,7 @@ class Services:
     dashboard: OwnerDashboard
     dashboard_sessions: DashboardSessions
     # --- end dashboard
+    own_wording: OwnWording
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
 
@@ -177,6 +179,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         seller_requests=await resolve(uc.seller_requests),
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
+        own_wording=await resolve(uc.own_wording),
     )
     report_provider_outages(services.gateway, services.alerts)
     return services

@@ -44,6 +44,7 @@ from adapters.inbound.telegram.owner import OwnerHandlers
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context
 from adapters.inbound.telegram.subscriber import SubscriberHandlers
+from adapters.inbound.telegram.wording import WordingHandlers
 
 __all__ = ["ALLOWED_UPDATES", "DEFAULT_API_URL", "BotApplication", "build_bot_application"]
 
@@ -149,8 +150,9 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     language = LanguageHandlers(deps, views)
     private = filters.ChatType.PRIVATE
 
+    wording = WordingHandlers(deps, views)
     router = ConversationRouter(
-        [donations, owner],
+        [donations, owner, wording],
         deps.conversations,
         settings.conversation_timeout,
         languages=deps.languages,

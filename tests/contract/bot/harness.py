@@ -218,6 +218,7 @@ def bot_deps(
         bot_username=BOT_USERNAME,
         settings=settings or BotSettings(timeout_sweep=SWEEP),
         languages=InMemoryLanguageBook(),
+        wording=world.own_wording,
     )
 
 

@@ -37,6 +37,7 @@ SCHEMA = {
     "chat_languages",
     "seller_requests",
     "dashboard_sessions",
+    "channel_wordings",
 }
 
 
@@ -65,7 +66,7 @@ def _schema_diff(conn: Connection) -> list[Any]:
 async def test_the_migrations_go_up_down_and_up_again(blank_url: URL) -> None:
     await asyncio.to_thread(upgrade, blank_url)
     assert await _inspect(blank_url, _tables) == SCHEMA | {"alembic_version"}
-    assert await _inspect(blank_url, _revision) == "0006"
+    assert await _inspect(blank_url, _revision) == "0007"
 
     await asyncio.to_thread(downgrade, blank_url, "base")
     assert await _inspect(blank_url, _tables) == {"alembic_version"}
