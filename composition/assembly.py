@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.inbound.worker.outbox_dispatcher import DispatchSettings
 from adapters.outbound.crypto.fernet_cipher import generate_key
 from adapters.outbound.memory.sellers import EveryoneSells
+from adapters.outbound.memory.wordings import InMemoryWordingBook
 from adapters.outbound.sqla import SqlUnitOfWorkFactory
 from composition.config import Config, load_config
 from composition.containers import Infrastructure, UseCases
@@ -37,6 +38,7 @@ from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.sellers import SellerPolicy
 from core.ports.telegram import ChatAccess, Messenger
+from core.ports.wordings import WordingBook
 from core.services.check_rights import RightsCheckSettings
 from core.services.expiry import ExpirySettings
 from core.services.fulfilment import FulfilmentSettings
@@ -53,6 +55,7 @@ def assembled(
     chat: ChatAccess,
     messenger: Messenger,
     alerts: AlertSink,
+    wordings: WordingBook | None = None,
     ids: IdGenerator | None = None,
     sellers: SellerPolicy | None = None,
     bot_username: str = "PayGateBot",
@@ -68,8 +71,9 @@ def assembled(
     and settings as overrides: the graph a process runs, over the caller's adapters.
 
     No configuration is read: every provider that would read one is overridden.
-    ``ids`` None: production's random ids; ``sellers`` None: everyone may sell; a
-    setting None: the rule's own default."""
+    ``wordings`` None: no owner has written their own texts; ``ids`` None:
+    production's random ids; ``sellers`` None: everyone may sell; a setting None: the
+    rule's own default."""
     infra = Infrastructure()
     infra.clock.override(providers.Object(clock))
     if ids is not None:
@@ -81,6 +85,7 @@ def assembled(
     infra.chat_access.override(providers.Object(chat))
     infra.messenger.override(providers.Object(messenger))
     infra.alerts.override(providers.Object(alerts))
+    infra.wordings.override(providers.Object(wordings or InMemoryWordingBook()))
     infra.sellers.override(providers.Object(sellers or EveryoneSells()))
     infra.bot_username.override(providers.Object(bot_username))
     uc = UseCases(infra=infra)

@@ -52,6 +52,7 @@ from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
+from adapters.outbound.sqla.wordings import SqlWordingBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
@@ -96,6 +97,7 @@ from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
+from core.services.wordings import OwnWording
 
 logger = logging.getLogger("paygate")
 
@@ -450,7 +452,9 @@ class Infrastructure(containers.DeclarativeContainer):
     stars_gateway = providers.Singleton(_stars_gateway, config, telegram)
     # What each chat reads: the messenger renders every notice in it at send time.
     languages = providers.Singleton(SqlLanguageBook, engine)
-    messenger = providers.Singleton(TelegramMessenger, telegram, languages)
+    # Owners' own wording (issue 22), read at send time like the language.
+    wordings = providers.Singleton(SqlWordingBook, engine)
+    messenger = providers.Singleton(TelegramMessenger, telegram, languages, wordings)
     chat_access = providers.Singleton(TelegramChatAccess, telegram)
     bot_username = providers.Callable(_bot_username, config, telegram)
 
@@ -531,6 +535,7 @@ class UseCases(containers.DeclarativeContainer):
     )
     resume_sales = providers.Singleton(ResumeSales, infra.uow, infra.chat_access, sales)
     seller_requests = providers.Singleton(_seller_requests, config, infra.uow, infra.clock)
+    own_wording = providers.Singleton(OwnWording, infra.uow, infra.clock, infra.wordings)
     stars_issuer = providers.Singleton(
         _stars_issuer, infra.uow, infra.clock, infra.ids, infra.keyring, infra.stars_gateway
     )

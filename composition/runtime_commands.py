@@ -31,6 +31,7 @@ from composition.config import (
 )
 from composition.key_rotation import configure_rotate
 from composition.logging import configure_logging
+from composition.people import configure_user
 from composition.processes.run import run_role
 from composition.secret_source import SecretsKind
 from composition.startup_errors import explain
@@ -336,6 +337,19 @@ def register_all(register: Register, command: Callable[..., object]) -> None:
             configure=_configure_keys,
         )
     )
+    # ---- a person's data (issue 18) ----
+    register(
+        command(
+            name="user",
+            help="a person's data: export it as JSON, or erase it keeping the books",
+            configure=configure_user,
+            description="Export or erase what PayGate holds about one Telegram user. "
+            "Both refuse (exit 1) while the person holds an active subscription, and "
+            "erase while they own channels, unless --force. See 'paygate user erase "
+            "--help' for what erasure keeps and why.",
+        )
+    )
+    # ---- end a person's data ----
 
 
 logging.getLogger("paygate").addHandler(logging.NullHandler())

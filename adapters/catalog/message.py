@@ -29,3 +29,6 @@ class Button:
 class OutgoingMessage:
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    html: bool = False
+    """The text is Telegram HTML (an owner's own wording, values escaped); otherwise
+    plain text, sent with no parse mode."""

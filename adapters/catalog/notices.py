@@ -3,13 +3,18 @@ its text and its buttons, in the recipient's language (:mod:`adapters.catalog.la
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import assert_never
+
+import attrs
 
 from adapters.catalog.buttons import decide_seller_data, deep_link, renew_data
 from adapters.catalog.language import DEFAULT, _, n_, speaking
 from adapters.catalog.message import Button, OutgoingMessage
+from adapters.catalog.wording import Unusable, fill, kind_name, values_for
 from adapters.catalog.words import days, money, tier_label, when
-from core.domain.ids import ChatId
+from core.domain.ids import ChannelId, ChatId
 from core.domain.messages import (
     ChannelReclaimed,
     Checkout,
@@ -40,7 +45,11 @@ from core.domain.messages import (
     Verbatim,
 )
 from core.domain.money import Money
+from core.ports.errors import Unavailable
 from core.ports.languages import LanguageBook
+from core.ports.wordings import Wording, WordingBook, WordingKind
+
+logger = logging.getLogger("paygate.catalog")
 
 
 def render(notice: Notice, language: str | None = None) -> OutgoingMessage:
@@ -55,8 +64,183 @@ async def render_for(
     """``notice`` in the language ``chat_id`` reads now (English when the book has no
     entry, or there is no book): looked up when the message goes out, so a notice
     queued before a person chose a language, or by an older release, reads in it."""
+    return render(notice, await language_of(chat_id, languages))
+
+
+async def language_of(chat_id: ChatId, languages: LanguageBook | None) -> str:
     held = await languages.get(chat_id) if languages is not None else None
-    return render(notice, held.language if held is not None else DEFAULT)
+    return held.language if held is not None else DEFAULT
+
+
+@attrs.frozen
+class Failure:
+    """An owner's text that could not be used for one message (the catalog's words
+    went instead): what it was filled with, to tell its author why."""
+
+    wording: Wording
+    title: str
+    values: Mapping[str, str] | None
+    """None: Telegram itself refused the text."""
+
+
+@attrs.frozen
+class Composed:
+    message: OutgoingMessage
+    used: tuple[Wording, ...] = ()
+    """The owners' texts in it (the message is HTML when one of them is its text)."""
+    failures: tuple[Failure, ...] = ()
+
+
+async def compose(
+    chat_id: ChatId,
+    notice: Notice,
+    languages: LanguageBook | None,
+    wordings: WordingBook | None,
+) -> Composed:
+    """``notice`` as :func:`render_for` renders it, in the channel owner's own words
+    where they wrote some for the recipient's language (the offer and its buttons, the
+    welcome, the reminder, the goodbye). A text that cannot be used, or a book that
+    cannot be read, never stops the message: the catalog's words go instead, and the
+    failures are returned so the messenger tells the text's author."""
+    language = await language_of(chat_id, languages)
+    channel, kinds = _worded(notice)
+    found: dict[WordingKind, Wording] = {}
+    if wordings is not None and channel is not None:
+        try:
+            for kind in kinds:
+                wording = await wordings.get(channel, kind, language)
+                if wording is not None:
+                    found[kind] = wording
+        except Unavailable:
+            logger.warning("wording book unavailable; sending the catalog's words")
+            found = {}
+    with speaking(language):
+        default = _render(notice)
+        if not found:
+            return Composed(default)
+        return _own_words(notice, default, found)
+
+
+def _worded(notice: Notice) -> tuple[ChannelId | None, tuple[WordingKind, ...]]:
+    match notice:
+        case Offer(channel=channel):
+            return channel, (WordingKind.OFFER, WordingKind.OFFER_BUTTON)
+        case Invite(channel=channel):
+            return channel, (WordingKind.INVITE,)
+        case Reminder(channel=channel):
+            return channel, (WordingKind.REMINDER,)
+        case Ended(channel=channel):
+            return channel, (WordingKind.ENDED,)
+        case _:
+            return None, ()
+
+
+def _own_words(
+    notice: Notice, default: OutgoingMessage, found: dict[WordingKind, Wording]
+) -> Composed:
+    used: list[Wording] = []
+    failures: list[Failure] = []
+    title = getattr(notice, "title", "")
+
+    def attempt(kind: WordingKind, values: dict[str, str]) -> str | None:
+        wording = found.get(kind)
+        if wording is None:
+            return None
+        try:
+            text = fill(kind, wording.text, values)
+        except Unusable:
+            failures.append(Failure(wording, title, values))
+            return None
+        if wording not in used:
+            used.append(wording)
+        return text
+
+    text, html, buttons = default.text, False, default.buttons
+    match notice:
+        case Offer(tiers=tiers):
+            own = attempt(
+                WordingKind.OFFER,
+                values_for(WordingKind.OFFER, title, tiers=tuple(t.tier for t in tiers)),
+            )
+            labels = [
+                attempt(
+                    WordingKind.OFFER_BUTTON,
+                    values_for(WordingKind.OFFER_BUTTON, title, tiers=(t.tier,)),
+                )
+                for t in tiers
+            ]
+            if own is not None:
+                text, html = own, True
+            if all(label is not None for label in labels):
+                buttons = tuple(
+                    (_button(label or "", t.pay),) for label, t in zip(labels, tiers, strict=True)
+                )
+            else:
+                used[:] = [w for w in used if w.kind is not WordingKind.OFFER_BUTTON]
+        case Invite(expires_at=ends, join=join):
+            own = attempt(WordingKind.INVITE, values_for(WordingKind.INVITE, title, ends, join.url))
+            if own is not None:
+                text, html = own, True
+        case Reminder(expires_at=ends):
+            own = attempt(WordingKind.REMINDER, values_for(WordingKind.REMINDER, title, ends))
+            if own is not None:
+                text, html = own, True
+        case Ended():
+            own = attempt(WordingKind.ENDED, values_for(WordingKind.ENDED, title))
+            if own is not None:
+                text, html = own, True
+        case _:
+            pass
+    # One failing button label sends the catalog's labels for all: a mixed keyboard
+    # would read oddly, and the failure reaches the owner once all the same.
+    failures = list({id(f.wording): f for f in failures}.values())
+    return Composed(OutgoingMessage(text, buttons, html=html), tuple(used), tuple(failures))
+
+
+async def failure_notes(
+    failures: tuple[Failure, ...],
+    languages: LanguageBook | None,
+    wordings: WordingBook,
+) -> list[tuple[ChatId, OutgoingMessage]]:
+    """What to tell each failing text's author, the first time it failed since they
+    published it (later failures are not news), in the author's language."""
+    notes = []
+    for failure in failures:
+        wording = failure.wording
+        author = ChatId(wording.author)
+        try:
+            first = await wordings.first_failure(wording.channel_id, wording.kind, wording.language)
+            language = await language_of(author, languages) if first else DEFAULT
+        except Unavailable:
+            continue  # told next time the book answers
+        if not first:
+            continue
+        with speaking(language):
+            notes.append((author, _failure_note(failure)))
+    return notes
+
+
+def _failure_note(failure: Failure) -> OutgoingMessage:
+    wording = failure.wording
+    reason = _("Telegram refused it.")
+    if failure.values is not None:
+        try:
+            fill(wording.kind, wording.text, failure.values)
+        except Unusable as exc:
+            reason = str(exc)
+    return OutgoingMessage(
+        _(
+            "Your own text for the %(kind)s of %(title)s (%(language)s) could not be used, "
+            "so PayGate's own words went out instead. %(reason)s\n"
+            "Write it again with /wording, or go back to PayGate's words with "
+            "/wording <channel> %(code)s %(language)s reset.",
+            kind=kind_name(wording.kind),
+            title=failure.title,
+            language=wording.language,
+            reason=reason,
+            code=wording.kind.value,
+        )
+    )
 
 
 def _render(notice: Notice) -> OutgoingMessage:

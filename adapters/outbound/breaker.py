@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import TypeVar
 
+from core.ports.alerts import Alert, AlertSink, Severity
 from core.ports.errors import Unavailable
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "BreakerState",
     "CircuitBreaker",
     "CircuitOpen",
+    "OutageAlerts",
     "mark_client_error",
     "not_client_error",
 ]
@@ -108,7 +110,9 @@ class CircuitBreaker:
         self._call_timeout = call_timeout
         self._clock = clock
         self._is_failure = is_failure
-        self._on_state_change = on_state_change
+        self._listeners: list[Callable[[str, BreakerState, BreakerState], None]] = []
+        if on_state_change is not None:
+            self._listeners.append(on_state_change)
         self._state = BreakerState.CLOSED
         self._consecutive_failures = 0
         self._opened_at = 0.0
@@ -121,6 +125,11 @@ class CircuitBreaker:
     @property
     def name(self) -> str:
         return self._name
+
+    def listen(self, on_state_change: Callable[[str, BreakerState, BreakerState], None]) -> None:
+        """Also call ``on_state_change(name, old, new)`` on every transition (an alert
+        attached after the breaker was built, beside a metric given at construction)."""
+        self._listeners.append(on_state_change)
 
     @property
     def state(self) -> BreakerState:
@@ -203,9 +212,69 @@ class CircuitBreaker:
             logger.warning("circuit %s opened (was %s)", self._name, old)
         else:
             logger.info("circuit %s is now %s (was %s)", self._name, new, old)
-        if self._on_state_change is not None:
+        for listener in self._listeners:
             try:
-                self._on_state_change(self._name, old, new)
+                listener(self._name, old, new)
             except Exception:
                 # A broken metrics hook must not turn into failed payments.
                 logger.exception("on_state_change hook of circuit %s failed", self._name)
+
+
+# --- degraded, not down (issue 18): an alert when a dependency is lost and back ---
+
+
+class OutageAlerts:
+    """A breaker listener: one alert when the circuit opens (the dependency stopped
+    answering) and one when it closes again (a trial call got through). Re-opening
+    after a failed trial is the same outage and says nothing new.
+
+    The alerts go out in the background: the call that moved the breaker (a payment,
+    a grant) must not wait for an alert channel. ``what`` names the dependency for
+    people ("NowPayments"); the keys are ``<breaker>:unreachable`` and
+    ``<breaker>:reachable``, two keys so the alert service's repeat window never
+    folds "back" into "lost"."""
+
+    def __init__(self, alerts: AlertSink, what: str, consequence: str) -> None:
+        self._alerts = alerts
+        self._what = what
+        self._consequence = consequence
+        self._lost = False
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __call__(self, name: str, old: BreakerState, new: BreakerState) -> None:
+        if new is BreakerState.OPEN and not self._lost:
+            self._lost = True
+            logger.warning("%s is unreachable (circuit %s open)", self._what, name)
+            self._send(
+                Alert(
+                    severity=Severity.CRITICAL,
+                    title=f"{self._what} is unreachable: {self._consequence}",
+                    key=f"{name}:unreachable",
+                )
+            )
+        elif new is BreakerState.CLOSED and self._lost:
+            self._lost = False
+            logger.info("%s is reachable again (circuit %s closed)", self._what, name)
+            self._send(
+                Alert(
+                    severity=Severity.WARNING,
+                    title=f"{self._what} is reachable again",
+                    key=f"{name}:reachable",
+                )
+            )
+
+    def _send(self, alert: Alert) -> None:
+        sink = self._alerts
+
+        async def send() -> None:
+            try:
+                await sink.send(alert)
+            except Exception:
+                logger.exception("the %s reachability alert could not be sent", self._what)
+
+        task = asyncio.get_running_loop().create_task(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+
+# --- end degraded, not down

@@ -58,6 +58,7 @@ class DelegatingUnitOfWork:
         self.outbox: repositories.OutboxRepository = inner.outbox
         self.payments: PaymentLedger = inner.payments
         self.sellers: SellerRequestRepository = inner.sellers
+        self.people: repositories.PersonRepository = inner.people
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

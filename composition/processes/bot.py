@@ -55,6 +55,7 @@ def bot_deps(process: Process) -> BotDeps:
         stars_refund=s.stars_refund,
         seller_requests=s.seller_requests,
         dashboard_login_url=dashboard_login_url(process.config),
+        wording=s.own_wording,
     )
 
 

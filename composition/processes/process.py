@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from adapters.inbound.telegram.runner import BotRunner
 from adapters.inbound.worker.loops import Job, WorkerLoops
 from adapters.inbound.worker.outbox_dispatcher import OutboxDispatcher
+from adapters.outbound.breaker import OutageAlerts
+from adapters.outbound.nowpayments.gateway import NowPaymentsGateway
 from adapters.outbound.sqla import check_schema_revision, safe_url
 from adapters.outbound.telegram.client import TelegramBotClient
 from composition.config import Config
@@ -58,6 +60,7 @@ from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
+from core.services.wordings import OwnWording
 
 logger = logging.getLogger("paygate")
 
@@ -123,6 +126,7 @@ class Services:
     dashboard: OwnerDashboard
     dashboard_sessions: DashboardSessions
     # --- end dashboard
+    own_wording: OwnWording
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
 
@@ -142,7 +146,7 @@ async def resolve(provider: _Provides[T]) -> T:
 
 async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
     """Each service from the container that declares it, once."""
-    return Services(
+    services = Services(
         clock=await resolve(infra.clock),
         engine=await resolve(infra.engine),
         uow=await resolve(infra.uow),
@@ -182,7 +186,25 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         seller_requests=await resolve(uc.seller_requests),
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
+        own_wording=await resolve(uc.own_wording),
     )
+    report_provider_outages(services.gateway, services.alerts)
+    return services
+
+
+# --- degraded, not down (issue 18)
+def report_provider_outages(gateway: PaymentGateway, alerts: AlertSink) -> None:
+    """NowPayments lost (its breaker opens) and back (it closes): one alert each,
+    through the process's alerts."""
+    if isinstance(gateway, NowPaymentsGateway):
+        gateway.breaker.listen(
+            OutageAlerts(
+                alerts, "NowPayments", "checkouts fail; payment notifications are still taken"
+            )
+        )
+
+
+# --- end degraded, not down
 
 
 def job_loops(process: Process) -> WorkerLoops:

@@ -17,6 +17,7 @@ from typing import Any, Union, get_args, get_origin
 
 import attrs
 
+from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.domain.tier import Tier
 
@@ -70,6 +71,9 @@ class Offer:
 
     title: str
     tiers: tuple[OfferedTier, ...]
+    channel: ChannelId | None = None
+    """Whose offer: the channel's owner may have worded it (None: queued before owners
+    could, read in the catalog's words)."""
 
 
 @attrs.frozen
@@ -90,6 +94,8 @@ class Invite:
     title: str
     expires_at: datetime
     join: OpenLink
+    channel: ChannelId | None = None
+    """As in :class:`Offer`."""
 
 
 @attrs.frozen
@@ -105,12 +111,16 @@ class Reminder:
     title: str
     expires_at: datetime
     renew: Checkout
+    channel: ChannelId | None = None
+    """As in :class:`Offer`."""
 
 
 @attrs.frozen
 class Ended:
     title: str
     subscribe_again: Checkout
+    channel: ChannelId | None = None
+    """As in :class:`Offer`."""
 
 
 @attrs.frozen
@@ -341,7 +351,14 @@ def _decode_value(raw: dict[str, Any]) -> object:
     cls = _VALUES.get(str(raw.get("kind")))
     if cls is None or not attrs.has(cls):
         raise ValueError(f"unknown kind of value in a notice: {raw.get('kind')!r}")
-    return cls(**{f.name: _decode(f.type, raw[f.name]) for f in attrs.fields(cls)})
+    # A field added since the row was queued is missing from it: its default holds.
+    return cls(
+        **{
+            f.name: _decode(f.type, raw[f.name])
+            for f in attrs.fields(cls)
+            if f.name in raw or f.default is attrs.NOTHING
+        }
+    )
 
 
 def _decode(kind: Any, raw: Any) -> object:
@@ -364,6 +381,7 @@ def _decode(kind: Any, raw: Any) -> object:
 
 _PLAIN: dict[Any, Callable[[Any], object]] = {
     str: str,
+    ChannelId: ChannelId,
     int: int,
     bool: bool,
     datetime: datetime.fromisoformat,

@@ -52,3 +52,8 @@ class LanguageBook(Protocol):
     async def choose(self, chat_id: ChatId, language: str) -> None:
         """A language chosen for ``chat_id``: it wins over every later note."""
         ...
+
+    async def forget(self, chat_id: ChatId) -> bool:
+        """Remove what is kept for ``chat_id`` (a person's data erased); True when
+        something was kept."""
+        ...

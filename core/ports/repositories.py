@@ -47,6 +47,7 @@ __all__ = [
     "NotFound",
     "OutboxRepository",
     "PaymentEventRepository",
+    "PersonRepository",
     "SubscriptionRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
@@ -216,6 +217,36 @@ class OutboxRepository(Protocol):
     async def pending_count(self) -> int: ...
 
 
+# ---- a person's data (issue 18): export and erase ----
+class PersonRepository(Protocol):
+    """What the store holds about one Telegram user, beyond what the other
+    repositories find by user already (subscriptions, owned channels, seller request)."""
+
+    async def intents_of(self, user_id: UserId) -> Sequence[PaymentIntent]:
+        """Every payment intent the person made, oldest first."""
+        ...
+
+    async def grants_of(self, user_id: UserId) -> Sequence[AccessGrant]:
+        """Every access grant issued to the person, oldest first."""
+        ...
+
+    async def donations_of(self, user_id: UserId) -> Sequence[Donation]:
+        """Every donation the person made, oldest first."""
+        ...
+
+    async def pseudonymize(self, user_id: UserId, pseudonym: UserId) -> int:
+        """Put ``pseudonym`` in place of ``user_id`` wherever a row must stay for the
+        books (subscriptions, payment intents, access grants, donations, the seller
+        requests the person decided as an operator), drop the invite links of their
+        grants, and delete their own request to sell (its name is all it holds).
+        Owned channels are left to the caller (the channel repository). Returns how
+        many rows changed."""
+        ...
+
+
+# ---- end a person's data ----
+
+
 class UnitOfWork(Protocol):
     channels: ChannelRepository
     intents: IntentRepository
@@ -227,6 +258,7 @@ class UnitOfWork(Protocol):
     outbox: OutboxRepository
     payments: PaymentLedger
     sellers: SellerRequestRepository
+    people: PersonRepository  # a person's data (issue 18)
 
     async def __aenter__(self) -> Self: ...
 

@@ -85,7 +85,9 @@ class GrantAccess:
                     f"invite:{grant.id}",
                     SendMessage(
                         ChatId(grant.user_id),
-                        notices.invite_message(channel.title, link.url, subscription.expires_at),
+                        notices.invite_message(
+                            channel.id, channel.title, link.url, subscription.expires_at
+                        ),
                     ),
                     # The payer keeps their place in line: queued as of the grant, the
                     # message goes before the grants of later payments, instead of

@@ -11,6 +11,7 @@ import attrs
 
 from core.domain import messages
 from core.domain.channel import Channel
+from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.domain.offer_token import DONATION, OfferToken
 from core.domain.signing import MacKeyring
@@ -39,6 +40,7 @@ def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> m
             )
             for tier in channel.tiers
         ),
+        channel.id,
     )
 
 
@@ -49,8 +51,10 @@ def donate_message(
     return messages.DonateInvitation(channel.title, messages.CheckoutWithBot(bot_username, token))
 
 
-def invite_message(title: str, link: str, expires_at: datetime) -> messages.Notice:
-    return messages.Invite(title, expires_at, messages.OpenLink(link))
+def invite_message(
+    channel_id: ChannelId, title: str, link: str, expires_at: datetime
+) -> messages.Notice:
+    return messages.Invite(title, expires_at, messages.OpenLink(link), channel_id)
 
 
 def renewed_message(title: str, expires_at: datetime) -> messages.Notice:
@@ -60,11 +64,13 @@ def renewed_message(title: str, expires_at: datetime) -> messages.Notice:
 def reminder_message(
     title: str, expires_at: datetime, offer: OfferToken, keyring: MacKeyring
 ) -> messages.Notice:
-    return messages.Reminder(title, expires_at, messages.Checkout(offer.encode(keyring)))
+    return messages.Reminder(
+        title, expires_at, messages.Checkout(offer.encode(keyring)), offer.channel_id
+    )
 
 
 def ended_message(title: str, offer: OfferToken, keyring: MacKeyring) -> messages.Notice:
-    return messages.Ended(title, messages.Checkout(offer.encode(keyring)))
+    return messages.Ended(title, messages.Checkout(offer.encode(keyring)), offer.channel_id)
 
 
 def join_declined_message(title: str) -> messages.Notice:

@@ -91,7 +91,7 @@ class RefreshLink:
                         send_key,
                         SendMessage(
                             ChatId(grant.user_id),
-                            notices.invite_message(channel.title, link.url, ends),
+                            notices.invite_message(channel.id, channel.title, link.url, ends),
                         ),
                         now,
                     )

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from sandbox.telegram import errors as e
 from sandbox.telegram.errors import bad_request, forbidden
+from sandbox.telegram.html import HtmlRefused, parse_html
 from sandbox.telegram.model import (
     IN_CHAT,
     JSON,
@@ -217,14 +218,16 @@ class BotApi:
         else:
             chat = self.group_chat(chat_id)
             self._check_may_post(chat)
-        text = p.text("text") or ""
-        if not text.strip():
-            raise bad_request(e.MESSAGE_TEXT_EMPTY)
-        if len(text) > MAX_TEXT:
-            raise bad_request(e.MESSAGE_TOO_LONG)
+        text, entities = _formatted(p)
         markup = _inline_markup(p.obj("reply_markup"))
         message = Message(
-            chat.next_message_id, chat.id, self.world.now(), text, self.world.bot.id, markup
+            chat.next_message_id,
+            chat.id,
+            self.world.now(),
+            text,
+            self.world.bot.id,
+            markup,
+            entities=entities,
         )
         chat.next_message_id += 1
         chat.messages[message.message_id] = message
@@ -246,15 +249,12 @@ class BotApi:
             raise bad_request(e.MESSAGE_TO_EDIT_NOT_FOUND)
         if message.from_id != self.world.bot.id:
             raise bad_request("message can't be edited")
-        text = p.text("text") or ""
-        if not text.strip():
-            raise bad_request(e.MESSAGE_TEXT_EMPTY)
-        if len(text) > MAX_TEXT:
-            raise bad_request(e.MESSAGE_TOO_LONG)
+        text, entities = _formatted(p)
         markup = _inline_markup(p.obj("reply_markup"))
-        if text == message.text and markup == message.reply_markup:
+        if text == message.text and markup == message.reply_markup and entities == message.entities:
             raise bad_request(e.MESSAGE_NOT_MODIFIED)
         message.text = text
+        message.entities = entities
         message.reply_markup = markup
         message.edit_date = self.world.now()
         return message_json(message, chat, self.world.bot, self.private_user(chat))
@@ -603,6 +603,27 @@ class BotApi:
         if hub.webhook is None:
             hub.set_allowed(p.obj("allowed_updates"))
         return await hub.get_updates(p.integer("offset") or 0, limit, timeout)
+
+
+def _formatted(p: Params) -> tuple[str, list[JSON]]:
+    """A message's text as Telegram keeps it: parsed by its parse mode (HTML only; no
+    PayGate message uses another), then held to the limits, which count what remains
+    after parsing."""
+    text = p.text("text") or ""
+    entities: list[JSON] = []
+    mode = p.text("parse_mode")
+    if mode is not None:
+        if mode.upper() != "HTML":
+            raise bad_request(f"unsupported parse_mode {mode!r}")
+        try:
+            text, entities = parse_html(text)
+        except HtmlRefused as exc:
+            raise bad_request(str(exc)) from exc
+    if not text.strip():
+        raise bad_request(e.MESSAGE_TEXT_EMPTY)
+    if len(text) > MAX_TEXT:
+        raise bad_request(e.MESSAGE_TOO_LONG)
+    return text, entities
 
 
 def _inline_markup(markup: Any) -> JSON | None:

@@ -145,6 +145,8 @@ class Message:
     from_id: int
     reply_markup: JSON | None = None
     edit_date: int | None = None
+    entities: list[JSON] = field(default_factory=list)
+    """Formatting a parse mode gave the text (``parse_mode=HTML``)."""
 
 
 @dataclass
@@ -220,7 +222,9 @@ def message_json(message: Message, chat: Chat, sender: User, private_user: User 
     if message.edit_date is not None:
         body["edit_date"] = message.edit_date
     body["text"] = message.text
-    if message.text.startswith("/"):
+    if message.entities:
+        body["entities"] = list(message.entities)
+    elif message.text.startswith("/"):
         command = message.text.split(maxsplit=1)[0]
         body["entities"] = [{"offset": 0, "length": len(command), "type": "bot_command"}]
     if message.reply_markup is not None:

@@ -86,3 +86,16 @@ async def test_a_language_is_a_short_code(book: LanguageBook) -> None:
     with pytest.raises(ValueError, match="two- or three-letter"):
         await book.choose(PERSON, "es'); DROP TABLE chat_languages; --")
     assert await book.get(PERSON) is None
+
+
+async def test_a_forgotten_chat_has_no_language_and_others_keep_theirs(
+    book: LanguageBook,
+) -> None:
+    await book.choose(ChatId(501), "es")
+    await book.note(ChatId(502), "ru")
+
+    assert await book.forget(ChatId(501)) is True
+    assert await book.forget(ChatId(501)) is False
+
+    assert await book.get(ChatId(501)) is None
+    assert await book.get(ChatId(502)) == ChatLanguage("ru", chosen=False)

@@ -103,10 +103,13 @@ class LoneWeb:
 
 
 @asynccontextmanager
-async def lone_web(directory: Path, env: Mapping[str, str] | None = None) -> AsyncIterator[LoneWeb]:
-    """A migrated SQLite database and one ``paygate web`` on it, started, and stopped
-    with SIGTERM (exit status 0) after the test; killed if the test fails."""
-    async with open_emulators(directory / "edge.db") as emulated:
+async def lone_web(
+    directory: Path, env: Mapping[str, str] | None = None, port: int | None = None
+) -> AsyncIterator[LoneWeb]:
+    """A migrated SQLite database and one ``paygate web`` on it (on ``port``, a free
+    one unless given), started, and stopped with SIGTERM (exit status 0) after the
+    test; killed if the test fails."""
+    async with open_emulators(directory / "edge.db", port) as emulated:
         settings = {**emulated.env, **(env or {})}
         config = load_config(settings, dotenv=directory / "none.env")
         await asyncio.to_thread(upgrade, config.database_url, "head")

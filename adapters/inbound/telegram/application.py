@@ -47,6 +47,7 @@ from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context
 from adapters.inbound.telegram.stars import StarsHandlers
 from adapters.inbound.telegram.subscriber import SubscriberHandlers
+from adapters.inbound.telegram.wording import WordingHandlers
 
 __all__ = ["ALLOWED_UPDATES", "DEFAULT_API_URL", "BotApplication", "build_bot_application"]
 
@@ -155,8 +156,9 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     language = LanguageHandlers(deps, views)
     private = filters.ChatType.PRIVATE
 
+    wording = WordingHandlers(deps, views)
     router = ConversationRouter(
-        [donations, owner],
+        [donations, owner, wording],
         deps.conversations,
         settings.conversation_timeout,
         languages=deps.languages,

@@ -24,6 +24,7 @@ from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.wordings import OwnWording
 
 
 def _positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
@@ -104,3 +105,6 @@ class BotDeps:
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: someone who may not sell yet and tries to
     register asks the operators instead, who decide with the buttons they get."""
+    wording: OwnWording | None = None
+    """/wording: owners' own texts for their channel's messages; without it /wording
+    does nothing."""

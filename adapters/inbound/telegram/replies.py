@@ -16,7 +16,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType
+from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -55,7 +55,14 @@ def private_chat_of(update: Update) -> int | None:
 
 async def send(context: Context, chat_id: int, text: str | OutgoingMessage) -> Message:
     message = as_message(text)
-    return await context.bot.send_message(chat_id, message.text, reply_markup=keyboard(message))
+    return await context.bot.send_message(
+        chat_id,
+        message.text,
+        reply_markup=keyboard(message),
+        # Only an owner's own wording (its preview) is HTML; every other answer is
+        # plain text, so nothing a person typed can turn into markup.
+        parse_mode=ParseMode.HTML if message.html else None,
+    )
 
 
 async def reply(update: Update, context: Context, text: str | OutgoingMessage) -> Message | None:

@@ -23,3 +23,6 @@ class InMemoryLanguageBook:
 
     async def choose(self, chat_id: ChatId, language: str) -> None:
         self._chats[chat_id] = ChatLanguage(language, chosen=True)
+
+    async def forget(self, chat_id: ChatId) -> bool:
+        return self._chats.pop(chat_id, None) is not None

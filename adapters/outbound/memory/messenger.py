@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import attrs
 
+from adapters.catalog.markup import MarkupError, check, visible
 from adapters.catalog.message import OutgoingMessage
-from adapters.catalog.notices import render_for
+from adapters.catalog.notices import Composed, compose, failure_notes
 from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import Notice
@@ -23,6 +24,7 @@ from core.ports.telegram import (
     RecipientUnreachable,
     Unavailable,
 )
+from core.ports.wordings import WordingBook
 
 MAX_TEXT = 4096
 """Telegram's limit on a text message, in characters."""
@@ -45,8 +47,11 @@ class InMemoryMessenger:
     ``sent``, ``edits`` and ``deletions`` keep every successful call in order;
     :meth:`visible` is what a user would see in a chat now."""
 
-    def __init__(self, languages: LanguageBook | None = None) -> None:
+    def __init__(
+        self, languages: LanguageBook | None = None, wordings: WordingBook | None = None
+    ) -> None:
         self._languages = languages
+        self._wordings = wordings
         self.sent: list[PostedMessage] = []
         self.edits: list[PostedMessage] = []
         self.deletions: list[tuple[ChatId, MessageId]] = []
@@ -101,7 +106,12 @@ class InMemoryMessenger:
     # -- the port ------------------------------------------------------------------
 
     async def send(self, chat_id: ChatId, notice: Notice) -> MessageId:
-        message = await render_for(chat_id, notice, self._languages)
+        composed = await compose(chat_id, notice, self._languages, self._wordings)
+        message_id = await self._post(chat_id, composed.message)
+        await self._tell_authors(composed)
+        return message_id
+
+    async def _post(self, chat_id: ChatId, message: OutgoingMessage) -> MessageId:
         self._enter(chat_id)
         if chat_id in self._strangers:
             raise RecipientUnreachable(f"bot can't initiate conversation with user {chat_id}")
@@ -118,7 +128,8 @@ class InMemoryMessenger:
     async def edit(self, chat_id: ChatId, message_id: MessageId, notice: Notice) -> None:
         """An edit that changes nothing is done (Telegram's "message is not modified");
         a message that is not in the chat is MessageGone ("message to edit not found")."""
-        message = await render_for(chat_id, notice, self._languages)
+        composed = await compose(chat_id, notice, self._languages, self._wordings)
+        message = composed.message
         self._enter(chat_id)
         chat = self._visible.get(chat_id, {})
         if message_id not in chat:
@@ -126,6 +137,18 @@ class InMemoryMessenger:
         _check_text(message)
         chat[message_id] = message
         self.edits.append(PostedMessage(chat_id, message_id, message))
+        await self._tell_authors(composed)
+
+    async def _tell_authors(self, composed: Composed) -> None:
+        """An owner's text that could not be used: its author hears of it once (a
+        note that cannot be delivered is dropped; the message itself went out)."""
+        if self._wordings is None or not composed.failures:
+            return
+        for author, note in await failure_notes(composed.failures, self._languages, self._wordings):
+            try:
+                await self._post(author, note)
+            except PortError:
+                continue
 
     async def delete(self, chat_id: ChatId, message_id: MessageId) -> None:
         self._enter(chat_id)
@@ -144,7 +167,14 @@ class InMemoryMessenger:
 
 def _check_text(message: OutgoingMessage) -> None:
     # Telegram refuses these outright; retrying the same message cannot help.
-    if not message.text.strip():
+    text = message.text
+    if message.html:
+        try:
+            check(text)
+        except MarkupError as exc:
+            raise PortError(f"Telegram refused the call: can't parse entities at {exc}") from exc
+        text = visible(text)
+    if not text.strip():
         raise PortError("Telegram refused the call: message text is empty")
-    if len(message.text) > MAX_TEXT:
+    if len(text) > MAX_TEXT:
         raise PortError("Telegram refused the call: message is too long")

@@ -70,6 +70,15 @@ class Table(Generic[K, V]):
         self.reindex(self._indexes, key, self.rows.get(key), stored)
         self.rows[key] = stored
 
+    def remove(self, key: K) -> None:
+        stored = self.rows.pop(key, None)
+        if stored is None:
+            return
+        for index, entries in self._indexes.items():
+            for old in self.keys_in(index, stored.value):
+                if entries.get(old) == key:
+                    del entries[old]
+
     def reindex(
         self,
         indexes: dict[str, dict[Hashable, K]],
@@ -111,6 +120,7 @@ class TableView(Generic[K, V]):
         self._next_seq = next_seq
         self._writes: dict[K, _Stored[V]] = {}
         self._inserted: set[K] = set()
+        self._deleted: set[K] = set()
         self._held: set[Hashable] = set()
         # The unique values this unit of work's own writes hold, per index: a lookup
         # must not scan every write (a batch of thousands of rows would be quadratic).
@@ -119,12 +129,14 @@ class TableView(Generic[K, V]):
     # -- reads ------------------------------------------------------------------
 
     def _stored(self, key: K) -> _Stored[V] | None:
+        if key in self._deleted:
+            return None
         mine = self._writes.get(key)
         return mine if mine is not None else self._table.rows.get(key)
 
     def _scan(self) -> Iterator[_Stored[V]]:
         for key, stored in self._table.rows.items():
-            if key not in self._writes:
+            if key not in self._writes and key not in self._deleted:
                 yield stored
         yield from self._writes.values()
 
@@ -187,7 +199,7 @@ class TableView(Generic[K, V]):
         if mine is not None:
             return mine
         owner = self._table.owner(index, unique_key)
-        if owner is not None and owner not in self._writes:
+        if owner is not None and owner not in self._writes and owner not in self._deleted:
             return owner
         return None
 
@@ -306,12 +318,33 @@ class TableView(Generic[K, V]):
         self._check_unique(key, value)
         self._write(key, self._writes.get(key), _Stored(copy.deepcopy(value), current.seq))
 
+    async def delete(self, key: K) -> bool:
+        """Lock the row and remove it; False when there is none."""
+        current = self._stored(key)
+        if current is None:
+            return False
+        await self._acquire([self._row_lock(key), *self._value_locks(current.value)])
+        current = self._stored(key)
+        if current is None:
+            return False
+        mine = self._writes.pop(key, None)
+        if mine is not None:
+            for index, entries in self._mine.items():
+                for old in self._table.keys_in(index, mine.value):
+                    if entries.get(old) == key:
+                        del entries[old]
+        self._inserted.discard(key)
+        if key in self._table.rows:
+            self._deleted.add(key)
+        return True
+
     @contextmanager
     def statement(self) -> Iterator[None]:
         """Make the writes of the block one statement: if it raises, none of them stay
         and the locks it newly took are given back, as when one SQL statement for a
         whole batch fails. The set-at-a-time methods run their per-item steps in it."""
         writes, inserted, held = dict(self._writes), set(self._inserted), set(self._held)
+        deleted = set(self._deleted)
         mine = {index: dict(entries) for index, entries in self._mine.items()}
         try:
             yield
@@ -321,6 +354,8 @@ class TableView(Generic[K, V]):
             self._mine = mine
             self._inserted.clear()
             self._inserted.update(inserted)
+            self._deleted.clear()
+            self._deleted.update(deleted)
             for lock_key in self._held - held:
                 self._locks.release(lock_key, self._owner)
             self._held.intersection_update(held)
@@ -345,6 +380,8 @@ class TableView(Generic[K, V]):
                     raise Conflict(f"{table.name}: {index} {unique_key!r} was taken meanwhile")
 
     def apply(self) -> None:
+        for key in self._deleted:
+            self._table.remove(key)
         for key, stored in self._writes.items():
             self._table.put(key, stored)
 
@@ -352,6 +389,7 @@ class TableView(Generic[K, V]):
         """Forget the writes and give back every lock (after commit or rollback)."""
         self._writes.clear()
         self._inserted.clear()
+        self._deleted.clear()
         for entries in self._mine.values():
             entries.clear()
         for lock_key in self._held:

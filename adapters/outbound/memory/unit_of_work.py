@@ -13,6 +13,7 @@ from adapters.outbound.memory.intents import InMemoryIntentRepository
 from adapters.outbound.memory.outbox import InMemoryOutboxRepository
 from adapters.outbound.memory.payment_events import InMemoryPaymentEventRepository
 from adapters.outbound.memory.payment_ledger import InMemoryPaymentLedger, PaymentTables
+from adapters.outbound.memory.people import InMemoryPersonRepository, PersonTables
 from adapters.outbound.memory.seller_requests import InMemorySellerRequestRepository
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
@@ -57,6 +58,7 @@ class InMemoryUnitOfWork:
     outbox: repositories.OutboxRepository
     payments: PaymentLedger
     sellers: SellerRequestRepository
+    people: repositories.PersonRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -80,7 +82,17 @@ class InMemoryUnitOfWork:
         outbox = InMemoryOutboxRepository(self._view(store.outbox))
         self.outbox = outbox
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
-        self.sellers = InMemorySellerRequestRepository(self._view(store.seller_requests))
+        seller_requests = self._view(store.seller_requests)
+        self.sellers = InMemorySellerRequestRepository(seller_requests)
+        self.people = InMemoryPersonRepository(
+            PersonTables(
+                tables.intents,
+                tables.subscriptions,
+                tables.grants,
+                tables.donations,
+                seller_requests,
+            )
+        )
 
     def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:
         view = TableView(table, self._store.locks, self, self._store.next_seq)

@@ -12,7 +12,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -65,3 +65,8 @@ class SqlLanguageBook:
         )
         async with self._transaction("keep a chat's language") as conn:
             await conn.execute(statement)
+
+    async def forget(self, chat_id: ChatId) -> bool:
+        async with self._transaction("forget a chat's language") as conn:
+            result = await conn.execute(delete(t).where(t.c.chat_id == chat_id))
+        return result.rowcount > 0

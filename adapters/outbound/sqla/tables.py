@@ -310,6 +310,21 @@ Index(
 )
 # --- end owners' dashboard
 
+channel_wordings = Table(
+    "channel_wordings",
+    metadata,
+    # An owner's own text for one kind of message of one channel in one language: the
+    # published one subscribers read, and a draft the owner previews before that.
+    Column("channel_id", ID, primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("language", String(8), primary_key=True),
+    Column("text", Text, nullable=True),
+    Column("author", BigInteger, nullable=True),
+    Column("draft", Text, nullable=True),
+    Column("draft_author", BigInteger, nullable=True),
+    Column("failed", Boolean, nullable=False),  # its author was told it could not be used
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -326,5 +341,6 @@ DATA_TABLES = (
     chat_languages,
     seller_requests,
     dashboard_sessions,
+    channel_wordings,
 )
 """Every table that holds data (tests empty them between cases)."""

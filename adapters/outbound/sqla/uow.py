@@ -33,6 +33,7 @@ from adapters.outbound.sqla.grants import SqlGrantRepository
 from adapters.outbound.sqla.intents import SqlIntentRepository
 from adapters.outbound.sqla.outbox import SqlOutboxRepository
 from adapters.outbound.sqla.payment_ledger import SqlPaymentLedger
+from adapters.outbound.sqla.people import SqlPersonRepository
 from adapters.outbound.sqla.seller_requests import SqlSellerRequestRepository
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
@@ -72,6 +73,7 @@ class SqlUnitOfWork:
             self._tx, cipher, self._audit, channels, intents, subscriptions
         )
         self.sellers: SellerRequestRepository = SqlSellerRequestRepository(self._tx)
+        self.people: repositories.PersonRepository = SqlPersonRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:

@@ -11,7 +11,7 @@ from telegram.error import InvalidToken, TelegramError
 from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
-from adapters.outbound.breaker import CircuitBreaker
+from adapters.outbound.breaker import BreakerState, CircuitBreaker
 from adapters.outbound.telegram.errors import translate
 from adapters.outbound.telegram.pacing import PacedRateLimiter
 from adapters.outbound.telegram.transport import BreakerRequest, CallObserver
@@ -91,6 +91,10 @@ class TelegramBotClient:
         self._alerts: AlertSink | None = None
         self._unsent_alert: Alert | None = None
         self._alert_tasks: set[asyncio.Task[None]] = set()
+        self._outage = False
+        """Telegram is lost (at start, or the breaker opened) and not yet back."""
+        # After a good start, the breaker opening is how an outage shows.
+        self._breaker.listen(self._breaker_moved)
 
     def report_outages_to(self, alerts: AlertSink) -> None:
         """Where "Telegram unreachable" and "reachable again" go. Set after
@@ -98,14 +102,48 @@ class TelegramBotClient:
         outage found at start-up is reported now, if it still lasts."""
         self._alerts = alerts
         pending, self._unsent_alert = self._unsent_alert, None
-        if pending is not None and not self._started:
+        if pending is not None and self._outage:
             self._send_alert(pending)
 
-    def _alert(self, alert: Alert) -> None:
+    def _lost(self, error: str) -> None:
+        """Once per outage: the "unreachable" alert (kept until alerts are attached)."""
+        if self._outage:
+            return
+        self._outage = True
+        alert = Alert(
+            severity=Severity.CRITICAL,
+            title="Telegram is unreachable: payments are recorded, grants wait",
+            key=UNREACHABLE_ALERT_KEY,
+            details={"error": error[:200]},
+        )
         if self._alerts is None:
             self._unsent_alert = alert
         else:
             self._send_alert(alert)
+
+    def _back(self) -> None:
+        """Once per outage: the "reachable again" alert."""
+        if not self._outage:
+            return
+        self._outage = False
+        if self._alerts is None:
+            self._unsent_alert = None  # lost and back before anyone could be told
+            return
+        self._send_alert(
+            Alert(
+                severity=Severity.WARNING,
+                title="Telegram is reachable again: the waiting work goes out",
+                key=REACHABLE_ALERT_KEY,
+            )
+        )
+
+    def _breaker_moved(self, name: str, old: BreakerState, new: BreakerState) -> None:
+        if new is BreakerState.OPEN and not self._outage:
+            logger.warning("Telegram stopped answering (circuit %s open)", name)
+            self._lost(f"circuit {name} open")
+        elif new is BreakerState.CLOSED and self._outage and self._started:
+            logger.info("Telegram is reachable again (circuit %s closed)", name)
+            self._back()
 
     def _send_alert(self, alert: Alert) -> None:
         # In the background: the admin-chat channel sends through this very client,
@@ -174,14 +212,7 @@ class TelegramBotClient:
                 await self.stop()
                 raise error from exc
             logger.warning("Telegram is unreachable at start (%s); starting degraded", error)
-            self._alert(
-                Alert(
-                    severity=Severity.CRITICAL,
-                    title="Telegram is unreachable: payments are recorded, grants wait",
-                    key=UNREACHABLE_ALERT_KEY,
-                    details={"error": str(error)[:200]},
-                )
-            )
+            self._lost(str(error))
             return False
         self._started = True
         return True
@@ -213,16 +244,7 @@ class TelegramBotClient:
                 continue
             self._started = True
             logger.info("Telegram is reachable again (bot @%s)", self.bot.username)
-            if self._alerts is None:
-                self._unsent_alert = None  # lost and back before anyone could be told
-            else:
-                self._send_alert(
-                    Alert(
-                        severity=Severity.WARNING,
-                        title="Telegram is reachable again: the waiting work goes out",
-                        key=REACHABLE_ALERT_KEY,
-                    )
-                )
+            self._back()
 
     def _redact_logs(self) -> None:
         for name in _URL_LOGGERS:

@@ -46,6 +46,7 @@ from core.ports.errors import Unavailable
 __all__ = [
     "ADMIN_ENDPOINTS",
     "ALERT_KEY",
+    "BACK_ALERT_KEY",
     "MESSAGE_ENDPOINTS",
     "PacedRateLimiter",
     "PacingLimits",
@@ -292,6 +293,8 @@ class SharedPacing(Protocol):
 
 
 ALERT_KEY = "telegram:pacing-alone"
+BACK_ALERT_KEY = "telegram:pacing-shared"
+"""The "shared again" alert's own key: the repeat window never folds it into "alone"."""
 
 _BOOKED_AHEAD = 2
 """Callers of one process waiting at once for slots booked ahead in one bucket: the
@@ -623,9 +626,23 @@ class PacedRateLimiter(BaseRateLimiter[None]):
             self._note_unavailable(exc)
             return None
         if self._alone:
-            self._alone = False
-            logger.warning("telegram pacing: the shared buckets answer again; pacing with them")
+            self._note_back()
         return turn
+
+    def _note_back(self) -> None:
+        """Once per outage: log, and alert, that the shared buckets answer again."""
+        self._alone = False
+        logger.warning("telegram pacing: the shared buckets answer again; pacing with them")
+        if self._alerts is None:
+            self._unsent_alert = None  # lost and back before anyone could be told
+            return
+        self._send_alert(
+            Alert(
+                severity=Severity.WARNING,
+                title="Telegram pacing is shared again: every process books in the same buckets",
+                key=BACK_ALERT_KEY,
+            )
+        )
 
     def _note_unavailable(self, error: Unavailable) -> None:
         """Once per outage: log, and alert, that this process paces alone."""

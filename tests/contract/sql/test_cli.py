@@ -37,7 +37,7 @@ def test_db_upgrade_then_downgrade_base_creates_then_drops_the_schema(
 
     assert main(["db", "upgrade"]) == 0
     assert _tables(database) == SCHEMA | {"alembic_version"}
-    assert _revision(database) == ["0007"]
+    assert _revision(database) == ["0008"]
     assert "shop.db is at revision head" in capsys.readouterr().out
 
     assert main(["db", "downgrade", "base"]) == 0
@@ -56,13 +56,14 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
 
     # Revision 0001 as asked: the conversations table comes with 0002, the audit
     # head with 0003, the chat languages with 0004, the seller requests with 0005, the
-    # dashboard's sessions with 0006.
+    # dashboard's sessions with 0006, owners' wording with 0007.
     later = {
         "conversations",
         "audit_head",
         "chat_languages",
         "seller_requests",
         "dashboard_sessions",
+        "channel_wordings",
     }
     assert _tables(tmp_path / "paygate.db") == SCHEMA - later | {"alembic_version"}
 

@@ -37,6 +37,7 @@ SCHEMA = {
     "chat_languages",
     "seller_requests",
     "dashboard_sessions",
+    "channel_wordings",
 }
 
 
@@ -65,7 +66,7 @@ def _schema_diff(conn: Connection) -> list[Any]:
 async def test_the_migrations_go_up_down_and_up_again(blank_url: URL) -> None:
     await asyncio.to_thread(upgrade, blank_url)
     assert await _inspect(blank_url, _tables) == SCHEMA | {"alembic_version"}
-    assert await _inspect(blank_url, _revision) == "0007"
+    assert await _inspect(blank_url, _revision) == "0008"
 
     await asyncio.to_thread(downgrade, blank_url, "base")
     assert await _inspect(blank_url, _tables) == {"alembic_version"}
@@ -131,7 +132,7 @@ async def test_the_audit_head_is_seeded_from_the_events_already_stored(blank_url
 async def test_tiers_keep_their_prices_when_stars_prices_come_and_go(blank_url: URL) -> None:
     # A tier stored before Stars existed is sold for crypto only after the upgrade; a
     # Stars price set since is dropped by the downgrade, the crypto price kept.
-    await asyncio.to_thread(upgrade, blank_url, "0006")
+    await asyncio.to_thread(upgrade, blank_url, "0007")
     engine = create_engine(blank_url, pool_size=1, max_overflow=0)
     channel = (
         "INSERT INTO channels (id, owner_id, open_chat_id, closed_chat_id, title, created_at, "
@@ -147,17 +148,17 @@ async def test_tiers_keep_their_prices_when_stars_prices_come_and_go(blank_url: 
         async with engine.begin() as conn:
             await conn.execute(text(channel))
             await conn.execute(text(tier))
-        await asyncio.to_thread(upgrade, blank_url, "0007")
+        await asyncio.to_thread(upgrade, blank_url, "0008")
         async with engine.begin() as conn:
             before = (await conn.execute(text(tiers.format(", stars_price")))).all()
             await conn.execute(text("UPDATE channel_tiers SET stars_price = 250"))
-        await asyncio.to_thread(downgrade, blank_url, "0006")
+        await asyncio.to_thread(downgrade, blank_url, "0007")
         async with engine.connect() as conn:
             after = (await conn.execute(text(tiers.format("")))).all()
             columns = await conn.run_sync(
                 lambda sync: {c["name"] for c in inspect(sync).get_columns("channel_tiers")}
             )
-        await asyncio.to_thread(upgrade, blank_url, "0007")
+        await asyncio.to_thread(upgrade, blank_url, "0008")
         async with engine.connect() as conn:
             again = (await conn.execute(text(tiers.format(", stars_price")))).all()
     finally:

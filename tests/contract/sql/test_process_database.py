@@ -75,7 +75,7 @@ async def test_a_process_refuses_a_database_behind_before_opening_anything_else(
         {**KEYS, "PAYGATE_DATABASE_URL": f"sqlite:///{database}"}, dotenv=tmp_path / "none.env"
     )
 
-    with pytest.raises(SchemaMismatch, match=r"at revision 0002 but this release needs 0007"):
+    with pytest.raises(SchemaMismatch, match=r"at revision 0002 but this release needs 0008"):
         await start_process(config, MONOLITH, starters=starters_for(MONOLITH))
 
 

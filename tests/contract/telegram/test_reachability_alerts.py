@@ -4,12 +4,16 @@ alert each way, through the sink the process attaches after building the client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+
+from telegram.error import TelegramError
 
 from adapters.outbound.breaker import CircuitBreaker
 from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.telegram import PacedRateLimiter, TelegramBotClient
 from core.ports.alerts import Severity
+from core.ports.errors import Unavailable
 from sandbox.telegram import FloodLimits, TelegramEmulator
 from tests.contract.telegram.backends import FAST
 
@@ -78,6 +82,44 @@ async def test_an_outage_over_before_alerts_were_attached_is_not_reported() -> N
         client.report_outages_to(sink)
         await asyncio.sleep(0.05)
         assert sink.alerts == []
+    finally:
+        await client.stop()
+        await emulator.stop()
+
+
+async def test_telegram_lost_after_a_good_start_and_back_alerts_once_each_way() -> None:
+    port = free_port()
+    emulator = TelegramEmulator(flood=FloodLimits.off(), port=port)
+    await emulator.start()
+    client = TelegramBotClient(
+        emulator.token,
+        api_url=f"http://127.0.0.1:{port}",
+        limiter=PacedRateLimiter(FAST),
+        breaker=CircuitBreaker("telegram-test", failure_threshold=2, reset_timeout=0.2),
+        read_timeout=1.0,
+        connect_timeout=0.5,
+    )
+    sink = InMemoryAlertSink()
+    try:
+        assert await client.start_degraded() is True
+        client.report_outages_to(sink)
+        await emulator.stop()
+        for _ in range(6):  # opens, then stays open: refused at once
+            with contextlib.suppress(TelegramError, Unavailable):
+                await client.bot.get_me()
+        await asyncio.sleep(0.05)
+        assert [(a.severity, a.key) for a in sink.alerts] == [
+            (Severity.CRITICAL, "telegram:unreachable")
+        ]
+        await emulator.start()
+        await asyncio.sleep(0.3)  # past the reset timeout: a trial call goes through
+        await client.bot.get_me()
+        await client.bot.get_me()
+        await asyncio.sleep(0.05)
+        assert [(a.severity, a.key) for a in sink.alerts] == [
+            (Severity.CRITICAL, "telegram:unreachable"),
+            (Severity.WARNING, "telegram:reachable"),
+        ]
     finally:
         await client.stop()
         await emulator.stop()

@@ -25,6 +25,7 @@ from adapters.outbound.memory.ids import SequentialIdGenerator
 from adapters.outbound.memory.messenger import InMemoryMessenger
 from adapters.outbound.memory.payment_gateway import InMemoryPaymentGateway
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from adapters.outbound.memory.wordings import InMemoryWordingBook
 from composition.assembly import assembled
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId, ChatId, IntentId, UserId
@@ -56,6 +57,7 @@ from core.services.settle_outbox import RetryPolicy
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
+from core.services.wordings import OwnWording
 
 START = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
 OWNER = UserId(1000)
@@ -79,6 +81,8 @@ class World:
     chat: InMemoryChatAccess
     messenger: InMemoryMessenger
     alerts: InMemoryAlertSink
+    wordings: InMemoryWordingBook
+    own_wording: OwnWording
     register: RegisterChannel
     set_tiers: SetTiers
     set_donations: SetDonationBounds
@@ -229,9 +233,11 @@ def build(
         else None
     )
     chat = InMemoryChatAccess()
-    messenger = InMemoryMessenger()
+    wordings = InMemoryWordingBook()
+    messenger = InMemoryMessenger(wordings=wordings)
     alerts = InMemoryAlertSink()
     uc = assembled(
+        wordings=wordings,
         clock=clock,
         uow=uow,
         keyring=KEYRING,
@@ -255,6 +261,8 @@ def build(
         chat=chat,
         messenger=messenger,
         alerts=alerts,
+        wordings=wordings,
+        own_wording=uc.own_wording(),
         register=uc.register_channel(),
         set_tiers=uc.set_tiers(),
         set_donations=uc.set_donations(),

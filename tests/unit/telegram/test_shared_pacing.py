@@ -19,6 +19,7 @@ from adapters.outbound.memory import InMemoryAlertSink
 from adapters.outbound.telegram.errors import retry_after_seconds
 from adapters.outbound.telegram.pacing import (
     ALERT_KEY,
+    BACK_ALERT_KEY,
     PacedRateLimiter,
     PacingLimits,
     SharedBucket,
@@ -240,10 +241,42 @@ async def test_when_the_shared_buckets_answer_again_every_call_books_in_them_aga
     assert [own for own, _ in shared.booked] == [f"chat:{u}" for u in range(100, 110)]
     # Booked at once by the shared buckets: no longer a third of the pace.
     assert api.times()[5:] == [api.times()[5]] * 10
-    # A second outage is news again.
+    # Back is said once; a second outage is news again.
     shared.down = True
     await time.run([send(limiter, api, 200)])
-    assert [a.key for a in alerts.alerts] == [ALERT_KEY, ALERT_KEY]
+    assert [a.key for a in alerts.alerts] == [ALERT_KEY, BACK_ALERT_KEY, ALERT_KEY]
+
+
+async def test_redis_lost_and_back_alerts_once_each_way(
+    time: VirtualTime, shared: ScriptedSharedPacing
+) -> None:
+    shared.down = True
+    alerts = InMemoryAlertSink()
+    limiter, api = limiter_on(time, shared, alerts, processes=3), FakeBotApi(time)
+    await time.run(send(limiter, api, user) for user in range(1, 11))
+    shared.down = False
+    await time.run(send(limiter, api, user) for user in range(100, 110))
+
+    assert [(a.severity, a.key) for a in alerts.alerts] == [
+        (Severity.CRITICAL, ALERT_KEY),
+        (Severity.WARNING, BACK_ALERT_KEY),
+    ]
+
+
+async def test_redis_lost_and_back_before_the_alert_sink_is_attached_is_not_alerted(
+    time: VirtualTime, shared: ScriptedSharedPacing
+) -> None:
+    shared.down = True
+    limiter, api = limiter_on(time, shared), FakeBotApi(time)
+    await time.run([send(limiter, api, 1)])
+    shared.down = False
+    await time.run([send(limiter, api, 2)])
+
+    alerts = InMemoryAlertSink()
+    limiter.report_outages_to(alerts)
+    await time.run([])
+
+    assert alerts.alerts == []
 
 
 async def test_an_outage_seen_before_the_alert_sink_is_attached_is_alerted_then(

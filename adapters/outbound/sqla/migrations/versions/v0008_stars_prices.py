@@ -1,8 +1,8 @@
 """Telegram Stars: a tier's price in Stars beside its crypto price, and the lookup of
 an intent by the provider's payment id (a Stars refund names the charge id).
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Created: 2026-12-10
 
 A nullable column and an index: older processes neither read nor write the column,
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007"
-down_revision: str | None = "0006"
+revision = "0008"
+down_revision: str | None = "0007"
 branch_labels: str | None = None
 depends_on: str | None = None
 
