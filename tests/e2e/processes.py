@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,7 +25,9 @@ from pathlib import Path
 
 import attrs
 
-STARTED = "started"
+STARTED = re.compile(r"paygate [\w+ ]+ started: version")
+"""The one start line every process logs once it serves (not a library's own
+"Application started", which the bot may log before the HTTP server listens)."""
 CLI = "composition.cli"
 """The module a deployment runs (``paygate`` is its console script)."""
 START_TIMEOUT = 30.0
@@ -136,7 +139,7 @@ class PaygateProcess:
         """Until the process logs that it started; fails early if it exits."""
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
-            if f" {STARTED}" in self.current_log():
+            if STARTED.search(self.current_log()):
                 return
             if not self.running:
                 raise ProcessFailed(f"{self.name} exited during start-up:\n{self.tail()}")
