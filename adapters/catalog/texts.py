@@ -9,9 +9,10 @@ is called."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import groupby
 
 from adapters.catalog.buttons import confirm_data, renew_data, resend_data, stars_data
-from adapters.catalog.language import _
+from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
@@ -794,3 +795,32 @@ def seller_decided(decision: Decision, operator: int) -> str:
     if decision.decided_now:
         return _("%(said)s. They have been told.", said=said)
     return _("%(said)s already; nothing changed.", said=said)
+
+
+# ------------------------------------------------------------ the operators
+# What the bot says to the deployment's operators (PAYGATE_OPERATOR_IDS).
+
+
+def not_an_operator() -> str:
+    return _("/owners is for the operators of this PayGate.")
+
+
+def owners(channels: Sequence[Channel]) -> str:
+    """Every owner (by Telegram user id) with their channels and each one's state,
+    owners in id order, channels oldest first."""
+    if not channels:
+        return _("No channels are registered yet.")
+    ordered = sorted(channels, key=lambda c: (c.owner_id, c.created_at, c.id))
+    lines: list[str] = []
+    for owner, owned in groupby(ordered, key=lambda c: c.owner_id):
+        mine = list(owned)
+        lines.append(
+            n_(
+                "Owner %(owner)s (%(n)s channel):",
+                "Owner %(owner)s (%(n)s channels):",
+                len(mine),
+                owner=owner,
+            )
+        )
+        lines.extend(f"  • {channel.title} ({_state(channel)})" for channel in mine)
+    return "\n".join(lines)

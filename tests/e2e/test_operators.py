@@ -10,7 +10,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from adapters.inbound.telegram import operator_texts
+from adapters.catalog import texts
 from adapters.outbound.sqla import upgrade
 from composition.assembly import opened_store
 from composition.config import load_config
@@ -84,6 +84,6 @@ async def test_an_operator_lists_owners_and_a_stranger_is_told_politely(tmp_path
         f"Owner {OWNER_A} (1 channel):",
         "  • Alpha news (selling)",
         f"Owner {OWNER_B} (1 channel):",
-        "  • Beta club (paused: the bot lost its rights)",
+        "  • Beta club (paused (the bot lost its rights))",
     ]
-    assert refusal == operator_texts.NOT_AN_OPERATOR
+    assert refusal == texts.not_an_operator()

@@ -289,13 +289,6 @@ NOT_WORDS = {
         "the bot is no longer an admin of ",
         "the bot lost its right to ",
     },
-    # The operators' /owners (another branch's module), for the deployment's operators
-    # rather than owners or subscribers; it joins the catalog when that branch lands.
-    "adapters/inbound/telegram/operator_texts.py": {
-        "/owners is for the operators of this PayGate.",
-        "No channels are registered yet.",
-        "no tiers yet",
-    },
 }
 
 

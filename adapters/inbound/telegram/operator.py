@@ -8,7 +8,6 @@ from __future__ import annotations
 from telegram import Update
 
 from adapters.catalog import texts
-from adapters.inbound.telegram import operator_texts
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.parsing import seller_decision_from
 from adapters.inbound.telegram.replies import Context, answer, replace, reply
@@ -24,11 +23,11 @@ class OperatorHandlers:
         if user is None:
             return
         if UserId(user.id) not in self._deps.operators:
-            await reply(update, context, operator_texts.NOT_AN_OPERATOR)
+            await reply(update, context, texts.not_an_operator())
             return
         async with self._deps.uow() as tx:
             channels = await tx.channels.all()
-        await reply(update, context, operator_texts.owners(channels))
+        await reply(update, context, texts.owners(channels))
 
     async def decide_seller(self, update: Update, context: Context) -> None:
         """Approve (``sa:<user id>``) or Decline (``sd:<user id>``) under a request to
