@@ -706,6 +706,9 @@ def owner_commands() -> list[tuple[str, str]]:
         ("wallet", _("where payouts go")),
         ("repost", _("post a fresh offer now")),
         ("resume", _("resume paused sales")),
+        ("wording", _("your own words for your channel's messages")),
+        ("dashboard", _("log in to the web dashboard")),
+        ("refund", _("refund a Telegram Stars payment")),
         *subscriber_commands(),
     ]
 
