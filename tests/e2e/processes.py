@@ -219,12 +219,21 @@ class Fleet:
         return "\n".join(f"==== {p.name}\n{p.tail()}" for p in self.processes)
 
 
+CHECKOUT = Path(__file__).resolve().parents[2]
+"""The checkout under test: first on a process's path, so that it runs this tree's
+code (not another checkout's editable install) and test roots such as
+``tests.e2e.faulty_process`` import from the fleet's directory."""
+
+
 def _inherited_environment() -> dict[str, str]:
     """What a process needs from ours (PATH, locale, the virtualenv), and no
     ``PAYGATE_*`` setting that the test did not choose; no ``.env`` is read either,
     because processes run in the fleet's directory."""
     keep = ("PATH", "HOME", "LANG", "LC_ALL", "VIRTUAL_ENV", "PYTHONPATH", "TMPDIR")
     env = {name: os.environ[name] for name in keep if name in os.environ}
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(CHECKOUT), env.get("PYTHONPATH", "")) if part
+    )
     env["PYTHONUNBUFFERED"] = "1"
     return env
 
