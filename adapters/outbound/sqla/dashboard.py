@@ -9,18 +9,17 @@ fulfilled payments by channel and time); months are formed here, portably.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import dashboard_sessions as t
 from adapters.outbound.sqla.tables import payment_intents, subscriptions
+from adapters.outbound.sqla.turns import WriteTurns
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
@@ -33,17 +32,7 @@ class SqlSessionStore:
     def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
         self._clock = clock
-        self._turns = None if engine.dialect.name == "postgresql" else asyncio.Lock()
-
-    @asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[AsyncConnection]:
-        with translated(action):
-            if self._turns is None:
-                async with self._engine.begin() as conn:
-                    yield conn
-                return
-            async with self._turns, self._engine.begin() as conn:
-                yield conn
+        self._turns = WriteTurns(engine)
 
     async def put(self, session: DashboardSession, ttl_seconds: int) -> None:
         if ttl_seconds < 1:
@@ -56,7 +45,7 @@ class SqlSessionStore:
             "last_seen": session.last_seen,
             "expires_at": now + timedelta(seconds=ttl_seconds),
         }
-        async with self._transaction("keep a dashboard session") as conn:
+        async with self._turns.transaction("keep a dashboard session") as conn:
             await conn.execute(delete(t).where(t.c.key == session.key))
             await conn.execute(delete(t).where(t.c.expires_at <= now))
             await conn.execute(t.insert().values(key=session.key, **values))
@@ -73,12 +62,12 @@ class SqlSessionStore:
         )
 
     async def delete(self, key: str) -> None:
-        async with self._transaction("end a dashboard session") as conn:
+        async with self._turns.transaction("end a dashboard session") as conn:
             await conn.execute(delete(t).where(t.c.key == key))
 
     async def delete_user(self, user_id: UserId) -> int:
         now = self._clock.now()
-        async with self._transaction("end a user's dashboard sessions") as conn:
+        async with self._turns.transaction("end a user's dashboard sessions") as conn:
             live = await conn.execute(
                 select(func.count()).where(t.c.user_id == user_id, t.c.expires_at > now)
             )

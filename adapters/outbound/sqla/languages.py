@@ -8,16 +8,13 @@ chosen``, so a note racing a choice can never undo it.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-
 from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import chat_languages as t
+from adapters.outbound.sqla.turns import WriteTurns
 from core.domain.ids import ChatId
 from core.ports.languages import ChatLanguage, language_code
 
@@ -29,18 +26,7 @@ class SqlLanguageBook:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        # SQLite lets one writer in at a time: this process's own writes queue here.
-        self._turns = None if self._postgres else asyncio.Lock()
-
-    @asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[AsyncConnection]:
-        with translated(action):
-            if self._turns is None:
-                async with self._engine.begin() as conn:
-                    yield conn
-                return
-            async with self._turns, self._engine.begin() as conn:
-                yield conn
+        self._turns = WriteTurns(engine)
 
     async def get(self, chat_id: ChatId) -> ChatLanguage | None:
         statement = select(t.c.language, t.c.chosen).where(t.c.chat_id == chat_id)
@@ -63,10 +49,10 @@ class SqlLanguageBook:
             set_=values,
             where=None if chosen else t.c.chosen.is_(False),
         )
-        async with self._transaction("keep a chat's language") as conn:
+        async with self._turns.transaction("keep a chat's language") as conn:
             await conn.execute(statement)
 
     async def forget(self, chat_id: ChatId) -> bool:
-        async with self._transaction("forget a chat's language") as conn:
+        async with self._turns.transaction("forget a chat's language") as conn:
             result = await conn.execute(delete(t).where(t.c.chat_id == chat_id))
         return result.rowcount > 0

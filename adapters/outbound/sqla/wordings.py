@@ -8,17 +8,15 @@ a draft staged while another is being published is never half applied.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import and_, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.tables import channel_wordings as t
+from adapters.outbound.sqla.turns import WriteTurns
 from core.domain.ids import ChannelId, UserId
 from core.ports.wordings import Wording, WordingKind
 
@@ -32,18 +30,7 @@ class SqlWordingBook:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
         self._postgres = engine.dialect.name == "postgresql"
-        # SQLite lets one writer in at a time: this process's own writes queue here.
-        self._turns = None if self._postgres else asyncio.Lock()
-
-    @asynccontextmanager
-    async def _transaction(self, action: str) -> AsyncIterator[AsyncConnection]:
-        with translated(action):
-            if self._turns is None:
-                async with self._engine.begin() as conn:
-                    yield conn
-                return
-            async with self._turns, self._engine.begin() as conn:
-                yield conn
+        self._turns = WriteTurns(engine)
 
     @staticmethod
     def _key(channel_id: ChannelId, kind: WordingKind, language: str) -> Any:
@@ -87,7 +74,7 @@ class SqlWordingBook:
         ).on_conflict_do_update(
             index_elements=[t.c.channel_id, t.c.kind, t.c.language], set_=values
         )
-        async with self._transaction("stage an owner's wording") as conn:
+        async with self._turns.transaction("stage an owner's wording") as conn:
             await conn.execute(statement)
 
     async def draft(
@@ -112,7 +99,7 @@ class SqlWordingBook:
             )
             .returning(t.c.text, t.c.author)
         )
-        async with self._transaction("publish an owner's wording") as conn:
+        async with self._turns.transaction("publish an owner's wording") as conn:
             row = (await conn.execute(statement)).first()
         if row is None:
             return None
@@ -120,7 +107,7 @@ class SqlWordingBook:
 
     async def reset(self, channel_id: ChannelId, kind: WordingKind, language: str) -> bool:
         statement = delete(t).where(self._key(channel_id, kind, language)).returning(t.c.text)
-        async with self._transaction("reset an owner's wording") as conn:
+        async with self._turns.transaction("reset an owner's wording") as conn:
             row = (await conn.execute(statement)).first()
         return row is not None and row.text is not None
 
@@ -135,6 +122,6 @@ class SqlWordingBook:
             )
             .values(failed=True)
         )
-        async with self._transaction("note an owner's wording failed") as conn:
+        async with self._turns.transaction("note an owner's wording failed") as conn:
             result = await conn.execute(statement)
         return bool(result.rowcount)
