@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from composition.cli import main
+from tests.contract.sql.head import HEAD
 from tests.contract.sql.test_migrations import SCHEMA
 
 ENV = "PAYGATE_DATABASE_URL"
@@ -37,7 +38,7 @@ def test_db_upgrade_then_downgrade_base_creates_then_drops_the_schema(
 
     assert main(["db", "upgrade"]) == 0
     assert _tables(database) == SCHEMA | {"alembic_version"}
-    assert _revision(database) == ["0008"]
+    assert _revision(database) == [HEAD]
     assert "shop.db is at revision head" in capsys.readouterr().out
 
     assert main(["db", "downgrade", "base"]) == 0

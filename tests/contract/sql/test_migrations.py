@@ -18,6 +18,7 @@ from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine, downgrad
 from adapters.outbound.sqla.audit import event_to_row
 from adapters.outbound.sqla.tables import DATA_TABLES, audit_events, audit_head
 from core.domain.audit import AuditEvent, AuditRecord, verify_chain
+from tests.contract.sql.head import HEAD
 
 T0 = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 
@@ -66,7 +67,7 @@ def _schema_diff(conn: Connection) -> list[Any]:
 async def test_the_migrations_go_up_down_and_up_again(blank_url: URL) -> None:
     await asyncio.to_thread(upgrade, blank_url)
     assert await _inspect(blank_url, _tables) == SCHEMA | {"alembic_version"}
-    assert await _inspect(blank_url, _revision) == "0008"
+    assert await _inspect(blank_url, _revision) == HEAD
 
     await asyncio.to_thread(downgrade, blank_url, "base")
     assert await _inspect(blank_url, _tables) == {"alembic_version"}
@@ -148,7 +149,7 @@ async def test_tiers_keep_their_prices_when_stars_prices_come_and_go(blank_url: 
         async with engine.begin() as conn:
             await conn.execute(text(channel))
             await conn.execute(text(tier))
-        await asyncio.to_thread(upgrade, blank_url, "0008")
+        await asyncio.to_thread(upgrade, blank_url, HEAD)
         async with engine.begin() as conn:
             before = (await conn.execute(text(tiers.format(", stars_price")))).all()
             await conn.execute(text("UPDATE channel_tiers SET stars_price = 250"))
@@ -158,7 +159,7 @@ async def test_tiers_keep_their_prices_when_stars_prices_come_and_go(blank_url: 
             columns = await conn.run_sync(
                 lambda sync: {c["name"] for c in inspect(sync).get_columns("channel_tiers")}
             )
-        await asyncio.to_thread(upgrade, blank_url, "0008")
+        await asyncio.to_thread(upgrade, blank_url, HEAD)
         async with engine.connect() as conn:
             again = (await conn.execute(text(tiers.format(", stars_price")))).all()
     finally:

@@ -22,6 +22,7 @@ from composition.containers import Infrastructure
 from composition.processes.process import MONOLITH, start_process
 from composition.processes.run import starters_for
 from tests.contract.backends_sql import sqlite_url
+from tests.contract.sql.head import HEAD
 
 REPO = Path(__file__).resolve().parents[3]
 KEYS = {
@@ -75,7 +76,7 @@ async def test_a_process_refuses_a_database_behind_before_opening_anything_else(
         {**KEYS, "PAYGATE_DATABASE_URL": f"sqlite:///{database}"}, dotenv=tmp_path / "none.env"
     )
 
-    with pytest.raises(SchemaMismatch, match=r"at revision 0002 but this release needs 0008"):
+    with pytest.raises(SchemaMismatch, match=rf"at revision 0002 but this release needs {HEAD}"):
         await start_process(config, MONOLITH, starters=starters_for(MONOLITH))
 
 
