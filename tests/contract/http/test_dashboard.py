@@ -197,3 +197,21 @@ async def test_another_owner_can_neither_see_nor_change_the_channel(site: Site) 
     await site.client.post("/dashboard/logout", data={"csrf": token})
     await login(site, OWNER)
     assert "Selling" in await (await site.client.get("/dashboard/channels")).text()
+
+
+async def test_pages_speak_the_browsers_language_and_english_otherwise(site: Site) -> None:
+    await login(site, OWNER)
+    russian = await site.client.get(
+        "/dashboard", headers={"Accept-Language": "de-DE, ru;q=0.8, en;q=0.5"}
+    )
+    text = await russian.text()
+    assert '<html lang="ru">' in text
+    assert "Обзор" in text and "Выйти на всех устройствах" in text
+    spanish = await (
+        await site.client.get("/dashboard", headers={"Accept-Language": "es-419"})
+    ).text()
+    assert "Resumen" in spanish
+    unknown = await (await site.client.get("/dashboard", headers={"Accept-Language": "de"})).text()
+    assert '<html lang="en">' in unknown and "Overview" in unknown
+    refused = await site.client.get("/dashboard/channels", headers={"Accept-Language": "ru;q=x"})
+    assert refused.status == 200  # a malformed header is ignored, not an error

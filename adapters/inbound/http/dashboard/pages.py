@@ -14,6 +14,7 @@ import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import Protocol
 
 import aiohttp_jinja2
 import attrs
@@ -21,6 +22,7 @@ import jinja2
 from aiohttp import web
 from markupsafe import Markup
 
+from adapters.catalog.language import _, current, n_, negotiate, speaking
 from adapters.inbound.http.dashboard.chart import bar_chart
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
@@ -34,7 +36,7 @@ from core.ports.security import NonceStore
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_sessions import DashboardSessions
 
-__all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "cookie_name"]
+__all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "Section", "cookie_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +62,15 @@ class DashboardSettings:
 Page = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+class Section(Protocol):
+    """A part of the dashboard in a module of its own (subscribers, payments, exports,
+    ...): its routes, built on the site's plumbing (:meth:`Dashboard.page` for the
+    error pages and the CSP, :meth:`Dashboard.signed_in`, :meth:`Dashboard.checked_form`
+    for the CSRF check, :meth:`Dashboard.render`)."""
+
+    def routes(self, site: Dashboard) -> list[Route]: ...
+
+
 @attrs.define(eq=False)
 class Dashboard:
     _dashboard: OwnerDashboard
@@ -67,6 +78,7 @@ class Dashboard:
     _nonces: NonceStore
     _clock: Clock
     _settings: DashboardSettings
+    _sections: tuple[Section, ...] = ()
 
     @property
     def _cookie(self) -> str:
@@ -77,51 +89,65 @@ class Dashboard:
             app,
             loader=jinja2.FileSystemLoader(TEMPLATES),
             autoescape=jinja2.select_autoescape(default=True),
+            extensions=["jinja2.ext.i18n"],
+        )
+        environment = aiohttp_jinja2.get_env(app)
+        environment.install_gettext_callables(  # type: ignore[attr-defined]
+            gettext=_, ngettext=n_, newstyle=True
         )
 
     def routes(self) -> list[Route]:
-        return [
-            Route("GET", LOGIN_PATH, self._page(self.login), "dashboard.login"),
-            Route("GET", "/dashboard", self._page(self.overview), "dashboard.overview"),
-            Route("GET", "/dashboard/channels", self._page(self.channels), "dashboard.channels"),
+        own = [
+            Route("GET", LOGIN_PATH, self.page(self.login), "dashboard.login"),
+            Route("GET", "/dashboard", self.page(self.overview), "dashboard.overview"),
+            Route("GET", "/dashboard/channels", self.page(self.channels), "dashboard.channels"),
             Route(
                 "POST",
                 "/dashboard/channels/{channel_id}/{action:pause|resume}",
-                self._page(self.change_sales),
+                self.page(self.change_sales),
                 "dashboard.sales",
             ),
-            Route("POST", "/dashboard/logout", self._page(self.logout), "dashboard.logout"),
+            Route("POST", "/dashboard/logout", self.page(self.logout), "dashboard.logout"),
         ]
+        return own + [route for section in self._sections for route in section.routes(self)]
 
     # ---------------------------------------------------------------- plumbing
 
-    def _render(
+    def render(
         self, request: web.Request, template: str, context: dict[str, object], status: int = 200
     ) -> web.Response:
-        context = {"nonce": csp_nonce(request), **context}
+        """``template`` with ``context``, the response's CSP nonce and its language."""
+        context = {"nonce": csp_nonce(request), "language": current(), **context}
         return aiohttp_jinja2.render_template(template, request, context, status=status)
 
-    def _page(self, handler: Page) -> Page:
+    def page(self, handler: Page) -> Page:
+        """``handler`` under the strict CSP, in the browser's language, with the domain's
+        failures as HTML pages."""
+
         async def page(request: web.Request) -> web.StreamResponse:
             request[STRICT_CSP] = True
-            try:
-                return await handler(request)
-            except NotAuthorized as exc:
-                return self._message(request, 403, "Not for you", str(exc))
-            except DomainError as exc:
-                status = 404 if type(exc).__name__.startswith("Unknown") else 400
-                title = "Not found" if status == 404 else "Cannot do that"
-                return self._message(request, status, title, str(exc))
-            except Unavailable:
-                logger.warning("dashboard %s: a dependency is unavailable", request.path)
-                return self._message(
-                    request, 503, "Try again soon", "A service we depend on is unavailable."
-                )
+            with speaking(_browser_language(request)):
+                return await self._answer(handler, request)
 
         return page
 
-    def _message(self, request: web.Request, status: int, title: str, text: str) -> web.Response:
-        return self._render(request, "message.html", {"title": title, "text": text}, status)
+    async def _answer(self, handler: Page, request: web.Request) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except NotAuthorized as exc:
+            return self.message(request, 403, _("Not for you"), str(exc))
+        except DomainError as exc:
+            status = 404 if type(exc).__name__.startswith("Unknown") else 400
+            title = _("Not found") if status == 404 else _("Cannot do that")
+            return self.message(request, status, title, str(exc))
+        except Unavailable:
+            logger.warning("dashboard %s: a dependency is unavailable", request.path)
+            return self.message(
+                request, 503, _("Try again soon"), _("A service we depend on is unavailable.")
+            )
+
+    def message(self, request: web.Request, status: int, title: str, text: str) -> web.Response:
+        return self.render(request, "message.html", {"title": title, "text": text}, status)
 
     async def _session(self, request: web.Request) -> tuple[DashboardSession, Viewer] | None:
         session = await self._sessions.resume(request.cookies.get(self._cookie, ""))
@@ -129,16 +155,16 @@ class Dashboard:
             return None
         return session, await self._dashboard.admit(session.user_id)
 
-    async def _signed_in(self, request: web.Request) -> tuple[DashboardSession, Viewer]:
+    async def signed_in(self, request: web.Request) -> tuple[DashboardSession, Viewer]:
         found = await self._session(request)
         if found is None:
             raise _LoggedOut()
         return found
 
-    async def _checked_form(
+    async def checked_form(
         self, request: web.Request
     ) -> tuple[DashboardSession, Viewer, dict[str, str]]:
-        session, viewer = await self._signed_in(request)
+        session, viewer = await self.signed_in(request)
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
             raise NotAuthorized("this form has expired; reload the page and try again")
@@ -164,7 +190,7 @@ class Dashboard:
         raise response
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
-        session, viewer = await self._signed_in(request)
+        session, viewer = await self.signed_in(request)
         views = await self._dashboard.overview(viewer)
         charts = []
         for view in views:
@@ -172,24 +198,24 @@ class Dashboard:
                 bars = [(m.month, m.amount) for m in months]
                 title = f"{view.channel.title}: takings per month in {currency}"
                 charts.append((view, currency, months, Markup(bar_chart(title, bars))))  # noqa: S704
-        return self._render(
+        return self.render(
             request,
             "overview.html",
             {"viewer": viewer, "session": session, "views": views, "charts": charts},
         )
 
     async def channels(self, request: web.Request) -> web.StreamResponse:
-        session, viewer = await self._signed_in(request)
+        session, viewer = await self.signed_in(request)
         channels = await self._dashboard.channels(viewer)
         notice = request.query.get("notice", "")
-        return self._render(
+        return self.render(
             request,
             "channels.html",
             {"viewer": viewer, "session": session, "channels": channels, "notice": notice},
         )
 
     async def change_sales(self, request: web.Request) -> web.StreamResponse:
-        _, viewer, form = await self._checked_form(request)
+        _, viewer, form = await self.checked_form(request)
         channel_id = ChannelId(request.match_info["channel_id"])
         reason = form.get("reason", "")
         if request.match_info["action"] == "pause":
@@ -201,16 +227,30 @@ class Dashboard:
         raise web.HTTPSeeOther(f"/dashboard/channels?notice={notice}")
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        _, viewer, form = await self._checked_form(request)
+        _, viewer, form = await self.checked_form(request)
         if form.get("everywhere"):
             await self._sessions.end_everywhere(viewer.user_id)
         else:
             await self._sessions.end(request.cookies.get(self._cookie, ""))
-        response = self._message(
-            request, 200, "Logged out", "Open /dashboard in the bot to return."
-        )
+        response = self.message(request, 200, "Logged out", "Open /dashboard in the bot to return.")
         response.del_cookie(self._cookie, path="/")
         return response
+
+
+def _browser_language(request: web.Request) -> str:
+    """The first language of the browser's ``Accept-Language`` the catalog speaks."""
+    wanted: list[tuple[float, int, str]] = []
+    for part in request.headers.get("Accept-Language", "").split(","):
+        tag, _sep, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                continue
+        if tag and quality > 0:
+            wanted.append((-quality, len(wanted), tag))
+    return negotiate(*(tag for _q, _i, tag in sorted(wanted)))
 
 
 class _LoggedOut(NotAuthorized):
