@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from typing import TypeVar
 
+from adapters.outbound.outage import OutageNotice
 from core.ports.alerts import Alert, AlertSink, Severity
 from core.ports.errors import Unavailable
 
@@ -235,46 +236,29 @@ class OutageAlerts:
     folds "back" into "lost"."""
 
     def __init__(self, alerts: AlertSink, what: str, consequence: str) -> None:
-        self._alerts = alerts
         self._what = what
         self._consequence = consequence
-        self._lost = False
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._outage = OutageNotice(f"{what} reachability", alerts)
 
     def __call__(self, name: str, old: BreakerState, new: BreakerState) -> None:
-        if new is BreakerState.OPEN and not self._lost:
-            self._lost = True
+        if new is BreakerState.OPEN and not self._outage.down:
             logger.warning("%s is unreachable (circuit %s open)", self._what, name)
-            self._send(
+            self._outage.lost(
                 Alert(
                     severity=Severity.CRITICAL,
                     title=f"{self._what} is unreachable: {self._consequence}",
                     key=f"{name}:unreachable",
                 )
             )
-        elif new is BreakerState.CLOSED and self._lost:
-            self._lost = False
+        elif new is BreakerState.CLOSED and self._outage.down:
             logger.info("%s is reachable again (circuit %s closed)", self._what, name)
-            self._send(
+            self._outage.back(
                 Alert(
                     severity=Severity.WARNING,
                     title=f"{self._what} is reachable again",
                     key=f"{name}:reachable",
                 )
             )
-
-    def _send(self, alert: Alert) -> None:
-        sink = self._alerts
-
-        async def send() -> None:
-            try:
-                await sink.send(alert)
-            except Exception:
-                logger.exception("the %s reachability alert could not be sent", self._what)
-
-        task = asyncio.get_running_loop().create_task(send())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
 
 
 # --- end degraded, not down

@@ -12,6 +12,7 @@ from telegram.ext import ExtBot
 from telegram.request import HTTPXRequest
 
 from adapters.outbound.breaker import BreakerState, CircuitBreaker
+from adapters.outbound.outage import OutageNotice
 from adapters.outbound.telegram.errors import translate
 from adapters.outbound.telegram.pacing import PacedRateLimiter
 from adapters.outbound.telegram.transport import BreakerRequest, CallObserver
@@ -88,10 +89,7 @@ class TelegramBotClient:
         )
         self._started = False
         # --- degraded, not down (issue 18): an alert when Telegram is lost and back ---
-        self._alerts: AlertSink | None = None
-        self._unsent_alert: Alert | None = None
-        self._alert_tasks: set[asyncio.Task[None]] = set()
-        self._outage = False
+        self._outage = OutageNotice("Telegram reachability")
         """Telegram is lost (at start, or the breaker opened) and not yet back."""
         # After a good start, the breaker opening is how an outage shows.
         self._breaker.listen(self._breaker_moved)
@@ -100,36 +98,22 @@ class TelegramBotClient:
         """Where "Telegram unreachable" and "reachable again" go. Set after
         construction (the admin-chat alert channel sends through this client); an
         outage found at start-up is reported now, if it still lasts."""
-        self._alerts = alerts
-        pending, self._unsent_alert = self._unsent_alert, None
-        if pending is not None and self._outage:
-            self._send_alert(pending)
+        self._outage.attach(alerts)
 
     def _lost(self, error: str) -> None:
         """Once per outage: the "unreachable" alert (kept until alerts are attached)."""
-        if self._outage:
-            return
-        self._outage = True
-        alert = Alert(
-            severity=Severity.CRITICAL,
-            title="Telegram is unreachable: payments are recorded, grants wait",
-            key=UNREACHABLE_ALERT_KEY,
-            details={"error": error[:200]},
+        self._outage.lost(
+            Alert(
+                severity=Severity.CRITICAL,
+                title="Telegram is unreachable: payments are recorded, grants wait",
+                key=UNREACHABLE_ALERT_KEY,
+                details={"error": error[:200]},
+            )
         )
-        if self._alerts is None:
-            self._unsent_alert = alert
-        else:
-            self._send_alert(alert)
 
     def _back(self) -> None:
         """Once per outage: the "reachable again" alert."""
-        if not self._outage:
-            return
-        self._outage = False
-        if self._alerts is None:
-            self._unsent_alert = None  # lost and back before anyone could be told
-            return
-        self._send_alert(
+        self._outage.back(
             Alert(
                 severity=Severity.WARNING,
                 title="Telegram is reachable again: the waiting work goes out",
@@ -138,28 +122,12 @@ class TelegramBotClient:
         )
 
     def _breaker_moved(self, name: str, old: BreakerState, new: BreakerState) -> None:
-        if new is BreakerState.OPEN and not self._outage:
+        if new is BreakerState.OPEN and not self._outage.down:
             logger.warning("Telegram stopped answering (circuit %s open)", name)
             self._lost(f"circuit {name} open")
-        elif new is BreakerState.CLOSED and self._outage and self._started:
+        elif new is BreakerState.CLOSED and self._outage.down and self._started:
             logger.info("Telegram is reachable again (circuit %s closed)", name)
             self._back()
-
-    def _send_alert(self, alert: Alert) -> None:
-        # In the background: the admin-chat channel sends through this very client,
-        # and the caller (start-up, the reconnect loop) must not wait for it.
-        sink = self._alerts
-        assert sink is not None
-
-        async def send() -> None:
-            try:
-                await sink.send(alert)
-            except Exception:
-                logger.exception("the Telegram reachability alert could not be sent")
-
-        task = asyncio.get_running_loop().create_task(send())
-        self._alert_tasks.add(task)
-        task.add_done_callback(self._alert_tasks.discard)
 
     # --- end degraded, not down
 

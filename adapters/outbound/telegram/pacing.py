@@ -39,6 +39,7 @@ import attrs
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from adapters.outbound.outage import OutageNotice
 from adapters.outbound.telegram.errors import retry_after, retry_after_seconds
 from core.ports.alerts import Alert, AlertSink, Severity
 from core.ports.errors import Unavailable
@@ -331,11 +332,8 @@ class PacedRateLimiter(BaseRateLimiter[None]):
     ) -> None:
         self._limits = limits or PacingLimits()
         self._shared = shared
-        self._alerts = alerts
-        self._alone = False
+        self._alone = OutageNotice("shared-pacing", alerts)
         """Shared pacing is configured but did not answer: pacing alone meanwhile."""
-        self._unsent_alert: Alert | None = None
-        self._alert_tasks: set[asyncio.Task[None]] = set()
         self._clock = clock
         self._sleep = sleep
         stretch = 1.0 + self._limits.headroom
@@ -359,23 +357,18 @@ class PacedRateLimiter(BaseRateLimiter[None]):
     async def shutdown(self) -> None:
         """Nothing to close; calls still waiting finish or are cancelled by their owners.
         An outage alert still on its way is given up."""
-        for task in list(self._alert_tasks):
-            task.cancel()
-        await asyncio.gather(*self._alert_tasks, return_exceptions=True)
+        await self._alone.close()
 
     @property
     def pacing_alone(self) -> bool:
         """Shared pacing is configured and unavailable: this process paces alone."""
-        return self._alone
+        return self._alone.down
 
     def report_outages_to(self, alerts: AlertSink) -> None:
         """Where the "shared pacing unavailable" alert goes. Set after construction
         where the alert channel itself sends through this limiter (the admin chat);
         an outage noticed before (at start-up) is reported now, if it lasts."""
-        self._alerts = alerts
-        pending, self._unsent_alert = self._unsent_alert, None
-        if pending is not None and self._alone:
-            self._send_alert(pending)
+        self._alone.attach(alerts)
 
     async def process_request(
         self,
@@ -625,18 +618,14 @@ class PacedRateLimiter(BaseRateLimiter[None]):
         except Unavailable as exc:
             self._note_unavailable(exc)
             return None
-        if self._alone:
+        if self._alone.down:
             self._note_back()
         return turn
 
     def _note_back(self) -> None:
         """Once per outage: log, and alert, that the shared buckets answer again."""
-        self._alone = False
         logger.warning("telegram pacing: the shared buckets answer again; pacing with them")
-        if self._alerts is None:
-            self._unsent_alert = None  # lost and back before anyone could be told
-            return
-        self._send_alert(
+        self._alone.back(
             Alert(
                 severity=Severity.WARNING,
                 title="Telegram pacing is shared again: every process books in the same buckets",
@@ -646,9 +635,8 @@ class PacedRateLimiter(BaseRateLimiter[None]):
 
     def _note_unavailable(self, error: Unavailable) -> None:
         """Once per outage: log, and alert, that this process paces alone."""
-        if self._alone:
+        if self._alone.down:
             return
-        self._alone = True
         processes = self._limits.processes
         logger.error(
             "telegram pacing: shared buckets unavailable (%s); pacing alone at 1/%d of "
@@ -656,32 +644,16 @@ class PacedRateLimiter(BaseRateLimiter[None]):
             error,
             processes,
         )
-        alert = Alert(
-            severity=Severity.CRITICAL,
-            title="Telegram pacing unavailable: each process paces alone at a share of the limits",
-            key=ALERT_KEY,
-            details={"processes": str(processes), "error": str(error)[:200]},
+        self._alone.lost(
+            Alert(
+                severity=Severity.CRITICAL,
+                title=(
+                    "Telegram pacing unavailable: each process paces alone at a share of the limits"
+                ),
+                key=ALERT_KEY,
+                details={"processes": str(processes), "error": str(error)[:200]},
+            )
         )
-        if self._alerts is None:
-            self._unsent_alert = alert
-        else:
-            self._send_alert(alert)
-
-    def _send_alert(self, alert: Alert) -> None:
-        # In the background: the alert may go out through this very limiter (the
-        # admin chat), and the call that noticed the outage must not wait for it.
-        sink = self._alerts
-        assert sink is not None
-
-        async def send() -> None:
-            try:
-                await sink.send(alert)
-            except Exception:
-                logger.exception("the shared-pacing alert could not be sent")
-
-        task = asyncio.get_running_loop().create_task(send())
-        self._alert_tasks.add(task)
-        task.add_done_callback(self._alert_tasks.discard)
 
     async def _wait_ready(self, bucket: _Bucket) -> None:
         while (wait := bucket.ready_at() - self._clock()) > 0:
