@@ -211,9 +211,15 @@ def base36(number: int) -> str:
 
 
 def _moment(text: str) -> datetime:
-    if not text.isalnum() or len(text) > 8:
+    """The time a button carries, written only as :func:`base36` writes it: another
+    spelling of the same number ("TPNEO0", "0tpneo0") is refused, so each signed
+    button has exactly one form."""
+    if not (text.isascii() and text.isalnum()) or len(text) > 8:
         raise ValueError(text)
-    return datetime.fromtimestamp(int(text, 36), UTC)
+    number = int(text, 36)
+    if base36(number) != text:
+        raise ValueError(text)
+    return datetime.fromtimestamp(number, UTC)
 
 
 def token_from(data: str, prefix: str) -> str:
@@ -234,7 +240,8 @@ def seller_decision_from(data: str) -> tuple[int, bool]:
     """``sa:<user id>`` (approve) or ``sd:<user id>`` (decline): whom, and which."""
     for prefix, approve in ((APPROVE_SELLER_PREFIX, True), (DECLINE_SELLER_PREFIX, False)):
         user = data.removeprefix(prefix)
-        if data.startswith(prefix) and user.isdigit() and 0 < int(user) < 2**63:
+        # isascii: str.isdigit() is also true of "¹" and "٣", which int() refuses.
+        if data.startswith(prefix) and user.isascii() and user.isdigit() and 0 < int(user) < 2**63:
             return int(user), approve
     raise BadInput(texts.button_stale())
 

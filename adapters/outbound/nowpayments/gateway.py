@@ -380,7 +380,7 @@ def _retry_after(value: str | None) -> float | None:
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "¹".isdigit() too, which float() refuses
         return float(value)
     try:
         when = parsedate_to_datetime(value)

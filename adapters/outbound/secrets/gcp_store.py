@@ -49,7 +49,7 @@ def _google_reason(body: bytes) -> str:
 
 
 def _retry_after(value: str | None) -> float | None:
-    if value is None or not value.strip().isdigit():
+    if value is None or not (value.strip().isascii() and value.strip().isdigit()):
         return None
     return float(value.strip())
 

@@ -46,7 +46,7 @@ def message_from_row(row: Row[Any]) -> OutboxMessage:
 
 
 def _row_id(message: OutboxMessage) -> int:
-    if not message.id.isdigit():
+    if not (message.id.isascii() and message.id.isdigit()):
         raise NotFound(f"no outbox message {message.id}")
     return int(message.id)
 
