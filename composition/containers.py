@@ -523,6 +523,7 @@ class UseCases(containers.DeclarativeContainer):
     fulfilment_settings = providers.Callable(
         lambda c: FulfilmentSettings(grant_mode=c.grant_mode), config
     )
+    payment_pages = providers.Callable(_payment_pages, config)  # dashboard (issue 20)
     expiry_settings = providers.Callable(
         lambda c: ExpirySettings(reminder_leads_hours=c.reminder_leads_hours, grace=c.grace),
         config,
@@ -545,7 +546,7 @@ class UseCases(containers.DeclarativeContainer):
         fulfilment,
         infra.alerts,
         policy,
-        providers.Callable(_payment_pages, config),
+        payment_pages,
     )
     stars_name = providers.Callable(_stars_name, infra.stars_gateway)
     pre_checkout = providers.Singleton(AnswerPreCheckout, infra.uow, infra.keyring, stars_name)
