@@ -36,5 +36,8 @@ class InMemoryAlertLog:
             for a in self._alerts
             if wanted is None or (a.channel_id is not None and a.channel_id in wanted)
         ]
-        shown.sort(key=lambda a: a.at, reverse=True)
+        # Newest first; of alerts at one moment, the one recorded last first (as the
+        # SQL log's sequence orders them).
+        order = {id(a): n for n, a in enumerate(self._alerts)}
+        shown.sort(key=lambda a: (a.at, order[id(a)]), reverse=True)
         return shown[: max(limit, 0)]
