@@ -303,3 +303,17 @@ async def test_alerts_show_the_owners_channels_and_the_operator_sees_all(site: S
     await login(site, OPERATOR)
     text = await (await site.client.get("/dashboard/alerts")).text()
     assert all(t in text for t in ("about alpha", "about beta", "about nothing"))
+
+
+async def test_the_sections_speak_the_browsers_language(site: Site) -> None:
+    await login(site, OWNER)
+    ru = {"Accept-Language": "ru"}
+    payments = await (await site.client.get("/dashboard/payments", headers=ru)).text()
+    assert "Номер заказа, платежа или счёта" in payments
+    page = await site.client.get(f"/dashboard/payments/{site.late.id}", headers=ru)
+    assert "Выдать вручную" in await page.text()
+    es = {"Accept-Language": "es"}
+    exports = await (await site.client.get("/dashboard/exports", headers=es)).text()
+    assert "Exportaciones" in exports and "Canales incluidos: 1" in exports
+    alerts = await (await site.client.get("/dashboard/alerts", headers=es)).text()
+    assert "No hay alertas recientes." in alerts
