@@ -168,3 +168,12 @@ def test_late_moneys_alert_links_to_its_payment_page(world: World) -> None:
     assert alert is not None
     assert alert.details["review"] == pages + "a" * 24
     assert "review" not in (alert_for(n, result) or alert).details
+
+
+async def test_late_moneys_alert_names_its_channel_for_the_owners_alerts_page(
+    world: World,
+) -> None:
+    channel_id, invoice = await late_money(world)
+    alert = world.alerts.alerts[-1]
+    assert alert.title.startswith("Money arrived for a closed payment")
+    assert (alert.details["channel"], alert.details["intent"]) == (channel_id, invoice.intent_id)
