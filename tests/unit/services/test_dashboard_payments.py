@@ -12,11 +12,13 @@ from adapters.outbound.memory import InMemoryUnitOfWorkFactory
 from adapters.outbound.memory.dashboard import InMemoryChannelFigures
 from adapters.outbound.memory.ids import SequentialIdGenerator
 from adapters.outbound.memory.payment_lookup import InMemoryPaymentLookup
+from adapters.outbound.memory.store import InMemoryStore
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.order_id import OrderId
 from core.domain.outbox import IssueInvite
 from core.domain.payment import EventOutcome
+from core.ports.payment_lookup import PaymentLookup
 from core.services.channel_settings import ChangeSales
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_payments import DashboardPayments, NotGrantable, UnknownPayment
@@ -38,13 +40,15 @@ def world() -> World:
     return build()
 
 
-def payments(world: World) -> DashboardPayments:
-    assert isinstance(world.uow, InMemoryUnitOfWorkFactory)
-    store = world.uow.store
+def payments(world: World, lookup: PaymentLookup | None = None) -> DashboardPayments:
+    """The use case over ``world``'s store (in memory unless ``lookup`` reads another)."""
+    if lookup is None:
+        assert isinstance(world.uow, InMemoryUnitOfWorkFactory)
+        lookup = InMemoryPaymentLookup(world.uow.store)
     owners = OwnerDashboard(
         world.uow,
         world.clock,
-        InMemoryChannelFigures(store),
+        InMemoryChannelFigures(InMemoryStore()),  # the overview's figures: unused here
         world.sales,
         ResumeSales(world.uow, world.chat, ChangeSales(world.uow, world.clock)),
         frozenset({OPERATOR.user_id}),
@@ -54,7 +58,7 @@ def payments(world: World) -> DashboardPayments:
         world.clock,
         KEYRING,
         owners,
-        InMemoryPaymentLookup(store),
+        lookup,
         Fulfilment(SequentialIdGenerator(prefix="m")),
     )
 
