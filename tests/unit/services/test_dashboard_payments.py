@@ -9,6 +9,7 @@ import asyncio
 import pytest
 
 from adapters.outbound.memory import InMemoryUnitOfWorkFactory
+from adapters.outbound.memory.alert_sink import InMemoryAlertSink
 from adapters.outbound.memory.dashboard import InMemoryChannelFigures
 from adapters.outbound.memory.ids import SequentialIdGenerator
 from adapters.outbound.memory.payment_lookup import InMemoryPaymentLookup
@@ -26,6 +27,7 @@ from core.services.fulfilment import Fulfilment
 from core.services.invoicing import IssuedInvoice
 from core.services.payment_judging import VerificationResult, alert_for
 from core.services.resume_sales import ResumeSales
+from core.services.verify_payment import VerifyPaymentIntent
 from tests.unit.services.world import KEYRING, OWNER, World, build
 
 USER = UserId(42)
@@ -157,6 +159,21 @@ async def test_a_payment_is_found_by_order_id_payment_id_or_invoice_id(world: Wo
         assert [r.intent.id for r in found] == [invoice.intent_id], text
         assert [r.intent.id for r in await use.search(OPERATOR, text)] == [invoice.intent_id]
     assert await use.search(OWNER_VIEW, "nothing-like-it") == []
+
+
+async def test_the_payment_path_links_late_money_to_its_page_when_given_the_pages(
+    world: World,
+) -> None:
+    channel = await world.channel()
+    invoice = await world.checkout.execute(USER, channel.id, 1)
+    sink = InMemoryAlertSink()
+    pages = "https://pay.example/dashboard/payments/"
+    verify = VerifyPaymentIntent(
+        world.uow, world.clock, KEYRING, Fulfilment(SequentialIdGenerator()), sink, None, pages
+    )
+    await verify.execute(world.notification(invoice, S.EXPIRED))
+    await verify.execute(world.notification(invoice, S.FINISHED, payment_id="late-2"))
+    assert [a.details.get("review") for a in sink.alerts] == [pages + invoice.intent_id]
 
 
 def test_late_moneys_alert_links_to_its_payment_page(world: World) -> None:
