@@ -173,6 +173,9 @@ class Config:
     dashboard: bool = True
     """``PAYGATE_DASHBOARD``: ``on`` serves the owners' dashboard under ``/dashboard``
     (login only from the bot's signed link); ``off`` serves none of it."""
+    alert_history_days: int = 30
+    """``PAYGATE_ALERT_HISTORY_DAYS``: how long the dashboard's Alerts section keeps
+    each alert (1..365 days); older ones are forgotten as new ones are recorded."""
     # ---- end dashboard --------------------------------------------------------------------
 
     @property
@@ -439,6 +442,13 @@ def _positive_seconds(value: str) -> timedelta:
     if seconds <= 0:
         raise ValueError("must be positive")
     return timedelta(seconds=seconds)
+
+
+def _alert_history_days(value: str) -> int:
+    days = int(value)
+    if not 1 <= days <= 365:
+        raise ValueError("out of range")
+    return days
 
 
 def _on_off(value: str) -> bool:
@@ -1046,6 +1056,9 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         ops_port=r.parsed("PAYGATE_OPS_PORT", None, _ops_port, "a TCP port (0-65535)"),
         # --- end observability
         dashboard=r.parsed("PAYGATE_DASHBOARD", True, _on_off, "on or off"),
+        alert_history_days=r.parsed(
+            "PAYGATE_ALERT_HISTORY_DAYS", 30, _alert_history_days, "whole days in 1..365"
+        ),
     )
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -35,6 +36,7 @@ from adapters.outbound.alerts import (
     WebhookAlertSink,
     WebhookSecret,
 )
+from adapters.outbound.alerts.recording_sink import RecordingAlertSink
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
 from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
@@ -49,9 +51,11 @@ from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.redis.sessions import RedisSessionStore
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from adapters.outbound.sqla.alert_log import SqlAlertLog
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
+from adapters.outbound.sqla.payment_lookup import SqlExportPages, SqlPaymentLookup
 from adapters.outbound.sqla.wordings import SqlWordingBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
@@ -67,6 +71,8 @@ from composition.metrics import ProcessMetrics
 from core.domain.ids import ChatId, UserId
 from core.domain.signing import MacKeyring
 from core.domain.tier import Rail
+from core.ports.alert_log import AlertLog
+from core.ports.alerts import Severity
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
 from core.ports.dashboard import SessionStore
@@ -80,6 +86,9 @@ from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPa
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_alerts import DashboardAlerts
+from core.services.dashboard_exports import DashboardExports
+from core.services.dashboard_payments import DashboardPayments
 from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
@@ -256,9 +265,12 @@ def _alerts(
     messenger: Messenger,
     telegram: TelegramBotClient,
     session: aiohttp.ClientSession,
+    alert_log: AlertLog,
 ) -> AlertService:
+    # Every alert is also recorded for the dashboard's Alerts section (issue 20).
+    recorded = AlertRoute(RecordingAlertSink(alert_log, clock), Severity.INFO)
     service = AlertService(
-        alert_channels(config, clock, ids, messenger, session),
+        [*alert_channels(config, clock, ids, messenger, session), recorded],
         clock,
         repeat_window=config.alerts.repeat_window,
     )
@@ -269,6 +281,18 @@ def _alerts(
 
 
 # ---------------------------------------------------------------- end alerts
+
+
+def _alert_history(config: Config) -> timedelta:
+    return timedelta(days=config.alert_history_days)
+
+
+def _payment_pages(config: Config) -> str | None:
+    """Where late money's alert links to (issue 20): the dashboard's payment pages
+    under PAYGATE_PUBLIC_URL, when the dashboard is on and that address is known."""
+    if not config.dashboard or config.public_url is None:
+        return None
+    return f"{config.public_url.rstrip('/')}/dashboard/payments/"
 
 
 async def _redis(config: Config) -> AsyncIterator[Redis | None]:
@@ -458,7 +482,12 @@ class Infrastructure(containers.DeclarativeContainer):
     chat_access = providers.Singleton(TelegramChatAccess, telegram)
     bot_username = providers.Callable(_bot_username, config, telegram)
 
-    alerts = providers.Singleton(_alerts, config, clock, ids, messenger, telegram, http_session)
+    # --- dashboard (issue 20): the recent alerts, recorded by every process
+    alert_log = providers.Singleton(SqlAlertLog, engine, providers.Callable(_alert_history, config))
+    # --- end dashboard
+    alerts = providers.Singleton(
+        _alerts, config, clock, ids, messenger, telegram, http_session, alert_log
+    )
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
     conversations = providers.Singleton(_conversations, redis, engine, clock)
@@ -479,6 +508,8 @@ class Infrastructure(containers.DeclarativeContainer):
         ids,
     )
     channel_figures = providers.Singleton(SqlChannelFigures, engine)
+    payment_lookup = providers.Singleton(SqlPaymentLookup, engine)
+    export_pages = providers.Singleton(SqlExportPages, engine)
     # --- end dashboard
 
 
@@ -492,6 +523,7 @@ class UseCases(containers.DeclarativeContainer):
     fulfilment_settings = providers.Callable(
         lambda c: FulfilmentSettings(grant_mode=c.grant_mode), config
     )
+    payment_pages = providers.Callable(_payment_pages, config)  # dashboard (issue 20)
     expiry_settings = providers.Callable(
         lambda c: ExpirySettings(reminder_leads_hours=c.reminder_leads_hours, grace=c.grace),
         config,
@@ -514,6 +546,7 @@ class UseCases(containers.DeclarativeContainer):
         fulfilment,
         infra.alerts,
         policy,
+        payment_pages,
     )
     stars_name = providers.Callable(_stars_name, infra.stars_gateway)
     pre_checkout = providers.Singleton(AnswerPreCheckout, infra.uow, infra.keyring, stars_name)
@@ -602,4 +635,16 @@ class UseCases(containers.DeclarativeContainer):
         resume_sales,
         providers.Callable(_operators, config),
     )
+    dashboard_payments = providers.Singleton(
+        DashboardPayments,
+        infra.uow,
+        infra.clock,
+        infra.keyring,
+        dashboard,
+        infra.payment_lookup,
+        fulfilment,
+        policy,
+    )
+    dashboard_exports = providers.Singleton(DashboardExports, dashboard, infra.export_pages)
+    dashboard_alerts = providers.Singleton(DashboardAlerts, dashboard, infra.alert_log)
     # --- end dashboard

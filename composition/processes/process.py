@@ -48,6 +48,9 @@ from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPa
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_alerts import DashboardAlerts
+from core.services.dashboard_exports import DashboardExports
+from core.services.dashboard_payments import DashboardPayments
 from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
@@ -125,6 +128,9 @@ class Services:
     # --- dashboard (issue 20)
     dashboard: OwnerDashboard
     dashboard_sessions: DashboardSessions
+    dashboard_payments: DashboardPayments
+    dashboard_exports: DashboardExports
+    dashboard_alerts: DashboardAlerts
     # --- end dashboard
     own_wording: OwnWording
     seller_requests: SellerRequests | None = None
@@ -186,6 +192,9 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         seller_requests=await resolve(uc.seller_requests),
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
+        dashboard_payments=await resolve(uc.dashboard_payments),
+        dashboard_exports=await resolve(uc.dashboard_exports),
+        dashboard_alerts=await resolve(uc.dashboard_alerts),
         own_wording=await resolve(uc.own_wording),
     )
     report_provider_outages(services.gateway, services.alerts)

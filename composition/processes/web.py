@@ -25,6 +25,9 @@ from adapters.inbound.http.connections import (
     fit_to_descriptors,
 )
 from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
+from adapters.inbound.http.dashboard.alerts import AlertsSection
+from adapters.inbound.http.dashboard.exports import ExportsSection
+from adapters.inbound.http.dashboard.payments import PaymentsSection
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -188,6 +191,11 @@ def owners_dashboard(process: Process) -> Dashboard | None:
         services.nonces,
         services.clock,
         DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
+        (
+            PaymentsSection(services.dashboard_payments),
+            ExportsSection(services.dashboard_exports, services.clock),
+            AlertsSection(services.dashboard_alerts),
+        ),
     )
 
 

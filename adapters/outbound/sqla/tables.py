@@ -325,6 +325,24 @@ channel_wordings = Table(
     Column("failed", Boolean, nullable=False),  # its author was told it could not be used
 )
 
+# --- dashboard alerts (issue 20): the recent alerts, for the dashboard's Alerts section.
+dashboard_alerts = Table(
+    "dashboard_alerts",
+    metadata,
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),  # pruned by age
+    Column("severity", STATUS, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("channel_id", ID, nullable=True),
+    Column("details", Text, nullable=False),  # JSON object of strings
+    Index("ix_dashboard_alerts_channel_id_at", "channel_id", "at"),
+)
+# The Payments section finds a payment by its invoice or the provider's payment id.
+Index("ix_payment_intents_invoice_id", payment_intents.c.invoice_id)
+Index("ix_payment_events_payment_id", payment_events.c.payment_id)
+# --- end dashboard alerts
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -342,5 +360,6 @@ DATA_TABLES = (
     seller_requests,
     dashboard_sessions,
     channel_wordings,
+    dashboard_alerts,
 )
 """Every table that holds data (tests empty them between cases)."""
