@@ -29,7 +29,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode
 
 import jwt
 from aiohttp import web
@@ -228,7 +228,7 @@ class OidcProvider:
                 decoded = base64.b64decode(encoded, validate=True).decode()
             except ValueError:
                 return None, "invalid_client"
-            client_id, _, secret = decoded.partition(":")
+            client_id, _, secret = (unquote_plus(part) for part in decoded.partition(":"))
             if scheme.lower() != "basic":
                 return None, "invalid_client"
         else:

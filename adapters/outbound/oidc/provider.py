@@ -11,11 +11,12 @@ id and the secret the one BotFather shows under the bot's web login settings."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import attrs
@@ -68,7 +69,9 @@ class OpenIdConnectProvider:
         self._client_secret = client_secret
         self._discovery: Discovery | None = None
         self._keys: dict[str, jwt.PyJWK] = {}
-        self._keys_read_at: datetime | None = None
+        self._keys_read = False
+        self._refreshed_at: datetime | None = None
+        """When an unknown ``kid`` last made us re-read the key set."""
         self._lock = asyncio.Lock()
         self.verifier = IdTokenVerifier(self._issuer, client_id, self, clock)
         self.key_reads = 0
@@ -105,8 +108,14 @@ class OpenIdConnectProvider:
             "client_id": self._client_id,
             "code_verifier": exchange.code_verifier,
         }
-        auth = aiohttp.BasicAuth(self._client_id, self._client_secret.reveal())
-        status, body = await self._request("POST", discovery.token_endpoint, data=form, auth=auth)
+        # RFC 6749 2.3.1: each part form-encoded, then base64 of "id:secret".
+        credentials = (
+            f"{quote(self._client_id, safe='')}:{quote(self._client_secret.reveal(), safe='')}"
+        )
+        basic = "Basic " + base64.b64encode(credentials.encode()).decode("ascii")
+        status, body = await self._request(
+            "POST", discovery.token_endpoint, data=form, headers={"Authorization": basic}
+        )
         if status >= 500:
             raise Unavailable(f"the login provider's token endpoint answered {status}")
         if status != 200:
@@ -142,11 +151,15 @@ class OpenIdConnectProvider:
             return self._keys[kid]
         async with self._lock:
             now = self._clock.now()
-            recent = (
-                self._keys_read_at is not None and now - self._keys_read_at < REFRESH_AT_MOST_EVERY
-            )
-            if self._keys_read_at is None or (refresh and not recent):
+            if not self._keys_read:
                 await self._read_keys()
+            elif refresh and kid not in self._keys:
+                recent = self._refreshed_at is not None and (
+                    now - self._refreshed_at < REFRESH_AT_MOST_EVERY
+                )
+                if not recent:
+                    self._refreshed_at = now
+                    await self._read_keys()
         return self._keys.get(kid)
 
     async def _read_keys(self) -> None:
@@ -165,7 +178,7 @@ class OpenIdConnectProvider:
             except jwt.PyJWTError:
                 logger.warning("the login provider's key %s is not usable", entry["kid"])
         self._keys = keys
-        self._keys_read_at = self._clock.now()
+        self._keys_read = True
         self.key_reads += 1
 
     async def _request(self, method: str, url: str, **kwargs: Any) -> tuple[int, Any]:
