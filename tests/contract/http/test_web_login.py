@@ -1,5 +1,7 @@
 """Log in with Telegram (OpenID Connect) over real sockets: the dashboard's aiohttp app
-against the Telegram emulator's OIDC provider. The whole flow logs the owner in; a
+against the Telegram emulator's OIDC provider. The sign-in page offers Telegram and
+the bot (only the bot without a client id), in the browser's language, and is where a
+logged-out /dashboard goes. The whole flow logs the owner in; a
 callback with another state, a replayed callback, a code from another browser's login
 (PKCE mismatch), a tampered flow cookie, a declined login and a non-owner are 403 and
 log nobody in. The provider's client is also held to the emulator's strictness:
@@ -9,6 +11,7 @@ fetched once."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -59,6 +62,12 @@ class Site:
 
 @pytest.fixture
 async def site() -> AsyncIterator[Site]:
+    async with built(oidc=True) as running:
+        yield running
+
+
+@asynccontextmanager
+async def built(*, oidc: bool) -> AsyncIterator[Site]:
     store = InMemoryStore()
     uow = InMemoryUnitOfWorkFactory(store)
     shop = build_shop(uow)
@@ -85,7 +94,7 @@ async def site() -> AsyncIterator[Site]:
             client_secret=Secret(CLIENT_SECRET),
         )
         signin = SignIn(
-            provider,
+            provider if oidc else None,
             MacKeyring((b"k" * 32,)),
             nonces,
             clock,
@@ -137,6 +146,24 @@ async def test_the_sign_in_page_offers_telegram_and_the_bot(site: Site) -> None:
     assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
 
 
+async def test_the_sign_in_page_speaks_the_browsers_language(site: Site) -> None:
+    page = await site.client.get("/dashboard/signin", headers={"Accept-Language": "ru"})
+    text = await page.text()
+    assert "Войти через Telegram" in text and "Log in with Telegram" not in text
+
+
+async def test_without_a_client_id_the_page_offers_only_the_bot() -> None:
+    async with built(oidc=False) as site:
+        page = await site.client.get("/dashboard/signin")
+        text = await page.text()
+        start = await site.client.get("/dashboard/oidc/start", allow_redirects=False)
+        logged_out = await site.client.get("/dashboard", allow_redirects=False)
+    assert page.status == 200 and "Log in with Telegram" not in text
+    assert "/dashboard to @paygate_test_bot" in text
+    assert start.status == 404
+    assert logged_out.headers["Location"] == "/dashboard/signin"
+
+
 async def test_the_overview_sends_a_logged_out_browser_to_sign_in(site: Site) -> None:
     answer = await site.client.get("/dashboard", allow_redirects=False)
     assert (answer.status, answer.headers["Location"]) == (303, "/dashboard/signin")
@@ -158,6 +185,8 @@ async def test_the_owner_logs_in_with_telegram_and_sees_the_overview(site: Site)
     assert answer.cookies["paygate-oidc"].value == ""  # the flow cookie is gone
     page = await site.client.get("/dashboard")
     assert page.status == 200 and "Alpha Signals" in await page.text()
+    again = await site.client.get("/dashboard/signin", allow_redirects=False)
+    assert (again.status, again.headers["Location"]) == (303, "/dashboard")
     assert site.telegram.oidc.exchanges[-1] == ("ok", 200)
 
 

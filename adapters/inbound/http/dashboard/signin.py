@@ -110,6 +110,12 @@ class SignIn:
 
     def routes(self, site: Dashboard) -> list[Route]:
         async def signin(request: web.Request) -> web.StreamResponse:
+            try:
+                await site.signed_in(request)
+            except NotAuthorized:
+                pass  # logged out (or no longer admitted): the page
+            else:
+                raise web.HTTPSeeOther("/dashboard")
             return site.render(
                 request,
                 "signin.html",
