@@ -67,7 +67,7 @@ async def site() -> AsyncIterator[Site]:
 
 
 @asynccontextmanager
-async def built(*, oidc: bool) -> AsyncIterator[Site]:
+async def built(*, oidc: bool, secure: bool = False) -> AsyncIterator[Site]:
     store = InMemoryStore()
     uow = InMemoryUnitOfWorkFactory(store)
     shop = build_shop(uow)
@@ -98,7 +98,7 @@ async def built(*, oidc: bool) -> AsyncIterator[Site]:
             MacKeyring((b"k" * 32,)),
             nonces,
             clock,
-            SignInSettings(public_url, secure_cookie=False, bot_username="paygate_test_bot"),
+            SignInSettings(public_url, secure_cookie=secure, bot_username="paygate_test_bot"),
         )
         dashboard = Dashboard(
             OwnerDashboard(
@@ -162,6 +162,14 @@ async def test_without_a_client_id_the_page_offers_only_the_bot() -> None:
     assert "/dashboard to @paygate_test_bot" in text
     assert start.status == 404
     assert logged_out.headers["Location"] == "/dashboard/signin"
+
+
+async def test_in_production_the_flow_cookie_is_host_only_and_secure() -> None:
+    async with built(oidc=True, secure=True) as site:
+        start = await site.client.get("/dashboard/oidc/start", allow_redirects=False)
+    flow = start.cookies["__Host-paygate-oidc"]
+    assert flow["secure"] and flow["httponly"] and flow["path"] == "/"
+    assert not flow["domain"] and flow["max-age"] == "600"
 
 
 async def test_the_overview_sends_a_logged_out_browser_to_sign_in(site: Site) -> None:
