@@ -87,6 +87,22 @@ class NowPaymentsConfig:
 
 
 @attrs.frozen
+class OidcConfig:
+    """Telegram's OpenID Connect login on the dashboard (off without a client id)."""
+
+    client_id: str | None = None
+    """``PAYGATE_OIDC_CLIENT_ID``: the bot's id, as BotFather shows it for web login."""
+    client_secret: Secret | None = None
+    """``PAYGATE_OIDC_CLIENT_SECRET``: the client secret BotFather shows beside it."""
+    issuer: str = "https://oauth.telegram.org"
+    """``PAYGATE_OIDC_ISSUER``: the provider (its discovery document is under it)."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.client_id is not None
+
+
+@attrs.frozen
 class Config:
     environment: Environment
     database_url: str
@@ -176,6 +192,8 @@ class Config:
     alert_history_days: int = 30
     """``PAYGATE_ALERT_HISTORY_DAYS``: how long the dashboard's Alerts section keeps
     each alert (1..365 days); older ones are forgotten as new ones are recorded."""
+    oidc: OidcConfig = attrs.field(factory=lambda: OidcConfig())
+    """``PAYGATE_OIDC_*``: "Log in with Telegram" on the dashboard's sign-in page."""
     # ---- end dashboard --------------------------------------------------------------------
 
     @property
@@ -324,6 +342,28 @@ class _Reader:
             return parse(value)
         except (ValueError, InvalidOperation) as exc:
             raise ConfigError(f"{name} must be {expected}, got {value!r}") from exc
+
+
+def _check_oidc(config: Config) -> None:
+    """The web login takes its client id and secret together, over HTTPS in production."""
+    oidc = config.oidc
+    if oidc.client_id is not None and oidc.client_secret is None:
+        raise ConfigError(
+            "PAYGATE_OIDC_CLIENT_SECRET is not set: Log in with Telegram "
+            "(PAYGATE_OIDC_CLIENT_ID) needs the client secret BotFather shows beside it"
+        )
+    if oidc.client_id is None and oidc.client_secret is not None:
+        raise ConfigError(
+            "PAYGATE_OIDC_CLIENT_ID is not set: PAYGATE_OIDC_CLIENT_SECRET is of no use without it"
+        )
+    if oidc.client_id is not None and config.is_production:
+        if config.public_url is None:
+            raise ConfigError(
+                "PAYGATE_PUBLIC_URL is not set: Log in with Telegram returns the browser to "
+                "PAYGATE_PUBLIC_URL/dashboard/oidc/callback"
+            )
+        if not oidc.issuer.startswith("https://"):
+            raise ConfigError("PAYGATE_OIDC_ISSUER must be https:// in production")
 
 
 def _url(value: str) -> str:
@@ -888,7 +928,22 @@ def check_role(config: Config, role: str, *, credentials: bool = True) -> list[s
         if role == "run" or config.is_production:
             raise ConfigError(problem)
         warnings.append(problem + ", or run `paygate bot` to poll")
+    warnings.extend(_web_login_warnings(config, role))  # dashboard (issue 20)
     return warnings
+
+
+def _web_login_warnings(config: Config, role: str) -> list[str]:
+    """What "Log in with Telegram" will do in ``role``, when it is configured."""
+    if role not in ("run", "web") or not config.oidc.enabled:
+        return []
+    if not config.dashboard:
+        return ["PAYGATE_OIDC_CLIENT_ID is set but PAYGATE_DASHBOARD is off: no sign-in page"]
+    if config.public_url is None:
+        return [
+            "PAYGATE_PUBLIC_URL is not set: Log in with Telegram returns browsers to "
+            f"{config.callback_base}/dashboard/oidc/callback, which only this host reaches"
+        ]
+    return []
 
 
 # --- end never silently wrong ---
@@ -1059,7 +1114,15 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         alert_history_days=r.parsed(
             "PAYGATE_ALERT_HISTORY_DAYS", 30, _alert_history_days, "whole days in 1..365"
         ),
+        oidc=OidcConfig(
+            client_id=r.optional("PAYGATE_OIDC_CLIENT_ID"),
+            client_secret=r.secret("PAYGATE_OIDC_CLIENT_SECRET"),
+            issuer=r.parsed(
+                "PAYGATE_OIDC_ISSUER", "https://oauth.telegram.org", _url, "an http(s) URL"
+            ),
+        ),
     )
+    _check_oidc(config)  # dashboard (issue 20)
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(
             "PAYGATE_HTTP_RESERVED_CONNECTIONS must be a whole number in 0.."

@@ -33,6 +33,7 @@ _AT_RESTART: tuple[tuple[str, Callable[[Config], Secret | None]], ...] = (
     ("PAYGATE_NOWPAYMENTS_PASSWORD", lambda c: c.nowpayments.account_password),
     ("PAYGATE_ENCRYPTION_KEYS", lambda c: c.encryption_keys),
     ("PAYGATE_JOB_KEYS", lambda c: c.job_keys),
+    ("PAYGATE_OIDC_CLIENT_SECRET", lambda c: c.oidc.client_secret),
 )
 
 

@@ -8,6 +8,7 @@ import functools
 import logging
 import resource
 
+import aiohttp
 from aiohttp import web
 
 from adapters.inbound.http.allowlist import NOWPAYMENTS_SENDERS, TELEGRAM_SENDERS
@@ -28,6 +29,7 @@ from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
 from adapters.inbound.http.dashboard.alerts import AlertsSection
 from adapters.inbound.http.dashboard.exports import ExportsSection
 from adapters.inbound.http.dashboard.payments import PaymentsSection
+from adapters.inbound.http.dashboard.signin import SignIn, SignInSettings
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -36,6 +38,7 @@ from adapters.inbound.http.security_headers import Environment as HttpEnvironmen
 from adapters.inbound.http.signed_requests import SigningKeys
 from adapters.inbound.http.telegram import TelegramWebhook, WebhookSecretRing
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from adapters.outbound.oidc import OpenIdConnectProvider
 from adapters.outbound.redis.client import RedisProbe
 from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.sqla import check_schema_revision
@@ -192,9 +195,39 @@ def owners_dashboard(process: Process) -> Dashboard | None:
         services.clock,
         DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
         (
+            web_login(process),
             PaymentsSection(services.dashboard_payments),
             ExportsSection(services.dashboard_exports, services.clock),
             AlertsSection(services.dashboard_alerts),
+        ),
+    )
+
+
+def web_login(process: Process) -> SignIn:
+    """The sign-in page, with "Log in with Telegram" when ``PAYGATE_OIDC_CLIENT_ID``
+    is set: the provider's client on an HTTP session of its own, closed with the process."""
+    config, services = process.config, process.services
+    provider: OpenIdConnectProvider | None = None
+    oidc = config.oidc
+    if oidc.client_id is not None and oidc.client_secret is not None:
+        session = aiohttp.ClientSession()
+        process.on_cleanup(session.close)
+        provider = OpenIdConnectProvider(
+            session,
+            services.clock,
+            issuer=oidc.issuer,
+            client_id=oidc.client_id,
+            client_secret=oidc.client_secret,
+        )
+    return SignIn(
+        provider,
+        services.keyring,
+        services.nonces,
+        services.clock,
+        SignInSettings(
+            config.callback_base,
+            secure_cookie=config.is_production,
+            bot_username=services.bot_username or None,
         ),
     )
 

@@ -16,6 +16,7 @@ from sandbox.telegram.errors import NOT_FOUND, UNAUTHORIZED, ApiError, bad_reque
 from sandbox.telegram.flood import FloodControl, FloodLimits, Rate
 from sandbox.telegram.methods import BotApi, Described, Params
 from sandbox.telegram.model import JSON, CallRecord, ChatType, member_json, message_json
+from sandbox.telegram.oidc import OidcProvider
 from sandbox.telegram.world import TOKEN_PATTERN, World
 
 
@@ -47,6 +48,8 @@ class TelegramEmulator(World):
         )
         self.flood = FloodControl(flood or FloodLimits(), monotonic)
         self.api = BotApi(self)
+        self.oidc = OidcProvider(lambda: self.base_url, self._user, self.now)
+        """Telegram's OpenID Connect provider (log in with Telegram on a website)."""
         self.calls: list[CallRecord] = []
         self._monotonic = monotonic
         self._host = host
@@ -61,6 +64,7 @@ class TelegramEmulator(World):
         app = web.Application(client_max_size=8 * 1024 * 1024)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_bot_call)
         _add_control_routes(app, self)
+        self.oidc.add_routes(app)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, self._host, self._port)
@@ -310,6 +314,20 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         )
         return {"ok": True}
 
+    async def oidc_client(request: web.Request) -> Any:
+        b = await body_of(request)
+        emu.oidc.register_client(
+            str(b["client_id"]), str(b["client_secret"]), [str(u) for u in b["redirect_uris"]]
+        )
+        return {"ok": True}
+
+    async def oidc_user(request: web.Request) -> Any:
+        b = await body_of(request)
+        user_id = b.get("user_id")
+        emu.oidc.sign_in(None if user_id is None else int(user_id))
+        emu.oidc.declines = bool(b.get("declines", False))
+        return {"ok": True}
+
     routes: list[tuple[str, str, Callable[[web.Request], Awaitable[Any]]]] = [
         ("POST", "/_emulator/users", add_user),
         ("POST", "/_emulator/chats", add_chat),
@@ -326,6 +344,8 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         ("POST", "/_emulator/users/{user_id}/unblock", user_unblocks),
         ("GET", "/_emulator/calls", list_calls),
         ("PUT", "/_emulator/flood", set_flood),
+        ("PUT", "/_emulator/oidc/clients", oidc_client),
+        ("PUT", "/_emulator/oidc/user", oidc_user),
     ]
     for verb, path, handler in routes:
         app.router.add_route(verb, path, guarded(handler))

@@ -28,7 +28,7 @@ from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, veri
 from adapters.inbound.http.routes import Route
 from adapters.inbound.http.security_headers import STRICT_CSP, csp_nonce
 from core.domain.errors import DomainError, NotAuthorized
-from core.domain.ids import ChannelId
+from core.domain.ids import ChannelId, UserId
 from core.ports.clock import Clock
 from core.ports.dashboard import DashboardSession
 from core.ports.errors import Unavailable
@@ -36,7 +36,15 @@ from core.ports.security import NonceStore
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_sessions import DashboardSessions
 
-__all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "Section", "cookie_name"]
+__all__ = [
+    "LOGIN_PATH",
+    "SIGNIN_PATH",
+    "SIGNIN_ROUTE",
+    "Dashboard",
+    "DashboardSettings",
+    "Section",
+    "cookie_name",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +52,9 @@ TEMPLATES = Path(__file__).parent / "templates"
 LOGIN_SCOPE = "dashboard-login"
 LOGIN_PATH = "/dashboard/login"
 """Where the bot's login button points; Telegram appends the signed identity."""
+SIGNIN_PATH = "/dashboard/signin"
+SIGNIN_ROUTE = "dashboard.signin"
+"""The sign-in page's path and route name, when a section serves one."""
 
 
 def cookie_name(secure: bool) -> str:
@@ -176,7 +187,14 @@ class Dashboard:
         identity = verify_login(request.query, self._settings.bot_tokens, self._clock.now())
         if not await self._nonces.remember(LOGIN_SCOPE, identity.hash, MAX_AGE_SECONDS + 120):
             raise NotAuthorized("this login link was used already; open /dashboard in the bot")
-        viewer = await self._dashboard.admit(identity.user_id)
+        raise await self.start_session(request, identity.user_id)
+
+    async def start_session(self, request: web.Request, user_id: UserId) -> web.HTTPSeeOther:
+        """Log ``user_id`` in, however they proved who they are (the bot's link, the
+        OpenID Connect login): admitted by the core (NotAuthorized otherwise), a new
+        session id replacing the browser's old one, and the redirect to the overview
+        that sets its cookie."""
+        viewer = await self._dashboard.admit(user_id)
         started = await self._sessions.start(viewer.user_id, request.cookies.get(self._cookie))
         response = web.HTTPSeeOther("/dashboard")
         response.set_cookie(
@@ -187,10 +205,13 @@ class Dashboard:
             httponly=True,
             samesite="Lax",
         )
-        raise response
+        return response
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
-        session, viewer = await self.signed_in(request)
+        found = await self._session(request)
+        if found is None and SIGNIN_ROUTE in request.app.router.named_resources():
+            raise web.HTTPSeeOther(SIGNIN_PATH)  # logged out: the sign-in page, not a 403
+        session, viewer = found or await self.signed_in(request)
         views = await self._dashboard.overview(viewer)
         charts = []
         for view in views:
