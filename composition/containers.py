@@ -52,6 +52,7 @@ from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
+from adapters.outbound.sqla.subscriber_directory import SqlPersonNames, SqlSubscriberDirectory
 from adapters.outbound.sqla.wordings import SqlWordingBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
@@ -81,6 +82,8 @@ from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.dashboard_subscriber_actions import SubscriberActions
+from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -479,6 +482,9 @@ class Infrastructure(containers.DeclarativeContainer):
         ids,
     )
     channel_figures = providers.Singleton(SqlChannelFigures, engine)
+    # The Subscribers section: the usernames people show the bot, and its pages.
+    person_names = providers.Singleton(SqlPersonNames, engine)
+    subscriber_directory = providers.Singleton(SqlSubscriberDirectory, engine)
     # --- end dashboard
 
 
@@ -601,5 +607,17 @@ class UseCases(containers.DeclarativeContainer):
         sales,
         resume_sales,
         providers.Callable(_operators, config),
+    )
+    subscriber_search = providers.Singleton(
+        SubscriberSearch, infra.uow, dashboard, infra.subscriber_directory, infra.person_names
+    )
+    subscriber_actions = providers.Singleton(
+        SubscriberActions,
+        infra.uow,
+        infra.clock,
+        infra.ids,
+        infra.keyring,
+        dashboard,
+        fulfilment_settings,
     )
     # --- end dashboard

@@ -44,11 +44,14 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
+from core.ports.subscriber_directory import PersonNames
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.dashboard_subscriber_actions import SubscriberActions
+from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
@@ -129,6 +132,13 @@ class Services:
     own_wording: OwnWording
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
+    # --- dashboard subscribers (issue 20)
+    person_names: PersonNames | None = None
+    """The username each person last showed the bot (noted by the bot, searched by the
+    dashboard's Subscribers section)."""
+    subscriber_search: SubscriberSearch | None = None
+    subscriber_actions: SubscriberActions | None = None
+    # --- end dashboard subscribers
 
 
 class _Provides(Protocol[T_co]):
@@ -187,6 +197,9 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
         own_wording=await resolve(uc.own_wording),
+        person_names=await resolve(infra.person_names),
+        subscriber_search=await resolve(uc.subscriber_search),
+        subscriber_actions=await resolve(uc.subscriber_actions),
     )
     report_provider_outages(services.gateway, services.alerts)
     return services

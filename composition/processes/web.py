@@ -25,6 +25,8 @@ from adapters.inbound.http.connections import (
     fit_to_descriptors,
 )
 from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
+from adapters.inbound.http.dashboard.pages import Section
+from adapters.inbound.http.dashboard.subscribers import SubscribersSection
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -40,7 +42,7 @@ from adapters.outbound.sqla.writable import check_writable
 from composition.config import Config
 from composition.processes.bot import set_webhook, webhook_handler
 from composition.processes.ops import metrics_refresh, telegram_connected
-from composition.processes.process import Process, job_loops
+from composition.processes.process import Process, Services, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
 
@@ -188,7 +190,15 @@ def owners_dashboard(process: Process) -> Dashboard | None:
         services.nonces,
         services.clock,
         DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
+        _sections(services),
     )
+
+
+def _sections(services: Services) -> tuple[Section, ...]:
+    sections: list[Section] = []
+    if services.subscriber_search is not None and services.subscriber_actions is not None:
+        sections.append(SubscribersSection(services.subscriber_search, services.subscriber_actions))
+    return tuple(sections)
 
 
 # --- end dashboard

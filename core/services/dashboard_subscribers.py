@@ -17,11 +17,13 @@ Each effect is judged again when the outbox runs it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 import attrs
 
 from core.domain.audit import AuditEvent
+from core.domain.channel import Channel
 from core.domain.errors import DomainError, InvalidChannel
 from core.domain.grant import AccessGrant, GrantStatus
 from core.domain.ids import ChannelId, SubscriptionId, UserId, is_valid_id
@@ -135,6 +137,10 @@ class SubscriberSearch:
     _dashboard: OwnerDashboard
     _directory: SubscriberDirectory
     _names: PersonNames
+
+    async def channels(self, viewer: Viewer) -> Sequence[Channel]:
+        """The channels whose subscribers the viewer may see (for the filter)."""
+        return await self._dashboard.channels(viewer)
 
     async def find(
         self,
