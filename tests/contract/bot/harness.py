@@ -22,8 +22,8 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from adapters.inbound.telegram import BotDeps, BotRunner, BotSettings, build_bot_application
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
-from adapters.outbound.memory.subscriber_directory import InMemoryPersonNames
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from adapters.outbound.memory.subscriber_directory import InMemoryPersonNames
 from core.domain.ids import UserId
 from core.ports.conversations import ConversationStore
 from sandbox.telegram import FloodLimits, Message, TelegramEmulator
