@@ -61,8 +61,7 @@ MAX_REASON = 500
 
 
 class UnknownSubscriber(DomainError):
-    """Nobody by that id ever subscribed to or paid in that channel (or the viewer
-    may not see the channel)."""
+    """That person holds no subscription to that channel."""
 
 
 class InvalidSearch(DomainError):
@@ -102,6 +101,9 @@ class SubscriberPage:
     rows: tuple[SubscriberRow, ...]
     next_key: str | None
     """Where the next page starts; None on the last page."""
+    named: tuple[UserId, ...] = ()
+    """The people the search named (by id, or everyone who showed that username),
+    whether or not they subscribe: an owner opens their record to grant them days."""
 
 
 @attrs.frozen
@@ -164,14 +166,15 @@ class SubscriberSearch:
             channels = tuple(c.id for c in await self._dashboard.channels(viewer))
         users = await self._users(text.strip())
         key = None if not after else decode_key(after)
+        named = users or ()
         if channels == ():
-            return SubscriberPage((), None)
+            return SubscriberPage((), None, named)
         query = DirectoryQuery(channels, status, users)
         rows = tuple(await self._directory.page(query, key, PAGE_SIZE + 1))
         if len(rows) <= PAGE_SIZE:
-            return SubscriberPage(rows, None)
+            return SubscriberPage(rows, None, named)
         last = rows[PAGE_SIZE - 1].subscription
-        return SubscriberPage(rows[:PAGE_SIZE], encode_key((last.expires_at, last.id)))
+        return SubscriberPage(rows[:PAGE_SIZE], encode_key((last.expires_at, last.id)), named)
 
     async def _users(self, text: str) -> tuple[UserId, ...] | None:
         if not text:
@@ -186,8 +189,8 @@ class SubscriberSearch:
     async def record(
         self, viewer: Viewer, channel_id: ChannelId, user_id: UserId
     ) -> SubscriberRecord:
-        """Raises UnknownChannel (not theirs to see), UnknownSubscriber (nothing of
-        that person in the channel)."""
+        """What the channel holds of ``user_id`` (perhaps nothing yet: an owner grants
+        a newcomer days from here). Raises UnknownChannel (not theirs to see)."""
         channel = await self._dashboard.channel(viewer, channel_id)
         async with self._uow() as tx:
             sub = await tx.subscriptions.find(user_id, channel.id)
@@ -203,8 +206,6 @@ class SubscriberSearch:
                     found = await tx.outbox.get(f"remove:{sub.id}:{period}")
                     if found is not None:
                         removals.append(found)
-        if sub is None and not intents:
-            raise UnknownSubscriber("no such subscriber in this channel")
         subjects = [f"grant:{g.id}" for g in grants] + [f"intent:{i.id}" for i in intents]
         if sub is not None:
             subjects.insert(0, f"subscription:{sub.id}")

@@ -204,9 +204,20 @@ async def test_a_subscriber_s_record_shows_payments_grants_and_audit(site: Site)
     assert "Grant or extend" in page and "Revoke now" in page and "Send the link again" in page
 
 
-async def test_someone_who_never_subscribed_is_not_found(site: Site) -> None:
+async def test_a_person_without_a_subscription_is_found_by_name_to_grant_them_days(
+    site: Site,
+) -> None:
+    newcomer = UserId(6002)
+    await site.names.note(newcomer, "new_comer")
     await site.login(OWNER)
-    await site.text(one(site, UserId(123)), status=404)
+
+    searched = await site.text("/dashboard/subscribers?q=new_comer")
+    record = await site.text(one(site, newcomer))
+
+    assert f'data-user="{newcomer}"' not in searched  # no subscription row
+    assert f'href="{one(site, newcomer)}"' in searched
+    assert "No subscription." in record and "@new_comer" in record
+    assert "Grant or extend" in record and "Revoke now" not in record
 
 
 # ---------------------------------------------------------------- acting
@@ -318,8 +329,9 @@ async def test_another_owner_finds_nothing_of_the_channel_and_changes_nothing(
     assert f'data-user="{PAYER}"' not in searched
     await site.text(f"/dashboard/subscribers?channel={site.channel.id}", status=404)
     await site.text(one(site), status=404)
-    missing = await site.text(one(site, channel=site.other, user=UserId(55)), status=404)
-    assert "Alpha Signals" not in missing
+    # In their own channel the payer is nobody: nothing of the other channel shows.
+    own = await site.text(one(site, channel=site.other))
+    assert "No subscription." in own and "No payments." in own and "Alpha Signals" not in own
     for action in ("grant", "revoke", "resend"):
         status, _ = await site.post(one(site) + f"/{action}", csrf=token, days="5", reason="x")
         assert status == 404
