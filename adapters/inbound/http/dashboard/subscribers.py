@@ -26,7 +26,7 @@ from core.services.dashboard_subscribers import InvalidSearch, SubscriberSearch
 __all__ = ["SubscribersSection"]
 
 LIST_PATH = "/dashboard/subscribers"
-_ONE = LIST_PATH + r"/{channel_id:[A-Za-z0-9]{1,32}}/{user_id:[0-9]{1,19}}"
+_ONE = LIST_PATH + r"/{channel_id}/{user_id:[0-9]{1,19}}"
 _NOTICES = ("granted", "revoked", "resent")
 
 
