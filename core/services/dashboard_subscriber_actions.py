@@ -6,7 +6,8 @@ A grant by hand is saved through the payment ledger exactly as a paid period is
 (:func:`comp_changes`, the same shape :mod:`core.services.fulfilment` builds): the
 subscription started or extended, a grant queued for a period it enters and its
 invite sent by :class:`~core.services.grant_access.GrantAccess`. A revocation queues
-the removal and goodbye that expiry queues; a resend, the refresh ``/link`` queues.
+the removal and goodbye that expiry queues; a resend, the refresh that the link
+button of ``/status`` queues (:class:`~core.services.subscriber_status.ResendAccess`).
 Each effect is judged again when the outbox runs it.
 """
 
@@ -151,7 +152,8 @@ class SubscriberActions:
         self, viewer: Viewer, channel_id: ChannelId, user_id: UserId, reason: str
     ) -> None:
         """Send ``user_id`` their access link again, made good until their end, as the
-        bot's ``/link`` does (one message per minute however often it is asked).
+        link button of the bot's ``/status`` does (one message per minute however
+        often it is asked).
         Raises UnknownChannel, NotAuthorized, InvalidChannel, UnknownSubscriber,
         NoActiveSubscription."""
         why = required_reason(reason)

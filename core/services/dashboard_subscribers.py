@@ -11,7 +11,8 @@ The actions take the paths the bot takes: a grant by hand is saved through the
 payment ledger as a paid period is (the subscription started or extended, a grant
 queued for a period it enters, the invite sent through the outbox by
 :class:`~core.services.grant_access.GrantAccess`), a revocation queues the removal
-and goodbye that expiry queues, and a resend queues the refresh that ``/link`` does.
+and goodbye that expiry queues, and a resend queues the refresh that the link button
+of ``/status`` does.
 Each effect is judged again when the outbox runs it.
 """
 
