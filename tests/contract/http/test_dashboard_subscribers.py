@@ -273,7 +273,7 @@ async def test_revoking_removes_the_member_and_says_goodbye(site: Site) -> None:
     assert "subscription.revoked" in await site.text(one(site))
     # The goodbye carries the Renew button of their tier.
     goodbye = [m for m in site.world.messenger.sent if m.chat_id == ChatId(PAYER)][-1]
-    assert goodbye.message.buttons
+    assert "has ended" in goodbye.message.text and goodbye.message.buttons
 
 
 async def test_resending_the_link_sends_it_again(site: Site) -> None:
