@@ -28,6 +28,7 @@ __all__ = ["SubscribersSection"]
 LIST_PATH = "/dashboard/subscribers"
 _ONE = LIST_PATH + r"/{channel_id}/{user_id:[0-9]{1,19}}"
 _NOTICES = ("granted", "revoked", "resent")
+_NAMED_LINKS = 20
 
 
 @attrs.frozen
@@ -65,10 +66,15 @@ class SubscribersSection:
             next_link = None
             if page.next_key is not None:
                 next_link = LIST_PATH + "?" + urlencode({**wanted, "after": page.next_key})
+            # The people the search named, each with a link to their record in each
+            # channel (in the one filtered on), a few at most.
+            shown = [c for c in channels if not channel or c.id == channel]
+            named = [(user, c) for user in page.named for c in shown][:_NAMED_LINKS]
             context = {
                 "viewer": viewer,
                 "session": session,
                 "page": page,
+                "named": named,
                 "channels": channels,
                 "titles": {c.id: c.title for c in channels},
                 "wanted": wanted,
