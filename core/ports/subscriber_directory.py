@@ -74,7 +74,7 @@ class SubscriberDirectory(Protocol):
 
     async def users_named(self, username: str) -> Sequence[UserId]:
         """Who showed the bot ``username`` (folded, see :func:`folded_username`) last:
-        usually one person, more if a name changed hands since."""
+        nobody or one person."""
         ...
 
     async def audit_about(self, subjects: Sequence[str], limit: int) -> Sequence[AuditEvent]:
@@ -87,7 +87,9 @@ class PersonNames(Protocol):
     """The Telegram username each person last showed the bot. Raises Unavailable."""
 
     async def note(self, user_id: UserId, username: str | None) -> None:
-        """Keep ``username`` (folded) as ``user_id``'s; None forgets it (they removed it)."""
+        """Keep ``username`` (folded) as ``user_id``'s, and no longer anyone else's
+        (Telegram gives a username to one account at a time); None forgets theirs (they
+        removed it). Raises ValueError for a text that cannot be a username."""
         ...
 
     async def name_of(self, user_id: UserId) -> str | None: ...

@@ -188,6 +188,17 @@ async def test_a_new_username_replaces_the_old_and_none_forgets_it(world: Direct
     assert await world.names.forget(user) is False
 
 
+async def test_a_username_taken_by_someone_else_is_no_longer_the_first_holder_s(
+    world: Directory,
+) -> None:
+    first, second = fresh_user(), fresh_user()
+    await world.names.note(first, "handed_on")
+    await world.names.note(second, "Handed_On")
+
+    assert list(await world.directory.users_named("handed_on")) == [second]
+    assert await world.names.name_of(first) is None
+
+
 async def test_forgetting_a_person_s_name_says_whether_one_was_kept(world: Directory) -> None:
     user = fresh_user()
     await world.names.note(user, "kept_name")

@@ -30,8 +30,10 @@ class InMemoryPersonNames:
             raise ValueError(f"not a Telegram username: {username[:40]!r}")
         if folded is None:
             self.names.pop(user_id, None)
-        else:
-            self.names[user_id] = folded
+            return
+        for other in [u for u, name in self.names.items() if name == folded and u != user_id]:
+            del self.names[other]  # Telegram gives a username to one account at a time
+        self.names[user_id] = folded
 
     async def name_of(self, user_id: UserId) -> str | None:
         return self.names.get(user_id)

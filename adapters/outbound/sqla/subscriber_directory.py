@@ -59,6 +59,9 @@ class SqlPersonNames:
             index_elements=[t.c.user_id], set_={"username": folded}
         )
         async with self._turns.transaction("keep a person's username") as conn:
+            # Telegram gives a username to one account at a time: whoever showed it
+            # before has let it go.
+            await conn.execute(delete(t).where(t.c.username == folded, t.c.user_id != user_id))
             await conn.execute(statement)
 
     async def name_of(self, user_id: UserId) -> str | None:
