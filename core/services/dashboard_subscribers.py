@@ -54,6 +54,7 @@ __all__ = [
     "decode_key",
     "encode_key",
     "required_reason",
+    "user_id_of",
 ]
 
 PAGE_SIZE = 50
@@ -78,6 +79,18 @@ def required_reason(text: str) -> str:
     if len(reason) > MAX_REASON:
         raise InvalidChannel(f"a reason has at most {MAX_REASON} characters")
     return reason
+
+
+MAX_USER_ID = 2**63 - 1
+"""Telegram user ids fit in 64 signed bits (the stores keep them so)."""
+
+
+def user_id_of(digits: str) -> UserId:
+    """A Telegram user id written in digits. Raises InvalidSearch for anything else
+    (a number too large to be one included)."""
+    if not digits.isdigit() or len(digits) > 19 or int(digits) > MAX_USER_ID:
+        raise InvalidSearch("a Telegram user id is a whole number")
+    return UserId(int(digits))
 
 
 def encode_key(key: SubscriberKey) -> str:
@@ -180,8 +193,8 @@ class SubscriberSearch:
     async def _users(self, text: str) -> tuple[UserId, ...] | None:
         if not text:
             return None
-        if text.isdigit() and len(text) <= 19:
-            return (UserId(int(text)),)
+        if text.isdigit():
+            return (user_id_of(text),)
         username = folded_username(text)
         if username is None:
             raise InvalidSearch("search by a Telegram user id or a @username")

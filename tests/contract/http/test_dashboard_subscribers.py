@@ -190,6 +190,8 @@ async def test_a_search_that_is_neither_an_id_nor_a_username_is_a_400(site: Site
     await site.text("/dashboard/subscribers?q=not%20a%20name", status=400)
     await site.text("/dashboard/subscribers?after=garbage", status=400)
     await site.text("/dashboard/subscribers?status=happy", status=400)
+    await site.text("/dashboard/subscribers?q=99999999999999999999", status=400)
+    await site.text(f"/dashboard/subscribers/{site.channel.id}/9999999999999999999", status=400)
 
 
 async def test_a_subscriber_s_record_shows_payments_grants_and_audit(site: Site) -> None:

@@ -21,7 +21,7 @@ from adapters.inbound.http.routes import Route
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.services.dashboard_subscriber_actions import MAX_COMP_DAYS, SubscriberActions
-from core.services.dashboard_subscribers import InvalidSearch, SubscriberSearch
+from core.services.dashboard_subscribers import InvalidSearch, SubscriberSearch, user_id_of
 
 __all__ = ["SubscribersSection"]
 
@@ -126,7 +126,7 @@ class SubscribersSection:
 
 
 def _who(request: web.Request) -> tuple[ChannelId, UserId]:
-    return ChannelId(request.match_info["channel_id"]), UserId(int(request.match_info["user_id"]))
+    return ChannelId(request.match_info["channel_id"]), user_id_of(request.match_info["user_id"])
 
 
 def _status(text: str) -> SubscriptionStatus | None:
