@@ -28,9 +28,8 @@ from core.domain.channel import Channel
 from core.domain.errors import DomainError, InvalidChannel
 from core.domain.grant import AccessGrant, GrantStatus
 from core.domain.ids import ChannelId, SubscriptionId, UserId, is_valid_id
-from core.domain.outbox import (
-    OutboxMessage,
-)
+from core.domain.intent_state import IntentStatus
+from core.domain.outbox import OutboxMessage
 from core.domain.payment import PaymentIntent
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.ports.repositories import UnitOfWorkFactory
@@ -59,6 +58,7 @@ __all__ = [
 
 PAGE_SIZE = 50
 AUDIT_ROWS = 200
+REMOVAL_PERIODS = 20
 MAX_REASON = 500
 
 
@@ -132,7 +132,8 @@ class SubscriberRecord:
     intents: tuple[PaymentIntent, ...]
     grants: tuple[AccessGrant, ...]
     removals: tuple[OutboxMessage, ...]
-    """The removals from the closed channel queued for them, one per period at most."""
+    """The removals from the closed channel queued for them (at expiry or revocation,
+    one per period at most; at a refund), oldest first."""
     audit: tuple[AuditEvent, ...]
     """Newest first: events about their subscription, grants and payment intents."""
     can_act: bool
@@ -214,12 +215,14 @@ class SubscriberSearch:
             grants = tuple(
                 g for g in await tx.people.grants_of(user_id) if g.channel_id == channel.id
             )
-            removals: list[OutboxMessage] = []
+            # Removals are queued under known keys: at expiry or revocation one per
+            # period (the latest periods'), at a refund one per refunded payment.
+            keys: list[str] = []
             if sub is not None:
-                for period in range(1, sub.period + 1):
-                    found = await tx.outbox.get(f"remove:{sub.id}:{period}")
-                    if found is not None:
-                        removals.append(found)
+                first = max(1, sub.period - REMOVAL_PERIODS + 1)
+                keys = [f"remove:{sub.id}:{p}" for p in range(first, sub.period + 1)]
+            keys += [f"refund-remove:{i.id}" for i in intents if i.status is IntentStatus.REFUNDED]
+            removals = [m for m in [await tx.outbox.get(k) for k in keys] if m is not None]
         subjects = [f"grant:{g.id}" for g in grants] + [f"intent:{i.id}" for i in intents]
         if sub is not None:
             subjects.insert(0, f"subscription:{sub.id}")
@@ -232,7 +235,7 @@ class SubscriberSearch:
             sub,
             intents,
             grants,
-            tuple(removals),
+            tuple(sorted(removals, key=lambda m: m.created_at)),
             audit,
             can_act=channel.owner_id == viewer.user_id,
         )
