@@ -56,6 +56,7 @@ from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
 from adapters.outbound.sqla.payment_lookup import SqlExportPages, SqlPaymentLookup
+from adapters.outbound.sqla.subscriber_directory import SqlPersonNames, SqlSubscriberDirectory
 from adapters.outbound.sqla.wordings import SqlWordingBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
@@ -90,6 +91,8 @@ from core.services.dashboard_alerts import DashboardAlerts
 from core.services.dashboard_exports import DashboardExports
 from core.services.dashboard_payments import DashboardPayments
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.dashboard_subscriber_actions import SubscriberActions
+from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -510,6 +513,9 @@ class Infrastructure(containers.DeclarativeContainer):
     channel_figures = providers.Singleton(SqlChannelFigures, engine)
     payment_lookup = providers.Singleton(SqlPaymentLookup, engine)
     export_pages = providers.Singleton(SqlExportPages, engine)
+    # The Subscribers section: the usernames people show the bot, and its pages.
+    person_names = providers.Singleton(SqlPersonNames, engine)
+    subscriber_directory = providers.Singleton(SqlSubscriberDirectory, engine)
     # --- end dashboard
 
 
@@ -647,4 +653,16 @@ class UseCases(containers.DeclarativeContainer):
     )
     dashboard_exports = providers.Singleton(DashboardExports, dashboard, infra.export_pages)
     dashboard_alerts = providers.Singleton(DashboardAlerts, dashboard, infra.alert_log)
+    subscriber_search = providers.Singleton(
+        SubscriberSearch, infra.uow, dashboard, infra.subscriber_directory, infra.person_names
+    )
+    subscriber_actions = providers.Singleton(
+        SubscriberActions,
+        infra.uow,
+        infra.clock,
+        infra.ids,
+        infra.keyring,
+        dashboard,
+        fulfilment_settings,
+    )
     # --- end dashboard

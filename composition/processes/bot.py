@@ -56,6 +56,7 @@ def bot_deps(process: Process) -> BotDeps:
         seller_requests=s.seller_requests,
         dashboard_login_url=dashboard_login_url(process.config),
         wording=s.own_wording,
+        names=s.person_names,
     )
 
 

@@ -44,6 +44,7 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
+from core.ports.subscriber_directory import PersonNames
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -52,6 +53,8 @@ from core.services.dashboard_alerts import DashboardAlerts
 from core.services.dashboard_exports import DashboardExports
 from core.services.dashboard_payments import DashboardPayments
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.dashboard_subscriber_actions import SubscriberActions
+from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
@@ -131,10 +134,17 @@ class Services:
     dashboard_payments: DashboardPayments
     dashboard_exports: DashboardExports
     dashboard_alerts: DashboardAlerts
+    subscriber_search: SubscriberSearch
+    subscriber_actions: SubscriberActions
     # --- end dashboard
     own_wording: OwnWording
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
+    # --- dashboard subscribers (issue 20)
+    person_names: PersonNames | None = None
+    """The username each person last showed the bot (noted by the bot, searched by the
+    dashboard's Subscribers section)."""
+    # --- end dashboard subscribers
 
 
 class _Provides(Protocol[T_co]):
@@ -196,6 +206,9 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         dashboard_exports=await resolve(uc.dashboard_exports),
         dashboard_alerts=await resolve(uc.dashboard_alerts),
         own_wording=await resolve(uc.own_wording),
+        person_names=await resolve(infra.person_names),
+        subscriber_search=await resolve(uc.subscriber_search),
+        subscriber_actions=await resolve(uc.subscriber_actions),
     )
     report_provider_outages(services.gateway, services.alerts)
     return services

@@ -30,6 +30,7 @@ from adapters.inbound.http.dashboard.alerts import AlertsSection
 from adapters.inbound.http.dashboard.exports import ExportsSection
 from adapters.inbound.http.dashboard.payments import PaymentsSection
 from adapters.inbound.http.dashboard.signin import SignIn, SignInSettings
+from adapters.inbound.http.dashboard.subscribers import SubscribersSection
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -196,6 +197,7 @@ def owners_dashboard(process: Process) -> Dashboard | None:
         DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
         (
             web_login(process),
+            SubscribersSection(services.subscriber_search, services.subscriber_actions),
             PaymentsSection(services.dashboard_payments),
             ExportsSection(services.dashboard_exports, services.clock),
             AlertsSection(services.dashboard_alerts),

@@ -3,7 +3,8 @@ and its erasure (:class:`ErasePerson`), keeping what the books must keep.
 
 Erasure puts a pseudonym in place of the user id wherever a row must stay (amounts,
 dates, which channel was paid for), drops what only the person needs (invite links,
-their request to sell, the bot conversation, the language chosen) and records
+their request to sell, the bot conversation, the language chosen, the Telegram
+username they last showed the bot) and records
 ``user.erased`` in the audit trail under the pseudonym. Earlier audit events are
 hash-linked: they keep the ids they were written with, or the chain would break.
 
@@ -34,6 +35,7 @@ from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore, StoredConversation
 from core.ports.languages import ChatLanguage, LanguageBook
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.ports.subscriber_directory import PersonNames
 
 ERASED_PAUSE_REASON = "the owner's data was erased"
 
@@ -67,6 +69,8 @@ class PersonData:
     language: ChatLanguage | None
     audit: Sequence[AuditEvent]
     """Audit events by the person or about what is theirs (kept by erasure)."""
+    username: str | None = None
+    """The Telegram username they last showed the bot (the dashboard finds them by it)."""
 
 
 @attrs.frozen
@@ -95,17 +99,20 @@ class ExportPerson:
         conversations: ConversationStore,
         languages: LanguageBook,
         clock: Clock,
+        names: PersonNames | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
         self._languages = languages
         self._clock = clock
+        self._names = names
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> PersonData:
         """Raises PersonDataRefused while the person holds an active subscription."""
         # Read before the unit of work: on SQLite it holds the write lock these need.
         conversation = await self._conversations.get(user_id)
         language = await self._languages.get(ChatId(user_id))
+        username = None if self._names is None else await self._names.name_of(user_id)
         async with self._uow() as tx:
             subs = list(await tx.subscriptions.for_user(user_id))
             if not force and any(s.is_active_at(self._clock.now()) for s in subs):
@@ -126,6 +133,7 @@ class ExportPerson:
                 conversation=conversation,
                 language=language,
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
+                username=username,
             )
         return data
 
@@ -154,12 +162,14 @@ class ErasePerson:
         languages: LanguageBook,
         clock: Clock,
         keyring: MacKeyring,
+        names: PersonNames | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
         self._languages = languages
         self._clock = clock
         self._keyring = keyring
+        self._names = names
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> Erasure:
         """Raises PersonDataRefused while the person holds an active subscription or
@@ -188,4 +198,6 @@ class ErasePerson:
         # is found again by the next run, which erases it then.
         await self._conversations.delete(user_id)
         forgot = await self._languages.forget(ChatId(user_id))
-        return Erasure(pseudonym, rows + len(channels) + int(forgot), len(channels))
+        named = self._names is not None and await self._names.forget(user_id)
+        dropped = int(forgot) + int(named)
+        return Erasure(pseudonym, rows + len(channels) + dropped, len(channels))

@@ -11,6 +11,7 @@ import pytest
 from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
+from adapters.outbound.memory.subscriber_directory import InMemoryPersonNames
 from core.domain.audit import AuditRecord
 from core.domain.ids import ChatId, UserId
 from core.domain.payment import Purpose
@@ -152,9 +153,12 @@ class _People:
         self.clock = FrozenClock(T0)
         self.conversations = InMemoryConversationStore(self.clock)
         self.languages = InMemoryLanguageBook()
-        self.export = ExportPerson(uow_factory, self.conversations, self.languages, self.clock)
+        self.names = InMemoryPersonNames()
+        self.export = ExportPerson(
+            uow_factory, self.conversations, self.languages, self.clock, self.names
+        )
         self.erase = ErasePerson(
-            uow_factory, self.conversations, self.languages, self.clock, KEYRING
+            uow_factory, self.conversations, self.languages, self.clock, KEYRING, self.names
         )
 
 
@@ -184,8 +188,10 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     people = _People(uow_factory)
     await people.conversations.put(user, Conversation("donate.amount"), timedelta(minutes=5))
     await people.languages.choose(ChatId(user), "es")
+    await people.names.note(user, "ada_l")
     before = await people.export(user)
     assert before.conversation is not None and before.language is not None
+    assert before.username == "ada_l"
     assert before.seller_request is not None and len(before.payment_events) == 1
     assert [e.action for e in before.audit] == ["intent.created"]
 
@@ -195,6 +201,7 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert (after.subscriptions, after.intents, after.payment_events) == ([], [], [])
     assert (after.grants, after.donations, after.channels) == ([], [], [])
     assert (after.seller_request, after.conversation, after.language) == (None, None, None)
+    assert after.username is None and await people.names.name_of(user) is None
     # The hash-linked trail keeps what it recorded; the erasure is added under the pseudonym.
     assert [e.action for e in after.audit] == ["intent.created"]
     trail = await read(uow_factory, lambda uow: uow.audit.all())

@@ -14,6 +14,7 @@ from core.ports.conversations import ConversationStore
 from core.ports.languages import LanguageBook
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
+from core.ports.subscriber_directory import PersonNames
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.donations import StartDonation
@@ -105,6 +106,9 @@ class BotDeps:
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: someone who may not sell yet and tries to
     register asks the operators instead, who decide with the buttons they get."""
+    names: PersonNames | None = None
+    """Where the username each person shows the bot is kept (the dashboard finds
+    subscribers by it); None keeps none."""
     wording: OwnWording | None = None
     """/wording: owners' own texts for their channel's messages; without it /wording
     does nothing."""

@@ -183,8 +183,20 @@ subscriptions = Table(
     Column("reminders_sent", Text, nullable=False),  # JSON list of lead hours
     Column("version", Integer, nullable=False),  # optimistic lock
     UniqueConstraint("user_id", "channel_id"),
-    # Keyset pages of the expiry and reminder sweeps.
+    # Keyset pages of the expiry and reminder sweeps (and of the dashboard's
+    # subscribers by status across every channel).
     Index("ix_subscriptions_status_expires_at_id", "status", "expires_at", "id"),
+    # Keyset pages of the dashboard's subscribers: of a channel, by status or not, and
+    # of every channel (an operator).
+    Index(
+        "ix_subscriptions_channel_id_status_expires_at_id",
+        "channel_id",
+        "status",
+        "expires_at",
+        "id",
+    ),
+    Index("ix_subscriptions_channel_id_expires_at_id", "channel_id", "expires_at", "id"),
+    Index("ix_subscriptions_expires_at_id", "expires_at", "id"),
 )
 
 access_grants = Table(
@@ -228,6 +240,8 @@ audit_events = Table(
     Column("details", Text, nullable=False),  # JSON object of strings
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # A subscriber's trail on the dashboard: the events about their things, newest first.
+    Index("ix_audit_events_subject_seq", "subject", "seq"),
 )
 
 audit_head = Table(
@@ -277,6 +291,15 @@ chat_languages = Table(
     Column("chat_id", BigInteger, primary_key=True, autoincrement=False),
     Column("language", String(8), nullable=False),
     Column("chosen", Boolean, nullable=False),  # a choice outlives Telegram's language_code
+)
+
+person_names = Table(
+    "person_names",
+    metadata,
+    # The Telegram username each person last showed the bot (folded: no @, lower
+    # case), for finding subscribers by it; erased with the person's data.
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(32), nullable=False, index=True),
 )
 
 seller_requests = Table(
@@ -357,6 +380,7 @@ DATA_TABLES = (
     outbox,
     conversations,
     chat_languages,
+    person_names,
     seller_requests,
     dashboard_sessions,
     channel_wordings,

@@ -36,6 +36,7 @@ SCHEMA = {
     "outbox",
     "conversations",
     "chat_languages",
+    "person_names",
     "seller_requests",
     "dashboard_sessions",
     "channel_wordings",
