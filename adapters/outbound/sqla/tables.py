@@ -325,6 +325,22 @@ channel_wordings = Table(
     Column("failed", Boolean, nullable=False),  # its author was told it could not be used
 )
 
+# --- the HTTP API (issue 20)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),  # SHA-256 of the token
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("scope", String(8), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+# --- end the HTTP API
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -342,5 +358,6 @@ DATA_TABLES = (
     seller_requests,
     dashboard_sessions,
     channel_wordings,
+    api_tokens,
 )
 """Every table that holds data (tests empty them between cases)."""
