@@ -49,6 +49,7 @@ from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.redis.sessions import RedisSessionStore
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from adapters.outbound.sqla.api_tokens import SqlApiTokenStore
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
@@ -75,6 +76,7 @@ from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.telegram import Messenger
+from core.services.api_tokens import ApiTokens
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
@@ -480,6 +482,9 @@ class Infrastructure(containers.DeclarativeContainer):
     )
     channel_figures = providers.Singleton(SqlChannelFigures, engine)
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_token_store = providers.Singleton(SqlApiTokenStore, engine)
+    # --- end the HTTP API
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -603,3 +608,8 @@ class UseCases(containers.DeclarativeContainer):
         providers.Callable(_operators, config),
     )
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_tokens = providers.Singleton(
+        ApiTokens, infra.api_token_store, infra.uow, infra.clock, infra.ids, dashboard
+    )
+    # --- end the HTTP API

@@ -44,6 +44,7 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
+from core.services.api_tokens import ApiTokens
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -126,6 +127,7 @@ class Services:
     dashboard: OwnerDashboard
     dashboard_sessions: DashboardSessions
     # --- end dashboard
+    api_tokens: ApiTokens  # the HTTP API (issue 20)
     own_wording: OwnWording
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
@@ -186,6 +188,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         seller_requests=await resolve(uc.seller_requests),
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
+        api_tokens=await resolve(uc.api_tokens),
         own_wording=await resolve(uc.own_wording),
     )
     report_provider_outages(services.gateway, services.alerts)
