@@ -549,7 +549,9 @@ def _api_keys(secret: Secret) -> tuple[bytes, ...]:
     for position, part in enumerate(secret.reveal().split(","), start=1):
         encoded = part.strip()
         try:
-            key = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4))
+            key = base64.b64decode(
+                encoded + "=" * (-len(encoded) % 4), altchars=b"-_", validate=True
+            )
         except (binascii.Error, ValueError) as exc:
             raise ConfigError(f"PAYGATE_API_SIGNING_KEYS: key {position} is not base64") from exc
         if len(key) < MIN_KEY_BYTES:
