@@ -292,3 +292,13 @@ async def test_the_openapi_document_names_exactly_the_served_operations(site: Ap
         for method, operation in item.items():
             assert "401" in operation["responses"], (method, path)
             assert operation["security"], (method, path)
+
+
+async def test_a_body_past_the_limit_is_a_413_problem(site: ApiSite) -> None:
+    headers = await site.bearer() | {"Content-Type": "application/json"}
+    body = b'{"reason": "' + b"x" * (16 * 1024) + b'"}'
+    answer = await site.client.post(
+        _path(site, "/channels/{channel_id}/pause"), data=body, headers=headers
+    )
+    await _problem(answer, 413)
+    assert not (await _channel(site, site.channel_id)).sales_paused

@@ -57,7 +57,7 @@ def _responses(status: int, body: JsonSchema, failures: Iterable[int]) -> dict[s
 def operation_failures(operation: Operation) -> tuple[int, ...]:
     """Every failure status ``operation`` may answer."""
     common = (401, 403, 429, 503)
-    with_body = (400,) if operation.request is not None else ()
+    with_body = (400, 413) if operation.request is not None else ()
     # A path parameter out of its form names nothing: 404, like an unknown id.
     with_parameters = (404,) if operation.parameters else ()
     return tuple(sorted({*common, *with_body, *with_parameters, *operation.errors}))

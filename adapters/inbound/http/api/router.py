@@ -50,8 +50,9 @@ REALM = 'Bearer realm="paygate-api"'
 
 @attrs.frozen
 class ApiSettings:
-    body_limit: int = 4096
-    """Bytes of JSON body an operation reads at most (413 past it)."""
+    body_limit: int = 16 * 1024
+    """Bytes of JSON body an operation reads at most (413 past it): room for a
+    500-character reason even written all in ``\\uXXXX`` escapes."""
 
 
 def _unauthorised(detail: str, presented: bool) -> ApiProblem:
