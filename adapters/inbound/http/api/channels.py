@@ -193,7 +193,7 @@ class ChannelOperations:
                       read, self.channel, CHANNEL, parameters=_CHANNEL_ID),
             Operation("POST", "/channels/{channel_id}/pause", "pauseSales",
                       "Pause a channel's sales, saying why", write, self.pause, _CHANGED,
-                      _REASON, _CHANNEL_ID),
+                      _REASON, _CHANNEL_ID, errors=(409,)),
             Operation("POST", "/channels/{channel_id}/resume", "resumeSales",
                       "Resume a channel's sales, saying why (the bot's rights are checked)",
                       write, self.resume, _CHANGED, _REASON, _CHANNEL_ID, errors=(409,)),

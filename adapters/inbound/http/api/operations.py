@@ -23,8 +23,9 @@ from core.services.dashboard import Viewer
 
 __all__ = ["ID_PARAMETER", "ApiCall", "Group", "Operation"]
 
-ID_PARAMETER: JsonSchema = {"type": "string", "pattern": "^[A-Za-z0-9]{1,32}$"}
-"""Our own ids (channels, tokens): 1-32 ASCII letters and digits."""
+ID_PARAMETER: JsonSchema = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+"""Our own ids (channels, tokens): ASCII letters and digits (the id generator's), and
+``-`` and ``_`` as ids made by hand or imported may have."""
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
