@@ -273,7 +273,7 @@ def _served(app: web.Application) -> set[tuple[str, str]]:
     served = set()
     for route in app.router.routes():
         path = route.resource.canonical if route.resource is not None else ""
-        if path.startswith("/api/v1/") and route.method != "HEAD":
+        if path.startswith("/api/v1/") and route.method not in ("HEAD", "*"):
             served.add((route.method.lower(), path))
     return served
 
@@ -302,3 +302,14 @@ async def test_a_body_past_the_limit_is_a_413_problem(site: ApiSite) -> None:
     )
     await _problem(answer, 413)
     assert not (await _channel(site, site.channel_id)).sales_paused
+
+
+async def test_other_methods_and_unknown_paths_under_the_api_are_problems(site: ApiSite) -> None:
+    wrong = await site.client.delete("/api/v1/channels")
+    await _problem(wrong, 405)
+    assert wrong.headers["Allow"] == "GET"
+    pause = await site.client.get(_path(site, "/channels/{channel_id}/pause"))
+    await _problem(pause, 405)
+    assert pause.headers["Allow"] == "POST"
+    await _problem(await site.client.get("/api/v1/nothing/here"), 404)
+    assert (await site.client.get("/api/v1/openapi.json")).status == 200

@@ -28,6 +28,7 @@ CHECKS = [
     schemathesis.checks.response_schema_conformance,
     schemathesis.checks.negative_data_rejection,
     schemathesis.checks.ignored_auth,
+    schemathesis.checks.unsupported_method,
 ]
 
 

@@ -77,6 +77,19 @@ def _domain_problem(error: DomainError) -> ApiProblem:
     return ApiProblem(400, str(error))
 
 
+def _not_allowed(methods: set[str]) -> Handler:
+    allow = ", ".join(sorted(methods))
+
+    async def not_allowed(request: web.Request) -> web.StreamResponse:
+        return problem(405, f"{request.method} is not served here; {allow} is", {"Allow": allow})
+
+    return not_allowed
+
+
+async def _unknown(request: web.Request) -> web.StreamResponse:
+    return problem(404, "no such API operation; see GET /api/v1/openapi.json")
+
+
 @attrs.define(eq=False)
 class Api:
     _tokens: ApiTokens
@@ -98,6 +111,7 @@ class Api:
             Route("POST", EXCHANGE, self._answer(self._exchange), "api.token", policy),
             Route("GET", DOCUMENT, self._document, "api.openapi"),
         ]
+        allowed: dict[str, set[str]] = {EXCHANGE: {"POST"}, DOCUMENT: {"GET"}}
         for operation in self.operations():
             routes.append(
                 Route(
@@ -108,6 +122,12 @@ class Api:
                     policy,
                 )
             )
+            allowed.setdefault(BASE + operation.path, set()).add(operation.method)
+        # Matched only after the routes above: other methods and unknown paths under
+        # the API are problem details too, not the rest of the site's JSON errors.
+        for number, (path, methods) in enumerate(allowed.items()):
+            routes.append(Route("*", path, _not_allowed(methods), f"api.not_allowed_{number}"))
+        routes.append(Route("*", BASE + "/{tail:.*}", _unknown, "api.unknown"))
         return routes
 
     # ---------------------------------------------------------------- steps
