@@ -23,7 +23,15 @@ import jwt
 from core.ports.api_tokens import ApiScope, ApiToken
 from core.ports.clock import Clock
 
-__all__ = ["AUDIENCE", "LIFETIME", "AccessClaims", "AccessTokens", "ApiSigningKeys", "key_id"]
+__all__ = [
+    "AUDIENCE",
+    "LIFETIME",
+    "AccessClaims",
+    "AccessTokens",
+    "ApiSigningKeys",
+    "InvalidAccess",
+    "key_id",
+]
 
 LIFETIME = timedelta(minutes=15)
 ALGORITHM = "HS256"
