@@ -89,3 +89,7 @@ class ApiTokenStore(Protocol):
     async def touch(self, token_id: str, at: datetime) -> None:
         """Record a use at ``at``; nothing happens for an unknown token."""
         ...
+
+    async def forget(self, user_id: UserId) -> int:
+        """Delete every token of ``user_id``, revoked ones too (erasure); how many."""
+        ...

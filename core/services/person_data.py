@@ -30,6 +30,7 @@ from core.domain.payment import PaymentEvent, PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
 from core.domain.subscription import Subscription
+from core.ports.api_tokens import ApiToken, ApiTokenStore
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore, StoredConversation
 from core.ports.languages import ChatLanguage, LanguageBook
@@ -67,6 +68,8 @@ class PersonData:
     language: ChatLanguage | None
     audit: Sequence[AuditEvent]
     """Audit events by the person or about what is theirs (kept by erasure)."""
+    api_tokens: Sequence[ApiToken] = ()
+    """Their HTTP API tokens: names, scopes and dates (the store holds no token)."""
 
 
 @attrs.frozen
@@ -95,17 +98,20 @@ class ExportPerson:
         conversations: ConversationStore,
         languages: LanguageBook,
         clock: Clock,
+        api_tokens: ApiTokenStore | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
         self._languages = languages
         self._clock = clock
+        self._api_tokens = api_tokens
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> PersonData:
         """Raises PersonDataRefused while the person holds an active subscription."""
         # Read before the unit of work: on SQLite it holds the write lock these need.
         conversation = await self._conversations.get(user_id)
         language = await self._languages.get(ChatId(user_id))
+        tokens = () if self._api_tokens is None else await self._api_tokens.of_user(user_id)
         async with self._uow() as tx:
             subs = list(await tx.subscriptions.for_user(user_id))
             if not force and any(s.is_active_at(self._clock.now()) for s in subs):
@@ -126,6 +132,7 @@ class ExportPerson:
                 conversation=conversation,
                 language=language,
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
+                api_tokens=list(tokens),
             )
         return data
 
@@ -154,12 +161,14 @@ class ErasePerson:
         languages: LanguageBook,
         clock: Clock,
         keyring: MacKeyring,
+        api_tokens: ApiTokenStore | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
         self._languages = languages
         self._clock = clock
         self._keyring = keyring
+        self._api_tokens = api_tokens
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> Erasure:
         """Raises PersonDataRefused while the person holds an active subscription or
@@ -184,8 +193,9 @@ class ErasePerson:
                 self._clock.now(),
             )
             await tx.commit()
-        # After the commit: a conversation or a language left behind by a failure here
-        # is found again by the next run, which erases it then.
+        # After the commit: a conversation, a language or API tokens left behind by a
+        # failure here are found again by the next run, which erases them then.
         await self._conversations.delete(user_id)
         forgot = await self._languages.forget(ChatId(user_id))
-        return Erasure(pseudonym, rows + len(channels) + int(forgot), len(channels))
+        tokens = 0 if self._api_tokens is None else await self._api_tokens.forget(user_id)
+        return Erasure(pseudonym, rows + len(channels) + int(forgot) + tokens, len(channels))

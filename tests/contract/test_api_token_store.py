@@ -113,3 +113,16 @@ async def test_a_use_is_recorded(store: ApiTokenStore) -> None:
     await store.touch("missing", used)
     found = await store.get("t1")
     assert found is not None and found.last_used == used
+
+
+async def test_forgetting_a_person_deletes_all_their_tokens_only(store: ApiTokenStore) -> None:
+    await store.add(_token("mine"), "a" * 64)
+    await store.add(_token("revoked"), "b" * 64)
+    await store.revoke("revoked", UserId(7), NOW)
+    await store.add(_token("theirs", user=8), "c" * 64)
+    assert await store.forget(UserId(7)) == 2
+    assert await store.of_user(UserId(7)) == []
+    assert await store.by_digest("a" * 64) is None and await store.get("mine") is None
+    assert [t.id for t in await store.of_user(UserId(8))] == ["theirs"]
+    assert await store.forget(UserId(7)) == 0
+    await store.add(_token("again"), "a" * 64)  # the digest is free again

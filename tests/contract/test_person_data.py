@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.outbound.memory.api_tokens import InMemoryApiTokenStore
 from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
@@ -17,6 +18,7 @@ from core.domain.payment import Purpose
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
 from core.domain.subscription import SubscriptionStatus
+from core.ports.api_tokens import ApiScope, ApiToken
 from core.ports.conversations import Conversation
 from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -152,9 +154,12 @@ class _People:
         self.clock = FrozenClock(T0)
         self.conversations = InMemoryConversationStore(self.clock)
         self.languages = InMemoryLanguageBook()
-        self.export = ExportPerson(uow_factory, self.conversations, self.languages, self.clock)
+        self.api_tokens = InMemoryApiTokenStore()
+        self.export = ExportPerson(
+            uow_factory, self.conversations, self.languages, self.clock, self.api_tokens
+        )
         self.erase = ErasePerson(
-            uow_factory, self.conversations, self.languages, self.clock, KEYRING
+            uow_factory, self.conversations, self.languages, self.clock, KEYRING, self.api_tokens
         )
 
 
@@ -184,8 +189,11 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     people = _People(uow_factory)
     await people.conversations.put(user, Conversation("donate.amount"), timedelta(minutes=5))
     await people.languages.choose(ChatId(user), "es")
+    token = ApiToken("tok1", user, "ci", ApiScope.READ, "pgt_0123abcd", T0)
+    await people.api_tokens.add(token, "d" * 64)
     before = await people.export(user)
     assert before.conversation is not None and before.language is not None
+    assert before.api_tokens == [token]
     assert before.seller_request is not None and len(before.payment_events) == 1
     assert [e.action for e in before.audit] == ["intent.created"]
 
@@ -195,6 +203,7 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert (after.subscriptions, after.intents, after.payment_events) == ([], [], [])
     assert (after.grants, after.donations, after.channels) == ([], [], [])
     assert (after.seller_request, after.conversation, after.language) == (None, None, None)
+    assert after.api_tokens == [] and await people.api_tokens.by_digest("d" * 64) is None
     # The hash-linked trail keeps what it recorded; the erasure is added under the pseudonym.
     assert [e.action for e in after.audit] == ["intent.created"]
     trail = await read(uow_factory, lambda uow: uow.audit.all())

@@ -50,3 +50,10 @@ class InMemoryApiTokenStore:
         token = self._tokens.get(token_id)
         if token is not None:
             self._tokens[token_id] = attrs.evolve(token, last_used=at)
+
+    async def forget(self, user_id: UserId) -> int:
+        gone = {t.id for t in self._tokens.values() if t.user_id == user_id}
+        for token_id in gone:
+            del self._tokens[token_id]
+        self._digests = {d: i for d, i in self._digests.items() if i not in gone}
+        return len(gone)

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla.errors import translated
@@ -88,3 +88,8 @@ class SqlApiTokenStore:
     async def touch(self, token_id: str, at: datetime) -> None:
         async with self._turns.transaction("note an API token's use") as conn:
             await conn.execute(update(t).where(t.c.id == token_id).values(last_used=at))
+
+    async def forget(self, user_id: UserId) -> int:
+        async with self._turns.transaction("delete a person's API tokens") as conn:
+            result = await conn.execute(delete(t).where(t.c.user_id == user_id))
+        return int(result.rowcount or 0)
