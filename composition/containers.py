@@ -52,6 +52,7 @@ from adapters.outbound.redis.sessions import RedisSessionStore
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.alert_log import SqlAlertLog
+from adapters.outbound.sqla.api_tokens import SqlApiTokenStore
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
@@ -82,6 +83,7 @@ from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.telegram import Messenger
+from core.services.api_tokens import ApiTokens
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
@@ -517,6 +519,9 @@ class Infrastructure(containers.DeclarativeContainer):
     person_names = providers.Singleton(SqlPersonNames, engine)
     subscriber_directory = providers.Singleton(SqlSubscriberDirectory, engine)
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_token_store = providers.Singleton(SqlApiTokenStore, engine)
+    # --- end the HTTP API
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -666,3 +671,8 @@ class UseCases(containers.DeclarativeContainer):
         fulfilment_settings,
     )
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_tokens = providers.Singleton(
+        ApiTokens, infra.api_token_store, infra.uow, infra.clock, infra.ids, dashboard
+    )
+    # --- end the HTTP API

@@ -45,6 +45,7 @@ from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
 from core.ports.subscriber_directory import PersonNames
+from core.services.api_tokens import ApiTokens
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -137,6 +138,7 @@ class Services:
     subscriber_search: SubscriberSearch
     subscriber_actions: SubscriberActions
     # --- end dashboard
+    api_tokens: ApiTokens  # the HTTP API (issue 20)
     own_wording: OwnWording
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
@@ -205,6 +207,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         dashboard_payments=await resolve(uc.dashboard_payments),
         dashboard_exports=await resolve(uc.dashboard_exports),
         dashboard_alerts=await resolve(uc.dashboard_alerts),
+        api_tokens=await resolve(uc.api_tokens),
         own_wording=await resolve(uc.own_wording),
         person_names=await resolve(infra.person_names),
         subscriber_search=await resolve(uc.subscriber_search),

@@ -31,6 +31,7 @@ from core.domain.payment import PaymentEvent, PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
 from core.domain.subscription import Subscription
+from core.ports.api_tokens import ApiToken, ApiTokenStore
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore, StoredConversation
 from core.ports.languages import ChatLanguage, LanguageBook
@@ -71,6 +72,8 @@ class PersonData:
     """Audit events by the person or about what is theirs (kept by erasure)."""
     username: str | None = None
     """The Telegram username they last showed the bot (the dashboard finds them by it)."""
+    api_tokens: Sequence[ApiToken] = ()
+    """Their HTTP API tokens: names, scopes and dates (the store holds no token)."""
 
 
 @attrs.frozen
@@ -100,12 +103,14 @@ class ExportPerson:
         languages: LanguageBook,
         clock: Clock,
         names: PersonNames | None = None,
+        api_tokens: ApiTokenStore | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
         self._languages = languages
         self._clock = clock
         self._names = names
+        self._api_tokens = api_tokens
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> PersonData:
         """Raises PersonDataRefused while the person holds an active subscription."""
@@ -113,6 +118,7 @@ class ExportPerson:
         conversation = await self._conversations.get(user_id)
         language = await self._languages.get(ChatId(user_id))
         username = None if self._names is None else await self._names.name_of(user_id)
+        tokens = () if self._api_tokens is None else await self._api_tokens.of_user(user_id)
         async with self._uow() as tx:
             subs = list(await tx.subscriptions.for_user(user_id))
             if not force and any(s.is_active_at(self._clock.now()) for s in subs):
@@ -134,6 +140,7 @@ class ExportPerson:
                 language=language,
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
                 username=username,
+                api_tokens=list(tokens),
             )
         return data
 
@@ -163,6 +170,7 @@ class ErasePerson:
         clock: Clock,
         keyring: MacKeyring,
         names: PersonNames | None = None,
+        api_tokens: ApiTokenStore | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
@@ -170,6 +178,7 @@ class ErasePerson:
         self._clock = clock
         self._keyring = keyring
         self._names = names
+        self._api_tokens = api_tokens
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> Erasure:
         """Raises PersonDataRefused while the person holds an active subscription or
@@ -194,10 +203,11 @@ class ErasePerson:
                 self._clock.now(),
             )
             await tx.commit()
-        # After the commit: a conversation or a language left behind by a failure here
-        # is found again by the next run, which erases it then.
+        # After the commit: a conversation, a language or API tokens left behind by a
+        # failure here are found again by the next run, which erases them then.
         await self._conversations.delete(user_id)
         forgot = await self._languages.forget(ChatId(user_id))
         named = self._names is not None and await self._names.forget(user_id)
-        dropped = int(forgot) + int(named)
+        tokens = 0 if self._api_tokens is None else await self._api_tokens.forget(user_id)
+        dropped = int(forgot) + int(named) + tokens
         return Erasure(pseudonym, rows + len(channels) + dropped, len(channels))

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.outbound.memory.api_tokens import InMemoryApiTokenStore
 from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
@@ -18,6 +19,7 @@ from core.domain.payment import Purpose
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
 from core.domain.subscription import SubscriptionStatus
+from core.ports.api_tokens import ApiScope, ApiToken
 from core.ports.conversations import Conversation
 from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -154,11 +156,18 @@ class _People:
         self.conversations = InMemoryConversationStore(self.clock)
         self.languages = InMemoryLanguageBook()
         self.names = InMemoryPersonNames()
+        self.api_tokens = InMemoryApiTokenStore()
         self.export = ExportPerson(
-            uow_factory, self.conversations, self.languages, self.clock, self.names
+            uow_factory, self.conversations, self.languages, self.clock, self.names, self.api_tokens
         )
         self.erase = ErasePerson(
-            uow_factory, self.conversations, self.languages, self.clock, KEYRING, self.names
+            uow_factory,
+            self.conversations,
+            self.languages,
+            self.clock,
+            KEYRING,
+            self.names,
+            self.api_tokens,
         )
 
 
@@ -189,9 +198,12 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     await people.conversations.put(user, Conversation("donate.amount"), timedelta(minutes=5))
     await people.languages.choose(ChatId(user), "es")
     await people.names.note(user, "ada_l")
+    token = ApiToken("tok1", user, "ci", ApiScope.READ, "pgt_0123abcd", T0)
+    await people.api_tokens.add(token, "d" * 64)
     before = await people.export(user)
     assert before.conversation is not None and before.language is not None
     assert before.username == "ada_l"
+    assert before.api_tokens == [token]
     assert before.seller_request is not None and len(before.payment_events) == 1
     assert [e.action for e in before.audit] == ["intent.created"]
 
@@ -202,6 +214,7 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert (after.grants, after.donations, after.channels) == ([], [], [])
     assert (after.seller_request, after.conversation, after.language) == (None, None, None)
     assert after.username is None and await people.names.name_of(user) is None
+    assert after.api_tokens == [] and await people.api_tokens.by_digest("d" * 64) is None
     # The hash-linked trail keeps what it recorded; the erasure is added under the pseudonym.
     assert [e.action for e in after.audit] == ["intent.created"]
     trail = await read(uow_factory, lambda uow: uow.audit.all())

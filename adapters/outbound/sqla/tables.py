@@ -365,6 +365,21 @@ dashboard_alerts = Table(
 Index("ix_payment_intents_invoice_id", payment_intents.c.invoice_id)
 Index("ix_payment_events_payment_id", payment_events.c.payment_id)
 # --- end dashboard alerts
+# --- the HTTP API (issue 20)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),  # SHA-256 of the token
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("scope", String(8), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+# --- end the HTTP API
 
 DATA_TABLES = (
     channels,
@@ -385,5 +400,6 @@ DATA_TABLES = (
     dashboard_sessions,
     channel_wordings,
     dashboard_alerts,
+    api_tokens,
 )
 """Every table that holds data (tests empty them between cases)."""

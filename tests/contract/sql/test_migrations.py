@@ -41,6 +41,7 @@ SCHEMA = {
     "dashboard_sessions",
     "channel_wordings",
     "dashboard_alerts",
+    "api_tokens",
 }
 
 

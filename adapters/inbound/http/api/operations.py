@@ -1,0 +1,83 @@
+"""How an API operation is declared: once, and read by both the router and the
+OpenAPI document.
+
+A group of operations (channels today; subscribers, payments and exports next) is a
+module with a class whose ``operations()`` lists :class:`Operation` values: path,
+method, the scope it needs, its path parameters', request's and response's JSON
+Schemas, and the handler. The handler gets an :class:`ApiCall` (who is calling, the
+path parameters and the body, both already checked against their schemas) and
+returns the response body, which the router sends as JSON with ``status``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, Protocol
+
+import attrs
+
+from adapters.inbound.http.api.schema import JsonSchema, check_schema
+from core.ports.api_tokens import ApiScope
+from core.services.dashboard import Viewer
+
+__all__ = ["ID_PARAMETER", "ApiCall", "Group", "Operation"]
+
+ID_PARAMETER: JsonSchema = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
+"""Our own ids (channels, tokens): ASCII letters and digits (the id generator's), and
+``-`` and ``_`` as ids made by hand or imported may have."""
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+@attrs.frozen
+class ApiCall:
+    viewer: Viewer
+    scope: ApiScope
+    token_id: str
+    parameters: Mapping[str, str]
+    body: Any
+    """The JSON body, checked against the operation's request schema (None without)."""
+
+
+Handler = Callable[[ApiCall], Awaitable[object]]
+
+
+def _check_declaration(operation: Operation) -> None:
+    if not operation.path.startswith("/") or operation.path.endswith("/"):
+        raise ValueError(f"{operation.path!r}: a path starts with / and does not end with it")
+    placeholders = set(_PLACEHOLDER.findall(operation.path))
+    if placeholders != set(operation.parameters):
+        raise ValueError(f"{operation.path!r}: its parameters are {sorted(placeholders)}")
+    for schema in (operation.response, operation.request, *operation.parameters.values()):
+        if schema is not None:
+            check_schema(schema)
+
+
+@attrs.frozen
+class Operation:
+    method: str
+    path: str
+    """Under ``/api/v1``, OpenAPI's form: ``/channels/{channel_id}``."""
+    operation_id: str
+    summary: str
+    scope: ApiScope
+    handler: Handler
+    response: JsonSchema
+    """The body of the success answer."""
+    request: JsonSchema | None = None
+    """The JSON body it takes; None: it takes none."""
+    parameters: Mapping[str, JsonSchema] = attrs.field(factory=dict)
+    status: int = 200
+    errors: tuple[int, ...] = ()
+    """The failures besides those of every operation (400, 401, 403, 429, 503), such as
+    404 for an operation on one thing."""
+
+    def __attrs_post_init__(self) -> None:
+        _check_declaration(self)
+
+
+class Group(Protocol):
+    """A module's operations (channels, subscribers, ...)."""
+
+    def operations(self) -> list[Operation]: ...
