@@ -14,6 +14,7 @@ from itertools import groupby
 from adapters.catalog.buttons import confirm_data, renew_data, resend_data, stars_data
 from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
+from adapters.catalog.refusals import pause_reason, right_names
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
     STARS_TIER_EXAMPLE,
@@ -27,7 +28,7 @@ from adapters.catalog.words import (
 )
 from core.domain.channel import Channel, DonationBounds
 from core.domain.money import Money
-from core.domain.rights import MemberStatus, Right
+from core.domain.rights import MemberStatus
 from core.domain.tier import Rail
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
@@ -494,7 +495,7 @@ def resume_refused(
             if name
             else _("the %(role)s channel (chat %(chat)s)", role=role, chat=gap.chat_id)
         )
-        rights = _right_names(gap.missing)
+        rights = right_names(gap.missing)
         if gap.status is None:
             needs.append(
                 _(
@@ -525,22 +526,10 @@ def resume_refused(
     )
 
 
-def _right_names(rights: Sequence[Right]) -> str:
-    """Rights as Telegram's admin screen words them, in the person's language."""
-    names = {
-        Right.POST_MESSAGES: _("post messages"),
-        Right.EDIT_MESSAGES: _("edit messages"),
-        Right.DELETE_MESSAGES: _("delete messages"),
-        Right.INVITE_USERS: _("invite users"),
-        Right.RESTRICT_MEMBERS: _("restrict members"),
-    }
-    return ", ".join(names[r] for r in rights)
-
-
 def _state(channel: Channel) -> str:
     if channel.sales_paused:
         if channel.pause_reason:
-            return _("paused (%(reason)s)", reason=channel.pause_reason)
+            return _("paused (%(reason)s)", reason=pause_reason(channel.pause_reason))
         return _("paused")
     return _("selling") if channel.tiers else _("not selling: no tiers yet")
 

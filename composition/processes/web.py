@@ -188,6 +188,7 @@ def owners_dashboard(process: Process) -> Dashboard | None:
         services.nonces,
         services.clock,
         DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
+        languages=services.languages,
     )
 
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 import attrs
 
 from core.domain.channel import Channel
-from core.domain.errors import InvalidChannel, NotAuthorized, UnknownChannel
+from core.domain.errors import InvalidChannel, NotAuthorized, UnknownChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.ports.clock import Clock
 from core.ports.dashboard import ChannelFigures
@@ -52,9 +52,9 @@ class ChannelOverview:
 def _reason(text: str) -> str:
     reason = " ".join(text.split())
     if not reason:
-        raise InvalidChannel("a reason is required")
+        raise InvalidChannel(Why.REASON_MISSING)
     if len(reason) > MAX_REASON:
-        raise InvalidChannel(f"a reason has at most {MAX_REASON} characters")
+        raise InvalidChannel(Why.REASON_TOO_LONG, most=MAX_REASON)
     return reason
 
 
@@ -83,7 +83,7 @@ class OwnerDashboard:
         async with self._uow() as tx:
             owned = await tx.channels.by_owner(user_id)
         if not owned:
-            raise NotAuthorized("the dashboard is for channel owners")
+            raise NotAuthorized(Why.OWNERS_ONLY)
         return Viewer(user_id)
 
     async def channels(self, viewer: Viewer) -> Sequence[Channel]:
@@ -100,9 +100,9 @@ class OwnerDashboard:
             try:
                 channel = await tx.channels.get(channel_id)
             except NotFound as exc:
-                raise UnknownChannel("no such channel") from exc
+                raise UnknownChannel(Why.NO_SUCH_CHANNEL) from exc
         if not viewer.operator and channel.owner_id != viewer.user_id:
-            raise UnknownChannel("no such channel")
+            raise UnknownChannel(Why.NO_SUCH_CHANNEL)
         return channel
 
     async def overview(self, viewer: Viewer) -> list[ChannelOverview]:
