@@ -63,7 +63,7 @@ def test_a_refusal_fills_in_its_values_in_the_readers_language() -> None:
         assert refusal(error) == "Alpha Signals no acepta nuevas suscripciones ahora mismo."
     below = InvalidAmount(Why.DONATION_BELOW, least=Money("2.50", "USD"))
     with speaking("ru"):
-        assert refusal(below) == "Наименьшее пожертвование — 2,5 USD."
+        assert refusal(below) == "Самый маленький донат — 2,5 USD."
     assert str(below) == "donation_below(least=2.50 USD)"  # the log's technical line
 
 
