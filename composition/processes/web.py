@@ -25,6 +25,7 @@ from adapters.inbound.http.connections import (
     fit_to_descriptors,
 )
 from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
+from adapters.inbound.http.dashboard.wording import WordingSection
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -43,6 +44,7 @@ from composition.processes.ops import metrics_refresh, telegram_connected
 from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
+from core.services.wording_preview import WordingPreview
 
 logger = logging.getLogger("paygate")
 
@@ -189,6 +191,7 @@ def owners_dashboard(process: Process) -> Dashboard | None:
         services.clock,
         DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
         languages=services.languages,
+        sections=(WordingSection(WordingPreview(services.uow, services.own_wording)),),
     )
 
 

@@ -23,7 +23,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from adapters.catalog.language import _, current, n_, negotiate, speaking
-from adapters.catalog.refusals import Worded, refusal
+from adapters.catalog.refusals import Worded, pause_reason, refusal
 from adapters.inbound.http.dashboard.chart import bar_chart
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
@@ -100,6 +100,7 @@ class Dashboard:
         environment.install_gettext_callables(  # type: ignore[attr-defined]
             gettext=_, ngettext=n_, newstyle=True
         )
+        environment.filters["pause_reason"] = lambda stored: pause_reason(stored or "")
 
     def routes(self) -> list[Route]:
         own = [
