@@ -5,6 +5,7 @@ error carries, with its values, and the reasons sales paused
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Mapping
 
 from adapters.catalog.language import _, n_
@@ -13,6 +14,8 @@ from core.domain.errors import DomainError, Why
 from core.domain.money import Money
 from core.domain.pause import PauseCause, PauseReason, decode
 from core.domain.rights import Right
+
+logger = logging.getLogger(__name__)
 
 
 class Worded(DomainError):
@@ -45,9 +48,8 @@ def _shown(value: object) -> object:
 
 
 def _missing(error: DomainError) -> str:
-    missing = getattr(error, "missing", ())
-    rights = [Right(m) for m in missing if m in Right._value2member_map_]
-    return right_names(rights)
+    known = {right.value: right for right in Right}
+    return right_names(known[m] for m in getattr(error, "missing", ()) if m in known)
 
 
 Words = Callable[[Mapping[str, object]], str]
@@ -199,10 +201,19 @@ def refusal(error: DomainError) -> str:
     """What ``error`` means to the person who reads it, in the current language."""
     if isinstance(error, Worded):
         return error.text
-    if error.why is Why.BOT_RIGHTS:
-        text = _bot_rights(error)
-    else:
-        text = _WORDS[error.why]({name: _shown(value) for name, value in error.values.items()})
+    try:
+        if error.why is Why.BOT_RIGHTS:
+            text = _bot_rights(error)
+        else:
+            values = {name: _shown(value) for name, value in error.values.items()}
+            text = _WORDS[error.why](values)
+        if "%(" in text:  # gettext fills nothing when no value at all was given
+            raise KeyError(text)
+    except (KeyError, TypeError, ValueError):
+        # A value the words name was not given: a bug, but the person still gets a
+        # sentence (tests/unit/catalog/test_refusals.py checks every raise in core).
+        logger.exception("refusal %s cannot be worded", error.why.value)
+        text = _("That cannot be done.")
     return text[:1].upper() + text[1:]
 
 

@@ -4,7 +4,9 @@ catalog words, and an owner's (or an older release's) text shows as it was store
 
 from __future__ import annotations
 
+import ast
 import re
+from pathlib import Path
 
 import pytest
 
@@ -39,7 +41,9 @@ VALUES: dict[str, object] = {
     "what": "payment",
     "source": "finished",
     "target": "waiting",
+    "tag": "mismatch",
 }
+CORE = Path(__file__).resolve().parents[3] / "core"
 GENERIC = {Why.ORDER_ID, Why.MOVE_REFUSED, Why.ADAPTER}
 """Codes people read as a generic refusal (or, for an adapter's own, its words)."""
 
@@ -125,3 +129,46 @@ def test_a_text_that_is_not_a_code_shows_as_it_was_stored(stored: str) -> None:
 def test_telegrams_own_words_ride_along_a_refused_post() -> None:
     stored = encode([PauseReason(PauseCause.POST_REFUSED, detail="chat not found")])
     assert pause_reason(stored) == "Telegram refused the bot's post (chat not found)"
+
+
+def raised_in_core() -> list[tuple[str, Why, frozenset[str]]]:
+    """Every ``Why.X`` core builds an error with, and the values it names there."""
+    found = []
+    for path in sorted(CORE.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            first = node.args[0]
+            if (
+                isinstance(first, ast.Attribute)
+                and isinstance(first.value, ast.Name)
+                and first.value.id == "Why"
+            ):
+                names = {k.arg for k in node.keywords}
+                if None in names:  # **values: checked by the tests of that use case
+                    continue
+                where = f"{path.relative_to(CORE.parent)}:{node.lineno}"
+                found.append((where, Why[first.attr], frozenset(n for n in names if n)))
+    return found
+
+
+def test_core_raises_refusals_to_check() -> None:
+    assert len(raised_in_core()) > 50
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize(
+    ("where", "why", "names"), raised_in_core(), ids=[w for w, _, _ in raised_in_core()]
+)
+def test_every_refusal_core_raises_gives_the_values_its_words_need(
+    where: str, why: Why, names: frozenset[str], language: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    error = DomainError(why, **{name: VALUES[name] for name in names})
+    with speaking(language):
+        text = refusal(error)
+    assert "cannot be worded" not in caplog.text, where
+    assert "%(" not in text
+
+
+def test_a_refusal_missing_a_value_still_reads_as_a_sentence() -> None:
+    assert refusal(SalesPaused(Why.SALES_PAUSED)) == "That cannot be done."
