@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from adapters.catalog.refusals import refusal
 from composition.config import ConfigError, load_config
 from composition.containers import Infrastructure
 from composition.processes.process import resolve
@@ -98,7 +99,8 @@ async def _with_store(step: Step) -> int:
     try:
         return await step(infra)
     except PersonDataRefused as exc:
-        sys.stderr.write(f"paygate: refused: {exc}; run again with --force to go ahead\n")
+        said = refusal(exc)  # the operator's console speaks the catalog's English
+        sys.stderr.write(f"paygate: refused: {said} Run again with --force to go ahead.\n")
         return 1
     except Unavailable as exc:
         line = explain(exc, config.database_url) or f"the store does not answer ({exc})"

@@ -14,6 +14,7 @@ from itertools import groupby
 from adapters.catalog.buttons import confirm_data, renew_data, resend_data, stars_data
 from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
+from adapters.catalog.refusals import pause_reason, right_names
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
     STARS_TIER_EXAMPLE,
@@ -27,7 +28,7 @@ from adapters.catalog.words import (
 )
 from core.domain.channel import Channel, DonationBounds
 from core.domain.money import Money
-from core.domain.rights import MemberStatus, Right
+from core.domain.rights import MemberStatus
 from core.domain.tier import Rail
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer
@@ -50,27 +51,49 @@ def welcome() -> OutgoingMessage:
     )
 
 
-def help_text() -> OutgoingMessage:
-    return OutgoingMessage(
-        _(
-            "Subscribers\n"
-            "• Tap a tier in a channel's offer to subscribe, or Donate in a closed channel.\n"
-            "• /status — your subscriptions, Renew buttons and your invite link again\n"
-            "• /language — the language I speak to you\n\n"
-            "Channel owners\n"
-            "• /register — connect an open (public) and a closed (private) channel\n"
-            "• /channels — your channels and their state\n"
-            "• /tiers — view or set prices: /tiers 1 %(tiers)s\n"
-            "• /donations — donation limits: /donations 1 %(bounds)s (or off)\n"
-            "• /repost 1 — post a fresh offer now\n"
-            "• /resume 1 — resume paused sales once the bot has its rights back\n"
-            "• /language 1 es — the language of channel 1's posts\n"
-            "Only the creator of both chats can register a channel or change it.\n\n"
-            "/cancel stops what we are in the middle of.",
-            tiers=TIERS_EXAMPLE,
-            bounds=BOUNDS_EXAMPLE,
-        )
-    )
+def help_text(*, owner: bool = False, operator: bool = False) -> OutgoingMessage:
+    """Every command the person can use, by role: the same commands (and words) as
+    their command menu (:func:`subscriber_commands`, :func:`owner_commands`,
+    :func:`operator_commands`), with examples."""
+    lines = [
+        _("Subscribers"),
+        "• " + _("Tap a tier in a channel's offer to subscribe, or Donate in a closed channel."),
+        *_command_lines(subscriber_commands()),
+    ]
+    if owner or operator:
+        lines += [
+            "",
+            _("Channel owners"),
+            *_command_lines(owner_only_commands()),
+            _(
+                "Examples: /tiers 1 %(tiers)s · /donations 1 %(bounds)s (or off) · "
+                "/language 1 es (the language of channel 1's posts) · "
+                "/wording 1 (your own words for its messages)",
+                tiers=TIERS_EXAMPLE,
+                bounds=BOUNDS_EXAMPLE,
+            ),
+            _("Only the creator of both chats can register a channel or change it."),
+        ]
+    else:
+        lines += [
+            "",
+            _(
+                "Selling access to a channel of yours? /register connects an open (public) "
+                "and a closed (private) channel; /help then lists the owners' commands."
+            ),
+        ]
+    if operator:
+        lines += [
+            "",
+            _("Operators"),
+            *_command_lines(operator_only_commands()),
+            _("/refund also refunds any channel's Stars payment for an operator."),
+        ]
+    return OutgoingMessage("\n".join(lines))
+
+
+def _command_lines(entries: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"• /{command} — {description}" for command, description in entries]
 
 
 def not_understood() -> str:
@@ -494,7 +517,7 @@ def resume_refused(
             if name
             else _("the %(role)s channel (chat %(chat)s)", role=role, chat=gap.chat_id)
         )
-        rights = _right_names(gap.missing)
+        rights = right_names(gap.missing)
         if gap.status is None:
             needs.append(
                 _(
@@ -525,22 +548,10 @@ def resume_refused(
     )
 
 
-def _right_names(rights: Sequence[Right]) -> str:
-    """Rights as Telegram's admin screen words them, in the person's language."""
-    names = {
-        Right.POST_MESSAGES: _("post messages"),
-        Right.EDIT_MESSAGES: _("edit messages"),
-        Right.DELETE_MESSAGES: _("delete messages"),
-        Right.INVITE_USERS: _("invite users"),
-        Right.RESTRICT_MEMBERS: _("restrict members"),
-    }
-    return ", ".join(names[r] for r in rights)
-
-
 def _state(channel: Channel) -> str:
     if channel.sales_paused:
         if channel.pause_reason:
-            return _("paused (%(reason)s)", reason=channel.pause_reason)
+            return _("paused (%(reason)s)", reason=pause_reason(channel.pause_reason))
         return _("paused")
     return _("selling") if channel.tiers else _("not selling: no tiers yet")
 
@@ -696,8 +707,8 @@ def subscriber_commands() -> list[tuple[str, str]]:
     ]
 
 
-def owner_commands() -> list[tuple[str, str]]:
-    """The menu of a channel owner's private chat: theirs, then the subscribers'."""
+def owner_only_commands() -> list[tuple[str, str]]:
+    """The commands only a channel's owner has a use for."""
     return [
         ("channels", _("your channels and their state")),
         ("register", _("connect an open and a closed channel")),
@@ -709,8 +720,22 @@ def owner_commands() -> list[tuple[str, str]]:
         ("wording", _("your own words for your channel's messages")),
         ("dashboard", _("log in to the web dashboard")),
         ("refund", _("refund a Telegram Stars payment")),
-        *subscriber_commands(),
     ]
+
+
+def owner_commands() -> list[tuple[str, str]]:
+    """The menu of a channel owner's private chat: theirs, then the subscribers'."""
+    return [*owner_only_commands(), *subscriber_commands()]
+
+
+def operator_only_commands() -> list[tuple[str, str]]:
+    """The commands of this PayGate's operators (``PAYGATE_OPERATOR_IDS``)."""
+    return [("owners", _("every channel, its owner and its state"))]
+
+
+def operator_commands() -> list[tuple[str, str]]:
+    """The menu of an operator's private chat: theirs, the owners', the subscribers'."""
+    return [*operator_only_commands(), *owner_commands()]
 
 
 # ------------------------------------------------------------ Telegram Stars

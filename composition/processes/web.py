@@ -34,6 +34,7 @@ from adapters.inbound.http.dashboard.payments import PaymentsSection
 from adapters.inbound.http.dashboard.signin import SignIn, SignInSettings
 from adapters.inbound.http.dashboard.subscribers import SubscribersSection
 from adapters.inbound.http.dashboard.tokens import TokensSection
+from adapters.inbound.http.dashboard.wording import WordingSection
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -54,6 +55,7 @@ from composition.processes.ops import metrics_refresh, telegram_connected
 from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
+from core.services.wording_preview import WordingPreview
 
 logger = logging.getLogger("paygate")
 
@@ -209,7 +211,9 @@ def owners_dashboard(process: Process) -> Dashboard | None:
             ExportsSection(services.dashboard_exports, services.clock),
             AlertsSection(services.dashboard_alerts),
             TokensSection(services.api_tokens, config.api),
+            WordingSection(WordingPreview(services.uow, services.own_wording)),
         ),
+        languages=services.languages,
     )
 
 

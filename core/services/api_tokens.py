@@ -19,6 +19,7 @@ from datetime import timedelta
 import attrs
 
 from core.domain.audit import AuditRecord
+from core.domain.errors import Why
 from core.ports.api_tokens import (
     ApiScope,
     ApiToken,
@@ -28,7 +29,7 @@ from core.ports.api_tokens import (
 )
 from core.ports.clock import Clock, IdGenerator
 from core.ports.repositories import UnitOfWorkFactory
-from core.services.dashboard import MAX_REASON, OwnerDashboard, Viewer
+from core.services.dashboard import OwnerDashboard, Viewer, required_reason
 
 __all__ = ["MAX_ACTIVE", "MAX_NAME", "TOKEN_PREFIX", "ApiTokens", "CreatedToken", "token_digest"]
 
@@ -55,9 +56,9 @@ class CreatedToken:
 def _name(text: str) -> str:
     name = " ".join(text.split())
     if not name:
-        raise InvalidApiToken("a token needs a name")
+        raise InvalidApiToken(Why.TOKEN_NAME_MISSING)
     if len(name) > MAX_NAME:
-        raise InvalidApiToken(f"a token's name has at most {MAX_NAME} characters")
+        raise InvalidApiToken(Why.TOKEN_NAME_TOO_LONG, most=MAX_NAME)
     return name
 
 
@@ -65,16 +66,7 @@ def _scope(text: str) -> ApiScope:
     try:
         return ApiScope(text.strip().lower())
     except ValueError:
-        raise InvalidApiToken("a token's scope is read or write") from None
-
-
-def _reason(text: str) -> str:
-    reason = " ".join(text.split())
-    if not reason:
-        raise InvalidApiToken("a reason is required")
-    if len(reason) > MAX_REASON:
-        raise InvalidApiToken(f"a reason has at most {MAX_REASON} characters")
-    return reason
+        raise InvalidApiToken(Why.TOKEN_SCOPE) from None
 
 
 @attrs.define(eq=False)
@@ -103,9 +95,7 @@ class ApiTokens:
         wanted_name, wanted_scope = _name(name), _scope(scope)
         held = await self._store.of_user(viewer.user_id)
         if sum(1 for token in held if token.active) >= MAX_ACTIVE:
-            raise InvalidApiToken(
-                f"you hold {MAX_ACTIVE} active tokens, the most: revoke one you no longer use"
-            )
+            raise InvalidApiToken(Why.TOKENS_TOO_MANY, most=MAX_ACTIVE)
         secret = TOKEN_PREFIX + self._ids.new_id() + self._ids.new_id()
         token = ApiToken(
             self._ids.new_id(),
@@ -125,12 +115,12 @@ class ApiTokens:
     async def revoke(self, viewer: Viewer, token_id: str, reason: str) -> ApiToken:
         """Revoke one of ``viewer``'s active tokens, saying why; its access tokens stop
         working at once. Raises UnknownApiToken, InvalidApiToken (no reason)."""
-        why = _reason(reason)
+        why = required_reason(reason)
         token = await self._store.get(token_id)
         if token is None or token.user_id != viewer.user_id or not token.active:
-            raise UnknownApiToken("no such token")
+            raise UnknownApiToken(Why.NO_SUCH_TOKEN)
         if not await self._store.revoke(token.id, viewer.user_id, self._clock.now()):
-            raise UnknownApiToken("no such token")
+            raise UnknownApiToken(Why.NO_SUCH_TOKEN)
         await self._audit(viewer, "api_token.revoked", token, reason=why)
         return token
 

@@ -16,7 +16,7 @@ from decimal import Decimal
 import attrs
 
 from core.domain.channel import Channel
-from core.domain.errors import InvalidChannel, NotAuthorized, UnknownChannel
+from core.domain.errors import InvalidChannel, NotAuthorized, UnknownChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.ports.clock import Clock
 from core.ports.dashboard import ChannelFigures
@@ -49,12 +49,14 @@ class ChannelOverview:
     """By currency: the months with takings, oldest first."""
 
 
-def _reason(text: str) -> str:
+def required_reason(text: str) -> str:
+    """The reason an owner gives for a change, spaces folded; refused when missing or
+    longer than MAX_REASON."""
     reason = " ".join(text.split())
     if not reason:
-        raise InvalidChannel("a reason is required")
+        raise InvalidChannel(Why.REASON_MISSING)
     if len(reason) > MAX_REASON:
-        raise InvalidChannel(f"a reason has at most {MAX_REASON} characters")
+        raise InvalidChannel(Why.REASON_TOO_LONG, most=MAX_REASON)
     return reason
 
 
@@ -83,7 +85,7 @@ class OwnerDashboard:
         async with self._uow() as tx:
             owned = await tx.channels.by_owner(user_id)
         if not owned:
-            raise NotAuthorized("the dashboard is for channel owners")
+            raise NotAuthorized(Why.OWNERS_ONLY)
         return Viewer(user_id)
 
     async def channels(self, viewer: Viewer) -> Sequence[Channel]:
@@ -100,9 +102,9 @@ class OwnerDashboard:
             try:
                 channel = await tx.channels.get(channel_id)
             except NotFound as exc:
-                raise UnknownChannel("no such channel") from exc
+                raise UnknownChannel(Why.NO_SUCH_CHANNEL) from exc
         if not viewer.operator and channel.owner_id != viewer.user_id:
-            raise UnknownChannel("no such channel")
+            raise UnknownChannel(Why.NO_SUCH_CHANNEL)
         return channel
 
     async def overview(self, viewer: Viewer) -> list[ChannelOverview]:
@@ -135,7 +137,7 @@ class OwnerDashboard:
         """The owner pauses sales, saying why. False when they were paused already.
         Raises UnknownChannel, NotAuthorized (an operator on someone else's channel),
         InvalidChannel (no reason)."""
-        why = _reason(reason)
+        why = required_reason(reason)
         channel = await self.channel(viewer, channel_id)
         channel.ensure_owner(viewer.user_id)
         paused = await self._sales.pause_channel(channel.id, why, viewer.user_id)
@@ -144,10 +146,10 @@ class OwnerDashboard:
     async def resume(self, viewer: Viewer, channel_id: ChannelId, reason: str) -> ResumeOutcome:
         """The owner resumes sales, saying why; the bot's rights are checked first (see
         ResumeSales). Raises as :meth:`pause`, and MissingRights, Unavailable."""
-        why = _reason(reason)
+        why = required_reason(reason)
         channel = await self.channel(viewer, channel_id)
         channel.ensure_owner(viewer.user_id)
         return await self._resume.execute(viewer.user_id, channel.id, why)
 
 
-__all__ = ["ChannelOverview", "MonthAmount", "OwnerDashboard", "Viewer"]
+__all__ = ["ChannelOverview", "MonthAmount", "OwnerDashboard", "Viewer", "required_reason"]

@@ -24,9 +24,10 @@ import attrs
 from core.domain.audit import AuditEvent, AuditRecord
 from core.domain.channel import Channel
 from core.domain.donation import Donation
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, Why
 from core.domain.grant import AccessGrant
 from core.domain.ids import ChatId, UserId
+from core.domain.pause import PauseCause, PauseReason, encode
 from core.domain.payment import PaymentEvent, PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
@@ -38,7 +39,7 @@ from core.ports.languages import ChatLanguage, LanguageBook
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.subscriber_directory import PersonNames
 
-ERASED_PAUSE_REASON = "the owner's data was erased"
+ERASED_PAUSE_REASON = encode([PauseReason(PauseCause.DATA_ERASED)])
 
 
 class PersonDataRefused(DomainError):
@@ -85,14 +86,16 @@ class Erasure:
     """Channels left without an owner, their sales paused."""
 
 
-def _refusal(subs: Sequence[Subscription], channels: Sequence[Channel], clock: Clock) -> str:
+def _refusal(
+    subs: Sequence[Subscription], channels: Sequence[Channel], clock: Clock
+) -> PersonDataRefused | None:
     now = clock.now()
     active = [s for s in subs if s.is_active_at(now)]
     if active:
-        return f"the person holds {len(active)} active subscription(s)"
+        return PersonDataRefused(Why.HOLDS_SUBSCRIPTIONS, n=len(active))
     if channels:
-        return f"the person owns {len(channels)} channel(s)"
-    return ""
+        return PersonDataRefused(Why.OWNS_CHANNELS, n=len(channels))
+    return None
 
 
 class ExportPerson:
@@ -121,8 +124,9 @@ class ExportPerson:
         tokens = () if self._api_tokens is None else await self._api_tokens.of_user(user_id)
         async with self._uow() as tx:
             subs = list(await tx.subscriptions.for_user(user_id))
-            if not force and any(s.is_active_at(self._clock.now()) for s in subs):
-                raise PersonDataRefused(_refusal(subs, (), self._clock))
+            refusal = _refusal(subs, (), self._clock)
+            if refusal is not None and not force:
+                raise refusal
             intents = list(await tx.people.intents_of(user_id))
             grants = list(await tx.people.grants_of(user_id))
             channels = list(await tx.channels.by_owner(user_id))
@@ -188,16 +192,16 @@ class ErasePerson:
             subs = await tx.subscriptions.for_user(user_id)
             channels = list(await tx.channels.by_owner(user_id))
             refusal = _refusal(subs, channels, self._clock)
-            if refusal and not force:
-                raise PersonDataRefused(refusal)
+            if refusal is not None and not force:
+                raise refusal
             rows = await tx.people.pseudonymize(user_id, pseudonym)
             for channel in channels:
                 channel.transfer_to(pseudonym, None)
                 channel.pause_sales(ERASED_PAUSE_REASON)
                 await tx.channels.update(channel)
             details = {"rows": str(rows), "channels": str(len(channels))}
-            if refusal:
-                details["forced"] = refusal
+            if refusal is not None:
+                details["forced"] = str(refusal)
             await tx.audit.append(
                 AuditRecord("operator", "user.erased", f"user:{pseudonym}", details),
                 self._clock.now(),

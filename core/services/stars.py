@@ -21,7 +21,7 @@ from enum import StrEnum
 import attrs
 
 from core.domain.audit import AuditRecord
-from core.domain.errors import DomainError, InvalidOrderId, NotAuthorized
+from core.domain.errors import DomainError, InvalidOrderId, NotAuthorized, Why
 from core.domain.ids import UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -157,16 +157,16 @@ class RefundStarsPayment:
         Unavailable (nothing changed then)."""
         reason = " ".join(reason.split())[:MAX_REASON]
         if not reason:
-            raise NotRefundable("say why the payment is refunded")
+            raise NotRefundable(Why.REFUND_REASON_MISSING)
         async with self._uow() as tx:
             intent = await tx.intents.by_payment(self._provider, charge_id)
             if intent is None:
-                raise NotRefundable(f"no Stars payment {charge_id[:64]!r} of ours")
+                raise NotRefundable(Why.NO_STARS_PAYMENT, charge=charge_id[:64])
             channel = await tx.channels.get(intent.channel_id)
         if not operator and actor != channel.owner_id:
-            raise NotAuthorized("only an operator or the channel's owner can refund")
+            raise NotAuthorized(Why.REFUNDER_NOT_ALLOWED)
         if not intent.is_fulfilled or intent.status is not IntentStatus.FINISHED:
-            raise NotRefundable("this payment is not one that stands: nothing to refund")
+            raise NotRefundable(Why.NOT_REFUNDABLE)
         await self._refunds.refund(intent.user_id, charge_id)
         async with self._uow() as tx:
             await tx.audit.append(

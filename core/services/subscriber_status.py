@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from core.domain.audit import AuditRecord
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, Why
 from core.domain.grant import GrantStatus
 from core.domain.ids import ChannelId, UserId
 from core.domain.offer_token import OfferToken
@@ -78,7 +78,7 @@ class ResendAccess:
             now = self._clock.now()
             sub = await tx.subscriptions.find(user_id, channel_id)
             if sub is None or not sub.is_active_at(now):
-                raise NoActiveSubscription("you have no active subscription to this channel")
+                raise NoActiveSubscription(Why.NO_SUBSCRIPTION)
             await tx.channels.get(channel_id)  # NotFound for a channel gone meanwhile
             grant = await tx.grants.latest_for(sub.id)
             # One resend per window: the key repeats within it, so a flood of taps is one message.
@@ -94,7 +94,7 @@ class ResendAccess:
             elif grant is not None and grant.status is GrantStatus.QUEUED:
                 await tx.outbox.enqueue(f"grant:{grant.id}", IssueInvite(grant.id), now)
             else:
-                raise NoActiveSubscription("your access is being prepared; try again in a minute")
+                raise NoActiveSubscription(Why.ACCESS_PREPARING)
             await tx.audit.append(
                 AuditRecord(f"user:{user_id}", "access.resent", f"subscription:{sub.id}"), now
             )

@@ -178,9 +178,9 @@ async def test_export_and_erase_refuse_an_active_subscriber_unless_forced(
     await _journey(uow_factory, user, active=True)
     people = _People(uow_factory)
 
-    with pytest.raises(PersonDataRefused, match="1 active subscription"):
+    with pytest.raises(PersonDataRefused, match=r"holds_subscriptions\(n=1\)"):
         await people.export(user)
-    with pytest.raises(PersonDataRefused, match="1 active subscription"):
+    with pytest.raises(PersonDataRefused, match=r"holds_subscriptions\(n=1\)"):
         await people.erase(user)
 
     data = await people.export(user, force=True)
@@ -230,7 +230,7 @@ async def test_erasing_an_owner_needs_force_and_leaves_the_channel_ownerless_and
     channel = await given_channel(uow_factory, owner_id=owner)
     people = _People(uow_factory)
 
-    with pytest.raises(PersonDataRefused, match="owns 1 channel"):
+    with pytest.raises(PersonDataRefused, match=r"owns_channels\(n=1\)"):
         await people.erase(owner)
     assert [c.id for c in (await people.export(owner)).channels] == [channel.id]
 

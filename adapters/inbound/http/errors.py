@@ -9,7 +9,7 @@ BodyTimeout                              408, and the connection is closed
 NotAuthorized                            403
 Unknown* (UnknownChannel...), NotFound   404
 AlreadyRegistered, Conflict              409
-any other DomainError                    400 (domain messages are safe to show)
+any other DomainError                    400, its reason in the catalog's English
 Unavailable                              503, with Retry-After when it is known
 anything else                            500 ``{"error": "internal error"}`` plus a
                                          reference; the traceback goes to the
@@ -27,6 +27,8 @@ from collections.abc import Mapping
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from adapters.catalog.language import DEFAULT, speaking
+from adapters.catalog.refusals import refusal
 from adapters.inbound.http.body import BodyTimeout, BodyTooLarge, IncompleteBody
 from core.domain.errors import AlreadyRegistered, DomainError, NotAuthorized
 from core.ports.errors import Conflict, NotFound, Unavailable
@@ -78,7 +80,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         late.force_close()
         return late
     except DomainError as exc:
-        return json_error(_domain_status(exc), str(exc))
+        with speaking(DEFAULT):
+            return json_error(_domain_status(exc), refusal(exc))
     except NotFound:
         return json_error(404, "not found")
     except Conflict:

@@ -24,9 +24,9 @@ from adapters.catalog.buttons import (
     RESEND_PREFIX,
     fits,
 )
+from adapters.catalog.refusals import Worded
 from adapters.catalog.words import format_amount
 from core.domain.channel import DonationBounds
-from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, is_valid_id
 from core.domain.money import Money
 from core.domain.signing import MIN_TAG_BYTES, MacKeyring
@@ -39,7 +39,7 @@ DONATION_START = re.compile(r"\A/start(?:@\w+)?\s+[A-Za-z0-9]{1,32}_0_[A-Za-z0-9
 token's tag is verified before anything is shown."""
 
 
-class BadInput(DomainError):
+class BadInput(Worded):
     """What was typed or pressed cannot be read; the message says how to write it."""
 
 

@@ -236,7 +236,7 @@ async def test_another_owners_channel_is_404_for_every_operation_on_it(site: Api
                 headers=headers,
             )
             body = await _problem(answer, 404)
-            assert body["detail"] == "no such channel"
+            assert body["detail"] == "There is no such channel."
     assert not (await _channel(site, site.channel_id)).sales_paused
 
 

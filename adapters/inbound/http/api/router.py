@@ -24,6 +24,8 @@ from typing import Any
 import attrs
 from aiohttp import web
 
+from adapters.catalog.language import DEFAULT, speaking
+from adapters.catalog.refusals import refusal
 from adapters.inbound.http.api.access import AccessTokens, InvalidAccess
 from adapters.inbound.http.api.document import openapi
 from adapters.inbound.http.api.operations import ApiCall, Group, Operation
@@ -32,7 +34,7 @@ from adapters.inbound.http.api.schema import violation
 from adapters.inbound.http.body import BodyTooLarge, IncompleteBody, read_body
 from adapters.inbound.http.errors import retry_after_header
 from adapters.inbound.http.routes import Handler, Route, RoutePolicy
-from core.domain.errors import DomainError, MissingRights, NotAuthorized
+from core.domain.errors import DomainError, MissingRights, NotAuthorized, Why
 from core.ports.api_tokens import ApiToken
 from core.ports.errors import Conflict, NotFound, Unavailable
 from core.ports.security import RateLimiter
@@ -67,14 +69,30 @@ def _bearer(request: web.Request) -> str:
     return credentials.strip()
 
 
+_MISSING = {
+    "channel_id": Why.NO_SUCH_CHANNEL,
+    "intent_id": Why.NO_SUCH_PAYMENT,
+    "user_id": Why.NO_SUCH_SUBSCRIBER,
+}
+"""What a path parameter that cannot name anything is answered with: the same 404 as
+an id that names nothing (or someone else's)."""
+
+
+def _worded(error: DomainError) -> str:
+    """The refusal in English, as the catalog words it."""
+    with speaking(DEFAULT):
+        return refusal(error)
+
+
 def _domain_problem(error: DomainError) -> ApiProblem:
+    detail = _worded(error)
     if isinstance(error, NotAuthorized):
-        return ApiProblem(403, str(error))
+        return ApiProblem(403, detail)
     if type(error).__name__.startswith("Unknown"):
-        return ApiProblem(404, str(error))
+        return ApiProblem(404, detail)
     if isinstance(error, MissingRights):
-        return ApiProblem(409, str(error))
-    return ApiProblem(400, str(error))
+        return ApiProblem(409, detail)
+    return ApiProblem(400, detail)
 
 
 def _not_allowed(methods: set[str]) -> Handler:
@@ -219,7 +237,9 @@ class Api:
             for name, schema in operation.parameters.items():
                 value = request.match_info[name]
                 if violation(schema, value, name) is not None:
-                    raise ApiProblem(404, f"no such {name.removesuffix('_id')}")
+                    raise ApiProblem(
+                        404, _worded(DomainError(_MISSING.get(name, Why.NO_SUCH_CHANNEL)))
+                    )
                 parameters[name] = value
             body = await self._body(operation, request)
             result = await operation.handler(attrs.evolve(call, parameters=parameters, body=body))

@@ -13,9 +13,10 @@ import attrs
 from aiohttp import web
 
 from adapters.catalog.language import _
+from adapters.catalog.refusals import Worded
 from adapters.inbound.http.dashboard.pages import Dashboard
 from adapters.inbound.http.routes import Route
-from core.ports.api_tokens import ApiScope, InvalidApiToken
+from core.ports.api_tokens import ApiScope
 from core.services.api_tokens import MAX_NAME, ApiTokens, CreatedToken
 
 __all__ = ["TokensSection"]
@@ -44,7 +45,7 @@ class TokensSection:
 
     @property
     def site(self) -> Dashboard:
-        assert self._site is not None, "routes() gives the section its site"
+        assert self._site is not None  # set by routes()
         return self._site
 
     async def _page(
@@ -76,7 +77,7 @@ class TokensSection:
     async def create(self, request: web.Request) -> web.StreamResponse:
         _session, viewer, form = await self.site.checked_form(request)
         if not self._api_on:
-            raise InvalidApiToken(_("The API is off on this PayGate: no tokens are made."))
+            raise Worded(_("The API is off on this PayGate: no tokens are made."))
         created = await self._tokens.create(viewer, form.get("name", ""), form.get("scope", ""))
         return await self._page(request, created=created)
 
