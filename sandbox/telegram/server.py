@@ -16,6 +16,7 @@ from sandbox.telegram.errors import NOT_FOUND, UNAUTHORIZED, ApiError, bad_reque
 from sandbox.telegram.flood import FloodControl, FloodLimits, Rate
 from sandbox.telegram.methods import BotApi, Described, Params
 from sandbox.telegram.model import JSON, CallRecord, ChatType, member_json, message_json
+from sandbox.telegram.outage import Outage
 from sandbox.telegram.world import TOKEN_PATTERN, World
 
 
@@ -48,6 +49,8 @@ class TelegramEmulator(World):
         self.flood = FloodControl(flood or FloodLimits(), monotonic)
         self.api = BotApi(self)
         self.calls: list[CallRecord] = []
+        self.outage: Outage | None = None
+        """When set, every Bot API call is refused by it (see :mod:`sandbox.telegram.outage`)."""
         self._monotonic = monotonic
         self._host = host
         self._port = port
@@ -112,6 +115,8 @@ class TelegramEmulator(World):
         if handler is None:
             return self._answer(method, params, NOT_FOUND)
         method = self.api.canonical(method)
+        if self.outage is not None:
+            return self._answer(method, params, await self.outage.refusal())
         try:
             chat_id, private = self._flood_target(params)
             self.flood.admit(method, chat_id, private)
