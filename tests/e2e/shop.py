@@ -164,7 +164,12 @@ class Shop:
         deadline = time.monotonic() + within
         while True:
             counts = Counter(s.kind for s in self.sent())
-            pending = await self.pending()
+            try:
+                pending = await self.pending()
+            except Unavailable:
+                # The store is busy with the fleet's writes (a SQLite file shared by
+                # several processes) or still coming back: ask again at the next look.
+                pending = -1
             if pending == 0 and all(counts[kind] >= n for kind, n in done.items()):
                 return
             if time.monotonic() > deadline:
