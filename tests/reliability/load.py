@@ -92,6 +92,10 @@ class Answer:
     status: int
     """HTTP status; 0 when no answer came."""
     phase: Phase
+    """The outage's phase when the attempt was sent."""
+    answered_in: Phase
+    """Its phase when the answer came (an attempt sent during an outage may wait in
+    the process until the outage is over)."""
 
     @property
     def ok(self) -> bool:
@@ -141,7 +145,12 @@ class LoadDriver:
         self.payment_of[purchase.intent_id] = payment.payment_id
         first = payment.deliveries[-1]
         answer = Answer(
-            payment.payment_id, sent, time.monotonic() - sent, first.response_status or 0, phase
+            payment.payment_id,
+            sent,
+            time.monotonic() - sent,
+            first.response_status or 0,
+            phase,
+            self.phase,
         )
         self.answers.append(answer)
         url = f"{self.shop.balancer.url}/webhooks/nowpayments"
@@ -149,7 +158,9 @@ class LoadDriver:
             await asyncio.sleep(RESEND_EVERY)
             phase, sent = self.phase, time.monotonic()
             status, _ = await self.shop.post_ipn(url, first, NOWPAYMENTS_SENDERS[0])
-            answer = Answer(payment.payment_id, sent, time.monotonic() - sent, status, phase)
+            answer = Answer(
+                payment.payment_id, sent, time.monotonic() - sent, status, phase, self.phase
+            )
             self.answers.append(answer)
 
     async def finish(self, within: float = 120.0) -> None:
@@ -172,7 +183,13 @@ class LoadDriver:
         }
 
     def statuses(self, phase: Phase) -> dict[int, int]:
+        """Answers by status, of the attempts sent in ``phase``."""
         return dict(sorted(Counter(a.status for a in self.answers if a.phase is phase).items()))
+
+    def answered_during(self) -> dict[int, int]:
+        """Answers by status that came while the outage lasted."""
+        during = (a.status for a in self.answers if a.answered_in is Phase.DURING)
+        return dict(sorted(Counter(during).items()))
 
 
 ALERT_LINE = re.compile(r"alert (\S+) \[(\w+)\]")
@@ -244,9 +261,10 @@ async def judge(
         "IPN rate (per second)": driver.rate,
         "payments": len(driver.purchases),
         "outage (s)": round(up - down, 2),
-        "answers before (status: count)": driver.statuses(Phase.BEFORE),
-        "answers during": driver.statuses(Phase.DURING),
-        "answers after": driver.statuses(Phase.AFTER),
+        "answers to IPNs sent before (status: count)": driver.statuses(Phase.BEFORE),
+        "answers to IPNs sent during": driver.statuses(Phase.DURING),
+        "answers to IPNs sent after": driver.statuses(Phase.AFTER),
+        "answers that came during": driver.answered_during(),
         "first 2xx after the outage (s)": (
             "-" if first_ok_after is None else round(first_ok_after - up, 2)
         ),
