@@ -6,8 +6,9 @@ The driver plays the provider. Each payment is made at the NowPayments emulator,
 which posts its signed ``finished`` IPN once (to the fleet's balancer, as to a real
 deployment's public address); what is not answered 2xx the driver posts again every
 ``RESEND_EVERY`` seconds, as the provider retries, until it is (or the run gives up).
-Every attempt is an :class:`Answer`: its status (0: no answer), when it was sent and
-in which phase of the outage.
+Every attempt is an :class:`Answer`: its status (0: no answer in time: 3 s for the
+emulator's first post, the provider's patience; 10 s for a resend), when it was sent
+and answered, and in which phase of the outage.
 
 Lengths scale with ``PAYGATE_RELIABILITY_SCALE`` (default 0.3, the CI subset: short
 outages, 10 IPNs a second); ``make reliability`` runs them at 1 (10 s outages, 30 a
