@@ -17,6 +17,7 @@ from sandbox.telegram.flood import FloodControl, FloodLimits, Rate
 from sandbox.telegram.methods import BotApi, Described, Params
 from sandbox.telegram.model import JSON, CallRecord, ChatType, member_json, message_json
 from sandbox.telegram.oidc import OidcProvider
+from sandbox.telegram.outage import Outage
 from sandbox.telegram.world import TOKEN_PATTERN, World
 
 
@@ -51,6 +52,8 @@ class TelegramEmulator(World):
         self.oidc = OidcProvider(lambda: self.base_url, self._user, self.now)
         """Telegram's OpenID Connect provider (log in with Telegram on a website)."""
         self.calls: list[CallRecord] = []
+        self.outage: Outage | None = None
+        """When set, every Bot API call is refused by it (see :mod:`sandbox.telegram.outage`)."""
         self._monotonic = monotonic
         self._host = host
         self._port = port
@@ -116,6 +119,8 @@ class TelegramEmulator(World):
         if handler is None:
             return self._answer(method, params, NOT_FOUND)
         method = self.api.canonical(method)
+        if self.outage is not None:
+            return self._answer(method, params, await self.outage.refusal())
         try:
             chat_id, private = self._flood_target(params)
             self.flood.admit(method, chat_id, private)
