@@ -58,9 +58,10 @@ def operation_failures(operation: Operation) -> tuple[int, ...]:
     """Every failure status ``operation`` may answer."""
     common = (401, 403, 429, 503)
     with_body = (400, 413) if operation.request is not None else ()
+    with_query = (400,) if operation.query else ()
     # A path parameter out of its form names nothing: 404, like an unknown id.
     with_parameters = (404,) if operation.parameters else ()
-    return tuple(sorted({*common, *with_body, *with_parameters, *operation.errors}))
+    return tuple(sorted({*common, *with_body, *with_query, *with_parameters, *operation.errors}))
 
 
 def _operation(operation: Operation) -> dict[str, Any]:
@@ -75,11 +76,15 @@ def _operation(operation: Operation) -> dict[str, Any]:
             operation.status, operation.response, operation_failures(operation)
         ),
     }
-    if operation.parameters:
-        entry["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": dict(schema)}
-            for name, schema in operation.parameters.items()
-        ]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": dict(schema)}
+        for name, schema in operation.parameters.items()
+    ] + [
+        {"name": name, "in": "query", "required": False, "schema": dict(schema)}
+        for name, schema in operation.query.items()
+    ]
+    if parameters:
+        entry["parameters"] = parameters
     if operation.request is not None:
         entry["requestBody"] = {
             "required": True,
