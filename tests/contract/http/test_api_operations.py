@@ -136,7 +136,7 @@ async def test_subscribers_come_in_keyset_pages_through_the_cursor(site: ApiSite
 @pytest.mark.parametrize(
     "params",
     [{"status": "gone"}, {"q": "x" * 65}, {"q": "not a name!"}, {"cursor": "garbage"},
-     {"channel_id": "bad id!"}],
+     {"channel_id": "bad id!"}, {"page": "2"}],
 )  # fmt: skip
 async def test_a_bad_query_parameter_is_a_400(site: ApiSite, params: dict[str, str]) -> None:
     headers = await site.bearer(scope="read")
@@ -145,8 +145,10 @@ async def test_a_bad_query_parameter_is_a_400(site: ApiSite, params: dict[str, s
     )
 
 
-async def test_a_query_parameter_given_twice_is_a_400(site: ApiSite) -> None:
+async def test_a_query_parameter_given_twice_or_undeclared_is_a_400(site: ApiSite) -> None:
     headers = await site.bearer(scope="read")
+    undeclared = await site.client.get("/api/v1/overview?verbose=1", headers=headers)
+    assert "verbose is not expected" in (await _problem(undeclared, 400))["detail"]
     answer = await site.client.get(
         "/api/v1/subscribers?status=active&status=expired", headers=headers
     )

@@ -56,12 +56,12 @@ def _responses(status: int, body: JsonSchema, failures: Iterable[int]) -> dict[s
 
 def operation_failures(operation: Operation) -> tuple[int, ...]:
     """Every failure status ``operation`` may answer."""
-    common = (401, 403, 429, 503)
-    with_body = (400, 413) if operation.request is not None else ()
-    with_query = (400,) if operation.query else ()
+    # 400: any operation refuses a query parameter it does not declare.
+    common = (400, 401, 403, 429, 503)
+    with_body = (413,) if operation.request is not None else ()
     # A path parameter out of its form names nothing: 404, like an unknown id.
     with_parameters = (404,) if operation.parameters else ()
-    return tuple(sorted({*common, *with_body, *with_query, *with_parameters, *operation.errors}))
+    return tuple(sorted({*common, *with_body, *with_parameters, *operation.errors}))
 
 
 def _operation(operation: Operation) -> dict[str, Any]:

@@ -8,7 +8,8 @@
 3. the scope the operation needs (``write`` includes ``read``): else 403;
 4. the token's owner still admitted as the dashboard admits them: else 403;
 5. the path and query parameters and the JSON body checked against their declared
-   schemas: 404 for an id out of its form, 400 for a query parameter or a body;
+   schemas: 404 for an id out of its form, 400 for a query parameter (an undeclared
+   one included) or a body;
 6. the operation; the core decides what the caller may see (someone else's channel
    is 404) and the domain's refusals become problem details here, in one place.
 """
@@ -223,6 +224,9 @@ class Api:
                 if violation(schema, value, name) is not None:
                     raise ApiProblem(404, f"no such {name.removesuffix('_id')}")
                 parameters[name] = value
+            unexpected = sorted(set(request.query) - set(operation.query))
+            if unexpected:
+                raise ApiProblem(400, f"the query parameter {unexpected[0]} is not expected")
             for name, schema in operation.query.items():
                 given = request.query.getall(name, [])
                 if len(given) > 1:
