@@ -11,15 +11,18 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from aiohttp import web
 
 from adapters.inbound.http.app import BucketSize
+from adapters.inbound.http.errors import error_middleware
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.ports.alert_log import RecordedAlert
 from core.ports.alerts import Severity
+from core.ports.errors import Unavailable
 from core.services.dashboard_exports import HEADERS, ExportKind
 from tests.contract.http.api_site import OPERATOR, OTHER_OWNER, PAYER, ApiSite, api_site
-from tests.contract.http.shop import OWNER
+from tests.contract.http.shop import OWNER, serve
 
 PROBLEM = "application/problem+json"
 
@@ -398,3 +401,33 @@ async def test_the_address_rate_limit_answers_problem_details_under_the_api_only
         elsewhere = await site.client.get("/no/such/page")
         assert elsewhere.status == 429 and elsewhere.content_type == "application/json"
         assert await elsewhere.json() == {"error": "too many requests; slow down"}
+
+
+async def test_the_error_middleware_answers_problem_details_under_the_api_only() -> None:
+    async def boom(request: web.Request) -> web.StreamResponse:
+        raise RuntimeError("a bug")
+
+    async def gone(request: web.Request) -> web.StreamResponse:
+        raise web.HTTPGone()
+
+    async def busy(request: web.Request) -> web.StreamResponse:
+        raise Unavailable("the store is down", retry_after=2.5)
+
+    app = web.Application(middlewares=[error_middleware])
+    for prefix in ("/api/v1", "/site"):
+        app.router.add_get(prefix + "/boom", boom)
+        app.router.add_get(prefix + "/gone", gone)
+        app.router.add_get(prefix + "/busy", busy)
+    async with serve(app) as client:
+        crashed = await _problem(await client.get("/api/v1/boom"), 500)
+        assert crashed["detail"] == "internal error" and len(crashed["reference"]) == 16
+        assert "a bug" not in str(crashed)
+        assert (await _problem(await client.get("/api/v1/gone"), 410))["title"] == "Gone"
+        waiting = await client.get("/api/v1/busy")
+        await _problem(waiting, 503)
+        assert waiting.headers["Retry-After"] == "3"
+        site_crash = await client.get("/site/boom")
+        assert site_crash.status == 500 and site_crash.content_type == "application/json"
+        assert (await site_crash.json())["error"] == "internal error"
+        assert await (await client.get("/site/gone")).json() == {"error": "Gone"}
+        assert (await client.get("/site/busy")).content_type == "application/json"
