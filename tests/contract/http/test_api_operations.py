@@ -431,3 +431,14 @@ async def test_the_error_middleware_answers_problem_details_under_the_api_only()
         assert (await site_crash.json())["error"] == "internal error"
         assert await (await client.get("/site/gone")).json() == {"error": "Gone"}
         assert (await client.get("/site/busy")).content_type == "application/json"
+
+
+async def test_an_operator_may_grant_late_money_in_any_channel(site: ApiSite) -> None:
+    operator = await site.bearer(user=OPERATOR)
+    answer = await site.client.post(
+        f"/api/v1/payments/{site.late.id}/grant",
+        json={"reason": "support ticket"},
+        headers=operator,
+    )
+    assert (await _ok(answer))["granted"] is True
+    assert await _audit(site, "payment.granted_by_hand") == [(f"user:{OPERATOR}", "support ticket")]
