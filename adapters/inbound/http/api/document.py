@@ -113,7 +113,14 @@ def openapi(base: str, exchange_path: str, operations: Iterable[Operation]) -> d
         )
     return {
         "openapi": "3.1.0",
-        "info": {"title": "PayGate API", "version": "1"},
+        "info": {
+            "title": "PayGate API",
+            "version": "1",
+            "description": "What the dashboard does, as JSON. Failures are RFC 9457 problem "
+            "details. Lists that may be long (subscribers, exports) are keyset pages: the "
+            "answer's `next` is passed back as `?cursor=` for the following page, and is "
+            "null on the last. Exports are JSON pages of the CSV export's rows, not CSV.",
+        },
         "paths": paths,
         "components": {
             "schemas": {"Problem": dict(PROBLEM)},

@@ -36,6 +36,7 @@ from adapters.inbound.http.api.records import (
 )
 from adapters.inbound.http.api.schema import JsonSchema
 from core.domain.ids import ChannelId, UserId
+from core.domain.outbox import OutboxStatus
 from core.domain.subscription import SubscriptionStatus
 from core.ports.api_tokens import ApiScope
 from core.services.dashboard_subscriber_actions import MAX_COMP_DAYS, SubscriberActions
@@ -64,11 +65,12 @@ _ROW: JsonSchema = {
         },
     },
 }
+_ROWS = page_of("subscribers", _ROW)
 _PAGE: JsonSchema = {
-    **page_of("subscribers", _ROW),
-    "required": ["subscribers", "next", "named"],
+    **_ROWS,
+    "required": [*_ROWS["required"], "named"],
     "properties": {
-        **page_of("subscribers", _ROW)["properties"],
+        **_ROWS["properties"],
         "named": {
             "type": "array",
             "items": {"type": "integer"},
@@ -91,7 +93,7 @@ _REMOVAL: JsonSchema = {
     "required": ["created_at", "status"],
     "properties": {
         "created_at": {"type": "string", "format": "date-time"},
-        "status": {"type": "string", "enum": ["pending", "done", "dead"]},
+        "status": {"type": "string", "enum": [s.value for s in OutboxStatus]},
     },
 }
 RECORD: JsonSchema = {
