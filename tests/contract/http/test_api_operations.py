@@ -139,7 +139,7 @@ async def test_subscribers_come_in_keyset_pages_through_the_cursor(site: ApiSite
 @pytest.mark.parametrize(
     "params",
     [{"status": "gone"}, {"q": "x" * 65}, {"q": "not a name!"}, {"cursor": "garbage"},
-     {"channel_id": "bad id!"}, {"page": "2"}],
+     {"channel_id": "bad id!"}, {"page": "2"}, {"q": "12\x00"}],
 )  # fmt: skip
 async def test_a_bad_query_parameter_is_a_400(site: ApiSite, params: dict[str, str]) -> None:
     headers = await site.bearer(scope="read")
@@ -281,6 +281,8 @@ async def test_a_payment_is_found_by_any_of_its_ids_and_shows_its_late_money(
             await site.client.get("/api/v1/payments", params={"q": q}, headers=headers)
         )
         assert [p["id"] for p in found["payments"]] == [site.late.id], q
+    control = await site.client.get("/api/v1/payments", params={"q": "a\x00"}, headers=headers)
+    await _problem(control, 400)
     none = await site.client.get("/api/v1/payments", params={"q": "zzz"}, headers=headers)
     assert (await _ok(none))["payments"] == []
     assert (await _ok(await site.client.get("/api/v1/payments", headers=headers)))["payments"] == []

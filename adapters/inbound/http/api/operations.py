@@ -29,6 +29,7 @@ from core.services.dashboard import Viewer
 __all__ = [
     "CURSOR_PARAMETER",
     "ID_PARAMETER",
+    "PRINTABLE",
     "ApiCall",
     "Group",
     "Operation",
@@ -38,6 +39,10 @@ __all__ = [
 ID_PARAMETER: JsonSchema = {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}
 """Our own ids (channels, tokens): ASCII letters and digits (the id generator's), and
 ``-`` and ``_`` as ids made by hand or imported may have."""
+
+PRINTABLE = "^[ -~]*$"
+"""Printable ASCII: what every id and username searched for is written in (and no
+control character, which some stores refuse, ever reaches one)."""
 
 CURSOR_PARAMETER: JsonSchema = {
     "type": "string",

@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from adapters.inbound.http.api.operations import ID_PARAMETER, ApiCall, Operation
+from adapters.inbound.http.api.operations import ID_PARAMETER, PRINTABLE, ApiCall, Operation
 from adapters.inbound.http.api.records import (
     AUDIT_EVENT,
     INTENT,
@@ -84,6 +84,7 @@ _SEARCH: dict[str, JsonSchema] = {
     "q": {
         "type": "string",
         "maxLength": MAX_QUERY,
+        "pattern": PRINTABLE,
         "description": "Our order id, an intent id, an invoice id or the provider's payment id.",
     }
 }

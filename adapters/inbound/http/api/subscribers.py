@@ -18,6 +18,7 @@ import attrs
 from adapters.inbound.http.api.operations import (
     CURSOR_PARAMETER,
     ID_PARAMETER,
+    PRINTABLE,
     ApiCall,
     Operation,
     page_of,
@@ -82,6 +83,7 @@ _SEARCH: dict[str, JsonSchema] = {
     "q": {
         "type": "string",
         "maxLength": 64,
+        "pattern": PRINTABLE,
         "description": "A Telegram user id, or a username with or without @.",
     },
     "status": {"type": "string", "enum": [s.value for s in SubscriptionStatus]},
