@@ -12,7 +12,16 @@ import aiohttp
 from aiohttp import web
 
 from adapters.inbound.http.allowlist import NOWPAYMENTS_SENDERS, TELEGRAM_SENDERS
-from adapters.inbound.http.api import AccessTokens, Api, ApiSigningKeys, ChannelOperations
+from adapters.inbound.http.api import (
+    AccessTokens,
+    AlertOperations,
+    Api,
+    ApiSigningKeys,
+    ChannelOperations,
+    ExportOperations,
+    PaymentOperations,
+    SubscriberOperations,
+)
 from adapters.inbound.http.app import (
     BucketSize,
     HttpDeps,
@@ -268,7 +277,13 @@ def owners_api(process: Process, limiters: LimiterFactory) -> list[Route]:
         services.api_tokens,
         AccessTokens(keys, services.clock),
         limiters(API_BUCKET.capacity, API_BUCKET.per_second),
-        [ChannelOperations(services.dashboard)],
+        [
+            ChannelOperations(services.dashboard),
+            SubscriberOperations(services.subscriber_search, services.subscriber_actions),
+            PaymentOperations(services.dashboard_payments),
+            ExportOperations(services.dashboard_exports),
+            AlertOperations(services.dashboard_alerts),
+        ],
     )
     return api.routes()
 

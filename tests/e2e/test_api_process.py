@@ -1,6 +1,7 @@
 """``paygate web`` with ``PAYGATE_API=on``, as composed for production (configuration
 from the environment, SQL database, a real listener): an API token made through the
-process's own use cases is exchanged over HTTP and calls the API; revoked, it stops."""
+process's own use cases is exchanged over HTTP and calls the API (each group of
+operations, over the SQL stores); revoked, it stops."""
 
 from __future__ import annotations
 
@@ -62,6 +63,24 @@ async def test_the_api_of_a_web_process_answers_a_token_and_stops_when_revoked(
         async with http.get(f"{base}/api/v1/channels", headers=headers) as listed:
             assert listed.status == 200
             assert await listed.json() == {"channels": []}
+        # The other groups over the process's SQL stores: empty, but read through them.
+        for path, expected in (
+            ("/api/v1/subscribers", {"subscribers": [], "next": None, "named": []}),
+            ("/api/v1/payments?q=nosuchpayment", {"payments": []}),
+            ("/api/v1/exports/payments", {"rows": [], "next": None}),
+        ):
+            async with http.get(base + path, headers=headers) as read:
+                assert read.status == 200, (path, await read.text())
+                assert await read.json() == expected, path
+        async with http.get(f"{base}/api/v1/alerts", headers=headers) as alerts:
+            assert alerts.status == 200  # an operator's: whatever the start-up raised
+            assert all(a["severity"] in ("info", "warning", "critical")
+                       for a in (await alerts.json())["alerts"])  # fmt: skip
+        async with http.post(
+            f"{base}/api/v1/payments/nosuchpayment/grant", json={"reason": "x"}, headers=headers
+        ) as refused:
+            assert refused.status == 403  # a read token
+            assert refused.content_type == "application/problem+json"
         async with http.get(f"{base}/api/v1/openapi.json") as document:
             assert "/api/v1/channels/{channel_id}/pause" in (await document.json())["paths"]
         await process.services.api_tokens.revoke(viewer, created.token.id, "e2e done")

@@ -13,6 +13,7 @@ import jwt
 import pytest
 from aiohttp import web
 
+from adapters.inbound.http.api import Operation
 from adapters.inbound.http.api.access import AUDIENCE, key_id
 from adapters.inbound.http.app import BucketSize
 from core.domain.ids import ChannelId
@@ -20,6 +21,7 @@ from tests.contract.http.api_site import (
     OLD_KEY,
     OPERATOR,
     OTHER_OWNER,
+    PAYER,
     SIGNING_KEY,
     STRANGER,
     ApiSite,
@@ -37,7 +39,25 @@ async def site() -> AsyncIterator[ApiSite]:
 
 
 def _path(site: ApiSite, template: str, channel_id: str | None = None) -> str:
-    return "/api/v1" + template.replace("{channel_id}", channel_id or site.channel_id)
+    filled = {
+        "{channel_id}": channel_id or site.channel_id,
+        "{user_id}": str(PAYER),
+        "{intent_id}": site.late.id,
+        "{kind}": "payments",
+    }
+    for placeholder, value in filled.items():
+        template = template.replace(placeholder, value)
+    return "/api/v1" + template
+
+
+def _body(operation: Operation) -> dict[str, Any] | None:
+    """A body the operation's schema accepts (None for one that takes none)."""
+    if operation.request is None:
+        return None
+    body: dict[str, Any] = {"reason": "tried"}
+    if "days" in operation.request["properties"]:
+        body["days"] = 3
+    return body
 
 
 async def _problem(answer: Any, status: int) -> dict[str, Any]:
@@ -86,10 +106,10 @@ async def test_an_unknown_api_token_is_refused_at_the_exchange(site: ApiSite) ->
 
 async def test_every_operation_without_a_token_is_401(site: ApiSite) -> None:
     operations = site.api.operations()
-    assert len(operations) == 5
+    assert len(operations) == 15
     for operation in operations:
         answer = await site.client.request(
-            operation.method, _path(site, operation.path), json={"reason": "x"}
+            operation.method, _path(site, operation.path), json=_body(operation)
         )
         await _problem(answer, 401)
         assert answer.headers["WWW-Authenticate"] == 'Bearer realm="paygate-api"'
@@ -232,7 +252,7 @@ async def test_another_owners_channel_is_404_for_every_operation_on_it(site: Api
             answer = await site.client.request(
                 operation.method,
                 _path(site, operation.path, channel_id),
-                json={"reason": "mine now"},
+                json=_body(operation),
                 headers=headers,
             )
             body = await _problem(answer, 404)
@@ -287,7 +307,7 @@ async def test_the_openapi_document_names_exactly_the_served_operations(site: Ap
     assert app is not None
     served = _served(app) - {("get", "/api/v1/openapi.json")}
     assert documented == served
-    assert len(served) == 6
+    assert len(served) == 16
     for path, item in document["paths"].items():
         for method, operation in item.items():
             assert "401" in operation["responses"], (method, path)

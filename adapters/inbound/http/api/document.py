@@ -56,8 +56,9 @@ def _responses(status: int, body: JsonSchema, failures: Iterable[int]) -> dict[s
 
 def operation_failures(operation: Operation) -> tuple[int, ...]:
     """Every failure status ``operation`` may answer."""
-    common = (401, 403, 429, 503)
-    with_body = (400, 413) if operation.request is not None else ()
+    # 400: any operation refuses a query parameter it does not declare.
+    common = (400, 401, 403, 429, 503)
+    with_body = (413,) if operation.request is not None else ()
     # A path parameter out of its form names nothing: 404, like an unknown id.
     with_parameters = (404,) if operation.parameters else ()
     return tuple(sorted({*common, *with_body, *with_parameters, *operation.errors}))
@@ -75,11 +76,15 @@ def _operation(operation: Operation) -> dict[str, Any]:
             operation.status, operation.response, operation_failures(operation)
         ),
     }
-    if operation.parameters:
-        entry["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": dict(schema)}
-            for name, schema in operation.parameters.items()
-        ]
+    parameters = [
+        {"name": name, "in": "path", "required": True, "schema": dict(schema)}
+        for name, schema in operation.parameters.items()
+    ] + [
+        {"name": name, "in": "query", "required": False, "schema": dict(schema)}
+        for name, schema in operation.query.items()
+    ]
+    if parameters:
+        entry["parameters"] = parameters
     if operation.request is not None:
         entry["requestBody"] = {
             "required": True,
@@ -108,7 +113,14 @@ def openapi(base: str, exchange_path: str, operations: Iterable[Operation]) -> d
         )
     return {
         "openapi": "3.1.0",
-        "info": {"title": "PayGate API", "version": "1"},
+        "info": {
+            "title": "PayGate API",
+            "version": "1",
+            "description": "What the dashboard does, as JSON. Failures are RFC 9457 problem "
+            "details. Lists that may be long (subscribers, exports) are keyset pages: the "
+            "answer's `next` is passed back as `?cursor=` for the following page, and is "
+            "null on the last. Exports are JSON pages of the CSV export's rows, not CSV.",
+        },
         "paths": paths,
         "components": {
             "schemas": {"Problem": dict(PROBLEM)},

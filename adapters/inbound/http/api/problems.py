@@ -1,29 +1,17 @@
-"""RFC 9457 problem details: every failure of the API is one, as JSON."""
+"""RFC 9457 problem details: every failure of the API is one, as JSON (the shared
+middlewares answer the API's paths in the same form, see
+:func:`adapters.inbound.http.errors.error_answer`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from http import HTTPStatus
 
 from aiohttp import web
 
+from adapters.inbound.http.errors import PROBLEM_TYPE
+from adapters.inbound.http.errors import problem_details as problem
+
 __all__ = ["PROBLEM_TYPE", "ApiProblem", "problem"]
-
-PROBLEM_TYPE = "application/problem+json"
-
-
-def problem(status: int, detail: str, headers: Mapping[str, str] | None = None) -> web.Response:
-    """A problem response: ``type`` is ``about:blank``, so ``title`` is the status's
-    own phrase (RFC 9457, 4.2.1); ``detail`` says what this request did wrong."""
-    body = {
-        "type": "about:blank",
-        "title": HTTPStatus(status).phrase,
-        "status": status,
-        "detail": detail,
-    }
-    response = web.json_response(body, status=status, headers=headers)
-    response.content_type = PROBLEM_TYPE
-    return response
 
 
 class ApiProblem(Exception):

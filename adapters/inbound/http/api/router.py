@@ -7,8 +7,9 @@
    configured): else 429 with ``Retry-After``;
 3. the scope the operation needs (``write`` includes ``read``): else 403;
 4. the token's owner still admitted as the dashboard admits them: else 403;
-5. the path parameters and the JSON body checked against their declared schemas:
-   404 for an id out of its form, 400 for a body;
+5. the path and query parameters and the JSON body checked against their declared
+   schemas: 404 for an id out of its form, 400 for a query parameter (an undeclared
+   one included) or a body;
 6. the operation; the core decides what the caller may see (someone else's channel
    is 404) and the domain's refusals become problem details here, in one place.
 """
@@ -32,19 +33,26 @@ from adapters.inbound.http.api.operations import ApiCall, Group, Operation
 from adapters.inbound.http.api.problems import ApiProblem, problem
 from adapters.inbound.http.api.schema import violation
 from adapters.inbound.http.body import BodyTooLarge, IncompleteBody, read_body
-from adapters.inbound.http.errors import retry_after_header
+from adapters.inbound.http.errors import API_PREFIX, retry_after_header
 from adapters.inbound.http.routes import Handler, Route, RoutePolicy
-from core.domain.errors import DomainError, MissingRights, NotAuthorized, Why
+from core.domain.errors import (
+    DomainError,
+    InvalidTransition,
+    MissingRights,
+    NotAuthorized,
+    Why,
+)
 from core.ports.api_tokens import ApiToken
 from core.ports.errors import Conflict, NotFound, Unavailable
 from core.ports.security import RateLimiter
 from core.services.api_tokens import ApiTokens
+from core.services.subscriber_status import NoActiveSubscription
 
 __all__ = ["BASE", "Api", "ApiSettings"]
 
 logger = logging.getLogger(__name__)
 
-BASE = "/api/v1"
+BASE = API_PREFIX
 EXCHANGE = f"{BASE}/token"
 DOCUMENT = f"{BASE}/openapi.json"
 REALM = 'Bearer realm="paygate-api"'
@@ -90,7 +98,8 @@ def _domain_problem(error: DomainError) -> ApiProblem:
         return ApiProblem(403, detail)
     if type(error).__name__.startswith("Unknown"):
         return ApiProblem(404, detail)
-    if isinstance(error, MissingRights):
+    # The thing is not in a state for this (no rights yet, revoked already, not active).
+    if isinstance(error, MissingRights | InvalidTransition | NoActiveSubscription):
         return ApiProblem(409, detail)
     return ApiProblem(400, detail)
 
@@ -241,6 +250,18 @@ class Api:
                         404, _worded(DomainError(_MISSING.get(name, Why.NO_SUCH_CHANNEL)))
                     )
                 parameters[name] = value
+            unexpected = sorted(set(request.query) - set(operation.query))
+            if unexpected:
+                raise ApiProblem(400, f"the query parameter {unexpected[0]} is not expected")
+            for name, schema in operation.query.items():
+                given = request.query.getall(name, [])
+                if len(given) > 1:
+                    raise ApiProblem(400, f"the query parameter {name} is given more than once")
+                if given:
+                    wrong = violation(schema, given[0], f"the query parameter {name}")
+                    if wrong is not None:
+                        raise ApiProblem(400, wrong)
+                    parameters[name] = given[0]
             body = await self._body(operation, request)
             result = await operation.handler(attrs.evolve(call, parameters=parameters, body=body))
             return web.json_response(result, status=operation.status)
