@@ -39,9 +39,12 @@ ADMIN_RIGHTS = (
     "can_post_stories",
     "can_edit_stories",
     "can_delete_stories",
+    "can_send_welcome_messages",
 )
-CHANNEL_ONLY_RIGHTS = ("can_post_messages", "can_edit_messages")
-GROUP_ONLY_RIGHTS = ("can_pin_messages", "can_manage_topics")
+"""Every ChatMemberAdministrator carries these (Bot API 10: can_send_welcome_messages
+joined them)."""
+CHANNEL_ONLY_RIGHTS = ("can_post_messages", "can_edit_messages", "can_manage_direct_messages")
+GROUP_ONLY_RIGHTS = ("can_pin_messages", "can_manage_topics", "can_manage_tags")
 ALL_RIGHTS = frozenset(ADMIN_RIGHTS + CHANNEL_ONLY_RIGHTS + GROUP_ONLY_RIGHTS)
 
 RESTRICTED_PERMISSIONS = (

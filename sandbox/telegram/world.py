@@ -21,6 +21,7 @@ from sandbox.telegram.model import (
     ALL_RIGHTS,
     IN_CHAT,
     JSON,
+    RESTRICTED_PERMISSIONS,
     Chat,
     ChatType,
     InviteLink,
@@ -210,7 +211,10 @@ class World:
         chat = self.chat(chat_id)
         self._user(user_id)
         granted = frozenset(rights)
-        _check_rights(granted)
+        if Status(status) is Status.RESTRICTED:
+            _check_permissions(granted)
+        else:
+            _check_rights(granted)
         chat.members[user_id] = Member(user_id, Status(status), granted)
 
     def set_admin(self, chat_id: int, user_id: int, *rights: str) -> None:
@@ -532,6 +536,12 @@ class World:
 
     def new_link_url(self) -> str:
         return "https://t.me/+" + secrets.token_urlsafe(12)[:16]
+
+
+def _check_permissions(permissions: frozenset[str]) -> None:
+    unknown = permissions - frozenset(RESTRICTED_PERMISSIONS)
+    if unknown:
+        raise ValueError(f"unknown member permissions: {sorted(unknown)}")
 
 
 def _check_rights(rights: frozenset[str]) -> None:
