@@ -36,6 +36,7 @@ from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 __all__ = [
     "AuditLog",
@@ -259,6 +260,7 @@ class UnitOfWork(Protocol):
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: PersonRepository  # a person's data (issue 18)
+    stars_renewals: StarsRenewalRepository  # self-renewing Stars subscriptions (issue 21)
 
     async def __aenter__(self) -> Self: ...
 

@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -96,6 +97,7 @@ channel_tiers = Table(
     Column("currency", CURRENCY, nullable=False),
     Column("duration_days", Integer, nullable=False),
     Column("stars_price", Integer, nullable=True),
+    Column("stars_renews", Boolean, nullable=False, server_default=false()),
 )
 
 payment_intents = Table(
@@ -279,6 +281,19 @@ chat_languages = Table(
     Column("chosen", Boolean, nullable=False),  # a choice outlives Telegram's language_code
 )
 
+stars_renewals = Table(
+    "stars_renewals",
+    metadata,
+    # A Telegram Stars subscription that renews itself, named by its first charge.
+    Column("charge_id", String(128), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("canceled_at", UtcDateTime, nullable=True),
+    Index("ix_stars_renewals_user_id_channel_id", "user_id", "channel_id"),
+)
+
 seller_requests = Table(
     "seller_requests",
     metadata,
@@ -342,5 +357,6 @@ DATA_TABLES = (
     seller_requests,
     dashboard_sessions,
     channel_wordings,
+    stars_renewals,
 )
 """Every table that holds data (tests empty them between cases)."""

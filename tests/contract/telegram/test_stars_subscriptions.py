@@ -13,9 +13,6 @@ import pytest
 
 from adapters.outbound.telegram import TelegramBotClient
 from adapters.outbound.telegram.stars_gateway import TelegramStarsGateway
-from core.domain.ids import UserId
-from core.domain.money import Money
-from core.ports.payments import InvoiceRequest, ProviderRejected
 from sandbox.telegram import TelegramEmulator
 from sandbox.telegram.stars import SUBSCRIPTION_PERIOD, PayOutcome
 from tests.contract.telegram.backends import ANN, BOB
@@ -109,9 +106,7 @@ async def test_a_subscription_the_bot_canceled_is_not_renewed_until_the_user_re_
     canceled, _ = await call(http, emulator, "editUserStarSubscription", **params, is_canceled=True)
     skipped = emulator.subscription_renews(charge_id)
     blocked = emulator.user_edits_subscription(ANN, charge_id, canceled=False)
-    allowed, _ = await call(
-        http, emulator, "editUserStarSubscription", **params, is_canceled=False
-    )
+    allowed, _ = await call(http, emulator, "editUserStarSubscription", **params, is_canceled=False)
     still_skipped = emulator.subscription_renews(charge_id)
     re_enabled = emulator.user_edits_subscription(ANN, charge_id, canceled=False)
     renewed = emulator.subscription_renews(charge_id)
