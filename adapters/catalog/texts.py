@@ -16,6 +16,7 @@ from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
+    STARS_RENEWING_EXAMPLE,
     STARS_TIER_EXAMPLE,
     TIERS_EXAMPLE,
     days,
@@ -69,6 +70,15 @@ def help_text() -> OutgoingMessage:
             "/cancel stops what we are in the middle of.",
             tiers=TIERS_EXAMPLE,
             bounds=BOUNDS_EXAMPLE,
+        )
+        + "\n\n"
+        + _(
+            "Telegram Stars subscriptions\n"
+            "• Owners: end a tier with +auto to sell it for Stars as a subscription that "
+            "Telegram renews every 30 days: /tiers 1 %(auto)s\n"
+            "• Subscribers: /stoprenewal — your Stars subscriptions renew no more; you keep "
+            "access until the end of what you paid for",
+            auto=STARS_RENEWING_EXAMPLE,
         )
     )
 
@@ -742,6 +752,20 @@ def refunded(charge_id: str, amount: Money) -> str:
 
 def stars_off() -> str:
     return _("This bot does not take Telegram Stars.")
+
+
+def no_renewal() -> str:
+    return _("You have no Telegram Stars subscription that renews.")
+
+
+def renewal_stopped(count: int) -> str:
+    return n_(
+        "Done: your Stars subscription will not renew. You keep access until the end of "
+        "what you paid for.",
+        "Done: your %(n)s Stars subscriptions will not renew. You keep access until the "
+        "end of what you paid for.",
+        count,
+    )
 
 
 # ------------------------------------------------------------ who may sell

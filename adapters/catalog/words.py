@@ -18,6 +18,8 @@ from core.domain.tier import Tier
 TIERS_EXAMPLE = "1=10USD/30d 2=25USD/90d"
 STARS_TIER_EXAMPLE = "1=10USD+500XTR/30d"
 """A tier sold for crypto and for Telegram Stars."""
+STARS_RENEWING_EXAMPLE = "1=10USD+500XTR/30d+auto"
+"""A tier sold for Stars as a subscription Telegram renews every 30 days."""
 BOUNDS_EXAMPLE = "1USD-500USD"
 
 

@@ -6,8 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from core.domain.ids import ChannelId, UserId
+from core.domain.ids import UserId
 from core.domain.stars_renewal import StarsRenewal
+from core.ports.payments import RefundingGateway
 
 
 class StarsRenewalRepository(Protocol):
@@ -19,8 +20,8 @@ class StarsRenewalRepository(Protocol):
 
     async def get(self, charge_id: str) -> StarsRenewal | None: ...
 
-    async def for_member(self, user_id: UserId, channel_id: ChannelId) -> Sequence[StarsRenewal]:
-        """Those of one person for one channel, newest first."""
+    async def of_user(self, user_id: UserId) -> Sequence[StarsRenewal]:
+        """One person's, newest first."""
         ...
 
     async def cancel(self, renewal: StarsRenewal) -> bool:
@@ -37,3 +38,7 @@ class RenewalControl(Protocol):
         started; it lasts to the end of what was paid. Raises ProviderRejected (no
         such live subscription) or Unavailable."""
         ...
+
+
+class RenewingGateway(RefundingGateway, RenewalControl, Protocol):
+    """A provider that sells, refunds and renews subscriptions (Telegram Stars)."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from adapters.outbound.memory.table import Table, TableView
-from core.domain.ids import ChannelId, UserId
+from core.domain.ids import UserId
 from core.domain.stars_renewal import StarsRenewal
 
 
@@ -25,8 +25,8 @@ class InMemoryStarsRenewalRepository:
     async def get(self, charge_id: str) -> StarsRenewal | None:
         return self._rows.get(charge_id)
 
-    async def for_member(self, user_id: UserId, channel_id: ChannelId) -> Sequence[StarsRenewal]:
-        found = self._rows.select(lambda r: r.user_id == user_id and r.channel_id == channel_id)
+    async def of_user(self, user_id: UserId) -> Sequence[StarsRenewal]:
+        found = self._rows.select(lambda r: r.user_id == user_id)
         return sorted(found, key=lambda r: r.started_at, reverse=True)
 
     async def cancel(self, renewal: StarsRenewal) -> bool:

@@ -50,11 +50,9 @@ class SqlStarsRenewalRepository:
         row = (await self._tx.execute(query, "read Stars subscription", reads_only=True)).first()
         return None if row is None else _renewal(row)
 
-    async def for_member(self, user_id: UserId, channel_id: ChannelId) -> Sequence[StarsRenewal]:
+    async def of_user(self, user_id: UserId) -> Sequence[StarsRenewal]:
         query = (
-            select(t)
-            .where(t.c.user_id == user_id, t.c.channel_id == channel_id)
-            .order_by(t.c.started_at.desc(), t.c.charge_id)
+            select(t).where(t.c.user_id == user_id).order_by(t.c.started_at.desc(), t.c.charge_id)
         )
         result = await self._tx.execute(query, "read Stars subscriptions", reads_only=True)
         return [_renewal(row) for row in result]
