@@ -9,8 +9,9 @@ Rules kept here:
   tier, period and price as the one it renews), and the renewal's charge id takes
   the same verify-payment path as every payment, so a renewal extends the
   subscription from its end exactly once, however often it is delivered;
-- a renewal of an order that is not a fulfilled Stars subscription of ours, or for
-  another amount, grants nothing (it is judged like any unknown or changed payment);
+- a renewal of an order that is no fulfilled Stars subscription of ours, or for
+  another amount, is judged as a payment of that order itself: unknown, a mismatch,
+  a late payment (alerted) or, for an order still open, its payment;
 - canceling stops the renewals at Telegram (``editUserStarSubscription``) and keeps
   what was paid to its end; only the subscriber cancels their own.
 """
