@@ -42,7 +42,7 @@ from aiogram.types import (
 )
 
 from sandbox.telegram import FloodLimits, TelegramEmulator
-from sandbox.telegram.stars import PayOutcome
+from sandbox.telegram.stars import SUBSCRIPTION_PERIOD, PayOutcome
 
 CHANNEL = -1009000000001
 GROUP = -1009000000002
@@ -302,3 +302,35 @@ async def test_link_changes_webhook_info_and_the_bots_own_standing_parse(
     assert mine.new_chat_member.can_restrict_members is True
     assert mine.new_chat_member.can_send_welcome_messages is False
     assert deleted is True
+
+
+async def test_a_stars_subscription_its_renewal_and_its_cancellation_parse(
+    bot: Bot, emu: TelegramEmulator
+) -> None:
+    url = await bot.create_invoice_link(
+        title="Subscription",
+        description="Alpha, renewed monthly",
+        payload="order-2",
+        currency="XTR",
+        prices=[LabeledPrice(label="Alpha", amount=500)],
+        subscription_period=SUBSCRIPTION_PERIOD,
+    )
+    result, _ = await pay(bot, emu, ANN, url)
+    first = await updates(bot)
+    renewed = emu.subscription_renews(result.charge_id)
+    second = await updates(bot)
+    canceled = await bot.edit_user_star_subscription(ANN, result.charge_id, is_canceled=True)
+
+    paid = [u.message.successful_payment for u in first + second if u.message is not None]
+    assert [(p.is_recurring, p.is_first_recurring) for p in paid if p is not None] == [
+        (True, True),
+        (True, None),
+    ]
+    assert paid[1] is not None and paid[1].telegram_payment_charge_id == renewed.charge_id
+    assert paid[0] is not None and paid[0].subscription_expiration_date is not None
+    assert paid[1].subscription_expiration_date is not None
+    assert (paid[1].subscription_expiration_date - paid[0].subscription_expiration_date) == (
+        SUBSCRIPTION_PERIOD
+    )
+    assert canceled is True
+    assert emu.subscription_renews(result.charge_id).outcome is PayOutcome.CANCELED

@@ -13,6 +13,9 @@ import pytest
 
 from adapters.outbound.telegram import TelegramBotClient
 from adapters.outbound.telegram.stars_gateway import TelegramStarsGateway
+from core.domain.ids import UserId
+from core.domain.money import Money
+from core.ports.payments import InvoiceRequest, ProviderRejected
 from sandbox.telegram import TelegramEmulator
 from sandbox.telegram.stars import SUBSCRIPTION_PERIOD, PayOutcome
 from tests.contract.telegram.backends import ANN, BOB
@@ -195,3 +198,49 @@ async def test_the_control_api_renews_and_cancels_for_other_processes(
     assert renewed["outcome"] == "paid" and renewed["charge_id"] != charge_id
     assert canceled == {"ok": True}
     assert skipped["outcome"] == "canceled"
+
+
+# ------------------------------------------------------ the Stars gateway
+async def test_the_gateway_asks_for_a_thirty_day_subscription_when_the_tier_renews(
+    emulator: TelegramEmulator, stars: TelegramStarsGateway
+) -> None:
+    renewing = await stars.create_invoice(
+        InvoiceRequest(ORDER, Money(500, "XTR"), "30 days", renews=True)
+    )
+    once = await stars.create_invoice(InvoiceRequest(ORDER, Money(500, "XTR"), "30 days"))
+
+    assert emulator.stars.invoices[renewing.url].subscription_period == SUBSCRIPTION_PERIOD
+    assert emulator.stars.invoices[once.url].subscription_period is None
+
+
+async def test_the_gateway_refuses_a_subscription_over_ten_thousand_stars(
+    emulator: TelegramEmulator, stars: TelegramStarsGateway
+) -> None:
+    with pytest.raises(ProviderRejected):
+        await stars.create_invoice(
+            InvoiceRequest(ORDER, Money(10_001, "XTR"), "30 days", renews=True)
+        )
+
+    assert emulator.stars.invoices == {}
+
+
+async def test_the_gateway_stops_a_subscriptions_renewals(
+    emulator: TelegramEmulator, http: aiohttp.ClientSession, stars: TelegramStarsGateway
+) -> None:
+    charge_id, _ = await subscribe(http, emulator)
+
+    await stars.stop_renewal(UserId(ANN), charge_id)
+
+    assert emulator.stars.subscriptions[charge_id].bot_canceled is True
+    assert emulator.subscription_renews(charge_id).outcome is PayOutcome.CANCELED
+
+
+async def test_the_gateway_says_when_telegram_knows_no_such_subscription(
+    emulator: TelegramEmulator, http: aiohttp.ClientSession, stars: TelegramStarsGateway
+) -> None:
+    charge_id, _ = await subscribe(http, emulator)
+
+    with pytest.raises(ProviderRejected):
+        await stars.stop_renewal(UserId(BOB), charge_id)
+
+    assert emulator.stars.subscriptions[charge_id].canceled is False
