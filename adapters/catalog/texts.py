@@ -170,7 +170,8 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
                 period=days(tier.duration_days),
                 price=money(tier.price),
                 stars=money(tier.stars_price),
-            ),
+            )
+            + (("\n" + stars_renewal_note()) if tier.stars_renews else ""),
             (
                 (Button(_("Pay in crypto"), callback_data=confirm_data(token)),),
                 (
@@ -752,6 +753,13 @@ def refunded(charge_id: str, amount: Money) -> str:
 
 def stars_off() -> str:
     return _("This bot does not take Telegram Stars.")
+
+
+def stars_renewal_note() -> str:
+    return _(
+        "Paid in Stars, it is a subscription that Telegram renews every 30 days until you "
+        "send /stoprenewal."
+    )
 
 
 def no_renewal() -> str:

@@ -40,6 +40,13 @@ def seconds(value: float) -> str:
 
 
 def tier_label(tier: Tier) -> str:
+    if tier.stars_price is not None and tier.stars_renews:
+        return _(
+            "%(period)s — %(price)s or %(stars)s, renewing every 30 days",
+            period=days(tier.duration_days),
+            price=money(tier.price),
+            stars=money(tier.stars_price),
+        )
     if tier.stars_price is not None:
         return _(
             "%(period)s — %(price)s or %(stars)s",
