@@ -90,11 +90,15 @@ class StarsSubscriptionJourney(Stage):
     async def subscriber_cancels(self) -> str:
         start = self.last_id(STARS_BUYER)
         self.telegram.user_sends(STARS_BUYER, "/stoprenewal")
-        reply = await self.until(
-            lambda: next((m for m in self.messages_to(STARS_BUYER) if m.message_id > start), None),
-            "the answer to /stoprenewal",
-        )
-        return str(reply.text)
+        return await self.reply_after(STARS_BUYER, start, "the answer to /stoprenewal")
+
+    async def reply_after(self, chat_id: int, start: int, what: str) -> str:
+        def found() -> str | None:
+            later = [m for m in self.messages_to(chat_id) if m.message_id > start]
+            return later[0].text if later else None
+
+        reply: str = await self.until(found, what)
+        return reply
 
     async def subscription(self) -> Subscription:
         async with self.database() as tx:
