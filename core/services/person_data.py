@@ -29,6 +29,7 @@ from core.domain.ids import ChatId, UserId
 from core.domain.payment import PaymentEvent, PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import Subscription
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore, StoredConversation
@@ -67,6 +68,8 @@ class PersonData:
     language: ChatLanguage | None
     audit: Sequence[AuditEvent]
     """Audit events by the person or about what is theirs (kept by erasure)."""
+    stars_subscriptions: Sequence[StarsRenewal] = ()
+    """Telegram Stars subscriptions of theirs that renew (or did, until canceled)."""
 
 
 @attrs.frozen
@@ -126,6 +129,7 @@ class ExportPerson:
                 conversation=conversation,
                 language=language,
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
+                stars_subscriptions=list(await tx.stars_renewals.of_user(user_id)),
             )
         return data
 

@@ -16,6 +16,7 @@ from core.domain.ids import ChatId, UserId
 from core.domain.payment import Purpose
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import SubscriptionStatus
 from core.ports.conversations import Conversation
 from core.ports.payment_ledger import PaymentChanges
@@ -62,6 +63,7 @@ async def _journey(uow_factory: UnitOfWorkFactory, user: UserId, *, active: bool
         await uow.intents.add(intent)
         await uow.intents.add(gift)
         await uow.sellers.add(SellerRequest(user, "Ada Lovelace @ada", T0))
+        await uow.stars_renewals.add(StarsRenewal(fresh("stx"), user, channel.id, 1, T0))
 
     await commit_with(uow_factory, add_intents)
     changes = PaymentChanges(
@@ -98,13 +100,16 @@ async def test_pseudonymizing_keeps_the_books_under_the_pseudonym_and_drops_the_
 
     changed = await commit_with(uow_factory, lambda uow: uow.people.pseudonymize(user, pseudonym))
 
-    # two intents, a subscription, a grant, a donation, the deleted seller request
-    assert changed == 6
+    # two intents, a subscription, a grant, a donation, the deleted seller request, the
+    # Stars subscription
+    assert changed == 7
     assert await read(uow_factory, lambda uow: uow.people.intents_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.people.grants_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.people.donations_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.subscriptions.for_user(user)) == []
     assert await read(uow_factory, lambda uow: uow.sellers.get(user)) is None
+    assert await read(uow_factory, lambda uow: uow.stars_renewals.of_user(user)) == []
+    assert len(await read(uow_factory, lambda uow: uow.stars_renewals.of_user(pseudonym))) == 1
     kept = await read(uow_factory, lambda uow: uow.people.intents_of(pseudonym))
     assert sorted(str(i.price.amount) for i in kept) == ["10.50", "10.50"]
     grants = await read(uow_factory, lambda uow: uow.people.grants_of(pseudonym))
@@ -116,6 +121,7 @@ async def test_pseudonymizing_keeps_the_books_under_the_pseudonym_and_drops_the_
     # Nobody else's rows move.
     assert len(await read(uow_factory, lambda uow: uow.people.intents_of(other))) == 2
     assert await read(uow_factory, lambda uow: uow.sellers.get(other)) is not None
+    assert len(await read(uow_factory, lambda uow: uow.stars_renewals.of_user(other))) == 1
 
 
 async def test_a_rolled_back_pseudonymization_changes_nothing(
@@ -188,6 +194,7 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert before.conversation is not None and before.language is not None
     assert before.seller_request is not None and len(before.payment_events) == 1
     assert [e.action for e in before.audit] == ["intent.created"]
+    assert [r.user_id for r in before.stars_subscriptions] == [user]
 
     erased = await people.erase(user)
 
@@ -195,6 +202,9 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert (after.subscriptions, after.intents, after.payment_events) == ([], [], [])
     assert (after.grants, after.donations, after.channels) == ([], [], [])
     assert (after.seller_request, after.conversation, after.language) == (None, None, None)
+    assert after.stars_subscriptions == []
+    kept = await read(uow_factory, lambda uow: uow.stars_renewals.of_user(erased.pseudonym))
+    assert [r.channel_id for r in kept] == [r.channel_id for r in before.stars_subscriptions]
     # The hash-linked trail keeps what it recorded; the erasure is added under the pseudonym.
     assert [e.action for e in after.audit] == ["intent.created"]
     trail = await read(uow_factory, lambda uow: uow.audit.all())

@@ -87,7 +87,8 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
-        self.stars_renewals = InMemoryStarsRenewalRepository(self._view(store.stars_renewals))
+        stars_renewals = self._view(store.stars_renewals)
+        self.stars_renewals = InMemoryStarsRenewalRepository(stars_renewals)
         self.people = InMemoryPersonRepository(
             PersonTables(
                 tables.intents,
@@ -95,6 +96,7 @@ class InMemoryUnitOfWork:
                 tables.grants,
                 tables.donations,
                 seller_requests,
+                stars_renewals,
             )
         )
 
