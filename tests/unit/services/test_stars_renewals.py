@@ -223,3 +223,17 @@ async def test_a_one_off_stars_payment_keeps_no_subscription(world: World) -> No
 
     async with world.uow() as tx:
         assert await tx.stars_renewals.of_user(USER) == []
+
+
+async def test_a_subscription_telegram_renews_is_not_reminded_until_canceled(
+    world: World,
+) -> None:
+    channel_id, _ = await subscribed(world)
+    end = (await subscription(world, channel_id)).expires_at
+    world.clock.advance(end - world.clock.now() - timedelta(hours=20))
+
+    while_renewing = await world.expire.execute()
+    await _cancel(world).execute(USER)
+    after_cancel = await world.expire.execute()
+
+    assert (while_renewing.reminders, after_cancel.reminders) == (0, 1)
