@@ -241,15 +241,26 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
     rows: list[tuple[Button, ...]] = []
     for view in views:
         values = {"title": view.title, "tier": view.tier, "end": when(view.expires_at)}
-        if view.active:
+        if view.renews_in_stars:
+            lines.append(
+                _(
+                    "• %(title)s — tier %(tier)s, active until %(end)s; Telegram renews it in "
+                    "Stars (/stoprenewal to stop)",
+                    **values,
+                )
+            )
+        elif view.active:
             lines.append(_("• %(title)s — tier %(tier)s, active until %(end)s", **values))
         else:
             lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
-        row = [
-            Button(
-                _("Renew %(title)s", title=view.title), callback_data=renew_data(view.renew_token)
+        row = []
+        if not view.renews_in_stars:  # paying again would buy a second month on top
+            row.append(
+                Button(
+                    _("Renew %(title)s", title=view.title),
+                    callback_data=renew_data(view.renew_token),
+                )
             )
-        ]
         if view.active:
             row.append(Button(_("Send my link again"), callback_data=resend_data(view.channel_id)))
         rows.append(tuple(row))

@@ -120,3 +120,19 @@ async def test_owners_sell_a_tier_as_a_stars_subscription_with_auto(bot: Bot) ->
     assert refused.text == "A Stars subscription lasts 30 days."
     assert crypto.text == "Only a tier with a Stars price can renew in Stars."
     assert [t.stars_renews for t in stored.tiers] == [True, False]
+
+
+async def test_status_shows_the_renewal_and_offers_no_second_payment(
+    bot: Bot, channel: Channel
+) -> None:
+    url = await subscription_link(bot, channel)
+    await bot.emu.user_pays(SUBSCRIBER, url)
+    await bot.until_true(lambda: _has(bot, channel), "the subscription")
+    await bot.idle()
+
+    status = await bot.say(SUBSCRIBER, "/status")
+
+    assert status.text.splitlines()[1].endswith(
+        "; Telegram renews it in Stars (/stoprenewal to stop)"
+    )
+    assert labels(status) == ["Send my link again"]

@@ -237,3 +237,14 @@ async def test_a_subscription_telegram_renews_is_not_reminded_until_canceled(
     after_cancel = await world.expire.execute()
 
     assert (while_renewing.reminders, after_cancel.reminders) == (0, 1)
+
+
+async def test_status_says_telegram_renews_it_until_canceled(world: World) -> None:
+    await subscribed(world)
+
+    renewing = await world.status.execute(USER)
+    await _cancel(world).execute(USER)
+    canceled = await world.status.execute(USER)
+
+    assert [(v.active, v.renews_in_stars) for v in renewing] == [(True, True)]
+    assert [(v.active, v.renews_in_stars) for v in canceled] == [(True, False)]
