@@ -31,6 +31,7 @@ from core.domain.signing import MacKeyring
 from core.domain.stars_renewal import StarsRenewal
 from core.ports.clock import Clock, IdGenerator
 from core.ports.errors import NotFound
+from core.ports.payments import ProviderRejected
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.stars_renewals import RenewalControl
 from core.services.payment_judging import VerificationResult
@@ -152,9 +153,11 @@ class CancelStarsRenewal:
         self, user_id: UserId, channel_id: ChannelId | None = None
     ) -> list[StarsRenewal]:
         """Stop the renewals of ``user_id``'s Stars subscriptions (to ``channel_id``,
-        or to every channel): Telegram first (nothing is stored if it refuses or is
-        unreachable), then the records. Raises NoRenewal, ProviderRejected,
-        Unavailable."""
+        or to every channel): Telegram first, then the records. One Telegram refuses
+        (ProviderRejected: it has no such live subscription, e.g. the subscriber
+        canceled it in their app and it ended) renews no more either, and is kept as
+        canceled with the refusal in the audit. Raises NoRenewal, or Unavailable
+        (nothing is stored; asking again is safe)."""
         async with self._uow() as tx:
             live = [
                 r
@@ -163,8 +166,13 @@ class CancelStarsRenewal:
             ]
         if not live:
             raise NoRenewal("no Stars subscription of yours renews")
+        answers: dict[str, str] = {}
         for renewal in live:
-            await self._control.stop_renewal(user_id, renewal.charge_id)
+            try:
+                await self._control.stop_renewal(user_id, renewal.charge_id)
+                answers[renewal.charge_id] = "canceled"
+            except ProviderRejected:
+                answers[renewal.charge_id] = "refused"
         now = self._clock.now()
         async with self._uow() as tx:
             for renewal in live:
@@ -175,7 +183,10 @@ class CancelStarsRenewal:
                             f"user:{user_id}",
                             "stars.subscription_canceled",
                             f"channel:{renewal.channel_id}",
-                            {"payment_id": renewal.charge_id},
+                            {
+                                "payment_id": renewal.charge_id,
+                                "telegram": answers[renewal.charge_id],
+                            },
                         ),
                         now,
                     )

@@ -16,6 +16,7 @@ from core.domain.order_id import OrderId
 from core.domain.payment import EventOutcome
 from core.domain.subscription import Subscription
 from core.domain.tier import Rail, Tier
+from core.ports.errors import Unavailable
 from core.ports.payments import ProviderRejected
 from core.services.stars import RecordStarsPayment, StarsPayment
 from core.services.stars_renewals import CancelStarsRenewal, NoRenewal
@@ -191,17 +192,33 @@ async def test_canceling_stops_the_renewals_and_keeps_access_to_the_end(world: W
         await _cancel(world).execute(USER)
 
 
-async def test_nothing_is_kept_canceled_when_telegram_refuses(world: World) -> None:
+async def test_nothing_is_kept_canceled_while_telegram_is_unreachable(world: World) -> None:
     await subscribed(world)
     assert world.stars is not None
-    world.stars.fail_next(ProviderRejected("CHARGE_ID_INVALID"))
+    world.stars.fail_next(Unavailable("Telegram is down"))
 
-    with pytest.raises(ProviderRejected):
+    with pytest.raises(Unavailable):
         await _cancel(world).execute(USER)
 
     async with world.uow() as tx:
         kept = await tx.stars_renewals.get(FIRST)
     assert kept is not None and kept.renews
+
+
+async def test_a_subscription_telegram_no_longer_knows_is_kept_canceled(world: World) -> None:
+    await subscribed(world)
+    assert world.stars is not None
+    world.stars.fail_next(ProviderRejected("CHARGE_ID_INVALID"))
+
+    stopped = await _cancel(world).execute(USER)
+
+    assert [r.charge_id for r in stopped] == [FIRST]
+    async with world.uow() as tx:
+        kept = await tx.stars_renewals.get(FIRST)
+        trail = await tx.audit.all()
+    assert kept is not None and not kept.renews
+    canceled = [e for e in trail if e.action == "stars.subscription_canceled"]
+    assert [e.details["telegram"] for e in canceled] == ["refused"]
 
 
 async def test_someone_without_a_renewing_subscription_has_nothing_to_cancel(
