@@ -17,6 +17,7 @@ from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.refusals import pause_reason, right_names
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
+    STARS_RENEWING_EXAMPLE,
     STARS_TIER_EXAMPLE,
     TIERS_EXAMPLE,
     days,
@@ -71,6 +72,11 @@ def help_text(*, owner: bool = False, operator: bool = False) -> OutgoingMessage
                 "/wording 1 (your own words for its messages)",
                 tiers=TIERS_EXAMPLE,
                 bounds=BOUNDS_EXAMPLE,
+            ),
+            _(
+                "Telegram Stars subscriptions: end a tier with +auto to sell it for Stars as "
+                "a subscription Telegram renews every 30 days: /tiers 1 %(auto)s",
+                auto=STARS_RENEWING_EXAMPLE,
             ),
             _("Only the creator of both chats can register a channel or change it."),
         ]
@@ -183,7 +189,8 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
                 period=days(tier.duration_days),
                 price=money(tier.price),
                 stars=money(tier.stars_price),
-            ),
+            )
+            + (("\n" + stars_renewal_note()) if tier.stars_renews else ""),
             (
                 (Button(_("Pay in crypto"), callback_data=confirm_data(token)),),
                 (
@@ -253,15 +260,26 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
     rows: list[tuple[Button, ...]] = []
     for view in views:
         values = {"title": view.title, "tier": view.tier, "end": when(view.expires_at)}
-        if view.active:
+        if view.renews_in_stars:
+            lines.append(
+                _(
+                    "• %(title)s — tier %(tier)s, active until %(end)s; Telegram renews it in "
+                    "Stars (/stoprenewal to stop)",
+                    **values,
+                )
+            )
+        elif view.active:
             lines.append(_("• %(title)s — tier %(tier)s, active until %(end)s", **values))
         else:
             lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
-        row = [
-            Button(
-                _("Renew %(title)s", title=view.title), callback_data=renew_data(view.renew_token)
+        row = []
+        if not view.renews_in_stars:  # paying again would buy a second month on top
+            row.append(
+                Button(
+                    _("Renew %(title)s", title=view.title),
+                    callback_data=renew_data(view.renew_token),
+                )
             )
-        ]
         if view.active:
             row.append(Button(_("Send my link again"), callback_data=resend_data(view.channel_id)))
         rows.append(tuple(row))
@@ -701,6 +719,7 @@ def subscriber_commands() -> list[tuple[str, str]]:
     return [
         ("start", _("what I do")),
         ("status", _("your subscriptions")),
+        ("stoprenewal", _("stop renewing your Telegram Stars subscriptions")),
         ("language", _("the language I speak to you")),
         ("help", _("everything I can do")),
         ("cancel", _("stop what we are doing")),
@@ -767,6 +786,27 @@ def refunded(charge_id: str, amount: Money) -> str:
 
 def stars_off() -> str:
     return _("This bot does not take Telegram Stars.")
+
+
+def stars_renewal_note() -> str:
+    return _(
+        "Paid in Stars, it is a subscription that Telegram renews every 30 days until you "
+        "send /stoprenewal."
+    )
+
+
+def no_renewal() -> str:
+    return _("You have no Telegram Stars subscription that renews.")
+
+
+def renewal_stopped(count: int) -> str:
+    return n_(
+        "Done: your Stars subscription will not renew. You keep access until the end of "
+        "what you paid for.",
+        "Done: your %(n)s Stars subscriptions will not renew. You keep access until the "
+        "end of what you paid for.",
+        count,
+    )
 
 
 # ------------------------------------------------------------ who may sell

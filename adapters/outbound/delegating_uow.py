@@ -13,6 +13,7 @@ from core.ports import repositories
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import UnitOfWork
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 __all__ = ["DelegatingOutbox", "DelegatingUnitOfWork"]
 
@@ -59,6 +60,7 @@ class DelegatingUnitOfWork:
         self.payments: PaymentLedger = inner.payments
         self.sellers: SellerRequestRepository = inner.sellers
         self.people: repositories.PersonRepository = inner.people
+        self.stars_renewals: StarsRenewalRepository = inner.stars_renewals
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -65,6 +65,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
 from core.services.wordings import OwnWording
@@ -110,6 +111,7 @@ class Services:
     pre_checkout: AnswerPreCheckout
     stars_payment: RecordStarsPayment
     stars_refund: RefundStarsPayment | None
+    cancel_renewal: CancelStarsRenewal | None
     donate: StartDonation
     join_requests: HandleJoinRequest
     register_channel: RegisterChannel
@@ -182,6 +184,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         pre_checkout=await resolve(uc.pre_checkout),
         stars_payment=await resolve(uc.stars_payment),
         stars_refund=await resolve(uc.stars_refund),
+        cancel_renewal=await resolve(uc.cancel_renewal),
         donate=await resolve(uc.donate),
         join_requests=await resolve(uc.join_requests),
         register_channel=await resolve(uc.register_channel),

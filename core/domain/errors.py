@@ -39,6 +39,9 @@ class Why(StrEnum):
     TIER_NUMBERS_TWICE = "tier_numbers_twice"
     TIERS_CURRENCIES = "tiers_currencies"
     NO_SUCH_TIER = "no_such_tier"  # number
+    RENEWS_WITHOUT_STARS = "renews_without_stars"
+    RENEWAL_DAYS = "renewal_days"  # days
+    NO_RENEWAL = "no_renewal"
     STARS_NOT_TAKEN = "stars_not_taken"
     # channels
     BOUNDS_CURRENCIES = "bounds_currencies"

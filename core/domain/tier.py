@@ -17,6 +17,8 @@ STARS = "XTR"
 """Telegram Stars' currency code on the Bot API."""
 MAX_STARS = 10_000
 """The most Stars a tier may cost (Telegram's cap on a Stars subscription price)."""
+RENEWAL_DAYS = 30
+"""A Stars subscription renews every 30 days: the only period Telegram offers."""
 
 
 class Rail(StrEnum):
@@ -63,10 +65,17 @@ class Tier:
     price: Money = attrs.field(validator=_check_price)
     duration_days: int = attrs.field(validator=_check_duration)
     stars_price: Money | None = attrs.field(default=None, validator=_check_stars)
+    stars_renews: bool = False
+    """Sold for Stars as a Telegram Stars subscription: Telegram charges the payer
+    again every 30 days until they or the bot cancel, and each renewal extends it."""
 
     def __attrs_post_init__(self) -> None:
         if self.price.currency == STARS:
             raise InvalidTier(Why.TIER_MAIN_PRICE_STARS)
+        if self.stars_renews and self.stars_price is None:
+            raise InvalidTier(Why.RENEWS_WITHOUT_STARS)
+        if self.stars_renews and self.duration_days != RENEWAL_DAYS:
+            raise InvalidTier(Why.RENEWAL_DAYS, days=RENEWAL_DAYS)
 
     @property
     def period(self) -> timedelta:

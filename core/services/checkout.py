@@ -90,6 +90,7 @@ class StartCheckout:
                 description=_description(tier),
                 tier=tier.number,
                 duration_days=tier.duration_days,
+                renews=rail is Rail.STARS and tier.stars_renews,
             )
         )
 

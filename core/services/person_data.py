@@ -31,6 +31,7 @@ from core.domain.pause import PauseCause, PauseReason, encode
 from core.domain.payment import PaymentEvent, PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import Subscription
 from core.ports.api_tokens import ApiToken, ApiTokenStore
 from core.ports.clock import Clock
@@ -75,6 +76,8 @@ class PersonData:
     """The Telegram username they last showed the bot (the dashboard finds them by it)."""
     api_tokens: Sequence[ApiToken] = ()
     """Their HTTP API tokens: names, scopes and dates (the store holds no token)."""
+    stars_subscriptions: Sequence[StarsRenewal] = ()
+    """Telegram Stars subscriptions of theirs that renew (or did, until canceled)."""
 
 
 @attrs.frozen
@@ -145,6 +148,7 @@ class ExportPerson:
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
                 username=username,
                 api_tokens=list(tokens),
+                stars_subscriptions=list(await tx.stars_renewals.of_user(user_id)),
             )
         return data
 

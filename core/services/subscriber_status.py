@@ -33,6 +33,8 @@ class SubscriptionView:
     active: bool
     renew_token: str
     """The offer token of the same tier, for a Renew button."""
+    renews_in_stars: bool = False
+    """Telegram renews it by itself (a Stars subscription not canceled)."""
 
 
 @attrs.define(eq=False)
@@ -45,6 +47,7 @@ class SubscriberStatus:
         now = self._clock.now()
         views: list[SubscriptionView] = []
         async with self._uow() as tx:
+            renewing = {r.channel_id for r in await tx.stars_renewals.of_user(user_id) if r.renews}
             for sub in await tx.subscriptions.for_user(user_id):
                 if sub.status is SubscriptionStatus.REVOKED:
                     continue
@@ -60,6 +63,7 @@ class SubscriberStatus:
                         sub.expires_at,
                         sub.is_active_at(now),
                         OfferToken(channel.id, sub.tier).encode(self._keyring),
+                        sub.is_active_at(now) and channel.id in renewing,
                     )
                 )
         return sorted(views, key=lambda v: (not v.active, v.expires_at))

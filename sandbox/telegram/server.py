@@ -275,6 +275,16 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         result = await emu.user_pays(ident(request, "user_id"), str(b["url"]))
         return result.to_json()
 
+    async def renews(request: web.Request) -> Any:
+        return emu.subscription_renews(request.match_info["charge_id"]).to_json()
+
+    async def user_edits_subscription(request: web.Request) -> Any:
+        b = await body_of(request)
+        done = emu.user_edits_subscription(
+            ident(request, "user_id"), str(b["charge_id"]), bool(b["canceled"])
+        )
+        return {"ok": done}
+
     async def user_leaves(request: web.Request) -> Any:
         b = await body_of(request)
         emu.user_leaves(int(b["chat_id"]), ident(request, "user_id"))
@@ -345,6 +355,8 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         ("POST", "/_emulator/users/{user_id}/joins", user_joins),
         ("POST", "/_emulator/users/{user_id}/pays", user_pays),
         ("POST", "/_emulator/users/{user_id}/leaves", user_leaves),
+        ("POST", "/_emulator/stars/subscriptions/{charge_id}/renew", renews),
+        ("POST", "/_emulator/users/{user_id}/subscriptions", user_edits_subscription),
         ("POST", "/_emulator/users/{user_id}/block", user_blocks),
         ("POST", "/_emulator/users/{user_id}/unblock", user_unblocks),
         ("GET", "/_emulator/calls", list_calls),

@@ -18,6 +18,7 @@ from core.domain.ids import ChatId, UserId
 from core.domain.payment import Purpose
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import SubscriptionStatus
 from core.ports.api_tokens import ApiScope, ApiToken
 from core.ports.conversations import Conversation
@@ -65,6 +66,7 @@ async def _journey(uow_factory: UnitOfWorkFactory, user: UserId, *, active: bool
         await uow.intents.add(intent)
         await uow.intents.add(gift)
         await uow.sellers.add(SellerRequest(user, "Ada Lovelace @ada", T0))
+        await uow.stars_renewals.add(StarsRenewal(fresh("stx"), user, channel.id, 1, T0))
 
     await commit_with(uow_factory, add_intents)
     changes = PaymentChanges(
@@ -101,13 +103,16 @@ async def test_pseudonymizing_keeps_the_books_under_the_pseudonym_and_drops_the_
 
     changed = await commit_with(uow_factory, lambda uow: uow.people.pseudonymize(user, pseudonym))
 
-    # two intents, a subscription, a grant, a donation, the deleted seller request
-    assert changed == 6
+    # two intents, a subscription, a grant, a donation, the deleted seller request, the
+    # Stars subscription
+    assert changed == 7
     assert await read(uow_factory, lambda uow: uow.people.intents_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.people.grants_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.people.donations_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.subscriptions.for_user(user)) == []
     assert await read(uow_factory, lambda uow: uow.sellers.get(user)) is None
+    assert await read(uow_factory, lambda uow: uow.stars_renewals.of_user(user)) == []
+    assert len(await read(uow_factory, lambda uow: uow.stars_renewals.of_user(pseudonym))) == 1
     kept = await read(uow_factory, lambda uow: uow.people.intents_of(pseudonym))
     assert sorted(str(i.price.amount) for i in kept) == ["10.50", "10.50"]
     grants = await read(uow_factory, lambda uow: uow.people.grants_of(pseudonym))
@@ -119,6 +124,7 @@ async def test_pseudonymizing_keeps_the_books_under_the_pseudonym_and_drops_the_
     # Nobody else's rows move.
     assert len(await read(uow_factory, lambda uow: uow.people.intents_of(other))) == 2
     assert await read(uow_factory, lambda uow: uow.sellers.get(other)) is not None
+    assert len(await read(uow_factory, lambda uow: uow.stars_renewals.of_user(other))) == 1
 
 
 async def test_a_rolled_back_pseudonymization_changes_nothing(
@@ -206,6 +212,7 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert before.api_tokens == [token]
     assert before.seller_request is not None and len(before.payment_events) == 1
     assert [e.action for e in before.audit] == ["intent.created"]
+    assert [r.user_id for r in before.stars_subscriptions] == [user]
 
     erased = await people.erase(user)
 
@@ -215,6 +222,9 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert (after.seller_request, after.conversation, after.language) == (None, None, None)
     assert after.username is None and await people.names.name_of(user) is None
     assert after.api_tokens == [] and await people.api_tokens.by_digest("d" * 64) is None
+    assert after.stars_subscriptions == []
+    kept = await read(uow_factory, lambda uow: uow.stars_renewals.of_user(erased.pseudonym))
+    assert [r.channel_id for r in kept] == [r.channel_id for r in before.stars_subscriptions]
     # The hash-linked trail keeps what it recorded; the erasure is added under the pseudonym.
     assert [e.action for e in after.audit] == ["intent.created"]
     trail = await read(uow_factory, lambda uow: uow.audit.all())

@@ -70,15 +70,16 @@ def parse_amount(text: str, currency: str) -> Decimal:
 # ------------------------------------------------------------------- tiers
 _TIER = re.compile(
     r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})"
-    r"(?:\+(\d{1,9})(?:XTR|stars?))?/(\d{1,5})(?:d|days?)?\Z",
+    r"(?:\+(\d{1,9})(?:XTR|stars?))?/(\d{1,5})(?:d|days?)?(\+auto)?\Z",
     re.IGNORECASE,
 )
 
 
 def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
     """``1=10USD/30d 2=25USD/90d``: number=price+currency/days, up to three; a Stars
-    price beside the crypto one as ``1=10USD+500XTR/30d``; ``none`` (or ``off``) for
-    no tiers at all."""
+    price beside the crypto one as ``1=10USD+500XTR/30d``, sold as a Stars subscription
+    that renews every 30 days with ``+auto`` (``1=10USD+500XTR/30d+auto``); ``none``
+    (or ``off``) for no tiers at all."""
     if len(words) == 1 and words[0].lower() in OFF_WORDS:
         return ()
     if not words:
@@ -88,10 +89,10 @@ def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
         match = _TIER.match(word)
         if match is None:
             raise BadInput(texts.tier_unreadable(word))
-        number, amount, currency, stars, days = match.groups()
+        number, amount, currency, stars, days, auto = match.groups()
         price = Money(Decimal(amount.replace(",", ".")), currency)
         stars_price = None if stars is None else Money(int(stars), STARS)
-        tiers.append(Tier(int(number), price, int(days), stars_price))
+        tiers.append(Tier(int(number), price, int(days), stars_price, auto is not None))
     return validate_tiers(tuple(tiers))
 
 

@@ -13,6 +13,7 @@ from adapters.outbound.memory.outbox import outbox_table
 from adapters.outbound.memory.payment_events import payment_events_table
 from adapters.outbound.memory.row_locks import RowLocks
 from adapters.outbound.memory.seller_requests import seller_requests_table
+from adapters.outbound.memory.stars_renewals import stars_renewals_table
 from adapters.outbound.memory.subscriptions import subscriptions_table
 
 DEFAULT_LOCK_TIMEOUT = 5.0
@@ -36,6 +37,7 @@ class InMemoryStore:
         self.audit = audit_table()
         self.outbox = outbox_table()
         self.seller_requests = seller_requests_table()
+        self.stars_renewals = stars_renewals_table()
         self.locks = RowLocks(lock_timeout)
         self._sequence = itertools.count(1)
 

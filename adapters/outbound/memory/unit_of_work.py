@@ -15,6 +15,7 @@ from adapters.outbound.memory.payment_events import InMemoryPaymentEventReposito
 from adapters.outbound.memory.payment_ledger import InMemoryPaymentLedger, PaymentTables
 from adapters.outbound.memory.people import InMemoryPersonRepository, PersonTables
 from adapters.outbound.memory.seller_requests import InMemorySellerRequestRepository
+from adapters.outbound.memory.stars_renewals import InMemoryStarsRenewalRepository
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
@@ -22,6 +23,7 @@ from core.ports import repositories
 from core.ports.errors import Conflict
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -59,6 +61,7 @@ class InMemoryUnitOfWork:
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: repositories.PersonRepository
+    stars_renewals: StarsRenewalRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -84,6 +87,8 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
+        stars_renewals = self._view(store.stars_renewals)
+        self.stars_renewals = InMemoryStarsRenewalRepository(stars_renewals)
         self.people = InMemoryPersonRepository(
             PersonTables(
                 tables.intents,
@@ -91,6 +96,7 @@ class InMemoryUnitOfWork:
                 tables.grants,
                 tables.donations,
                 seller_requests,
+                stars_renewals,
             )
         )
 

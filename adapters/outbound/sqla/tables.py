@@ -27,6 +27,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -96,6 +97,7 @@ channel_tiers = Table(
     Column("currency", CURRENCY, nullable=False),
     Column("duration_days", Integer, nullable=False),
     Column("stars_price", Integer, nullable=True),
+    Column("stars_renews", Boolean, nullable=False, server_default=false()),
 )
 
 payment_intents = Table(
@@ -302,6 +304,19 @@ person_names = Table(
     Column("username", String(32), nullable=False, index=True),
 )
 
+stars_renewals = Table(
+    "stars_renewals",
+    metadata,
+    # A Telegram Stars subscription that renews itself, named by its first charge.
+    Column("charge_id", String(128), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("canceled_at", UtcDateTime, nullable=True),
+    Index("ix_stars_renewals_user_id_channel_id", "user_id", "channel_id"),
+)
+
 seller_requests = Table(
     "seller_requests",
     metadata,
@@ -401,5 +416,6 @@ DATA_TABLES = (
     channel_wordings,
     dashboard_alerts,
     api_tokens,
+    stars_renewals,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -35,6 +35,7 @@ from adapters.outbound.sqla.outbox import SqlOutboxRepository
 from adapters.outbound.sqla.payment_ledger import SqlPaymentLedger
 from adapters.outbound.sqla.people import SqlPersonRepository
 from adapters.outbound.sqla.seller_requests import SqlSellerRequestRepository
+from adapters.outbound.sqla.stars_renewals import SqlStarsRenewalRepository
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.ports import repositories
@@ -42,6 +43,7 @@ from core.ports.errors import Unavailable
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.security import Cipher
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 
 class SqlUnitOfWork:
@@ -74,6 +76,7 @@ class SqlUnitOfWork:
         )
         self.sellers: SellerRequestRepository = SqlSellerRequestRepository(self._tx)
         self.people: repositories.PersonRepository = SqlPersonRepository(self._tx)
+        self.stars_renewals: StarsRenewalRepository = SqlStarsRenewalRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:

@@ -43,6 +43,7 @@ VALUES: dict[str, object] = {
     "target": "waiting",
     "tag": "mismatch",
     "detail": "the state does not match",
+    "days": 30,
 }
 CORE = Path(__file__).resolve().parents[3] / "core"
 GENERIC = {Why.ORDER_ID, Why.MOVE_REFUSED, Why.ADAPTER}
