@@ -34,6 +34,7 @@ from core.domain.outbox import Effect, OutboxMessage
 from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
 
@@ -259,6 +260,7 @@ class UnitOfWork(Protocol):
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: PersonRepository  # a person's data (issue 18)
+    figures: FigureRollup  # the dashboard's daily rollup (issue 20)
 
     async def __aenter__(self) -> Self: ...
 

@@ -10,8 +10,6 @@ cases (ChangeSales, ResumeSales) and are audited with the person and their reaso
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from decimal import Decimal
 
 import attrs
 
@@ -23,30 +21,16 @@ from core.ports.dashboard import ChannelFigures
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.channel_settings import ChangeSales
+from core.services.overview import WINDOWS, Overview, overview
 from core.services.resume_sales import ResumeOutcome, ResumeSales
 
 MAX_REASON = 500
-REVENUE_MONTHS = 12
 
 
 @attrs.frozen
 class Viewer:
     user_id: UserId
     operator: bool = False
-
-
-@attrs.frozen
-class MonthAmount:
-    month: str
-    amount: Decimal
-
-
-@attrs.frozen
-class ChannelOverview:
-    channel: Channel
-    active_subscribers: int
-    revenue: dict[str, tuple[MonthAmount, ...]]
-    """By currency: the months with takings, oldest first."""
 
 
 def _reason(text: str) -> str:
@@ -56,14 +40,6 @@ def _reason(text: str) -> str:
     if len(reason) > MAX_REASON:
         raise InvalidChannel(f"a reason has at most {MAX_REASON} characters")
     return reason
-
-
-def _months_back(now: datetime, months: int) -> datetime:
-    year, month = now.year, now.month - (months - 1)
-    while month < 1:
-        month += 12
-        year -= 1
-    return now.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 @attrs.define(eq=False)
@@ -105,31 +81,20 @@ class OwnerDashboard:
             raise UnknownChannel("no such channel")
         return channel
 
-    async def overview(self, viewer: Viewer) -> list[ChannelOverview]:
-        channels = await self.channels(viewer)
-        ids = [c.id for c in channels]
-        now = self._clock.now()
-        active = await self._figures.active_subscribers(ids, now)
-        revenue = await self._figures.monthly_revenue(ids, _months_back(now, REVENUE_MONTHS))
-        views = []
-        for channel in channels:
-            by_currency: dict[str, list[MonthAmount]] = {}
-            for row in revenue:
-                if row.channel_id == channel.id:
-                    by_currency.setdefault(row.currency, []).append(
-                        MonthAmount(row.month, row.amount)
-                    )
-            views.append(
-                ChannelOverview(
-                    channel,
-                    active.get(channel.id, 0),
-                    {
-                        cur: tuple(sorted(rows, key=lambda r: r.month))
-                        for cur, rows in sorted(by_currency.items())
-                    },
-                )
-            )
-        return views
+    async def overview(
+        self, viewer: Viewer, days: int, channel_id: ChannelId | None = None
+    ) -> Overview:
+        """The figures of the viewer's channels (an operator's: all), or of the one
+        channel ``channel_id`` (UnknownChannel as :meth:`channel`), over the last
+        ``days`` (see :data:`~core.services.overview.WINDOWS`)."""
+        if days not in WINDOWS:
+            raise InvalidChannel("the overview shows the last 30 or 90 days")
+        if channel_id is not None:
+            chosen: Sequence[Channel] = [await self.channel(viewer, channel_id)]
+        else:
+            chosen = await self.channels(viewer)
+        everything = viewer.operator and channel_id is None
+        return await overview(self._figures, chosen, everything, self._clock.now(), days)
 
     async def pause(self, viewer: Viewer, channel_id: ChannelId, reason: str) -> bool:
         """The owner pauses sales, saying why. False when they were paused already.
@@ -150,4 +115,4 @@ class OwnerDashboard:
         return await self._resume.execute(viewer.user_id, channel.id, why)
 
 
-__all__ = ["ChannelOverview", "MonthAmount", "OwnerDashboard", "Viewer"]
+__all__ = ["OwnerDashboard", "Viewer"]

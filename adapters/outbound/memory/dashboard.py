@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.table import TableView
+from core.domain.figures import DailyFigure, FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
-from core.ports.dashboard import DashboardSession, MonthlyRevenue
+from core.ports.dashboard import ChannelTotal, DashboardSession, DayTotal
 
 
 class InMemorySessionStore:
@@ -56,14 +57,14 @@ class InMemoryChannelFigures:
         self._store = store
 
     async def active_subscribers(
-        self, channels: Sequence[ChannelId], now: datetime
+        self, channels: Sequence[ChannelId] | None, now: datetime
     ) -> Mapping[ChannelId, int]:
-        wanted = set(channels)
+        wanted = None if channels is None else set(channels)
         view = TableView(self._store.subscriptions, self._store.locks, self, self._store.next_seq)
         counts: dict[ChannelId, int] = {}
         for sub in view.select(
             lambda s: (
-                s.channel_id in wanted
+                (wanted is None or s.channel_id in wanted)
                 and s.status is SubscriptionStatus.ACTIVE
                 and s.expires_at > now
             )
@@ -71,18 +72,27 @@ class InMemoryChannelFigures:
             counts[sub.channel_id] = counts.get(sub.channel_id, 0) + 1
         return counts
 
-    async def monthly_revenue(
-        self, channels: Sequence[ChannelId], since: datetime
-    ) -> Sequence[MonthlyRevenue]:
-        wanted = set(channels)
-        view = TableView(self._store.intents, self._store.locks, self, self._store.next_seq)
-        sums: dict[tuple[ChannelId, str, str], Decimal] = {}
-        for intent in view.select(
-            lambda i: (
-                i.channel_id in wanted and i.fulfilled_at is not None and i.fulfilled_at >= since
-            )
-        ):
-            assert intent.fulfilled_at is not None
-            key = (intent.channel_id, intent.fulfilled_at.strftime("%Y-%m"), intent.price.currency)
-            sums[key] = sums.get(key, Decimal(0)) + intent.price.amount
-        return [MonthlyRevenue(c, m, cur, amount) for (c, m, cur), amount in sorted(sums.items())]
+    def _rows(self, channels: Sequence[ChannelId] | None, since: date) -> list[DailyFigure]:
+        wanted = None if channels is None else set(channels)
+        return [
+            DailyFigure(channel, day, currency, kind, amount, count)
+            for (channel, day, currency, kind), (amount, count) in self._store.figures.items()
+            if day >= since and (wanted is None or channel in wanted)
+        ]
+
+    async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
+        sums: dict[tuple[date, str, FigureKind], tuple[Decimal, int]] = {}
+        for f in self._rows(channels, since):
+            amount, count = sums.get((f.day, f.currency, f.kind), (Decimal(0), 0))
+            sums[(f.day, f.currency, f.kind)] = (amount + f.amount, count + f.count)
+        return [DayTotal(*key, *value) for key, value in sorted(sums.items())]
+
+    async def by_channel(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[ChannelTotal]:
+        sums: dict[tuple[ChannelId, str, FigureKind], tuple[Decimal, int]] = {}
+        for f in self._rows(channels, since):
+            key = (f.channel_id, f.currency, f.kind)
+            amount, count = sums.get(key, (Decimal(0), 0))
+            sums[key] = (amount + f.amount, count + f.count)
+        return [ChannelTotal(*key, *value) for key, value in sorted(sums.items())]

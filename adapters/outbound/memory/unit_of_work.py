@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
 from adapters.outbound.memory.channels import InMemoryChannelRepository
 from adapters.outbound.memory.donations import InMemoryDonationRepository
+from adapters.outbound.memory.figures import InMemoryFigureRollup
 from adapters.outbound.memory.grants import InMemoryGrantRepository
 from adapters.outbound.memory.intents import InMemoryIntentRepository
 from adapters.outbound.memory.outbox import InMemoryOutboxRepository
@@ -20,6 +21,7 @@ from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepositor
 from adapters.outbound.memory.table import Table, TableView
 from core.ports import repositories
 from core.ports.errors import Conflict
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
 
@@ -59,6 +61,7 @@ class InMemoryUnitOfWork:
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: repositories.PersonRepository
+    figures: FigureRollup
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -81,7 +84,10 @@ class InMemoryUnitOfWork:
         self.audit = self._audit
         outbox = InMemoryOutboxRepository(self._view(store.outbox))
         self.outbox = outbox
-        self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
+        rollup = InMemoryFigureRollup(store.figures)
+        self._views.append(rollup)
+        self.figures = rollup
+        self.payments = InMemoryPaymentLedger(tables, outbox, self._audit, rollup)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
         self.people = InMemoryPersonRepository(

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -325,6 +326,21 @@ channel_wordings = Table(
     Column("failed", Boolean, nullable=False),  # its author was told it could not be used
 )
 
+daily_figures = Table(
+    "daily_figures",
+    metadata,
+    # The dashboard's rollup, kept by the write path in the unit of work that changes
+    # what it counts (see core.domain.figures); read instead of the raw rows.
+    Column("channel_id", ID, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("currency", CURRENCY, primary_key=True),
+    Column("kind", STATUS, primary_key=True),
+    Column("amount", Amount, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    # The operator's reads (every channel, a span of days).
+    Index("ix_daily_figures_day", "day"),
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -342,5 +358,6 @@ DATA_TABLES = (
     seller_requests,
     dashboard_sessions,
     channel_wordings,
+    daily_figures,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -20,10 +20,9 @@ import aiohttp_jinja2
 import attrs
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 from adapters.catalog.language import _, current, n_, negotiate, speaking
-from adapters.inbound.http.dashboard.chart import bar_chart
+from adapters.inbound.http.dashboard.overview import charts
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
 from adapters.inbound.http.security_headers import STRICT_CSP, csp_nonce
@@ -35,6 +34,7 @@ from core.ports.errors import Unavailable
 from core.ports.security import NonceStore
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.overview import window_days
 
 __all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "Section", "cookie_name"]
 
@@ -191,17 +191,21 @@ class Dashboard:
 
     async def overview(self, request: web.Request) -> web.StreamResponse:
         session, viewer = await self.signed_in(request)
-        views = await self._dashboard.overview(viewer)
-        charts = []
-        for view in views:
-            for currency, months in view.revenue.items():
-                bars = [(m.month, m.amount) for m in months]
-                title = f"{view.channel.title}: takings per month in {currency}"
-                charts.append((view, currency, months, Markup(bar_chart(title, bars))))  # noqa: S704
+        days = window_days(request.query.get("days"))
+        chosen = request.query.get("channel") or None
+        figures = await self._dashboard.overview(
+            viewer, days, None if chosen is None else ChannelId(chosen)
+        )
         return self.render(
             request,
             "overview.html",
-            {"viewer": viewer, "session": session, "views": views, "charts": charts},
+            {
+                "viewer": viewer,
+                "session": session,
+                "figures": figures,
+                "charts": charts(figures),
+                "chosen": chosen,
+            },
         )
 
     async def channels(self, request: web.Request) -> web.StreamResponse:

@@ -1,0 +1,167 @@
+"""The dashboard's overview figures, from the daily rollup: takings per day (the last
+30 or 90 days) and per month (the last 12) by currency, new, renewed and churned
+subscriptions, donations and refunds, and the active subscribers, over the channels
+a viewer may see (an operator: all of them) and per channel.
+
+Three grouped reads whatever the number of rows behind them: the days since the
+first of the oldest month (the month table and the day table both come from it),
+the window per channel, and the active subscriptions per channel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+import attrs
+
+from core.domain.channel import Channel
+from core.domain.errors import InvalidChannel
+from core.domain.figures import FigureKind
+from core.ports.dashboard import ChannelFigures
+
+WINDOWS = (30, 90)
+"""The day windows an overview can show."""
+MONTHS = 12
+
+_TAKINGS = (FigureKind.NEW, FigureKind.RENEWED, FigureKind.DONATION)
+
+
+@attrs.define
+class Tally:
+    """What a span (a day, a month, a channel's window) added up to."""
+
+    takings: dict[str, Decimal] = attrs.Factory(dict)
+    """By currency: subscriptions and donations at the price asked, refunds not taken off."""
+    donated: dict[str, Decimal] = attrs.Factory(dict)
+    refunded: dict[str, Decimal] = attrs.Factory(dict)
+    new: int = 0
+    renewed: int = 0
+    churned: int = 0
+    donations: int = 0
+    refunds: int = 0
+
+    def add(self, kind: FigureKind, currency: str, amount: Decimal, count: int) -> None:
+        if kind in _TAKINGS:
+            self.takings[currency] = self.takings.get(currency, Decimal(0)) + amount
+        if kind is FigureKind.NEW:
+            self.new += count
+        elif kind is FigureKind.RENEWED:
+            self.renewed += count
+        elif kind is FigureKind.CHURNED:
+            self.churned += count
+        elif kind is FigureKind.DONATION:
+            self.donations += count
+            self.donated[currency] = self.donated.get(currency, Decimal(0)) + amount
+        else:
+            self.refunds += count
+            self.refunded[currency] = self.refunded.get(currency, Decimal(0)) + amount
+
+
+@attrs.frozen
+class ChannelLine:
+    channel: Channel
+    active: int
+    tally: Tally
+    """The window's figures."""
+
+
+@attrs.frozen
+class Overview:
+    days: int
+    """The window: 30 or 90 days, today included."""
+    active: int
+    window: Tally
+    by_day: tuple[tuple[date, Tally], ...]
+    """Every day of the window, oldest first, empty days included."""
+    by_month: tuple[tuple[str, Tally], ...]
+    """``YYYY-MM`` of the last twelve months, oldest first, empty ones included."""
+    channels: tuple[ChannelLine, ...]
+    currencies: tuple[str, ...]
+    """Every currency with takings or refunds in the twelve months, sorted."""
+
+
+def window_days(text: str | None) -> int:
+    """The window asked for (``?days=``): 30 when not given. Raises InvalidChannel."""
+    if not text:
+        return WINDOWS[0]
+    if not text.isdigit() or int(text) not in WINDOWS:
+        raise InvalidChannel("the overview shows the last 30 or 90 days")
+    return int(text)
+
+
+def _month_starts(today: date, months: int) -> list[date]:
+    starts = []
+    year, month = today.year, today.month
+    for _ in range(months):
+        starts.append(date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return starts[::-1]
+
+
+async def overview(
+    figures: ChannelFigures,
+    channels: Sequence[Channel],
+    everything: bool,
+    now: datetime,
+    days: int,
+) -> Overview:
+    """The figures of ``channels``; ``everything`` when they are all the channels
+    there are (the operator), so the reads need not name them."""
+    ids = None if everything else [c.id for c in channels]
+    today = now.date()
+    months = _month_starts(today, MONTHS)
+    first_day = today - timedelta(days=days - 1)
+    since = min(months[0], first_day)
+    if ids == []:
+        day_rows, channel_rows, active = [], [], {}
+    else:
+        day_rows = list(await figures.by_day(ids, since))
+        channel_rows = list(await figures.by_channel(ids, first_day))
+        active = dict(await figures.active_subscribers(ids, now))
+    daily = {first_day + timedelta(days=n): Tally() for n in range(days)}
+    monthly = {start.strftime("%Y-%m"): Tally() for start in months}
+    window = Tally()
+    currencies: set[str] = set()
+    for row in day_rows:
+        if row.kind is not FigureKind.CHURNED:
+            currencies.add(row.currency)
+        month = monthly.get(row.day.strftime("%Y-%m"))
+        if month is not None:
+            month.add(row.kind, row.currency, row.amount, row.count)
+        day = daily.get(row.day)
+        if day is not None:
+            day.add(row.kind, row.currency, row.amount, row.count)
+            window.add(row.kind, row.currency, row.amount, row.count)
+    per_channel: dict[str, Tally] = {c.id: Tally() for c in channels}
+    for line in channel_rows:
+        tally = per_channel.get(line.channel_id)
+        if tally is not None:
+            tally.add(line.kind, line.currency, line.amount, line.count)
+    return Overview(
+        days=days,
+        active=sum(active.get(c.id, 0) for c in channels),
+        window=window,
+        by_day=tuple(sorted(daily.items())),
+        by_month=tuple(monthly.items()),
+        channels=tuple(ChannelLine(c, active.get(c.id, 0), per_channel[c.id]) for c in channels),
+        currencies=tuple(sorted(currencies)),
+    )
+
+
+def series(spans: Iterable[tuple[object, Tally]], currency: str) -> list[tuple[str, Decimal]]:
+    """A currency's takings per span, as chart bars: (label, amount)."""
+    return [(str(label), tally.takings.get(currency, Decimal(0))) for label, tally in spans]
+
+
+__all__ = [
+    "MONTHS",
+    "WINDOWS",
+    "ChannelLine",
+    "Overview",
+    "Tally",
+    "overview",
+    "series",
+    "window_days",
+]
