@@ -95,6 +95,8 @@ class Dashboard:
         environment.install_gettext_callables(  # type: ignore[attr-defined]
             gettext=_, ngettext=n_, newstyle=True
         )
+        # Counted texts as in the code (``n_``), so the extraction finds them alike.
+        environment.globals["n_"] = environment.globals["ngettext"]
 
     def routes(self) -> list[Route]:
         own = [
