@@ -29,6 +29,11 @@ class FigureKind(StrEnum):
     """A subscription that ended without renewal: expired, or refunded away."""
 
 
+ALL_CHANNELS = ChannelId("")
+"""The channel of the rollup's totals over every channel (no channel has this id):
+kept beside each channel's rows, so the operator's figures are a read of one row per
+day, currency and kind, however many channels there are."""
+
 NO_CURRENCY = ""
 """The currency of a figure that counts, and carries no amount (churned)."""
 
@@ -64,16 +69,20 @@ class DailyFigure:
 
 
 def summed(figures: Iterable[DailyFigure]) -> list[DailyFigure]:
-    """One figure per (channel, day, currency, kind), amounts and counts added, in key
-    order: what a batch adds to the rollup, as few rows as it touches."""
+    """One figure per (channel, day, currency, kind), amounts and counts added, and
+    their totals over every channel (:data:`ALL_CHANNELS`), in key order: what a batch
+    adds to the rollup, as few rows as it touches."""
     totals: dict[FigureKey, tuple[Decimal, int]] = {}
     for f in figures:
-        amount, count = totals.get(f.key, (Decimal(0), 0))
-        totals[f.key] = (amount + f.amount, count + f.count)
+        if f.channel_id == ALL_CHANNELS:
+            raise ValueError("a figure belongs to a channel")
+        for key in (f.key, (ALL_CHANNELS, f.day, f.currency, f.kind)):
+            amount, count = totals.get(key, (Decimal(0), 0))
+            totals[key] = (amount + f.amount, count + f.count)
     return [
         DailyFigure(channel, day, currency, kind, amount, count)
         for (channel, day, currency, kind), (amount, count) in sorted(totals.items())
     ]
 
 
-__all__ = ["NO_CURRENCY", "DailyFigure", "FigureKey", "FigureKind", "summed"]
+__all__ = ["ALL_CHANNELS", "NO_CURRENCY", "DailyFigure", "FigureKey", "FigureKind", "summed"]

@@ -16,6 +16,7 @@ from core.ports.errors import Unavailable
 
 __all__ = [
     "ChannelFigures",
+    "ChannelName",
     "ChannelTotal",
     "DashboardSession",
     "DayTotal",
@@ -53,6 +54,16 @@ class SessionStore(Protocol):
 
 
 @attrs.frozen
+class ChannelName:
+    """What the overview shows of a channel: not the whole entity (no tiers, no
+    sealed wallet to open), so listing a thousand costs a thousand short rows."""
+
+    id: ChannelId
+    title: str
+    owner_id: UserId
+
+
+@attrs.frozen
 class DayTotal:
     """One day's figures of one kind and currency, added over the channels asked."""
 
@@ -79,6 +90,10 @@ class ChannelFigures(Protocol):
     the operator's view), read from the daily rollup the write path keeps
     (:class:`~core.ports.figures.FigureRollup`) and the subscriptions."""
 
+    async def names(self, owner: UserId | None) -> Sequence[ChannelName]:
+        """The channels of ``owner`` (None: every channel), in no particular order."""
+        ...
+
     async def active_subscribers(
         self, channels: Sequence[ChannelId] | None, now: datetime
     ) -> Mapping[ChannelId, int]:
@@ -86,13 +101,13 @@ class ChannelFigures(Protocol):
         ...
 
     async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
-        """The rollup from ``since`` on, added over the channels, per day, currency and
-        kind, by day."""
+        """The rollup from ``since`` on, added over the channels (None: the totals over
+        every channel), per day, currency and kind, by day."""
         ...
 
     async def by_channel(
         self, channels: Sequence[ChannelId] | None, since: date
     ) -> Sequence[ChannelTotal]:
-        """The rollup from ``since`` on, added over the days, per channel, currency and
-        kind, by channel."""
+        """The rollup from ``since`` on, added over the days, per channel (None: every
+        channel's), currency and kind, by channel."""
         ...

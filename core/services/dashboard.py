@@ -17,7 +17,7 @@ from core.domain.channel import Channel
 from core.domain.errors import InvalidChannel, NotAuthorized, UnknownChannel
 from core.domain.ids import ChannelId, UserId
 from core.ports.clock import Clock
-from core.ports.dashboard import ChannelFigures
+from core.ports.dashboard import ChannelFigures, ChannelName
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.channel_settings import ChangeSales
@@ -82,19 +82,22 @@ class OwnerDashboard:
         return channel
 
     async def overview(
-        self, viewer: Viewer, days: int, channel_id: ChannelId | None = None
+        self, viewer: Viewer, days: int, channel_id: ChannelId | None = None, page: int = 1
     ) -> Overview:
         """The figures of the viewer's channels (an operator's: all), or of the one
         channel ``channel_id`` (UnknownChannel as :meth:`channel`), over the last
-        ``days`` (see :data:`~core.services.overview.WINDOWS`)."""
+        ``days`` (see :data:`~core.services.overview.WINDOWS`), with the lines of
+        ``page``'s channels. Raises InvalidChannel for another window or page."""
         if days not in WINDOWS:
             raise InvalidChannel("the overview shows the last 30 or 90 days")
         if channel_id is not None:
-            chosen: Sequence[Channel] = [await self.channel(viewer, channel_id)]
+            one = await self.channel(viewer, channel_id)
+            chosen: Sequence[ChannelName] = [ChannelName(one.id, one.title, one.owner_id)]
         else:
-            chosen = await self.channels(viewer)
+            chosen = await self._figures.names(None if viewer.operator else viewer.user_id)
         everything = viewer.operator and channel_id is None
-        return await overview(self._figures, chosen, everything, self._clock.now(), days)
+        now = self._clock.now()
+        return await overview(self._figures, chosen, everything, now, days, page)
 
     async def pause(self, viewer: Viewer, channel_id: ChannelId, reason: str) -> bool:
         """The owner pauses sales, saying why. False when they were paused already.

@@ -3,9 +3,10 @@
 subscriptions, donations and refunds, and the active subscribers, over the channels
 a viewer may see (an operator: all of them) and per channel.
 
-Three grouped reads whatever the number of rows behind them: the days since the
-first of the oldest month (the month table and the day table both come from it),
-the window per channel, and the active subscriptions per channel.
+A handful of grouped reads whatever the number of rows behind them: the channels'
+names, the days since the first of the oldest month (the month table and the day
+table both come from it; for the operator the rollup's totals over every channel),
+the window of one page of channels, and the active subscriptions.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from decimal import Decimal
 
 import attrs
 
-from core.domain.channel import Channel
 from core.domain.errors import InvalidChannel
 from core.domain.figures import FigureKind
-from core.ports.dashboard import ChannelFigures
+from core.domain.ids import ChannelId
+from core.ports.dashboard import ChannelFigures, ChannelName, ChannelTotal, DayTotal
 
 WINDOWS = (30, 90)
 """The day windows an overview can show."""
 MONTHS = 12
+PAGE_SIZE = 50
+"""Channels a page of the overview lists (an operator may see thousands)."""
+MAX_PAGE = 100_000
 
 _TAKINGS = (FigureKind.NEW, FigureKind.RENEWED, FigureKind.DONATION)
 
@@ -61,7 +65,7 @@ class Tally:
 
 @attrs.frozen
 class ChannelLine:
-    channel: Channel
+    channel: ChannelName
     active: int
     tally: Tally
     """The window's figures."""
@@ -78,8 +82,11 @@ class Overview:
     by_month: tuple[tuple[str, Tally], ...]
     """``YYYY-MM`` of the last twelve months, oldest first, empty ones included."""
     channels: tuple[ChannelLine, ...]
+    """This page's channels, by title."""
     currencies: tuple[str, ...]
     """Every currency with takings or refunds in the twelve months, sorted."""
+    page: int = 1
+    pages: int = 1
 
 
 def window_days(text: str | None) -> int:
@@ -88,6 +95,16 @@ def window_days(text: str | None) -> int:
         return WINDOWS[0]
     if not text.isdigit() or int(text) not in WINDOWS:
         raise InvalidChannel("the overview shows the last 30 or 90 days")
+    return int(text)
+
+
+def page_number(text: str | None) -> int:
+    """The page of channels asked for (``?page=``): 1 when not given. Raises
+    InvalidChannel."""
+    if not text:
+        return 1
+    if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
+        raise InvalidChannel("no such page")
     return int(text)
 
 
@@ -102,24 +119,39 @@ def _month_starts(today: date, months: int) -> list[date]:
 
 async def overview(
     figures: ChannelFigures,
-    channels: Sequence[Channel],
+    channels: Sequence[ChannelName],
     everything: bool,
     now: datetime,
     days: int,
+    page: int = 1,
 ) -> Overview:
-    """The figures of ``channels``; ``everything`` when they are all the channels
-    there are (the operator), so the reads need not name them."""
-    ids = None if everything else [c.id for c in channels]
+    """The figures of ``channels`` added up, and a line for each of those on ``page``
+    (:data:`PAGE_SIZE` a page, by title); ``everything`` when they are all the
+    channels there are (the operator): the totals are then the rollup's own, and no
+    read names the channels. Raises InvalidChannel for a page past the last."""
+    listed = sorted(channels, key=lambda c: (c.title.casefold(), c.id))
+    pages = max(1, -(-len(listed) // PAGE_SIZE))
+    if page > pages:
+        raise InvalidChannel("no such page")
+    shown = listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     today = now.date()
     months = _month_starts(today, MONTHS)
     first_day = today - timedelta(days=days - 1)
     since = min(months[0], first_day)
-    if ids == []:
-        day_rows, channel_rows, active = [], [], {}
-    else:
+    day_rows: list[DayTotal] = []
+    channel_rows: list[ChannelTotal] = []
+    active: dict[ChannelId, int] = {}
+    total_active = 0
+    if listed:
+        ids = None if everything else [c.id for c in listed]
         day_rows = list(await figures.by_day(ids, since))
-        channel_rows = list(await figures.by_channel(ids, first_day))
-        active = dict(await figures.active_subscribers(ids, now))
+        shown_ids = [c.id for c in shown]
+        channel_rows = list(await figures.by_channel(shown_ids, first_day))
+        counted = dict(await figures.active_subscribers(ids, now))
+        total_active = sum(counted.values())
+        active = (
+            counted if not everything else dict(await figures.active_subscribers(shown_ids, now))
+        )
     daily = {first_day + timedelta(days=n): Tally() for n in range(days)}
     monthly = {start.strftime("%Y-%m"): Tally() for start in months}
     window = Tally()
@@ -134,19 +166,21 @@ async def overview(
         if day is not None:
             day.add(row.kind, row.currency, row.amount, row.count)
             window.add(row.kind, row.currency, row.amount, row.count)
-    per_channel: dict[str, Tally] = {c.id: Tally() for c in channels}
+    per_channel: dict[ChannelId, Tally] = {c.id: Tally() for c in shown}
     for line in channel_rows:
         tally = per_channel.get(line.channel_id)
         if tally is not None:
             tally.add(line.kind, line.currency, line.amount, line.count)
     return Overview(
         days=days,
-        active=sum(active.get(c.id, 0) for c in channels),
+        active=total_active,
         window=window,
         by_day=tuple(sorted(daily.items())),
         by_month=tuple(monthly.items()),
-        channels=tuple(ChannelLine(c, active.get(c.id, 0), per_channel[c.id]) for c in channels),
+        channels=tuple(ChannelLine(c, active.get(c.id, 0), per_channel[c.id]) for c in shown),
         currencies=tuple(sorted(currencies)),
+        page=page,
+        pages=pages,
     )
 
 

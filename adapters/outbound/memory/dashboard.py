@@ -8,11 +8,11 @@ from decimal import Decimal
 
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.table import TableView
-from core.domain.figures import DailyFigure, FigureKind
+from core.domain.figures import ALL_CHANNELS, DailyFigure, FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
-from core.ports.dashboard import ChannelTotal, DashboardSession, DayTotal
+from core.ports.dashboard import ChannelName, ChannelTotal, DashboardSession, DayTotal
 
 
 class InMemorySessionStore:
@@ -72,17 +72,30 @@ class InMemoryChannelFigures:
             counts[sub.channel_id] = counts.get(sub.channel_id, 0) + 1
         return counts
 
-    def _rows(self, channels: Sequence[ChannelId] | None, since: date) -> list[DailyFigure]:
-        wanted = None if channels is None else set(channels)
+    async def names(self, owner: UserId | None) -> Sequence[ChannelName]:
+        view = TableView(self._store.channels, self._store.locks, self, self._store.next_seq)
+        found = view.select(lambda c: owner is None or c.owner_id == owner)
+        return [ChannelName(c.id, c.title, c.owner_id) for c in found]
+
+    def _rows(
+        self, channels: Sequence[ChannelId] | None, since: date, totals: bool
+    ) -> list[DailyFigure]:
+        """``channels``' rows; None: the totals' (``totals``) or every channel's."""
+        if channels is not None:
+            wanted = set(channels)
+        else:
+            wanted = (
+                {ALL_CHANNELS} if totals else {k[0] for k in self._store.figures} - {ALL_CHANNELS}
+            )
         return [
             DailyFigure(channel, day, currency, kind, amount, count)
             for (channel, day, currency, kind), (amount, count) in self._store.figures.items()
-            if day >= since and (wanted is None or channel in wanted)
+            if day >= since and channel in wanted
         ]
 
     async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
         sums: dict[tuple[date, str, FigureKind], tuple[Decimal, int]] = {}
-        for f in self._rows(channels, since):
+        for f in self._rows(channels, since, totals=True):
             amount, count = sums.get((f.day, f.currency, f.kind), (Decimal(0), 0))
             sums[(f.day, f.currency, f.kind)] = (amount + f.amount, count + f.count)
         return [DayTotal(*key, *value) for key, value in sorted(sums.items())]
@@ -91,7 +104,7 @@ class InMemoryChannelFigures:
         self, channels: Sequence[ChannelId] | None, since: date
     ) -> Sequence[ChannelTotal]:
         sums: dict[tuple[ChannelId, str, FigureKind], tuple[Decimal, int]] = {}
-        for f in self._rows(channels, since):
+        for f in self._rows(channels, since, totals=False):
             key = (f.channel_id, f.currency, f.kind)
             amount, count = sums.get(key, (Decimal(0), 0))
             sums[key] = (amount + f.amount, count + f.count)

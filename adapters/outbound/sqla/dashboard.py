@@ -18,15 +18,16 @@ from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla.errors import translated
+from adapters.outbound.sqla.tables import channels as channels_table
 from adapters.outbound.sqla.tables import daily_figures as f
 from adapters.outbound.sqla.tables import dashboard_sessions as t
 from adapters.outbound.sqla.tables import subscriptions
 from adapters.outbound.sqla.turns import WriteTurns
-from core.domain.figures import FigureKind
+from core.domain.figures import ALL_CHANNELS, FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
-from core.ports.dashboard import ChannelTotal, DashboardSession, DayTotal
+from core.ports.dashboard import ChannelName, ChannelTotal, DashboardSession, DayTotal
 
 
 class SqlSessionStore:
@@ -105,8 +106,19 @@ class SqlChannelFigures:
                 rows = (await conn.execute(statement)).all()
         return {ChannelId(row[0]): int(row[1]) for row in rows}
 
+    async def names(self, owner: UserId | None) -> Sequence[ChannelName]:
+        c = channels_table
+        statement = select(c.c.id, c.c.title, c.c.owner_id)
+        if owner is not None:
+            statement = statement.where(c.c.owner_id == owner)
+        with translated("list channels"):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(statement)).all()
+        return [ChannelName(ChannelId(r.id), r.title, UserId(r.owner_id)) for r in rows]
+
     async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
-        sums = await self._sums(f.c.day, channels, since, "read the daily figures")
+        wanted = [ALL_CHANNELS] if channels is None else channels
+        sums = await self._sums(f.c.day, wanted, since, "read the daily figures")
         return [
             DayTotal(day, cur, kind, amount, count) for (day, cur, kind), (amount, count) in sums
         ]
@@ -136,7 +148,9 @@ class SqlChannelFigures:
         else:
             statement = select(*group, f.c.amount, f.c.count)
         statement = statement.where(f.c.day >= since)
-        if channels is not None:
+        if channels is None:
+            statement = statement.where(f.c.channel_id != ALL_CHANNELS)
+        else:
             statement = statement.where(f.c.channel_id.in_(list(channels)))
         with translated(action):
             async with self._engine.connect() as conn:

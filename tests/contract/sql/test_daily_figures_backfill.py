@@ -40,12 +40,16 @@ async def test_the_backfill_gives_back_what_the_write_path_kept(blank_url: URL) 
         channel_id = await mixed_sequence(world)
         figures = SqlChannelFigures(engine)
         kept = list(await figures.by_day([channel_id], DAY0))
+        kept_totals = list(await figures.by_day(None, DAY0))
         await engine.dispose()
         await asyncio.to_thread(downgrade, blank_url, "0008")
         await asyncio.to_thread(upgrade, blank_url, HEAD)
         filled = list(await figures.by_day([channel_id], DAY0))
+        filled_totals = list(await figures.by_day(None, DAY0))
     finally:
         await engine.dispose()
 
     assert _money(filled) == _money(kept)
     assert _endings(filled) == _endings(kept) == 3
+    assert _money(filled_totals) == _money(kept_totals) == _money(kept)
+    assert _endings(filled_totals) == 3

@@ -6,22 +6,30 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+import attrs
 import pytest
 
 from adapters.outbound.memory.dashboard import InMemoryChannelFigures
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from core.domain.channel import Channel
 from core.domain.errors import InvalidChannel
-from core.domain.figures import DailyFigure, FigureKind, summed
+from core.domain.figures import ALL_CHANNELS, DailyFigure, FigureKind, summed
+from core.domain.ids import ChannelId, UserId
 from core.domain.money import Money
-from core.services.overview import overview, window_days
+from core.ports.dashboard import ChannelName
+from core.services.overview import PAGE_SIZE, overview, page_number, window_days
 from tests.contract.builders import make_channel
 
 NOW = datetime(2026, 1, 10, 23, 59, tzinfo=UTC)
 
 
+def named(channel: Channel) -> ChannelName:
+    return ChannelName(channel.id, channel.title, channel.owner_id)
+
+
 async def test_months_run_back_across_the_year_and_the_window_ends_today() -> None:
     uow = InMemoryUnitOfWorkFactory()
-    mine, other = make_channel(), make_channel()
+    mine, other = make_channel(), attrs.evolve(make_channel(), title="Zebra")
     async with uow() as tx:
         await tx.figures.add(
             [
@@ -45,8 +53,8 @@ async def test_months_run_back_across_the_year_and_the_window_ends_today() -> No
         await tx.commit()
     figures = InMemoryChannelFigures(uow.store)
 
-    seen = await overview(figures, [mine], False, NOW, 30)
-    everything = await overview(figures, [mine, other], True, NOW, 30)
+    seen = await overview(figures, [named(mine)], False, NOW, 30)
+    everything = await overview(figures, [named(other), named(mine)], True, NOW, 30)
 
     assert [month for month, _ in seen.by_month] == [
         "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07",
@@ -85,19 +93,59 @@ def test_no_window_asked_means_30_days() -> None:
     assert (window_days(None), window_days(""), window_days("90")) == (30, 30, 90)
 
 
-def test_a_batch_is_summed_into_one_row_per_day_kind_and_currency() -> None:
-    channel = make_channel()
+def test_a_batch_is_summed_into_one_row_per_day_kind_and_currency_with_totals() -> None:
+    channel, other = make_channel(), make_channel()
     ten = Money.of("10", "USD")
     rows = summed(
         [
             DailyFigure.money(channel.id, NOW, FigureKind.NEW, ten),
             DailyFigure.money(channel.id, NOW + timedelta(minutes=1), FigureKind.NEW, ten),
-            DailyFigure.money(channel.id, NOW + timedelta(minutes=2), FigureKind.NEW, ten),
+            DailyFigure.money(other.id, NOW + timedelta(minutes=2), FigureKind.NEW, ten),
             DailyFigure.churn(channel.id, NOW),
         ]
     )
-    assert [(r.day, r.kind, r.amount, r.count) for r in rows] == [
+
+    def of(channel_id: ChannelId) -> list[tuple[object, ...]]:
+        return [(r.day, r.kind, r.amount, r.count) for r in rows if r.channel_id == channel_id]
+
+    assert of(channel.id) == [
         (NOW.date(), FigureKind.CHURNED, Decimal(0), 1),
         (NOW.date(), FigureKind.NEW, Decimal(10), 1),
-        (NOW.date() + timedelta(days=1), FigureKind.NEW, Decimal(20), 2),  # after midnight
+        (NOW.date() + timedelta(days=1), FigureKind.NEW, Decimal(10), 1),  # after midnight
     ]
+    assert of(ALL_CHANNELS) == [
+        (NOW.date(), FigureKind.CHURNED, Decimal(0), 1),
+        (NOW.date(), FigureKind.NEW, Decimal(10), 1),
+        (NOW.date() + timedelta(days=1), FigureKind.NEW, Decimal(20), 2),
+    ]
+    assert len(rows) == 7
+    with pytest.raises(ValueError, match="belongs to a channel"):
+        summed([DailyFigure.churn(ALL_CHANNELS, NOW)])
+
+
+async def test_channels_are_listed_by_title_a_page_at_a_time_under_totals_of_all() -> None:
+    uow = InMemoryUnitOfWorkFactory()
+    names = [ChannelName(ChannelId(f"c{n:03d}"), f"Channel {n:03d}", UserId(1)) for n in range(120)]
+    async with uow() as tx:
+        await tx.figures.add(
+            [DailyFigure.money(n.id, NOW, FigureKind.NEW, Money.of("1", "USD")) for n in names]
+        )
+        await tx.commit()
+    figures = InMemoryChannelFigures(uow.store)
+
+    first = await overview(figures, names[::-1], False, NOW, 30)
+    last = await overview(figures, names, True, NOW, 30, page=3)
+
+    assert (first.page, first.pages, last.page, last.pages) == (1, 3, 3, 3)
+    assert [line.channel.title for line in first.channels][:2] == ["Channel 000", "Channel 001"]
+    assert len(first.channels) == PAGE_SIZE and len(last.channels) == 20
+    assert last.channels[0].tally.takings == {"USD": Decimal(1)}
+    assert first.window.new == last.window.new == 120  # the operator's from the totals
+    with pytest.raises(InvalidChannel, match="no such page"):
+        await overview(figures, names, True, NOW, 30, page=4)
+
+
+@pytest.mark.parametrize("asked", ["0", "x", "-1", "1000001"])
+def test_an_odd_page_is_refused(asked: str) -> None:
+    with pytest.raises(InvalidChannel, match="no such page"):
+        page_number(asked)

@@ -34,7 +34,7 @@ from core.ports.errors import Unavailable
 from core.ports.security import NonceStore
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_sessions import DashboardSessions
-from core.services.overview import window_days
+from core.services.overview import page_number, window_days
 
 __all__ = ["LOGIN_PATH", "Dashboard", "DashboardSettings", "Section", "cookie_name"]
 
@@ -195,8 +195,9 @@ class Dashboard:
         session, viewer = await self.signed_in(request)
         days = window_days(request.query.get("days"))
         chosen = request.query.get("channel") or None
+        page = page_number(request.query.get("page"))
         figures = await self._dashboard.overview(
-            viewer, days, None if chosen is None else ChannelId(chosen)
+            viewer, days, None if chosen is None else ChannelId(chosen), page
         )
         return self.render(
             request,

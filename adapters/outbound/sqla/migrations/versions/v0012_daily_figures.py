@@ -10,8 +10,9 @@ The backfill adds up what the raw rows say: fulfilled subscription payments (a
 payer's first one in a channel as new, later ones as renewed: the rows do not keep
 whether a later payment came after a lapse), donations, refunded payments (on the
 day of their last change) and subscriptions that expired or were revoked (on their
-end day). Postgres adds up in SQL; SQLite stores amounts as exact text, so they are
-added in Python there (SQLite databases are small).
+end day), per channel and over every channel (channel ''). Postgres adds up in
+SQL; SQLite stores amounts as exact text, so they are added in Python there (SQLite
+databases are small).
 """
 
 from __future__ import annotations
@@ -27,6 +28,9 @@ revision = "0012"
 down_revision: str | None = "0008"
 branch_labels: str | None = None
 depends_on: str | None = None
+
+ALL_CHANNELS = ""
+"""The channel of the totals over every channel (core.domain.figures.ALL_CHANNELS)."""
 
 _FIGURES = """
 WITH paid AS (
@@ -85,8 +89,9 @@ def upgrade() -> None:
         )
         op.execute(
             "INSERT INTO daily_figures (channel_id, day, currency, kind, amount, count) "  # noqa: S608 (our own fixed text)
-            f"SELECT channel_id, day, currency, kind, SUM(amount), COUNT(*) FROM ({rows}) AS f "
-            "GROUP BY channel_id, day, currency, kind"
+            f"SELECT COALESCE(channel_id, ''), day, currency, kind, SUM(amount), COUNT(*) "
+            f"FROM ({rows}) AS f "
+            "GROUP BY GROUPING SETS ((channel_id, day, currency, kind), (day, currency, kind))"
         )
         return
     rows = _FIGURES.format(
@@ -104,9 +109,10 @@ def upgrade() -> None:
 def _added_up(rows: Iterable[Any]) -> list[dict[str, Any]]:
     totals: dict[tuple[str, str, str, str], tuple[Decimal, int]] = {}
     for channel_id, day, currency, kind, amount in rows:
-        key = (channel_id, str(day)[:10], currency, kind)
-        before = totals.get(key, (Decimal(0), 0))
-        totals[key] = (before[0] + Decimal(str(amount)), before[1] + 1)
+        for channel in (channel_id, ALL_CHANNELS):
+            key = (channel, str(day)[:10], currency, kind)
+            before = totals.get(key, (Decimal(0), 0))
+            totals[key] = (before[0] + Decimal(str(amount)), before[1] + 1)
     return [
         {
             "channel_id": channel_id,
