@@ -75,7 +75,9 @@ class ChannelLine:
 class Overview:
     days: int
     """The window: 30 or 90 days, today included."""
-    active: int
+    active: int | None
+    """Active subscribers of all the channels; None for the operator's view of every
+    channel (see the lines)."""
     window: Tally
     by_day: tuple[tuple[date, Tally], ...]
     """Every day of the window, oldest first, empty days included."""
@@ -141,17 +143,16 @@ async def overview(
     day_rows: list[DayTotal] = []
     channel_rows: list[ChannelTotal] = []
     active: dict[ChannelId, int] = {}
-    total_active = 0
+    total_active: int | None = 0
     if listed:
         ids = None if everything else [c.id for c in listed]
         day_rows = list(await figures.by_day(ids, since))
         shown_ids = [c.id for c in shown]
         channel_rows = list(await figures.by_channel(shown_ids, first_day))
-        counted = dict(await figures.active_subscribers(ids, now))
-        total_active = sum(counted.values())
-        active = (
-            counted if not everything else dict(await figures.active_subscribers(shown_ids, now))
-        )
+        # The operator's total would count every active subscription there is (most of
+        # a million rows): their page counts only its own lines' channels.
+        active = dict(await figures.active_subscribers(shown_ids if everything else ids, now))
+        total_active = None if everything else sum(active.values())
     daily = {first_day + timedelta(days=n): Tally() for n in range(days)}
     monthly = {start.strftime("%Y-%m"): Tally() for start in months}
     window = Tally()

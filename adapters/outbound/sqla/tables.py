@@ -337,8 +337,8 @@ daily_figures = Table(
     Column("kind", STATUS, primary_key=True),
     Column("amount", Amount, nullable=False),
     Column("count", BigInteger, nullable=False),
-    # The operator's reads (every channel, a span of days).
-    Index("ix_daily_figures_day", "day"),
+    # Every read names its channels (the totals' channel for the operator): the primary
+    # key's (channel_id, day, ...) order serves them all, no other index is needed.
 )
 
 DATA_TABLES = (

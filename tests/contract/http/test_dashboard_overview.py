@@ -165,6 +165,11 @@ async def test_the_operator_sees_every_channel_added_up_and_one_at_a_time(site: 
     theirs = await (await site.client.get(f"/dashboard?channel={site.theirs}")).text()
 
     assert takings(everything) == {"EUR": "9", "USD": "20"}
+    assert '<td class="active">' not in everything.split('<table class="channels">')[0]
+    lines = re.findall(
+        r'<tr data-channel="(\w+)">.*?<td class="active">(\d+)</td>', everything, re.S
+    )
+    assert dict(lines) == {site.mine: "2", site.theirs: "0"}
     assert cell(everything, "new") == "3"
     assert "Alpha Signals" in everything and "Beta Club" in everything
     assert takings(theirs) == {"EUR": "9"}

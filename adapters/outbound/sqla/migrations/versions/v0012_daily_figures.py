@@ -78,7 +78,6 @@ def upgrade() -> None:
         sa.Column("count", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("channel_id", "day", "currency", "kind", name="pk_daily_figures"),
     )
-    op.create_index("ix_daily_figures_day", "daily_figures", ["day"])
     bind = op.get_bind()
     if bind.dialect.name == "postgresql":
         rows = _FIGURES.format(
@@ -127,5 +126,4 @@ def _added_up(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 
 def downgrade() -> None:
-    op.drop_index("ix_daily_figures_day", table_name="daily_figures")
     op.drop_table("daily_figures")
