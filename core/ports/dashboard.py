@@ -20,6 +20,7 @@ __all__ = [
     "ChannelTotal",
     "DashboardSession",
     "DayTotal",
+    "MonthTotal",
     "SessionStore",
     "Unavailable",
 ]
@@ -75,6 +76,18 @@ class DayTotal:
 
 
 @attrs.frozen
+class MonthTotal:
+    """One month's figures of one kind and currency, added over the channels asked."""
+
+    month: str
+    """``YYYY-MM``."""
+    currency: str
+    kind: FigureKind
+    amount: Decimal
+    count: int
+
+
+@attrs.frozen
 class ChannelTotal:
     """One channel's figures of one kind and currency, added over the days asked."""
 
@@ -103,6 +116,12 @@ class ChannelFigures(Protocol):
     async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
         """The rollup from ``since`` on, added over the channels (None: the totals over
         every channel), per day, currency and kind, by day."""
+        ...
+
+    async def by_month(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[MonthTotal]:
+        """As :meth:`by_day`, per month (``since`` the first of one), by month."""
         ...
 
     async def by_channel(

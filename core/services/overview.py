@@ -4,9 +4,9 @@ subscriptions, donations and refunds, and the active subscribers, over the chann
 a viewer may see (an operator: all of them) and per channel.
 
 A handful of grouped reads whatever the number of rows behind them: the channels'
-names, the days since the first of the oldest month (the month table and the day
-table both come from it; for the operator the rollup's totals over every channel),
-the window of one page of channels, and the active subscriptions.
+names, the window's days and the twelve months (for the operator from the rollup's
+totals over every channel), the window of one page of channels, and the active
+subscriptions of those channels.
 """
 
 from __future__ import annotations
@@ -20,7 +20,13 @@ import attrs
 from core.domain.errors import InvalidChannel
 from core.domain.figures import FigureKind
 from core.domain.ids import ChannelId
-from core.ports.dashboard import ChannelFigures, ChannelName, ChannelTotal, DayTotal
+from core.ports.dashboard import (
+    ChannelFigures,
+    ChannelName,
+    ChannelTotal,
+    DayTotal,
+    MonthTotal,
+)
 
 WINDOWS = (30, 90)
 """The day windows an overview can show."""
@@ -139,14 +145,15 @@ async def overview(
     today = now.date()
     months = _month_starts(today, MONTHS)
     first_day = today - timedelta(days=days - 1)
-    since = min(months[0], first_day)
     day_rows: list[DayTotal] = []
+    month_rows: list[MonthTotal] = []
     channel_rows: list[ChannelTotal] = []
     active: dict[ChannelId, int] = {}
     total_active: int | None = 0
     if listed:
         ids = None if everything else [c.id for c in listed]
-        day_rows = list(await figures.by_day(ids, since))
+        day_rows = list(await figures.by_day(ids, first_day))
+        month_rows = list(await figures.by_month(ids, months[0]))
         shown_ids = [c.id for c in shown]
         channel_rows = list(await figures.by_channel(shown_ids, first_day))
         # The operator's total would count every active subscription there is (most of
@@ -156,17 +163,18 @@ async def overview(
     daily = {first_day + timedelta(days=n): Tally() for n in range(days)}
     monthly = {start.strftime("%Y-%m"): Tally() for start in months}
     window = Tally()
-    currencies: set[str] = set()
     for row in day_rows:
-        if row.kind is not FigureKind.CHURNED:
-            currencies.add(row.currency)
-        month = monthly.get(row.day.strftime("%Y-%m"))
-        if month is not None:
-            month.add(row.kind, row.currency, row.amount, row.count)
         day = daily.get(row.day)
         if day is not None:
             day.add(row.kind, row.currency, row.amount, row.count)
             window.add(row.kind, row.currency, row.amount, row.count)
+    currencies: set[str] = set()
+    for total in month_rows:
+        if total.kind is not FigureKind.CHURNED:
+            currencies.add(total.currency)
+        month = monthly.get(total.month)
+        if month is not None:
+            month.add(total.kind, total.currency, total.amount, total.count)
     per_channel: dict[ChannelId, Tally] = {c.id: Tally() for c in shown}
     for line in channel_rows:
         tally = per_channel.get(line.channel_id)

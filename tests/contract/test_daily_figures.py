@@ -129,6 +129,15 @@ async def test_the_rollup_equals_a_recount_of_the_raw_rows_after_a_mixed_sequenc
     rows = list(await figures.by_day([channel_id], DAY0))
 
     assert rolled_up(rows) == await recount(world, channel_id)
+    months = await figures.by_month([channel_id], DAY0.replace(day=1))
+    assert [(m.month, m.kind, m.amount, m.count) for m in months] == [
+        ("2026-03", FigureKind.CHURNED, Decimal(0), 1),
+        ("2026-03", FigureKind.DONATION, Decimal(15), 1),
+        ("2026-03", FigureKind.NEW, Decimal(55), 4),
+        ("2026-03", FigureKind.REFUND, Decimal(10), 1),
+        ("2026-03", FigureKind.RENEWED, Decimal(10), 1),
+        ("2026-05", FigureKind.CHURNED, Decimal(0), 2),
+    ]
     counts = Counter({(r.day, r.kind): r.count for r in rows})
     assert counts == Counter(
         {

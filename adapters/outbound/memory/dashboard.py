@@ -12,7 +12,13 @@ from core.domain.figures import ALL_CHANNELS, DailyFigure, FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
-from core.ports.dashboard import ChannelName, ChannelTotal, DashboardSession, DayTotal
+from core.ports.dashboard import (
+    ChannelName,
+    ChannelTotal,
+    DashboardSession,
+    DayTotal,
+    MonthTotal,
+)
 
 
 class InMemorySessionStore:
@@ -99,6 +105,16 @@ class InMemoryChannelFigures:
             amount, count = sums.get((f.day, f.currency, f.kind), (Decimal(0), 0))
             sums[(f.day, f.currency, f.kind)] = (amount + f.amount, count + f.count)
         return [DayTotal(*key, *value) for key, value in sorted(sums.items())]
+
+    async def by_month(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[MonthTotal]:
+        sums: dict[tuple[str, str, FigureKind], tuple[Decimal, int]] = {}
+        for f in self._rows(channels, since, totals=True):
+            key = (f.day.strftime("%Y-%m"), f.currency, f.kind)
+            amount, count = sums.get(key, (Decimal(0), 0))
+            sums[key] = (amount + f.amount, count + f.count)
+        return [MonthTotal(*key, *value) for key, value in sorted(sums.items())]
 
     async def by_channel(
         self, channels: Sequence[ChannelId] | None, since: date

@@ -27,7 +27,13 @@ from core.domain.figures import ALL_CHANNELS, FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
-from core.ports.dashboard import ChannelName, ChannelTotal, DashboardSession, DayTotal
+from core.ports.dashboard import (
+    ChannelName,
+    ChannelTotal,
+    DashboardSession,
+    DayTotal,
+    MonthTotal,
+)
 
 
 class SqlSessionStore:
@@ -121,6 +127,19 @@ class SqlChannelFigures:
         sums = await self._sums(f.c.day, wanted, since, "read the daily figures")
         return [
             DayTotal(day, cur, kind, amount, count) for (day, cur, kind), (amount, count) in sums
+        ]
+
+    async def by_month(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[MonthTotal]:
+        wanted = [ALL_CHANNELS] if channels is None else channels
+        if self._engine.dialect.name == "postgresql":
+            month = func.to_char(f.c.day, "YYYY-MM")
+        else:  # a date is its ISO text on SQLite
+            month = func.substr(f.c.day, 1, 7)
+        sums = await self._sums(month, wanted, since, "read the monthly figures")
+        return [
+            MonthTotal(str(m), cur, kind, amount, count) for (m, cur, kind), (amount, count) in sums
         ]
 
     async def by_channel(
