@@ -103,8 +103,13 @@ class ChannelFigures(Protocol):
     the operator's view), read from the daily rollup the write path keeps
     (:class:`~core.ports.figures.FigureRollup`) and the subscriptions."""
 
-    async def names(self, owner: UserId | None) -> Sequence[ChannelName]:
-        """The channels of ``owner`` (None: every channel), in no particular order."""
+    async def names(self, owner: UserId) -> Sequence[ChannelName]:
+        """The channels of ``owner``, in no particular order."""
+        ...
+
+    async def name_page(self, offset: int, limit: int) -> tuple[int, Sequence[ChannelName]]:
+        """How many channels there are, and ``limit`` of them from ``offset`` in the
+        order of their titles (case-insensitively), then ids."""
         ...
 
     async def active_subscribers(

@@ -90,14 +90,13 @@ class OwnerDashboard:
         ``page``'s channels. Raises InvalidChannel for another window or page."""
         if days not in WINDOWS:
             raise InvalidChannel("the overview shows the last 30 or 90 days")
+        chosen: Sequence[ChannelName] | None = None  # the operator's: every channel
         if channel_id is not None:
             one = await self.channel(viewer, channel_id)
-            chosen: Sequence[ChannelName] = [ChannelName(one.id, one.title, one.owner_id)]
-        else:
-            chosen = await self._figures.names(None if viewer.operator else viewer.user_id)
-        everything = viewer.operator and channel_id is None
-        now = self._clock.now()
-        return await overview(self._figures, chosen, everything, now, days, page)
+            chosen = [ChannelName(one.id, one.title, one.owner_id)]
+        elif not viewer.operator:
+            chosen = await self._figures.names(viewer.user_id)
+        return await overview(self._figures, chosen, self._clock.now(), days, page)
 
     async def pause(self, viewer: Viewer, channel_id: ChannelId, reason: str) -> bool:
         """The owner pauses sales, saying why. False when they were paused already.

@@ -127,21 +127,27 @@ def _month_starts(today: date, months: int) -> list[date]:
 
 async def overview(
     figures: ChannelFigures,
-    channels: Sequence[ChannelName],
-    everything: bool,
+    channels: Sequence[ChannelName] | None,
     now: datetime,
     days: int,
     page: int = 1,
 ) -> Overview:
     """The figures of ``channels`` added up, and a line for each of those on ``page``
-    (:data:`PAGE_SIZE` a page, by title); ``everything`` when they are all the
-    channels there are (the operator): the totals are then the rollup's own, and no
-    read names the channels. Raises InvalidChannel for a page past the last."""
-    listed = sorted(channels, key=lambda c: (c.title.casefold(), c.id))
-    pages = max(1, -(-len(listed) // PAGE_SIZE))
+    (:data:`PAGE_SIZE` a page, by title). ``channels`` None: every channel there is
+    (the operator), when the totals are the rollup's own and only the page's channels
+    are read by name. Raises InvalidChannel for a page past the last."""
+    everything = channels is None
+    first = (page - 1) * PAGE_SIZE
+    if channels is None:
+        count, page_names = await figures.name_page(first, PAGE_SIZE)
+        shown = list(page_names)
+        listed: list[ChannelName] = []
+    else:
+        listed = sorted(channels, key=lambda c: (c.title.casefold(), c.id))
+        count, shown = len(listed), listed[first : first + PAGE_SIZE]
+    pages = max(1, -(-count // PAGE_SIZE))
     if page > pages:
         raise InvalidChannel("no such page")
-    shown = listed[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     today = now.date()
     months = _month_starts(today, MONTHS)
     first_day = today - timedelta(days=days - 1)
@@ -150,7 +156,7 @@ async def overview(
     channel_rows: list[ChannelTotal] = []
     active: dict[ChannelId, int] = {}
     total_active: int | None = 0
-    if listed:
+    if count:
         ids = None if everything else [c.id for c in listed]
         day_rows = list(await figures.by_day(ids, first_day))
         month_rows = list(await figures.by_month(ids, months[0]))

@@ -78,10 +78,17 @@ class InMemoryChannelFigures:
             counts[sub.channel_id] = counts.get(sub.channel_id, 0) + 1
         return counts
 
-    async def names(self, owner: UserId | None) -> Sequence[ChannelName]:
+    def _names(self, owner: UserId | None) -> list[ChannelName]:
         view = TableView(self._store.channels, self._store.locks, self, self._store.next_seq)
         found = view.select(lambda c: owner is None or c.owner_id == owner)
         return [ChannelName(c.id, c.title, c.owner_id) for c in found]
+
+    async def names(self, owner: UserId) -> Sequence[ChannelName]:
+        return self._names(owner)
+
+    async def name_page(self, offset: int, limit: int) -> tuple[int, Sequence[ChannelName]]:
+        every = sorted(self._names(None), key=lambda c: (c.title.casefold(), c.id))
+        return len(every), every[offset : offset + limit]
 
     def _rows(
         self, channels: Sequence[ChannelId] | None, since: date, totals: bool

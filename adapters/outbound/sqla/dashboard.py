@@ -112,15 +112,27 @@ class SqlChannelFigures:
                 rows = (await conn.execute(statement)).all()
         return {ChannelId(row[0]): int(row[1]) for row in rows}
 
-    async def names(self, owner: UserId | None) -> Sequence[ChannelName]:
+    async def names(self, owner: UserId) -> Sequence[ChannelName]:
         c = channels_table
-        statement = select(c.c.id, c.c.title, c.c.owner_id)
-        if owner is not None:
-            statement = statement.where(c.c.owner_id == owner)
+        statement = select(c.c.id, c.c.title, c.c.owner_id).where(c.c.owner_id == owner)
         with translated("list channels"):
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(statement)).all()
         return [ChannelName(ChannelId(r.id), r.title, UserId(r.owner_id)) for r in rows]
+
+    async def name_page(self, offset: int, limit: int) -> tuple[int, Sequence[ChannelName]]:
+        c = channels_table
+        page = (
+            select(c.c.id, c.c.title, c.c.owner_id)
+            .order_by(func.lower(c.c.title), c.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        with translated("list channels"):
+            async with self._engine.connect() as conn:
+                total = int((await conn.execute(select(func.count()).select_from(c))).scalar_one())
+                rows = (await conn.execute(page)).all()
+        return total, [ChannelName(ChannelId(r.id), r.title, UserId(r.owner_id)) for r in rows]
 
     async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
         wanted = [ALL_CHANNELS] if channels is None else channels

@@ -14,7 +14,7 @@ from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from core.domain.channel import Channel
 from core.domain.errors import InvalidChannel
 from core.domain.figures import ALL_CHANNELS, DailyFigure, FigureKind, summed
-from core.domain.ids import ChannelId, UserId
+from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.ports.dashboard import ChannelName
 from core.services.overview import PAGE_SIZE, overview, page_number, window_days
@@ -31,6 +31,8 @@ async def test_months_run_back_across_the_year_and_the_window_ends_today() -> No
     uow = InMemoryUnitOfWorkFactory()
     mine, other = make_channel(), attrs.evolve(make_channel(), title="Zebra")
     async with uow() as tx:
+        for channel in (mine, other):
+            await tx.channels.add(channel)
         await tx.figures.add(
             [
                 DailyFigure.money(mine.id, NOW, FigureKind.NEW, Money.of("10", "USD")),
@@ -53,8 +55,8 @@ async def test_months_run_back_across_the_year_and_the_window_ends_today() -> No
         await tx.commit()
     figures = InMemoryChannelFigures(uow.store)
 
-    seen = await overview(figures, [named(mine)], False, NOW, 30)
-    everything = await overview(figures, [named(other), named(mine)], True, NOW, 30)
+    seen = await overview(figures, [named(mine)], NOW, 30)
+    everything = await overview(figures, None, NOW, 30)
 
     assert [month for month, _ in seen.by_month] == [
         "2025-02", "2025-03", "2025-04", "2025-05", "2025-06", "2025-07",
@@ -77,7 +79,7 @@ async def test_months_run_back_across_the_year_and_the_window_ends_today() -> No
 async def test_a_viewer_with_no_channels_gets_empty_figures() -> None:
     figures = InMemoryChannelFigures(InMemoryUnitOfWorkFactory().store)
 
-    seen = await overview(figures, [], False, NOW, 90)
+    seen = await overview(figures, [], NOW, 90)
 
     assert (seen.active, seen.channels, seen.currencies) == (0, (), ())
     assert len(seen.by_day) == 90 and all(not t.takings for _, t in seen.by_day)
@@ -125,24 +127,32 @@ def test_a_batch_is_summed_into_one_row_per_day_kind_and_currency_with_totals() 
 
 async def test_channels_are_listed_by_title_a_page_at_a_time_under_totals_of_all() -> None:
     uow = InMemoryUnitOfWorkFactory()
-    names = [ChannelName(ChannelId(f"c{n:03d}"), f"Channel {n:03d}", UserId(1)) for n in range(120)]
+    channels = [
+        attrs.evolve(make_channel(channel_id=f"c{n:03d}"), title=f"Channel {n:03d}")
+        for n in range(120)
+    ]
     async with uow() as tx:
+        for channel in channels:
+            await tx.channels.add(channel)
         await tx.figures.add(
-            [DailyFigure.money(n.id, NOW, FigureKind.NEW, Money.of("1", "USD")) for n in names]
+            [DailyFigure.money(c.id, NOW, FigureKind.NEW, Money.of("1", "USD")) for c in channels]
         )
         await tx.commit()
     figures = InMemoryChannelFigures(uow.store)
 
-    first = await overview(figures, names[::-1], False, NOW, 30)
-    last = await overview(figures, names, True, NOW, 30, page=3)
+    first = await overview(figures, [named(c) for c in channels[::-1]], NOW, 30)
+    last = await overview(figures, None, NOW, 30, page=3)
 
     assert (first.page, first.pages, last.page, last.pages) == (1, 3, 3, 3)
     assert [line.channel.title for line in first.channels][:2] == ["Channel 000", "Channel 001"]
-    assert len(first.channels) == PAGE_SIZE and len(last.channels) == 20
+    assert len(first.channels) == PAGE_SIZE
+    assert last.channels[0].channel.title == "Channel 100"
+    assert len(last.channels) == 20
     assert last.channels[0].tally.takings == {"USD": Decimal(1)}
     assert first.window.new == last.window.new == 120  # the operator's from the totals
+    assert first.active == 0 and last.active is None
     with pytest.raises(InvalidChannel, match="no such page"):
-        await overview(figures, names, True, NOW, 30, page=4)
+        await overview(figures, None, NOW, 30, page=4)
 
 
 @pytest.mark.parametrize("asked", ["0", "x", "-1", "1000001"])
