@@ -231,14 +231,16 @@ def say(line: str) -> None:
     sys.stdout.flush()
 
 
-async def seed(url: URL, scale: float, key: str) -> tuple[int, int, dict[str, float]]:
+async def seed(
+    url: URL, scale: float, key: str, channel_count: int = CHANNELS
+) -> tuple[int, int, dict[str, float]]:
     """The rows; answers their counts and how long each step took (seconds)."""
     subscriptions = max(10, round(SUBSCRIPTIONS * scale))
     payments = max(50, round(PAYMENTS * scale))
     took: dict[str, float] = {}
     async with opened_store(database_config(url, {"PAYGATE_ENCRYPTION_KEYS": key})) as store:
         started = time.perf_counter()
-        channels = [_channel(n) for n in range(CHANNELS)]
+        channels = [_channel(n) for n in range(channel_count)]
         async with store.uow() as tx:
             for channel in channels:
                 await tx.channels.add(channel)
@@ -246,7 +248,7 @@ async def seed(url: URL, scale: float, key: str) -> tuple[int, int, dict[str, fl
         took["channels (repository)"] = time.perf_counter() - started
         params = {
             "channels": [c.id for c in channels],
-            "count": CHANNELS,
+            "count": channel_count,
             "now": NOW,
             "subscriptions": subscriptions,
             "payments": payments,
@@ -356,17 +358,19 @@ async def bench_database() -> AsyncIterator[URL]:
         await admin.dispose()
 
 
-async def run(scale: float, runs: int, only: str | None) -> list[Figures]:
-    chosen = [m for m in MEASUREMENTS if only is None or only in m.name]
+@asynccontextmanager
+async def seeded_database(scale: float, channel_count: int = CHANNELS) -> AsyncIterator[Seeded]:
+    """A throwaway database seeded at ``scale``, and the dashboard over it (the
+    seeding's steps and times are printed); dropped on exit."""
     async with bench_database() as url:
         say(f"seeding at scale {scale} ({url.database}) ...")
         key = generate_key()  # seals the payout wallets; the measured store opens them
-        subscriptions, payments, took = await seed(url, scale, key)
+        subscriptions, payments, took = await seed(url, scale, key, channel_count)
         for step, seconds in took.items():
             say(f"  {step:<48} {seconds:8.1f} s")
         say(
             f"  {subscriptions:,} subscriptions, {payments:,} payments and as many "
-            f"events, {CHANNELS:,} channels"
+            f"events, {channel_count:,} channels"
         )
         config = database_config(url, {"PAYGATE_ENCRYPTION_KEYS": key})
         async with opened_store(config) as store:
@@ -382,7 +386,7 @@ async def run(scale: float, runs: int, only: str | None) -> list[Figures]:
             )
             async with store.uow() as tx:
                 channels = sorted(await tx.channels.all(), key=lambda c: c.id)
-            seeded = Seeded(
+            yield Seeded(
                 store,
                 dashboard,
                 Viewer(channels[0].owner_id),
@@ -391,12 +395,17 @@ async def run(scale: float, runs: int, only: str | None) -> list[Figures]:
                 subscriptions,
                 payments,
             )
-            say(f"measuring ({runs} runs each):")
-            found = []
-            for each in chosen:
-                figures = await measure(seeded, each, runs)
-                say(figures.line())
-                found.append(figures)
+
+
+async def run(scale: float, runs: int, only: str | None) -> list[Figures]:
+    chosen = [m for m in MEASUREMENTS if only is None or only in m.name]
+    found = []
+    async with seeded_database(scale) as seeded:
+        say(f"measuring ({runs} runs each):")
+        for each in chosen:
+            figures = await measure(seeded, each, runs)
+            say(figures.line())
+            found.append(figures)
     return found
 
 
