@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
 
-WIDTH, HEIGHT, GAP, LABEL = 480, 160, 6, 18
+WIDTH, HEIGHT, GAP, LABEL, MARGIN = 480, 160, 6, 18, 16
 
 
 VALUES_SHOWN = 16
@@ -21,7 +21,8 @@ def bar_chart(title: str, bars: Sequence[tuple[str, Decimal | int]]) -> str:
     count = max(len(bars), 1)
     step = max(1, -(-count // 10))
     gap = GAP if count <= 40 else 1
-    width = (WIDTH - gap * (count + 1)) / count
+    # Room at both ends for the first and last labels, centred under their bars.
+    width = (WIDTH - 2 * MARGIN - gap * (count + 1)) / count
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {HEIGHT + LABEL * 2}" '
         f'width="{WIDTH}" height="{HEIGHT + LABEL * 2}" role="img" aria-label="{escape(title)}">',
@@ -29,7 +30,7 @@ def bar_chart(title: str, bars: Sequence[tuple[str, Decimal | int]]) -> str:
     ]
     for index, (label, value) in enumerate(bars):
         height = 0.0 if top <= 0 else float(Decimal(value) / Decimal(top)) * HEIGHT
-        x = gap + index * (width + gap)
+        x = MARGIN + gap + index * (width + gap)
         y = LABEL + HEIGHT - height
         parts.append(
             f'<rect class="bar" x="{x:.1f}" y="{y:.1f}" width="{width:.1f}" '
