@@ -194,6 +194,8 @@ _WORDS: dict[Why, Words] = {
     Why.OWNS_CHANNELS: lambda v: n_(
         "The person owns %(n)s channel.", "The person owns %(n)s channels.", int(str(v["n"]))
     ),
+    Why.OVERVIEW_WINDOW: lambda v: _("The overview shows the last 30 or 90 days."),
+    Why.OVERVIEW_PAGE: lambda v: _("There is no such page."),
     Why.SEARCH_USER_ID: lambda v: _("A Telegram user id is a whole number."),
     Why.SEARCH_PAGE_BROKEN: lambda v: _("This page link is broken; start the search again."),
     Why.SEARCH_WHAT: lambda v: _("Search by a Telegram user id or a @username."),

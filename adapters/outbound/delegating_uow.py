@@ -10,6 +10,7 @@ from typing import Self
 
 from core.domain.outbox import Effect, OutboxMessage
 from core.ports import repositories
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import UnitOfWork
 from core.ports.sellers import SellerRequestRepository
@@ -61,6 +62,7 @@ class DelegatingUnitOfWork:
         self.sellers: SellerRequestRepository = inner.sellers
         self.people: repositories.PersonRepository = inner.people
         self.stars_renewals: StarsRenewalRepository = inner.stars_renewals
+        self.figures: FigureRollup = inner.figures
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -97,6 +97,8 @@ class Why(StrEnum):
     NO_SUBSCRIPTION = "no_subscription"
     ACCESS_PREPARING = "access_preparing"
     # the dashboard and the API
+    OVERVIEW_WINDOW = "overview_window"
+    OVERVIEW_PAGE = "overview_page"
     SEARCH_USER_ID = "search_user_id"
     SEARCH_PAGE_BROKEN = "search_page_broken"
     SEARCH_WHAT = "search_what"

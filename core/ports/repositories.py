@@ -34,6 +34,7 @@ from core.domain.outbox import Effect, OutboxMessage
 from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
 from core.ports.stars_renewals import StarsRenewalRepository
@@ -262,6 +263,7 @@ class UnitOfWork(Protocol):
     sellers: SellerRequestRepository
     people: PersonRepository  # a person's data (issue 18)
     stars_renewals: StarsRenewalRepository  # self-renewing Stars subscriptions (issue 21)
+    figures: FigureRollup  # the dashboard's daily rollup (issue 20)
 
     async def __aenter__(self) -> Self: ...
 

@@ -21,6 +21,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
+from core.domain.figures import DailyFigure
 from core.domain.ids import ChannelId, ChatId, SubscriptionId
 from core.domain.offer_token import OfferToken
 from core.domain.outbox import RemoveMember, SendMessage, Standing
@@ -213,6 +214,7 @@ class ExpireSubscriptions:
             ),
             now,
         )
+        await tx.figures.add([DailyFigure.churn(channel.id, now)])
 
 
 async def _renews_in_stars(tx: UnitOfWork, sub: Subscription) -> bool:

@@ -7,6 +7,7 @@ import itertools
 from adapters.outbound.memory.audit_log import audit_table
 from adapters.outbound.memory.channels import channels_table
 from adapters.outbound.memory.donations import donations_table
+from adapters.outbound.memory.figures import Totals
 from adapters.outbound.memory.grants import grants_table
 from adapters.outbound.memory.intents import intents_table
 from adapters.outbound.memory.outbox import outbox_table
@@ -38,6 +39,7 @@ class InMemoryStore:
         self.outbox = outbox_table()
         self.seller_requests = seller_requests_table()
         self.stars_renewals = stars_renewals_table()
+        self.figures: Totals = {}
         self.locks = RowLocks(lock_timeout)
         self._sequence = itertools.count(1)
 

@@ -8,6 +8,7 @@ from typing import Protocol, Self, TypeVar
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
 from adapters.outbound.memory.channels import InMemoryChannelRepository
 from adapters.outbound.memory.donations import InMemoryDonationRepository
+from adapters.outbound.memory.figures import InMemoryFigureRollup
 from adapters.outbound.memory.grants import InMemoryGrantRepository
 from adapters.outbound.memory.intents import InMemoryIntentRepository
 from adapters.outbound.memory.outbox import InMemoryOutboxRepository
@@ -21,6 +22,7 @@ from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepositor
 from adapters.outbound.memory.table import Table, TableView
 from core.ports import repositories
 from core.ports.errors import Conflict
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
 from core.ports.stars_renewals import StarsRenewalRepository
@@ -62,6 +64,7 @@ class InMemoryUnitOfWork:
     sellers: SellerRequestRepository
     people: repositories.PersonRepository
     stars_renewals: StarsRenewalRepository
+    figures: FigureRollup
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -84,7 +87,10 @@ class InMemoryUnitOfWork:
         self.audit = self._audit
         outbox = InMemoryOutboxRepository(self._view(store.outbox))
         self.outbox = outbox
-        self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
+        rollup = InMemoryFigureRollup(store.figures)
+        self._views.append(rollup)
+        self.figures = rollup
+        self.payments = InMemoryPaymentLedger(tables, outbox, self._audit, rollup)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
         stars_renewals = self._view(store.stars_renewals)

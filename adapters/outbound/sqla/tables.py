@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -395,6 +396,20 @@ api_tokens = Table(
     Column("revoked_at", UtcDateTime, nullable=True),
 )
 # --- end the HTTP API
+daily_figures = Table(
+    "daily_figures",
+    metadata,
+    # The dashboard's rollup, kept by the write path in the unit of work that changes
+    # what it counts (see core.domain.figures); read instead of the raw rows.
+    Column("channel_id", ID, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("currency", CURRENCY, primary_key=True),
+    Column("kind", STATUS, primary_key=True),
+    Column("amount", Amount, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    # Every read names its channels (the totals' channel for the operator): the primary
+    # key's (channel_id, day, ...) order serves them all, no other index is needed.
+)
 
 DATA_TABLES = (
     channels,
@@ -417,5 +432,6 @@ DATA_TABLES = (
     dashboard_alerts,
     api_tokens,
     stars_renewals,
+    daily_figures,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -202,8 +202,20 @@ async def test_the_owner_sees_their_channels_and_overview(site: ApiSite) -> None
     ]
     assert (one["sales_paused"], one["pause_reason"], one["donations"]) == (False, None, None)
     overview = await (await site.client.get("/api/v1/overview", headers=headers)).json()
-    assert [(v["channel"]["id"], v["active_subscribers"], v["revenue"]) for v in
-            overview["channels"]] == [(site.channel_id, 0, {})]  # fmt: skip
+    assert (overview["days"], overview["active"], overview["page"], overview["pages"]) == (
+        30,
+        0,
+        1,
+        1,
+    )
+    assert [(v["id"], v["active"], v["figures"]["takings"]) for v in overview["channels"]] == [
+        (site.channel_id, 0, {})
+    ]
+    assert len(overview["by_day"]) == 30 and len(overview["by_month"]) == 12
+    ninety = await site.client.get("/api/v1/overview?days=90", headers=headers)
+    assert (await ninety.json())["days"] == 90
+    odd = await site.client.get("/api/v1/overview?days=7", headers=headers)
+    assert odd.status == 400
 
 
 async def test_pausing_and_resuming_with_a_reason(site: ApiSite) -> None:

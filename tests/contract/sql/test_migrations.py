@@ -43,6 +43,7 @@ SCHEMA = {
     "dashboard_alerts",
     "api_tokens",
     "stars_renewals",
+    "daily_figures",
 }
 
 

@@ -51,22 +51,33 @@ def words_outside_the_catalog(source: str) -> list[str]:
     printed: list[str] = []
     recent: list[str] = []  # the last tokens inside a {{ }}
     inside = shown = False
+    depth = 0  # parentheses open in the {{ }}
+    calls: list[int] = []  # the depths where catalog calls began
     for _line, kind, value in environment.lex(source):
         if kind == "data":
             html.append(value)
         elif kind == "variable_begin":
             inside, recent, shown = True, [], _shown_where("".join(html))
+            depth, calls = 0, []
             html.append(" ")  # what it prints is a value, checked below
         elif kind == "variable_end":
             inside = False
         elif kind == "block_begin":
             html.append(" ")
         elif inside:
-            marked = recent[-2:] in (["_", "("], ["n_", "("])
-            if kind == "string" and shown and not marked:
+            if kind == "whitespace":
+                continue
+            if value == "(" and recent[-1:] in (["_"], ["n_"]):
+                calls.append(depth)  # a catalog call opens: its strings are marked
+            if value == "(":
+                depth += 1
+            elif value == ")":
+                depth -= 1
+                if calls and calls[-1] == depth:
+                    calls.pop()
+            if kind == "string" and shown and not calls:
                 printed.append(value)
-            if kind != "whitespace":
-                recent.append(value)
+            recent.append(value)
     parser = _Visible()
     parser.feed("".join(html))
     parser.close()
@@ -106,6 +117,8 @@ def test_a_template_shows_no_word_outside_the_catalog(path: Path) -> None:
         ('<img alt="A chart" src="x.svg">', ["chart"]),
         ("<style>body { font-family: system-ui }</style><b>PayGate</b>", []),
         ("{% if notice == 'paused' %}<p>{{ _('Paused.') }}</p>{% endif %}", []),
+        ('<p>{{ n_("One day", "%(n)s days", n) }}</p>', []),
+        ('<p>{{ n_("One day", "%(n)s days", n) ~ " left" }}</p>', ["left"]),
         ("{% block title %}Channels{% endblock %}", ["Channels"]),
         ("<form action=\"/x/{{ 'resume' if paused else 'pause' }}\"></form>", []),
         ("<abbr title=\"{{ 'Not translated' }}\">x</abbr>", ["Not", "translated"]),

@@ -7,6 +7,8 @@ which decides what the caller may see and change: someone else's channel is 404.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 import attrs
@@ -17,7 +19,8 @@ from core.domain.channel import Channel
 from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.ports.api_tokens import ApiScope
-from core.services.dashboard import MAX_REASON, ChannelOverview, OwnerDashboard
+from core.services.dashboard import MAX_REASON, OwnerDashboard
+from core.services.overview import WINDOWS, Overview, Tally, page_number, window_days
 
 __all__ = ["CHANNEL", "ChannelOperations", "channel_json"]
 
@@ -73,37 +76,80 @@ CHANNEL: JsonSchema = {
         },
     },
 }
+_COUNTS = ("new", "renewed", "churned", "donations", "refunds")
+_BY_CURRENCY: JsonSchema = {
+    "type": "object",
+    "description": "By currency code: an amount, as a decimal string.",
+    "additionalProperties": {"type": "string"},
+}
+_TALLY: JsonSchema = {
+    "type": "object",
+    "required": ["takings", "donated", "refunded", *_COUNTS],
+    "properties": {
+        "takings": {
+            **_BY_CURRENCY,
+            "description": "Subscriptions and donations at the price asked, by currency "
+            "(refunds not taken off).",
+        },
+        "donated": _BY_CURRENCY,
+        "refunded": _BY_CURRENCY,
+        **{name: {"type": "integer", "minimum": 0} for name in _COUNTS},
+    },
+}
 _OVERVIEW: JsonSchema = {
     "type": "object",
-    "required": ["channels"],
+    "required": ["days", "active", "window", "by_day", "by_month", "channels", "page", "pages"],
     "properties": {
-        "channels": {
+        "days": {"type": "integer", "enum": list(WINDOWS)},
+        "active": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "Active subscribers of all the channels shown; null in an "
+            "operator's view of every channel (see each channel's line).",
+        },
+        "window": _TALLY,
+        "by_day": {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["channel", "active_subscribers", "revenue"],
+                "required": ["day", "figures"],
+                "properties": {"day": {"type": "string", "format": "date"}, "figures": _TALLY},
+            },
+        },
+        "by_month": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["month", "figures"],
                 "properties": {
-                    "channel": CHANNEL,
-                    "active_subscribers": {"type": "integer", "minimum": 0},
-                    "revenue": {
-                        "type": "object",
-                        "description": "By currency: the last 12 months with takings.",
-                        "additionalProperties": {
-                            "type": "array",
-                            "items": {
-                                "type": "object",
-                                "required": ["month", "amount"],
-                                "properties": {
-                                    "month": {"type": "string", "description": "YYYY-MM, UTC"},
-                                    "amount": {"type": "string"},
-                                },
-                            },
-                        },
-                    },
+                    "month": {"type": "string", "description": "YYYY-MM, UTC"},
+                    "figures": _TALLY,
                 },
             },
-        }
+        },
+        "channels": {
+            "type": "array",
+            "description": "This page's channels, by title (50 a page).",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "owner_id", "active", "figures"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "owner_id": {"type": "integer"},
+                    "active": {"type": "integer", "minimum": 0},
+                    "figures": _TALLY,
+                },
+            },
+        },
+        "page": {"type": "integer", "minimum": 1},
+        "pages": {"type": "integer", "minimum": 1},
     },
+}
+_OVERVIEW_QUERY: dict[str, JsonSchema] = {
+    "days": {"type": "string", "enum": [str(days) for days in WINDOWS]},
+    "channel_id": {**ID_PARAMETER, "description": "Only this channel's figures."},
+    "page": {"type": "string", "pattern": "^[1-9][0-9]{0,5}$"},
 }
 _CHANNELS: JsonSchema = {
     "type": "object",
@@ -167,14 +213,38 @@ def channel_json(channel: Channel) -> dict[str, Any]:
     }
 
 
-def _overview_json(view: ChannelOverview) -> dict[str, Any]:
+def _amounts(by_currency: Mapping[str, Decimal]) -> dict[str, str]:
+    return {currency: str(amount) for currency, amount in sorted(by_currency.items())}
+
+
+def _tally_json(tally: Tally) -> dict[str, Any]:
     return {
-        "channel": channel_json(view.channel),
-        "active_subscribers": view.active_subscribers,
-        "revenue": {
-            currency: [{"month": m.month, "amount": str(m.amount)} for m in months]
-            for currency, months in view.revenue.items()
-        },
+        "takings": _amounts(tally.takings),
+        "donated": _amounts(tally.donated),
+        "refunded": _amounts(tally.refunded),
+        **{name: getattr(tally, name) for name in _COUNTS},
+    }
+
+
+def _overview_json(figures: Overview) -> dict[str, Any]:
+    return {
+        "days": figures.days,
+        "active": figures.active,
+        "window": _tally_json(figures.window),
+        "by_day": [{"day": d.isoformat(), "figures": _tally_json(t)} for d, t in figures.by_day],
+        "by_month": [{"month": m, "figures": _tally_json(t)} for m, t in figures.by_month],
+        "channels": [
+            {
+                "id": line.channel.id,
+                "title": line.channel.title,
+                "owner_id": int(line.channel.owner_id),
+                "active": line.active,
+                "figures": _tally_json(line.tally),
+            }
+            for line in figures.channels
+        ],
+        "page": figures.page,
+        "pages": figures.pages,
     }
 
 
@@ -185,8 +255,10 @@ class ChannelOperations:
     def operations(self) -> list[Operation]:
         read, write = ApiScope.READ, ApiScope.WRITE
         return [
-            Operation("GET", "/overview", "getOverview", "Subscribers and takings per channel",
-                      read, self.overview, _OVERVIEW),
+            Operation("GET", "/overview", "getOverview",
+                      "Takings, subscriptions and donations over the last 30 or 90 days and "
+                      "twelve months, per day, month and channel",
+                      read, self.overview, _OVERVIEW, errors=(404,), query=_OVERVIEW_QUERY),
             Operation("GET", "/channels", "listChannels", "The channels you may see",
                       read, self.channels, _CHANNELS),
             Operation("GET", "/channels/{channel_id}", "getChannel", "One channel",
@@ -200,8 +272,15 @@ class ChannelOperations:
         ]  # fmt: skip
 
     async def overview(self, call: ApiCall) -> object:
-        views = await self._dashboard.overview(call.viewer)
-        return {"channels": [_overview_json(view) for view in views]}
+        given = call.parameters
+        chosen = given.get("channel_id")
+        figures = await self._dashboard.overview(
+            call.viewer,
+            window_days(given.get("days")),
+            None if chosen is None else ChannelId(chosen),
+            page_number(given.get("page")),
+        )
+        return _overview_json(figures)
 
     async def channels(self, call: ApiCall) -> object:
         found = await self._dashboard.channels(call.viewer)

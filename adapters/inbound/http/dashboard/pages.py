@@ -20,12 +20,11 @@ import aiohttp_jinja2
 import attrs
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 from adapters.catalog.language import _, current, n_, negotiate, speaking
 from adapters.catalog.refusals import Worded, pause_reason, refusal
 from adapters.catalog.words import when
-from adapters.inbound.http.dashboard.chart import bar_chart
+from adapters.inbound.http.dashboard.overview import charts
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
 from adapters.inbound.http.security_headers import STRICT_CSP, csp_nonce
@@ -38,6 +37,7 @@ from core.ports.languages import LanguageBook
 from core.ports.security import NonceStore
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.overview import page_number, window_days
 
 __all__ = [
     "LOGIN_PATH",
@@ -114,6 +114,8 @@ class Dashboard:
         )
         environment.filters["when"] = when  # a moment as the reader's language writes it
         environment.filters["pause_reason"] = lambda stored: pause_reason(stored or "")
+        # Counted texts as in the code (``n_``), so the extraction finds them alike.
+        environment.globals["n_"] = environment.globals["ngettext"]
 
     def routes(self) -> list[Route]:
         own = [
@@ -236,21 +238,22 @@ class Dashboard:
         if found is None and SIGNIN_ROUTE in request.app.router.named_resources():
             raise web.HTTPSeeOther(SIGNIN_PATH)  # logged out: the sign-in page, not a 403
         session, viewer = found or await self.signed_in(request)
-        views = await self._dashboard.overview(viewer)
-        charts = []
-        for view in views:
-            for currency, months in view.revenue.items():
-                bars = [(m.month, m.amount) for m in months]
-                title = _(
-                    "%(title)s: takings per month in %(currency)s",
-                    title=view.channel.title,
-                    currency=currency,
-                )
-                charts.append((view, currency, months, Markup(bar_chart(title, bars))))  # noqa: S704
+        days = window_days(request.query.get("days"))
+        chosen = request.query.get("channel") or None
+        page = page_number(request.query.get("page"))
+        figures = await self._dashboard.overview(
+            viewer, days, None if chosen is None else ChannelId(chosen), page
+        )
         return self.render(
             request,
             "overview.html",
-            {"viewer": viewer, "session": session, "views": views, "charts": charts},
+            {
+                "viewer": viewer,
+                "session": session,
+                "figures": figures,
+                "charts": charts(figures),
+                "chosen": chosen,
+            },
         )
 
     async def channels(self, request: web.Request) -> web.StreamResponse:
