@@ -3,28 +3,36 @@ database of the run's own and a ``redis-server`` the run starts) under a realist
 for ``--minutes`` (60 by ``make soak``), with random process kills and Redis restarts,
 watched for leaks.
 
-Every cycle (30 s; shorter in short runs) the run checks out a batch and pays it at
-``--rate`` a second through the NowPayments emulator (the reliability battery's
-:class:`LoadDriver`: each IPN resent until answered 2xx): new subscribers (about 80 %),
-renewals of earlier subscribers (15 %) and donations (5 %). Then it waits for the
-batch's grants, lets the new subscribers join with their invite links, and moves the
-fleet's shared clock on, so that over the run every term meets its reminders and its
-end (about two and a half terms in all). The workers' broadcast job (every 20 s) keeps
+Every cycle (30 s; a twentieth of the run, at least 3 s, in shorter runs) the run
+checks out a batch and pays it at ``--rate`` a second through the NowPayments
+emulator (the reliability battery's :class:`LoadDriver`: each IPN resent until
+answered 2xx): new subscribers (about 80 %), renewals of earlier subscribers (15 %; a
+comeback where their term has ended) and donations (5 %, each payer at most once).
+Then it waits for the batch's grants, lets the new subscribers join with their invite
+links, waits for the outbox to settle, and moves the fleet's shared clock on (at most
+3 days a step), so that terms meet their reminders and their end (75 days over the
+whole run, fewer if steps are capped). The workers' broadcast job (every 20 s) keeps
 the channels' offer and Donate posts fresh as the clock moves. Meanwhile one ``web``
 or ``worker`` process is SIGKILLed and started again at once every ``minutes / 12``
-(jittered), and Redis is killed and restarted every ``minutes / 6``.
+(jittered), and Redis is killed and restarted a second later every ``minutes / 6``.
 
 Every process is sampled every 15 s (fewer seconds in short runs): resident memory
 (``VmRSS``), open descriptors, sockets, and established connections to Postgres and
 to Redis, from ``/proc``. A killed and restarted process starts a new series. A
 series' growth is the mean of its last three samples less the mean of its first three
-after the warm-up (the first 10 % of the run, at most 5 minutes, from that start).
+after the warm-up (the first 10 % of the run, at most 5 minutes, from that start);
+a series with fewer than six samples after its warm-up is "short" and not judged.
 
 At the end the load stops, the fleet drains and stops, and the exactly-once audit of
-the fleet test runs: every status the provider reported stored once, every intent
-fulfilled, one invite or renewal notice per subscription payment, one thank-you per
-donation, each invite link made once and sent once, removals only as ends were
-announced, the outbox done, the audit chain whole, no IPN left unacknowledged.
+the fleet test runs, with the crash test's one allowance (a message or Telegram
+action may repeat only where the start that did it first was SIGKILLed before it
+could record it): every status the provider reported stored once, every intent
+fulfilled, no IPN left unacknowledged; per user one invite link per grant and one
+renewal notice per renewal, one thank-you per donation; each link made and sent once;
+at most one removal and one end notice per ended term, every ended subscriber out of
+the closed channel and every paying one in it; the outbox done; the audit chain whole.
+IPN->invite is timed from a new subscriber's first 2xx IPN answer to the invite
+Telegram accepted (the tap's clock).
 
 Exits 1 if the audit fails or a process grew more than 10 MB after its warm-up.
 """
@@ -186,6 +194,8 @@ class Soak:
     """Intent id -> "new", "renewal" or "donation"."""
     kills: list[str] = attrs.Factory(list)
     redis_restarts: int = 0
+    ran: float = 0.0
+    """Seconds the load ran (until the last cycle's payments were granted)."""
     joined_links: set[str] = attrs.Factory(set)
     join_refused: int = 0
     _payers: list[int] = attrs.Factory(list)
@@ -344,6 +354,7 @@ class Soak:
                 offset += self.plan.clock_step
                 self.shop.move_clock(offset)
         finally:
+            self.ran = self.now()
             self.stopping.set()
             await asyncio.gather(*chaos)
         # The last step's reminders and ends (the sweeps run every second), then
@@ -560,7 +571,9 @@ def judge(soak: Soak, codes: dict[str, int], failed: list[str], repeats: Counter
             "payments (new / renewals / donations)": (
                 f"{len(soak.kinds)} ({kinds['new']} / {kinds['renewal']} / {kinds['donation']})"
             ),
-            "IPN rate asked (per second)": soak.plan.rate,
+            "IPN rate asked / over the whole run (per second)": (
+                f"{soak.plan.rate:g} / {len(soak.kinds) / max(1.0, soak.ran):.1f}"
+            ),
             "IPN answers by status": dict(
                 sorted(Counter(a.status for d in soak.drivers for a in d.answers).items())
             ),
