@@ -316,5 +316,7 @@ async def test_the_composed_alerts_hear_when_pacing_falls_back(
         await limiter.shutdown()
         await dead.aclose()
 
-    alerted = [r for r in caplog.records if r.name == "paygate.alerts"]
-    assert [getattr(r, "alert_key", None) for r in alerted] == [ALERT_KEY]
+    # Alerts, not the lines about where they could not be recorded (this test's database
+    # has no schema: the dashboard's alert log says so, and the alert still goes out).
+    keys = [getattr(r, "alert_key", None) for r in caplog.records]
+    assert [key for key in keys if key is not None] == [ALERT_KEY]
