@@ -9,6 +9,7 @@ is called."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import groupby
 
 from adapters.catalog.buttons import confirm_data, renew_data, resend_data, stars_data
@@ -16,25 +17,31 @@ from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
+    PLANS_EXAMPLE,
     STARS_TIER_EXAMPLE,
     TIERS_EXAMPLE,
     days,
+    is_forever,
     money,
     money_text,
     seconds,
     tier_label,
+    tier_term,
+    trial_setting,
     when,
 )
 from core.domain.channel import Channel, DonationBounds
 from core.domain.money import Money
 from core.domain.rights import MemberStatus, Right
-from core.domain.tier import Rail
+from core.domain.tier import Rail, Tier
+from core.domain.trial import TRIAL_TIER, TrialRefusal
 from core.services.check_rights import Shortfall
-from core.services.checkout import Offer
+from core.services.checkout import Offer, TrialOffering
 from core.services.invoicing import IssuedInvoice
 from core.services.seller_requests import Asked, Decision
 from core.services.stars import Refusal
 from core.services.subscriber_status import SubscriptionView
+from core.services.trials import TrialStarted
 
 
 def welcome() -> OutgoingMessage:
@@ -61,6 +68,10 @@ def help_text() -> OutgoingMessage:
             "• /register — connect an open (public) and a closed (private) channel\n"
             "• /channels — your channels and their state\n"
             "• /tiers — view or set prices: /tiers 1 %(tiers)s\n"
+            "  a lifetime tier: 3=99USD/life; a season for everyone until a date: "
+            "2=20USD/until 2027-03-31\n"
+            "• /trial — a trial once per person: /trial 1 7d (free), /trial 1 3d 1USD, "
+            "/trial 1 off\n"
             "• /donations — donation limits: /donations 1 %(bounds)s (or off)\n"
             "• /repost 1 — post a fresh offer now\n"
             "• /resume 1 — resume paused sales once the bot has its rights back\n"
@@ -157,7 +168,7 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
                 "Pay in crypto on the provider's page, or in Telegram Stars right here.",
                 title=found.title,
                 number=tier.number,
-                period=days(tier.duration_days),
+                period=tier_term(tier),
                 price=money(tier.price),
                 stars=money(tier.stars_price),
             ),
@@ -178,15 +189,71 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
             "Confirm and I will send you a payment link (crypto, on the provider's page).",
             title=found.title,
             number=tier.number,
-            period=days(tier.duration_days),
+            period=tier_term(tier),
             price=money(tier.price),
         ),
         ((Button(_("Confirm"), callback_data=confirm_data(token)),),),
     )
 
 
+def trial_offer(found: TrialOffering, token: str) -> OutgoingMessage:
+    """A paid trial's deep link: what it is, and Confirm for the payment link."""
+    assert found.trial.price is not None
+    return OutgoingMessage(
+        _(
+            "%(title)s\n"
+            "Trial: %(period)s for %(price)s, once per person.\n\n"
+            "Confirm and I will send you a payment link (crypto, on the provider's page).",
+            title=found.title,
+            period=days(found.trial.days),
+            price=money(found.trial.price),
+        ),
+        ((Button(_("Confirm"), callback_data=confirm_data(token)),),),
+    )
+
+
+def trial_started(started: TrialStarted) -> OutgoingMessage:
+    return OutgoingMessage(
+        _(
+            "Your free trial of %(title)s has started: %(period)s, until %(end)s. "
+            "Your invite link is on its way.",
+            title=started.title,
+            period=days(started.days),
+            end=when(started.expires_at),
+        )
+    )
+
+
+def trial_invoice(found: TrialOffering, invoice: IssuedInvoice) -> OutgoingMessage:
+    return _invoice(found.title, _("a trial of %(period)s", period=days(found.trial.days)), invoice)
+
+
+def trial_refused(reason: TrialRefusal) -> str:
+    match reason:
+        case TrialRefusal.NOT_OFFERED:
+            return _("This channel offers no trial right now. Pick a tier to subscribe.")
+        case TrialRefusal.ALREADY_TAKEN:
+            return _(
+                "You have already had the trial of this channel; it is once per person. "
+                "Pick a tier to subscribe."
+            )
+        case TrialRefusal.ALREADY_PAID:
+            return _(
+                "The trial is for people new to this channel, and you have paid for it "
+                "before. Pick a tier to subscribe."
+            )
+
+
+def lifetime_held() -> str:
+    return _("You already have lifetime access to this channel: there is nothing to renew.")
+
+
+def season_over() -> str:
+    return _("This season has ended and is no longer sold. Pick another tier from the channel.")
+
+
 def subscription_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
-    return _invoice(found.title, days(found.tier.duration_days), invoice)
+    return _invoice(found.title, tier_term(found.tier), invoice)
 
 
 def stars_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
@@ -196,7 +263,7 @@ def stars_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
             "Pay in Telegram with the button below; you will hear from me as soon as the "
             "payment goes through.",
             title=found.title,
-            what=days(found.tier.duration_days),
+            what=tier_term(found.tier),
             price=money(invoice.price),
         ),
         ((Button(_("Pay now"), url=invoice.url),),),
@@ -230,15 +297,25 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
     rows: list[tuple[Button, ...]] = []
     for view in views:
         values = {"title": view.title, "tier": view.tier, "end": when(view.expires_at)}
-        if view.active:
+        forever = view.active and is_forever(view.expires_at)
+        if forever:
+            lines.append(_("• %(title)s — tier %(tier)s, lifetime access", **values))
+        elif view.tier == TRIAL_TIER and view.active:
+            lines.append(_("• %(title)s — trial, active until %(end)s", **values))
+        elif view.tier == TRIAL_TIER:
+            lines.append(_("• %(title)s — trial, ended %(end)s", **values))
+        elif view.active:
             lines.append(_("• %(title)s — tier %(tier)s, active until %(end)s", **values))
         else:
             lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
-        row = [
-            Button(
-                _("Renew %(title)s", title=view.title), callback_data=renew_data(view.renew_token)
+        row = []
+        if not forever:  # a lifetime has nothing to renew
+            row.append(
+                Button(
+                    _("Renew %(title)s", title=view.title),
+                    callback_data=renew_data(view.renew_token),
+                )
             )
-        ]
         if view.active:
             row.append(Button(_("Send my link again"), callback_data=resend_data(view.channel_id)))
         rows.append(tuple(row))
@@ -366,26 +443,41 @@ def channels(owned: Sequence[Channel]) -> str:
             )
         )
         lines.append(_("   tiers: %(tiers)s", tiers=_tiers(channel)))
+        lines.append(_("   trial: %(trial)s", trial=trial_setting(channel.trial)))
         lines.append(_("   donations: %(bounds)s", bounds=_bounds(channel.donation_bounds)))
     return "\n".join(lines)
 
 
-def tiers(numbered: Sequence[tuple[int, Channel]]) -> str:
+def _tier_line(tier: Tier, now: datetime) -> str:
+    if not tier.on_sale_at(now):
+        return _(
+            "   • tier %(number)s: %(label)s (ended, no longer sold)",
+            number=tier.number,
+            label=tier_label(tier),
+        )
+    return _("   • tier %(number)s: %(label)s", number=tier.number, label=tier_label(tier))
+
+
+def tiers(numbered: Sequence[tuple[int, Channel]], now: datetime) -> str:
     if not numbered:
         return no_channels()
     lines = []
     for number, channel in numbered:
         lines.append(f"{number}. {channel.title}")
-        lines.extend(
-            _("   • tier %(number)s: %(label)s", number=t.number, label=tier_label(t))
-            for t in channel.tiers
-        )
+        lines.extend(_tier_line(t, now) for t in channel.tiers)
         if not channel.tiers:
             lines.append(_("   no tiers: nothing is on sale"))
+        lines.append(_("   trial: %(trial)s", trial=trial_setting(channel.trial)))
     lines.append(
         _(
             "\nChange them with /tiers <channel> %(tiers)s (up to three; none to stop selling).",
             tiers=TIERS_EXAMPLE,
+        )
+    )
+    lines.append(
+        _(
+            "Days, a lifetime or a season that ends on one date for everyone: %(example)s",
+            example=PLANS_EXAMPLE,
         )
     )
     lines.append(
@@ -448,6 +540,24 @@ def tiers_saved(channel: Channel) -> str:
     )
     lines.append(_("The offer in the open channel is refreshed shortly."))
     return "\n".join(lines)
+
+
+def trial_saved(channel: Channel) -> str:
+    if channel.trial is None:
+        return _("%(title)s: no trial is offered.", title=channel.title)
+    return _(
+        "%(title)s: %(trial)s, once per person; not for those who paid before. "
+        "The offer in the open channel is refreshed shortly.",
+        title=channel.title,
+        trial=trial_setting(channel.trial),
+    )
+
+
+def trial_usage() -> str:
+    return _(
+        "write the trial after the channel number: 7d for a free week, 3d 1USD for a "
+        "paid one, or off"
+    )
 
 
 def donations_saved(channel: Channel) -> str:

@@ -59,6 +59,7 @@ class DelegatingUnitOfWork:
         self.payments: PaymentLedger = inner.payments
         self.sellers: SellerRequestRepository = inner.sellers
         self.people: repositories.PersonRepository = inner.people
+        self.trials: repositories.TrialRepository = inner.trials
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

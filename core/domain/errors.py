@@ -70,3 +70,11 @@ class UnknownChannel(DomainError):
 
 class SalesPaused(DomainError):
     """The channel is not selling right now (the bot lost its rights, or posting failed)."""
+
+
+class LifetimeHeld(DomainError):
+    """The person already has lifetime access: there is nothing to renew."""
+
+
+class SeasonOver(DomainError):
+    """A season tier is no longer sold: its end date has passed."""

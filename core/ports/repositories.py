@@ -49,6 +49,7 @@ __all__ = [
     "PaymentEventRepository",
     "PersonRepository",
     "SubscriptionRepository",
+    "TrialRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -247,6 +248,28 @@ class PersonRepository(Protocol):
 # ---- end a person's data ----
 
 
+class TrialRepository(Protocol):
+    """Who took which channel's trial: kept for good (a person who left and came back,
+    or whose subscription ended, still had theirs)."""
+
+    async def add(self, channel_id: ChannelId, user_id: UserId, at: datetime) -> bool:
+        """Record that the person took the channel's trial; False, and nothing written,
+        if they had it before. Of two units of work racing for one person and channel,
+        exactly one gets True (the other waits for it, then sees the record)."""
+        ...
+
+    async def taken(self, channel_id: ChannelId, user_id: UserId) -> bool: ...
+
+    async def paid_before(self, channel_id: ChannelId, user_id: UserId) -> bool:
+        """Whether any payment of the person's for this channel was ever fulfilled (a
+        subscription, a paid trial or a donation)."""
+        ...
+
+    async def count(self, channel_id: ChannelId) -> int:
+        """How many people took the channel's trial (paid trials are payments)."""
+        ...
+
+
 class UnitOfWork(Protocol):
     channels: ChannelRepository
     intents: IntentRepository
@@ -259,6 +282,7 @@ class UnitOfWork(Protocol):
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: PersonRepository  # a person's data (issue 18)
+    trials: TrialRepository
 
     async def __aenter__(self) -> Self: ...
 

@@ -59,7 +59,9 @@ class SubscriberStatus:
                         sub.tier,
                         sub.expires_at,
                         sub.is_active_at(now),
-                        OfferToken(channel.id, sub.tier).encode(self._keyring),
+                        OfferToken(channel.id, channel.renewal_tier(sub.tier)).encode(
+                            self._keyring
+                        ),
                     )
                 )
         return sorted(views, key=lambda v: (not v.active, v.expires_at))

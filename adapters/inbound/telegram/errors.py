@@ -15,7 +15,8 @@ from telegram.ext import ApplicationHandlerStop
 
 from adapters.catalog import texts
 from adapters.inbound.telegram.replies import Context, answer, reply
-from core.domain.errors import DomainError, NotAuthorized
+from core.domain.errors import DomainError, LifetimeHeld, NotAuthorized, SeasonOver
+from core.domain.trial import TrialUnavailable
 from core.ports.errors import Unavailable
 from core.ports.payments import ProviderRejected
 from core.ports.security import RateLimiter
@@ -31,6 +32,12 @@ def describe(error: BaseException) -> str:
     """The sentence a person sees for ``error``."""
     if isinstance(error, NotAuthorized):
         return texts.not_owner()
+    if isinstance(error, TrialUnavailable):
+        return texts.trial_refused(error.reason)
+    if isinstance(error, LifetimeHeld):
+        return texts.lifetime_held()
+    if isinstance(error, SeasonOver):
+        return texts.season_over()
     if isinstance(error, DomainError):
         return _sentence(str(error)) or texts.generic_failure()
     if isinstance(error, Unavailable | NetworkError | RetryAfter):

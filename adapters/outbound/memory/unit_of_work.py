@@ -18,6 +18,7 @@ from adapters.outbound.memory.seller_requests import InMemorySellerRequestReposi
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
+from adapters.outbound.memory.trials import InMemoryTrialRepository
 from core.ports import repositories
 from core.ports.errors import Conflict
 from core.ports.payment_ledger import PaymentLedger
@@ -59,6 +60,7 @@ class InMemoryUnitOfWork:
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: repositories.PersonRepository
+    trials: repositories.TrialRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -84,6 +86,7 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
+        self.trials = InMemoryTrialRepository(self._view(store.trials), tables.intents)
         self.people = InMemoryPersonRepository(
             PersonTables(
                 tables.intents,

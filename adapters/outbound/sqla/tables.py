@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +74,9 @@ channels = Table(
     Column("donate_message_id", BigInteger, nullable=True),
     Column("donate_posted_at", UtcDateTime, nullable=True),
     Column("donate_tiers_version", Integer, nullable=True),
+    Column("trial_days", Integer, nullable=True),
+    Column("trial_price", Amount, nullable=True),
+    Column("trial_currency", CURRENCY, nullable=True),
 )
 
 channel_chats = Table(
@@ -96,6 +100,8 @@ channel_tiers = Table(
     Column("currency", CURRENCY, nullable=False),
     Column("duration_days", Integer, nullable=False),
     Column("stars_price", Integer, nullable=True),
+    Column("kind", String(8), nullable=False, server_default="days"),
+    Column("ends_on", Date, nullable=True),
 )
 
 payment_intents = Table(
@@ -120,6 +126,7 @@ payment_intents = Table(
     Column("fulfilled_at", UtcDateTime, nullable=True),
     Column("paid_amount", Amount, nullable=True),
     Column("paid_currency", CURRENCY, nullable=True),
+    Column("ends_at", UtcDateTime, nullable=True),
     Index("ix_payment_intents_user_id_channel_id", "user_id", "channel_id"),
     Index("ix_payment_intents_status_rank_created_at", "status_rank", "created_at"),
     Index("ix_payment_intents_provider_payment_id", "provider", "payment_id"),
@@ -325,6 +332,15 @@ channel_wordings = Table(
     Column("failed", Boolean, nullable=False),  # its author was told it could not be used
 )
 
+trials = Table(
+    "trials",
+    metadata,
+    # One row per person and channel, ever: the primary key is the rule "once".
+    Column("channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("taken_at", UtcDateTime, nullable=False),
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -342,5 +358,6 @@ DATA_TABLES = (
     seller_requests,
     dashboard_sessions,
     channel_wordings,
+    trials,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -37,6 +37,7 @@ from adapters.outbound.sqla.people import SqlPersonRepository
 from adapters.outbound.sqla.seller_requests import SqlSellerRequestRepository
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.trials import SqlTrialRepository
 from core.ports import repositories
 from core.ports.errors import Unavailable
 from core.ports.payment_ledger import PaymentLedger
@@ -74,6 +75,7 @@ class SqlUnitOfWork:
         )
         self.sellers: SellerRequestRepository = SqlSellerRequestRepository(self._tx)
         self.people: repositories.PersonRepository = SqlPersonRepository(self._tx)
+        self.trials: repositories.TrialRepository = SqlTrialRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:

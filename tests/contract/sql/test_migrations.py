@@ -39,6 +39,7 @@ SCHEMA = {
     "seller_requests",
     "dashboard_sessions",
     "channel_wordings",
+    "trials",
 }
 
 

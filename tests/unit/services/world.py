@@ -56,6 +56,7 @@ from core.services.resume_sales import ResumeSales
 from core.services.settle_outbox import RetryPolicy
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.trials import SetTrial, TakeTrial
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 from core.services.wordings import OwnWording
 
@@ -85,6 +86,8 @@ class World:
     own_wording: OwnWording
     register: RegisterChannel
     set_tiers: SetTiers
+    set_trial: SetTrial
+    take_trial: TakeTrial
     set_donations: SetDonationBounds
     set_wallet: SetPayoutWallet
     sales: ChangeSales
@@ -265,6 +268,8 @@ def build(
         own_wording=uc.own_wording(),
         register=uc.register_channel(),
         set_tiers=uc.set_tiers(),
+        set_trial=uc.set_trial(),
+        take_trial=uc.take_trial(),
         set_donations=uc.set_donations(),
         set_wallet=uc.set_wallet(),
         sales=uc.sales(),
