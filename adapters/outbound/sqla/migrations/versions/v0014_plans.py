@@ -31,15 +31,17 @@ def amount() -> sa.types.TypeEngine[Decimal]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("channel_tiers") as batch:
-        batch.add_column(sa.Column("kind", sa.String(8), nullable=False, server_default="days"))
-        batch.add_column(sa.Column("ends_on", sa.Date(), nullable=True))
-    with op.batch_alter_table("payment_intents") as batch:
-        batch.add_column(sa.Column("ends_at", sa.DateTime(timezone=True), nullable=True))
-    with op.batch_alter_table("channels") as batch:
-        batch.add_column(sa.Column("trial_days", sa.Integer(), nullable=True))
-        batch.add_column(sa.Column("trial_price", amount(), nullable=True))
-        batch.add_column(sa.Column("trial_currency", sa.String(16), nullable=True))
+    # Plain ALTER TABLE (SQLite has ADD and DROP COLUMN since 3.35): a batch would
+    # copy ``channels`` into a new table, and dropping the old one deletes, through
+    # the foreign keys, every row that points at it.
+    op.add_column(
+        "channel_tiers", sa.Column("kind", sa.String(8), nullable=False, server_default="days")
+    )
+    op.add_column("channel_tiers", sa.Column("ends_on", sa.Date(), nullable=True))
+    op.add_column("payment_intents", sa.Column("ends_at", sa.DateTime(timezone=True)))
+    op.add_column("channels", sa.Column("trial_days", sa.Integer(), nullable=True))
+    op.add_column("channels", sa.Column("trial_price", amount(), nullable=True))
+    op.add_column("channels", sa.Column("trial_currency", sa.String(16), nullable=True))
     op.create_table(
         "trials",
         sa.Column("channel_id", sa.String(32), nullable=False),
@@ -57,12 +59,12 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("trials")
-    with op.batch_alter_table("channels") as batch:
-        batch.drop_column("trial_currency")
-        batch.drop_column("trial_price")
-        batch.drop_column("trial_days")
-    with op.batch_alter_table("payment_intents") as batch:
-        batch.drop_column("ends_at")
-    with op.batch_alter_table("channel_tiers") as batch:
-        batch.drop_column("ends_on")
-        batch.drop_column("kind")
+    for table, column in (
+        ("channels", "trial_currency"),
+        ("channels", "trial_price"),
+        ("channels", "trial_days"),
+        ("payment_intents", "ends_at"),
+        ("channel_tiers", "ends_on"),
+        ("channel_tiers", "kind"),
+    ):
+        op.drop_column(table, column)
