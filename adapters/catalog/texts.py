@@ -443,8 +443,8 @@ def channels(owned: Sequence[Channel]) -> str:
             )
         )
         lines.append(_("   tiers: %(tiers)s", tiers=_tiers(channel)))
-        lines.append(_("   trial: %(trial)s", trial=trial_setting(channel.trial)))
         lines.append(_("   donations: %(bounds)s", bounds=_bounds(channel.donation_bounds)))
+        lines.append(_("   trial: %(trial)s", trial=trial_setting(channel.trial)))
     return "\n".join(lines)
 
 
