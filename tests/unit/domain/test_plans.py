@@ -152,9 +152,9 @@ def test_extending_a_lifetime_by_days_changes_nothing() -> None:
 # ------------------------------------------------------------------ trials
 def test_a_trial_lasts_one_to_ninety_days_and_costs_more_than_zero_if_paid() -> None:
     assert TrialOffer(7).is_free and not TrialOffer(3, usd("1")).is_free
-    for bad in (lambda: TrialOffer(0), lambda: TrialOffer(91), lambda: TrialOffer(3, usd("0"))):
+    for days, price in ((0, None), (91, None), (3, usd("0"))):
         with pytest.raises(InvalidChannel):
-            bad()
+            TrialOffer(days, price)
     with pytest.raises(InvalidChannel):
         TrialOffer(3, Money.of("1.005", "USD"))
     with pytest.raises(InvalidChannel):
