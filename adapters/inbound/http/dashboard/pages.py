@@ -23,6 +23,7 @@ from aiohttp import web
 from markupsafe import Markup
 
 from adapters.catalog.language import _, current, n_, negotiate, speaking
+from adapters.catalog.words import tier_term, trial_setting
 from adapters.inbound.http.dashboard.chart import bar_chart
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
@@ -211,7 +212,15 @@ class Dashboard:
         return self.render(
             request,
             "channels.html",
-            {"viewer": viewer, "session": session, "channels": channels, "notice": notice},
+            {
+                "viewer": viewer,
+                "session": session,
+                "channels": channels,
+                "notice": notice,
+                "now": self._clock.now(),
+                "term": tier_term,
+                "trial": trial_setting,
+            },
         )
 
     async def change_sales(self, request: web.Request) -> web.StreamResponse:
