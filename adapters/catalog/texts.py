@@ -812,6 +812,7 @@ def owner_commands() -> list[tuple[str, str]]:
         ("channels", _("your channels and their state")),
         ("register", _("connect an open and a closed channel")),
         ("tiers", _("view or set prices")),
+        ("trial", _("a trial once per person")),
         ("donations", _("donation limits")),
         ("wallet", _("where payouts go")),
         ("repost", _("post a fresh offer now")),
