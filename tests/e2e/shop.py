@@ -442,10 +442,11 @@ async def open_shop(
     ipn_retry_delay: float,
     env: Mapping[str, str] | None = None,
     root: str = CLI,
+    bots: int = 0,
 ) -> AsyncIterator[Shop]:
     """The emulators, balancer, tap and a migrated Postgres database of this test's own
-    (dropped after it), and a fleet of ``web`` and ``workers`` processes, not started,
-    each run as ``python -m <root> <role>``.
+    (dropped after it), and a fleet of ``web`` and ``workers`` processes (and ``bots``
+    polling bot processes), not started, each run as ``python -m <root> <role>``.
 
     Telegram's flood limits are off in the emulator: each process paces itself to them
     already, and what is under test here is what happens, not how fast."""
@@ -491,6 +492,8 @@ async def open_shop(
                     fleet.add(f"worker-{n}", "worker", fleet_env, root)
                     for n in range(1, workers + 1)
                 ]
+                for n in range(1, bots + 1):
+                    fleet.add(f"bot-{n}", "bot", fleet_env, root)
                 yield Shop(
                     directory,
                     emulated.telegram,
