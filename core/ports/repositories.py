@@ -238,8 +238,9 @@ class PersonRepository(Protocol):
     async def pseudonymize(self, user_id: UserId, pseudonym: UserId) -> int:
         """Put ``pseudonym`` in place of ``user_id`` wherever a row must stay for the
         books (subscriptions, payment intents, access grants, donations, the seller
-        requests the person decided as an operator), drop the invite links of their
-        grants, and delete their own request to sell (its name is all it holds).
+        requests the person decided as an operator, the records of the trials they
+        took), drop the invite links of their grants, and delete their own request to
+        sell (its name is all it holds).
         Owned channels are left to the caller (the channel repository). Returns how
         many rows changed."""
         ...

@@ -169,3 +169,17 @@ async def test_concurrent_presses_of_a_free_trial_give_one_trial(
         grant = await uow.grants.latest_for(subscription.id)
     invites = [e for e in await world.effects() if isinstance(e, IssueInvite)]
     assert grant is not None and [e.grant_id for e in invites] == [grant.id]
+
+
+async def test_an_erased_persons_trial_record_stays_under_their_pseudonym(
+    uow_factory: UnitOfWorkFactory, channel: Channel
+) -> None:
+    person, pseudonym = fresh_user(), UserId(-42)
+    await commit_with(uow_factory, lambda uow: uow.trials.add(channel.id, person, T1))
+
+    changed = await commit_with(uow_factory, lambda uow: uow.people.pseudonymize(person, pseudonym))
+
+    assert changed == 1
+    assert not await read(uow_factory, lambda uow: uow.trials.taken(channel.id, person))
+    assert await read(uow_factory, lambda uow: uow.trials.taken(channel.id, pseudonym))
+    assert await read(uow_factory, lambda uow: uow.trials.count(channel.id)) == 1

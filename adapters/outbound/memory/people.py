@@ -7,12 +7,14 @@ from collections.abc import Sequence
 import attrs
 
 from adapters.outbound.memory.table import TableView
+from adapters.outbound.memory.trials import TrialKey
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant
 from core.domain.ids import DonationId, GrantId, IntentId, SubscriptionId, UserId
 from core.domain.payment import PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.subscription import Subscription
+from core.domain.trial import TrialTaken
 
 
 @attrs.frozen
@@ -22,6 +24,7 @@ class PersonTables:
     grants: TableView[GrantId, AccessGrant]
     donations: TableView[DonationId, Donation]
     seller_requests: TableView[UserId, SellerRequest]
+    trials: TableView[TrialKey, TrialTaken] | None = None
 
 
 class InMemoryPersonRepository:
@@ -64,4 +67,10 @@ class InMemoryPersonRepository:
             changed += 1
         if await t.seller_requests.delete(user_id):
             changed += 1
+        if t.trials is not None:
+            # The record stays (a trial was taken) under the pseudonym.
+            for taken in t.trials.select(lambda r: r.user_id == user_id):
+                await t.trials.delete((taken.channel_id, taken.user_id))
+                await t.trials.insert_unless_taken(attrs.evolve(taken, user_id=pseudonym))
+                changed += 1
         return changed

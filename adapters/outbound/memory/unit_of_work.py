@@ -86,7 +86,8 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
-        self.trials = InMemoryTrialRepository(self._view(store.trials), tables.intents)
+        trials = self._view(store.trials)
+        self.trials = InMemoryTrialRepository(trials, tables.intents)
         self.people = InMemoryPersonRepository(
             PersonTables(
                 tables.intents,
@@ -94,6 +95,7 @@ class InMemoryUnitOfWork:
                 tables.grants,
                 tables.donations,
                 seller_requests,
+                trials,
             )
         )
 

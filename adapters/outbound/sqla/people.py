@@ -15,6 +15,7 @@ from adapters.outbound.sqla.tables import (
     payment_intents,
     seller_requests,
     subscriptions,
+    trials,
 )
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.donation import Donation
@@ -63,6 +64,8 @@ class SqlPersonRepository:
             .where(seller_requests.c.decided_by == user_id)
             .values(decided_by=pseudonym),
             delete(seller_requests).where(seller_requests.c.user_id == user_id),
+            # The trial record stays (a trial was taken) under the pseudonym.
+            update(trials).where(trials.c.user_id == user_id).values(user_id=pseudonym),
         ]
         changed = 0
         for statement in statements:
