@@ -17,7 +17,7 @@ from core.domain.outbox import IssueInvite, RemoveMember, SendMessage
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.domain.tier import LIFETIME_END, Tier
 from core.domain.trial import TRIAL_TIER, TrialOffer, TrialRefusal, TrialUnavailable
-from core.services.broadcasts import StaleReason
+from core.services.broadcasts import DownReason, StaleReason
 from tests.unit.services.world import OWNER, START, World, usd
 
 BUYER = UserId(501)
@@ -294,3 +294,16 @@ async def test_status_shows_a_trial_as_a_trial_and_renews_into_a_tier(world: Wor
 
     assert view.tier == TRIAL_TIER
     assert f"{channel.id}_1_" in view.renew_token
+
+
+async def test_an_offer_of_only_ended_seasons_comes_down(world: World) -> None:
+    channel = await world.channel((Tier.season(1, usd(20), SEASON_END),))
+    (post,) = [p for p in (await world.plan.execute()).posts if isinstance(p.message, Offer)]
+    await world.record_post.execute(channel.id, post.kind, MessageId(77), None, post.tiers_version)
+
+    world.clock.advance(timedelta(days=31))
+    plan = await world.plan.execute()
+
+    assert not [p for p in plan.posts if isinstance(p.message, Offer)]
+    (down,) = plan.take_downs
+    assert (down.message_id, down.reason) == (MessageId(77), DownReason.NO_TIERS)
