@@ -52,6 +52,19 @@ class TakeTrial:
     _ids: IdGenerator
     _settings: FulfilmentSettings = attrs.field(default=None, converter=fulfilment_settings)
 
+    async def ensure_eligible(self, user_id: UserId, channel_id: ChannelId) -> None:
+        """Whether the person may have the channel's trial, free or paid (before a paid
+        one's offer is shown); TrialUnavailable if not."""
+        async with self._uow() as tx:
+            channel = await _channel(tx, channel_id)
+            refusal = trial_refusal(
+                channel.trial is not None,
+                await tx.trials.taken(channel.id, user_id),
+                await tx.trials.paid_before(channel.id, user_id),
+            )
+        if refusal is not None:
+            raise TrialUnavailable(refusal)
+
     async def execute(self, user_id: UserId, channel_id: ChannelId) -> TrialStarted:
         """Raises TrialUnavailable (not offered, already taken, already paid),
         SalesPaused, InvalidToken (the channel is gone)."""

@@ -57,6 +57,7 @@ class SubscriberHandlers:
         if found.trial.is_free:
             started = await self._deps.take_trial.execute(user_id, found.channel_id)
             return texts.trial_started(started)
+        await self._deps.take_trial.ensure_eligible(user_id, found.channel_id)
         return texts.trial_offer(found, token)
 
     async def confirm(self, update: Update, context: Context) -> None:

@@ -141,3 +141,16 @@ async def test_a_lifetime_offer_says_lifetime_and_renewing_it_is_refused(
     status = await bot.say(SUBSCRIBER, "/status")
     assert "• Alpha Signals — tier 3, lifetime access" in status.text
     assert not any(label.startswith("Renew") for label in labels(status))
+
+
+async def test_a_paid_trial_is_not_offered_to_someone_who_had_the_trial(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.world.set_trial.execute(OWNER, channel.id, TrialOffer(7))
+    await bot.say(SUBSCRIBER, f"/start {trial_token(channel)}")
+    await bot.world.set_trial.execute(OWNER, channel.id, TrialOffer(3, usd(1)))
+
+    answer = await bot.say(SUBSCRIBER, f"/start {trial_token(channel)}")
+
+    assert answer.text.startswith("You have already had the trial of this channel")
+    assert labels(answer) == []
