@@ -157,10 +157,12 @@ class Channel:
         """The tiers sold now (a season whose end has passed is not)."""
         return tuple(t for t in self.tiers if t.on_sale_at(now))
 
-    def renewal_tier(self, held: int) -> int:
+    def renewal_tier(self, held: int, now: datetime | None = None) -> int:
         """The tier a Renew button of a subscription of tier ``held`` offers: the same
-        tier while the channel has it, else (a trial's, a tier since removed) the first."""
-        numbers = [t.number for t in self.tiers]
+        tier while the channel sells it, else (a trial's, a tier since removed, a season
+        ended by ``now``) the first one on sale."""
+        on_sale = self.tiers if now is None else self.tiers_on_sale(now)
+        numbers = [t.number for t in on_sale]
         return held if held in numbers or not numbers else numbers[0]
 
     def set_trial(self, trial: TrialOffer | None) -> None:

@@ -59,7 +59,7 @@ class SubscriberStatus:
                         sub.tier,
                         sub.expires_at,
                         sub.is_active_at(now),
-                        OfferToken(channel.id, channel.renewal_tier(sub.tier)).encode(
+                        OfferToken(channel.id, channel.renewal_tier(sub.tier, now)).encode(
                             self._keyring
                         ),
                     )

@@ -307,3 +307,18 @@ async def test_an_offer_of_only_ended_seasons_comes_down(world: World) -> None:
     assert not [p for p in plan.posts if isinstance(p.message, Offer)]
     (down,) = plan.take_downs
     assert (down.message_id, down.reason) == (MessageId(77), DownReason.NO_TIERS)
+
+
+async def test_a_season_that_ended_is_renewed_into_a_tier_still_sold(world: World) -> None:
+    channel = await plans(world)
+    await buy(world, channel, 2)
+    world.clock.advance(timedelta(days=31, hours=1))
+
+    assert (await world.expire.execute()).expired == 1
+
+    ended = [
+        render(e.message)
+        for e in await world.effects()
+        if isinstance(e, SendMessage) and "has ended" in render(e.message).text
+    ]
+    assert ended and f"{channel.id}_1_" in (ended[0].buttons[0][0].callback_data or "")
