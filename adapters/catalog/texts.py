@@ -429,7 +429,7 @@ def register_again(reason: str) -> str:
     return _("%(reason)s\nSend /register to start again.", reason=reason)
 
 
-def channels(owned: Sequence[Channel]) -> str:
+def channels(owned: Sequence[Channel], now: datetime | None = None) -> str:
     if not owned:
         return no_channels()
     lines = [_("Your channels:")]
@@ -442,7 +442,7 @@ def channels(owned: Sequence[Channel]) -> str:
                 closed=channel.closed_chat_id,
             )
         )
-        lines.append(_("   tiers: %(tiers)s", tiers=_tiers(channel)))
+        lines.append(_("   tiers: %(tiers)s", tiers=_tiers(channel, now)))
         lines.append(_("   donations: %(bounds)s", bounds=_bounds(channel.donation_bounds)))
         lines.append(_("   trial: %(trial)s", trial=trial_setting(channel.trial)))
     return "\n".join(lines)
@@ -530,12 +530,12 @@ def wallet_saved(channel: Channel) -> str:
     )
 
 
-def tiers_saved(channel: Channel) -> str:
+def tiers_saved(channel: Channel, now: datetime | None = None) -> str:
     if not channel.tiers:
         return _("%(title)s: no tiers, so nothing is on sale.", title=channel.title)
     lines = [_("%(title)s: tiers saved.", title=channel.title)]
     lines.extend(
-        _("• tier %(number)s: %(label)s", number=t.number, label=tier_label(t))
+        _("• tier %(number)s: %(label)s", number=t.number, label=_listed(t, now))
         for t in channel.tiers
     )
     lines.append(_("The offer in the open channel is refreshed shortly."))
@@ -655,8 +655,14 @@ def _state(channel: Channel) -> str:
     return _("selling") if channel.tiers else _("not selling: no tiers yet")
 
 
-def _tiers(channel: Channel) -> str:
-    return "; ".join(tier_label(t) for t in channel.tiers) or _("none")
+def _tiers(channel: Channel, now: datetime | None) -> str:
+    return "; ".join(_listed(t, now) for t in channel.tiers) or _("none")
+
+
+def _listed(tier: Tier, now: datetime | None) -> str:
+    if now is not None and not tier.on_sale_at(now):
+        return _("%(label)s (ended)", label=tier_label(tier))
+    return tier_label(tier)
 
 
 def _bounds(bounds: DonationBounds | None) -> str:

@@ -188,7 +188,8 @@ class OwnerHandlers:
         user = update.effective_user
         if user is None:
             return
-        await reply(update, context, texts.channels(await self._views.owned_by(UserId(user.id))))
+        owned = await self._views.owned_by(UserId(user.id))
+        await reply(update, context, texts.channels(owned, self._deps.clock.now()))
 
     async def tiers(self, update: Update, context: Context) -> None:
         """``/tiers`` lists; ``/tiers 1`` shows channel 1; ``/tiers 1 1=10USD/30d …`` sets."""
@@ -210,7 +211,7 @@ class OwnerHandlers:
         if self._deps.stars_refund is None and any(t.stars_price for t in tiers):
             raise BadInput(texts.stars_off())
         saved = await self._deps.set_tiers.execute(owner, channel.id, tiers)
-        await reply(update, context, texts.tiers_saved(saved))
+        await reply(update, context, texts.tiers_saved(saved, self._deps.clock.now()))
 
     async def trial(self, update: Update, context: Context) -> None:
         """``/trial 1 7d`` (free), ``/trial 1 3d 1USD`` (paid), ``/trial 1 off``;

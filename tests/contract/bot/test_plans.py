@@ -154,3 +154,19 @@ async def test_a_paid_trial_is_not_offered_to_someone_who_had_the_trial(
 
     assert answer.text.startswith("You have already had the trial of this channel")
     assert labels(answer) == []
+
+
+async def test_channels_marks_an_ended_season_and_shows_the_trial(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.say(OWNER, "/tiers 1 1=10USD/30d 2=20USD/until 2026-03-10 3=99USD/life")
+    await bot.say(OWNER, "/trial 1 3d 1USD")
+    bot.world.clock.advance(timedelta(days=10))
+
+    answer = await bot.say(OWNER, "/channels")
+
+    assert answer.text.splitlines()[3:6] == [
+        "   tiers: 30 days — 10 USD; until 2026-03-10 — 20 USD (ended); lifetime — 99 USD",
+        "   donations: 1 USD to 500 USD",
+        "   trial: Trial: 3 days — 1 USD",
+    ]
