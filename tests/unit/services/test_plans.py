@@ -322,3 +322,17 @@ async def test_a_season_that_ended_is_renewed_into_a_tier_still_sold(world: Worl
         if isinstance(e, SendMessage) and "has ended" in render(e.message).text
     ]
     assert ended and f"{channel.id}_1_" in (ended[0].buttons[0][0].callback_data or "")
+
+
+async def test_a_season_paid_after_its_end_still_lets_the_payer_in_for_a_day(
+    world: World,
+) -> None:
+    channel = await plans(world)
+    invoice = await world.checkout.execute(BUYER, channel.id, 2)
+    world.clock.advance(timedelta(days=31))  # the payment arrives after the season
+
+    await world.pay(invoice)
+
+    sub = await subscription(world, channel)
+    assert sub.expires_at == world.clock.now() + timedelta(days=1)
+    assert [e for e in await world.effects() if isinstance(e, IssueInvite)]
