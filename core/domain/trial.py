@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import attrs
 
-from core.domain.errors import DomainError, InvalidChannel
+from core.domain.errors import DomainError, InvalidChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.domain.money import Money
 from core.domain.tier import MAX_PRICE_DECIMALS, STARS
@@ -30,11 +30,18 @@ class TrialRefusal(StrEnum):
     ALREADY_PAID = "already_paid"
 
 
+_WHY = {
+    TrialRefusal.NOT_OFFERED: Why.TRIAL_NOT_OFFERED,
+    TrialRefusal.ALREADY_TAKEN: Why.TRIAL_TAKEN,
+    TrialRefusal.ALREADY_PAID: Why.TRIAL_PAID,
+}
+
+
 class TrialUnavailable(DomainError):
     """This person cannot have this channel's trial (``reason`` says why)."""
 
     def __init__(self, reason: TrialRefusal) -> None:
-        super().__init__(f"trial refused: {reason}")
+        super().__init__(_WHY[reason])
         self.reason = reason
 
 
@@ -47,14 +54,14 @@ class TrialOffer:
 
     def __attrs_post_init__(self) -> None:
         if isinstance(self.days, bool) or not 1 <= self.days <= MAX_TRIAL_DAYS:
-            raise InvalidChannel(f"a trial lasts 1..{MAX_TRIAL_DAYS} days")
+            raise InvalidChannel(Why.TRIAL_DAYS, most=MAX_TRIAL_DAYS)
         price = self.price
         if price is None:
             return
         if not price.is_positive or price.currency == STARS:
-            raise InvalidChannel("a paid trial costs more than zero, in the tiers' currency")
+            raise InvalidChannel(Why.TRIAL_PRICE)
         if price.decimal_places() > MAX_PRICE_DECIMALS:
-            raise InvalidChannel(f"a trial's price has at most {MAX_PRICE_DECIMALS} decimals")
+            raise InvalidChannel(Why.TRIAL_PRICE_DECIMALS, most=MAX_PRICE_DECIMALS)
 
     @property
     def is_free(self) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import attrs
 
 from core.domain.channel import Channel
-from core.domain.errors import InvalidTier, InvalidToken, LifetimeHeld, SalesPaused, SeasonOver
+from core.domain.errors import InvalidTier, InvalidToken, LifetimeHeld, SalesPaused, SeasonOver, Why
 from core.domain.ids import ChannelId, UserId
 from core.domain.offer_token import OfferToken
 from core.domain.payment import Purpose
@@ -59,14 +59,14 @@ class ResolveOffer:
         """A tier's offer; a Trial button's token is InvalidToken here (see ``any``)."""
         found = await self.any(token_text)
         if not isinstance(found, Offer):
-            raise InvalidToken("this link is for a trial, not a tier")
+            raise InvalidToken(Why.OFFER_FOR_TRIAL)
         return found
 
     async def any(self, token_text: str) -> Offer | TrialOffering:
         """The tier or the trial the token names."""
         token = OfferToken.decode(token_text, self._keyring)
         if token.is_donation:
-            raise InvalidToken("this link is for donations, not a subscription")
+            raise InvalidToken(Why.OFFER_FOR_DONATIONS)
         channel = await _selling_channel(self._uow, token.channel_id)
         if token.is_trial:
             if channel.trial is None:
@@ -75,9 +75,7 @@ class ResolveOffer:
         try:
             tier = channel.tier(token.tier)
         except InvalidTier as exc:
-            raise InvalidToken(
-                "this offer has changed; please pick a tier from the channel again"
-            ) from exc
+            raise InvalidToken(Why.OFFER_CHANGED) from exc
         rails = tuple(rail for rail in tier.rails if rail in self._rails)
         return Offer(channel.id, channel.title, tier, rails)
 
@@ -106,15 +104,15 @@ class StartCheckout:
             return await self._trial(user_id, channel)
         tier = channel.tier(tier_number)
         if not tier.on_sale_at(self._clock.now()):
-            raise SeasonOver(f"tier {tier.number} of {channel.title} is no longer sold")
+            raise SeasonOver(Why.SEASON_OVER, number=tier.number)
         async with self._uow() as tx:
             held = await tx.subscriptions.find(user_id, channel.id)
         if held is not None and held.is_lifetime:
-            raise LifetimeHeld(f"you already have lifetime access to {channel.title}")
+            raise LifetimeHeld(Why.LIFETIME_HELD, title=channel.title)
         issuer = self._issuer
         if rail is Rail.STARS:
             if self._stars is None:
-                raise InvalidTier("payments in Stars are not taken here")
+                raise InvalidTier(Why.STARS_NOT_TAKEN)
             issuer = self._stars
         fixed = tier.span is not TierKind.DAYS
         return await issuer.issue(
@@ -127,6 +125,7 @@ class StartCheckout:
                 tier=tier.number,
                 duration_days=None if fixed else tier.duration_days,
                 ends_at=tier.ends_at,
+                renews=rail is Rail.STARS and tier.stars_renews,
             )
         )
 
@@ -173,9 +172,9 @@ async def _selling_channel(uow: UnitOfWorkFactory, channel_id: ChannelId) -> Cha
         try:
             channel = await tx.channels.get(channel_id)
         except NotFound as exc:
-            raise InvalidToken("this offer is no longer available") from exc
+            raise InvalidToken(Why.OFFER_GONE) from exc
     if channel.sales_paused:
-        raise SalesPaused(f"{channel.title} is not taking new subscriptions right now")
+        raise SalesPaused(Why.SALES_PAUSED, title=channel.title)
     if not channel.tiers:
-        raise InvalidToken("this channel has no offers right now")
+        raise InvalidToken(Why.NO_OFFERS)
     return channel

@@ -58,6 +58,8 @@ class InvoiceOrder:
     duration_days: int | None = None
     ends_at: datetime | None = None
     """A lifetime's or a season's fixed end (``duration_days`` None)."""
+    renews: bool = False
+    """Sold as a subscription the provider renews itself (Telegram Stars, 30 days)."""
 
 
 @attrs.define(eq=False)
@@ -80,6 +82,7 @@ class InvoiceIssuer:
                 order_id=str(OrderId.issue(intent.id, self._keyring)),
                 price=intent.price,
                 description=order.description,
+                renews=order.renews,
             )
         )
         async with self._uow() as tx:

@@ -20,7 +20,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
-from core.domain.errors import InvalidToken, SalesPaused
+from core.domain.errors import InvalidToken, SalesPaused, Why
 from core.domain.grant import AccessGrant
 from core.domain.ids import ChannelId, GrantId, SubscriptionId, UserId
 from core.domain.outbox import IssueInvite
@@ -136,9 +136,9 @@ async def _channel(tx: UnitOfWork, channel_id: ChannelId) -> Channel:
     try:
         channel = await tx.channels.get(channel_id)
     except NotFound as exc:
-        raise InvalidToken("this offer is no longer available") from exc
+        raise InvalidToken(Why.OFFER_GONE) from exc
     if channel.sales_paused:
-        raise SalesPaused(f"{channel.title} is not taking new subscriptions right now")
+        raise SalesPaused(Why.SALES_PAUSED, title=channel.title)
     return channel
 
 

@@ -24,9 +24,9 @@ from adapters.catalog.buttons import (
     RESEND_PREFIX,
     fits,
 )
+from adapters.catalog.refusals import Worded
 from adapters.catalog.words import format_amount
 from core.domain.channel import DonationBounds
-from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, is_valid_id
 from core.domain.money import Money
 from core.domain.signing import MIN_TAG_BYTES, MacKeyring
@@ -40,7 +40,7 @@ DONATION_START = re.compile(r"\A/start(?:@\w+)?\s+[A-Za-z0-9]{1,32}_0_[A-Za-z0-9
 token's tag is verified before anything is shown."""
 
 
-class BadInput(DomainError):
+class BadInput(Worded):
     """What was typed or pressed cannot be read; the message says how to write it."""
 
 
@@ -72,7 +72,8 @@ def parse_amount(text: str, currency: str) -> Decimal:
 _TIER = re.compile(
     r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})"
     r"(?:\+(\d{1,9})(?:XTR|stars?))?"
-    r"/(?:(\d{1,5})(?:d|days?)?|(life|lifetime|forever)|until[ :]?(\d{4}-\d{2}-\d{2}))\Z",
+    r"/(?:(\d{1,5})(?:d|days?)?(\+auto)?"
+    r"|(life|lifetime|forever)|until[ :]?(\d{4}-\d{2}-\d{2}))\Z",
     re.IGNORECASE,
 )
 
@@ -90,8 +91,10 @@ def _tier_words(words: Sequence[str]) -> list[str]:
 
 def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
     """``1=10USD/30d 2=25USD/90d``: number=price+currency/days, up to three; a Stars
-    price beside the crypto one as ``1=10USD+500XTR/30d``; ``/life`` for a lifetime
-    tier, ``/until 2027-03-31`` for a season; ``none`` (or ``off``) for no tiers."""
+    price beside the crypto one as ``1=10USD+500XTR/30d``, sold as a Stars subscription
+    that renews every 30 days with ``+auto`` (``1=10USD+500XTR/30d+auto``); ``/life``
+    for a lifetime tier, ``/until 2027-03-31`` for a season; ``none`` (or ``off``) for
+    no tiers at all."""
     if len(words) == 1 and words[0].lower() in OFF_WORDS:
         return ()
     if not words:
@@ -101,7 +104,7 @@ def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
         match = _TIER.match(word)
         if match is None:
             raise BadInput(texts.tier_unreadable(word))
-        number, amount, currency, stars, days, life, until = match.groups()
+        number, amount, currency, stars, days, auto, life, until = match.groups()
         price = Money(Decimal(amount.replace(",", ".")), currency)
         stars_price = None if stars is None else Money(int(stars), STARS)
         if life is not None:
@@ -113,7 +116,9 @@ def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
                 raise BadInput(texts.tier_unreadable(word)) from exc
             tiers.append(Tier.season(int(number), price, ends_on, stars_price))
         else:
-            tiers.append(Tier(int(number), price, int(days), stars_price))
+            tiers.append(
+                Tier(int(number), price, int(days), stars_price, stars_renews=auto is not None)
+            )
     return validate_tiers(tuple(tiers))
 
 

@@ -129,6 +129,7 @@ def _tier_rows(channel: Channel) -> list[dict[str, Any]]:
             "stars_price": None if tier.stars_price is None else int(tier.stars_price.amount),
             "kind": tier.span.value,
             "ends_on": tier.ends_on,
+            "stars_renews": tier.stars_renews,
         }
         for tier in channel.tiers
     ]
@@ -246,6 +247,7 @@ TIER_COLUMNS = (
     channel_tiers.c.stars_price.label("tier_stars_price"),
     channel_tiers.c.kind.label("tier_kind"),
     channel_tiers.c.ends_on.label("tier_ends_on"),
+    channel_tiers.c.stars_renews.label("tier_stars_renews"),
 )
 
 
@@ -260,6 +262,7 @@ def tier_from_row(row: Row[Any]) -> Tier:
         stars,
         TierKind(row.tier_kind),
         row.tier_ends_on,
+        stars_renews=bool(row.tier_stars_renews),
     )
 
 

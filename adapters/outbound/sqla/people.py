@@ -14,6 +14,7 @@ from adapters.outbound.sqla.tables import (
     donations,
     payment_intents,
     seller_requests,
+    stars_renewals,
     subscriptions,
     trials,
 )
@@ -64,6 +65,9 @@ class SqlPersonRepository:
             .where(seller_requests.c.decided_by == user_id)
             .values(decided_by=pseudonym),
             delete(seller_requests).where(seller_requests.c.user_id == user_id),
+            update(stars_renewals)
+            .where(stars_renewals.c.user_id == user_id)
+            .values(user_id=pseudonym),
             # The trial record stays (a trial was taken) under the pseudonym.
             update(trials).where(trials.c.user_id == user_id).values(user_id=pseudonym),
         ]

@@ -1,7 +1,7 @@
 """Plans (issue 21): lifetime and season tiers, and trials.
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0013
 Created: 2026-12-08
 
 A tier's kind (``days``, ``lifetime``, ``until``) and a season's last day; the fixed
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0014"
-down_revision: str | None = "0008"
+down_revision: str | None = "0013"
 branch_labels: str | None = None
 depends_on: str | None = None
 
