@@ -112,6 +112,7 @@ from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.stars_renewals import CancelStarsRenewal, StarsRenewals
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.trials import SetTrial, TakeTrial
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 from core.services.wordings import OwnWording
 
@@ -597,6 +598,10 @@ class UseCases(containers.DeclarativeContainer):
         RegisterChannel, infra.uow, infra.clock, infra.ids, infra.chat_access, infra.sellers
     )
     set_tiers = providers.Singleton(SetTiers, infra.uow, infra.clock, infra.chat_access)
+    set_trial = providers.Singleton(SetTrial, infra.uow, infra.clock, infra.chat_access)
+    take_trial = providers.Singleton(
+        TakeTrial, infra.uow, infra.clock, infra.ids, fulfilment_settings
+    )
     set_wallet = providers.Singleton(SetPayoutWallet, infra.uow, infra.clock, infra.chat_access)
     set_donations = providers.Singleton(
         SetDonationBounds, infra.uow, infra.clock, infra.chat_access
@@ -614,7 +619,9 @@ class UseCases(containers.DeclarativeContainer):
     resolve_offer = providers.Singleton(
         ResolveOffer, infra.uow, infra.keyring, providers.Callable(_rails, infra.stars_gateway)
     )
-    checkout = providers.Singleton(StartCheckout, infra.uow, issuer, stars_issuer)
+    checkout = providers.Singleton(
+        StartCheckout, infra.uow, issuer, stars_issuer, clock=infra.clock
+    )
     donate = providers.Singleton(StartDonation, infra.uow, issuer)
     join_requests = providers.Singleton(HandleJoinRequest, infra.uow, infra.clock)
     status = providers.Singleton(SubscriberStatus, infra.uow, infra.clock, infra.keyring)

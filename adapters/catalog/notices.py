@@ -14,7 +14,15 @@ from adapters.catalog.language import DEFAULT, _, n_, speaking
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.refusals import pause_reason
 from adapters.catalog.wording import Unusable, fill, kind_name, values_for
-from adapters.catalog.words import days, money, tier_label, when
+from adapters.catalog.words import (
+    days,
+    fixed_term,
+    is_forever,
+    money,
+    tier_label,
+    trial_label,
+    when,
+)
 from core.domain.ids import ChannelId, ChatId
 from core.domain.messages import (
     ChannelReclaimed,
@@ -176,6 +184,8 @@ def _own_words(
                 buttons = tuple(
                     (_button(label or "", t.pay),) for label, t in zip(labels, tiers, strict=True)
                 )
+                # The Trial button is the catalog's: the owners' words are per tier.
+                buttons += tuple(row for row in default.buttons[len(tiers) :])
             else:
                 used[:] = [w for w in used if w.kind is not WordingKind.OFFER_BUTTON]
         case Invite(expires_at=ends, join=join):
@@ -253,6 +263,25 @@ def _render(notice: Notice) -> OutgoingMessage:
                 _("Enjoying %(title)s? You can support it with a donation.", title=title),
                 ((_button(_("Donate"), donate),),),
             )
+        case Invite(title=title, expires_at=ends, join=join, trial=True):
+            return OutgoingMessage(
+                _(
+                    "Welcome to %(title)s! Your trial runs until %(end)s.\n"
+                    "This link is yours alone: tap it and ask to join, and I will let you in.",
+                    title=title,
+                    end=when(ends),
+                ),
+                ((_button(_("Join %(title)s", title=title), join),),),
+            )
+        case Invite(title=title, expires_at=ends, join=join) if is_forever(ends):
+            return OutgoingMessage(
+                _(
+                    "Payment confirmed. Welcome to %(title)s, for life!\n"
+                    "This link is yours alone: tap it and ask to join, and I will let you in.",
+                    title=title,
+                ),
+                ((_button(_("Join %(title)s", title=title), join),),),
+            )
         case Invite(title=title, expires_at=ends, join=join):
             return OutgoingMessage(
                 _(
@@ -263,6 +292,10 @@ def _render(notice: Notice) -> OutgoingMessage:
                     end=when(ends),
                 ),
                 ((_button(_("Join %(title)s", title=title), join),),),
+            )
+        case Renewed(title=title, expires_at=ends) if is_forever(ends):
+            return OutgoingMessage(
+                _("Payment confirmed. Your access to %(title)s is now for life.", title=title)
             )
         case Renewed(title=title, expires_at=ends):
             return OutgoingMessage(
@@ -337,7 +370,9 @@ def _render(notice: Notice) -> OutgoingMessage:
             values = {
                 "title": notice.title,
                 "user": notice.user_id,
-                "period": days(notice.duration_days),
+                "period": days(notice.duration_days)
+                if notice.ends_at is None
+                else fixed_term(notice.ends_at),
                 "price": money(notice.price),
                 "paid": _paid(notice.paid),
             }
@@ -476,6 +511,10 @@ def _offer(offer: Offer) -> OutgoingMessage:
         how = _("Tap a tier to pay with crypto. You get your invite link right after.")
     lines += ["", how]
     rows = tuple((_button(tier_label(t.tier), t.pay),) for t in offer.tiers)
+    if offer.trial is not None:
+        label = trial_label(offer.trial.days, offer.trial.price)
+        lines += ["", label]
+        rows += ((_button(label, offer.trial.take),),)
     return OutgoingMessage("\n".join(lines), rows)
 
 

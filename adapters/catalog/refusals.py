@@ -84,6 +84,36 @@ _WORDS: dict[Why, Words] = {
     Why.RENEWAL_DAYS: lambda v: _("A Stars subscription lasts %(days)s days.", **v),
     Why.NO_RENEWAL: lambda v: _("None of your Stars subscriptions renews."),
     Why.STARS_NOT_TAKEN: lambda v: _("Payments in Stars are not taken here."),
+    Why.TIER_SPAN_DAYS: lambda v: _("A lifetime or season tier has no number of days."),
+    Why.SEASON_END_DATE: lambda v: _("A season tier, and only it, has an end date."),
+    Why.SEASON_TOO_LATE: lambda v: _("A season ends before the year 9999."),
+    Why.SEASON_OVER: lambda v: _(
+        "This season has ended and is no longer sold. Pick another tier from the channel."
+    ),
+    Why.LIFETIME_HELD: lambda v: _(
+        "You already have lifetime access to this channel: there is nothing to renew."
+    ),
+    Why.TRIAL_DAYS: lambda v: _("A trial lasts 1 to %(most)s days.", **v),
+    Why.TRIAL_PRICE: lambda v: _(
+        "A paid trial costs more than zero, in the tiers' currency (not Stars)."
+    ),
+    Why.TRIAL_PRICE_DECIMALS: lambda v: n_(
+        "A trial's price has at most %(n)s decimal.",
+        "A trial's price has at most %(n)s decimals.",
+        int(str(v["most"])),
+    ),
+    Why.TRIAL_NOT_OFFERED: lambda v: _(
+        "This channel offers no trial right now. Pick a tier to subscribe."
+    ),
+    Why.TRIAL_TAKEN: lambda v: _(
+        "You have already had the trial of this channel; it is once per person. "
+        "Pick a tier to subscribe."
+    ),
+    Why.TRIAL_PAID: lambda v: _(
+        "The trial is for people new to this channel, and you have paid for it "
+        "before. Pick a tier to subscribe."
+    ),
+    Why.OFFER_FOR_TRIAL: lambda v: _("This link is for a trial, not a tier."),
     Why.BOUNDS_CURRENCIES: lambda v: _("Both donation limits must be in one currency."),
     Why.BOUNDS_MINIMUM_ZERO: lambda v: _("The smallest donation must be above zero."),
     Why.BOUNDS_INVERTED: lambda v: _("The largest donation is below the smallest."),

@@ -9,6 +9,7 @@ is called."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from itertools import groupby
 
 from adapters.catalog.buttons import confirm_data, renew_data, resend_data, stars_data
@@ -17,26 +18,32 @@ from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.refusals import pause_reason, right_names
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
+    PLANS_EXAMPLE,
     STARS_RENEWING_EXAMPLE,
     STARS_TIER_EXAMPLE,
     TIERS_EXAMPLE,
     days,
+    is_forever,
     money,
     money_text,
     seconds,
     tier_label,
+    tier_term,
+    trial_setting,
     when,
 )
 from core.domain.channel import Channel, DonationBounds
 from core.domain.money import Money
 from core.domain.rights import MemberStatus
-from core.domain.tier import Rail
+from core.domain.tier import Rail, Tier
+from core.domain.trial import TRIAL_TIER
 from core.services.check_rights import Shortfall
-from core.services.checkout import Offer
+from core.services.checkout import Offer, TrialOffering
 from core.services.invoicing import IssuedInvoice
 from core.services.seller_requests import Asked, Decision
 from core.services.stars import Refusal
 from core.services.subscriber_status import SubscriptionView
+from core.services.trials import TrialStarted
 
 
 def welcome() -> OutgoingMessage:
@@ -72,6 +79,11 @@ def help_text(*, owner: bool = False, operator: bool = False) -> OutgoingMessage
                 "/wording 1 (your own words for its messages)",
                 tiers=TIERS_EXAMPLE,
                 bounds=BOUNDS_EXAMPLE,
+            ),
+            _(
+                "Lifetime and season tiers: /tiers 1 %(plans)s · a trial once per person: "
+                "/trial 1 7d (free), /trial 1 3d 1USD, /trial 1 off",
+                plans=PLANS_EXAMPLE,
             ),
             _(
                 "Telegram Stars subscriptions: end a tier with +auto to sell it for Stars as "
@@ -186,7 +198,7 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
                 "Pay in crypto on the provider's page, or in Telegram Stars right here.",
                 title=found.title,
                 number=tier.number,
-                period=days(tier.duration_days),
+                period=tier_term(tier),
                 price=money(tier.price),
                 stars=money(tier.stars_price),
             )
@@ -208,15 +220,47 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
             "Confirm and I will send you a payment link (crypto, on the provider's page).",
             title=found.title,
             number=tier.number,
-            period=days(tier.duration_days),
+            period=tier_term(tier),
             price=money(tier.price),
         ),
         ((Button(_("Confirm"), callback_data=confirm_data(token)),),),
     )
 
 
+def trial_offer(found: TrialOffering, token: str) -> OutgoingMessage:
+    """A paid trial's deep link: what it is, and Confirm for the payment link."""
+    assert found.trial.price is not None
+    return OutgoingMessage(
+        _(
+            "%(title)s\n"
+            "Trial: %(period)s for %(price)s, once per person.\n\n"
+            "Confirm and I will send you a payment link (crypto, on the provider's page).",
+            title=found.title,
+            period=days(found.trial.days),
+            price=money(found.trial.price),
+        ),
+        ((Button(_("Confirm"), callback_data=confirm_data(token)),),),
+    )
+
+
+def trial_started(started: TrialStarted) -> OutgoingMessage:
+    return OutgoingMessage(
+        _(
+            "Your free trial of %(title)s has started: %(period)s, until %(end)s. "
+            "Your invite link is on its way.",
+            title=started.title,
+            period=days(started.days),
+            end=when(started.expires_at),
+        )
+    )
+
+
+def trial_invoice(found: TrialOffering, invoice: IssuedInvoice) -> OutgoingMessage:
+    return _invoice(found.title, _("a trial of %(period)s", period=days(found.trial.days)), invoice)
+
+
 def subscription_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
-    return _invoice(found.title, days(found.tier.duration_days), invoice)
+    return _invoice(found.title, tier_term(found.tier), invoice)
 
 
 def stars_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
@@ -226,7 +270,7 @@ def stars_invoice(found: Offer, invoice: IssuedInvoice) -> OutgoingMessage:
             "Pay in Telegram with the button below; you will hear from me as soon as the "
             "payment goes through.",
             title=found.title,
-            what=days(found.tier.duration_days),
+            what=tier_term(found.tier),
             price=money(invoice.price),
         ),
         ((Button(_("Pay now"), url=invoice.url),),),
@@ -260,7 +304,14 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
     rows: list[tuple[Button, ...]] = []
     for view in views:
         values = {"title": view.title, "tier": view.tier, "end": when(view.expires_at)}
-        if view.renews_in_stars:
+        forever = view.active and is_forever(view.expires_at)
+        if forever:
+            lines.append(_("• %(title)s — tier %(tier)s, lifetime access", **values))
+        elif view.tier == TRIAL_TIER and view.active:
+            lines.append(_("• %(title)s — trial, active until %(end)s", **values))
+        elif view.tier == TRIAL_TIER:
+            lines.append(_("• %(title)s — trial, ended %(end)s", **values))
+        elif view.renews_in_stars:
             lines.append(
                 _(
                     "• %(title)s — tier %(tier)s, active until %(end)s; Telegram renews it in "
@@ -273,7 +324,9 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
         else:
             lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
         row = []
-        if not view.renews_in_stars:  # paying again would buy a second month on top
+        # A lifetime has nothing to renew; paying again for a Stars subscription
+        # Telegram renews would buy a second month on top.
+        if not forever and not view.renews_in_stars:
             row.append(
                 Button(
                     _("Renew %(title)s", title=view.title),
@@ -393,7 +446,7 @@ def register_again(reason: str) -> str:
     return _("%(reason)s\nSend /register to start again.", reason=reason)
 
 
-def channels(owned: Sequence[Channel]) -> str:
+def channels(owned: Sequence[Channel], now: datetime | None = None) -> str:
     if not owned:
         return no_channels()
     lines = [_("Your channels:")]
@@ -406,27 +459,42 @@ def channels(owned: Sequence[Channel]) -> str:
                 closed=channel.closed_chat_id,
             )
         )
-        lines.append(_("   tiers: %(tiers)s", tiers=_tiers(channel)))
+        lines.append(_("   tiers: %(tiers)s", tiers=_tiers(channel, now)))
         lines.append(_("   donations: %(bounds)s", bounds=_bounds(channel.donation_bounds)))
+        lines.append(_("   trial: %(trial)s", trial=trial_setting(channel.trial)))
     return "\n".join(lines)
 
 
-def tiers(numbered: Sequence[tuple[int, Channel]]) -> str:
+def _tier_line(tier: Tier, now: datetime) -> str:
+    if not tier.on_sale_at(now):
+        return _(
+            "   • tier %(number)s: %(label)s (ended, no longer sold)",
+            number=tier.number,
+            label=tier_label(tier),
+        )
+    return _("   • tier %(number)s: %(label)s", number=tier.number, label=tier_label(tier))
+
+
+def tiers(numbered: Sequence[tuple[int, Channel]], now: datetime) -> str:
     if not numbered:
         return no_channels()
     lines = []
     for number, channel in numbered:
         lines.append(f"{number}. {channel.title}")
-        lines.extend(
-            _("   • tier %(number)s: %(label)s", number=t.number, label=tier_label(t))
-            for t in channel.tiers
-        )
+        lines.extend(_tier_line(t, now) for t in channel.tiers)
         if not channel.tiers:
             lines.append(_("   no tiers: nothing is on sale"))
+        lines.append(_("   trial: %(trial)s", trial=trial_setting(channel.trial)))
     lines.append(
         _(
             "\nChange them with /tiers <channel> %(tiers)s (up to three; none to stop selling).",
             tiers=TIERS_EXAMPLE,
+        )
+    )
+    lines.append(
+        _(
+            "Days, a lifetime or a season that ends on one date for everyone: %(example)s",
+            example=PLANS_EXAMPLE,
         )
     )
     lines.append(
@@ -479,16 +547,34 @@ def wallet_saved(channel: Channel) -> str:
     )
 
 
-def tiers_saved(channel: Channel) -> str:
+def tiers_saved(channel: Channel, now: datetime | None = None) -> str:
     if not channel.tiers:
         return _("%(title)s: no tiers, so nothing is on sale.", title=channel.title)
     lines = [_("%(title)s: tiers saved.", title=channel.title)]
     lines.extend(
-        _("• tier %(number)s: %(label)s", number=t.number, label=tier_label(t))
+        _("• tier %(number)s: %(label)s", number=t.number, label=_listed(t, now))
         for t in channel.tiers
     )
     lines.append(_("The offer in the open channel is refreshed shortly."))
     return "\n".join(lines)
+
+
+def trial_saved(channel: Channel) -> str:
+    if channel.trial is None:
+        return _("%(title)s: no trial is offered.", title=channel.title)
+    return _(
+        "%(title)s: %(trial)s, once per person; not for those who paid before. "
+        "The offer in the open channel is refreshed shortly.",
+        title=channel.title,
+        trial=trial_setting(channel.trial),
+    )
+
+
+def trial_usage() -> str:
+    return _(
+        "write the trial after the channel number: 7d for a free week, 3d 1USD for a "
+        "paid one, or off"
+    )
 
 
 def donations_saved(channel: Channel) -> str:
@@ -574,8 +660,14 @@ def _state(channel: Channel) -> str:
     return _("selling") if channel.tiers else _("not selling: no tiers yet")
 
 
-def _tiers(channel: Channel) -> str:
-    return "; ".join(tier_label(t) for t in channel.tiers) or _("none")
+def _tiers(channel: Channel, now: datetime | None) -> str:
+    return "; ".join(_listed(t, now) for t in channel.tiers) or _("none")
+
+
+def _listed(tier: Tier, now: datetime | None) -> str:
+    if now is not None and not tier.on_sale_at(now):
+        return _("%(label)s (ended)", label=tier_label(tier))
+    return tier_label(tier)
 
 
 def _bounds(bounds: DonationBounds | None) -> str:
@@ -732,6 +824,7 @@ def owner_only_commands() -> list[tuple[str, str]]:
         ("channels", _("your channels and their state")),
         ("register", _("connect an open and a closed channel")),
         ("tiers", _("view or set prices")),
+        ("trial", _("a trial once per person")),
         ("donations", _("donation limits")),
         ("wallet", _("where payouts go")),
         ("repost", _("post a fresh offer now")),

@@ -22,7 +22,7 @@ import attrs
 
 from adapters.catalog.language import _, speaking
 from adapters.catalog.markup import MarkupError, check, visible
-from adapters.catalog.words import days, money, tier_label, when
+from adapters.catalog.words import money, tier_label, tier_term, when
 from core.domain.money import Money
 from core.domain.tier import Tier
 from core.ports.wordings import WordingKind
@@ -211,7 +211,7 @@ def values_for(
         }
     if kind is WordingKind.OFFER_BUTTON:
         tier = tiers[0]
-        return {"price": money(tier.price), "period": days(tier.duration_days)}
+        return {"price": money(tier.price), "period": tier_term(tier)}
     values = {"title": title}
     if end is not None:
         values["end"] = when(end)

@@ -5,17 +5,20 @@ shows of what to type."""
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_decimal
 
 from adapters.catalog.language import _, locale, n_
 from core.domain.money import Money
-from core.domain.tier import Tier
+from core.domain.tier import LIFETIME_END, Tier, TierKind
+from core.domain.trial import TrialOffer
 
 TIERS_EXAMPLE = "1=10USD/30d 2=25USD/90d"
+PLANS_EXAMPLE = "1=10USD/30d 2=20USD/until 2027-03-31 3=99USD/life"
+"""A tier of days, a season and a lifetime tier."""
 STARS_TIER_EXAMPLE = "1=10USD+500XTR/30d"
 """A tier sold for crypto and for Telegram Stars."""
 STARS_RENEWING_EXAMPLE = "1=10USD+500XTR/30d+auto"
@@ -39,6 +42,31 @@ def seconds(value: float) -> str:
     return n_("%(n)s second", "%(n)s seconds", whole)
 
 
+def day(on: date) -> str:
+    # TRANSLATORS: a CLDR date pattern: how a season's last day reads.
+    return format_date(on, _("yyyy-MM-dd"), locale=locale())
+
+
+def tier_term(tier: Tier) -> str:
+    """How long a tier lasts: ``30 days``, ``lifetime``, ``until 2027-03-31``."""
+    if tier.span is TierKind.LIFETIME:
+        return _("lifetime")
+    if tier.ends_on is not None:
+        return _("until %(date)s", date=day(tier.ends_on))
+    return days(tier.duration_days)
+
+
+def fixed_term(ends_at: datetime) -> str:
+    """What a lifetime or season purchase bought, from its fixed end."""
+    if ends_at >= LIFETIME_END:
+        return _("lifetime")
+    return _("until %(date)s", date=when(ends_at))
+
+
+def is_forever(ends_at: datetime) -> bool:
+    return ends_at >= LIFETIME_END
+
+
 def tier_label(tier: Tier) -> str:
     if tier.stars_price is not None and tier.stars_renews:
         return _(
@@ -50,11 +78,25 @@ def tier_label(tier: Tier) -> str:
     if tier.stars_price is not None:
         return _(
             "%(period)s — %(price)s or %(stars)s",
-            period=days(tier.duration_days),
+            period=tier_term(tier),
             price=money(tier.price),
             stars=money(tier.stars_price),
         )
-    return _("%(period)s — %(price)s", period=days(tier.duration_days), price=money(tier.price))
+    return _("%(period)s — %(price)s", period=tier_term(tier), price=money(tier.price))
+
+
+def trial_label(days_: int, price: Money | None) -> str:
+    """The Trial button and line: ``Free trial: 7 days``, ``Trial: 3 days — 1 USD``."""
+    if price is None:
+        return _("Free trial: %(period)s", period=days(days_))
+    return _("Trial: %(period)s — %(price)s", period=days(days_), price=money(price))
+
+
+def trial_setting(trial: TrialOffer | None) -> str:
+    """The trial as the owner sees it set."""
+    if trial is None:
+        return _("no trial")
+    return trial_label(trial.days, trial.price)
 
 
 def format_amount(amount: Decimal) -> str:

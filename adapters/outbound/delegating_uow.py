@@ -61,6 +61,7 @@ class DelegatingUnitOfWork:
         self.payments: PaymentLedger = inner.payments
         self.sellers: SellerRequestRepository = inner.sellers
         self.people: repositories.PersonRepository = inner.people
+        self.trials: repositories.TrialRepository = inner.trials
         self.stars_renewals: StarsRenewalRepository = inner.stars_renewals
         self.figures: FigureRollup = inner.figures
 

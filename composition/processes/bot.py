@@ -35,6 +35,8 @@ def bot_deps(process: Process) -> BotDeps:
         join_requests=s.join_requests,
         register=s.register_channel,
         set_tiers=s.set_tiers,
+        set_trial=s.set_trial,
+        take_trial=s.take_trial,
         set_donations=s.set_donations,
         set_wallet=s.set_wallet,
         sales=s.sales,

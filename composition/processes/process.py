@@ -67,6 +67,7 @@ from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.trials import SetTrial, TakeTrial
 from core.services.verify_payment import VerifyPaymentIntent
 from core.services.wordings import OwnWording
 
@@ -116,6 +117,8 @@ class Services:
     join_requests: HandleJoinRequest
     register_channel: RegisterChannel
     set_tiers: SetTiers
+    set_trial: SetTrial
+    take_trial: TakeTrial
     set_donations: SetDonationBounds
     set_wallet: SetPayoutWallet
     sales: ChangeSales
@@ -189,6 +192,8 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         join_requests=await resolve(uc.join_requests),
         register_channel=await resolve(uc.register_channel),
         set_tiers=await resolve(uc.set_tiers),
+        set_trial=await resolve(uc.set_trial),
+        take_trial=await resolve(uc.take_trial),
         set_donations=await resolve(uc.set_donations),
         set_wallet=await resolve(uc.set_wallet),
         sales=await resolve(uc.sales),

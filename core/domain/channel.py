@@ -12,6 +12,7 @@ from core.domain.errors import InvalidChannel, InvalidTier, NotAuthorized, Why
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
 from core.domain.tier import MAX_PRICE_DECIMALS, Tier, validate_tiers
+from core.domain.trial import TrialOffer
 
 MAX_TITLE = 128
 
@@ -118,6 +119,8 @@ class Channel:
     tiers_version: int = 0
     offer_post: OfferPost | None = None
     donate_post: OfferPost | None = None
+    trial: TrialOffer | None = None
+    """The trial the offer shows, if the owner set one (``/trial``)."""
 
     def __attrs_post_init__(self) -> None:
         if self.open_chat_id == self.closed_chat_id:
@@ -146,6 +149,23 @@ class Channel:
     def set_tiers(self, tiers: tuple[Tier, ...]) -> None:
         """Replace the tiers; the version bump makes the posted offer stale."""
         self.tiers = validate_tiers(tiers)
+        self.tiers_version += 1
+
+    def tiers_on_sale(self, now: datetime) -> tuple[Tier, ...]:
+        """The tiers sold now (a season whose end has passed is not)."""
+        return tuple(t for t in self.tiers if t.on_sale_at(now))
+
+    def renewal_tier(self, held: int, now: datetime | None = None) -> int:
+        """The tier a Renew button of a subscription of tier ``held`` offers: the same
+        tier while the channel sells it, else (a trial's, a tier since removed, a season
+        ended by ``now``) the first one on sale."""
+        on_sale = self.tiers if now is None else self.tiers_on_sale(now)
+        numbers = [t.number for t in on_sale]
+        return held if held in numbers or not numbers else numbers[0]
+
+    def set_trial(self, trial: TrialOffer | None) -> None:
+        """Offer ``trial`` (None: none); the version bump makes the posted offer stale."""
+        self.trial = trial
         self.tiers_version += 1
 
     def set_donation_bounds(self, bounds: DonationBounds | None) -> None:

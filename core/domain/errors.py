@@ -43,6 +43,19 @@ class Why(StrEnum):
     RENEWAL_DAYS = "renewal_days"  # days
     NO_RENEWAL = "no_renewal"
     STARS_NOT_TAKEN = "stars_not_taken"
+    TIER_SPAN_DAYS = "tier_span_days"
+    SEASON_END_DATE = "season_end_date"
+    SEASON_TOO_LATE = "season_too_late"
+    SEASON_OVER = "season_over"  # number
+    LIFETIME_HELD = "lifetime_held"  # title
+    # trials
+    TRIAL_DAYS = "trial_days"  # most
+    TRIAL_PRICE = "trial_price"
+    TRIAL_PRICE_DECIMALS = "trial_price_decimals"  # most
+    TRIAL_NOT_OFFERED = "trial_not_offered"
+    TRIAL_TAKEN = "trial_taken"
+    TRIAL_PAID = "trial_paid"
+    OFFER_FOR_TRIAL = "offer_for_trial"
     # channels
     BOUNDS_CURRENCIES = "bounds_currencies"
     BOUNDS_MINIMUM_ZERO = "bounds_minimum_zero"
@@ -195,3 +208,11 @@ class UnknownChannel(DomainError):
 
 class SalesPaused(DomainError):
     """The channel is not selling right now (the bot lost its rights, or posting failed)."""
+
+
+class LifetimeHeld(DomainError):
+    """The person already has lifetime access: there is nothing to renew."""
+
+
+class SeasonOver(DomainError):
+    """A season tier is no longer sold: its end date has passed."""

@@ -10,7 +10,7 @@ rendered when they go out.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from types import NoneType, UnionType
 from typing import Any, Union, get_args, get_origin
@@ -19,7 +19,7 @@ import attrs
 
 from core.domain.ids import ChannelId
 from core.domain.money import Money
-from core.domain.tier import Tier
+from core.domain.tier import Tier, TierKind
 
 # ---------------------------------------------------------------- buttons
 
@@ -66,14 +66,25 @@ class OfferedTier:
 
 
 @attrs.frozen
+class OfferedTrial:
+    """A Trial button: ``days`` of access, free (``price`` None) or at ``price``."""
+
+    days: int
+    price: Money | None
+    take: CheckoutWithBot
+
+
+@attrs.frozen
 class Offer:
-    """The offer standing in a channel's open chat: a button per tier."""
+    """The offer standing in a channel's open chat: a button per tier (and a Trial
+    button when the channel offers one)."""
 
     title: str
     tiers: tuple[OfferedTier, ...]
     channel: ChannelId | None = None
     """Whose offer: the channel's owner may have worded it (None: queued before owners
     could, read in the catalog's words)."""
+    trial: OfferedTrial | None = None
 
 
 @attrs.frozen
@@ -96,6 +107,8 @@ class Invite:
     join: OpenLink
     channel: ChannelId | None = None
     """As in :class:`Offer`."""
+    trial: bool = False
+    """Access from a free trial, not a payment."""
 
 
 @attrs.frozen
@@ -176,6 +189,8 @@ class OwnerPayment:
     paid: Money | None
     """What the subscriber paid in the provider's currency, when known."""
     renewal: bool
+    ends_at: datetime | None = None
+    """A lifetime's or a season's fixed end (``duration_days`` is 0 then)."""
 
 
 @attrs.frozen
@@ -306,6 +321,7 @@ _VALUES: dict[str, type[Any]] = {
         CheckoutWithBot,
         DecideSeller,
         OfferedTier,
+        OfferedTrial,
         VerbatimButton,
         Tier,
     )
@@ -332,7 +348,7 @@ def notice_from_payload(payload: dict[str, Any]) -> Notice:
 def _encode(value: object) -> object:
     if value is None or isinstance(value, str | int | bool):
         return value
-    if isinstance(value, datetime):
+    if isinstance(value, date):  # a datetime too
         return value.isoformat()
     if isinstance(value, Money):
         return {"amount": str(value.amount), "currency": value.currency}
@@ -385,5 +401,7 @@ _PLAIN: dict[Any, Callable[[Any], object]] = {
     int: int,
     bool: bool,
     datetime: datetime.fromisoformat,
+    date: date.fromisoformat,
+    TierKind: TierKind,
     Money: lambda raw: Money(Decimal(raw["amount"]), raw["currency"]),
 }

@@ -19,16 +19,17 @@ from core.domain.tier import MAX_TIERS
 MAX_LENGTH = 64
 _ALPHABET = re.compile(r"\A[A-Za-z0-9_-]+\Z")
 _PURPOSE = "offer"
-_TIERS = frozenset(str(n) for n in range(0, MAX_TIERS + 1))
-
-
 DONATION = 0
 """The tier number a Donate button's token carries."""
+TRIAL = 9
+"""The tier number a Trial button's token carries (``core.domain.trial.TRIAL_TIER``)."""
+_TIERS = frozenset([*(str(n) for n in range(0, MAX_TIERS + 1)), str(TRIAL)])
 
 
 @attrs.frozen
 class OfferToken:
-    """``tier`` is 1..3 for a subscription offer, ``DONATION`` (0) for a Donate button."""
+    """``tier`` is 1..3 for a subscription offer, ``DONATION`` (0) for a Donate button,
+    ``TRIAL`` (9) for a Trial button."""
 
     channel_id: ChannelId
     tier: int
@@ -36,6 +37,10 @@ class OfferToken:
     @property
     def is_donation(self) -> bool:
         return self.tier == DONATION
+
+    @property
+    def is_trial(self) -> bool:
+        return self.tier == TRIAL
 
     def encode(self, keyring: MacKeyring) -> str:
         body = f"{self.channel_id}_{self.tier}"

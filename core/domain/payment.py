@@ -110,6 +110,8 @@ class PaymentIntent:
     payment_id: str | None = None
     fulfilled_at: datetime | None = None
     actually_paid: Money | None = None
+    ends_at: datetime | None = None
+    """For a lifetime or season tier: the fixed end it buys (``duration_days`` is None)."""
 
     @property
     def is_open(self) -> bool:

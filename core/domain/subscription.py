@@ -9,6 +9,7 @@ import attrs
 
 from core.domain.errors import InvalidTransition, Why
 from core.domain.ids import ChannelId, SubscriptionId, UserId
+from core.domain.tier import LIFETIME_END
 
 
 class SubscriptionStatus(StrEnum):
@@ -45,11 +46,39 @@ class Subscription:
         tier: int,
         length: timedelta,
         now: datetime,
+        ends_at: datetime | None = None,
     ) -> Subscription:
-        return cls(sub_id, user_id, channel_id, tier, now, now + length)
+        """A first term of ``length``, or until ``ends_at`` when given (lifetime, season)."""
+        end = ends_at if ends_at is not None else now + length
+        return cls(sub_id, user_id, channel_id, tier, now, end)
 
     def is_active_at(self, now: datetime) -> bool:
         return self.status is SubscriptionStatus.ACTIVE and self.expires_at > now
+
+    @property
+    def is_lifetime(self) -> bool:
+        """Active for ever (a lifetime tier was bought): never reminded, never removed."""
+        return self.status is SubscriptionStatus.ACTIVE and self.expires_at >= LIFETIME_END
+
+    def extend_to(self, end: datetime, tier: int, now: datetime) -> bool:
+        """Run until ``end`` (a lifetime or a season): an active subscription keeps the
+        later of its end and ``end``; an inactive one starts now and ends at ``end``.
+
+        Returns True when this (re)activated the subscription, i.e. a grant is due."""
+        if end <= now:
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="subscription", source=self.status, target="extended_to"
+            )
+        self.tier = tier
+        self.reminders_sent = frozenset()
+        if self.status is SubscriptionStatus.ACTIVE and self.expires_at > now:
+            self.expires_at = max(self.expires_at, end)
+            return False
+        self.status = SubscriptionStatus.ACTIVE
+        self.starts_at = now
+        self.expires_at = end
+        self.period += 1
+        return True
 
     def extend(self, length: timedelta, tier: int, now: datetime) -> bool:
         """Add ``length``: from ``expires_at`` while still active, from ``now`` otherwise.
@@ -61,10 +90,12 @@ class Subscription:
             raise InvalidTransition(
                 Why.MOVE_REFUSED, what="subscription", source=self.status, target="extended"
             )
+        if self.is_lifetime:
+            return False  # nothing to add to for ever (and no date past it)
         self.tier = tier
         self.reminders_sent = frozenset()
         if self.status is SubscriptionStatus.ACTIVE and self.expires_at > now:
-            self.expires_at = self.expires_at + length
+            self.expires_at = min(self.expires_at + length, LIFETIME_END)
             return False
         self.status = SubscriptionStatus.ACTIVE
         self.starts_at = now

@@ -51,6 +51,7 @@ __all__ = [
     "PaymentEventRepository",
     "PersonRepository",
     "SubscriptionRepository",
+    "TrialRepository",
     "UnitOfWork",
     "UnitOfWorkFactory",
 ]
@@ -239,15 +240,37 @@ class PersonRepository(Protocol):
     async def pseudonymize(self, user_id: UserId, pseudonym: UserId) -> int:
         """Put ``pseudonym`` in place of ``user_id`` wherever a row must stay for the
         books (subscriptions, payment intents, access grants, donations, the seller
-        requests the person decided as an operator, their Stars subscriptions), drop
-        the invite links of their grants, and delete their own request to sell (its
-        name is all it holds).
+        requests the person decided as an operator, their Stars subscriptions, the
+        records of the trials they took), drop the invite links of their grants, and
+        delete their own request to sell (its name is all it holds).
         Owned channels are left to the caller (the channel repository). Returns how
         many rows changed."""
         ...
 
 
 # ---- end a person's data ----
+
+
+class TrialRepository(Protocol):
+    """Who took which channel's trial: kept for good (a person who left and came back,
+    or whose subscription ended, still had theirs)."""
+
+    async def add(self, channel_id: ChannelId, user_id: UserId, at: datetime) -> bool:
+        """Record that the person took the channel's trial; False, and nothing written,
+        if they had it before. Of two units of work racing for one person and channel,
+        exactly one gets True (the other waits for it, then sees the record)."""
+        ...
+
+    async def taken(self, channel_id: ChannelId, user_id: UserId) -> bool: ...
+
+    async def paid_before(self, channel_id: ChannelId, user_id: UserId) -> bool:
+        """Whether any payment of the person's for this channel was ever fulfilled (a
+        subscription, a paid trial or a donation)."""
+        ...
+
+    async def count(self, channel_id: ChannelId) -> int:
+        """How many people took the channel's trial (paid trials are payments)."""
+        ...
 
 
 class UnitOfWork(Protocol):
@@ -262,6 +285,7 @@ class UnitOfWork(Protocol):
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: PersonRepository  # a person's data (issue 18)
+    trials: TrialRepository
     stars_renewals: StarsRenewalRepository  # self-renewing Stars subscriptions (issue 21)
     figures: FigureRollup  # the dashboard's daily rollup (issue 20)
 

@@ -100,12 +100,14 @@ def standing_post(channel: Channel, kind: PostKind) -> OfferPost | None:
     return channel.donate_post if kind is PostKind.DONATE else channel.offer_post
 
 
-def why_down(channel: Channel, kind: PostKind) -> DownReason | None:
-    """Why ``channel`` must show no post of ``kind`` now; None while it should."""
+def why_down(channel: Channel, kind: PostKind, now: datetime | None = None) -> DownReason | None:
+    """Why ``channel`` must show no post of ``kind`` now; None while it should. Given
+    ``now``, an offer whose every tier is a season past its end is down too."""
     if channel.sales_paused:
         return DownReason.SALES_PAUSED
     if kind is PostKind.OFFER:
-        return None if channel.is_selling else DownReason.NO_TIERS
+        on_sale = now is None or bool(channel.tiers_on_sale(now))
+        return None if channel.is_selling and on_sale else DownReason.NO_TIERS
     return None if channel.takes_donations else DownReason.NO_DONATIONS
 
 
@@ -131,7 +133,7 @@ class PlanBroadcasts:
                 (PostKind.DONATE, channel.closed_chat_id),
             ):
                 standing = standing_post(channel, kind)
-                down = why_down(channel, kind)
+                down = why_down(channel, kind, now)
                 if down is not None:
                     if standing is not None:
                         take_downs.append(
@@ -146,18 +148,18 @@ class PlanBroadcasts:
                             kind,
                             chat_id,
                             reason,
-                            self._message(channel, kind),
+                            self._message(channel, kind, now),
                             None if standing is None else standing.message_id,
                             channel.tiers_version,
                         )
                     )
         return BroadcastPlan(tuple(posts), tuple(take_downs))
 
-    def _message(self, channel: Channel, kind: PostKind) -> Notice:
+    def _message(self, channel: Channel, kind: PostKind, now: datetime) -> Notice:
         username = self._settings.bot_username
         if kind is PostKind.DONATE:
             return notices.donate_message(channel, username, self._keyring)
-        return notices.offer_message(channel, username, self._keyring)
+        return notices.offer_message(channel, username, self._keyring, now)
 
     def _stale(
         self,
@@ -174,6 +176,8 @@ class PlanBroadcasts:
             return StaleReason.DUE_CHECK if due else None
         if post.tiers_version != channel.tiers_version:
             return StaleReason.TIERS_CHANGED
+        if len(channel.tiers_on_sale(post.posted_at)) != len(channel.tiers_on_sale(now)):
+            return StaleReason.TIERS_CHANGED  # a season ended since: the offer drops it
         if now - post.posted_at >= self._settings.refresh_every:
             return StaleReason.DUE_REFRESH
         return StaleReason.REQUESTED if forced else None

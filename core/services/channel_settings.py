@@ -10,7 +10,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel, DonationBounds, PayoutWallet
-from core.domain.errors import UnknownChannel, Why
+from core.domain.errors import SeasonOver, UnknownChannel, Why
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.outbox import SendMessage
 from core.domain.tier import Tier
@@ -41,6 +41,14 @@ async def owned_by_its_creator(
     return channel
 
 
+def _term(tier: Tier) -> str:
+    if tier.ends_on is not None:
+        return f"{tier.price} / until {tier.ends_on.isoformat()}"
+    if tier.duration_days == 0:
+        return f"{tier.price} / {tier.span}"
+    return f"{tier.price} / {tier.duration_days}d"
+
+
 @attrs.define(eq=False)
 class SetTiers:
     _uow: UnitOfWorkFactory
@@ -53,6 +61,10 @@ class SetTiers:
         await owned_by_its_creator(self._uow, self._creators, channel_id, actor)
         async with self._uow() as tx:
             channel = await _owned(tx, channel_id, actor)
+            now = self._clock.now()
+            for tier in tiers:
+                if not tier.on_sale_at(now) and tier not in channel.tiers:
+                    raise SeasonOver(Why.SEASON_OVER, number=tier.number)
             channel.set_tiers(tiers)
             await tx.channels.update(channel)
             await tx.audit.append(
@@ -60,7 +72,7 @@ class SetTiers:
                     f"user:{actor}",
                     "channel.tiers_set",
                     f"channel:{channel.id}",
-                    {f"tier{t.number}": f"{t.price} / {t.duration_days}d" for t in channel.tiers},
+                    {f"tier{t.number}": _term(t) for t in channel.tiers},
                 ),
                 self._clock.now(),
             )

@@ -112,7 +112,7 @@ class ExpireSubscriptions:
             for lead in due:
                 sub.mark_reminded(lead)
             await tx.subscriptions.update(sub)
-            offer = OfferToken(channel.id, sub.tier)
+            offer = OfferToken(channel.id, channel.renewal_tier(sub.tier, now))
             await tx.outbox.enqueue(
                 f"remind:{sub.id}:{sub.expires_at.isoformat()}:{urgent}",
                 SendMessage(
@@ -198,7 +198,9 @@ class ExpireSubscriptions:
             SendMessage(
                 ChatId(sub.user_id),
                 notices.ended_message(
-                    channel.title, OfferToken(channel.id, sub.tier), self._keyring
+                    channel.title,
+                    OfferToken(channel.id, channel.renewal_tier(sub.tier, now)),
+                    self._keyring,
                 ),
                 # Not sent to a subscriber who paid again before it went out.
                 standing=Standing(sub.id, active=False),

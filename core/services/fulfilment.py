@@ -92,9 +92,11 @@ class Fulfilment:
                 now,
             )
             return purchase
-        if intent.tier is None or intent.duration_days is None:
+        if intent.tier is None or (intent.duration_days is None and intent.ends_at is None):
             raise ValueError(f"subscription intent {intent.id} lacks its tier")
-        length = timedelta(days=intent.duration_days)
+        length = timedelta(days=intent.duration_days or 0)
+        # A season paid after its end still buys what was paid for: a day from now.
+        ends_at = None if intent.ends_at is None else max(intent.ends_at, now + timedelta(days=1))
         found = book.subscriptions.get((intent.user_id, intent.channel_id))
         # Extended on a copy: the book stays as it was read.
         subscription = None if found is None else copy.copy(found)
@@ -106,8 +108,11 @@ class Fulfilment:
                 intent.tier,
                 length,
                 now,
+                ends_at,
             )
             purchase.new, purchase.activated = True, True
+        elif ends_at is not None:
+            purchase.activated = subscription.extend_to(ends_at, intent.tier, now)
         else:
             purchase.activated = subscription.extend(length, intent.tier, now)
         purchase.subscription = subscription
@@ -179,7 +184,7 @@ class _Purchase:
                 (f"thanks:{intent.id}", SendMessage(payer, thanks)),
                 (f"owner-donation:{intent.id}", SendMessage(owner, told, fold=notices.OWNER_FOLD)),
             ]
-        assert self.subscription is not None and intent.duration_days is not None
+        assert self.subscription is not None
         messages: list[tuple[str, Effect]] = []
         if self.grant is not None:
             messages.append((f"grant:{self.grant.id}", IssueInvite(self.grant.id)))
@@ -190,11 +195,12 @@ class _Purchase:
             messages.append((f"relink:{intent.id}", RefreshInvite(self.subscription.id)))
         told = notices.owner_payment_message(
             channel.title,
-            notices.days(intent.duration_days),
+            notices.days(intent.duration_days or 0),
             intent.user_id,
             intent.price,
             paid,
             not self.new,
+            intent.ends_at,
         )
         messages.append(
             (f"owner-paid:{intent.id}", SendMessage(owner, told, fold=notices.OWNER_FOLD))

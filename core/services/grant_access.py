@@ -20,6 +20,8 @@ from core.domain.audit import AuditRecord
 from core.domain.grant import AccessGrant, GrantMode, GrantStatus
 from core.domain.ids import ChatId, GrantId
 from core.domain.outbox import SendMessage
+from core.domain.tier import link_end
+from core.domain.trial import TRIAL_TIER
 from core.ports.clock import Clock
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, InviteLink
@@ -86,7 +88,11 @@ class GrantAccess:
                     SendMessage(
                         ChatId(grant.user_id),
                         notices.invite_message(
-                            channel.id, channel.title, link.url, subscription.expires_at
+                            channel.id,
+                            channel.title,
+                            link.url,
+                            subscription.expires_at,
+                            subscription.tier == TRIAL_TIER,
                         ),
                     ),
                     # The payer keeps their place in line: queued as of the grant, the
@@ -118,6 +124,7 @@ async def new_invite_link(
 ) -> InviteLink:
     """A new link for ``grant`` (issued, or replacing one gone): a join-request link
     lasts to the subscription's end, a one-use link a while (never past the end)."""
+    ends = link_end(ends, now)
     expires_at = (
         ends if grant.mode is GrantMode.JOIN_REQUEST else min(now + settings.one_use_link_ttl, ends)
     )

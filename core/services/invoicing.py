@@ -8,7 +8,7 @@ the intent stays open without an invoice and the next attempt reuses it.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import attrs
 
@@ -56,6 +56,8 @@ class InvoiceOrder:
     description: str
     tier: int | None = None
     duration_days: int | None = None
+    ends_at: datetime | None = None
+    """A lifetime's or a season's fixed end (``duration_days`` None)."""
     renews: bool = False
     """Sold as a subscription the provider renews itself (Telegram Stars, 30 days)."""
 
@@ -131,6 +133,7 @@ class InvoiceIssuer:
             intent.provider == self._gateway.name
             and intent.price.same_value(order.price)
             and intent.duration_days == order.duration_days
+            and intent.ends_at == order.ends_at
         )
         if fresh and same:
             return intent
@@ -157,6 +160,7 @@ class InvoiceIssuer:
             updated_at=now,
             tier=order.tier,
             duration_days=order.duration_days,
+            ends_at=order.ends_at,
         )
         await tx.intents.add(intent)
         details = {"price": str(order.price), "purpose": str(order.purpose)}

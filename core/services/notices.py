@@ -13,7 +13,7 @@ from core.domain import messages
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId
 from core.domain.money import Money
-from core.domain.offer_token import DONATION, OfferToken
+from core.domain.offer_token import DONATION, TRIAL, OfferToken
 from core.domain.signing import MacKeyring
 
 
@@ -28,7 +28,18 @@ def days(n: int) -> Days:
     return Days(n)
 
 
-def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> messages.Offer:
+def offer_message(
+    channel: Channel, bot_username: str, keyring: MacKeyring, now: datetime
+) -> messages.Offer:
+    """The tiers on sale at ``now`` (a season past its end is left out), and the
+    Trial button when the channel offers a trial."""
+    trial = None
+    if channel.trial is not None:
+        trial = messages.OfferedTrial(
+            channel.trial.days,
+            channel.trial.price,
+            messages.CheckoutWithBot(bot_username, OfferToken(channel.id, TRIAL).encode(keyring)),
+        )
     return messages.Offer(
         channel.title,
         tuple(
@@ -38,9 +49,10 @@ def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> m
                     bot_username, OfferToken(channel.id, tier.number).encode(keyring)
                 ),
             )
-            for tier in channel.tiers
+            for tier in channel.tiers_on_sale(now)
         ),
         channel.id,
+        trial,
     )
 
 
@@ -52,9 +64,9 @@ def donate_message(
 
 
 def invite_message(
-    channel_id: ChannelId, title: str, link: str, expires_at: datetime
+    channel_id: ChannelId, title: str, link: str, expires_at: datetime, trial: bool = False
 ) -> messages.Notice:
-    return messages.Invite(title, expires_at, messages.OpenLink(link), channel_id)
+    return messages.Invite(title, expires_at, messages.OpenLink(link), channel_id, trial)
 
 
 def renewed_message(title: str, expires_at: datetime) -> messages.Notice:
@@ -82,9 +94,15 @@ def donation_thanks_message(title: str, amount: Money) -> messages.Notice:
 
 
 def owner_payment_message(
-    title: str, what: Days, user_id: int, price: Money, paid: Money | None, renewal: bool
+    title: str,
+    what: Days,
+    user_id: int,
+    price: Money,
+    paid: Money | None,
+    renewal: bool,
+    ends_at: datetime | None = None,
 ) -> messages.Notice:
-    return messages.OwnerPayment(title, user_id, what.count, price, paid, renewal)
+    return messages.OwnerPayment(title, user_id, what.count, price, paid, renewal, ends_at)
 
 
 def owner_donation_message(

@@ -47,10 +47,17 @@ def take_back_refunds(
             told = notices.donation_refunded_message(channel.title, intent.price)
         else:
             found = book.subscriptions.get((intent.user_id, intent.channel_id))
-            if found is None or intent.duration_days is None or intent.fulfilled_at is None:
+            if found is None or intent.fulfilled_at is None:
+                continue
+            if intent.duration_days is not None:
+                length = timedelta(days=intent.duration_days)
+            elif intent.ends_at is not None:
+                # A lifetime or a season: what it bought runs from its payment on.
+                length = max(found.expires_at - intent.fulfilled_at, timedelta(seconds=1))
+            else:
                 continue
             sub = copy.copy(found)  # the book stays as it was read
-            ended = sub.take_back(timedelta(days=intent.duration_days), intent.fulfilled_at, now)
+            ended = sub.take_back(length, intent.fulfilled_at, now)
             if sub.is_active_at(now):
                 ends = sub.expires_at
             changed.append(sub)

@@ -175,7 +175,7 @@ class PublishPosts:
         standing = None if channel is None else standing_post(channel, down.kind)
         if (
             channel is None
-            or why_down(channel, down.kind) is None
+            or why_down(channel, down.kind, self._clock.now()) is None
             or standing is None
             or standing.message_id != down.message_id
         ):

@@ -19,6 +19,7 @@ from core.domain.audit import AuditRecord
 from core.domain.grant import GrantMode, GrantStatus
 from core.domain.ids import ChatId, SubscriptionId
 from core.domain.outbox import SendMessage
+from core.domain.tier import link_end
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
@@ -57,7 +58,7 @@ class RefreshLink:
             ):
                 return
             channel = await tx.channels.get(grant.channel_id)
-        old, ends = grant.invite_link, subscription.expires_at
+        old, ends = grant.invite_link, link_end(subscription.expires_at, now)
         link: InviteLink | None = None
         if grant.mode is GrantMode.JOIN_REQUEST:
             # Telegram keeps whole seconds: a link ending within the second lasts.

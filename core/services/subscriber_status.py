@@ -62,7 +62,9 @@ class SubscriberStatus:
                         sub.tier,
                         sub.expires_at,
                         sub.is_active_at(now),
-                        OfferToken(channel.id, sub.tier).encode(self._keyring),
+                        OfferToken(channel.id, channel.renewal_tier(sub.tier, now)).encode(
+                            self._keyring
+                        ),
                         sub.is_active_at(now) and channel.id in renewing,
                     )
                 )

@@ -462,11 +462,13 @@ async def open_shop(
     env: Mapping[str, str] | None = None,
     root: str = CLI,
     database: URL | None = None,
+    bots: int = 0,
 ) -> AsyncIterator[Shop]:
     """The emulators, balancer, tap and a migrated Postgres database of this test's own
-    (dropped after it), and a fleet of ``web`` and ``workers`` processes, not started,
-    each run as ``python -m <root> <role>``. ``database`` replaces the Postgres
-    database with one the test owns (a SQLite file, a throwaway server), migrated here.
+    (dropped after it), and a fleet of ``web`` and ``workers`` processes (and ``bots``
+    polling bot processes), not started, each run as ``python -m <root> <role>``.
+    ``database`` replaces the Postgres database with one the test owns (a SQLite file,
+    a throwaway server), migrated here.
 
     Telegram's flood limits are off in the emulator: each process paces itself to them
     already, and what is under test here is what happens, not how fast."""
@@ -512,6 +514,8 @@ async def open_shop(
                     fleet.add(f"worker-{n}", "worker", fleet_env, root)
                     for n in range(1, workers + 1)
                 ]
+                for n in range(1, bots + 1):
+                    fleet.add(f"bot-{n}", "bot", fleet_env, root)
                 yield Shop(
                     directory,
                     emulated.telegram,

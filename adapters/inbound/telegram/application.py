@@ -183,6 +183,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("help", subscriber.help, filters=private),
             CommandHandler("channels", owner.channels, filters=private),
             CommandHandler("tiers", owner.tiers, filters=private),
+            CommandHandler("trial", owner.trial, filters=private),
             CommandHandler("donations", owner.donations, filters=private),
             CommandHandler("wallet", owner.wallet, filters=private),
             CommandHandler("repost", owner.repost, filters=private),

@@ -26,6 +26,7 @@ from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.trials import SetTrial, TakeTrial
 from core.services.wordings import OwnWording
 
 
@@ -71,6 +72,10 @@ class BotDeps:
     join_requests: HandleJoinRequest
     register: RegisterChannel
     set_tiers: SetTiers
+    set_trial: SetTrial
+    """/trial: the owner offers a trial, free or paid, or none."""
+    take_trial: TakeTrial
+    """A Trial button's deep link, for a free trial."""
     set_donations: SetDonationBounds
     set_wallet: SetPayoutWallet
     """/wallet: the owner sets where the channel's takings are paid."""

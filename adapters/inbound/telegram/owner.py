@@ -18,7 +18,13 @@ from adapters.catalog import texts
 from adapters.inbound.telegram.conversation import Route, Superseded, Turn, command, message
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import describe, log_failure
-from adapters.inbound.telegram.parsing import BadInput, parse_bounds, parse_chat_ref, parse_tiers
+from adapters.inbound.telegram.parsing import (
+    BadInput,
+    parse_bounds,
+    parse_chat_ref,
+    parse_tiers,
+    parse_trial,
+)
 from adapters.inbound.telegram.queries import ChannelViews
 from adapters.inbound.telegram.replies import Context, reply
 from adapters.inbound.telegram.updates import forwarded_chat_id
@@ -182,7 +188,8 @@ class OwnerHandlers:
         user = update.effective_user
         if user is None:
             return
-        await reply(update, context, texts.channels(await self._views.owned_by(UserId(user.id))))
+        owned = await self._views.owned_by(UserId(user.id))
+        await reply(update, context, texts.channels(owned, self._deps.clock.now()))
 
     async def tiers(self, update: Update, context: Context) -> None:
         """``/tiers`` lists; ``/tiers 1`` shows channel 1; ``/tiers 1 1=10USD/30d …`` sets."""
@@ -193,17 +200,36 @@ class OwnerHandlers:
         args = context.args or []
         if not args:
             owned = await self._views.owned_by(owner)
-            await reply(update, context, texts.tiers(list(enumerate(owned, start=1))))
+            now = self._deps.clock.now()
+            await reply(update, context, texts.tiers(list(enumerate(owned, start=1)), now))
             return
         number, channel = await self._views.numbered(owner, args[0])
         if len(args) == 1:
-            await reply(update, context, texts.tiers([(number, channel)]))
+            await reply(update, context, texts.tiers([(number, channel)], self._deps.clock.now()))
             return
         tiers = parse_tiers(args[1:])
         if self._deps.stars_refund is None and any(t.stars_price for t in tiers):
             raise BadInput(texts.stars_off())
         saved = await self._deps.set_tiers.execute(owner, channel.id, tiers)
-        await reply(update, context, texts.tiers_saved(saved))
+        await reply(update, context, texts.tiers_saved(saved, self._deps.clock.now()))
+
+    async def trial(self, update: Update, context: Context) -> None:
+        """``/trial 1 7d`` (free), ``/trial 1 3d 1USD`` (paid), ``/trial 1 off``;
+        ``/trial`` alone lists the channels' trials."""
+        user = update.effective_user
+        if user is None:
+            return
+        owner = UserId(user.id)
+        args = context.args or []
+        if not args:
+            owned = await self._views.owned_by(owner)
+            now = self._deps.clock.now()
+            await reply(update, context, texts.tiers(list(enumerate(owned, start=1)), now))
+            return
+        _, channel = await self._views.numbered(owner, args[0])
+        trial = parse_trial(args[1:])
+        saved = await self._deps.set_trial.execute(owner, channel.id, trial)
+        await reply(update, context, texts.trial_saved(saved))
 
     async def donations(self, update: Update, context: Context) -> None:
         """``/donations 1 1USD-500USD`` sets the limits; ``/donations 1 off`` stops them."""

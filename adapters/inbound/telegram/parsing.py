@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import attrs
@@ -31,6 +31,7 @@ from core.domain.ids import ChannelId, is_valid_id
 from core.domain.money import Money
 from core.domain.signing import MIN_TAG_BYTES, MacKeyring
 from core.domain.tier import STARS, Tier, validate_tiers
+from core.domain.trial import TrialOffer
 
 OFF_WORDS = frozenset({"off", "none"})
 
@@ -70,30 +71,76 @@ def parse_amount(text: str, currency: str) -> Decimal:
 # ------------------------------------------------------------------- tiers
 _TIER = re.compile(
     r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})"
-    r"(?:\+(\d{1,9})(?:XTR|stars?))?/(\d{1,5})(?:d|days?)?(\+auto)?\Z",
+    r"(?:\+(\d{1,9})(?:XTR|stars?))?"
+    r"/(?:(\d{1,5})(?:d|days?)?(\+auto)?"
+    r"|(life|lifetime|forever)|until[ :]?(\d{4}-\d{2}-\d{2}))\Z",
     re.IGNORECASE,
 )
+
+
+def _tier_words(words: Sequence[str]) -> list[str]:
+    """The words of ``/tiers``, a season's ``…/until 2027-03-31`` as one."""
+    joined: list[str] = []
+    for word in words:
+        if joined and joined[-1].lower().endswith("/until"):
+            joined[-1] = f"{joined[-1]} {word}"
+        else:
+            joined.append(word)
+    return joined
 
 
 def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
     """``1=10USD/30d 2=25USD/90d``: number=price+currency/days, up to three; a Stars
     price beside the crypto one as ``1=10USD+500XTR/30d``, sold as a Stars subscription
-    that renews every 30 days with ``+auto`` (``1=10USD+500XTR/30d+auto``); ``none``
-    (or ``off``) for no tiers at all."""
+    that renews every 30 days with ``+auto`` (``1=10USD+500XTR/30d+auto``); ``/life``
+    for a lifetime tier, ``/until 2027-03-31`` for a season; ``none`` (or ``off``) for
+    no tiers at all."""
     if len(words) == 1 and words[0].lower() in OFF_WORDS:
         return ()
     if not words:
         raise BadInput(texts.tiers_usage())
     tiers: list[Tier] = []
-    for word in words:
+    for word in _tier_words(words):
         match = _TIER.match(word)
         if match is None:
             raise BadInput(texts.tier_unreadable(word))
-        number, amount, currency, stars, days, auto = match.groups()
+        number, amount, currency, stars, days, auto, life, until = match.groups()
         price = Money(Decimal(amount.replace(",", ".")), currency)
         stars_price = None if stars is None else Money(int(stars), STARS)
-        tiers.append(Tier(int(number), price, int(days), stars_price, auto is not None))
+        if life is not None:
+            tiers.append(Tier.lifetime(int(number), price, stars_price))
+        elif until is not None:
+            try:
+                ends_on = date.fromisoformat(until)
+            except ValueError as exc:
+                raise BadInput(texts.tier_unreadable(word)) from exc
+            tiers.append(Tier.season(int(number), price, ends_on, stars_price))
+        else:
+            tiers.append(
+                Tier(int(number), price, int(days), stars_price, stars_renews=auto is not None)
+            )
     return validate_tiers(tuple(tiers))
+
+
+# ------------------------------------------------------------------- trial
+_TRIAL_DAYS = re.compile(r"\A(\d{1,3})(?:d|days?)?\Z", re.IGNORECASE)
+_PRICE = re.compile(r"\A(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})\Z")
+
+
+def parse_trial(words: Sequence[str]) -> TrialOffer | None:
+    """``7d`` (free), ``3d 1USD`` (paid) or ``off``."""
+    if len(words) == 1 and words[0].lower() in OFF_WORDS:
+        return None
+    days = None if not words else _TRIAL_DAYS.match(words[0])
+    if days is None or len(words) > 3:
+        raise BadInput(texts.trial_usage())
+    price = None
+    if len(words) > 1:
+        found = _PRICE.match("".join(words[1:]))
+        if found is None:
+            raise BadInput(texts.trial_usage())
+        price = Money(Decimal(found.group(1).replace(",", ".")), found.group(2))
+    return TrialOffer(int(days.group(1)), price)
 
 
 # ---------------------------------------------------------- donation bounds

@@ -8,12 +8,15 @@ from telegram import Update
 
 from adapters.catalog import texts
 from adapters.catalog.buttons import CONFIRM_PREFIX, RENEW_PREFIX, STARS_PREFIX
+from adapters.catalog.message import OutgoingMessage
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate, tell
 from adapters.inbound.telegram.parsing import channel_from_resend, token_from
 from adapters.inbound.telegram.replies import Context, answer, replace, reply, send
 from core.domain.ids import UserId
 from core.domain.tier import Rail
+from core.domain.trial import TRIAL_TIER
+from core.services.checkout import Offer, TrialOffering
 
 
 class SubscriberHandlers:
@@ -28,8 +31,10 @@ class SubscriberHandlers:
             await reply(update, context, texts.welcome())
             return
         token = context.args[0]
-        found = await self._deps.resolve_offer.execute(token)
-        await reply(update, context, texts.offer(found, token))
+        user = update.effective_user
+        found = await self._deps.resolve_offer.any(token)
+        if user is not None:
+            await reply(update, context, await self._shown(found, token, UserId(user.id)))
 
     async def renew(self, update: Update, context: Context) -> None:
         """A Renew button (``o:<token>``): the same offer as the deep link."""
@@ -37,9 +42,23 @@ class SubscriberHandlers:
         if query is None or query.data is None:
             return
         token = token_from(query.data, RENEW_PREFIX)
-        found = await self._deps.resolve_offer.execute(token)
-        await send(context, query.from_user.id, texts.offer(found, token))
+        found = await self._deps.resolve_offer.any(token)
+        shown = await self._shown(found, token, UserId(query.from_user.id))
+        await send(context, query.from_user.id, shown)
         await answer(query)
+
+    async def _shown(
+        self, found: Offer | TrialOffering, token: str, user_id: UserId
+    ) -> OutgoingMessage:
+        """What an offer's deep link shows: the tier with its Confirm button; a paid
+        trial the same way; a free trial is taken at once (once per person, ever)."""
+        if isinstance(found, Offer):
+            return texts.offer(found, token)
+        if found.trial.is_free:
+            started = await self._deps.take_trial.execute(user_id, found.channel_id)
+            return texts.trial_started(started)
+        await self._deps.take_trial.ensure_eligible(user_id, found.channel_id)
+        return texts.trial_offer(found, token)
 
     async def confirm(self, update: Update, context: Context) -> None:
         """Confirm (``c:<token>``): the token is verified again, the price read from the
@@ -48,12 +67,17 @@ class SubscriberHandlers:
         if query is None or query.data is None:
             return
         token = token_from(query.data, CONFIRM_PREFIX)
-        found = await self._deps.resolve_offer.execute(token)
+        found = await self._deps.resolve_offer.any(token)
         await self._gate.checkout(query.from_user.id)
-        invoice = await self._deps.checkout.execute(
-            UserId(query.from_user.id), found.channel_id, found.tier.number
-        )
-        await replace(query, context, texts.subscription_invoice(found, invoice))
+        user_id = UserId(query.from_user.id)
+        if isinstance(found, TrialOffering):
+            invoice = await self._deps.checkout.execute(user_id, found.channel_id, TRIAL_TIER)
+            await replace(query, context, texts.trial_invoice(found, invoice))
+        else:
+            invoice = await self._deps.checkout.execute(
+                user_id, found.channel_id, found.tier.number
+            )
+            await replace(query, context, texts.subscription_invoice(found, invoice))
         await answer(query)
 
     async def confirm_stars(self, update: Update, context: Context) -> None:

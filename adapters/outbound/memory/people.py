@@ -7,6 +7,7 @@ from collections.abc import Sequence
 import attrs
 
 from adapters.outbound.memory.table import TableView
+from adapters.outbound.memory.trials import TrialKey
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant
 from core.domain.ids import DonationId, GrantId, IntentId, SubscriptionId, UserId
@@ -14,6 +15,7 @@ from core.domain.payment import PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import Subscription
+from core.domain.trial import TrialTaken
 
 
 @attrs.frozen
@@ -24,6 +26,7 @@ class PersonTables:
     donations: TableView[DonationId, Donation]
     seller_requests: TableView[UserId, SellerRequest]
     stars_renewals: TableView[str, StarsRenewal]
+    trials: TableView[TrialKey, TrialTaken] | None = None
 
 
 class InMemoryPersonRepository:
@@ -71,4 +74,10 @@ class InMemoryPersonRepository:
                 attrs.evolve(renewal, user_id=pseudonym), "Stars subscription"
             )
             changed += 1
+        if t.trials is not None:
+            # The record stays (a trial was taken) under the pseudonym.
+            for taken in t.trials.select(lambda r: r.user_id == user_id):
+                await t.trials.delete((taken.channel_id, taken.user_id))
+                await t.trials.insert_unless_taken(attrs.evolve(taken, user_id=pseudonym))
+                changed += 1
         return changed

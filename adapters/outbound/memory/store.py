@@ -16,6 +16,7 @@ from adapters.outbound.memory.row_locks import RowLocks
 from adapters.outbound.memory.seller_requests import seller_requests_table
 from adapters.outbound.memory.stars_renewals import stars_renewals_table
 from adapters.outbound.memory.subscriptions import subscriptions_table
+from adapters.outbound.memory.trials import trials_table
 
 DEFAULT_LOCK_TIMEOUT = 5.0
 """Seconds a unit of work waits for a row another one is writing before giving up with
@@ -38,6 +39,7 @@ class InMemoryStore:
         self.audit = audit_table()
         self.outbox = outbox_table()
         self.seller_requests = seller_requests_table()
+        self.trials = trials_table()
         self.stars_renewals = stars_renewals_table()
         self.figures: Totals = {}
         self.locks = RowLocks(lock_timeout)

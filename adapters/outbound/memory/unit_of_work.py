@@ -20,6 +20,7 @@ from adapters.outbound.memory.stars_renewals import InMemoryStarsRenewalReposito
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
+from adapters.outbound.memory.trials import InMemoryTrialRepository
 from core.ports import repositories
 from core.ports.errors import Conflict
 from core.ports.figures import FigureRollup
@@ -63,6 +64,7 @@ class InMemoryUnitOfWork:
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: repositories.PersonRepository
+    trials: repositories.TrialRepository
     stars_renewals: StarsRenewalRepository
     figures: FigureRollup
 
@@ -93,6 +95,8 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit, rollup)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
+        trials = self._view(store.trials)
+        self.trials = InMemoryTrialRepository(trials, tables.intents)
         stars_renewals = self._view(store.stars_renewals)
         self.stars_renewals = InMemoryStarsRenewalRepository(stars_renewals)
         self.people = InMemoryPersonRepository(
@@ -103,6 +107,7 @@ class InMemoryUnitOfWork:
                 tables.donations,
                 seller_requests,
                 stars_renewals,
+                trials,
             )
         )
 

@@ -15,7 +15,8 @@ from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.channel import Channel, DonationBounds, OfferPost, PayoutWallet
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
-from core.domain.tier import STARS, Tier
+from core.domain.tier import STARS, Tier, TierKind
+from core.domain.trial import TrialOffer
 from core.ports.errors import NotFound
 from core.ports.security import Cipher
 
@@ -71,7 +72,24 @@ def channel_to_row(channel: Channel, cipher: Cipher) -> dict[str, Any]:
         "tiers_version": channel.tiers_version,
         **_post_columns("offer", channel.offer_post),
         **_post_columns("donate", channel.donate_post),
+        **_trial_columns(channel.trial),
     }
+
+
+def _trial_columns(trial: TrialOffer | None) -> dict[str, Any]:
+    price = None if trial is None else trial.price
+    return {
+        "trial_days": None if trial is None else trial.days,
+        "trial_price": None if price is None else price.amount,
+        "trial_currency": None if price is None else price.currency,
+    }
+
+
+def _trial_from(row: Row[Any]) -> TrialOffer | None:
+    if row.trial_days is None:
+        return None
+    price = None if row.trial_currency is None else Money(row.trial_price, row.trial_currency)
+    return TrialOffer(row.trial_days, price)
 
 
 def channel_from_row(row: Row[Any], tiers: Iterable[Tier], cipher: Cipher) -> Channel:
@@ -96,6 +114,7 @@ def channel_from_row(row: Row[Any], tiers: Iterable[Tier], cipher: Cipher) -> Ch
         tiers_version=row.tiers_version,
         offer_post=_post_from(row, "offer"),
         donate_post=_post_from(row, "donate"),
+        trial=_trial_from(row),
     )
 
 
@@ -108,6 +127,8 @@ def _tier_rows(channel: Channel) -> list[dict[str, Any]]:
             "currency": tier.price.currency,
             "duration_days": tier.duration_days,
             "stars_price": None if tier.stars_price is None else int(tier.stars_price.amount),
+            "kind": tier.span.value,
+            "ends_on": tier.ends_on,
             "stars_renews": tier.stars_renews,
         }
         for tier in channel.tiers
@@ -224,6 +245,8 @@ TIER_COLUMNS = (
     channel_tiers.c.currency.label("tier_currency"),
     channel_tiers.c.duration_days.label("tier_duration_days"),
     channel_tiers.c.stars_price.label("tier_stars_price"),
+    channel_tiers.c.kind.label("tier_kind"),
+    channel_tiers.c.ends_on.label("tier_ends_on"),
     channel_tiers.c.stars_renews.label("tier_stars_renews"),
 )
 
@@ -232,7 +255,15 @@ def tier_from_row(row: Row[Any]) -> Tier:
     """A tier from the columns of :data:`TIER_COLUMNS` in ``row``."""
     price = Money(row.tier_price, row.tier_currency)
     stars = None if row.tier_stars_price is None else Money(row.tier_stars_price, STARS)
-    return Tier(row.tier_number, price, row.tier_duration_days, stars, bool(row.tier_stars_renews))
+    return Tier(
+        row.tier_number,
+        price,
+        row.tier_duration_days,
+        stars,
+        TierKind(row.tier_kind),
+        row.tier_ends_on,
+        stars_renews=bool(row.tier_stars_renews),
+    )
 
 
 def _with_tiers(query: Select[Any]) -> Select[Any]:

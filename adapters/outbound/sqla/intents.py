@@ -45,6 +45,7 @@ def intent_to_row(intent: PaymentIntent) -> dict[str, Any]:
         "fulfilled_at": intent.fulfilled_at,
         "paid_amount": None if paid is None else paid.amount,
         "paid_currency": None if paid is None else paid.currency,
+        "ends_at": intent.ends_at,
     }
 
 
@@ -68,6 +69,7 @@ def intent_from_row(row: Row[Any]) -> PaymentIntent:
         actually_paid=None
         if row.paid_amount is None
         else Money(row.paid_amount, row.paid_currency),
+        ends_at=row.ends_at,
     )
 
 

@@ -16,6 +16,7 @@ from adapters.outbound.sqla.tables import (
     seller_requests,
     stars_renewals,
     subscriptions,
+    trials,
 )
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.donation import Donation
@@ -67,6 +68,8 @@ class SqlPersonRepository:
             update(stars_renewals)
             .where(stars_renewals.c.user_id == user_id)
             .values(user_id=pseudonym),
+            # The trial record stays (a trial was taken) under the pseudonym.
+            update(trials).where(trials.c.user_id == user_id).values(user_id=pseudonym),
         ]
         changed = 0
         for statement in statements:

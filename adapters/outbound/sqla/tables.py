@@ -75,6 +75,9 @@ channels = Table(
     Column("donate_message_id", BigInteger, nullable=True),
     Column("donate_posted_at", UtcDateTime, nullable=True),
     Column("donate_tiers_version", Integer, nullable=True),
+    Column("trial_days", Integer, nullable=True),
+    Column("trial_price", Amount, nullable=True),
+    Column("trial_currency", CURRENCY, nullable=True),
 )
 
 channel_chats = Table(
@@ -98,6 +101,8 @@ channel_tiers = Table(
     Column("currency", CURRENCY, nullable=False),
     Column("duration_days", Integer, nullable=False),
     Column("stars_price", Integer, nullable=True),
+    Column("kind", String(8), nullable=False, server_default="days"),
+    Column("ends_on", Date, nullable=True),
     Column("stars_renews", Boolean, nullable=False, server_default=false()),
 )
 
@@ -123,6 +128,7 @@ payment_intents = Table(
     Column("fulfilled_at", UtcDateTime, nullable=True),
     Column("paid_amount", Amount, nullable=True),
     Column("paid_currency", CURRENCY, nullable=True),
+    Column("ends_at", UtcDateTime, nullable=True),
     Index("ix_payment_intents_user_id_channel_id", "user_id", "channel_id"),
     Index("ix_payment_intents_status_rank_created_at", "status_rank", "created_at"),
     Index("ix_payment_intents_provider_payment_id", "provider", "payment_id"),
@@ -411,6 +417,15 @@ daily_figures = Table(
     # key's (channel_id, day, ...) order serves them all, no other index is needed.
 )
 
+trials = Table(
+    "trials",
+    metadata,
+    # One row per person and channel, ever: the primary key is the rule "once".
+    Column("channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("taken_at", UtcDateTime, nullable=False),
+)
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -433,5 +448,6 @@ DATA_TABLES = (
     api_tokens,
     stars_renewals,
     daily_figures,
+    trials,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -39,6 +39,7 @@ from adapters.outbound.sqla.seller_requests import SqlSellerRequestRepository
 from adapters.outbound.sqla.stars_renewals import SqlStarsRenewalRepository
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
+from adapters.outbound.sqla.trials import SqlTrialRepository
 from core.ports import repositories
 from core.ports.errors import Unavailable
 from core.ports.figures import FigureRollup
@@ -80,6 +81,7 @@ class SqlUnitOfWork:
         )
         self.sellers: SellerRequestRepository = SqlSellerRequestRepository(self._tx)
         self.people: repositories.PersonRepository = SqlPersonRepository(self._tx)
+        self.trials: repositories.TrialRepository = SqlTrialRepository(self._tx)
         self.stars_renewals: StarsRenewalRepository = SqlStarsRenewalRepository(self._tx)
 
     async def __aenter__(self) -> Self:

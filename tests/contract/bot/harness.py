@@ -202,6 +202,8 @@ def bot_deps(
         join_requests=world.join,
         register=world.register,
         set_tiers=world.set_tiers,
+        set_trial=world.set_trial,
+        take_trial=world.take_trial,
         set_donations=world.set_donations,
         set_wallet=world.set_wallet,
         sales=world.sales,

@@ -153,6 +153,7 @@ async def test_channels_lists_the_owners_channels_and_their_state(
         f"   open {OPEN}, closed {CLOSED}",
         "   tiers: 30 days — 10 USD; 90 days — 25 USD",
         "   donations: 1 USD to 500 USD",
+        "   trial: no trial",
     ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import AsyncIterator
+from datetime import date
 
 import attrs
 import pytest
@@ -23,8 +24,11 @@ from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from adapters.outbound.memory.wordings import InMemoryWordingBook
 from adapters.outbound.system.clock import SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
-from core.domain.ids import ChatId, UserId
+from core.domain.ids import ChannelId, ChatId, UserId
+from core.domain.money import Money
 from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus
+from core.domain.tier import Tier
+from core.domain.trial import TrialOffer
 from core.services.channel_settings import ChangeSales
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_sessions import DashboardSessions
@@ -55,6 +59,7 @@ class Site:
     wording: OwnWording | None = None
     other_channel_id: str = ""
     sales: ChangeSales | None = None
+    uow: InMemoryUnitOfWorkFactory | None = None
 
 
 def link(user: int, *, token: str = BOT_TOKEN, age: int = 0) -> str:
@@ -96,7 +101,7 @@ async def site() -> AsyncIterator[Site]:
     async with nowpayments_gateway() as gateway:
         deps = attrs.evolve(make_deps(shop, gateway), dashboard=dashboard)
         async with serve(build_app(deps)) as client:
-            yield Site(client, channel.id, languages, wording, other.id, sales)
+            yield Site(client, channel.id, languages, wording, other.id, sales, uow)
 
 
 async def login(site: Site, user: int) -> None:
@@ -228,3 +233,30 @@ async def test_pages_speak_the_browsers_language_and_english_otherwise(site: Sit
     assert '<html lang="en">' in unknown and "Overview" in unknown
     refused = await site.client.get("/dashboard/channels", headers={"Accept-Language": "ru;q=x"})
     assert refused.status == 200  # a malformed header is ignored, not an error
+
+
+async def test_the_channels_page_shows_each_tiers_span_and_the_trial(site: Site) -> None:
+    assert site.uow is not None
+    async with site.uow() as tx:
+        channel = await tx.channels.get(ChannelId(site.channel_id))
+        channel.set_tiers(
+            (
+                Tier(1, Money.of(10, "USD"), 30),
+                Tier.season(2, Money.of(20, "USD"), date(2026, 1, 31)),
+                Tier.lifetime(3, Money.of(99, "USD")),
+            )
+        )
+        channel.set_trial(TrialOffer(7))
+        await tx.channels.update(channel)
+        await tx.commit()
+    await login(site, OWNER)
+
+    page = await (await site.client.get("/dashboard/channels")).text()
+
+    assert '<tr class="tier-days"><td>1</td><td>10 USD</td><td>30 days</td></tr>' in page
+    assert (
+        '<tr class="tier-until"><td>2</td><td>20 USD</td><td>until 2026-01-31 '
+        '<span class="ended">(ended, no longer sold)</span></td></tr>'
+    ) in page
+    assert '<tr class="tier-lifetime"><td>3</td><td>99 USD</td><td>lifetime</td></tr>' in page
+    assert '<p class="trial">Trial: Free trial: 7 days</p>' in page

@@ -59,7 +59,8 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
     # head with 0003, the chat languages with 0004, the seller requests with 0005, the
     # dashboard's sessions with 0006, owners' wording with 0007, API tokens with 0009, the
     # dashboard's recent alerts with 0010, the people's usernames with 0011, the
-    # self-renewing Stars subscriptions with 0012, the dashboard's daily rollup with 0013.
+    # self-renewing Stars subscriptions with 0012, the dashboard's daily rollup with 0013,
+    # trials with 0014.
     later = {
         "stars_renewals",
         "conversations",
@@ -72,6 +73,7 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
         "person_names",
         "api_tokens",
         "daily_figures",
+        "trials",
     }
     assert _tables(tmp_path / "paygate.db") == SCHEMA - later | {"alembic_version"}
 

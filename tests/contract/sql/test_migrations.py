@@ -44,6 +44,7 @@ SCHEMA = {
     "api_tokens",
     "stars_renewals",
     "daily_figures",
+    "trials",
 }
 
 
@@ -213,3 +214,39 @@ async def test_tiers_stored_before_stars_subscriptions_do_not_renew(blank_url: U
     assert [(r[0], bool(r[1])) for r in before] == [(500, False)]
     assert [r[0] for r in after] == [500]
     assert "stars_renewals" not in tables
+
+
+async def test_tiers_and_channels_keep_their_rows_across_the_plans_revision(
+    blank_url: URL,
+) -> None:
+    # A tier stored before 0014 is a tier of days after it; going back to 0008 drops
+    # the plans' columns and the trial records and keeps every channel and tier.
+    await asyncio.to_thread(upgrade, blank_url, "0008")
+    engine = create_engine(blank_url, pool_size=1, max_overflow=0)
+    channel = (
+        "INSERT INTO channels (id, owner_id, open_chat_id, closed_chat_id, title, created_at, "
+        "sales_paused, tiers_version) "
+        "VALUES ('c1', 1, -100, -200, 'News', '2026-11-23 12:00:00', false, 1)"
+    )
+    tier = (
+        "INSERT INTO channel_tiers (channel_id, number, price, currency, duration_days) "
+        "VALUES ('c1', 1, 10, 'USD', 30)"
+    )
+    trial = "INSERT INTO trials (channel_id, user_id, taken_at) VALUES ('c1', 5, :at)"
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(channel))
+            await conn.execute(text(tier))
+        await asyncio.to_thread(upgrade, blank_url, "0014")
+        async with engine.begin() as conn:
+            kinds = (await conn.execute(text("SELECT kind, ends_on FROM channel_tiers"))).all()
+            await conn.execute(text(trial), {"at": T0})
+        await asyncio.to_thread(downgrade, blank_url, "0008")
+        async with engine.connect() as conn:
+            tiers = (await conn.execute(text("SELECT number FROM channel_tiers"))).all()
+            names = await conn.run_sync(_tables)
+    finally:
+        await engine.dispose()
+    assert [tuple(row) for row in kinds] == [("days", None)]
+    assert [row[0] for row in tiers] == [1]
+    assert "trials" not in names

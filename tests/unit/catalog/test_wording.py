@@ -12,7 +12,16 @@ from adapters.catalog.notices import compose, failure_notes
 from adapters.catalog.wording import fill, problems, sample
 from adapters.outbound.memory.wordings import InMemoryWordingBook
 from core.domain.ids import ChannelId, ChatId, UserId
-from core.domain.messages import Invite, OpenLink
+from core.domain.messages import (
+    CheckoutWithBot,
+    Invite,
+    Offer,
+    OfferedTier,
+    OfferedTrial,
+    OpenLink,
+)
+from core.domain.money import Money
+from core.domain.tier import Tier
 from core.ports.wordings import Wording, WordingKind
 
 CHANNEL = ChannelId("ch1")
@@ -167,3 +176,30 @@ async def test_a_title_too_long_for_the_limit_falls_back_too() -> None:
 
     assert not composed.message.html
     assert len(composed.failures) == 1
+
+
+async def test_an_offer_in_the_owners_words_keeps_the_catalogs_trial_button() -> None:
+    book = InMemoryWordingBook()
+    for kind, text in (
+        (WordingKind.OFFER, "Join {title}: {tiers}"),
+        (WordingKind.OFFER_BUTTON, "{period}, {price}"),
+    ):
+        await book.stage(Wording(CHANNEL, kind, "en", text, OWNER))
+        await book.publish(CHANNEL, kind, "en")
+    pay = CheckoutWithBot("paygate_bot", "ch1_1_tag")
+    take = CheckoutWithBot("paygate_bot", "ch1_9_tag")
+    offer = Offer(
+        "Alpha",
+        (OfferedTier(Tier.lifetime(1, Money.of(99, "USD")), pay),),
+        CHANNEL,
+        OfferedTrial(7, None, take),
+    )
+
+    composed = await compose(ChatId(-100), offer, None, book)
+
+    assert composed.message.text == "Join Alpha: • lifetime — 99 USD"
+    assert [[b.text for b in row] for row in composed.message.buttons] == [
+        ["lifetime, 99 USD"],
+        ["Free trial: 7 days"],
+    ]
+    assert composed.message.buttons[1][0].url == "https://t.me/paygate_bot?start=ch1_9_tag"

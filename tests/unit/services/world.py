@@ -57,6 +57,7 @@ from core.services.settle_outbox import RetryPolicy
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
 from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
+from core.services.trials import SetTrial, TakeTrial
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 from core.services.wordings import OwnWording
 
@@ -86,6 +87,8 @@ class World:
     own_wording: OwnWording
     register: RegisterChannel
     set_tiers: SetTiers
+    set_trial: SetTrial
+    take_trial: TakeTrial
     set_donations: SetDonationBounds
     set_wallet: SetPayoutWallet
     sales: ChangeSales
@@ -267,6 +270,8 @@ def build(
         own_wording=uc.own_wording(),
         register=uc.register_channel(),
         set_tiers=uc.set_tiers(),
+        set_trial=uc.set_trial(),
+        take_trial=uc.take_trial(),
         set_donations=uc.set_donations(),
         set_wallet=uc.set_wallet(),
         sales=uc.sales(),

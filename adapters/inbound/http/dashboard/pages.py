@@ -23,7 +23,7 @@ from aiohttp import web
 
 from adapters.catalog.language import _, current, n_, negotiate, speaking
 from adapters.catalog.refusals import Worded, pause_reason, refusal
-from adapters.catalog.words import when
+from adapters.catalog.words import tier_term, trial_setting, when
 from adapters.inbound.http.dashboard.overview import charts
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
@@ -263,7 +263,15 @@ class Dashboard:
         return self.render(
             request,
             "channels.html",
-            {"viewer": viewer, "session": session, "channels": channels, "notice": notice},
+            {
+                "viewer": viewer,
+                "session": session,
+                "channels": channels,
+                "notice": notice,
+                "now": self._clock.now(),
+                "term": tier_term,
+                "trial": trial_setting,
+            },
         )
 
     async def change_sales(self, request: web.Request) -> web.StreamResponse:
