@@ -10,6 +10,7 @@ from typing import Self
 
 from core.domain.outbox import Effect, OutboxMessage
 from core.ports import repositories
+from core.ports.coupons import CouponRepository
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import UnitOfWork
 from core.ports.sellers import SellerRequestRepository
@@ -59,6 +60,7 @@ class DelegatingUnitOfWork:
         self.payments: PaymentLedger = inner.payments
         self.sellers: SellerRequestRepository = inner.sellers
         self.people: repositories.PersonRepository = inner.people
+        self.coupons: CouponRepository = inner.coupons
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -56,6 +56,8 @@ def bot_deps(process: Process) -> BotDeps:
         seller_requests=s.seller_requests,
         dashboard_login_url=dashboard_login_url(process.config),
         wording=s.own_wording,
+        coupons=s.owner_coupons,
+        redeem=s.redeem_coupon,
     )
 
 

@@ -47,6 +47,7 @@ from core.ports.security import NonceStore, RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupons import OwnerCoupons
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_sessions import DashboardSessions
 from core.services.donations import StartDonation
@@ -54,6 +55,7 @@ from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.redeem_coupon import RedeemCoupon
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
@@ -127,6 +129,8 @@ class Services:
     dashboard_sessions: DashboardSessions
     # --- end dashboard
     own_wording: OwnWording
+    owner_coupons: OwnerCoupons
+    redeem_coupon: RedeemCoupon
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
 
@@ -187,6 +191,8 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
         own_wording=await resolve(uc.own_wording),
+        owner_coupons=await resolve(uc.owner_coupons),
+        redeem_coupon=await resolve(uc.redeem_coupon),
     )
     report_provider_outages(services.gateway, services.alerts)
     return services

@@ -33,6 +33,7 @@ from core.domain.intent_state import IntentStatus
 from core.domain.outbox import Effect, OutboxMessage
 from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
+from core.ports.coupons import CouponRepository
 from core.ports.errors import Conflict, NotFound
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
@@ -259,6 +260,7 @@ class UnitOfWork(Protocol):
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: PersonRepository  # a person's data (issue 18)
+    coupons: CouponRepository  # coupons and access codes (issue 21)
 
     async def __aenter__(self) -> Self: ...
 

@@ -18,6 +18,7 @@ from core.domain.signing import MacKeyring
 from core.domain.tier import Rail, Tier
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
+from core.services.coupon_prices import CouponPrices
 from core.services.invoicing import InvoiceIssuer, InvoiceOrder, IssuedInvoice
 
 
@@ -68,6 +69,8 @@ class StartCheckout:
     _issuer: InvoiceIssuer
     _stars: InvoiceIssuer | None = None
     """Issues Stars invoices; None where Stars are not taken."""
+    _coupons: CouponPrices | None = None
+    """Lowers the price by the person's redeemed coupons (issue 21); None: no coupons."""
 
     async def execute(
         self,
@@ -83,15 +86,21 @@ class StartCheckout:
             if self._stars is None:
                 raise InvalidTier("payments in Stars are not taken here")
             issuer = self._stars
+        price, coupon = tier.price_on(rail), None
+        if self._coupons is not None:
+            found = await self._coupons.best(user_id, channel, tier, rail)
+            if found is not None:
+                price, coupon = found.price, found.coupon
         return await issuer.issue(
             InvoiceOrder(
                 purpose=Purpose.SUBSCRIPTION,
                 user_id=user_id,
                 channel=channel,
-                price=tier.price_on(rail),
+                price=price,
                 description=_description(tier),
                 tier=tier.number,
                 duration_days=tier.duration_days,
+                coupon=coupon,
             )
         )
 

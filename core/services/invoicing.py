@@ -14,6 +14,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
+from core.domain.coupon import Coupon
 from core.domain.ids import IntentId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -56,6 +57,8 @@ class InvoiceOrder:
     description: str
     tier: int | None = None
     duration_days: int | None = None
+    coupon: Coupon | None = None
+    """The redeemed coupon that lowered ``price``: the intent is noted on its redemption."""
 
 
 @attrs.define(eq=False)
@@ -159,6 +162,9 @@ class InvoiceIssuer:
         details = {"price": str(order.price), "purpose": str(order.purpose)}
         if order.tier is not None:
             details["tier"] = str(order.tier)
+        if order.coupon is not None:
+            details["coupon"] = order.coupon.code
+            await tx.coupons.link(order.coupon.id, order.user_id, intent.id)
         await tx.audit.append(
             AuditRecord(f"user:{order.user_id}", "intent.created", f"intent:{intent.id}", details),
             now,

@@ -16,9 +16,11 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupons import OwnerCoupons
 from core.services.donations import StartDonation
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
+from core.services.redeem_coupon import RedeemCoupon
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
@@ -108,3 +110,7 @@ class BotDeps:
     wording: OwnWording | None = None
     """/wording: owners' own texts for their channel's messages; without it /wording
     does nothing."""
+    coupons: OwnerCoupons | None = None
+    """/coupon and /coupons: owners' codes (issue 21); without it they do nothing."""
+    redeem: RedeemCoupon | None = None
+    """``/start c-CODE`` and /redeem: a subscriber redeems a code."""

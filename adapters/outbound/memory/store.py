@@ -6,6 +6,7 @@ import itertools
 
 from adapters.outbound.memory.audit_log import audit_table
 from adapters.outbound.memory.channels import channels_table
+from adapters.outbound.memory.coupons import coupons_table, redemptions_table
 from adapters.outbound.memory.donations import donations_table
 from adapters.outbound.memory.grants import grants_table
 from adapters.outbound.memory.intents import intents_table
@@ -36,6 +37,8 @@ class InMemoryStore:
         self.audit = audit_table()
         self.outbox = outbox_table()
         self.seller_requests = seller_requests_table()
+        self.coupons = coupons_table()
+        self.redemptions = redemptions_table()
         self.locks = RowLocks(lock_timeout)
         self._sequence = itertools.count(1)
 

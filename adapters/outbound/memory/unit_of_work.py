@@ -7,6 +7,7 @@ from typing import Protocol, Self, TypeVar
 
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
 from adapters.outbound.memory.channels import InMemoryChannelRepository
+from adapters.outbound.memory.coupons import InMemoryCouponRepository
 from adapters.outbound.memory.donations import InMemoryDonationRepository
 from adapters.outbound.memory.grants import InMemoryGrantRepository
 from adapters.outbound.memory.intents import InMemoryIntentRepository
@@ -19,6 +20,7 @@ from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
 from core.ports import repositories
+from core.ports.coupons import CouponRepository
 from core.ports.errors import Conflict
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
@@ -59,6 +61,7 @@ class InMemoryUnitOfWork:
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: repositories.PersonRepository
+    coupons: CouponRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -92,6 +95,9 @@ class InMemoryUnitOfWork:
                 tables.donations,
                 seller_requests,
             )
+        )
+        self.coupons = InMemoryCouponRepository(
+            self._view(store.coupons), self._view(store.redemptions)
         )
 
     def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:

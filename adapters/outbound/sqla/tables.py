@@ -325,6 +325,36 @@ channel_wordings = Table(
     Column("failed", Boolean, nullable=False),  # its author was told it could not be used
 )
 
+# --- coupons and access codes (issue 21)
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),  # capitals; one per deployment
+    Column("owner_id", BigInteger, nullable=False, index=True),
+    Column("channel_id", ID, nullable=True),  # None: every channel of the owner
+    Column("kind", String(16), nullable=False),
+    Column("percent", SmallInteger, nullable=True),
+    Column("amount", Amount, nullable=True),
+    Column("currency", CURRENCY, nullable=True),
+    Column("days", Integer, nullable=True),
+    Column("max_uses", Integer, nullable=True),
+    Column("used", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    # One per person and coupon: the primary key is the per-person-once rule.
+    Column("coupon_id", ID, primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False, index=True),
+    Column("redeemed_at", UtcDateTime, nullable=False),
+    Column("intent_id", ID, nullable=True),
+)
+# --- end coupons
+
 DATA_TABLES = (
     channels,
     channel_chats,
@@ -342,5 +372,7 @@ DATA_TABLES = (
     seller_requests,
     dashboard_sessions,
     channel_wordings,
+    coupons,
+    coupon_redemptions,
 )
 """Every table that holds data (tests empty them between cases)."""

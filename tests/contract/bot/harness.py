@@ -222,6 +222,8 @@ def bot_deps(
         stars_payment=world.stars_payment,
         stars_refund=world.stars_refund,
         wording=world.own_wording,
+        coupons=world.coupons,
+        redeem=world.redeem,
     )
 
 

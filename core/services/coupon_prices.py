@@ -1,0 +1,71 @@
+"""What a person pays with the coupons they redeemed: computed on the server, at
+checkout, from the stored coupons; never read from a link or a button.
+
+A redemption discounts the person's checkouts of the channels its coupon covers
+while the coupon is on and not expired, until a checkout it lowered is paid (its
+intent fulfilled): then the discount is spent. Of several that apply, the lowest
+price wins.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from core.domain.channel import Channel
+from core.domain.coupon import Coupon, Redemption
+from core.domain.ids import UserId
+from core.domain.money import Money
+from core.domain.tier import Rail, Tier
+from core.ports.clock import Clock
+from core.ports.errors import NotFound
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+
+
+def discounted_tier(coupon: Coupon, tier: Tier, rail: Rail) -> Money:
+    """The tier's price on ``rail`` with ``coupon``'s discount."""
+    return coupon.discount.price_of(tier.price_on(rail))
+
+
+@attrs.frozen
+class CouponPrice:
+    coupon: Coupon
+    price: Money
+
+
+@attrs.define(eq=False)
+class CouponPrices:
+    _uow: UnitOfWorkFactory
+    _clock: Clock
+
+    async def best(
+        self, user_id: UserId, channel: Channel, tier: Tier, rail: Rail
+    ) -> CouponPrice | None:
+        """The lowest price a redeemed, unspent coupon gives this person for ``tier``
+        of ``channel`` on ``rail``; None when none lowers it."""
+        full = tier.price_on(rail)
+        best: CouponPrice | None = None
+        async with self._uow() as tx:
+            now = self._clock.now()
+            for redemption in await tx.coupons.redemptions_of(user_id):
+                coupon = await tx.coupons.get(redemption.coupon_id)
+                if coupon is None or not coupon.discounts_at(now):
+                    continue
+                if not coupon.covers(channel.id, channel.owner_id):
+                    continue
+                if await _spent(tx, redemption):
+                    continue
+                price = discounted_tier(coupon, tier, rail)
+                if price < full and (best is None or price < best.price):
+                    best = CouponPrice(coupon, price)
+        return best
+
+
+async def _spent(tx: UnitOfWork, redemption: Redemption) -> bool:
+    """Whether the checkout the redemption last lowered was paid."""
+    if redemption.intent_id is None:
+        return False
+    try:
+        intent = await tx.intents.get(redemption.intent_id)
+    except NotFound:
+        return False
+    return intent.is_fulfilled
