@@ -93,7 +93,11 @@ class RedeemCoupon:
                 return Redeemed(coupon, tiers, again=True)
             try:
                 taken = await tx.coupons.redeem(Redemption(coupon.id, user_id, now))
-            except Conflict:  # the same person redeeming twice at once: the first counts
+            except Conflict as exc:  # the same person twice at once: the first counts
+                if coupon.discount.is_grant:
+                    raise CouponRefused(
+                        CouponProblem.ALREADY_REDEEMED, "this code was used"
+                    ) from exc
                 return Redeemed(coupon, tiers, again=True)
             if not taken:
                 raise CouponRefused(CouponProblem.USED_UP, "this code is used up")

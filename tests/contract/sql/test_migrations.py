@@ -39,6 +39,8 @@ SCHEMA = {
     "seller_requests",
     "dashboard_sessions",
     "channel_wordings",
+    "coupons",  # issue 21
+    "coupon_redemptions",
 }
 
 
