@@ -70,6 +70,15 @@ def help_text() -> OutgoingMessage:
             tiers=TIERS_EXAMPLE,
             bounds=BOUNDS_EXAMPLE,
         )
+        + "\n\n"
+        + _(
+            "Codes\n"
+            "• /redeem CODE — use a discount or access code (or open its link)\n"
+            "• /coupon new CODE %(percent)s [channel 1|all] [uses 100] [until 2027-06-30] — a "
+            "code for a percentage off, an amount off (5USD) or free days (7d)\n"
+            "• /coupons — your codes and their uses left; /coupon off CODE switches one off",
+            percent="20%",
+        )
     )
 
 
@@ -692,6 +701,7 @@ def subscriber_commands() -> list[tuple[str, str]]:
         ("status", _("your subscriptions")),
         ("language", _("the language I speak to you")),
         ("help", _("everything I can do")),
+        ("redeem", _("use a discount or access code")),
         ("cancel", _("stop what we are doing")),
     ]
 
@@ -709,6 +719,7 @@ def owner_commands() -> list[tuple[str, str]]:
         ("wording", _("your own words for your channel's messages")),
         ("dashboard", _("log in to the web dashboard")),
         ("refund", _("refund a Telegram Stars payment")),
+        ("coupons", _("your discount and access codes")),
         *subscriber_commands(),
     ]
 

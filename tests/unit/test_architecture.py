@@ -282,6 +282,9 @@ GETTEXT = {"_", "n_"}
 PROGRAMMERS_ERRORS = {"ValueError", "TypeError", "RuntimeError", "LookupError", "KeyError"}
 NOT_WORDS = {
     "adapters/catalog/texts.py": {"/wallet 1 btc bc1q…"},  # an example of what to type
+    "adapters/catalog/coupon_texts.py": {  # an example of what to type
+        "/coupon new SPRING 20% channel 1 uses 100 until 2027-06-30"
+    },
     "adapters/inbound/telegram/conversation.py": {"conversation timeouts"},  # a task's name
     # Pause reasons are kept on the channel as text, as core's are (check_rights);
     # they read in English until reasons are typed like notices.

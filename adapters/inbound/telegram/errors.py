@@ -13,8 +13,9 @@ from telegram import Update
 from telegram.error import NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
-from adapters.catalog import texts
+from adapters.catalog import coupon_texts, texts
 from adapters.inbound.telegram.replies import Context, answer, reply
+from core.domain.coupon import CouponRefused
 from core.domain.errors import DomainError, NotAuthorized
 from core.ports.errors import Unavailable
 from core.ports.payments import ProviderRejected
@@ -31,6 +32,8 @@ def describe(error: BaseException) -> str:
     """The sentence a person sees for ``error``."""
     if isinstance(error, NotAuthorized):
         return texts.not_owner()
+    if isinstance(error, CouponRefused):
+        return coupon_texts.refused(error.problem)
     if isinstance(error, DomainError):
         return _sentence(str(error)) or texts.generic_failure()
     if isinstance(error, Unavailable | NetworkError | RetryAfter):

@@ -7,7 +7,8 @@ from __future__ import annotations
 from telegram import Update
 
 from adapters.catalog import texts
-from adapters.catalog.buttons import CONFIRM_PREFIX, RENEW_PREFIX, STARS_PREFIX
+from adapters.catalog.buttons import CONFIRM_PREFIX, COUPON_START, RENEW_PREFIX, STARS_PREFIX
+from adapters.inbound.telegram.coupons import CouponHandlers
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate, tell
 from adapters.inbound.telegram.parsing import channel_from_resend, token_from
@@ -17,17 +18,21 @@ from core.domain.tier import Rail
 
 
 class SubscriberHandlers:
-    def __init__(self, deps: BotDeps, gate: RateGate) -> None:
+    def __init__(self, deps: BotDeps, gate: RateGate, coupons: CouponHandlers) -> None:
         self._deps = deps
         self._gate = gate
+        self._coupons = coupons
 
     async def start(self, update: Update, context: Context) -> None:
         """``/start`` alone greets; ``/start <token>`` (an offer's deep link) shows the
-        offer it names with a Confirm button."""
+        offer it names with a Confirm button; ``/start c-CODE`` redeems a code."""
         if not context.args:
             await reply(update, context, texts.welcome())
             return
         token = context.args[0]
+        if token.startswith(COUPON_START):
+            await self._coupons.redeem_code(update, context, token[len(COUPON_START) :])
+            return
         found = await self._deps.resolve_offer.execute(token)
         await reply(update, context, texts.offer(found, token))
 
