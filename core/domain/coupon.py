@@ -148,6 +148,8 @@ class Discount:
                 return price  # an amount off in another currency (or Stars) lowers nothing
             cut = price.amount - self.amount.amount
         lowered = max(cut.quantize(places, rounding=ROUND_HALF_UP), MIN_CHARGE)
+        if lowered == lowered.to_integral_value():
+            lowered = lowered.quantize(Decimal(1))  # 7 USD off 10 USD reads 3 USD, not 3.00
         return Money(min(lowered, price.amount), price.currency)
 
 
