@@ -6,7 +6,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from adapters.outbound.memory.coupons import RedemptionKey
 from adapters.outbound.memory.table import TableView
+from core.domain.coupon import Redemption
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant
 from core.domain.ids import DonationId, GrantId, IntentId, SubscriptionId, UserId
@@ -22,6 +24,8 @@ class PersonTables:
     grants: TableView[GrantId, AccessGrant]
     donations: TableView[DonationId, Donation]
     seller_requests: TableView[UserId, SellerRequest]
+    redemptions: TableView[RedemptionKey, Redemption] | None = None
+    """Coupon redemptions (issue 21): kept for the counts, under the pseudonym."""
 
 
 class InMemoryPersonRepository:
@@ -64,4 +68,9 @@ class InMemoryPersonRepository:
             changed += 1
         if await t.seller_requests.delete(user_id):
             changed += 1
+        if t.redemptions is not None:
+            for held in t.redemptions.select(lambda r: r.user_id == user_id):
+                await t.redemptions.delete((held.coupon_id, held.user_id))
+                await t.redemptions.insert(attrs.evolve(held, user_id=pseudonym))
+                changed += 1
         return changed

@@ -87,6 +87,7 @@ class InMemoryUnitOfWork:
         self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
+        redemptions = self._view(store.redemptions)
         self.people = InMemoryPersonRepository(
             PersonTables(
                 tables.intents,
@@ -94,11 +95,10 @@ class InMemoryUnitOfWork:
                 tables.grants,
                 tables.donations,
                 seller_requests,
+                redemptions,
             )
         )
-        self.coupons = InMemoryCouponRepository(
-            self._view(store.coupons), self._view(store.redemptions)
-        )
+        self.coupons = InMemoryCouponRepository(self._view(store.coupons), redemptions)
 
     def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:
         view = TableView(table, self._store.locks, self, self._store.next_seq)

@@ -11,6 +11,7 @@ from adapters.outbound.sqla.grants import grant_from_row
 from adapters.outbound.sqla.intents import intent_from_row
 from adapters.outbound.sqla.tables import (
     access_grants,
+    coupon_redemptions,
     donations,
     payment_intents,
     seller_requests,
@@ -63,6 +64,10 @@ class SqlPersonRepository:
             .where(seller_requests.c.decided_by == user_id)
             .values(decided_by=pseudonym),
             delete(seller_requests).where(seller_requests.c.user_id == user_id),
+            # Coupon redemptions (issue 21) stay for the counts, under the pseudonym.
+            update(coupon_redemptions)
+            .where(coupon_redemptions.c.user_id == user_id)
+            .values(user_id=pseudonym),
         ]
         changed = 0
         for statement in statements:
