@@ -25,6 +25,7 @@ from adapters.inbound.http.connections import (
     fit_to_descriptors,
 )
 from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
+from adapters.inbound.http.dashboard.coupons import CouponsSection
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
@@ -188,6 +189,7 @@ def owners_dashboard(process: Process) -> Dashboard | None:
         services.nonces,
         services.clock,
         DashboardSettings((token.reveal(),), secure_cookie=config.is_production),
+        (CouponsSection(services.owner_coupons, services.dashboard),),
     )
 
 
