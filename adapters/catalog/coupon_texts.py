@@ -5,12 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import attrs
+
 from adapters.catalog.buttons import confirm_data, coupon_link, stars_data
 from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import days, money, when
 from core.domain.coupon import Coupon, CouponProblem, Discount, DiscountKind
 from core.domain.ids import ChannelId
+from core.domain.tier import Tier
+from core.services.coupon_prices import OfferDiscount
 from core.services.redeem_coupon import Redeemed
 
 COUPON_EXAMPLE = "/coupon new SPRING 20% channel 1 uses 100 until 2027-06-30"
@@ -175,3 +179,38 @@ def granted(redeemed: Redeemed) -> str:
         title=redeemed.channel_title or "",
         when=when(redeemed.granted_until),
     )
+
+
+def with_discount(
+    message: OutgoingMessage, lowered: OfferDiscount, tier: Tier, token: str
+) -> OutgoingMessage:
+    """An offer (:func:`adapters.catalog.texts.offer`) as someone holding a code reads
+    it: what they pay with it, and the Stars button at the lowered Stars price."""
+    if lowered.stars_price is not None and tier.stars_price is not None:
+        note = _(
+            "With your code %(code)s you pay %(price)s instead of %(full)s, or %(stars)s "
+            "instead of %(full_stars)s.",
+            code=lowered.code,
+            price=money(lowered.price),
+            full=money(tier.price),
+            stars=money(lowered.stars_price),
+            full_stars=money(tier.stars_price),
+        )
+    else:
+        note = _(
+            "With your code %(code)s you pay %(price)s instead of %(full)s.",
+            code=lowered.code,
+            price=money(lowered.price),
+            full=money(tier.price),
+        )
+    stars = stars_data(token)
+    rows = tuple(
+        tuple(
+            attrs.evolve(b, text=_("Pay %(stars)s", stars=money(lowered.stars_price)))
+            if b.callback_data == stars and lowered.stars_price is not None
+            else b
+            for b in row
+        )
+        for row in message.buttons
+    )
+    return attrs.evolve(message, text=message.text + "\n\n" + note, buttons=rows)

@@ -58,6 +58,7 @@ def bot_deps(process: Process) -> BotDeps:
         wording=s.own_wording,
         coupons=s.owner_coupons,
         redeem=s.redeem_coupon,
+        coupon_prices=s.coupon_prices,
     )
 
 

@@ -47,6 +47,7 @@ from core.ports.security import NonceStore, RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupon_prices import CouponPrices
 from core.services.coupons import OwnerCoupons
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_sessions import DashboardSessions
@@ -131,6 +132,7 @@ class Services:
     own_wording: OwnWording
     owner_coupons: OwnerCoupons
     redeem_coupon: RedeemCoupon
+    coupon_prices: CouponPrices
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
 
@@ -193,6 +195,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         own_wording=await resolve(uc.own_wording),
         owner_coupons=await resolve(uc.owner_coupons),
         redeem_coupon=await resolve(uc.redeem_coupon),
+        coupon_prices=await resolve(uc.coupon_prices),
     )
     report_provider_outages(services.gateway, services.alerts)
     return services

@@ -9,11 +9,14 @@ price wins.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from core.domain.channel import Channel
 from core.domain.coupon import Coupon, Redemption
-from core.domain.ids import UserId
+from core.domain.errors import InvalidTier
+from core.domain.ids import ChannelId, UserId
 from core.domain.money import Money
 from core.domain.tier import Rail, Tier
 from core.ports.clock import Clock
@@ -30,6 +33,15 @@ def discounted_tier(coupon: Coupon, tier: Tier, rail: Rail) -> Money:
 class CouponPrice:
     coupon: Coupon
     price: Money
+
+
+@attrs.frozen
+class OfferDiscount:
+    """What an offer costs this person with their code, on each rail it is sold."""
+
+    code: str
+    price: Money
+    stars_price: Money | None
 
 
 @attrs.define(eq=False)
@@ -58,6 +70,28 @@ class CouponPrices:
                 if price < full and (best is None or price < best.price):
                     best = CouponPrice(coupon, price)
         return best
+
+    async def on_offer(
+        self, user_id: UserId, channel_id: ChannelId, tier_number: int, rails: Iterable[Rail]
+    ) -> OfferDiscount | None:
+        """The lowered prices of that tier for this person (shown with the offer); None
+        when no code of theirs lowers it."""
+        async with self._uow() as tx:
+            try:
+                channel = await tx.channels.get(channel_id)
+                tier = channel.tier(tier_number)
+            except (NotFound, InvalidTier):
+                return None
+        found = {rail: await self.best(user_id, channel, tier, rail) for rail in rails}
+        crypto, stars = found.get(Rail.CRYPTO), found.get(Rail.STARS)
+        lowered = crypto or stars
+        if lowered is None:
+            return None
+        return OfferDiscount(
+            lowered.coupon.code,
+            crypto.price if crypto else tier.price,
+            stars.price if stars else tier.stars_price,
+        )
 
 
 async def _spent(tx: UnitOfWork, redemption: Redemption) -> bool:

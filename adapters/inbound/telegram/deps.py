@@ -16,6 +16,7 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupon_prices import CouponPrices
 from core.services.coupons import OwnerCoupons
 from core.services.donations import StartDonation
 from core.services.join_requests import HandleJoinRequest
@@ -114,3 +115,5 @@ class BotDeps:
     """/coupon and /coupons: owners' codes (issue 21); without it they do nothing."""
     redeem: RedeemCoupon | None = None
     """``/start c-CODE`` and /redeem: a subscriber redeems a code."""
+    coupon_prices: CouponPrices | None = None
+    """An offer shows the prices a person's redeemed code gives them."""

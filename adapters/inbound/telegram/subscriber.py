@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from telegram import Update
 
-from adapters.catalog import texts
+from adapters.catalog import coupon_texts, texts
 from adapters.catalog.buttons import CONFIRM_PREFIX, COUPON_START, RENEW_PREFIX, STARS_PREFIX
+from adapters.catalog.message import OutgoingMessage
 from adapters.inbound.telegram.coupons import CouponHandlers
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate, tell
@@ -15,6 +16,7 @@ from adapters.inbound.telegram.parsing import channel_from_resend, token_from
 from adapters.inbound.telegram.replies import Context, answer, replace, reply, send
 from core.domain.ids import UserId
 from core.domain.tier import Rail
+from core.services.checkout import Offer
 
 
 class SubscriberHandlers:
@@ -34,7 +36,9 @@ class SubscriberHandlers:
             await self._coupons.redeem_code(update, context, token[len(COUPON_START) :])
             return
         found = await self._deps.resolve_offer.execute(token)
-        await reply(update, context, texts.offer(found, token))
+        user = update.effective_user
+        user_id = None if user is None else user.id
+        await reply(update, context, await self._offer(found, token, user_id))
 
     async def renew(self, update: Update, context: Context) -> None:
         """A Renew button (``o:<token>``): the same offer as the deep link."""
@@ -43,8 +47,22 @@ class SubscriberHandlers:
             return
         token = token_from(query.data, RENEW_PREFIX)
         found = await self._deps.resolve_offer.execute(token)
-        await send(context, query.from_user.id, texts.offer(found, token))
+        offer = await self._offer(found, token, query.from_user.id)
+        await send(context, query.from_user.id, offer)
         await answer(query)
+
+    async def _offer(self, found: Offer, token: str, user_id: int | None) -> OutgoingMessage:
+        """The offer, with the prices the person's redeemed code gives them (issue 21)."""
+        message = texts.offer(found, token)
+        prices = self._deps.coupon_prices
+        if prices is None or user_id is None:
+            return message
+        lowered = await prices.on_offer(
+            UserId(user_id), found.channel_id, found.tier.number, found.rails
+        )
+        if lowered is None:
+            return message
+        return coupon_texts.with_discount(message, lowered, found.tier, token)
 
     async def confirm(self, update: Update, context: Context) -> None:
         """Confirm (``c:<token>``): the token is verified again, the price read from the

@@ -224,6 +224,7 @@ def bot_deps(
         wording=world.own_wording,
         coupons=world.coupons,
         redeem=world.redeem,
+        coupon_prices=world.coupon_prices,
     )
 
 

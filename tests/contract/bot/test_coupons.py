@@ -7,9 +7,10 @@ from __future__ import annotations
 from decimal import Decimal
 
 from core.domain.channel import Channel
+from core.domain.offer_token import OfferToken
 from core.domain.outbox import IssueInvite
 from tests.contract.bot.harness import BOT_USERNAME, STRANGER, SUBSCRIBER, Bot, labels
-from tests.unit.services.world import OWNER
+from tests.unit.services.world import KEYRING, OWNER
 
 
 async def test_an_owner_makes_a_code_and_gets_its_link(bot: Bot, channel: Channel) -> None:
@@ -117,3 +118,24 @@ async def test_free_days_are_granted_and_a_switched_off_code_is_not(
         "I do not know that code, or it was switched off."
     )
     assert "switched off" in (await bot.say(OWNER, "/coupons")).text
+
+
+async def test_the_channels_offer_shows_the_price_of_a_held_code(
+    bot: Bot, channel: Channel
+) -> None:
+    await bot.say(OWNER, "/coupon new TEN-OFF 10% channel 1")
+    await bot.say(SUBSCRIBER, "/redeem TEN-OFF")
+    token = OfferToken(channel.id, 2).encode(KEYRING)
+
+    offer = await bot.say(SUBSCRIBER, f"/start {token}")
+    plain = await bot.say(STRANGER, f"/start {token}")
+
+    assert offer.text.endswith("With your code TEN-OFF you pay 22.50 USD instead of 25 USD.")
+    assert "With your code" not in plain.text
+    await bot.press(SUBSCRIBER, offer, "Confirm")
+    await bot.until(
+        lambda: next((m for m in bot.from_bot(SUBSCRIBER) if "Pay now" in labels(m)), None),
+        "the invoice link",
+    )
+    (request,) = bot.world.gateway.requests
+    assert request.price.amount == Decimal("22.50")

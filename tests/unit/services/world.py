@@ -42,6 +42,7 @@ from core.services.broadcasts import PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupon_prices import CouponPrices
 from core.services.coupons import OwnerCoupons
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
@@ -115,6 +116,7 @@ class World:
     stars_refund: RefundStarsPayment | None = None
     coupons: OwnerCoupons | None = None
     redeem: RedeemCoupon | None = None
+    coupon_prices: CouponPrices | None = None
 
     # -- set-up -------------------------------------------------------------
     def admin_chats(self) -> None:
@@ -295,6 +297,7 @@ def build(
         stars_refund=uc.stars_refund(),
         coupons=uc.owner_coupons(),
         redeem=uc.redeem_coupon(),
+        coupon_prices=uc.coupon_prices(),
     )
 
 
