@@ -57,7 +57,7 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
 
     # Revision 0001 as asked: the conversations table comes with 0002, the audit
     # head with 0003, the chat languages with 0004, the seller requests with 0005, the
-    # dashboard's sessions with 0006, owners' wording with 0007.
+    # dashboard's sessions with 0006, owners' wording with 0007, coupons with 0016.
     later = {
         "conversations",
         "audit_head",
@@ -65,6 +65,8 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
         "seller_requests",
         "dashboard_sessions",
         "channel_wordings",
+        "coupons",
+        "coupon_redemptions",
     }
     assert _tables(tmp_path / "paygate.db") == SCHEMA - later | {"alembic_version"}
 
