@@ -99,7 +99,10 @@ class OwnerCoupons:
 
 async def _covered(tx: UnitOfWork, owner: UserId, channel_id: ChannelId | None) -> list[Channel]:
     if channel_id is None:
-        return list(await tx.channels.by_owner(owner))
+        owned = list(await tx.channels.by_owner(owner))
+        if not owned:  # codes are for channels: nobody else takes one up
+            raise UnknownChannel("you have no channels yet; /register connects one")
+        return owned
     try:
         channel = await tx.channels.get(channel_id)
     except NotFound as exc:

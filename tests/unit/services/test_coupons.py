@@ -15,9 +15,10 @@ from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.outbox import IssueInvite
 from core.domain.payment import EventOutcome
+from core.domain.tier import Rail, Tier
 from core.services.coupons import CouponTerms, OwnerCoupons
 from core.services.redeem_coupon import RedeemCoupon
-from tests.unit.services.world import OWNER, World, usd
+from tests.unit.services.world import OWNER, World, build, usd
 
 USER = UserId(42)
 OTHER = UserId(43)
@@ -217,3 +218,26 @@ async def test_free_days_extend_a_running_subscription(world: World) -> None:
 
     assert redeemed.granted_until == world.clock.now() + timedelta(days=37)
     assert any(k.startswith("relink:coupon:") for k in await world.keys())
+
+
+async def test_a_percentage_lowers_a_stars_checkout_and_an_amount_off_does_not() -> None:
+    world = build(stars=True)
+    channel = await world.channel((Tier(1, usd(10), 30, Money.of(500, "XTR")),))
+    _, redeem = _services(world)
+    await _coupon(world, CouponTerms(Discount.off_percent(15), "STARS-15", channel.id))
+    await _coupon(world, CouponTerms(Discount.off_amount(usd(2)), "TWO-OFF", channel.id))
+    await redeem.execute(USER, "STARS-15")
+    await redeem.execute(OTHER, "TWO-OFF")
+
+    lowered = await world.checkout.execute(USER, channel.id, 1, Rail.STARS)
+    full = await world.checkout.execute(OTHER, channel.id, 1, Rail.STARS)
+
+    assert lowered.price == Money.of(425, "XTR")
+    assert full.price == Money.of(500, "XTR")
+    assert (await world.intent(lowered.intent_id)).provider == "telegram_stars"
+
+
+async def test_someone_without_channels_makes_no_code(world: World) -> None:
+    coupons, _ = _services(world)
+    with pytest.raises(UnknownChannel):
+        await coupons.create(OTHER, CouponTerms(Discount.off_percent(10), "SQUAT"))
