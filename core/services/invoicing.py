@@ -25,6 +25,7 @@ from core.ports.clock import Clock, IdGenerator
 from core.ports.errors import Conflict
 from core.ports.payments import InvoiceRequest, PaymentGateway
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.services.coupon_holds import hold_discount
 
 
 @attrs.frozen
@@ -164,7 +165,7 @@ class InvoiceIssuer:
             details["tier"] = str(order.tier)
         if order.coupon is not None:
             details["coupon"] = order.coupon.code
-            await tx.coupons.link(order.coupon.id, order.user_id, intent.id)
+            await hold_discount(tx, order.coupon, order.user_id, intent.id, now)
         await tx.audit.append(
             AuditRecord(f"user:{order.user_id}", "intent.created", f"intent:{intent.id}", details),
             now,

@@ -8,6 +8,7 @@ import asyncio
 
 from core.domain.coupon import CouponProblem, CouponRefused, Discount
 from core.domain.ids import UserId
+from core.domain.intent_state import IntentStatus
 from core.domain.outbox import IssueInvite
 from core.domain.payment import EventOutcome
 from core.ports.repositories import UnitOfWorkFactory
@@ -84,3 +85,22 @@ async def test_people_racing_for_the_last_use_have_one_winner(
     assert len(won) == 1 and len(lost) == 3
     assert all(r.problem is CouponProblem.USED_UP for r in lost)
     assert (await world.coupons.list(OWNER))[0].used == 1
+
+
+async def test_a_discount_lowers_one_open_checkout_at_a_time(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    world = await _world(uow_factory)
+    assert world.coupons is not None and world.redeem is not None
+    await world.coupons.create(OWNER, CouponTerms(Discount.off_percent(20), "ONE-HELD"))
+    async with world.uow() as tx:
+        (mine,) = await tx.channels.by_owner(OWNER)
+    user = UserId(503)
+    await world.redeem.execute(user, "ONE-HELD")
+
+    first = await world.checkout.execute(user, mine.id, 1)
+    second = await world.checkout.execute(user, mine.id, 2)
+
+    assert (await world.intent(first.intent_id)).status is IntentStatus.EXPIRED
+    assert second.price.same_value(usd(20))
+    assert "intent.superseded" in await world.audit_actions()

@@ -241,3 +241,19 @@ async def test_someone_without_channels_makes_no_code(world: World) -> None:
     coupons, _ = _services(world)
     with pytest.raises(UnknownChannel):
         await coupons.create(OTHER, CouponTerms(Discount.off_percent(10), "SQUAT"))
+
+
+async def test_a_discount_lowers_one_open_checkout_at_a_time(world: World) -> None:
+    channel = await world.channel()
+    _, redeem = _services(world)
+    await _coupon(world, CouponTerms(Discount.off_percent(20), "ONE-AT-A-TIME", channel.id))
+    await redeem.execute(USER, "ONE-AT-A-TIME")
+
+    first = await world.checkout.execute(USER, channel.id, 1)
+    second = await world.checkout.execute(USER, channel.id, 2)
+
+    assert (await world.intent(first.intent_id)).status is IntentStatus.EXPIRED
+    assert (await world.intent(second.intent_id)).price.same_value(usd(20))
+    late = await world.pay(first)
+    assert late.outcome is EventOutcome.STALE and late.late_money
+    assert (await world.pay(second)).outcome is EventOutcome.GRANTED
