@@ -22,6 +22,7 @@ import attrs
 
 from core.domain.audit import AuditEvent, AuditRecord
 from core.domain.channel import Channel
+from core.domain.coupon import Redemption
 from core.domain.donation import Donation
 from core.domain.errors import DomainError
 from core.domain.grant import AccessGrant
@@ -67,6 +68,8 @@ class PersonData:
     language: ChatLanguage | None
     audit: Sequence[AuditEvent]
     """Audit events by the person or about what is theirs (kept by erasure)."""
+    coupon_redemptions: Sequence[Redemption] = ()
+    """The codes the person redeemed (issue 21; kept under the pseudonym by erasure)."""
 
 
 @attrs.frozen
@@ -126,6 +129,7 @@ class ExportPerson:
                 conversation=conversation,
                 language=language,
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
+                coupon_redemptions=list(await tx.coupons.redemptions_of(user_id)),
             )
         return data
 

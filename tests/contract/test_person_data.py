@@ -239,8 +239,13 @@ async def test_erasing_a_person_keeps_their_coupon_redemptions_under_the_pseudon
         uow_factory, lambda uow: uow.coupons.redeem(Redemption(coupon.id, user, at()))
     )
 
-    erased = await _People(uow_factory).erase(user)
+    people = _People(uow_factory)
+    exported = await people.export(user)
+    assert [(r.coupon_id, r.user_id) for r in exported.coupon_redemptions] == [(coupon.id, user)]
 
+    erased = await people.erase(user)
+
+    assert (await people.export(user)).coupon_redemptions == []
     assert await read(uow_factory, lambda uow: uow.coupons.redemptions_of(user)) == []
     kept = await read(uow_factory, lambda uow: uow.coupons.redemptions_of(erased.pseudonym))
     assert [r.coupon_id for r in kept] == [coupon.id]
