@@ -48,6 +48,15 @@ class PricedTier:
     price: Money
     stars_price: Money | None
 
+    @property
+    def lowers(self) -> bool:
+        """Whether the code makes it cheaper on some rail (an amount off in another
+        currency, or a tier already at the floor, does not)."""
+        stars, full_stars = self.stars_price, self.tier.stars_price
+        if stars is not None and full_stars is not None and not stars.same_value(full_stars):
+            return True
+        return not self.price.same_value(self.tier.price)
+
 
 @attrs.frozen
 class Redeemed:
@@ -111,9 +120,10 @@ class RedeemCoupon:
             return Redeemed(coupon, granted_until=until, channel_title=channel.title)
 
     def _priced(self, coupon: Coupon, channels: list[Channel]) -> tuple[PricedTier, ...]:
+        """The tiers the code lowers (on some rail), with their lowered prices."""
         if coupon.discount.is_grant:
             return ()
-        return tuple(
+        priced = (
             PricedTier(
                 channel.id,
                 channel.title,
@@ -126,6 +136,7 @@ class RedeemCoupon:
             for channel in channels
             for tier in channel.tiers
         )
+        return tuple(p for p in priced if p.lowers)
 
     async def _grant(
         self, tx: UnitOfWork, coupon: Coupon, channel: Channel, user: UserId, now: datetime

@@ -257,3 +257,13 @@ async def test_a_discount_lowers_one_open_checkout_at_a_time(world: World) -> No
     late = await world.pay(first)
     assert late.outcome is EventOutcome.STALE and late.late_money
     assert (await world.pay(second)).outcome is EventOutcome.GRANTED
+
+
+async def test_a_code_that_lowers_no_price_offers_nothing(world: World) -> None:
+    channel = await world.channel((Tier(1, usd(1), 30),))
+    _, redeem = _services(world)
+    await _coupon(world, CouponTerms(Discount.off_percent(50), "AT-THE-FLOOR", channel.id))
+
+    with _refused(CouponProblem.NOTHING_ON_SALE):
+        await redeem.execute(USER, "AT-THE-FLOOR")
+    assert (await _services(world)[0].list(OWNER))[0].used == 0
