@@ -26,7 +26,8 @@ TierTokens = Mapping[tuple[ChannelId, int], str]
 def usage() -> str:
     return _(
         "Make a code: /coupon new CODE %(percent)s (or 5USD off, or 7d free), then optionally "
-        "channel 1 (else all your channels), uses 100, until 2027-06-30.\n"
+        "channel 1 (else all your channels), tier 2 (else every tier), uses 100, "
+        "until 2027-06-30.\n"
         "Example: %(example)s\n"
         "Leave out CODE and I make one up. /coupons lists yours; /coupon off CODE "
         "switches one off.",
@@ -55,8 +56,12 @@ def discount(d: Discount) -> str:
 
 def _scope(coupon: Coupon, titles: Mapping[ChannelId, str]) -> str:
     if coupon.channel_id is None:
-        return _("all your channels")
-    return titles.get(coupon.channel_id, coupon.channel_id)
+        scope = _("all your channels")
+    else:
+        scope = titles.get(coupon.channel_id, coupon.channel_id)
+    if coupon.tier is None:
+        return scope
+    return _("tier %(number)s of %(scope)s", number=coupon.tier, scope=scope)
 
 
 def _limits(coupon: Coupon) -> str:

@@ -7,7 +7,8 @@ Rules kept here:
   capitals) and unique across the deployment, so a deep link or a typed code names
   one coupon whoever owns it.
 - A coupon applies to one channel of its owner, or to all of them (``channel_id``
-  None). Free days are for one channel: they are a grant, and a grant is of a channel.
+  None), and optionally to one tier number only. Free days are for one channel: they
+  are a grant, and a grant is of a channel.
 - A percentage is 1-99: a discount always leaves something to pay (a free code is
   given in days). A discounted price is never below the floor (:data:`MIN_CHARGE`,
   one unit of the tier's currency, or one Star), nor above the tier's price; a tier
@@ -31,7 +32,7 @@ import attrs
 from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.money import Money
-from core.domain.tier import MAX_DURATION_DAYS, MAX_PRICE_DECIMALS, STARS
+from core.domain.tier import MAX_DURATION_DAYS, MAX_PRICE_DECIMALS, MAX_TIERS, STARS
 
 CouponId = NewType("CouponId", str)
 
@@ -167,12 +168,16 @@ class Coupon:
     expires_at: datetime | None = None
     used: int = 0
     active: bool = True
+    tier: int | None = None
+    """Only this tier number (of each channel it covers); None: every tier."""
 
     def __attrs_post_init__(self) -> None:
         if self.discount.is_grant and self.channel_id is None:
             raise CouponRefused(
                 CouponProblem.FREE_DAYS_NEED_A_CHANNEL, "free days are for one channel"
             )
+        if self.tier is not None and not 1 <= self.tier <= MAX_TIERS:
+            raise CouponRefused(CouponProblem.BAD_DISCOUNT, f"a tier is 1-{MAX_TIERS}")
         if self.max_uses is not None and not 1 <= self.max_uses <= MAX_USES:
             raise CouponRefused(CouponProblem.BAD_DISCOUNT, f"uses are 1-{MAX_USES}")
         if self.expires_at is not None and self.expires_at <= self.created_at:
@@ -182,9 +187,12 @@ class Coupon:
     def uses_left(self) -> int | None:
         return None if self.max_uses is None else max(self.max_uses - self.used, 0)
 
-    def covers(self, channel_id: ChannelId, owner_id: UserId) -> bool:
-        """Whether it applies to that channel (its own, or any of its owner's)."""
+    def covers(self, channel_id: ChannelId, owner_id: UserId, tier: int | None = None) -> bool:
+        """Whether it applies to that channel (its own, or any of its owner's) and, if
+        given, that tier."""
         if owner_id != self.owner_id:
+            return False
+        if tier is not None and self.tier is not None and tier != self.tier:
             return False
         return self.channel_id is None or self.channel_id == channel_id
 

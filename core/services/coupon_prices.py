@@ -62,7 +62,7 @@ class CouponPrices:
                 coupon = await tx.coupons.get(redemption.coupon_id)
                 if coupon is None or not coupon.discounts_at(now):
                     continue
-                if not coupon.covers(channel.id, channel.owner_id):
+                if not coupon.covers(channel.id, channel.owner_id, tier.number):
                     continue
                 if await _spent(tx, redemption):
                     continue

@@ -41,6 +41,8 @@ class CouponTerms:
     channel_id: ChannelId | None = None
     max_uses: int | None = None
     expires_at: datetime | None = None
+    tier: int | None = None
+    """Only this tier number; None: every tier."""
 
 
 @attrs.define(eq=False)
@@ -66,6 +68,7 @@ class OwnerCoupons:
                     channel_id=terms.channel_id,
                     max_uses=terms.max_uses,
                     expires_at=terms.expires_at,
+                    tier=terms.tier,
                 )
                 _check_currency(coupon, channels)
                 if await tx.coupons.add(coupon):
@@ -132,6 +135,8 @@ def _created(coupon: Coupon) -> AuditRecord:
         "value": str(d.percent or d.amount or d.days),
         "channel": coupon.channel_id or "all",
     }
+    if coupon.tier is not None:
+        details["tier"] = str(coupon.tier)
     if coupon.max_uses is not None:
         details["max_uses"] = str(coupon.max_uses)
     if coupon.expires_at is not None:

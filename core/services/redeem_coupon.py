@@ -135,6 +135,7 @@ class RedeemCoupon:
             )
             for channel in channels
             for tier in channel.tiers
+            if coupon.covers(channel.id, channel.owner_id, tier.number)
         )
         return tuple(p for p in priced if p.lowers)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import attrs
 import pytest
 
 from core.domain.coupon import Coupon, CouponId, Discount, Redemption
@@ -54,10 +55,13 @@ async def test_a_coupon_reads_back_with_every_field(uow_factory: UnitOfWorkFacto
     days = await _added(
         uow_factory, _coupon(discount=Discount.free_days(7), channel=ChannelId("ch2"))
     )
+    one_tier = await _added(uow_factory, attrs.evolve(_coupon(), tier=3))
 
     assert await read(uow_factory, lambda uow: uow.coupons.get(fixed.id)) == fixed
     assert await read(uow_factory, lambda uow: uow.coupons.by_code(days.code.lower())) == days
     assert await read(uow_factory, lambda uow: uow.coupons.by_code("NOPE-NOPE")) is None
+    stored = await read(uow_factory, lambda uow: uow.coupons.get(one_tier.id))
+    assert stored is not None and stored.tier == 3
 
 
 async def test_a_code_is_taken_once_whoever_asks(uow_factory: UnitOfWorkFactory) -> None:

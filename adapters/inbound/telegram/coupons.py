@@ -1,6 +1,7 @@
 """Coupons and access codes in the bot (issue 21).
 
-Owners: ``/coupon new [CODE] 20%|5USD|7d [channel 1|all] [uses N] [until YYYY-MM-DD]``,
+Owners: ``/coupon new [CODE] 20%|5USD|7d [channel 1|all] [tier N] [uses N]
+[until YYYY-MM-DD]``,
 ``/coupon off CODE``, ``/coupons``. Subscribers: ``/start c-CODE`` (a code's deep
 link) or ``/redeem CODE``; a discount shows the tiers it lowers, a button each
 (the price is computed again at checkout), free days are granted at once.
@@ -47,6 +48,7 @@ class CouponCommand:
     """The channel's number from /channels; None: all the owner's channels."""
     uses: int | None = None
     until: datetime | None = None
+    tier: int | None = None
 
 
 def parse_discount(word: str) -> Discount | None:
@@ -75,26 +77,28 @@ def parse_coupon_command(words: Sequence[str]) -> CouponCommand:
         if key == "all" and "channel" not in found:
             found["channel"] = None
             continue
-        if not rest or key not in ("channel", "uses", "until") or key in found:
+        if not rest or key not in ("channel", "tier", "uses", "until") or key in found:
             raise BadInput(coupon_texts.usage())
         value = rest.pop(0)
         found[key] = _value(key, value)
     channel = found.get("channel")
     uses = found.get("uses")
     until = found.get("until")
+    tier = found.get("tier")
     return CouponCommand(
         discount,
         code,
         channel if isinstance(channel, str) else None,
         uses if isinstance(uses, int) else None,
         until if isinstance(until, datetime) else None,
+        tier if isinstance(tier, int) else None,
     )
 
 
 def _value(key: str, value: str) -> object:
     if key == "channel":
         return None if value.lower() == "all" else value.lstrip("#")
-    if key == "uses":
+    if key in ("uses", "tier"):
         if not _COUNT.match(value):
             raise BadInput(coupon_texts.usage())
         return int(value)
@@ -134,7 +138,14 @@ class CouponHandlers:
             channel = (await self._views.numbered(owner, command.channel))[1].id
         made = await coupons.create(
             owner,
-            CouponTerms(command.discount, command.code, channel, command.uses, command.until),
+            CouponTerms(
+                command.discount,
+                command.code,
+                channel,
+                command.uses,
+                command.until,
+                command.tier,
+            ),
         )
         titles = {c.id: c.title for c in await self._views.owned_by(owner)}
         await reply(update, context, coupon_texts.created(made, titles, self._deps.bot_username))

@@ -36,6 +36,7 @@ def coupon_to_row(coupon: Coupon) -> dict[str, Any]:
         "expires_at": coupon.expires_at,
         "active": coupon.active,
         "created_at": coupon.created_at,
+        "tier": coupon.tier,
     }
 
 
@@ -52,6 +53,7 @@ def coupon_from_row(row: Row[Any]) -> Coupon:
         expires_at=row.expires_at,
         used=row.used,
         active=row.active,
+        tier=row.tier,
     )
 
 

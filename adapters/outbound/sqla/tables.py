@@ -343,6 +343,7 @@ coupons = Table(
     Column("expires_at", UtcDateTime, nullable=True),
     Column("active", Boolean, nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
+    Column("tier", SmallInteger, nullable=True),  # None: every tier
 )
 coupon_redemptions = Table(
     "coupon_redemptions",

@@ -139,3 +139,14 @@ async def test_the_channels_offer_shows_the_price_of_a_held_code(
     )
     (request,) = bot.world.gateway.requests
     assert request.price.amount == Decimal("22.50")
+
+
+async def test_a_code_for_one_tier(bot: Bot, channel: Channel) -> None:
+    made = await bot.say(OWNER, "/coupon new LONG 40% channel 1 tier 2")
+    assert (
+        made.text.splitlines()[0] == "Code LONG: 40% off on tier 2 of Alpha Signals (used 0 times)."
+    )
+
+    offer = await bot.say(SUBSCRIBER, "/redeem LONG")
+
+    assert labels(offer) == ["Alpha Signals: 90 days for 15 USD"]

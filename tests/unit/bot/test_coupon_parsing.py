@@ -21,8 +21,9 @@ from core.domain.money import Money
 
 def test_every_form_of_the_help_is_read() -> None:
     command = parse_coupon_command(
-        ["SPRING", "20%", "channel", "#1", "uses", "100", "until", "2027-06-30"]
+        ["SPRING", "20%", "channel", "#1", "tier", "2", "uses", "100", "until", "2027-06-30"]
     )
+    assert command.tier == 2
     assert (command.code, command.discount, command.channel, command.uses) == (
         "SPRING",
         Discount.off_percent(20),

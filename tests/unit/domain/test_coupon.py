@@ -123,6 +123,13 @@ def test_an_expiry_in_the_past_is_refused() -> None:
         _coupon(expires_at=NOW - timedelta(days=1))
 
 
+def test_a_coupon_for_one_tier_covers_that_tier_only() -> None:
+    second = _coupon(tier=2)
+    assert second.covers(ChannelId("a"), OWNER, 2) and not second.covers(ChannelId("a"), OWNER, 1)
+    with _refused(CouponProblem.BAD_DISCOUNT):
+        _coupon(tier=4)
+
+
 def test_a_coupon_covers_its_channel_or_all_of_its_owners() -> None:
     one = _coupon(channel_id=ChannelId("a"))
     every = _coupon()

@@ -267,3 +267,15 @@ async def test_a_code_that_lowers_no_price_offers_nothing(world: World) -> None:
     with _refused(CouponProblem.NOTHING_ON_SALE):
         await redeem.execute(USER, "AT-THE-FLOOR")
     assert (await _services(world)[0].list(OWNER))[0].used == 0
+
+
+async def test_a_code_for_one_tier_lowers_that_tier_only(world: World) -> None:
+    channel = await world.channel()
+    _, redeem = _services(world)
+    await _coupon(world, CouponTerms(Discount.off_percent(40), "LONG-ONLY", tier=2))
+
+    redeemed = await redeem.execute(USER, "LONG-ONLY")
+
+    assert [(t.tier.number, str(t.price)) for t in redeemed.tiers] == [(2, "15 USD")]
+    assert (await world.checkout.execute(USER, channel.id, 1)).price.same_value(usd(10))
+    assert (await world.checkout.execute(USER, channel.id, 2)).price.same_value(usd(15))

@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tier", sa.SmallInteger(), nullable=True),
         sa.PrimaryKeyConstraint("id", name="pk_coupons"),
         sa.UniqueConstraint("code", name="uq_coupons_code"),
     )
