@@ -91,6 +91,7 @@ def assembled(
     uc = UseCases(infra=infra)
     uc.policy.override(providers.Object(policy))
     uc.fulfilment_settings.override(providers.Object(fulfilment))
+    uc.payment_pages.override(providers.Object(None))  # no dashboard links in alerts
     uc.expiry_settings.override(providers.Object(expiry))
     uc.dispatch_settings.override(providers.Object(dispatch))
     uc.retry_policy.override(providers.Object(retry))

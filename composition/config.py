@@ -87,6 +87,22 @@ class NowPaymentsConfig:
 
 
 @attrs.frozen
+class OidcConfig:
+    """Telegram's OpenID Connect login on the dashboard (off without a client id)."""
+
+    client_id: str | None = None
+    """``PAYGATE_OIDC_CLIENT_ID``: the bot's id, as BotFather shows it for web login."""
+    client_secret: Secret | None = None
+    """``PAYGATE_OIDC_CLIENT_SECRET``: the client secret BotFather shows beside it."""
+    issuer: str = "https://oauth.telegram.org"
+    """``PAYGATE_OIDC_ISSUER``: the provider (its discovery document is under it)."""
+
+    @property
+    def enabled(self) -> bool:
+        return self.client_id is not None
+
+
+@attrs.frozen
 class Config:
     environment: Environment
     database_url: str
@@ -173,7 +189,27 @@ class Config:
     dashboard: bool = True
     """``PAYGATE_DASHBOARD``: ``on`` serves the owners' dashboard under ``/dashboard``
     (login only from the bot's signed link); ``off`` serves none of it."""
+    alert_history_days: int = 30
+    """``PAYGATE_ALERT_HISTORY_DAYS``: how long the dashboard's Alerts section keeps
+    each alert (1..365 days); older ones are forgotten as new ones are recorded."""
+    oidc: OidcConfig = attrs.field(factory=lambda: OidcConfig())
+    """``PAYGATE_OIDC_*``: "Log in with Telegram" on the dashboard's sign-in page."""
     # ---- end dashboard --------------------------------------------------------------------
+    # ---- the HTTP API (issue 20) -----------------------------------------------------------
+    api: bool = False
+    """``PAYGATE_API``: ``on`` serves the JSON API under ``/api/v1`` (and its tokens page
+    in the dashboard, which it needs on)."""
+    api_signing_keys: Secret | None = None
+    """``PAYGATE_API_SIGNING_KEYS``: base64 keys of 32+ bytes, newest first, that sign
+    the API's access tokens (the first signs, every one is accepted)."""
+    # ---- end the HTTP API --------------------------------------------------------------------
+
+    @property
+    def api_keys(self) -> tuple[bytes, ...]:
+        """``PAYGATE_API_SIGNING_KEYS``, parsed: newest first; empty when unset."""
+        if self.api_signing_keys is None:
+            return ()
+        return _api_keys(self.api_signing_keys)
 
     @property
     def mac_key_entries(self) -> tuple[MacKeyEntry, ...]:
@@ -262,7 +298,7 @@ class Config:
                 out[name] = _masked_mac_keys(self.mac_key_entries)
             elif isinstance(value, Secret):
                 out[name] = "*** (set)"
-            elif name == "dashboard":
+            elif name in ("dashboard", "api"):
                 out[name] = "on" if value else "off"
             elif value is None:
                 out[name] = "(not set)"
@@ -321,6 +357,28 @@ class _Reader:
             return parse(value)
         except (ValueError, InvalidOperation) as exc:
             raise ConfigError(f"{name} must be {expected}, got {value!r}") from exc
+
+
+def _check_oidc(config: Config) -> None:
+    """The web login takes its client id and secret together, over HTTPS in production."""
+    oidc = config.oidc
+    if oidc.client_id is not None and oidc.client_secret is None:
+        raise ConfigError(
+            "PAYGATE_OIDC_CLIENT_SECRET is not set: Log in with Telegram "
+            "(PAYGATE_OIDC_CLIENT_ID) needs the client secret BotFather shows beside it"
+        )
+    if oidc.client_id is None and oidc.client_secret is not None:
+        raise ConfigError(
+            "PAYGATE_OIDC_CLIENT_ID is not set: PAYGATE_OIDC_CLIENT_SECRET is of no use without it"
+        )
+    if oidc.client_id is not None and config.is_production:
+        if config.public_url is None:
+            raise ConfigError(
+                "PAYGATE_PUBLIC_URL is not set: Log in with Telegram returns the browser to "
+                "PAYGATE_PUBLIC_URL/dashboard/oidc/callback"
+            )
+        if not oidc.issuer.startswith("https://"):
+            raise ConfigError("PAYGATE_OIDC_ISSUER must be https:// in production")
 
 
 def _url(value: str) -> str:
@@ -441,6 +499,13 @@ def _positive_seconds(value: str) -> timedelta:
     return timedelta(seconds=seconds)
 
 
+def _alert_history_days(value: str) -> int:
+    days = int(value)
+    if not 1 <= days <= 365:
+        raise ValueError("out of range")
+    return days
+
+
 def _on_off(value: str) -> bool:
     switch = value.strip().lower()
     if switch not in ("on", "off"):
@@ -526,6 +591,26 @@ def _mac_keys(secret: Secret) -> tuple[MacKeyEntry, ...]:
             )
         entries.append(MacKeyEntry(key, until))
     return tuple(entries)
+
+
+def _api_keys(secret: Secret) -> tuple[bytes, ...]:
+    """``KEY,...``: base64url keys of 32+ bytes, newest first."""
+    keys: list[bytes] = []
+    for position, part in enumerate(secret.reveal().split(","), start=1):
+        encoded = part.strip()
+        try:
+            key = base64.b64decode(
+                encoded + "=" * (-len(encoded) % 4), altchars=b"-_", validate=True
+            )
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigError(f"PAYGATE_API_SIGNING_KEYS: key {position} is not base64") from exc
+        if len(key) < MIN_KEY_BYTES:
+            raise ConfigError(
+                f"PAYGATE_API_SIGNING_KEYS: key {position} is {len(key)} bytes, "
+                f"at least {MIN_KEY_BYTES} (paygate keys new-mac makes one)"
+            )
+        keys.append(key)
+    return tuple(keys)
 
 
 def _masked_mac_keys(entries: tuple[MacKeyEntry, ...]) -> str:
@@ -834,6 +919,31 @@ def _check_keys_are_distinct(config: Config) -> None:
         )
 
 
+def _check_api(config: Config) -> None:
+    """The API needs its signing keys, and the dashboard where its tokens are made."""
+    config.api_keys  # noqa: B018 - validates PAYGATE_API_SIGNING_KEYS whenever set
+    if not config.api:
+        return
+    if config.api_signing_keys is None:
+        raise ConfigError(
+            "PAYGATE_API_SIGNING_KEYS is not set and PAYGATE_API=on needs it "
+            "(paygate keys new-mac makes a key)"
+        )
+    if not config.dashboard:
+        raise ConfigError(
+            "PAYGATE_API=on needs PAYGATE_DASHBOARD=on: API tokens are made in the dashboard"
+        )
+    shared = {k.strip().rstrip("=") for k in config.api_signing_keys.reveal().split(",")}
+    for variable, other in (
+        ("PAYGATE_MAC_KEYS", config.mac_keys),
+        ("PAYGATE_ENCRYPTION_KEYS", config.encryption_keys),
+    ):
+        if shared & {k.strip().rstrip("=") for k in other.reveal().split(",")}:
+            raise ConfigError(
+                f"PAYGATE_API_SIGNING_KEYS and {variable} share a key: each needs its own"
+            )
+
+
 ROLES = ("run", "web", "bot", "worker")
 """The processes ``check-config --for`` checks the settings of."""
 
@@ -878,7 +988,22 @@ def check_role(config: Config, role: str, *, credentials: bool = True) -> list[s
         if role == "run" or config.is_production:
             raise ConfigError(problem)
         warnings.append(problem + ", or run `paygate bot` to poll")
+    warnings.extend(_web_login_warnings(config, role))  # dashboard (issue 20)
     return warnings
+
+
+def _web_login_warnings(config: Config, role: str) -> list[str]:
+    """What "Log in with Telegram" will do in ``role``, when it is configured."""
+    if role not in ("run", "web") or not config.oidc.enabled:
+        return []
+    if not config.dashboard:
+        return ["PAYGATE_OIDC_CLIENT_ID is set but PAYGATE_DASHBOARD is off: no sign-in page"]
+    if config.public_url is None:
+        return [
+            "PAYGATE_PUBLIC_URL is not set: Log in with Telegram returns browsers to "
+            f"{config.callback_base}/dashboard/oidc/callback, which only this host reaches"
+        ]
+    return []
 
 
 # --- end never silently wrong ---
@@ -1046,7 +1171,20 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
         ops_port=r.parsed("PAYGATE_OPS_PORT", None, _ops_port, "a TCP port (0-65535)"),
         # --- end observability
         dashboard=r.parsed("PAYGATE_DASHBOARD", True, _on_off, "on or off"),
+        alert_history_days=r.parsed(
+            "PAYGATE_ALERT_HISTORY_DAYS", 30, _alert_history_days, "whole days in 1..365"
+        ),
+        oidc=OidcConfig(
+            client_id=r.optional("PAYGATE_OIDC_CLIENT_ID"),
+            client_secret=r.secret("PAYGATE_OIDC_CLIENT_SECRET"),
+            issuer=r.parsed(
+                "PAYGATE_OIDC_ISSUER", "https://oauth.telegram.org", _url, "an http(s) URL"
+            ),
+        ),
+        api=r.parsed("PAYGATE_API", False, _on_off, "on or off"),
+        api_signing_keys=r.secret("PAYGATE_API_SIGNING_KEYS"),
     )
+    _check_oidc(config)  # dashboard (issue 20)
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
         raise ConfigError(
             "PAYGATE_HTTP_RESERVED_CONNECTIONS must be a whole number in 0.."
@@ -1064,6 +1202,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     _check_keys_are_distinct(config)  # issue 18: a key pasted into the wrong variable
+    _check_api(config)  # issue 20
     np = config.nowpayments
     if (np.account_email is None) != (np.account_password is None):
         missing = (

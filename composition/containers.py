@@ -17,6 +17,7 @@ import contextlib
 import logging
 import ssl
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -35,6 +36,7 @@ from adapters.outbound.alerts import (
     WebhookAlertSink,
     WebhookSecret,
 )
+from adapters.outbound.alerts.recording_sink import RecordingAlertSink
 from adapters.outbound.crypto.fernet_cipher import FernetCipher
 from adapters.outbound.memory.nonce_store import InMemoryNonceStore
 from adapters.outbound.memory.outbox_wakeup import InProcessOutboxWakeup
@@ -49,9 +51,13 @@ from adapters.outbound.redis.rate_limiter import RedisRateLimiter
 from adapters.outbound.redis.sessions import RedisSessionStore
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
+from adapters.outbound.sqla.alert_log import SqlAlertLog
+from adapters.outbound.sqla.api_tokens import SqlApiTokenStore
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
+from adapters.outbound.sqla.payment_lookup import SqlExportPages, SqlPaymentLookup
+from adapters.outbound.sqla.subscriber_directory import SqlPersonNames, SqlSubscriberDirectory
 from adapters.outbound.sqla.wordings import SqlWordingBook
 from adapters.outbound.sqlite.outbox_wakeup import SqliteOutboxWakeup
 from adapters.outbound.system.clock import OffsetFileClock, SystemClock
@@ -67,6 +73,8 @@ from composition.metrics import ProcessMetrics
 from core.domain.ids import ChatId, UserId
 from core.domain.signing import MacKeyring
 from core.domain.tier import Rail
+from core.ports.alert_log import AlertLog
+from core.ports.alerts import Severity
 from core.ports.clock import Clock, IdGenerator
 from core.ports.conversations import ConversationStore
 from core.ports.dashboard import SessionStore
@@ -74,7 +82,9 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
+from core.ports.stars_renewals import RenewingGateway
 from core.ports.telegram import Messenger
+from core.services.api_tokens import ApiTokens
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
@@ -82,7 +92,12 @@ from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.coupon_prices import CouponPrices
 from core.services.coupons import OwnerCoupons
 from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_alerts import DashboardAlerts
+from core.services.dashboard_exports import DashboardExports
+from core.services.dashboard_payments import DashboardPayments
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.dashboard_subscriber_actions import SubscriberActions
+from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
@@ -99,6 +114,7 @@ from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import ApprovedSellers, SellerRequests
 from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal, StarsRenewals
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 from core.services.wordings import OwnWording
@@ -260,9 +276,12 @@ def _alerts(
     messenger: Messenger,
     telegram: TelegramBotClient,
     session: aiohttp.ClientSession,
+    alert_log: AlertLog,
 ) -> AlertService:
+    # Every alert is also recorded for the dashboard's Alerts section (issue 20).
+    recorded = AlertRoute(RecordingAlertSink(alert_log, clock), Severity.INFO)
     service = AlertService(
-        alert_channels(config, clock, ids, messenger, session),
+        [*alert_channels(config, clock, ids, messenger, session), recorded],
         clock,
         repeat_window=config.alerts.repeat_window,
     )
@@ -273,6 +292,18 @@ def _alerts(
 
 
 # ---------------------------------------------------------------- end alerts
+
+
+def _alert_history(config: Config) -> timedelta:
+    return timedelta(days=config.alert_history_days)
+
+
+def _payment_pages(config: Config) -> str | None:
+    """Where late money's alert links to (issue 20): the dashboard's payment pages
+    under PAYGATE_PUBLIC_URL, when the dashboard is on and that address is known."""
+    if not config.dashboard or config.public_url is None:
+        return None
+    return f"{config.public_url.rstrip('/')}/dashboard/payments/"
 
 
 async def _redis(config: Config) -> AsyncIterator[Redis | None]:
@@ -385,7 +416,7 @@ def _bot_username(config: Config, client: TelegramBotClient) -> str:
     return username
 
 
-def _stars_gateway(config: Config, telegram: TelegramBotClient) -> RefundingGateway | None:
+def _stars_gateway(config: Config, telegram: TelegramBotClient) -> RenewingGateway | None:
     """Telegram Stars (PAYGATE_TELEGRAM_STARS), a second rail beside crypto; None
     where the bot sells for crypto only."""
     return TelegramStarsGateway(telegram) if config.telegram.stars else None
@@ -413,6 +444,24 @@ def _by_provider(*gateways: PaymentGateway | None) -> dict[str, PaymentGateway]:
 
 def _stars_name(stars: PaymentGateway | None) -> str:
     return STARS_PROVIDER if stars is None else stars.name
+
+
+def _stars_renewals(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    keyring: MacKeyring,
+    stars: PaymentGateway | None,
+) -> StarsRenewals | None:
+    """Stars subscriptions' first payments and renewals (tiers sold ``+auto``)."""
+    return None if stars is None else StarsRenewals(uow, clock, ids, keyring, stars.name)
+
+
+def _cancel_renewal(
+    uow: UnitOfWorkFactory, clock: Clock, stars: RenewingGateway | None
+) -> CancelStarsRenewal | None:
+    """/stoprenewal: a subscriber stops their Stars subscriptions' renewals."""
+    return None if stars is None else CancelStarsRenewal(uow, clock, stars)
 
 
 def _stars_refunds(
@@ -462,7 +511,12 @@ class Infrastructure(containers.DeclarativeContainer):
     chat_access = providers.Singleton(TelegramChatAccess, telegram)
     bot_username = providers.Callable(_bot_username, config, telegram)
 
-    alerts = providers.Singleton(_alerts, config, clock, ids, messenger, telegram, http_session)
+    # --- dashboard (issue 20): the recent alerts, recorded by every process
+    alert_log = providers.Singleton(SqlAlertLog, engine, providers.Callable(_alert_history, config))
+    # --- end dashboard
+    alerts = providers.Singleton(
+        _alerts, config, clock, ids, messenger, telegram, http_session, alert_log
+    )
     nonces = providers.Singleton(_nonces, redis, clock)
     user_limiter = providers.Singleton(_user_limiter, redis, clock)
     conversations = providers.Singleton(_conversations, redis, engine, clock)
@@ -483,7 +537,15 @@ class Infrastructure(containers.DeclarativeContainer):
         ids,
     )
     channel_figures = providers.Singleton(SqlChannelFigures, engine)
+    payment_lookup = providers.Singleton(SqlPaymentLookup, engine)
+    export_pages = providers.Singleton(SqlExportPages, engine)
+    # The Subscribers section: the usernames people show the bot, and its pages.
+    person_names = providers.Singleton(SqlPersonNames, engine)
+    subscriber_directory = providers.Singleton(SqlSubscriberDirectory, engine)
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_token_store = providers.Singleton(SqlApiTokenStore, engine)
+    # --- end the HTTP API
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -496,6 +558,7 @@ class UseCases(containers.DeclarativeContainer):
     fulfilment_settings = providers.Callable(
         lambda c: FulfilmentSettings(grant_mode=c.grant_mode), config
     )
+    payment_pages = providers.Callable(_payment_pages, config)  # dashboard (issue 20)
     expiry_settings = providers.Callable(
         lambda c: ExpirySettings(reminder_leads_hours=c.reminder_leads_hours, grace=c.grace),
         config,
@@ -518,10 +581,19 @@ class UseCases(containers.DeclarativeContainer):
         fulfilment,
         infra.alerts,
         policy,
+        payment_pages,
     )
     stars_name = providers.Callable(_stars_name, infra.stars_gateway)
     pre_checkout = providers.Singleton(AnswerPreCheckout, infra.uow, infra.keyring, stars_name)
-    stars_payment = providers.Singleton(RecordStarsPayment, verify_payment, stars_name)
+    stars_renewals = providers.Singleton(
+        _stars_renewals, infra.uow, infra.clock, infra.ids, infra.keyring, infra.stars_gateway
+    )
+    stars_payment = providers.Singleton(
+        RecordStarsPayment, verify_payment, stars_name, stars_renewals
+    )
+    cancel_renewal = providers.Singleton(
+        _cancel_renewal, infra.uow, infra.clock, infra.stars_gateway
+    )
     stars_refund = providers.Singleton(
         _stars_refunds, infra.uow, infra.clock, infra.keyring, infra.stars_gateway, verify_payment
     )
@@ -618,4 +690,33 @@ class UseCases(containers.DeclarativeContainer):
         resume_sales,
         providers.Callable(_operators, config),
     )
+    dashboard_payments = providers.Singleton(
+        DashboardPayments,
+        infra.uow,
+        infra.clock,
+        infra.keyring,
+        dashboard,
+        infra.payment_lookup,
+        fulfilment,
+        policy,
+    )
+    dashboard_exports = providers.Singleton(DashboardExports, dashboard, infra.export_pages)
+    dashboard_alerts = providers.Singleton(DashboardAlerts, dashboard, infra.alert_log)
+    subscriber_search = providers.Singleton(
+        SubscriberSearch, infra.uow, dashboard, infra.subscriber_directory, infra.person_names
+    )
+    subscriber_actions = providers.Singleton(
+        SubscriberActions,
+        infra.uow,
+        infra.clock,
+        infra.ids,
+        infra.keyring,
+        dashboard,
+        fulfilment_settings,
+    )
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_tokens = providers.Singleton(
+        ApiTokens, infra.api_token_store, infra.uow, infra.clock, infra.ids, dashboard
+    )
+    # --- end the HTTP API

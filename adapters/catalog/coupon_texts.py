@@ -11,7 +11,7 @@ from adapters.catalog.buttons import confirm_data, coupon_link, stars_data
 from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
 from adapters.catalog.words import days, money, when
-from core.domain.coupon import Coupon, CouponProblem, Discount, DiscountKind
+from core.domain.coupon import Coupon, Discount, DiscountKind
 from core.domain.ids import ChannelId
 from core.domain.tier import Tier
 from core.services.coupon_prices import OfferDiscount
@@ -112,28 +112,6 @@ def listing(coupons: Sequence[Coupon], titles: Mapping[ChannelId, str]) -> str:
 
 def switched_off(coupon: Coupon) -> str:
     return _("Code %(code)s is switched off: nobody can redeem it any more.", code=coupon.code)
-
-
-def refused(problem: CouponProblem) -> str:
-    """Why a code was refused, for the person who typed it."""
-    sentences = {
-        CouponProblem.BAD_CODE: _("A code is 4 to 32 letters, digits or dashes."),
-        CouponProblem.CODE_TAKEN: _("That code is taken. Please choose another one."),
-        CouponProblem.BAD_DISCOUNT: _(
-            "A discount is 1 to 99 percent or an amount above zero; free days are 1 to 3660, "
-            "and uses at least 1."
-        ),
-        CouponProblem.FREE_DAYS_NEED_A_CHANNEL: _(
-            "Free days are for one channel: add channel 1 (its number from /channels)."
-        ),
-        CouponProblem.WRONG_CURRENCY: _("An amount off must be in your tiers' currency."),
-        CouponProblem.UNKNOWN: _("I do not know that code, or it was switched off."),
-        CouponProblem.EXPIRED: _("That code has expired."),
-        CouponProblem.USED_UP: _("That code has been used up."),
-        CouponProblem.ALREADY_REDEEMED: _("You have already used that code."),
-        CouponProblem.NOTHING_ON_SALE: _("That code has nothing on sale right now."),
-    }
-    return sentences[problem]
 
 
 def offer(redeemed: Redeemed, tokens: TierTokens) -> OutgoingMessage:

@@ -20,7 +20,8 @@ from typing import TextIO
 import attrs
 from dependency_injector import providers
 
-from adapters.inbound.http.dashboard import LOGIN_PATH
+from adapters.inbound.http.dashboard import LOGIN_PATH, SIGNIN_PATH
+from adapters.inbound.http.dashboard.signin import CALLBACK_PATH
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
 from composition.containers import Infrastructure
@@ -73,6 +74,28 @@ def dashboard_link(telegram: World, port: int, clock: DemoClock) -> str:
         int(clock.now().timestamp()),
     )
     return f"{'Dashboard (Olivia)':<21} {url}  (good for 5 minutes, once)"
+
+
+def web_login(telegram: TelegramEmulator, port: int, clock: DemoClock) -> dict[str, str]:
+    """Log in with Telegram against the emulator's OpenID Connect provider: our client
+    registered there (the bot's id, a fresh secret, the callback), Olivia logged in to
+    Telegram in the browser, the provider on the demo's clock; the settings that
+    point PayGate at it."""
+    secret = secrets.token_urlsafe(24)
+    client_id = str(telegram.bot.id)
+    telegram.oidc.register_client(client_id, secret, [f"http://127.0.0.1:{port}{CALLBACK_PATH}"])
+    telegram.oidc.sign_in(OWNER)
+    telegram.oidc.now = lambda: int(clock.now().timestamp())
+    return {
+        "PAYGATE_OIDC_CLIENT_ID": client_id,
+        "PAYGATE_OIDC_CLIENT_SECRET": secret,
+        "PAYGATE_OIDC_ISSUER": telegram.base_url,
+    }
+
+
+def sign_in_line(port: int) -> str:
+    url = f"http://127.0.0.1:{port}{SIGNIN_PATH}"
+    return f"{'Dashboard sign-in':<21} {url}  (Log in with Telegram logs in as Olivia)"
 
 
 @contextlib.asynccontextmanager
@@ -134,7 +157,7 @@ async def run_demo(
                     np_secret,
                     port,
                     np_login,
-                )
+                ) | web_login(telegram, port, clock)
                 held = {secret_name(v) for v in SECRET_VARIABLES if v in env}
                 if gsm is not None:
                     env = _moved_to(env, gsm, Path(tmp) / "service-account.json")
@@ -175,6 +198,7 @@ async def run_demo(
                         ).lines():
                             out.write(line + "\n")
                         out.write(dashboard_link(telegram, port, clock) + "\n")
+                        out.write(sign_in_line(port) + "\n")
                         out.write("Ctrl-C to stop.\n")
                         out.flush()
                         loop = asyncio.get_running_loop()

@@ -44,13 +44,20 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
+from core.ports.subscriber_directory import PersonNames
+from core.services.api_tokens import ApiTokens
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.coupon_prices import CouponPrices
 from core.services.coupons import OwnerCoupons
 from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_alerts import DashboardAlerts
+from core.services.dashboard_exports import DashboardExports
+from core.services.dashboard_payments import DashboardPayments
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.dashboard_subscriber_actions import SubscriberActions
+from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
@@ -61,6 +68,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
 from core.services.wordings import OwnWording
@@ -106,6 +114,7 @@ class Services:
     pre_checkout: AnswerPreCheckout
     stars_payment: RecordStarsPayment
     stars_refund: RefundStarsPayment | None
+    cancel_renewal: CancelStarsRenewal | None
     donate: StartDonation
     join_requests: HandleJoinRequest
     register_channel: RegisterChannel
@@ -128,13 +137,24 @@ class Services:
     # --- dashboard (issue 20)
     dashboard: OwnerDashboard
     dashboard_sessions: DashboardSessions
+    dashboard_payments: DashboardPayments
+    dashboard_exports: DashboardExports
+    dashboard_alerts: DashboardAlerts
+    subscriber_search: SubscriberSearch
+    subscriber_actions: SubscriberActions
     # --- end dashboard
+    api_tokens: ApiTokens  # the HTTP API (issue 20)
     own_wording: OwnWording
     owner_coupons: OwnerCoupons
     redeem_coupon: RedeemCoupon
     coupon_prices: CouponPrices
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
+    # --- dashboard subscribers (issue 20)
+    person_names: PersonNames | None = None
+    """The username each person last showed the bot (noted by the bot, searched by the
+    dashboard's Subscribers section)."""
+    # --- end dashboard subscribers
 
 
 class _Provides(Protocol[T_co]):
@@ -170,6 +190,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         pre_checkout=await resolve(uc.pre_checkout),
         stars_payment=await resolve(uc.stars_payment),
         stars_refund=await resolve(uc.stars_refund),
+        cancel_renewal=await resolve(uc.cancel_renewal),
         donate=await resolve(uc.donate),
         join_requests=await resolve(uc.join_requests),
         register_channel=await resolve(uc.register_channel),
@@ -192,7 +213,14 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         seller_requests=await resolve(uc.seller_requests),
         dashboard=await resolve(uc.dashboard),
         dashboard_sessions=await resolve(infra.dashboard_sessions),
+        dashboard_payments=await resolve(uc.dashboard_payments),
+        dashboard_exports=await resolve(uc.dashboard_exports),
+        dashboard_alerts=await resolve(uc.dashboard_alerts),
+        api_tokens=await resolve(uc.api_tokens),
         own_wording=await resolve(uc.own_wording),
+        person_names=await resolve(infra.person_names),
+        subscriber_search=await resolve(uc.subscriber_search),
+        subscriber_actions=await resolve(uc.subscriber_actions),
         owner_coupons=await resolve(uc.owner_coupons),
         redeem_coupon=await resolve(uc.redeem_coupon),
         coupon_prices=await resolve(uc.coupon_prices),

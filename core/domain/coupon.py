@@ -29,7 +29,7 @@ from typing import NewType
 
 import attrs
 
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, Why
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.money import Money
 from core.domain.tier import MAX_DURATION_DAYS, MAX_PRICE_DECIMALS, MAX_TIERS, STARS
@@ -46,34 +46,15 @@ MIN_CHARGE = Decimal(1)
 """The least a discounted price may be, in the tier's currency (or Stars)."""
 
 
-class CouponProblem(StrEnum):
-    """Why a coupon is refused; the bot says each in the reader's language."""
-
-    BAD_CODE = "bad_code"
-    CODE_TAKEN = "code_taken"
-    BAD_DISCOUNT = "bad_discount"
-    FREE_DAYS_NEED_A_CHANNEL = "free_days_need_a_channel"
-    WRONG_CURRENCY = "wrong_currency"
-    UNKNOWN = "unknown"
-    EXPIRED = "expired"
-    USED_UP = "used_up"
-    ALREADY_REDEEMED = "already_redeemed"
-    NOTHING_ON_SALE = "nothing_on_sale"
-
-
 class CouponRefused(DomainError):
-    """A coupon rule said no; ``problem`` says which (the message is for the log)."""
-
-    def __init__(self, problem: CouponProblem, message: str) -> None:
-        super().__init__(message)
-        self.problem = problem
+    """A coupon rule said no; its ``why`` (a ``Why.COUPON_*`` code) says which."""
 
 
 def normalize_code(text: str) -> str:
     """The code as stored (capitals); CouponRefused(BAD_CODE) if it is not one."""
     code = text.strip().upper()
     if not CODE_PATTERN.match(code):
-        raise CouponRefused(CouponProblem.BAD_CODE, "a code is 4-32 of A-Z, 0-9 and -")
+        raise CouponRefused(Why.COUPON_BAD_CODE)
     return code
 
 
@@ -107,17 +88,17 @@ class Discount:
         given = (self.percent, self.amount, self.days)
         wanted = {DiscountKind.PERCENT: 0, DiscountKind.FIXED: 1, DiscountKind.FREE_DAYS: 2}
         if [i for i, v in enumerate(given) if v is not None] != [wanted[self.kind]]:
-            raise CouponRefused(CouponProblem.BAD_DISCOUNT, "a discount is one of its kind")
+            raise CouponRefused(Why.COUPON_BAD_DISCOUNT)
         if self.percent is not None and not 1 <= self.percent <= MAX_PERCENT:
-            raise CouponRefused(CouponProblem.BAD_DISCOUNT, f"a percentage is 1-{MAX_PERCENT}")
+            raise CouponRefused(Why.COUPON_BAD_DISCOUNT)
         if self.amount is not None and (
             not self.amount.is_positive
             or self.amount.decimal_places() > MAX_PRICE_DECIMALS
             or self.amount.currency == STARS
         ):
-            raise CouponRefused(CouponProblem.BAD_DISCOUNT, "an amount off is above zero")
+            raise CouponRefused(Why.COUPON_BAD_DISCOUNT)
         if self.days is not None and not 1 <= self.days <= MAX_DURATION_DAYS:
-            raise CouponRefused(CouponProblem.BAD_DISCOUNT, f"days are 1-{MAX_DURATION_DAYS}")
+            raise CouponRefused(Why.COUPON_BAD_DISCOUNT)
 
     @classmethod
     def off_percent(cls, percent: int) -> Discount:
@@ -173,15 +154,13 @@ class Coupon:
 
     def __attrs_post_init__(self) -> None:
         if self.discount.is_grant and self.channel_id is None:
-            raise CouponRefused(
-                CouponProblem.FREE_DAYS_NEED_A_CHANNEL, "free days are for one channel"
-            )
+            raise CouponRefused(Why.COUPON_FREE_DAYS_NEED_A_CHANNEL)
         if self.tier is not None and not 1 <= self.tier <= MAX_TIERS:
-            raise CouponRefused(CouponProblem.BAD_DISCOUNT, f"a tier is 1-{MAX_TIERS}")
+            raise CouponRefused(Why.COUPON_BAD_DISCOUNT)
         if self.max_uses is not None and not 1 <= self.max_uses <= MAX_USES:
-            raise CouponRefused(CouponProblem.BAD_DISCOUNT, f"uses are 1-{MAX_USES}")
+            raise CouponRefused(Why.COUPON_BAD_DISCOUNT)
         if self.expires_at is not None and self.expires_at <= self.created_at:
-            raise CouponRefused(CouponProblem.EXPIRED, "the expiry date has passed")
+            raise CouponRefused(Why.COUPON_EXPIRED)
 
     @property
     def uses_left(self) -> int | None:
@@ -202,11 +181,11 @@ class Coupon:
     def check_redeemable(self, now: datetime) -> None:
         """CouponRefused unless someone may redeem it now (uses are the store's to count)."""
         if not self.active:
-            raise CouponRefused(CouponProblem.UNKNOWN, "this code is switched off")
+            raise CouponRefused(Why.COUPON_UNKNOWN)
         if self.is_expired_at(now):
-            raise CouponRefused(CouponProblem.EXPIRED, "this code has expired")
+            raise CouponRefused(Why.COUPON_EXPIRED)
         if self.uses_left == 0:
-            raise CouponRefused(CouponProblem.USED_UP, "this code is used up")
+            raise CouponRefused(Why.COUPON_USED_UP)
 
     def discounts_at(self, now: datetime) -> bool:
         """Whether it still lowers a new checkout (on, not expired, not free days)."""

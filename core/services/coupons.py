@@ -17,13 +17,12 @@ from core.domain.channel import Channel
 from core.domain.coupon import (
     Coupon,
     CouponId,
-    CouponProblem,
     CouponRefused,
     Discount,
     generated_code,
     normalize_code,
 )
-from core.domain.errors import UnknownChannel
+from core.domain.errors import UnknownChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.ports.clock import Clock, IdGenerator
 from core.ports.errors import NotFound
@@ -52,7 +51,7 @@ class OwnerCoupons:
     _ids: IdGenerator
 
     async def create(self, owner: UserId, terms: CouponTerms) -> Coupon:
-        """Raises CouponRefused (bad terms, code taken), UnknownChannel."""
+        """Raises CouponRefused (bad terms, code taken), UnknownChannel (none of theirs)."""
         wanted = None if terms.code is None else normalize_code(terms.code)
         for _ in range(GENERATION_TRIES):
             code = wanted or generated_code(self._ids.new_id())
@@ -77,7 +76,7 @@ class OwnerCoupons:
                     return coupon
             if wanted is not None:
                 break
-        raise CouponRefused(CouponProblem.CODE_TAKEN, "this code is taken; choose another")
+        raise CouponRefused(Why.COUPON_CODE_TAKEN)
 
     async def list(self, owner: UserId) -> Sequence[Coupon]:
         async with self._uow() as tx:
@@ -89,7 +88,7 @@ class OwnerCoupons:
         async with self._uow() as tx:
             coupon = await tx.coupons.by_code(code)
             if coupon is None or coupon.owner_id != owner:
-                raise CouponRefused(CouponProblem.UNKNOWN, "no such code of yours")
+                raise CouponRefused(Why.COUPON_UNKNOWN)
             if await tx.coupons.switch_off(coupon.id):
                 await tx.audit.append(
                     AuditRecord(f"user:{owner}", "coupon.switched_off", f"coupon:{coupon.id}"),
@@ -104,14 +103,14 @@ async def _covered(tx: UnitOfWork, owner: UserId, channel_id: ChannelId | None) 
     if channel_id is None:
         owned = list(await tx.channels.by_owner(owner))
         if not owned:  # codes are for channels: nobody else takes one up
-            raise UnknownChannel("you have no channels yet; /register connects one")
+            raise UnknownChannel(Why.COUPON_NO_CHANNELS)
         return owned
     try:
         channel = await tx.channels.get(channel_id)
     except NotFound as exc:
-        raise UnknownChannel("no such channel") from exc
+        raise UnknownChannel(Why.NO_SUCH_CHANNEL) from exc
     if channel.owner_id != owner:
-        raise UnknownChannel("no such channel")
+        raise UnknownChannel(Why.NO_SUCH_CHANNEL)
     return [channel]
 
 
@@ -122,9 +121,7 @@ def _check_currency(coupon: Coupon, channels: Sequence[Channel]) -> None:
         return
     currencies = {tier.price.currency for channel in channels for tier in channel.tiers}
     if currencies and amount.currency not in currencies:
-        raise CouponRefused(
-            CouponProblem.WRONG_CURRENCY, f"the tiers are priced in {sorted(currencies)[0]}"
-        )
+        raise CouponRefused(Why.COUPON_WRONG_CURRENCY, currency=sorted(currencies)[0])
 
 
 def _created(coupon: Coupon) -> AuditRecord:

@@ -15,7 +15,7 @@ from decimal import Decimal
 import attrs
 
 from core.domain.audit import AuditRecord
-from core.domain.ids import IntentId
+from core.domain.ids import ChannelId, IntentId
 from core.domain.intent_state import PAYING_CHOICES, IntentStatus, can_move, reaches_paying
 from core.domain.payment import EventOutcome, PaymentEvent, PaymentIntent, ProviderNotification
 from core.ports.alerts import Alert, Severity
@@ -88,6 +88,7 @@ class VerificationResult:
     status: IntentStatus | None = None
     late_money: bool = False
     """Money arrived for an intent already closed (paid, expired or failed): alerted."""
+    channel_id: ChannelId | None = None
 
 
 @attrs.frozen
@@ -151,6 +152,7 @@ def _result(item: BatchItem, outcome: EventOutcome, late_money: bool) -> Verific
         None if intent is None else intent.id,
         None if intent is None else intent.status,
         late_money,
+        None if intent is None else intent.channel_id,
     )
 
 
@@ -220,8 +222,12 @@ _ALERTING = {
 }
 
 
-def alert_for(n: ProviderNotification, result: VerificationResult) -> Alert | None:
-    """What the operators are told of a notification applied, if anything."""
+def alert_for(
+    n: ProviderNotification, result: VerificationResult, payment_pages: str | None = None
+) -> Alert | None:
+    """What the operators are told of a notification applied, if anything. With
+    ``payment_pages`` (the dashboard's payment pages' address, ending in ``/``), late
+    money carries the link to its payment's page, where it is granted by hand."""
     late = result.late_money
     severity = Severity.CRITICAL if late else _ALERTING.get(result.outcome)
     if severity is None:
@@ -231,14 +237,19 @@ def alert_for(n: ProviderNotification, result: VerificationResult) -> Alert | No
         if late
         else f"Payment notification {result.outcome}"
     )
+    details = {
+        "order_id": n.order_id[:80],
+        "status": str(n.status),
+        "intent": result.intent_id or "-",
+        "outcome": str(result.outcome),
+    }
+    if result.channel_id is not None:
+        details["channel"] = result.channel_id
+    if late and payment_pages and result.intent_id is not None:
+        details["review"] = f"{payment_pages}{result.intent_id}"
     return Alert(
         severity=severity,
         title=title,
         key=f"payment:{n.provider}:{n.payment_id}:{n.status}",
-        details={
-            "order_id": n.order_id[:80],
-            "status": str(n.status),
-            "intent": result.intent_id or "-",
-            "outcome": str(result.outcome),
-        },
+        details=details,
     )

@@ -23,7 +23,8 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
-from core.domain.coupon import Coupon, CouponProblem, CouponRefused, Redemption, normalize_code
+from core.domain.coupon import Coupon, CouponRefused, Redemption, normalize_code
+from core.domain.errors import Why
 from core.domain.grant import AccessGrant, GrantMode
 from core.domain.ids import ChannelId, ChatId, GrantId, SubscriptionId, UserId
 from core.domain.money import Money
@@ -86,30 +87,28 @@ class RedeemCoupon:
             now = self._clock.now()
             coupon = await tx.coupons.by_code(code)
             if coupon is None:
-                raise CouponRefused(CouponProblem.UNKNOWN, "no such code")
+                raise CouponRefused(Why.COUPON_UNKNOWN)
             held = await tx.coupons.redemption(coupon.id, user_id)
             if held is not None and coupon.discount.is_grant:
-                raise CouponRefused(CouponProblem.ALREADY_REDEEMED, "this code was used")
+                raise CouponRefused(Why.COUPON_ALREADY_REDEEMED)
             if held is None:
                 coupon.check_redeemable(now)
             elif not coupon.discounts_at(now):
-                raise CouponRefused(CouponProblem.EXPIRED, "this code no longer applies")
+                raise CouponRefused(Why.COUPON_EXPIRED)
             channels = [c for c in await _channels(tx, coupon) if not c.sales_paused]
             tiers = self._priced(coupon, channels)
             if not channels or (not coupon.discount.is_grant and not tiers):
-                raise CouponRefused(CouponProblem.NOTHING_ON_SALE, "nothing to buy with it")
+                raise CouponRefused(Why.COUPON_NOTHING_ON_SALE)
             if held is not None:
                 return Redeemed(coupon, tiers, again=True)
             try:
                 taken = await tx.coupons.redeem(Redemption(coupon.id, user_id, now))
             except Conflict as exc:  # the same person twice at once: the first counts
                 if coupon.discount.is_grant:
-                    raise CouponRefused(
-                        CouponProblem.ALREADY_REDEEMED, "this code was used"
-                    ) from exc
+                    raise CouponRefused(Why.COUPON_ALREADY_REDEEMED) from exc
                 return Redeemed(coupon, tiers, again=True)
             if not taken:
-                raise CouponRefused(CouponProblem.USED_UP, "this code is used up")
+                raise CouponRefused(Why.COUPON_USED_UP)
             await tx.audit.append(_redeemed(coupon, user_id), now)
             if not coupon.discount.is_grant:
                 await tx.commit()

@@ -62,6 +62,9 @@ class VerifyPaymentIntent:
     _fulfilment: Fulfilment
     _alerts: AlertSink
     _policy: PaymentPolicy = attrs.field(default=None, converter=payment_policy)
+    _payment_pages: str | None = None
+    """The dashboard's payment pages (``PAYGATE_PUBLIC_URL/dashboard/payments/``) when
+    it is on: late money's alert links to its page, where it is granted by hand."""
 
     async def execute(self, notification: ProviderNotification) -> VerificationResult:
         """Raises Unavailable when the store is, or when every round lost a race."""
@@ -149,6 +152,6 @@ class VerifyPaymentIntent:
         return results, postponed
 
     async def _alert(self, n: ProviderNotification, result: VerificationResult) -> None:
-        alert = alert_for(n, result)
+        alert = alert_for(n, result, self._payment_pages)
         if alert is not None:
             await self._alerts.send(alert)

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 
-from core.domain.coupon import CouponProblem, CouponRefused, Discount
+from core.domain.coupon import CouponRefused, Discount
+from core.domain.errors import Why
 from core.domain.ids import UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.outbox import IssueInvite
@@ -39,7 +40,7 @@ async def test_free_days_are_granted_once(uow_factory: UnitOfWorkFactory) -> Non
     granted = [o for o in outcomes if not isinstance(o, BaseException)]
     assert len(granted) == 1 and not granted[0].again
     refused = [o for o in outcomes if isinstance(o, CouponRefused)]
-    assert all(r.problem is CouponProblem.ALREADY_REDEEMED for r in refused)
+    assert all(r.why is Why.COUPON_ALREADY_REDEEMED for r in refused)
     invites = [e for e in await world.effects() if isinstance(e, IssueInvite)]
     assert len(invites) == 1
     async with world.uow() as tx:
@@ -83,7 +84,7 @@ async def test_people_racing_for_the_last_use_have_one_winner(
     won = [o for o in outcomes if not isinstance(o, BaseException)]
     lost = [o for o in outcomes if isinstance(o, CouponRefused)]
     assert len(won) == 1 and len(lost) == 3
-    assert all(r.problem is CouponProblem.USED_UP for r in lost)
+    assert all(r.why is Why.COUPON_USED_UP for r in lost)
     assert (await world.coupons.list(OWNER))[0].used == 1
 
 

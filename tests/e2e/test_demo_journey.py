@@ -63,9 +63,9 @@ def test_paygate_demo_with_secrets_from_the_secret_manager_emulator_runs_the_jou
     assert done.returncode == 0, transcript + done.stderr[-3000:]
     read = next(line for line in transcript.splitlines() if "Secret Manager emulator" in line)
     assert read.endswith(
-        "6 secrets read from the Secret Manager emulator: encryption_keys, mac_keys, "
+        "7 secrets read from the Secret Manager emulator: encryption_keys, mac_keys, "
         "nowpayments_api_key, nowpayments_ipn_secret, nowpayments_password, "
-        "telegram_bot_token"
+        "oidc_client_secret, telegram_bot_token"
     ), read
     for step in ("Alpha Signals is registered", "New subscription in Alpha Signals"):
         assert step in transcript, f"missing step: {step}\n{transcript}"

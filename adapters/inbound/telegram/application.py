@@ -42,6 +42,7 @@ from adapters.inbound.telegram.donations import DonationHandlers
 from adapters.inbound.telegram.errors import RateGate, on_error
 from adapters.inbound.telegram.language import LanguageHandlers
 from adapters.inbound.telegram.menus import publish_menus
+from adapters.inbound.telegram.names import NameNotes
 from adapters.inbound.telegram.operator import OperatorHandlers
 from adapters.inbound.telegram.owner import OwnerHandlers
 from adapters.inbound.telegram.queries import ChannelViews
@@ -69,6 +70,7 @@ BotApplication = Application[
     ExtBot[None], Context, dict[Any, Any], dict[Any, Any], dict[Any, Any], JobQueue[Context]
 ]
 
+_NAMES_GROUP = -3
 _LANGUAGE_GROUP = -2
 _RATE_GATE_GROUP = -1
 _CONVERSATION_GROUP = 0
@@ -166,6 +168,8 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
         languages=deps.languages,
     )
 
+    if deps.names is not None:
+        application.add_handler(TypeHandler(Update, NameNotes(deps.names).note), group=_NAMES_GROUP)
     # The person's language first, so every answer below (a refusal included) is in it.
     application.add_handler(TypeHandler(Update, language.speak), group=_LANGUAGE_GROUP)
 
@@ -196,6 +200,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("owners", operator.owners, filters=private),
             # --- operators and owners: Stars refunds
             CommandHandler("refund", stars.refund, filters=private),
+            CommandHandler("stoprenewal", stars.stop_renewal, filters=private),
             PreCheckoutQueryHandler(stars.pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT, stars.successful_payment),
             CallbackQueryHandler(

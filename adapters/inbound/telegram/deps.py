@@ -14,6 +14,7 @@ from core.ports.conversations import ConversationStore
 from core.ports.languages import LanguageBook
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
+from core.ports.subscriber_directory import PersonNames
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.coupon_prices import CouponPrices
@@ -26,6 +27,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.wordings import OwnWording
 
@@ -105,9 +107,14 @@ class BotDeps:
     and refunds; None where the bot sells for crypto only."""
     stars_payment: RecordStarsPayment | None = None
     stars_refund: RefundStarsPayment | None = None
+    cancel_renewal: CancelStarsRenewal | None = None
+    """/stoprenewal: stop the renewals of one's Stars subscriptions (tiers sold +auto)."""
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: someone who may not sell yet and tries to
     register asks the operators instead, who decide with the buttons they get."""
+    names: PersonNames | None = None
+    """Where the username each person shows the bot is kept (the dashboard finds
+    subscribers by it); None keeps none."""
     wording: OwnWording | None = None
     """/wording: owners' own texts for their channel's messages; without it /wording
     does nothing."""

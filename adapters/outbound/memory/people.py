@@ -14,6 +14,7 @@ from core.domain.grant import AccessGrant
 from core.domain.ids import DonationId, GrantId, IntentId, SubscriptionId, UserId
 from core.domain.payment import PaymentIntent
 from core.domain.seller import SellerRequest
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import Subscription
 
 
@@ -24,6 +25,7 @@ class PersonTables:
     grants: TableView[GrantId, AccessGrant]
     donations: TableView[DonationId, Donation]
     seller_requests: TableView[UserId, SellerRequest]
+    stars_renewals: TableView[str, StarsRenewal]
     redemptions: TableView[RedemptionKey, Redemption] | None = None
     """Coupon redemptions (issue 21): kept for the counts, under the pseudonym."""
 
@@ -67,6 +69,11 @@ class InMemoryPersonRepository:
             )
             changed += 1
         if await t.seller_requests.delete(user_id):
+            changed += 1
+        for renewal in t.stars_renewals.select(lambda r: r.user_id == user_id):
+            await t.stars_renewals.update(
+                attrs.evolve(renewal, user_id=pseudonym), "Stars subscription"
+            )
             changed += 1
         if t.redemptions is not None:
             for held in t.redemptions.select(lambda r: r.user_id == user_id):

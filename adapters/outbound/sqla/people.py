@@ -15,6 +15,7 @@ from adapters.outbound.sqla.tables import (
     donations,
     payment_intents,
     seller_requests,
+    stars_renewals,
     subscriptions,
 )
 from adapters.outbound.sqla.transaction import SqlTransaction
@@ -64,6 +65,9 @@ class SqlPersonRepository:
             .where(seller_requests.c.decided_by == user_id)
             .values(decided_by=pseudonym),
             delete(seller_requests).where(seller_requests.c.user_id == user_id),
+            update(stars_renewals)
+            .where(stars_renewals.c.user_id == user_id)
+            .values(user_id=pseudonym),
             # Coupon redemptions (issue 21) stay for the counts, under the pseudonym.
             update(coupon_redemptions)
             .where(coupon_redemptions.c.user_id == user_id)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -96,6 +98,7 @@ channel_tiers = Table(
     Column("currency", CURRENCY, nullable=False),
     Column("duration_days", Integer, nullable=False),
     Column("stars_price", Integer, nullable=True),
+    Column("stars_renews", Boolean, nullable=False, server_default=false()),
 )
 
 payment_intents = Table(
@@ -183,8 +186,20 @@ subscriptions = Table(
     Column("reminders_sent", Text, nullable=False),  # JSON list of lead hours
     Column("version", Integer, nullable=False),  # optimistic lock
     UniqueConstraint("user_id", "channel_id"),
-    # Keyset pages of the expiry and reminder sweeps.
+    # Keyset pages of the expiry and reminder sweeps (and of the dashboard's
+    # subscribers by status across every channel).
     Index("ix_subscriptions_status_expires_at_id", "status", "expires_at", "id"),
+    # Keyset pages of the dashboard's subscribers: of a channel, by status or not, and
+    # of every channel (an operator).
+    Index(
+        "ix_subscriptions_channel_id_status_expires_at_id",
+        "channel_id",
+        "status",
+        "expires_at",
+        "id",
+    ),
+    Index("ix_subscriptions_channel_id_expires_at_id", "channel_id", "expires_at", "id"),
+    Index("ix_subscriptions_expires_at_id", "expires_at", "id"),
 )
 
 access_grants = Table(
@@ -228,6 +243,8 @@ audit_events = Table(
     Column("details", Text, nullable=False),  # JSON object of strings
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
+    # A subscriber's trail on the dashboard: the events about their things, newest first.
+    Index("ix_audit_events_subject_seq", "subject", "seq"),
 )
 
 audit_head = Table(
@@ -279,6 +296,28 @@ chat_languages = Table(
     Column("chosen", Boolean, nullable=False),  # a choice outlives Telegram's language_code
 )
 
+person_names = Table(
+    "person_names",
+    metadata,
+    # The Telegram username each person last showed the bot (folded: no @, lower
+    # case), for finding subscribers by it; erased with the person's data.
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("username", String(32), nullable=False, index=True),
+)
+
+stars_renewals = Table(
+    "stars_renewals",
+    metadata,
+    # A Telegram Stars subscription that renews itself, named by its first charge.
+    Column("charge_id", String(128), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("canceled_at", UtcDateTime, nullable=True),
+    Index("ix_stars_renewals_user_id_channel_id", "user_id", "channel_id"),
+)
+
 seller_requests = Table(
     "seller_requests",
     metadata,
@@ -325,6 +364,52 @@ channel_wordings = Table(
     Column("failed", Boolean, nullable=False),  # its author was told it could not be used
 )
 
+# --- dashboard alerts (issue 20): the recent alerts, for the dashboard's Alerts section.
+dashboard_alerts = Table(
+    "dashboard_alerts",
+    metadata,
+    Column("id", SEQUENCE, primary_key=True, autoincrement=True),
+    Column("at", UtcDateTime, nullable=False, index=True),  # pruned by age
+    Column("severity", STATUS, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("key", Text, nullable=False),
+    Column("channel_id", ID, nullable=True),
+    Column("details", Text, nullable=False),  # JSON object of strings
+    Index("ix_dashboard_alerts_channel_id_at", "channel_id", "at"),
+)
+# The Payments section finds a payment by its invoice or the provider's payment id.
+Index("ix_payment_intents_invoice_id", payment_intents.c.invoice_id)
+Index("ix_payment_events_payment_id", payment_events.c.payment_id)
+# --- end dashboard alerts
+# --- the HTTP API (issue 20)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),  # SHA-256 of the token
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("scope", String(8), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+# --- end the HTTP API
+daily_figures = Table(
+    "daily_figures",
+    metadata,
+    # The dashboard's rollup, kept by the write path in the unit of work that changes
+    # what it counts (see core.domain.figures); read instead of the raw rows.
+    Column("channel_id", ID, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("currency", CURRENCY, primary_key=True),
+    Column("kind", STATUS, primary_key=True),
+    Column("amount", Amount, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    # Every read names its channels (the totals' channel for the operator): the primary
+    # key's (channel_id, day, ...) order serves them all, no other index is needed.
+)
 # --- coupons and access codes (issue 21)
 coupons = Table(
     "coupons",
@@ -370,9 +455,14 @@ DATA_TABLES = (
     outbox,
     conversations,
     chat_languages,
+    person_names,
     seller_requests,
     dashboard_sessions,
     channel_wordings,
+    dashboard_alerts,
+    api_tokens,
+    stars_renewals,
+    daily_figures,
     coupons,
     coupon_redemptions,
 )

@@ -23,6 +23,7 @@ from adapters.inbound.telegram import BotDeps, BotRunner, BotSettings, build_bot
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
+from adapters.outbound.memory.subscriber_directory import InMemoryPersonNames
 from core.domain.ids import UserId
 from core.ports.conversations import ConversationStore
 from sandbox.telegram import FloodLimits, Message, TelegramEmulator
@@ -218,9 +219,11 @@ def bot_deps(
         bot_username=BOT_USERNAME,
         settings=settings or BotSettings(timeout_sweep=SWEEP),
         languages=InMemoryLanguageBook(),
+        names=InMemoryPersonNames(),
         pre_checkout=world.pre_checkout,
         stars_payment=world.stars_payment,
         stars_refund=world.stars_refund,
+        cancel_renewal=world.cancel_renewal,
         wording=world.own_wording,
         coupons=world.coupons,
         redeem=world.redeem,

@@ -9,12 +9,12 @@ import pytest
 from core.domain.coupon import (
     Coupon,
     CouponId,
-    CouponProblem,
     CouponRefused,
     Discount,
     generated_code,
     normalize_code,
 )
+from core.domain.errors import Why
 from core.domain.ids import ChannelId, UserId
 from core.domain.money import Money
 from core.domain.tier import STARS
@@ -38,8 +38,8 @@ def _coupon(discount: Discount | None = None, **kw: object) -> Coupon:
     )
 
 
-def _refused(problem: CouponProblem) -> pytest.RaisesExc[CouponRefused]:
-    return pytest.raises(CouponRefused, check=lambda e: e.problem is problem)
+def _refused(why: Why) -> pytest.RaisesExc[CouponRefused]:
+    return pytest.raises(CouponRefused, check=lambda e: e.why is why)
 
 
 def test_a_code_is_read_in_capitals() -> None:
@@ -49,7 +49,7 @@ def test_a_code_is_read_in_capitals() -> None:
 
 @pytest.mark.parametrize("text", ["abc", "x" * 33, "SPRING_20", "SPRING 20", "ÜBER-20", ""])
 def test_a_code_outside_the_alphabet_or_length_is_refused(text: str) -> None:
-    with _refused(CouponProblem.BAD_CODE):
+    with _refused(Why.COUPON_BAD_CODE):
         normalize_code(text)
 
 
@@ -103,7 +103,7 @@ def test_a_percentage_lowers_a_stars_price_to_whole_stars() -> None:
 )
 def test_a_discount_out_of_bounds_is_refused(make: object) -> None:
     assert callable(make)
-    with _refused(CouponProblem.BAD_DISCOUNT):
+    with _refused(Why.COUPON_BAD_DISCOUNT):
         make()
 
 
@@ -113,20 +113,20 @@ def test_free_days_are_granted_not_priced() -> None:
 
 
 def test_free_days_are_for_one_channel() -> None:
-    with _refused(CouponProblem.FREE_DAYS_NEED_A_CHANNEL):
+    with _refused(Why.COUPON_FREE_DAYS_NEED_A_CHANNEL):
         _coupon(Discount.free_days(7))
     assert _coupon(Discount.free_days(7), channel_id=ChannelId("ch")).discount.days == 7
 
 
 def test_an_expiry_in_the_past_is_refused() -> None:
-    with _refused(CouponProblem.EXPIRED):
+    with _refused(Why.COUPON_EXPIRED):
         _coupon(expires_at=NOW - timedelta(days=1))
 
 
 def test_a_coupon_for_one_tier_covers_that_tier_only() -> None:
     second = _coupon(tier=2)
     assert second.covers(ChannelId("a"), OWNER, 2) and not second.covers(ChannelId("a"), OWNER, 1)
-    with _refused(CouponProblem.BAD_DISCOUNT):
+    with _refused(Why.COUPON_BAD_DISCOUNT):
         _coupon(tier=4)
 
 
@@ -143,13 +143,13 @@ def test_redeemable_until_used_up_expired_or_switched_off() -> None:
     coupon.check_redeemable(NOW)
     coupon.used = 2
     assert coupon.uses_left == 0
-    with _refused(CouponProblem.USED_UP):
+    with _refused(Why.COUPON_USED_UP):
         coupon.check_redeemable(NOW)
     coupon.used = 1
-    with _refused(CouponProblem.EXPIRED):
+    with _refused(Why.COUPON_EXPIRED):
         coupon.check_redeemable(NOW + timedelta(days=1))
     coupon.active = False
-    with _refused(CouponProblem.UNKNOWN):
+    with _refused(Why.COUPON_UNKNOWN):
         coupon.check_redeemable(NOW)
 
 

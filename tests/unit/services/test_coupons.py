@@ -8,8 +8,8 @@ from datetime import timedelta
 
 import pytest
 
-from core.domain.coupon import Coupon, CouponProblem, CouponRefused, Discount
-from core.domain.errors import UnknownChannel
+from core.domain.coupon import Coupon, CouponRefused, Discount
+from core.domain.errors import UnknownChannel, Why
 from core.domain.ids import UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -29,8 +29,8 @@ def _services(world: World) -> tuple[OwnerCoupons, RedeemCoupon]:
     return world.coupons, world.redeem
 
 
-def _refused(problem: CouponProblem) -> pytest.RaisesExc[CouponRefused]:
-    return pytest.raises(CouponRefused, check=lambda e: e.problem is problem)
+def _refused(why: Why) -> pytest.RaisesExc[CouponRefused]:
+    return pytest.raises(CouponRefused, check=lambda e: e.why is why)
 
 
 async def _coupon(world: World, terms: CouponTerms) -> Coupon:
@@ -61,7 +61,7 @@ async def test_a_code_left_out_is_made_up(world: World) -> None:
 async def test_a_taken_code_is_refused(world: World) -> None:
     await world.channel()
     await _coupon(world, CouponTerms(Discount.off_percent(10), "TAKEN"))
-    with _refused(CouponProblem.CODE_TAKEN):
+    with _refused(Why.COUPON_CODE_TAKEN):
         await _coupon(world, CouponTerms(Discount.off_percent(30), "taken"))
 
 
@@ -74,7 +74,7 @@ async def test_nobody_makes_a_code_for_someone_elses_channel(world: World) -> No
 
 async def test_an_amount_off_must_be_in_the_tiers_currency(world: World) -> None:
     channel = await world.channel()
-    with _refused(CouponProblem.WRONG_CURRENCY):
+    with _refused(Why.COUPON_WRONG_CURRENCY):
         await _coupon(
             world, CouponTerms(Discount.off_amount(Money.of(5, "EUR")), "EURO", channel.id)
         )
@@ -88,9 +88,9 @@ async def test_switched_off_codes_are_not_redeemed(world: World) -> None:
     off = await coupons.switch_off(OWNER, "gone")
 
     assert off.active is False
-    with _refused(CouponProblem.UNKNOWN):
+    with _refused(Why.COUPON_UNKNOWN):
         await redeem.execute(USER, "GONE")
-    with _refused(CouponProblem.UNKNOWN):
+    with _refused(Why.COUPON_UNKNOWN):
         await coupons.switch_off(OTHER, "GONE")
 
 
@@ -148,7 +148,7 @@ async def test_the_last_use_goes_to_one_person(world: World) -> None:
     await _coupon(world, CouponTerms(Discount.off_percent(10), "ONCE", max_uses=1))
 
     await redeem.execute(USER, "ONCE")
-    with _refused(CouponProblem.USED_UP):
+    with _refused(Why.COUPON_USED_UP):
         await redeem.execute(OTHER, "ONCE")
 
 
@@ -160,11 +160,11 @@ async def test_an_expired_or_unknown_code_is_refused(world: World) -> None:
 
     world.clock.advance(timedelta(days=2))
 
-    with _refused(CouponProblem.EXPIRED):
+    with _refused(Why.COUPON_EXPIRED):
         await redeem.execute(USER, "SOON")
-    with _refused(CouponProblem.UNKNOWN):
+    with _refused(Why.COUPON_UNKNOWN):
         await redeem.execute(USER, "NEVER-MADE")
-    with _refused(CouponProblem.BAD_CODE):
+    with _refused(Why.COUPON_BAD_CODE):
         await redeem.execute(USER, "no")
 
 
@@ -186,7 +186,7 @@ async def test_a_paused_channel_offers_nothing_to_redeem(world: World) -> None:
     await _coupon(world, CouponTerms(Discount.off_percent(10), "PAUSED", channel.id))
     await world.sales.pause_channel(channel.id, "test")
 
-    with _refused(CouponProblem.NOTHING_ON_SALE):
+    with _refused(Why.COUPON_NOTHING_ON_SALE):
         await redeem.execute(USER, "PAUSED")
 
 
@@ -202,7 +202,7 @@ async def test_free_days_grant_access_once_through_the_outbox(world: World) -> N
     async with world.uow() as tx:
         sub = await tx.subscriptions.find(USER, channel.id)
     assert sub is not None and sub.expires_at == redeemed.granted_until
-    with _refused(CouponProblem.ALREADY_REDEEMED):
+    with _refused(Why.COUPON_ALREADY_REDEEMED):
         await redeem.execute(USER, "WEEK")
     actions = await world.audit_actions()
     assert actions.count("coupon.redeemed") == 1 and "subscription.started" in actions
@@ -264,7 +264,7 @@ async def test_a_code_that_lowers_no_price_offers_nothing(world: World) -> None:
     _, redeem = _services(world)
     await _coupon(world, CouponTerms(Discount.off_percent(50), "AT-THE-FLOOR", channel.id))
 
-    with _refused(CouponProblem.NOTHING_ON_SALE):
+    with _refused(Why.COUPON_NOTHING_ON_SALE):
         await redeem.execute(USER, "AT-THE-FLOOR")
     assert (await _services(world)[0].list(OWNER))[0].used == 0
 

@@ -1,7 +1,7 @@
 """Coupons and access codes (issue 21): the owners' codes and who redeemed which.
 
-Revision ID: 0016
-Revises: 0008
+Revision ID: 0015
+Revises: 0013
 Created: 2026-12-08
 
 Two new tables; nothing existing changes, so older processes run on beside them.
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0016"
-down_revision: str | None = "0008"
+revision = "0015"
+down_revision: str | None = "0013"
 branch_labels: str | None = None
 depends_on: str | None = None
 
