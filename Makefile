@@ -28,7 +28,7 @@ browsers:
 	@which chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y --no-install-recommends chromium chromium-driver)
 
-.PHONY: browsers demo test lint typecheck contracts pytest format bench reliability lock upgrade lowest clean messages
+.PHONY: browsers demo test lint typecheck contracts pytest format bench reliability soak lock upgrade lowest clean messages
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit("PayGate needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -73,14 +73,23 @@ messages: $(STAMP)
 		--project PayGate --add-comments TRANSLATORS: -o $(LOCALES)/messages.pot .
 	$(BIN)/pybabel update -D paygate -i $(LOCALES)/messages.pot -d $(LOCALES) --no-wrap --ignore-obsolete
 
+# Every benchmark but the soak, which runs for an hour (`make soak`).
 bench: $(STAMP)
-	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done
+	@for b in bench/bench_*.py; do case $$b in */bench_soak.py) continue;; esac; \
+		echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done
 
 # The reliability battery at full length (tests/reliability): each outage 10 s under
 # 30 paying IPNs a second, and a backup under load; every test prints its figures.
 # `make test` runs the same tests shorter (PAYGATE_RELIABILITY_SCALE=0.3, the default).
 reliability: $(STAMP)
 	PAYGATE_RELIABILITY_SCALE=1 $(BIN)/pytest -s -p no:cacheprovider tests/reliability
+
+# The soak (bench/bench_soak.py): 2 web + 2 worker processes on Postgres and a Redis of
+# its own for SOAK_MINUTES under a mix of payments, renewals, donations, joins, clock
+# jumps, process kills and Redis restarts; exits 1 on a failed audit or a leak.
+SOAK_MINUTES ?= 60
+soak: $(STAMP)
+	$(BIN)/python -m bench.bench_soak --minutes $(SOAK_MINUTES)
 
 lock: $(UV)
 	$(UV) lock --python $(PYTHON)

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import os
 from pathlib import Path
 
 import aiohttp
-from playwright.async_api import ConsoleMessage, async_playwright
 
 from adapters.outbound.sqla import upgrade
 from composition.assembly import opened_store
 from composition.config import load_config
+from tests.e2e.browser import chromium, chromium_page
 from tests.e2e.emulated import open_emulators
 from tests.e2e.processes import fleet_in
 from tests.e2e.test_dashboard_browser import (
@@ -26,7 +25,6 @@ from tests.e2e.test_dashboard_browser import (
     CLOSED_CHAT,
     OPEN_CHAT,
     OWNER,
-    chromium,
     login_link,
     seed,
 )
@@ -75,20 +73,8 @@ async def test_the_owner_makes_uses_and_revokes_an_api_token(tmp_path: Path) -> 
             process = fleet.add("web", "web", env)
             await fleet.start_all()
             url = await login_link(telegram)
-            violations: list[str] = []
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=executable,
-                    headless=True,
-                    args=["--no-sandbox"] if os.geteuid() == 0 else [],
-                )
-                page = await browser.new_page()
-
-                def on_console(message: ConsoleMessage) -> None:
-                    if "Content Security Policy" in message.text:
-                        violations.append(message.text)
-
-                page.on("console", on_console)
+            async with chromium_page(executable) as browser:
+                page, violations = browser.page, browser.violations
                 await page.goto(url)
                 await page.click("text=API tokens")
                 await page.fill("input[name=name]", "deploy script")
@@ -106,7 +92,6 @@ async def test_the_owner_makes_uses_and_revokes_an_api_token(tmp_path: Path) -> 
                 await page.click("text=Revoke")
                 await page.wait_for_url("**/dashboard/tokens?notice=revoked")
                 revoked_row = await page.inner_text("tr.token")
-                await browser.close()
 
             refused = await use_the_api(emulated.url, secret)
             async with opened_store(config) as store, store.uow() as tx:

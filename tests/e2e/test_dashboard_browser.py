@@ -12,17 +12,16 @@ installed (``make browsers`` installs it)."""
 from __future__ import annotations
 
 import asyncio
-import os
-import shutil
 import time
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
-import pytest
-from playwright.async_api import ConsoleMessage, Page, async_playwright
+from playwright.async_api import Page
 
 from adapters.outbound.sqla import upgrade
+from adapters.outbound.sqla.tables import payment_intents
 from composition.assembly import opened_store
 from composition.config import Config, load_config
 from core.domain.channel import Channel
@@ -31,6 +30,7 @@ from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.money import Money
 from core.domain.tier import Tier
 from sandbox.telegram.server import TelegramEmulator
+from tests.e2e.browser import chromium, chromium_page
 from tests.e2e.emulated import open_emulators
 from tests.e2e.processes import fleet_in
 
@@ -40,33 +40,47 @@ CHANNEL = ChannelId("ch-dash")
 BUTTON = "Open the dashboard"
 
 
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if found is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed (make browsers installs it)")
-        pytest.skip("chromium is not installed: run `make browsers`")
-    return found
-
-
 async def seed(config: Config) -> None:
-    """The owner's channel, selling, and one payment this month in the overview's rollup."""
+    """The owner's channel, selling, and one fulfilled payment this month: its intent
+    (the Payments section finds it) and what the payment path adds to the overview's
+    rollup for it."""
     now = datetime.now(UTC)
-    async with opened_store(config) as store, store.uow() as tx:
-        await tx.channels.add(
-            Channel(
-                CHANNEL,
-                UserId(OWNER),
-                ChatId(OPEN_CHAT),
-                ChatId(CLOSED_CHAT),
-                "Alpha Signals",
-                now,
-                tiers=(Tier(1, Money.of(10, "USD"), 30),),
+    async with opened_store(config) as store:
+        async with store.uow() as tx:
+            await tx.channels.add(
+                Channel(
+                    CHANNEL,
+                    UserId(OWNER),
+                    ChatId(OPEN_CHAT),
+                    ChatId(CLOSED_CHAT),
+                    "Alpha Signals",
+                    now,
+                    tiers=(Tier(1, Money.of(10, "USD"), 30),),
+                )
             )
-        )
-        # What the payment path adds to the overview's rollup for one payment.
-        await tx.figures.add([DailyFigure.money(CHANNEL, now, FigureKind.NEW, Money.of(10, "USD"))])
-        await tx.commit()
+            await tx.figures.add(
+                [DailyFigure.money(CHANNEL, now, FigureKind.NEW, Money.of(10, "USD"))]
+            )
+            await tx.commit()
+        async with store.engine.begin() as conn:
+            await conn.execute(
+                payment_intents.insert().values(
+                    id="pi-dash-1",
+                    purpose="subscription",
+                    user_id=9001,
+                    channel_id=CHANNEL,
+                    price=Decimal("10"),
+                    currency="USD",
+                    provider="nowpayments",
+                    created_at=now,
+                    updated_at=now,
+                    tier=1,
+                    duration_days=30,
+                    status="finished",
+                    status_rank=6,
+                    fulfilled_at=now,
+                )
+            )
 
 
 async def login_link(telegram: TelegramEmulator, within: float = 20.0) -> str:
@@ -110,20 +124,8 @@ async def test_the_owner_uses_the_dashboard_in_a_real_browser(tmp_path: Path) ->
             url = await login_link(telegram)
             assert url.startswith(f"{emulated.url}/dashboard/login?")
 
-            violations: list[str] = []
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=executable,
-                    headless=True,
-                    args=["--no-sandbox"] if os.geteuid() == 0 else [],
-                )
-                page = await browser.new_page()
-
-                def on_console(message: ConsoleMessage) -> None:
-                    if "Content Security Policy" in message.text:
-                        violations.append(message.text)
-
-                page.on("console", on_console)
+            async with chromium_page(executable) as browser:
+                page, violations = browser.page, browser.violations
                 await page.goto(url)
                 assert page.url == f"{emulated.url}/dashboard"
                 chart = page.get_by_role("img", name="Takings per month in USD")
@@ -141,7 +143,6 @@ async def test_the_owner_uses_the_dashboard_in_a_real_browser(tmp_path: Path) ->
                 await page.screenshot(path=str(tmp_path / "resumed.png"), full_page=True)
 
                 cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
-                await browser.close()
 
             async with aiohttp.ClientSession(cookies=cookies) as http:
                 forged = await http.post(

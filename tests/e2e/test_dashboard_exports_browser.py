@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import asyncio
 import csv
-import os
 from pathlib import Path
-
-from playwright.async_api import ConsoleMessage, async_playwright
 
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
+from tests.e2e.browser import chromium, chromium_page
 from tests.e2e.emulated import open_emulators
 from tests.e2e.processes import fleet_in
 from tests.e2e.test_dashboard_browser import (
     CLOSED_CHAT,
     OPEN_CHAT,
     OWNER,
-    chromium,
     login_link,
     seed,
 )
@@ -47,20 +44,8 @@ async def test_the_owner_finds_a_payment_and_downloads_the_csv(tmp_path: Path) -
             process = fleet.add("web", "web", env)
             await fleet.start_all()
             url = await login_link(telegram)
-            violations: list[str] = []
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=executable,
-                    headless=True,
-                    args=["--no-sandbox"] if os.geteuid() == 0 else [],
-                )
-                page = await browser.new_page(accept_downloads=True)
-
-                def on_console(message: ConsoleMessage) -> None:
-                    if "Content Security Policy" in message.text:
-                        violations.append(message.text)
-
-                page.on("console", on_console)
+            async with chromium_page(executable, accept_downloads=True) as browser:
+                page, violations = browser.page, browser.violations
                 await page.goto(url)
                 await page.click("nav >> text=Payments")
                 await page.fill("input[name=q]", "pi-dash-1")
@@ -79,7 +64,6 @@ async def test_the_owner_finds_a_payment_and_downloads_the_csv(tmp_path: Path) -
 
                 await page.click("nav >> text=Alerts")
                 alerts_heading = await page.inner_text("h1")
-                await browser.close()
             codes = await fleet.stop_all()
     assert codes == {"web": 0}, process.tail()
     assert status == "finished"

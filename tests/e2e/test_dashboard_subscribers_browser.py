@@ -11,11 +11,8 @@ Skipped when Chromium is not installed, as the dashboard's other browser test.""
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from pathlib import Path
-
-from playwright.async_api import ConsoleMessage, async_playwright
 
 from adapters.outbound.sqla import upgrade
 from composition.assembly import opened_store
@@ -23,6 +20,7 @@ from composition.config import load_config
 from core.domain.ids import UserId
 from core.domain.subscription import SubscriptionStatus
 from sandbox.telegram.server import TelegramEmulator
+from tests.e2e.browser import chromium, chromium_page
 from tests.e2e.emulated import open_emulators
 from tests.e2e.processes import fleet_in
 from tests.e2e.test_dashboard_browser import (
@@ -30,7 +28,6 @@ from tests.e2e.test_dashboard_browser import (
     CLOSED_CHAT,
     OPEN_CHAT,
     OWNER,
-    chromium,
     login_link,
     seed,
 )
@@ -71,20 +68,8 @@ async def test_the_owner_finds_a_person_and_grants_them_access(tmp_path: Path) -
             await bot_says(telegram, PERSON, "no subscriptions")
             url = await login_link(telegram)
 
-            violations: list[str] = []
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=executable,
-                    headless=True,
-                    args=["--no-sandbox"] if os.geteuid() == 0 else [],
-                )
-                page = await browser.new_page()
-
-                def on_console(message: ConsoleMessage) -> None:
-                    if "Content Security Policy" in message.text:
-                        violations.append(message.text)
-
-                page.on("console", on_console)
+            async with chromium_page(executable) as browser:
+                page, violations = browser.page, browser.violations
                 await page.goto(url)
                 await page.click("nav >> text=Subscribers")
                 await page.wait_for_url("**/dashboard/subscribers")
@@ -111,7 +96,6 @@ async def test_the_owner_finds_a_person_and_grants_them_access(tmp_path: Path) -
                 await page.goto(f"{emulated.url}/dashboard/subscribers?q=%40pavel_reader")
                 found = await page.inner_text("table.subscribers")
                 await page.screenshot(path=str(tmp_path / "found.png"), full_page=True)
-                await browser.close()
             async with opened_store(config) as store, store.uow() as tx:
                 sub = await tx.subscriptions.find(UserId(PERSON), CHANNEL)
             codes = await fleet.stop_all()

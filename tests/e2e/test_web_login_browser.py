@@ -8,16 +8,14 @@ broken. Skipped like the dashboard's browser test when Chromium is missing."""
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
-
-from playwright.async_api import ConsoleMessage, async_playwright
 
 from adapters.outbound.sqla import upgrade
 from composition.config import load_config
+from tests.e2e.browser import chromium, chromium_page
 from tests.e2e.emulated import open_emulators
 from tests.e2e.processes import fleet_in
-from tests.e2e.test_dashboard_browser import CLOSED_CHAT, OPEN_CHAT, OWNER, chromium, seed
+from tests.e2e.test_dashboard_browser import CLOSED_CHAT, OPEN_CHAT, OWNER, seed
 
 CLIENT_SECRET = "oidc-browser-secret-" + "s" * 20
 
@@ -46,30 +44,17 @@ async def test_the_owner_logs_in_with_telegram_in_a_real_browser(tmp_path: Path)
         with fleet_in(tmp_path) as fleet:
             process = fleet.add("web", "web", env)
             await fleet.start_all()
-            violations: list[str] = []
-            async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=executable,
-                    headless=True,
-                    args=["--no-sandbox"] if os.geteuid() == 0 else [],
-                )
-                page = await browser.new_page()
-
-                def on_console(message: ConsoleMessage) -> None:
-                    if "Content Security Policy" in message.text:
-                        violations.append(message.text)
-
-                page.on("console", on_console)
+            async with chromium_page(executable) as browser:
+                page, violations = browser.page, browser.violations
                 await page.goto(f"{emulated.url}/dashboard")
                 assert page.url == f"{emulated.url}/dashboard/signin"
                 await page.screenshot(path=str(tmp_path / "signin.png"), full_page=True)
                 await page.click("text=Log in with Telegram")
                 await page.wait_for_url(f"{emulated.url}/dashboard")
-                await page.locator("figure.chart svg").wait_for()
+                await page.locator("figure.chart svg").first.wait_for()
                 assert "Alpha Signals" in await page.inner_text("main")
                 await page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
                 cookies = {c["name"] for c in await page.context.cookies()}
-                await browser.close()
             codes = await fleet.stop_all()
     assert codes == {"web": 0}, process.tail()
     assert "paygate" in cookies and "paygate-oidc" not in cookies
