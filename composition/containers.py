@@ -89,6 +89,8 @@ from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPo
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupon_prices import CouponPrices
+from core.services.coupons import OwnerCoupons
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_alerts import DashboardAlerts
 from core.services.dashboard_exports import DashboardExports
@@ -99,11 +101,13 @@ from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import Fulfilment, FulfilmentSettings
+from core.services.fulfilment import fulfilment_settings as fulfilment_settings_of
 from core.services.grant_access import GrantAccess
 from core.services.invoicing import InvoiceIssuer
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.redeem_coupon import RedeemCoupon
 from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
@@ -619,8 +623,20 @@ class UseCases(containers.DeclarativeContainer):
     resolve_offer = providers.Singleton(
         ResolveOffer, infra.uow, infra.keyring, providers.Callable(_rails, infra.stars_gateway)
     )
+    # --- coupons and access codes (issue 21)
+    coupon_prices = providers.Singleton(CouponPrices, infra.uow, infra.clock)
+    owner_coupons = providers.Singleton(OwnerCoupons, infra.uow, infra.clock, infra.ids)
+    redeem_coupon = providers.Singleton(
+        RedeemCoupon,
+        infra.uow,
+        infra.clock,
+        infra.ids,
+        providers.Callable(lambda s: fulfilment_settings_of(s).grant_mode, fulfilment_settings),
+        providers.Callable(_rails, infra.stars_gateway),
+    )
+    # --- end coupons
     checkout = providers.Singleton(
-        StartCheckout, infra.uow, issuer, stars_issuer, clock=infra.clock
+        StartCheckout, infra.uow, issuer, stars_issuer, coupon_prices, clock=infra.clock
     )
     donate = providers.Singleton(StartDonation, infra.uow, issuer)
     join_requests = providers.Singleton(HandleJoinRequest, infra.uow, infra.clock)

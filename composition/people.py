@@ -46,14 +46,16 @@ EXPORT_HELP = (
     "grants with invite links, donations, owned channels (with the payout wallet), the "
     "request to sell (the name given), the bot conversation in progress, the chat "
     "language, the Telegram username last seen, the HTTP API tokens (names, scopes, dates; "
-    "never a token) and the audit events by them or about what is theirs. Refused (exit 1) "
+    "never a token), the codes they redeemed and the audit events by them or about what "
+    "is theirs. Refused (exit 1) "
     "while they hold an active subscription, unless --force. Exit 2 on a configuration "
     "or database error."
 )
 
 ERASE_HELP = (
     "Remove a Telegram user's personal data. Where the books need a row (payment "
-    "intents and notifications, subscriptions, access grants, donations) the user id "
+    "intents and notifications, subscriptions, access grants, donations, redeemed "
+    "codes) the user id "
     "is replaced by a pseudonym: a keyed hash under the newest PAYGATE_MAC_KEYS key, the "
     "same for the same person, not reversible without the key, and negative so never a "
     "Telegram id. Invite links, the request to sell (the name), the bot conversation, "

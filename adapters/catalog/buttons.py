@@ -50,3 +50,12 @@ def decide_seller_data(user_id: int, approve: bool) -> str:
 def deep_link(bot_username: str, token: str) -> str:
     """Opens a private chat with the bot, which reads ``/start <token>``."""
     return f"https://t.me/{bot_username}?start={token}"
+
+
+COUPON_START = "c-"
+"""``/start c-<CODE>``: a coupon's deep link. Codes have no ``_``, offer tokens always
+two, so the one is never read as the other; 2 + 32 characters fit Telegram's 64."""
+
+
+def coupon_link(bot_username: str, code: str) -> str:
+    return deep_link(bot_username, COUPON_START + code)

@@ -247,6 +247,23 @@ _WORDS: dict[Why, Words] = {
     Why.ORDER_ID: lambda v: _("That cannot be done."),
     Why.MOVE_REFUSED: lambda v: _("That cannot be done."),
     Why.ADAPTER: lambda v: str(v["text"]),
+    # coupons and access codes (issue 21)
+    Why.COUPON_BAD_CODE: lambda v: _("A code is 4 to 32 letters, digits or dashes."),
+    Why.COUPON_CODE_TAKEN: lambda v: _("That code is taken. Please choose another one."),
+    Why.COUPON_BAD_DISCOUNT: lambda v: _(
+        "A discount is 1 to 99 percent or an amount above zero; free days are 1 to 3660, "
+        "and uses at least 1."
+    ),
+    Why.COUPON_FREE_DAYS_NEED_A_CHANNEL: lambda v: _(
+        "Free days are for one channel: add channel 1 (its number from /channels)."
+    ),
+    Why.COUPON_WRONG_CURRENCY: lambda v: _("An amount off must be in your tiers' currency."),
+    Why.COUPON_UNKNOWN: lambda v: _("I do not know that code, or it was switched off."),
+    Why.COUPON_EXPIRED: lambda v: _("That code has expired."),
+    Why.COUPON_USED_UP: lambda v: _("That code has been used up."),
+    Why.COUPON_ALREADY_REDEEMED: lambda v: _("You have already used that code."),
+    Why.COUPON_NOTHING_ON_SALE: lambda v: _("That code has nothing on sale right now."),
+    Why.COUPON_NO_CHANNELS: lambda v: _("You have no channels yet; /register connects one."),
 }
 
 

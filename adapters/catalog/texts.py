@@ -90,6 +90,12 @@ def help_text(*, owner: bool = False, operator: bool = False) -> OutgoingMessage
                 "a subscription Telegram renews every 30 days: /tiers 1 %(auto)s",
                 auto=STARS_RENEWING_EXAMPLE,
             ),
+            _(
+                "Codes: /coupon new CODE %(percent)s [channel 1|all] [tier 2] [uses 100] "
+                "[until 2027-06-30] makes a code for a percentage off, an amount off (5USD) or "
+                "free days (7d); /coupon off CODE switches one off",
+                percent="20%",
+            ),
             _("Only the creator of both chats can register a channel or change it."),
         ]
     else:
@@ -814,6 +820,7 @@ def subscriber_commands() -> list[tuple[str, str]]:
         ("stoprenewal", _("stop renewing your Telegram Stars subscriptions")),
         ("language", _("the language I speak to you")),
         ("help", _("everything I can do")),
+        ("redeem", _("use a discount or access code")),
         ("cancel", _("stop what we are doing")),
     ]
 
@@ -832,6 +839,8 @@ def owner_only_commands() -> list[tuple[str, str]]:
         ("wording", _("your own words for your channel's messages")),
         ("dashboard", _("log in to the web dashboard")),
         ("refund", _("refund a Telegram Stars payment")),
+        ("coupon", _("make a discount or access code, or switch one off")),
+        ("coupons", _("your discount and access codes")),
     ]
 
 

@@ -10,6 +10,7 @@ from typing import Self
 
 from core.domain.outbox import Effect, OutboxMessage
 from core.ports import repositories
+from core.ports.coupons import CouponRepository
 from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import UnitOfWork
@@ -64,6 +65,7 @@ class DelegatingUnitOfWork:
         self.trials: repositories.TrialRepository = inner.trials
         self.stars_renewals: StarsRenewalRepository = inner.stars_renewals
         self.figures: FigureRollup = inner.figures
+        self.coupons: CouponRepository = inner.coupons
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

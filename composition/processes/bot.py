@@ -60,6 +60,9 @@ def bot_deps(process: Process) -> BotDeps:
         dashboard_login_url=dashboard_login_url(process.config),
         wording=s.own_wording,
         names=s.person_names,
+        coupons=s.owner_coupons,
+        redeem=s.redeem_coupon,
+        coupon_prices=s.coupon_prices,
     )
 
 

@@ -49,6 +49,8 @@ from core.services.api_tokens import ApiTokens
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupon_prices import CouponPrices
+from core.services.coupons import OwnerCoupons
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_alerts import DashboardAlerts
 from core.services.dashboard_exports import DashboardExports
@@ -61,6 +63,7 @@ from core.services.expiry import ExpireSubscriptions
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.redeem_coupon import RedeemCoupon
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
@@ -145,6 +148,9 @@ class Services:
     # --- end dashboard
     api_tokens: ApiTokens  # the HTTP API (issue 20)
     own_wording: OwnWording
+    owner_coupons: OwnerCoupons
+    redeem_coupon: RedeemCoupon
+    coupon_prices: CouponPrices
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
     # --- dashboard subscribers (issue 20)
@@ -220,6 +226,9 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         person_names=await resolve(infra.person_names),
         subscriber_search=await resolve(uc.subscriber_search),
         subscriber_actions=await resolve(uc.subscriber_actions),
+        owner_coupons=await resolve(uc.owner_coupons),
+        redeem_coupon=await resolve(uc.redeem_coupon),
+        coupon_prices=await resolve(uc.coupon_prices),
     )
     report_provider_outages(services.gateway, services.alerts)
     return services

@@ -38,6 +38,7 @@ from adapters.inbound.http.connections import (
 )
 from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
 from adapters.inbound.http.dashboard.alerts import AlertsSection
+from adapters.inbound.http.dashboard.coupons import CouponsSection
 from adapters.inbound.http.dashboard.exports import ExportsSection
 from adapters.inbound.http.dashboard.payments import PaymentsSection
 from adapters.inbound.http.dashboard.signin import SignIn, SignInSettings
@@ -221,6 +222,7 @@ def owners_dashboard(process: Process) -> Dashboard | None:
             AlertsSection(services.dashboard_alerts),
             TokensSection(services.api_tokens, config.api),
             WordingSection(WordingPreview(services.uow, services.own_wording)),
+            CouponsSection(services.owner_coupons, services.dashboard),
         ),
         languages=services.languages,
     )

@@ -132,6 +132,18 @@ class Why(StrEnum):
     NOT_REFUNDABLE = "not_refundable"
     HOLDS_SUBSCRIPTIONS = "holds_subscriptions"  # n
     OWNS_CHANNELS = "owns_channels"  # n
+    # coupons and access codes (issue 21)
+    COUPON_BAD_CODE = "coupon_bad_code"
+    COUPON_CODE_TAKEN = "coupon_code_taken"
+    COUPON_BAD_DISCOUNT = "coupon_bad_discount"
+    COUPON_FREE_DAYS_NEED_A_CHANNEL = "coupon_free_days_need_a_channel"
+    COUPON_WRONG_CURRENCY = "coupon_wrong_currency"  # currency
+    COUPON_UNKNOWN = "coupon_unknown"
+    COUPON_EXPIRED = "coupon_expired"
+    COUPON_USED_UP = "coupon_used_up"
+    COUPON_ALREADY_REDEEMED = "coupon_already_redeemed"
+    COUPON_NOTHING_ON_SALE = "coupon_nothing_on_sale"
+    COUPON_NO_CHANNELS = "coupon_no_channels"
     # the system's own bookkeeping: people read a generic refusal
     ORDER_ID = "order_id"
     MOVE_REFUSED = "move_refused"  # what, source, target

@@ -33,6 +33,7 @@ from core.domain.intent_state import IntentStatus
 from core.domain.outbox import Effect, OutboxMessage
 from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
+from core.ports.coupons import CouponRepository
 from core.ports.errors import Conflict, NotFound
 from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
@@ -288,6 +289,7 @@ class UnitOfWork(Protocol):
     trials: TrialRepository
     stars_renewals: StarsRenewalRepository  # self-renewing Stars subscriptions (issue 21)
     figures: FigureRollup  # the dashboard's daily rollup (issue 20)
+    coupons: CouponRepository  # coupons and access codes (issue 21)
 
     async def __aenter__(self) -> Self: ...
 

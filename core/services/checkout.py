@@ -20,6 +20,7 @@ from core.domain.trial import TRIAL_TIER, TrialOffer, TrialRefusal, TrialUnavail
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
+from core.services.coupon_prices import CouponPrices
 from core.services.invoicing import InvoiceIssuer, InvoiceOrder, IssuedInvoice
 
 
@@ -89,6 +90,8 @@ class StartCheckout:
     _issuer: InvoiceIssuer
     _stars: InvoiceIssuer | None = None
     """Issues Stars invoices; None where Stars are not taken."""
+    _coupons: CouponPrices | None = None
+    """Lowers the price by the person's redeemed coupons (issue 21); None: no coupons."""
     _clock: Clock = attrs.field(kw_only=True)
     """Tells whether a season is still sold."""
 
@@ -115,17 +118,23 @@ class StartCheckout:
                 raise InvalidTier(Why.STARS_NOT_TAKEN)
             issuer = self._stars
         fixed = tier.span is not TierKind.DAYS
+        price, coupon = tier.price_on(rail), None
+        if self._coupons is not None:
+            found = await self._coupons.best(user_id, channel, tier, rail)
+            if found is not None:
+                price, coupon = found.price, found.coupon
         return await issuer.issue(
             InvoiceOrder(
                 purpose=Purpose.SUBSCRIPTION,
                 user_id=user_id,
                 channel=channel,
-                price=tier.price_on(rail),
+                price=price,
                 description=_description(tier),
                 tier=tier.number,
                 duration_days=None if fixed else tier.duration_days,
                 ends_at=tier.ends_at,
                 renews=rail is Rail.STARS and tier.stars_renews,
+                coupon=coupon,
             )
         )
 

@@ -14,6 +14,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
+from core.domain.coupon import Coupon
 from core.domain.ids import IntentId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -24,6 +25,7 @@ from core.ports.clock import Clock, IdGenerator
 from core.ports.errors import Conflict
 from core.ports.payments import InvoiceRequest, PaymentGateway
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
+from core.services.coupon_holds import hold_discount
 
 
 @attrs.frozen
@@ -60,6 +62,8 @@ class InvoiceOrder:
     """A lifetime's or a season's fixed end (``duration_days`` None)."""
     renews: bool = False
     """Sold as a subscription the provider renews itself (Telegram Stars, 30 days)."""
+    coupon: Coupon | None = None
+    """The redeemed coupon that lowered ``price``: the intent is noted on its redemption."""
 
 
 @attrs.define(eq=False)
@@ -166,6 +170,9 @@ class InvoiceIssuer:
         details = {"price": str(order.price), "purpose": str(order.purpose)}
         if order.tier is not None:
             details["tier"] = str(order.tier)
+        if order.coupon is not None:
+            details["coupon"] = order.coupon.code
+            await hold_discount(tx, order.coupon, order.user_id, intent.id, now)
         await tx.audit.append(
             AuditRecord(f"user:{order.user_id}", "intent.created", f"intent:{intent.id}", details),
             now,

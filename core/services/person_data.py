@@ -23,6 +23,7 @@ import attrs
 
 from core.domain.audit import AuditEvent, AuditRecord
 from core.domain.channel import Channel
+from core.domain.coupon import Redemption
 from core.domain.donation import Donation
 from core.domain.errors import DomainError, Why
 from core.domain.grant import AccessGrant
@@ -78,6 +79,8 @@ class PersonData:
     """Their HTTP API tokens: names, scopes and dates (the store holds no token)."""
     stars_subscriptions: Sequence[StarsRenewal] = ()
     """Telegram Stars subscriptions of theirs that renew (or did, until canceled)."""
+    coupon_redemptions: Sequence[Redemption] = ()
+    """The codes the person redeemed (issue 21; kept under the pseudonym by erasure)."""
 
 
 @attrs.frozen
@@ -149,6 +152,7 @@ class ExportPerson:
                 username=username,
                 api_tokens=list(tokens),
                 stars_subscriptions=list(await tx.stars_renewals.of_user(user_id)),
+                coupon_redemptions=list(await tx.coupons.redemptions_of(user_id)),
             )
         return data
 

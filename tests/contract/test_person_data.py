@@ -14,6 +14,7 @@ from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
 from adapters.outbound.memory.subscriber_directory import InMemoryPersonNames
 from core.domain.audit import AuditRecord
+from core.domain.coupon import Coupon, CouponId, Discount, Redemption
 from core.domain.ids import ChatId, UserId
 from core.domain.payment import Purpose
 from core.domain.seller import SellerRequest
@@ -250,3 +251,33 @@ async def test_erasing_an_owner_needs_force_and_leaves_the_channel_ownerless_and
     assert (stored.owner_id, stored.payout_wallet) == (erased.pseudonym, None)
     assert (stored.sales_paused, stored.pause_reason) == (True, ERASED_PAUSE_REASON)
     assert (await people.export(owner)).channels == []
+
+
+async def test_erasing_a_person_keeps_their_coupon_redemptions_under_the_pseudonym(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    coupon = Coupon(
+        CouponId(fresh("cp")),
+        fresh("ERASE").upper()[:32],
+        fresh_user(),
+        Discount.off_percent(10),
+        at(),
+    )
+    user = fresh_user()
+    await commit_with(uow_factory, lambda uow: uow.coupons.add(coupon))
+    await commit_with(
+        uow_factory, lambda uow: uow.coupons.redeem(Redemption(coupon.id, user, at()))
+    )
+
+    people = _People(uow_factory)
+    exported = await people.export(user)
+    assert [(r.coupon_id, r.user_id) for r in exported.coupon_redemptions] == [(coupon.id, user)]
+
+    erased = await people.erase(user)
+
+    assert (await people.export(user)).coupon_redemptions == []
+    assert await read(uow_factory, lambda uow: uow.coupons.redemptions_of(user)) == []
+    kept = await read(uow_factory, lambda uow: uow.coupons.redemptions_of(erased.pseudonym))
+    assert [r.coupon_id for r in kept] == [coupon.id]
+    stored = await read(uow_factory, lambda uow: uow.coupons.get(coupon.id))
+    assert stored is not None and stored.used == 1

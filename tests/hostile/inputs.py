@@ -212,7 +212,8 @@ _texts = st.one_of(
             "/start", "/help", "/channels", "/tiers", "/tiers 1 1=10USD/30d", "/donations",
             "/donations 1 5-500", "/language", "/language xx", "/wording", "/dashboard",
             "/refund", "/wallet", "/owners", "/status", "/cancel", "/register", "/pause",
-            "/resume", "/broadcast", "/repost",
+            "/resume", "/broadcast", "/repost", "/coupon new", "/coupon off", "/coupons",
+            "/redeem", "/start c-",
         ]
     ).flatmap(lambda command: st.text(max_size=40).map(lambda rest: f"{command} {rest}".strip())),
     offer_texts.map(lambda token: f"/start {token}"),

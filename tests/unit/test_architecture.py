@@ -288,6 +288,9 @@ GETTEXT = {"_", "n_"}
 PROGRAMMERS_ERRORS = {"ValueError", "TypeError", "RuntimeError", "LookupError", "KeyError"}
 NOT_WORDS = {
     "adapters/catalog/texts.py": {"/wallet 1 btc bc1q…"},  # an example of what to type
+    "adapters/catalog/coupon_texts.py": {  # an example of what to type
+        "/coupon new SPRING 20% channel 1 uses 100 until 2027-06-30"
+    },
     "adapters/inbound/telegram/conversation.py": {"conversation timeouts"},  # a task's name
     "adapters/inbound/http/dashboard/chart.py": {  # SVG markup, not words
         '<rect class="bar" x="',

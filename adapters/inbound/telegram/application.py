@@ -35,6 +35,7 @@ from adapters.catalog.buttons import (
 )
 from adapters.inbound.telegram.chat_events import ChatEventHandlers
 from adapters.inbound.telegram.conversation import ConversationRouter, TimeoutSweeper
+from adapters.inbound.telegram.coupons import CouponHandlers
 from adapters.inbound.telegram.dashboard import DashboardHandlers
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.donations import DonationHandlers
@@ -148,7 +149,8 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
     settings = deps.settings
     views = ChannelViews(deps.uow)
     gate = RateGate(deps.limiter, settings.command_cost, settings.checkout_cost)
-    subscriber = SubscriberHandlers(deps, gate)
+    coupons = CouponHandlers(deps, views, gate)
+    subscriber = SubscriberHandlers(deps, gate, coupons)
     donations = DonationHandlers(deps, views, gate)
     owner = OwnerHandlers(deps, views)
     chats = ChatEventHandlers(deps, views)
@@ -191,6 +193,10 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
             CommandHandler("language", language.language, filters=private),
             CommandHandler("dashboard", dashboard.dashboard, filters=private),
+            # --- coupons and access codes (issue 21)
+            CommandHandler("coupon", coupons.coupon, filters=private),
+            CommandHandler("coupons", coupons.list, filters=private),
+            CommandHandler("redeem", coupons.redeem, filters=private),
             # --- operators (PAYGATE_OPERATOR_IDS)
             CommandHandler("owners", operator.owners, filters=private),
             # --- operators and owners: Stars refunds

@@ -17,9 +17,12 @@ from core.ports.security import RateLimiter
 from core.ports.subscriber_directory import PersonNames
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupon_prices import CouponPrices
+from core.services.coupons import OwnerCoupons
 from core.services.donations import StartDonation
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
+from core.services.redeem_coupon import RedeemCoupon
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
@@ -120,3 +123,9 @@ class BotDeps:
     wording: OwnWording | None = None
     """/wording: owners' own texts for their channel's messages; without it /wording
     does nothing."""
+    coupons: OwnerCoupons | None = None
+    """/coupon and /coupons: owners' codes (issue 21); without it they do nothing."""
+    redeem: RedeemCoupon | None = None
+    """``/start c-CODE`` and /redeem: a subscriber redeems a code."""
+    coupon_prices: CouponPrices | None = None
+    """An offer shows the prices a person's redeemed code gives them."""

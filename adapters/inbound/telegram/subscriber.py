@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from telegram import Update
 
-from adapters.catalog import texts
-from adapters.catalog.buttons import CONFIRM_PREFIX, RENEW_PREFIX, STARS_PREFIX
+from adapters.catalog import coupon_texts, texts
+from adapters.catalog.buttons import CONFIRM_PREFIX, COUPON_START, RENEW_PREFIX, STARS_PREFIX
 from adapters.catalog.message import OutgoingMessage
+from adapters.inbound.telegram.coupons import CouponHandlers
 from adapters.inbound.telegram.deps import BotDeps
 from adapters.inbound.telegram.errors import RateGate, tell
 from adapters.inbound.telegram.parsing import channel_from_resend, token_from
@@ -20,17 +21,21 @@ from core.services.checkout import Offer, TrialOffering
 
 
 class SubscriberHandlers:
-    def __init__(self, deps: BotDeps, gate: RateGate) -> None:
+    def __init__(self, deps: BotDeps, gate: RateGate, coupons: CouponHandlers) -> None:
         self._deps = deps
         self._gate = gate
+        self._coupons = coupons
 
     async def start(self, update: Update, context: Context) -> None:
         """``/start`` alone greets; ``/start <token>`` (an offer's deep link) shows the
-        offer it names with a Confirm button."""
+        offer it names with a Confirm button; ``/start c-CODE`` redeems a code."""
         if not context.args:
             await reply(update, context, texts.welcome())
             return
         token = context.args[0]
+        if token.startswith(COUPON_START):
+            await self._coupons.redeem_code(update, context, token[len(COUPON_START) :])
+            return
         user = update.effective_user
         found = await self._deps.resolve_offer.any(token)
         if user is not None:
@@ -53,12 +58,23 @@ class SubscriberHandlers:
         """What an offer's deep link shows: the tier with its Confirm button; a paid
         trial the same way; a free trial is taken at once (once per person, ever)."""
         if isinstance(found, Offer):
-            return texts.offer(found, token)
+            return await self._offer(found, token, user_id)
         if found.trial.is_free:
             started = await self._deps.take_trial.execute(user_id, found.channel_id)
             return texts.trial_started(started)
         await self._deps.take_trial.ensure_eligible(user_id, found.channel_id)
         return texts.trial_offer(found, token)
+
+    async def _offer(self, found: Offer, token: str, user_id: UserId) -> OutgoingMessage:
+        """The offer, with the prices the person's redeemed code gives them (issue 21)."""
+        message = texts.offer(found, token)
+        prices = self._deps.coupon_prices
+        if prices is None:
+            return message
+        lowered = await prices.on_offer(user_id, found.channel_id, found.tier.number, found.rails)
+        if lowered is None:
+            return message
+        return coupon_texts.with_discount(message, lowered, found.tier, token)
 
     async def confirm(self, update: Update, context: Context) -> None:
         """Confirm (``c:<token>``): the token is verified again, the price read from the

@@ -6,8 +6,10 @@ from collections.abc import Sequence
 
 import attrs
 
+from adapters.outbound.memory.coupons import RedemptionKey
 from adapters.outbound.memory.table import TableView
 from adapters.outbound.memory.trials import TrialKey
+from core.domain.coupon import Redemption
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant
 from core.domain.ids import DonationId, GrantId, IntentId, SubscriptionId, UserId
@@ -27,6 +29,8 @@ class PersonTables:
     seller_requests: TableView[UserId, SellerRequest]
     stars_renewals: TableView[str, StarsRenewal]
     trials: TableView[TrialKey, TrialTaken] | None = None
+    redemptions: TableView[RedemptionKey, Redemption] | None = None
+    """Coupon redemptions (issue 21): kept for the counts, under the pseudonym."""
 
 
 class InMemoryPersonRepository:
@@ -79,5 +83,10 @@ class InMemoryPersonRepository:
             for taken in t.trials.select(lambda r: r.user_id == user_id):
                 await t.trials.delete((taken.channel_id, taken.user_id))
                 await t.trials.insert_unless_taken(attrs.evolve(taken, user_id=pseudonym))
+                changed += 1
+        if t.redemptions is not None:
+            for held in t.redemptions.select(lambda r: r.user_id == user_id):
+                await t.redemptions.delete((held.coupon_id, held.user_id))
+                await t.redemptions.insert(attrs.evolve(held, user_id=pseudonym))
                 changed += 1
         return changed

@@ -6,6 +6,7 @@ import itertools
 
 from adapters.outbound.memory.audit_log import audit_table
 from adapters.outbound.memory.channels import channels_table
+from adapters.outbound.memory.coupons import coupons_table, redemptions_table
 from adapters.outbound.memory.donations import donations_table
 from adapters.outbound.memory.figures import Totals
 from adapters.outbound.memory.grants import grants_table
@@ -42,6 +43,8 @@ class InMemoryStore:
         self.trials = trials_table()
         self.stars_renewals = stars_renewals_table()
         self.figures: Totals = {}
+        self.coupons = coupons_table()
+        self.redemptions = redemptions_table()
         self.locks = RowLocks(lock_timeout)
         self._sequence = itertools.count(1)
 

@@ -7,6 +7,7 @@ from typing import Protocol, Self, TypeVar
 
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
 from adapters.outbound.memory.channels import InMemoryChannelRepository
+from adapters.outbound.memory.coupons import InMemoryCouponRepository
 from adapters.outbound.memory.donations import InMemoryDonationRepository
 from adapters.outbound.memory.figures import InMemoryFigureRollup
 from adapters.outbound.memory.grants import InMemoryGrantRepository
@@ -22,6 +23,7 @@ from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepositor
 from adapters.outbound.memory.table import Table, TableView
 from adapters.outbound.memory.trials import InMemoryTrialRepository
 from core.ports import repositories
+from core.ports.coupons import CouponRepository
 from core.ports.errors import Conflict
 from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
@@ -67,6 +69,7 @@ class InMemoryUnitOfWork:
     trials: repositories.TrialRepository
     stars_renewals: StarsRenewalRepository
     figures: FigureRollup
+    coupons: CouponRepository
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -99,6 +102,7 @@ class InMemoryUnitOfWork:
         self.trials = InMemoryTrialRepository(trials, tables.intents)
         stars_renewals = self._view(store.stars_renewals)
         self.stars_renewals = InMemoryStarsRenewalRepository(stars_renewals)
+        redemptions = self._view(store.redemptions)
         self.people = InMemoryPersonRepository(
             PersonTables(
                 tables.intents,
@@ -108,8 +112,10 @@ class InMemoryUnitOfWork:
                 seller_requests,
                 stars_renewals,
                 trials,
+                redemptions,
             )
         )
+        self.coupons = InMemoryCouponRepository(self._view(store.coupons), redemptions)
 
     def _view(self, table: Table[_K, _V]) -> TableView[_K, _V]:
         view = TableView(table, self._store.locks, self, self._store.next_seq)

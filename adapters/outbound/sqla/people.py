@@ -11,6 +11,7 @@ from adapters.outbound.sqla.grants import grant_from_row
 from adapters.outbound.sqla.intents import intent_from_row
 from adapters.outbound.sqla.tables import (
     access_grants,
+    coupon_redemptions,
     donations,
     payment_intents,
     seller_requests,
@@ -70,6 +71,10 @@ class SqlPersonRepository:
             .values(user_id=pseudonym),
             # The trial record stays (a trial was taken) under the pseudonym.
             update(trials).where(trials.c.user_id == user_id).values(user_id=pseudonym),
+            # Coupon redemptions (issue 21) stay for the counts, under the pseudonym.
+            update(coupon_redemptions)
+            .where(coupon_redemptions.c.user_id == user_id)
+            .values(user_id=pseudonym),
         ]
         changed = 0
         for statement in statements:

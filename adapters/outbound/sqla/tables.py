@@ -416,6 +416,36 @@ daily_figures = Table(
     # Every read names its channels (the totals' channel for the operator): the primary
     # key's (channel_id, day, ...) order serves them all, no other index is needed.
 )
+# --- coupons and access codes (issue 21)
+coupons = Table(
+    "coupons",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),  # capitals; one per deployment
+    Column("owner_id", BigInteger, nullable=False, index=True),
+    Column("channel_id", ID, nullable=True),  # None: every channel of the owner
+    Column("kind", String(16), nullable=False),
+    Column("percent", SmallInteger, nullable=True),
+    Column("amount", Amount, nullable=True),
+    Column("currency", CURRENCY, nullable=True),
+    Column("days", Integer, nullable=True),
+    Column("max_uses", Integer, nullable=True),
+    Column("used", Integer, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=True),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("tier", SmallInteger, nullable=True),  # None: every tier
+)
+coupon_redemptions = Table(
+    "coupon_redemptions",
+    metadata,
+    # One per person and coupon: the primary key is the per-person-once rule.
+    Column("coupon_id", ID, primary_key=True),
+    Column("user_id", BigInteger, primary_key=True, autoincrement=False, index=True),
+    Column("redeemed_at", UtcDateTime, nullable=False),
+    Column("intent_id", ID, nullable=True),
+)
+# --- end coupons
 
 trials = Table(
     "trials",
@@ -449,5 +479,7 @@ DATA_TABLES = (
     stars_renewals,
     daily_figures,
     trials,
+    coupons,
+    coupon_redemptions,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.outbound.sqla.audit import SqlAuditLog
 from adapters.outbound.sqla.channels import SqlChannelRepository
+from adapters.outbound.sqla.coupons import SqlCouponRepository
 from adapters.outbound.sqla.donations import SqlDonationRepository
 from adapters.outbound.sqla.engine import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -41,6 +42,7 @@ from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
 from adapters.outbound.sqla.trials import SqlTrialRepository
 from core.ports import repositories
+from core.ports.coupons import CouponRepository
 from core.ports.errors import Unavailable
 from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
@@ -83,6 +85,7 @@ class SqlUnitOfWork:
         self.people: repositories.PersonRepository = SqlPersonRepository(self._tx)
         self.trials: repositories.TrialRepository = SqlTrialRepository(self._tx)
         self.stars_renewals: StarsRenewalRepository = SqlStarsRenewalRepository(self._tx)
+        self.coupons: CouponRepository = SqlCouponRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:

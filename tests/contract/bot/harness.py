@@ -227,6 +227,9 @@ def bot_deps(
         stars_refund=world.stars_refund,
         cancel_renewal=world.cancel_renewal,
         wording=world.own_wording,
+        coupons=world.coupons,
+        redeem=world.redeem,
+        coupon_prices=world.coupon_prices,
     )
 
 

@@ -61,6 +61,7 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
     # dashboard's recent alerts with 0010, the people's usernames with 0011, the
     # self-renewing Stars subscriptions with 0012, the dashboard's daily rollup with 0013,
     # trials with 0014.
+    # coupons with 0015.
     later = {
         "stars_renewals",
         "conversations",
@@ -74,6 +75,8 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
         "api_tokens",
         "daily_figures",
         "trials",
+        "coupons",
+        "coupon_redemptions",
     }
     assert _tables(tmp_path / "paygate.db") == SCHEMA - later | {"alembic_version"}
 

@@ -45,6 +45,8 @@ SCHEMA = {
     "stars_renewals",
     "daily_figures",
     "trials",
+    "coupons",  # issue 21
+    "coupon_redemptions",
 }
 
 

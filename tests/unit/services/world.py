@@ -42,6 +42,8 @@ from core.services.broadcasts import PlanBroadcasts, RecordPost
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
+from core.services.coupon_prices import CouponPrices
+from core.services.coupons import OwnerCoupons
 from core.services.donations import StartDonation
 from core.services.expiry import ExpireSubscriptions, ExpirySettings
 from core.services.fulfilment import FulfilmentSettings
@@ -50,6 +52,7 @@ from core.services.invoicing import IssuedInvoice
 from core.services.join_requests import HandleJoinRequest
 from core.services.publish_posts import PublishPosts
 from core.services.reconcile import Reconcile
+from core.services.redeem_coupon import RedeemCoupon
 from core.services.refresh_link import RefreshLink
 from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
@@ -116,6 +119,9 @@ class World:
     stars_payment: RecordStarsPayment | None = None
     stars_refund: RefundStarsPayment | None = None
     cancel_renewal: CancelStarsRenewal | None = None
+    coupons: OwnerCoupons | None = None
+    redeem: RedeemCoupon | None = None
+    coupon_prices: CouponPrices | None = None
 
     # -- set-up -------------------------------------------------------------
     def admin_chats(self) -> None:
@@ -297,6 +303,9 @@ def build(
         stars_payment=uc.stars_payment(),
         stars_refund=uc.stars_refund(),
         cancel_renewal=uc.cancel_renewal(),
+        coupons=uc.owner_coupons(),
+        redeem=uc.redeem_coupon(),
+        coupon_prices=uc.coupon_prices(),
     )
 
 
