@@ -150,6 +150,10 @@ class Channel:
         self.tiers = validate_tiers(tiers)
         self.tiers_version += 1
 
+    def bundle_changed(self) -> None:
+        """The offer names the channels a subscription opens: the posted one is stale."""
+        self.tiers_version += 1
+
     def set_donation_bounds(self, bounds: DonationBounds | None) -> None:
         self.donation_bounds = bounds
 

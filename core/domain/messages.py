@@ -74,6 +74,8 @@ class Offer:
     channel: ChannelId | None = None
     """Whose offer: the channel's owner may have worded it (None: queued before owners
     could, read in the catalog's words)."""
+    includes: tuple[str, ...] = ()
+    """The titles of the other channels a subscription also opens (its bundle)."""
 
 
 @attrs.frozen
@@ -113,6 +115,8 @@ class Reminder:
     renew: Checkout
     channel: ChannelId | None = None
     """As in :class:`Offer`."""
+    includes: tuple[str, ...] = ()
+    """As in :class:`Offer`: one reminder speaks for the whole bundle."""
 
 
 @attrs.frozen

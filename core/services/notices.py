@@ -28,7 +28,9 @@ def days(n: int) -> Days:
     return Days(n)
 
 
-def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> messages.Offer:
+def offer_message(
+    channel: Channel, bot_username: str, keyring: MacKeyring, includes: tuple[str, ...] = ()
+) -> messages.Offer:
     return messages.Offer(
         channel.title,
         tuple(
@@ -41,6 +43,7 @@ def offer_message(channel: Channel, bot_username: str, keyring: MacKeyring) -> m
             for tier in channel.tiers
         ),
         channel.id,
+        includes,
     )
 
 
@@ -62,10 +65,14 @@ def renewed_message(title: str, expires_at: datetime) -> messages.Notice:
 
 
 def reminder_message(
-    title: str, expires_at: datetime, offer: OfferToken, keyring: MacKeyring
+    title: str,
+    expires_at: datetime,
+    offer: OfferToken,
+    keyring: MacKeyring,
+    includes: tuple[str, ...] = (),
 ) -> messages.Notice:
     return messages.Reminder(
-        title, expires_at, messages.Checkout(offer.encode(keyring)), offer.channel_id
+        title, expires_at, messages.Checkout(offer.encode(keyring)), offer.channel_id, includes
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Hashable
 from typing import Protocol, Self, TypeVar
 
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
+from adapters.outbound.memory.bundles import InMemoryBundleRepository
 from adapters.outbound.memory.channels import InMemoryChannelRepository
 from adapters.outbound.memory.donations import InMemoryDonationRepository
 from adapters.outbound.memory.grants import InMemoryGrantRepository
@@ -53,6 +54,7 @@ class InMemoryUnitOfWork:
     events: repositories.PaymentEventRepository
     subscriptions: repositories.SubscriptionRepository
     grants: repositories.GrantRepository
+    bundles: repositories.BundleRepository
     donations: repositories.DonationRepository
     audit: repositories.AuditLog
     outbox: repositories.OutboxRepository
@@ -76,6 +78,9 @@ class InMemoryUnitOfWork:
         self.events = InMemoryPaymentEventRepository(tables.events)
         self.subscriptions = InMemorySubscriptionRepository(tables.subscriptions)
         self.grants = InMemoryGrantRepository(tables.grants)
+        self.bundles = InMemoryBundleRepository(
+            self._view(store.bundle_members), self._view(store.bundle_grants)
+        )
         self.donations = InMemoryDonationRepository(tables.donations)
         self._audit = InMemoryAuditLog(self._view(store.audit))
         self.audit = self._audit

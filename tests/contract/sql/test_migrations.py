@@ -41,6 +41,8 @@ SCHEMA = {
     "dashboard_sessions",
     "channel_wordings",
     "dashboard_alerts",
+    "bundle_members",
+    "bundle_grants",
 }
 
 
