@@ -83,6 +83,7 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
 from core.ports.telegram import Messenger
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
+from core.services.bundles import ManageBundle
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -569,6 +570,7 @@ class UseCases(containers.DeclarativeContainer):
         SetDonationBounds, infra.uow, infra.clock, infra.chat_access
     )
     sales = providers.Singleton(ChangeSales, infra.uow, infra.clock)
+    manage_bundle = providers.Singleton(ManageBundle, infra.uow, infra.clock)
     check_rights = providers.Singleton(
         CheckRights, infra.uow, infra.clock, infra.chat_access, sales, rights_check_settings
     )

@@ -41,7 +41,7 @@ class Bundle:
     home: Channel
     members: tuple[Channel, ...]
     granted: int = 0
-    """Grants queued by the change that produced this view (adding to a bundle)."""
+    """Active subscribers the change that produced this view queued grants for."""
 
 
 @attrs.define(eq=False)
@@ -75,8 +75,8 @@ class ManageBundle:
             granted = 0
             for sub in await tx.subscriptions.for_channel(home.id):
                 if sub.is_active_at(now):
-                    for member_id in member_ids:
-                        granted += await grant_members(tx, sub, now, only=member_id)
+                    queued = [await grant_members(tx, sub, now, only=m) for m in member_ids]
+                    granted += any(queued)
             home.bundle_changed()
             await tx.channels.update(home)
             view = await _view(tx, home)
