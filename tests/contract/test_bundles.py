@@ -166,7 +166,9 @@ async def test_expiry_removes_from_every_chat_exactly_once(uow_factory: UnitOfWo
     assert sorted(removals(world)) == sorted(chats)
     assert not any(world.chat.is_member(chat, USER) for chat in chats)
     goodbyes = [
-        m for m in world.messenger.sent if m.chat_id == USER and "has ended" in m.message.text
+        m
+        for m in world.messenger.sent
+        if m.chat_id == ChatId(USER) and "has ended" in m.message.text
     ]
     assert len(goodbyes) == 1
 
