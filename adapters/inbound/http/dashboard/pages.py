@@ -228,11 +228,18 @@ class Dashboard:
     async def channels(self, request: web.Request) -> web.StreamResponse:
         session, viewer = await self.signed_in(request)
         channels = await self._dashboard.channels(viewer)
+        bundles = await self._dashboard.bundles(channels)
         notice = request.query.get("notice", "")
         return self.render(
             request,
             "channels.html",
-            {"viewer": viewer, "session": session, "channels": channels, "notice": notice},
+            {
+                "viewer": viewer,
+                "session": session,
+                "channels": channels,
+                "bundles": bundles,
+                "notice": notice,
+            },
         )
 
     async def change_sales(self, request: web.Request) -> web.StreamResponse:
