@@ -58,7 +58,7 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
     # Revision 0001 as asked: the conversations table comes with 0002, the audit
     # head with 0003, the chat languages with 0004, the seller requests with 0005, the
     # dashboard's sessions with 0006, owners' wording with 0007, the dashboard's recent
-    # alerts with 0010, the people's usernames with 0011.
+    # alerts with 0010, the people's usernames with 0011, bundles with 0017.
     later = {
         "conversations",
         "audit_head",
@@ -68,6 +68,8 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
         "channel_wordings",
         "dashboard_alerts",
         "person_names",
+        "bundle_members",
+        "bundle_grants",
     }
     assert _tables(tmp_path / "paygate.db") == SCHEMA - later | {"alembic_version"}
 
