@@ -351,3 +351,26 @@ async def test_two_workers_granting_the_same_bundle_chat_grant_it_once(
     async with world.uow() as tx:
         grants = await tx.bundles.grants_of(sub.id)
     assert [(g.period, g.channel_id) for g in grants] == [(sub.period, beta.id)]
+
+
+async def test_a_bundle_keeps_the_order_its_channels_were_added_in(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    world = build(uow=uow_factory)
+    home = await world.channel()
+    beta = await channel_of(world, 1, "Beta VIP")
+    gamma = await channel_of(world, 2, "Gamma VIP")
+    delta = await channel_of(world, 3, "Delta VIP")
+    await world.bundles.add(OWNER, home.id, [gamma.id, beta.id])  # in one unit of work
+    await world.bundles.add(OWNER, home.id, [delta.id])
+
+    shown = await world.bundles.show(OWNER, home.id)
+
+    assert [m.title for m in shown.members] == ["Gamma VIP", "Beta VIP", "Delta VIP"]
+    async with world.uow() as tx:
+        assert list(await tx.bundles.pairs()) == [
+            (home.id, gamma.id),
+            (home.id, beta.id),
+            (home.id, delta.id),
+        ]
+        assert list(await tx.bundles.homes_of(beta.id)) == [home.id]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from adapters.outbound.sqla.tables import bundle_grants as g
 from adapters.outbound.sqla.tables import bundle_members as m
@@ -26,7 +26,7 @@ class SqlBundleRepository:
         query = (
             select(m.c.member_channel_id)
             .where(m.c.home_channel_id == home)
-            .order_by(m.c.added_at, m.c.member_channel_id)
+            .order_by(m.c.position, m.c.member_channel_id)
         )
         rows = await self._tx.execute(query, "read bundle", reads_only=True)
         return [ChannelId(row.member_channel_id) for row in rows]
@@ -42,13 +42,20 @@ class SqlBundleRepository:
 
     async def pairs(self) -> Sequence[tuple[ChannelId, ChannelId]]:
         query = select(m.c.home_channel_id, m.c.member_channel_id).order_by(
-            m.c.home_channel_id, m.c.added_at, m.c.member_channel_id
+            m.c.home_channel_id, m.c.position, m.c.member_channel_id
         )
         rows = await self._tx.execute(query, "read bundles", reads_only=True)
         return [(ChannelId(r.home_channel_id), ChannelId(r.member_channel_id)) for r in rows]
 
     async def add(self, home: ChannelId, member: ChannelId, at: datetime) -> bool:
-        row = {"home_channel_id": home, "member_channel_id": member, "added_at": at}
+        last = select(func.max(m.c.position)).where(m.c.home_channel_id == home)
+        position = (await self._tx.execute(last, "read bundle")).scalar() or 0
+        row = {
+            "home_channel_id": home,
+            "member_channel_id": member,
+            "position": position + 1,
+            "added_at": at,
+        }
         return await self._tx.insert_once(m, row, _MEMBER_KEY, "add bundle member")
 
     async def remove(self, home: ChannelId, member: ChannelId) -> bool:

@@ -368,6 +368,7 @@ bundle_members = Table(
     # A home channel's subscription also opens each member's closed chat.
     Column("home_channel_id", ID, primary_key=True),
     Column("member_channel_id", ID, primary_key=True),
+    Column("position", Integer, nullable=False),  # the order members were added in
     Column("added_at", UtcDateTime, nullable=False),
     Index("ix_bundle_members_member_channel_id", "member_channel_id"),
 )

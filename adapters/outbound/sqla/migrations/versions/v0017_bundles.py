@@ -25,6 +25,7 @@ def upgrade() -> None:
         "bundle_members",
         sa.Column("home_channel_id", sa.String(32), nullable=False),
         sa.Column("member_channel_id", sa.String(32), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("added_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("home_channel_id", "member_channel_id", name="pk_bundle_members"),
     )
