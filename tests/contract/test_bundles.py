@@ -374,3 +374,42 @@ async def test_a_bundle_keeps_the_order_its_channels_were_added_in(
             (home.id, delta.id),
         ]
         assert list(await tx.bundles.homes_of(beta.id)) == [home.id]
+
+
+async def test_a_channel_that_changes_hands_leaves_its_former_owners_bundles(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    world, home, beta, gamma = await bundled(uow_factory)
+    await buy(world, home)
+    join_all(world, USER, CLOSED, beta.closed_chat_id, gamma.closed_chat_id)
+    for chat in (beta.open_chat_id, beta.closed_chat_id):
+        world.chat.set_member(chat, RIVAL, ChatRights(MemberStatus.CREATOR))
+
+    taken = await world.register.execute(RIVAL, beta.open_chat_id, beta.closed_chat_id, "Beta VIP")
+    await world.drain()
+
+    assert taken.id == beta.id and taken.owner_id == RIVAL
+    shown = await world.bundles.show(OWNER, home.id)
+    assert [m.title for m in shown.members] == ["Gamma VIP"]
+    assert removals(world) == [beta.closed_chat_id]
+    now = world.clock.now()
+    assert await world.join.execute(beta.closed_chat_id, USER, now) is JoinDecision.DECLINED
+    assert (await world.audit_actions()).count("bundle.dropped") == 1
+
+
+async def test_a_home_channel_that_changes_hands_keeps_no_bundle_of_another_owner(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    world, home, beta, gamma = await bundled(uow_factory)
+    await buy(world, home)
+    join_all(world, USER, CLOSED, beta.closed_chat_id, gamma.closed_chat_id)
+    for chat in (home.open_chat_id, home.closed_chat_id):
+        world.chat.set_member(chat, RIVAL, ChatRights(MemberStatus.CREATOR))
+
+    await world.register.execute(RIVAL, home.open_chat_id, home.closed_chat_id, "Alpha Signals")
+    await world.drain()
+
+    assert (await world.bundles.show(RIVAL, home.id)).members == ()
+    assert sorted(removals(world)) == sorted([beta.closed_chat_id, gamma.closed_chat_id])
+    assert world.chat.is_member(CLOSED, USER)  # their subscription to the channel stands
+    assert (await world.audit_actions()).count("bundle.dropped") == 2
