@@ -5,7 +5,8 @@ three exactly once.
 
 The owner's channels are registered and bundled through the use cases (what /register
 and /bundle call); the payments go through the NowPayments emulator to the web
-process; the workers grant, remind and remove through the Telegram emulator. Time
+process; the join requests reach the web process through Telegram's webhook; the
+workers grant, approve, remind and remove through the Telegram emulator. Time
 moves through the shared clock file.
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,6 +30,8 @@ from tests.e2e.shop import CHAT_BASE, OWNER_BASE, TERM, TIER, Kind, Sent, Shop, 
 from tests.services import require_postgres
 
 SUBSCRIBERS = 3
+STRANGER = 63_000_000
+WEBHOOK_SECRET = "hook-secret-" + "b" * 24
 TITLES = ("Alpha", "Beta VIP", "Gamma VIP")
 
 
@@ -52,19 +56,26 @@ async def bundle_of_three(shop: Shop) -> list[Channel]:
     return channels
 
 
-def join_every_chat(shop: Shop, users: list[int]) -> None:
-    """Each subscriber opens every link they were sent and is let in (the approval the
-    bot makes; no bot process runs here)."""
+def open_every_link(shop: Shop, users: list[int]) -> list[tuple[int, int]]:
+    """Each subscriber opens every link they were sent: a join request the web process
+    hears through Telegram's webhook. Returns the (chat, user) of each request."""
+    asked = []
     for sent in shop.sent_to_users():
         if sent.kind is not Kind.INVITE or sent.link is None:
             continue
         assert sent.chat_id in users
         outcome = shop.telegram.user_opens_link(sent.chat_id, sent.link)
         assert outcome is JoinOutcome.REQUESTED, (sent.chat_id, sent.link, outcome)
-        for chat in shop.telegram.chats.values():
-            if sent.link in chat.links:
-                user = shop.telegram.users[sent.chat_id]
-                shop.telegram.join(chat, user, chat.links[sent.link], actor=shop.telegram.bot)
+        chat = next(c for c in shop.telegram.chats.values() if sent.link in c.links)
+        asked.append((chat.id, sent.chat_id))
+    return asked
+
+
+async def until(check: Callable[[], bool], what: str, shop: Shop, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}\n{shop.fleet.logs()}"
+        await asyncio.sleep(0.2)
 
 
 async def reminded(shop: Shop, count: int, within: float = 60.0) -> list[Sent]:
@@ -79,6 +90,23 @@ async def reminded(shop: Shop, count: int, within: float = 60.0) -> list[Sent]:
         await asyncio.sleep(0.2)
 
 
+def links_of(shop: Shop) -> list[tuple[int, str]]:
+    """(closed chat, URL) of every invite link sent to a subscriber."""
+    found = []
+    for sent in shop.sent_to_users():
+        if sent.kind is Kind.INVITE and sent.link is not None:
+            chat = next(c for c in shop.telegram.chats.values() if sent.link in c.links)
+            found.append((chat.id, sent.link))
+    return found
+
+
+def declined(shop: Shop, chat: int, user: int) -> bool:
+    return any(
+        int(c.params["chat_id"]) == chat and int(c.params["user_id"]) == user
+        for c in shop.calls("declineChatJoinRequest")
+    )
+
+
 def member_of(shop: Shop, chat: int, user: int) -> bool:
     return str(shop.telegram.status_of(chat, user)) == "member"
 
@@ -86,7 +114,10 @@ def member_of(shop: Shop, chat: int, user: int) -> bool:
 @pytest.mark.postgres
 async def test_a_bundle_bought_renewed_and_ended_over_real_processes(tmp_path: Path) -> None:
     require_postgres()
-    async with open_shop(tmp_path, web=1, workers=2, ipn_retries=10, ipn_retry_delay=0.2) as shop:
+    webhook = {"PAYGATE_TELEGRAM_WEBHOOK_SECRET": WEBHOOK_SECRET}
+    async with open_shop(
+        tmp_path, web=1, workers=2, ipn_retries=10, ipn_retry_delay=0.2, env=webhook
+    ) as shop:
         channels = await bundle_of_three(shop)
         closed = [c.closed_chat_id for c in channels]
         users = shop.add_subscribers(SUBSCRIBERS)
@@ -97,8 +128,19 @@ async def test_a_bundle_bought_renewed_and_ended_over_real_processes(tmp_path: P
 
         await shop.buy_all(users, plan)
         await shop.drained("bundle grants", {Kind.INVITE: 3 * SUBSCRIBERS})
-        join_every_chat(shop, users)
-        assert all(member_of(shop, chat, u) for chat in closed for u in users)
+        asked = open_every_link(shop, users)
+        assert sorted(asked) == sorted((chat, u) for chat in closed for u in users)
+        await until(
+            lambda: all(member_of(shop, chat, u) for chat in closed for u in users),
+            "every subscriber let into every chat",
+            shop,
+        )
+        # A link passed on to someone without the bundle lets nobody in.
+        shop.telegram.add_user(STRANGER, "Stranger")
+        beta_link = next(link for chat, link in links_of(shop) if chat == closed[1])
+        assert shop.telegram.user_opens_link(STRANGER, beta_link) is JoinOutcome.REQUESTED
+        await until(lambda: declined(shop, closed[1], STRANGER), "the stranger declined", shop)
+        assert not member_of(shop, closed[1], STRANGER)
 
         await shop.buy_all(users, plan)  # renewed while active: one longer term
         await shop.drained("renewals", {Kind.RENEWED: SUBSCRIBERS})
