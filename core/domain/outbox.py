@@ -120,6 +120,9 @@ class IssueBundleInvite:
     subscription_id: SubscriptionId
     period: int
     channel_id: ChannelId
+    resend: str | None = None
+    """A subscriber asked for their links again: a chat granted already gets a new
+    link, sent under this outbox key and the channel's id."""
     kind: EffectKind = EffectKind.ISSUE_BUNDLE_INVITE
 
 
@@ -173,6 +176,7 @@ def effect_to_payload(effect: Effect) -> dict[str, Any]:
             "subscription_id": effect.subscription_id,
             "period": effect.period,
             "channel_id": effect.channel_id,
+            "resend": effect.resend,
         }
     if isinstance(effect, LeaveBundle):
         return {"channel_id": effect.channel_id, "user_id": effect.user_id, "key": effect.key}
@@ -197,10 +201,12 @@ def effect_from_payload(kind: EffectKind | str, payload: dict[str, Any]) -> Effe
             None if send_key is None else str(send_key),
         )
     if kind is EffectKind.ISSUE_BUNDLE_INVITE:
+        resend = payload.get("resend")
         return IssueBundleInvite(
             SubscriptionId(str(payload["subscription_id"])),
             int(payload["period"]),
             ChannelId(str(payload["channel_id"])),
+            None if resend is None else str(resend),
         )
     if kind is EffectKind.LEAVE_BUNDLE:
         return LeaveBundle(

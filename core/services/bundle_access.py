@@ -35,7 +35,13 @@ from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess
 from core.services import notices
 
-__all__ = ["BundleAccess", "grant_members", "leave_key", "opening_subscription"]
+__all__ = [
+    "BundleAccess",
+    "grant_members",
+    "leave_key",
+    "opening_subscription",
+    "resend_members",
+]
 
 
 async def opening_subscription(
@@ -66,6 +72,16 @@ async def grant_members(
         key = f"bundle-grant:{subscription.id}:{subscription.period}:{member}"
         queued += await tx.outbox.enqueue(key, effect, now)
     return queued
+
+
+async def resend_members(
+    tx: UnitOfWork, subscription: Subscription, send_key: str, now: datetime
+) -> None:
+    """The subscriber asked for their link again (``send_key``): each member chat's
+    link goes with it."""
+    for member in await tx.bundles.members(subscription.channel_id):
+        effect = IssueBundleInvite(subscription.id, subscription.period, member, send_key)
+        await tx.outbox.enqueue(f"{send_key}:bundle:{member}", effect, now)
 
 
 async def leave_key(tx: UnitOfWork, key: str, subscription: Subscription, now: datetime) -> None:
@@ -103,27 +119,28 @@ class BundleAccess:
                 now = self._clock.now()
                 grant = BundleGrant(sub.id, sub.period, member.id, now)
                 granted = await tx.bundles.add_grant(grant)
-                if granted:
-                    await tx.outbox.enqueue(
-                        f"bundle-invite:{sub.id}:{sub.period}:{member.id}",
-                        SendMessage(
-                            ChatId(sub.user_id),
-                            notices.invite_message(
-                                member.id, member.title, link.url, sub.expires_at
-                            ),
-                        ),
-                        now,
-                    )
+                resent = not granted and effect.resend is not None
+                key = f"bundle-invite:{sub.id}:{sub.period}:{member.id}"
+                if resent:
+                    # Granted before: this is the link asked for again.
+                    granted, key = True, f"{effect.resend}:bundle-sent:{member.id}"
+                notice = notices.invite_message(member.id, member.title, link.url, sub.expires_at)
+                if granted and await tx.outbox.enqueue(
+                    key, SendMessage(ChatId(sub.user_id), notice), now
+                ):
+                    action = "bundle.resent" if resent else "bundle.granted"
                     details = {"channel": member.id, "period": str(sub.period)}
                     await tx.audit.append(
-                        AuditRecord("system", "bundle.granted", f"subscription:{sub.id}", details),
-                        now,
+                        AuditRecord("system", action, f"subscription:{sub.id}", details), now
                     )
                     await tx.commit()
+                else:
+                    granted = False
         except Conflict:
             granted = False
         if not granted:
-            # Another run granted this chat meanwhile (a lease ran out): ours must go.
+            # Another run granted (or resent) this chat meanwhile (a lease ran out): ours
+            # must go.
             await self._chat.revoke_invite_link(member.closed_chat_id, link.url)
         return granted
 
@@ -139,7 +156,8 @@ class BundleAccess:
         if effect.channel_id not in await tx.bundles.members(sub.channel_id):
             return "not in the bundle"
         granted = await tx.bundles.grants_of(sub.id)
-        if any(g.period == sub.period and g.channel_id == effect.channel_id for g in granted):
+        done = any(g.period == sub.period and g.channel_id == effect.channel_id for g in granted)
+        if done and effect.resend is None:
             return "granted"
         return None
 

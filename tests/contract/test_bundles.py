@@ -413,3 +413,25 @@ async def test_a_home_channel_that_changes_hands_keeps_no_bundle_of_another_owne
     assert sorted(removals(world)) == sorted([beta.closed_chat_id, gamma.closed_chat_id])
     assert world.chat.is_member(CLOSED, USER)  # their subscription to the channel stands
     assert (await world.audit_actions()).count("bundle.dropped") == 2
+
+
+async def test_asking_for_the_link_again_sends_each_bundled_chats_link_once(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    world, home, beta, _ = await bundled(uow_factory)
+    await buy(world, home)
+
+    await world.resend.execute(USER, home.id)
+    await world.resend.execute(USER, home.id)  # a second tap in the same minute
+    await world.drain()
+
+    welcomes = invites_to(world, USER)
+    assert len(welcomes) == 6  # each chat's link at the grant, and once again
+    assert len([t for t in welcomes if "Beta VIP" in t]) == 2
+    assert len([t for t in welcomes if "Gamma VIP" in t]) == 2
+    assert (await world.audit_actions()).count("bundle.resent") == 2
+    newest = links_to(world, beta.closed_chat_id)[-1]
+    world.chat.request_join(beta.closed_chat_id, USER, newest)
+    await world.join.execute(beta.closed_chat_id, USER, world.clock.now())
+    await world.drain()
+    assert world.chat.is_member(beta.closed_chat_id, USER)
