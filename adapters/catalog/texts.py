@@ -243,6 +243,8 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
             lines.append(_("• %(title)s — tier %(tier)s, active until %(end)s", **values))
         else:
             lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
+        if view.includes:
+            lines.append("  " + _("Includes: %(channels)s", channels=", ".join(view.includes)))
         row = [
             Button(
                 _("Renew %(title)s", title=view.title), callback_data=renew_data(view.renew_token)

@@ -17,7 +17,7 @@ from core.domain.signing import MacKeyring
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
-from core.ports.repositories import UnitOfWorkFactory
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 
 
 class NoActiveSubscription(DomainError):
@@ -33,6 +33,8 @@ class SubscriptionView:
     active: bool
     renew_token: str
     """The offer token of the same tier, for a Renew button."""
+    includes: tuple[str, ...] = ()
+    """The titles of the channels its bundle also opens."""
 
 
 @attrs.define(eq=False)
@@ -60,9 +62,20 @@ class SubscriberStatus:
                         sub.expires_at,
                         sub.is_active_at(now),
                         OfferToken(channel.id, sub.tier).encode(self._keyring),
+                        await _bundle_titles(tx, channel.id),
                     )
                 )
         return sorted(views, key=lambda v: (not v.active, v.expires_at))
+
+
+async def _bundle_titles(tx: UnitOfWork, channel_id: ChannelId) -> tuple[str, ...]:
+    titles = []
+    for member in await tx.bundles.members(channel_id):
+        try:
+            titles.append((await tx.channels.get(member)).title)
+        except NotFound:
+            continue
+    return tuple(titles)
 
 
 @attrs.define(eq=False)

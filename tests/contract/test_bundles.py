@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.catalog import texts
 from adapters.catalog.notices import render
 from adapters.outbound.memory.chat_access import ChatAction
 from core.domain.bundle import MAX_MEMBERS
@@ -435,3 +436,13 @@ async def test_asking_for_the_link_again_sends_each_bundled_chats_link_once(
     await world.join.execute(beta.closed_chat_id, USER, world.clock.now())
     await world.drain()
     assert world.chat.is_member(beta.closed_chat_id, USER)
+
+
+async def test_status_names_what_a_subscription_includes(uow_factory: UnitOfWorkFactory) -> None:
+    world, home, _, _ = await bundled(uow_factory)
+    await buy(world, home)
+
+    (view,) = await world.status.execute(USER)
+
+    assert view.includes == ("Beta VIP", "Gamma VIP")
+    assert "\n  Includes: Beta VIP, Gamma VIP" in texts.status([view]).text
