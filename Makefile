@@ -28,7 +28,7 @@ browsers:
 	@which chromium >/dev/null 2>&1 || (apt-get update && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y --no-install-recommends chromium chromium-driver)
 
-.PHONY: browsers demo test lint typecheck contracts pytest format bench lock upgrade lowest clean messages
+.PHONY: browsers demo test lint typecheck contracts pytest format bench reliability lock upgrade lowest clean messages
 
 $(UV):
 	$(PYTHON) -c 'import sys; sys.exit("PayGate needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -75,6 +75,12 @@ messages: $(STAMP)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python -m bench.$$(basename $$b .py) || exit 1; done
+
+# The reliability battery at full length (tests/reliability): each outage 10 s under
+# 30 paying IPNs a second, and a backup under load; every test prints its figures.
+# `make test` runs the same tests shorter (PAYGATE_RELIABILITY_SCALE=0.3, the default).
+reliability: $(STAMP)
+	PAYGATE_RELIABILITY_SCALE=1 $(BIN)/pytest -s -p no:cacheprovider tests/reliability
 
 lock: $(UV)
 	$(UV) lock --python $(PYTHON)

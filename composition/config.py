@@ -195,6 +195,21 @@ class Config:
     oidc: OidcConfig = attrs.field(factory=lambda: OidcConfig())
     """``PAYGATE_OIDC_*``: "Log in with Telegram" on the dashboard's sign-in page."""
     # ---- end dashboard --------------------------------------------------------------------
+    # ---- the HTTP API (issue 20) -----------------------------------------------------------
+    api: bool = False
+    """``PAYGATE_API``: ``on`` serves the JSON API under ``/api/v1`` (and its tokens page
+    in the dashboard, which it needs on)."""
+    api_signing_keys: Secret | None = None
+    """``PAYGATE_API_SIGNING_KEYS``: base64 keys of 32+ bytes, newest first, that sign
+    the API's access tokens (the first signs, every one is accepted)."""
+    # ---- end the HTTP API --------------------------------------------------------------------
+
+    @property
+    def api_keys(self) -> tuple[bytes, ...]:
+        """``PAYGATE_API_SIGNING_KEYS``, parsed: newest first; empty when unset."""
+        if self.api_signing_keys is None:
+            return ()
+        return _api_keys(self.api_signing_keys)
 
     @property
     def mac_key_entries(self) -> tuple[MacKeyEntry, ...]:
@@ -283,7 +298,7 @@ class Config:
                 out[name] = _masked_mac_keys(self.mac_key_entries)
             elif isinstance(value, Secret):
                 out[name] = "*** (set)"
-            elif name == "dashboard":
+            elif name in ("dashboard", "api"):
                 out[name] = "on" if value else "off"
             elif value is None:
                 out[name] = "(not set)"
@@ -576,6 +591,26 @@ def _mac_keys(secret: Secret) -> tuple[MacKeyEntry, ...]:
             )
         entries.append(MacKeyEntry(key, until))
     return tuple(entries)
+
+
+def _api_keys(secret: Secret) -> tuple[bytes, ...]:
+    """``KEY,...``: base64url keys of 32+ bytes, newest first."""
+    keys: list[bytes] = []
+    for position, part in enumerate(secret.reveal().split(","), start=1):
+        encoded = part.strip()
+        try:
+            key = base64.b64decode(
+                encoded + "=" * (-len(encoded) % 4), altchars=b"-_", validate=True
+            )
+        except (binascii.Error, ValueError) as exc:
+            raise ConfigError(f"PAYGATE_API_SIGNING_KEYS: key {position} is not base64") from exc
+        if len(key) < MIN_KEY_BYTES:
+            raise ConfigError(
+                f"PAYGATE_API_SIGNING_KEYS: key {position} is {len(key)} bytes, "
+                f"at least {MIN_KEY_BYTES} (paygate keys new-mac makes one)"
+            )
+        keys.append(key)
+    return tuple(keys)
 
 
 def _masked_mac_keys(entries: tuple[MacKeyEntry, ...]) -> str:
@@ -884,6 +919,31 @@ def _check_keys_are_distinct(config: Config) -> None:
         )
 
 
+def _check_api(config: Config) -> None:
+    """The API needs its signing keys, and the dashboard where its tokens are made."""
+    config.api_keys  # noqa: B018 - validates PAYGATE_API_SIGNING_KEYS whenever set
+    if not config.api:
+        return
+    if config.api_signing_keys is None:
+        raise ConfigError(
+            "PAYGATE_API_SIGNING_KEYS is not set and PAYGATE_API=on needs it "
+            "(paygate keys new-mac makes a key)"
+        )
+    if not config.dashboard:
+        raise ConfigError(
+            "PAYGATE_API=on needs PAYGATE_DASHBOARD=on: API tokens are made in the dashboard"
+        )
+    shared = {k.strip().rstrip("=") for k in config.api_signing_keys.reveal().split(",")}
+    for variable, other in (
+        ("PAYGATE_MAC_KEYS", config.mac_keys),
+        ("PAYGATE_ENCRYPTION_KEYS", config.encryption_keys),
+    ):
+        if shared & {k.strip().rstrip("=") for k in other.reveal().split(",")}:
+            raise ConfigError(
+                f"PAYGATE_API_SIGNING_KEYS and {variable} share a key: each needs its own"
+            )
+
+
 ROLES = ("run", "web", "bot", "worker")
 """The processes ``check-config --for`` checks the settings of."""
 
@@ -1121,6 +1181,8 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
                 "PAYGATE_OIDC_ISSUER", "https://oauth.telegram.org", _url, "an http(s) URL"
             ),
         ),
+        api=r.parsed("PAYGATE_API", False, _on_off, "on or off"),
+        api_signing_keys=r.secret("PAYGATE_API_SIGNING_KEYS"),
     )
     _check_oidc(config)  # dashboard (issue 20)
     if not 0 <= config.http_reserved_connections < config.http_max_connections:
@@ -1140,6 +1202,7 @@ def load_config(env: Mapping[str, str] | None = None, dotenv: Path | None = None
     except ValueError as exc:
         raise ConfigError(str(exc)) from exc
     _check_keys_are_distinct(config)  # issue 18: a key pasted into the wrong variable
+    _check_api(config)  # issue 20
     np = config.nowpayments
     if (np.account_email is None) != (np.account_password is None):
         missing = (

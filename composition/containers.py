@@ -52,6 +52,7 @@ from adapters.outbound.redis.sessions import RedisSessionStore
 from adapters.outbound.redis.telegram_pacing import RedisTelegramPacing
 from adapters.outbound.sqla import SqlUnitOfWorkFactory, create_engine
 from adapters.outbound.sqla.alert_log import SqlAlertLog
+from adapters.outbound.sqla.api_tokens import SqlApiTokenStore
 from adapters.outbound.sqla.conversations import SqlConversationStore
 from adapters.outbound.sqla.dashboard import SqlChannelFigures, SqlSessionStore
 from adapters.outbound.sqla.languages import SqlLanguageBook
@@ -81,7 +82,9 @@ from core.ports.outbox_wakeup import OutboxWakeup
 from core.ports.payments import PaymentGateway, RefundingGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter, Secret
+from core.ports.stars_renewals import RenewingGateway
 from core.ports.telegram import Messenger
+from core.services.api_tokens import ApiTokens
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
 from core.services.bundles import ManageBundle
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
@@ -108,6 +111,7 @@ from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import ApprovedSellers, SellerRequests
 from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal, StarsRenewals
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerifyPaymentIntent
 from core.services.wordings import OwnWording
@@ -409,7 +413,7 @@ def _bot_username(config: Config, client: TelegramBotClient) -> str:
     return username
 
 
-def _stars_gateway(config: Config, telegram: TelegramBotClient) -> RefundingGateway | None:
+def _stars_gateway(config: Config, telegram: TelegramBotClient) -> RenewingGateway | None:
     """Telegram Stars (PAYGATE_TELEGRAM_STARS), a second rail beside crypto; None
     where the bot sells for crypto only."""
     return TelegramStarsGateway(telegram) if config.telegram.stars else None
@@ -437,6 +441,24 @@ def _by_provider(*gateways: PaymentGateway | None) -> dict[str, PaymentGateway]:
 
 def _stars_name(stars: PaymentGateway | None) -> str:
     return STARS_PROVIDER if stars is None else stars.name
+
+
+def _stars_renewals(
+    uow: UnitOfWorkFactory,
+    clock: Clock,
+    ids: IdGenerator,
+    keyring: MacKeyring,
+    stars: PaymentGateway | None,
+) -> StarsRenewals | None:
+    """Stars subscriptions' first payments and renewals (tiers sold ``+auto``)."""
+    return None if stars is None else StarsRenewals(uow, clock, ids, keyring, stars.name)
+
+
+def _cancel_renewal(
+    uow: UnitOfWorkFactory, clock: Clock, stars: RenewingGateway | None
+) -> CancelStarsRenewal | None:
+    """/stoprenewal: a subscriber stops their Stars subscriptions' renewals."""
+    return None if stars is None else CancelStarsRenewal(uow, clock, stars)
 
 
 def _stars_refunds(
@@ -518,6 +540,9 @@ class Infrastructure(containers.DeclarativeContainer):
     person_names = providers.Singleton(SqlPersonNames, engine)
     subscriber_directory = providers.Singleton(SqlSubscriberDirectory, engine)
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_token_store = providers.Singleton(SqlApiTokenStore, engine)
+    # --- end the HTTP API
 
 
 class UseCases(containers.DeclarativeContainer):
@@ -557,7 +582,15 @@ class UseCases(containers.DeclarativeContainer):
     )
     stars_name = providers.Callable(_stars_name, infra.stars_gateway)
     pre_checkout = providers.Singleton(AnswerPreCheckout, infra.uow, infra.keyring, stars_name)
-    stars_payment = providers.Singleton(RecordStarsPayment, verify_payment, stars_name)
+    stars_renewals = providers.Singleton(
+        _stars_renewals, infra.uow, infra.clock, infra.ids, infra.keyring, infra.stars_gateway
+    )
+    stars_payment = providers.Singleton(
+        RecordStarsPayment, verify_payment, stars_name, stars_renewals
+    )
+    cancel_renewal = providers.Singleton(
+        _cancel_renewal, infra.uow, infra.clock, infra.stars_gateway
+    )
     stars_refund = providers.Singleton(
         _stars_refunds, infra.uow, infra.clock, infra.keyring, infra.stars_gateway, verify_payment
     )
@@ -668,3 +701,8 @@ class UseCases(containers.DeclarativeContainer):
         fulfilment_settings,
     )
     # --- end dashboard
+    # --- the HTTP API (issue 20)
+    api_tokens = providers.Singleton(
+        ApiTokens, infra.api_token_store, infra.uow, infra.clock, infra.ids, dashboard
+    )
+    # --- end the HTTP API

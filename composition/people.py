@@ -19,6 +19,7 @@ from typing import Any
 
 import attrs
 
+from adapters.catalog.refusals import refusal
 from composition.config import ConfigError, load_config
 from composition.containers import Infrastructure
 from composition.processes.process import resolve
@@ -44,8 +45,8 @@ EXPORT_HELP = (
     "payment intents and the provider's notifications for them (order ids), access "
     "grants with invite links, donations, owned channels (with the payout wallet), the "
     "request to sell (the name given), the bot conversation in progress, the chat "
-    "language, the Telegram username last seen and the audit events by them or about "
-    "what is theirs. Refused (exit 1) "
+    "language, the Telegram username last seen, the HTTP API tokens (names, scopes, dates; "
+    "never a token) and the audit events by them or about what is theirs. Refused (exit 1) "
     "while they hold an active subscription, unless --force. Exit 2 on a configuration "
     "or database error."
 )
@@ -56,9 +57,8 @@ ERASE_HELP = (
     "is replaced by a pseudonym: a keyed hash under the newest PAYGATE_MAC_KEYS key, the "
     "same for the same person, not reversible without the key, and negative so never a "
     "Telegram id. Invite links, the request to sell (the name), the bot conversation, "
-    "the chat language and the Telegram username last seen are deleted. What stays and why: "
-    + KEPT
-    + " Refused (exit "
+    "the chat language, the Telegram username last seen and the HTTP API tokens are "
+    "deleted. What stays and why: " + KEPT + " Refused (exit "
     "1) while they hold an active subscription (erasing cuts them off from what they "
     "paid for: their access is no longer theirs) or own channels, unless --force; "
     "forced, an owner's channels stay for their subscribers, owned by the pseudonym, "
@@ -99,7 +99,8 @@ async def _with_store(step: Step) -> int:
     try:
         return await step(infra)
     except PersonDataRefused as exc:
-        sys.stderr.write(f"paygate: refused: {exc}; run again with --force to go ahead\n")
+        said = refusal(exc)  # the operator's console speaks the catalog's English
+        sys.stderr.write(f"paygate: refused: {said} Run again with --force to go ahead.\n")
         return 1
     except Unavailable as exc:
         line = explain(exc, config.database_url) or f"the store does not answer ({exc})"
@@ -117,6 +118,7 @@ def _export(args: argparse.Namespace) -> int:
             await resolve(infra.languages),
             await resolve(infra.clock),
             await resolve(infra.person_names),
+            await resolve(infra.api_token_store),
         )
         data = await export(UserId(args.telegram_id), force=args.force)
         text = json.dumps(person_json(data), ensure_ascii=False, indent=2) + "\n"
@@ -138,6 +140,7 @@ def _erase(args: argparse.Namespace) -> int:
             await resolve(infra.clock),
             await resolve(infra.keyring),
             await resolve(infra.person_names),
+            await resolve(infra.api_token_store),
         )
         done = await erase(UserId(args.telegram_id), force=args.force)
         sys.stdout.write(

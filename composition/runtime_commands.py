@@ -183,7 +183,7 @@ def _configure_keys(parser: argparse.ArgumentParser) -> None:
     fernet.set_defaults(run=_new_fernet)
     mac = actions.add_parser(
         "new-mac",
-        help="print a new MAC key for PAYGATE_MAC_KEYS",
+        help="print a new MAC key for PAYGATE_MAC_KEYS (or PAYGATE_API_SIGNING_KEYS)",
         description=(
             "Print a new 32-byte MAC key (base64) for signing offer links and order ids. "
             "To rotate, put it first in PAYGATE_MAC_KEYS and keep the old one after it, "

@@ -47,6 +47,7 @@ SECRET_VARIABLES = (
     "PAYGATE_MAC_KEYS",
     "PAYGATE_JOB_KEYS",
     "PAYGATE_OIDC_CLIENT_SECRET",
+    "PAYGATE_API_SIGNING_KEYS",
 )
 """The settings that are secrets, read through the chosen store."""
 

@@ -13,6 +13,7 @@ import attrs
 from adapters.catalog.buttons import decide_seller_data, deep_link, renew_data
 from adapters.catalog.language import DEFAULT, _, n_, speaking
 from adapters.catalog.message import Button, OutgoingMessage
+from adapters.catalog.refusals import pause_reason
 from adapters.catalog.wording import Unusable, fill, kind_name, values_for
 from adapters.catalog.words import days, money, tier_label, when
 from core.domain.ids import ChannelId, ChatId
@@ -417,7 +418,7 @@ def _render(notice: Notice) -> OutgoingMessage:
                     "Sales of %(title)s are paused: %(reason)s. "
                     "Give the bot its admin rights back and sales resume by themselves.",
                     title=title,
-                    reason=reason,
+                    reason=pause_reason(reason),
                 )
             )
         case ResumedSales(title=title):

@@ -14,8 +14,10 @@ from itertools import groupby
 from adapters.catalog.buttons import confirm_data, renew_data, resend_data, stars_data
 from adapters.catalog.language import _, n_
 from adapters.catalog.message import Button, OutgoingMessage
+from adapters.catalog.refusals import pause_reason, right_names
 from adapters.catalog.words import (
     BOUNDS_EXAMPLE,
+    STARS_RENEWING_EXAMPLE,
     STARS_TIER_EXAMPLE,
     TIERS_EXAMPLE,
     days,
@@ -28,7 +30,7 @@ from adapters.catalog.words import (
 from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId
 from core.domain.money import Money
-from core.domain.rights import MemberStatus, Right
+from core.domain.rights import MemberStatus
 from core.domain.tier import Rail
 from core.services.bundles import Bundle
 from core.services.check_rights import Shortfall
@@ -52,34 +54,58 @@ def welcome() -> OutgoingMessage:
     )
 
 
-def help_text() -> OutgoingMessage:
-    return OutgoingMessage(
-        _(
-            "Subscribers\n"
-            "• Tap a tier in a channel's offer to subscribe, or Donate in a closed channel.\n"
-            "• /status — your subscriptions, Renew buttons and your invite link again\n"
-            "• /language — the language I speak to you\n\n"
-            "Channel owners\n"
-            "• /register — connect an open (public) and a closed (private) channel\n"
-            "• /channels — your channels and their state\n"
-            "• /tiers — view or set prices: /tiers 1 %(tiers)s\n"
-            "• /donations — donation limits: /donations 1 %(bounds)s (or off)\n"
-            "• /repost 1 — post a fresh offer now\n"
-            "• /resume 1 — resume paused sales once the bot has its rights back\n"
-            "• /language 1 es — the language of channel 1's posts\n"
-            "Only the creator of both chats can register a channel or change it.\n\n"
-            "/cancel stops what we are in the middle of.",
-            tiers=TIERS_EXAMPLE,
-            bounds=BOUNDS_EXAMPLE,
-        )
-        + "\n\n"
-        + _(
-            "Bundles\n"
-            "• /bundle 1 add 2 3 — a subscription to channel 1 also opens the closed "
-            "channels of your channels 2 and 3\n"
-            "• /bundle 1 — what it includes; /bundle 1 remove 3 — take channel 3 out"
-        )
-    )
+def help_text(*, owner: bool = False, operator: bool = False) -> OutgoingMessage:
+    """Every command the person can use, by role: the same commands (and words) as
+    their command menu (:func:`subscriber_commands`, :func:`owner_commands`,
+    :func:`operator_commands`), with examples."""
+    lines = [
+        _("Subscribers"),
+        "• " + _("Tap a tier in a channel's offer to subscribe, or Donate in a closed channel."),
+        *_command_lines(subscriber_commands()),
+    ]
+    if owner or operator:
+        lines += [
+            "",
+            _("Channel owners"),
+            *_command_lines(owner_only_commands()),
+            _(
+                "Examples: /tiers 1 %(tiers)s · /donations 1 %(bounds)s (or off) · "
+                "/language 1 es (the language of channel 1's posts) · "
+                "/wording 1 (your own words for its messages)",
+                tiers=TIERS_EXAMPLE,
+                bounds=BOUNDS_EXAMPLE,
+            ),
+            _(
+                "Telegram Stars subscriptions: end a tier with +auto to sell it for Stars as "
+                "a subscription Telegram renews every 30 days: /tiers 1 %(auto)s",
+                auto=STARS_RENEWING_EXAMPLE,
+            ),
+            _(
+                "Bundles: /bundle 1 add 2 3 — a subscription to channel 1 also opens the "
+                "closed channels of your channels 2 and 3; /bundle 1 remove 3 takes one out"
+            ),
+            _("Only the creator of both chats can register a channel or change it."),
+        ]
+    else:
+        lines += [
+            "",
+            _(
+                "Selling access to a channel of yours? /register connects an open (public) "
+                "and a closed (private) channel; /help then lists the owners' commands."
+            ),
+        ]
+    if operator:
+        lines += [
+            "",
+            _("Operators"),
+            *_command_lines(operator_only_commands()),
+            _("/refund also refunds any channel's Stars payment for an operator."),
+        ]
+    return OutgoingMessage("\n".join(lines))
+
+
+def _command_lines(entries: Sequence[tuple[str, str]]) -> list[str]:
+    return [f"• /{command} — {description}" for command, description in entries]
 
 
 def not_understood() -> str:
@@ -169,7 +195,8 @@ def offer(found: Offer, token: str) -> OutgoingMessage:
                 period=days(tier.duration_days),
                 price=money(tier.price),
                 stars=money(tier.stars_price),
-            ),
+            )
+            + (("\n" + stars_renewal_note()) if tier.stars_renews else ""),
             (
                 (Button(_("Pay in crypto"), callback_data=confirm_data(token)),),
                 (
@@ -239,17 +266,28 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
     rows: list[tuple[Button, ...]] = []
     for view in views:
         values = {"title": view.title, "tier": view.tier, "end": when(view.expires_at)}
-        if view.active:
+        if view.renews_in_stars:
+            lines.append(
+                _(
+                    "• %(title)s — tier %(tier)s, active until %(end)s; Telegram renews it in "
+                    "Stars (/stoprenewal to stop)",
+                    **values,
+                )
+            )
+        elif view.active:
             lines.append(_("• %(title)s — tier %(tier)s, active until %(end)s", **values))
         else:
             lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
         if view.includes:
             lines.append("  " + _("Includes: %(channels)s", channels=", ".join(view.includes)))
-        row = [
-            Button(
-                _("Renew %(title)s", title=view.title), callback_data=renew_data(view.renew_token)
+        row = []
+        if not view.renews_in_stars:  # paying again would buy a second month on top
+            row.append(
+                Button(
+                    _("Renew %(title)s", title=view.title),
+                    callback_data=renew_data(view.renew_token),
+                )
             )
-        ]
         if view.active:
             row.append(Button(_("Send my link again"), callback_data=resend_data(view.channel_id)))
         rows.append(tuple(row))
@@ -505,7 +543,7 @@ def resume_refused(
             if name
             else _("the %(role)s channel (chat %(chat)s)", role=role, chat=gap.chat_id)
         )
-        rights = _right_names(gap.missing)
+        rights = right_names(gap.missing)
         if gap.status is None:
             needs.append(
                 _(
@@ -536,22 +574,10 @@ def resume_refused(
     )
 
 
-def _right_names(rights: Sequence[Right]) -> str:
-    """Rights as Telegram's admin screen words them, in the person's language."""
-    names = {
-        Right.POST_MESSAGES: _("post messages"),
-        Right.EDIT_MESSAGES: _("edit messages"),
-        Right.DELETE_MESSAGES: _("delete messages"),
-        Right.INVITE_USERS: _("invite users"),
-        Right.RESTRICT_MEMBERS: _("restrict members"),
-    }
-    return ", ".join(names[r] for r in rights)
-
-
 def _state(channel: Channel) -> str:
     if channel.sales_paused:
         if channel.pause_reason:
-            return _("paused (%(reason)s)", reason=channel.pause_reason)
+            return _("paused (%(reason)s)", reason=pause_reason(channel.pause_reason))
         return _("paused")
     return _("selling") if channel.tiers else _("not selling: no tiers yet")
 
@@ -745,14 +771,15 @@ def subscriber_commands() -> list[tuple[str, str]]:
     return [
         ("start", _("what I do")),
         ("status", _("your subscriptions")),
+        ("stoprenewal", _("stop renewing your Telegram Stars subscriptions")),
         ("language", _("the language I speak to you")),
         ("help", _("everything I can do")),
         ("cancel", _("stop what we are doing")),
     ]
 
 
-def owner_commands() -> list[tuple[str, str]]:
-    """The menu of a channel owner's private chat: theirs, then the subscribers'."""
+def owner_only_commands() -> list[tuple[str, str]]:
+    """The commands only a channel's owner has a use for."""
     return [
         ("channels", _("your channels and their state")),
         ("register", _("connect an open and a closed channel")),
@@ -765,8 +792,22 @@ def owner_commands() -> list[tuple[str, str]]:
         ("wording", _("your own words for your channel's messages")),
         ("dashboard", _("log in to the web dashboard")),
         ("refund", _("refund a Telegram Stars payment")),
-        *subscriber_commands(),
     ]
+
+
+def owner_commands() -> list[tuple[str, str]]:
+    """The menu of a channel owner's private chat: theirs, then the subscribers'."""
+    return [*owner_only_commands(), *subscriber_commands()]
+
+
+def operator_only_commands() -> list[tuple[str, str]]:
+    """The commands of this PayGate's operators (``PAYGATE_OPERATOR_IDS``)."""
+    return [("owners", _("every channel, its owner and its state"))]
+
+
+def operator_commands() -> list[tuple[str, str]]:
+    """The menu of an operator's private chat: theirs, the owners', the subscribers'."""
+    return [*operator_only_commands(), *owner_commands()]
 
 
 # ------------------------------------------------------------ Telegram Stars
@@ -798,6 +839,27 @@ def refunded(charge_id: str, amount: Money) -> str:
 
 def stars_off() -> str:
     return _("This bot does not take Telegram Stars.")
+
+
+def stars_renewal_note() -> str:
+    return _(
+        "Paid in Stars, it is a subscription that Telegram renews every 30 days until you "
+        "send /stoprenewal."
+    )
+
+
+def no_renewal() -> str:
+    return _("You have no Telegram Stars subscription that renews.")
+
+
+def renewal_stopped(count: int) -> str:
+    return n_(
+        "Done: your Stars subscription will not renew. You keep access until the end of "
+        "what you paid for.",
+        "Done: your %(n)s Stars subscriptions will not renew. You keep access until the "
+        "end of what you paid for.",
+        count,
+    )
 
 
 # ------------------------------------------------------------ who may sell

@@ -18,6 +18,8 @@ from core.domain.tier import Tier
 TIERS_EXAMPLE = "1=10USD/30d 2=25USD/90d"
 STARS_TIER_EXAMPLE = "1=10USD+500XTR/30d"
 """A tier sold for crypto and for Telegram Stars."""
+STARS_RENEWING_EXAMPLE = "1=10USD+500XTR/30d+auto"
+"""A tier sold for Stars as a subscription Telegram renews every 30 days."""
 BOUNDS_EXAMPLE = "1USD-500USD"
 
 
@@ -38,6 +40,13 @@ def seconds(value: float) -> str:
 
 
 def tier_label(tier: Tier) -> str:
+    if tier.stars_price is not None and tier.stars_renews:
+        return _(
+            "%(period)s — %(price)s or %(stars)s, renewing every 30 days",
+            period=days(tier.duration_days),
+            price=money(tier.price),
+            stars=money(tier.stars_price),
+        )
     if tier.stars_price is not None:
         return _(
             "%(period)s — %(price)s or %(stars)s",

@@ -10,9 +10,11 @@ from typing import Self
 
 from core.domain.outbox import Effect, OutboxMessage
 from core.ports import repositories
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.repositories import UnitOfWork
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 __all__ = ["DelegatingOutbox", "DelegatingUnitOfWork"]
 
@@ -60,6 +62,8 @@ class DelegatingUnitOfWork:
         self.payments: PaymentLedger = inner.payments
         self.sellers: SellerRequestRepository = inner.sellers
         self.people: repositories.PersonRepository = inner.people
+        self.stars_renewals: StarsRenewalRepository = inner.stars_renewals
+        self.figures: FigureRollup = inner.figures
 
     async def __aenter__(self) -> Self:
         await self._inner.__aenter__()

@@ -54,6 +54,7 @@ def bot_deps(process: Process) -> BotDeps:
         pre_checkout=s.pre_checkout,
         stars_payment=s.stars_payment,
         stars_refund=s.stars_refund,
+        cancel_renewal=s.cancel_renewal,
         seller_requests=s.seller_requests,
         dashboard_login_url=dashboard_login_url(process.config),
         wording=s.own_wording,

@@ -45,6 +45,7 @@ from core.ports.payments import PaymentGateway
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
 from core.ports.subscriber_directory import PersonNames
+from core.services.api_tokens import ApiTokens
 from core.services.bundles import ManageBundle
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
@@ -65,6 +66,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import VerifyPaymentIntent
 from core.services.wordings import OwnWording
@@ -110,6 +112,7 @@ class Services:
     pre_checkout: AnswerPreCheckout
     stars_payment: RecordStarsPayment
     stars_refund: RefundStarsPayment | None
+    cancel_renewal: CancelStarsRenewal | None
     donate: StartDonation
     join_requests: HandleJoinRequest
     register_channel: RegisterChannel
@@ -139,6 +142,7 @@ class Services:
     subscriber_search: SubscriberSearch
     subscriber_actions: SubscriberActions
     # --- end dashboard
+    api_tokens: ApiTokens  # the HTTP API (issue 20)
     own_wording: OwnWording
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: requests to sell, decided by the operators."""
@@ -182,6 +186,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         pre_checkout=await resolve(uc.pre_checkout),
         stars_payment=await resolve(uc.stars_payment),
         stars_refund=await resolve(uc.stars_refund),
+        cancel_renewal=await resolve(uc.cancel_renewal),
         donate=await resolve(uc.donate),
         join_requests=await resolve(uc.join_requests),
         register_channel=await resolve(uc.register_channel),
@@ -208,6 +213,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         dashboard_payments=await resolve(uc.dashboard_payments),
         dashboard_exports=await resolve(uc.dashboard_exports),
         dashboard_alerts=await resolve(uc.dashboard_alerts),
+        api_tokens=await resolve(uc.api_tokens),
         own_wording=await resolve(uc.own_wording),
         person_names=await resolve(infra.person_names),
         subscriber_search=await resolve(uc.subscriber_search),

@@ -1,7 +1,8 @@
 """Re-reading the deployment's secrets while a process runs: on SIGHUP and every
 ``PAYGATE_SECRETS_REFRESH_SECONDS``.
 
-A rotated NowPayments IPN secret, Telegram webhook secret or MAC key takes effect
+A rotated NowPayments IPN secret, Telegram webhook secret, MAC key or API signing key
+(``PAYGATE_API_SIGNING_KEYS``) takes effect
 without a restart: the live objects that check them (the gateway's IPN verifier, the
 webhook's secret ring, the keyring) are re-keyed in place, so a request pays nothing
 for it. A retiring MAC key (``KEY@date`` in ``PAYGATE_MAC_KEYS``) stops being accepted
@@ -66,6 +67,7 @@ class SecretRefresher:
         self._add_redacted = add_redacted
         self._webhook: WebhookSecretRing | None = None
         self._set_webhook: Callable[[Secret], Awaitable[None]] | None = None
+        self._rekey_api: Callable[[tuple[bytes, ...]], None] | None = None
         self._wake = asyncio.Event()
         self.reloads = 0
         """Re-reads that succeeded (for tests and the log)."""
@@ -76,6 +78,10 @@ class SecretRefresher:
         """The HTTP part serves Telegram's webhook with ``ring``; a new secret is put
         in it and given to Telegram with ``set_webhook``."""
         self._webhook, self._set_webhook = ring, set_webhook
+
+    def watch_api_keys(self, rekey: Callable[[tuple[bytes, ...]], None]) -> None:
+        """The HTTP API signs and checks access tokens with keys ``rekey`` replaces."""
+        self._rekey_api = rekey
 
     def trigger(self) -> None:
         """Re-read now (SIGHUP)."""
@@ -126,6 +132,15 @@ class SecretRefresher:
                 tg_old.webhook_secret, tg_new.webhook_secret
             ):
                 await self._set_webhook(tg_new.webhook_secret)
+        if (
+            not _same(old.api_signing_keys, new.api_signing_keys)
+            and new.api_keys
+            and self._rekey_api is not None
+        ):
+            self._rekey_api(new.api_keys)
+            logger.info(
+                "API signing keys changed: %d accepted, signing with the first", len(new.api_keys)
+            )
         for variable, read in _AT_RESTART:
             if not _same(read(old), read(new)):
                 logger.warning("%s changed; it takes effect at the next restart", variable)

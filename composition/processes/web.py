@@ -12,7 +12,18 @@ import aiohttp
 from aiohttp import web
 
 from adapters.inbound.http.allowlist import NOWPAYMENTS_SENDERS, TELEGRAM_SENDERS
+from adapters.inbound.http.api import (
+    AccessTokens,
+    AlertOperations,
+    Api,
+    ApiSigningKeys,
+    ChannelOperations,
+    ExportOperations,
+    PaymentOperations,
+    SubscriberOperations,
+)
 from adapters.inbound.http.app import (
+    BucketSize,
     HttpDeps,
     HttpSettings,
     LimiterFactory,
@@ -31,10 +42,13 @@ from adapters.inbound.http.dashboard.exports import ExportsSection
 from adapters.inbound.http.dashboard.payments import PaymentsSection
 from adapters.inbound.http.dashboard.signin import SignIn, SignInSettings
 from adapters.inbound.http.dashboard.subscribers import SubscribersSection
+from adapters.inbound.http.dashboard.tokens import TokensSection
+from adapters.inbound.http.dashboard.wording import WordingSection
 from adapters.inbound.http.health import Probe
 from adapters.inbound.http.jobs import JobsEndpoint, job_routes
 from adapters.inbound.http.metrics import HttpMetrics
 from adapters.inbound.http.protocol import edge_protocol, malformed_log
+from adapters.inbound.http.routes import Route
 from adapters.inbound.http.security_headers import Environment as HttpEnvironment
 from adapters.inbound.http.signed_requests import SigningKeys
 from adapters.inbound.http.telegram import TelegramWebhook, WebhookSecretRing
@@ -50,6 +64,7 @@ from composition.processes.ops import metrics_refresh, telegram_connected
 from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
+from core.services.wording_preview import WordingPreview
 
 logger = logging.getLogger("paygate")
 
@@ -133,7 +148,10 @@ async def start_http(process: Process) -> None:
         readiness=readiness,
         degradable=degradable,
         signing_keys=SigningKeys(config.job_signing_keys),
-        extra_routes=job_routes(JobsEndpoint(run_job, jobs.names)),
+        extra_routes=(
+            *job_routes(JobsEndpoint(run_job, jobs.names)),
+            *owners_api(process, shared or local),
+        ),
         dashboard=owners_dashboard(process),
     )
     runner = web.AppRunner(build_app(deps), access_log=None, shutdown_timeout=10.0)
@@ -201,7 +219,10 @@ def owners_dashboard(process: Process) -> Dashboard | None:
             PaymentsSection(services.dashboard_payments),
             ExportsSection(services.dashboard_exports, services.clock),
             AlertsSection(services.dashboard_alerts),
+            TokensSection(services.api_tokens, config.api),
+            WordingSection(WordingPreview(services.uow, services.own_wording)),
         ),
+        languages=services.languages,
     )
 
 
@@ -235,6 +256,39 @@ def web_login(process: Process) -> SignIn:
 
 
 # --- end dashboard
+
+# --- the HTTP API (issue 20)
+
+API_BUCKET = BucketSize(60, 1.0)
+"""Calls of one API token: a burst of 60, then one a second (per token, every process
+sharing it when Redis is configured)."""
+
+
+def owners_api(process: Process, limiters: LimiterFactory) -> list[Route]:
+    """The JSON API under ``/api/v1`` (``PAYGATE_API=on``): access tokens signed with
+    ``PAYGATE_API_SIGNING_KEYS`` (re-keyed when the secrets are re-read)."""
+    config, services = process.config, process.services
+    if not config.api:
+        return []
+    keys = ApiSigningKeys(config.api_keys)
+    if process.secrets is not None:
+        process.secrets.watch_api_keys(keys.rekey)
+    api = Api(
+        services.api_tokens,
+        AccessTokens(keys, services.clock),
+        limiters(API_BUCKET.capacity, API_BUCKET.per_second),
+        [
+            ChannelOperations(services.dashboard),
+            SubscriberOperations(services.subscriber_search, services.subscriber_actions),
+            PaymentOperations(services.dashboard_payments),
+            ExportOperations(services.dashboard_exports),
+            AlertOperations(services.dashboard_alerts),
+        ],
+    )
+    return api.routes()
+
+
+# --- end the HTTP API
 
 
 def route_allowlists(config: Config, provider: str) -> dict[str, tuple[IPNetwork, ...]]:

@@ -15,7 +15,7 @@ from datetime import datetime
 import attrs
 
 from core.domain.channel import Channel
-from core.domain.errors import InvalidChannel, NotAuthorized
+from core.domain.errors import InvalidChannel, NotAuthorized, Why
 from core.domain.ids import ChannelId, SubscriptionId
 
 MAX_MEMBERS = 10
@@ -27,13 +27,13 @@ def check_member(home: Channel, member: Channel, members: Sequence[ChannelId]) -
     """``member`` may join ``home``'s bundle of ``members``: another channel of the same
     owner, not there yet, with room left. Raises InvalidChannel or NotAuthorized."""
     if member.id == home.id:
-        raise InvalidChannel("a channel is always part of its own subscription")
+        raise InvalidChannel(Why.BUNDLE_SELF)
     if member.owner_id != home.owner_id:
-        raise NotAuthorized("a bundle only holds channels of the same owner")
+        raise NotAuthorized(Why.BUNDLE_OTHER_OWNER)
     if member.id in members:
-        raise InvalidChannel(f"{member.title} is in this bundle already")
+        raise InvalidChannel(Why.BUNDLE_HAS_ALREADY, title=member.title)
     if len(members) >= MAX_MEMBERS:
-        raise InvalidChannel(f"a bundle holds at most {MAX_MEMBERS} other channels")
+        raise InvalidChannel(Why.BUNDLE_FULL, most=MAX_MEMBERS)
 
 
 @attrs.frozen

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import attrs
 
-from core.domain.errors import InvalidChannel, InvalidTier, NotAuthorized
+from core.domain.errors import InvalidChannel, InvalidTier, NotAuthorized, Why
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
 from core.domain.tier import MAX_PRICE_DECIMALS, Tier, validate_tiers
@@ -25,14 +25,14 @@ class DonationBounds:
 
     def __attrs_post_init__(self) -> None:
         if self.minimum.currency != self.maximum.currency:
-            raise InvalidChannel("donation bounds must share one currency")
+            raise InvalidChannel(Why.BOUNDS_CURRENCIES)
         if not self.minimum.is_positive:
-            raise InvalidChannel("the minimum donation must be above zero")
+            raise InvalidChannel(Why.BOUNDS_MINIMUM_ZERO)
         if self.maximum < self.minimum:
-            raise InvalidChannel("the maximum donation is below the minimum")
+            raise InvalidChannel(Why.BOUNDS_INVERTED)
         for bound in (self.minimum, self.maximum):
             if bound.decimal_places() > MAX_PRICE_DECIMALS:
-                raise InvalidChannel("donation bounds have at most two decimals")
+                raise InvalidChannel(Why.BOUNDS_DECIMALS)
 
 
 MIN_ADDRESS = 20
@@ -62,9 +62,9 @@ class PayoutWallet:
 
     def __attrs_post_init__(self) -> None:
         if not self.address or len(self.address) > 256 or not self.address.isprintable():
-            raise InvalidChannel("payout wallet address is malformed")
+            raise InvalidChannel(Why.WALLET_MALFORMED)
         if not self.currency.isalnum() or len(self.currency) > 16:
-            raise InvalidChannel("payout wallet currency is malformed")
+            raise InvalidChannel(Why.WALLET_MALFORMED)
 
     def __repr__(self) -> str:
         return f"PayoutWallet(address='{self.address[:4]}…', currency={self.currency!r})"
@@ -76,14 +76,12 @@ class PayoutWallet:
         here sends the owner's money nowhere). Raises InvalidChannel."""
         currency, address = currency.strip().lower(), address.strip()
         if not address or any(char.isspace() for char in address):
-            raise InvalidChannel("a payout address is one word, without spaces")
+            raise InvalidChannel(Why.WALLET_SPACES)
         if not MIN_ADDRESS <= len(address) <= MAX_ADDRESS:
-            raise InvalidChannel(
-                f"a payout address is {MIN_ADDRESS} to {MAX_ADDRESS} characters long"
-            )
+            raise InvalidChannel(Why.WALLET_LENGTH, least=MIN_ADDRESS, most=MAX_ADDRESS)
         shape = ADDRESS_SHAPES.get(currency)
         if shape is not None and shape.fullmatch(address) is None:
-            raise InvalidChannel(f"that is not a {currency.upper()} address")
+            raise InvalidChannel(Why.WALLET_NOT_FOR, currency=currency.upper())
         return cls(address=address, currency=currency)
 
     def masked(self) -> str:
@@ -123,14 +121,14 @@ class Channel:
 
     def __attrs_post_init__(self) -> None:
         if self.open_chat_id == self.closed_chat_id:
-            raise InvalidChannel("the open and the closed channel must be different chats")
+            raise InvalidChannel(Why.SAME_CHATS)
         if not self.title.strip() or len(self.title) > MAX_TITLE:
-            raise InvalidChannel(f"a channel title is 1..{MAX_TITLE} characters")
+            raise InvalidChannel(Why.TITLE_LENGTH, most=MAX_TITLE)
         self.tiers = validate_tiers(self.tiers)
 
     def ensure_owner(self, user_id: UserId) -> None:
         if user_id != self.owner_id:
-            raise NotAuthorized("only the channel's owner can change it")
+            raise NotAuthorized(Why.NOT_OWNER)
 
     def transfer_to(self, owner_id: UserId, payout_wallet: PayoutWallet | None) -> None:
         """A new owner (the creator of both chats reclaiming them) takes the channel
@@ -143,7 +141,7 @@ class Channel:
         for tier in self.tiers:
             if tier.number == number:
                 return tier
-        raise InvalidTier(f"this channel has no tier {number}")
+        raise InvalidTier(Why.NO_SUCH_TIER, number=number)
 
     def set_tiers(self, tiers: tuple[Tier, ...]) -> None:
         """Replace the tiers; the version bump makes the posted offer stale."""

@@ -8,7 +8,7 @@ from decimal import Decimal
 import attrs
 
 from core.domain.channel import DonationBounds
-from core.domain.errors import InvalidAmount
+from core.domain.errors import InvalidAmount, Why
 from core.domain.ids import ChannelId, DonationId, IntentId, UserId
 from core.domain.money import Money
 
@@ -18,14 +18,14 @@ DONATION_DECIMALS = 2
 def validate_donation(amount: Decimal, bounds: DonationBounds) -> Money:
     """Within the channel's bounds, positive, at most two decimals."""
     if not isinstance(amount, Decimal) or not amount.is_finite():
-        raise InvalidAmount("enter an amount such as 5 or 12.50")
+        raise InvalidAmount(Why.DONATION_FORMAT)
     money = Money(amount, bounds.minimum.currency)
     if money.decimal_places() > DONATION_DECIMALS:
-        raise InvalidAmount("use at most two decimals")
+        raise InvalidAmount(Why.DONATION_DECIMALS)
     if money < bounds.minimum:
-        raise InvalidAmount(f"the smallest donation is {bounds.minimum}")
+        raise InvalidAmount(Why.DONATION_BELOW, least=bounds.minimum)
     if money > bounds.maximum:
-        raise InvalidAmount(f"the largest donation is {bounds.maximum}")
+        raise InvalidAmount(Why.DONATION_ABOVE, most=bounds.maximum)
     return money
 
 

@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import attrs
 
-from core.domain.errors import InvalidTransition
+from core.domain.errors import InvalidTransition, Why
 from core.domain.ids import ChannelId, GrantId, SubscriptionId, UserId
 
 
@@ -42,9 +42,13 @@ class AccessGrant:
 
     def issue_link(self, link: str, expires_at: datetime | None) -> None:
         if self.status is GrantStatus.CANCELLED:
-            raise InvalidTransition("this grant was cancelled")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="grant", source="cancelled", target="issued"
+            )
         if self.invite_link is not None:
-            raise InvalidTransition("this grant already has its link")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="grant", source="issued", target="issued"
+            )
         self.invite_link = link
         self.link_expires_at = expires_at
         self.status = GrantStatus.LINK_ISSUED
@@ -53,7 +57,9 @@ class AccessGrant:
         """The subscriber's link now is ``link`` (the same one with a later expiry, or
         a new one that replaced a spent or revoked one)."""
         if self.status is not GrantStatus.LINK_ISSUED:
-            raise InvalidTransition(f"only an issued link is replaced, not a {self.status} one")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="grant", source=self.status, target="replaced"
+            )
         self.invite_link = link
         self.link_expires_at = expires_at
 

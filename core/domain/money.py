@@ -7,35 +7,35 @@ from decimal import Decimal, InvalidOperation
 
 import attrs
 
-from core.domain.errors import InvalidMoney
+from core.domain.errors import InvalidMoney, Why
 
 _CURRENCY = re.compile(r"\A[A-Z0-9]{2,12}\Z")
 
 
 def _currency(value: str) -> str:
     if not isinstance(value, str):
-        raise InvalidMoney("currency must be a string code such as 'USD'")
+        raise InvalidMoney(Why.CURRENCY_NOT_TEXT)
     code = value.strip().upper()
     if not _CURRENCY.match(code):
-        raise InvalidMoney(f"invalid currency code {value!r}")
+        raise InvalidMoney(Why.CURRENCY_CODE, given=value)
     return code
 
 
 def _amount(value: object) -> Decimal:
     # bool is an int subclass and float is how money gets lost: refuse both.
     if isinstance(value, (bool, float)):
-        raise InvalidMoney("amounts must be Decimal, int or str, never float")
+        raise InvalidMoney(Why.AMOUNT_FLOAT)
     if isinstance(value, Decimal):
         amount = value
     elif isinstance(value, int | str):
         try:
             amount = Decimal(value)
         except InvalidOperation as exc:
-            raise InvalidMoney(f"invalid amount {value!r}") from exc
+            raise InvalidMoney(Why.AMOUNT_MALFORMED, given=value) from exc
     else:
-        raise InvalidMoney(f"invalid amount {value!r}")
+        raise InvalidMoney(Why.AMOUNT_MALFORMED, given=value)
     if not amount.is_finite():
-        raise InvalidMoney("amounts must be finite")
+        raise InvalidMoney(Why.AMOUNT_INFINITE)
     return amount
 
 
@@ -52,7 +52,7 @@ class Money:
 
     def _same(self, other: Money) -> None:
         if self.currency != other.currency:
-            raise InvalidMoney(f"cannot combine {self.currency} with {other.currency}")
+            raise InvalidMoney(Why.CURRENCIES_MIXED, first=self.currency, second=other.currency)
 
     def __add__(self, other: Money) -> Money:
         self._same(other)

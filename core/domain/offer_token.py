@@ -11,7 +11,7 @@ import re
 
 import attrs
 
-from core.domain.errors import InvalidToken
+from core.domain.errors import InvalidToken, Why
 from core.domain.ids import ChannelId, is_valid_id
 from core.domain.signing import MacKeyring
 from core.domain.tier import MAX_TIERS
@@ -41,20 +41,20 @@ class OfferToken:
         body = f"{self.channel_id}_{self.tier}"
         token = f"{body}_{keyring.sign(_PURPOSE, body)}"
         if len(token) > MAX_LENGTH:  # ids are at most 32 chars, so this cannot happen
-            raise InvalidToken("offer token too long")
+            raise InvalidToken(Why.OFFER_INVALID)
         return token
 
     @classmethod
     def decode(cls, text: str, keyring: MacKeyring) -> OfferToken:
         """Parse and verify; any malformed or tampered token is an :class:`InvalidToken`."""
         if not text or len(text) > MAX_LENGTH or not _ALPHABET.match(text):
-            raise InvalidToken("this link is not a valid offer")
+            raise InvalidToken(Why.OFFER_INVALID)
         parts = text.split("_", 2)
         if len(parts) != 3:
-            raise InvalidToken("this link is not a valid offer")
+            raise InvalidToken(Why.OFFER_INVALID)
         channel, tier_text, tag = parts
         if not is_valid_id(channel) or tier_text not in _TIERS:
-            raise InvalidToken("this link is not a valid offer")
+            raise InvalidToken(Why.OFFER_INVALID)
         if not keyring.verify(_PURPOSE, f"{channel}_{tier_text}", tag):
-            raise InvalidToken("this link is not a valid offer")
+            raise InvalidToken(Why.OFFER_INVALID)
         return cls(ChannelId(channel), int(tier_text))

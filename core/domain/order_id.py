@@ -11,7 +11,7 @@ import re
 
 import attrs
 
-from core.domain.errors import InvalidOrderId
+from core.domain.errors import InvalidOrderId, Why
 from core.domain.ids import IntentId, is_valid_id
 from core.domain.signing import MacKeyring
 
@@ -27,7 +27,7 @@ class OrderId:
     @classmethod
     def issue(cls, intent_id: IntentId, keyring: MacKeyring) -> OrderId:
         if not is_valid_id(intent_id):
-            raise InvalidOrderId(f"intent id {intent_id!r} is not a valid id")
+            raise InvalidOrderId(Why.ORDER_ID, given=intent_id)
         return cls(intent_id, keyring.sign(_PURPOSE, intent_id))
 
     @classmethod
@@ -35,10 +35,10 @@ class OrderId:
         """Verify the tag before anything looks the intent up."""
         match = _SHAPE.match(text) if isinstance(text, str) else None
         if match is None:
-            raise InvalidOrderId("malformed order id")
+            raise InvalidOrderId(Why.ORDER_ID)
         intent_id, tag = match.group(1), match.group(2)
         if not keyring.verify(_PURPOSE, intent_id, tag):
-            raise InvalidOrderId("order id tag does not match")
+            raise InvalidOrderId(Why.ORDER_ID, tag="mismatch")
         return cls(IntentId(intent_id), tag)
 
     def __str__(self) -> str:

@@ -19,7 +19,7 @@ from typing import Any
 
 import attrs
 
-from core.domain.errors import InvalidTransition
+from core.domain.errors import InvalidTransition, Why
 from core.domain.ids import ChannelId, ChatId, GrantId, OutboxId, SubscriptionId, UserId
 from core.domain.messages import (
     Notice,
@@ -281,5 +281,7 @@ class OutboxMessage:
         """Put the message back untried, due at ``until``: its turn has not come (its
         chat was written to a moment ago). Not a failure: no attempt is counted."""
         if self.status is not OutboxStatus.PENDING:
-            raise InvalidTransition(f"only a pending message is deferred, not a {self.status} one")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="outbox", source=self.status, target="deferred"
+            )
         self.available_at = until

@@ -9,7 +9,7 @@ from typing import TypeAlias
 
 import attrs
 
-from core.domain.errors import InvalidTransition
+from core.domain.errors import InvalidTransition, Why
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import IntentStatus, can_move
 from core.domain.money import Money
@@ -127,12 +127,16 @@ class PaymentIntent:
     def move_to(self, status: IntentStatus, at: datetime) -> None:
         """Forward-only by the table in :mod:`core.domain.intent_state`."""
         if not can_move(self.status, status):
-            raise InvalidTransition(f"payment cannot move from {self.status} to {status}")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="payment", source=self.status, target=status
+            )
         self.status = status
         self.updated_at = at
 
     def mark_fulfilled(self, at: datetime) -> None:
         if self.fulfilled_at is not None:
-            raise InvalidTransition("this payment was already fulfilled")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="payment", source="fulfilled", target="fulfilled"
+            )
         self.fulfilled_at = at
         self.updated_at = at

@@ -13,7 +13,7 @@ from enum import StrEnum
 
 import attrs
 
-from core.domain.errors import InvalidTransition
+from core.domain.errors import InvalidTransition, Why
 from core.domain.ids import UserId
 
 MAX_NAME_LENGTH = 256
@@ -46,7 +46,9 @@ class SellerRequest:
     def decide(self, operator: UserId, approve: bool, at: datetime) -> None:
         """Raises InvalidTransition when the request was decided already."""
         if self.status is not SellerStatus.PENDING:
-            raise InvalidTransition(f"the request of user {self.user_id} was {self.status}")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="seller_request", source=self.status, target="decided"
+            )
         self.status = SellerStatus.APPROVED if approve else SellerStatus.DECLINED
         self.decided_by = operator
         self.decided_at = at

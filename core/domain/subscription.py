@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import attrs
 
-from core.domain.errors import InvalidTransition
+from core.domain.errors import InvalidTransition, Why
 from core.domain.ids import ChannelId, SubscriptionId, UserId
 
 
@@ -58,7 +58,9 @@ class Subscription:
         Reminder marks are cleared: the new term gets its own reminders.
         """
         if length <= timedelta(0):
-            raise InvalidTransition("a subscription is extended by a positive period")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="subscription", source=self.status, target="extended"
+            )
         self.tier = tier
         self.reminders_sent = frozenset()
         if self.status is SubscriptionStatus.ACTIVE and self.expires_at > now:
@@ -72,9 +74,13 @@ class Subscription:
 
     def expire(self, now: datetime) -> None:
         if self.status is not SubscriptionStatus.ACTIVE:
-            raise InvalidTransition(f"a {self.status} subscription cannot expire")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="subscription", source=self.status, target="expired"
+            )
         if self.expires_at > now:
-            raise InvalidTransition("this subscription has not reached its end")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="subscription", source="running", target="expired"
+            )
         self.status = SubscriptionStatus.EXPIRED
 
     def take_back(self, length: timedelta, paid_at: datetime, now: datetime) -> bool:
@@ -86,7 +92,9 @@ class Subscription:
         started bought a term that is over (used, nothing to take). The reminders of
         the term are cleared, so the new end gets its own."""
         if length <= timedelta(0):
-            raise InvalidTransition("a refund takes back a positive period")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="subscription", source=self.status, target="taken_back"
+            )
         if self.status is not SubscriptionStatus.ACTIVE or paid_at < self.starts_at:
             return False
         self.expires_at = max(self.expires_at - length, self.starts_at)
@@ -98,7 +106,9 @@ class Subscription:
 
     def revoke(self) -> None:
         if self.status is SubscriptionStatus.REVOKED:
-            raise InvalidTransition("this subscription is already revoked")
+            raise InvalidTransition(
+                Why.MOVE_REFUSED, what="subscription", source=self.status, target="revoked"
+            )
         self.status = SubscriptionStatus.REVOKED
 
     def reminder_due(self, lead_hours: int, now: datetime) -> bool:

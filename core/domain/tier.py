@@ -7,7 +7,7 @@ from enum import StrEnum
 
 import attrs
 
-from core.domain.errors import InvalidTier
+from core.domain.errors import InvalidTier, Why
 from core.domain.money import Money
 
 MAX_TIERS = 3
@@ -17,6 +17,8 @@ STARS = "XTR"
 """Telegram Stars' currency code on the Bot API."""
 MAX_STARS = 10_000
 """The most Stars a tier may cost (Telegram's cap on a Stars subscription price)."""
+RENEWAL_DAYS = 30
+"""A Stars subscription renews every 30 days: the only period Telegram offers."""
 
 
 class Rail(StrEnum):
@@ -28,30 +30,30 @@ class Rail(StrEnum):
 
 def _check_number(_: object, __: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_TIERS:
-        raise InvalidTier(f"tier number must be 1..{MAX_TIERS}, got {value!r}")
+        raise InvalidTier(Why.TIER_NUMBER, most=MAX_TIERS, given=value)
 
 
 def _check_price(_: object, __: attrs.Attribute[Money], value: Money) -> None:
     if not value.is_positive:
-        raise InvalidTier("a tier's price must be above zero")
+        raise InvalidTier(Why.TIER_PRICE_ZERO)
     if value.decimal_places() > MAX_PRICE_DECIMALS:
-        raise InvalidTier(f"a tier's price has at most {MAX_PRICE_DECIMALS} decimals")
+        raise InvalidTier(Why.TIER_PRICE_DECIMALS, most=MAX_PRICE_DECIMALS)
 
 
 def _check_stars(_: object, __: attrs.Attribute[Money | None], value: Money | None) -> None:
     if value is None:
         return
     if value.currency != STARS:
-        raise InvalidTier(f"a tier's Stars price is in {STARS}, not {value.currency}")
+        raise InvalidTier(Why.STARS_CURRENCY, currency=value.currency)
     if value.decimal_places() > 0 or not 1 <= value.amount <= MAX_STARS:
-        raise InvalidTier(f"a tier's Stars price is a whole number of Stars, 1..{MAX_STARS}")
+        raise InvalidTier(Why.STARS_WHOLE, most=MAX_STARS)
 
 
 def _check_duration(_: object, __: attrs.Attribute[int], value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidTier("a tier's duration is a whole number of days")
+        raise InvalidTier(Why.TIER_DAYS_WHOLE)
     if not 1 <= value <= MAX_DURATION_DAYS:
-        raise InvalidTier(f"a tier lasts 1..{MAX_DURATION_DAYS} days, got {value}")
+        raise InvalidTier(Why.TIER_DAYS_RANGE, most=MAX_DURATION_DAYS, given=value)
 
 
 @attrs.frozen
@@ -63,10 +65,17 @@ class Tier:
     price: Money = attrs.field(validator=_check_price)
     duration_days: int = attrs.field(validator=_check_duration)
     stars_price: Money | None = attrs.field(default=None, validator=_check_stars)
+    stars_renews: bool = False
+    """Sold for Stars as a Telegram Stars subscription: Telegram charges the payer
+    again every 30 days until they or the bot cancel, and each renewal extends it."""
 
     def __attrs_post_init__(self) -> None:
         if self.price.currency == STARS:
-            raise InvalidTier("a tier's main price is for crypto; give Stars as its Stars price")
+            raise InvalidTier(Why.TIER_MAIN_PRICE_STARS)
+        if self.stars_renews and self.stars_price is None:
+            raise InvalidTier(Why.RENEWS_WITHOUT_STARS)
+        if self.stars_renews and self.duration_days != RENEWAL_DAYS:
+            raise InvalidTier(Why.RENEWAL_DAYS, days=RENEWAL_DAYS)
 
     @property
     def period(self) -> timedelta:
@@ -82,18 +91,18 @@ class Tier:
         if rail is Rail.CRYPTO:
             return self.price
         if self.stars_price is None:
-            raise InvalidTier(f"tier {self.number} is not sold for Stars")
+            raise InvalidTier(Why.TIER_NOT_FOR_STARS, number=self.number)
         return self.stars_price
 
 
 def validate_tiers(tiers: tuple[Tier, ...]) -> tuple[Tier, ...]:
     """At most three tiers, numbers unique, one currency; returned sorted by number."""
     if len(tiers) > MAX_TIERS:
-        raise InvalidTier(f"a channel has at most {MAX_TIERS} tiers")
+        raise InvalidTier(Why.TIERS_TOO_MANY, most=MAX_TIERS)
     numbers = [t.number for t in tiers]
     if len(set(numbers)) != len(numbers):
-        raise InvalidTier("tier numbers must be unique")
+        raise InvalidTier(Why.TIER_NUMBERS_TWICE)
     currencies = {t.price.currency for t in tiers}
     if len(currencies) > 1:
-        raise InvalidTier("all tiers of a channel are priced in one currency")
+        raise InvalidTier(Why.TIERS_CURRENCIES)
     return tuple(sorted(tiers, key=lambda t: t.number))

@@ -4,16 +4,26 @@ the figures of its overview."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
 import attrs
 
+from core.domain.figures import FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.ports.errors import Unavailable
 
-__all__ = ["ChannelFigures", "DashboardSession", "MonthlyRevenue", "SessionStore", "Unavailable"]
+__all__ = [
+    "ChannelFigures",
+    "ChannelName",
+    "ChannelTotal",
+    "DashboardSession",
+    "DayTotal",
+    "MonthTotal",
+    "SessionStore",
+    "Unavailable",
+]
 
 
 @attrs.frozen
@@ -45,26 +55,83 @@ class SessionStore(Protocol):
 
 
 @attrs.frozen
-class MonthlyRevenue:
-    channel_id: ChannelId
-    month: str
-    """``YYYY-MM`` (UTC) of the payments' fulfilment."""
+class ChannelName:
+    """What the overview shows of a channel: not the whole entity (no tiers, no
+    sealed wallet to open), so listing a thousand costs a thousand short rows."""
+
+    id: ChannelId
+    title: str
+    owner_id: UserId
+
+
+@attrs.frozen
+class DayTotal:
+    """One day's figures of one kind and currency, added over the channels asked."""
+
+    day: date
     currency: str
+    kind: FigureKind
     amount: Decimal
+    count: int
+
+
+@attrs.frozen
+class MonthTotal:
+    """One month's figures of one kind and currency, added over the channels asked."""
+
+    month: str
+    """``YYYY-MM``."""
+    currency: str
+    kind: FigureKind
+    amount: Decimal
+    count: int
+
+
+@attrs.frozen
+class ChannelTotal:
+    """One channel's figures of one kind and currency, added over the days asked."""
+
+    channel_id: ChannelId
+    currency: str
+    kind: FigureKind
+    amount: Decimal
+    count: int
 
 
 class ChannelFigures(Protocol):
-    """Read-only aggregates over payments and subscriptions, for a few channels."""
+    """Read-only aggregates for a few channels, or for all of them (``channels`` None:
+    the operator's view), read from the daily rollup the write path keeps
+    (:class:`~core.ports.figures.FigureRollup`) and the subscriptions."""
+
+    async def names(self, owner: UserId) -> Sequence[ChannelName]:
+        """The channels of ``owner``, in no particular order."""
+        ...
+
+    async def name_page(self, offset: int, limit: int) -> tuple[int, Sequence[ChannelName]]:
+        """How many channels there are, and ``limit`` of them from ``offset`` in the
+        order of their titles (case-insensitively), then ids."""
+        ...
 
     async def active_subscribers(
-        self, channels: Sequence[ChannelId], now: datetime
+        self, channels: Sequence[ChannelId] | None, now: datetime
     ) -> Mapping[ChannelId, int]:
         """Active subscriptions not yet past ``expires_at``, per channel (0s left out)."""
         ...
 
-    async def monthly_revenue(
-        self, channels: Sequence[ChannelId], since: datetime
-    ) -> Sequence[MonthlyRevenue]:
-        """What fulfilled payments (subscriptions and donations) brought since ``since``,
-        at the price asked, per channel, month and currency, by channel then month."""
+    async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
+        """The rollup from ``since`` on, added over the channels (None: the totals over
+        every channel), per day, currency and kind, by day."""
+        ...
+
+    async def by_month(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[MonthTotal]:
+        """As :meth:`by_day`, per month (``since`` the first of one), by month."""
+        ...
+
+    async def by_channel(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[ChannelTotal]:
+        """The rollup from ``since`` on, added over the days, per channel (None: every
+        channel's), currency and kind, by channel."""
         ...

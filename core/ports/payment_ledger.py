@@ -21,6 +21,7 @@ import attrs
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
 from core.domain.donation import Donation
+from core.domain.figures import DailyFigure
 from core.domain.grant import AccessGrant
 from core.domain.ids import ChannelId, IntentId, UserId
 from core.domain.intent_state import IntentStatus
@@ -77,6 +78,8 @@ class PaymentChanges:
     """Chained onto the audit log in this order."""
     messages: tuple[tuple[str, Effect], ...] = attrs.field(default=(), converter=_tuple)
     """Outbox messages by unique key; a key queued before is skipped."""
+    figures: tuple[DailyFigure, ...] = attrs.field(default=(), converter=_tuple)
+    """Added to the daily rollup (see ``FigureRollup``) with the rest, exactly once."""
 
     def __attrs_post_init__(self) -> None:
         # A second change of one row in the same changes would race with the first.
@@ -110,7 +113,8 @@ class PaymentLedger(Protocol):
         ...
 
     async def save(self, changes: PaymentChanges, at: datetime) -> None:
-        """Write ``changes`` (outbox messages queued and audit records stamped ``at``).
+        """Write ``changes`` (outbox messages queued, audit records stamped ``at``, the
+        figures added to the daily rollup).
         Raises Conflict, at once or at the latest from the unit of work's commit, if
         any expectation fails: an event key recorded meanwhile, an intent that moved
         on (or is gone), a subscription that exists or changed, a grant for that

@@ -49,6 +49,9 @@ class InvoiceRequest:
     price: Money
     description: str
     """ASCII only: it takes part in the provider's signature."""
+    renews: bool = False
+    """A subscription the provider charges again every period until canceled (only
+    Telegram Stars sells these: its gateway refuses it otherwise)."""
 
 
 @attrs.frozen

@@ -35,8 +35,10 @@ from core.domain.outbox import Effect, OutboxMessage
 from core.domain.payment import PaymentEvent, PaymentIntent, Purpose
 from core.domain.subscription import Subscription
 from core.ports.errors import Conflict, NotFound
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 __all__ = [
     "AuditLog",
@@ -274,8 +276,9 @@ class PersonRepository(Protocol):
     async def pseudonymize(self, user_id: UserId, pseudonym: UserId) -> int:
         """Put ``pseudonym`` in place of ``user_id`` wherever a row must stay for the
         books (subscriptions, payment intents, access grants, donations, the seller
-        requests the person decided as an operator), drop the invite links of their
-        grants, and delete their own request to sell (its name is all it holds).
+        requests the person decided as an operator, their Stars subscriptions), drop
+        the invite links of their grants, and delete their own request to sell (its
+        name is all it holds).
         Owned channels are left to the caller (the channel repository). Returns how
         many rows changed."""
         ...
@@ -297,6 +300,8 @@ class UnitOfWork(Protocol):
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: PersonRepository  # a person's data (issue 18)
+    stars_renewals: StarsRenewalRepository  # self-renewing Stars subscriptions (issue 21)
+    figures: FigureRollup  # the dashboard's daily rollup (issue 20)
 
     async def __aenter__(self) -> Self: ...
 

@@ -11,13 +11,18 @@ from typing import Protocol
 
 import attrs
 
-from core.domain.errors import NotAuthorized
+from core.domain.errors import NotAuthorized, Why
 from core.domain.ids import UserId
 
 
 class WebLoginRefused(NotAuthorized):
     """The provider refused the code, or its ID token failed a check (signature,
     issuer, audience, expiry, nonce, the user's id): nobody is logged in."""
+
+
+def login_refused(detail: str) -> WebLoginRefused:
+    """The refusal, with ``detail`` for the logs (people read that the login failed)."""
+    return WebLoginRefused(Why.WEB_LOGIN, detail=detail)
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ import attrs
 from core.domain.audit import AuditRecord
 from core.domain.bundle import check_member
 from core.domain.channel import Channel
-from core.domain.errors import InvalidChannel
+from core.domain.errors import InvalidChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.domain.outbox import RemoveMember
 from core.ports.clock import Clock
@@ -95,7 +95,7 @@ class ManageBundle:
             for member_id in member_ids:
                 member = await tx.channels.get(member_id)
                 if not await tx.bundles.remove(home.id, member.id):
-                    raise InvalidChannel(f"{member.title} is not in this bundle")
+                    raise InvalidChannel(Why.BUNDLE_HAS_NOT, title=member.title)
                 await _leave_at_once(tx, home, member, now)
                 await _audit(tx, owner, "bundle.removed", home, member, now)
             home.bundle_changed()

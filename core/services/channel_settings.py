@@ -10,7 +10,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel, DonationBounds, PayoutWallet
-from core.domain.errors import UnknownChannel
+from core.domain.errors import UnknownChannel, Why
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.outbox import SendMessage
 from core.domain.tier import Tier
@@ -25,7 +25,7 @@ async def _owned(tx: UnitOfWork, channel_id: ChannelId, actor: UserId) -> Channe
     try:
         channel = await tx.channels.get(channel_id)
     except NotFound as exc:
-        raise UnknownChannel("no such channel") from exc
+        raise UnknownChannel(Why.NO_SUCH_CHANNEL) from exc
     channel.ensure_owner(actor)
     return channel
 

@@ -31,13 +31,13 @@ import attrs
 
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId, ChatId
+from core.domain.pause import PauseCause, PauseReason, encode
 from core.domain.rights import (
     BOT_RIGHTS_CLOSED,
     BOT_RIGHTS_OPEN,
     ChatRights,
     MemberStatus,
     Right,
-    right_names,
 )
 from core.ports.clock import Clock
 from core.ports.errors import Unavailable
@@ -58,13 +58,13 @@ class Shortfall:
     missing: tuple[Right, ...]
 
     @property
-    def reason(self) -> str:
-        """Why sales pause, as the owner reads it."""
+    def reason(self) -> PauseReason:
+        """Why sales pause (the catalog words it for whoever reads it)."""
         if self.status is None:
-            return f"the bot is not in the {self.role} channel any more"
+            return PauseReason(PauseCause.BOT_ABSENT, self.role)
         if self.status not in (MemberStatus.CREATOR, MemberStatus.ADMINISTRATOR):
-            return f"the bot is no longer an admin of the {self.role} channel"
-        return f"the bot lost its right to {right_names(self.missing)} in the {self.role} channel"
+            return PauseReason(PauseCause.BOT_NOT_ADMIN, self.role)
+        return PauseReason(PauseCause.RIGHTS_LOST, self.role, self.missing)
 
 
 async def bot_shortfalls(chat_access: ChatAccess, channel: Channel) -> tuple[Shortfall, ...]:
@@ -164,7 +164,7 @@ class CheckRights:
                     resumed += 1
                     self._remember_resume(channel.id, now)
             elif not channel.sales_paused and shortfalls:
-                reason = "; ".join(s.reason for s in shortfalls)
+                reason = encode([s.reason for s in shortfalls])
                 changed = await self._sales.pause_channel(channel.id, reason)
                 paused += changed is not None
         return RightsCheckReport(checked, resumed, paused)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import attrs
 
 from core.domain.channel import Channel
-from core.domain.errors import InvalidTier, InvalidToken, SalesPaused
+from core.domain.errors import InvalidTier, InvalidToken, SalesPaused, Why
 from core.domain.ids import ChannelId, UserId
 from core.domain.offer_token import OfferToken
 from core.domain.payment import Purpose
@@ -47,14 +47,12 @@ class ResolveOffer:
     async def execute(self, token_text: str) -> Offer:
         token = OfferToken.decode(token_text, self._keyring)
         if token.is_donation:
-            raise InvalidToken("this link is for donations, not a subscription")
+            raise InvalidToken(Why.OFFER_FOR_DONATIONS)
         channel = await _selling_channel(self._uow, token.channel_id)
         try:
             tier = channel.tier(token.tier)
         except InvalidTier as exc:
-            raise InvalidToken(
-                "this offer has changed; please pick a tier from the channel again"
-            ) from exc
+            raise InvalidToken(Why.OFFER_CHANGED) from exc
         rails = tuple(rail for rail in tier.rails if rail in self._rails)
         return Offer(channel.id, channel.title, tier, rails)
 
@@ -81,7 +79,7 @@ class StartCheckout:
         issuer = self._issuer
         if rail is Rail.STARS:
             if self._stars is None:
-                raise InvalidTier("payments in Stars are not taken here")
+                raise InvalidTier(Why.STARS_NOT_TAKEN)
             issuer = self._stars
         return await issuer.issue(
             InvoiceOrder(
@@ -92,6 +90,7 @@ class StartCheckout:
                 description=_description(tier),
                 tier=tier.number,
                 duration_days=tier.duration_days,
+                renews=rail is Rail.STARS and tier.stars_renews,
             )
         )
 
@@ -107,9 +106,9 @@ async def _selling_channel(uow: UnitOfWorkFactory, channel_id: ChannelId) -> Cha
         try:
             channel = await tx.channels.get(channel_id)
         except NotFound as exc:
-            raise InvalidToken("this offer is no longer available") from exc
+            raise InvalidToken(Why.OFFER_GONE) from exc
     if channel.sales_paused:
-        raise SalesPaused(f"{channel.title} is not taking new subscriptions right now")
+        raise SalesPaused(Why.SALES_PAUSED, title=channel.title)
     if not channel.tiers:
-        raise InvalidToken("this channel has no offers right now")
+        raise InvalidToken(Why.NO_OFFERS)
     return channel

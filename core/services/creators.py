@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import attrs
 
-from core.domain.errors import MissingRights
+from core.domain.errors import MissingRights, Why
 from core.domain.ids import ChatId, UserId
 from core.domain.rights import ChatRights, MemberStatus
 from core.ports.telegram import ChatAccess, ChatGone
@@ -38,11 +38,8 @@ class CreatorCheck:
             if rights.status is MemberStatus.CREATOR:
                 continue
             if rights.status is MemberStatus.ADMINISTRATOR:
-                raise MissingRights(
-                    f"only the creator of the {which} channel can register it; "
-                    "you are an admin there, not its creator: ask its creator to register it"
-                )
-            raise MissingRights(f"only the creator of the {which} channel can register it")
+                raise MissingRights(Why.CREATOR_ONLY_ADMIN, which=which)
+            raise MissingRights(Why.CREATOR_ONLY, which=which)
 
     async def ensure_still_creator(
         self, user: UserId, open_chat: ChatId, closed_chat: ChatId
@@ -52,16 +49,10 @@ class CreatorCheck:
         for chat, which in ((open_chat, "open"), (closed_chat, "closed")):
             rights = await self._rights(chat, user, which)
             if rights.status is not MemberStatus.CREATOR:
-                raise MissingRights(
-                    f"you are not the creator of the {which} channel (chat {chat}) any more, "
-                    "and only the creator of both chats can change this channel"
-                )
+                raise MissingRights(Why.NO_LONGER_CREATOR, which=which, chat=chat)
 
     async def _rights(self, chat: ChatId, user: UserId, which: str) -> ChatRights:
         try:
             return await self._chat.rights(chat, user)
         except ChatGone as exc:
-            raise MissingRights(
-                f"add the bot as an admin of the {which} channel first: "
-                "I cannot see who created it otherwise"
-            ) from exc
+            raise MissingRights(Why.BOT_CANNOT_SEE_CREATOR, which=which) from exc

@@ -10,23 +10,21 @@ cases (ChangeSales, ResumeSales) and are audited with the person and their reaso
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
-from decimal import Decimal
 
 import attrs
 
 from core.domain.channel import Channel
-from core.domain.errors import InvalidChannel, NotAuthorized, UnknownChannel
+from core.domain.errors import InvalidChannel, NotAuthorized, UnknownChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.ports.clock import Clock
-from core.ports.dashboard import ChannelFigures
+from core.ports.dashboard import ChannelFigures, ChannelName
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.channel_settings import ChangeSales
+from core.services.overview import WINDOWS, Overview, overview
 from core.services.resume_sales import ResumeOutcome, ResumeSales
 
 MAX_REASON = 500
-REVENUE_MONTHS = 12
 
 
 @attrs.frozen
@@ -35,35 +33,15 @@ class Viewer:
     operator: bool = False
 
 
-@attrs.frozen
-class MonthAmount:
-    month: str
-    amount: Decimal
-
-
-@attrs.frozen
-class ChannelOverview:
-    channel: Channel
-    active_subscribers: int
-    revenue: dict[str, tuple[MonthAmount, ...]]
-    """By currency: the months with takings, oldest first."""
-
-
-def _reason(text: str) -> str:
+def required_reason(text: str) -> str:
+    """The reason an owner gives for a change, spaces folded; refused when missing or
+    longer than MAX_REASON."""
     reason = " ".join(text.split())
     if not reason:
-        raise InvalidChannel("a reason is required")
+        raise InvalidChannel(Why.REASON_MISSING)
     if len(reason) > MAX_REASON:
-        raise InvalidChannel(f"a reason has at most {MAX_REASON} characters")
+        raise InvalidChannel(Why.REASON_TOO_LONG, most=MAX_REASON)
     return reason
-
-
-def _months_back(now: datetime, months: int) -> datetime:
-    year, month = now.year, now.month - (months - 1)
-    while month < 1:
-        month += 12
-        year -= 1
-    return now.replace(year=year, month=month, day=1, hour=0, minute=0, second=0, microsecond=0)
 
 
 @attrs.define(eq=False)
@@ -83,7 +61,7 @@ class OwnerDashboard:
         async with self._uow() as tx:
             owned = await tx.channels.by_owner(user_id)
         if not owned:
-            raise NotAuthorized("the dashboard is for channel owners")
+            raise NotAuthorized(Why.OWNERS_ONLY)
         return Viewer(user_id)
 
     async def channels(self, viewer: Viewer) -> Sequence[Channel]:
@@ -111,42 +89,33 @@ class OwnerDashboard:
             try:
                 channel = await tx.channels.get(channel_id)
             except NotFound as exc:
-                raise UnknownChannel("no such channel") from exc
+                raise UnknownChannel(Why.NO_SUCH_CHANNEL) from exc
         if not viewer.operator and channel.owner_id != viewer.user_id:
-            raise UnknownChannel("no such channel")
+            raise UnknownChannel(Why.NO_SUCH_CHANNEL)
         return channel
 
-    async def overview(self, viewer: Viewer) -> list[ChannelOverview]:
-        channels = await self.channels(viewer)
-        ids = [c.id for c in channels]
-        now = self._clock.now()
-        active = await self._figures.active_subscribers(ids, now)
-        revenue = await self._figures.monthly_revenue(ids, _months_back(now, REVENUE_MONTHS))
-        views = []
-        for channel in channels:
-            by_currency: dict[str, list[MonthAmount]] = {}
-            for row in revenue:
-                if row.channel_id == channel.id:
-                    by_currency.setdefault(row.currency, []).append(
-                        MonthAmount(row.month, row.amount)
-                    )
-            views.append(
-                ChannelOverview(
-                    channel,
-                    active.get(channel.id, 0),
-                    {
-                        cur: tuple(sorted(rows, key=lambda r: r.month))
-                        for cur, rows in sorted(by_currency.items())
-                    },
-                )
-            )
-        return views
+    async def overview(
+        self, viewer: Viewer, days: int, channel_id: ChannelId | None = None, page: int = 1
+    ) -> Overview:
+        """The figures of the viewer's channels (an operator's: all), or of the one
+        channel ``channel_id`` (UnknownChannel as :meth:`channel`), over the last
+        ``days`` (see :data:`~core.services.overview.WINDOWS`), with the lines of
+        ``page``'s channels. Raises InvalidChannel for another window or page."""
+        if days not in WINDOWS:
+            raise InvalidChannel(Why.OVERVIEW_WINDOW)
+        chosen: Sequence[ChannelName] | None = None  # the operator's: every channel
+        if channel_id is not None:
+            one = await self.channel(viewer, channel_id)
+            chosen = [ChannelName(one.id, one.title, one.owner_id)]
+        elif not viewer.operator:
+            chosen = await self._figures.names(viewer.user_id)
+        return await overview(self._figures, chosen, self._clock.now(), days, page)
 
     async def pause(self, viewer: Viewer, channel_id: ChannelId, reason: str) -> bool:
         """The owner pauses sales, saying why. False when they were paused already.
         Raises UnknownChannel, NotAuthorized (an operator on someone else's channel),
         InvalidChannel (no reason)."""
-        why = _reason(reason)
+        why = required_reason(reason)
         channel = await self.channel(viewer, channel_id)
         channel.ensure_owner(viewer.user_id)
         paused = await self._sales.pause_channel(channel.id, why, viewer.user_id)
@@ -155,10 +124,10 @@ class OwnerDashboard:
     async def resume(self, viewer: Viewer, channel_id: ChannelId, reason: str) -> ResumeOutcome:
         """The owner resumes sales, saying why; the bot's rights are checked first (see
         ResumeSales). Raises as :meth:`pause`, and MissingRights, Unavailable."""
-        why = _reason(reason)
+        why = required_reason(reason)
         channel = await self.channel(viewer, channel_id)
         channel.ensure_owner(viewer.user_id)
         return await self._resume.execute(viewer.user_id, channel.id, why)
 
 
-__all__ = ["ChannelOverview", "MonthAmount", "OwnerDashboard", "Viewer"]
+__all__ = ["OwnerDashboard", "Viewer", "required_reason"]

@@ -124,6 +124,14 @@ def _donation(d: Donation, title: str) -> list[str]:
     ]
 
 
+@attrs.frozen
+class ExportPage:
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    last: str | None
+    """The id the next page starts after; None on the last page."""
+
+
 @attrs.define(eq=False)
 class DashboardExports:
     _owners: OwnerDashboard
@@ -132,6 +140,16 @@ class DashboardExports:
 
     async def channels(self, viewer: Viewer) -> Sequence[Channel]:
         return await self._owners.channels(viewer)
+
+    async def page(self, viewer: Viewer, kind: ExportKind, after: str | None) -> ExportPage:
+        """One page of rows (ordered by id) starting after the id ``after`` (None: the
+        first page), for callers that page themselves (the HTTP API)."""
+        channels = await self._owners.channels(viewer)
+        titles = {c.id: c.title for c in channels}
+        if not titles:
+            return ExportPage(HEADERS[kind], (), None)
+        rows, last = await self._page(kind, sorted(titles), titles, after)
+        return ExportPage(HEADERS[kind], tuple(tuple(row) for row in rows), last)
 
     async def rows(self, viewer: Viewer, kind: ExportKind) -> AsyncIterator[list[str]]:
         """The header, then one row per record, page by page (ordered by id)."""
@@ -174,4 +192,4 @@ class DashboardExports:
         return rows, (last if len(rows) == size else None)
 
 
-__all__ = ["HEADERS", "PAGE_SIZE", "DashboardExports", "ExportKind"]
+__all__ = ["HEADERS", "PAGE_SIZE", "DashboardExports", "ExportKind", "ExportPage"]

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import attrs
 
 from core.domain.audit import AuditRecord
-from core.domain.errors import DomainError, InvalidOrderId, UnknownChannel
+from core.domain.errors import DomainError, InvalidOrderId, UnknownChannel, Why
 from core.domain.ids import IntentId
 from core.domain.intent_state import IntentStatus, reaches_paying
 from core.domain.order_id import OrderId
@@ -36,7 +36,7 @@ from core.ports.errors import Conflict, Unavailable
 from core.ports.payment_ledger import PaymentChanges
 from core.ports.payment_lookup import PaymentLookup, PaymentRecord
 from core.ports.repositories import UnitOfWorkFactory
-from core.services.dashboard import MAX_REASON, OwnerDashboard, Viewer
+from core.services.dashboard import OwnerDashboard, Viewer, required_reason
 from core.services.fulfilment import Fulfilment
 from core.services.payment_judging import PaymentPolicy, payment_policy
 
@@ -78,15 +78,6 @@ def late_money(record: PaymentRecord, policy: PaymentPolicy) -> PaymentEvent | N
     return late[-1] if late else None
 
 
-def _reason(text: str) -> str:
-    reason = " ".join(text.split())
-    if not reason:
-        raise NotGrantable("a reason is required")
-    if len(reason) > MAX_REASON:
-        raise NotGrantable(f"a reason has at most {MAX_REASON} characters")
-    return reason
-
-
 @attrs.define(eq=False)
 class DashboardPayments:
     _uow: UnitOfWorkFactory
@@ -117,11 +108,11 @@ class DashboardPayments:
         """Raises UnknownPayment when it does not exist or the viewer may not see it."""
         record = await self._lookup.record(intent_id)
         if record is None:
-            raise UnknownPayment("no such payment")
+            raise UnknownPayment(Why.NO_SUCH_PAYMENT)
         try:
             channel = await self._owners.channel(viewer, record.intent.channel_id)
         except UnknownChannel as exc:
-            raise UnknownPayment("no such payment") from exc
+            raise UnknownPayment(Why.NO_SUCH_PAYMENT) from exc
         return PaymentView(record, channel.title, late_money(record, self._policy))
 
     async def grant_by_hand(self, viewer: Viewer, intent_id: IntentId, reason: str) -> bool:
@@ -129,13 +120,13 @@ class DashboardPayments:
         and the reason. False when the payment was fulfilled already (a second submit,
         or a grant that won a race). Raises UnknownPayment, NotGrantable (no reason, or
         no late money), Unavailable."""
-        why = _reason(reason)
+        why = required_reason(reason)
         view = await self.payment(viewer, intent_id)
         if view.record.intent.is_fulfilled:
             return False
         late = view.late
         if late is None:
-            raise NotGrantable("this payment holds no late money to grant")
+            raise NotGrantable(Why.NO_LATE_MONEY)
         try:
             return await self._grant(viewer, intent_id, late, why)
         except Conflict as exc:
@@ -152,11 +143,11 @@ class DashboardPayments:
             book = await tx.payments.load([], [intent_id])
             stored = book.intents.get(intent_id)
             if stored is None:
-                raise UnknownPayment("no such payment")
+                raise UnknownPayment(Why.NO_SUCH_PAYMENT)
             if stored.is_fulfilled:
                 return False
             if stored.status not in CLOSED_UNPAID:
-                raise NotGrantable("this payment holds no late money to grant")
+                raise NotGrantable(Why.NO_LATE_MONEY)
             intent = copy.copy(stored)  # the book stays as it was read
             intent.payment_id = late.payment_id
             intent.actually_paid = late.actually_paid

@@ -19,7 +19,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
-from core.domain.errors import InvalidChannel
+from core.domain.errors import InvalidChannel, Why
 from core.domain.grant import AccessGrant, GrantMode, GrantStatus
 from core.domain.ids import ChannelId, ChatId, GrantId, SubscriptionId, UserId
 from core.domain.offer_token import OfferToken
@@ -39,8 +39,8 @@ from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWorkFactory
 from core.services import notices
 from core.services.bundle_access import leave_key
-from core.services.dashboard import OwnerDashboard, Viewer
-from core.services.dashboard_subscribers import UnknownSubscriber, required_reason
+from core.services.dashboard import OwnerDashboard, Viewer, required_reason
+from core.services.dashboard_subscribers import UnknownSubscriber
 from core.services.fulfilment import FulfilmentSettings, fulfilment_settings
 from core.services.subscriber_status import NoActiveSubscription
 
@@ -78,7 +78,7 @@ class SubscriberActions:
         Raises UnknownChannel, NotAuthorized, InvalidChannel (no reason, bad days)."""
         why = required_reason(reason)
         if not 1 <= days <= MAX_COMP_DAYS:
-            raise InvalidChannel(f"a grant is 1 to {MAX_COMP_DAYS} days")
+            raise InvalidChannel(Why.GRANT_DAYS, most=MAX_COMP_DAYS)
         channel = await self._owned(viewer, channel_id)
         for attempt in range(_ATTEMPTS):
             try:
@@ -119,7 +119,7 @@ class SubscriberActions:
             now = self._clock.now()
             sub = await tx.subscriptions.find(user_id, channel.id)
             if sub is None:
-                raise UnknownSubscriber("no such subscriber in this channel")
+                raise UnknownSubscriber(Why.NO_SUCH_SUBSCRIBER)
             sub.revoke()
             await tx.subscriptions.update(sub)
             await tx.outbox.enqueue(
@@ -164,9 +164,9 @@ class SubscriberActions:
             now = self._clock.now()
             sub = await tx.subscriptions.find(user_id, channel.id)
             if sub is None:
-                raise UnknownSubscriber("no such subscriber in this channel")
+                raise UnknownSubscriber(Why.NO_SUCH_SUBSCRIBER)
             if not sub.is_active_at(now):
-                raise NoActiveSubscription("this subscription is not active")
+                raise NoActiveSubscription(Why.SUBSCRIPTION_NOT_ACTIVE)
             grant = await tx.grants.latest_for(sub.id)
             window = int(now.timestamp() // _RESEND_WINDOW.total_seconds())
             if grant is not None and grant.invite_link is not None and grant.period == sub.period:
@@ -178,7 +178,7 @@ class SubscriberActions:
             elif grant is not None and grant.status is GrantStatus.QUEUED:
                 await tx.outbox.enqueue(f"grant:{grant.id}", IssueInvite(grant.id), now)
             else:
-                raise NoActiveSubscription("the access is being prepared; try again in a minute")
+                raise NoActiveSubscription(Why.ACCESS_PREPARING)
             await tx.audit.append(
                 AuditRecord(
                     f"user:{viewer.user_id}",

@@ -25,7 +25,7 @@ import attrs
 
 from core.domain.audit import AuditEvent
 from core.domain.channel import Channel
-from core.domain.errors import DomainError, InvalidChannel
+from core.domain.errors import DomainError, Why
 from core.domain.grant import AccessGrant, GrantStatus
 from core.domain.ids import ChannelId, SubscriptionId, UserId, is_valid_id
 from core.domain.intent_state import IntentStatus
@@ -52,14 +52,12 @@ __all__ = [
     "UnknownSubscriber",
     "decode_key",
     "encode_key",
-    "required_reason",
     "user_id_of",
 ]
 
 PAGE_SIZE = 50
 AUDIT_ROWS = 200
 REMOVAL_PERIODS = 20
-MAX_REASON = 500
 
 
 class UnknownSubscriber(DomainError):
@@ -70,17 +68,6 @@ class InvalidSearch(DomainError):
     """A search the directory cannot run (not an id nor a username, a bad page key)."""
 
 
-def required_reason(text: str) -> str:
-    """The reason an action is taken, on one line. Raises InvalidChannel when empty or
-    longer than ``MAX_REASON``."""
-    reason = " ".join(text.split())
-    if not reason:
-        raise InvalidChannel("a reason is required")
-    if len(reason) > MAX_REASON:
-        raise InvalidChannel(f"a reason has at most {MAX_REASON} characters")
-    return reason
-
-
 MAX_USER_ID = 2**63 - 1
 """Telegram user ids fit in 64 signed bits (the stores keep them so)."""
 
@@ -89,7 +76,7 @@ def user_id_of(digits: str) -> UserId:
     """A Telegram user id written in digits. Raises InvalidSearch for anything else
     (a number too large to be one included)."""
     if not digits.isdigit() or len(digits) > 19 or int(digits) > MAX_USER_ID:
-        raise InvalidSearch("a Telegram user id is a whole number")
+        raise InvalidSearch(Why.SEARCH_USER_ID)
     return UserId(int(digits))
 
 
@@ -105,7 +92,7 @@ def decode_key(text: str) -> SubscriberKey:
     """Raises InvalidSearch for anything :func:`encode_key` did not make."""
     micros, _, sub_id = text.partition("_")
     if not micros.lstrip("-").isdigit() or len(micros) > 20 or not is_valid_id(sub_id):
-        raise InvalidSearch("this page link is broken; start the search again")
+        raise InvalidSearch(Why.SEARCH_PAGE_BROKEN)
     at = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=int(micros))
     return at, SubscriptionId(sub_id)
 
@@ -198,7 +185,7 @@ class SubscriberSearch:
             return (user_id_of(text),)
         username = folded_username(text)
         if username is None:
-            raise InvalidSearch("search by a Telegram user id or a @username")
+            raise InvalidSearch(Why.SEARCH_WHAT)
         return tuple(await self._directory.users_named(username))
 
     async def record(

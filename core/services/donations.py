@@ -12,7 +12,7 @@ from decimal import Decimal
 import attrs
 
 from core.domain.donation import validate_donation
-from core.domain.errors import InvalidAmount, UnknownChannel
+from core.domain.errors import InvalidAmount, UnknownChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.domain.payment import Purpose
 from core.ports.errors import NotFound
@@ -32,9 +32,9 @@ class StartDonation:
             try:
                 channel = await tx.channels.get(channel_id)
             except NotFound as exc:
-                raise UnknownChannel("this channel no longer takes donations") from exc
+                raise UnknownChannel(Why.DONATIONS_GONE) from exc
         if channel.donation_bounds is None:
-            raise InvalidAmount(f"{channel.title} does not take donations")
+            raise InvalidAmount(Why.NO_DONATIONS, title=channel.title)
         money = validate_donation(amount, channel.donation_bounds)
         return await self._issuer.issue(
             InvoiceOrder(

@@ -4,7 +4,8 @@ Due subscriptions are walked in keyset pages (``expires_at``, ``id``) with one s
 unit of work per page, never a query that loads them all. Reminders go out once per
 lead time per term (the marks are cleared when a subscription is extended, so a
 renewed subscriber is not reminded of the old end); if the sweeper was down and
-several lead times are due at once, only the most urgent reminder is sent.
+several lead times are due at once, only the most urgent reminder is sent. A
+Telegram Stars subscription that renews itself is not reminded to renew.
 
 A sweep's cost follows the subscriptions it acts on: the reminder walk starts at the
 present (a subscription that has ended gets no reminder), and a channel is read only
@@ -20,6 +21,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
+from core.domain.figures import DailyFigure
 from core.domain.ids import ChannelId, ChatId, SubscriptionId
 from core.domain.offer_token import OfferToken
 from core.domain.outbox import RemoveMember, SendMessage, Standing
@@ -116,7 +118,7 @@ class ExpireSubscriptions:
 
         async def remind(tx: UnitOfWork, sub: Subscription, channels: _Channels) -> bool:
             due = [lead for lead in leads if sub.reminder_due(lead, now)]
-            if not due:
+            if not due or await _renews_in_stars(tx, sub):
                 return False
             channel = await channels.get(tx, sub.channel_id)
             urgent = due[0]
@@ -233,3 +235,12 @@ class ExpireSubscriptions:
             ),
             now,
         )
+        await tx.figures.add([DailyFigure.churn(channel.id, now)])
+
+
+async def _renews_in_stars(tx: UnitOfWork, sub: Subscription) -> bool:
+    """Telegram renews this subscription by itself (a Stars subscription not
+    canceled): no reminder to renew. Asked again at each sweep, so one canceled
+    within the reminders' window is reminded still."""
+    renewals = await tx.stars_renewals.of_user(sub.user_id)
+    return any(r.renews and r.channel_id == sub.channel_id for r in renewals)

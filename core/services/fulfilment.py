@@ -14,6 +14,7 @@ import attrs
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
 from core.domain.donation import Donation
+from core.domain.figures import DailyFigure, FigureKind
 from core.domain.grant import AccessGrant, GrantMode
 from core.domain.ids import ChatId, DonationId, GrantId, SubscriptionId
 from core.domain.outbox import Effect, IssueInvite, RefreshInvite, SendMessage
@@ -69,6 +70,7 @@ class Fulfilment:
             donations=[p.donation for p in done if p.donation is not None],
             audit=[record for p in done for record in p.records()],
             messages=[message for p in done for message in p.messages()],
+            figures=[p.figure(now) for p in done],
         )
 
     def _purchase(
@@ -134,6 +136,15 @@ class _Purchase:
     activated: bool = False
     grant: AccessGrant | None = None
     donation: Donation | None = None
+
+    def figure(self, now: datetime) -> DailyFigure:
+        """What it adds to the channel's day: a donation, or a subscription that starts
+        a term (new) or extends an active one (renewed), at the price asked."""
+        if self.donation is not None:
+            kind = FigureKind.DONATION
+        else:
+            kind = FigureKind.NEW if self.activated else FigureKind.RENEWED
+        return DailyFigure.money(self.channel.id, now, kind, self.intent.price)
 
     def records(self) -> list[AuditRecord]:
         intent, sub = self.intent, self.subscription

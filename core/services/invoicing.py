@@ -56,6 +56,8 @@ class InvoiceOrder:
     description: str
     tier: int | None = None
     duration_days: int | None = None
+    renews: bool = False
+    """Sold as a subscription the provider renews itself (Telegram Stars, 30 days)."""
 
 
 @attrs.define(eq=False)
@@ -78,6 +80,7 @@ class InvoiceIssuer:
                 order_id=str(OrderId.issue(intent.id, self._keyring)),
                 price=intent.price,
                 description=order.description,
+                renews=order.renews,
             )
         )
         async with self._uow() as tx:

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from core.domain.audit import AuditRecord
+from core.domain.figures import DailyFigure, FigureKind
 from core.domain.ids import ChatId
 from core.domain.outbox import Effect, LeaveBundle, RemoveMember, SendMessage
 from core.domain.payment import PaymentIntent, ProviderNotification, Purpose
@@ -32,6 +33,7 @@ def take_back_refunds(
     changed: list[Subscription] = []
     messages: list[tuple[str, Effect]] = []
     records: list[AuditRecord] = []
+    figures: list[DailyFigure] = []
     for intent in refunded:
         channel = book.channels.get(intent.channel_id)
         if channel is None:
@@ -53,6 +55,7 @@ def take_back_refunds(
                 ends = sub.expires_at
             changed.append(sub)
             if ended:
+                figures.append(DailyFigure.churn(channel.id, now))
                 messages.append(
                     (
                         f"refund-remove:{intent.id}",
@@ -85,7 +88,10 @@ def take_back_refunds(
             )
         )
         records.append(AuditRecord("system", action, subject, details))
-    return PaymentChanges(changed_subscriptions=changed, audit=records, messages=messages)
+        figures.append(DailyFigure.money(channel.id, now, FigureKind.REFUND, intent.price))
+    return PaymentChanges(
+        changed_subscriptions=changed, audit=records, messages=messages, figures=figures
+    )
 
 
 def tell_partial_payments(

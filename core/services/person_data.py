@@ -24,20 +24,23 @@ import attrs
 from core.domain.audit import AuditEvent, AuditRecord
 from core.domain.channel import Channel
 from core.domain.donation import Donation
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, Why
 from core.domain.grant import AccessGrant
 from core.domain.ids import ChatId, UserId
+from core.domain.pause import PauseCause, PauseReason, encode
 from core.domain.payment import PaymentEvent, PaymentIntent
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import Subscription
+from core.ports.api_tokens import ApiToken, ApiTokenStore
 from core.ports.clock import Clock
 from core.ports.conversations import ConversationStore, StoredConversation
 from core.ports.languages import ChatLanguage, LanguageBook
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.subscriber_directory import PersonNames
 
-ERASED_PAUSE_REASON = "the owner's data was erased"
+ERASED_PAUSE_REASON = encode([PauseReason(PauseCause.DATA_ERASED)])
 
 
 class PersonDataRefused(DomainError):
@@ -71,6 +74,10 @@ class PersonData:
     """Audit events by the person or about what is theirs (kept by erasure)."""
     username: str | None = None
     """The Telegram username they last showed the bot (the dashboard finds them by it)."""
+    api_tokens: Sequence[ApiToken] = ()
+    """Their HTTP API tokens: names, scopes and dates (the store holds no token)."""
+    stars_subscriptions: Sequence[StarsRenewal] = ()
+    """Telegram Stars subscriptions of theirs that renew (or did, until canceled)."""
 
 
 @attrs.frozen
@@ -82,14 +89,16 @@ class Erasure:
     """Channels left without an owner, their sales paused."""
 
 
-def _refusal(subs: Sequence[Subscription], channels: Sequence[Channel], clock: Clock) -> str:
+def _refusal(
+    subs: Sequence[Subscription], channels: Sequence[Channel], clock: Clock
+) -> PersonDataRefused | None:
     now = clock.now()
     active = [s for s in subs if s.is_active_at(now)]
     if active:
-        return f"the person holds {len(active)} active subscription(s)"
+        return PersonDataRefused(Why.HOLDS_SUBSCRIPTIONS, n=len(active))
     if channels:
-        return f"the person owns {len(channels)} channel(s)"
-    return ""
+        return PersonDataRefused(Why.OWNS_CHANNELS, n=len(channels))
+    return None
 
 
 class ExportPerson:
@@ -100,12 +109,14 @@ class ExportPerson:
         languages: LanguageBook,
         clock: Clock,
         names: PersonNames | None = None,
+        api_tokens: ApiTokenStore | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
         self._languages = languages
         self._clock = clock
         self._names = names
+        self._api_tokens = api_tokens
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> PersonData:
         """Raises PersonDataRefused while the person holds an active subscription."""
@@ -113,10 +124,12 @@ class ExportPerson:
         conversation = await self._conversations.get(user_id)
         language = await self._languages.get(ChatId(user_id))
         username = None if self._names is None else await self._names.name_of(user_id)
+        tokens = () if self._api_tokens is None else await self._api_tokens.of_user(user_id)
         async with self._uow() as tx:
             subs = list(await tx.subscriptions.for_user(user_id))
-            if not force and any(s.is_active_at(self._clock.now()) for s in subs):
-                raise PersonDataRefused(_refusal(subs, (), self._clock))
+            refusal = _refusal(subs, (), self._clock)
+            if refusal is not None and not force:
+                raise refusal
             intents = list(await tx.people.intents_of(user_id))
             grants = list(await tx.people.grants_of(user_id))
             channels = list(await tx.channels.by_owner(user_id))
@@ -134,6 +147,8 @@ class ExportPerson:
                 language=language,
                 audit=await _audit_of(tx, user_id, [*subs, *intents, *grants, *channels]),
                 username=username,
+                api_tokens=list(tokens),
+                stars_subscriptions=list(await tx.stars_renewals.of_user(user_id)),
             )
         return data
 
@@ -163,6 +178,7 @@ class ErasePerson:
         clock: Clock,
         keyring: MacKeyring,
         names: PersonNames | None = None,
+        api_tokens: ApiTokenStore | None = None,
     ) -> None:
         self._uow = uow
         self._conversations = conversations
@@ -170,6 +186,7 @@ class ErasePerson:
         self._clock = clock
         self._keyring = keyring
         self._names = names
+        self._api_tokens = api_tokens
 
     async def __call__(self, user_id: UserId, *, force: bool = False) -> Erasure:
         """Raises PersonDataRefused while the person holds an active subscription or
@@ -179,25 +196,26 @@ class ErasePerson:
             subs = await tx.subscriptions.for_user(user_id)
             channels = list(await tx.channels.by_owner(user_id))
             refusal = _refusal(subs, channels, self._clock)
-            if refusal and not force:
-                raise PersonDataRefused(refusal)
+            if refusal is not None and not force:
+                raise refusal
             rows = await tx.people.pseudonymize(user_id, pseudonym)
             for channel in channels:
                 channel.transfer_to(pseudonym, None)
                 channel.pause_sales(ERASED_PAUSE_REASON)
                 await tx.channels.update(channel)
             details = {"rows": str(rows), "channels": str(len(channels))}
-            if refusal:
-                details["forced"] = refusal
+            if refusal is not None:
+                details["forced"] = str(refusal)
             await tx.audit.append(
                 AuditRecord("operator", "user.erased", f"user:{pseudonym}", details),
                 self._clock.now(),
             )
             await tx.commit()
-        # After the commit: a conversation or a language left behind by a failure here
-        # is found again by the next run, which erases it then.
+        # After the commit: a conversation, a language or API tokens left behind by a
+        # failure here are found again by the next run, which erases them then.
         await self._conversations.delete(user_id)
         forgot = await self._languages.forget(ChatId(user_id))
         named = self._names is not None and await self._names.forget(user_id)
-        dropped = int(forgot) + int(named)
+        tokens = 0 if self._api_tokens is None else await self._api_tokens.forget(user_id)
+        dropped = int(forgot) + int(named) + tokens
         return Erasure(pseudonym, rows + len(channels) + dropped, len(channels))

@@ -21,8 +21,9 @@ from enum import StrEnum
 import attrs
 
 from core.domain.channel import Channel
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, Why
 from core.domain.ids import ChannelId
+from core.domain.pause import PauseCause, PauseReason, encode
 from core.ports.clock import Clock
 from core.ports.errors import NotFound, Unavailable
 from core.ports.repositories import UnitOfWorkFactory
@@ -113,15 +114,14 @@ class PublishPosts:
             channel = await tx.channels.get(channel_id)
         now = self._clock.now()
         if not channel.tiers:
-            raise NothingToPost("this channel has no tiers yet: set them with /tiers first")
+            raise NothingToPost(Why.NO_TIERS_YET)
         if channel.sales_paused:
-            why = f" ({channel.pause_reason})" if channel.pause_reason else ""
-            raise NothingToPost(f"sales are paused{why}; /resume brings them back first")
+            raise NothingToPost(Why.PAUSED_NO_POST, reason=channel.pause_reason or "")
         if channel.offer_post is not None:
             ready_at = channel.offer_post.posted_at + self._settings.manual_cooldown
             if now < ready_at:
                 minutes = max(1, int((ready_at - now).total_seconds() // 60))
-                raise TooSoon(f"the offer was posted moments ago; try again in {minutes} min")
+                raise TooSoon(Why.POSTED_MOMENTS_AGO, minutes=minutes)
         plan = await self._plan.execute(force={channel_id})
         posts = [p for p in plan.posts if p.channel_id == channel_id and p.kind is PostKind.OFFER]
         return PublishReport.of([await self._publish(post) for post in posts])
@@ -134,7 +134,7 @@ class PublishPosts:
             except MessageGone:
                 gone = True  # someone deleted it: post it again
             except (ChatGone, NotEnoughRights) as exc:
-                await self._sales.pause(post.chat_id, f"the bot cannot post there ({exc})")
+                await self._sales.pause(post.chat_id, _refused(exc))
                 return Outcome.PAUSED
             except Unavailable:
                 return Outcome.FAILED
@@ -146,7 +146,7 @@ class PublishPosts:
         try:
             message_id = await self._messenger.send(post.chat_id, post.message)
         except (ChatGone, NotEnoughRights) as exc:
-            await self._sales.pause(post.chat_id, f"the bot cannot post there ({exc})")
+            await self._sales.pause(post.chat_id, _refused(exc))
             return Outcome.PAUSED
         except Unavailable:
             return Outcome.FAILED
@@ -192,3 +192,8 @@ class PublishPosts:
             down.channel_id, down.kind, down.message_id, down.reason
         )
         return Outcome.TAKEN_DOWN if taken else Outcome.SUPERSEDED
+
+
+def _refused(exc: Exception) -> str:
+    """The stored pause reason for a post Telegram refused (its own description kept)."""
+    return encode([PauseReason(PauseCause.POST_REFUSED, detail=str(exc))])

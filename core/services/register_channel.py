@@ -18,10 +18,10 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel, PayoutWallet
-from core.domain.errors import AlreadyRegistered, ClosedToSellers, MissingRights
+from core.domain.errors import AlreadyRegistered, ClosedToSellers, MissingRights, Why
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.outbox import SendMessage
-from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, right_names
+from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN
 from core.ports.clock import Clock, IdGenerator
 from core.ports.errors import Conflict
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -30,8 +30,6 @@ from core.ports.telegram import ChatAccess, ChatGone
 from core.services import notices
 from core.services.bundles import detach
 from core.services.creators import CreatorCheck
-
-NOT_OPEN_TO_SELLERS = "this PayGate is not open for new sellers; ask its operator"
 
 
 @attrs.frozen
@@ -67,7 +65,7 @@ class RegisterChannel:
         (asked before a step-by-step registration, so nobody answers three questions
         to be refused)."""
         if not await self._sellers.may_sell(owner_id):
-            raise ClosedToSellers(NOT_OPEN_TO_SELLERS)
+            raise ClosedToSellers(Why.CLOSED_TO_SELLERS)
 
     async def register(
         self,
@@ -97,15 +95,10 @@ class RegisterChannel:
             try:
                 bot = await self._chat.bot_rights(chat)
             except ChatGone as exc:
-                raise MissingRights(
-                    f"add the bot as an admin of the {which} channel first"
-                ) from exc
+                raise MissingRights(Why.BOT_NOT_ADMIN, which=which) from exc
             missing = bot.missing(needed)
             if missing:
-                raise MissingRights(
-                    f"make the bot an admin of the {which} channel with: {right_names(missing)}",
-                    tuple(str(r) for r in missing),
-                )
+                raise MissingRights(Why.BOT_RIGHTS, tuple(str(r) for r in missing), which=which)
         async with self._uow() as tx:
             taken = [
                 (which, found)
@@ -122,7 +115,7 @@ class RegisterChannel:
             if same_pair and existing.owner_id != owner_id:
                 previous = existing.owner_id
                 return Registration(await self._reclaim(tx, existing, channel), previous)
-        raise AlreadyRegistered(await self._taken_message(owner_id, which, existing))
+        raise await self._taken(owner_id, which, existing)
 
     async def _add(self, tx: UnitOfWork, channel: Channel) -> Channel:
         try:
@@ -138,7 +131,7 @@ class RegisterChannel:
             )
             await tx.commit()
         except Conflict as exc:
-            raise AlreadyRegistered("one of these chats was registered meanwhile") from exc
+            raise AlreadyRegistered(Why.REGISTERED_MEANWHILE) from exc
         return channel
 
     async def _reclaim(self, tx: UnitOfWork, existing: Channel, asked: Channel) -> Channel:
@@ -165,21 +158,15 @@ class RegisterChannel:
         await tx.commit()
         return existing
 
-    async def _taken_message(self, owner_id: UserId, which: str, existing: Channel) -> str:
+    async def _taken(self, owner_id: UserId, which: str, existing: Channel) -> AlreadyRegistered:
         if existing.owner_id == owner_id:
-            return f"the {which} channel is already part of your channel {existing.title}"
-        pair = f"open {existing.open_chat_id}, closed {existing.closed_chat_id}"
-        said = f"the {which} channel is already part of a channel someone else registered ({pair})"
+            return AlreadyRegistered(Why.TAKEN_BY_YOU, which=which, title=existing.title)
+        pair = {"which": which, "open": existing.open_chat_id, "closed": existing.closed_chat_id}
         missing = [
             chat
             for chat in (existing.open_chat_id, existing.closed_chat_id)
             if not await CreatorCheck(self._chat).is_creator(owner_id, chat)
         ]
         if not missing:
-            return (
-                f"{said}. You created both of its chats: register exactly that pair to take it over"
-            )
-        return (
-            f"{said}. Only the creator of both of its chats can take it over, by registering "
-            f"exactly that pair, and you did not create chat {missing[0]}: ask its creator"
-        )
+            return AlreadyRegistered(Why.TAKEN_YOU_CREATED, **pair)
+        return AlreadyRegistered(Why.TAKEN_BY_OTHER, chat=missing[0], **pair)

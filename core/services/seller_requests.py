@@ -19,7 +19,7 @@ from enum import StrEnum
 import attrs
 
 from core.domain.audit import AuditRecord
-from core.domain.errors import NotAuthorized, UnknownSellerRequest
+from core.domain.errors import NotAuthorized, UnknownSellerRequest, Why
 from core.domain.ids import ChatId, UserId
 from core.domain.messages import DecideSeller, SellerApproved, SellerAsked, SellerDeclined
 from core.domain.outbox import SendMessage
@@ -93,12 +93,12 @@ class SellerRequests:
         """Raises NotAuthorized for anyone but an operator, UnknownSellerRequest when
         ``user_id`` never asked."""
         if operator not in self._operators:
-            raise NotAuthorized("only the operators of this PayGate decide who may sell")
+            raise NotAuthorized(Why.OPERATORS_DECIDE)
         now = self._clock.now()
         async with self._uow() as tx:
             request = await tx.sellers.get(user_id)
             if request is None:
-                raise UnknownSellerRequest(f"user {user_id} has not asked to sell here")
+                raise UnknownSellerRequest(Why.NO_SELLER_REQUEST, user=user_id)
             if request.status is not SellerStatus.PENDING:
                 return Decision(request, False)
             request.decide(operator, approve, now)

@@ -8,7 +8,9 @@ Rules kept here:
   still open, at the stored price in ``XTR``, by the person it was made for;
 - a ``successful_payment`` is a notification keyed by its
   ``telegram_payment_charge_id``: a repeat is a duplicate, and the grant follows the
-  same forward-only states, exactly once, with the same audit;
+  same forward-only states, exactly once, with the same audit; a Stars
+  subscription's first payment and its renewals follow
+  :mod:`core.services.stars_renewals`;
 - a refund (``refundStarPayment``) is asked by an operator or the channel's owner,
   with a reason (audited); the refund then takes back what the payment bought, as a
   provider's refund notification does.
@@ -21,7 +23,7 @@ from enum import StrEnum
 import attrs
 
 from core.domain.audit import AuditRecord
-from core.domain.errors import DomainError, InvalidOrderId, NotAuthorized
+from core.domain.errors import DomainError, InvalidOrderId, NotAuthorized, Why
 from core.domain.ids import UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
@@ -34,6 +36,7 @@ from core.ports.errors import NotFound
 from core.ports.payments import PaymentRefunds
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.payment_judging import VerificationResult
+from core.services.stars_renewals import StarsRenewals
 from core.services.verify_payment import VerifyPaymentIntent
 
 MAX_REASON = 200
@@ -67,6 +70,15 @@ class StarsPayment:
     order_id: str
     amount: int
     currency: str
+    recurring: bool = False
+    """A payment of a Stars subscription (``is_recurring``)."""
+    first_recurring: bool = False
+    """The payment that started it (``is_first_recurring``); a recurring payment that
+    is not the first is a renewal."""
+
+    @property
+    def renewal(self) -> bool:
+        return self.recurring and not self.first_recurring
 
 
 def _money(amount: int, currency: str) -> Money | None:
@@ -114,24 +126,33 @@ class AnswerPreCheckout:
 class RecordStarsPayment:
     _verify: VerifyPaymentIntent
     _provider: str
+    _renewals: StarsRenewals | None = None
+    """Stars subscriptions that renew; None: recurring payments are judged as one-off
+    payments of their order (a renewal is then a stale payment, alerted)."""
 
     async def execute(self, payment: StarsPayment) -> VerificationResult:
         """Applied as a finished payment of the stated Stars; a price that is not the
         stored one is a mismatch (alerted, nothing granted). Raises Unavailable (the
         update is then not acknowledged, and Telegram sends it again)."""
         price = _money(payment.amount, payment.currency) or Money(0, STARS)
-        return await self._verify.execute(
+        order_id = payment.order_id
+        if payment.renewal and self._renewals is not None:
+            order_id = await self._renewals.renewal_order(payment.charge_id, order_id, price)
+        result = await self._verify.execute(
             ProviderNotification(
                 provider=self._provider,
                 payment_id=payment.charge_id,
-                order_id=payment.order_id,
+                order_id=order_id,
                 status=IntentStatus.FINISHED,
                 price=price,
                 pay_amount=price,
                 actually_paid=price,
-                invoice_id=payment.order_id,
+                invoice_id=order_id,
             )
         )
+        if payment.recurring and payment.first_recurring and self._renewals is not None:
+            await self._renewals.started(payment.charge_id, result)
+        return result
 
 
 class NotRefundable(DomainError):
@@ -157,16 +178,16 @@ class RefundStarsPayment:
         Unavailable (nothing changed then)."""
         reason = " ".join(reason.split())[:MAX_REASON]
         if not reason:
-            raise NotRefundable("say why the payment is refunded")
+            raise NotRefundable(Why.REFUND_REASON_MISSING)
         async with self._uow() as tx:
             intent = await tx.intents.by_payment(self._provider, charge_id)
             if intent is None:
-                raise NotRefundable(f"no Stars payment {charge_id[:64]!r} of ours")
+                raise NotRefundable(Why.NO_STARS_PAYMENT, charge=charge_id[:64])
             channel = await tx.channels.get(intent.channel_id)
         if not operator and actor != channel.owner_id:
-            raise NotAuthorized("only an operator or the channel's owner can refund")
+            raise NotAuthorized(Why.REFUNDER_NOT_ALLOWED)
         if not intent.is_fulfilled or intent.status is not IntentStatus.FINISHED:
-            raise NotRefundable("this payment is not one that stands: nothing to refund")
+            raise NotRefundable(Why.NOT_REFUNDABLE)
         await self._refunds.refund(intent.user_id, charge_id)
         async with self._uow() as tx:
             await tx.audit.append(

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import attrs
 
 from core.domain.audit import AuditRecord
-from core.domain.errors import DomainError
+from core.domain.errors import DomainError, Why
 from core.domain.grant import GrantStatus
 from core.domain.ids import ChannelId, UserId
 from core.domain.offer_token import OfferToken
@@ -33,6 +33,8 @@ class SubscriptionView:
     active: bool
     renew_token: str
     """The offer token of the same tier, for a Renew button."""
+    renews_in_stars: bool = False
+    """Telegram renews it by itself (a Stars subscription not canceled)."""
     includes: tuple[str, ...] = ()
     """The titles of the channels its bundle also opens."""
 
@@ -47,6 +49,7 @@ class SubscriberStatus:
         now = self._clock.now()
         views: list[SubscriptionView] = []
         async with self._uow() as tx:
+            renewing = {r.channel_id for r in await tx.stars_renewals.of_user(user_id) if r.renews}
             for sub in await tx.subscriptions.for_user(user_id):
                 if sub.status is SubscriptionStatus.REVOKED:
                     continue
@@ -62,6 +65,7 @@ class SubscriberStatus:
                         sub.expires_at,
                         sub.is_active_at(now),
                         OfferToken(channel.id, sub.tier).encode(self._keyring),
+                        sub.is_active_at(now) and channel.id in renewing,
                         await _bundle_titles(tx, channel.id),
                     )
                 )
@@ -91,7 +95,7 @@ class ResendAccess:
             now = self._clock.now()
             sub = await tx.subscriptions.find(user_id, channel_id)
             if sub is None or not sub.is_active_at(now):
-                raise NoActiveSubscription("you have no active subscription to this channel")
+                raise NoActiveSubscription(Why.NO_SUBSCRIPTION)
             await tx.channels.get(channel_id)  # NotFound for a channel gone meanwhile
             grant = await tx.grants.latest_for(sub.id)
             # One resend per window: the key repeats within it, so a flood of taps is one message.
@@ -107,7 +111,7 @@ class ResendAccess:
             elif grant is not None and grant.status is GrantStatus.QUEUED:
                 await tx.outbox.enqueue(f"grant:{grant.id}", IssueInvite(grant.id), now)
             else:
-                raise NoActiveSubscription("your access is being prepared; try again in a minute")
+                raise NoActiveSubscription(Why.ACCESS_PREPARING)
             await tx.audit.append(
                 AuditRecord(f"user:{user_id}", "access.resent", f"subscription:{sub.id}"), now
             )

@@ -9,7 +9,7 @@ import attrs
 
 from core.domain.audit import AuditRecord
 from core.domain.channel import Channel
-from core.domain.errors import UnknownChannel
+from core.domain.errors import UnknownChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
@@ -28,7 +28,7 @@ class OwnWording:
             try:
                 channel = await tx.channels.get(channel_id)
             except NotFound as exc:
-                raise UnknownChannel("no such channel") from exc
+                raise UnknownChannel(Why.NO_SUCH_CHANNEL) from exc
         channel.ensure_owner(actor)
         return channel
 

@@ -135,6 +135,7 @@ class BotApi:
             "createInvoiceLink": self.create_invoice_link,
             "answerPreCheckoutQuery": self.answer_pre_checkout_query,
             "refundStarPayment": self.refund_star_payment,
+            "editUserStarSubscription": self.edit_user_star_subscription,
         }
 
     def handler(self, method: str) -> Handler | None:
@@ -255,7 +256,7 @@ class BotApi:
             raise bad_request(e.MESSAGE_NOT_MODIFIED)
         message.text = text
         message.entities = entities
-        message.reply_markup = markup
+        message.replace_markup(markup)
         message.edit_date = self.world.now()
         return message_json(message, chat, self.world.bot, self.private_user(chat))
 
@@ -560,6 +561,20 @@ class BotApi:
         if user_id not in self.world.users:
             raise bad_request(e.USER_NOT_FOUND)
         self.world.stars.refund(user_id, p.text("telegram_payment_charge_id") or "")
+        return True
+
+    async def edit_user_star_subscription(self, p: Params) -> Any:
+        user_id = self.user_id_of(p)
+        if user_id not in self.world.users:
+            raise bad_request(e.USER_NOT_FOUND)
+        if not p.has("is_canceled"):
+            raise bad_request("is_canceled is empty")
+        self.world.stars.edit_subscription(
+            user_id,
+            p.text("telegram_payment_charge_id") or "",
+            p.flag("is_canceled"),
+            self.world.now(),
+        )
         return True
 
     async def set_webhook(self, p: Params) -> Any:

@@ -39,9 +39,12 @@ ADMIN_RIGHTS = (
     "can_post_stories",
     "can_edit_stories",
     "can_delete_stories",
+    "can_send_welcome_messages",
 )
-CHANNEL_ONLY_RIGHTS = ("can_post_messages", "can_edit_messages")
-GROUP_ONLY_RIGHTS = ("can_pin_messages", "can_manage_topics")
+"""Every ChatMemberAdministrator carries these (Bot API 10: can_send_welcome_messages
+joined them)."""
+CHANNEL_ONLY_RIGHTS = ("can_post_messages", "can_edit_messages", "can_manage_direct_messages")
+GROUP_ONLY_RIGHTS = ("can_pin_messages", "can_manage_topics", "can_manage_tags")
 ALL_RIGHTS = frozenset(ADMIN_RIGHTS + CHANNEL_ONLY_RIGHTS + GROUP_ONLY_RIGHTS)
 
 RESTRICTED_PERMISSIONS = (
@@ -147,6 +150,21 @@ class Message:
     edit_date: int | None = None
     entities: list[JSON] = field(default_factory=list)
     """Formatting a parse mode gave the text (``parse_mode=HTML``)."""
+    former_buttons: set[str] = field(default_factory=set)
+    """Callback data of buttons an edit took away: a client that has not yet drawn the
+    edit still shows them, and a press on one still reaches the bot (as in Telegram)."""
+
+    def replace_markup(self, markup: JSON | None) -> None:
+        self.former_buttons |= callback_data_of(self.reply_markup)
+        self.reply_markup = markup
+
+    def shows_button(self, data: str) -> bool:
+        return data in callback_data_of(self.reply_markup) or data in self.former_buttons
+
+
+def callback_data_of(markup: JSON | None) -> set[str]:
+    rows = (markup or {}).get("inline_keyboard", [])
+    return {str(b["callback_data"]) for row in rows for b in row if "callback_data" in b}
 
 
 @dataclass

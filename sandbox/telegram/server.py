@@ -17,6 +17,7 @@ from sandbox.telegram.flood import FloodControl, FloodLimits, Rate
 from sandbox.telegram.methods import BotApi, Described, Params
 from sandbox.telegram.model import JSON, CallRecord, ChatType, member_json, message_json
 from sandbox.telegram.oidc import OidcProvider
+from sandbox.telegram.outage import Outage
 from sandbox.telegram.world import TOKEN_PATTERN, World
 
 
@@ -51,6 +52,8 @@ class TelegramEmulator(World):
         self.oidc = OidcProvider(lambda: self.base_url, self._user, self.now)
         """Telegram's OpenID Connect provider (log in with Telegram on a website)."""
         self.calls: list[CallRecord] = []
+        self.outage: Outage | None = None
+        """When set, every Bot API call is refused by it (see :mod:`sandbox.telegram.outage`)."""
         self._monotonic = monotonic
         self._host = host
         self._port = port
@@ -116,6 +119,8 @@ class TelegramEmulator(World):
         if handler is None:
             return self._answer(method, params, NOT_FOUND)
         method = self.api.canonical(method)
+        if self.outage is not None:
+            return self._answer(method, params, await self.outage.refusal())
         try:
             chat_id, private = self._flood_target(params)
             self.flood.admit(method, chat_id, private)
@@ -270,6 +275,16 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         result = await emu.user_pays(ident(request, "user_id"), str(b["url"]))
         return result.to_json()
 
+    async def renews(request: web.Request) -> Any:
+        return emu.subscription_renews(request.match_info["charge_id"]).to_json()
+
+    async def user_edits_subscription(request: web.Request) -> Any:
+        b = await body_of(request)
+        done = emu.user_edits_subscription(
+            ident(request, "user_id"), str(b["charge_id"]), bool(b["canceled"])
+        )
+        return {"ok": done}
+
     async def user_leaves(request: web.Request) -> Any:
         b = await body_of(request)
         emu.user_leaves(int(b["chat_id"]), ident(request, "user_id"))
@@ -340,6 +355,8 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         ("POST", "/_emulator/users/{user_id}/joins", user_joins),
         ("POST", "/_emulator/users/{user_id}/pays", user_pays),
         ("POST", "/_emulator/users/{user_id}/leaves", user_leaves),
+        ("POST", "/_emulator/stars/subscriptions/{charge_id}/renew", renews),
+        ("POST", "/_emulator/users/{user_id}/subscriptions", user_edits_subscription),
         ("POST", "/_emulator/users/{user_id}/block", user_blocks),
         ("POST", "/_emulator/users/{user_id}/unblock", user_unblocks),
         ("GET", "/_emulator/calls", list_calls),

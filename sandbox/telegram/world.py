@@ -21,6 +21,7 @@ from sandbox.telegram.model import (
     ALL_RIGHTS,
     IN_CHAT,
     JSON,
+    RESTRICTED_PERMISSIONS,
     Chat,
     ChatType,
     InviteLink,
@@ -35,6 +36,7 @@ from sandbox.telegram.model import (
 from sandbox.telegram.stars import (
     PRE_CHECKOUT_DEADLINE,
     STARS,
+    Charge,
     PayOutcome,
     PayResult,
     StarsLedger,
@@ -210,7 +212,10 @@ class World:
         chat = self.chat(chat_id)
         self._user(user_id)
         granted = frozenset(rights)
-        _check_rights(granted)
+        if Status(status) is Status.RESTRICTED:
+            _check_permissions(granted)
+        else:
+            _check_rights(granted)
         chat.members[user_id] = Member(user_id, Status(status), granted)
 
     def set_admin(self, chat_id: int, user_id: int, *rights: str) -> None:
@@ -284,8 +289,7 @@ class World:
         message = None if chat is None else chat.messages.get(message_id)
         if chat is None or message is None:
             raise KeyError(f"no message {message_id} in chat {chat_id}")
-        rows = (message.reply_markup or {}).get("inline_keyboard", [])
-        if not any(b.get("callback_data") == data for row in rows for b in row):
+        if not message.shows_button(data):
             raise ValueError(f"message {message_id} has no button with callback_data {data!r}")
         query_id = str(secrets.randbits(63))
         self.callback_queries[query_id] = CallbackQuery(
@@ -332,7 +336,29 @@ class World:
             return PayResult(PayOutcome.TIMED_OUT)
         if not ok:
             return PayResult(PayOutcome.REFUSED, error_message=error_message)
-        charge = self.stars.charge(user.id, invoice)
+        charge = self.stars.charge(user.id, invoice, self.now())
+        self._payment_message(user, charge)
+        return PayResult(PayOutcome.PAID, charge_id=charge.charge_id)
+
+    def subscription_renews(self, charge_id: str) -> PayResult:
+        """The period of the Stars subscription started by ``charge_id`` ends and
+        Telegram charges the next one (no pre-checkout query): the bot gets a new
+        ``successful_payment``; nothing happens to a canceled subscription."""
+        subscription = self.stars.subscriptions.get(charge_id)
+        if subscription is None:
+            raise KeyError(f"no Stars subscription {charge_id!r}")
+        charge = self.stars.renew(charge_id)
+        if charge is None:
+            return PayResult(PayOutcome.CANCELED)
+        self._payment_message(self._user(subscription.user_id), charge)
+        return PayResult(PayOutcome.PAID, charge_id=charge.charge_id)
+
+    def user_edits_subscription(self, user_id: int, charge_id: str, canceled: bool) -> bool:
+        """The user cancels (or re-enables) a Stars subscription in their app; the bot
+        is not told."""
+        return self.stars.user_edits_subscription(user_id, charge_id, canceled)
+
+    def _payment_message(self, user: User, charge: Charge) -> None:
         user.started_bot = True
         chat = self.private_chat(user)
         message = Message(chat.next_message_id, user.id, self.now(), "", user.id)
@@ -342,7 +368,6 @@ class World:
         del payload["text"]  # a service message: the payment, no text
         payload["successful_payment"] = successful_payment_json(charge)
         self.hub.emit("message", payload)
-        return PayResult(PayOutcome.PAID, charge_id=charge.charge_id)
 
     def user_opens_login(self, user_id: int, chat_id: int, message_id: int, text: str) -> str:
         """The user taps the ``login_url`` button labelled ``text``; the URL their
@@ -532,6 +557,12 @@ class World:
 
     def new_link_url(self) -> str:
         return "https://t.me/+" + secrets.token_urlsafe(12)[:16]
+
+
+def _check_permissions(permissions: frozenset[str]) -> None:
+    unknown = permissions - frozenset(RESTRICTED_PERMISSIONS)
+    if unknown:
+        raise ValueError(f"unknown member permissions: {sorted(unknown)}")
 
 
 def _check_rights(rights: frozenset[str]) -> None:

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.outbound.memory.api_tokens import InMemoryApiTokenStore
 from adapters.outbound.memory.clock import FrozenClock
 from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
@@ -17,7 +18,9 @@ from core.domain.ids import ChatId, UserId
 from core.domain.payment import Purpose
 from core.domain.seller import SellerRequest
 from core.domain.signing import MacKeyring
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import SubscriptionStatus
+from core.ports.api_tokens import ApiScope, ApiToken
 from core.ports.conversations import Conversation
 from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -63,6 +66,7 @@ async def _journey(uow_factory: UnitOfWorkFactory, user: UserId, *, active: bool
         await uow.intents.add(intent)
         await uow.intents.add(gift)
         await uow.sellers.add(SellerRequest(user, "Ada Lovelace @ada", T0))
+        await uow.stars_renewals.add(StarsRenewal(fresh("stx"), user, channel.id, 1, T0))
 
     await commit_with(uow_factory, add_intents)
     changes = PaymentChanges(
@@ -99,13 +103,16 @@ async def test_pseudonymizing_keeps_the_books_under_the_pseudonym_and_drops_the_
 
     changed = await commit_with(uow_factory, lambda uow: uow.people.pseudonymize(user, pseudonym))
 
-    # two intents, a subscription, a grant, a donation, the deleted seller request
-    assert changed == 6
+    # two intents, a subscription, a grant, a donation, the deleted seller request, the
+    # Stars subscription
+    assert changed == 7
     assert await read(uow_factory, lambda uow: uow.people.intents_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.people.grants_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.people.donations_of(user)) == []
     assert await read(uow_factory, lambda uow: uow.subscriptions.for_user(user)) == []
     assert await read(uow_factory, lambda uow: uow.sellers.get(user)) is None
+    assert await read(uow_factory, lambda uow: uow.stars_renewals.of_user(user)) == []
+    assert len(await read(uow_factory, lambda uow: uow.stars_renewals.of_user(pseudonym))) == 1
     kept = await read(uow_factory, lambda uow: uow.people.intents_of(pseudonym))
     assert sorted(str(i.price.amount) for i in kept) == ["10.50", "10.50"]
     grants = await read(uow_factory, lambda uow: uow.people.grants_of(pseudonym))
@@ -117,6 +124,7 @@ async def test_pseudonymizing_keeps_the_books_under_the_pseudonym_and_drops_the_
     # Nobody else's rows move.
     assert len(await read(uow_factory, lambda uow: uow.people.intents_of(other))) == 2
     assert await read(uow_factory, lambda uow: uow.sellers.get(other)) is not None
+    assert len(await read(uow_factory, lambda uow: uow.stars_renewals.of_user(other))) == 1
 
 
 async def test_a_rolled_back_pseudonymization_changes_nothing(
@@ -154,11 +162,18 @@ class _People:
         self.conversations = InMemoryConversationStore(self.clock)
         self.languages = InMemoryLanguageBook()
         self.names = InMemoryPersonNames()
+        self.api_tokens = InMemoryApiTokenStore()
         self.export = ExportPerson(
-            uow_factory, self.conversations, self.languages, self.clock, self.names
+            uow_factory, self.conversations, self.languages, self.clock, self.names, self.api_tokens
         )
         self.erase = ErasePerson(
-            uow_factory, self.conversations, self.languages, self.clock, KEYRING, self.names
+            uow_factory,
+            self.conversations,
+            self.languages,
+            self.clock,
+            KEYRING,
+            self.names,
+            self.api_tokens,
         )
 
 
@@ -169,9 +184,9 @@ async def test_export_and_erase_refuse_an_active_subscriber_unless_forced(
     await _journey(uow_factory, user, active=True)
     people = _People(uow_factory)
 
-    with pytest.raises(PersonDataRefused, match="1 active subscription"):
+    with pytest.raises(PersonDataRefused, match=r"holds_subscriptions\(n=1\)"):
         await people.export(user)
-    with pytest.raises(PersonDataRefused, match="1 active subscription"):
+    with pytest.raises(PersonDataRefused, match=r"holds_subscriptions\(n=1\)"):
         await people.erase(user)
 
     data = await people.export(user, force=True)
@@ -189,11 +204,15 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     await people.conversations.put(user, Conversation("donate.amount"), timedelta(minutes=5))
     await people.languages.choose(ChatId(user), "es")
     await people.names.note(user, "ada_l")
+    token = ApiToken("tok1", user, "ci", ApiScope.READ, "pgt_0123abcd", T0)
+    await people.api_tokens.add(token, "d" * 64)
     before = await people.export(user)
     assert before.conversation is not None and before.language is not None
     assert before.username == "ada_l"
+    assert before.api_tokens == [token]
     assert before.seller_request is not None and len(before.payment_events) == 1
     assert [e.action for e in before.audit] == ["intent.created"]
+    assert [r.user_id for r in before.stars_subscriptions] == [user]
 
     erased = await people.erase(user)
 
@@ -202,6 +221,10 @@ async def test_erasing_leaves_nothing_personal_and_is_audited_under_the_pseudony
     assert (after.grants, after.donations, after.channels) == ([], [], [])
     assert (after.seller_request, after.conversation, after.language) == (None, None, None)
     assert after.username is None and await people.names.name_of(user) is None
+    assert after.api_tokens == [] and await people.api_tokens.by_digest("d" * 64) is None
+    assert after.stars_subscriptions == []
+    kept = await read(uow_factory, lambda uow: uow.stars_renewals.of_user(erased.pseudonym))
+    assert [r.channel_id for r in kept] == [r.channel_id for r in before.stars_subscriptions]
     # The hash-linked trail keeps what it recorded; the erasure is added under the pseudonym.
     assert [e.action for e in after.audit] == ["intent.created"]
     trail = await read(uow_factory, lambda uow: uow.audit.all())
@@ -217,7 +240,7 @@ async def test_erasing_an_owner_needs_force_and_leaves_the_channel_ownerless_and
     channel = await given_channel(uow_factory, owner_id=owner)
     people = _People(uow_factory)
 
-    with pytest.raises(PersonDataRefused, match="owns 1 channel"):
+    with pytest.raises(PersonDataRefused, match=r"owns_channels\(n=1\)"):
         await people.erase(owner)
     assert [c.id for c in (await people.export(owner)).channels] == [channel.id]
 

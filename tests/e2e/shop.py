@@ -31,6 +31,7 @@ import aiohttp
 import attrs
 import pytest
 from sqlalchemy import Row, select
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla import tables as t
@@ -163,7 +164,12 @@ class Shop:
         deadline = time.monotonic() + within
         while True:
             counts = Counter(s.kind for s in self.sent())
-            pending = await self.pending()
+            try:
+                pending = await self.pending()
+            except Unavailable:
+                # The store is busy with the fleet's writes (a SQLite file shared by
+                # several processes) or still coming back: ask again at the next look.
+                pending = -1
             if pending == 0 and all(counts[kind] >= n for kind, n in done.items()):
                 return
             if time.monotonic() > deadline:
@@ -192,8 +198,11 @@ class Shop:
                 await services.set_tiers.execute(UserId(owner), channel.id, (TIER,))
             )
 
-    def add_subscribers(self, count: int) -> list[int]:
-        users = [USER_BASE + i for i in range(count)]
+    def add_subscribers(self, count: int, *, more: bool = False) -> list[int]:
+        """``count`` subscribers from the first id on; with ``more``, after those the
+        emulator knows already (a test that adds people as it goes)."""
+        first = sum(1 for user in self.telegram.users if user >= USER_BASE) if more else 0
+        users = [USER_BASE + first + i for i in range(count)]
         for user in users:
             self.telegram.add_user(user, f"Subscriber {user}")
         return users
@@ -433,6 +442,16 @@ def report(title: str, figures: Mapping[str, object]) -> None:
 
 
 @asynccontextmanager
+async def _fleet_database(given: URL | None) -> AsyncIterator[URL]:
+    """``given``, or a blank database of this test's own on the suite's Postgres."""
+    if given is not None:
+        yield given
+        return
+    async with blank_postgres_database() as url:
+        yield url
+
+
+@asynccontextmanager
 async def open_shop(
     directory: Path,
     *,
@@ -442,10 +461,12 @@ async def open_shop(
     ipn_retry_delay: float,
     env: Mapping[str, str] | None = None,
     root: str = CLI,
+    database: URL | None = None,
 ) -> AsyncIterator[Shop]:
     """The emulators, balancer, tap and a migrated Postgres database of this test's own
     (dropped after it), and a fleet of ``web`` and ``workers`` processes, not started,
-    each run as ``python -m <root> <role>``.
+    each run as ``python -m <root> <role>``. ``database`` replaces the Postgres
+    database with one the test owns (a SQLite file, a throwaway server), migrated here.
 
     Telegram's flood limits are off in the emulator: each process paces itself to them
     already, and what is under test here is what happens, not how fast."""
@@ -460,9 +481,9 @@ async def open_shop(
         ) as emulated,
         IpnBalancer([f"http://127.0.0.1:{port}" for port in web_ports]) as balancer,
         TelegramTap(emulated.telegram.base_url) as tap,
-        blank_postgres_database() as pg_url,
+        _fleet_database(database) as url,
     ):
-        database_url = pg_url.render_as_string(hide_password=False)
+        database_url = url.render_as_string(hide_password=False)
         await asyncio.to_thread(upgrade, database_url, "head")
         clock_path = directory / "clock-offset"
         fleet_env = emulated.env | {

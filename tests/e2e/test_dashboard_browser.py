@@ -16,7 +16,6 @@ import os
 import shutil
 import time
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 
 import aiohttp
@@ -24,10 +23,10 @@ import pytest
 from playwright.async_api import ConsoleMessage, Page, async_playwright
 
 from adapters.outbound.sqla import upgrade
-from adapters.outbound.sqla.tables import payment_intents
 from composition.assembly import opened_store
 from composition.config import Config, load_config
 from core.domain.channel import Channel
+from core.domain.figures import DailyFigure, FigureKind
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.money import Money
 from core.domain.tier import Tier
@@ -51,41 +50,23 @@ def chromium() -> str:
 
 
 async def seed(config: Config) -> None:
-    """The owner's channel, selling, and one fulfilled payment this month."""
+    """The owner's channel, selling, and one payment this month in the overview's rollup."""
     now = datetime.now(UTC)
-    async with opened_store(config) as store:
-        async with store.uow() as tx:
-            await tx.channels.add(
-                Channel(
-                    CHANNEL,
-                    UserId(OWNER),
-                    ChatId(OPEN_CHAT),
-                    ChatId(CLOSED_CHAT),
-                    "Alpha Signals",
-                    now,
-                    tiers=(Tier(1, Money.of(10, "USD"), 30),),
-                )
+    async with opened_store(config) as store, store.uow() as tx:
+        await tx.channels.add(
+            Channel(
+                CHANNEL,
+                UserId(OWNER),
+                ChatId(OPEN_CHAT),
+                ChatId(CLOSED_CHAT),
+                "Alpha Signals",
+                now,
+                tiers=(Tier(1, Money.of(10, "USD"), 30),),
             )
-            await tx.commit()
-        async with store.engine.begin() as conn:
-            await conn.execute(
-                payment_intents.insert().values(
-                    id="pi-dash-1",
-                    purpose="subscription",
-                    user_id=9001,
-                    channel_id=CHANNEL,
-                    price=Decimal("10"),
-                    currency="USD",
-                    provider="nowpayments",
-                    created_at=now,
-                    updated_at=now,
-                    tier=1,
-                    duration_days=30,
-                    status="finished",
-                    status_rank=6,
-                    fulfilled_at=now,
-                )
-            )
+        )
+        # What the payment path adds to the overview's rollup for one payment.
+        await tx.figures.add([DailyFigure.money(CHANNEL, now, FigureKind.NEW, Money.of(10, "USD"))])
+        await tx.commit()
 
 
 async def login_link(telegram: TelegramEmulator, within: float = 20.0) -> str:
@@ -145,9 +126,10 @@ async def test_the_owner_uses_the_dashboard_in_a_real_browser(tmp_path: Path) ->
                 page.on("console", on_console)
                 await page.goto(url)
                 assert page.url == f"{emulated.url}/dashboard"
-                chart = page.locator("figure.chart svg")
+                chart = page.get_by_role("img", name="Takings per month in USD")
                 await chart.wait_for()
-                assert "USD" in (await page.inner_text("table.revenue"))
+                assert "USD" in (await page.inner_text("table.totals"))
+                assert "10" in (await page.inner_text("table.monthly"))
                 await page.screenshot(path=str(tmp_path / "overview.png"), full_page=True)
 
                 await page.goto(f"{emulated.url}/dashboard/channels")

@@ -5,6 +5,7 @@ words people read."""
 from __future__ import annotations
 
 import ast
+import importlib
 import re
 import sys
 from pathlib import Path
@@ -21,6 +22,7 @@ from adapters.catalog.buttons import (
     RENEW_PREFIX,
     RESEND_PREFIX,
 )
+from core.domain.errors import DomainError
 from core.domain.messages import NOTICE_KINDS
 
 CORE = Path(__file__).resolve().parents[2] / "core"
@@ -276,18 +278,20 @@ def test_the_words_checks_would_catch_a_text_in_core() -> None:
 # docstring, a log line or a programmer's error; the few others are named below.
 
 ROOT = CORE.parent
-WORDS_AREAS = (ROOT / "adapters" / "catalog", ROOT / "adapters" / "inbound" / "telegram")
+WORDS_AREAS = (
+    ROOT / "adapters" / "catalog",
+    ROOT / "adapters" / "inbound" / "telegram",
+    ROOT / "adapters" / "inbound" / "http" / "dashboard",
+)
 SENTENCE = re.compile(r"[A-Za-z]{2,}\s+[A-Za-z]{2,}")
 GETTEXT = {"_", "n_"}
 PROGRAMMERS_ERRORS = {"ValueError", "TypeError", "RuntimeError", "LookupError", "KeyError"}
 NOT_WORDS = {
     "adapters/catalog/texts.py": {"/wallet 1 btc bc1q…"},  # an example of what to type
     "adapters/inbound/telegram/conversation.py": {"conversation timeouts"},  # a task's name
-    # Pause reasons are kept on the channel as text, as core's are (check_rights);
-    # they read in English until reasons are typed like notices.
-    "adapters/inbound/telegram/chat_events.py": {
-        "the bot is no longer an admin of ",
-        "the bot lost its right to ",
+    "adapters/inbound/http/dashboard/chart.py": {  # SVG markup, not words
+        '<rect class="bar" x="',
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ',
     },
 }
 
@@ -337,3 +341,70 @@ def test_the_gettext_check_would_catch_a_sentence_written_in_place() -> None:
         'worse = OutgoingMessage("Pay now, please")\n'
     )
     assert sentences_outside_gettext(tree) == ["Welcome to ", "Pay now, please"]
+
+
+# ---------------------------------------------------- refusals and pauses in core
+# A domain error says why with a code and values (core.domain.errors.Why), and a
+# pause the system makes stores a code (core.domain.pause): the catalog words both in
+# the reader's language. Neither is ever built from a text written in place.
+
+PAUSING_CALLS = {"pause", "pause_channel", "pause_sales"}
+
+
+def domain_error_names() -> set[str]:
+    for path in core_modules():
+        importlib.import_module(".".join(path.relative_to(ROOT).with_suffix("").parts))
+    found: set[str] = set()
+    todo: list[type] = [DomainError]
+    while todo:
+        cls = todo.pop()
+        found.add(cls.__name__)
+        todo += cls.__subclasses__()
+    return found
+
+
+DOMAIN_ERRORS = domain_error_names()
+
+
+def worded_refusals(tree: ast.AST) -> list[int]:
+    """Lines where a domain error, or a pause, is given a text written in place."""
+    lines = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+            arguments = [*node.args, *(k.value for k in node.keywords)]
+            if name in DOMAIN_ERRORS | PAUSING_CALLS and any(map(has_sentence, arguments)):
+                lines.append(node.lineno)
+        elif (
+            isinstance(node, ast.Assign)
+            and any(isinstance(t, ast.Name) and t.id.endswith("PAUSE_REASON") for t in node.targets)
+            and has_sentence(node.value)
+        ):
+            lines.append(node.lineno)
+    return sorted(lines)
+
+
+def has_sentence(node: ast.AST) -> bool:
+    """Whether ``node`` holds a sentence written in place (a code such as
+    ``"cancelled"`` is not one)."""
+    return any(
+        isinstance(sub, ast.Constant) and isinstance(sub.value, str) and SENTENCE.search(sub.value)
+        for sub in ast.walk(node)
+    )
+
+
+@pytest.mark.parametrize("path", core_modules(), ids=lambda p: str(p.relative_to(CORE.parent)))
+def test_core_refuses_and_pauses_with_codes_not_words(path: Path) -> None:
+    assert worded_refusals(ast.parse(path.read_text(encoding="utf-8"))) == []
+
+
+def test_the_refusal_check_would_catch_words() -> None:
+    tree = ast.parse(
+        'raise InvalidTier(f"tier {n} is not sold")\n'
+        'raise UnknownChannel("no such channel")\n'
+        'await self._sales.pause(chat, "the bot cannot post")\n'
+        'ERASED_PAUSE_REASON = "the owner was erased"\n'
+        "raise InvalidTier(Why.NO_SUCH_TIER, number=n)\n"
+    )
+    assert worded_refusals(tree) == [1, 2, 3, 4]

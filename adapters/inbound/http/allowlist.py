@@ -22,7 +22,7 @@ from adapters.inbound.http.client_ip import (
     parse_address,
     parse_networks,
 )
-from adapters.inbound.http.errors import json_error
+from adapters.inbound.http.errors import error_answer
 from adapters.inbound.http.routes import RouteTable
 
 __all__ = ["NOWPAYMENTS_SENDERS", "TELEGRAM_SENDERS", "allowlist_middleware"]
@@ -55,7 +55,7 @@ def allowlist_middleware(
                     client,
                     name,
                 )
-                return json_error(403, "forbidden")
+                return error_answer(request, 403, "forbidden")
         return await handler(request)
 
     return middleware

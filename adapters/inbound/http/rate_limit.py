@@ -29,7 +29,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 
 from adapters.inbound.http.client_ip import client_ip_of, limit_key
-from adapters.inbound.http.errors import json_error, retry_after_header
+from adapters.inbound.http.errors import error_answer, retry_after_header
 from adapters.inbound.http.metrics import HttpMetrics
 from adapters.inbound.http.routes import RouteClass, RouteTable
 from core.ports.alerts import Alert, AlertSink, Severity
@@ -138,10 +138,12 @@ def rate_limit_middleware(
         key = f"{route_class}:{limit_key(client_ip_of(request))}"
         decision = await decide(route_class, rule, key, 0 if rule.failures_only else 1)
         if decision is None:
-            return json_error(503, "temporarily unavailable; retry later", {"Retry-After": "1"})
+            return error_answer(
+                request, 503, "temporarily unavailable; retry later", {"Retry-After": "1"}
+            )
         if not decision.allowed:
             metrics.refused.labels("rate_limited").inc()
-            return json_error(429, "too many requests; slow down", _headers(decision))
+            return error_answer(request, 429, "too many requests; slow down", _headers(decision))
         if not rule.failures_only:
             response = await handler(request)
             response.headers.update(_headers(decision))

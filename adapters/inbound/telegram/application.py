@@ -195,6 +195,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("owners", operator.owners, filters=private),
             # --- operators and owners: Stars refunds
             CommandHandler("refund", stars.refund, filters=private),
+            CommandHandler("stoprenewal", stars.stop_renewal, filters=private),
             PreCheckoutQueryHandler(stars.pre_checkout),
             MessageHandler(filters.SUCCESSFUL_PAYMENT, stars.successful_payment),
             CallbackQueryHandler(

@@ -15,6 +15,7 @@ from adapters.inbound.telegram.replies import Context
 from adapters.inbound.telegram.updates import chat_rights
 from core.domain.channel import Channel
 from core.domain.ids import ChatId, UserId
+from core.domain.pause import PauseCause, PauseReason, encode
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, Right
 
 logger = logging.getLogger("paygate.bot")
@@ -24,11 +25,11 @@ def needed_rights(channel: Channel, chat_id: ChatId) -> frozenset[Right]:
     return BOT_RIGHTS_OPEN if chat_id == channel.open_chat_id else BOT_RIGHTS_CLOSED
 
 
-def lost_rights_reason(chat_title: str, rights: ChatRights, missing: tuple[Right, ...]) -> str:
+def lost_rights_reason(role: str, rights: ChatRights, missing: tuple[Right, ...]) -> str:
+    """The stored pause reason (a code the catalog words for each reader)."""
     if not rights.is_admin:
-        return f"the bot is no longer an admin of {chat_title}"
-    names = ", ".join(r.value.removeprefix("can_").replace("_", " ") for r in missing)
-    return f"the bot lost its right to {names} in {chat_title}"
+        return encode([PauseReason(PauseCause.BOT_NOT_ADMIN, role)])
+    return encode([PauseReason(PauseCause.RIGHTS_LOST, role, missing)])
 
 
 class ChatEventHandlers:
@@ -60,8 +61,8 @@ class ChatEventHandlers:
         rights = chat_rights(change.new_chat_member)
         missing = rights.missing(needed_rights(channel, chat_id))
         if missing:
-            title = change.chat.title or str(chat_id)
-            await self._deps.sales.pause(chat_id, lost_rights_reason(title, rights, missing))
+            role = "open" if chat_id == channel.open_chat_id else "closed"
+            await self._deps.sales.pause(chat_id, lost_rights_reason(role, rights, missing))
             return
         if not channel.sales_paused:
             return

@@ -25,6 +25,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.wordings import OwnWording
 
@@ -106,6 +107,8 @@ class BotDeps:
     and refunds; None where the bot sells for crypto only."""
     stars_payment: RecordStarsPayment | None = None
     stars_refund: RefundStarsPayment | None = None
+    cancel_renewal: CancelStarsRenewal | None = None
+    """/stoprenewal: stop the renewals of one's Stars subscriptions (tiers sold +auto)."""
     seller_requests: SellerRequests | None = None
     """With ``PAYGATE_SELLERS=approval``: someone who may not sell yet and tries to
     register asks the operators instead, who decide with the buttons they get."""

@@ -41,7 +41,7 @@ from adapters.inbound.telegram.replies import (
     send,
 )
 from core.domain.channel import Channel, DonationBounds
-from core.domain.errors import UnknownChannel
+from core.domain.errors import UnknownChannel, Why
 from core.domain.ids import ChannelId, UserId
 from core.domain.money import Money
 from core.domain.offer_token import OfferToken
@@ -232,7 +232,7 @@ class DonationHandlers:
     async def _donations_of(self, channel_id: ChannelId) -> tuple[Channel, DonationBounds | None]:
         channel = await self._views.get(channel_id)
         if channel is None:
-            raise UnknownChannel(texts.donations_gone())
+            raise UnknownChannel(Why.DONATIONS_GONE)
         return channel, channel.donation_bounds
 
 

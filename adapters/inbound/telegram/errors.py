@@ -1,8 +1,9 @@
 """The bot's one mapping from failures to what people read, and its rate limits.
 
-A business rule's refusal (DomainError) is shown as its own message, which is
-written to be safe for users; an unreachable dependency asks them to try again in
-a minute; anything else gets a generic apology while the details go to the log.
+A business rule's refusal (DomainError) is shown as the catalog words its reason
+(:mod:`adapters.catalog.refusals`), in the person's language; an unreachable
+dependency asks them to try again in a minute; anything else gets a generic apology
+while the details go to the log.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from telegram.error import NetworkError, RetryAfter
 from telegram.ext import ApplicationHandlerStop
 
 from adapters.catalog import texts
+from adapters.catalog.refusals import Worded, refusal
 from adapters.inbound.telegram.replies import Context, answer, reply
-from core.domain.errors import DomainError, NotAuthorized
+from core.domain.errors import DomainError
 from core.ports.errors import Unavailable
 from core.ports.payments import ProviderRejected
 from core.ports.security import RateLimiter
@@ -23,16 +25,16 @@ from core.ports.security import RateLimiter
 logger = logging.getLogger("paygate.bot")
 
 
-class SlowDown(DomainError):
+class SlowDown(Worded):
     """The person asked for more than their rate allows."""
 
 
 def describe(error: BaseException) -> str:
     """The sentence a person sees for ``error``."""
-    if isinstance(error, NotAuthorized):
-        return texts.not_owner()
+    if isinstance(error, Worded):
+        return _sentence(error.text) or texts.generic_failure()
     if isinstance(error, DomainError):
-        return _sentence(str(error)) or texts.generic_failure()
+        return refusal(error)
     if isinstance(error, Unavailable | NetworkError | RetryAfter):
         # NetworkError: Telegram itself did not answer one of our calls.
         return texts.unavailable()

@@ -82,7 +82,8 @@ class LanguageHandlers:
             await book.choose(ChatId(user.id), code)
             with speaking(code):
                 await reply(update, context, texts.language_saved(name_of(code)))
-            if await self._views.owned_by(UserId(user.id)):
+            person = UserId(user.id)
+            if person in self._deps.operators or await self._views.owned_by(person):
                 await publish_owner_menu(context.bot, self._deps, UserId(user.id))
             return
         number, channel = await self._views.numbered(UserId(user.id), args[0])

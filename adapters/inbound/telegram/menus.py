@@ -1,7 +1,8 @@
 """The bot's command menus (setMyCommands), per language and per scope: every
 private chat gets the subscribers' commands in each language the catalog speaks
-(English for every other language), and each channel owner's private chat gets the
-owners' commands too, in the owner's language.
+(English for every other language), each channel owner's private chat gets the
+owners' commands too, and each operator's (``PAYGATE_OPERATOR_IDS``) the operators'
+as well, in that person's language.
 
 Published when the bot starts and again when an owner changes their language. A menu
 is a convenience: a failure is logged and never stops the bot.
@@ -39,22 +40,24 @@ async def publish_menus(bot: Bot, deps: BotDeps) -> None:
                     language_code=None if language == DEFAULT else language,
                 )
         async with deps.uow() as tx:
-            owners = sorted({channel.owner_id for channel in await tx.channels.all()})
+            owners = {channel.owner_id for channel in await tx.channels.all()}
     except (TelegramError, PortError) as error:
         logger.warning("could not publish the command menus (%s)", type(error).__name__)
         return
-    for owner in owners:
-        await publish_owner_menu(bot, deps, owner)
+    for person in sorted(owners | deps.operators):
+        await publish_owner_menu(bot, deps, person)
 
 
 async def publish_owner_menu(bot: Bot, deps: BotDeps, owner: UserId) -> None:
-    """The owners' commands in ``owner``'s private chat, in their language."""
+    """The owners' commands in ``owner``'s private chat, in their language (with the
+    operators' too when they are one)."""
     try:
         held = await deps.languages.get(ChatId(owner)) if deps.languages is not None else None
         with speaking(held.language if held is not None else DEFAULT):
-            await bot.set_my_commands(
-                _commands(texts.owner_commands()), scope=BotCommandScopeChat(owner)
+            entries = (
+                texts.operator_commands() if owner in deps.operators else texts.owner_commands()
             )
+            await bot.set_my_commands(_commands(entries), scope=BotCommandScopeChat(owner))
     except (TelegramError, PortError) as error:
         # An owner who never opened the bot's chat has no chat to put a menu in yet.
         logger.info("no command menu for owner %s (%s)", owner, type(error).__name__)

@@ -24,9 +24,9 @@ from adapters.catalog.buttons import (
     RESEND_PREFIX,
     fits,
 )
+from adapters.catalog.refusals import Worded
 from adapters.catalog.words import format_amount
 from core.domain.channel import DonationBounds
-from core.domain.errors import DomainError
 from core.domain.ids import ChannelId, is_valid_id
 from core.domain.money import Money
 from core.domain.signing import MIN_TAG_BYTES, MacKeyring
@@ -39,7 +39,7 @@ DONATION_START = re.compile(r"\A/start(?:@\w+)?\s+[A-Za-z0-9]{1,32}_0_[A-Za-z0-9
 token's tag is verified before anything is shown."""
 
 
-class BadInput(DomainError):
+class BadInput(Worded):
     """What was typed or pressed cannot be read; the message says how to write it."""
 
 
@@ -70,15 +70,16 @@ def parse_amount(text: str, currency: str) -> Decimal:
 # ------------------------------------------------------------------- tiers
 _TIER = re.compile(
     r"\A(\d)=(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})"
-    r"(?:\+(\d{1,9})(?:XTR|stars?))?/(\d{1,5})(?:d|days?)?\Z",
+    r"(?:\+(\d{1,9})(?:XTR|stars?))?/(\d{1,5})(?:d|days?)?(\+auto)?\Z",
     re.IGNORECASE,
 )
 
 
 def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
     """``1=10USD/30d 2=25USD/90d``: number=price+currency/days, up to three; a Stars
-    price beside the crypto one as ``1=10USD+500XTR/30d``; ``none`` (or ``off``) for
-    no tiers at all."""
+    price beside the crypto one as ``1=10USD+500XTR/30d``, sold as a Stars subscription
+    that renews every 30 days with ``+auto`` (``1=10USD+500XTR/30d+auto``); ``none``
+    (or ``off``) for no tiers at all."""
     if len(words) == 1 and words[0].lower() in OFF_WORDS:
         return ()
     if not words:
@@ -88,10 +89,10 @@ def parse_tiers(words: Sequence[str]) -> tuple[Tier, ...]:
         match = _TIER.match(word)
         if match is None:
             raise BadInput(texts.tier_unreadable(word))
-        number, amount, currency, stars, days = match.groups()
+        number, amount, currency, stars, days, auto = match.groups()
         price = Money(Decimal(amount.replace(",", ".")), currency)
         stars_price = None if stars is None else Money(int(stars), STARS)
-        tiers.append(Tier(int(number), price, int(days), stars_price))
+        tiers.append(Tier(int(number), price, int(days), stars_price, auto is not None))
     return validate_tiers(tuple(tiers))
 
 

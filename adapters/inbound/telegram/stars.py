@@ -1,6 +1,7 @@
 """Payments in Telegram Stars: the pre-checkout query answered on the stored intent
-within Telegram's 10 s, the successful payment applied through the payment path,
-and ``/refund <charge id> <reason>`` for operators and channel owners."""
+within Telegram's 10 s, the successful payment (a Stars subscription's first payment
+and renewals too) applied through the payment path, ``/refund <charge id> <reason>``
+for operators and channel owners, and ``/stoprenewal`` for subscribers."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from adapters.inbound.telegram.replies import Context, reply
 from core.domain.ids import UserId
 from core.ports.errors import Unavailable
 from core.services.stars import Refusal, StarsCheckout, StarsPayment
+from core.services.stars_renewals import NoRenewal
 
 logger = logging.getLogger("paygate.bot")
 
@@ -70,6 +72,8 @@ class StarsHandlers:
             paid.invoice_payload,
             paid.total_amount,
             paid.currency,
+            recurring=bool(paid.is_recurring),
+            first_recurring=bool(paid.is_first_recurring),
         )
         for round_ in range(PAYMENT_ROUNDS):
             try:
@@ -96,3 +100,17 @@ class StarsHandlers:
             actor, args[0], " ".join(args[1:]), operator=actor in self._deps.operators
         )
         await reply(update, context, texts.refunded(args[0], intent.price))
+
+    async def stop_renewal(self, update: Update, context: Context) -> None:
+        """``/stoprenewal``: the subscriber's Stars subscriptions renew no more; what
+        they paid for lasts to its end."""
+        user = update.effective_user
+        if user is None:
+            return
+        if self._deps.cancel_renewal is None:
+            raise BadInput(texts.stars_off())
+        try:
+            stopped = await self._deps.cancel_renewal.execute(UserId(user.id))
+        except NoRenewal as exc:
+            raise BadInput(texts.no_renewal()) from exc
+        await reply(update, context, texts.renewal_stopped(len(stopped)))

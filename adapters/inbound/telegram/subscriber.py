@@ -89,7 +89,15 @@ class SubscriberHandlers:
         await answer(query, texts.link_on_its_way())
 
     async def help(self, update: Update, context: Context) -> None:
-        await reply(update, context, texts.help_text())
+        """Every command this person can use: a subscriber's, an owner's (anyone with a
+        channel), an operator's (``PAYGATE_OPERATOR_IDS``)."""
+        user = update.effective_user
+        if user is None:
+            return
+        async with self._deps.uow() as tx:
+            owner = bool(await tx.channels.by_owner(UserId(user.id)))
+        operator = UserId(user.id) in self._deps.operators
+        await reply(update, context, texts.help_text(owner=owner, operator=operator))
 
     async def nothing_to_cancel(self, update: Update, context: Context) -> None:
         await reply(update, context, texts.nothing_to_cancel())

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.table import TableView
+from core.domain.figures import ALL_CHANNELS, DailyFigure, FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
-from core.ports.dashboard import DashboardSession, MonthlyRevenue
+from core.ports.dashboard import (
+    ChannelName,
+    ChannelTotal,
+    DashboardSession,
+    DayTotal,
+    MonthTotal,
+)
 
 
 class InMemorySessionStore:
@@ -56,14 +63,14 @@ class InMemoryChannelFigures:
         self._store = store
 
     async def active_subscribers(
-        self, channels: Sequence[ChannelId], now: datetime
+        self, channels: Sequence[ChannelId] | None, now: datetime
     ) -> Mapping[ChannelId, int]:
-        wanted = set(channels)
+        wanted = None if channels is None else set(channels)
         view = TableView(self._store.subscriptions, self._store.locks, self, self._store.next_seq)
         counts: dict[ChannelId, int] = {}
         for sub in view.select(
             lambda s: (
-                s.channel_id in wanted
+                (wanted is None or s.channel_id in wanted)
                 and s.status is SubscriptionStatus.ACTIVE
                 and s.expires_at > now
             )
@@ -71,18 +78,57 @@ class InMemoryChannelFigures:
             counts[sub.channel_id] = counts.get(sub.channel_id, 0) + 1
         return counts
 
-    async def monthly_revenue(
-        self, channels: Sequence[ChannelId], since: datetime
-    ) -> Sequence[MonthlyRevenue]:
-        wanted = set(channels)
-        view = TableView(self._store.intents, self._store.locks, self, self._store.next_seq)
-        sums: dict[tuple[ChannelId, str, str], Decimal] = {}
-        for intent in view.select(
-            lambda i: (
-                i.channel_id in wanted and i.fulfilled_at is not None and i.fulfilled_at >= since
+    def _names(self, owner: UserId | None) -> list[ChannelName]:
+        view = TableView(self._store.channels, self._store.locks, self, self._store.next_seq)
+        found = view.select(lambda c: owner is None or c.owner_id == owner)
+        return [ChannelName(c.id, c.title, c.owner_id) for c in found]
+
+    async def names(self, owner: UserId) -> Sequence[ChannelName]:
+        return self._names(owner)
+
+    async def name_page(self, offset: int, limit: int) -> tuple[int, Sequence[ChannelName]]:
+        every = sorted(self._names(None), key=lambda c: (c.title.casefold(), c.id))
+        return len(every), every[offset : offset + limit]
+
+    def _rows(
+        self, channels: Sequence[ChannelId] | None, since: date, totals: bool
+    ) -> list[DailyFigure]:
+        """``channels``' rows; None: the totals' (``totals``) or every channel's."""
+        if channels is not None:
+            wanted = set(channels)
+        else:
+            wanted = (
+                {ALL_CHANNELS} if totals else {k[0] for k in self._store.figures} - {ALL_CHANNELS}
             )
-        ):
-            assert intent.fulfilled_at is not None
-            key = (intent.channel_id, intent.fulfilled_at.strftime("%Y-%m"), intent.price.currency)
-            sums[key] = sums.get(key, Decimal(0)) + intent.price.amount
-        return [MonthlyRevenue(c, m, cur, amount) for (c, m, cur), amount in sorted(sums.items())]
+        return [
+            DailyFigure(channel, day, currency, kind, amount, count)
+            for (channel, day, currency, kind), (amount, count) in self._store.figures.items()
+            if day >= since and channel in wanted
+        ]
+
+    async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
+        sums: dict[tuple[date, str, FigureKind], tuple[Decimal, int]] = {}
+        for f in self._rows(channels, since, totals=True):
+            amount, count = sums.get((f.day, f.currency, f.kind), (Decimal(0), 0))
+            sums[(f.day, f.currency, f.kind)] = (amount + f.amount, count + f.count)
+        return [DayTotal(*key, *value) for key, value in sorted(sums.items())]
+
+    async def by_month(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[MonthTotal]:
+        sums: dict[tuple[str, str, FigureKind], tuple[Decimal, int]] = {}
+        for f in self._rows(channels, since, totals=True):
+            key = (f.day.strftime("%Y-%m"), f.currency, f.kind)
+            amount, count = sums.get(key, (Decimal(0), 0))
+            sums[key] = (amount + f.amount, count + f.count)
+        return [MonthTotal(*key, *value) for key, value in sorted(sums.items())]
+
+    async def by_channel(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[ChannelTotal]:
+        sums: dict[tuple[ChannelId, str, FigureKind], tuple[Decimal, int]] = {}
+        for f in self._rows(channels, since, totals=False):
+            key = (f.channel_id, f.currency, f.kind)
+            amount, count = sums.get(key, (Decimal(0), 0))
+            sums[key] = (amount + f.amount, count + f.count)
+        return [ChannelTotal(*key, *value) for key, value in sorted(sums.items())]

@@ -103,6 +103,8 @@ class InMemoryPaymentGateway:
         self._lists_payments = lists_payments
         self.refunds: list[tuple[UserId, str]] = []
         """Every refund asked for and taken, in order (PaymentRefunds)."""
+        self.stopped: list[tuple[UserId, str]] = []
+        """Every subscription whose renewals were stopped (RenewalControl)."""
 
     @property
     def name(self) -> str:
@@ -117,6 +119,12 @@ class InMemoryPaymentGateway:
         self.failures.check()
         invoice_id = f"inv{len(self.requests)}"
         return Invoice(invoice_id=invoice_id, url=f"{self._base_url}/invoice/{invoice_id}")
+
+    async def stop_renewal(self, user_id: UserId, charge_id: str) -> None:
+        """RenewalControl: the subscription ``charge_id`` started renews no more."""
+        self.failures.check()
+        if (user_id, charge_id) not in self.stopped:
+            self.stopped.append((user_id, charge_id))
 
     async def refund(self, user_id: UserId, payment_id: str) -> None:
         """PaymentRefunds: a payment is refunded once; asking again changes nothing."""

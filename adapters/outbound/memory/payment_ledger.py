@@ -10,6 +10,7 @@ import attrs
 
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
 from adapters.outbound.memory.clock import require_utc
+from adapters.outbound.memory.figures import InMemoryFigureRollup
 from adapters.outbound.memory.outbox import InMemoryOutboxRepository
 from adapters.outbound.memory.table import TableView
 from core.domain.channel import Channel
@@ -39,11 +40,16 @@ class InMemoryPaymentLedger:
     """Implements PaymentLedger."""
 
     def __init__(
-        self, tables: PaymentTables, outbox: InMemoryOutboxRepository, audit: InMemoryAuditLog
+        self,
+        tables: PaymentTables,
+        outbox: InMemoryOutboxRepository,
+        audit: InMemoryAuditLog,
+        figures: InMemoryFigureRollup,
     ) -> None:
         self._t = tables
         self._outbox = outbox
         self._audit = audit
+        self._figures = figures
 
     async def load(
         self, keys: Collection[EventKey], intent_ids: Collection[IntentId]
@@ -105,6 +111,7 @@ class InMemoryPaymentLedger:
                 raise Conflict(f"intent {donation.intent_id} already has its donation")
         for key, effect in changes.messages:
             await self._outbox.enqueue(key, effect, at)
+        await self._figures.add(changes.figures)
         for record in changes.audit:
             await self._audit.append(record, at)
 

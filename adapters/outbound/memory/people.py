@@ -12,6 +12,7 @@ from core.domain.grant import AccessGrant
 from core.domain.ids import DonationId, GrantId, IntentId, SubscriptionId, UserId
 from core.domain.payment import PaymentIntent
 from core.domain.seller import SellerRequest
+from core.domain.stars_renewal import StarsRenewal
 from core.domain.subscription import Subscription
 
 
@@ -22,6 +23,7 @@ class PersonTables:
     grants: TableView[GrantId, AccessGrant]
     donations: TableView[DonationId, Donation]
     seller_requests: TableView[UserId, SellerRequest]
+    stars_renewals: TableView[str, StarsRenewal]
 
 
 class InMemoryPersonRepository:
@@ -63,5 +65,10 @@ class InMemoryPersonRepository:
             )
             changed += 1
         if await t.seller_requests.delete(user_id):
+            changed += 1
+        for renewal in t.stars_renewals.select(lambda r: r.user_id == user_id):
+            await t.stars_renewals.update(
+                attrs.evolve(renewal, user_id=pseudonym), "Stars subscription"
+            )
             changed += 1
         return changed

@@ -8,12 +8,14 @@ from adapters.outbound.memory.audit_log import audit_table
 from adapters.outbound.memory.bundles import bundle_grants_table, bundle_members_table
 from adapters.outbound.memory.channels import channels_table
 from adapters.outbound.memory.donations import donations_table
+from adapters.outbound.memory.figures import Totals
 from adapters.outbound.memory.grants import grants_table
 from adapters.outbound.memory.intents import intents_table
 from adapters.outbound.memory.outbox import outbox_table
 from adapters.outbound.memory.payment_events import payment_events_table
 from adapters.outbound.memory.row_locks import RowLocks
 from adapters.outbound.memory.seller_requests import seller_requests_table
+from adapters.outbound.memory.stars_renewals import stars_renewals_table
 from adapters.outbound.memory.subscriptions import subscriptions_table
 
 DEFAULT_LOCK_TIMEOUT = 5.0
@@ -39,6 +41,8 @@ class InMemoryStore:
         self.audit = audit_table()
         self.outbox = outbox_table()
         self.seller_requests = seller_requests_table()
+        self.stars_renewals = stars_renewals_table()
+        self.figures: Totals = {}
         self.locks = RowLocks(lock_timeout)
         self._sequence = itertools.count(1)
 

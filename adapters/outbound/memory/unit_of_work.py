@@ -9,6 +9,7 @@ from adapters.outbound.memory.audit_log import InMemoryAuditLog
 from adapters.outbound.memory.bundles import InMemoryBundleRepository
 from adapters.outbound.memory.channels import InMemoryChannelRepository
 from adapters.outbound.memory.donations import InMemoryDonationRepository
+from adapters.outbound.memory.figures import InMemoryFigureRollup
 from adapters.outbound.memory.grants import InMemoryGrantRepository
 from adapters.outbound.memory.intents import InMemoryIntentRepository
 from adapters.outbound.memory.outbox import InMemoryOutboxRepository
@@ -16,13 +17,16 @@ from adapters.outbound.memory.payment_events import InMemoryPaymentEventReposito
 from adapters.outbound.memory.payment_ledger import InMemoryPaymentLedger, PaymentTables
 from adapters.outbound.memory.people import InMemoryPersonRepository, PersonTables
 from adapters.outbound.memory.seller_requests import InMemorySellerRequestRepository
+from adapters.outbound.memory.stars_renewals import InMemoryStarsRenewalRepository
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.subscriptions import InMemorySubscriptionRepository
 from adapters.outbound.memory.table import Table, TableView
 from core.ports import repositories
 from core.ports.errors import Conflict
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 _K = TypeVar("_K", bound=Hashable)
 _V = TypeVar("_V")
@@ -61,6 +65,8 @@ class InMemoryUnitOfWork:
     payments: PaymentLedger
     sellers: SellerRequestRepository
     people: repositories.PersonRepository
+    stars_renewals: StarsRenewalRepository
+    figures: FigureRollup
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
@@ -86,9 +92,14 @@ class InMemoryUnitOfWork:
         self.audit = self._audit
         outbox = InMemoryOutboxRepository(self._view(store.outbox))
         self.outbox = outbox
-        self.payments = InMemoryPaymentLedger(tables, outbox, self._audit)
+        rollup = InMemoryFigureRollup(store.figures)
+        self._views.append(rollup)
+        self.figures = rollup
+        self.payments = InMemoryPaymentLedger(tables, outbox, self._audit, rollup)
         seller_requests = self._view(store.seller_requests)
         self.sellers = InMemorySellerRequestRepository(seller_requests)
+        stars_renewals = self._view(store.stars_renewals)
+        self.stars_renewals = InMemoryStarsRenewalRepository(stars_renewals)
         self.people = InMemoryPersonRepository(
             PersonTables(
                 tables.intents,
@@ -96,6 +107,7 @@ class InMemoryUnitOfWork:
                 tables.grants,
                 tables.donations,
                 seller_requests,
+                stars_renewals,
             )
         )
 

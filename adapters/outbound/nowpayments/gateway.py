@@ -138,6 +138,8 @@ class NowPaymentsGateway:
     async def create_invoice(self, request: InvoiceRequest) -> Invoice:
         if not request.price.is_positive:
             raise ProviderRejected("an invoice needs a positive price")
+        if request.renews:
+            raise ProviderRejected("NOWPayments invoices do not renew themselves")
         body = self._invoice_body(request)
 
         async def attempt() -> Invoice:

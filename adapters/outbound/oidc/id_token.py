@@ -20,7 +20,7 @@ import jwt
 
 from core.domain.ids import UserId
 from core.ports.clock import Clock
-from core.ports.web_login import WebLoginRefused
+from core.ports.web_login import login_refused
 
 ALGORITHMS = ("RS256", "ES256", "EdDSA")
 """Asymmetric algorithms we accept (Telegram signs with RS256 unless the bot's owner
@@ -57,15 +57,15 @@ class IdTokenVerifier:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
-            raise WebLoginRefused("the identity token is malformed") from exc
+            raise login_refused("the identity token is malformed") from exc
         algorithm, kid = header.get("alg"), header.get("kid")
         if algorithm not in ALGORITHMS:
-            raise WebLoginRefused("the identity token is not signed with an accepted algorithm")
+            raise login_refused("the identity token is not signed with an accepted algorithm")
         if not isinstance(kid, str) or not kid:
-            raise WebLoginRefused("the identity token names no signing key")
+            raise login_refused("the identity token names no signing key")
         key = await self.keys.key(kid, refresh=False) or await self.keys.key(kid, refresh=True)
         if key is None:
-            raise WebLoginRefused("the identity token is signed with a key the provider lacks")
+            raise login_refused("the identity token is signed with a key the provider lacks")
         claims = self._decode(token, key, algorithm)
         return self._checked(claims, nonce)
 
@@ -86,26 +86,26 @@ class IdTokenVerifier:
                 },
             )
         except jwt.InvalidSignatureError as exc:
-            raise WebLoginRefused("the identity token's signature does not match") from exc
+            raise login_refused("the identity token's signature does not match") from exc
         except jwt.InvalidIssuerError as exc:
-            raise WebLoginRefused("the identity token was issued by someone else") from exc
+            raise login_refused("the identity token was issued by someone else") from exc
         except jwt.InvalidAudienceError as exc:
-            raise WebLoginRefused("the identity token is for another client") from exc
+            raise login_refused("the identity token is for another client") from exc
         except jwt.PyJWTError as exc:
-            raise WebLoginRefused(f"the identity token is not valid: {exc}") from exc
+            raise login_refused(f"the identity token is not valid: {exc}") from exc
 
     def _checked(self, claims: Mapping[str, Any], nonce: str) -> IdTokenClaims:
         now = self.clock.now().timestamp()
         exp, iat = claims["exp"], claims["iat"]
         if not _number(exp) or not _number(iat):
-            raise WebLoginRefused("the identity token's times are malformed")
+            raise login_refused("the identity token's times are malformed")
         if exp + LEEWAY.total_seconds() < now:
-            raise WebLoginRefused("the identity token has expired; log in again")
+            raise login_refused("the identity token has expired; log in again")
         if iat - LEEWAY.total_seconds() > now:
-            raise WebLoginRefused("the identity token was issued in the future")
+            raise login_refused("the identity token was issued in the future")
         given = claims["nonce"]
         if not isinstance(given, str) or not hmac.compare_digest(given.encode(), nonce.encode()):
-            raise WebLoginRefused("the identity token answers another login")
+            raise login_refused("the identity token answers another login")
         return IdTokenClaims(_user_id(claims["id"]), str(claims.get("name") or ""))
 
 
@@ -116,9 +116,9 @@ def _number(value: object) -> bool:
 def _user_id(value: object) -> UserId:
     """Telegram's ``id`` claim: the user id, a number (or its decimal string)."""
     if isinstance(value, bool):
-        raise WebLoginRefused("the identity token names no Telegram user")
+        raise login_refused("the identity token names no Telegram user")
     if isinstance(value, str) and value.isdecimal():
         value = int(value)
     if not isinstance(value, int) or value <= 0:
-        raise WebLoginRefused("the identity token names no Telegram user")
+        raise login_refused("the identity token names no Telegram user")
     return UserId(value)

@@ -27,7 +27,7 @@ from core.domain.ids import UserId
 from core.ports.clock import Clock
 from core.ports.errors import Unavailable
 from core.ports.security import Secret
-from core.ports.web_login import AuthorizationRequest, CodeExchange, WebLoginRefused
+from core.ports.web_login import AuthorizationRequest, CodeExchange, login_refused
 
 __all__ = ["TELEGRAM_ISSUER", "Discovery", "OpenIdConnectProvider"]
 
@@ -122,10 +122,10 @@ class OpenIdConnectProvider:
             error = body.get("error") if isinstance(body, dict) else None
             if error == "invalid_client":
                 logger.warning("the login provider refused our client credentials")
-            raise WebLoginRefused(f"the login provider refused the code ({error or status})")
+            raise login_refused(f"the login provider refused the code ({error or status})")
         token = body.get("id_token") if isinstance(body, dict) else None
         if not isinstance(token, str):
-            raise WebLoginRefused("the login provider answered without an identity token")
+            raise login_refused("the login provider answered without an identity token")
         claims = await self.verifier.verify(token, exchange.nonce)
         return claims.user_id
 

@@ -108,6 +108,7 @@ def _tier_rows(channel: Channel) -> list[dict[str, Any]]:
             "currency": tier.price.currency,
             "duration_days": tier.duration_days,
             "stars_price": None if tier.stars_price is None else int(tier.stars_price.amount),
+            "stars_renews": tier.stars_renews,
         }
         for tier in channel.tiers
     ]
@@ -223,6 +224,7 @@ TIER_COLUMNS = (
     channel_tiers.c.currency.label("tier_currency"),
     channel_tiers.c.duration_days.label("tier_duration_days"),
     channel_tiers.c.stars_price.label("tier_stars_price"),
+    channel_tiers.c.stars_renews.label("tier_stars_renews"),
 )
 
 
@@ -230,7 +232,7 @@ def tier_from_row(row: Row[Any]) -> Tier:
     """A tier from the columns of :data:`TIER_COLUMNS` in ``row``."""
     price = Money(row.tier_price, row.tier_currency)
     stars = None if row.tier_stars_price is None else Money(row.tier_stars_price, STARS)
-    return Tier(row.tier_number, price, row.tier_duration_days, stars)
+    return Tier(row.tier_number, price, row.tier_duration_days, stars, bool(row.tier_stars_renews))
 
 
 def _with_tiers(query: Select[Any]) -> Select[Any]:

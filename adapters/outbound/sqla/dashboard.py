@@ -3,27 +3,37 @@
 Sessions are used when Redis is not configured; each call is one short statement
 outside any unit of work. A session row carries its own expiry, so a row nobody
 deletes is never read back after it and is cleared on the next login of anyone.
-The figures are two grouped reads over indexed columns (subscriptions by channel,
-fulfilled payments by channel and time); months are formed here, portably.
+The figures are grouped reads of the daily rollup the write path keeps
+(``daily_figures``) and a count of active subscriptions, never a scan of payments.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from adapters.outbound.sqla.errors import translated
+from adapters.outbound.sqla.tables import channels as channels_table
+from adapters.outbound.sqla.tables import daily_figures as f
 from adapters.outbound.sqla.tables import dashboard_sessions as t
-from adapters.outbound.sqla.tables import payment_intents, subscriptions
+from adapters.outbound.sqla.tables import subscriptions
 from adapters.outbound.sqla.turns import WriteTurns
+from core.domain.figures import ALL_CHANNELS, FigureKind
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
-from core.ports.dashboard import DashboardSession, MonthlyRevenue
+from core.ports.dashboard import (
+    ChannelName,
+    ChannelTotal,
+    DashboardSession,
+    DayTotal,
+    MonthTotal,
+)
 
 
 class SqlSessionStore:
@@ -77,45 +87,108 @@ class SqlSessionStore:
 
 
 class SqlChannelFigures:
-    """Implements ChannelFigures."""
+    """Implements ChannelFigures: grouped reads of the daily rollup (Postgres adds up
+    in SQL; SQLite stores amounts as exact text, so its rows are added here) and a
+    count of the active subscriptions."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
 
     async def active_subscribers(
-        self, channels: Sequence[ChannelId], now: datetime
+        self, channels: Sequence[ChannelId] | None, now: datetime
     ) -> Mapping[ChannelId, int]:
-        if not channels:
+        if channels is not None and not channels:
             return {}
         s = subscriptions
         statement = (
             select(s.c.channel_id, func.count())
-            .where(
-                s.c.channel_id.in_(list(channels)),
-                s.c.status == SubscriptionStatus.ACTIVE.value,
-                s.c.expires_at > now,
-            )
+            .where(s.c.status == SubscriptionStatus.ACTIVE.value, s.c.expires_at > now)
             .group_by(s.c.channel_id)
         )
+        if channels is not None:
+            statement = statement.where(s.c.channel_id.in_(list(channels)))
         with translated("count active subscribers"):
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(statement)).all()
         return {ChannelId(row[0]): int(row[1]) for row in rows}
 
-    async def monthly_revenue(
-        self, channels: Sequence[ChannelId], since: datetime
-    ) -> Sequence[MonthlyRevenue]:
-        if not channels:
-            return []
-        i = payment_intents
-        statement = select(i.c.channel_id, i.c.fulfilled_at, i.c.currency, i.c.price).where(
-            i.c.channel_id.in_(list(channels)), i.c.fulfilled_at >= since
-        )
-        sums: dict[tuple[ChannelId, str, str], Decimal] = {}
-        with translated("sum the takings"):
+    async def names(self, owner: UserId) -> Sequence[ChannelName]:
+        c = channels_table
+        statement = select(c.c.id, c.c.title, c.c.owner_id).where(c.c.owner_id == owner)
+        with translated("list channels"):
             async with self._engine.connect() as conn:
                 rows = (await conn.execute(statement)).all()
-        for channel_id, fulfilled_at, currency, price in rows:
-            key = (ChannelId(channel_id), fulfilled_at.strftime("%Y-%m"), currency)
-            sums[key] = sums.get(key, Decimal(0)) + Decimal(price)
-        return [MonthlyRevenue(c, m, cur, amount) for (c, m, cur), amount in sorted(sums.items())]
+        return [ChannelName(ChannelId(r.id), r.title, UserId(r.owner_id)) for r in rows]
+
+    async def name_page(self, offset: int, limit: int) -> tuple[int, Sequence[ChannelName]]:
+        c = channels_table
+        page = (
+            select(c.c.id, c.c.title, c.c.owner_id)
+            .order_by(func.lower(c.c.title), c.c.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        with translated("list channels"):
+            async with self._engine.connect() as conn:
+                total = int((await conn.execute(select(func.count()).select_from(c))).scalar_one())
+                rows = (await conn.execute(page)).all()
+        return total, [ChannelName(ChannelId(r.id), r.title, UserId(r.owner_id)) for r in rows]
+
+    async def by_day(self, channels: Sequence[ChannelId] | None, since: date) -> Sequence[DayTotal]:
+        wanted = [ALL_CHANNELS] if channels is None else channels
+        sums = await self._sums(f.c.day, wanted, since, "read the daily figures")
+        return [
+            DayTotal(day, cur, kind, amount, count) for (day, cur, kind), (amount, count) in sums
+        ]
+
+    async def by_month(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[MonthTotal]:
+        wanted = [ALL_CHANNELS] if channels is None else channels
+        if self._engine.dialect.name == "postgresql":
+            month = func.to_char(f.c.day, "YYYY-MM")
+        else:  # a date is its ISO text on SQLite
+            month = func.substr(f.c.day, 1, 7)
+        sums = await self._sums(month, wanted, since, "read the monthly figures")
+        return [
+            MonthTotal(str(m), cur, kind, amount, count) for (m, cur, kind), (amount, count) in sums
+        ]
+
+    async def by_channel(
+        self, channels: Sequence[ChannelId] | None, since: date
+    ) -> Sequence[ChannelTotal]:
+        sums = await self._sums(f.c.channel_id, channels, since, "read the channels' figures")
+        return [
+            ChannelTotal(ChannelId(channel), cur, kind, amount, count)
+            for (channel, cur, kind), (amount, count) in sums
+        ]
+
+    async def _sums(
+        self,
+        by: ColumnElement[Any],
+        channels: Sequence[ChannelId] | None,
+        since: date,
+        action: str,
+    ) -> list[tuple[tuple[Any, str, FigureKind], tuple[Decimal, int]]]:
+        if channels is not None and not channels:
+            return []
+        postgres = self._engine.dialect.name == "postgresql"
+        group = (by, f.c.currency, f.c.kind)
+        if postgres:
+            statement = select(*group, func.sum(f.c.amount), func.sum(f.c.count)).group_by(*group)
+        else:
+            statement = select(*group, f.c.amount, f.c.count)
+        statement = statement.where(f.c.day >= since)
+        if channels is None:
+            statement = statement.where(f.c.channel_id != ALL_CHANNELS)
+        else:
+            statement = statement.where(f.c.channel_id.in_(list(channels)))
+        with translated(action):
+            async with self._engine.connect() as conn:
+                rows = (await conn.execute(statement)).all()
+        sums: dict[tuple[Any, str, FigureKind], tuple[Decimal, int]] = {}
+        for key_by, currency, kind, amount, count in rows:
+            key = (key_by, currency, FigureKind(kind))
+            before = sums.get(key, (Decimal(0), 0))
+            sums[key] = (before[0] + Decimal(amount), before[1] + int(count))
+        return sorted(sums.items())

@@ -25,6 +25,7 @@ from adapters.outbound.sqla.audit import SqlAuditLog
 from adapters.outbound.sqla.channels import SqlChannelRepository
 from adapters.outbound.sqla.donations import donation_to_row
 from adapters.outbound.sqla.events import event_to_row
+from adapters.outbound.sqla.figures import SqlFigureRollup
 from adapters.outbound.sqla.grants import grant_to_row
 from adapters.outbound.sqla.intents import (
     BY_IDS_SQLITE,
@@ -81,6 +82,7 @@ class SqlPaymentLedger:
         channels: SqlChannelRepository,
         intents: SqlIntentRepository,
         subscriptions: SqlSubscriptionRepository,
+        figures: SqlFigureRollup,
     ) -> None:
         self._tx = tx
         self._cipher = cipher
@@ -88,6 +90,7 @@ class SqlPaymentLedger:
         self._channels = channels
         self._intents = intents
         self._subscriptions = subscriptions
+        self._figures = figures
 
     async def load(
         self, keys: Collection[EventKey], intent_ids: Collection[IntentId]
@@ -123,6 +126,8 @@ class SqlPaymentLedger:
             await self._save_behind(changes, at)
         else:
             await self._save_at_once(changes, at)
+        # Held back with the rest on Postgres (one upsert in the commit's statement).
+        await self._figures.add(changes.figures)
         for record in changes.audit:
             await self._audit.append(record, at)
 

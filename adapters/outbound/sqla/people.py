@@ -14,6 +14,7 @@ from adapters.outbound.sqla.tables import (
     donations,
     payment_intents,
     seller_requests,
+    stars_renewals,
     subscriptions,
 )
 from adapters.outbound.sqla.transaction import SqlTransaction
@@ -63,6 +64,9 @@ class SqlPersonRepository:
             .where(seller_requests.c.decided_by == user_id)
             .values(decided_by=pseudonym),
             delete(seller_requests).where(seller_requests.c.user_id == user_id),
+            update(stars_renewals)
+            .where(stars_renewals.c.user_id == user_id)
+            .values(user_id=pseudonym),
         ]
         changed = 0
         for statement in statements:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -96,6 +98,7 @@ channel_tiers = Table(
     Column("currency", CURRENCY, nullable=False),
     Column("duration_days", Integer, nullable=False),
     Column("stars_price", Integer, nullable=True),
+    Column("stars_renews", Boolean, nullable=False, server_default=false()),
 )
 
 payment_intents = Table(
@@ -302,6 +305,19 @@ person_names = Table(
     Column("username", String(32), nullable=False, index=True),
 )
 
+stars_renewals = Table(
+    "stars_renewals",
+    metadata,
+    # A Telegram Stars subscription that renews itself, named by its first charge.
+    Column("charge_id", String(128), primary_key=True),
+    Column("user_id", BigInteger, nullable=False),
+    Column("channel_id", ID, ForeignKey("channels.id", ondelete="CASCADE"), nullable=False),
+    Column("tier", Integer, nullable=False),
+    Column("started_at", UtcDateTime, nullable=False),
+    Column("canceled_at", UtcDateTime, nullable=True),
+    Index("ix_stars_renewals_user_id_channel_id", "user_id", "channel_id"),
+)
+
 seller_requests = Table(
     "seller_requests",
     metadata,
@@ -388,6 +404,35 @@ bundle_grants = Table(
 Index("ix_payment_intents_invoice_id", payment_intents.c.invoice_id)
 Index("ix_payment_events_payment_id", payment_events.c.payment_id)
 # --- end dashboard alerts
+# --- the HTTP API (issue 20)
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", ID, primary_key=True),
+    Column("digest", String(64), nullable=False, unique=True),  # SHA-256 of the token
+    Column("user_id", BigInteger, nullable=False, index=True),
+    Column("name", String(64), nullable=False),
+    Column("scope", String(8), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("last_used", UtcDateTime, nullable=True),
+    Column("revoked_at", UtcDateTime, nullable=True),
+)
+# --- end the HTTP API
+daily_figures = Table(
+    "daily_figures",
+    metadata,
+    # The dashboard's rollup, kept by the write path in the unit of work that changes
+    # what it counts (see core.domain.figures); read instead of the raw rows.
+    Column("channel_id", ID, primary_key=True),
+    Column("day", Date, primary_key=True),
+    Column("currency", CURRENCY, primary_key=True),
+    Column("kind", STATUS, primary_key=True),
+    Column("amount", Amount, nullable=False),
+    Column("count", BigInteger, nullable=False),
+    # Every read names its channels (the totals' channel for the operator): the primary
+    # key's (channel_id, day, ...) order serves them all, no other index is needed.
+)
 
 DATA_TABLES = (
     channels,
@@ -408,6 +453,9 @@ DATA_TABLES = (
     dashboard_sessions,
     channel_wordings,
     dashboard_alerts,
+    api_tokens,
+    stars_renewals,
+    daily_figures,
     bundle_members,
     bundle_grants,
 )

@@ -30,19 +30,23 @@ from adapters.outbound.sqla.engine import (
 )
 from adapters.outbound.sqla.errors import translated
 from adapters.outbound.sqla.events import SqlPaymentEventRepository
+from adapters.outbound.sqla.figures import SqlFigureRollup
 from adapters.outbound.sqla.grants import SqlGrantRepository
 from adapters.outbound.sqla.intents import SqlIntentRepository
 from adapters.outbound.sqla.outbox import SqlOutboxRepository
 from adapters.outbound.sqla.payment_ledger import SqlPaymentLedger
 from adapters.outbound.sqla.people import SqlPersonRepository
 from adapters.outbound.sqla.seller_requests import SqlSellerRequestRepository
+from adapters.outbound.sqla.stars_renewals import SqlStarsRenewalRepository
 from adapters.outbound.sqla.subscriptions import SqlSubscriptionRepository
 from adapters.outbound.sqla.transaction import SqlTransaction
 from core.ports import repositories
 from core.ports.errors import Unavailable
+from core.ports.figures import FigureRollup
 from core.ports.payment_ledger import PaymentLedger
 from core.ports.security import Cipher
 from core.ports.sellers import SellerRequestRepository
+from core.ports.stars_renewals import StarsRenewalRepository
 
 
 class SqlUnitOfWork:
@@ -71,11 +75,14 @@ class SqlUnitOfWork:
         self._audit = SqlAuditLog(self._tx)
         self.audit: repositories.AuditLog = self._audit
         self.outbox: repositories.OutboxRepository = SqlOutboxRepository(self._tx)
+        rollup = SqlFigureRollup(self._tx)
+        self.figures: FigureRollup = rollup
         self.payments: PaymentLedger = SqlPaymentLedger(
-            self._tx, cipher, self._audit, channels, intents, subscriptions
+            self._tx, cipher, self._audit, channels, intents, subscriptions, rollup
         )
         self.sellers: SellerRequestRepository = SqlSellerRequestRepository(self._tx)
         self.people: repositories.PersonRepository = SqlPersonRepository(self._tx)
+        self.stars_renewals: StarsRenewalRepository = SqlStarsRenewalRepository(self._tx)
 
     async def __aenter__(self) -> Self:
         if self._conn is not None:

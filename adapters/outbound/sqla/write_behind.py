@@ -1,8 +1,9 @@
 """Postgres only, private to the SQL adapter: rows a unit of work writes without
 needing an answer, held back and sent in one statement, where each round trip costs
 more than the statement's own work: recorded payment events, the payment intents'
-compare-and-set, new subscriptions, grants and donations, outbox messages, chained
-audit events and the chain's new head. They go before the unit of work's next
+compare-and-set, new subscriptions, grants and donations, outbox messages, what
+they add to the dashboard's daily rollup (an upsert that adds), chained audit
+events and the chain's new head. They go before the unit of work's next
 statement, whatever it is (so it reads them back), or with its commit; a key refused
 there (an event recorded meanwhile, a subscription, grant or donation that exists)
 fails that statement, and so does an intent
@@ -60,6 +61,7 @@ from adapters.outbound.sqla.tables import (
     access_grants,
     audit_events,
     audit_head,
+    daily_figures,
     donations,
     outbox,
     payment_events,
@@ -77,6 +79,7 @@ _TABLES: dict[str, Table] = {
         access_grants,
         donations,
         outbox,
+        daily_figures,
         audit_events,
     )
 }
@@ -109,7 +112,12 @@ def digest_parts(at: datetime, record: AuditRecord) -> tuple[str, str]:
 _SKIPPED_AGAIN = {"outbox": "key"}
 """A key queued before is skipped, not refused (as `PaymentLedger.save` promises)."""
 
+_ADDED_UP = {"daily_figures": (("channel_id", "day", "currency", "kind"), ("amount", "count"))}
+"""Rows added to the row of their key (an upsert): held rows of one key are summed
+first, since one statement may change a row only once."""
+
 _KEY_ORDER = {
+    "daily_figures": _ADDED_UP["daily_figures"][0],
     "outbox": ("key",),
     "payment_events": ("provider", "payment_id", "status"),
     "payment_intents": ("id",),  # moves held by more than one call
@@ -145,6 +153,13 @@ def _insert(name: str) -> Insert:
     skipped = _SKIPPED_AGAIN.get(name)
     if skipped is not None:
         statement = statement.on_conflict_do_nothing(index_elements=[skipped])
+    added = _ADDED_UP.get(name)
+    if added is not None:
+        key, sums = added
+        statement = statement.on_conflict_do_update(
+            index_elements=list(key),
+            set_={column: table.c[column] + statement.excluded[column] for column in sums},
+        )
     return statement
 
 
@@ -339,6 +354,8 @@ class WriteBehind:
                 for row in rows:
                     firsts.setdefault(row[skipped], row)
                 rows = list(firsts.values())
+            if name in _ADDED_UP:
+                rows = _added_up(rows, *_ADDED_UP[name])
             key = _KEY_ORDER.get(name)
             if key is not None:
                 rows = sorted(rows, key=lambda row: tuple(row[k] for k in key))
@@ -353,6 +370,20 @@ class WriteBehind:
             alone = {key: value for key, value in params.items() if key.startswith(prefix)}
             audit = (_statement((audit_events.name,)), alone)
         return Held(held, params, audit)
+
+
+def _added_up(
+    rows: Sequence[Mapping[str, Any]], key: Sequence[str], sums: Sequence[str]
+) -> list[Mapping[str, Any]]:
+    totals: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for row in rows:
+        found = totals.get(tuple(row[k] for k in key))
+        if found is None:
+            totals[tuple(row[k] for k in key)] = dict(row)
+        else:
+            for column in sums:
+                found[column] += row[column]
+    return list(totals.values())
 
 
 @attrs.frozen

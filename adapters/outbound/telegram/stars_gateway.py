@@ -2,7 +2,9 @@
 ``PaymentRefunds`` over the Bot API.
 
 An invoice is a ``createInvoiceLink`` in ``XTR`` with exactly one price item and no
-provider token; its payload is our MAC-tagged order id, which Telegram hands back in
+provider token (with ``subscription_period`` 30 days for a subscription that renews,
+at most 10,000 Stars; ``editUserStarSubscription`` stops its renewals); its payload
+is our MAC-tagged order id, which Telegram hands back in
 the pre-checkout query and the ``successful_payment`` message. Those arrive as bot
 updates, not as signed webhooks: the bot reads them (:mod:`core.services.stars`), so
 :meth:`TelegramStarsGateway.verify_notification` believes no HTTP body at all.
@@ -43,6 +45,9 @@ STARS_PROVIDER = "telegram_stars"
 MAX_TITLE = 32
 MAX_DESCRIPTION = 255
 MAX_PAYLOAD_BYTES = 128
+SUBSCRIPTION_PERIOD = 2_592_000
+"""Seconds between a Stars subscription's charges: Telegram allows 30 days only."""
+MAX_SUBSCRIPTION_STARS = 10_000
 
 
 def _clip(text: str, limit: int) -> str:
@@ -66,6 +71,8 @@ class TelegramStarsGateway:
             raise ProviderRejected(f"Stars invoices are whole positive {STARS}, not {price}")
         if not 1 <= len(request.order_id.encode("utf-8")) <= MAX_PAYLOAD_BYTES:
             raise ProviderRejected(f"an invoice payload is 1..{MAX_PAYLOAD_BYTES} bytes")
+        if request.renews and price.amount > MAX_SUBSCRIPTION_STARS:
+            raise ProviderRejected(f"a Stars subscription costs 1..{MAX_SUBSCRIPTION_STARS} XTR")
         description = _clip(request.description, MAX_DESCRIPTION) or self._title
         try:
             url = await self._bot.create_invoice_link(
@@ -74,6 +81,7 @@ class TelegramStarsGateway:
                 payload=request.order_id,
                 currency=STARS,
                 prices=[LabeledPrice(self._title, int(price.amount))],
+                subscription_period=SUBSCRIPTION_PERIOD if request.renews else None,
             )
         except BadRequest as exc:
             raise ProviderRejected(f"Telegram refused the invoice: {exc.message}") from exc
@@ -88,6 +96,15 @@ class TelegramStarsGateway:
             if has(exc, "charge_already_refunded"):
                 return  # refunded before (our earlier attempt): the refund stands
             raise ProviderRejected(f"Telegram refused the refund: {exc.message}") from exc
+        except TelegramError as exc:
+            raise _unavailable(exc) from exc
+
+    async def stop_renewal(self, user_id: UserId, charge_id: str) -> None:
+        """RenewalControl: ``editUserStarSubscription`` with ``is_canceled``."""
+        try:
+            await self._bot.edit_user_star_subscription(user_id, charge_id, is_canceled=True)
+        except BadRequest as exc:
+            raise ProviderRejected(f"Telegram refused to cancel: {exc.message}") from exc
         except TelegramError as exc:
             raise _unavailable(exc) from exc
 

@@ -224,6 +224,7 @@ def bot_deps(
         pre_checkout=world.pre_checkout,
         stars_payment=world.stars_payment,
         stars_refund=world.stars_refund,
+        cancel_renewal=world.cancel_renewal,
         wording=world.own_wording,
     )
 

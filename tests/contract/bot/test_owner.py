@@ -189,8 +189,8 @@ async def test_tiers_sets_up_to_three_tiers(bot: Bot, channel: Channel) -> None:
             "I could not read “1=12/30d”: write each tier as number=price/days, "
             "such as 1=10USD/30d 2=25USD/90d.",
         ),
-        ("/tiers 1 4=10USD/30d", "Tier number must be 1..3, got 4."),
-        ("/tiers 1 1=10USD/30d 1=20USD/60d", "Tier numbers must be unique."),
+        ("/tiers 1 4=10USD/30d", "Tiers are numbered 1 to 3, not 4."),
+        ("/tiers 1 1=10USD/30d 1=20USD/60d", "Each tier number may appear only once."),
         ("/tiers 1 1=10USD/30d 2=20EUR/60d", "All tiers of a channel are priced in one currency."),
         ("/tiers 1 1=10.555USD/30d", "A tier's price has at most 2 decimals."),
         ("/tiers 2 1=10USD/30d", "You have no channel 2; /channels lists yours."),
@@ -229,7 +229,7 @@ async def test_repost_posts_a_fresh_offer_once_per_cooldown(bot: Bot, channel: C
 
     posted = [p for p in bot.world.messenger.sent if p.chat_id == OPEN]
     assert first.text == "Alpha Signals: a fresh offer is posted in the open channel."
-    assert second.text == "The offer was posted moments ago; try again in 10 min."
+    assert second.text == "The offer was posted moments ago; try again in 10 minutes."
     assert len(posted) == 1
     assert posted[0].message.text.startswith("Subscribe to Alpha Signals")
 

@@ -133,7 +133,7 @@ async def test_only_the_owner_or_an_operator_may_refund(bot: Bot, channel: Chann
     done = await bot.say(OWNER, f"/refund {paid.charge_id} asked by the subscriber")
     usage = await bot.say(OWNER, "/refund")
 
-    assert refused.text == "Only the channel's owner can change it."
+    assert refused.text == "Only an operator or the channel's owner can refund."
     assert done.text.startswith(f"Refunded 500 XTR of payment {paid.charge_id}")
     assert usage.text.startswith("Write /refund <charge id> <reason>")
     assert bot.world.stars is not None

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from adapters.catalog import texts
+from adapters.catalog.language import speaking
 from core.domain.channel import Channel
 from tests.contract.bot.harness import SUBSCRIBER, Bot, labels
+from tests.unit.services.world import OWNER
 
 
 async def subscribe(bot: Bot, channel: Channel) -> None:
@@ -76,20 +79,31 @@ async def test_send_my_link_again_after_the_end_says_there_is_nothing_to_send(
     assert await bot.world.texts_to(SUBSCRIBER) == []
 
 
-async def test_help_lists_the_commands_of_subscribers_and_owners(bot: Bot) -> None:
+async def test_help_lists_a_subscribers_commands_and_how_to_start_selling(bot: Bot) -> None:
     answer = await bot.say(SUBSCRIBER, "/help")
 
-    for command in (
-        "/status",
-        "/register",
-        "/channels",
-        "/tiers",
-        "/donations",
-        "/repost",
-        "/resume",
-    ):
+    for command in ("/status", "/language", "/cancel", "/help", "/register"):
         assert command in answer.text
+    for command in ("/tiers", "/wallet", "/wording", "/dashboard", "/owners"):
+        assert command not in answer.text
+
+
+async def test_help_lists_every_command_of_an_owner(bot: Bot, channel: Channel) -> None:
+    answer = await bot.say(OWNER, "/help")
+
+    for command, _description in texts.owner_commands():
+        assert f"/{command} — " in answer.text
+    assert "/owners" not in answer.text
     assert "Only the creator of both chats can register a channel or change it." in answer.text
+
+
+async def test_help_in_the_owners_language(bot: Bot, channel: Channel) -> None:
+    await bot.say(OWNER, "/language ru")
+    answer = await bot.say(OWNER, "/help")
+
+    with speaking("ru"):
+        for command, description in texts.owner_commands():
+            assert f"/{command} — {description}" in answer.text
 
 
 async def test_start_without_a_token_greets(bot: Bot) -> None:

@@ -14,10 +14,13 @@ import pytest
 from adapters.inbound.http.app import build_app
 from adapters.inbound.http.dashboard import Dashboard, DashboardSettings
 from adapters.inbound.http.dashboard.telegram_login import login_hash
+from adapters.inbound.http.dashboard.wording import WordingSection
 from adapters.outbound.memory import InMemoryNonceStore
 from adapters.outbound.memory.dashboard import InMemoryChannelFigures, InMemorySessionStore
+from adapters.outbound.memory.languages import InMemoryLanguageBook
 from adapters.outbound.memory.store import InMemoryStore
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
+from adapters.outbound.memory.wordings import InMemoryWordingBook
 from adapters.outbound.system.clock import SystemClock
 from adapters.outbound.system.ids import RandomIdGenerator
 from core.domain.ids import ChatId, UserId
@@ -26,6 +29,8 @@ from core.services.channel_settings import ChangeSales
 from core.services.dashboard import OwnerDashboard
 from core.services.dashboard_sessions import DashboardSessions
 from core.services.resume_sales import ResumeSales
+from core.services.wording_preview import WordingPreview
+from core.services.wordings import OwnWording
 from tests.contract.http.shop import (
     OWNER,
     Client,
@@ -46,6 +51,10 @@ OTHER_OPEN, OTHER_CLOSED = ChatId(-2001), ChatId(-2002)
 class Site:
     client: Client
     channel_id: str
+    languages: InMemoryLanguageBook = attrs.field(factory=InMemoryLanguageBook)
+    wording: OwnWording | None = None
+    other_channel_id: str = ""
+    sales: ChangeSales | None = None
 
 
 def link(user: int, *, token: str = BOT_TOKEN, age: int = 0) -> str:
@@ -63,9 +72,11 @@ async def site() -> AsyncIterator[Site]:
     for chat in (OTHER_OPEN, OTHER_CLOSED):
         shop.chat.add_chat(chat, ChatRights(MemberStatus.ADMINISTRATOR, BOT_RIGHTS_CLOSED))
         shop.chat.set_member(chat, OTHER_OWNER, ChatRights(MemberStatus.CREATOR))
-    await shop.register.execute(OTHER_OWNER, OTHER_OPEN, OTHER_CLOSED, "Beta Club")
+    other = await shop.register.execute(OTHER_OWNER, OTHER_OPEN, OTHER_CLOSED, "Beta Club")
     clock = SystemClock()  # login links are signed with the real time
     sales = ChangeSales(uow, clock)
+    languages = InMemoryLanguageBook()
+    wording = OwnWording(uow, clock, InMemoryWordingBook())
     dashboard = Dashboard(
         OwnerDashboard(
             uow,
@@ -79,11 +90,13 @@ async def site() -> AsyncIterator[Site]:
         InMemoryNonceStore(clock),
         clock,
         DashboardSettings((BOT_TOKEN,), secure_cookie=False),
+        sections=(WordingSection(WordingPreview(uow, wording)),),
+        languages=languages,
     )
     async with nowpayments_gateway() as gateway:
         deps = attrs.evolve(make_deps(shop, gateway), dashboard=dashboard)
         async with serve(build_app(deps)) as client:
-            yield Site(client, channel.id)
+            yield Site(client, channel.id, languages, wording, other.id, sales)
 
 
 async def login(site: Site, user: int) -> None:

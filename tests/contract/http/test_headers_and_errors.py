@@ -23,7 +23,9 @@ from core.domain.errors import (
     MissingRights,
     NotAuthorized,
     UnknownChannel,
+    Why,
 )
+from core.domain.money import Money
 from core.ports.errors import Conflict, NotFound, PortError, Unavailable
 from tests.contract.http.shop import Shop, make_deps, serve
 
@@ -44,17 +46,21 @@ async def page(request: web.Request) -> web.Response:
 
 ERRORS: list[tuple[BaseException, int, str]] = [
     (
-        InvalidAmount("the amount is below the channel's minimum"),
+        InvalidAmount(Why.DONATION_BELOW, least=Money("5", "USD")),
         400,
-        "the amount is below the channel's minimum",
+        "The smallest donation is 5 USD.",
     ),
-    (NotAuthorized("only the owner may do this"), 403, "only the owner may do this"),
-    (UnknownChannel("no such channel"), 404, "no such channel"),
-    (AlreadyRegistered("this chat is already registered"), 409, "this chat is already registered"),
+    (NotAuthorized(Why.NOT_OWNER), 403, "Only the channel's owner can change it."),
+    (UnknownChannel(Why.NO_SUCH_CHANNEL), 404, "There is no such channel."),
     (
-        MissingRights("the bot cannot invite users", ("can_invite_users",)),
+        AlreadyRegistered(Why.REGISTERED_MEANWHILE),
+        409,
+        "One of these chats was registered meanwhile.",
+    ),
+    (
+        MissingRights(Why.BOT_RIGHTS, ("can_invite_users",), which="closed"),
         400,
-        "the bot cannot invite users",
+        "Make the bot an admin of the closed channel with: invite users.",
     ),
     (NotFound(f"row 7 in {CANARY}"), 404, "not found"),
     (

@@ -57,9 +57,12 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
 
     # Revision 0001 as asked: the conversations table comes with 0002, the audit
     # head with 0003, the chat languages with 0004, the seller requests with 0005, the
-    # dashboard's sessions with 0006, owners' wording with 0007, the dashboard's recent
-    # alerts with 0010, the people's usernames with 0011, bundles with 0017.
+    # dashboard's sessions with 0006, owners' wording with 0007, API tokens with 0009, the
+    # dashboard's recent alerts with 0010, the people's usernames with 0011, the
+    # self-renewing Stars subscriptions with 0012, the dashboard's daily rollup with 0013,
+    # bundles with 0016.
     later = {
+        "stars_renewals",
         "conversations",
         "audit_head",
         "chat_languages",
@@ -68,6 +71,8 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
         "channel_wordings",
         "dashboard_alerts",
         "person_names",
+        "api_tokens",
+        "daily_figures",
         "bundle_members",
         "bundle_grants",
     }

@@ -41,6 +41,9 @@ SCHEMA = {
     "dashboard_sessions",
     "channel_wordings",
     "dashboard_alerts",
+    "api_tokens",
+    "stars_renewals",
+    "daily_figures",
     "bundle_members",
     "bundle_grants",
 }
@@ -172,3 +175,43 @@ async def test_tiers_keep_their_prices_when_stars_prices_come_and_go(blank_url: 
     assert "stars_price" not in columns
     assert [(r[0], int(r[1]), r[2], r[3]) for r in after] == [(1, 10, "USD", 30)]
     assert [r[4] for r in again] == [None]
+
+
+async def test_tiers_stored_before_stars_subscriptions_do_not_renew(blank_url: URL) -> None:
+    # A Stars tier stored before 0012 is sold as before (no renewal); the downgrade
+    # drops the switch and the kept subscriptions, the prices stay.
+    await asyncio.to_thread(upgrade, blank_url, "0008")
+    engine = create_engine(blank_url, pool_size=1, max_overflow=0)
+    channel = (
+        "INSERT INTO channels (id, owner_id, open_chat_id, closed_chat_id, title, created_at, "
+        "sales_paused, tiers_version) "
+        "VALUES ('c1', 1, -100, -200, 'News', '2026-11-23 12:00:00', false, 1)"
+    )
+    tier = (
+        "INSERT INTO channel_tiers (channel_id, number, price, currency, duration_days, "
+        "stars_price) VALUES ('c1', 1, 10, 'USD', 30, 500)"
+    )
+    renewal = (
+        "INSERT INTO stars_renewals (charge_id, user_id, channel_id, tier, started_at) "
+        "VALUES ('stx1', 7, 'c1', 1, '2026-12-01 12:00:00')"
+    )
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text(channel))
+            await conn.execute(text(tier))
+        await asyncio.to_thread(upgrade, blank_url, HEAD)
+        async with engine.begin() as conn:
+            before = (
+                await conn.execute(text("SELECT stars_price, stars_renews FROM channel_tiers"))
+            ).all()
+            await conn.execute(text("UPDATE channel_tiers SET stars_renews = true"))
+            await conn.execute(text(renewal))
+        await asyncio.to_thread(downgrade, blank_url, "0008")
+        async with engine.connect() as conn:
+            after = (await conn.execute(text("SELECT stars_price FROM channel_tiers"))).all()
+            tables = await conn.run_sync(lambda sync: set(inspect(sync).get_table_names()))
+    finally:
+        await engine.dispose()
+    assert [(r[0], bool(r[1])) for r in before] == [(500, False)]
+    assert [r[0] for r in after] == [500]
+    assert "stars_renewals" not in tables

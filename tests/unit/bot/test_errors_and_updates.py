@@ -10,7 +10,8 @@ from telegram.error import NetworkError, TimedOut
 
 from adapters.inbound.telegram.errors import SlowDown, describe
 from adapters.inbound.telegram.updates import chat_rights, forwarded_chat_id
-from core.domain.errors import InvalidAmount, InvalidToken, NotAuthorized
+from core.domain.errors import InvalidAmount, InvalidToken, NotAuthorized, Why
+from core.domain.money import Money
 from core.domain.rights import ChatRights, MemberStatus, Right
 from core.ports.errors import Unavailable
 from core.ports.payments import ProviderRejected
@@ -21,11 +22,14 @@ BOT = User(42, "PayGate", is_bot=True)
 @pytest.mark.parametrize(
     ("error", "text"),
     [
-        (InvalidToken("this link is not a valid offer"), "This link is not a valid offer."),
-        (InvalidAmount("the largest donation is 500 USD"), "The largest donation is 500 USD."),
+        (InvalidToken(Why.OFFER_INVALID), "This link is not a valid offer."),
+        (
+            InvalidAmount(Why.DONATION_ABOVE, most=Money("500", "USD")),
+            "The largest donation is 500 USD.",
+        ),
         (SlowDown("Please wait."), "Please wait."),
         (
-            NotAuthorized("only the channel's owner can change it"),
+            NotAuthorized(Why.NOT_OWNER),
             "Only the channel's owner can change it.",
         ),
         (

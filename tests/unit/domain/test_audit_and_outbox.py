@@ -85,7 +85,12 @@ def test_donations_within_bounds_with_two_decimals_are_accepted() -> None:
 
 @pytest.mark.parametrize(
     ("amount", "message"),
-    [("0.99", "smallest"), ("500.01", "largest"), ("5.001", "two decimals"), ("NaN", "amount")],
+    [
+        ("0.99", r"donation_below\(least=1 USD\)"),
+        ("500.01", r"donation_above\(most=500 USD\)"),
+        ("5.001", "donation_decimals"),
+        ("NaN", "donation_format"),
+    ],
 )
 def test_donations_outside_the_rules_are_refused(amount: str, message: str) -> None:
     with pytest.raises(InvalidAmount, match=message):

@@ -4,7 +4,7 @@ import pytest
 
 from core.domain.bundle import MAX_MEMBERS, check_member
 from core.domain.channel import Channel
-from core.domain.errors import InvalidChannel, NotAuthorized
+from core.domain.errors import InvalidChannel, NotAuthorized, Why
 from core.domain.ids import ChannelId, ChatId, UserId
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -20,24 +20,30 @@ def test_another_channel_of_the_same_owner_may_join() -> None:
 
 
 def test_a_channel_is_never_a_member_of_its_own_bundle() -> None:
-    with pytest.raises(InvalidChannel, match="its own subscription"):
+    with pytest.raises(InvalidChannel) as refused:
         check_member(channel(1), channel(1), [])
+    assert refused.value.why is Why.BUNDLE_SELF
 
 
 def test_another_owners_channel_is_refused() -> None:
-    with pytest.raises(NotAuthorized):
+    with pytest.raises(NotAuthorized) as refused:
         check_member(channel(1), channel(2, OTHER), [])
+    assert refused.value.why is Why.BUNDLE_OTHER_OWNER
 
 
 def test_a_member_is_not_added_twice() -> None:
-    with pytest.raises(InvalidChannel, match="already"):
+    with pytest.raises(InvalidChannel) as refused:
         check_member(channel(1), channel(2), [ChannelId("c2")])
+    assert refused.value.why is Why.BUNDLE_HAS_ALREADY
+    assert refused.value.values == {"title": "Room 2"}
 
 
 def test_a_full_bundle_takes_no_more() -> None:
     full = [ChannelId(f"m{n}") for n in range(MAX_MEMBERS)]
-    with pytest.raises(InvalidChannel, match=f"at most {MAX_MEMBERS}"):
+    with pytest.raises(InvalidChannel) as refused:
         check_member(channel(1), channel(2), full)
+    assert refused.value.why is Why.BUNDLE_FULL
+    assert refused.value.values == {"most": MAX_MEMBERS}
     check_member(channel(1), channel(2), full[:-1])
 
 

@@ -59,7 +59,7 @@ def test_intent_moves_along_the_table() -> None:
 def test_intent_refuses_to_move_back() -> None:
     i = intent()
     i.move_to(S.CONFIRMING, NOW)
-    with pytest.raises(InvalidTransition, match="from confirming to waiting"):
+    with pytest.raises(InvalidTransition, match="source=confirming, target=waiting"):
         i.move_to(S.WAITING, NOW)
 
 

@@ -15,7 +15,7 @@ def test_currency_codes_are_upper_cased() -> None:
 
 
 def test_floats_are_refused() -> None:
-    with pytest.raises(InvalidMoney, match="never float"):
+    with pytest.raises(InvalidMoney, match="amount_float"):
         Money(0.1, "USD")
 
 
@@ -37,7 +37,7 @@ def test_malformed_currency_codes_are_refused(code: str) -> None:
 
 
 def test_arithmetic_across_currencies_is_refused() -> None:
-    with pytest.raises(InvalidMoney, match="cannot combine USD with EUR"):
+    with pytest.raises(InvalidMoney, match=r"currencies_mixed\(first=USD, second=EUR\)"):
         _ = Money.of(1, "USD") + Money.of(1, "EUR")
 
 

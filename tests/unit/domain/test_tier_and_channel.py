@@ -30,14 +30,14 @@ def channel(**kw: object) -> Channel:
 
 @pytest.mark.parametrize("number", [0, 4, -1])
 def test_tier_numbers_run_from_one_to_three(number: int) -> None:
-    with pytest.raises(InvalidTier, match=r"1\.\.3"):
+    with pytest.raises(InvalidTier, match="most=3"):
         Tier(number, usd("5"), 30)
 
 
 def test_tier_price_must_be_positive_with_two_decimals_at_most() -> None:
-    with pytest.raises(InvalidTier, match="above zero"):
+    with pytest.raises(InvalidTier, match="tier_price_zero"):
         Tier(1, usd("0"), 30)
-    with pytest.raises(InvalidTier, match=r"two decimals|2 decimals"):
+    with pytest.raises(InvalidTier, match=r"tier_price_decimals\(most=2\)"):
         Tier(1, usd("1.001"), 30)
 
 
@@ -50,12 +50,12 @@ def test_tier_duration_is_whole_positive_days() -> None:
 def test_channel_keeps_tiers_sorted_and_unique() -> None:
     c = channel(tiers=(Tier(2, usd("9"), 90), Tier(1, usd("4"), 30)))
     assert [t.number for t in c.tiers] == [1, 2]
-    with pytest.raises(InvalidTier, match="unique"):
+    with pytest.raises(InvalidTier, match="tier_numbers_twice"):
         c.set_tiers((Tier(1, usd("4"), 30), Tier(1, usd("5"), 60)))
 
 
 def test_channel_tiers_share_one_currency() -> None:
-    with pytest.raises(InvalidTier, match="one currency"):
+    with pytest.raises(InvalidTier, match="tiers_currencies"):
         channel(tiers=(Tier(1, usd("4"), 30), Tier(2, Money.of(5, "EUR"), 60)))
 
 
@@ -66,7 +66,7 @@ def test_setting_tiers_bumps_the_version_so_the_posted_offer_is_stale() -> None:
 
 
 def test_open_and_closed_chats_must_differ() -> None:
-    with pytest.raises(InvalidChannel, match="different chats"):
+    with pytest.raises(InvalidChannel, match="same_chats"):
         channel(closed_chat_id=ChatId(-100))
 
 
@@ -76,14 +76,14 @@ def test_only_the_owner_may_change_a_channel() -> None:
 
 
 def test_unknown_tier_is_a_clear_error() -> None:
-    with pytest.raises(InvalidTier, match="no tier 3"):
+    with pytest.raises(InvalidTier, match=r"no_such_tier\(number=3\)"):
         channel(tiers=(Tier(1, usd("4"), 30),)).tier(3)
 
 
 def test_donation_bounds_must_be_ordered_and_in_one_currency() -> None:
-    with pytest.raises(InvalidChannel, match="below the minimum"):
+    with pytest.raises(InvalidChannel, match="bounds_inverted"):
         DonationBounds(usd("10"), usd("5"))
-    with pytest.raises(InvalidChannel, match="one currency"):
+    with pytest.raises(InvalidChannel, match="bounds_currencies"):
         DonationBounds(usd("1"), Money.of(5, "EUR"))
 
 

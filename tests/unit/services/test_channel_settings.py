@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from adapters.catalog.notices import render
+from adapters.catalog.refusals import refusal
 from core.domain.errors import InvalidTier, MissingRights, NotAuthorized, UnknownChannel
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.outbox import SendMessage
@@ -70,9 +71,9 @@ async def test_an_owner_who_is_no_longer_creator_cannot_set_tiers(world: World) 
     creator_gave_away(world, OPEN)
     with pytest.raises(MissingRights) as info:
         await world.set_tiers.execute(OWNER, channel.id, (Tier(1, usd(1), 1),))
-    assert str(info.value) == (
-        f"you are not the creator of the open channel (chat {OPEN}) any more, "
-        "and only the creator of both chats can change this channel"
+    assert refusal(info.value) == (
+        f"You are not the creator of the open channel (chat {OPEN}) any more, "
+        "and only the creator of both chats can change this channel."
     )
     assert (await world.channel_now(channel.id)).tiers == channel.tiers
 
@@ -82,7 +83,7 @@ async def test_an_owner_who_is_no_longer_creator_cannot_set_donation_limits(
 ) -> None:
     channel = await world.channel()
     creator_gave_away(world, CLOSED)
-    with pytest.raises(MissingRights, match="creator of the closed channel"):
+    with pytest.raises(MissingRights, match=r"which=closed"):
         await world.set_donations.execute(OWNER, channel.id, None)
     assert (await world.channel_now(channel.id)).donation_bounds == channel.donation_bounds
 

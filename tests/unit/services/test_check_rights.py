@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from adapters.catalog.refusals import pause_reason
 from core.domain.errors import MissingRights, NotAuthorized
 from core.domain.ids import UserId
 from core.domain.rights import BOT_RIGHTS_OPEN, ChatRights, MemberStatus, Right
@@ -60,7 +61,10 @@ async def test_a_selling_channel_whose_rights_are_gone_is_paused_and_the_owner_t
         "the bot is not in the closed channel any more"
     )
     assert (report.checked, report.paused) == (1, 1)
-    assert (await world.channel_now(channel.id)).pause_reason == reason
+    stored = (await world.channel_now(channel.id)).pause_reason
+    assert stored is not None
+    assert stored.startswith("paygate-pause:")  # a code, worded for each reader
+    assert pause_reason(stored) == reason
     assert (await world.texts_to(OWNER))[-1].startswith(
         f"Sales of Alpha Signals are paused: {reason}"
     )
@@ -171,6 +175,6 @@ async def test_only_the_owner_who_still_created_both_chats_may_resume(world: Wor
     with pytest.raises(NotAuthorized):
         await world.resume_sales.execute(UserId(5), channel.id)
     world.chat.set_member(CLOSED, OWNER, ChatRights(MemberStatus.ADMINISTRATOR))
-    with pytest.raises(MissingRights, match="not the creator of the closed channel"):
+    with pytest.raises(MissingRights, match=r"no_longer_creator\(which=closed"):
         await world.resume_sales.execute(OWNER, channel.id)
     assert (await world.channel_now(channel.id)).sales_paused

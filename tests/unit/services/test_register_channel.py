@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from adapters.catalog.refusals import refusal
 from adapters.outbound.memory.sellers import AllowlistedSellers
 from core.domain.channel import Channel, PayoutWallet
 from core.domain.errors import AlreadyRegistered, ClosedToSellers, InvalidChannel, MissingRights
@@ -61,7 +62,7 @@ async def test_the_creator_of_both_chats_with_a_rightful_bot_registers_a_pair(
 async def test_someone_who_is_not_admin_of_both_chats_is_refused(world: World) -> None:
     world.admin_chats()
     world.chat.set_member(CLOSED, OWNER, ChatRights(MemberStatus.MEMBER))
-    with pytest.raises(MissingRights, match="only the creator of the closed channel can register"):
+    with pytest.raises(MissingRights, match=r"creator_only\(which=closed\)"):
         await world.register.execute(OWNER, OPEN, CLOSED, "Alpha")
 
 
@@ -70,9 +71,9 @@ async def test_an_admin_who_did_not_create_the_chats_is_refused(world: World) ->
     admin_too(world)
     with pytest.raises(MissingRights) as info:
         await world.register.execute(ADMIN, OPEN, CLOSED, "Alpha")
-    assert str(info.value) == (
-        "only the creator of the open channel can register it; "
-        "you are an admin there, not its creator: ask its creator to register it"
+    assert refusal(info.value) == (
+        "Only the creator of the open channel can register it; "
+        "you are an admin there, not its creator: ask its creator to register it."
     )
     async with world.uow() as tx:
         assert list(await tx.channels.all()) == []
@@ -82,7 +83,7 @@ async def test_the_creator_of_one_chat_only_is_refused(world: World) -> None:
     world.admin_chats()
     admin_too(world)
     world.chat.set_member(OPEN, ADMIN, ChatRights(MemberStatus.CREATOR))
-    with pytest.raises(MissingRights, match="creator of the closed channel"):
+    with pytest.raises(MissingRights, match=r"creator_only_admin\(which=closed\)"):
         await world.register.execute(ADMIN, OPEN, CLOSED, "Alpha")
 
 
@@ -91,7 +92,7 @@ async def test_missing_bot_rights_are_named(world: World) -> None:
     world.chat.set_bot_rights(
         CLOSED, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES}))
     )
-    with pytest.raises(MissingRights, match="closed channel with: delete messages") as info:
+    with pytest.raises(MissingRights, match=r"bot_rights\(which=closed\)") as info:
         await world.register.execute(OWNER, OPEN, CLOSED, "Alpha")
     assert set(info.value.missing) == {
         "can_delete_messages",
@@ -102,7 +103,7 @@ async def test_missing_bot_rights_are_named(world: World) -> None:
 
 async def test_a_chat_the_bot_is_not_in_gives_a_clear_error(world: World) -> None:
     world.admin_chats()
-    with pytest.raises(MissingRights, match="add the bot"):
+    with pytest.raises(MissingRights, match="bot_cannot_see_creator"):
         await world.register.execute(OWNER, OPEN, ChatId(-999), "Alpha")
 
 
@@ -111,12 +112,12 @@ async def test_a_chat_belongs_to_one_pair_only(world: World) -> None:
     world.chat.add_chat(OTHER_CLOSED)
     world.chat.set_member(OTHER_CLOSED, OWNER, ChatRights(MemberStatus.CREATOR))
     world.chat.set_bot_rights(OTHER_CLOSED, ChatRights(MemberStatus.CREATOR))
-    with pytest.raises(AlreadyRegistered, match="already part of your channel Alpha Signals"):
+    with pytest.raises(AlreadyRegistered, match=r"taken_by_you\(which=.*, title=Alpha Signals\)"):
         await world.register.execute(OWNER, OTHER_CLOSED, CLOSED, "Beta")
 
 
 async def test_the_same_chat_twice_is_refused_before_asking_telegram(world: World) -> None:
-    with pytest.raises(InvalidChannel, match="different chats"):
+    with pytest.raises(InvalidChannel, match="same_chats"):
         await world.register.execute(UserId(5), OPEN, OPEN, "Alpha")
     assert (world.chat.calls, world.chat.links) == ([], [])
 
@@ -158,11 +159,11 @@ async def test_the_creator_of_one_chat_of_a_registered_pair_is_told_what_to_do(
     with pytest.raises(AlreadyRegistered) as info:
         await world.register.execute(OWNER, OPEN, OTHER_CLOSED, "Mine")
 
-    assert str(info.value) == (
-        f"the open channel is already part of a channel someone else registered "
+    assert refusal(info.value) == (
+        f"The open channel is already part of a channel someone else registered "
         f"(open {OPEN}, closed {CLOSED}). Only the creator of both of its chats can take "
         f"it over, by registering exactly that pair, and you did not create chat {CLOSED}: "
-        "ask its creator"
+        "ask its creator."
     )
     assert (await world.channel_now(ChannelId("taken"))).owner_id == ADMIN
 
@@ -175,13 +176,13 @@ async def test_the_creator_of_both_chats_giving_another_pair_is_told_to_give_tha
     world.chat.add_chat(OTHER_CLOSED)
     world.chat.set_member(OTHER_CLOSED, OWNER, ChatRights(MemberStatus.CREATOR))
 
-    with pytest.raises(AlreadyRegistered, match="register exactly that pair to take it over"):
+    with pytest.raises(AlreadyRegistered, match="taken_you_created"):
         await world.register.execute(OWNER, OPEN, OTHER_CLOSED, "Mine")
 
 
 async def test_registering_ones_own_pair_again_changes_nothing(world: World) -> None:
     channel = await world.channel()
-    with pytest.raises(AlreadyRegistered, match="already part of your channel"):
+    with pytest.raises(AlreadyRegistered, match="taken_by_you"):
         await world.register.execute(OWNER, OPEN, CLOSED, "Again")
     assert (await world.channel_now(channel.id)).title == "Alpha Signals"
     assert "channel.reclaimed" not in await world.audit_actions()
@@ -197,7 +198,7 @@ async def test_a_user_the_allowlist_leaves_out_is_refused_before_telegram_is_ask
     )
     with pytest.raises(ClosedToSellers) as info:
         await register.execute(OWNER, OPEN, CLOSED, "Alpha")
-    assert str(info.value) == "this PayGate is not open for new sellers; ask its operator"
+    assert refusal(info.value) == "This PayGate is not open for new sellers; ask its operator."
 
 
 async def test_a_listed_seller_registers(world: World) -> None:

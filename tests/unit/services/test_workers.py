@@ -135,11 +135,13 @@ async def test_a_manual_refresh_of_a_channel_selling_nothing_says_why_and_posts_
     world: World,
 ) -> None:
     channel = await world.channel(tiers=())
-    with pytest.raises(NothingToPost, match="no tiers yet"):
+    with pytest.raises(NothingToPost, match="no_tiers_yet"):
         await world.publish.refresh_now(channel.id)
     await world.set_tiers.execute(OWNER, channel.id, TIERS)
     await world.sales.pause(OPEN, "the bot lost its right to post")
-    with pytest.raises(NothingToPost, match=r"paused \(the bot lost its right to post\)"):
+    with pytest.raises(
+        NothingToPost, match=r"paused_no_post\(reason=the bot lost its right to post\)"
+    ):
         await world.publish.refresh_now(channel.id)
     assert world.messenger.sent == []
 

@@ -56,6 +56,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.settle_outbox import RetryPolicy
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.verify_payment import PaymentPolicy, VerificationResult, VerifyPaymentIntent
 from core.services.wordings import OwnWording
@@ -113,6 +114,7 @@ class World:
     pre_checkout: AnswerPreCheckout | None = None
     stars_payment: RecordStarsPayment | None = None
     stars_refund: RefundStarsPayment | None = None
+    cancel_renewal: CancelStarsRenewal | None = None
 
     # -- set-up -------------------------------------------------------------
     def admin_chats(self) -> None:
@@ -292,6 +294,7 @@ def build(
         pre_checkout=uc.pre_checkout(),
         stars_payment=uc.stars_payment(),
         stars_refund=uc.stars_refund(),
+        cancel_renewal=uc.cancel_renewal(),
     )
 
 

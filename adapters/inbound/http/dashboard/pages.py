@@ -20,21 +20,24 @@ import aiohttp_jinja2
 import attrs
 import jinja2
 from aiohttp import web
-from markupsafe import Markup
 
 from adapters.catalog.language import _, current, n_, negotiate, speaking
-from adapters.inbound.http.dashboard.chart import bar_chart
+from adapters.catalog.refusals import Worded, pause_reason, refusal
+from adapters.catalog.words import when
+from adapters.inbound.http.dashboard.overview import charts
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
 from adapters.inbound.http.security_headers import STRICT_CSP, csp_nonce
 from core.domain.errors import DomainError, NotAuthorized
-from core.domain.ids import ChannelId, UserId
+from core.domain.ids import ChannelId, ChatId, UserId
 from core.ports.clock import Clock
 from core.ports.dashboard import DashboardSession
 from core.ports.errors import Unavailable
+from core.ports.languages import LanguageBook
 from core.ports.security import NonceStore
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_sessions import DashboardSessions
+from core.services.overview import page_number, window_days
 
 __all__ = [
     "LOGIN_PATH",
@@ -90,6 +93,9 @@ class Dashboard:
     _clock: Clock
     _settings: DashboardSettings
     _sections: tuple[Section, ...] = ()
+    _languages: LanguageBook | None = None
+    """Where an owner's ``/language`` choice is kept: the pages speak it when they
+    have one (before the browser's ``Accept-Language``)."""
 
     @property
     def _cookie(self) -> str:
@@ -106,6 +112,10 @@ class Dashboard:
         environment.install_gettext_callables(  # type: ignore[attr-defined]
             gettext=_, ngettext=n_, newstyle=True
         )
+        environment.filters["when"] = when  # a moment as the reader's language writes it
+        environment.filters["pause_reason"] = lambda stored: pause_reason(stored or "")
+        # Counted texts as in the code (``n_``), so the extraction finds them alike.
+        environment.globals["n_"] = environment.globals["ngettext"]
 
     def routes(self) -> list[Route]:
         own = [
@@ -132,25 +142,41 @@ class Dashboard:
         return aiohttp_jinja2.render_template(template, request, context, status=status)
 
     def page(self, handler: Page) -> Page:
-        """``handler`` under the strict CSP, in the browser's language, with the domain's
-        failures as HTML pages."""
+        """``handler`` under the strict CSP, in the signed-in owner's chosen language or
+        else the browser's, with the domain's failures as HTML pages."""
 
         async def page(request: web.Request) -> web.StreamResponse:
             request[STRICT_CSP] = True
-            with speaking(_browser_language(request)):
+            with speaking(await self._language(request)):
                 return await self._answer(handler, request)
 
         return page
+
+    async def _language(self, request: web.Request) -> str:
+        """The language an owner chose in the bot (``/language``), when the request is
+        signed in and they chose one; else the browser's ``Accept-Language``."""
+        browser = _browser_language(request)
+        token = request.cookies.get(self._cookie, "")
+        if self._languages is None or not token:
+            return browser
+        try:
+            session = await self._sessions.resume(token)
+            stored = None if session is None else await self._languages.get(ChatId(session.user_id))
+        except Unavailable:
+            return browser  # the page itself says so if it needs the store
+        if stored is None or not stored.chosen:
+            return browser
+        return negotiate(stored.language, browser)
 
     async def _answer(self, handler: Page, request: web.Request) -> web.StreamResponse:
         try:
             return await handler(request)
         except NotAuthorized as exc:
-            return self.message(request, 403, _("Not for you"), str(exc))
+            return self.message(request, 403, _("Not for you"), refusal(exc))
         except DomainError as exc:
             status = 404 if type(exc).__name__.startswith("Unknown") else 400
             title = _("Not found") if status == 404 else _("Cannot do that")
-            return self.message(request, status, title, str(exc))
+            return self.message(request, status, title, refusal(exc))
         except Unavailable:
             logger.warning("dashboard %s: a dependency is unavailable", request.path)
             return self.message(
@@ -178,7 +204,7 @@ class Dashboard:
         session, viewer = await self.signed_in(request)
         form = {k: v for k, v in (await request.post()).items() if isinstance(v, str)}
         if not hmac.compare_digest(form.get("csrf", ""), session.csrf):
-            raise NotAuthorized("this form has expired; reload the page and try again")
+            raise _Refused(_("This form has expired; reload the page and try again."))
         return session, viewer, form
 
     # ---------------------------------------------------------------- pages
@@ -186,7 +212,7 @@ class Dashboard:
     async def login(self, request: web.Request) -> web.StreamResponse:
         identity = verify_login(request.query, self._settings.bot_tokens, self._clock.now())
         if not await self._nonces.remember(LOGIN_SCOPE, identity.hash, MAX_AGE_SECONDS + 120):
-            raise NotAuthorized("this login link was used already; open /dashboard in the bot")
+            raise _Refused(_("This login link was used already; open /dashboard in the bot."))
         raise await self.start_session(request, identity.user_id)
 
     async def start_session(self, request: web.Request, user_id: UserId) -> web.HTTPSeeOther:
@@ -212,17 +238,22 @@ class Dashboard:
         if found is None and SIGNIN_ROUTE in request.app.router.named_resources():
             raise web.HTTPSeeOther(SIGNIN_PATH)  # logged out: the sign-in page, not a 403
         session, viewer = found or await self.signed_in(request)
-        views = await self._dashboard.overview(viewer)
-        charts = []
-        for view in views:
-            for currency, months in view.revenue.items():
-                bars = [(m.month, m.amount) for m in months]
-                title = f"{view.channel.title}: takings per month in {currency}"
-                charts.append((view, currency, months, Markup(bar_chart(title, bars))))  # noqa: S704
+        days = window_days(request.query.get("days"))
+        chosen = request.query.get("channel") or None
+        page = page_number(request.query.get("page"))
+        figures = await self._dashboard.overview(
+            viewer, days, None if chosen is None else ChannelId(chosen), page
+        )
         return self.render(
             request,
             "overview.html",
-            {"viewer": viewer, "session": session, "views": views, "charts": charts},
+            {
+                "viewer": viewer,
+                "session": session,
+                "figures": figures,
+                "charts": charts(figures),
+                "chosen": chosen,
+            },
         )
 
     async def channels(self, request: web.Request) -> web.StreamResponse:
@@ -243,7 +274,7 @@ class Dashboard:
         )
 
     async def change_sales(self, request: web.Request) -> web.StreamResponse:
-        _, viewer, form = await self.checked_form(request)
+        _session, viewer, form = await self.checked_form(request)
         channel_id = ChannelId(request.match_info["channel_id"])
         reason = form.get("reason", "")
         if request.match_info["action"] == "pause":
@@ -255,12 +286,14 @@ class Dashboard:
         raise web.HTTPSeeOther(f"/dashboard/channels?notice={notice}")
 
     async def logout(self, request: web.Request) -> web.StreamResponse:
-        _, viewer, form = await self.checked_form(request)
+        _session, viewer, form = await self.checked_form(request)
         if form.get("everywhere"):
             await self._sessions.end_everywhere(viewer.user_id)
         else:
             await self._sessions.end(request.cookies.get(self._cookie, ""))
-        response = self.message(request, 200, "Logged out", "Open /dashboard in the bot to return.")
+        response = self.message(
+            request, 200, _("Logged out"), _("Open /dashboard in the bot to return.")
+        )
         response.del_cookie(self._cookie, path="/")
         return response
 
@@ -281,6 +314,12 @@ def _browser_language(request: web.Request) -> str:
     return negotiate(*(tag for _q, _i, tag in sorted(wanted)))
 
 
-class _LoggedOut(NotAuthorized):
+class _Refused(Worded, NotAuthorized):
+    """The dashboard refuses, in its reader's language."""
+
+
+class _LoggedOut(_Refused):
     def __init__(self) -> None:
-        super().__init__("you are not logged in: send /dashboard to the bot and open its button")
+        super().__init__(
+            _("You are not logged in: send /dashboard to the bot and open its button.")
+        )

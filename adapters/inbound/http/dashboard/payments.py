@@ -10,6 +10,7 @@ from aiohttp import web
 
 from adapters.inbound.http.dashboard.pages import Dashboard
 from adapters.inbound.http.routes import Route
+from core.domain.errors import Why
 from core.domain.ids import IntentId
 from core.services.dashboard_payments import DashboardPayments, UnknownPayment
 
@@ -72,5 +73,5 @@ def _intent_id(request: web.Request) -> IntentId:
     no payment."""
     text = request.match_info["intent_id"]
     if not 0 < len(text) <= MAX_ID:
-        raise UnknownPayment("no such payment")
+        raise UnknownPayment(Why.NO_SUCH_PAYMENT)
     return IntentId(text)

@@ -25,9 +25,10 @@ import attrs
 from aiohttp import web
 
 from adapters.catalog.language import _
+from adapters.catalog.refusals import refusal
 from adapters.inbound.http.dashboard.pages import SIGNIN_PATH, SIGNIN_ROUTE, Dashboard
 from adapters.inbound.http.routes import Route
-from core.domain.errors import NotAuthorized
+from core.domain.errors import NotAuthorized, Why
 from core.domain.ids import UserId
 from core.domain.signing import MacKeyring
 from core.ports.clock import Clock
@@ -91,6 +92,10 @@ class _Flow:
 
 class _Refused(NotAuthorized):
     """The callback does not belong to a login this browser started."""
+
+
+def _refused(detail: str) -> _Refused:
+    return _Refused(Why.WEB_LOGIN, detail=detail)
 
 
 @attrs.define(eq=False)
@@ -171,27 +176,27 @@ class SignIn:
         flow = self._flow(request.cookies.get(self._cookie, ""))
         state = request.query.get("state", "")
         if not hmac.compare_digest(state.encode(), flow.state.encode()):
-            raise _Refused("the state does not match the login this browser started")
+            raise _refused("state_mismatch")
         if not await self._nonces.remember(STATE_SCOPE, flow.state, FLOW_SECONDS + 60):
-            raise _Refused("this login was finished already")
+            raise _refused("state_used")
         error = request.query.get("error")
         if error is not None:
-            raise _Declined(f"the provider answered {error[:64]!r}")
+            raise _Declined(Why.WEB_LOGIN, detail=f"provider_error={error[:64]!r}")
         code = request.query.get("code", "")
         if not code:
-            raise _Refused("the provider sent no code")
+            raise _refused("no_code")
         exchange = CodeExchange(code, flow.verifier, self._settings.redirect_uri, flow.nonce)
         return await self._provider.identify(exchange)
 
     def _flow(self, cookie: str) -> _Flow:
         parts = cookie.split(".")
         if len(parts) != 5 or not parts[3].isdecimal():
-            raise _Refused("no login was started in this browser, or it was altered")
+            raise _refused("no_flow_cookie")
         flow = _Flow(parts[0], parts[1], parts[2], int(parts[3]))
         if not self._keyring.verify(FLOW_PURPOSE, flow.message(), parts[4]):
-            raise _Refused("no login was started in this browser, or it was altered")
+            raise _refused("no_flow_cookie")
         if flow.expires < self._clock.now().timestamp():
-            raise _Refused("the login took too long")
+            raise _refused("flow_expired")
         return flow
 
     @staticmethod
@@ -205,7 +210,7 @@ class SignIn:
             )
         if isinstance(exc, WebLoginRefused):
             return _("Telegram did not confirm who you are. Start again from the sign-in page.")
-        return str(exc)  # the core's refusal, as the bot's link shows it
+        return refusal(exc)  # the core's refusal, as the bot's link shows it
 
 
 class _Declined(_Refused):

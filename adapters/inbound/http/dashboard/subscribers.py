@@ -16,12 +16,14 @@ from urllib.parse import urlencode
 import attrs
 from aiohttp import web
 
+from adapters.catalog.language import _
+from adapters.catalog.refusals import Worded
 from adapters.inbound.http.dashboard.pages import Dashboard, Page
 from adapters.inbound.http.routes import Route
 from core.domain.ids import ChannelId, UserId
 from core.domain.subscription import SubscriptionStatus
 from core.services.dashboard_subscriber_actions import MAX_COMP_DAYS, SubscriberActions
-from core.services.dashboard_subscribers import InvalidSearch, SubscriberSearch, user_id_of
+from core.services.dashboard_subscribers import SubscriberSearch, user_id_of
 
 __all__ = ["SubscribersSection"]
 
@@ -110,8 +112,8 @@ class SubscribersSection:
             action = request.match_info["action"]
             if action == "grant":
                 days = form.get("days", "").strip()
-                if not days.isdigit() or len(days) > 5:
-                    raise InvalidSearch("the number of days is a whole number")
+                if not (days.isascii() and days.isdigit()) or len(days) > 5:
+                    raise Worded(_("The number of days is a whole number."))
                 await self.actions.grant(viewer, channel_id, user_id, int(days), reason)
                 notice = "granted"
             elif action == "revoke":
@@ -135,4 +137,4 @@ def _status(text: str) -> SubscriptionStatus | None:
     try:
         return SubscriptionStatus(text)
     except ValueError:
-        raise InvalidSearch("no such status") from None
+        raise Worded(_("There is no such status.")) from None

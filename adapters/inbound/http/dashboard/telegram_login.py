@@ -12,6 +12,8 @@ from datetime import datetime
 
 import attrs
 
+from adapters.catalog.language import _
+from adapters.catalog.refusals import Worded
 from core.domain.errors import NotAuthorized
 from core.domain.ids import UserId
 
@@ -21,7 +23,7 @@ MAX_AGE_SECONDS = 300
 FIELDS = frozenset({"id", "first_name", "last_name", "username", "photo_url", "auth_date"})
 
 
-class LoginRefused(NotAuthorized):
+class LoginRefused(Worded, NotAuthorized):
     """The login link is forged, altered, too old or already used."""
 
 
@@ -48,16 +50,16 @@ def verify_login(
     fields = {k: v for k, v in query.items() if k in FIELDS or k == "hash"}
     given = fields.get("hash", "")
     if not given or "id" not in fields or "auth_date" not in fields:
-        raise LoginRefused("this login link is incomplete")
+        raise LoginRefused(_("This login link is incomplete."))
     if not any(hmac.compare_digest(login_hash(fields, t), given) for t in bot_tokens):
-        raise LoginRefused("this login link was not signed by Telegram")
+        raise LoginRefused(_("This login link was not signed by Telegram."))
     try:
         user_id, auth_date = int(fields["id"]), int(fields["auth_date"])
     except ValueError as exc:
-        raise LoginRefused("this login link is malformed") from exc
+        raise LoginRefused(_("This login link is malformed.")) from exc
     age = now.timestamp() - auth_date
     if age > MAX_AGE_SECONDS or age < -60:
-        raise LoginRefused("this login link has expired; open /dashboard in the bot again")
+        raise LoginRefused(_("This login link has expired; open /dashboard in the bot again."))
     return TelegramIdentity(
         UserId(user_id), fields.get("first_name", ""), fields.get("username"), auth_date, given
     )

@@ -1,7 +1,7 @@
 """The dashboard's recent alerts, and the indexes its Payments section searches by.
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Created: 2026-12-07
 
 A new table and two indexes: older processes read none of them.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | None = None
 depends_on: str | None = None
 

@@ -2,7 +2,7 @@
 indexes its keyset pages and a subscriber's audit trail are read through.
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 Created: 2026-12-07
 
 A new table and indexes: older processes read neither. On a large Postgres database

@@ -1,8 +1,8 @@
 """Bundles: the channels a home channel's subscription also opens, and the member
 chats each subscription period was granted.
 
-Revision ID: 0017
-Revises: 0011
+Revision ID: 0016
+Revises: 0013
 Created: 2026-12-08
 
 Two new tables and nothing else: older processes read neither, and a channel with no
@@ -14,8 +14,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017"
-down_revision: str | None = "0011"
+revision = "0016"
+down_revision: str | None = "0013"
 branch_labels: str | None = None
 depends_on: str | None = None
 

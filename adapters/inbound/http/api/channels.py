@@ -1,0 +1,304 @@
+"""The channels' operations, as the dashboard offers them: the overview, the list,
+one channel, and pausing or resuming its sales with a reason (``write`` scope).
+
+Every one goes through the core's :class:`~core.services.dashboard.OwnerDashboard`,
+which decides what the caller may see and change: someone else's channel is 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from decimal import Decimal
+from typing import Any
+
+import attrs
+
+from adapters.inbound.http.api.operations import ID_PARAMETER, ApiCall, Operation
+from adapters.inbound.http.api.schema import JsonSchema
+from core.domain.channel import Channel
+from core.domain.ids import ChannelId
+from core.domain.money import Money
+from core.ports.api_tokens import ApiScope
+from core.services.dashboard import MAX_REASON, OwnerDashboard
+from core.services.overview import WINDOWS, Overview, Tally, page_number, window_days
+
+__all__ = ["CHANNEL", "ChannelOperations", "channel_json"]
+
+_MONEY: JsonSchema = {
+    "type": "object",
+    "required": ["amount", "currency"],
+    "properties": {
+        "amount": {"type": "string", "description": "A decimal number, exact."},
+        "currency": {"type": "string"},
+    },
+}
+_TIER: JsonSchema = {
+    "type": "object",
+    "required": ["number", "price", "duration_days", "stars_price"],
+    "properties": {
+        "number": {"type": "integer", "minimum": 1, "maximum": 3},
+        "price": _MONEY,
+        "duration_days": {"type": "integer", "minimum": 1},
+        "stars_price": {
+            "type": ["object", "null"],
+            **{k: v for k, v in _MONEY.items() if k != "type"},
+        },
+    },
+}
+CHANNEL: JsonSchema = {
+    "type": "object",
+    "required": [
+        "id",
+        "title",
+        "owner_id",
+        "open_chat_id",
+        "closed_chat_id",
+        "created_at",
+        "sales_paused",
+        "pause_reason",
+        "tiers",
+        "donations",
+    ],
+    "properties": {
+        "id": {"type": "string"},
+        "title": {"type": "string"},
+        "owner_id": {"type": "integer"},
+        "open_chat_id": {"type": "integer"},
+        "closed_chat_id": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "sales_paused": {"type": "boolean"},
+        "pause_reason": {"type": ["string", "null"]},
+        "tiers": {"type": "array", "items": _TIER},
+        "donations": {
+            "type": ["object", "null"],
+            "required": ["minimum", "maximum"],
+            "properties": {"minimum": _MONEY, "maximum": _MONEY},
+        },
+    },
+}
+_COUNTS = ("new", "renewed", "churned", "donations", "refunds")
+_BY_CURRENCY: JsonSchema = {
+    "type": "object",
+    "description": "By currency code: an amount, as a decimal string.",
+    "additionalProperties": {"type": "string"},
+}
+_TALLY: JsonSchema = {
+    "type": "object",
+    "required": ["takings", "donated", "refunded", *_COUNTS],
+    "properties": {
+        "takings": {
+            **_BY_CURRENCY,
+            "description": "Subscriptions and donations at the price asked, by currency "
+            "(refunds not taken off).",
+        },
+        "donated": _BY_CURRENCY,
+        "refunded": _BY_CURRENCY,
+        **{name: {"type": "integer", "minimum": 0} for name in _COUNTS},
+    },
+}
+_OVERVIEW: JsonSchema = {
+    "type": "object",
+    "required": ["days", "active", "window", "by_day", "by_month", "channels", "page", "pages"],
+    "properties": {
+        "days": {"type": "integer", "enum": list(WINDOWS)},
+        "active": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "Active subscribers of all the channels shown; null in an "
+            "operator's view of every channel (see each channel's line).",
+        },
+        "window": _TALLY,
+        "by_day": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["day", "figures"],
+                "properties": {"day": {"type": "string", "format": "date"}, "figures": _TALLY},
+            },
+        },
+        "by_month": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["month", "figures"],
+                "properties": {
+                    "month": {"type": "string", "description": "YYYY-MM, UTC"},
+                    "figures": _TALLY,
+                },
+            },
+        },
+        "channels": {
+            "type": "array",
+            "description": "This page's channels, by title (50 a page).",
+            "items": {
+                "type": "object",
+                "required": ["id", "title", "owner_id", "active", "figures"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "title": {"type": "string"},
+                    "owner_id": {"type": "integer"},
+                    "active": {"type": "integer", "minimum": 0},
+                    "figures": _TALLY,
+                },
+            },
+        },
+        "page": {"type": "integer", "minimum": 1},
+        "pages": {"type": "integer", "minimum": 1},
+    },
+}
+_OVERVIEW_QUERY: dict[str, JsonSchema] = {
+    "days": {"type": "string", "enum": [str(days) for days in WINDOWS]},
+    "channel_id": {**ID_PARAMETER, "description": "Only this channel's figures."},
+    "page": {"type": "string", "pattern": "^[1-9][0-9]{0,5}$"},
+}
+_CHANNELS: JsonSchema = {
+    "type": "object",
+    "required": ["channels"],
+    "properties": {"channels": {"type": "array", "items": CHANNEL}},
+}
+_REASON: JsonSchema = {
+    "type": "object",
+    "required": ["reason"],
+    "additionalProperties": False,
+    "properties": {
+        "reason": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": MAX_REASON,
+            "description": "Why; kept in the audit log.",
+        }
+    },
+}
+_CHANGED: JsonSchema = {
+    "type": "object",
+    "required": ["changed", "channel"],
+    "properties": {
+        "changed": {
+            "type": "boolean",
+            "description": "False when sales already were so (or the bot still lacks rights).",
+        },
+        "channel": CHANNEL,
+    },
+}
+_CHANNEL_ID = {"channel_id": ID_PARAMETER}
+
+
+def _money(money: Money | None) -> dict[str, str] | None:
+    return None if money is None else {"amount": str(money.amount), "currency": money.currency}
+
+
+def channel_json(channel: Channel) -> dict[str, Any]:
+    bounds = channel.donation_bounds
+    return {
+        "id": channel.id,
+        "title": channel.title,
+        "owner_id": channel.owner_id,
+        "open_chat_id": channel.open_chat_id,
+        "closed_chat_id": channel.closed_chat_id,
+        "created_at": channel.created_at.isoformat(),
+        "sales_paused": channel.sales_paused,
+        "pause_reason": channel.pause_reason,
+        "tiers": [
+            {
+                "number": tier.number,
+                "price": _money(tier.price),
+                "duration_days": tier.duration_days,
+                "stars_price": _money(tier.stars_price),
+            }
+            for tier in channel.tiers
+        ],
+        "donations": None
+        if bounds is None
+        else {"minimum": _money(bounds.minimum), "maximum": _money(bounds.maximum)},
+    }
+
+
+def _amounts(by_currency: Mapping[str, Decimal]) -> dict[str, str]:
+    return {currency: str(amount) for currency, amount in sorted(by_currency.items())}
+
+
+def _tally_json(tally: Tally) -> dict[str, Any]:
+    return {
+        "takings": _amounts(tally.takings),
+        "donated": _amounts(tally.donated),
+        "refunded": _amounts(tally.refunded),
+        **{name: getattr(tally, name) for name in _COUNTS},
+    }
+
+
+def _overview_json(figures: Overview) -> dict[str, Any]:
+    return {
+        "days": figures.days,
+        "active": figures.active,
+        "window": _tally_json(figures.window),
+        "by_day": [{"day": d.isoformat(), "figures": _tally_json(t)} for d, t in figures.by_day],
+        "by_month": [{"month": m, "figures": _tally_json(t)} for m, t in figures.by_month],
+        "channels": [
+            {
+                "id": line.channel.id,
+                "title": line.channel.title,
+                "owner_id": int(line.channel.owner_id),
+                "active": line.active,
+                "figures": _tally_json(line.tally),
+            }
+            for line in figures.channels
+        ],
+        "page": figures.page,
+        "pages": figures.pages,
+    }
+
+
+@attrs.define(eq=False)
+class ChannelOperations:
+    _dashboard: OwnerDashboard
+
+    def operations(self) -> list[Operation]:
+        read, write = ApiScope.READ, ApiScope.WRITE
+        return [
+            Operation("GET", "/overview", "getOverview",
+                      "Takings, subscriptions and donations over the last 30 or 90 days and "
+                      "twelve months, per day, month and channel",
+                      read, self.overview, _OVERVIEW, errors=(404,), query=_OVERVIEW_QUERY),
+            Operation("GET", "/channels", "listChannels", "The channels you may see",
+                      read, self.channels, _CHANNELS),
+            Operation("GET", "/channels/{channel_id}", "getChannel", "One channel",
+                      read, self.channel, CHANNEL, parameters=_CHANNEL_ID),
+            Operation("POST", "/channels/{channel_id}/pause", "pauseSales",
+                      "Pause a channel's sales, saying why", write, self.pause, _CHANGED,
+                      _REASON, _CHANNEL_ID, errors=(409,)),
+            Operation("POST", "/channels/{channel_id}/resume", "resumeSales",
+                      "Resume a channel's sales, saying why (the bot's rights are checked)",
+                      write, self.resume, _CHANGED, _REASON, _CHANNEL_ID, errors=(409,)),
+        ]  # fmt: skip
+
+    async def overview(self, call: ApiCall) -> object:
+        given = call.parameters
+        chosen = given.get("channel_id")
+        figures = await self._dashboard.overview(
+            call.viewer,
+            window_days(given.get("days")),
+            None if chosen is None else ChannelId(chosen),
+            page_number(given.get("page")),
+        )
+        return _overview_json(figures)
+
+    async def channels(self, call: ApiCall) -> object:
+        found = await self._dashboard.channels(call.viewer)
+        return {"channels": [channel_json(channel) for channel in found]}
+
+    async def channel(self, call: ApiCall) -> object:
+        return channel_json(await self._dashboard.channel(call.viewer, self._id(call)))
+
+    async def pause(self, call: ApiCall) -> object:
+        channel_id = self._id(call)
+        changed = await self._dashboard.pause(call.viewer, channel_id, call.body["reason"])
+        channel = await self._dashboard.channel(call.viewer, channel_id)
+        return {"changed": changed, "channel": channel_json(channel)}
+
+    async def resume(self, call: ApiCall) -> object:
+        outcome = await self._dashboard.resume(call.viewer, self._id(call), call.body["reason"])
+        return {"changed": outcome.resumed, "channel": channel_json(outcome.channel)}
+
+    @staticmethod
+    def _id(call: ApiCall) -> ChannelId:
+        return ChannelId(call.parameters["channel_id"])
