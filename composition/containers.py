@@ -86,6 +86,7 @@ from core.ports.stars_renewals import RenewingGateway
 from core.ports.telegram import Messenger
 from core.services.api_tokens import ApiTokens
 from core.services.broadcasts import BroadcastSettings, PlanBroadcasts, RecordPost
+from core.services.bundles import ManageBundle
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -611,6 +612,7 @@ class UseCases(containers.DeclarativeContainer):
         SetDonationBounds, infra.uow, infra.clock, infra.chat_access
     )
     sales = providers.Singleton(ChangeSales, infra.uow, infra.clock)
+    manage_bundle = providers.Singleton(ManageBundle, infra.uow, infra.clock)
     check_rights = providers.Singleton(
         CheckRights, infra.uow, infra.clock, infra.chat_access, sales, rights_check_settings
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from html import escape
 from typing import assert_never
 
 import attrs
@@ -166,10 +167,13 @@ def _own_words(
 
     text, html, buttons = default.text, False, default.buttons
     match notice:
-        case Offer(tiers=tiers):
-            own = attempt(
-                WordingKind.OFFER,
-                values_for(WordingKind.OFFER, title, tiers=tuple(t.tier for t in tiers)),
+        case Offer(tiers=tiers, includes=includes):
+            own = _with_includes(
+                attempt(
+                    WordingKind.OFFER,
+                    values_for(WordingKind.OFFER, title, tiers=tuple(t.tier for t in tiers)),
+                ),
+                includes,
             )
             labels = [
                 attempt(
@@ -192,8 +196,11 @@ def _own_words(
             own = attempt(WordingKind.INVITE, values_for(WordingKind.INVITE, title, ends, join.url))
             if own is not None:
                 text, html = own, True
-        case Reminder(expires_at=ends):
-            own = attempt(WordingKind.REMINDER, values_for(WordingKind.REMINDER, title, ends))
+        case Reminder(expires_at=ends, includes=includes):
+            own = _with_includes(
+                attempt(WordingKind.REMINDER, values_for(WordingKind.REMINDER, title, ends)),
+                includes,
+            )
             if own is not None:
                 text, html = own, True
         case Ended():
@@ -206,6 +213,17 @@ def _own_words(
     # would read oddly, and the failure reaches the owner once all the same.
     failures = list({id(f.wording): f for f in failures}.values())
     return Composed(OutgoingMessage(text, buttons, html=html), tuple(used), tuple(failures))
+
+
+def _with_includes(own: str | None, includes: tuple[str, ...]) -> str | None:
+    """An owner's own text (HTML) followed by what the subscription includes."""
+    if own is None or not includes:
+        return own
+    return f"{own}\n\n{escape(_includes(includes))}"
+
+
+def _includes(includes: tuple[str, ...]) -> str:
+    return _("Includes: %(channels)s", channels=", ".join(includes))
 
 
 async def failure_notes(
@@ -305,15 +323,15 @@ def _render(notice: Notice) -> OutgoingMessage:
                     end=when(ends),
                 )
             )
-        case Reminder(title=title, expires_at=ends, renew=renew):
-            return OutgoingMessage(
-                _(
-                    "Your subscription to %(title)s ends on %(end)s. Renew to keep your access.",
-                    title=title,
-                    end=when(ends),
-                ),
-                ((_button(_("Renew"), renew),),),
+        case Reminder(title=title, expires_at=ends, renew=renew, includes=includes):
+            text = _(
+                "Your subscription to %(title)s ends on %(end)s. Renew to keep your access.",
+                title=title,
+                end=when(ends),
             )
+            if includes:
+                text = f"{text}\n{_includes(includes)}"
+            return OutgoingMessage(text, ((_button(_("Renew"), renew),),))
         case Ended(title=title, subscribe_again=again):
             return OutgoingMessage(
                 _(
@@ -503,6 +521,8 @@ def _render(notice: Notice) -> OutgoingMessage:
 def _offer(offer: Offer) -> OutgoingMessage:
     lines = [_("Subscribe to %(title)s", title=offer.title), ""]
     lines += [f"• {tier_label(t.tier)}" for t in offer.tiers]
+    if offer.includes:
+        lines += ["", _includes(offer.includes)]
     if any(t.tier.stars_price is not None for t in offer.tiers):
         how = _(
             "Tap a tier to pay with crypto or Telegram Stars. You get your invite link right after."

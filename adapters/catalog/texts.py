@@ -33,10 +33,12 @@ from adapters.catalog.words import (
     when,
 )
 from core.domain.channel import Channel, DonationBounds
+from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.domain.rights import MemberStatus
 from core.domain.tier import Rail, Tier
 from core.domain.trial import TRIAL_TIER
+from core.services.bundles import Bundle
 from core.services.check_rights import Shortfall
 from core.services.checkout import Offer, TrialOffering
 from core.services.invoicing import IssuedInvoice
@@ -95,6 +97,10 @@ def help_text(*, owner: bool = False, operator: bool = False) -> OutgoingMessage
                 "[until 2027-06-30] makes a code for a percentage off, an amount off (5USD) or "
                 "free days (7d); /coupon off CODE switches one off",
                 percent="20%",
+            ),
+            _(
+                "Bundles: /bundle 1 add 2 3 — a subscription to channel 1 also opens the "
+                "closed channels of your channels 2 and 3; /bundle 1 remove 3 takes one out"
             ),
             _("Only the creator of both chats can register a channel or change it."),
         ]
@@ -329,6 +335,8 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
             lines.append(_("• %(title)s — tier %(tier)s, active until %(end)s", **values))
         else:
             lines.append(_("• %(title)s — tier %(tier)s, ended %(end)s", **values))
+        if view.includes:
+            lines.append("  " + _("Includes: %(channels)s", channels=", ".join(view.includes)))
         row = []
         # A lifetime has nothing to renew; paying again for a Stars subscription
         # Telegram renews would buy a second month on top.
@@ -803,6 +811,50 @@ def wallet_usage() -> str:
     )
 
 
+def bundle_usage() -> str:
+    return _(
+        "write /bundle <channel>, /bundle <channel> add <channels> or "
+        "/bundle <channel> remove <channels>, with the numbers from /channels, "
+        "such as /bundle 1 add 2 3"
+    )
+
+
+def bundle(number: int, found: Bundle, numbers: dict[ChannelId, int]) -> str:
+    """What a subscription to the owner's channel ``number`` opens."""
+    if not found.members:
+        return _(
+            "%(title)s: a subscription opens its own closed channel only. "
+            "Add others with /bundle %(number)s add <channels>.",
+            title=found.home.title,
+            number=number,
+        )
+    lines = [
+        _(
+            "%(title)s: a subscription also opens the closed channels of:",
+            title=found.home.title,
+        )
+    ]
+    lines += [
+        _("• %(number)s. %(title)s", number=numbers.get(m.id, "?"), title=m.title)
+        for m in found.members
+    ]
+    return "\n".join(lines)
+
+
+def bundle_saved(number: int, found: Bundle, numbers: dict[ChannelId, int]) -> str:
+    lines = [bundle(number, found, numbers)]
+    if found.granted:
+        lines.append(
+            n_(
+                "An invite to the added channels is on its way to %(n)s active subscriber.",
+                "Invites to the added channels are on their way to %(n)s active subscribers.",
+                found.granted,
+            )
+        )
+    lines.append(_("The offer in the open channel is refreshed shortly."))
+    return "\n".join(lines)
+
+
 def command_usage(command: str) -> str:
     return _(
         "write /%(command)s and the channel's number from /channels, such as /%(command)s 1",
@@ -836,6 +888,7 @@ def owner_only_commands() -> list[tuple[str, str]]:
         ("wallet", _("where payouts go")),
         ("repost", _("post a fresh offer now")),
         ("resume", _("resume paused sales")),
+        ("bundle", _("one subscription for several of your channels")),
         ("wording", _("your own words for your channel's messages")),
         ("dashboard", _("log in to the web dashboard")),
         ("refund", _("refund a Telegram Stars payment")),

@@ -56,6 +56,7 @@ class DelegatingUnitOfWork:
         self.events: repositories.PaymentEventRepository = inner.events
         self.subscriptions: repositories.SubscriptionRepository = inner.subscriptions
         self.grants: repositories.GrantRepository = inner.grants
+        self.bundles: repositories.BundleRepository = inner.bundles
         self.donations: repositories.DonationRepository = inner.donations
         self.audit: repositories.AuditLog = inner.audit
         self.outbox: repositories.OutboxRepository = inner.outbox

@@ -40,6 +40,7 @@ def bot_deps(process: Process) -> BotDeps:
         set_donations=s.set_donations,
         set_wallet=s.set_wallet,
         sales=s.sales,
+        bundles=s.manage_bundle,
         status=s.status,
         resend=s.resend_access,
         publish=s.publish,

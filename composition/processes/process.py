@@ -46,6 +46,7 @@ from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import NonceStore, RateLimiter
 from core.ports.subscriber_directory import PersonNames
 from core.services.api_tokens import ApiTokens
+from core.services.bundles import ManageBundle
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -125,6 +126,7 @@ class Services:
     set_donations: SetDonationBounds
     set_wallet: SetPayoutWallet
     sales: ChangeSales
+    manage_bundle: ManageBundle
     status: SubscriberStatus
     resend_access: ResendAccess
     dispatch: OutboxDispatcher
@@ -203,6 +205,7 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         set_donations=await resolve(uc.set_donations),
         set_wallet=await resolve(uc.set_wallet),
         sales=await resolve(uc.sales),
+        manage_bundle=await resolve(uc.manage_bundle),
         status=await resolve(uc.status),
         resend_access=await resolve(uc.resend_access),
         dispatch=await resolve(uc.dispatch),

@@ -168,6 +168,10 @@ class Channel:
         self.trial = trial
         self.tiers_version += 1
 
+    def bundle_changed(self) -> None:
+        """The offer names the channels a subscription opens: the posted one is stale."""
+        self.tiers_version += 1
+
     def set_donation_bounds(self, bounds: DonationBounds | None) -> None:
         self.donation_bounds = bounds
 

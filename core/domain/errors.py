@@ -106,6 +106,12 @@ class Why(StrEnum):
     NO_TIERS_YET = "no_tiers_yet"
     PAUSED_NO_POST = "paused_no_post"  # reason ("" when none)
     POSTED_MOMENTS_AGO = "posted_moments_ago"  # minutes
+    # bundles
+    BUNDLE_SELF = "bundle_self"
+    BUNDLE_OTHER_OWNER = "bundle_other_owner"
+    BUNDLE_HAS_ALREADY = "bundle_has_already"  # title
+    BUNDLE_FULL = "bundle_full"  # most
+    BUNDLE_HAS_NOT = "bundle_has_not"  # title
     # subscribers
     NO_SUBSCRIPTION = "no_subscription"
     ACCESS_PREPARING = "access_preparing"

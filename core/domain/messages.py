@@ -85,6 +85,8 @@ class Offer:
     """Whose offer: the channel's owner may have worded it (None: queued before owners
     could, read in the catalog's words)."""
     trial: OfferedTrial | None = None
+    includes: tuple[str, ...] = ()
+    """The titles of the other channels a subscription also opens (its bundle)."""
 
 
 @attrs.frozen
@@ -126,6 +128,8 @@ class Reminder:
     renew: Checkout
     channel: ChannelId | None = None
     """As in :class:`Offer`."""
+    includes: tuple[str, ...] = ()
+    """As in :class:`Offer`: one reminder speaks for the whole bundle."""
 
 
 @attrs.frozen

@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 
 from core.domain.errors import InvalidTransition, Why
-from core.domain.ids import ChatId, GrantId, OutboxId, SubscriptionId, UserId
+from core.domain.ids import ChannelId, ChatId, GrantId, OutboxId, SubscriptionId, UserId
 from core.domain.messages import (
     Notice,
     Verbatim,
@@ -37,6 +37,8 @@ class EffectKind(StrEnum):
     DECLINE_JOIN = "decline_join"
     REMOVE_MEMBER = "remove_member"
     REFRESH_INVITE = "refresh_invite"
+    ISSUE_BUNDLE_INVITE = "issue_bundle_invite"
+    LEAVE_BUNDLE = "leave_bundle"
 
 
 @attrs.frozen
@@ -108,7 +110,44 @@ class RemoveMember:
     kind: EffectKind = EffectKind.REMOVE_MEMBER
 
 
-Effect = SendMessage | IssueInvite | RefreshInvite | ApproveJoin | DeclineJoin | RemoveMember
+@attrs.frozen
+class IssueBundleInvite:
+    """Let the subscriber of a bundle's home channel into the member channel's closed
+    chat for ``period`` of their subscription: a link of their own, sent to them.
+    Dropped when it runs if the subscription has moved on from that period (or
+    ended), or the channel left the bundle meanwhile."""
+
+    subscription_id: SubscriptionId
+    period: int
+    channel_id: ChannelId
+    resend: str | None = None
+    """A subscriber asked for their links again: a chat granted already gets a new
+    link, sent under this outbox key and the channel's id."""
+    kind: EffectKind = EffectKind.ISSUE_BUNDLE_INVITE
+
+
+@attrs.frozen
+class LeaveBundle:
+    """The subscription to ``channel_id`` ended: remove ``user_id`` from the closed chat
+    of every channel in its bundle when this runs (one :class:`RemoveMember` each,
+    queued under ``key`` and the member channel's id, so each chat once)."""
+
+    channel_id: ChannelId
+    user_id: UserId
+    key: str
+    kind: EffectKind = EffectKind.LEAVE_BUNDLE
+
+
+Effect = (
+    SendMessage
+    | IssueInvite
+    | RefreshInvite
+    | ApproveJoin
+    | DeclineJoin
+    | RemoveMember
+    | IssueBundleInvite
+    | LeaveBundle
+)
 
 
 def effect_to_payload(effect: Effect) -> dict[str, Any]:
@@ -132,6 +171,15 @@ def effect_to_payload(effect: Effect) -> dict[str, Any]:
         return {"grant_id": effect.grant_id}
     if isinstance(effect, RefreshInvite):
         return {"subscription_id": effect.subscription_id, "send_key": effect.send_key}
+    if isinstance(effect, IssueBundleInvite):
+        return {
+            "subscription_id": effect.subscription_id,
+            "period": effect.period,
+            "channel_id": effect.channel_id,
+            "resend": effect.resend,
+        }
+    if isinstance(effect, LeaveBundle):
+        return {"channel_id": effect.channel_id, "user_id": effect.user_id, "key": effect.key}
     return {"chat_id": effect.chat_id, "user_id": effect.user_id}
 
 
@@ -151,6 +199,20 @@ def effect_from_payload(kind: EffectKind | str, payload: dict[str, Any]) -> Effe
         return RefreshInvite(
             SubscriptionId(str(payload["subscription_id"])),
             None if send_key is None else str(send_key),
+        )
+    if kind is EffectKind.ISSUE_BUNDLE_INVITE:
+        resend = payload.get("resend")
+        return IssueBundleInvite(
+            SubscriptionId(str(payload["subscription_id"])),
+            int(payload["period"]),
+            ChannelId(str(payload["channel_id"])),
+            None if resend is None else str(resend),
+        )
+    if kind is EffectKind.LEAVE_BUNDLE:
+        return LeaveBundle(
+            ChannelId(str(payload["channel_id"])),
+            UserId(int(payload["user_id"])),
+            str(payload["key"]),
         )
     chat, user = ChatId(int(payload["chat_id"])), UserId(int(payload["user_id"]))
     if kind is EffectKind.APPROVE_JOIN:

@@ -17,6 +17,7 @@ from datetime import datetime
 from typing import Protocol, Self
 
 from core.domain.audit import AuditEvent, AuditRecord
+from core.domain.bundle import BundleGrant
 from core.domain.channel import Channel, OfferPost
 from core.domain.donation import Donation
 from core.domain.grant import AccessGrant
@@ -42,6 +43,7 @@ from core.ports.stars_renewals import StarsRenewalRepository
 
 __all__ = [
     "AuditLog",
+    "BundleRepository",
     "ChannelRepository",
     "Conflict",
     "DonationRepository",
@@ -180,6 +182,41 @@ class GrantRepository(Protocol):
     async def update(self, grant: AccessGrant) -> None: ...
 
 
+class BundleRepository(Protocol):
+    """Which channels each home channel's subscription also opens (issue 21), and
+    which member chats each subscription period was granted."""
+
+    async def members(self, home: ChannelId) -> Sequence[ChannelId]:
+        """The channels bundled with ``home``, in the order they were added."""
+        ...
+
+    async def homes_of(self, member: ChannelId) -> Sequence[ChannelId]:
+        """The home channels whose bundles hold ``member``."""
+        ...
+
+    async def pairs(self) -> Sequence[tuple[ChannelId, ChannelId]]:
+        """Every (home, member), by home then the order members were added."""
+        ...
+
+    async def add(self, home: ChannelId, member: ChannelId, at: datetime) -> bool:
+        """Put ``member`` in ``home``'s bundle; False if it is there already."""
+        ...
+
+    async def remove(self, home: ChannelId, member: ChannelId) -> bool:
+        """Take ``member`` out of ``home``'s bundle; False if it was not there."""
+        ...
+
+    async def add_grant(self, grant: BundleGrant) -> bool:
+        """Record that ``grant``'s chat was granted for its subscription period; False
+        (nothing written) if it was already. Of two units of work racing on one
+        grant, one gets True and the other False or Conflict at commit."""
+        ...
+
+    async def grants_of(self, subscription_id: SubscriptionId) -> Sequence[BundleGrant]:
+        """The member chats granted to ``subscription_id``, by (period, time granted)."""
+        ...
+
+
 class DonationRepository(Protocol):
     """Donations as received (recorded through ``payments``)."""
 
@@ -280,6 +317,7 @@ class UnitOfWork(Protocol):
     events: PaymentEventRepository
     subscriptions: SubscriptionRepository
     grants: GrantRepository
+    bundles: BundleRepository
     donations: DonationRepository
     audit: AuditLog
     outbox: OutboxRepository

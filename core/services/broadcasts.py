@@ -124,7 +124,13 @@ class PlanBroadcasts:
         """``force`` names channels whose offer is re-posted even if it is fresh."""
         async with self._uow() as tx:
             channels = await tx.channels.all()
+            bundled = await tx.bundles.pairs()
         now = self._clock.now()
+        titles = {channel.id: channel.title for channel in channels}
+        includes: dict[ChannelId, tuple[str, ...]] = {}
+        for home, member in bundled:
+            if member in titles:
+                includes[home] = (*includes.get(home, ()), titles[member])
         posts: list[PlannedPost] = []
         take_downs: list[PlannedTakeDown] = []
         for channel in channels:
@@ -148,18 +154,20 @@ class PlanBroadcasts:
                             kind,
                             chat_id,
                             reason,
-                            self._message(channel, kind, now),
+                            self._message(channel, kind, now, includes.get(channel.id, ())),
                             None if standing is None else standing.message_id,
                             channel.tiers_version,
                         )
                     )
         return BroadcastPlan(tuple(posts), tuple(take_downs))
 
-    def _message(self, channel: Channel, kind: PostKind, now: datetime) -> Notice:
+    def _message(
+        self, channel: Channel, kind: PostKind, now: datetime, includes: tuple[str, ...]
+    ) -> Notice:
         username = self._settings.bot_username
         if kind is PostKind.DONATE:
             return notices.donate_message(channel, username, self._keyring)
-        return notices.offer_message(channel, username, self._keyring, now)
+        return notices.offer_message(channel, username, self._keyring, now, includes)
 
     def _stale(
         self,

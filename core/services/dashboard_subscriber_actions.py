@@ -38,6 +38,7 @@ from core.ports.errors import Conflict
 from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWorkFactory
 from core.services import notices
+from core.services.bundle_access import leave_key
 from core.services.dashboard import OwnerDashboard, Viewer, required_reason
 from core.services.dashboard_subscribers import UnknownSubscriber
 from core.services.fulfilment import FulfilmentSettings, fulfilment_settings
@@ -126,6 +127,7 @@ class SubscriberActions:
                 RemoveMember(channel.closed_chat_id, sub.user_id),
                 now,
             )
+            await leave_key(tx, f"leave:{sub.id}:{sub.period}", sub, now)
             await tx.outbox.enqueue(
                 f"ended:{sub.id}:{sub.period}",
                 SendMessage(

@@ -5,8 +5,9 @@ asks for a pause or is down. Meanwhile a subscriber may have paid again, or a
 renewal may have moved the end a reminder speaks of. So just before an effect is
 performed, what it assumes is read again:
 
-- a removal goes ahead only while the member's subscription to that channel is not
-  active (someone who paid again stays);
+- a removal goes ahead only while no subscription opening that chat is active (someone
+  who paid again stays, and so does someone let in by a bundle or by their own
+  subscription to a channel in a bundle that ended);
 - a join request is answered by the subscription as it stands then: approved while
   it is active, declined otherwise (an approval queued just before the end, or a
   decline just before a payment, would be wrong by the time it goes out);
@@ -28,6 +29,7 @@ from core.domain.subscription import Subscription
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
+from core.services.bundle_access import opening_subscription
 
 
 @attrs.frozen
@@ -57,23 +59,26 @@ async def judge_effect(uow: UnitOfWorkFactory, clock: Clock, effect: Effect) -> 
                 return Dropped(f"the subscription now ends {sub.expires_at:%Y-%m-%d %H:%M} UTC")
             return effect
         case RemoveMember(chat_id=chat, user_id=user):
-            member = await _membership(uow, chat, user)
+            member = await _membership(uow, clock, chat, user)
             if member is not None and member.is_active_at(clock.now()):
                 return Dropped(f"paid again: active until {member.expires_at:%Y-%m-%d %H:%M} UTC")
             return effect
         case ApproveJoin(chat_id=chat, user_id=user) | DeclineJoin(chat_id=chat, user_id=user):
-            member = await _membership(uow, chat, user)
+            member = await _membership(uow, clock, chat, user)
             if member is not None and member.is_active_at(clock.now()):
                 return ApproveJoin(chat, user)
             return DeclineJoin(chat, user)
     return effect
 
 
-async def _membership(uow: UnitOfWorkFactory, chat: ChatId, user: UserId) -> Subscription | None:
-    """The user's subscription to the channel whose closed chat this is (None when the
-    chat is no closed chat of ours, or there is none)."""
+async def _membership(
+    uow: UnitOfWorkFactory, clock: Clock, chat: ChatId, user: UserId
+) -> Subscription | None:
+    """The user's subscription that opens the closed chat (theirs to its channel, or
+    to a channel bundling it; None when the chat is no closed chat of ours, or there
+    is none)."""
     async with uow() as tx:
         channel = await tx.channels.by_chat(chat)
         if channel is None or channel.closed_chat_id != chat:
             return None
-        return await tx.subscriptions.find(user, channel.id)
+        return await opening_subscription(tx, channel, user, clock.now())

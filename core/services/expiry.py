@@ -31,6 +31,7 @@ from core.ports.clock import Clock
 from core.ports.errors import Conflict
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.services import notices
+from core.services.bundle_access import leave_key
 
 
 def _leads(_: object, __: attrs.Attribute[tuple[int, ...]], value: tuple[int, ...]) -> None:
@@ -71,6 +72,7 @@ class _Channels:
 
     def __init__(self) -> None:
         self._kept: dict[ChannelId, Channel] = {}
+        self._bundles: dict[ChannelId, tuple[str, ...]] = {}
 
     async def get(self, tx: UnitOfWork, channel_id: ChannelId) -> Channel:
         channel = self._kept.get(channel_id)
@@ -80,6 +82,17 @@ class _Channels:
                 del self._kept[next(iter(self._kept))]  # the first one read
             self._kept[channel_id] = channel
         return channel
+
+    async def includes(self, tx: UnitOfWork, channel_id: ChannelId) -> tuple[str, ...]:
+        """The titles of the channels bundled with this one (what a reminder names)."""
+        titles = self._bundles.get(channel_id)
+        if titles is None:
+            members = await tx.bundles.members(channel_id)
+            titles = tuple([(await self.get(tx, member)).title for member in members])
+            if len(self._bundles) >= _CHANNELS_KEPT:
+                del self._bundles[next(iter(self._bundles))]
+            self._bundles[channel_id] = titles
+        return titles
 
 
 _Handler = Callable[[UnitOfWork, Subscription, _Channels], Awaitable[bool]]
@@ -117,7 +130,13 @@ class ExpireSubscriptions:
                 f"remind:{sub.id}:{sub.expires_at.isoformat()}:{urgent}",
                 SendMessage(
                     ChatId(sub.user_id),
-                    notices.reminder_message(channel.title, sub.expires_at, offer, self._keyring),
+                    notices.reminder_message(
+                        channel.title,
+                        sub.expires_at,
+                        offer,
+                        self._keyring,
+                        await channels.includes(tx, channel.id),
+                    ),
                     # Not sent if a renewal moves the end before it goes out.
                     standing=Standing(sub.id, active=True, expires_at=sub.expires_at),
                 ),
@@ -193,6 +212,8 @@ class ExpireSubscriptions:
             RemoveMember(channel.closed_chat_id, sub.user_id),
             now,
         )
+        # The channels bundled with this one: removed from each, once each.
+        await leave_key(tx, f"leave:{sub.id}:{sub.period}", sub, now)
         await tx.outbox.enqueue(
             f"ended:{sub.id}:{sub.period}",
             SendMessage(

@@ -26,6 +26,7 @@ from core.ports.clock import Clock
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, InviteLink
 from core.services import notices
+from core.services.bundle_access import grant_members
 
 __all__ = ["GrantAccess", "GrantSettings", "grant_settings", "new_invite_link"]
 
@@ -107,6 +108,8 @@ class GrantAccess:
                     ),
                     now,
                 )
+                # The channels bundled with this one follow, one grant each.
+                await grant_members(tx, subscription, now)
                 await tx.commit()
         if raced:
             # Another run issued a link meanwhile (a lease ran out); ours must not linger.

@@ -1,6 +1,7 @@
 """Join requests to a closed channel: approved if and only if the requester holds an
-active subscription to that channel. A forwarded personal link is useless to anyone
-else: their request is declined and they are told how to subscribe."""
+active subscription to that channel, or to a channel whose bundle holds it. A
+forwarded personal link is useless to anyone else: their request is declined and
+they are told how to subscribe."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from core.domain.outbox import ApproveJoin, DeclineJoin, SendMessage
 from core.ports.clock import Clock
 from core.ports.repositories import UnitOfWorkFactory
 from core.services import notices
+from core.services.bundle_access import opening_subscription
 
 DECLINE_AFTER = timedelta(seconds=10)
 
@@ -39,7 +41,7 @@ class HandleJoinRequest:
             channel = await tx.channels.by_chat(chat_id)
             if channel is None or channel.closed_chat_id != chat_id:
                 return JoinDecision.IGNORED
-            subscription = await tx.subscriptions.find(user_id, channel.id)
+            subscription = await opening_subscription(tx, channel, user_id, now)
             approved = subscription is not None and subscription.is_active_at(now)
             # Telegram resends an update it thinks was lost; the key makes it one effect.
             key = f"join:{chat_id}:{user_id}:{int(requested_at.timestamp())}"

@@ -29,7 +29,11 @@ def days(n: int) -> Days:
 
 
 def offer_message(
-    channel: Channel, bot_username: str, keyring: MacKeyring, now: datetime
+    channel: Channel,
+    bot_username: str,
+    keyring: MacKeyring,
+    now: datetime,
+    includes: tuple[str, ...] = (),
 ) -> messages.Offer:
     """The tiers on sale at ``now`` (a season past its end is left out), and the
     Trial button when the channel offers a trial."""
@@ -53,6 +57,7 @@ def offer_message(
         ),
         channel.id,
         trial,
+        includes,
     )
 
 
@@ -74,10 +79,14 @@ def renewed_message(title: str, expires_at: datetime) -> messages.Notice:
 
 
 def reminder_message(
-    title: str, expires_at: datetime, offer: OfferToken, keyring: MacKeyring
+    title: str,
+    expires_at: datetime,
+    offer: OfferToken,
+    keyring: MacKeyring,
+    includes: tuple[str, ...] = (),
 ) -> messages.Notice:
     return messages.Reminder(
-        title, expires_at, messages.Checkout(offer.encode(keyring)), offer.channel_id
+        title, expires_at, messages.Checkout(offer.encode(keyring)), offer.channel_id, includes
     )
 
 

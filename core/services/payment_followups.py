@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from core.domain.audit import AuditRecord
 from core.domain.figures import DailyFigure, FigureKind
 from core.domain.ids import ChatId
-from core.domain.outbox import Effect, RemoveMember, SendMessage
+from core.domain.outbox import Effect, LeaveBundle, RemoveMember, SendMessage
 from core.domain.payment import PaymentIntent, ProviderNotification, Purpose
 from core.domain.subscription import Subscription
 from core.ports.payment_ledger import PaymentBook, PaymentChanges
@@ -67,6 +67,14 @@ def take_back_refunds(
                     (
                         f"refund-remove:{intent.id}",
                         RemoveMember(channel.closed_chat_id, intent.user_id),
+                    )
+                )
+                # The book does not hold bundles: the removal from a bundle's other
+                # chats is worked out when it runs (nothing, for a channel without).
+                messages.append(
+                    (
+                        f"refund-leave:{intent.id}",
+                        LeaveBundle(channel.id, intent.user_id, f"refund-leave:{intent.id}"),
                     )
                 )
             action, subject = "subscription.refunded", f"subscription:{sub.id}"

@@ -25,6 +25,7 @@ from core.ports.errors import NotFound
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, InviteLink, LinkGone
 from core.services import notices
+from core.services.bundle_access import resend_members
 from core.services.grant_access import GrantSettings, grant_settings, new_invite_link
 
 __all__ = ["RefreshLink"]
@@ -96,6 +97,8 @@ class RefreshLink:
                         ),
                         now,
                     )
+                    # The links of the channels bundled with this one go too.
+                    await resend_members(tx, subscription, send_key, now)
                 if changed:
                     until = "" if link.expires_at is None else link.expires_at.isoformat()
                     await tx.audit.append(

@@ -28,6 +28,7 @@ from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.sellers import SellerPolicy
 from core.ports.telegram import ChatAccess, ChatGone
 from core.services import notices
+from core.services.bundles import detach
 from core.services.creators import CreatorCheck
 
 
@@ -138,6 +139,7 @@ class RegisterChannel:
         now = asked.created_at
         previous = existing.owner_id
         existing.transfer_to(asked.owner_id, asked.payout_wallet)
+        await detach(tx, existing, now)
         await tx.channels.update(existing)
         await tx.outbox.enqueue(
             f"reclaimed:{existing.id}:{now.isoformat()}",

@@ -36,7 +36,9 @@ from core.domain.outbox import (
     ApproveJoin,
     DeclineJoin,
     Effect,
+    IssueBundleInvite,
     IssueInvite,
+    LeaveBundle,
     OutboxMessage,
     OutboxStatus,
     RefreshInvite,
@@ -48,6 +50,7 @@ from core.ports.clock import Clock
 from core.ports.errors import NotFound, Unavailable
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.ports.telegram import ChatAccess, Messenger, RecipientUnreachable
+from core.services.bundle_access import BundleAccess
 from core.services.effect_standing import Dropped, judge_effect
 from core.services.grant_access import GrantAccess
 from core.services.refresh_link import RefreshLink
@@ -113,6 +116,10 @@ class SettleOutbox:
     _refresh: RefreshLink = attrs.field(alias="refresh_link")
     _alerts: AlertSink
     _retry: RetryPolicy = attrs.field(default=None, converter=retry_policy)
+    _bundles: BundleAccess = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._bundles = BundleAccess(self._uow, self._clock, chat_access=self._chat)
 
     async def settle(self, message: OutboxMessage, instead: Effect | None = None) -> Outcome:
         """Perform the message's effect, or ``instead`` (a digest of it and others).
@@ -166,6 +173,10 @@ class SettleOutbox:
                 await self._chat.decline_join_request(chat, user)
             case RemoveMember(chat_id=chat, user_id=user):
                 await self._chat.remove_member(chat, user)
+            case IssueBundleInvite():
+                await self._bundles.grant(effect)
+            case LeaveBundle():
+                await self._bundles.leave(effect)
 
     async def _record(self, tx: UnitOfWork, outcomes: Sequence[Outcome]) -> None:
         for outcome in outcomes:

@@ -17,7 +17,7 @@ from core.domain.signing import MacKeyring
 from core.domain.subscription import SubscriptionStatus
 from core.ports.clock import Clock
 from core.ports.errors import NotFound
-from core.ports.repositories import UnitOfWorkFactory
+from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 
 
 class NoActiveSubscription(DomainError):
@@ -35,6 +35,8 @@ class SubscriptionView:
     """The offer token of the same tier, for a Renew button."""
     renews_in_stars: bool = False
     """Telegram renews it by itself (a Stars subscription not canceled)."""
+    includes: tuple[str, ...] = ()
+    """The titles of the channels its bundle also opens."""
 
 
 @attrs.define(eq=False)
@@ -66,9 +68,20 @@ class SubscriberStatus:
                             self._keyring
                         ),
                         sub.is_active_at(now) and channel.id in renewing,
+                        await _bundle_titles(tx, channel.id),
                     )
                 )
         return sorted(views, key=lambda v: (not v.active, v.expires_at))
+
+
+async def _bundle_titles(tx: UnitOfWork, channel_id: ChannelId) -> tuple[str, ...]:
+    titles = []
+    for member in await tx.bundles.members(channel_id):
+        try:
+            titles.append((await tx.channels.get(member)).title)
+        except NotFound:
+            continue
+    return tuple(titles)
 
 
 @attrs.define(eq=False)

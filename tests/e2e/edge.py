@@ -25,7 +25,7 @@ NOWPAYMENTS_SENDERS = ("51.89.194.21", "51.75.77.69", "138.201.172.58", "65.21.1
 """The addresses NowPayments publishes for its IPNs; the balancer tells the web
 processes (which trust it as a proxy) that each IPN came from one of them."""
 
-_FORWARDED_HEADERS = ("Content-Type", "x-nowpayments-sig")
+_FORWARDED_HEADERS = ("Content-Type", "x-nowpayments-sig", "X-Telegram-Bot-Api-Secret-Token")
 
 
 class _LoopbackProxy:

@@ -53,6 +53,7 @@ ALLOWED_LABEL_VALUES = {
     *["ok", "rate_limited", "refused", "server_error", "circuit_open", "unreachable"],
     # Outbox effects and outcomes, jobs and their results, reconciliation finds.
     *["grant", "removal", "reminder", "message", "join_approval", "join_decline", "invite_refresh"],
+    *["bundle_grant", "bundle_removal"],
     *["done", "retried", "dead", "failed", "applied", "abandoned"],
     *["dispatch", "sweep", "broadcast", "reconcile", "rights"],
     # Breakers, dependencies, routes, HTTP methods and statuses, IPN results.

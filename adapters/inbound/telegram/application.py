@@ -190,6 +190,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("wallet", owner.wallet, filters=private),
             CommandHandler("repost", owner.repost, filters=private),
             CommandHandler("resume", owner.resume, filters=private),
+            CommandHandler("bundle", owner.bundle, filters=private),
             CommandHandler("cancel", subscriber.nothing_to_cancel, filters=private),
             CommandHandler("language", language.language, filters=private),
             CommandHandler("dashboard", dashboard.dashboard, filters=private),

@@ -15,6 +15,7 @@ from core.ports.languages import LanguageBook
 from core.ports.repositories import UnitOfWorkFactory
 from core.ports.security import RateLimiter
 from core.ports.subscriber_directory import PersonNames
+from core.services.bundles import ManageBundle
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.checkout import ResolveOffer, StartCheckout
 from core.services.coupon_prices import CouponPrices
@@ -83,6 +84,8 @@ class BotDeps:
     set_wallet: SetPayoutWallet
     """/wallet: the owner sets where the channel's takings are paid."""
     sales: ChangeSales
+    bundles: ManageBundle
+    """/bundle: the channels a channel's subscription also opens."""
     status: SubscriberStatus
     resend: ResendAccess
     publish: PublishPosts

@@ -38,6 +38,9 @@ CLOSED = "register.closed"
 TITLE = "register.title"
 """/register's steps: waiting for the open channel, the closed one, the title."""
 
+_BUNDLE_ACTS = ("add", "remove")
+"""What /bundle does to the channels after the home channel's number."""
+
 _OPEN_CHAT = "open"
 _CLOSED_CHAT = "closed"
 
@@ -268,6 +271,30 @@ class OwnerHandlers:
             raise BadInput(texts.wallet_usage())
         saved = await self._deps.set_wallet.execute(owner, channel.id, wallet)
         await reply(update, context, texts.wallet_saved(saved))
+
+    async def bundle(self, update: Update, context: Context) -> None:
+        """``/bundle 1`` shows what channel 1's subscription opens; ``/bundle 1 add 2 3``
+        adds channels 2 and 3 to it; ``/bundle 1 remove 3`` takes 3 out."""
+        user = update.effective_user
+        if user is None:
+            return
+        owner = UserId(user.id)
+        args = context.args or []
+        if not args or len(args) == 2 or (len(args) > 2 and args[1].lower() not in _BUNDLE_ACTS):
+            raise BadInput(texts.bundle_usage())
+        number, home = await self._views.numbered(owner, args[0])
+        owned = await self._views.owned_by(owner)
+        numbers = {channel.id: index for index, channel in enumerate(owned, start=1)}
+        if len(args) == 1:
+            shown = await self._deps.bundles.show(owner, home.id)
+            await reply(update, context, texts.bundle(number, shown, numbers))
+            return
+        members = [(await self._views.numbered(owner, word))[1].id for word in args[2:]]
+        if args[1].lower() == "add":
+            saved = await self._deps.bundles.add(owner, home.id, members)
+        else:
+            saved = await self._deps.bundles.remove(owner, home.id, members)
+        await reply(update, context, texts.bundle_saved(number, saved, numbers))
 
     async def repost(self, update: Update, context: Context) -> None:
         """``/repost 1``: a fresh offer in channel 1's open channel now (with a cooldown)."""

@@ -33,7 +33,9 @@ from adapters.inbound.worker.run_outcomes import DispatchReport, SettleObserver,
 from core.domain.ids import ChatId
 from core.domain.outbox import (
     Effect,
+    IssueBundleInvite,
     IssueInvite,
+    LeaveBundle,
     OutboxMessage,
     RefreshInvite,
     SendMessage,
@@ -256,7 +258,9 @@ class DispatchRun:
                 settled = outcome if folded is message else shared(folded, outcome)
                 self._tally.settled(folded)
                 self._unstored.add(settled)
-            follow_up |= isinstance(message.effect, IssueInvite | RefreshInvite)
+            follow_up |= isinstance(
+                message.effect, IssueInvite | RefreshInvite | IssueBundleInvite | LeaveBundle
+            )
         return follow_up
 
     async def _finish(self, perform_ready: bool) -> None:

@@ -30,6 +30,8 @@ _EFFECT_LABELS = {
     EffectKind.APPROVE_JOIN: "join_approval",
     EffectKind.DECLINE_JOIN: "join_decline",
     EffectKind.REFRESH_INVITE: "invite_refresh",
+    EffectKind.ISSUE_BUNDLE_INVITE: "bundle_grant",
+    EffectKind.LEAVE_BUNDLE: "bundle_removal",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from adapters.outbound.memory.audit_log import audit_table
+from adapters.outbound.memory.bundles import bundle_grants_table, bundle_members_table
 from adapters.outbound.memory.channels import channels_table
 from adapters.outbound.memory.coupons import coupons_table, redemptions_table
 from adapters.outbound.memory.donations import donations_table
@@ -36,6 +37,8 @@ class InMemoryStore:
         self.events = payment_events_table()
         self.subscriptions = subscriptions_table()
         self.grants = grants_table()
+        self.bundle_members = bundle_members_table()
+        self.bundle_grants = bundle_grants_table()
         self.donations = donations_table()
         self.audit = audit_table()
         self.outbox = outbox_table()

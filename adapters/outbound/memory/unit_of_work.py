@@ -6,6 +6,7 @@ from collections.abc import Hashable
 from typing import Protocol, Self, TypeVar
 
 from adapters.outbound.memory.audit_log import InMemoryAuditLog
+from adapters.outbound.memory.bundles import InMemoryBundleRepository
 from adapters.outbound.memory.channels import InMemoryChannelRepository
 from adapters.outbound.memory.coupons import InMemoryCouponRepository
 from adapters.outbound.memory.donations import InMemoryDonationRepository
@@ -60,6 +61,7 @@ class InMemoryUnitOfWork:
     events: repositories.PaymentEventRepository
     subscriptions: repositories.SubscriptionRepository
     grants: repositories.GrantRepository
+    bundles: repositories.BundleRepository
     donations: repositories.DonationRepository
     audit: repositories.AuditLog
     outbox: repositories.OutboxRepository
@@ -87,6 +89,9 @@ class InMemoryUnitOfWork:
         self.events = InMemoryPaymentEventRepository(tables.events)
         self.subscriptions = InMemorySubscriptionRepository(tables.subscriptions)
         self.grants = InMemoryGrantRepository(tables.grants)
+        self.bundles = InMemoryBundleRepository(
+            self._view(store.bundle_members), self._view(store.bundle_grants)
+        )
         self.donations = InMemoryDonationRepository(tables.donations)
         self._audit = InMemoryAuditLog(self._view(store.audit))
         self.audit = self._audit

@@ -383,6 +383,29 @@ dashboard_alerts = Table(
     Column("details", Text, nullable=False),  # JSON object of strings
     Index("ix_dashboard_alerts_channel_id_at", "channel_id", "at"),
 )
+# --- bundles (issue 21)
+bundle_members = Table(
+    "bundle_members",
+    metadata,
+    # A home channel's subscription also opens each member's closed chat.
+    Column("home_channel_id", ID, primary_key=True),
+    Column("member_channel_id", ID, primary_key=True),
+    Column("position", Integer, nullable=False),  # the order members were added in
+    Column("added_at", UtcDateTime, nullable=False),
+    Index("ix_bundle_members_member_channel_id", "member_channel_id"),
+)
+
+bundle_grants = Table(
+    "bundle_grants",
+    metadata,
+    # One grant of a member chat per subscription period: each chat is granted once.
+    Column("subscription_id", ID, primary_key=True),
+    Column("period", Integer, primary_key=True, autoincrement=False),
+    Column("channel_id", ID, primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+)
+# --- end bundles
+
 # The Payments section finds a payment by its invoice or the provider's payment id.
 Index("ix_payment_intents_invoice_id", payment_intents.c.invoice_id)
 Index("ix_payment_events_payment_id", payment_events.c.payment_id)
@@ -481,5 +504,7 @@ DATA_TABLES = (
     trials,
     coupons,
     coupon_redemptions,
+    bundle_members,
+    bundle_grants,
 )
 """Every table that holds data (tests empty them between cases)."""

@@ -20,6 +20,7 @@ from typing import Self
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from adapters.outbound.sqla.audit import SqlAuditLog
+from adapters.outbound.sqla.bundles import SqlBundleRepository
 from adapters.outbound.sqla.channels import SqlChannelRepository
 from adapters.outbound.sqla.coupons import SqlCouponRepository
 from adapters.outbound.sqla.donations import SqlDonationRepository
@@ -72,6 +73,7 @@ class SqlUnitOfWork:
         self.events: repositories.PaymentEventRepository = SqlPaymentEventRepository(self._tx)
         self.subscriptions: repositories.SubscriptionRepository = subscriptions
         self.grants: repositories.GrantRepository = SqlGrantRepository(self._tx)
+        self.bundles: repositories.BundleRepository = SqlBundleRepository(self._tx)
         self.donations: repositories.DonationRepository = SqlDonationRepository(self._tx)
         self._audit = SqlAuditLog(self._tx)
         self.audit: repositories.AuditLog = self._audit

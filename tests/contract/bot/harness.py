@@ -207,6 +207,7 @@ def bot_deps(
         set_donations=world.set_donations,
         set_wallet=world.set_wallet,
         sales=world.sales,
+        bundles=world.bundles,
         status=world.status,
         resend=world.resend,
         publish=world.publish,

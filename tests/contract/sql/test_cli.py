@@ -60,8 +60,7 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
     # dashboard's sessions with 0006, owners' wording with 0007, API tokens with 0009, the
     # dashboard's recent alerts with 0010, the people's usernames with 0011, the
     # self-renewing Stars subscriptions with 0012, the dashboard's daily rollup with 0013,
-    # trials with 0014.
-    # coupons with 0015.
+    # trials with 0014, coupons with 0015, bundles with 0016.
     later = {
         "stars_renewals",
         "conversations",
@@ -77,6 +76,8 @@ def test_db_upgrade_without_a_configured_url_makes_paygate_db_here(
         "trials",
         "coupons",
         "coupon_redemptions",
+        "bundle_members",
+        "bundle_grants",
     }
     assert _tables(tmp_path / "paygate.db") == SCHEMA - later | {"alembic_version"}
 

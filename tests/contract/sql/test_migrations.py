@@ -47,6 +47,8 @@ SCHEMA = {
     "trials",
     "coupons",  # issue 21
     "coupon_redemptions",
+    "bundle_members",
+    "bundle_grants",
 }
 
 

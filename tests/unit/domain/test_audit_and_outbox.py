@@ -8,14 +8,16 @@ from core.domain.audit import AuditEvent, AuditRecord, verify_chain
 from core.domain.channel import DonationBounds
 from core.domain.donation import validate_donation
 from core.domain.errors import InvalidAmount
-from core.domain.ids import ChatId, GrantId, UserId
+from core.domain.ids import ChannelId, ChatId, GrantId, SubscriptionId, UserId
 from core.domain.messages import Verbatim, VerbatimButton
 from core.domain.money import Money
 from core.domain.outbox import (
     ApproveJoin,
     DeclineJoin,
     Effect,
+    IssueBundleInvite,
     IssueInvite,
+    LeaveBundle,
     RemoveMember,
     SendMessage,
     effect_from_payload,
@@ -66,6 +68,8 @@ def test_a_deleted_event_breaks_the_chain() -> None:
         ApproveJoin(ChatId(-100), UserId(5)),
         DeclineJoin(ChatId(-100), UserId(5)),
         RemoveMember(ChatId(-100), UserId(5)),
+        IssueBundleInvite(SubscriptionId("s1"), 3, ChannelId("c2")),
+        LeaveBundle(ChannelId("c1"), UserId(5), "leave:s1:3"),
     ],
 )
 def test_effects_round_trip_through_their_payload(effect: Effect) -> None:

@@ -39,6 +39,7 @@ from core.domain.signing import MacKeyring
 from core.domain.tier import Tier
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
 from core.services.broadcasts import PlanBroadcasts, RecordPost
+from core.services.bundles import ManageBundle
 from core.services.channel_settings import ChangeSales, SetDonationBounds, SetPayoutWallet, SetTiers
 from core.services.check_rights import CheckRights, RightsCheckSettings
 from core.services.checkout import ResolveOffer, StartCheckout
@@ -95,6 +96,7 @@ class World:
     set_donations: SetDonationBounds
     set_wallet: SetPayoutWallet
     sales: ChangeSales
+    bundles: ManageBundle
     resolve: ResolveOffer
     checkout: StartCheckout
     donate: StartDonation
@@ -281,6 +283,7 @@ def build(
         set_donations=uc.set_donations(),
         set_wallet=uc.set_wallet(),
         sales=uc.sales(),
+        bundles=uc.manage_bundle(),
         resolve=uc.resolve_offer(),
         checkout=uc.checkout(),
         donate=uc.donate(),

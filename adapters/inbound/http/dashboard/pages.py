@@ -259,6 +259,7 @@ class Dashboard:
     async def channels(self, request: web.Request) -> web.StreamResponse:
         session, viewer = await self.signed_in(request)
         channels = await self._dashboard.channels(viewer)
+        bundles = await self._dashboard.bundles(channels)
         notice = request.query.get("notice", "")
         return self.render(
             request,
@@ -267,6 +268,7 @@ class Dashboard:
                 "viewer": viewer,
                 "session": session,
                 "channels": channels,
+                "bundles": bundles,
                 "notice": notice,
                 "now": self._clock.now(),
                 "term": tier_term,
