@@ -260,3 +260,19 @@ async def test_the_channels_page_shows_each_tiers_span_and_the_trial(site: Site)
     ) in page
     assert '<tr class="tier-lifetime"><td>3</td><td>99 USD</td><td>lifetime</td></tr>' in page
     assert '<p class="trial">Trial: Free trial: 7 days</p>' in page
+
+
+async def test_prices_are_written_as_the_readers_language_writes_numbers(site: Site) -> None:
+    await login(site, OWNER)
+    assert site.uow is not None
+    async with site.uow() as tx:
+        channel = await tx.channels.get(ChannelId(site.channel_id))
+        channel.set_tiers((Tier(1, Money.of("12.50", "USD"), 30),))
+        await tx.channels.update(channel)
+        await tx.commit()
+    english = await (await site.client.get("/dashboard/channels")).text()
+    russian = await (
+        await site.client.get("/dashboard/channels", headers={"Accept-Language": "ru"})
+    ).text()
+    assert "12.50 USD" in english and "12,50 USD" not in english
+    assert "12,50 USD" in russian

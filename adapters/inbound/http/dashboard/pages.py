@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Protocol
 
@@ -23,7 +24,7 @@ from aiohttp import web
 
 from adapters.catalog.language import _, current, n_, negotiate, speaking
 from adapters.catalog.refusals import Worded, pause_reason, refusal
-from adapters.catalog.words import tier_term, trial_setting, when
+from adapters.catalog.words import money, number, tier_term, trial_setting, when
 from adapters.inbound.http.dashboard.overview import charts
 from adapters.inbound.http.dashboard.telegram_login import MAX_AGE_SECONDS, verify_login
 from adapters.inbound.http.routes import Route
@@ -112,7 +113,10 @@ class Dashboard:
         environment.install_gettext_callables(  # type: ignore[attr-defined]
             gettext=_, ngettext=n_, newstyle=True
         )
-        environment.filters["when"] = when  # a moment as the reader's language writes it
+        # Moments, amounts and prices as the reader's language writes them (Babel).
+        environment.filters["when"] = when
+        environment.filters["money"] = money
+        environment.filters["number"] = lambda amount: number(Decimal(amount))
         environment.filters["pause_reason"] = lambda stored: pause_reason(stored or "")
         # Counted texts as in the code (``n_``), so the extraction finds them alike.
         environment.globals["n_"] = environment.globals["ngettext"]
