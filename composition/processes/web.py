@@ -41,6 +41,7 @@ from adapters.inbound.http.dashboard.alerts import AlertsSection
 from adapters.inbound.http.dashboard.coupons import CouponsSection
 from adapters.inbound.http.dashboard.exports import ExportsSection
 from adapters.inbound.http.dashboard.payments import PaymentsSection
+from adapters.inbound.http.dashboard.repost import RepostSection
 from adapters.inbound.http.dashboard.signin import SignIn, SignInSettings
 from adapters.inbound.http.dashboard.subscribers import SubscribersSection
 from adapters.inbound.http.dashboard.tokens import TokensSection
@@ -65,6 +66,7 @@ from composition.processes.ops import metrics_refresh, telegram_connected
 from composition.processes.process import Process, job_loops
 from core.domain.audit import AuditRecord
 from core.ports.security import RateLimiter
+from core.services.dashboard_repost import RepostOffer
 from core.services.wording_preview import WordingPreview
 
 logger = logging.getLogger("paygate")
@@ -223,9 +225,16 @@ def owners_dashboard(process: Process) -> Dashboard | None:
             TokensSection(services.api_tokens, config.api),
             WordingSection(WordingPreview(services.uow, services.own_wording)),
             CouponsSection(services.owner_coupons, services.dashboard),
+            RepostSection(repost_offer(process)),
         ),
         languages=services.languages,
     )
+
+
+def repost_offer(process: Process) -> RepostOffer:
+    """The bot's ``/repost`` for the dashboard and the API: owner-only, with a reason."""
+    services = process.services
+    return RepostOffer(services.uow, services.clock, services.dashboard, services.publish)
 
 
 def web_login(process: Process) -> SignIn:
@@ -280,7 +289,7 @@ def owners_api(process: Process, limiters: LimiterFactory) -> list[Route]:
         AccessTokens(keys, services.clock),
         limiters(API_BUCKET.capacity, API_BUCKET.per_second),
         [
-            ChannelOperations(services.dashboard),
+            ChannelOperations(services.dashboard, repost_offer(process)),
             SubscriberOperations(services.subscriber_search, services.subscriber_actions),
             PaymentOperations(services.dashboard_payments),
             ExportOperations(services.dashboard_exports),

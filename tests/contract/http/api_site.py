@@ -46,6 +46,7 @@ from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_alerts import DashboardAlerts
 from core.services.dashboard_exports import PAGE_SIZE, DashboardExports
 from core.services.dashboard_payments import DashboardPayments
+from core.services.dashboard_repost import RepostOffer
 from core.services.dashboard_subscriber_actions import SubscriberActions
 from core.services.dashboard_subscribers import SubscriberSearch
 from core.services.fulfilment import Fulfilment
@@ -156,7 +157,7 @@ async def api_site(
         access,
         InMemoryRateLimiter(shop.clock, bucket.capacity, bucket.per_second),
         [
-            ChannelOperations(dashboard),
+            ChannelOperations(dashboard, RepostOffer(uow, shop.clock, dashboard, shop.publish)),
             SubscriberOperations(
                 SubscriberSearch(uow, dashboard, InMemorySubscriberDirectory(store, names), names),
                 SubscriberActions(uow, shop.clock, ids, KEYRING, dashboard),

@@ -53,6 +53,7 @@ from core.ports.security import NonceStore, RateLimiter, Secret
 from core.services.channel_settings import SetTiers
 from core.services.checkout import StartCheckout
 from core.services.invoicing import IssuedInvoice
+from core.services.publish_posts import PublishPosts
 from core.services.register_channel import RegisterChannel
 from core.services.verify_payment import VerifyPaymentIntent
 from sandbox.nowpayments.js_form import sign
@@ -80,6 +81,9 @@ class Shop:
     register: RegisterChannel
     set_tiers: SetTiers
     chat: InMemoryChatAccess
+    publish: PublishPosts
+    """The bot's offers and their ``/repost``, into ``messenger``."""
+    messenger: InMemoryMessenger
     channel: Channel | None = None
     _payments: int = 5_000_000_000
 
@@ -170,13 +174,14 @@ def build_shop(uow: UnitOfWorkFactory) -> Shop:
     clock = FrozenClock(START)
     alerts = InMemoryAlertSink()
     chat = InMemoryChatAccess()
+    messenger = InMemoryMessenger()
     uc = assembled(
         clock=clock,
         uow=uow,
         keyring=KEYRING,
         gateway=InMemoryPaymentGateway(secret="unused", name="nowpayments"),
         chat=chat,
-        messenger=InMemoryMessenger(),
+        messenger=messenger,
         alerts=alerts,
         ids=SequentialIdGenerator(),
     )
@@ -189,6 +194,8 @@ def build_shop(uow: UnitOfWorkFactory) -> Shop:
         register=uc.register_channel(),
         set_tiers=uc.set_tiers(),
         chat=chat,
+        publish=uc.publish(),
+        messenger=messenger,
     )
 
 

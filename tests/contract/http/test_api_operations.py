@@ -252,7 +252,7 @@ async def test_an_operator_sees_a_subscriber_but_cannot_act_in_others_channels(
 async def test_a_read_token_is_refused_every_action_with_403(site: ApiSite) -> None:
     read = await site.bearer(scope="read")
     writes = [op for op in site.api.operations() if op.scope.value == "write"]
-    assert len(writes) == 6
+    assert len(writes) == 7
     for operation in writes:
         path = "/api/v1" + operation.path.replace("{channel_id}", site.channel_id).replace(
             "{user_id}", str(PAYER)

@@ -106,7 +106,7 @@ def test_generated_requests_get_answers_the_document_describes(
     api_schema: Any, live: Live, mode: GenerationMode
 ) -> None:
     operations = _operations(api_schema)
-    assert len(operations) == 16
+    assert len(operations) == 17
     for operation in operations:
 
         @given(case=operation.as_strategy(mode))
@@ -135,6 +135,7 @@ def test_every_operations_success_conforms(api_schema: Any, live: Live) -> None:
         ("/api/v1/channels/{channel_id}", "GET", one, {}, None),
         ("/api/v1/channels/{channel_id}/pause", "POST", one, {}, reason),
         ("/api/v1/channels/{channel_id}/resume", "POST", one, {}, reason),
+        ("/api/v1/channels/{channel_id}/repost", "POST", one, {}, reason),
         (subscriber + "/grant", "POST", person, {}, reason | {"days": 30}),
         (subscriber + "/resend", "POST", person, {}, reason),
         ("/api/v1/subscribers", "GET", {}, {"q": str(PAYER), "status": "active"}, None),

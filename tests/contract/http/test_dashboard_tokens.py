@@ -30,6 +30,7 @@ from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus
 from core.services.api_tokens import ApiTokens
 from core.services.channel_settings import ChangeSales
 from core.services.dashboard import OwnerDashboard
+from core.services.dashboard_repost import RepostOffer
 from core.services.dashboard_sessions import DashboardSessions
 from core.services.resume_sales import ResumeSales
 from tests.contract.http.shop import (
@@ -85,7 +86,7 @@ async def _site(api_on: bool) -> AsyncIterator[Site]:
         tokens,
         AccessTokens(ApiSigningKeys((b"k" * 32,)), clock),
         InMemoryRateLimiter(clock, 1000, 1000.0),
-        [ChannelOperations(owners)],
+        [ChannelOperations(owners, RepostOffer(uow, clock, owners, shop.publish))],
     )
     async with nowpayments_gateway() as gateway:
         deps = attrs.evolve(

@@ -20,6 +20,7 @@ from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.ports.api_tokens import ApiScope
 from core.services.dashboard import MAX_REASON, OwnerDashboard
+from core.services.dashboard_repost import RepostOffer
 from core.services.overview import WINDOWS, Overview, Tally, page_number, window_days
 
 __all__ = ["CHANNEL", "ChannelOperations", "channel_json"]
@@ -180,6 +181,16 @@ _CHANGED: JsonSchema = {
         "channel": CHANNEL,
     },
 }
+_REPOSTED: JsonSchema = {
+    "type": "object",
+    "required": ["posted", "refreshed", "paused", "failed"],
+    "description": "What came of it: the offer posted anew or refreshed in place; or the "
+    "bot lacked rights in the open channel, so sales are paused; or Telegram failed.",
+    "properties": {
+        name: {"type": "integer", "minimum": 0}
+        for name in ("posted", "refreshed", "paused", "failed")
+    },
+}
 _CHANNEL_ID = {"channel_id": ID_PARAMETER}
 
 
@@ -251,6 +262,7 @@ def _overview_json(figures: Overview) -> dict[str, Any]:
 @attrs.define(eq=False)
 class ChannelOperations:
     _dashboard: OwnerDashboard
+    _repost: RepostOffer
 
     def operations(self) -> list[Operation]:
         read, write = ApiScope.READ, ApiScope.WRITE
@@ -269,6 +281,11 @@ class ChannelOperations:
             Operation("POST", "/channels/{channel_id}/resume", "resumeSales",
                       "Resume a channel's sales, saying why (the bot's rights are checked)",
                       write, self.resume, _CHANGED, _REASON, _CHANNEL_ID, errors=(409,)),
+            Operation("POST", "/channels/{channel_id}/repost", "repostOffer",
+                      "Post a channel's offer afresh in its open channel now, saying why "
+                      "(as the bot's /repost: refused within its cooldown, or when the "
+                      "channel has no tiers or its sales are paused)",
+                      write, self.repost, _REPOSTED, _REASON, _CHANNEL_ID),
         ]  # fmt: skip
 
     async def overview(self, call: ApiCall) -> object:
@@ -298,6 +315,15 @@ class ChannelOperations:
     async def resume(self, call: ApiCall) -> object:
         outcome = await self._dashboard.resume(call.viewer, self._id(call), call.body["reason"])
         return {"changed": outcome.resumed, "channel": channel_json(outcome.channel)}
+
+    async def repost(self, call: ApiCall) -> object:
+        report = await self._repost.repost(call.viewer, self._id(call), call.body["reason"])
+        return {
+            "posted": report.posted,
+            "refreshed": report.refreshed,
+            "paused": report.paused,
+            "failed": report.failed,
+        }
 
     @staticmethod
     def _id(call: ApiCall) -> ChannelId:
