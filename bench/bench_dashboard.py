@@ -65,18 +65,24 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
+from adapters.inbound.http.dashboard.exports import write_csv
 from adapters.outbound.crypto import generate_key
 from adapters.outbound.memory import FrozenClock, InMemoryChatAccess
 from adapters.outbound.sqla import downgrade, upgrade
 from adapters.outbound.sqla.dashboard import SqlChannelFigures
+from adapters.outbound.sqla.payment_lookup import SqlExportPages
+from adapters.outbound.sqla.subscriber_directory import SqlPersonNames, SqlSubscriberDirectory
 from composition.assembly import Store, database_config, opened_store
 from core.domain.channel import Channel, DonationBounds, PayoutWallet
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.intent_state import RANK, IntentStatus
 from core.domain.money import Money
+from core.domain.subscription import SubscriptionStatus
 from core.domain.tier import Tier
 from core.services.channel_settings import ChangeSales
 from core.services.dashboard import OwnerDashboard, Viewer
+from core.services.dashboard_exports import DashboardExports, ExportKind
+from core.services.dashboard_subscribers import SubscriberPage, SubscriberSearch
 from core.services.resume_sales import ResumeSales
 
 POSTGRES_URL = os.environ.get(
@@ -86,6 +92,8 @@ SUBSCRIPTIONS = 1_000_000
 PAYMENTS = 5_000_000
 CHANNELS = 1_000
 OPERATOR = UserId(4_100_000_000)
+USERS = 5_000_000_000
+"""The first subscriber's user id; the ``i``-th (from 0) is ``USERS + i``."""
 TARGET_P95_MS = 100.0
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 MIGRATIONS = Path(__file__).resolve().parent.parent / "adapters/outbound/sqla/migrations"
@@ -103,6 +111,13 @@ class Seeded:
     channels: tuple[ChannelId, ...]
     subscriptions: int
     payments: int
+    search: SubscriberSearch
+    exports: DashboardExports
+
+    def subscriber(self, number: int) -> UserId:
+        """The ``number``-th subscriber (from 0) of the owner's channel (``channels[0]``):
+        user ``USERS + i`` subscribes to the channel ``i % len(channels)``."""
+        return UserId(USERS + number * len(self.channels))
 
 
 Measured = Callable[[Seeded], Awaitable[object]]
@@ -155,6 +170,71 @@ async def _operator_one(seeded: Seeded) -> object:
     return await seeded.dashboard.overview(seeded.operator, 90, seeded.channels[-1])
 
 
+def _found(page: SubscriberPage) -> SubscriberPage:
+    if not page.rows:
+        raise AssertionError("the search found nobody: the measurement would be empty")
+    return page
+
+
+@measurement("subscriber search by user id, one owner")
+async def _search_id_owner(seeded: Seeded) -> object:
+    user = seeded.subscriber(seeded.subscriptions // len(seeded.channels) // 2)
+    return _found(await seeded.search.find(seeded.owner, str(user)))
+
+
+@measurement("subscriber search by user id, operator")
+async def _search_id_operator(seeded: Seeded) -> object:
+    user = seeded.subscriber(seeded.subscriptions // len(seeded.channels) // 3)
+    return _found(await seeded.search.find(seeded.operator, str(user)))
+
+
+@measurement("subscriber search by @username, one owner")
+async def _search_name_owner(seeded: Seeded) -> object:
+    user = seeded.subscriber(seeded.subscriptions // len(seeded.channels) // 4)
+    return _found(await seeded.search.find(seeded.owner, f"@{_username(user)}"))
+
+
+@measurement("subscriber search by @username, operator")
+async def _search_name_operator(seeded: Seeded) -> object:
+    user = seeded.subscriber(seeded.subscriptions // len(seeded.channels) // 5)
+    return _found(await seeded.search.find(seeded.operator, f"@{_username(user)}"))
+
+
+@measurement("subscribers list, operator, active, first page")
+async def _list_operator(seeded: Seeded) -> object:
+    return _found(await seeded.search.find(seeded.operator, "", SubscriptionStatus.ACTIVE))
+
+
+@measurement("a subscriber's page, one owner")
+async def _record(seeded: Seeded) -> object:
+    user = seeded.subscriber(seeded.subscriptions // len(seeded.channels) // 6)
+    record = await seeded.search.record(seeded.owner, seeded.channels[0], user)
+    if record.subscription is None or not record.intents:
+        raise AssertionError("the subscriber's page is empty: the measurement would be too")
+    return record
+
+
+class _CountedBytes:
+    """Where the export's CSV goes in the benchmark: counted, then dropped (as a
+    socket sends it on)."""
+
+    def __init__(self) -> None:
+        self.bytes = 0
+
+    async def write(self, data: bytes) -> None:
+        self.bytes += len(data)
+
+
+@measurement("CSV export of every subscription, operator", rss=True)
+async def _export(seeded: Seeded) -> object:
+    sink = _CountedBytes()
+    rows = seeded.exports.rows(seeded.operator, ExportKind.SUBSCRIBERS)
+    await write_csv(await anext(rows), rows, sink.write)
+    if sink.bytes < 50 * seeded.subscriptions:
+        raise AssertionError(f"the export wrote {sink.bytes} bytes: fewer rows than seeded")
+    return sink.bytes
+
+
 # ------------------------------------------------------------------ seeding
 
 
@@ -177,13 +257,27 @@ _SUBSCRIPTIONS = text(
     """
 INSERT INTO subscriptions (id, user_id, channel_id, tier, starts_at, expires_at, status,
                            period, reminders_sent, version)
-SELECT md5('s' || i), 5000000000 + i, (CAST(:channels AS text[]))[1 + i % :count],
+SELECT md5('s' || i), CAST(:users AS bigint) + i, (CAST(:channels AS text[]))[1 + i % :count],
        1, ends - interval '30 days', ends,
        CASE WHEN ends > CAST(:now AS timestamptz) THEN 'active' ELSE 'expired' END, 1, '[]', 1
 FROM (SELECT i, CAST(:now AS timestamptz) + (random() * 400 - 100) * interval '1 day' AS ends
       FROM generate_series(0, :subscriptions - 1) AS i) AS s
 """
 )
+
+_NAMES = text(
+    """
+INSERT INTO person_names (user_id, username)
+SELECT CAST(:users AS bigint) + i, 'reader' || (CAST(:users AS bigint) + i)
+FROM generate_series(0, :subscriptions - 1) AS i
+"""
+)
+
+
+def _username(user: UserId) -> str:
+    """The username the seed gives ``user`` (as ``_NAMES`` does)."""
+    return f"reader{user}"
+
 
 _INTENTS = text(
     """
@@ -192,7 +286,7 @@ INSERT INTO payment_intents (id, purpose, user_id, channel_id, price, currency, 
     invoice_url, payment_id, fulfilled_at, paid_amount, paid_currency)
 SELECT md5('i' || i),
        CASE WHEN d < 0.1 THEN 'donation' ELSE 'subscription' END,
-       5000000000 + i % :subscriptions,
+       CAST(:users AS bigint) + i % :subscriptions,
        (CAST(:channels AS text[]))[1 + (i % :subscriptions) % :count],
        CASE WHEN d < 0.1 THEN 5 ELSE 10.50 END,
        CASE WHEN c < 0.1 THEN 'EUR' ELSE 'USD' END,
@@ -262,6 +356,7 @@ async def seed(
             "now": NOW,
             "subscriptions": subscriptions,
             "payments": payments,
+            "users": USERS,
             "finished_rank": RANK[IntentStatus.FINISHED],
             "refunded_rank": RANK[IntentStatus.REFUNDED],
         }
@@ -270,6 +365,7 @@ async def seed(
     try:
         for name, statement in (
             ("subscriptions", _SUBSCRIPTIONS),
+            ("usernames", _NAMES),
             ("payment intents", _INTENTS),
             ("payment events", _EVENTS),
         ):
@@ -396,6 +492,8 @@ async def seeded_database(scale: float, channel_count: int = CHANNELS) -> AsyncI
             )
             async with store.uow() as tx:
                 channels = sorted(await tx.channels.all(), key=lambda c: c.id)
+            names = SqlPersonNames(store.engine)
+            directory = SqlSubscriberDirectory(store.engine)
             yield Seeded(
                 store,
                 dashboard,
@@ -404,6 +502,8 @@ async def seeded_database(scale: float, channel_count: int = CHANNELS) -> AsyncI
                 tuple(c.id for c in channels),
                 subscriptions,
                 payments,
+                SubscriberSearch(store.uow, dashboard, directory, names),
+                DashboardExports(dashboard, SqlExportPages(store.engine)),
             )
 
 

@@ -54,7 +54,14 @@ async def test_the_seeded_rollup_is_a_recount_of_the_seeded_rows(seeded: bench.S
 async def test_every_measurement_runs_and_the_views_agree(seeded: bench.Seeded) -> None:
     found = [await bench.measure(seeded, each, runs=2) for each in bench.MEASUREMENTS]
     assert [f.name for f in found] == [m.name for m in bench.MEASUREMENTS]
-    assert all(0 < f.p50_ms <= f.p95_ms <= f.max_ms for f in found)
+    timed = [f for f in found if f.rss_mb is None]
+    assert all(0 < f.p50_ms <= f.p95_ms <= f.max_ms for f in timed)
+    assert [f.name for f in found if f.rss_mb is not None] == [
+        "CSV export of every subscription, operator"
+    ]
+    assert {"subscriber search by @username, operator", "a subscriber's page, one owner"} <= {
+        f.name for f in timed
+    }
 
     owner = await seeded.dashboard.overview(seeded.owner, 90)
     every = await seeded.dashboard.overview(seeded.operator, 90)
@@ -68,6 +75,26 @@ async def test_every_measurement_runs_and_the_views_agree(seeded: bench.Seeded) 
         (line.tally.takings.get("USD", Decimal(0)) for line in every.channels), Decimal(0)
     )
     assert usd > owner.window.takings.get("USD", Decimal(0)) > 0
+
+
+async def test_the_searches_find_the_seeded_subscribers_by_id_and_username(
+    seeded: bench.Seeded,
+) -> None:
+    user = seeded.subscriber(3)
+    by_id = await seeded.search.find(seeded.owner, str(user))
+    by_name = await seeded.search.find(seeded.operator, f"@{bench._username(user)}")
+    record = await seeded.search.record(seeded.owner, seeded.channels[0], user)
+
+    assert [r.subscription.user_id for r in by_id.rows] == [user]
+    assert [r.subscription.channel_id for r in by_name.rows] == [seeded.channels[0]]
+    assert record.username == bench._username(user) and record.intents
+    assert await scalar(seeded, "SELECT count(*) FROM person_names") == 200
+
+
+async def test_the_export_writes_every_subscription_as_csv(seeded: bench.Seeded) -> None:
+    written = await bench._export(seeded)
+
+    assert isinstance(written, int) and written > 200 * 50
 
 
 async def test_the_memory_hook_sees_what_a_run_keeps(seeded: bench.Seeded) -> None:

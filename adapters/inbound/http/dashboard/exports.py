@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 
 import attrs
 from aiohttp import web
@@ -23,7 +23,7 @@ from core.ports.clock import Clock
 from core.ports.errors import Unavailable
 from core.services.dashboard_exports import DashboardExports, ExportKind
 
-__all__ = ["ExportsSection", "safe_cell"]
+__all__ = ["ExportsSection", "safe_cell", "write_csv"]
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,26 @@ FLUSH_BYTES = 64 * 1024
 def safe_cell(value: str) -> str:
     """``value`` as a spreadsheet shows it, never run as a formula."""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+async def write_csv(
+    header: Sequence[str],
+    rows: AsyncIterator[Sequence[str]],
+    write: Callable[[bytes], Awaitable[None]],
+) -> None:
+    """``header`` and ``rows`` as CSV (UTF-8, CRLF, cells never run as formulas),
+    handed to ``write`` about FLUSH_BYTES at a time: memory stays flat however many
+    rows come. Raises what reading ``rows`` raises (the rows before are written)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(_safe(header))
+    async for row in rows:
+        writer.writerow(_safe(row))
+        if buffer.tell() >= FLUSH_BYTES:
+            await write(buffer.getvalue().encode("utf-8"))
+            buffer.seek(0)
+            buffer.truncate()
+    await write(buffer.getvalue().encode("utf-8"))
 
 
 @attrs.define(eq=False)
@@ -72,23 +92,14 @@ class ExportsSection:
             # an error page, not a truncated file.
             header = await anext(rows)
             await response.prepare(request)
-            buffer = io.StringIO()
-            writer = csv.writer(buffer, lineterminator="\r\n")
-            writer.writerow(_safe(header))
             try:
-                async for row in rows:
-                    writer.writerow(_safe(row))
-                    if buffer.tell() >= FLUSH_BYTES:
-                        await response.write(buffer.getvalue().encode("utf-8"))
-                        buffer.seek(0)
-                        buffer.truncate()
+                await write_csv(header, rows, response.write)
             except Unavailable:
                 # The answer has started: cut it short (no final chunk), so the browser
                 # reports a failed download instead of saving a file that looks whole.
                 logger.warning("dashboard export %s: the store became unavailable", kind)
                 response.force_close()
                 return response
-            await response.write(buffer.getvalue().encode("utf-8"))
             await response.write_eof()
             return response
 
