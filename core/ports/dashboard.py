@@ -98,6 +98,30 @@ class ChannelTotal:
     count: int
 
 
+@attrs.frozen
+class FigureReads:
+    """What one overview reads (see :meth:`ChannelFigures.overview_rows`)."""
+
+    channels: Sequence[ChannelId] | None
+    """Whose days and months (:meth:`ChannelFigures.by_day`, ``by_month``); None: the
+    totals over every channel."""
+    first_day: date
+    first_month: date
+    shown: Sequence[ChannelId]
+    """Whose lines (:meth:`ChannelFigures.by_channel` from ``first_day``)."""
+    counted: Sequence[ChannelId] | None
+    """Whose active subscribers (:meth:`ChannelFigures.active_subscribers`)."""
+    now: datetime
+
+
+@attrs.frozen
+class FigureRows:
+    days: Sequence[DayTotal]
+    months: Sequence[MonthTotal]
+    lines: Sequence[ChannelTotal]
+    active: Mapping[ChannelId, int]
+
+
 class ChannelFigures(Protocol):
     """Read-only aggregates for a few channels, or for all of them (``channels`` None:
     the operator's view), read from the daily rollup the write path keeps
@@ -134,4 +158,10 @@ class ChannelFigures(Protocol):
     ) -> Sequence[ChannelTotal]:
         """The rollup from ``since`` on, added over the days, per channel (None: every
         channel's), currency and kind, by channel."""
+        ...
+
+    async def overview_rows(self, reads: FigureReads) -> FigureRows:
+        """:meth:`by_day`, :meth:`by_month`, :meth:`by_channel` and
+        :meth:`active_subscribers` of ``reads``, each as on its own; a store may read
+        them side by side (each its own snapshot, as when read one after another)."""
         ...

@@ -25,6 +25,7 @@ from core.ports.dashboard import (
     ChannelName,
     ChannelTotal,
     DayTotal,
+    FigureReads,
     MonthTotal,
 )
 
@@ -158,13 +159,15 @@ async def overview(
     total_active: int | None = 0
     if count:
         ids = None if everything else [c.id for c in listed]
-        day_rows = list(await figures.by_day(ids, first_day))
-        month_rows = list(await figures.by_month(ids, months[0]))
         shown_ids = [c.id for c in shown]
-        channel_rows = list(await figures.by_channel(shown_ids, first_day))
         # The operator's total would count every active subscription there is (most of
         # a million rows): their page counts only its own lines' channels.
-        active = dict(await figures.active_subscribers(shown_ids if everything else ids, now))
+        counted = shown_ids if everything else ids
+        rows = await figures.overview_rows(
+            FigureReads(ids, first_day, months[0], shown_ids, counted, now)
+        )
+        day_rows, month_rows = list(rows.days), list(rows.months)
+        channel_rows, active = list(rows.lines), dict(rows.active)
         total_active = None if everything else sum(active.values())
     daily = {first_day + timedelta(days=n): Tally() for n in range(days)}
     monthly = {start.strftime("%Y-%m"): Tally() for start in months}

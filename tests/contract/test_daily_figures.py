@@ -10,6 +10,10 @@ from collections import Counter
 from datetime import date, timedelta
 from decimal import Decimal
 
+import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+
 from adapters.outbound.memory.dashboard import InMemoryChannelFigures
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from adapters.outbound.sqla import SqlUnitOfWorkFactory
@@ -19,8 +23,8 @@ from core.domain.ids import ChannelId, UserId
 from core.domain.intent_state import IntentStatus
 from core.domain.payment import EventOutcome, Purpose
 from core.domain.subscription import SubscriptionStatus
-from core.ports.dashboard import ChannelFigures, DayTotal
-from core.ports.errors import Conflict
+from core.ports.dashboard import ChannelFigures, DayTotal, FigureReads, FigureRows
+from core.ports.errors import Conflict, Unavailable
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.invoicing import IssuedInvoice
 from tests.unit.services.world import START, World, build
@@ -206,3 +210,44 @@ async def test_figures_added_in_a_unit_of_work_that_rolls_back_are_not_kept(
     rows = await figures_of(uow_factory).by_day(None, DAY0)
 
     assert rows == [DayTotal(DAY0, USD, FigureKind.DONATION, Decimal("6.75"), 3)]
+
+
+async def test_an_overviews_reads_at_once_equal_each_read_on_its_own(
+    uow_factory: UnitOfWorkFactory,
+) -> None:
+    world = build(uow=uow_factory)
+    channel_id = await mixed_sequence(world)
+    async with uow_factory() as tx:
+        await tx.figures.add(
+            [DailyFigure(ChannelId("elsewhere"), DAY1, "EUR", FigureKind.NEW, Decimal("4.5"), 1)]
+        )
+        await tx.commit()
+    figures = figures_of(uow_factory)
+    now = world.clock.now()
+    month = DAY0.replace(day=1)
+
+    for ids, shown, counted in (
+        ([channel_id], [channel_id], [channel_id]),
+        (None, [channel_id, ChannelId("elsewhere")], [channel_id]),
+        (None, [], None),
+    ):
+        rows = await figures.overview_rows(FigureReads(ids, DAY0, month, shown, counted, now))
+
+        assert rows == FigureRows(
+            await figures.by_day(ids, DAY0),
+            await figures.by_month(ids, month),
+            await figures.by_channel(shown, DAY0),
+            await figures.active_subscribers(counted, now),
+        )
+        assert rows.days and rows.months
+    assert (await figures.overview_rows(FigureReads(None, DAY0, month, [], None, now))).lines == []
+
+
+async def test_a_failed_read_of_the_overview_is_unavailable_not_a_group_of_errors() -> None:
+    engine = create_async_engine("postgresql+asyncpg://nobody@127.0.0.1:9/none", poolclass=NullPool)
+    reads = FigureReads(None, DAY0, DAY0.replace(day=1), [ChannelId("c")], None, START)
+    try:
+        with pytest.raises(Unavailable):
+            await SqlChannelFigures(engine).overview_rows(reads)
+    finally:
+        await engine.dispose()

@@ -17,6 +17,8 @@ from core.ports.dashboard import (
     ChannelTotal,
     DashboardSession,
     DayTotal,
+    FigureReads,
+    FigureRows,
     MonthTotal,
 )
 
@@ -61,6 +63,14 @@ class InMemoryChannelFigures:
 
     def __init__(self, store: InMemoryStore) -> None:
         self._store = store
+
+    async def overview_rows(self, reads: FigureReads) -> FigureRows:
+        return FigureRows(
+            await self.by_day(reads.channels, reads.first_day),
+            await self.by_month(reads.channels, reads.first_month),
+            await self.by_channel(reads.shown, reads.first_day),
+            await self.active_subscribers(reads.counted, reads.now),
+        )
 
     async def active_subscribers(
         self, channels: Sequence[ChannelId] | None, now: datetime

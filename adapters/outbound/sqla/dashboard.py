@@ -9,6 +9,7 @@ The figures are grouped reads of the daily rollup the write path keeps
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +33,8 @@ from core.ports.dashboard import (
     ChannelTotal,
     DashboardSession,
     DayTotal,
+    FigureReads,
+    FigureRows,
     MonthTotal,
 )
 
@@ -93,6 +96,26 @@ class SqlChannelFigures:
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+
+    async def overview_rows(self, reads: FigureReads) -> FigureRows:
+        """On Postgres the four reads run side by side, each on a connection of its
+        own from the pool (an overview is as slow as its slowest read, not their
+        sum); on SQLite one after another. A failed read fails the whole (the first
+        failure is raised, as :class:`~core.ports.errors.Unavailable` when it is one)
+        and the others are cancelled."""
+        days = self.by_day(reads.channels, reads.first_day)
+        months = self.by_month(reads.channels, reads.first_month)
+        lines = self.by_channel(reads.shown, reads.first_day)
+        active = self.active_subscribers(reads.counted, reads.now)
+        if self._engine.dialect.name != "postgresql":
+            return FigureRows(await days, await months, await lines, await active)
+        try:
+            async with asyncio.TaskGroup() as group:
+                by_day, by_month = group.create_task(days), group.create_task(months)
+                by_channel, counted = group.create_task(lines), group.create_task(active)
+        except ExceptionGroup as failed:
+            raise failed.exceptions[0] from None
+        return FigureRows(by_day.result(), by_month.result(), by_channel.result(), counted.result())
 
     async def active_subscribers(
         self, channels: Sequence[ChannelId] | None, now: datetime
