@@ -57,7 +57,8 @@ async def test_every_measurement_runs_and_the_views_agree(seeded: bench.Seeded) 
     timed = [f for f in found if f.rss_mb is None]
     assert all(0 < f.p50_ms <= f.p95_ms <= f.max_ms for f in timed)
     assert [f.name for f in found if f.rss_mb is not None] == [
-        "CSV export of every subscription, operator"
+        "CSV export of every subscription, operator",
+        "CSV export of every payment, operator",
     ]
     assert {"subscriber search by @username, operator", "a subscriber's page, one owner"} <= {
         f.name for f in timed
@@ -92,9 +93,11 @@ async def test_the_searches_find_the_seeded_subscribers_by_id_and_username(
 
 
 async def test_the_export_writes_every_subscription_as_csv(seeded: bench.Seeded) -> None:
-    written = await bench._export(seeded)
+    subscriptions = await bench._export(seeded)
+    payments = await bench._export_payments(seeded)
 
-    assert isinstance(written, int) and written > 200 * 50
+    assert isinstance(subscriptions, int) and subscriptions > 200 * 50
+    assert isinstance(payments, int) and payments > 1000 * 50
 
 
 async def test_the_memory_hook_sees_what_a_run_keeps(seeded: bench.Seeded) -> None:
