@@ -2,7 +2,8 @@
 webhook in it) against the Telegram and NowPayments emulators, and Debian's headless
 Chromium driven by Playwright. The owner sends /dashboard, Telegram (the emulator)
 opens the login button with the owner's signed identity, and the browser sees the
-overview chart, pauses and resumes sales on the Channels page, and breaks no CSP rule.
+overview chart, pauses and resumes sales and reposts the offer on the Channels page,
+and breaks no CSP rule.
 A form posted without its CSRF token is refused. Screenshots land in the test's tmp
 directory.
 
@@ -141,6 +142,11 @@ async def test_the_owner_uses_the_dashboard_in_a_real_browser(tmp_path: Path) ->
                 resumed = await change_sales(page, "Resume sales", "back from holiday")
                 assert "Selling" in resumed
                 await page.screenshot(path=str(tmp_path / "resumed.png"), full_page=True)
+                await page.fill("form.repost input[name=reason]", "new prices")
+                await page.click("text=Repost the offer")
+                await page.wait_for_url("**/dashboard/channels?notice=reposted")
+                assert "A fresh offer is posted" in await page.inner_text("p.notice")
+                assert len(telegram.messages(OPEN_CHAT)) == 1
 
                 cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
 
