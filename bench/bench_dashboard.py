@@ -46,8 +46,10 @@ for the page's active subscribers and 4 ms for the page of names: no single read
 dominates, so on Postgres they now run side by side
 (``SqlChannelFigures.overview_rows``). At ``--scale 0.1`` (load average 3 to 4),
 the four reads alone, interleaved 100 times each way: 30 days p50 15.3 -> 12.3 ms,
-p95 30.5 -> 21.5 ms; 90 days p50 23.0 -> 17.7 ms, p95 42.8 -> 30.2 ms. Not yet
-measured at full scale since.
+p95 30.5 -> 21.5 ms; 90 days p50 23.0 -> 17.7 ms, p95 42.8 -> 30.2 ms (a second
+run, load 4 to 5: 30 days p50 18.0 -> 12.5, p95 31.9 -> 23.7; 90 days p50 26.6 ->
+18.1, p95 53.4 -> 28.3). Each overview then holds four pooled connections for its
+moment instead of one. Not yet measured at full scale since.
 
 At ``--scale 0.1`` (load average about 3, 50 runs): the operator's overview p95
 23-25 ms; searches by id or @username p95 1-2.3 ms; the active list 1.6 ms; a
