@@ -584,6 +584,31 @@ def trial_saved(channel: Channel) -> str:
     )
 
 
+def stars_link_saved(channel: Channel) -> str:
+    link = channel.stars_link
+    if link is None:
+        return _(
+            "%(title)s: Telegram's Stars subscription link is off and revoked; those who "
+            "joined through it stay until Telegram ends their subscription.",
+            title=channel.title,
+        )
+    return _(
+        "%(title)s: the offer now also shows Telegram's own Stars subscription link, "
+        "%(stars)s Stars every 30 days. Telegram charges and renews it and removes "
+        "those who stop paying: %(url)s",
+        title=channel.title,
+        stars=int(link.price.amount),
+        url=link.url,
+    )
+
+
+def stars_link_usage() -> str:
+    return _(
+        "write the price in Stars after the channel number (1 to 10000, charged every "
+        "30 days by Telegram), or off"
+    )
+
+
 def trial_usage() -> str:
     return _(
         "write the trial after the channel number: 7d for a free week, 3d 1USD for a "
