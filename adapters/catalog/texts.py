@@ -909,6 +909,7 @@ def owner_only_commands() -> list[tuple[str, str]]:
         ("register", _("connect an open and a closed channel")),
         ("tiers", _("view or set prices")),
         ("trial", _("a trial once per person")),
+        ("stars_link", _("Telegram's own Stars subscription link for a channel")),
         ("donations", _("donation limits")),
         ("wallet", _("where payouts go")),
         ("repost", _("post a fresh offer now")),
