@@ -41,6 +41,7 @@ from core.domain.intent_state import IntentStatus
 from core.domain.money import Money
 from core.domain.payment import EventOutcome, PaymentIntent
 from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus
+from core.domain.stars_link import StarsLink, stars_link_price
 from core.domain.tier import STARS, Tier
 from core.domain.trial import TrialOffer
 from core.ports.payment_ledger import PaymentChanges
@@ -110,7 +111,8 @@ class ApiSite:
 
     async def add_plans(self) -> str:
         """OWNER's channel sells a month renewed in Stars, a lifetime and a season,
-        offers a 3-day trial at 2 USD and bundles a second channel of OWNER's (its id)."""
+        offers a 3-day trial at 2 USD and a Stars link at 250 Stars, and bundles a
+        second channel of OWNER's (its id)."""
         for chat in (BUNDLED_OPEN, BUNDLED_CLOSED):
             self.shop.chat.add_chat(chat, ChatRights(MemberStatus.ADMINISTRATOR, BOT_RIGHTS_CLOSED))
             self.shop.chat.set_member(chat, OWNER, ChatRights(MemberStatus.CREATOR))
@@ -125,6 +127,7 @@ class ApiSite:
                 Tier.season(3, Money.of("40", "USD"), date(2027, 3, 31)),
             )
             channel.trial = TrialOffer(3, Money.of("2", "USD"))
+            channel.set_stars_link(StarsLink("https://t.me/+stars0001", stars_link_price(250)))
             await tx.channels.update(channel)
             await tx.bundles.add(channel.id, second.id, self.shop.clock.now())
             await tx.commit()

@@ -204,7 +204,7 @@ async def test_the_owner_sees_their_channels_and_overview(site: ApiSite) -> None
         }
     ]
     assert (one["sales_paused"], one["pause_reason"], one["donations"]) == (False, None, None)
-    assert (one["trial"], one["bundle"]) == (None, [])
+    assert (one["trial"], one["bundle"], one["stars_link"]) == (None, [], None)
     overview = await (await site.client.get("/api/v1/overview", headers=headers)).json()
     assert (overview["days"], overview["active"], overview["page"], overview["pages"]) == (
         30,

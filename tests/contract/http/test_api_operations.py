@@ -471,6 +471,7 @@ async def test_a_channel_shows_its_tiers_spans_stars_renewal_trial_and_bundle(
     assert not one["tiers"][1]["stars_renews"] and one["tiers"][1]["stars_price"] is None
     assert one["trial"] == {"days": 3, "price": {"amount": "2", "currency": "USD"}}
     assert one["bundle"] == [{"id": second, "title": "Alpha Extra"}]
+    assert one["stars_link"] == {"url": "https://t.me/+stars0001", "stars": 250}
     listed = await _ok(await site.client.get("/api/v1/channels", headers=headers))
     by_id = {c["id"]: c for c in listed["channels"]}
     assert by_id[site.channel_id]["bundle"] == one["bundle"] and by_id[second]["bundle"] == []

@@ -1,6 +1,7 @@
 """The channels' operations, as the dashboard offers them: the overview, the list,
-one channel (its plans: each tier's span, prices and Stars renewal, the trial and
-the bundle), and pausing or resuming its sales with a reason (``write`` scope).
+one channel (its plans: each tier's span, prices and Stars renewal, the trial, the
+bundle and Telegram's Stars subscription link), and pausing or resuming its sales
+with a reason (``write`` scope).
 
 Every one goes through the core's :class:`~core.services.dashboard.OwnerDashboard`,
 which decides what the caller may see and change: someone else's channel is 404.
@@ -19,7 +20,7 @@ from adapters.inbound.http.api.schema import JsonSchema
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId
 from core.domain.money import Money
-from core.domain.tier import MAX_DURATION_DAYS, MAX_TIERS, RENEWAL_DAYS, Tier, TierKind
+from core.domain.tier import MAX_DURATION_DAYS, MAX_STARS, MAX_TIERS, RENEWAL_DAYS, Tier, TierKind
 from core.domain.trial import MAX_TRIAL_DAYS
 from core.ports.api_tokens import ApiScope
 from core.services.dashboard import MAX_REASON, OwnerDashboard
@@ -112,6 +113,7 @@ CHANNEL: JsonSchema = {
         "donations",
         "trial",
         "bundle",
+        "stars_link",
     ],
     "properties": {
         "id": {"type": "string"},
@@ -130,6 +132,16 @@ CHANNEL: JsonSchema = {
         },
         "trial": _TRIAL,
         "bundle": _BUNDLED,
+        "stars_link": {
+            "type": ["object", "null"],
+            "required": ["url", "stars"],
+            "description": "Telegram's own Stars subscription link the offer shows "
+            f"(charged every {RENEWAL_DAYS} days by Telegram); null: none.",
+            "properties": {
+                "url": {"type": "string"},
+                "stars": {"type": "integer", "minimum": 1, "maximum": MAX_STARS},
+            },
+        },
     },
 }
 _COUNTS = ("new", "renewed", "churned", "donations", "refunds")
@@ -257,7 +269,7 @@ def _tier_json(tier: Tier) -> dict[str, Any]:
 
 def channel_json(channel: Channel, bundle: Sequence[Channel] = ()) -> dict[str, Any]:
     """``bundle``: the channels its subscription also opens."""
-    bounds, trial = channel.donation_bounds, channel.trial
+    bounds, trial, link = channel.donation_bounds, channel.trial, channel.stars_link
     return {
         "id": channel.id,
         "title": channel.title,
@@ -273,6 +285,7 @@ def channel_json(channel: Channel, bundle: Sequence[Channel] = ()) -> dict[str, 
         else {"minimum": _money(bounds.minimum), "maximum": _money(bounds.maximum)},
         "trial": None if trial is None else {"days": trial.days, "price": _money(trial.price)},
         "bundle": [{"id": member.id, "title": member.title} for member in bundle],
+        "stars_link": None if link is None else {"url": link.url, "stars": int(link.price.amount)},
     }
 
 
