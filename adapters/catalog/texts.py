@@ -36,6 +36,7 @@ from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.domain.rights import MemberStatus
+from core.domain.stars_link import STARS_LINK_TIER
 from core.domain.tier import Rail, Tier
 from core.domain.trial import TRIAL_TIER
 from core.services.bundles import Bundle
@@ -323,6 +324,14 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
             lines.append(_("• %(title)s — trial, active until %(end)s", **values))
         elif view.tier == TRIAL_TIER:
             lines.append(_("• %(title)s — trial, ended %(end)s", **values))
+        elif view.tier == STARS_LINK_TIER and view.active:
+            lines.append(
+                _(
+                    "• %(title)s — through Telegram's Stars subscription link, paid until "
+                    "%(end)s; Telegram renews it",
+                    **values,
+                )
+            )
         elif view.renews_in_stars:
             lines.append(
                 _(

@@ -91,3 +91,5 @@ async def test_joining_and_renewing_through_the_link_follow_telegrams_until_date
     async with bot.world.uow() as tx:
         audit = [e.action for e in await tx.audit.all()]
     assert audit.count("subscription.stars_link") == 2
+    status = await bot.say(SUBSCRIBER, "/status")
+    assert "Alpha Signals — through Telegram's Stars subscription link, paid until" in status.text
