@@ -115,6 +115,7 @@ from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import ApprovedSellers, SellerRequests
 from core.services.settle_outbox import RetryPolicy, SettleOutbox
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_link import StarsLinkMembers, SwitchStarsLink
 from core.services.stars_renewals import CancelStarsRenewal, StarsRenewals
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.trials import SetTrial, TakeTrial
@@ -604,6 +605,8 @@ class UseCases(containers.DeclarativeContainer):
     )
     set_tiers = providers.Singleton(SetTiers, infra.uow, infra.clock, infra.chat_access)
     set_trial = providers.Singleton(SetTrial, infra.uow, infra.clock, infra.chat_access)
+    stars_link = providers.Singleton(SwitchStarsLink, infra.uow, infra.clock, infra.chat_access)
+    stars_link_members = providers.Singleton(StarsLinkMembers, infra.uow, infra.clock, infra.ids)
     take_trial = providers.Singleton(
         TakeTrial, infra.uow, infra.clock, infra.ids, fulfilment_settings
     )

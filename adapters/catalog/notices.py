@@ -535,6 +535,8 @@ def _offer(offer: Offer) -> OutgoingMessage:
         label = trial_label(offer.trial.days, offer.trial.price)
         lines += ["", label]
         rows += ((_button(label, offer.trial.take),),)
+    if offer.stars_link is not None:
+        rows += ((_button(_("Join with Telegram Stars"), offer.stars_link),),)
     return OutgoingMessage("\n".join(lines), rows)
 
 

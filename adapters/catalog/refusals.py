@@ -94,6 +94,9 @@ _WORDS: dict[Why, Words] = {
         "You already have lifetime access to this channel: there is nothing to renew."
     ),
     Why.TRIAL_DAYS: lambda v: _("A trial lasts 1 to %(most)s days.", **v),
+    Why.STARS_LINK_PRICE: lambda v: _(
+        "A Stars subscription link costs a whole number of Stars, 1 to %(most)s.", **v
+    ),
     Why.TRIAL_PRICE: lambda v: _(
         "A paid trial costs more than zero, in the tiers' currency (not Stars)."
     ),

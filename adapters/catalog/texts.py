@@ -36,6 +36,7 @@ from core.domain.channel import Channel, DonationBounds
 from core.domain.ids import ChannelId
 from core.domain.money import Money
 from core.domain.rights import MemberStatus
+from core.domain.stars_link import STARS_LINK_TIER
 from core.domain.tier import Rail, Tier
 from core.domain.trial import TRIAL_TIER
 from core.services.bundles import Bundle
@@ -323,6 +324,14 @@ def status(views: Sequence[SubscriptionView]) -> OutgoingMessage:
             lines.append(_("• %(title)s — trial, active until %(end)s", **values))
         elif view.tier == TRIAL_TIER:
             lines.append(_("• %(title)s — trial, ended %(end)s", **values))
+        elif view.tier == STARS_LINK_TIER and view.active:
+            lines.append(
+                _(
+                    "• %(title)s — through Telegram's Stars subscription link, paid until "
+                    "%(end)s; Telegram renews it",
+                    **values,
+                )
+            )
         elif view.renews_in_stars:
             lines.append(
                 _(
@@ -581,6 +590,31 @@ def trial_saved(channel: Channel) -> str:
         "The offer in the open channel is refreshed shortly.",
         title=channel.title,
         trial=trial_setting(channel.trial),
+    )
+
+
+def stars_link_saved(channel: Channel) -> str:
+    link = channel.stars_link
+    if link is None:
+        return _(
+            "%(title)s: Telegram's Stars subscription link is off and revoked; those who "
+            "joined through it stay until Telegram ends their subscription.",
+            title=channel.title,
+        )
+    return _(
+        "%(title)s: the offer now also shows Telegram's own Stars subscription link, "
+        "%(stars)s Stars every 30 days. Telegram charges and renews it and removes "
+        "those who stop paying: %(url)s",
+        title=channel.title,
+        stars=int(link.price.amount),
+        url=link.url,
+    )
+
+
+def stars_link_usage() -> str:
+    return _(
+        "write the price in Stars after the channel number (1 to 10000, charged every "
+        "30 days by Telegram), or off"
     )
 
 
@@ -884,6 +918,7 @@ def owner_only_commands() -> list[tuple[str, str]]:
         ("register", _("connect an open and a closed channel")),
         ("tiers", _("view or set prices")),
         ("trial", _("a trial once per person")),
+        ("stars_link", _("Telegram's own Stars subscription link for a channel")),
         ("donations", _("donation limits")),
         ("wallet", _("where payouts go")),
         ("repost", _("post a fresh offer now")),

@@ -36,6 +36,8 @@ def bot_deps(process: Process) -> BotDeps:
         register=s.register_channel,
         set_tiers=s.set_tiers,
         set_trial=s.set_trial,
+        stars_link=s.stars_link,
+        stars_link_members=s.stars_link_members,
         take_trial=s.take_trial,
         set_donations=s.set_donations,
         set_wallet=s.set_wallet,

@@ -69,6 +69,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_link import StarsLinkMembers, SwitchStarsLink
 from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.trials import SetTrial, TakeTrial
@@ -122,6 +123,8 @@ class Services:
     register_channel: RegisterChannel
     set_tiers: SetTiers
     set_trial: SetTrial
+    stars_link: SwitchStarsLink
+    stars_link_members: StarsLinkMembers
     take_trial: TakeTrial
     set_donations: SetDonationBounds
     set_wallet: SetPayoutWallet
@@ -201,6 +204,8 @@ async def resolve_services(infra: Infrastructure, uc: UseCases) -> Services:
         register_channel=await resolve(uc.register_channel),
         set_tiers=await resolve(uc.set_tiers),
         set_trial=await resolve(uc.set_trial),
+        stars_link=await resolve(uc.stars_link),
+        stars_link_members=await resolve(uc.stars_link_members),
         take_trial=await resolve(uc.take_trial),
         set_donations=await resolve(uc.set_donations),
         set_wallet=await resolve(uc.set_wallet),

@@ -18,6 +18,7 @@ from adapters.inbound.http.api import (
     Api,
     ApiSigningKeys,
     ChannelOperations,
+    CouponOperations,
     ExportOperations,
     PaymentOperations,
     SubscriberOperations,
@@ -294,6 +295,7 @@ def owners_api(process: Process, limiters: LimiterFactory) -> list[Route]:
             PaymentOperations(services.dashboard_payments),
             ExportOperations(services.dashboard_exports),
             AlertOperations(services.dashboard_alerts),
+            CouponOperations(services.owner_coupons),
         ],
     )
     return api.routes()

@@ -11,6 +11,7 @@ import attrs
 from core.domain.errors import InvalidChannel, InvalidTier, NotAuthorized, Why
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
+from core.domain.stars_link import StarsLink
 from core.domain.tier import MAX_PRICE_DECIMALS, Tier, validate_tiers
 from core.domain.trial import TrialOffer
 
@@ -121,6 +122,9 @@ class Channel:
     donate_post: OfferPost | None = None
     trial: TrialOffer | None = None
     """The trial the offer shows, if the owner set one (``/trial``)."""
+    stars_link: StarsLink | None = None
+    """Telegram's own Stars subscription link the offer shows, if the owner chose one
+    (``/stars_link``)."""
 
     def __attrs_post_init__(self) -> None:
         if self.open_chat_id == self.closed_chat_id:
@@ -166,6 +170,11 @@ class Channel:
     def set_trial(self, trial: TrialOffer | None) -> None:
         """Offer ``trial`` (None: none); the version bump makes the posted offer stale."""
         self.trial = trial
+        self.tiers_version += 1
+
+    def set_stars_link(self, link: StarsLink | None) -> None:
+        """Offer Telegram's Stars link (None: none); the posted offer becomes stale."""
+        self.stars_link = link
         self.tiers_version += 1
 
     def bundle_changed(self) -> None:

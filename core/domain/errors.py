@@ -51,6 +51,7 @@ class Why(StrEnum):
     # trials
     TRIAL_DAYS = "trial_days"  # most
     TRIAL_PRICE = "trial_price"
+    STARS_LINK_PRICE = "stars_link_price"  # most
     TRIAL_PRICE_DECIMALS = "trial_price_decimals"  # most
     TRIAL_NOT_OFFERED = "trial_not_offered"
     TRIAL_TAKEN = "trial_taken"

@@ -87,6 +87,9 @@ class Offer:
     trial: OfferedTrial | None = None
     includes: tuple[str, ...] = ()
     """The titles of the other channels a subscription also opens (its bundle)."""
+    stars_link: OpenLink | None = None
+    """Telegram's own Stars subscription link to the closed channel, if the owner
+    offers one (``/stars_link``)."""
 
 
 @attrs.frozen

@@ -10,6 +10,7 @@ import attrs
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, MessageId, UserId
 from core.domain.messages import Notice
+from core.domain.money import Money
 from core.domain.rights import ChatRights
 from core.ports.errors import NotFound, PortError, Unavailable
 
@@ -81,6 +82,12 @@ class ChatAccess(Protocol):
         ...
 
     async def revoke_invite_link(self, chat_id: ChatId, url: str) -> None: ...
+
+    async def create_subscription_link(self, chat_id: ChatId, price: Money) -> str:
+        """Telegram's own Stars subscription link to a channel (``price`` in Stars every
+        30 days, Telegram charging and removing); its URL. Raises the port's errors
+        when the chat is not a channel or the bot may not invite."""
+        ...
 
     async def approve_join_request(self, chat_id: ChatId, user_id: UserId) -> None:
         """Approving a request that was already handled is not an error."""

@@ -72,16 +72,20 @@ class OwnerDashboard:
                 found = await tx.channels.by_owner(viewer.user_id)
         return sorted(found, key=lambda c: (c.title.casefold(), c.id))
 
-    async def bundles(self, channels: Sequence[Channel]) -> dict[ChannelId, tuple[str, ...]]:
-        """The titles of the channels each of ``channels`` bundles (all its owner's)."""
+    async def bundled(self, channels: Sequence[Channel]) -> dict[ChannelId, tuple[Channel, ...]]:
+        """The channels each of ``channels`` bundles (all its owner's), in the order added."""
         shown = {c.id for c in channels}
-        titles: dict[ChannelId, tuple[str, ...]] = {}
+        found: dict[ChannelId, tuple[Channel, ...]] = {}
         async with self._uow() as tx:
             for home, member in await tx.bundles.pairs():
                 if home in shown:
-                    title = (await tx.channels.get(member)).title
-                    titles[home] = (*titles.get(home, ()), title)
-        return titles
+                    found[home] = (*found.get(home, ()), await tx.channels.get(member))
+        return found
+
+    async def bundles(self, channels: Sequence[Channel]) -> dict[ChannelId, tuple[str, ...]]:
+        """The titles of the channels each of ``channels`` bundles."""
+        bundled = await self.bundled(channels)
+        return {home: tuple(c.title for c in members) for home, members in bundled.items()}
 
     async def channel(self, viewer: Viewer, channel_id: ChannelId) -> Channel:
         """Raises UnknownChannel when it does not exist or the viewer may not see it."""

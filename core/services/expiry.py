@@ -7,6 +7,12 @@ renewed subscriber is not reminded of the old end); if the sweeper was down and
 several lead times are due at once, only the most urgent reminder is sent. A
 Telegram Stars subscription that renews itself is not reminded to renew.
 
+A member of the channel through Telegram's own Stars link (issue 21) holds a
+subscription ending at Telegram's ``until_date``, so it is never expired while that
+is in the future; once it has passed it is marked expired, but the member is not
+removed here (Telegram removes them, and a renewal reported late must not find them
+thrown out) nor reminded.
+
 A sweep's cost follows the subscriptions it acts on: the reminder walk starts at the
 present (a subscription that has ended gets no reminder), and a channel is read only
 for a subscription that gets a message, once per sweep.
@@ -26,6 +32,7 @@ from core.domain.ids import ChannelId, ChatId, SubscriptionId
 from core.domain.offer_token import OfferToken
 from core.domain.outbox import RemoveMember, SendMessage, Standing
 from core.domain.signing import MacKeyring
+from core.domain.stars_link import STARS_LINK_TIER
 from core.domain.subscription import Subscription
 from core.ports.clock import Clock
 from core.ports.errors import Conflict
@@ -207,11 +214,12 @@ class ExpireSubscriptions:
     ) -> None:
         sub.expire(now)
         await tx.subscriptions.update(sub)
-        await tx.outbox.enqueue(
-            f"remove:{sub.id}:{sub.period}",
-            RemoveMember(channel.closed_chat_id, sub.user_id),
-            now,
-        )
+        if sub.tier != STARS_LINK_TIER:  # Telegram removes its own link's members
+            await tx.outbox.enqueue(
+                f"remove:{sub.id}:{sub.period}",
+                RemoveMember(channel.closed_chat_id, sub.user_id),
+                now,
+            )
         # The channels bundled with this one: removed from each, once each.
         await leave_key(tx, f"leave:{sub.id}:{sub.period}", sub, now)
         await tx.outbox.enqueue(
@@ -244,5 +252,7 @@ async def _renews_in_stars(tx: UnitOfWork, sub: Subscription) -> bool:
     """Telegram renews this subscription by itself (a Stars subscription not
     canceled): no reminder to renew. Asked again at each sweep, so one canceled
     within the reminders' window is reminded still."""
+    if sub.tier == STARS_LINK_TIER:
+        return True  # Telegram's own Stars link: Telegram renews it until canceled
     renewals = await tx.stars_renewals.of_user(sub.user_id)
     return any(r.renews and r.channel_id == sub.channel_id for r in renewals)

@@ -35,8 +35,8 @@ def offer_message(
     now: datetime,
     includes: tuple[str, ...] = (),
 ) -> messages.Offer:
-    """The tiers on sale at ``now`` (a season past its end is left out), and the
-    Trial button when the channel offers a trial."""
+    """The tiers on sale at ``now`` (a season past its end is left out), the Trial
+    button when the channel offers a trial, and Telegram's Stars link if it has one."""
     trial = None
     if channel.trial is not None:
         trial = messages.OfferedTrial(
@@ -58,6 +58,7 @@ def offer_message(
         channel.id,
         trial,
         includes,
+        None if channel.stars_link is None else messages.OpenLink(channel.stars_link.url),
     )
 
 

@@ -80,6 +80,9 @@ INVITE_LINK_EMPTY = "invite link must be non-empty"
 # Which error Telegram's servers give for revoking an unknown link is not public;
 # MTProto's editExportedChatInvite answers an unknown or expired hash with this one.
 INVITE_HASH_EXPIRED = "INVITE_HASH_EXPIRED"
+SUBSCRIPTION_CHANNEL_ONLY = "CHAT_TYPE_INVALID"
+"""createChatSubscriptionInviteLink outside a channel; not public, the closest known
+wording (Telegram's name for a chat of the wrong kind)."""
 USER_ALREADY_PARTICIPANT = "USER_ALREADY_PARTICIPANT"
 HIDE_REQUESTER_MISSING = "HIDE_REQUESTER_MISSING"
 USER_IS_ADMIN = "user is an administrator of the chat"

@@ -29,6 +29,12 @@ from sandbox.telegram.model import (
     member_json,
     message_json,
 )
+from sandbox.telegram.stars import (
+    MAX_SUBSCRIPTION_STARS,
+    SUBSCRIPTION_PERIOD,
+    SUBSCRIPTION_PERIOD_INVALID,
+    SUBSCRIPTION_PRICE_INVALID,
+)
 from sandbox.telegram.updates import Webhook
 from sandbox.telegram.world import BotCommand, CommandScope, World
 
@@ -121,6 +127,8 @@ class BotApi:
             "createChatInviteLink": self.create_chat_invite_link,
             "editChatInviteLink": self.edit_chat_invite_link,
             "revokeChatInviteLink": self.revoke_chat_invite_link,
+            "createChatSubscriptionInviteLink": self.create_chat_subscription_invite_link,
+            "editChatSubscriptionInviteLink": self.edit_chat_subscription_invite_link,
             "approveChatJoinRequest": self.approve_chat_join_request,
             "declineChatJoinRequest": self.decline_chat_join_request,
             "banChatMember": self.ban_chat_member,
@@ -373,6 +381,38 @@ class BotApi:
             creates_join_request=creates_join_request,
         )
         chat.links[link.url] = link
+        return link.to_json(self.world.bot, chat)
+
+    async def create_chat_subscription_invite_link(self, p: Params) -> Any:
+        """A link whose joiners pay ``subscription_price`` Stars now and every 30 days
+        (channels only; the period must be 2592000 seconds, the price 1-10000)."""
+        chat = self.chat_of(p)
+        if chat.type is not ChatType.CHANNEL:
+            raise bad_request(e.SUBSCRIPTION_CHANNEL_ONLY)
+        self.bot_admin_with(chat, "can_invite_users", e.NOT_ENOUGH_RIGHTS_INVITE_LINK)
+        if p.integer("subscription_period") != SUBSCRIPTION_PERIOD:
+            raise bad_request(SUBSCRIPTION_PERIOD_INVALID)
+        price = p.integer("subscription_price")
+        if price is None or not 1 <= price <= MAX_SUBSCRIPTION_STARS:
+            raise bad_request(SUBSCRIPTION_PRICE_INVALID)
+        name = " ".join((p.text("name") or "").split())[:MAX_LINK_NAME] or None
+        link = InviteLink(
+            url=self.world.new_link_url(),
+            creator_id=self.world.bot.id,
+            name=name,
+            subscription_period=SUBSCRIPTION_PERIOD,
+            subscription_price=price,
+        )
+        chat.links[link.url] = link
+        return link.to_json(self.world.bot, chat)
+
+    async def edit_chat_subscription_invite_link(self, p: Params) -> Any:
+        """Only a subscription link's name can change (its price and period cannot)."""
+        chat, link = self._bots_link(p)
+        if link is None or link.is_revoked or link.subscription_period is None:
+            raise bad_request(e.INVITE_HASH_EXPIRED)
+        if p.has("name"):
+            link.name = " ".join((p.text("name") or "").split())[:MAX_LINK_NAME] or None
         return link.to_json(self.world.bot, chat)
 
     async def edit_chat_invite_link(self, p: Params) -> Any:

@@ -110,6 +110,10 @@ class InviteLink:
     is_revoked: bool = False
     joined: set[int] = field(default_factory=set)
     """Members who joined through the link and still are (what member_limit counts)."""
+    subscription_period: int | None = None
+    """A Stars subscription link's period in seconds (always 30 days); None otherwise."""
+    subscription_price: int | None = None
+    """The Stars a member pays on joining through it and every period after."""
 
     def pending_count(self, chat: Chat) -> int:
         return sum(1 for r in chat.join_requests.values() if r.invite_link == self.url)
@@ -124,6 +128,9 @@ class InviteLink:
         if self.member_limit is not None:
             body["member_limit"] = self.member_limit
         body["creates_join_request"] = self.creates_join_request
+        if self.subscription_period is not None:
+            body["subscription_period"] = self.subscription_period
+            body["subscription_price"] = self.subscription_price
         body["is_primary"] = False
         body["is_revoked"] = self.is_revoked
         pending = self.pending_count(chat)
@@ -226,6 +233,8 @@ def member_json(chat: Chat, user: User) -> JSON:
         body["until_date"] = member.until_date
     elif status is Status.KICKED:
         body["until_date"] = member.until_date
+    elif status is Status.MEMBER and member.until_date:
+        body["until_date"] = member.until_date  # a Stars subscription's end
     return body
 
 

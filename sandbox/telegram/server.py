@@ -278,6 +278,11 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
     async def renews(request: web.Request) -> Any:
         return emu.subscription_renews(request.match_info["charge_id"]).to_json()
 
+    async def channel_renews(request: web.Request) -> Any:
+        chat_id, user_id = ident(request, "chat_id"), ident(request, "user_id")
+        result = emu.channel_subscription_renews(chat_id, user_id).to_json()
+        return result | {"subscription": emu.channel_subscription(chat_id, user_id)}
+
     async def user_edits_subscription(request: web.Request) -> Any:
         b = await body_of(request)
         done = emu.user_edits_subscription(
@@ -356,6 +361,7 @@ def _add_control_routes(app: web.Application, emu: TelegramEmulator) -> None:
         ("POST", "/_emulator/users/{user_id}/pays", user_pays),
         ("POST", "/_emulator/users/{user_id}/leaves", user_leaves),
         ("POST", "/_emulator/stars/subscriptions/{charge_id}/renew", renews),
+        ("POST", "/_emulator/chats/{chat_id}/subscribers/{user_id}/renew", channel_renews),
         ("POST", "/_emulator/users/{user_id}/subscriptions", user_edits_subscription),
         ("POST", "/_emulator/users/{user_id}/block", user_blocks),
         ("POST", "/_emulator/users/{user_id}/unblock", user_unblocks),

@@ -39,6 +39,7 @@ from sandbox.telegram.stars import (
     Charge,
     PayOutcome,
     PayResult,
+    StarsInvoice,
     StarsLedger,
     successful_payment_json,
 )
@@ -124,6 +125,9 @@ class World:
         self.commands: dict[tuple[CommandScope, str], list[BotCommand]] = {}
         """setMyCommands: the menu per (scope, language code; "" for every language)."""
         self.stars = StarsLedger()
+        self.channel_subscriptions: dict[tuple[int, int], str] = {}
+        """(channel, user) -> the charge that started their Stars subscription link's
+        subscription (its renewals are the ledger's)."""
         self.pre_checkout_deadline = PRE_CHECKOUT_DEADLINE
         """Seconds a pre-checkout query waits for the bot's answer (Telegram: 10)."""
         self.hub = UpdateHub(
@@ -400,6 +404,9 @@ class World:
             return JoinOutcome.BANNED
         if status in IN_CHAT:
             return JoinOutcome.ALREADY_MEMBER
+        if link.subscription_price is not None:
+            self._join_paying(chat, user, link)
+            return JoinOutcome.JOINED
         if link.creates_join_request:
             if user.id in chat.join_requests:
                 return JoinOutcome.REQUEST_PENDING
@@ -419,6 +426,46 @@ class World:
             return JoinOutcome.REQUESTED
         self.join(chat, user, link, actor=user)
         return JoinOutcome.JOINED
+
+    def _join_paying(self, chat: Chat, user: User, link: InviteLink) -> None:
+        """Joining through a subscription link: Telegram charges the Stars itself (the
+        bot gets no invoice, query or payment message) and the member's ``until_date``
+        is the end of the paid period; the bot hears it as a chat_member update."""
+        invoice = StarsInvoice(
+            link.url, chat.title or "", "", "", link.subscription_price or 0,
+            link.subscription_period,
+        )  # fmt: skip
+        charge = self.stars.charge(user.id, invoice, self.now())
+        self.channel_subscriptions[(chat.id, user.id)] = charge.charge_id
+        self.change_status(
+            chat, user, Status.MEMBER, actor=user, link=link, until_date=charge.expires or 0
+        )
+
+    def channel_subscription(self, chat_id: int, user_id: int) -> str | None:
+        """The charge that started the user's subscription to the channel, if any (what
+        :meth:`user_edits_subscription` names to cancel it)."""
+        return self.channel_subscriptions.get((chat_id, user_id))
+
+    def channel_subscription_renews(self, chat_id: int, user_id: int) -> PayResult:
+        """The paid period ends: Telegram charges the next one and moves the member's
+        ``until_date`` on (a chat_member update, invite link and all); a canceled
+        subscription lapses instead and Telegram removes the member itself."""
+        charge_id = self.channel_subscriptions.get((chat_id, user_id))
+        if charge_id is None:
+            raise KeyError(f"user {user_id} has no subscription to chat {chat_id}")
+        chat, user = self.chat(chat_id), self._user(user_id)
+        link = chat.links.get(self.stars.subscriptions[charge_id].invoice.url)
+        charge = self.stars.renew(charge_id)
+        if charge is None:
+            del self.channel_subscriptions[(chat_id, user_id)]
+            if chat.status_of(user.id) is Status.MEMBER:
+                self.change_status(chat, user, Status.LEFT, actor=user)
+            return PayResult(PayOutcome.CANCELED)
+        if chat.status_of(user.id) is Status.MEMBER:
+            self.change_status(
+                chat, user, Status.MEMBER, actor=user, link=link, until_date=charge.expires or 0
+            )
+        return PayResult(PayOutcome.PAID, charge_id=charge.charge_id)
 
     def user_leaves(self, chat_id: int, user_id: int) -> None:
         chat = self.chat(chat_id)

@@ -11,6 +11,7 @@ import pytest
 from core.domain.channel import OfferPost
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
+from core.domain.stars_link import StarsLink, stars_link_price
 from core.domain.tier import Tier
 from core.ports.errors import Conflict, NotFound
 from core.ports.repositories import UnitOfWork, UnitOfWorkFactory
@@ -289,3 +290,18 @@ async def test_a_channel_moved_to_a_new_owner_is_listed_under_them_only(
     new = await read(uow_factory, lambda uow: uow.channels.by_owner(UserId(97)))
     assert (list(old), [c.id for c in new]) == ([], [channel.id])
     assert (new[0].payout_wallet, new[0].tiers) == (None, channel.tiers)
+
+
+async def test_a_stars_link_is_kept_and_cleared(uow_factory: UnitOfWorkFactory) -> None:
+    channel = make_channel()
+    await commit_with(uow_factory, lambda uow: uow.channels.add(channel))
+    channel.set_stars_link(StarsLink("https://t.me/+abcdEFGH1234", stars_link_price(750)))
+    await commit_with(uow_factory, lambda uow: uow.channels.update(channel))
+
+    stored = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+    assert stored.stars_link == StarsLink("https://t.me/+abcdEFGH1234", Money.of("750", "XTR"))
+
+    stored.set_stars_link(None)
+    await commit_with(uow_factory, lambda uow: uow.channels.update(stored))
+    cleared = await read(uow_factory, lambda uow: uow.channels.get(channel.id))
+    assert cleared.stars_link is None

@@ -48,6 +48,7 @@ from adapters.outbound.delegating_uow import DelegatingOutbox, DelegatingUnitOfW
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, IntentId, MessageId, UserId
 from core.domain.messages import Notice
+from core.domain.money import Money
 from core.domain.outbox import OutboxMessage
 from core.domain.payment import EventKey
 from core.domain.rights import ChatRights
@@ -308,6 +309,11 @@ class FaultyChatAccess:
         link = await self._inner.create_invite_link(chat_id, name, mode, expires_at)
         self._done(f"createChatInviteLink in {chat_id}")
         return link
+
+    async def create_subscription_link(self, chat_id: ChatId, price: Money) -> str:
+        url = await self._inner.create_subscription_link(chat_id, price)
+        self._done(f"createChatSubscriptionInviteLink in {chat_id}")
+        return url
 
     async def edit_invite_link(self, chat_id: ChatId, url: str, expires_at: datetime) -> InviteLink:
         link = await self._inner.edit_invite_link(chat_id, url, expires_at)

@@ -60,10 +60,12 @@ ALLOWED_UPDATES: tuple[str, ...] = (
     Update.CALLBACK_QUERY,
     Update.CHAT_JOIN_REQUEST,
     Update.MY_CHAT_MEMBER,
+    Update.CHAT_MEMBER,
     Update.PRE_CHECKOUT_QUERY,
 )
 """Exactly the update kinds the handlers below serve, for setWebhook and getUpdates
-(Telegram sends ``chat_join_request`` and ``my_chat_member`` only when asked;
+(Telegram sends ``chat_join_request``, ``my_chat_member`` and ``chat_member`` only
+when asked; ``chat_member`` reports members of a Stars subscription link;
 ``pre_checkout_query`` must be answered within 10 s for a Stars payment to go on)."""
 
 BotApplication = Application[
@@ -186,6 +188,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CommandHandler("channels", owner.channels, filters=private),
             CommandHandler("tiers", owner.tiers, filters=private),
             CommandHandler("trial", owner.trial, filters=private),
+            CommandHandler("stars_link", owner.stars_link, filters=private),
             CommandHandler("donations", owner.donations, filters=private),
             CommandHandler("wallet", owner.wallet, filters=private),
             CommandHandler("repost", owner.repost, filters=private),
@@ -219,6 +222,7 @@ def add_handlers(application: BotApplication, deps: BotDeps) -> ConversationRout
             CallbackQueryHandler(donations.cancel_button, pattern=f"^{CANCEL_DONATION}$"),
             ChatJoinRequestHandler(chats.join_request),
             ChatMemberHandler(chats.my_chat_member, ChatMemberHandler.MY_CHAT_MEMBER),
+            ChatMemberHandler(chats.chat_member, ChatMemberHandler.CHAT_MEMBER),
             MessageHandler(private & (filters.TEXT | filters.COMMAND), subscriber.not_understood),
             CallbackQueryHandler(subscriber.stale_button),
         ],

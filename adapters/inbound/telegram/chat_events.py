@@ -1,12 +1,13 @@
-"""What happens in the channels themselves: join requests to a closed channel, and
-changes to the bot's own standing (``my_chat_member``) in a registered chat."""
+"""What happens in the channels themselves: join requests to a closed channel,
+members of a Telegram Stars subscription link (``chat_member``), and changes to the
+bot's own standing (``my_chat_member``) in a registered chat."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 
 from adapters.inbound.telegram.deps import BotDeps
@@ -17,6 +18,7 @@ from core.domain.channel import Channel
 from core.domain.ids import ChatId, UserId
 from core.domain.pause import PauseCause, PauseReason, encode
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, Right
+from core.domain.stars_link import StarsLinkMember
 
 logger = logging.getLogger("paygate.bot")
 
@@ -46,6 +48,24 @@ class ChatEventHandlers:
         await self._deps.join_requests.execute(
             ChatId(request.chat.id), UserId(request.from_user.id), request.date
         )
+
+    async def chat_member(self, update: Update, context: Context) -> None:
+        """Someone joined or renewed through a Stars subscription link: Telegram says
+        who, through which link, and until when; the use case records it once (other
+        members' changes are not PayGate's: it removes its own members itself)."""
+        change = update.chat_member
+        if change is None or change.invite_link is None:
+            return
+        if change.invite_link.subscription_price is None:
+            return
+        member = change.new_chat_member
+        until = getattr(member, "until_date", None)
+        if member.status != ChatMemberStatus.MEMBER or until is None:
+            return
+        report = StarsLinkMember(
+            change.chat.id, member.user.id, change.invite_link.invite_link, until
+        )
+        await self._deps.stars_link_members.member(report)
 
     async def my_chat_member(self, update: Update, context: Context) -> None:
         """The bot's rights changed in a chat. Losing any right a registered chat needs

@@ -28,6 +28,7 @@ from core.services.register_channel import RegisterChannel
 from core.services.resume_sales import ResumeSales
 from core.services.seller_requests import SellerRequests
 from core.services.stars import AnswerPreCheckout, RecordStarsPayment, RefundStarsPayment
+from core.services.stars_link import StarsLinkMembers, SwitchStarsLink
 from core.services.stars_renewals import CancelStarsRenewal
 from core.services.subscriber_status import ResendAccess, SubscriberStatus
 from core.services.trials import SetTrial, TakeTrial
@@ -77,6 +78,10 @@ class BotDeps:
     register: RegisterChannel
     set_tiers: SetTiers
     set_trial: SetTrial
+    stars_link: SwitchStarsLink
+    """/stars_link: Telegram's own Stars subscription link for a channel, or none."""
+    stars_link_members: StarsLinkMembers
+    """chat_member updates of those who joined or renewed through it."""
     """/trial: the owner offers a trial, free or paid, or none."""
     take_trial: TakeTrial
     """A Trial button's deep link, for a free trial."""

@@ -22,6 +22,7 @@ from adapters.inbound.telegram.parsing import (
     BadInput,
     parse_bounds,
     parse_chat_ref,
+    parse_stars_link,
     parse_tiers,
     parse_trial,
 )
@@ -233,6 +234,21 @@ class OwnerHandlers:
         trial = parse_trial(args[1:])
         saved = await self._deps.set_trial.execute(owner, channel.id, trial)
         await reply(update, context, texts.trial_saved(saved))
+
+    async def stars_link(self, update: Update, context: Context) -> None:
+        """``/stars_link 1 500``: Telegram's own Stars subscription link for channel 1
+        at 500 Stars every 30 days, shown on its offer; ``/stars_link 1 off``."""
+        user = update.effective_user
+        if user is None:
+            return
+        owner = UserId(user.id)
+        args = context.args or []
+        if len(args) < 2:
+            raise BadInput(texts.stars_link_usage())
+        _, channel = await self._views.numbered(owner, args[0])
+        stars = parse_stars_link(args[1:])
+        saved = await self._deps.stars_link.execute(owner, channel.id, stars)
+        await reply(update, context, texts.stars_link_saved(saved))
 
     async def donations(self, update: Update, context: Context) -> None:
         """``/donations 1 1USD-500USD`` sets the limits; ``/donations 1 off`` stops them."""

@@ -127,6 +127,15 @@ _TRIAL_DAYS = re.compile(r"\A(\d{1,3})(?:d|days?)?\Z", re.IGNORECASE)
 _PRICE = re.compile(r"\A(\d{1,9}(?:[.,]\d{1,9})?)\s*([A-Za-z][A-Za-z0-9]{1,11})\Z")
 
 
+def parse_stars_link(words: Sequence[str]) -> int | None:
+    """``500`` (Stars every 30 days) or ``off``: None."""
+    if len(words) == 1 and words[0].lower() in OFF_WORDS:
+        return None
+    if len(words) != 1 or not words[0].isdigit() or len(words[0]) > 6:
+        raise BadInput(texts.stars_link_usage())
+    return int(words[0])
+
+
 def parse_trial(words: Sequence[str]) -> TrialOffer | None:
     """``7d`` (free), ``3d 1USD`` (paid) or ``off``."""
     if len(words) == 1 and words[0].lower() in OFF_WORDS:

@@ -18,6 +18,7 @@ from adapters.outbound.memory.clock import require_utc
 from adapters.outbound.memory.scripted_failures import ScriptedFailures
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
+from core.domain.money import Money
 from core.domain.rights import BOT_RIGHTS_CLOSED, BOT_RIGHTS_OPEN, ChatRights, MemberStatus, Right
 from core.ports.telegram import ChatGone, InviteLink, LinkGone, NotEnoughRights, Unavailable
 
@@ -99,6 +100,8 @@ class InMemoryChatAccess:
     ) -> None:
         self.calls: list[ChatCall] = []
         self.links: list[IssuedLink] = []
+        self.subscription_links: dict[str, tuple[ChatId, Money]] = {}
+        """Live Stars subscription links: URL -> (chat, price)."""
         self.failures = ScriptedFailures()
         self._chats: dict[ChatId, _Chat] = {}
         self._one_use_ttl = one_use_ttl
@@ -200,6 +203,13 @@ class InMemoryChatAccess:
         self.links.append(IssuedLink(chat_id, url, name[:MAX_LINK_NAME], mode, expires))
         return InviteLink(url, expires)
 
+    async def create_subscription_link(self, chat_id: ChatId, price: Money) -> str:
+        """A Stars subscription link, kept in ``subscription_links`` until revoked."""
+        self._call(chat_id, Right.INVITE_USERS)
+        url = f"https://t.me/+s{abs(chat_id)}n{len(self.subscription_links) + 1}"
+        self.subscription_links[url] = (chat_id, price)
+        return url
+
     async def edit_invite_link(self, chat_id: ChatId, url: str, expires_at: datetime) -> InviteLink:
         self._call(chat_id, Right.INVITE_USERS)
         link = self._link(chat_id, url)
@@ -212,6 +222,7 @@ class InMemoryChatAccess:
         """Revoking a link that is unknown or revoked already is done, not an error:
         either way nobody can use it (Telegram's answer for it is treated alike)."""
         self._call(chat_id, Right.INVITE_USERS)
+        self.subscription_links.pop(url, None)
         link = self._link(chat_id, url)
         if link is not None:
             link.revoked = True

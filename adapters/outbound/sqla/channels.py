@@ -15,6 +15,7 @@ from adapters.outbound.sqla.transaction import SqlTransaction
 from core.domain.channel import Channel, DonationBounds, OfferPost, PayoutWallet
 from core.domain.ids import ChannelId, ChatId, MessageId, UserId
 from core.domain.money import Money
+from core.domain.stars_link import StarsLink, stars_link_price
 from core.domain.tier import STARS, Tier, TierKind
 from core.domain.trial import TrialOffer
 from core.ports.errors import NotFound
@@ -55,7 +56,7 @@ def _post_from(row: Row[Any], prefix: str) -> OfferPost | None:
 
 
 def channel_to_row(channel: Channel, cipher: Cipher) -> dict[str, Any]:
-    bounds = channel.donation_bounds
+    bounds, link = channel.donation_bounds, channel.stars_link
     return {
         "id": channel.id,
         "owner_id": channel.owner_id,
@@ -73,6 +74,8 @@ def channel_to_row(channel: Channel, cipher: Cipher) -> dict[str, Any]:
         **_post_columns("offer", channel.offer_post),
         **_post_columns("donate", channel.donate_post),
         **_trial_columns(channel.trial),
+        "stars_link_url": None if link is None else link.url,
+        "stars_link_stars": None if link is None else int(link.price.amount),
     }
 
 
@@ -115,6 +118,9 @@ def channel_from_row(row: Row[Any], tiers: Iterable[Tier], cipher: Cipher) -> Ch
         offer_post=_post_from(row, "offer"),
         donate_post=_post_from(row, "donate"),
         trial=_trial_from(row),
+        stars_link=None
+        if row.stars_link_url is None
+        else StarsLink(row.stars_link_url, stars_link_price(row.stars_link_stars)),
     )
 
 

@@ -78,6 +78,8 @@ channels = Table(
     Column("trial_days", Integer, nullable=True),
     Column("trial_price", Amount, nullable=True),
     Column("trial_currency", CURRENCY, nullable=True),
+    Column("stars_link_url", String(255), nullable=True),
+    Column("stars_link_stars", Integer, nullable=True),
 )
 
 channel_chats = Table(

@@ -12,12 +12,15 @@ from adapters.outbound.telegram.client import TelegramBotClient
 from adapters.outbound.telegram.errors import has, translate
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
+from core.domain.money import Money
 from core.domain.rights import ChatRights, MemberStatus, Right
+from core.domain.stars_link import PERIOD_SECONDS
 from core.ports.telegram import InviteLink, LinkGone
 
 __all__ = ["MAX_LINK_NAME", "TelegramChatAccess"]
 
 MAX_LINK_NAME = 32
+SUBSCRIPTION_LINK_NAME = "PayGate Stars"
 
 # Telegram's answers that mean a join request was already decided (approved: the user
 # is in; declined, withdrawn or expired: there is no request any more).
@@ -73,6 +76,15 @@ class TelegramChatAccess:
         except TelegramError as exc:
             raise translate(exc, chat_id) from exc
         return InviteLink(link.invite_link, link.expire_date)
+
+    async def create_subscription_link(self, chat_id: ChatId, price: Money) -> str:
+        try:
+            link = await self._bot.create_chat_subscription_invite_link(
+                chat_id, PERIOD_SECONDS, int(price.amount), name=SUBSCRIPTION_LINK_NAME
+            )
+        except TelegramError as exc:
+            raise translate(exc, chat_id) from exc
+        return link.invite_link
 
     async def edit_invite_link(self, chat_id: ChatId, url: str, expires_at: datetime) -> InviteLink:
         """editChatInviteLink, restating creates_join_request so the edit cannot turn

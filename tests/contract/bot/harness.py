@@ -24,8 +24,10 @@ from adapters.outbound.memory.conversations import InMemoryConversationStore
 from adapters.outbound.memory.languages import InMemoryLanguageBook
 from adapters.outbound.memory.rate_limiter import InMemoryRateLimiter
 from adapters.outbound.memory.subscriber_directory import InMemoryPersonNames
+from adapters.outbound.system.ids import RandomIdGenerator
 from core.domain.ids import UserId
 from core.ports.conversations import ConversationStore
+from core.services.stars_link import StarsLinkMembers, SwitchStarsLink
 from sandbox.telegram import FloodLimits, Message, TelegramEmulator
 from tests.unit.services.world import CLOSED, KEYRING, OPEN, OWNER, World, build
 
@@ -203,6 +205,8 @@ def bot_deps(
         register=world.register,
         set_tiers=world.set_tiers,
         set_trial=world.set_trial,
+        stars_link=SwitchStarsLink(world.uow, world.clock, world.chat),
+        stars_link_members=StarsLinkMembers(world.uow, world.clock, RandomIdGenerator()),
         take_trial=world.take_trial,
         set_donations=world.set_donations,
         set_wallet=world.set_wallet,

@@ -93,7 +93,14 @@ async def test_the_webhook_is_set_with_the_secret_and_exactly_the_updates_we_han
     assert hook is not None
     assert (hook.url, hook.secret_token) == (webhook_bot.url, SECRET)
     assert webhook_bot.bot.emu.hub.allowed == frozenset(
-        {"message", "callback_query", "chat_join_request", "my_chat_member", "pre_checkout_query"}
+        {
+            "message",
+            "callback_query",
+            "chat_join_request",
+            "my_chat_member",
+            "chat_member",
+            "pre_checkout_query",
+        }
     )
     assert set(ALLOWED_UPDATES) == webhook_bot.bot.emu.hub.allowed
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import date
 
 import attrs
 
@@ -16,6 +17,7 @@ from adapters.inbound.http.api import (
     Api,
     ApiSigningKeys,
     ChannelOperations,
+    CouponOperations,
     ExportOperations,
     PaymentOperations,
     SubscriberOperations,
@@ -34,14 +36,19 @@ from adapters.outbound.memory.subscriber_directory import (
 from adapters.outbound.memory.unit_of_work import InMemoryUnitOfWorkFactory
 from adapters.outbound.system.ids import RandomIdGenerator
 from core.domain.channel import Channel
-from core.domain.ids import ChatId, UserId
+from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.intent_state import IntentStatus
+from core.domain.money import Money
 from core.domain.payment import EventOutcome, PaymentIntent
 from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus
+from core.domain.stars_link import StarsLink, stars_link_price
+from core.domain.tier import STARS, Tier
+from core.domain.trial import TrialOffer
 from core.ports.payment_ledger import PaymentChanges
 from core.ports.repositories import UnitOfWorkFactory
 from core.services.api_tokens import ApiTokens
 from core.services.channel_settings import ChangeSales
+from core.services.coupons import OwnerCoupons
 from core.services.dashboard import OwnerDashboard, Viewer
 from core.services.dashboard_alerts import DashboardAlerts
 from core.services.dashboard_exports import PAGE_SIZE, DashboardExports
@@ -69,6 +76,7 @@ OPERATOR = UserId(9999)
 STRANGER = UserId(4242)
 PAYER = UserId(5001)
 OTHER_OPEN, OTHER_CLOSED = ChatId(-2001), ChatId(-2002)
+BUNDLED_OPEN, BUNDLED_CLOSED = ChatId(-3001), ChatId(-3002)
 SIGNING_KEY = b"api-test-signing-key-0123456789abcdef"
 OLD_KEY = b"api-test-signing-key-the-old-one-0000"
 
@@ -87,6 +95,7 @@ class ApiSite:
     """OWNER's channel's subscription payment that expired, then money came (``late-1``)."""
     alert_log: InMemoryAlertLog
     names: InMemoryPersonNames
+    coupons: OwnerCoupons
 
     async def api_token(self, user: UserId = OWNER, scope: str = "write") -> str:
         viewer = Viewer(user, operator=user == OPERATOR)
@@ -100,6 +109,30 @@ class ApiSite:
         access = (await answer.json())["access_token"]
         assert isinstance(access, str)
         return access
+
+    async def add_plans(self) -> str:
+        """OWNER's channel sells a month renewed in Stars, a lifetime and a season,
+        offers a 3-day trial at 2 USD and a Stars link at 250 Stars, and bundles a
+        second channel of OWNER's (its id)."""
+        for chat in (BUNDLED_OPEN, BUNDLED_CLOSED):
+            self.shop.chat.add_chat(chat, ChatRights(MemberStatus.ADMINISTRATOR, BOT_RIGHTS_CLOSED))
+            self.shop.chat.set_member(chat, OWNER, ChatRights(MemberStatus.CREATOR))
+        second = await self.shop.register.execute(
+            OWNER, BUNDLED_OPEN, BUNDLED_CLOSED, "Alpha Extra"
+        )
+        async with self.shop.uow() as tx:
+            channel = await tx.channels.get(ChannelId(self.channel_id))
+            channel.tiers = (
+                Tier(1, Money.of("10", "USD"), 30, Money.of("500", STARS), stars_renews=True),
+                Tier.lifetime(2, Money.of("99.50", "USD")),
+                Tier.season(3, Money.of("40", "USD"), date(2027, 3, 31)),
+            )
+            channel.trial = TrialOffer(3, Money.of("2", "USD"))
+            channel.set_stars_link(StarsLink("https://t.me/+stars0001", stars_link_price(250)))
+            await tx.channels.update(channel)
+            await tx.bundles.add(channel.id, second.id, self.shop.clock.now())
+            await tx.commit()
+        return second.id
 
     async def bearer(self, user: UserId = OWNER, scope: str = "write") -> dict[str, str]:
         access = await self.exchange(await self.api_token(user, scope))
@@ -152,6 +185,7 @@ async def api_site(
     payments = DashboardPayments(
         uow, shop.clock, KEYRING, dashboard, InMemoryPaymentLookup(store), Fulfilment(ids)
     )
+    coupons = OwnerCoupons(uow, shop.clock, ids)
     api = Api(
         tokens,
         access,
@@ -165,6 +199,7 @@ async def api_site(
             PaymentOperations(payments),
             ExportOperations(DashboardExports(dashboard, InMemoryExportPages(store), export_page)),
             AlertOperations(DashboardAlerts(dashboard, alert_log)),
+            CouponOperations(coupons),
         ],
     )
     async with nowpayments_gateway() as gateway:
@@ -182,4 +217,5 @@ async def api_site(
                 late,
                 alert_log,
                 names,
+                coupons,
             )

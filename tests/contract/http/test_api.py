@@ -106,7 +106,7 @@ async def test_an_unknown_api_token_is_refused_at_the_exchange(site: ApiSite) ->
 
 async def test_every_operation_without_a_token_is_401(site: ApiSite) -> None:
     operations = site.api.operations()
-    assert len(operations) == 16
+    assert len(operations) == 17
     for operation in operations:
         answer = await site.client.request(
             operation.method, _path(site, operation.path), json=_body(operation)
@@ -196,11 +196,15 @@ async def test_the_owner_sees_their_channels_and_overview(site: ApiSite) -> None
         {
             "number": 1,
             "price": {"amount": "10", "currency": "USD"},
+            "span": "days",
             "duration_days": 30,
+            "ends_on": None,
             "stars_price": None,
+            "stars_renews": False,
         }
     ]
     assert (one["sales_paused"], one["pause_reason"], one["donations"]) == (False, None, None)
+    assert (one["trial"], one["bundle"], one["stars_link"]) == (None, [], None)
     overview = await (await site.client.get("/api/v1/overview", headers=headers)).json()
     assert (overview["days"], overview["active"], overview["page"], overview["pages"]) == (
         30,
@@ -319,7 +323,7 @@ async def test_the_openapi_document_names_exactly_the_served_operations(site: Ap
     assert app is not None
     served = _served(app) - {("get", "/api/v1/openapi.json")}
     assert documented == served
-    assert len(served) == 17
+    assert len(served) == 18
     for path, item in document["paths"].items():
         for method, operation in item.items():
             assert "401" in operation["responses"], (method, path)

@@ -15,11 +15,14 @@ from aiohttp import web
 
 from adapters.inbound.http.app import BucketSize
 from adapters.inbound.http.errors import error_middleware
+from core.domain.coupon import Discount
 from core.domain.ids import ChannelId, UserId
+from core.domain.money import Money
 from core.domain.subscription import Subscription, SubscriptionStatus
 from core.ports.alert_log import RecordedAlert
 from core.ports.alerts import Severity
 from core.ports.errors import Unavailable
+from core.services.coupons import CouponTerms
 from core.services.dashboard_exports import HEADERS, ExportKind
 from tests.contract.http.api_site import OPERATOR, OTHER_OWNER, PAYER, ApiSite, api_site
 from tests.contract.http.shop import OWNER, serve
@@ -444,3 +447,70 @@ async def test_an_operator_may_grant_late_money_in_any_channel(site: ApiSite) ->
     )
     assert (await _ok(answer))["granted"] is True
     assert await _audit(site, "payment.granted_by_hand") == [(f"user:{OPERATOR}", "support ticket")]
+
+
+# ---------------------------------------------------------------- plans and coupons
+
+
+async def test_a_channel_shows_its_tiers_spans_stars_renewal_trial_and_bundle(
+    site: ApiSite,
+) -> None:
+    second = await site.add_plans()
+    headers = await site.bearer(scope="read")
+    one = await _ok(await site.client.get(f"/api/v1/channels/{site.channel_id}", headers=headers))
+    assert [
+        (t["number"], t["span"], t["duration_days"], t["ends_on"], t["price"]["amount"])
+        for t in one["tiers"]
+    ] == [
+        (1, "days", 30, None, "10"),
+        (2, "lifetime", 0, None, "99.50"),
+        (3, "until", 0, "2027-03-31", "40"),
+    ]
+    month = one["tiers"][0]
+    assert month["stars_price"] == {"amount": "500", "currency": "XTR"} and month["stars_renews"]
+    assert not one["tiers"][1]["stars_renews"] and one["tiers"][1]["stars_price"] is None
+    assert one["trial"] == {"days": 3, "price": {"amount": "2", "currency": "USD"}}
+    assert one["bundle"] == [{"id": second, "title": "Alpha Extra"}]
+    assert one["stars_link"] == {"url": "https://t.me/+stars0001", "stars": 250}
+    listed = await _ok(await site.client.get("/api/v1/channels", headers=headers))
+    by_id = {c["id"]: c for c in listed["channels"]}
+    assert by_id[site.channel_id]["bundle"] == one["bundle"] and by_id[second]["bundle"] == []
+
+
+async def test_coupons_list_the_owners_own_codes_with_their_uses(site: ApiSite) -> None:
+    channel = ChannelId(site.channel_id)
+    later = site.shop.clock.now() + timedelta(days=7)
+    await site.coupons.create(
+        OWNER, CouponTerms(Discount.off_percent(20), "SPRING-20", channel, 50, later, tier=1)
+    )
+    await site.coupons.create(
+        OWNER, CouponTerms(Discount.off_amount(Money.of("3", "USD")), "THREE")
+    )
+    await site.coupons.create(OWNER, CouponTerms(Discount.free_days(5), "GIFT5", channel))
+    await site.coupons.switch_off(OWNER, "gift5")
+    other = ChannelId(site.other_channel_id)
+    await site.coupons.create(OTHER_OWNER, CouponTerms(Discount.free_days(2), "THEIRS", other))
+    mine = await _ok(
+        await site.client.get("/api/v1/coupons", headers=await site.bearer(scope="read"))
+    )
+    by_code = {c["code"]: c for c in mine["coupons"]}
+    assert sorted(by_code) == ["GIFT5", "SPRING-20", "THREE"]
+    spring = by_code["SPRING-20"]
+    assert (spring["channel_id"], spring["tier"], spring["max_uses"], spring["uses_left"]) == (
+        site.channel_id,
+        1,
+        50,
+        50,
+    )
+    assert spring["discount"] == {"kind": "percent", "percent": 20, "amount": None, "days": None}
+    assert spring["expires_at"] == later.isoformat() and spring["active"]
+    three = by_code["THREE"]
+    assert three["channel_id"] is None and three["uses_left"] is None
+    assert three["discount"]["amount"] == {"amount": "3", "currency": "USD"}
+    assert by_code["GIFT5"]["active"] is False and by_code["GIFT5"]["discount"]["days"] == 5
+    theirs = await _ok(
+        await site.client.get(
+            "/api/v1/coupons", headers=await site.bearer(OTHER_OWNER, scope="read")
+        )
+    )
+    assert [c["code"] for c in theirs["coupons"]] == ["THEIRS"]

@@ -3,7 +3,8 @@ in a thread): for every operation of the OpenAPI document, generated requests ge
 5xx, answers that conform to the document (status, content type, headers, body), and
 401 without the token. Then every operation's success, which generated ids seldom
 reach, is checked against the document too (a subscriber granted days, the late
-payment granted by hand, an alert recorded, so the answers hold something)."""
+payment granted by hand, an alert recorded, tiers of every span with a trial and a
+bundle, a coupon, so the answers hold something)."""
 
 from __future__ import annotations
 
@@ -19,10 +20,14 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 
+from core.domain.coupon import Discount
 from core.domain.ids import ChannelId
+from core.domain.money import Money
 from core.ports.alert_log import RecordedAlert
 from core.ports.alerts import Severity
+from core.services.coupons import CouponTerms
 from tests.contract.http.api_site import PAYER, api_site
+from tests.contract.http.shop import OWNER
 
 CHECKS = [
     schemathesis.checks.not_a_server_error,
@@ -63,6 +68,9 @@ def live_api() -> Iterator[Live]:
             await site.alert_log.record(
                 RecordedAlert(now, Severity.CRITICAL, "Late money", "k", ChannelId(site.channel_id))
             )
+            await site.add_plans()
+            terms = CouponTerms(Discount.off_amount(Money.of("2", "USD")), "SCHEMA-2", tier=1)
+            await site.coupons.create(OWNER, terms)
             started.put(Live(base, bearer["Authorization"], site.channel_id, site.late.id))
             await asyncio.to_thread(stop.wait)
 
@@ -106,7 +114,7 @@ def test_generated_requests_get_answers_the_document_describes(
     api_schema: Any, live: Live, mode: GenerationMode
 ) -> None:
     operations = _operations(api_schema)
-    assert len(operations) == 17
+    assert len(operations) == 18
     for operation in operations:
 
         @given(case=operation.as_strategy(mode))
@@ -147,6 +155,7 @@ def test_every_operations_success_conforms(api_schema: Any, live: Live) -> None:
         ("/api/v1/exports/{kind}", "GET", {"kind": "payments"}, {}, None),
         ("/api/v1/exports/{kind}", "GET", {"kind": "donations"}, {}, None),
         ("/api/v1/alerts", "GET", {}, {}, None),
+        ("/api/v1/coupons", "GET", {}, {}, None),
         (subscriber + "/revoke", "POST", person, {}, reason),
     ]
     tried = set()

@@ -9,6 +9,7 @@ import pytest
 
 from core.domain.grant import GrantMode
 from core.domain.ids import ChatId, UserId
+from core.domain.money import Money
 from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus, Right
 from core.ports.telegram import ChatGone, LinkGone, NotEnoughRights
 from tests.contract.telegram.backends import (
@@ -348,3 +349,26 @@ async def test_rights_in_a_chat_that_is_gone_raise_chat_gone(telegram: TelegramH
         await telegram.access.bot_rights(CHANNEL)
     with pytest.raises(ChatGone):
         await telegram.access.rights(CHANNEL, ANN)
+
+
+# ------------------------------------------------------- Stars subscription links
+async def test_a_stars_subscription_link_is_made_and_revoked(telegram: TelegramHarness) -> None:
+    first = await telegram.access.create_subscription_link(CHANNEL, Money.of("500", "XTR"))
+    second = await telegram.access.create_subscription_link(CHANNEL, Money.of("1", "XTR"))
+
+    assert first.startswith("https://t.me/+") and first != second
+    await telegram.access.revoke_invite_link(CHANNEL, first)
+    await telegram.access.revoke_invite_link(CHANNEL, first)  # again: done
+
+
+async def test_a_stars_subscription_link_needs_the_invite_right_and_the_chat(
+    telegram: TelegramHarness,
+) -> None:
+    telegram.set_bot_rights(
+        CHANNEL, ChatRights(MemberStatus.ADMINISTRATOR, frozenset({Right.POST_MESSAGES}))
+    )
+    with pytest.raises(NotEnoughRights):
+        await telegram.access.create_subscription_link(CHANNEL, Money.of("500", "XTR"))
+    telegram.delete_chat(CHANNEL)
+    with pytest.raises(ChatGone):
+        await telegram.access.create_subscription_link(CHANNEL, Money.of("500", "XTR"))

@@ -4,6 +4,7 @@ and a module per group of operations (see :mod:`.operations` to add one)."""
 from adapters.inbound.http.api.access import AccessTokens, ApiSigningKeys
 from adapters.inbound.http.api.alerts import AlertOperations
 from adapters.inbound.http.api.channels import ChannelOperations
+from adapters.inbound.http.api.coupons import CouponOperations
 from adapters.inbound.http.api.exports import ExportOperations
 from adapters.inbound.http.api.operations import ApiCall, Group, Operation
 from adapters.inbound.http.api.payments import PaymentOperations
@@ -19,6 +20,7 @@ __all__ = [
     "ApiSettings",
     "ApiSigningKeys",
     "ChannelOperations",
+    "CouponOperations",
     "ExportOperations",
     "Group",
     "Operation",

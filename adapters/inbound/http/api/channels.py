@@ -1,5 +1,7 @@
 """The channels' operations, as the dashboard offers them: the overview, the list,
-one channel, and pausing or resuming its sales with a reason (``write`` scope).
+one channel (its plans: each tier's span, prices and Stars renewal, the trial, the
+bundle and Telegram's Stars subscription link), and pausing or resuming its sales
+with a reason (``write`` scope).
 
 Every one goes through the core's :class:`~core.services.dashboard.OwnerDashboard`,
 which decides what the caller may see and change: someone else's channel is 404.
@@ -7,7 +9,7 @@ which decides what the caller may see and change: someone else's channel is 404.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +20,8 @@ from adapters.inbound.http.api.schema import JsonSchema
 from core.domain.channel import Channel
 from core.domain.ids import ChannelId
 from core.domain.money import Money
+from core.domain.tier import MAX_DURATION_DAYS, MAX_STARS, MAX_TIERS, RENEWAL_DAYS, Tier, TierKind
+from core.domain.trial import MAX_TRIAL_DAYS
 from core.ports.api_tokens import ApiScope
 from core.services.dashboard import MAX_REASON, OwnerDashboard
 from core.services.dashboard_repost import RepostOffer
@@ -33,17 +37,66 @@ _MONEY: JsonSchema = {
         "currency": {"type": "string"},
     },
 }
+_MAYBE_MONEY: JsonSchema = {
+    "type": ["object", "null"],
+    **{k: v for k, v in _MONEY.items() if k != "type"},
+}
 _TIER: JsonSchema = {
     "type": "object",
-    "required": ["number", "price", "duration_days", "stars_price"],
+    "required": [
+        "number",
+        "price",
+        "span",
+        "duration_days",
+        "ends_on",
+        "stars_price",
+        "stars_renews",
+    ],
     "properties": {
-        "number": {"type": "integer", "minimum": 1, "maximum": 3},
+        "number": {"type": "integer", "minimum": 1, "maximum": MAX_TIERS},
         "price": _MONEY,
-        "duration_days": {"type": "integer", "minimum": 1},
-        "stars_price": {
-            "type": ["object", "null"],
-            **{k: v for k, v in _MONEY.items() if k != "type"},
+        "span": {
+            "type": "string",
+            "enum": [kind.value for kind in TierKind],
+            "description": "days: duration_days from the purchase (or from the end of the "
+            "term it extends); lifetime: for ever; until: to the end of ends_on (UTC).",
         },
+        "duration_days": {
+            "type": "integer",
+            "minimum": 0,
+            "maximum": MAX_DURATION_DAYS,
+            "description": "0 for a lifetime or a season.",
+        },
+        "ends_on": {
+            "type": ["string", "null"],
+            "format": "date",
+            "description": "A season's last day (span until); null otherwise.",
+        },
+        "stars_price": _MAYBE_MONEY,
+        "stars_renews": {
+            "type": "boolean",
+            "description": "Sold for Stars as a Telegram Stars subscription, charged "
+            f"again every {RENEWAL_DAYS} days until cancelled.",
+        },
+    },
+}
+_TRIAL: JsonSchema = {
+    "type": ["object", "null"],
+    "required": ["days", "price"],
+    "properties": {
+        "days": {"type": "integer", "minimum": 1, "maximum": MAX_TRIAL_DAYS},
+        "price": {**_MAYBE_MONEY, "description": "null: the trial is free."},
+    },
+    "description": "The trial the offer shows, once per person; null: none.",
+}
+_BUNDLED: JsonSchema = {
+    "type": "array",
+    "description": "The other channels a subscription to this one also opens, in the "
+    "order they were added.",
+    "items": {
+        "type": "object",
+        "required": ["id", "title"],
+        "properties": {"id": {"type": "string"}, "title": {"type": "string"}},
     },
 }
 CHANNEL: JsonSchema = {
@@ -59,6 +112,9 @@ CHANNEL: JsonSchema = {
         "pause_reason",
         "tiers",
         "donations",
+        "trial",
+        "bundle",
+        "stars_link",
     ],
     "properties": {
         "id": {"type": "string"},
@@ -74,6 +130,18 @@ CHANNEL: JsonSchema = {
             "type": ["object", "null"],
             "required": ["minimum", "maximum"],
             "properties": {"minimum": _MONEY, "maximum": _MONEY},
+        },
+        "trial": _TRIAL,
+        "bundle": _BUNDLED,
+        "stars_link": {
+            "type": ["object", "null"],
+            "required": ["url", "stars"],
+            "description": "Telegram's own Stars subscription link the offer shows "
+            f"(charged every {RENEWAL_DAYS} days by Telegram); null: none.",
+            "properties": {
+                "url": {"type": "string"},
+                "stars": {"type": "integer", "minimum": 1, "maximum": MAX_STARS},
+            },
         },
     },
 }
@@ -198,8 +266,21 @@ def _money(money: Money | None) -> dict[str, str] | None:
     return None if money is None else {"amount": str(money.amount), "currency": money.currency}
 
 
-def channel_json(channel: Channel) -> dict[str, Any]:
-    bounds = channel.donation_bounds
+def _tier_json(tier: Tier) -> dict[str, Any]:
+    return {
+        "number": tier.number,
+        "price": _money(tier.price),
+        "span": tier.span.value,
+        "duration_days": tier.duration_days,
+        "ends_on": None if tier.ends_on is None else tier.ends_on.isoformat(),
+        "stars_price": _money(tier.stars_price),
+        "stars_renews": tier.stars_renews,
+    }
+
+
+def channel_json(channel: Channel, bundle: Sequence[Channel] = ()) -> dict[str, Any]:
+    """``bundle``: the channels its subscription also opens."""
+    bounds, trial, link = channel.donation_bounds, channel.trial, channel.stars_link
     return {
         "id": channel.id,
         "title": channel.title,
@@ -209,18 +290,13 @@ def channel_json(channel: Channel) -> dict[str, Any]:
         "created_at": channel.created_at.isoformat(),
         "sales_paused": channel.sales_paused,
         "pause_reason": channel.pause_reason,
-        "tiers": [
-            {
-                "number": tier.number,
-                "price": _money(tier.price),
-                "duration_days": tier.duration_days,
-                "stars_price": _money(tier.stars_price),
-            }
-            for tier in channel.tiers
-        ],
+        "tiers": [_tier_json(tier) for tier in channel.tiers],
         "donations": None
         if bounds is None
         else {"minimum": _money(bounds.minimum), "maximum": _money(bounds.maximum)},
+        "trial": None if trial is None else {"days": trial.days, "price": _money(trial.price)},
+        "bundle": [{"id": member.id, "title": member.title} for member in bundle],
+        "stars_link": None if link is None else {"url": link.url, "stars": int(link.price.amount)},
     }
 
 
@@ -301,20 +377,25 @@ class ChannelOperations:
 
     async def channels(self, call: ApiCall) -> object:
         found = await self._dashboard.channels(call.viewer)
-        return {"channels": [channel_json(channel) for channel in found]}
+        bundled = await self._dashboard.bundled(found)
+        return {"channels": [channel_json(c, bundled.get(c.id, ())) for c in found]}
 
     async def channel(self, call: ApiCall) -> object:
-        return channel_json(await self._dashboard.channel(call.viewer, self._id(call)))
+        return await self._json(await self._dashboard.channel(call.viewer, self._id(call)))
 
     async def pause(self, call: ApiCall) -> object:
         channel_id = self._id(call)
         changed = await self._dashboard.pause(call.viewer, channel_id, call.body["reason"])
         channel = await self._dashboard.channel(call.viewer, channel_id)
-        return {"changed": changed, "channel": channel_json(channel)}
+        return {"changed": changed, "channel": await self._json(channel)}
 
     async def resume(self, call: ApiCall) -> object:
         outcome = await self._dashboard.resume(call.viewer, self._id(call), call.body["reason"])
-        return {"changed": outcome.resumed, "channel": channel_json(outcome.channel)}
+        return {"changed": outcome.resumed, "channel": await self._json(outcome.channel)}
+
+    async def _json(self, channel: Channel) -> dict[str, Any]:
+        bundled = await self._dashboard.bundled([channel])
+        return channel_json(channel, bundled.get(channel.id, ()))
 
     async def repost(self, call: ApiCall) -> object:
         report = await self._repost.repost(call.viewer, self._id(call), call.body["reason"])
