@@ -27,6 +27,7 @@ from adapters.outbound.system.ids import RandomIdGenerator
 from core.domain.ids import ChannelId, ChatId, UserId
 from core.domain.money import Money
 from core.domain.rights import BOT_RIGHTS_CLOSED, ChatRights, MemberStatus
+from core.domain.stars_link import StarsLink, stars_link_price
 from core.domain.tier import Tier
 from core.domain.trial import TrialOffer
 from core.services.channel_settings import ChangeSales
@@ -276,3 +277,15 @@ async def test_prices_are_written_as_the_readers_language_writes_numbers(site: S
     ).text()
     assert "12.50 USD" in english and "12,50 USD" not in english
     assert "12,50 USD" in russian
+
+
+async def test_the_channels_page_shows_telegrams_own_stars_link(site: Site) -> None:
+    await login(site, OWNER)
+    assert site.uow is not None
+    async with site.uow() as tx:
+        channel = await tx.channels.get(ChannelId(site.channel_id))
+        channel.set_stars_link(StarsLink("https://t.me/+stars", stars_link_price(250)))
+        await tx.channels.update(channel)
+        await tx.commit()
+    page = await (await site.client.get("/dashboard/channels")).text()
+    assert "Stars subscription link: 250 XTR every 30 days" in page
